@@ -583,5 +583,12 @@ def _natural(s):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
 
 
-def serialize(root) -> bytes:
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+def serialize(root, original: bytes = b"") -> bytes:
+    """The edited part, keeping the original XML declaration byte for byte."""
+    body = etree.tostring(root, encoding="UTF-8")
+    if original.startswith(b"<?xml"):
+        end = original.index(b"?>") + 2
+        while original[end:end + 1] in (b"\r", b"\n"):
+            end += 1
+        return original[:end] + body
+    return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n' + body
