@@ -1,0 +1,154 @@
+"""`xlgd charts check` / `fix` on workbooks with each kind of broken chart."""
+
+import json
+import re
+import shutil
+import zipfile
+
+import pytest
+
+from test_charts_helpers import (EXPECTED_CODES, EXPECTED_X, FORUM_X, X, build_book, cli_main, members,
+                                 soffice_convert, vba_bytes)
+from xlgd.chartcheck import check_book
+from xlgd.chartxml import Book, parse_area, read_charts
+
+
+CHART_PART = re.compile(r"xl/charts/chart\d+\.xml$")
+
+
+def run(capsys, *argv):
+    rc = cli_main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def charts_by_title(path):
+    with Book(path) as b:
+        return {ch.title: ch for ch in read_charts(b)}
+
+
+@pytest.fixture
+def book(tmp_path):
+    return build_book(tmp_path / "broken.xlsm")
+
+
+def test_check_flags_each_fault(book, capsys):
+    rc, out, _ = run(capsys, "charts", "check", str(book), "--json")
+    assert rc == 1
+    report = json.loads(out)
+    got = {c["title"]: {i["code"] for i in c["issues"]} for c in report["charts"]}
+    assert got == EXPECTED_CODES
+
+
+def test_check_text_lists_series(book, capsys):
+    rc, out, _ = run(capsys, "charts", "check", str(book))
+    assert rc == 1
+    assert "'loss by step'" in out and "sgd!$D$4:$D$32" in out
+    assert "no-categories" in out and "hidden-axis" in out and "strLit" in out
+
+
+def test_fix_links_every_series_and_keeps_other_parts(book, tmp_path, capsys):
+    out = tmp_path / "fixed.xlsm"
+    rc, text, _ = run(capsys, "charts", "fix", str(book), "-o", str(out), "--scatter")
+    assert rc == 0, text
+    charts = charts_by_title(out)
+    assert set(charts) == set(EXPECTED_X)
+    for title, ch in charts.items():
+        for s in ch.series:
+            assert s.cats.kind == "numRef", title
+            assert parse_area(s.cats.formula) == parse_area(EXPECTED_X[title]), title
+        assert not any(a.deleted for a in ch.axes), title
+    assert charts["pred over x"].types == ["scatter"]
+    assert charts["loss by step"].types == ["line"]
+    # The rebuilt caches hold the cell values, not the old typed labels' text.
+    cats = charts["typed categories"].series[0].cats
+    assert [float(cats.points[i]) for i in range(len(FORUM_X))] == FORUM_X
+    xs = charts["pred over x"].series[0].cats
+    assert [float(xs.points[i]) for i in range(len(X))] == X
+
+    before, after = members(book), members(out)
+    assert [n for n, _ in before] == [n for n, _ in after]
+    changed = {n for (n, a), (_, b) in zip(before, after) if a != b}
+    assert changed and all(CHART_PART.match(n) for n in changed)
+    with Book(out) as b:
+        assert check_book(b) and not any(iss for _, iss in check_book(b))
+
+
+def test_fix_without_scatter_leaves_line_chart_flagged(book, tmp_path, capsys):
+    out = tmp_path / "fixed.xlsm"
+    rc, text, _ = run(capsys, "charts", "fix", str(book), "-o", str(out))
+    assert rc == 1
+    assert "--scatter" in text
+    with Book(out) as b:
+        left = {ch.title: {i.code for i in iss} for ch, iss in check_book(b)}
+    assert left["pred over x"] == {"line-over-uneven-x"}
+    assert all(not codes for t, codes in left.items() if t != "pred over x")
+
+
+def test_fix_keeps_macros_and_buttons(book, tmp_path, capsys):
+    if vba_bytes() is None:
+        pytest.skip("reference workbook not available for a vbaProject.bin")
+    out = tmp_path / "fixed.xlsm"
+    run(capsys, "charts", "fix", str(book), "-o", str(out))
+    with zipfile.ZipFile(book) as a, zipfile.ZipFile(out) as b:
+        assert b.read("xl/vbaProject.bin") == a.read("xl/vbaProject.bin") == vba_bytes()
+        vml = [n for n in a.namelist() if n.endswith(".vml")]
+        assert vml and all(a.read(n) == b.read(n) for n in vml)
+        assert b"macroEnabled" in b.read("[Content_Types].xml")
+
+
+def test_default_output_name_and_no_overwrite(book, capsys):
+    rc, text, _ = run(capsys, "charts", "fix", str(book))
+    target = book.with_name("broken-fixed.xlsm")
+    assert target.exists() and str(target) in text
+    rc, _, err = run(capsys, "charts", "fix", str(book), "-o", str(book))
+    assert rc == 2 and "--in-place" in err
+
+
+def test_macro_book_refuses_xlsx_output(book, tmp_path, capsys):
+    rc, _, err = run(capsys, "charts", "fix", str(book), "-o", str(tmp_path / "out.xlsx"))
+    assert rc == 2 and ".xlsm" in err and not (tmp_path / "out.xlsx").exists()
+
+
+def test_in_place_is_atomic_and_complete(book, capsys):
+    before = members(book)
+    rc, _, _ = run(capsys, "charts", "fix", str(book), "--in-place", "--scatter")
+    assert rc == 0
+    after = members(book)
+    assert [n for n, _ in before] == [n for n, _ in after]
+    assert sorted(p.name for p in book.parent.iterdir()) == [book.name]
+    rc, _, _ = run(capsys, "charts", "check", str(book))
+    assert rc == 0
+
+
+def test_explicit_x_wrong_length_is_not_applied(book, tmp_path, capsys):
+    out = tmp_path / "fixed.xlsm"
+    rc, text, _ = run(capsys, "charts", "fix", str(book), "-o", str(out), "--x", "sgd!$C$4:$C$10")
+    assert rc == 1 and "left as is" in text
+    ch = charts_by_title(out)["loss by step"]
+    assert ch.series[0].cats.kind is None
+
+
+def test_bad_x_reference_is_one_line(book, tmp_path, capsys):
+    rc, _, err = run(capsys, "charts", "fix", str(book), "-o", str(tmp_path / "o.xlsm"), "--x", "nonsense")
+    assert rc == 2 and err.count("\n") == 1 and err.startswith("xlgd: ")
+    rc, _, err = run(capsys, "charts", "fix", str(book), "-o", str(tmp_path / "o.xlsm"), "--x", "nope!$A$1:$A$3")
+    assert rc == 2 and "nope" in err
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+def test_libreoffice_opens_fixed_book(book, tmp_path, capsys):
+    if not shutil.which("soffice"):
+        pytest.skip("LibreOffice not installed")
+    out = tmp_path / "fixed.xlsm"
+    run(capsys, "charts", "fix", str(book), "-o", str(out), "--scatter")
+    conv = tmp_path / "lo"
+    conv.mkdir()
+    pdf = soffice_convert(out, "pdf", conv)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    # LibreOffice's own re-save must still show the links the fix made.
+    xlsx = soffice_convert(out, "xlsx:Calc MS Excel 2007 XML", conv)
+    with Book(xlsx) as b:
+        refs = {parse_area(s.cats.formula) for ch in read_charts(b) for s in ch.series if s.cats.formula}
+    assert refs == {parse_area(v) for v in EXPECTED_X.values()}

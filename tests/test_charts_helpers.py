@@ -1,0 +1,176 @@
+"""Workbooks with broken charts, built for the `xlgd charts` tests.
+
+Each chart is made with XlsxWriter and then, where XlsxWriter cannot
+express the fault (typed categories), its XML is edited inside the zip,
+the way a person's workbook ends up after pasting values into the
+"Horizontal (Category) Axis Labels" box.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import uuid
+import zipfile
+from pathlib import Path
+
+import xlsxwriter
+
+REPO = Path(__file__).resolve().parents[1]
+GRADDESC = Path(__file__).parents[1].parent / "shared/reference/graddesc-2018.xlsm"
+
+# The graddesc x column, starting where the issue's example does.
+X = [99, 14, 86, 28, 51, 28, 29, 72, 62, 84, 15, 42, 62, 47, 35, 9, 38, 44, 13, 21, 28, 20, 8, 64, 99, 70,
+     27, 17, 8]
+FIRST, LAST = 4, 4 + len(X) - 1          # data rows on the sgd sheet, 1-based
+FORUM_X = list(range(-80, 121, 10))       # the forum learner's evenly spaced x
+
+# Where each chart's x cells are, by chart title (what the fix must link to).
+EXPECTED_X = {
+    "typed categories": f"data!$A$2:$A${1 + len(FORUM_X)}",
+    "numLit categories": f"data!$A$2:$A${1 + len(FORUM_X)}",
+    "loss by step": f"sgd!$C${FIRST}:$C${LAST}",
+    "pred over x": f"sgd!$A${FIRST}:$A${LAST}",
+    "hidden axes": f"sgd!$C${FIRST}:$C${LAST}",
+}
+EXPECTED_CODES = {
+    "typed categories": {"literal-data"},
+    "numLit categories": {"literal-data"},
+    "loss by step": {"no-categories"},
+    "pred over x": {"line-over-uneven-x"},
+    "hidden axes": {"hidden-axis"},
+}
+
+
+def vba_bytes() -> bytes | None:
+    if not GRADDESC.exists():
+        return None
+    with zipfile.ZipFile(GRADDESC) as z:
+        return z.read("xl/vbaProject.bin")
+
+
+def build_book(path: Path) -> Path:
+    """An .xlsm (or .xlsx) with one chart per fault, a button, a comment and formulas."""
+    wb = xlsxwriter.Workbook(str(path))
+    vba = vba_bytes() if path.suffix == ".xlsm" else None
+    if vba:
+        wb.add_vba_project(io.BytesIO(vba), is_stream=True)
+    bold = wb.add_format({"bold": True})
+
+    data = wb.add_worksheet("data")
+    data.write_row(0, 0, ["x", "y"], bold)
+    for i, x in enumerate(FORUM_X):
+        data.write_number(i + 1, 0, x)
+        data.write_formula(i + 1, 1, f"=2*A{i + 2}+30", None, 2 * x + 30)
+    data.write_comment("A1", "x chosen evenly from -80 to 120")
+
+    sgd = wb.add_worksheet("sgd")
+    sgd.write("A1", "learning rate")
+    sgd.write_number("B1", 0.0001)
+    sgd.write_row(FIRST - 2, 0, ["x", "y", "step", "err^2", "pred"], bold)
+    for i, x in enumerate(X):
+        r = FIRST + i
+        pred = 1.5 * x + 20 + i
+        sgd.write_number(r - 1, 0, x)
+        sgd.write_formula(r - 1, 1, f"=2*A{r}+30", None, 2 * x + 30)
+        sgd.write_number(r - 1, 2, i + 1)
+        sgd.write_formula(r - 1, 3, f"=(B{r}-E{r})^2", None, (2 * x + 30 - pred) ** 2)
+        sgd.write_number(r - 1, 4, pred)
+    if vba:
+        sgd.insert_button("H1", {"macro": "reset", "caption": "Reset"})
+
+    def line(title, values, categories=None, hide=False):
+        ch = wb.add_chart({"type": "line"})
+        s = {"values": values, "name": title, "marker": {"type": "circle"}}
+        if categories:
+            s["categories"] = categories
+        ch.add_series(s)
+        ch.set_title({"name": title})
+        if hide:
+            ch.set_x_axis({"visible": False})
+            ch.set_y_axis({"visible": False})
+        return ch
+
+    n = 1 + len(FORUM_X)
+    data.insert_chart("D2", line("typed categories", f"=data!$B$2:$B${n}", f"=data!$A$2:$A${n}"))
+    data.insert_chart("D20", line("numLit categories", f"=data!$B$2:$B${n}", f"=data!$A$2:$A${n}"))
+    sgd.insert_chart("G3", line("loss by step", f"=sgd!$D${FIRST}:$D${LAST}"))
+    sgd.insert_chart("G20", line("pred over x", f"=sgd!$E${FIRST}:$E${LAST}", f"=sgd!$A${FIRST}:$A${LAST}"))
+    sgd.insert_chart("G37", line("hidden axes", f"=sgd!$D${FIRST}:$D${LAST}", f"=sgd!$C${FIRST}:$C${LAST}",
+                                 hide=True))
+    wb.close()
+    # XlsxWriter only writes references; type the first two charts' labels in.
+    edit_member(path, "xl/charts/chart1.xml", lambda xml: _literal_cat(xml, "strLit"))
+    edit_member(path, "xl/charts/chart2.xml", lambda xml: _literal_cat(xml, "numLit"))
+    return path
+
+
+def _literal_cat(xml: bytes, kind: str) -> bytes:
+    pts = "".join(f'<c:pt idx="{i}"><c:v>{x}</c:v></c:pt>' for i, x in enumerate(FORUM_X))
+    fmt = "<c:formatCode>General</c:formatCode>" if kind == "numLit" else ""
+    lit = f'<c:cat><c:{kind}>{fmt}<c:ptCount val="{len(FORUM_X)}"/>{pts}</c:{kind}></c:cat>'
+    new, n = re.subn(rb"<c:cat>.*?</c:cat>", lit.encode(), xml, flags=re.S)
+    assert n == 1
+    return new
+
+
+def edit_member(path: Path, name: str, fn) -> None:
+    """Rewrite one zip member in place, keeping the order of the others."""
+    with zipfile.ZipFile(path) as z:
+        items = [(i, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in items:
+            z.writestr(info, fn(data) if info.filename == name else data)
+
+
+def members(path: Path) -> list:
+    with zipfile.ZipFile(path) as z:
+        return [(i.filename, z.read(i.filename)) for i in z.infolist()]
+
+
+def soffice_convert(book: Path, fmt: str, outdir: Path, timeout=180) -> Path:
+    """Convert with LibreOffice headless and a private profile; returns the output file."""
+    profile = Path("/tmp") / f"xlgd-lo-test-{uuid.uuid4().hex}"
+    try:
+        proc = subprocess.run(
+            ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+             "--convert-to", fmt, "--outdir", str(outdir), str(book)],
+            capture_output=True, timeout=timeout)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    out = outdir / (book.stem + "." + fmt.split(":")[0])
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    assert out.exists() and out.stat().st_size > 0, proc.stdout.decode(errors="replace")
+    return out
+
+
+def cli_main(argv) -> int:
+    """`xlgd.cli.main`, or the same wiring around `charts` alone while the
+    other command modules are not there yet."""
+    try:
+        from xlgd import cmd_generate  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        from xlgd.cli import main
+        return main(argv)
+    import argparse
+    import sys
+
+    from xlgd import cmd_charts
+    from xlgd.cli import _Parser
+    from xlgd.errors import XlgdError
+
+    parser = _Parser(prog="xlgd")
+    cmd_charts.add_parser(parser.add_subparsers(dest="command", parser_class=_Parser))
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except XlgdError as e:
+        sys.stderr.write(f"xlgd: {e}\n")
+        return 2
+    except OSError as e:
+        sys.stderr.write(f"xlgd: {e.strerror or e}\n")
+        return 2
