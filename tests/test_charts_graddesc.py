@@ -1,0 +1,106 @@
+"""`xlgd charts` on Jeremy's graddesc-2018.xlsm: the "Error by epoch" chart."""
+
+import json
+import re
+import shutil
+import zipfile
+
+import pytest
+
+from test_charts_helpers import GRADDESC, cli_main, members, soffice_convert
+from xlgd.chartxml import Book, parse_area, read_charts
+
+pytestmark = pytest.mark.skipif(not GRADDESC.exists(), reason="reference graddesc-2018.xlsm not available")
+
+SERIES = "basic!$C$38:$C$62"
+X = "basic!$B$38:$B$62"
+
+
+def run(capsys, *argv):
+    rc = cli_main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.fixture
+def book(tmp_path):
+    # A copy, so nothing here can touch the read-only reference.
+    return shutil.copyfile(GRADDESC, tmp_path / "graddesc.xlsm")
+
+
+def test_check_reports_missing_categories(book, capsys):
+    rc, out, _ = run(capsys, "charts", "check", str(book), "--json")
+    assert rc == 1
+    charts = json.loads(out)["charts"]
+    assert len(charts) == 1
+    ch = charts[0]
+    assert ch["sheet"] == "basic" and ch["title"] == "Error by epoch" and ch["types"] == ["line"]
+    assert ch["series"][0]["values"]["ref"] == SERIES
+    assert ch["series"][0]["categories"]["kind"] is None
+    assert [(i["code"], i["series"]) for i in ch["issues"]] == [("no-categories", 1)]
+
+
+def test_fix_without_x_explains_and_writes_nothing(book, tmp_path, capsys):
+    out = tmp_path / "out.xlsm"
+    rc, text, _ = run(capsys, "charts", "fix", str(book), "-o", str(out))
+    assert rc == 1
+    assert "--x" in text and "nothing written" in text
+    assert not out.exists()
+
+
+def test_fix_with_x_links_and_keeps_everything_else(book, tmp_path, capsys):
+    # B38:B62 is empty on `basic` (the epochs are implicit); a user can still
+    # link it and type epoch numbers there later. Checked, not assumed:
+    with Book(book) as b:
+        cells = b.cells("basic", (38, 62))
+    assert all(cells.get((r, 2)) is None for r in range(38, 63))
+
+    out = tmp_path / "out.xlsm"
+    rc, text, _ = run(capsys, "charts", "fix", str(book), "-o", str(out), "--x", X)
+    # The link is made; `empty-x` stays flagged because those cells are empty.
+    assert rc == 1 and "empty-x" in text and "linked to" in text
+    with Book(out) as b:
+        (ch,) = read_charts(b)
+    assert parse_area(ch.series[0].values.formula) == parse_area(SERIES)
+    assert parse_area(ch.series[0].cats.formula) == parse_area(X)
+    assert ch.series[0].cats.pt_count == 25
+
+    before, after = members(book), members(out)
+    assert [n for n, _ in before] == [n for n, _ in after]
+    changed = {n for (n, a), (_, b) in zip(before, after) if a != b}
+    assert changed == {"xl/charts/chart1.xml"}
+    names = [n for n, _ in before]
+    must_keep = ["xl/vbaProject.bin", "[Content_Types].xml", "xl/charts/style1.xml", "xl/charts/colors1.xml"]
+    must_keep += [n for n in names if n.startswith(("xl/ctrlProps/", "xl/worksheets/", "xl/drawings/"))]
+    assert len([n for n in must_keep if n.startswith("xl/ctrlProps/")]) == 10
+    b_before, b_after = dict(before), dict(after)
+    for n in must_keep:
+        assert b_after[n] == b_before[n], n
+    assert b"application/vnd.ms-excel.sheet.macroEnabled.main+xml" in b_after["[Content_Types].xml"]
+    assert out.suffix == ".xlsm"
+
+
+def test_fixed_chart_keeps_its_style(book, tmp_path, capsys):
+    out = tmp_path / "out.xlsm"
+    run(capsys, "charts", "fix", str(book), "-o", str(out), "--x", X)
+    with zipfile.ZipFile(book) as a, zipfile.ZipFile(out) as b:
+        old, new = a.read("xl/charts/chart1.xml"), b.read("xl/charts/chart1.xml")
+    # Only a c:cat was added: with it removed the part is the original element for element.
+    stripped = re.sub(rb"<c:cat>.*?</c:cat>", b"", new, flags=re.S)
+    from lxml import etree
+    assert etree.tostring(etree.fromstring(stripped), method="c14n") == \
+        etree.tostring(etree.fromstring(old), method="c14n")
+    assert new.split(b"?>")[0] == old.split(b"?>")[0]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+def test_libreoffice_opens_fixed_graddesc(book, tmp_path, capsys):
+    if not shutil.which("soffice"):
+        pytest.skip("LibreOffice not installed")
+    out = tmp_path / "out.xlsm"
+    run(capsys, "charts", "fix", str(book), "-o", str(out), "--x", X)
+    conv = tmp_path / "lo"
+    conv.mkdir()
+    pdf = soffice_convert(out, "pdf", conv)
+    assert pdf.read_bytes().startswith(b"%PDF")
