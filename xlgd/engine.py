@@ -408,7 +408,7 @@ def _settle_errors(prog, k, r0, O, EP, start, I, errors, B, P, x, y):
             last_codes = codes
             prev = {nm: row[nm] for nm in prog.carried}
         for name in prog.carried:
-            v = prev[name]
+            v = _cell(O, errors, name, r0 + n - 1, b)
             v = np.nan if isinstance(v, str) else v
             if b is None:
                 P[name] = np.float64(v)

@@ -186,6 +186,15 @@ def _num_text(v: float) -> str:
     return repr(v).upper().replace("E+", "E")
 
 
+def _is_square(e):
+    return isinstance(e, Bin) and e.op == "^" and isinstance(e.right, Num) and e.right.value == 2.0
+
+
+def _eprec(e):
+    # A square prints as a product, so it binds like *.
+    return _PREC["*"] if _is_square(e) else e.prec
+
+
 def excel(e: Expr, ref: Callable[[Expr], str]) -> str:
     """Formula text (without '='); `ref` renders a Col/Name/At leaf."""
     if isinstance(e, Num):
@@ -194,15 +203,24 @@ def excel(e: Expr, ref: Callable[[Expr], str]) -> str:
         return ref(e)
     if isinstance(e, Neg):
         inner = excel(e.arg, ref)
-        return f"-{inner}" if e.arg.prec >= Neg.prec else f"-({inner})"
+        return f"-{inner}" if _eprec(e.arg) >= Neg.prec else f"-({inner})"
+    if _is_square(e):
+        # A square is written as a product: x*x is one correctly rounded
+        # multiply in every spreadsheet, while x^2 goes through the C
+        # library's pow(), which glibc (LibreOffice) rounds differently
+        # from x*x in about one case in a thousand.
+        base = excel(e.left, ref)
+        if _eprec(e.left) <= _PREC["*"]:
+            base = f"({base})"
+        return f"{base}*{base}"
     if isinstance(e, (Bin, Cmp)):
         left = excel(e.left, ref)
         right = excel(e.right, ref)
         # Left-associative everywhere (Excel's ^ too): the right operand needs
         # brackets at equal precedence, or a-(b-c) would print as a-b-c.
-        if e.left.prec < e.prec:
+        if _eprec(e.left) < e.prec:
             left = f"({left})"
-        if e.right.prec <= e.prec:
+        if _eprec(e.right) <= e.prec:
             right = f"({right})"
         return f"{left}{e.op}{right}"
     if isinstance(e, Fn):

@@ -163,15 +163,20 @@ def annealing(params, conv):
         term = sqrt(At(f"before:v_{p}"))
         ind = term if ind is None else ind + term
     prev = lambda n: Col(n, 1)  # noqa: E731 -- the previous epoch's cell
+    best, lr = prev("best"), prev("lr")
+    # Compared as ind > ratio*best rather than graddesc's ind/best > ratio so
+    # a zero state (torch convention, v_init = 0) never divides by zero; a
+    # best of 0 means "nothing seen yet".
     return [
         EpochColumn("grad_ind", "sum sqrt(v) in", ind, phase="pre", fmt="#,##0.0000",
                     note="size of the squared-gradient state carried into the epoch"),
-        EpochColumn("best", "best so far", minimum(prev("best"), Col("grad_ind")), first=Col("grad_ind"),
-                    phase="pre", fmt="#,##0.0000", note="lowest indicator seen so far"),
-        EpochColumn("lr", "lr", if_(Col("grad_ind") / prev("best") > Name("ann_ratio"),
-                                    prev("lr") / Name("ann_factor"), prev("lr")),
+        EpochColumn("lr", "lr", if_(best > 0, if_(Col("grad_ind") > Name("ann_ratio") * best,
+                                                  lr / Name("ann_factor"), lr), lr),
                     first=Name("lr"), phase="pre", fmt="0.000000",
                     note="the learning rate this epoch uses"),
+        EpochColumn("best", "best so far", if_(best > 0, minimum(best, Col("grad_ind")), Col("grad_ind")),
+                    first=Col("grad_ind"), phase="pre", fmt="#,##0.0000",
+                    note="lowest indicator seen so far"),
     ]
 
 
