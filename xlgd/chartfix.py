@@ -17,7 +17,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from .chartcheck import RELINK_CODES, _fmt, check_chart, is_number
+from .chartcheck import RELINK_CODES, _fmt, cache_issue, check_chart, is_number
 from .chartxml import (C, UNKNOWN, Area, Book, Chart, Source, area_values, parse_area,
                        read_chart, serialize)
 from .errors import XlgdError
@@ -145,6 +145,9 @@ def rebuild_caches(book: Book, chart: Chart) -> int:
             vals = area_values(book, src.area)
             # Uncalculated formulas: the old cache is the best we have.
             if vals is None or any(v is UNKNOWN for v in vals):
+                continue
+            # A cache that already holds the cell values keeps its bytes ("1.0" stays "1.0").
+            if cache_issue(book, src, s.number) is None:
                 continue
             ref = src.elem.find(C + src.kind)
             tag = "numCache" if src.kind == "numRef" else "strCache"
@@ -327,8 +330,9 @@ def default_output(src: Path) -> Path:
     return src.with_name(f"{src.stem}-fixed{src.suffix}")
 
 
-def write_zip(book: Book, out: Path, replacements: dict):
-    """Copy `book` to `out` member by member, swapping in `replacements`; atomic."""
+def write_zip(book: Book, out: Path, replacements: dict, additions: dict | None = None):
+    """Copy `book` to `out` member by member, swapping in `replacements` and
+    appending `additions` (new parts) at the end; atomic."""
     out = Path(out)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     try:
@@ -345,6 +349,10 @@ def write_zip(book: Book, out: Path, replacements: dict):
                         continue
                     with book.zf.open(info) as fin, zout.open(zi, "w", force_zip64=info.file_size > 2**31) as fout:
                         shutil.copyfileobj(fin, fout, 1024 * 1024)
+                for name, data in (additions or {}).items():
+                    zi = zipfile.ZipInfo(name, book.infos[0].date_time if book.infos else (1980, 1, 1, 0, 0, 0))
+                    zi.compress_type = zipfile.ZIP_DEFLATED
+                    zout.writestr(zi, data)
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(tmp, out)

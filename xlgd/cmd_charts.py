@@ -59,8 +59,9 @@ def add_parser(subparsers):
                        description="Rebuild the charts of a workbook xlgd generated, from the spec it "
                                    "recorded, for sheets whose charts were deleted or broken.")
     g.add_argument("book", type=Path)
-    g.add_argument("-o", "--output", type=Path)
-    g.add_argument("--in-place", action="store_true")
+    g.add_argument("-o", "--output", type=Path,
+                   help="where to write (default: BOOK-regenerated.<suffix> next to BOOK)")
+    g.add_argument("--in-place", action="store_true", help="replace BOOK (atomically)")
     g.set_defaults(func=cmd_regenerate)
     return p
 
@@ -157,4 +158,26 @@ def cmd_render(args) -> int:
 
 
 def cmd_regenerate(args) -> int:
-    raise XlgdError("charts regenerate: not available yet")
+    from .chartcheck import check_book
+    from .chartregen import regenerate
+    from .chartxml import Book
+
+    with Book(args.book) as book:
+        macros = book.is_macro_enabled()
+    default = args.book.with_name(f"{args.book.stem}-regenerated{args.book.suffix}")
+    out = output_path(args.book, args.output if args.output or args.in_place else default,
+                      args.in_place, macros)
+    plan = regenerate(args.book, out)
+    for m in plan.messages:
+        print(m)
+    if not (plan.replaced or plan.added):
+        print(f"every xlgd chart is already as generated; nothing written ({args.book} is untouched)")
+        return 0
+    changed = sorted(plan.replaced) + list(plan.added)
+    print(f"wrote {out} ({len(plan.replaced)} part(s) changed, {len(plan.added)} added: {', '.join(changed)})")
+    with Book(out) as b:
+        flagged = [(ch, iss) for ch, iss in check_book(b) if iss]
+    for ch, iss in flagged:
+        for i in iss:
+            print(f"still flagged: {ch.sheet or '?'}: {ch.title or ch.part!s}: {i.code}: {i.message}")
+    return 1 if flagged else 0
