@@ -34,6 +34,9 @@ EXPECTED_X = {
     "loss by step": f"sgd!$C${FIRST}:$C${LAST}",
     "pred over x": f"sgd!$A${FIRST}:$A${LAST}",
     "hidden axes": f"sgd!$C${FIRST}:$C${LAST}",
+    "short categories": f"sgd!$C${FIRST}:$C${LAST}",
+    "stale cache": f"sgd!$C${FIRST}:$C${LAST}",
+    "no cache": f"sgd!$C${FIRST}:$C${LAST}",
 }
 EXPECTED_CODES = {
     "typed categories": {"literal-data"},
@@ -41,6 +44,9 @@ EXPECTED_CODES = {
     "loss by step": {"no-categories"},
     "pred over x": {"line-over-uneven-x"},
     "hidden axes": {"hidden-axis"},
+    "short categories": {"length-mismatch"},
+    "stale cache": {"stale-cache"},
+    "no cache": {"missing-cache"},
 }
 
 
@@ -100,10 +106,19 @@ def build_book(path: Path) -> Path:
     sgd.insert_chart("G20", line("pred over x", f"=sgd!$E${FIRST}:$E${LAST}", f"=sgd!$A${FIRST}:$A${LAST}"))
     sgd.insert_chart("G37", line("hidden axes", f"=sgd!$D${FIRST}:$D${LAST}", f"=sgd!$C${FIRST}:$C${LAST}",
                                  hide=True))
+    sgd.insert_chart("G54", line("short categories", f"=sgd!$D${FIRST}:$D${LAST}", f"=sgd!$C${FIRST}:$C${LAST - 9}"))
+    sgd.insert_chart("G71", line("stale cache", f"=sgd!$D${FIRST}:$D${LAST}", f"=sgd!$C${FIRST}:$C${LAST}"))
+    sgd.insert_chart("G88", line("no cache", f"=sgd!$D${FIRST}:$D${LAST}", f"=sgd!$C${FIRST}:$C${LAST}"))
     wb.close()
     # XlsxWriter only writes references; type the first two charts' labels in.
     edit_member(path, "xl/charts/chart1.xml", lambda xml: _literal_cat(xml, "strLit"))
     edit_member(path, "xl/charts/chart2.xml", lambda xml: _literal_cat(xml, "numLit"))
+    # A cache the cells moved away from (values edited, chart never redrawn) ...
+    edit_member(path, "xl/charts/chart7.xml",
+                lambda xml: re.sub(rb'(<c:val>.*?<c:pt idx="3"><c:v>)[^<]*', rb"\g<1>12345", xml, flags=re.S))
+    # ... and categories with no cache at all.
+    edit_member(path, "xl/charts/chart8.xml",
+                lambda xml: re.sub(rb"(<c:cat>.*?)<c:numCache>.*?</c:numCache>", rb"\1", xml, flags=re.S))
     return path
 
 

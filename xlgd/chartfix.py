@@ -253,6 +253,16 @@ def _val_el(name, val):
 # One chart
 
 
+def _no_x_hint(values: Area | None, n: int) -> str:
+    if values is None or not values.is_column:
+        return (f"no column headed x, step or epoch to link; left as is (the axis shows 1..{n}); "
+                f"pass --x with {n} cells to link one")
+    col = values.c1 - 1 if values.c1 > 1 else values.c1 + 1
+    example = Area(values.sheet, values.r1, col, values.r2, col).formula()
+    return (f"no column headed x, step or epoch beside {values.formula()}; left as is (the axis shows "
+            f"1..{n}); to link one, put the x values in {n} cells and pass e.g. --x \"{example}\"")
+
+
 def fix_chart(book: Book, chart: Chart, x: Area | None, scatter: bool, messages: list) -> bool:
     issues = check_chart(book, chart)
     if not issues:
@@ -272,9 +282,7 @@ def fix_chart(book: Book, chart: Chart, x: Area | None, scatter: bool, messages:
         n = vals_area.length if vals_area else s.values.pt_count
         target = x if x is not None else detect_x(book, vals_area, axis_title)
         if target is None:
-            hint = "" if vals_area is None else f" beside {vals_area.formula()}"
-            messages.append(f"{where}: series {s.number}: no column headed x, step or epoch{hint}; "
-                            f"left as is (the axis shows 1..{n}); pass --x \"Sheet!$A$1:$A${n}\" to link one")
+            messages.append(f"{where}: series {s.number}: {_no_x_hint(vals_area, n)}")
             continue
         if target.length != n:
             messages.append(f"{where}: series {s.number}: --x {target.formula()} has {target.length} cells "
