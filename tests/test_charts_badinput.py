@@ -103,3 +103,15 @@ def test_hostile_xml_entities_are_not_expanded(tmp_path, capsys):
     rc, out, err = run(capsys, "charts", "check", str(good))
     assert "aaaaaaaaaa" not in out
     assert "Traceback" not in out + err
+
+
+def test_real_command_line_has_no_traceback(tmp_path):
+    import subprocess
+    import sys
+    from test_charts_helpers import REPO
+    p = tmp_path / "cut.xlsx"
+    p.write_bytes(b"PK\x03\x04" + b"\0" * 100)
+    proc = subprocess.run([sys.executable, "-m", "xlgd", "charts", "check", str(p)], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("xlgd: ") and proc.stderr.count("\n") == 1, proc.stderr

@@ -152,3 +152,17 @@ def test_libreoffice_opens_fixed_book(book, tmp_path, capsys):
     with Book(xlsx) as b:
         refs = {parse_area(s.cats.formula) for ch in read_charts(b) for s in ch.series if s.cats.formula}
     assert refs == {parse_area(v) for v in EXPECTED_X.values()}
+
+
+def test_broken_reference_is_flagged_and_relinked(tmp_path, capsys):
+    from test_charts_helpers import edit_member
+    book = build_book(tmp_path / "b.xlsx")
+    edit_member(book, "xl/charts/chart3.xml", lambda xml: xml.replace(
+        b"<c:val>", b"<c:cat><c:numRef><c:f>gone!$A$4:$A$32</c:f></c:numRef></c:cat><c:val>", 1))
+    with Book(book) as b:
+        issues = {ch.title: {i.code for i in iss} for ch, iss in check_book(b)}
+    assert issues["loss by step"] == {"bad-reference"}
+    out = tmp_path / "o.xlsx"
+    run(capsys, "charts", "fix", str(book), "-o", str(out))
+    cats = charts_by_title(out)["loss by step"].series[0].cats
+    assert parse_area(cats.formula) == parse_area(EXPECTED_X["loss by step"])

@@ -95,12 +95,12 @@ def cache_issue(book: Book, src: Source, series: int) -> Issue | None:
     if src.kind not in ("numRef", "strRef") or src.area is None:
         return None
     what = {"val": "values", "yVal": "y values", "cat": "categories", "xVal": "x values"}[src.role]
+    vals = area_values(book, src.area)
+    if vals is None:
+        return None  # bad-reference says it better
     if not src.has_cache:
         return Issue("missing-cache", f"{what} {src.formula} have no cached points "
                      "(viewers that do not recalculate show an empty chart)", series, src.role)
-    vals = area_values(book, src.area)
-    if vals is None:
-        return None
     n = len(vals)
     if src.pt_count != n:
         return Issue("stale-cache", f"{what} cache holds ptCount {src.pt_count} but {src.formula} "
@@ -144,10 +144,12 @@ def check_series(book: Book, chart: Chart, s: Series) -> list:
                              f"the chart ({src.kind}, {src.pt_count} points) instead of a link to cells",
                              s.number, src.role))
         elif src.formula and src.kind in ("numRef", "strRef", "multiLvlStrRef"):
+            # Defined names and unions are fine, just not checkable here;
+            # #REF! and a sheet that is gone are broken.
             a = src.area
-            if a is None or area_values(book, a) is None:
-                out.append(Issue("bad-reference", f"{src.formula} is not a block of cells on a sheet "
-                                 "of this workbook", s.number, src.role))
+            if "#REF!" in src.formula.upper() or (a is not None and area_values(book, a) is None):
+                out.append(Issue("bad-reference", f"{src.formula} does not point at cells of this workbook",
+                                 s.number, src.role))
     if s.cats.kind is None and s.values.kind is not None:
         n = s.values.area.length if s.values.area else s.values.pt_count
         code = "no-x-values" if xy else "no-categories"
