@@ -60,6 +60,10 @@ def _helpers(batch: bool, dialect: str) -> dict:
         "_max": np.maximum,
         "_min": np.minimum,
         "_sin": np.sin,
+        # Non-finite values are recomputed exactly by _exact_rows, so the
+        # fast path only needs ISERROR right for finite inputs.
+        "_iserror": (lambda a: ~np.isfinite(a)) if batch else (lambda a: not np.isfinite(a)),
+        "_na": lambda: np.nan,
         "_if": (lambda c, a, b: np.where(c, a, b)) if batch else (lambda c, a, b: a if c else b),
         "_add": _add_array if batch else _add_scalar,
         "_sub": _sub_array if batch else _sub_scalar,
@@ -119,11 +123,18 @@ class Program:
                 out.append(f"{indent}p{idx[name]} = c{idx[name]}")
             return out
 
+        # Run under np.errstate(raise): an overflow, a division by zero or an
+        # invalid operation anywhere inside a formula stops the fast path at
+        # that row, even when the cell's final value would look finite
+        # (x/(y/0) is 0 in IEEE, #DIV/0! in a spreadsheet).
         lines.append("    r = 0")
-        lines += body(True, "    ")
-        lines.append("    for r in range(1, n):")
-        lines += body(False, "        ")
-        lines.append("    return {" + ", ".join(f"{n!r}: p{idx[n]}" for n in self.carried) + "}")
+        lines.append("    try:")
+        lines += body(True, "        ")
+        lines.append("        for r in range(1, n):")
+        lines += body(False, "            ")
+        lines.append("    except FloatingPointError:")
+        lines.append("        return None, r")
+        lines.append("    return {" + ", ".join(f"{n!r}: p{idx[n]}" for n in self.carried) + "}, n")
         return "\n".join(lines)
 
     def function(self, batch: bool):
@@ -210,6 +221,32 @@ class Result:
         rows = [k[1] for k in self.errors if not k[0].startswith("@") and (b is None or k[2] == b)]
         return min(rows) if rows else None
 
+    def first_explosion_step(self, threshold=None, b=None):
+        """First step (0-based) whose err^2 is an error or exceeds threshold, or None.
+
+        threshold defaults to the sheet's explode_at input, else 1e10.
+        For a batch without b: one entry per configuration.
+        """
+        if threshold is None:
+            from .stability import EXPLODE_AT
+
+            threshold = self.spec.input_values().get("explode_at", EXPLODE_AT)
+        err = self.steps["err"]
+        if self.batch is not None and b is None:
+            return [self.first_explosion_step(threshold, j) for j in range(self.batch)]
+        e = err if b is None else err[:, b]
+        with np.errstate(invalid="ignore"):
+            hit = ~np.isfinite(e) | (e > threshold)
+        rows = np.nonzero(hit)[0]
+        return int(rows[0]) if len(rows) else None
+
+    def take(self, b, spec=None):
+        """Configuration b of a batch as a Result of its own (spec: that sheet's spec)."""
+        errors = {k[:2]: v for k, v in self.errors.items() if k[2] == b}
+        return Result(spec or self.spec, {k: np.float64(v[b]) for k, v in self.start.items()},
+                      {k: v[:, b].copy() for k, v in self.steps.items()},
+                      {k: v[:, b].copy() for k, v in self.epochs.items()}, errors, None)
+
     def frame(self, b=None):
         import pandas as pd
 
@@ -269,17 +306,69 @@ def run(spec: SheetSpec, x, y, inputs: dict | None = None, start: dict | None = 
     rx, ry = (x[:, None], y[:, None]) if batch else (x, y)
     ep_cols = spec.epoch_columns
 
-    with np.errstate(all="ignore"):
-        for k in range(E):
-            r0 = k * n
+    for k in range(E):
+        r0 = k * n
+        with np.errstate(all="ignore"):
             _epoch_cells(prog, k, r0, "pre", ep_cols, EP, O, start_vals, I, errors, B)
-            A = {"x": rx, "y": ry}
-            for key in prog.epoch_keys:
-                A[key] = EP[key.split(":", 1)[1]][k]
-            P = run_epoch(I, P, A, O, r0, n)
-            P = _settle_errors(prog, k, r0, O, EP, start_vals, I, errors, B, P, x, y)
+        A = {"x": rx, "y": ry}
+        for key in prog.epoch_keys:
+            A[key] = EP[key.split(":", 1)[1]][k]
+        if not batch:
+            P = _epoch_scalar(prog, run_epoch, k, I, P, A, O, EP, errors, None, x, y)
+        else:
+            with np.errstate(all="raise", under="ignore"):
+                try:
+                    P_new, _ = run_epoch(I, P, A, O, r0, n)
+                except FloatingPointError:
+                    P_new = None
+            bad = (set(range(B)) if P_new is None else
+                   {int(j) for c in spec.columns
+                    for j in np.nonzero(_bad(O[c.name][r0:r0 + n], dialect).any(axis=0))[0]})
+            if bad:
+                P = _redo_configs(prog, k, I, P, A, O, EP, errors, sorted(bad), x, y)
+            else:
+                P = P_new
+        with np.errstate(all="ignore"):
             _epoch_cells(prog, k, r0, "post", ep_cols, EP, O, start_vals, I, errors, B)
     return Result(spec, start_vals, O, EP, errors, B)
+
+
+def _epoch_scalar(prog, run_epoch, k, I, P, A, O, EP, errors, b, x, y):
+    """One epoch of one configuration: fast path, then exact rows from the first trouble."""
+    n = prog.spec.n_data
+    r0 = k * n
+    with np.errstate(all="raise", under="ignore"):
+        P_new, r_fail = run_epoch(I, P, A, O, r0, n)
+    first = r_fail
+    for c in prog.spec.columns:
+        rows = np.nonzero(_bad(O[c.name][r0:r0 + r_fail], prog.dialect))[0]
+        if len(rows):
+            first = min(first, int(rows[0]))
+    if first == n:
+        return P_new
+    return _exact_rows(prog, k, r0 + first, I, P, O, EP, errors, b, x, y)
+
+
+def _redo_configs(prog, k, I, P, A, O, EP, errors, configs, x, y):
+    """Recompute one epoch of some configurations of a batch, one at a time."""
+    scalar = prog.function(False)
+    P = {name: np.array(v, copy=True) for name, v in P.items()}
+    for b in configs:
+        Ib = {name: np.float64(v[b]) for name, v in I.items()}
+        Pb = {name: np.float64(v[b]) for name, v in P.items()}
+        Ab = {key: (v[:, 0] if key in ("x", "y") else np.float64(v[b])) for key, v in A.items()}
+        Ob = {name: v[:, b] for name, v in O.items()}  # views: writes land in the batch arrays
+        EPb = {name: v[:, b] for name, v in EP.items()}
+        errs: dict = {}
+        for key, code in list(errors.items()):
+            if len(key) == 3 and key[2] == b:
+                errs[key[:2]] = code
+        out = _epoch_scalar(prog, scalar, k, Ib, Pb, Ab, Ob, EPb, errs, None, x, y)
+        for key, code in errs.items():
+            errors[key + (b,)] = code
+        for name in prog.carried:
+            P[name][b] = out[name]
+    return P
 
 
 def _eval_small(e, env):
@@ -341,81 +430,82 @@ def _bad(arr, dialect):
     return bad
 
 
-def _settle_errors(prog, k, r0, O, EP, start, I, errors, B, P, x, y):
-    """Recompute, with spreadsheet error semantics, the rows after a non-finite value."""
+def _exact_rows(prog, k, r_start, I, P, O, EP, errors, b, x, y):
+    """Rows r_start.. of epoch k with spreadsheet error semantics.
+
+    Returns the carried values after the epoch's last row (nan for errors).
+    """
     spec = prog.spec
     n = spec.n_data
-    sl = slice(r0, r0 + n)
-    first_bad = None
-    for c in spec.columns:
-        bad = _bad(O[c.name][sl], prog.dialect)
-        if bad.any():
-            rows = np.nonzero(bad.any(axis=1) if B is not None else bad)[0]
-            first_bad = rows[0] if first_bad is None else min(first_bad, rows[0])
-    if first_bad is None:
-        return P
-    configs = [None] if B is None else sorted(
-        {int(b) for c in spec.columns for b in np.nonzero(_bad(O[c.name][sl], prog.dialect).any(axis=0))[0]})
+    r0, r_end = k * n, k * n + n
     cols = {c.name: c for c in spec.columns}
-    P = dict(P)
-    for b in configs:
-        r_start = r0 + int(first_bad)
-        if B is not None:
-            rows_b = [np.nonzero(_bad(O[c.name][sl, b], prog.dialect))[0] for c in spec.columns]
-            r_start = r0 + int(min(r[0] for r in rows_b if len(r)))
-        prev = {}
-        for name in prog.carried:
-            prev[name] = (_cell(O, errors, name, r_start - 1, b) if r_start > 0
-                          else _start_val(start, name, b))
-        last_codes = None
-        for r in range(r_start, r0 + n):
-            row = {}
+    if r_start == 0:
+        prev = {name: float(P[name]) for name in prog.carried}
+    else:  # from the row above, error codes included
+        prev = {name: _cell(O, errors, name, r_start - 1, None) for name in prog.carried}
+    last_codes = None
+    r = r_start
+    while r < r_end:
+        row = {}
 
-            def env(leaf, row=row, r=r):
-                if isinstance(leaf, Col):
-                    return row[leaf.name] if leaf.lag == 0 else prev[leaf.name]
-                if isinstance(leaf, Name):
-                    return float(I[leaf.name] if b is None else I[leaf.name][b])
-                if leaf.key == "x":
-                    return float(x[r - r0])
-                if leaf.key == "y":
-                    return float(y[r - r0])
-                return _epoch_val(EP, errors, leaf.key.split(":", 1)[1], k, b)
+        def env(leaf, row=row, r=r):
+            if isinstance(leaf, Col):
+                return row[leaf.name] if leaf.lag == 0 else prev[leaf.name]
+            if isinstance(leaf, Name):
+                return float(I[leaf.name])
+            if leaf.key == "x":
+                return float(x[r - r0])
+            if leaf.key == "y":
+                return float(y[r - r0])
+            return _epoch_val(EP, errors, leaf.key.split(":", 1)[1], k, None)
 
-            for name in prog.order:
-                c = cols[name]
-                if name in prog.pure:
-                    row[name] = float(O[name][r] if b is None else O[name][r, b])
-                    continue
-                e = c.first if (r == r0 and c.first is not None) else c.expr
-                row[name] = excel_value(e, env, prog.dialect)
-            for name, v in row.items():
-                key = (name, r) if b is None else (name, r, b)
-                if isinstance(v, str):
-                    errors[key] = v
-                    v = np.nan
-                else:
-                    errors.pop(key, None)
-                if b is None:
-                    O[name][r] = v
-                else:
-                    O[name][r, b] = v
-            codes = tuple(row[nm] for nm in prog.order if nm not in prog.pure)
-            if last_codes is not None and codes == last_codes and all(isinstance(v, str) for v in codes):
-                _fill_errors(prog, O, errors, r + 1, r0 + n, codes, b)
-                prev = {nm: row[nm] for nm in prog.carried}
-                break
-            last_codes = codes
-            prev = {nm: row[nm] for nm in prog.carried}
-        for name in prog.carried:
-            v = _cell(O, errors, name, r0 + n - 1, b)
-            v = np.nan if isinstance(v, str) else v
-            if b is None:
-                P[name] = np.float64(v)
-            else:
-                P[name] = np.array(P[name], copy=True)
-                P[name][b] = v
-    return P
+        for name in prog.order:
+            c = cols[name]
+            e = c.first if (r == r0 and c.first is not None) else c.expr
+            row[name] = excel_value(e, env, prog.dialect)
+        _store_row(O, errors, r, row)
+        codes = tuple(row[nm] for nm in prog.order if nm not in prog.pure)
+        prev = {nm: row[nm] for nm in prog.carried}
+        r += 1
+        if codes == last_codes and all(isinstance(v, str) for v in codes):
+            # Every non-data cell of two rows in a row holds the same error: so
+            # will every later row (errors propagate whatever finite data they
+            # meet); only the data and step columns still change.
+            _fill_errors(prog, O, errors, r, r_end, codes, None)
+            for rr in range(r, r_end):
+                prow = {}
+
+                def penv(leaf, prow=prow, rr=rr):
+                    if isinstance(leaf, Col):
+                        return prow[leaf.name] if leaf.lag == 0 else prev[leaf.name]
+                    if leaf.key in ("x", "y"):
+                        return float((x if leaf.key == "x" else y)[rr - r0])
+                    if isinstance(leaf, Name):
+                        return float(I[leaf.name])
+                    return _epoch_val(EP, errors, leaf.key.split(":", 1)[1], k, None)
+
+                for name in prog.order:
+                    if name in prog.pure:
+                        c = cols[name]
+                        e = c.first if (rr == r0 and c.first is not None) else c.expr
+                        prow[name] = excel_value(e, penv, prog.dialect)
+                _store_row(O, errors, rr, prow)
+                prev.update({nm: prow[nm] for nm in prog.carried if nm in prow})
+            prev.update({nm: codes[[m for m in prog.order if m not in prog.pure].index(nm)]
+                         for nm in prog.carried if nm not in prog.pure})
+            break
+        last_codes = codes
+    return {name: np.float64(np.nan if isinstance(v, str) else v) for name, v in prev.items()}
+
+
+def _store_row(O, errors, r, row):
+    for name, v in row.items():
+        if isinstance(v, str):
+            errors[(name, r)] = v
+            v = np.nan
+        else:
+            errors.pop((name, r), None)
+        O[name][r] = v
 
 
 def _fill_errors(prog, O, errors, r1, r2, codes, b):
@@ -430,10 +520,3 @@ def _fill_errors(prog, O, errors, r1, r2, codes, b):
             O[name][r1:r2] = np.nan
         else:
             O[name][r1:r2, b] = np.nan
-
-
-def _start_val(start, name, b):
-    if name not in start:
-        return float("nan")
-    v = start[name]
-    return float(v if b is None else v[b])

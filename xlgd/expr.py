@@ -160,7 +160,16 @@ def if_(cond, a, b):
     return Fn("IF", (cond, lift(a), lift(b)))
 
 
-FUNCTIONS = ("SQRT", "MAX", "MIN", "IF", "SIN")
+def iserror(x):
+    return Fn("ISERROR", (lift(x),))
+
+
+def na():
+    """#N/A: the one error value charts skip instead of plotting it as 0."""
+    return Fn("NA", ())
+
+
+FUNCTIONS = ("SQRT", "MAX", "MIN", "IF", "SIN", "ISERROR", "NA")
 
 
 def leaves(e: Expr):
@@ -354,6 +363,14 @@ def _ev(n, env, dialect):
         if n.name == "IF":
             c = _ev(n.args[0], env, dialect)
             return _ev(n.args[1] if c != 0.0 else n.args[2], env, dialect)
+        if n.name == "ISERROR":
+            try:
+                _ev(n.args[0], env, dialect)
+            except SheetError:
+                return 1.0
+            return 0.0
+        if n.name == "NA":
+            raise SheetError("#N/A")
         args = [_ev(a, env, dialect) for a in n.args]
         if n.name == "SQRT":
             if args[0] < 0:

@@ -30,7 +30,7 @@ def default_knobs(model: str, optimizer: str, convention: str = "graddesc") -> d
 
 def build_sheet(model: str, optimizer: str, convention: str = "graddesc", *, n_data: int,
                 epochs: int = 1, knobs: dict | None = None, grad: str = "analytic", fd: bool = True,
-                name: str | None = None) -> SheetSpec:
+                name: str | None = None, stability: bool = False) -> SheetSpec:
     if convention not in CONVENTIONS:
         raise XlgdError(f"unknown convention {convention!r}; choose one of: {', '.join(CONVENTIONS)}")
     if grad not in GRADS:
@@ -41,6 +41,10 @@ def build_sheet(model: str, optimizer: str, convention: str = "graddesc", *, n_d
         raise XlgdError("a sheet needs at least one epoch and one data row")
     m, opt = get_model(model), get_optimizer(optimizer)
     values = default_knobs(model, optimizer, convention)
+    if stability:
+        from .stability import EXPLODE_AT
+
+        values["explode_at"] = EXPLODE_AT
     for k, v in (knobs or {}).items():
         if k not in values:
             raise XlgdError(f"knob {k!r} does not apply to {model}/{optimizer} ({convention}); "
@@ -73,6 +77,10 @@ def build_sheet(model: str, optimizer: str, convention: str = "graddesc", *, n_d
     order = {"m": 0, "v": 1, "s": 2}
     state.sort(key=lambda c: order.get(c.name.split("_")[0], 9))
     columns += list(shared.values()) + state + steps
+    if stability:
+        from . import stability as _stab
+
+        columns += _stab.columns(model, optimizer, convention, lr)
 
     epoch_cols = [EpochColumn("epoch", "epoch", Col("epoch", 1) + 1, first=Num(1), phase="pre", fmt="0")]
     if rule:
@@ -84,7 +92,7 @@ def build_sheet(model: str, optimizer: str, convention: str = "graddesc", *, n_d
         title=f"{m.formula}  --  {optimizer} ({convention} convention)",
         model=model, optimizer=optimizer, convention=convention, grad=grad,
         inputs=inputs, columns=columns, epoch_columns=epoch_cols, n_data=n_data, epochs=epochs,
-        params=m.params,
+        params=m.params, stability=stability,
     )
     _check_names(spec)
     return spec

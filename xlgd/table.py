@@ -79,6 +79,7 @@ class SheetSpec:
     epochs: int
     params: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
+    stability: bool = False  # stability columns + conditional formats (stability.py)
 
     @property
     def n_steps(self):

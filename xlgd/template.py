@@ -31,7 +31,7 @@ from .sheet import build_sheet, default_knobs
 from .table import SheetSpec
 
 TEMPLATE_DIRS = (Path.cwd() / "templates", Path(__file__).resolve().parents[1] / "templates")
-SHEET_KEYS = {"name", "model", "optimizer", "convention", "grad", "fd", "epochs", "knobs", "title"}
+SHEET_KEYS = {"name", "model", "optimizer", "convention", "grad", "fd", "epochs", "knobs", "title", "stability"}
 TOP_KEYS = {"name", "title", "description", "epochs", "convention", "grad", "fd", "data", "knobs", "sheets",
             "extras"}
 
@@ -115,7 +115,12 @@ def apply_overrides(tpl: dict, sets=(), epochs: int | None = None) -> dict:
 
 def _knobs_of(tpl, s):
     conv = s.get("convention", tpl.get("convention", "graddesc"))
-    return default_knobs(s.get("model", "linear"), s.get("optimizer", "sgd"), conv)
+    knobs = default_knobs(s.get("model", "linear"), s.get("optimizer", "sgd"), conv)
+    if s.get("stability"):
+        from .stability import EXPLODE_AT
+
+        knobs["explode_at"] = EXPLODE_AT
+    return knobs
 
 
 def build_recipe(tpl: dict, base: Path | None = None) -> Recipe:
@@ -146,7 +151,7 @@ def build_recipe(tpl: dict, base: Path | None = None) -> Recipe:
             raise XlgdError(f"sheet {name}: epochs must be a whole number >= 1, got {epochs!r}")
         spec = build_sheet(model, opt, conv, n_data=len(data), epochs=epochs, knobs=knobs,
                            grad=s.get("grad", tpl.get("grad", "analytic")), fd=s.get("fd", tpl.get("fd", True)),
-                           name=name)
+                           name=name, stability=bool(s.get("stability", False)))
         if s.get("title"):
             spec.title = s["title"]
         specs.append(spec)

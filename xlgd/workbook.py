@@ -235,6 +235,10 @@ def write_sheet(wb, f, spec, result, progress=None):
         _epoch_row(fast, f, lay, spec, result, epochs_done)
         epochs_done += 1
     ws.freeze_panes(START_ROW - 1, 4)
+    if spec.stability:
+        from .stability import add_conditional_formats
+
+        add_conditional_formats(wb, ws, lay)
     add_sheet_charts(wb, ws, lay, result)
     if progress:
         progress(spec.name, n, n)
