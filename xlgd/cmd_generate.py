@@ -69,10 +69,11 @@ def run(args):
 
     try:
         results = write_workbook(recipe, out, progress=progress)
-    except PermissionError:
-        raise XlgdError(f"cannot write {out}: permission denied") from None
-    except FileNotFoundError as e:
-        raise XlgdError(f"cannot write {out}: {e.strerror}") from None
+    except OSError as e:
+        why = e.strerror or str(e)
+        if isinstance(e, FileExistsError):
+            why = f"{e.filename} is a file, not a directory"
+        raise XlgdError(f"cannot write {out}: {why}") from None
     elapsed = time.perf_counter() - t0
     summary = []
     for spec in recipe.sheets:
