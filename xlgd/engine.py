@@ -291,7 +291,11 @@ def run(spec: SheetSpec, x, y, inputs: dict | None = None, start: dict | None = 
     P = {}
     for c in spec.columns:
         if c.init is not None:
-            P[c.name] = as_cfg(_eval_small(c.init, lambda leaf: I[leaf.name]))
+            if batch:  # start values may differ per configuration
+                P[c.name] = np.array([_eval_small(c.init, lambda leaf, b=b: float(I[leaf.name][b]))
+                                      for b in range(B)])
+            else:
+                P[c.name] = as_cfg(_eval_small(c.init, lambda leaf: I[leaf.name]))
     for k, v in (start or {}).items():
         P[k] = as_cfg(v)
     start_vals = dict(P)

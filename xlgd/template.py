@@ -127,7 +127,9 @@ def build_recipe(tpl: dict, base: Path | None = None) -> Recipe:
     unknown = set(tpl) - TOP_KEYS
     if unknown:
         raise XlgdError(f"unknown template setting(s): {', '.join(sorted(unknown))}")
-    sheets_cfg = tpl.get("sheets")
+    from .extras import expand_sheets
+
+    sheets_cfg = expand_sheets(tpl)
     if not sheets_cfg:
         raise XlgdError("the template defines no [[sheets]]")
     data = load_data(tpl.get("data", {}), base)

@@ -17,7 +17,7 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.worksheet import CellFormulaTuple
 
-from . import meta
+from . import extras, meta
 from .charts import add_sheet_charts
 from .engine import run
 from .layout import (DATA_FIRST_ROW, DATA_SHEET, HEADER_ROW, HINT_ROW, INPUT_ROW, LABEL_ROW, START_ROW,
@@ -98,10 +98,12 @@ def write_workbook(recipe, path, progress=None, results=None):
         f = _Formats(wb)
         _write_intro(wb, f, recipe)
         _write_data(wb, f, recipe)
+        extras.precompute(recipe, results)
         for spec in recipe.sheets:
             if spec.name not in results:
                 results[spec.name] = run(spec, recipe.data.x, recipe.data.y)
             write_sheet(wb, f, spec, results[spec.name], progress)
+        extras.write_extras(wb, f, recipe, results)
         meta.write(wb, recipe)
         wb.close()
         os.replace(tmp, path)
