@@ -93,30 +93,41 @@ class Layout:
         return f"{prefix}{d}{letter}{d}{r1}:{d}{letter}{d}{r2}"
 
     # ------------------------------------------------------------- formulas
-    def _ref_for_step(self, i: int):
+    def formula(self, col: str, i: int) -> str:
+        """The formula of column `col` on step i (0-based), with '='."""
         n = self.spec.n_data
         k, d = divmod(i, n)
+        tmpl = self._templates[(col, d == 0)]
+        row = self.step_row(i)
+        return tmpl.format(r=row, p=row - 1, d=DATA_FIRST_ROW + d, e=self.epoch_row(k))
+
+    @cached_property
+    def _templates(self):
+        """Each column's formula with its row numbers left as {r}, {p}, {d}, {e}.
+
+        A sheet of 100,000 rows has millions of formula cells; rendering the
+        tree once per column and formatting numbers in is what keeps
+        generation as fast as writing the file."""
 
         def ref(leaf):
             if isinstance(leaf, Col):
-                return self.cell(leaf.name, i - leaf.lag)
+                return f"{self.letter(leaf.name)}{{{'p' if leaf.lag else 'r'}}}"
             if isinstance(leaf, Name):
                 return leaf.name
             if leaf.key in ("x", "y"):
                 letter = DATA_X if leaf.key == "x" else DATA_Y
-                return f"{quote_sheet(self.data_sheet)}!{letter}{DATA_FIRST_ROW + d}"
+                return f"{quote_sheet(self.data_sheet)}!{letter}{{d}}"
             where, col = leaf.key.split(":", 1)
             assert where == "epoch", leaf.key
-            return f"${self.epoch_letter(col)}${self.epoch_row(k)}"
+            return f"${self.epoch_letter(col)}${{e}}"
 
-        return ref
-
-    def formula(self, col: str, i: int) -> str:
-        """The formula of column `col` on step i (0-based), with '='."""
-        c = self.spec.columns[self.col_index[col]]
-        first = i % self.spec.n_data == 0
-        e = c.first if (first and c.first is not None) else c.expr
-        return "=" + excel(e, self._ref_for_step(i))
+        out = {}
+        for c in self.spec.columns:
+            for first in (True, False):
+                e = c.first if (first and c.first is not None) else c.expr
+                # Formula text never holds braces of its own: only ours.
+                out[(c.name, first)] = "=" + excel(e, ref)
+        return out
 
     def start_formula(self, col: str) -> str | None:
         c = self.spec.columns[self.col_index[col]]
