@@ -40,10 +40,15 @@ def chart_specs(lay, result=None):
     def pts(col, rows):
         return _points(result, col, rows) if result is not None else None
 
+    # Sheets with stability columns chart err^2 through err_chart, which holds
+    # #N/A where err overflowed: charts skip #N/A but plot #NUM! as 0. Their
+    # errors span hundreds of decades, hence the log scale.
+    err = "err_chart" if "err_chart" in lay.col_index else "err"
     charts = [
-        {"title": "Error per step", "type": "line", "x_title": "step", "y_title": "err^2",
-         "series": [{"name": "err^2", "cat": lay.column_range("step"), "val": lay.column_range("err"),
-                     "cat_data": pts("step", steps), "val_data": pts("err", steps)}]},
+        {"title": "Error per step" + (" (log scale)" if err == "err_chart" else ""), "type": "line",
+         "x_title": "step", "y_title": "err^2", "log_y": err == "err_chart",
+         "series": [{"name": "err^2", "cat": lay.column_range("step"), "val": lay.column_range(err),
+                     "cat_data": pts("step", steps), "val_data": pts(err, steps)}]},
         {"title": "Weights per step", "type": "line", "x_title": "step", "y_title": "weight",
          "series": [{"name": p, "cat": lay.column_range("step"), "val": lay.column_range(p),
                      "cat_data": pts("step", steps), "val_data": pts(p, steps)} for p in spec.params]},
@@ -83,7 +88,10 @@ def add_sheet_charts(wb, ws, lay, result):
             chart.add_series(opts)
         chart.set_title({"name": c["title"], "name_font": {"size": 11}})
         chart.set_x_axis({"name": c["x_title"], "visible": True})
-        chart.set_y_axis({"name": c["y_title"], "visible": True, "major_gridlines": {"visible": True}})
+        y_axis = {"name": c["y_title"], "visible": True, "major_gridlines": {"visible": True}}
+        if c.get("log_y"):
+            y_axis["log_base"] = 10
+        chart.set_y_axis(y_axis)
         chart.set_legend({"position": "bottom"} if len(c["series"]) > 1 else {"none": True})
         chart.show_blanks_as("gap")
         chart.set_size({"width": CHART_W, "height": CHART_H})
