@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from .errors import XlgdError
+from .stability import EXPLODE_AT
 
 HELP = """\
 Write a workbook: an intro sheet, a data sheet, and one sheet per
@@ -80,11 +81,14 @@ def run(args):
         res = results[spec.name]
         mse = res.epochs["mse"]
         bad = res.first_error_step()
+        boom = res.first_explosion_step()
         summary.append({
             "sheet": spec.name, "model": spec.model, "optimizer": spec.optimizer,
             "convention": spec.convention, "epochs": spec.epochs, "steps": spec.n_steps,
             "final_mse": None if ("@mse", spec.epochs - 1) in res.errors else float(mse[-1]),
             "first_error_step": None if bad is None else bad + 1,
+            "first_explosion_step": None if boom is None else boom + 1,
+            "explode_at": spec.input_values().get("explode_at", EXPLODE_AT),
         })
     if args.json:
         json.dump({"output": str(out), "seconds": round(elapsed, 3), "sheets": summary}, sys.stdout, indent=2)
@@ -92,7 +96,16 @@ def run(args):
     elif not args.quiet:
         print(f"wrote {out} ({len(recipe.sheets)} sheets, {total:,} step rows, {elapsed:.1f}s)")
         for s in summary:
-            tail = (f"error cells from step {s['first_error_step']} (the error exploded)"
-                    if s["first_error_step"] else f"final mean err^2 {s['final_mse']:.6g}")
+            n = len(recipe.data)
+            boom = s["first_explosion_step"]
+            if boom:
+                tail = (f"exploded at step {boom} (epoch {(boom - 1) // n + 1}, row {(boom - 1) % n + 1}: "
+                        f"err^2 {'overflowed' if boom == s['first_error_step'] else '> %g' % s['explode_at']})")
+                if s["first_error_step"] and s["first_error_step"] != boom:
+                    tail += f"; #NUM! cells from step {s['first_error_step']}"
+            elif s["first_error_step"]:
+                tail = f"error cells from step {s['first_error_step']}"
+            else:
+                tail = f"final mean err^2 {s['final_mse']:.6g}"
             print(f"  {s['sheet']:<12} {s['optimizer']:<9} {s['epochs']} epochs: {tail}")
     return 0
