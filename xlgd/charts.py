@@ -87,7 +87,13 @@ def add_sheet_charts(wb, ws, lay, result):
                 opts["line"] = {"color": color, "width": 1.5}
             chart.add_series(opts)
         chart.set_title({"name": c["title"], "name_font": {"size": 11}})
-        chart.set_x_axis({"name": c["x_title"], "visible": True})
+        x_axis = {"name": c["x_title"], "visible": True}
+        n_cat = len(c["series"][0]["cat_data"] or ()) if c["type"] == "line" else 0
+        if n_cat > 12:
+            # Label every k-th category so a few hundred steps stay readable.
+            k = _nice_step(n_cat / 8)
+            x_axis.update({"interval_unit": k, "interval_tick": k})
+        chart.set_x_axis(x_axis)
         y_axis = {"name": c["y_title"], "visible": True, "major_gridlines": {"visible": True}}
         if c.get("log_y"):
             y_axis["log_base"] = 10
@@ -96,3 +102,10 @@ def add_sheet_charts(wb, ws, lay, result):
         chart.show_blanks_as("gap")
         chart.set_size({"width": CHART_W, "height": CHART_H})
         ws.insert_chart(f"{anchor_col}{5 + k * 16}", chart)
+
+
+def _nice_step(raw):
+    for unit in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000):
+        if unit >= raw:
+            return unit
+    return int(raw)
