@@ -329,7 +329,12 @@ def run(spec: SheetSpec, x, y, inputs: dict | None = None, start: dict | None = 
                    {int(j) for c in spec.columns
                     for j in np.nonzero(_bad(O[c.name][r0:r0 + n], dialect).any(axis=0))[0]})
             if bad:
-                P = _redo_configs(prog, k, I, P, A, O, EP, errors, sorted(bad), x, y)
+                P_redo = _redo_configs(prog, k, I, P, A, O, EP, errors, sorted(bad), x, y)
+                if P_new is not None:  # the other configurations finished the fast path
+                    good = [j for j in range(B) if j not in bad]
+                    for name in P_redo:
+                        P_redo[name][good] = np.asarray(P_new[name])[good]
+                P = P_redo
             else:
                 P = P_new
         with np.errstate(all="ignore"):
