@@ -5,7 +5,10 @@ import zipfile
 
 import pytest
 
-from test_charts_helpers import build_book, cli_main
+try:
+    from .test_charts_helpers import REPO, build_book, cli_main, edit_member
+except ImportError:  # tests/ run as plain modules, not a package
+    from test_charts_helpers import REPO, build_book, cli_main, edit_member
 from xlgd import chartxml
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -95,7 +98,6 @@ def test_caps_apply_to_every_member(tmp_path, capsys, monkeypatch):
 
 def test_hostile_xml_entities_are_not_expanded(tmp_path, capsys):
     good = build_book(tmp_path / "good.xlsx")
-    from test_charts_helpers import edit_member
     bomb = (b'<?xml version="1.0"?><!DOCTYPE c [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
             b'<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart">'
             b'<c:chart><c:title><c:tx><c:v>&b;</c:v></c:tx></c:title></c:chart></c:chartSpace>')
@@ -108,7 +110,6 @@ def test_hostile_xml_entities_are_not_expanded(tmp_path, capsys):
 def test_real_command_line_has_no_traceback(tmp_path):
     import subprocess
     import sys
-    from test_charts_helpers import REPO
     p = tmp_path / "cut.xlsx"
     p.write_bytes(b"PK\x03\x04" + b"\0" * 100)
     proc = subprocess.run([sys.executable, "-m", "xlgd", "charts", "check", str(p)], cwd=REPO,

@@ -7,8 +7,12 @@ import zipfile
 
 import pytest
 
-from test_charts_helpers import (EXPECTED_CODES, EXPECTED_X, FORUM_X, X, build_book, cli_main, members,
-                                 soffice_convert, vba_bytes)
+try:
+    from .test_charts_helpers import (EXPECTED_CODES, EXPECTED_X, FORUM_X, X, build_book, cli_main, edit_member, members,
+                                     soffice_convert, vba_bytes)
+except ImportError:  # tests/ run as plain modules, not a package
+    from test_charts_helpers import (EXPECTED_CODES, EXPECTED_X, FORUM_X, X, build_book, cli_main, edit_member, members,
+                                     soffice_convert, vba_bytes)
 from xlgd.chartcheck import check_book
 from xlgd.chartxml import Book, parse_area, read_charts
 
@@ -155,7 +159,6 @@ def test_libreoffice_opens_fixed_book(book, tmp_path, capsys):
 
 
 def test_broken_reference_is_flagged_and_relinked(tmp_path, capsys):
-    from test_charts_helpers import edit_member
     book = build_book(tmp_path / "b.xlsx")
     edit_member(book, "xl/charts/chart3.xml", lambda xml: xml.replace(
         b"<c:val>", b"<c:cat><c:numRef><c:f>gone!$A$4:$A$32</c:f></c:numRef></c:cat><c:val>", 1))

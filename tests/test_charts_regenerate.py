@@ -6,7 +6,10 @@ import zipfile
 
 import pytest
 
-from test_charts_helpers import build_book, cli_main, members, soffice_convert
+try:
+    from .test_charts_helpers import build_book, cli_main, members, soffice_convert
+except ImportError:  # tests/ run as plain modules, not a package
+    from test_charts_helpers import build_book, cli_main, members, soffice_convert
 from xlgd.chartxml import Book, read_charts
 
 pytest.importorskip("xlgd.workbook")

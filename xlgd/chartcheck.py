@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass
 
 from .chartxml import UNKNOWN, Book, Chart, Series, Source, area_values, read_charts
+from .errors import XlgdError
 
 RELINK_CODES = ("no-categories", "no-x-values", "literal-data", "length-mismatch", "bad-reference")
 
@@ -194,9 +195,30 @@ def check_chart(book: Book, chart: Chart) -> list:
     return out
 
 
+def prime_cells(book: Book, charts) -> None:
+    """Read each sheet once for every cell any chart refers to."""
+    need = {}
+    for ch in charts:
+        for s in ch.series:
+            for src in (s.values, s.cats):
+                a = src.area
+                if a is None:
+                    continue
+                lo, hi, cols = need.get(a.sheet, (a.r1, a.r2, set()))
+                cols.update(range(a.c1, a.c2 + 1))
+                need[a.sheet] = (min(lo, a.r1), max(hi, a.r2), cols)
+    for sheet, (lo, hi, cols) in need.items():
+        try:
+            book.cells(sheet, (lo, hi), cols)
+        except XlgdError:
+            pass  # a missing sheet is reported per reference
+
+
 def check_book(book: Book) -> list:
     """[(Chart, [Issue])] for every chart part of the workbook."""
-    return [(ch, check_chart(book, ch)) for ch in read_charts(book)]
+    charts = read_charts(book)
+    prime_cells(book, charts)
+    return [(ch, check_chart(book, ch)) for ch in charts]
 
 
 def report_dict(book: Book, results) -> dict:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from .chartcheck import RELINK_CODES, _fmt, cache_issue, check_chart, is_number
+from .chartcheck import RELINK_CODES, _fmt, cache_issue, check_chart, is_number, prime_cells
 from .chartxml import (C, UNKNOWN, Area, Book, Chart, Source, area_values, parse_area,
                        read_chart, serialize)
 from .errors import XlgdError
@@ -324,7 +324,9 @@ def fix_book(book: Book, x: str | None = None, scatter: bool = False) -> FixResu
         if area_values(book, x_area) is None:
             raise XlgdError(f"--x {x!r}: no sheet named {x_area.sheet!r} in {book.path}")
     res = FixResult()
-    for chart in read_charts(book):
+    charts = read_charts(book)
+    prime_cells(book, charts)
+    for chart in charts:
         if fix_chart(book, chart, x_area, scatter, res.messages):
             res.changed[chart.part] = serialize(chart.root, book.read(chart.part))
     return res

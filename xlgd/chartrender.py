@@ -137,6 +137,22 @@ def render_book(book_path, outdir, timeout: float = 120) -> list:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     py = _uno_python()
+    # A fresh profile can make soffice restart itself once while the bridge
+    # is connecting; one retry with a new profile covers that.
+    error = None
+    for _ in range(2):
+        try:
+            return _render_once(soffice, py, book_path, outdir, jobs, timeout)
+        except _Failed as e:
+            error = e
+    raise XlgdError(f"LibreOffice could not render {book_path}: {error}")
+
+
+class _Failed(Exception):
+    pass
+
+
+def _render_once(soffice, py, book_path, outdir, jobs, timeout) -> list:
     tag = uuid.uuid4().hex
     profile = Path(tempfile.gettempdir()) / f"xlgd-lo-{tag}"
     pipe = f"xlgd-{tag}"
@@ -149,15 +165,16 @@ def render_book(book_path, outdir, timeout: float = 120) -> list:
             proc = subprocess.run([py, "-c", UNO_CLIENT, str(book_path.resolve()), str(outdir.resolve()), pipe,
                                    json.dumps(jobs)], capture_output=True, timeout=timeout, text=True)
         except subprocess.TimeoutExpired:
-            raise XlgdError(f"LibreOffice took longer than {timeout:.0f}s to render {book_path}") from None
+            raise _Failed(f"took longer than {timeout:.0f}s") from None
         if proc.returncode != 0:
-            last = (proc.stderr.strip().splitlines() or ["unknown error"])[-1]
-            raise XlgdError(f"LibreOffice could not render {book_path}: {last}")
-        written = json.loads(proc.stdout.strip().splitlines()[-1])
+            raise _Failed((proc.stderr.strip().splitlines() or ["unknown error"])[-1])
+        try:
+            return [outdir / n for n in json.loads(proc.stdout.strip().splitlines()[-1])]
+        except (ValueError, IndexError):
+            raise _Failed("no list of written images") from None
     finally:
         _stop(office)
         shutil.rmtree(profile, ignore_errors=True)
-    return [outdir / n for n in written]
 
 
 def _stop(office: subprocess.Popen):

@@ -109,6 +109,7 @@ class Book:
         if "[Content_Types].xml" not in self._name_set or "xl/workbook.xml" not in self._name_set:
             raise XlgdError(f"{self.path}: a zip but not an Excel workbook (no xl/workbook.xml)")
         self._cache = {}
+        self._cells = {}
 
     def _check_sizes(self):
         if len(self.infos) > MAX_MEMBERS:
@@ -212,32 +213,55 @@ class Book:
         self._cache["_sst"] = out
         return out
 
-    def cells(self, sheet_name: str, rows: tuple) -> dict:
-        """{(row, col): value} of one sheet's cached values for rows lo..hi.
+    def cells(self, sheet_name: str, rows: tuple, cols=None) -> dict:
+        """{(row, col): value} of one sheet's cached values, at least for
+        rows lo..hi and the given columns (all columns when None).
 
         Values are float, str, bool or None (an error such as #N/A is kept
-        as its text). Streams the sheet so a big sheet costs little memory.
+        as its text). Streams the sheet, keeps only the cells asked for and
+        stops after the last wanted row, so a big sheet costs little.
         """
         part = self.sheet_part(sheet_name)
         lo, hi = rows
-        key = ("cells", part)
-        have = self._cache.get(key)
-        if have and have[0][0] <= lo and have[0][1] >= hi:
-            return have[1]
-        sst = self.shared_strings()
-        out = {}
-        s = "{%s}" % NS["s"]
-        with self.zf.open(part) as f:
-            for _, c in etree.iterparse(_Capped(f, part, self), tag=s + "c",
-                                        resolve_entities=False, no_network=True, huge_tree=False):
-                ref = c.get("r")
-                if ref:
-                    rc = parse_cell(ref)
-                    if rc and lo <= rc[0] <= hi:
-                        out[rc] = _cell_value(c, s, sst)
-                c.clear()
-        self._cache[key] = ((lo, hi), out)
+        want = None if cols is None else frozenset(cols)
+        regions, out = self._cells.setdefault(part, ([], {}))
+        for rlo, rhi, rcols in regions:
+            if rlo <= lo and rhi >= hi and (rcols is None or (want is not None and want <= rcols)):
+                return out
+        self._read_cells(part, lo, hi, want, out)
+        regions.append((lo, hi, want))
         return out
+
+    def _read_cells(self, part, lo, hi, want, out):
+        sst = self.shared_strings()
+        s = "{%s}" % NS["s"]
+        cell_tag = s + "c"
+        digits = "0123456789"
+        colmemo = {}
+        n = 0
+        with self.zf.open(part) as f:
+            for _, row in etree.iterparse(_Capped(f, part, self), tag=s + "row",
+                                          resolve_entities=False, no_network=True, huge_tree=False):
+                rattr = row.get("r")
+                n = int(rattr) if rattr and rattr.isdigit() else n + 1
+                if n > hi:
+                    break
+                if n >= lo:
+                    for c in row.iterchildren(cell_tag):
+                        ref = c.get("r")
+                        if not ref:
+                            continue
+                        letters = ref.rstrip(digits).lstrip("$")
+                        col = colmemo.get(letters)
+                        if col is None:
+                            col = colmemo[letters] = col_index(letters)
+                        if want is None or col in want:
+                            out[(n, col)] = _cell_value(c, s, sst)
+                row.clear()
+                # Drop finished rows so memory stays flat on long sheets.
+                parent = row.getparent()
+                while parent is not None and row.getprevious() is not None:
+                    del parent[0]
 
     def sheet_part(self, sheet_name: str) -> str:
         for name, part, kind in self.sheets():
@@ -273,7 +297,7 @@ UNKNOWN = _Unknown()
 def area_values(book: Book, area: "Area"):
     """Cached cell values of an area in reading order, or None if its sheet is missing."""
     try:
-        cells = book.cells(area.sheet, (area.r1, area.r2))
+        cells = book.cells(area.sheet, (area.r1, area.r2), range(area.c1, area.c2 + 1))
     except XlgdError:
         return None
     return [cells.get(rc) for rc in area.cells()]
