@@ -17,7 +17,7 @@ from xlgd.layout import Layout
 from xlgd.template import load_recipe
 from xlgd.workbook import write_workbook
 
-TEMPLATES = ["two-neuron", "lr-sweep", "momentum-sine"]
+TEMPLATES = ["two-neuron", "lr-sweep", "momentum-sine", "tests/data/mlp.toml"]
 
 
 def engine_cells(recipe, dialect="libreoffice"):
@@ -43,7 +43,7 @@ def same(got, want):
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_libreoffice_equals_engine_in_every_cell(template, tmp_path, lo_exact):
     recipe = load_recipe(template)
-    book = tmp_path / f"{template}.xlsx"
+    book = tmp_path / f"{template.replace('/', '_')}.xlsx"
     write_workbook(recipe, book)
     lo = lo_exact(book)
     cells = engine_cells(recipe)

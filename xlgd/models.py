@@ -33,6 +33,7 @@ class Model:
     # backward(w, r2, hidden) -> {param: gradient expr}; r2 = 2*(pred - y)
     backward: Callable[[dict, Expr, dict], dict]
     doc: str = ""
+    inits: dict | None = None  # start values other than 1 (e.g. to break an mlp's symmetry)
 
     def columns(self, fd: bool = True) -> list[Column]:
         w = {p: Col(p) for p in self.params}
@@ -105,10 +106,74 @@ MODELS = {
 }
 
 
+def mlp(k: int = 4, act: str = "relu") -> Model:
+    """y = sum_j c_j*act(a_j*x + b_j) + d: one hidden layer of k units.
+
+    With every weight 1 all units would be the same unit forever (they get
+    the same gradient), so the defaults break the symmetry: slopes of
+    alternating sign and kinks spread over x = -50 ... 100, small c.
+    """
+    if act not in ("relu", "linear"):
+        raise ValueError(act)
+    units = range(1, k + 1)
+    params = tuple(f"{p}{j}" for p in "abc" for j in units) + ("d",)
+
+    def f(z):
+        return maximum(0, z) if act == "relu" else z
+
+    def forward(w):
+        hidden, terms = [], []
+        for j in units:
+            z = w[f"a{j}"] * x + w[f"b{j}"]
+            if isinstance(w[f"a{j}"], Col) and isinstance(w[f"b{j}"], Col):
+                hidden.append((f"z{j}", f"z{j}", z, f"unit {j}: a{j}*x + b{j}"))
+                z = Col(f"z{j}")
+            terms.append(w[f"c{j}"] * f(z))
+        pred = terms[0]
+        for t in terms[1:]:
+            pred = pred + t
+        return hidden, pred + w["d"]
+
+    def backward(w, r2, hid):
+        g = {"d": r2}
+        for j in units:
+            z = hid[f"z{j}"]
+            g[f"c{j}"] = Col("g_d") * f(z)
+            g[f"b{j}"] = if_(z > 0, Col("g_d") * w[f"c{j}"], 0) if act == "relu" else Col("g_d") * w[f"c{j}"]
+            g[f"a{j}"] = Col(f"g_b{j}") * x
+        return g
+
+    inits = {"d": 0.0}
+    for j in units:
+        sign = 1.0 if j % 2 else -1.0
+        kink = -50.0 + 150.0 * (j - 0.5) / k
+        inits[f"a{j}"] = sign
+        inits[f"b{j}"] = -sign * kink
+        inits[f"c{j}"] = round(1.0 / k, 6)
+    name = f"mlp{k}" + ("" if act == "relu" else "_linear")
+    formula = f"y = sum_j c_j*{'max(0, a_j*x + b_j)' if act == 'relu' else '(a_j*x + b_j)'} + d"
+    return Model(name, formula, params, forward, backward,
+                 f"one hidden layer of {k} {act} units", inits)
+
+
+MODELS["mlp"] = mlp(4, "relu")
+MODELS["mlp"].name = "mlp"
+
+
 def get_model(name: str) -> Model:
+    """A registered model, or mlpK / mlpK_linear for a width-K hidden layer (K = 1 ... 64)."""
+    import re
+
     from .errors import XlgdError
 
+    if name not in MODELS:
+        m = re.fullmatch(r"mlp(\d+)(_linear|_relu)?", name)
+        if m and 1 <= int(m.group(1)) <= 64:
+            model = mlp(int(m.group(1)), (m.group(2) or "_relu")[1:])
+            model.name = name
+            MODELS[name] = model
     try:
         return MODELS[name]
     except KeyError:
-        raise XlgdError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}") from None
+        raise XlgdError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}, "
+                        f"or mlpK / mlpK_linear (K hidden units)") from None

@@ -24,7 +24,7 @@ def default_knobs(model: str, optimizer: str, convention: str = "graddesc") -> d
     knobs.update(o.inits.get(convention, {}))
     knobs["h"] = 0.01
     for p in m.params:
-        knobs[f"{p}_init"] = 1.0
+        knobs[f"{p}_init"] = (m.inits or {}).get(p, 1.0)
     return knobs
 
 
