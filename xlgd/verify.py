@@ -559,6 +559,17 @@ def _check_xlgd_sheet(ctx, rec_sheet, spec, lay, data_info, rep, stale_reason, u
                             continue
                         L[(ci, i)] = (have_i, want)
 
+        # An edited formula: evaluate what the cell actually holds.
+        for (ci, i), cell in st.cells.items():
+            if cell.formula and (ci, i) not in L and cell.value is not None:
+                want = _eval_text(ctx, spec.name, "=" + cell.formula)
+                have_i = lookup(lay.step_row(i), ci + 1)
+                if want is not None and not _same(have_i, want, max(rtol, 1e-12 if ctx.rounded else 0.0)):
+                    L[(ci, i)] = (have_i, want)
+                elif want is None:
+                    rep.notes.append(f"{spec.name}!{a1(lay.step_row(i), ci + 1)}: its formula uses something "
+                                     f"xlgd cannot evaluate; consistency not checked there")
+
     # ---- trajectory: the engine from the file's own inputs and data
     T = {}
     res = run(spec, data_info["x"], data_info["y"], inputs=inputs, dialect=ctx.dialect)
@@ -605,12 +616,12 @@ def _check_xlgd_sheet(ctx, rec_sheet, spec, lay, data_info, rep, stale_reason, u
     Lr.update(L2)
     Tr = {} if use_engine_values else {(lay.step_row(i), ci + 1): v for (ci, i), v in T.items()}
     Tr.update(T2)
-    epoch_cols = set(lay.epoch_index.values())
+    phase = {lay.epoch_index[ec.name]: ec.phase for ec in spec.epoch_columns}
 
     def order(k):
         r, c = k
-        if c - 1 in epoch_cols:  # an epoch cell comes before the first step of its epoch
-            return (r - START_ROW) * n - 0.5
+        if c - 1 in phase:  # a 'pre' epoch cell comes before its epoch's first step, a 'post' one after its last
+            return (r - START_ROW + (phase[c - 1] == "post")) * n - 0.5
         return r - first_row
 
     group(spec.name, rep, S, Lr, Tr, order, stale_reason)
