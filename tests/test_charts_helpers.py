@@ -171,7 +171,6 @@ def cli_main(argv) -> int:
     else:
         from xlgd.cli import main
         return main(argv)
-    import argparse
     import sys
 
     from xlgd import cmd_charts

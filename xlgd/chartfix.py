@@ -18,8 +18,8 @@ from pathlib import Path
 from lxml import etree
 
 from .chartcheck import RELINK_CODES, _fmt, cache_issue, check_chart, is_number, prime_cells
-from .chartxml import (C, UNKNOWN, Area, Book, Chart, Source, area_values, parse_area,
-                       read_chart, serialize)
+from .chartxml import (C, NS, UNKNOWN, Area, Book, Chart, area_values, parse_area, read_chart,
+                       read_charts, serialize)
 from .errors import XlgdError
 
 X_HEADERS = ("step", "steps", "epoch", "epochs", "x")
@@ -50,7 +50,7 @@ def _axis_title(chart: Chart) -> str:
         if ax.position in ("b", "t"):
             t = ax.elem.find(C + "title")
             if t is not None:
-                return "".join(x.text or "" for x in t.iter("{http://schemas.openxmlformats.org/drawingml/2006/main}t")).strip().lower()
+                return "".join(x.text or "" for x in t.iter("{%s}t" % NS["a"])).strip().lower()
     return ""
 
 
@@ -314,8 +314,6 @@ def fix_chart(book: Book, chart: Chart, x: Area | None, scatter: bool, messages:
 
 
 def fix_book(book: Book, x: str | None = None, scatter: bool = False) -> FixResult:
-    from .chartxml import read_charts
-
     x_area = None
     if x:
         x_area = parse_area(x)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -23,7 +24,7 @@ HELP = """Check and fix chart axis links in any workbook, without touching anyth
 
 def add_parser(subparsers):
     p = subparsers.add_parser("charts", help="check and fix chart axis links",
-                              description=HELP, formatter_class=_raw())
+                              description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="charts_command", metavar="ACTION", parser_class=type(p))
     p.set_defaults(func=lambda args: _usage(p))
 
@@ -64,11 +65,6 @@ def add_parser(subparsers):
     g.add_argument("--in-place", action="store_true", help="replace BOOK (atomically)")
     g.set_defaults(func=cmd_regenerate)
     return p
-
-
-def _raw():
-    import argparse
-    return argparse.RawDescriptionHelpFormatter
 
 
 def _usage(p):
