@@ -1,0 +1,41 @@
+"""Jeremy Howard's graddesc-2018.xlsm verifies clean against Excel's own cached values; a broken formula is caught."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.verify_helpers import edit_zip, set_formula, sheet_part, verify
+from xlgd.verify import verify_book
+
+REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "graddesc-2018.xlsm"
+if not REF.exists():
+    REF = Path("/work/shared/reference/graddesc-2018.xlsm")
+pytestmark = pytest.mark.skipif(not REF.exists(), reason="graddesc-2018.xlsm not available")
+
+
+def test_graddesc_2018_verifies_clean():
+    r = verify(REF)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rep = verify_book(REF)
+    assert {s.name for s in rep.sheets} == {"basic", "momentum", "rmsprop", "adam", "adam_ann"}
+    assert all(s.checked >= 29 * 9 for s in rep.sheets)
+    assert any("macros" in w for w in rep.warnings)
+    assert any("RANDBETWEEN" in n and "no checked cell reads it" in n for n in rep.notes)
+    assert all(s.max_ulp == 0 for s in rep.sheets)  # Excel's values, bit for bit
+
+
+def test_broken_formula_in_a_copy_is_caught(tmp_path):
+    src = tmp_path / "g.xlsm"
+    shutil.copy(REF, src)
+    part = sheet_part(src, "rmsprop")
+    # rmsprop!H17 divides by the *current* row's mean square instead of the previous one.
+    q = edit_zip(src, tmp_path / "broken.xlsm", part, lambda t: set_formula(t, "H17", "C17-F17*$D$2/SQRT(J17)"))
+    r = verify(q)
+    assert r.returncode == 1
+    assert "rmsprop!H17: formula differs from its column: `=C17-F17*$D$2/SQRT(J17)`, expected " \
+           "`=C17-F17*$D$2/SQRT(J16)`" in r.stdout
+    rep = verify_book(q)
+    bad = [s for s in rep.sheets if s.failed]
+    assert [s.name for s in bad] == ["rmsprop"] and bad[0].causes[0].cell == "H17"
+    assert REF.stat().st_size > 0
