@@ -1,0 +1,145 @@
+"""The notebook API: the same experiments, as pandas frames and matplotlib plots.
+
+    import xlgd
+    h = xlgd.run(model="linear2", lr=1e-4, epochs=2)    # one sheet, built on the fly
+    h = xlgd.run("two-neuron", sheet="relu2")            # a sheet of a template
+    h[["a", "b", "c", "d", "err"]].tail()
+    h.attrs["first_explosion_step"]                      # 1-based step, or None
+    h.plot()                                             # err^2 (log) and the weights per step
+    xlgd.generate("lr-sweep", "sweep.xlsx")              # the workbook, every cell a formula
+
+The frame has one column per step-table column of the sheet, with the same
+names the engine uses (x, y, a, b, pred, err, g_a, new_a, m_a, stab...),
+indexed by step (1, 2, ...). Cells that are errors in the sheet (#NUM!) are
+NaN; their codes are in `attrs["errors"]`, the sheet's headers in
+`attrs["headers"]`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import XlgdError
+
+_SHEET_OPTS = ("optimizer", "convention", "grad", "fd", "stability")
+
+
+class History(pd.DataFrame):
+    """A sheet's steps as a DataFrame; .plot() draws error and weights per step."""
+
+    _metadata = ["params"]
+
+    @property
+    def _constructor(self):
+        return History
+
+    def plot(self, ax=None, log=True, **kw):
+        """err^2 per step (log scale) and the weights per step, side by side. Returns the axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(1, 2, figsize=kw.pop("figsize", (11, 3.8)))
+        e_ax, w_ax = ax
+        e_ax.plot(self.index, self["err"], lw=1.2)
+        if log:
+            e_ax.set_yscale("log")
+        e_ax.set_xlabel("step")
+        e_ax.set_ylabel("err^2")
+        boom = self.attrs.get("first_explosion_step")
+        title = self.attrs.get("sheet", "")
+        if boom:
+            e_ax.axvline(boom, color="#D62728", ls="--", lw=1)
+            title += f" -- exploded at step {boom}"
+        e_ax.set_title(title)
+        for p in self.attrs.get("params", ()):
+            w_ax.plot(self.index, self[p], lw=1.2, label=p)
+        params = list(self.attrs.get("params", ()))
+        if params and log and self[params].abs().max().max() > 1e6:
+            w_ax.set_yscale("symlog")  # exploded weights span hundreds of decades
+        w_ax.set_xlabel("step")
+        w_ax.set_ylabel("weight")
+        if len(self.attrs.get("params", ())) <= 12:
+            w_ax.legend(fontsize=8)
+        return ax
+
+
+def _template(template, model, knobs, sets, epochs, data, opts):
+    from .template import apply_overrides, find_template, read_template
+
+    if model is not None:
+        if template not in (None, "graddesc"):
+            raise XlgdError("pass either a template or model=..., not both")
+        sheet = {"name": model[:31], "model": model, "knobs": dict(knobs)}
+        sheet.update({k: v for k, v in opts.items() if v is not None})
+        sheet.setdefault("stability", True)
+        if isinstance(data, str):
+            data = {"source": data}
+        tpl = {"name": "notebook", "epochs": 1, "data": data or {"source": "graddesc"}, "sheets": [sheet]}
+        return apply_overrides(tpl, sets, epochs), None
+    if knobs or any(v is not None for v in opts.values()) or data is not None:
+        raise XlgdError("knobs, data and sheet options go with model=...; for a template use sets=['lr=0.001']")
+    path = find_template(template or "graddesc")
+    tpl = read_template(path)
+    tpl.setdefault("name", path.stem)
+    extra = [f"{k}={v}" for k, v in knobs.items()]
+    return apply_overrides(tpl, list(sets) + extra, epochs), path.parent
+
+
+def recipe(template=None, *, model=None, sets=(), epochs=None, data=None, optimizer=None, convention=None,
+           grad=None, fd=None, stability=None, **knobs):
+    """The Recipe the other calls use: a template (name or path) or one sheet built from model=."""
+    from .template import build_recipe
+
+    opts = dict(optimizer=optimizer, convention=convention, grad=grad, fd=fd, stability=stability)
+    tpl, base = _template(template, model, knobs, sets, epochs, data, opts)
+    return build_recipe(tpl, base)
+
+
+def run(template=None, sheet=None, *, model=None, sets=(), epochs=None, data=None, optimizer=None,
+        convention=None, grad=None, fd=None, stability=None, **knobs) -> History:
+    """The step-by-step history of one sheet as a DataFrame (see the module doc)."""
+    from . import extras
+    from .engine import run as run_engine
+
+    rec = recipe(template, model=model, sets=sets, epochs=epochs, data=data, optimizer=optimizer,
+                 convention=convention, grad=grad, fd=fd, stability=stability, **knobs)
+    names = [s.name for s in rec.sheets]
+    if sheet is None:
+        if len(names) > 1:
+            raise XlgdError(f"template {rec.name} has sheets {', '.join(names)}: pass sheet=...")
+        sheet = names[0]
+    if sheet not in names:
+        raise XlgdError(f"no sheet {sheet!r} in {rec.name}; its sheets: {', '.join(names)}")
+    spec = next(s for s in rec.sheets if s.name == sheet)
+    results = extras.precompute(rec, {})  # a sweep sheet comes from its batch run
+    res = results.get(sheet) or run_engine(spec, rec.data.x, rec.data.y)
+    frame = History(res.frame())
+    frame.index = pd.RangeIndex(1, spec.n_steps + 1, name="step")
+    boom = res.first_explosion_step()
+    bad = res.first_error_step()
+    frame.attrs.update({
+        "sheet": sheet, "model": spec.model, "optimizer": spec.optimizer, "convention": spec.convention,
+        "params": tuple(spec.params), "inputs": spec.input_values(),
+        "headers": {c.name: c.header for c in spec.columns},
+        "errors": {(c, i + 1): code for (c, i), code in res.errors.items() if not c.startswith("@")},
+        "epoch_mse": [res.value("@mse", k) for k in range(spec.epochs)],
+        "first_explosion_step": None if boom is None else boom + 1,
+        "first_error_step": None if bad is None else bad + 1,
+    })
+    return frame
+
+
+def generate(template=None, path=None, *, model=None, sets=(), epochs=None, data=None, optimizer=None,
+             convention=None, grad=None, fd=None, stability=None, **knobs) -> Path:
+    """Write the workbook (default output/NAME.xlsx); returns its path."""
+    from .workbook import write_workbook
+
+    rec = recipe(template, model=model, sets=sets, epochs=epochs, data=data, optimizer=optimizer,
+                 convention=convention, grad=grad, fd=fd, stability=stability, **knobs)
+    out = Path(path) if path else Path("output") / f"{rec.name}.xlsx"
+    if out.suffix.lower() != ".xlsx":
+        raise XlgdError(f"output must be an .xlsx file, got {out.name}")
+    write_workbook(rec, out)
+    return out
