@@ -892,7 +892,7 @@ def _lo_values(path):
 
     dump = recalc_values(path)
     out = {}
-    for sheet, d in dump.items():
+    for sheet, d in dump.get("sheets", dump).items():
         rows, errors = d.get("values", []), d.get("errors", {})
 
         def get(r, c, rows=rows, errors=errors):
