@@ -1,0 +1,163 @@
+"""Edits a learner makes, done to a generated workbook's XML inside the zip.
+
+Each edit changes only what the person changed (cached values stay, as in
+a file saved without recalculating), and shifts references the way Excel
+does when rows or columns are inserted or deleted, so the diff sees what a
+real edited file holds.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+
+from lxml import etree
+
+from xlgd import r1c1
+from xlgd.diff import BookSource
+
+S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+CNS = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+
+
+def sheet_part(path, name):
+    src = BookSource(path)
+    try:
+        return dict(src.sheets())[name]
+    finally:
+        src.close()
+
+
+def rewrite(src, dst, edits: dict):
+    """Copy the zip, passing the named parts through edits[name](bytes) -> bytes."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            for pattern, fn in edits.items():
+                if re.fullmatch(pattern, info.filename):
+                    data = fn(data)
+            zout.writestr(info, data)
+    return dst
+
+
+def xml_edit(fn):
+    def run(data):
+        root = etree.fromstring(data)
+        fn(root)
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    return run
+
+
+def cell(root, ref):
+    for c in root.iter(S + "c"):
+        if c.get("r") == ref:
+            return c
+    raise KeyError(ref)
+
+
+def set_value(ref, value):
+    """Type a number into a cell (over a formula, if it had one)."""
+    def fn(root):
+        c = cell(root, ref)
+        for child in list(c):
+            c.remove(child)
+        c.attrib.pop("t", None)
+        etree.SubElement(c, S + "v").text = repr(float(value))
+    return xml_edit(fn)
+
+
+def set_formula(ref, text):
+    def fn(root):
+        cell(root, ref).find(S + "f").text = text
+    return xml_edit(fn)
+
+
+def move_refs(formula, on_target, rows=None, cols=None):
+    """Excel's reference update for an inserted row / deleted column.
+
+    rows=(at, by): rows >= at move by `by`; cols=(col, -1): the column is
+    deleted (references to it become #REF!), later columns move left.
+    Only references on the target sheet move (`on_target` says whether
+    unprefixed references are on it; prefixed ones name their sheet).
+    """
+    out, target, prev = [], None, None
+    toks = r1c1.tokens(formula)
+    for kind, t in toks:
+        if kind == "sheet":
+            target = on_target(t[:-1].strip("'"))
+            out.append(t)
+            prev = kind
+            continue
+        if kind == "ref":
+            here = on_target(None) if target is None else target
+            if here:
+                r, c, ra, ca = r1c1.split_ref(t)
+                if rows and r >= rows[0]:
+                    r += rows[1]
+                if cols:
+                    if c == cols[0]:
+                        t = "#REF!"
+                        out.append(t)
+                        prev = kind
+                        continue
+                    if c > cols[0]:
+                        c -= 1
+                t = f"{'$' if ca else ''}{r1c1.col_letters(c)}{'$' if ra else ''}{r}"
+            if not (prev == "op" and out and out[-1] == ":"):
+                pass
+        elif not (kind == "op" and t == ":"):
+            target = None
+        out.append(t)
+        prev = kind
+    return "".join(out)
+
+
+def insert_row(at):
+    """Insert an empty row before row `at`; rows below and references to them move down."""
+    def fn(root):
+        for row in list(root.iter(S + "row")):
+            r = int(row.get("r"))
+            if r >= at:
+                row.set("r", str(r + 1))
+                for c in row.iter(S + "c"):
+                    m = re.match(r"([A-Z]+)(\d+)", c.get("r"))
+                    c.set("r", f"{m.group(1)}{int(m.group(2)) + 1}")
+        for f in root.iter(S + "f"):
+            if f.text:
+                f.text = move_refs(f.text, lambda s: s is None, rows=(at, 1))
+        data = root.find(S + "sheetData")
+        for i, row in enumerate(data):
+            if int(row.get("r")) > at:
+                new = etree.Element(S + "row", r=str(at))
+                data.insert(i, new)
+                break
+    return xml_edit(fn)
+
+
+def delete_column(col):
+    def fn(root):
+        for row in root.iter(S + "row"):
+            for c in list(row.iter(S + "c")):
+                m = re.match(r"([A-Z]+)(\d+)", c.get("r"))
+                ci = r1c1.col_number(m.group(1))
+                if ci == col:
+                    row.remove(c)
+                elif ci > col:
+                    c.set("r", f"{r1c1.col_letters(ci - 1)}{m.group(2)}")
+        for f in root.iter(S + "f"):
+            if f.text:
+                f.text = move_refs(f.text, lambda s: s is None, cols=(col, -1))
+    return xml_edit(fn)
+
+
+def chart_refs(fn_text):
+    """Rewrite every series reference text in a chart part."""
+    def fn(root):
+        for f in root.iter(CNS + "f"):
+            if f.text:
+                f.text = fn_text(f.text)
+    return xml_edit(fn)
+
+
+def workbook_edit(fn):
+    return xml_edit(fn)
