@@ -64,11 +64,16 @@ def add_parser(sub):
 
 
 def run(args):
-    if args.textconv is not None or (args.edited is not None and args.reference is None and False):
+    if args.textconv is not None:
         from .textconv import render
 
-        for chunk in render(args.textconv):
-            sys.stdout.write(chunk)
+        try:
+            for chunk in render(args.textconv):
+                sys.stdout.write(chunk)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # `| head`: the reader has what it wanted.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     if args.edited is None:
         raise XlgdError("diff needs the edited workbook (try: xlgd diff --help)")
