@@ -234,6 +234,23 @@ class Book:
     def _scan(self, info) -> Iterator[Cell]:
         shared = {}
         cols = {}
+        for body in self._bodies(info):
+            yield from self._scan_body(body, shared, cols, info)
+
+    def bodies(self, sheet: str):
+        """The sheet's `<sheetData>` text in pieces of whole rows (about CHUNK bytes each), for
+        readers that check many rows at once; parse a piece with `scan_piece`. Raises `Fallback`
+        where the scanner cannot read the sheet (use `cells(sheet, force_xml=True)` then)."""
+        info = self.sheet(sheet)
+        if not info.part or not self._z.has(info.part):
+            raise XlgdError(f"{self.path}: sheet {sheet!r} has no worksheet part (a chart sheet?)")
+        return self._bodies(info)
+
+    def scan_piece(self, sheet, body, shared, cols):
+        """The cells of a piece of `bodies(sheet)`; pass the same `shared` and `cols` dicts every time."""
+        return self._scan_body(body, shared, cols, self.sheet(sheet))
+
+    def _bodies(self, info):
         dec = codecs.getincrementaldecoder("utf-8")()
         buf = ""
         started = ended = False
@@ -273,7 +290,7 @@ class Book:
                     body, buf = buf[:cut + 6], buf[cut + 6:]
                     if final:
                         raise XlgdError(f"{self.path}: sheet {info.name!r} is truncated")
-                yield from self._scan_body(body, shared, cols, info)
+                yield body
 
     def _scan_body(self, body, shared, cols, info):
         matches = _CELL.findall(body)
@@ -358,6 +375,9 @@ class Book:
 
 class _Fallback(Exception):
     pass
+
+
+Fallback = _Fallback
 
 
 def _esc(s):

@@ -1,0 +1,103 @@
+"""Rows taken whole by the row matcher give what the cell-by-cell reader gives, clean or edited.
+
+The cell-by-cell path (`FAST_ROWS = False`) is the reference the other verify
+tests prove against Excel, LibreOffice and edits; here every sheet of the
+13-sheet matrix (exploding #NUM! and #DIV/0! sheets included) and a set of
+edited workbooks are read both ways, with the scanner's piece size cut small
+so pieces of many rows, pieces starting mid-table and edits inside a piece
+all occur."""
+
+import re
+
+import numpy as np
+import pytest
+
+from tests.verify_helpers import edit_zip, set_constant, set_formula, set_value, sheet_part
+from xlgd import readbook, verify
+from xlgd.layout import Layout
+from xlgd.readbook import open_book
+from xlgd.template import load_recipe
+from xlgd.workbook import write_workbook
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory):
+    p = tmp_path_factory.mktemp("fast") / "m.xlsx"
+    recipe = load_recipe("tests/data/matrix.toml", epochs=4)
+    write_workbook(recipe, p)
+    return p, recipe
+
+
+@pytest.fixture
+def small_pieces(monkeypatch):
+    monkeypatch.setattr(readbook, "CHUNK", 20_000)
+
+
+def _read(path, spec, fast, monkeypatch):
+    monkeypatch.setattr(verify, "FAST_ROWS", fast)
+    with open_book(path) as book:
+        ctx = verify._Ctx(book, 0.0, None, book.producer, False)
+        return verify.read_xlgd_sheet(ctx, spec, Layout(spec))
+
+
+def _same_table(a, b):
+    assert np.array_equal(a.vals.view(np.int64), b.vals.view(np.int64))  # bit for bit, nan included
+    assert np.array_equal(a.seen, b.seen)
+    assert a.errs == b.errs and a.formula_fail == b.formula_fail and a.cells == b.cells
+    assert a.misc == b.misc and a.no_cache == b.no_cache
+
+
+def test_every_matrix_sheet_reads_the_same(matrix, small_pieces, monkeypatch):
+    p, recipe = matrix
+    whole = 0
+    for spec in recipe.sheets:
+        fast = _read(p, spec, True, monkeypatch)
+        slow = _read(p, spec, False, monkeypatch)
+        _same_table(fast, slow)
+        assert slow.rows_whole == 0
+        whole += fast.rows_whole
+    # The matcher did take most rows whole (else this test would prove nothing).
+    assert whole > 0.5 * sum(s.n_steps for s in recipe.sheets)
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    p = tmp_path_factory.mktemp("fast") / "g.xlsx"
+    recipe = load_recipe("graddesc", epochs=4)
+    write_workbook(recipe, p)
+    return p, recipe
+
+
+def _cell_attr(ref, extra):
+    return lambda t: t.replace(f'<c r="{ref}"', f'<c r="{ref}"{extra}', 1)
+
+
+def _edits(lay):
+    f = lay.formula("m_a", 40)[1:]
+    mse = lay.epoch_letter("mse") + str(lay.epoch_row(2))
+    return {
+        "formula": lambda t: set_formula(t, lay.cell("m_a", 40), f.replace(lay.cell("g_a", 40), lay.cell("g_a", 39))),
+        "constant": lambda t: set_constant(t, lay.cell("new_b", 70), "1.25"),
+        "stale": lambda t: set_value(t, lay.cell("pred", 90), "3.5"),
+        "error": _cell_attr(lay.cell("err", 55), ' t="e"'),
+        "text": _cell_attr(lay.cell("err", 56), ' t="str"'),
+        "nocache": lambda t: set_value(t, lay.cell("a", 33), ""),
+        "input": lambda t: set_value(t, lay.input_cell("lr"), "0.5"),
+        "epoch cell": lambda t: set_value(t, mse, "7.5"),
+        "style": lambda t: re.sub(r'(<c r="%s" s=")(\d+)' % lay.cell("x", 60), r"\g<1>1\2", t, count=1),
+        "row gone": lambda t: re.sub(r'<row r="%d"[^>]*>.*?</row>' % lay.step_row(80), "", t, count=1, flags=re.S),
+    }
+
+
+@pytest.mark.parametrize("which", ["formula", "constant", "stale", "error", "text", "nocache", "input", "epoch cell",
+                                   "style", "row gone"])
+def test_edited_books_report_the_same(book, small_pieces, monkeypatch, tmp_path, which):
+    p, recipe = book
+    lay = Layout(next(s for s in recipe.sheets if s.name == "adam"))
+    q = edit_zip(p, tmp_path / "e.xlsx", sheet_part(p, "adam"), _edits(lay)[which])
+    monkeypatch.setattr(verify, "FAST_ROWS", True)
+    fast = verify.verify_book(q).as_dict()
+    monkeypatch.setattr(verify, "FAST_ROWS", False)
+    slow = verify.verify_book(q).as_dict()
+    assert fast == slow
+    assert fast["ok"] == (which == "style"), fast
