@@ -482,6 +482,21 @@ def read_xlgd_sheet(ctx, spec, lay: Layout) -> StepTable:
     return StepTable(vals, seen, errs, fails, bad_cells, misc, no_cache, rows_whole)
 
 
+class _Layout(Layout):
+    """A Layout that renders each epoch-block formula once (the row matcher and the
+    epoch check both ask for every one of them)."""
+
+    def __init__(self, spec):
+        super().__init__(spec)
+        self._epf = {}
+
+    def epoch_formula(self, col, k):
+        f = self._epf.get((col, k))
+        if f is None:
+            f = self._epf[(col, k)] = super().epoch_formula(col, k)
+        return f
+
+
 _V = re.compile(r"<v>([^<]*)</v>")
 _ROW_START = re.compile(r'\s*<row r="([0-9]+)"')
 _CELL_HEAD = re.compile(r'<c r="([A-Z]{1,3})[0-9]+"([^>]*)>')
@@ -1051,7 +1066,7 @@ def verify_book(path, values="cached", rtol=0.0, sheet=None) -> Report:
                     report.sheets.append(drep)
                     data_rows = what.n_data
                 reason = stale_reason
-                _check_xlgd_sheet(ctx, None, what, Layout(what), data_done, rep, reason, values == "embedded")
+                _check_xlgd_sheet(ctx, None, what, _Layout(what), data_done, rep, reason, values == "embedded")
             else:
                 _check_graddesc_sheet(ctx, name, what, rep)
             report.sheets.append(rep)
