@@ -5,7 +5,9 @@
 
 The workbook is one adam sheet (benchmarks/verify_adam.toml) generated with
 `xlgd generate --epochs` (rows = 29 x epochs). Each side runs in its own
-subprocess; peak memory is that subprocess's ru_maxrss.
+subprocess; peak memory is that subprocess's ru_maxrss (and, for verify, that of the
+engine process it forks for big sheets). Wall-clock and CPU-time ratios are both
+printed: other people's soffice and tests share the machine.
 """
 
 import argparse
@@ -58,10 +60,12 @@ def main():
                            "import resource,sys,json;from xlgd.verify import verify_book;"
                            f"rep=verify_book({str(book)!r});"
                            "print(json.dumps({'ok':rep.ok,'checked':sum(s.checked for s in rep.sheets),"
-                           "'rss_mb':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))"])
+                           "'rss_mb':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024,"
+                           "'child_mb':resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024}))"])
         cv = CPU["last"]
         info = json.loads(r.stdout.strip().splitlines()[-1]) if r and r.returncode == 0 else {"error": r and r.stderr[-300:]}
-        print(f"{rows} rows: xlgd verify {tv:.1f} s ({cv:.1f} s CPU), peak RSS {info.get('rss_mb', 0):.0f} MB, "
+        print(f"{rows} rows: xlgd verify {tv:.1f} s ({cv:.1f} s CPU), peak RSS {info.get('rss_mb', 0):.0f} MB "
+              f"(engine process {info.get('child_mb', 0):.0f} MB), "
               f"{info.get('checked')} cells, ok={info.get('ok')}", flush=True)
         out = tmp / f"lo_{rows}"
         sys.path.insert(0, str(ROOT))

@@ -1,6 +1,6 @@
 """Rows taken whole by the row matcher give what the cell-by-cell reader gives, clean or edited.
 
-The cell-by-cell path (`FAST_ROWS = False`) is the reference the other verify
+The cell-by-cell path (`FAST_ROWS = False`, engine in-process) is the reference the other verify
 tests prove against Excel, LibreOffice and edits; here every sheet of the
 13-sheet matrix (exploding #NUM! and #DIV/0! sheets included) and a set of
 edited workbooks are read both ways, with the scanner's piece size cut small
@@ -61,6 +61,40 @@ def test_every_matrix_sheet_reads_the_same(matrix, small_pieces, monkeypatch):
 
 
 @pytest.fixture(scope="module")
+def long_sheet(tmp_path_factory):
+    p = tmp_path_factory.mktemp("fast") / "long.xlsx"
+    recipe = load_recipe("benchmarks/verify_adam.toml", epochs=60)  # 1,740 rows: blocks of 100 rows occur
+    write_workbook(recipe, p)
+    return p, recipe
+
+
+def test_long_sheet_reads_the_same(long_sheet, small_pieces, monkeypatch):
+    p, recipe = long_sheet
+    spec = recipe.sheets[0]
+    fast = _read(p, spec, True, monkeypatch)
+    _same_table(fast, _read(p, spec, False, monkeypatch))
+    assert fast.rows_whole > 0.9 * spec.n_steps
+
+
+def test_row_blocks_render_as_rows(long_sheet):
+    """Rows rendered 100 at a time (`_RowMatcher.rows`) are the rows rendered one by one."""
+    p, recipe = long_sheet
+    spec = recipe.sheets[0]
+    mt = verify._RowMatcher(spec, verify._Layout(spec))
+    with open_book(p) as b:
+        body = next(b.bodies(spec.name))
+    rows = [t + "</row>" for t in body.split("</row>")[:-1]]
+    assert any(mt.learn(t) for t in rows[6:])
+    N = spec.n_steps
+    for i0, i1 in [(0, N), (93, 1201), (193, 294), (194, 293), (N - 250, N), (500, 500)]:
+        got, want = mt.rows(i0, i1), "".join(mt.row(i) for i in range(i0, i1))
+        if got != want:  # (no assert on the strings: pytest would diff megabytes)
+            at = next((j for j, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+            pytest.fail(f"rows {i0}..{i1}: blocks differ at {at}: {got[at - 40:at + 40]!r} vs {want[at - 40:at + 40]!r}")
+    assert mt._blocks and not mt._no_blocks  # blocks were used
+
+
+@pytest.fixture(scope="module")
 def book(tmp_path_factory):
     p = tmp_path_factory.mktemp("fast") / "g.xlsx"
     recipe = load_recipe("graddesc", epochs=4)
@@ -96,8 +130,10 @@ def test_edited_books_report_the_same(book, small_pieces, monkeypatch, tmp_path,
     lay = Layout(next(s for s in recipe.sheets if s.name == "adam"))
     q = edit_zip(p, tmp_path / "e.xlsx", sheet_part(p, "adam"), _edits(lay)[which])
     monkeypatch.setattr(verify, "FAST_ROWS", True)
+    monkeypatch.setattr(verify, "ENGINE_AHEAD_ROWS", 0)  # and the engine in a child process
     fast = verify.verify_book(q).as_dict()
     monkeypatch.setattr(verify, "FAST_ROWS", False)
+    monkeypatch.setattr(verify, "ENGINE_AHEAD_ROWS", 10 ** 9)
     slow = verify.verify_book(q).as_dict()
     assert fast == slow
     assert fast["ok"] == (which == "style"), fast

@@ -2,4 +2,12 @@
 
 __version__ = "0.1.0"
 
-from .api import generate, run  # noqa: E402,F401  (the notebook API)
+
+def __getattr__(name):
+    # The notebook API (xlgd.run, xlgd.generate) pulls in pandas: ~0.5 s that
+    # command-line runs (verify of a big workbook aims at a few seconds) need not pay.
+    if name in ("generate", "run"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'xlgd' has no attribute {name!r}")
