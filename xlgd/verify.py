@@ -510,6 +510,9 @@ _ROW_START = re.compile(r'\s*<row r="([0-9]+)"')
 _CELL_HEAD = re.compile(r'<c r="([A-Z]{1,3})[0-9]+"([^>]*)>')
 _STYLE_ONLY = re.compile(r'(?:\s+s="[0-9]+")?')
 _HOLE = "\x00"  # where a <v>..</v> was cut out of a row
+# Stand-ins for the epoch rows of a block of rows: ASCII control characters (no XML
+# text holds them), so str.replace stays on one-byte strings.
+_EPOCH_HOLES = [chr(c) for c in (*range(3, 9), 11, 12, *range(14, 32))]
 
 
 def _xml_text(s):
@@ -618,21 +621,23 @@ class _RowMatcher:
             hi = str(r // B)
             text = text.replace("\x01", hi).replace("\x02", str(r // B - 1))
             for ko in koffs:
-                text = text.replace(chr(0xE000 + ko), str(START_ROW + k0 + ko))
+                text = text.replace(_EPOCH_HOLES[ko], str(START_ROW + k0 + ko))
             out.append(text)
             i += B
         return "".join(out)
 
     def _block(self, phase):
         B, n = self.BLOCK, self.n
+        if (phase + B - 1) // n >= len(_EPOCH_HOLES):  # tiny epochs: too many epoch rows in a block
+            return None
         parts, koffs = [], set()
         for j in range(B):
             d, ko = (phase + j) % n, (phase + j) // n
             koffs.add(ko)
             hole = {"r": "\x01%02d" % j, "p": ("\x01%02d" % (j - 1)) if j else "\x0299",
-                    "d": str(DATA_FIRST_ROW + d), "e": chr(0xE000 + ko)}
+                    "d": str(DATA_FIRST_ROW + d), "e": _EPOCH_HOLES[ko]}
             parts.append(self.tmpl[d == 0] % hole + "</row>")
-        if any(ch in t for t in self.tmpl.values() for ch in ["\x01", "\x02"] + [chr(0xE000 + k) for k in koffs]):
+        if any(ch in t for t in self.tmpl.values() for ch in ["\x01", "\x02"] + [_EPOCH_HOLES[k] for k in koffs]):
             return None
         if len(self._blocks) >= 64:
             self._blocks.clear()
