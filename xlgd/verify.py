@@ -753,10 +753,12 @@ def _peek_inputs(ctx, spec, lay):
     return inputs
 
 
-def _engine_child(conn, spec, x, y, inputs, dialect):
+def _engine_child(conn, out, spec, x, y, inputs, dialect):
     try:
         res = run(spec, x, y, inputs=inputs, dialect=dialect)
-        conn.send(("ok", res.start, res.steps, res.epochs, res.errors))
+        for ci, c in enumerate(spec.columns):  # the step table through shared memory, not the pipe
+            out[ci] = res.steps[c.name]
+        conn.send(("ok", res.start, res.epochs, res.errors))
     except BaseException as e:  # the parent runs it again and meets the same error itself
         conn.send(("error", repr(e)))
     conn.close()
@@ -771,9 +773,14 @@ def _engine_async(spec, x, y, inputs, dialect):
         return run(spec, x, y, inputs=inputs, dialect=dialect)
 
     try:
+        import mmap
+
         mpc = mp.get_context("fork")
+        shape = (len(spec.columns), spec.n_steps)
+        out = np.frombuffer(mmap.mmap(-1, max(8, 8 * shape[0] * shape[1])), np.float64)[:shape[0] * shape[1]]
+        out = out.reshape(shape)
         recv, send = mpc.Pipe(duplex=False)
-        proc = mpc.Process(target=_engine_child, args=(send, spec, x, y, inputs, dialect), daemon=True)
+        proc = mpc.Process(target=_engine_child, args=(send, out, spec, x, y, inputs, dialect), daemon=True)
         proc.start()
         send.close()
     except (ValueError, OSError):
@@ -791,7 +798,8 @@ def _engine_async(spec, x, y, inputs, dialect):
             return here()
         from .engine import Result
 
-        return Result(spec, msg[1], msg[2], msg[3], msg[4], None)
+        steps = {c.name: out[ci] for ci, c in enumerate(spec.columns)}
+        return Result(spec, msg[1], steps, msg[2], msg[3], None)
 
     return result
 
