@@ -22,6 +22,7 @@ from pathlib import Path
 from lxml import etree
 
 from .errors import XlgdError
+from .r1c1 import col_letters, col_number
 
 NS = {
     "c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
@@ -254,7 +255,7 @@ class Book:
                         letters = ref.rstrip(digits).lstrip("$")
                         col = colmemo.get(letters)
                         if col is None:
-                            col = colmemo[letters] = col_index(letters)
+                            col = colmemo[letters] = col_number(letters)
                         if want is None or col in want:
                             out[(n, col)] = _cell_value(c, s, sst)
                 row.clear()
@@ -334,26 +335,11 @@ def _cell_value(c, s, sst):
 _CELL_RE = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 
 
-def col_index(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def col_letters(n: int) -> str:
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 def parse_cell(ref: str):
     m = _CELL_RE.match(ref)
     if not m:
         return None
-    return int(m.group(2)), col_index(m.group(1))
+    return int(m.group(2)), col_number(m.group(1))
 
 
 def quote_sheet(name: str) -> str:
