@@ -100,14 +100,14 @@ class SafeZip:
                 raise XlgdError(f"{self.path} has encrypted zip members; not a workbook xlgd can read")
             if zi.file_size > MAX_MEMBER_BYTES:
                 raise XlgdError(f"{self.path}: member {zi.filename} declares {zi.file_size >> 20} MB "
-                                f"uncompressed (limit {MAX_MEMBER_BYTES >> 20} MB); refusing a possible zip bomb")
+                                f"uncompressed (limit {MAX_MEMBER_BYTES >> 20} MB); refusing a possible zip bomb (a decompression bomb)")
             if zi.file_size > RATIO_FLOOR and zi.file_size > MAX_RATIO * max(zi.compress_size, 1):
                 raise XlgdError(f"{self.path}: member {zi.filename} inflates {zi.file_size // max(zi.compress_size, 1)}x "
-                                f"(limit {MAX_RATIO}x); refusing a possible zip bomb")
+                                f"(limit {MAX_RATIO}x); refusing a possible zip bomb (a decompression bomb)")
             total += zi.file_size
             self.infos[zi.filename] = zi
         if total > MAX_TOTAL_BYTES:
-            raise XlgdError(f"{self.path} declares {total >> 20} MB uncompressed in all; refusing a possible zip bomb")
+            raise XlgdError(f"{self.path} declares {total >> 20} MB uncompressed in all; refusing a possible zip bomb (a decompression bomb)")
         # Parts are named case-insensitively in OPC.
         self._lower = {n.lower(): n for n in self.infos}
 
