@@ -24,3 +24,15 @@ def lo_exact():
     if not libreoffice.soffice() or not libreoffice.system_python_with_uno():
         pytest.skip("LibreOffice with python3-uno is not installed")
     return libreoffice.recalc_values
+
+
+@pytest.fixture(scope="module")
+def graddesc_book(tmp_path_factory):
+    """A freshly generated two-epoch graddesc workbook and its recipe."""
+    from xlgd.template import load_recipe
+    from xlgd.workbook import write_workbook
+
+    recipe = load_recipe("graddesc", epochs=2)
+    path = tmp_path_factory.mktemp("graddesc") / "g.xlsx"
+    write_workbook(recipe, path)
+    return path, recipe

@@ -33,16 +33,3 @@ def compare_with_sheet_values(recipe, lookup, dialect="libreoffice"):
             diffs.append((spec.name, r, c, f, want, got))
     return compared, diffs, max_ulp
 
-
-def rewrite_member(src, dst, member, edit):
-    """Copy a zip, passing one member's text through edit(text) -> text."""
-    import zipfile
-
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info.filename)
-            if info.filename == member:
-                new = edit(data.decode("utf-8"))
-                assert new != data.decode("utf-8"), f"edit changed nothing in {member}"
-                data = new.encode("utf-8")
-            zout.writestr(info, data)

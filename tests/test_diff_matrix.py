@@ -6,7 +6,6 @@ import io
 import json
 import shutil
 from contextlib import redirect_stdout
-from pathlib import Path
 
 import openpyxl
 import pytest

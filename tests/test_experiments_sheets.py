@@ -4,7 +4,6 @@ import math
 import re
 import zipfile
 
-import numpy as np
 import openpyxl
 import pytest
 

@@ -5,13 +5,13 @@ LibreOffice parses the text independently, so a rendering mistake (a lost
 bracket, a wrong row) shows up here as a difference.
 """
 
-import shutil
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from tests.helpers import compare_with_sheet_values, rewrite_member
+from tests.helpers import compare_with_sheet_values
+from tests.verify_helpers import edit_zip
 from xlgd.template import load_recipe
 from xlgd.workbook import write_workbook
 
@@ -68,7 +68,7 @@ def test_convert_to_roundtrip_agrees_to_15_digits(tmp_path):
         pytest.skip("LibreOffice is not installed")
     write_workbook(load_recipe("graddesc"), tmp_path / "stale.xlsx")
     book = tmp_path / "book.xlsx"
-    rewrite_member(tmp_path / "stale.xlsx", book, "xl/worksheets/sheet3.xml",
+    edit_zip(tmp_path / "stale.xlsx", book, "xl/worksheets/sheet3.xml",
                    lambda x: re.sub(r'(<c r="A3"[^>]*><v>)0.0001(</v>)', r"\g<1>0.0002\g<2>", x))
     recipe = load_recipe("graddesc", ["basic.lr=0.0002"])
     out = libreoffice.recalc_xlsx(book, tmp_path / "out")

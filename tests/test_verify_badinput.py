@@ -1,6 +1,5 @@
 """Bad inputs: one line on stderr, exit 2, no traceback, quickly."""
 
-import io
 import struct
 import zipfile
 

@@ -7,18 +7,12 @@ import pytest
 
 from tests.verify_helpers import edit_zip, set_constant, set_formula, set_value, sheet_part, verify
 from xlgd.layout import Layout
-from xlgd.template import load_recipe
 from xlgd.verify import verify_book
-from xlgd.workbook import write_workbook
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    d = tmp_path_factory.mktemp("verify")
-    recipe = load_recipe("graddesc", epochs=2)
-    p = d / "g.xlsx"
-    write_workbook(recipe, p)
-    return p, recipe
+def book(graddesc_book):
+    return graddesc_book
 
 
 def _lay(recipe, name):

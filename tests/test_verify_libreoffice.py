@@ -12,12 +12,8 @@ pytestmark = [pytest.mark.libreoffice, pytest.mark.skipif(not soffice(), reason=
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    d = tmp_path_factory.mktemp("vlo")
-    recipe = load_recipe("graddesc", epochs=2)
-    p = d / "g.xlsx"
-    write_workbook(recipe, p)
-    return p, recipe
+def book(graddesc_book):
+    return graddesc_book
 
 
 def test_after_libreoffice_recalculation_verifies_clean(book, tmp_path):

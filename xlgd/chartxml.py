@@ -85,13 +85,10 @@ class Book:
         self._cells = {}
 
     def close(self):
-        self.zf.close()
+        self._safe.close()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+    __enter__ = SafeZip.__enter__
+    __exit__ = SafeZip.__exit__
 
     def has(self, name):
         return name in self._name_set

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from . import r1c1
 from .errors import XlgdError
-from .r1c1 import col_letters, col_number
+from .r1c1 import col_letters
 
 # How far ahead to look for the point where two sheets agree again, and
 # how many following rows must agree to accept it.

@@ -480,17 +480,17 @@ def _exact_rows(prog, k, r_start, I, P, O, EP, errors, b, x, y):
             # Every non-data cell of two rows in a row holds the same error: so
             # will every later row (errors propagate whatever finite data they
             # meet); only the data and step columns still change.
-            _fill_errors(prog, O, errors, r, r_end, codes, None)
+            filled = _fill_errors(prog, O, errors, r, r_end, codes)
             for rr in range(r, r_end):
                 prow = {}
 
                 def penv(leaf, prow=prow, rr=rr):
                     if isinstance(leaf, Col):
                         return prow[leaf.name] if leaf.lag == 0 else prev[leaf.name]
-                    if leaf.key in ("x", "y"):
-                        return float((x if leaf.key == "x" else y)[rr - r0])
                     if isinstance(leaf, Name):
                         return float(I[leaf.name])
+                    if leaf.key in ("x", "y"):
+                        return float((x if leaf.key == "x" else y)[rr - r0])
                     return _epoch_val(EP, errors, leaf.key.split(":", 1)[1], k, None)
 
                 for name in prog.order:
@@ -500,8 +500,7 @@ def _exact_rows(prog, k, r_start, I, P, O, EP, errors, b, x, y):
                         prow[name] = excel_value(e, penv, prog.dialect)
                 _store_row(O, errors, rr, prow)
                 prev.update({nm: prow[nm] for nm in prog.carried if nm in prow})
-            prev.update({nm: codes[[m for m in prog.order if m not in prog.pure].index(nm)]
-                         for nm in prog.carried if nm not in prog.pure})
+            prev.update({nm: filled[nm] for nm in prog.carried if nm in filled})
             break
         last_codes = codes
     return {name: np.float64(np.nan if isinstance(v, str) else v) for name, v in prev.items()}
@@ -517,15 +516,15 @@ def _store_row(O, errors, r, row):
         O[name][r] = v
 
 
-def _fill_errors(prog, O, errors, r1, r2, codes, b):
-    # Once every non-data cell of two consecutive rows holds the same error,
-    # all later rows of the epoch do too: errors propagate independently of
-    # the (finite) data they meet.
+def _fill_errors(prog, O, errors, r1, r2, codes):
+    """Rows r1..r2 hold `codes` in every non-data column.
+
+    Once every non-data cell of two consecutive rows holds the same error,
+    all later rows of the epoch do too: errors propagate independently of
+    the (finite) data they meet."""
     names = [nm for nm in prog.order if nm not in prog.pure]
     for name, code in zip(names, codes):
         for r in range(r1, r2):
-            errors[(name, r) if b is None else (name, r, b)] = code
-        if b is None:
-            O[name][r1:r2] = np.nan
-        else:
-            O[name][r1:r2, b] = np.nan
+            errors[(name, r)] = code
+        O[name][r1:r2] = np.nan
+    return dict(zip(names, codes))

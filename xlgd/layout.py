@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from .expr import At, Col, Name, excel
+from .expr import Col, Name, excel
 from .table import SheetSpec
 
 TITLE_ROW, LABEL_ROW, INPUT_ROW, HINT_ROW, HEADER_ROW, START_ROW = 1, 2, 3, 4, 5, 6

@@ -76,7 +76,7 @@ the sheet; `Result.first_explosion_step` is the engine's side of it.
 
 from __future__ import annotations
 
-from .expr import At, Bin, Col, Cmp, Expr, Fn, Name, Neg, Num, if_, iserror, na, sqrt
+from .expr import Bin, Col, Cmp, Expr, Fn, Name, Neg, Num, if_, iserror, na, sqrt
 from .models import get_model
 from .table import Column
 

@@ -44,8 +44,8 @@ from . import graddesc_layout as gl
 from .engine import _helpers, run
 from .errors import XlgdError
 from .expr import At, Bin, Cmp, Col, Fn, Name, Neg, Num, excel_value, leaves, py
-from .formula import Unsupported, parse, ref_key
-from .layout import (DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW, Layout, col_letter)
+from .formula import Unsupported, parse
+from .layout import (DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW, Layout)
 from .meta import META_SHEET
 from .r1c1 import FormulaSyntaxError, canonical, col_letters, row_template, split_ref, tokens
 from .readbook import Book, Cell, Fallback, open_book
@@ -1083,7 +1083,6 @@ def _data_info(ctx, spec0, rec, recipe, rep: SheetReport):
 
 # ------------------------------------------------------ graddesc workbooks
 def _check_graddesc_sheet(ctx, name, g: gl.GSheet, rep):
-    grid = ctx.grid(name)
     val = lambda ref: ctx.value(name, *split_ref(ref)[:2])  # noqa: E731
     knobs = {}
     for k, ref in g.knobs.items():
