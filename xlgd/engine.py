@@ -452,21 +452,24 @@ def _exact_rows(prog, k, r_start, I, P, O, EP, errors, b, x, y):
         prev = {name: float(P[name]) for name in prog.carried}
     else:  # from the row above, error codes included
         prev = {name: _cell(O, errors, name, r_start - 1, None) for name in prog.carried}
-    last_codes = None
-    r = r_start
-    while r < r_end:
-        row = {}
 
-        def env(leaf, row=row, r=r):
+    def row_env(row, r):
+        """Leaf values for row r: this row's cells so far, the row above, inputs, data."""
+        def env(leaf):
             if isinstance(leaf, Col):
                 return row[leaf.name] if leaf.lag == 0 else prev[leaf.name]
             if isinstance(leaf, Name):
                 return float(I[leaf.name])
-            if leaf.key == "x":
-                return float(x[r - r0])
-            if leaf.key == "y":
-                return float(y[r - r0])
+            if leaf.key in ("x", "y"):
+                return float((x if leaf.key == "x" else y)[r - r0])
             return _epoch_val(EP, errors, leaf.key.split(":", 1)[1], k, None)
+        return env
+
+    last_codes = None
+    r = r_start
+    while r < r_end:
+        row = {}
+        env = row_env(row, r)
 
         for name in prog.order:
             c = cols[name]
@@ -483,15 +486,7 @@ def _exact_rows(prog, k, r_start, I, P, O, EP, errors, b, x, y):
             filled = _fill_errors(prog, O, errors, r, r_end, codes)
             for rr in range(r, r_end):
                 prow = {}
-
-                def penv(leaf, prow=prow, rr=rr):
-                    if isinstance(leaf, Col):
-                        return prow[leaf.name] if leaf.lag == 0 else prev[leaf.name]
-                    if isinstance(leaf, Name):
-                        return float(I[leaf.name])
-                    if leaf.key in ("x", "y"):
-                        return float((x if leaf.key == "x" else y)[rr - r0])
-                    return _epoch_val(EP, errors, leaf.key.split(":", 1)[1], k, None)
+                penv = row_env(prow, rr)
 
                 for name in prog.order:
                     if name in prog.pure:
