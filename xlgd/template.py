@@ -21,6 +21,7 @@ is what a workbook records about itself, so it can be rebuilt exactly.
 from __future__ import annotations
 
 import copy
+import importlib.util
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,6 @@ from .errors import XlgdError
 from .sheet import build_sheet, default_knobs
 from .table import SheetSpec
 
-TEMPLATE_DIRS = (Path.cwd() / "templates", Path(__file__).resolve().parents[1] / "templates")
 SHEET_KEYS = {"name", "model", "optimizer", "convention", "grad", "fd", "epochs", "knobs", "title", "stability"}
 TOP_KEYS = {"name", "title", "description", "epochs", "convention", "grad", "fd", "data", "knobs", "sheets",
             "extras"}
@@ -46,17 +46,43 @@ class Recipe:
     resolved: dict  # the template after overrides: enough to rebuild the workbook
 
 
+def template_dirs() -> list[Path]:
+    """Where a template name is looked up, first match first.
+
+    ./templates (the user's own, from the working directory), then the
+    templates shipped with xlgd: package data `xlgd.templates` in a wheel
+    (pyproject maps the top-level templates/ onto it, so there is one copy),
+    else templates/ beside the package in a source checkout (PYTHONPATH, or
+    an editable install made before that mapping existed).
+    """
+    dirs = [Path.cwd() / "templates"]
+    # find_spec, not resources.files: a data-only (namespace) package has no single path.
+    shipped = importlib.util.find_spec("xlgd.templates")
+    if shipped:
+        dirs += [Path(p) for p in shipped.submodule_search_locations]
+    checkout = Path(importlib.util.find_spec("xlgd").origin).parents[1]
+    if (checkout / "pyproject.toml").is_file():  # not whatever `templates` sits in site-packages
+        dirs.append(checkout / "templates")
+    return [d for d in dict.fromkeys(dirs) if d.is_dir()]
+
+
+def known_templates() -> dict[str, Path]:
+    """{name: file} of every template a bare name can reach (the first directory wins)."""
+    found = {}
+    for d in reversed(template_dirs()):
+        found.update((f.stem, f) for f in sorted(d.glob("*.toml")))
+    return dict(sorted(found.items()))
+
+
 def find_template(name_or_path: str) -> Path:
     p = Path(name_or_path)
     if p.suffix == ".toml" or p.exists():
         if not p.is_file():
             raise XlgdError(f"template {name_or_path} not found")
         return p
-    for d in TEMPLATE_DIRS:
-        cand = d / f"{name_or_path}.toml"
-        if cand.is_file():
-            return cand
-    known = sorted({f.stem for d in TEMPLATE_DIRS if d.is_dir() for f in d.glob("*.toml")})
+    known = known_templates()
+    if name_or_path in known:
+        return known[name_or_path]
     raise XlgdError(f"no template named {name_or_path!r}; known templates: {', '.join(known) or 'none'}")
 
 
