@@ -90,8 +90,6 @@ def test_fix_without_scatter_leaves_line_chart_flagged(book, tmp_path, capsys):
 
 
 def test_fix_keeps_macros_and_buttons(book, tmp_path, capsys):
-    if vba_bytes() is None:
-        pytest.skip("reference workbook not available for a vbaProject.bin")
     out = tmp_path / "fixed.xlsm"
     run(capsys, "charts", "fix", str(book), "-o", str(out))
     with zipfile.ZipFile(book) as a, zipfile.ZipFile(out) as b:
@@ -110,6 +108,8 @@ def test_default_output_name_and_no_overwrite(book, capsys):
 
 
 def test_macro_book_refuses_xlsx_output(book, tmp_path, capsys):
+    with zipfile.ZipFile(book) as z:  # the premise: a macro workbook, built here, not borrowed
+        assert "xl/vbaProject.bin" in z.namelist() and b"macroEnabled" in z.read("[Content_Types].xml")
     rc, _, err = run(capsys, "charts", "fix", str(book), "-o", str(tmp_path / "out.xlsx"))
     assert rc == 2 and ".xlsm" in err and not (tmp_path / "out.xlsx").exists()
 

@@ -8,12 +8,12 @@ import zipfile
 import pytest
 
 try:
-    from .test_charts_helpers import GRADDESC, cli_main, members, soffice_convert
+    from .test_charts_helpers import cli_main, members, soffice_convert
 except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import GRADDESC, cli_main, members, soffice_convert
+    from test_charts_helpers import cli_main, members, soffice_convert
 from xlgd.chartxml import Book, parse_area, read_charts
 
-pytestmark = pytest.mark.skipif(not GRADDESC.exists(), reason="reference graddesc-2018.xlsm not available")
+pytestmark = pytest.mark.graddesc
 
 SERIES = "basic!$C$38:$C$62"
 X = "basic!$B$38:$B$62"
@@ -26,9 +26,9 @@ def run(capsys, *argv):
 
 
 @pytest.fixture
-def book(tmp_path):
+def book(tmp_path, reference_xlsm):
     # A copy, so nothing here can touch the read-only reference.
-    return shutil.copyfile(GRADDESC, tmp_path / "graddesc.xlsm")
+    return shutil.copyfile(reference_xlsm, tmp_path / "graddesc.xlsm")
 
 
 def test_check_reports_missing_categories(book, capsys):

@@ -5,9 +5,9 @@ import shutil
 import pytest
 
 try:
-    from .test_charts_helpers import EXPECTED_X, GRADDESC, build_book, cli_main
+    from .test_charts_helpers import EXPECTED_X, build_book, cli_main
 except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import EXPECTED_X, GRADDESC, build_book, cli_main
+    from test_charts_helpers import EXPECTED_X, build_book, cli_main
 
 from xlgd.chartrender import render_book
 
@@ -79,9 +79,9 @@ def test_every_fixed_chart_has_category_labels(rendered):
         assert bottom > 200 and left > 200, (name, bottom, left)
 
 
-@pytest.mark.skipif(not GRADDESC.exists(), reason="reference graddesc-2018.xlsm not available")
-def test_render_graddesc(tmp_path, capsys):
-    book = shutil.copyfile(GRADDESC, tmp_path / "graddesc.xlsm")
+@pytest.mark.graddesc
+def test_render_graddesc(tmp_path, capsys, reference_xlsm):
+    book = shutil.copyfile(reference_xlsm, tmp_path / "graddesc.xlsm")
     rc, out, _ = run(capsys, "charts", "render", str(book), "-o", str(tmp_path / "png"))
     assert rc == 0
     (png,) = (tmp_path / "png").glob("*.png")

@@ -84,6 +84,7 @@ def _chromium(args, tmp):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.chromium
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian package: chromium)")
 def test_html_report_highlights_changed_cells_in_a_browser(books, tmp_path):
     base, mine, _ = books

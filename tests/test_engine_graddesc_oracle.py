@@ -11,6 +11,8 @@ import pytest
 from xlgd.engine import run
 from xlgd.sheet import build_sheet
 
+pytestmark = pytest.mark.graddesc
+
 # Jeremy Howard's columns -> ours; rows 4..32 are steps 0..28.
 SHEETS = {
     "basic": ("sgd", "F1", dict(C="b", D="a", E="pred", F="err", G="eh_b", H="est_b", I="eh_a", J="est_a",

@@ -11,6 +11,7 @@ from xlgd.sheet import build_sheet
 from xlgd.template import load_recipe
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("model", ["mlp", "mlp3", "mlp5_linear"])
 def test_gradients_equal_torch_autograd(model):
     torch = pytest.importorskip("torch")

@@ -1,20 +1,17 @@
 """Jeremy Howard's graddesc-2018.xlsm verifies clean against Excel's own cached values; a broken formula is caught."""
 
 import shutil
-from pathlib import Path
 
 import pytest
 
 from tests.verify_helpers import edit_zip, set_formula, sheet_part, verify
 from xlgd.verify import verify_book
 
-REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "graddesc-2018.xlsm"
-if not REF.exists():
-    REF = Path("/work/shared/reference/graddesc-2018.xlsm")
-pytestmark = pytest.mark.skipif(not REF.exists(), reason="graddesc-2018.xlsm not available")
+pytestmark = pytest.mark.graddesc
 
 
-def test_graddesc_2018_verifies_clean():
+def test_graddesc_2018_verifies_clean(reference_xlsm):
+    REF = reference_xlsm
     r = verify(REF)
     assert r.returncode == 0, r.stdout + r.stderr
     rep = verify_book(REF)
@@ -25,7 +22,8 @@ def test_graddesc_2018_verifies_clean():
     assert all(s.max_ulp == 0 for s in rep.sheets)  # Excel's values, bit for bit
 
 
-def test_broken_formula_in_a_copy_is_caught(tmp_path):
+def test_broken_formula_in_a_copy_is_caught(tmp_path, reference_xlsm):
+    REF = reference_xlsm
     src = tmp_path / "g.xlsm"
     shutil.copy(REF, src)
     part = sheet_part(src, "rmsprop")
