@@ -82,7 +82,7 @@ def write_book(path, rows, lr, edit_row=None):
 def child(mode, a, b):
     t = time.perf_counter()
     if mode == "read":
-        from xlgd.diff import BookSource
+        from xlgd.diff.book import BookSource
 
         n = 0
         for p in (a, b):
@@ -92,7 +92,7 @@ def child(mode, a, b):
             src.close()
         out = {"cells": n}
     else:
-        from xlgd import diff
+        from xlgd.diff import book as diff
 
         ea, eb = diff.BookSource(a), diff.BookSource(b)
         res = diff.diff_books(ea, eb, diff.Options())

@@ -9,7 +9,7 @@ try:
     from .test_charts_helpers import REPO, build_book, cli_main, edit_member
 except ImportError:  # tests/ run as plain modules, not a package
     from test_charts_helpers import REPO, build_book, cli_main, edit_member
-from xlgd import chartxml
+from xlgd.charts import model as chartxml
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 

@@ -13,8 +13,8 @@ try:
 except ImportError:  # tests/ run as plain modules, not a package
     from test_charts_helpers import (EXPECTED_CODES, EXPECTED_X, FORUM_X, X, build_book, cli_main, edit_member, members,
                                      soffice_convert, vba_bytes)
-from xlgd.chartcheck import check_book
-from xlgd.chartxml import Book, parse_area, read_charts
+from xlgd.charts.check import check_book
+from xlgd.charts.model import Book, parse_area, read_charts
 
 
 CHART_PART = re.compile(r"xl/charts/chart\d+\.xml$")

@@ -11,7 +11,7 @@ try:
     from .test_charts_helpers import GRADDESC, cli_main, members, soffice_convert
 except ImportError:  # tests/ run as plain modules, not a package
     from test_charts_helpers import GRADDESC, cli_main, members, soffice_convert
-from xlgd.chartxml import Book, parse_area, read_charts
+from xlgd.charts.model import Book, parse_area, read_charts
 
 pytestmark = pytest.mark.skipif(not GRADDESC.exists(), reason="reference graddesc-2018.xlsm not available")
 

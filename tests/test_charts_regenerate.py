@@ -10,10 +10,10 @@ try:
     from .test_charts_helpers import build_book, cli_main, members, soffice_convert
 except ImportError:  # tests/ run as plain modules, not a package
     from test_charts_helpers import build_book, cli_main, members, soffice_convert
-from xlgd.chartxml import Book, read_charts
+from xlgd.charts.model import Book, read_charts
 
-pytest.importorskip("xlgd.workbook")
-pytest.importorskip("xlgd.template")
+pytest.importorskip("xlgd.book.write")
+pytest.importorskip("xlgd.recipe.template")
 
 
 def run(capsys, *argv):
@@ -24,8 +24,8 @@ def run(capsys, *argv):
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    from xlgd.template import load_recipe
-    from xlgd.workbook import write_workbook
+    from xlgd.recipe.template import load_recipe
+    from xlgd.book.write import write_workbook
 
     path = tmp_path_factory.mktemp("gen") / "gd.xlsx"
     write_workbook(load_recipe("graddesc", [], 1), path)
@@ -105,7 +105,7 @@ def test_deleted_charts_come_back(generated, tmp_path, capsys):
     added = set(after) - set(before)
     assert all(re.match(r"xl/(charts/chart\d+|drawings/(_rels/)?drawing\d+)\.xml(\.rels)?$", n) for n in added)
     with Book(out) as b:
-        assert not any(iss for _, iss in __import__("xlgd.chartcheck").chartcheck.check_book(b))
+        assert not any(iss for _, iss in __import__("xlgd.charts.check").charts.check.check_book(b))
 
 
 def test_broken_and_missing_chart_on_a_sheet_with_charts(generated, tmp_path, capsys):

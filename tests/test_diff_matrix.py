@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 
 from xlgd import cli
-from xlgd.template import load_recipe
-from xlgd.workbook import write_workbook
+from xlgd.recipe.template import load_recipe
+from xlgd.book.write import write_workbook
 
 from tests import diffedits as E
 

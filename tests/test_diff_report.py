@@ -16,8 +16,8 @@ import pytest
 
 from tests import diffedits as E
 from xlgd import cli
-from xlgd.template import load_recipe
-from xlgd.workbook import write_workbook
+from xlgd.recipe.template import load_recipe
+from xlgd.book.write import write_workbook
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

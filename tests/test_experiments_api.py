@@ -5,9 +5,9 @@ import openpyxl
 import pytest
 
 import xlgd
-from xlgd.engine import run as run_engine
+from xlgd.core.engine import run as run_engine
 from xlgd.errors import XlgdError
-from xlgd.template import load_recipe
+from xlgd.recipe.template import load_recipe
 
 
 def test_run_frame_has_the_sheet_columns_and_engine_values():

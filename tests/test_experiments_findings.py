@@ -8,10 +8,10 @@ ReLU unit died) and lets the engine find it.
 import numpy as np
 import pytest
 
-from xlgd.data import GRADDESC_X
-from xlgd.engine import run
-from xlgd.sheet import build_sheet
-from xlgd.template import load_recipe
+from xlgd.recipe.data import GRADDESC_X
+from xlgd.core.engine import run
+from xlgd.core.sheet import build_sheet
+from xlgd.recipe.template import load_recipe
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,12 @@ import math
 
 import pytest
 
-from xlgd import extras
-from xlgd.cells import formula_cells
-from xlgd.engine import run
-from xlgd.layout import Layout
-from xlgd.template import load_recipe
-from xlgd.workbook import write_workbook
+from xlgd.recipe import experiments as extras
+from xlgd.book.cells import formula_cells
+from xlgd.core.engine import run
+from xlgd.book.layout import Layout
+from xlgd.recipe.template import load_recipe
+from xlgd.book.write import write_workbook
 
 TEMPLATES = ["two-neuron", "lr-sweep", "momentum-sine", "tests/data/mlp.toml"]
 

@@ -7,9 +7,9 @@ import zipfile
 import openpyxl
 import pytest
 
-from xlgd import extras
-from xlgd.template import load_recipe
-from xlgd.workbook import write_workbook
+from xlgd.recipe import experiments as extras
+from xlgd.recipe.template import load_recipe
+from xlgd.book.write import write_workbook
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +91,6 @@ def test_comparison_shows_the_collapsed_line(tmp_path):
 
 
 def _results(recipe):
-    from xlgd.engine import run
+    from xlgd.core.engine import run
 
     return {s.name: run(s, recipe.data.x, recipe.data.y) for s in recipe.sheets}

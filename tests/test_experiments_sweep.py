@@ -4,11 +4,11 @@ import numpy as np
 import openpyxl
 import pytest
 
-from xlgd import extras
-from xlgd.engine import run
+from xlgd.recipe import experiments as extras
+from xlgd.core.engine import run
 from xlgd.errors import XlgdError
-from xlgd.template import build_recipe, load_recipe, read_template, find_template
-from xlgd.workbook import write_workbook
+from xlgd.recipe.template import build_recipe, load_recipe, read_template, find_template
+from xlgd.book.write import write_workbook
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ import pytest
 
 from tests.helpers import compare_with_sheet_values
 from tests.verify_helpers import edit_zip
-from xlgd.template import load_recipe
-from xlgd.workbook import write_workbook
+from xlgd.recipe.template import load_recipe
+from xlgd.book.write import write_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = {"graddesc": "graddesc", "matrix": str(ROOT / "tests/data/matrix.toml")}
@@ -62,7 +62,7 @@ def test_convert_to_roundtrip_agrees_to_15_digits(tmp_path):
     """
     import re
 
-    from xlgd import libreoffice
+    from xlgd.xlsx import libreoffice
 
     if not libreoffice.soffice():
         pytest.skip("LibreOffice is not installed")

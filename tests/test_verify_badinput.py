@@ -18,8 +18,8 @@ def _one_line(r):
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory):
-    from xlgd.template import load_recipe
-    from xlgd.workbook import write_workbook
+    from xlgd.recipe.template import load_recipe
+    from xlgd.book.write import write_workbook
 
     p = tmp_path_factory.mktemp("bad") / "g.xlsx"
     write_workbook(load_recipe("graddesc", epochs=1), p)

@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 
 from tests.verify_helpers import edit_zip, set_constant, set_formula, set_value, sheet_part
-from xlgd import readbook, verify
-from xlgd.layout import Layout
-from xlgd.readbook import open_book
-from xlgd.template import load_recipe
-from xlgd.workbook import write_workbook
+from xlgd.xlsx import package as readbook
+from xlgd.check import verify
+from xlgd.book.layout import Layout
+from xlgd.xlsx.package import open_book
+from xlgd.recipe.template import load_recipe
+from xlgd.book.write import write_workbook
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.verify_helpers import edit_zip, set_formula, sheet_part, verify
-from xlgd.verify import verify_book
+from xlgd.check.verify import verify_book
 
 REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "graddesc-2018.xlsm"
 if not REF.exists():

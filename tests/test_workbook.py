@@ -7,11 +7,11 @@ import openpyxl
 import pytest
 from lxml import etree
 
-from xlgd.cells import formula_cells
-from xlgd.engine import run
-from xlgd.layout import HEADER_ROW, START_ROW, Layout
-from xlgd.template import load_recipe
-from xlgd.workbook import write_workbook
+from xlgd.book.cells import formula_cells
+from xlgd.core.engine import run
+from xlgd.book.layout import HEADER_ROW, START_ROW, Layout
+from xlgd.recipe.template import load_recipe
+from xlgd.book.write import write_workbook
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 

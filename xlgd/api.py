@@ -66,7 +66,7 @@ class History(pd.DataFrame):
 
 
 def _template(template, model, knobs, sets, epochs, data, opts):
-    from .template import apply_overrides, find_template, read_template
+    from .recipe.template import apply_overrides, find_template, read_template
 
     if model is not None:
         if template not in (None, "graddesc"):
@@ -90,7 +90,7 @@ def _template(template, model, knobs, sets, epochs, data, opts):
 def recipe(template=None, *, model=None, sets=(), epochs=None, data=None, optimizer=None, convention=None,
            grad=None, fd=None, stability=None, **knobs):
     """The Recipe the other calls use: a template (name or path) or one sheet built from model=."""
-    from .template import build_recipe
+    from .recipe.template import build_recipe
 
     opts = dict(optimizer=optimizer, convention=convention, grad=grad, fd=fd, stability=stability)
     tpl, base = _template(template, model, knobs, sets, epochs, data, opts)
@@ -100,8 +100,8 @@ def recipe(template=None, *, model=None, sets=(), epochs=None, data=None, optimi
 def run(template=None, sheet=None, *, model=None, sets=(), epochs=None, data=None, optimizer=None,
         convention=None, grad=None, fd=None, stability=None, **knobs) -> History:
     """The step-by-step history of one sheet as a DataFrame (see the module doc)."""
-    from . import extras
-    from .engine import run as run_engine
+    from .recipe import experiments as extras
+    from .core.engine import run as run_engine
 
     rec = recipe(template, model=model, sets=sets, epochs=epochs, data=data, optimizer=optimizer,
                  convention=convention, grad=grad, fd=fd, stability=stability, **knobs)
@@ -134,7 +134,7 @@ def run(template=None, sheet=None, *, model=None, sets=(), epochs=None, data=Non
 def generate(template=None, path=None, *, model=None, sets=(), epochs=None, data=None, optimizer=None,
              convention=None, grad=None, fd=None, stability=None, **knobs) -> Path:
     """Write the workbook (default output/NAME.xlsx); returns its path."""
-    from .workbook import write_workbook
+    from .book.write import write_workbook
 
     rec = recipe(template, model=model, sets=sets, epochs=epochs, data=data, optimizer=optimizer,
                  convention=convention, grad=grad, fd=fd, stability=stability, **knobs)

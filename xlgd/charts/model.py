@@ -1,0 +1,557 @@
+"""Read and edit the chart parts of an .xlsx/.xlsm zip with lxml.
+
+A workbook Excel made carries buttons, VBA, drawings and chart styles that
+openpyxl drops when it re-saves, so charts are handled here as XML parts
+inside the zip: find them through the relationship parts, read their series
+references and caches, and read just the cell values those references need.
+
+Everything that reads the zip goes through `Book`, which refuses
+non-zips, OLE files (old .xls, password-protected workbooks) and members
+whose declared or actual size is beyond a cap, so bad input costs one
+line and bounded memory.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from ..errors import XlgdError
+from ..xlsx.refs import col_letters, col_number
+from ..xlsx.safezip import SafeZip
+
+NS = {
+    "c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
+    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "s": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "pr": "http://schemas.openxmlformats.org/package/2006/relationships",
+    "ct": "http://schemas.openxmlformats.org/package/2006/content-types",
+    "xdr": "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing",
+}
+C = "{%s}" % NS["c"]
+REL_BASE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+
+# Caps: a real workbook's chart part is kilobytes and its sheets megabytes;
+# anything past these is either not a workbook or a decompression bomb.
+MAX_PART_BYTES = 64 * 1024 * 1024
+
+CHART_TYPES = (
+    "lineChart", "line3DChart", "barChart", "bar3DChart", "areaChart", "area3DChart",
+    "scatterChart", "pieChart", "pie3DChart", "doughnutChart", "radarChart",
+    "bubbleChart", "stockChart", "surfaceChart", "surface3DChart", "ofPieChart",
+)
+AXIS_TYPES = ("catAx", "valAx", "dateAx", "serAx")
+
+
+def xml_parser():
+    # No entities, no network, no huge trees: a chart part is small and
+    # anything that needs those is hostile or broken.
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
+                           remove_blank_text=False)
+
+
+def parse_xml(data: bytes, what: str):
+    try:
+        return etree.fromstring(data, xml_parser())
+    except etree.XMLSyntaxError as e:
+        raise XlgdError(f"{what} is not well-formed XML ({e.msg})") from None
+
+
+# --------------------------------------------------------------------------
+# The zip
+
+
+class Book:
+    """A workbook zip opened for reading; the bad-input guards are safezip's."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise XlgdError(f"{self.path}: no such file")
+        self._safe = SafeZip(self.path)
+        self.zf = self._safe.zf
+        self.infos = self.zf.infolist()
+        self.names = [i.filename for i in self.infos]
+        self._name_set = set(self.names)
+        if "[Content_Types].xml" not in self._name_set or "xl/workbook.xml" not in self._name_set:
+            raise XlgdError(f"{self.path}: a zip but not an Excel workbook (no xl/workbook.xml)")
+        self._cache = {}
+        self._cells = {}
+
+    def close(self):
+        self._safe.close()
+
+    __enter__ = SafeZip.__enter__
+    __exit__ = SafeZip.__exit__
+
+    def has(self, name):
+        return name in self._name_set
+
+    def read(self, name: str) -> bytes:
+        if name in self._cache:
+            return self._cache[name]
+        try:
+            with self.zf.open(name) as f:
+                # Declared sizes can lie; never read past the cap.
+                data = f.read(MAX_PART_BYTES + 1)
+        except KeyError:
+            raise XlgdError(f"{self.path}: missing part {name}") from None
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+            raise XlgdError(f"{self.path}: cannot read {name} ({e})") from None
+        if len(data) > MAX_PART_BYTES:
+            raise XlgdError(f"{self.path}: zip member {name} is larger than its directory says; refusing")
+        if name.endswith((".xml", ".rels")) and len(data) < 1024 * 1024:
+            self._cache[name] = data
+        return data
+
+    def xml(self, name: str):
+        return parse_xml(self.read(name), f"{self.path}: {name}")
+
+    # -- relationships -----------------------------------------------------
+
+    def rels(self, part: str) -> dict:
+        """{rId: (type suffix, target part)} for a part, {} when it has none."""
+        d, base = posixpath.split(part)
+        rels_name = posixpath.join(d, "_rels", base + ".rels")
+        if not self.has(rels_name):
+            return {}
+        out = {}
+        for rel in self.xml(rels_name).findall("pr:Relationship", NS):
+            if rel.get("TargetMode") == "External":
+                continue
+            target = rel.get("Target", "")
+            if target.startswith("/"):
+                full = target.lstrip("/")
+            else:
+                full = posixpath.normpath(posixpath.join(d, target))
+            out[rel.get("Id")] = (rel.get("Type", "").rsplit("/", 1)[-1], full)
+        return out
+
+    def sheets(self) -> list:
+        """[(sheet name, part, kind)] in workbook order; kind 'worksheet' or 'chartsheet'."""
+        wb = self.xml("xl/workbook.xml")
+        rels = self.rels("xl/workbook.xml")
+        out = []
+        for sh in wb.iterfind("s:sheets/s:sheet", NS):
+            rid = sh.get("{%s}id" % NS["r"])
+            if rid in rels:
+                kind, part = rels[rid]
+                out.append((sh.get("name"), part, kind))
+        return out
+
+    def is_macro_enabled(self) -> bool:
+        ct = self.read("[Content_Types].xml")
+        return b"macroEnabled" in ct or self.has("xl/vbaProject.bin")
+
+    # -- cells ---------------------------------------------------------------
+
+    def shared_strings(self) -> list:
+        if "_sst" in self._cache:
+            return self._cache["_sst"]
+        rels = self.rels("xl/workbook.xml")
+        part = next((p for t, p in rels.values() if t == "sharedStrings"), None)
+        out = []
+        if part and self.has(part):
+            with self.zf.open(part) as f:
+                for _, si in etree.iterparse(_Capped(f, part, self), tag="{%s}si" % NS["s"],
+                                             resolve_entities=False, no_network=True, huge_tree=False):
+                    out.append("".join(t.text or "" for t in si.iter("{%s}t" % NS["s"])
+                                       if t.getparent().tag != "{%s}rPh" % NS["s"]))
+                    si.clear()
+        self._cache["_sst"] = out
+        return out
+
+    def cells(self, sheet_name: str, rows: tuple, cols=None) -> dict:
+        """{(row, col): value} of one sheet's cached values, at least for
+        rows lo..hi and the given columns (all columns when None).
+
+        Values are float, str, bool or None (an error such as #N/A is kept
+        as its text). Streams the sheet, keeps only the cells asked for and
+        stops after the last wanted row, so a big sheet costs little.
+        """
+        part = self.sheet_part(sheet_name)
+        lo, hi = rows
+        want = None if cols is None else frozenset(cols)
+        regions, out = self._cells.setdefault(part, ([], {}))
+        for rlo, rhi, rcols in regions:
+            if rlo <= lo and rhi >= hi and (rcols is None or (want is not None and want <= rcols)):
+                return out
+        self._read_cells(part, lo, hi, want, out)
+        regions.append((lo, hi, want))
+        return out
+
+    def _read_cells(self, part, lo, hi, want, out):
+        sst = self.shared_strings()
+        s = "{%s}" % NS["s"]
+        cell_tag = s + "c"
+        digits = "0123456789"
+        colmemo = {}
+        n = 0
+        with self.zf.open(part) as f:
+            for _, row in etree.iterparse(_Capped(f, part, self), tag=s + "row",
+                                          resolve_entities=False, no_network=True, huge_tree=False):
+                rattr = row.get("r")
+                n = int(rattr) if rattr and rattr.isdigit() else n + 1
+                if n > hi:
+                    break
+                if n >= lo:
+                    for c in row.iterchildren(cell_tag):
+                        ref = c.get("r")
+                        if not ref:
+                            continue
+                        letters = ref.rstrip(digits).lstrip("$")
+                        col = colmemo.get(letters)
+                        if col is None:
+                            col = colmemo[letters] = col_number(letters)
+                        if want is None or col in want:
+                            out[(n, col)] = _cell_value(c, s, sst)
+                row.clear()
+                # Drop finished rows so memory stays flat on long sheets.
+                parent = row.getparent()
+                while parent is not None and row.getprevious() is not None:
+                    del parent[0]
+
+    def sheet_part(self, sheet_name: str) -> str:
+        for name, part, kind in self.sheets():
+            if name == sheet_name and kind == "worksheet":
+                if not self.has(part):
+                    raise XlgdError(f"{self.path}: sheet {sheet_name!r} part {part} is missing")
+                return part
+        raise XlgdError(f"{self.path}: no worksheet named {sheet_name!r}")
+
+
+class _Capped:
+    """File wrapper that stops a streamed part from inflating past the cap."""
+
+    def __init__(self, f, name, book):
+        self.f, self.name, self.book, self.n = f, name, book, 0
+
+    def read(self, size=-1):
+        data = self.f.read(65536 if size is None or size < 0 else size)
+        self.n += len(data)
+        if self.n > MAX_PART_BYTES:
+            raise XlgdError(f"{self.book.path}: zip member {self.name} is larger than its directory says; refusing")
+        return data
+
+
+class _Unknown:
+    def __repr__(self):
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+
+
+def area_values(book: Book, area: "Area"):
+    """Cached cell values of an area in reading order, or None if its sheet is missing."""
+    try:
+        cells = book.cells(area.sheet, (area.r1, area.r2), range(area.c1, area.c2 + 1))
+    except XlgdError:
+        return None
+    return [cells.get(rc) for rc in area.cells()]
+
+
+def _cell_value(c, s, sst):
+    t = c.get("t", "n")
+    if t == "inlineStr":
+        return "".join(x.text or "" for x in c.iter(s + "t"))
+    v = c.find(s + "v")
+    if v is None or v.text is None:
+        # A formula nobody calculated yet: its value is unknown, not empty.
+        return UNKNOWN if c.find(s + "f") is not None else None
+    text = v.text
+    if t == "s":
+        try:
+            return sst[int(text)]
+        except (ValueError, IndexError):
+            return None
+    if t == "b":
+        return text.strip() == "1"
+    if t in ("str", "e"):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+# --------------------------------------------------------------------------
+# A1 references
+
+
+_CELL_RE = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
+
+
+def parse_cell(ref: str):
+    m = _CELL_RE.match(ref)
+    if not m:
+        return None
+    return int(m.group(2)), col_number(m.group(1))
+
+
+def quote_sheet(name: str) -> str:
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name) and not re.fullmatch(r"[A-Za-z]{1,3}\d+", name):
+        return name
+    return "'" + name.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Area:
+    """One rectangular block of cells on one sheet, 1-based inclusive."""
+
+    sheet: str
+    r1: int
+    c1: int
+    r2: int
+    c2: int
+
+    @property
+    def length(self) -> int:
+        return (self.r2 - self.r1 + 1) * (self.c2 - self.c1 + 1)
+
+    @property
+    def is_column(self) -> bool:
+        return self.c1 == self.c2
+
+    @property
+    def is_line(self) -> bool:
+        return self.c1 == self.c2 or self.r1 == self.r2
+
+    def cells(self):
+        for r in range(self.r1, self.r2 + 1):
+            for c in range(self.c1, self.c2 + 1):
+                yield r, c
+
+    def formula(self) -> str:
+        a = f"${col_letters(self.c1)}${self.r1}"
+        b = f"${col_letters(self.c2)}${self.r2}"
+        return f"{quote_sheet(self.sheet)}!{a}" + ("" if a == b else f":{b}")
+
+
+def parse_area(formula: str):
+    """`Sheet!$A$1:$A$9` → Area, or None for anything else (names, unions)."""
+    if not formula:
+        return None
+    f = formula.strip()
+    if f.startswith("="):
+        f = f[1:]
+    if f.startswith("(") and f.endswith(")"):
+        f = f[1:-1]
+    if f.startswith("'"):
+        m = re.match(r"^'((?:[^']|'')+)'!(.+)$", f)
+        if not m:
+            return None
+        sheet, rest = m.group(1).replace("''", "'"), m.group(2)
+    else:
+        if "!" not in f:
+            return None
+        sheet, rest = f.rsplit("!", 1)
+        if "," in sheet or "," in rest:
+            return None
+    parts = rest.split(":")
+    if len(parts) > 2:
+        return None
+    a = parse_cell(parts[0])
+    b = parse_cell(parts[-1])
+    if not a or not b:
+        return None
+    return Area(sheet, min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1]))
+
+
+# --------------------------------------------------------------------------
+# Charts
+
+
+@dataclass
+class Source:
+    """What a series reads for one role (values, categories, x, y, name)."""
+
+    role: str                 # 'val', 'cat', 'xVal', 'yVal'
+    kind: str | None          # numRef, strRef, multiLvlStrRef, numLit, strLit; None = absent
+    formula: str | None = None
+    pt_count: int | None = None
+    points: dict = field(default_factory=dict)  # idx -> cached value (str)
+    has_cache: bool = False
+    elem: object = None       # the c:cat / c:val ... element
+
+    @property
+    def area(self):
+        return parse_area(self.formula) if self.formula else None
+
+    @property
+    def is_literal(self) -> bool:
+        return self.kind in ("numLit", "strLit")
+
+    def as_dict(self):
+        a = self.area
+        return {
+            "kind": self.kind, "ref": self.formula,
+            "length": a.length if a else (self.pt_count if self.is_literal else None),
+            "cache_points": len(self.points) if (self.has_cache or self.is_literal) else None,
+            "pt_count": self.pt_count,
+        }
+
+
+@dataclass
+class Series:
+    number: int               # 1-based position in the chart
+    chart_type: str
+    name: str
+    values: Source
+    cats: Source              # categories, or x values for scatter/bubble
+    elem: object = None
+
+    @property
+    def cat_role(self):
+        return self.cats.role
+
+
+@dataclass
+class Axis:
+    kind: str
+    ax_id: str
+    deleted: bool
+    position: str | None
+    elem: object = None
+
+
+@dataclass
+class Chart:
+    part: str
+    sheet: str | None
+    drawing: str | None
+    title: str
+    types: list
+    series: list
+    axes: list
+    root: object = None
+
+
+def _text(elem) -> str:
+    return "".join(t.text or "" for t in elem.iter("{%s}t" % NS["a"]))
+
+
+def _source(ser, role: str) -> Source:
+    el = ser.find(C + role)
+    if el is None:
+        return Source(role, None)
+    for kind in ("numRef", "strRef", "multiLvlStrRef", "numLit", "strLit"):
+        k = el.find(C + kind)
+        if k is None:
+            continue
+        src = Source(role, kind, elem=el)
+        f = k.find(C + "f")
+        src.formula = f.text.strip() if f is not None and f.text else None
+        cache = k if kind in ("numLit", "strLit") else k.find(C + ("numCache" if kind == "numRef" else
+                                                                 "strCache" if kind == "strRef" else "multiLvlStrCache"))
+        if cache is not None:
+            src.has_cache = True
+            pc = cache.find(C + "ptCount")
+            if pc is not None and (pc.get("val") or "").isdigit():
+                src.pt_count = int(pc.get("val"))
+            for pt in cache.iter(C + "pt"):
+                v = pt.find(C + "v")
+                if (pt.get("idx") or "").isdigit():
+                    src.points[int(pt.get("idx"))] = v.text if v is not None else None
+        return src
+    return Source(role, "unknown", elem=el)
+
+
+def _series_name(ser) -> str:
+    tx = ser.find(C + "tx")
+    if tx is None:
+        return ""
+    v = tx.find(".//c:v", NS)
+    if v is not None and v.text:
+        return v.text
+    f = tx.find(".//c:f", NS)
+    return f.text if f is not None and f.text else ""
+
+
+def chart_title(root) -> str:
+    chart = root.find(C + "chart")
+    if chart is None:
+        return ""
+    t = chart.find(C + "title")
+    if t is not None:
+        rich = t.find("c:tx/c:rich", NS)
+        if rich is not None:
+            return _text(rich)
+        v = t.find(".//c:v", NS)
+        if v is not None and v.text:
+            return v.text
+    auto = chart.find(C + "autoTitleDeleted")
+    sers = root.findall(".//c:ser", NS)
+    if (auto is None or auto.get("val") in ("0", "false")) and len(sers) == 1:
+        return _series_name(sers[0])
+    return ""
+
+
+def read_chart(root, part, sheet=None, drawing=None) -> Chart:
+    plot = root.find("c:chart/c:plotArea", NS)
+    types, series, axes = [], [], []
+    if plot is not None:
+        for group in plot:
+            tag = etree.QName(group).localname if isinstance(group.tag, str) else ""
+            if tag in CHART_TYPES:
+                types.append(tag.replace("Chart", ""))
+                xy = tag in ("scatterChart", "bubbleChart")
+                for ser in group.findall(C + "ser"):
+                    values = _source(ser, "yVal" if xy else "val")
+                    cats = _source(ser, "xVal" if xy else "cat")
+                    series.append(Series(len(series) + 1, tag, _series_name(ser), values, cats, ser))
+            elif tag in AXIS_TYPES:
+                d = group.find(C + "delete")
+                pos = group.find(C + "axPos")
+                axid = group.find(C + "axId")
+                axes.append(Axis(tag, axid.get("val") if axid is not None else "",
+                                 d is not None and d.get("val") in ("1", "true"),
+                                 pos.get("val") if pos is not None else None, group))
+    return Chart(part, sheet, drawing, chart_title(root), types, series, axes, root)
+
+
+def chart_locations(book: Book) -> dict:
+    """{chart part: (sheet name, drawing part)} found through the rels."""
+    out = {}
+    for name, part, _kind in book.sheets():
+        for rtype, drawing in book.rels(part).values():
+            if rtype != "drawing":
+                continue
+            for ctype, chart in book.rels(drawing).values():
+                if ctype == "chart":
+                    out.setdefault(chart, (name, drawing))
+    return out
+
+
+def read_charts(book: Book) -> list:
+    locs = chart_locations(book)
+    parts = [n for n in book.names if re.fullmatch(r"xl/charts/chart[^/]*\.xml", n)]
+    for p in locs:
+        if p not in parts and book.has(p):
+            parts.append(p)
+    charts = []
+    for p in sorted(parts, key=_natural):
+        sheet, drawing = locs.get(p, (None, None))
+        charts.append(read_chart(book.xml(p), p, sheet, drawing))
+    return charts
+
+
+def _natural(s):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
+
+
+def serialize(root, original: bytes = b"") -> bytes:
+    """The edited part, keeping the original XML declaration byte for byte."""
+    body = etree.tostring(root, encoding="UTF-8")
+    if original.startswith(b"<?xml"):
+        end = original.index(b"?>") + 2
+        while original[end:end + 1] in (b"\r", b"\n"):
+            end += 1
+        return original[:end] + body
+    return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n' + body

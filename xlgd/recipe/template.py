@@ -1,0 +1,187 @@
+"""Templates: an experiment as a small TOML file, plus command-line overrides.
+
+    name = "graddesc"
+    epochs = 5
+    convention = "graddesc"        # or "torch"
+    [data]                         # see data.py: graddesc, list, range, random, csv
+    source = "graddesc"
+    [knobs]                        # defaults for every sheet they apply to
+    h = 0.01
+    [[sheets]]
+    name = "momentum"
+    model = "linear"               # linear, linear2, relu2
+    optimizer = "momentum"         # sgd, momentum, adagrad, rmsprop, adam, adam_ann
+    knobs = { lr = 0.0001, beta1 = 0.9 }
+
+`--set lr=0.001` changes a knob on every sheet that has it; `--set
+momentum.lr=0.001` on one sheet. The resolved template (after overrides)
+is what a workbook records about itself, so it can be rebuilt exactly.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .data import Data, load_data
+from ..errors import XlgdError
+from ..core.sheet import build_sheet, default_knobs
+from ..core.table import SheetSpec
+
+TEMPLATE_DIRS = (Path.cwd() / "templates", Path(__file__).resolve().parents[2] / "templates")
+SHEET_KEYS = {"name", "model", "optimizer", "convention", "grad", "fd", "epochs", "knobs", "title", "stability"}
+TOP_KEYS = {"name", "title", "description", "epochs", "convention", "grad", "fd", "data", "knobs", "sheets",
+            "extras"}
+
+
+@dataclass
+class Recipe:
+    name: str
+    title: str
+    description: str
+    data: Data
+    sheets: list[SheetSpec]
+    resolved: dict  # the template after overrides: enough to rebuild the workbook
+
+
+def find_template(name_or_path: str) -> Path:
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists():
+        if not p.is_file():
+            raise XlgdError(f"template {name_or_path} not found")
+        return p
+    for d in TEMPLATE_DIRS:
+        cand = d / f"{name_or_path}.toml"
+        if cand.is_file():
+            return cand
+    known = sorted({f.stem for d in TEMPLATE_DIRS if d.is_dir() for f in d.glob("*.toml")})
+    raise XlgdError(f"no template named {name_or_path!r}; known templates: {', '.join(known) or 'none'}")
+
+
+def read_template(path: Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise XlgdError(f"template {path.name} is not valid TOML: {e}") from None
+    except OSError as e:
+        raise XlgdError(f"cannot read template {path}: {e.strerror}") from None
+
+
+def parse_number(text: str, what: str) -> float:
+    try:
+        v = float(text)
+    except (TypeError, ValueError):
+        raise XlgdError(f"{what} must be a number, got {text!r}") from None
+    if v != v or v in (float("inf"), float("-inf")):
+        raise XlgdError(f"{what} must be a finite number, got {text!r}")
+    return v
+
+
+def apply_overrides(tpl: dict, sets=(), epochs: int | None = None) -> dict:
+    """Return a copy of the template with --set and --epochs applied."""
+    tpl = copy.deepcopy(tpl)
+    sheets = tpl.get("sheets") or []
+    if epochs is not None:
+        if epochs < 1:
+            raise XlgdError(f"--epochs must be at least 1, got {epochs}")
+        tpl["epochs"] = epochs
+        for s in sheets:
+            s.pop("epochs", None)
+    for item in sets:
+        if "=" not in item:
+            raise XlgdError(f"--set takes KNOB=VALUE (e.g. lr=0.001), got {item!r}")
+        key, text = (t.strip() for t in item.split("=", 1))
+        value = parse_number(text, f"knob {key}")
+        target, knob = key.rsplit(".", 1) if "." in key else (None, key)
+        hit = False
+        for s in sheets:
+            if target is not None and s.get("name") != target:
+                continue
+            if target is None and knob not in _knobs_of(tpl, s):
+                continue
+            if knob not in _knobs_of(tpl, s):
+                raise XlgdError(f"sheet {target!r} has no knob {knob!r}; its knobs: {', '.join(_knobs_of(tpl, s))}")
+            s.setdefault("knobs", {})[knob] = value
+            hit = True
+        if not hit:
+            where = f"sheet {target!r}" if target else "any sheet of this template"
+            names = [s.get("name") for s in sheets]
+            raise XlgdError(f"knob {knob!r} does not apply to {where} (sheets: {', '.join(map(str, names))})")
+    return tpl
+
+
+def _knobs_of(tpl, s):
+    conv = s.get("convention", tpl.get("convention", "graddesc"))
+    knobs = default_knobs(s.get("model", "linear"), s.get("optimizer", "sgd"), conv)
+    if s.get("stability"):
+        from ..core.stability import EXPLODE_AT
+
+        knobs["explode_at"] = EXPLODE_AT
+    return knobs
+
+
+def build_recipe(tpl: dict, base: Path | None = None) -> Recipe:
+    unknown = set(tpl) - TOP_KEYS
+    if unknown:
+        raise XlgdError(f"unknown template setting(s): {', '.join(sorted(unknown))}")
+    from .experiments import expand_sheets
+
+    sheets_cfg = expand_sheets(tpl)
+    if not sheets_cfg:
+        raise XlgdError("the template defines no [[sheets]]")
+    data = load_data(tpl.get("data", {}), base)
+    shared = tpl.get("knobs", {})
+    specs, seen = [], set()
+    for i, s in enumerate(sheets_cfg):
+        bad = set(s) - SHEET_KEYS
+        if bad:
+            raise XlgdError(f"sheet {i + 1}: unknown setting(s) {', '.join(sorted(bad))}")
+        model, opt = s.get("model", "linear"), s.get("optimizer", "sgd")
+        conv = s.get("convention", tpl.get("convention", "graddesc"))
+        applicable = default_knobs(model, opt, conv) if _valid(model, opt, conv) else {}
+        knobs = {k: v for k, v in shared.items() if k in applicable}
+        knobs.update(s.get("knobs", {}))
+        for k, v in knobs.items():
+            knobs[k] = parse_number(v, f"knob {k}") if not isinstance(v, (int, float)) else float(v)
+        name = s.get("name") or f"{model}_{opt}"
+        _check_sheet_name(name, seen)
+        epochs = s.get("epochs", tpl.get("epochs", 1))
+        if not isinstance(epochs, int) or epochs < 1:
+            raise XlgdError(f"sheet {name}: epochs must be a whole number >= 1, got {epochs!r}")
+        spec = build_sheet(model, opt, conv, n_data=len(data), epochs=epochs, knobs=knobs,
+                           grad=s.get("grad", tpl.get("grad", "analytic")), fd=s.get("fd", tpl.get("fd", True)),
+                           name=name, stability=bool(s.get("stability", False)))
+        if s.get("title"):
+            spec.title = s["title"]
+        specs.append(spec)
+    return Recipe(tpl.get("name", "xlgd"), tpl.get("title", tpl.get("name", "xlgd")),
+                  tpl.get("description", ""), data, specs, tpl)
+
+
+def _valid(model, opt, conv):
+    from ..core.models import MODELS
+    from ..core.optimizers import CONVENTIONS, OPTIMIZERS
+
+    if model not in MODELS or opt not in OPTIMIZERS or conv not in CONVENTIONS:
+        build_sheet(model, opt, conv, n_data=1)  # raises the right one-line error
+    return True
+
+
+def _check_sheet_name(name, seen):
+    bad = set("[]:*?/\\")
+    if not name or len(name) > 31 or bad & set(name) or name.lower() in ("data", "intro", "_xlgd"):
+        raise XlgdError(f"sheet name {name!r} is not allowed (1-31 characters, none of []:*?/\\, not data/intro)")
+    if name.lower() in seen:
+        raise XlgdError(f"two sheets are named {name!r}")
+    seen.add(name.lower())
+
+
+def load_recipe(name_or_path: str = "graddesc", sets=(), epochs: int | None = None) -> Recipe:
+    path = find_template(name_or_path)
+    tpl = read_template(path)
+    tpl.setdefault("name", path.stem)
+    tpl = apply_overrides(tpl, sets, epochs)
+    return build_recipe(tpl, path.parent)
