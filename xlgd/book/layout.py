@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from ..core.expr import Col, Name, excel
+from ..core.expr import Col, Data, EpochValue, Name, StepEdge, excel
 from ..core.table import SheetSpec
 
 TITLE_ROW, LABEL_ROW, INPUT_ROW, HINT_ROW, HEADER_ROW, START_ROW = 1, 2, 3, 4, 5, 6
@@ -114,12 +114,12 @@ class Layout:
                 return f"{self.letter(leaf.name)}{{{'p' if leaf.lag else 'r'}}}"
             if isinstance(leaf, Name):
                 return leaf.name
-            if leaf.key in ("x", "y"):
-                letter = DATA_X if leaf.key == "x" else DATA_Y
+            if isinstance(leaf, Data):
+                letter = DATA_X if leaf.name == "x" else DATA_Y
                 return f"{quote_sheet(self.data_sheet)}!{letter}{{d}}"
-            where, col = leaf.key.split(":", 1)
-            assert where == "epoch", leaf.key
-            return f"${self.epoch_letter(col)}${{e}}"
+            if isinstance(leaf, EpochValue):
+                return f"${self.epoch_letter(leaf.col)}${{e}}"
+            raise TypeError(f"a step column cannot refer to {leaf!r}")
 
         out = {}
         for c in self.spec.columns:
@@ -145,9 +145,9 @@ class Layout:
                 return f"{self.epoch_letter(leaf.name)}{self.epoch_row(k - leaf.lag)}"
             if isinstance(leaf, Name):
                 return leaf.name
-            where, name = leaf.key.split(":", 1)
-            i = k * n - 1 if where == "before" else k * n + n - 1
-            return self.cell(name, i)
+            if isinstance(leaf, StepEdge):
+                return self.cell(leaf.col, k * n - 1 if leaf.edge == "before" else k * n + n - 1)
+            raise TypeError(f"an epoch-block cell cannot refer to {leaf!r}")
 
         return "=" + excel(e, ref)
 

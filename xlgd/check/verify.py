@@ -41,16 +41,16 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from . import graddesc as gl
-from ..core.engine import _helpers, run
+from ..core.engine import run
+from ..core.functions import VOLATILE, numpy_namespace
 from ..errors import XlgdError
-from ..core.expr import At, Bin, Cmp, Col, Fn, Name, Neg, Num, excel_value, leaves, py
+from ..core.expr import CellRef, Col, Data, EpochValue, Name, excel_value, leaves, magnitude, n_ops, py
 from ..xlsx.formula import Unsupported, parse
 from ..book.layout import (DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW, Layout)
 from ..recipe.record import META_SHEET
 from ..xlsx.refs import FormulaSyntaxError, canonical, col_letters, row_template, split_ref, tokens
 from ..xlsx.package import Book, Cell, Fallback, open_book
 
-VOLATILE = ("RAND", "RANDBETWEEN", "NOW", "TODAY", "OFFSET", "INDIRECT")
 ROUNDED_RTOL = 1e-14  # LibreOffice 7.4 writes 15 significant digits
 CONSIST_ROUNDED = 4e-14  # per operation, times the formula's magnitude
 FAST_ROWS = True  # take untouched step rows whole (`_RowMatcher`); tests turn it off to compare
@@ -156,46 +156,6 @@ def _ulp(a, b):
     return int(np.abs(ia[ok] - ib[ok]).max())
 
 
-def _magnitude(e):
-    """An expression bounding how far rounding of the inputs can move e (all terms added in absolute value)."""
-    if isinstance(e, Num):
-        return Num(abs(e.value))
-    if isinstance(e, (Col, Name, At)):
-        return Fn("MAX", (e, Neg(e)))
-    if isinstance(e, Neg):
-        return _magnitude(e.arg)
-    if isinstance(e, Bin):
-        a, b = _magnitude(e.left), _magnitude(e.right)
-        if e.op in "+-":
-            return Bin("+", a, b)
-        if e.op == "^":
-            return Bin("*", a, a) if isinstance(e.right, Num) and e.right.value == 2 else Bin("^", a, b)
-        return Bin(e.op, a, b)
-    if isinstance(e, Cmp):
-        return Num(0.0)
-    if isinstance(e, Fn):
-        args = [_magnitude(x) for x in e.args]
-        if e.name == "SQRT":
-            return Fn("SQRT", (args[0],))
-        if e.name == "IF":
-            return Fn("MAX", (args[1], args[2]))
-        return Fn("MAX", tuple(args)) if len(args) > 1 else args[0]
-    return Num(0.0)
-
-
-def _nops(e):
-    return sum(1 for _ in _walk(e) if isinstance(_, (Bin, Fn, Neg)))
-
-
-def _walk(e):
-    yield e
-    for ch in (getattr(e, "left", None), getattr(e, "right", None), getattr(e, "arg", None)):
-        if ch is not None:
-            yield from _walk(ch)
-    for ch in getattr(e, "args", ()) or ():
-        yield from _walk(ch)
-
-
 def _structure_reason(actual: Cell | None, expected: str, r, c):
     """Why a cell's content is not its column's formula (None if it is)."""
     if actual is None or (actual.formula is None and actual.value is None):
@@ -262,10 +222,8 @@ class _Ctx:
 
     def env(self, sheet):
         def env(leaf):
-            if isinstance(leaf, At):
-                _, ref = leaf.key.split(":", 1)
-                sh, r, c = ref.rsplit("|", 2)
-                return self.value(sh, int(r), int(c))
+            if isinstance(leaf, CellRef):
+                return self.value(leaf.sheet, leaf.row, leaf.col)
             if isinstance(leaf, Name):
                 where = self.book.name_ref(sheet, leaf.name)
                 if where is None:
@@ -425,8 +383,9 @@ def read_xlgd_sheet(ctx, spec, lay: Layout) -> StepTable:
     errs, fails, bad_cells, misc = {}, {}, {}, {}
     kinds = []
     for c in cols:
-        keys = {leaf.key for e in (c.expr, c.first) if e is not None for leaf in leaves(e) if isinstance(leaf, At)}
-        kinds.append(("xy" if keys & {"x", "y"} else "") + ("ep" if any(k.startswith("epoch:") for k in keys) else ""))
+        refs = [leaf for e in (c.expr, c.first) if e is not None for leaf in leaves(e)]
+        kinds.append(("xy" if any(isinstance(r, Data) for r in refs) else "")
+                     + ("ep" if any(isinstance(r, EpochValue) for r in refs) else ""))
     templates = {}
     first_row = lay.step_row(0)
     no_cache = 0
@@ -871,7 +830,7 @@ def _check_xlgd_sheet(ctx, rec_sheet, spec, lay, data_info, rep, stale_reason, u
         arr = np.array([lookup(lay.epoch_row(k), lay.epoch_index[ec.name] + 1) for k in range(spec.epochs)],
                        dtype=object)
         epoch_vals[ec.name] = arr
-    helpers = _helpers(True, ctx.dialect)
+    helpers = numpy_namespace(True, ctx.dialect)
     d_idx = np.arange(N) % n
     first_mask = d_idx == 0
     if not use_engine_values:
@@ -1011,14 +970,13 @@ def _vector_eval(ctx, e, c, spec, lay, vals, idx, start, inputs, epoch_vals, ep_
             key = names.setdefault(leaf.name, f"n{len(names)}")
             env[key] = np.float64(inputs[leaf.name])
             return key
-        if leaf.key in ("x", "y"):
-            key = f"d_{leaf.key}"
-            arr = np.asarray(data_info["file_" + leaf.key], dtype=np.float64)
+        if isinstance(leaf, Data):
+            key = f"d_{leaf.name}"
+            arr = np.asarray(data_info["file_" + leaf.name], dtype=np.float64)
             env[key] = arr[d_idx]
             return key
-        col = leaf.key.split(":", 1)[1]
-        key = f"e_{col}"
-        ev = np.array([np.nan if isinstance(v, str) else v for v in epoch_vals[col]], dtype=np.float64)
+        key = f"e_{leaf.col}"
+        ev = np.array([np.nan if isinstance(v, str) else v for v in epoch_vals[leaf.col]], dtype=np.float64)
         env[key] = ev[ep_rows]
         return key
 
@@ -1026,9 +984,9 @@ def _vector_eval(ctx, e, c, spec, lay, vals, idx, start, inputs, epoch_vals, ep_
     comp = np.asarray(eval(src, env), dtype=np.float64) * np.ones(len(d_idx))  # noqa: S307 -- our own source
     tol = np.zeros(len(d_idx))
     if ctx.rounded:
-        m = _magnitude(e)
+        m = magnitude(e)
         mag = np.asarray(eval(py(m, var, "excel"), env), dtype=np.float64) * np.ones(len(d_idx))  # noqa: S307
-        tol = CONSIST_ROUNDED * max(_nops(e), 1) * np.abs(mag)
+        tol = CONSIST_ROUNDED * max(n_ops(e), 1) * np.abs(mag)
     return comp, tol
 
 

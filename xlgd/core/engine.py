@@ -19,56 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .expr import At, Col, Name, approx_equal, excel_value, leaves, py
+from .expr import Col, Data, EpochValue, Name, Ref, StepEdge, excel_value, leaves, py
+from .functions import TINY, numpy_namespace
 from .table import SheetSpec
-
-_E48 = 2.0**-48
-_TINY = 2.2250738585072014e-308
-
-
-def _helpers(batch: bool, dialect: str) -> dict:
-    def _sq(a):
-        return a * a
-
-    def _sub_scalar(a, b):
-        if ((a < 0 and b < 0) or (a > 0 and b > 0)) and approx_equal(float(a), float(b)):
-            return np.float64(0.0)
-        return a - b
-
-    def _add_scalar(a, b):
-        if ((a < 0 < b) or (b < 0 < a)) and approx_equal(float(a), float(-b)):
-            return np.float64(0.0)
-        return a + b
-
-    def _snap(r, a, b, same_sign):
-        d = np.abs(r)
-        hit = same_sign & (d < np.abs(a) * _E48) & (d < np.abs(b) * _E48)
-        return np.where(hit, 0.0, r)
-
-    def _sub_array(a, b):
-        r = a - b
-        return _snap(r, a, b, ((a < 0) & (b < 0)) | ((a > 0) & (b > 0)))
-
-    def _add_array(a, b):
-        r = a + b
-        return _snap(r, a, -b, ((a < 0) & (b > 0)) | ((a > 0) & (b < 0)))
-
-    return {
-        "_sq": _sq,
-        "_pow": np.power,
-        "_sqrt": np.sqrt,
-        "_max": np.maximum,
-        "_min": np.minimum,
-        "_sin": np.sin,
-        # Non-finite values are recomputed exactly by _exact_rows, so the
-        # fast path only needs ISERROR right for finite inputs.
-        "_iserror": (lambda a: ~np.isfinite(a)) if batch else (lambda a: not np.isfinite(a)),
-        "_na": lambda: np.nan,
-        "_if": (lambda c, a, b: np.where(c, a, b)) if batch else (lambda c, a, b: a if c else b),
-        "_add": _add_array if batch else _add_scalar,
-        "_sub": _sub_array if batch else _sub_scalar,
-        "np": np,
-    }
 
 
 class Program:
@@ -80,9 +33,10 @@ class Program:
         self.order = _topo_order(spec)
         self.carried = sorted({d for c in spec.columns for d in c.deps(1)})
         self.row_keys = ["x", "y"]
-        self.epoch_keys = sorted({leaf.key for c in spec.columns for leaf in _leaves_of(c)
-                                  if isinstance(leaf, At) and leaf.key not in self.row_keys})
+        self.epoch_keys = sorted({leaf.col for c in spec.columns for leaf in _leaves_of(c)
+                                  if isinstance(leaf, EpochValue)})
         self.pure = _pure_columns(spec)
+        self.columns = {c.name: c for c in spec.columns}
         self._fns = {}
 
     def source(self) -> str:
@@ -95,11 +49,13 @@ class Program:
                 return f"{'p' if leaf.lag else 'c'}{idx[leaf.name]}"
             if isinstance(leaf, Name):
                 return f"i{inputs[leaf.name]}"
-            if leaf.key in self.row_keys:
-                return f"a_{leaf.key}[r]"
-            return f"e{self.epoch_keys.index(leaf.key)}"
+            if isinstance(leaf, Data):
+                return f"a_{leaf.name}[r]"
+            if isinstance(leaf, EpochValue):
+                return f"e{self.epoch_keys.index(leaf.col)}"
+            raise TypeError(f"a step column cannot read {leaf!r}")
 
-        lines = ["def run_epoch(I, P, A, O, r0, n):"]
+        lines = ["def run_epoch(I, P, A, E, O, r0, n):"]
         for name, k in inputs.items():
             lines.append(f"    i{k} = I[{name!r}]")
         for name in self.carried:
@@ -107,7 +63,7 @@ class Program:
         for key in self.row_keys:
             lines.append(f"    a_{key} = A[{key!r}]")
         for k, key in enumerate(self.epoch_keys):
-            lines.append(f"    e{k} = A[{key!r}]")
+            lines.append(f"    e{k} = E[{key!r}]")
         for name in self.order:
             lines.append(f"    o{idx[name]} = O[{name!r}]")
 
@@ -139,7 +95,7 @@ class Program:
 
     def function(self, batch: bool):
         if batch not in self._fns:
-            ns = _helpers(batch, self.dialect)
+            ns = numpy_namespace(batch, self.dialect)
             exec(compile(self.source(), f"<xlgd sheet {self.spec.name}>", "exec"), ns)
             self._fns[batch] = ns["run_epoch"]
         return self._fns[batch]
@@ -183,7 +139,7 @@ def _pure_columns(spec: SheetSpec) -> set:
             for leaf in _leaves_of(c):
                 if isinstance(leaf, Col) and leaf.name not in pure and leaf.name != c.name:
                     ok = False
-                elif isinstance(leaf, At) and leaf.key not in ("x", "y", "epoch:epoch"):
+                elif isinstance(leaf, Ref) and not isinstance(leaf, Data) and leaf != EpochValue("epoch"):
                     ok = False
             if ok:
                 pure.add(c.name)
@@ -257,6 +213,48 @@ class Result:
         return pd.DataFrame(data)
 
 
+@dataclass
+class RunState:
+    """What one engine run fills in, for one configuration or a batch of B.
+
+    inputs: name -> value ((B,) arrays for a batch); steps / epochs: column ->
+    (rows,) or (rows, B) arrays; errors: (column, row[, b]) -> code, epoch
+    columns keyed '@name'; start: the start row's values."""
+
+    prog: Program
+    inputs: dict
+    steps: dict
+    epochs: dict
+    errors: dict
+    start: dict
+    x: np.ndarray
+    y: np.ndarray
+    batch: int | None = None
+
+    @property
+    def spec(self):
+        return self.prog.spec
+
+    def config(self, b: int) -> "RunState":
+        """Configuration b of a batch as a scalar run: views, so its writes land in the batch arrays."""
+        errs = {key[:2]: code for key, code in self.errors.items() if len(key) == 3 and key[2] == b}
+        return RunState(self.prog, {n: np.float64(v[b]) for n, v in self.inputs.items()},
+                        {n: v[:, b] for n, v in self.steps.items()}, {n: v[:, b] for n, v in self.epochs.items()},
+                        errs, {n: np.float64(v[b]) for n, v in self.start.items()}, self.x, self.y)
+
+    def cell(self, col, row, b=None):
+        key = (col, row) if b is None else (col, row, b)
+        if key in self.errors:
+            return self.errors[key]
+        return float(self.steps[col][row] if b is None else self.steps[col][row, b])
+
+    def epoch_cell(self, name, k, b=None):
+        key = ("@" + name, k) if b is None else ("@" + name, k, b)
+        if key in self.errors:
+            return self.errors[key]
+        return float(self.epochs[name][k] if b is None else self.epochs[name][k, b])
+
+
 def run(spec: SheetSpec, x, y, inputs: dict | None = None, start: dict | None = None,
         dialect: str = "excel") -> Result:
     """Compute every cell of a sheet.
@@ -265,7 +263,32 @@ def run(spec: SheetSpec, x, y, inputs: dict | None = None, start: dict | None = 
     input cells (scalars, or arrays of one length B for a batch). start:
     overrides of start-row values by column (a saved optimiser state).
     """
-    prog = Program(spec, dialect)
+    st = _prepare(Program(spec, dialect), x, y, inputs, start)
+    carried = dict(st.start)
+    for name in st.prog.carried:
+        carried.setdefault(name, _as_cfg(np.nan, st.batch))  # read only from the second row on
+    for k in range(spec.epochs):
+        with np.errstate(all="ignore"):
+            _epoch_cells(st, k, "pre")
+        if st.batch is None:
+            carried = _epoch_scalar(st, k, carried)
+        else:
+            carried = _epoch_batch(st, k, carried)
+        with np.errstate(all="ignore"):
+            _epoch_cells(st, k, "post")
+    return Result(spec, st.start, st.steps, st.epochs, st.errors, st.batch)
+
+
+def _as_cfg(v, B):
+    v = np.asarray(v, dtype=np.float64)
+    if B is not None:
+        return np.broadcast_to(v.reshape(-1) if v.size > 1 else v.reshape(()), (B,)).copy()
+    return np.float64(v.reshape(()))
+
+
+def _prepare(prog, x, y, inputs, start) -> RunState:
+    """Inputs, start row and empty tables of one run; B from the batched inputs."""
+    spec = prog.spec
     vals = spec.input_values()
     vals.update(inputs or {})
     sizes = {np.size(v) for v in vals.values()} | {np.size(v) for v in (start or {}).values()}
@@ -273,111 +296,87 @@ def run(spec: SheetSpec, x, y, inputs: dict | None = None, start: dict | None = 
     if len(sizes) > 1:
         raise ValueError(f"batched inputs disagree in length: {sorted(sizes)}")
     B = sizes.pop() if sizes else None
-    batch = B is not None
-
-    def as_cfg(v):
-        v = np.asarray(v, dtype=np.float64)
-        if batch:
-            return np.broadcast_to(v.reshape(-1) if v.size > 1 else v.reshape(()), (B,)).copy()
-        return np.float64(v.reshape(()))
-
-    I = {k: as_cfg(v) for k, v in vals.items()}
+    I = {k: _as_cfg(v, B) for k, v in vals.items()}  # noqa: E741 -- the inputs, as the compiled source calls them
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if x.shape != (spec.n_data,) or y.shape != (spec.n_data,):
         raise ValueError(f"expected {spec.n_data} data rows, got x{x.shape} y{y.shape}")
-
-    errors: dict = {}
-    P = {}
+    first = {}
     for c in spec.columns:
-        if c.init is not None:
-            if batch:  # start values may differ per configuration
-                P[c.name] = np.array([_eval_small(c.init, lambda leaf, b=b: float(I[leaf.name][b]))
+        if c.init is None:
+            continue
+        if B is not None:  # start values may differ per configuration
+            first[c.name] = np.array([_eval_small(c.init, lambda leaf, b=b: float(I[leaf.name][b]))
                                       for b in range(B)])
-            else:
-                P[c.name] = as_cfg(_eval_small(c.init, lambda leaf: I[leaf.name]))
-    for k, v in (start or {}).items():
-        P[k] = as_cfg(v)
-    start_vals = dict(P)
-    for name in prog.carried:
-        P.setdefault(name, as_cfg(np.nan))  # read only from the second row on
-
-    n, E = spec.n_data, spec.epochs
-    shape = (spec.n_steps,) + ((B,) if batch else ())
-    O = {c.name: np.empty(shape) for c in spec.columns}
-    EP = {c.name: np.empty((E,) + shape[1:]) for c in spec.epoch_columns}
-    run_epoch = prog.function(batch)
-    rx, ry = (x[:, None], y[:, None]) if batch else (x, y)
-    ep_cols = spec.epoch_columns
-
-    for k in range(E):
-        r0 = k * n
-        with np.errstate(all="ignore"):
-            _epoch_cells(prog, k, r0, "pre", ep_cols, EP, O, start_vals, I, errors, B)
-        A = {"x": rx, "y": ry}
-        for key in prog.epoch_keys:
-            A[key] = EP[key.split(":", 1)[1]][k]
-        if not batch:
-            P = _epoch_scalar(prog, run_epoch, k, I, P, A, O, EP, errors, None, x, y)
         else:
-            with np.errstate(all="raise", under="ignore"):
-                try:
-                    P_new, _ = run_epoch(I, P, A, O, r0, n)
-                except FloatingPointError:
-                    P_new = None
-            bad = (set(range(B)) if P_new is None else
-                   {int(j) for c in spec.columns
-                    for j in np.nonzero(_bad(O[c.name][r0:r0 + n], dialect).any(axis=0))[0]})
-            if bad:
-                P_redo = _redo_configs(prog, k, I, P, A, O, EP, errors, sorted(bad), x, y)
-                if P_new is not None:  # the other configurations finished the fast path
-                    good = [j for j in range(B) if j not in bad]
-                    for name in P_redo:
-                        P_redo[name][good] = np.asarray(P_new[name])[good]
-                P = P_redo
-            else:
-                P = P_new
-        with np.errstate(all="ignore"):
-            _epoch_cells(prog, k, r0, "post", ep_cols, EP, O, start_vals, I, errors, B)
-    return Result(spec, start_vals, O, EP, errors, B)
+            first[c.name] = _as_cfg(_eval_small(c.init, lambda leaf: I[leaf.name]), None)
+    for k, v in (start or {}).items():
+        first[k] = _as_cfg(v, B)
+    shape = (spec.n_steps,) + ((B,) if B is not None else ())
+    steps = {c.name: np.empty(shape) for c in spec.columns}
+    epochs = {c.name: np.empty((spec.epochs,) + shape[1:]) for c in spec.epoch_columns}
+    return RunState(prog, I, steps, epochs, {}, first, x, y, B)
 
 
-def _epoch_scalar(prog, run_epoch, k, I, P, A, O, EP, errors, b, x, y):
-    """One epoch of one configuration: fast path, then exact rows from the first trouble."""
-    n = prog.spec.n_data
+def _data(st, k):
+    """The compiled source's A (data columns) and E (this epoch's epoch-block values)."""
+    batch = st.batch is not None
+    A = {"x": st.x[:, None], "y": st.y[:, None]} if batch else {"x": st.x, "y": st.y}
+    E = {col: st.epochs[col][k] for col in st.prog.epoch_keys}
+    return A, E
+
+
+def _epoch_batch(st, k, carried):
+    """One epoch of a batch: the fast path for all, exact rows for the configurations in trouble."""
+    prog, n = st.prog, st.spec.n_data
     r0 = k * n
+    A, E = _data(st, k)
     with np.errstate(all="raise", under="ignore"):
-        P_new, r_fail = run_epoch(I, P, A, O, r0, n)
+        try:
+            new, _ = prog.function(True)(st.inputs, carried, A, E, st.steps, r0, n)
+        except FloatingPointError:
+            new = None
+    bad = (set(range(st.batch)) if new is None else
+           {int(j) for c in st.spec.columns
+            for j in np.nonzero(_bad(st.steps[c.name][r0:r0 + n], prog.dialect).any(axis=0))[0]})
+    if not bad:
+        return new
+    redo = _redo_configs(st, k, carried, sorted(bad))
+    if new is not None:  # the other configurations finished the fast path
+        good = [j for j in range(st.batch) if j not in bad]
+        for name in redo:
+            redo[name][good] = np.asarray(new[name])[good]
+    return redo
+
+
+def _epoch_scalar(st, k, carried):
+    """One epoch of one configuration: fast path, then exact rows from the first trouble."""
+    prog, n = st.prog, st.spec.n_data
+    r0 = k * n
+    A, E = _data(st, k)
+    with np.errstate(all="raise", under="ignore"):
+        new, r_fail = prog.function(False)(st.inputs, carried, A, E, st.steps, r0, n)
     first = r_fail
-    for c in prog.spec.columns:
-        rows = np.nonzero(_bad(O[c.name][r0:r0 + r_fail], prog.dialect))[0]
+    for c in st.spec.columns:
+        rows = np.nonzero(_bad(st.steps[c.name][r0:r0 + r_fail], prog.dialect))[0]
         if len(rows):
             first = min(first, int(rows[0]))
     if first == n:
-        return P_new
-    return _exact_rows(prog, k, r0 + first, I, P, O, EP, errors, b, x, y)
+        return new
+    return _exact_rows(st, k, r0 + first, carried)
 
 
-def _redo_configs(prog, k, I, P, A, O, EP, errors, configs, x, y):
+def _redo_configs(st, k, carried, configs):
     """Recompute one epoch of some configurations of a batch, one at a time."""
-    scalar = prog.function(False)
-    P = {name: np.array(v, copy=True) for name, v in P.items()}
+    carried = {name: np.array(v, copy=True) for name, v in carried.items()}
     for b in configs:
-        Ib = {name: np.float64(v[b]) for name, v in I.items()}
-        Pb = {name: np.float64(v[b]) for name, v in P.items()}
-        Ab = {key: (v[:, 0] if key in ("x", "y") else np.float64(v[b])) for key, v in A.items()}
-        Ob = {name: v[:, b] for name, v in O.items()}  # views: writes land in the batch arrays
-        EPb = {name: v[:, b] for name, v in EP.items()}
-        errs: dict = {}
-        for key, code in list(errors.items()):
-            if len(key) == 3 and key[2] == b:
-                errs[key[:2]] = code
-        out = _epoch_scalar(prog, scalar, k, Ib, Pb, Ab, Ob, EPb, errs, None, x, y)
-        for key, code in errs.items():
-            errors[key + (b,)] = code
-        for name in prog.carried:
-            P[name][b] = out[name]
-    return P
+        one = st.config(b)
+        out = _epoch_scalar(one, k, {name: np.float64(v[b]) for name, v in carried.items()})
+        for key, code in one.errors.items():
+            st.errors[key + (b,)] = code
+        for name in st.prog.carried:
+            carried[name][b] = out[name]
+    return carried
 
 
 def _eval_small(e, env):
@@ -385,141 +384,143 @@ def _eval_small(e, env):
     return np.nan if isinstance(v, str) else v
 
 
-def _cell(arrays, errors, col, row, b):
-    key = (col, row) if b is None else (col, row, b)
-    if key in errors:
-        return errors[key]
-    v = arrays[col][row] if b is None else arrays[col][row, b]
-    return float(v)
-
-
-def _epoch_cells(prog, k, r0, phase, ep_cols, EP, O, start, I, errors, B):
-    spec = prog.spec
-    n = spec.n_data
-    for b in range(B) if B is not None else [None]:
-        def env(leaf, b=b):
-            if isinstance(leaf, Name):
-                return float(I[leaf.name] if b is None else I[leaf.name][b])
-            if isinstance(leaf, Col):
-                return _epoch_val(EP, errors, leaf.name, k - leaf.lag, b)
-            where, col = leaf.key.split(":", 1)
-            row = r0 - 1 if where == "before" else r0 + n - 1
-            if row < 0:
-                v = start[col]
-                return float(v if b is None else v[b])
-            return _cell(O, errors, col, row, b)
-
-        for c in ep_cols:
+def _epoch_cells(st, k, phase):
+    """The epoch block's cells of one phase ('pre': known before epoch k runs, 'post': its summary)."""
+    for b in range(st.batch) if st.batch is not None else [None]:
+        for c in st.spec.epoch_columns:
             if c.phase != phase:
                 continue
             e = c.first if (k == 0 and c.first is not None) else c.expr
-            v = excel_value(e, env, prog.dialect)
+            v = excel_value(e, _epoch_env(st, k, b), st.prog.dialect)
             key = ("@" + c.name, k) if b is None else ("@" + c.name, k, b)
             if isinstance(v, str):
-                errors[key] = v
+                st.errors[key] = v
                 v = np.nan
             if b is None:
-                EP[c.name][k] = v
+                st.epochs[c.name][k] = v
             else:
-                EP[c.name][k, b] = v
+                st.epochs[c.name][k, b] = v
 
 
-def _epoch_val(EP, errors, name, k, b):
-    key = ("@" + name, k) if b is None else ("@" + name, k, b)
-    if key in errors:
-        return errors[key]
-    return float(EP[name][k] if b is None else EP[name][k, b])
+def _epoch_env(st, k, b):
+    n = st.spec.n_data
+    r0 = k * n
+
+    def env(leaf):
+        if isinstance(leaf, Name):
+            return float(st.inputs[leaf.name] if b is None else st.inputs[leaf.name][b])
+        if isinstance(leaf, Col):
+            return st.epoch_cell(leaf.name, k - leaf.lag, b)
+        if isinstance(leaf, StepEdge):
+            row = r0 - 1 if leaf.edge == "before" else r0 + n - 1
+            if row < 0:
+                v = st.start[leaf.col]
+                return float(v if b is None else v[b])
+            return st.cell(leaf.col, row, b)
+        raise TypeError(f"an epoch-block cell cannot read {leaf!r}")
+
+    return env
 
 
 def _bad(arr, dialect):
     bad = ~np.isfinite(arr)
     if dialect == "libreoffice":
         a = np.abs(arr)
-        bad |= (a > 0) & (a < _TINY)
+        bad |= (a > 0) & (a < TINY)
     return bad
 
 
-def _exact_rows(prog, k, r_start, I, P, O, EP, errors, b, x, y):
+def _row_env(st, k, row, prev, r):
+    """Leaf values for step row r: this row's cells so far, the row above, inputs, data, the epoch's cells."""
+    r0 = k * st.spec.n_data
+
+    def env(leaf):
+        if isinstance(leaf, Col):
+            return row[leaf.name] if leaf.lag == 0 else prev[leaf.name]
+        if isinstance(leaf, Name):
+            return float(st.inputs[leaf.name])
+        if isinstance(leaf, Data):
+            return float((st.x if leaf.name == "x" else st.y)[r - r0])
+        if isinstance(leaf, EpochValue):
+            return st.epoch_cell(leaf.col, k)
+        raise TypeError(f"a step cell cannot read {leaf!r}")
+
+    return env
+
+
+def _eval_row(st, k, r, prev, only=None):
+    """One step row's cells with error semantics, in dependency order (`only`: just these columns)."""
+    prog = st.prog
+    first_row = r == k * st.spec.n_data
+    row = {}
+    env = _row_env(st, k, row, prev, r)
+    for name in prog.order:
+        if only is not None and name not in only:
+            continue
+        c = prog.columns[name]
+        e = c.first if (first_row and c.first is not None) else c.expr
+        row[name] = excel_value(e, env, prog.dialect)
+    _store_row(st, r, row)
+    return row
+
+
+def _exact_rows(st, k, r_start, carried):
     """Rows r_start.. of epoch k with spreadsheet error semantics.
 
     Returns the carried values after the epoch's last row (nan for errors).
     """
-    spec = prog.spec
-    n = spec.n_data
-    r0, r_end = k * n, k * n + n
-    cols = {c.name: c for c in spec.columns}
+    prog = st.prog
+    r_end = (k + 1) * st.spec.n_data
     if r_start == 0:
-        prev = {name: float(P[name]) for name in prog.carried}
+        prev = {name: float(carried[name]) for name in prog.carried}
     else:  # from the row above, error codes included
-        prev = {name: _cell(O, errors, name, r_start - 1, None) for name in prog.carried}
-
-    def row_env(row, r):
-        """Leaf values for row r: this row's cells so far, the row above, inputs, data."""
-        def env(leaf):
-            if isinstance(leaf, Col):
-                return row[leaf.name] if leaf.lag == 0 else prev[leaf.name]
-            if isinstance(leaf, Name):
-                return float(I[leaf.name])
-            if leaf.key in ("x", "y"):
-                return float((x if leaf.key == "x" else y)[r - r0])
-            return _epoch_val(EP, errors, leaf.key.split(":", 1)[1], k, None)
-        return env
-
+        prev = {name: st.cell(name, r_start - 1) for name in prog.carried}
     last_codes = None
-    r = r_start
-    while r < r_end:
-        row = {}
-        env = row_env(row, r)
-
-        for name in prog.order:
-            c = cols[name]
-            e = c.first if (r == r0 and c.first is not None) else c.expr
-            row[name] = excel_value(e, env, prog.dialect)
-        _store_row(O, errors, r, row)
+    for r in range(r_start, r_end):
+        row = _eval_row(st, k, r, prev)
         codes = tuple(row[nm] for nm in prog.order if nm not in prog.pure)
         prev = {nm: row[nm] for nm in prog.carried}
-        r += 1
         if codes == last_codes and all(isinstance(v, str) for v in codes):
             # Every non-data cell of two rows in a row holds the same error: so
             # will every later row (errors propagate whatever finite data they
             # meet); only the data and step columns still change.
-            filled = _fill_errors(prog, O, errors, r, r_end, codes)
-            for rr in range(r, r_end):
-                prow = {}
-                penv = row_env(prow, rr)
-
-                for name in prog.order:
-                    if name in prog.pure:
-                        c = cols[name]
-                        e = c.first if (rr == r0 and c.first is not None) else c.expr
-                        prow[name] = excel_value(e, penv, prog.dialect)
-                _store_row(O, errors, rr, prow)
-                prev.update({nm: prow[nm] for nm in prog.carried if nm in prow})
-            prev.update({nm: filled[nm] for nm in prog.carried if nm in filled})
+            prev = _fill_forward(st, k, r + 1, r_end, codes, prev)
             break
         last_codes = codes
     return {name: np.float64(np.nan if isinstance(v, str) else v) for name, v in prev.items()}
 
 
-def _store_row(O, errors, r, row):
+def _fill_forward(st, k, r1, r2, codes, prev):
+    """Rows r1..r2-1 hold `codes` in every non-data column; their data and step columns are computed."""
+    prog = st.prog
+    filled = _fill_errors(st, r1, r2, codes)
+    for r in range(r1, r2):
+        prow = _eval_row(st, k, r, prev, only=prog.pure)
+        prev.update({nm: prow[nm] for nm in prog.carried if nm in prow})
+    prev.update({nm: filled[nm] for nm in prog.carried if nm in filled})
+    return prev
+
+
+def _store_row(st, r, row):
     for name, v in row.items():
         if isinstance(v, str):
-            errors[(name, r)] = v
+            st.errors[(name, r)] = v
             v = np.nan
         else:
-            errors.pop((name, r), None)
-        O[name][r] = v
+            st.errors.pop((name, r), None)
+        st.steps[name][r] = v
 
 
-def _fill_errors(prog, O, errors, r1, r2, codes):
+def _fill_errors(st, r1, r2, codes):
     """Rows r1..r2 hold `codes` in every non-data column.
 
     Once every non-data cell of two consecutive rows holds the same error,
     all later rows of the epoch do too: errors propagate independently of
     the (finite) data they meet."""
+    prog = st.prog
     names = [nm for nm in prog.order if nm not in prog.pure]
     for name, code in zip(names, codes):
         for r in range(r1, r2):
-            errors[(name, r)] = code
-        O[name][r1:r2] = np.nan
+            st.errors[(name, r)] = code
+        st.steps[name][r1:r2] = np.nan
     return dict(zip(names, codes))

@@ -14,9 +14,15 @@ From that tree come
   semantics (#NUM!, #DIV/0!, #VALUE!), used only for cells where the fast
   path produced a non-finite number.
 
+Leaves are `Col` (a step-table column, this row or the row above), `Name`
+(a named input cell) and the typed references below (`Data`, `EpochValue`,
+`StepEdge`, ... `CellRef`): whoever renders or evaluates a tree says what
+each kind of leaf means there (an address for the layout, a value for the
+engine). Functions and operators mean what `functions.py` says.
+
 Keep the node set small: every node must be renderable, evaluable and
-checkable, and every function used here must exist in Excel and
-LibreOffice with the same meaning.
+checkable, and every function used here must be in `functions.FUNCTIONS`
+(so it exists in Excel and LibreOffice with the same meaning).
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Callable
+
+from . import functions
+from .functions import SheetError
 
 # Excel operator precedence (higher binds tighter). Unary minus binds tighter
 # than ^ in Excel (-2^2 = 4), which is why Neg sits above Pow.
@@ -98,11 +107,80 @@ class Name(Expr):
     name: str
 
 
-@dataclass(frozen=True, eq=False)
-class At(Expr):
-    """A reference the layout resolves per row (data cells, the epoch's lr)."""
+class Ref(Expr):
+    """A leaf that names a cell by what it is; the renderer or evaluator of a tree resolves it."""
 
-    key: str
+
+@dataclass(frozen=True)
+class Data(Ref):
+    """This step's data row: name 'x' or 'y' (on the data sheet, wrapping every epoch)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class EpochValue(Ref):
+    """This step's epoch's cell of an epoch-block column (its epoch number, its lr)."""
+
+    col: str
+
+
+@dataclass(frozen=True)
+class StepEdge(Ref):
+    """A step column at an epoch's edge: 'before' its first row (the row above) or at its 'end'."""
+
+    col: str
+    edge: str
+
+    def __post_init__(self):
+        if self.edge not in ("before", "end"):
+            raise ValueError(f"StepEdge edge must be 'before' or 'end', not {self.edge!r}")
+
+
+@dataclass(frozen=True)
+class StepCell(Ref):
+    """Another sheet's step-table cell: column col on step (0-based; -1 the start row)."""
+
+    sheet: str
+    col: str
+    step: int
+
+
+@dataclass(frozen=True)
+class EpochCell(Ref):
+    """Another sheet's epoch-block cell: column col of epoch (0-based)."""
+
+    sheet: str
+    col: str
+    epoch: int
+
+
+@dataclass(frozen=True)
+class SheetInput(Ref):
+    """Another sheet's named input cell."""
+
+    sheet: str
+    name: str
+
+
+@dataclass(frozen=True)
+class GridCell(Ref):
+    """A cell of the grid being defined (an experiment sheet), 0-based row and column."""
+
+    row: int
+    col: int
+
+
+@dataclass(frozen=True)
+class CellRef(Ref):
+    """A cell a formula's text refers to: sheet name, 1-based row and column."""
+
+    sheet: str
+    row: int
+    col: int
+
+
+LEAVES = (Col, Name, Ref)
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,12 +247,17 @@ def na():
     return Fn("NA", ())
 
 
-FUNCTIONS = ("SQRT", "MAX", "MIN", "IF", "SIN", "ISERROR", "NA")
+def fn(name: str, *args) -> Fn:
+    """A call of a function of `functions.FUNCTIONS` (checked here, not when the sheet opens)."""
+    f = functions.get(name)
+    if f is None or not f.arity_ok(len(args)):
+        raise ValueError(f"{name} with {len(args)} argument(s) is not a function xlgd knows")
+    return Fn(f.name, tuple(lift(a) if not isinstance(a, Expr) else a for a in args))
 
 
 def leaves(e: Expr):
-    """Every Col / Name / At leaf of a tree, in evaluation order."""
-    if isinstance(e, (Col, Name, At)):
+    """Every leaf (Col, Name, Ref) of a tree, in evaluation order."""
+    if isinstance(e, LEAVES):
         yield e
     elif isinstance(e, (Bin, Cmp)):
         yield from leaves(e.left)
@@ -205,10 +288,10 @@ def _eprec(e):
 
 
 def excel(e: Expr, ref: Callable[[Expr], str]) -> str:
-    """Formula text (without '='); `ref` renders a Col/Name/At leaf."""
+    """Formula text (without '='); `ref` renders a leaf (Col, Name, Ref)."""
     if isinstance(e, Num):
         return _num_text(e.value)
-    if isinstance(e, (Col, Name, At)):
+    if isinstance(e, LEAVES):
         return ref(e)
     if isinstance(e, Neg):
         inner = excel(e.arg, ref)
@@ -250,7 +333,7 @@ def py(e: Expr, var: Callable[[Expr], str], dialect: str = "excel") -> str:
     def go(n):
         if isinstance(n, Num):
             return repr(n.value)
-        if isinstance(n, (Col, Name, At)):
+        if isinstance(n, LEAVES):
             return var(n)
         if isinstance(n, Neg):
             return f"(-{go(n.arg)})"
@@ -274,32 +357,6 @@ def py(e: Expr, var: Callable[[Expr], str], dialect: str = "excel") -> str:
 
 # ----------------------------------------------- exact evaluation with errors
 
-ERRORS = ("#NUM!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N/A", "#NULL!")
-
-
-class SheetError(Exception):
-    def __init__(self, code):
-        self.code = code
-
-
-_E48 = 2.0**-48
-
-
-def approx_equal(a: float, b: float) -> bool:
-    # rtl::math::approxEqual as LibreOffice 7.x uses it in + and -.
-    if a == b:
-        return True
-    if a == 0.0 or b == 0.0:
-        return False
-    d = abs(a - b)
-    return d < abs(a) * _E48 and d < abs(b) * _E48
-
-
-def _finite(v, code="#NUM!"):
-    if math.isnan(v) or math.isinf(v):
-        raise SheetError(code)
-    return v
-
 
 def excel_value(e: Expr, env: Callable[[Expr], object], dialect: str = "excel"):
     """Evaluate one cell as the spreadsheet would: a float, or an error code.
@@ -316,7 +373,7 @@ def excel_value(e: Expr, env: Callable[[Expr], object], dialect: str = "excel"):
 def _ev(n, env, dialect):
     if isinstance(n, Num):
         return n.value
-    if isinstance(n, (Col, Name, At)):
+    if isinstance(n, LEAVES):
         v = env(n)
         if isinstance(v, str):
             raise SheetError(v)
@@ -326,60 +383,64 @@ def _ev(n, env, dialect):
     if isinstance(n, Bin):
         a = _ev(n.left, env, dialect)
         b = _ev(n.right, env, dialect)
-        op = n.op
-        if op == "+":
-            if dialect == "libreoffice" and ((a < 0 < b) or (b < 0 < a)) and approx_equal(a, -b):
-                return 0.0
-            r = a + b
-        elif op == "-":
-            if dialect == "libreoffice" and ((a < 0 and b < 0) or (a > 0 and b > 0)) and approx_equal(a, b):
-                return 0.0
-            r = a - b
-        elif op == "*":
-            r = a * b
-        elif op == "/":
-            if b == 0.0:
-                raise SheetError("#DIV/0!")
-            r = a / b
-        else:  # ^
-            if a == 0.0 and b < 0:
-                raise SheetError("#DIV/0!")
-            if isinstance(n.right, Num) and b == 2.0:
-                r = a * a
-            else:
-                try:
-                    r = math.pow(a, b)
-                except (OverflowError, ValueError):
-                    raise SheetError("#NUM!")
-        r = _finite(r)
-        if dialect == "libreoffice" and r != 0.0 and abs(r) < 2.2250738585072014e-308:
-            raise SheetError("#NUM!")  # LibreOffice reports underflow, Excel gives 0
-        return r
+        return functions.arith(n.op, a, b, dialect, square=_is_square(n))
     if isinstance(n, Cmp):
-        a = _ev(n.left, env, dialect)
-        b = _ev(n.right, env, dialect)
-        return 1.0 if (a > b if n.op == ">" else a < b) else 0.0
+        return functions.compare(n.op, _ev(n.left, env, dialect), _ev(n.right, env, dialect))
     if isinstance(n, Fn):
-        if n.name == "IF":
-            c = _ev(n.args[0], env, dialect)
-            return _ev(n.args[1] if c != 0.0 else n.args[2], env, dialect)
-        if n.name == "ISERROR":
-            try:
-                _ev(n.args[0], env, dialect)
-            except SheetError:
-                return 1.0
-            return 0.0
-        if n.name == "NA":
-            raise SheetError("#N/A")
-        args = [_ev(a, env, dialect) for a in n.args]
-        if n.name == "SQRT":
-            if args[0] < 0:
-                raise SheetError("#VALUE!" if dialect == "libreoffice" else "#NUM!")
-            return math.sqrt(args[0])
-        if n.name == "MAX":
-            return max(args)
-        if n.name == "MIN":
-            return min(args)
-        if n.name == "SIN":
-            return math.sin(args[0])
+        return functions.evaluate(n.name, n.args, lambda a: _ev(a, env, dialect), dialect)
     raise TypeError(n)
+
+
+# ----------------------------------------------- how far rounding can move a value
+
+
+def magnitude(e: Expr) -> Expr:
+    """An expression bounding how far rounding of the inputs can move e (all terms added in absolute value).
+
+    Each function's rule is its `functions.Function.magnitude`."""
+    if isinstance(e, Num):
+        return Num(abs(e.value))
+    if isinstance(e, LEAVES):
+        return Fn("MAX", (e, Neg(e)))
+    if isinstance(e, Neg):
+        return magnitude(e.arg)
+    if isinstance(e, Bin):
+        a, b = magnitude(e.left), magnitude(e.right)
+        if e.op in "+-":
+            return Bin("+", a, b)
+        if e.op == "^":
+            return Bin("*", a, a) if _is_square(e) else Bin("^", a, b)
+        return Bin(e.op, a, b)
+    if isinstance(e, Fn):
+        return _fn_magnitude(e)
+    return Num(0.0)  # comparisons: exactly 0 or 1
+
+
+def _fn_magnitude(e: Fn) -> Expr:
+    rule = functions.FUNCTIONS[e.name].magnitude
+    args = [magnitude(x) for x in e.args]
+    if rule == "exact" or not args:
+        return Num(0.0)
+    if rule == "same":
+        return Fn(e.name, tuple(args))
+    if rule == "branches":
+        return Fn("MAX", (args[1], args[2]))
+    return Fn("MAX", tuple(args)) if len(args) > 1 else args[0]
+
+
+def n_ops(e: Expr) -> int:
+    """Operations in a tree (each rounds once)."""
+    n = 1 if isinstance(e, (Bin, Fn, Neg)) else 0
+    for ch in _children(e):
+        n += n_ops(ch)
+    return n
+
+
+def _children(e):
+    if isinstance(e, (Bin, Cmp)):
+        return (e.left, e.right)
+    if isinstance(e, Neg):
+        return (e.arg,)
+    if isinstance(e, Fn):
+        return e.args
+    return ()

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .expr import At, Col, Expr, Name, Num, if_, maximum, minimum, sqrt
+from .expr import Col, StepEdge, Expr, Name, Num, if_, maximum, minimum, sqrt
 from .table import Column, EpochColumn
 
 CONVENTIONS = ("graddesc", "torch")
@@ -160,7 +160,7 @@ def annealing(params, conv):
     """
     ind = None
     for p in params:
-        term = sqrt(At(f"before:v_{p}"))
+        term = sqrt(StepEdge(f"v_{p}", "before"))
         ind = term if ind is None else ind + term
     prev = lambda n: Col(n, 1)  # noqa: E731 -- the previous epoch's cell
     best, lr = prev("best"), prev("lr")

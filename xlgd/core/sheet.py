@@ -10,7 +10,7 @@ epoch k's last row exactly like any other row reads the one above it.
 from __future__ import annotations
 
 from ..errors import XlgdError
-from .expr import At, Col, Name, Num, leaves
+from .expr import Col, Data, EpochValue, Name, Num, StepEdge, leaves
 from .models import get_model
 from .optimizers import CONVENTIONS, Param, get_optimizer
 from .table import Column, EpochColumn, Input, SheetSpec
@@ -54,9 +54,9 @@ def build_sheet(model: str, optimizer: str, convention: str = "graddesc", *, n_d
 
     columns = [
         Column("step", "step", Col("step", 1) + 1, init=Num(0), fmt="0", width=6, note="SGD step number"),
-        Column("epoch", "epoch", At("epoch:epoch"), fmt="0", width=6, note="which pass over the data"),
-        Column("x", "x", At("x"), fmt="0.####", width=7, note="x of this data row (from the data sheet)"),
-        Column("y", "y", At("y"), fmt="0.####", width=7, note="y of this data row (from the data sheet)"),
+        Column("epoch", "epoch", EpochValue("epoch"), fmt="0", width=6, note="which pass over the data"),
+        Column("x", "x", Data("x"), fmt="0.####", width=7, note="x of this data row (from the data sheet)"),
+        Column("y", "y", Data("y"), fmt="0.####", width=7, note="y of this data row (from the data sheet)"),
     ]
     for p in m.params:
         columns.append(Column(p, p, Col(f"new_{p}", 1), fmt="0.0000", note=f"weight {p} used in this row"))
@@ -65,7 +65,7 @@ def build_sheet(model: str, optimizer: str, convention: str = "graddesc", *, n_d
                           fmt="#,##0.00", note="running sum of err^2 within the epoch"))
 
     rule = opt.epoch_rule
-    lr = At("epoch:lr") if rule else Name("lr")
+    lr = EpochValue("lr") if rule else Name("lr")
     state, shared, steps = [], {}, []
     for p in m.params:
         g = f"g_{p}" if grad == "analytic" else f"est_{p}"
@@ -85,7 +85,7 @@ def build_sheet(model: str, optimizer: str, convention: str = "graddesc", *, n_d
     epoch_cols = [EpochColumn("epoch", "epoch", Col("epoch", 1) + 1, first=Num(1), phase="pre", fmt="0")]
     if rule:
         epoch_cols += rule(m.params, convention)
-    epoch_cols.append(EpochColumn("mse", "mean err^2", At("end:sum_err") / Num(n_data), fmt="#,##0.0000",
+    epoch_cols.append(EpochColumn("mse", "mean err^2", StepEdge("sum_err", "end") / Num(n_data), fmt="#,##0.0000",
                                   note="mean squared error over the epoch's rows"))
     spec = SheetSpec(
         name=name or f"{model}_{optimizer}",

@@ -49,7 +49,7 @@ class EpochColumn:
     """One column of the epoch summary block (one row per epoch).
 
     Leaves: Col(name, 1) is the previous epoch's value of a summary column;
-    At("end:c") / At("before:c") the step column c on the epoch's last row /
+    StepEdge(c, 'end') / StepEdge(c, 'before') the step column c on the epoch's last row /
     on the row before its first; Name the sheet's inputs.
     `phase` 'pre' cells are known before the epoch runs (its lr); 'post'
     cells summarise it.

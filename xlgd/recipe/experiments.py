@@ -9,9 +9,9 @@
     kind = "derivatives"   # one weight's derivative: no ReLU / ReLU / under mom / mom
 
 Each extra sheet is a small grid of cells. A computed cell is a column
-expression (expr.py) whose leaves are `At` keys naming another sheet's cell
-(`ref:sheet|col|step`, `ep:sheet|col|epoch`, `in:sheet|name`) or a cell of
-this grid (`here:row,col`), and `Name`s defined on this sheet (beta, start).
+expression (expr.py) whose leaves name another sheet's cell (`StepCell`,
+`EpochCell`, `SheetInput`) or a cell of this grid (`GridCell`), and `Name`s
+defined on this sheet (beta, start).
 One tree gives the formula text and, through `expr.excel_value`, the value
 the spreadsheet will show -- #NUM! and #N/A included -- so the cached values
 and `extra_cells` (what the LibreOffice test walks) come from the same place.
@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import XlgdError
-from ..core.expr import At, Expr, Fn, Name, Num, excel, excel_value, if_, iserror, na
+from ..core.expr import (EpochCell, Expr, Fn, GridCell, Name, Num, SheetInput, StepCell, excel, excel_value,
+                         if_, iserror, na)
 from ..book.layout import Layout, col_letter, quote_sheet
 
 KINDS = ("comparison", "sweep", "sine", "derivatives")
@@ -41,8 +42,8 @@ def chart_safe(e: Expr) -> Expr:
     return if_(iserror(e), na(), e)
 
 
-def ref(sheet, col, i) -> At:
-    return At(f"ref:{sheet}|{col}|{i}")
+def ref(sheet, col, i) -> StepCell:
+    return StepCell(sheet, col, i)
 
 
 def _cfgs(tpl) -> list[dict]:
@@ -184,21 +185,17 @@ class Book:
         def r(leaf):
             if isinstance(leaf, Name):
                 return leaf.name
-            kind, rest = leaf.key.split(":", 1)
-            if kind == "here":
-                row, col = map(int, rest.split(","))
-                return f"{col_letter(col)}{row + 1}"
-            parts = rest.split("|")
-            lay = self.layouts[parts[0]]
-            sheet = quote_sheet(parts[0])
-            if kind == "ref":
-                i = int(parts[2])
-                return f"{sheet}!{lay.letter(parts[1])}{lay.step_row(i)}"
-            if kind == "ep":
-                return f"{sheet}!{lay.epoch_letter(parts[1])}{lay.epoch_row(int(parts[2]))}"
-            if kind == "in":
-                return f"{sheet}!{lay.input_abs(parts[1])}"
-            raise AssertionError(leaf.key)
+            if isinstance(leaf, GridCell):
+                return f"{col_letter(leaf.col)}{leaf.row + 1}"
+            lay = self.layouts[leaf.sheet]
+            sheet = quote_sheet(leaf.sheet)
+            if isinstance(leaf, StepCell):
+                return f"{sheet}!{lay.letter(leaf.col)}{lay.step_row(leaf.step)}"
+            if isinstance(leaf, EpochCell):
+                return f"{sheet}!{lay.epoch_letter(leaf.col)}{lay.epoch_row(leaf.epoch)}"
+            if isinstance(leaf, SheetInput):
+                return f"{sheet}!{lay.input_abs(leaf.name)}"
+            raise TypeError(f"an experiment cell cannot refer to {leaf!r}")
 
         return "=" + excel(e, r)
 
@@ -209,21 +206,16 @@ class Book:
         def env(leaf):
             if isinstance(leaf, Name):
                 return vals[grid.names[leaf.name]]
-            kind, rest = leaf.key.split(":", 1)
-            if kind == "here":
-                return vals[tuple(map(int, rest.split(",")))]
-            parts = rest.split("|")
-            res = self.results[parts[0]]
-            if kind == "ref":
-                i = int(parts[2])
-                if i < 0:
-                    return float(res.start[parts[1]])
-                return res.value(parts[1], i)
-            if kind == "ep":
-                return res.value("@" + parts[1], int(parts[2]))
-            if kind == "in":
-                return float(self.specs[parts[0]].input_values()[parts[1]])
-            raise AssertionError(leaf.key)
+            if isinstance(leaf, GridCell):
+                return vals[(leaf.row, leaf.col)]
+            if isinstance(leaf, SheetInput):
+                return float(self.specs[leaf.sheet].input_values()[leaf.name])
+            res = self.results[leaf.sheet]
+            if isinstance(leaf, StepCell):
+                return float(res.start[leaf.col]) if leaf.step < 0 else res.value(leaf.col, leaf.step)
+            if isinstance(leaf, EpochCell):
+                return res.value("@" + leaf.col, leaf.epoch)
+            raise TypeError(f"an experiment cell cannot refer to {leaf!r}")
 
         for (r, c), (kind, payload, _) in sorted(grid.cells.items()):
             if kind == "num":
@@ -306,10 +298,10 @@ def sweep(book, e, specs) -> Grid:
     for j, s in enumerate(specs):
         r = top + j
         g.text(r, 0, s.name, "plain")
-        g.formula(r, 1, At(f"in:{s.name}|lr"), "0.00000")
-        g.formula(r, 2, At(f"ep:{s.name}|mse|{s.epochs - 1}"), "#,##0.0000")
+        g.formula(r, 1, SheetInput(s.name, "lr"), "0.00000")
+        g.formula(r, 2, EpochCell(s.name, "mse", s.epochs - 1), "#,##0.0000")
         g.formula(r, 3, ref(s.name, "boom", s.n_steps - 1), "0;-0;\"-\"")
-        g.formula(r, 4, At(f"in:{s.name}|explode_at"), "0.0E+0")
+        g.formula(r, 4, SheetInput(s.name, "explode_at"), "0.0E+0")
     # The error per step of every lr, side by side and charted.
     t0 = top + len(specs) + 2
     n = max(s.n_steps for s in specs)
@@ -351,7 +343,7 @@ def sine(book, e) -> Grid:
     g.text(s0, 1, "start", "hint")
     g.formula(s0, 3, Num(0.0), "0.0000")
     g.formula(s0, 4, Num(1.0), "0.0000")
-    here = lambda r, c: At(f"here:{r},{c}")  # noqa: E731
+    here = GridCell
     b = Name("beta")
     for i in range(count):
         r = s0 + 1 + i

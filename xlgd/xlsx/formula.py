@@ -1,31 +1,28 @@
 """Evaluate the formula a cell actually holds, for the subset xlgd and graddesc use.
 
 `parse(text, row, col, sheet)` turns formula text into the core's
-expression tree (`expr.py`), with every cell reference an
-`At("ref:SHEET|ROW|COL")` leaf and every defined name a `Name`; then
+expression tree (`core/expr.py`), with every cell reference a
+`CellRef(sheet, row, col)` leaf and every defined name a `Name`; then
 `expr.excel_value` evaluates it with spreadsheet error semantics in the
 Excel or LibreOffice dialect. Supported: numbers, + - * / ^, unary minus,
-< and >, SQRT, MAX, MIN, IF, cell references, defined names. Anything else
-raises `Unsupported`, and `verify` says it could not evaluate the cell
-rather than guessing.
+< and >, cell references, defined names, and every function of the core's
+table that can be evaluated (`core/functions.py`: SQRT, MAX, MIN, IF,
+ISERROR, NA, SIN ...). Anything else raises `Unsupported`, and `verify`
+says it could not evaluate the cell rather than guessing.
 """
 
 from __future__ import annotations
 
-from ..core.expr import At, Bin, Cmp, Fn, Name, Neg, Num
+from ..core import functions
+from ..core.expr import Bin, CellRef, Cmp, Fn, Name, Neg, Num
 from .refs import FormulaSyntaxError, split_ref, tokens
 
 _BIN = {"+": 2, "-": 2, "*": 3, "/": 3, "^": 4}
 _CMP = {"<", ">"}
-_FUNCS = {"SQRT": 1, "MAX": None, "MIN": None, "IF": 3}
 
 
 class Unsupported(ValueError):
     pass
-
-
-def ref_key(sheet, row, col) -> str:
-    return f"ref:{sheet}|{row}|{col}"
 
 
 def parse(text: str, sheet: str):
@@ -100,14 +97,15 @@ class _Parser:
             if self.peek() == ("op", ":"):
                 raise Unsupported("ranges")
             r, c, _, _ = split_ref(t)
-            return At(ref_key(sheet, r, c))
+            return CellRef(sheet, r, c)
         if kind == "name":
             if sheet is not self.sheet:
                 raise Unsupported("names on other sheets")
             return Name(t)
         if kind == "func":
             name = t.upper()
-            if name not in _FUNCS:
+            f = functions.get(name)
+            if f is None or not f.evaluable:
                 raise Unsupported(f"function {name}")
             self.take()  # (
             args = []
@@ -120,7 +118,7 @@ class _Parser:
                     break
             if self.take() != ("op", ")"):
                 raise Unsupported("unbalanced brackets")
-            if _FUNCS[name] is not None and len(args) != _FUNCS[name]:
+            if not f.arity_ok(len(args)):
                 raise Unsupported(f"{name} with {len(args)} arguments")
             return Fn(name, tuple(args))
         if kind == "err":
