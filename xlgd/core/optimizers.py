@@ -14,11 +14,19 @@ Two conventions per optimiser:
 
 To add an optimiser: write one function here with @optimizer, and one
 test in tests/test_torch_crosscheck.py (or a graddesc oracle test).
+
+What the rest of xlgd needs to know about an optimiser is declared with it:
+its knobs per convention, the start values of its state (each stat's
+`*_init`, 0 unless declared), and what the stability column needs
+(`stability.py`): `eta`, the step the optimiser takes per unit of gradient
+on one weight (default: lr), and `bound`, the value of sum eta*J^2 past
+which a row's step overshoots (default: 1, plain SGD's). An optimiser that
+declares neither still works on a sheet with `stability = true`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from .expr import Col, StepEdge, Expr, Name, Num, if_, maximum, minimum, sqrt
@@ -81,6 +89,38 @@ def power_of(p: Param, beta: str) -> Col:
                           f"{beta} to the power of the step count")
 
 
+# ------------------------------------------------------- what stability needs
+def lr_eta(p: Param, conv: str) -> Expr:
+    """The step per unit of gradient of SGD and of momentum's EMA (the gradient is reused, not rescaled)."""
+    return p.lr
+
+
+def adaptive_eta(stat: str, graddesc_row_above: bool = False):
+    """eta = lr/SQRT(stat) (torch: lr/(SQRT(stat)+eps)), the stat frozen for one step: a guide, not a proof.
+
+    graddesc_row_above: the graddesc convention divides by the row above's stat (RMSProp)."""
+
+    def eta(p: Param, conv: str) -> Expr:
+        s = Col(f"{stat}_{p.name}")
+        if conv == "torch":
+            return p.lr / (sqrt(s) + Name("eps"))
+        return p.lr / sqrt(s.prev if graddesc_row_above else s)
+
+    return eta
+
+
+def heavy_ball_bound() -> Expr:
+    """Heavy-ball momentum (an EMA with weight 1-beta1) on a quadratic is stable iff
+    lr*(1-beta1)*2||J||^2 < 2*(1+beta1): the column's bound is (1+beta1)/(1-beta1), 19 at
+    beta1 = 0.9 (the first step alone, with m = 0, overshoots only past 1/(1-beta1) = 10)."""
+    b = Name("beta1")
+    return (1 + b) / (1 - b)
+
+
+def sgd_bound() -> Expr:
+    return Num(1.0)
+
+
 # --------------------------------------------------------------- registry
 @dataclass
 class Optimizer:
@@ -89,16 +129,28 @@ class Optimizer:
     hypers: dict  # convention -> {input name: default}
     doc: str
     epoch_rule: Callable | None = None
-    inits: dict = field(default_factory=dict)  # convention -> {state init name: default}
+    inits: dict = field(default_factory=dict)  # convention -> {state init name: default}, beyond 0
+    eta: Callable[[Param, str], Expr] = lr_eta  # step per unit of gradient on one weight
+    bound: Callable[[], Expr] = sgd_bound  # where the stability column's rows overshoot
+
+    def start_values(self, convention: str) -> dict:
+        """{state init name: start value}: 0 for every state the optimiser's stats keep, unless declared."""
+        state, shared = [], {}
+        self.step(Param("w", "g_w", Name("lr"), state, shared), convention)
+        out = {c.init.name: 0.0 for c in state + list(shared.values()) if isinstance(c.init, Name)}
+        out.update(self.inits.get(convention, {}))
+        return out
 
 
 OPTIMIZERS: dict[str, Optimizer] = {}
 
 
-def optimizer(name, doc, graddesc, torch, inits=None, epoch_rule=None):
+def optimizer(name, doc, graddesc, torch, inits=None, epoch_rule=None, eta=lr_eta, bound=sgd_bound):
+    """Register an optimiser: its knobs per convention, and what stability needs (see the module doc)."""
+
     def deco(fn):
         OPTIMIZERS[name] = Optimizer(name, fn, {"graddesc": graddesc, "torch": torch}, doc, epoch_rule,
-                                     inits or {})
+                                     inits or {}, eta, bound)
         return fn
 
     return deco
@@ -111,14 +163,14 @@ def sgd(p, conv):
 
 @optimizer("momentum", "m = beta1*m + (1-beta1)*g;  w <- w - m*lr",
            graddesc={"lr": 1e-4, "beta1": 0.9}, torch={"lr": 1e-4, "beta1": 0.9},
-           inits={"graddesc": {"m_init": 0.0}, "torch": {"m_init": 0.0}})
+           bound=heavy_ball_bound)
 def momentum(p, conv):
     return p.w - average_grad(p) * p.lr
 
 
 @optimizer("adagrad", "s = s + g^2;  w <- w - g*lr/sqrt(s)  (torch: lr*g/(sqrt(s)+eps))",
            graddesc={"lr": 0.1}, torch={"lr": 0.1, "eps": 1e-10},
-           inits={"graddesc": {"s_init": 0.0}, "torch": {"s_init": 0.0}})
+           eta=adaptive_eta("s"))
 def adagrad(p, conv):
     s = sum_sqr_grad(p)
     if conv == "torch":
@@ -128,7 +180,7 @@ def adagrad(p, conv):
 
 @optimizer("rmsprop", "v = beta2*v + (1-beta2)*g^2;  w <- w - g*lr/sqrt(v)  (graddesc: the previous row's v)",
            graddesc={"lr": 0.02, "beta2": 0.9}, torch={"lr": 0.01, "beta2": 0.99, "eps": 1e-8},
-           inits={"graddesc": {"v_init": 10000.0}, "torch": {"v_init": 0.0}})
+           inits={"graddesc": {"v_init": 10000.0}}, eta=adaptive_eta("v", graddesc_row_above=True))
 def rmsprop(p, conv):
     v = average_sqr_grad(p)
     if conv == "torch":
@@ -140,7 +192,7 @@ def rmsprop(p, conv):
 @optimizer("adam", "m, v as momentum and rmsprop;  w <- w - m*lr/sqrt(v)  (torch: bias-corrected, + eps)",
            graddesc={"lr": 0.1, "beta1": 0.9, "beta2": 0.9},
            torch={"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
-           inits={"graddesc": {"m_init": 0.0, "v_init": 10000.0}, "torch": {"m_init": 0.0, "v_init": 0.0}})
+           inits={"graddesc": {"v_init": 10000.0}}, eta=adaptive_eta("v"), bound=heavy_ball_bound)
 def adam(p, conv):
     m = average_grad(p)
     v = average_sqr_grad(p)
@@ -180,12 +232,11 @@ def annealing(params, conv):
     ]
 
 
-OPTIMIZERS["adam_ann"] = Optimizer(
-    "adam_ann", adam,
-    {"graddesc": {"lr": 1.0, "beta1": 0.9, "beta2": 0.95, "ann_ratio": 2.0, "ann_factor": 4.0},
-     "torch": {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "ann_ratio": 2.0, "ann_factor": 4.0}},
-    "Adam, and lr / ann_factor whenever an epoch starts with sum(sqrt(v)) above ann_ratio x the best so far",
-    annealing, OPTIMIZERS["adam"].inits)
+OPTIMIZERS["adam_ann"] = replace(
+    OPTIMIZERS["adam"], name="adam_ann", epoch_rule=annealing,
+    hypers={"graddesc": {"lr": 1.0, "beta1": 0.9, "beta2": 0.95, "ann_ratio": 2.0, "ann_factor": 4.0},
+            "torch": {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "ann_ratio": 2.0, "ann_factor": 4.0}},
+    doc="Adam, and lr / ann_factor whenever an epoch starts with sum(sqrt(v)) above ann_ratio x the best so far")
 
 
 def get_optimizer(name: str) -> Optimizer:

@@ -18,13 +18,19 @@ from .table import Column, EpochColumn, Input, SheetSpec
 GRADS = ("analytic", "fd")
 
 
-def default_knobs(model: str, optimizer: str, convention: str = "graddesc") -> dict:
+def default_knobs(model: str, optimizer: str, convention: str = "graddesc", stability: bool = False) -> dict:
+    """Every knob (named input cell) of such a sheet, with its default: the one answer to
+    "does this knob apply to this sheet?" (the template, --set and build_sheet all ask here)."""
     m, o = get_model(model), get_optimizer(optimizer)
     knobs = dict(o.hypers[convention])
-    knobs.update(o.inits.get(convention, {}))
+    knobs.update(o.start_values(convention))
     knobs["h"] = 0.01
     for p in m.params:
         knobs[f"{p}_init"] = (m.inits or {}).get(p, 1.0)
+    if stability:
+        from .stability import EXPLODE_AT
+
+        knobs["explode_at"] = EXPLODE_AT
     return knobs
 
 
@@ -40,11 +46,7 @@ def build_sheet(model: str, optimizer: str, convention: str = "graddesc", *, n_d
     if epochs < 1 or n_data < 1:
         raise XlgdError("a sheet needs at least one epoch and one data row")
     m, opt = get_model(model), get_optimizer(optimizer)
-    values = default_knobs(model, optimizer, convention)
-    if stability:
-        from .stability import EXPLODE_AT
-
-        values["explode_at"] = EXPLODE_AT
+    values = default_knobs(model, optimizer, convention, stability)
     for k, v in (knobs or {}).items():
         if k not in values:
             raise XlgdError(f"knob {k!r} does not apply to {model}/{optimizer} ({convention}); "
@@ -80,7 +82,7 @@ def build_sheet(model: str, optimizer: str, convention: str = "graddesc", *, n_d
     if stability:
         from . import stability as _stab
 
-        columns += _stab.columns(model, optimizer, convention, lr)
+        columns += _stab.columns(model, opt, convention, lr)
 
     epoch_cols = [EpochColumn("epoch", "epoch", Col("epoch", 1) + 1, first=Num(1), phase="pre", fmt="0")]
     if rule:

@@ -42,29 +42,17 @@ formulas with 2r replaced by 1), so a new model gets it for free.
 
 Each optimiser and convention
 -----------------------------
-The column is  sum_p eta_p * J_p^2,  eta_p the step each optimiser takes
-per unit of gradient on weight p, and it is compared with a bound:
-
-    sgd                   eta = lr                              bound 1
-    momentum (EMA, m0=0)  eta = lr; the gradient enters m with
-                          weight (1-beta1) and is then reused;
-                          heavy-ball on a quadratic is stable iff
-                          lr*(1-beta1)*2||J||^2 < 2*(1+beta1)     bound (1+beta1)/(1-beta1)
-                          (19 at beta1 = 0.9; the first step alone, with
-                          m = 0, overshoots only past 1/(1-beta1) = 10)
-    adagrad   graddesc    eta = lr/SQRT(s)      torch: lr/(SQRT(s)+eps)     bound 1
-    rmsprop   graddesc    eta = lr/SQRT(v of the row above)
-                          torch: lr/(SQRT(v)+eps)                         bound 1
-    adam      graddesc    eta = lr/SQRT(v), m an EMA as above  bound (1+beta1)/(1-beta1)
-              torch       eta = lr/(SQRT(v)+eps), ignoring bias correction
-                          (it only shrinks after the first steps)   same bound
-
-For the adaptive optimisers the column treats v (or s) as frozen for one
-step, so it is a guide rather than a proof: dividing by SQRT(v) makes the
-step size almost independent of the gradient, which is why Adam rarely
-explodes where SGD does. Both conventions use the same formulas in xlgd
-except for eps and bias correction; torch-convention momentum is the same
-EMA (see optimizers.py), so its bound is the same.
+The column is  sum_p eta_p * J_p^2,  eta_p the step the optimiser takes
+per unit of gradient on weight p, compared with a bound. Both are declared
+with each optimiser (`optimizers.py`: `eta=`, `bound=`), so this module
+knows no optimiser by name. SGD: eta = lr, bound 1. Momentum (an EMA, m0 =
+0): eta = lr, bound (1+beta1)/(1-beta1), heavy-ball's stability limit.
+Adagrad, RMSProp, Adam: eta = lr/SQRT(s or v) (torch: lr/(SQRT(v)+eps),
+bias correction ignored: it only shrinks after the first steps), with v
+treated as frozen for one step -- a guide rather than a proof: dividing by
+SQRT(v) makes the step almost independent of the gradient, which is why
+Adam rarely explodes where SGD does. An optimiser that declares nothing
+gets SGD's eta and bound.
 
 Explosion
 ---------
@@ -78,6 +66,7 @@ from __future__ import annotations
 
 from .expr import Bin, Col, Cmp, Expr, Fn, Name, Neg, Num, if_, iserror, na, sqrt
 from .models import get_model
+from .optimizers import Optimizer, Param
 from .table import Column
 
 EXPLODE_AT = 1e10
@@ -136,32 +125,13 @@ def jacobian(model: str) -> dict:
     return {p: out[p] for p in m.params}
 
 
-def _eta(optimizer: str, convention: str, p: str, lr: Expr) -> Expr:
-    if optimizer in ("sgd", "momentum"):
-        return lr
-    state = {"adagrad": Col(f"s_{p}"), "rmsprop": Col(f"v_{p}"), "adam": Col(f"v_{p}"),
-             "adam_ann": Col(f"v_{p}")}[optimizer]
-    if convention == "torch":
-        return lr / (sqrt(state) + Name("eps"))
-    if optimizer == "rmsprop":
-        state = state.prev  # graddesc divides by the row above's mean square
-    return lr / sqrt(state)
-
-
-def bound(optimizer: str) -> Expr:
-    """The value of the stability column past which a row's step overshoots."""
-    if optimizer in ("momentum", "adam", "adam_ann"):
-        b = Name("beta1")
-        return (1 + b) / (1 - b)
-    return Num(1.0)
-
-
-def columns(model: str, optimizer: str, convention: str, lr: Expr) -> list[Column]:
+def columns(model: str, opt: Optimizer, convention: str, lr: Expr) -> list[Column]:
     """The stability column, the chart-safe error, and the running 'exploded at' step."""
     jac = jacobian(model)
     total = None
     for p, j in jac.items():
-        term = _eta(optimizer, convention, p, lr) * j**2 if not _one(j) else _eta(optimizer, convention, p, lr)
+        eta = opt.eta(Param(p, f"g_{p}", lr, [], {}), convention)
+        term = eta * j**2 if not _one(j) else eta
         total = term if total is None else total + term
     err = Col("err")
     step = Col("step")
@@ -184,11 +154,12 @@ def add_conditional_formats(wb, ws, lay):
     if spec.n_steps < 1 or STAB not in lay.col_index:
         return
     from .expr import excel
+    from .optimizers import get_optimizer
 
     first, last = lay.step_row(0), lay.step_row(spec.n_steps - 1)
     ncol = len(spec.columns)
     stab = f"${lay.letter(STAB)}{first}"
-    limit = excel(bound(spec.optimizer), lambda leaf: leaf.name)
+    limit = excel(get_optimizer(spec.optimizer).bound(), lambda leaf: leaf.name)
     past = wb.add_format({"bg_color": "#FCE4D6"})
     grew = wb.add_format({"bg_color": "#F8696B", "font_color": "#FFFFFF", "bold": True})
     rng = (first - 1, 0, last - 1, ncol - 1)

@@ -115,12 +115,7 @@ def apply_overrides(tpl: dict, sets=(), epochs: int | None = None) -> dict:
 
 def _knobs_of(tpl, s):
     conv = s.get("convention", tpl.get("convention", "graddesc"))
-    knobs = default_knobs(s.get("model", "linear"), s.get("optimizer", "sgd"), conv)
-    if s.get("stability"):
-        from ..core.stability import EXPLODE_AT
-
-        knobs["explode_at"] = EXPLODE_AT
-    return knobs
+    return default_knobs(s.get("model", "linear"), s.get("optimizer", "sgd"), conv, bool(s.get("stability")))
 
 
 def build_recipe(tpl: dict, base: Path | None = None) -> Recipe:
@@ -141,7 +136,8 @@ def build_recipe(tpl: dict, base: Path | None = None) -> Recipe:
             raise XlgdError(f"sheet {i + 1}: unknown setting(s) {', '.join(sorted(bad))}")
         model, opt = s.get("model", "linear"), s.get("optimizer", "sgd")
         conv = s.get("convention", tpl.get("convention", "graddesc"))
-        applicable = default_knobs(model, opt, conv) if _valid(model, opt, conv) else {}
+        stab = bool(s.get("stability", False))
+        applicable = default_knobs(model, opt, conv, stab) if _valid(model, opt, conv) else {}
         knobs = {k: v for k, v in shared.items() if k in applicable}
         knobs.update(s.get("knobs", {}))
         for k, v in knobs.items():
@@ -153,7 +149,7 @@ def build_recipe(tpl: dict, base: Path | None = None) -> Recipe:
             raise XlgdError(f"sheet {name}: epochs must be a whole number >= 1, got {epochs!r}")
         spec = build_sheet(model, opt, conv, n_data=len(data), epochs=epochs, knobs=knobs,
                            grad=s.get("grad", tpl.get("grad", "analytic")), fd=s.get("fd", tpl.get("fd", True)),
-                           name=name, stability=bool(s.get("stability", False)))
+                           name=name, stability=stab)
         if s.get("title"):
             spec.title = s["title"]
         specs.append(spec)
