@@ -32,10 +32,10 @@ def recipe_for(n):
 
 
 def run_xlgd(n, out):
-    from xlgd.book.write import write_workbook
+    from xlgd.pipeline import build
 
     t = time.perf_counter()
-    write_workbook(recipe_for(n), out)
+    build(recipe_for(n), out)
     return time.perf_counter() - t
 
 

@@ -29,12 +29,12 @@ def lo_exact():
 @pytest.fixture(scope="module")
 def graddesc_book(tmp_path_factory):
     """A freshly generated two-epoch graddesc workbook and its recipe."""
-    from xlgd.recipe.template import load_recipe
-    from xlgd.book.write import write_workbook
+    from xlgd.recipe.template import Overrides, load_recipe
+    from xlgd.pipeline import build
 
-    recipe = load_recipe("graddesc", epochs=2)
+    recipe = load_recipe("graddesc", Overrides(epochs=2))
     path = tmp_path_factory.mktemp("graddesc") / "g.xlsx"
-    write_workbook(recipe, path)
+    build(recipe, path)
     return path, recipe
 
 

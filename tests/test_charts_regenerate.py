@@ -24,11 +24,11 @@ def run(capsys, *argv):
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    from xlgd.recipe.template import load_recipe
-    from xlgd.book.write import write_workbook
+    from xlgd.recipe.template import Overrides, load_recipe
+    from xlgd.pipeline import build
 
     path = tmp_path_factory.mktemp("gen") / "gd.xlsx"
-    write_workbook(load_recipe("graddesc", [], 1), path)
+    build(load_recipe("graddesc", Overrides(epochs=1)), path)
     return path
 
 

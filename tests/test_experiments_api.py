@@ -42,7 +42,7 @@ def test_plot_draws_error_and_weights():
 
 
 def test_generate_writes_the_workbook(tmp_path):
-    out = xlgd.generate("momentum-sine", tmp_path / "ms.xlsx", sets=["lr=0.0001"])
+    out = xlgd.generate("momentum-sine", tmp_path / "ms.xlsx", lr=0.0001)
     wb = openpyxl.load_workbook(out, read_only=True)
     assert {"no_relu", "relu", "relu_mom", "sine", "derivatives"} <= set(wb.sheetnames)
     wb.close()

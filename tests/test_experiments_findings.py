@@ -11,12 +11,12 @@ import pytest
 from xlgd.recipe.data import GRADDESC_X
 from xlgd.core.engine import run
 from xlgd.core.sheet import build_sheet
-from xlgd.recipe.template import load_recipe
+from xlgd.recipe.template import Overrides, load_recipe
 
 
 @pytest.fixture(scope="module")
 def two():
-    recipe = load_recipe("two-neuron", epochs=10)
+    recipe = load_recipe("two-neuron", Overrides(epochs=10))
     specs = {s.name: s for s in recipe.sheets}
     results = {n: run(s, recipe.data.x, recipe.data.y) for n, s in specs.items()}
     return recipe, specs, results

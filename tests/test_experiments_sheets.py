@@ -7,15 +7,17 @@ import zipfile
 import openpyxl
 import pytest
 
+from xlgd.book.experiments import extra_cells
 from xlgd.recipe import experiments as extras
+from xlgd.recipe.compute import compute
 from xlgd.recipe.template import load_recipe
-from xlgd.book.write import write_workbook
+from xlgd.pipeline import build
 
 
 @pytest.fixture(scope="module")
 def sine_book(tmp_path_factory):
     out = tmp_path_factory.mktemp("ms") / "ms.xlsx"
-    write_workbook(load_recipe("momentum-sine"), out)
+    build(load_recipe("momentum-sine"), out)
     return out
 
 
@@ -48,7 +50,7 @@ def test_derivatives_sheet_links_each_series(sine_book):
 
 def test_every_chart_series_is_a_link_to_cells(sine_book, tmp_path):
     two = tmp_path / "two.xlsx"
-    write_workbook(load_recipe("two-neuron"), two)
+    build(load_recipe("two-neuron"), two)
     for book in (sine_book, two):
         with zipfile.ZipFile(book) as z:
             charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
@@ -67,7 +69,7 @@ def _conditional(book, sheet_index):
 def test_stability_sheets_colour_rows_past_the_bound(tmp_path):
     two = tmp_path / "two.xlsx"
     recipe = load_recipe("two-neuron")
-    write_workbook(recipe, two)
+    build(recipe, two)
     names = openpyxl.load_workbook(two, read_only=True).sheetnames
     for s in recipe.sheets:
         assert _conditional(two, names.index(s.name) + 1) == 3, s.name
@@ -75,22 +77,17 @@ def test_stability_sheets_colour_rows_past_the_bound(tmp_path):
         xml = z.read(f"xl/worksheets/sheet{names.index('relu2_mom') + 1}.xml").decode()
     assert "(1+beta1)/(1-beta1)" in xml  # momentum's bound
     g = tmp_path / "g.xlsx"
-    write_workbook(load_recipe("graddesc"), g)
+    build(load_recipe("graddesc"), g)
     assert _conditional(g, 3) == 0
 
 
 def test_comparison_shows_the_collapsed_line(tmp_path):
     recipe = load_recipe("two-neuron")
-    res = _results(recipe)
-    cells = extras.extra_cells(recipe, res)
+    res = compute(recipe)
+    cells = extra_cells(recipe, res)
     comp = {(r, c): (f, v) for r, c, f, v in cells["compare"]}
     f, v = comp[(extras.HEAD_ROW + 1, 8)]
     assert f.startswith("=IF(ISERROR(linear2!") and "*linear2!" in f
     a, c = res["linear2"].steps["a"][0], res["linear2"].steps["c"][0]
     assert v == a * c
 
-
-def _results(recipe):
-    from xlgd.core.engine import run
-
-    return {s.name: run(s, recipe.data.x, recipe.data.y) for s in recipe.sheets}

@@ -5,16 +5,17 @@ import openpyxl
 import pytest
 
 from xlgd.recipe import experiments as extras
+from xlgd.recipe.compute import compute
 from xlgd.core.engine import run
 from xlgd.errors import XlgdError
-from xlgd.recipe.template import build_recipe, load_recipe, read_template, find_template
-from xlgd.book.write import write_workbook
+from xlgd.recipe.template import Overrides, build_recipe, find_template, load_recipe, read_template
+from xlgd.pipeline import build
 
 
 @pytest.fixture(scope="module")
 def sweep():
-    recipe = load_recipe("lr-sweep", epochs=5)
-    results = extras.precompute(recipe, {})
+    recipe = load_recipe("lr-sweep", Overrides(epochs=5))
+    results = compute(recipe)
     return recipe, results
 
 
@@ -56,7 +57,7 @@ def test_first_exploding_step_never_gets_later_as_lr_grows(sweep):
 def test_summary_sheet_matches_the_engine(sweep, tmp_path):
     recipe, results = sweep
     out = tmp_path / "sweep.xlsx"
-    write_workbook(recipe, out)
+    build(recipe, out)
     wb = openpyxl.load_workbook(out, data_only=True)
     ws = wb["summary"]
     (_, specs), = extras.sweep_groups(recipe)

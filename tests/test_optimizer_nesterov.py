@@ -68,11 +68,11 @@ def test_an_optimizer_without_stability_metadata_gets_sgd_bound(nesterov, tmp_pa
     import re
     import zipfile
 
-    from xlgd.book.write import write_workbook
+    from xlgd.pipeline import build
     from xlgd.recipe.template import build_recipe
 
     recipe = build_recipe({"name": "n", "sheets": [{"name": "nest", "optimizer": "nesterov", "stability": True}]})
-    write_workbook(recipe, tmp_path / "n.xlsx")
+    build(recipe, tmp_path / "n.xlsx")
     with zipfile.ZipFile(tmp_path / "n.xlsx") as z:
         xml = b"".join(z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/sheet")).decode()
     # rows past the stability bound turn orange: the bound is SGD's 1

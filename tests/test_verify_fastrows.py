@@ -17,15 +17,15 @@ from xlgd.xlsx import package as readbook
 from xlgd.check import verify
 from xlgd.book.layout import Layout
 from xlgd.xlsx.package import open_book
-from xlgd.recipe.template import load_recipe
-from xlgd.book.write import write_workbook
+from xlgd.recipe.template import Overrides, load_recipe
+from xlgd.pipeline import build
 
 
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory):
     p = tmp_path_factory.mktemp("fast") / "m.xlsx"
-    recipe = load_recipe("tests/data/matrix.toml", epochs=4)
-    write_workbook(recipe, p)
+    recipe = load_recipe("tests/data/matrix.toml", Overrides(epochs=4))
+    build(recipe, p)
     return p, recipe
 
 
@@ -64,8 +64,8 @@ def test_every_matrix_sheet_reads_the_same(matrix, small_pieces, monkeypatch):
 @pytest.fixture(scope="module")
 def long_sheet(tmp_path_factory):
     p = tmp_path_factory.mktemp("fast") / "long.xlsx"
-    recipe = load_recipe("benchmarks/verify_adam.toml", epochs=60)  # 1,740 rows: blocks of 100 rows occur
-    write_workbook(recipe, p)
+    recipe = load_recipe("benchmarks/verify_adam.toml", Overrides(epochs=60))  # 1,740 rows: blocks of 100 rows occur
+    build(recipe, p)
     return p, recipe
 
 
@@ -98,8 +98,8 @@ def test_row_blocks_render_as_rows(long_sheet):
 @pytest.fixture(scope="module")
 def book(tmp_path_factory):
     p = tmp_path_factory.mktemp("fast") / "g.xlsx"
-    recipe = load_recipe("graddesc", epochs=4)
-    write_workbook(recipe, p)
+    recipe = load_recipe("graddesc", Overrides(epochs=4))
+    build(recipe, p)
     return p, recipe
 
 

@@ -6,7 +6,7 @@ from tests.verify_helpers import edit_zip, set_formula, sheet_part, soffice
 from xlgd.book.layout import Layout
 from xlgd.recipe.template import load_recipe
 from xlgd.check.verify import verify_book
-from xlgd.book.write import write_workbook
+from xlgd.pipeline import build
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.skipif(not soffice(), reason="LibreOffice not installed")]
 
@@ -32,7 +32,7 @@ def test_matrix_with_errors_after_recalculation(tmp_path):
 
     recipe = load_recipe("tests/data/matrix.toml")
     p = tmp_path / "m.xlsx"
-    write_workbook(recipe, p)
+    build(recipe, p)
     rep = verify_book(recalc_xlsx(p, tmp_path / "out"))
     assert rep.ok, rep.text()
 

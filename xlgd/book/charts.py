@@ -8,7 +8,7 @@ values so a viewer that does not recalculate still draws the right curve.
 
 from __future__ import annotations
 
-from .layout import col_letter
+from ..xlsx.refs import col_letter
 
 CHART_W, CHART_H = 520, 300
 PALETTE = ("#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B")

@@ -19,27 +19,12 @@ from functools import cached_property
 
 from ..core.expr import Col, Data, EpochValue, Name, StepEdge, excel
 from ..core.table import SheetSpec
+from ..xlsx.refs import col_letter, quote_sheet
 
 TITLE_ROW, LABEL_ROW, INPUT_ROW, HINT_ROW, HEADER_ROW, START_ROW = 1, 2, 3, 4, 5, 6
 DATA_SHEET = "data"
 DATA_FIRST_ROW = 5
 DATA_X, DATA_Y = "B", "C"
-
-
-def col_letter(i: int) -> str:
-    """0-based column index -> letters (0 -> A)."""
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
-def quote_sheet(name: str) -> str:
-    if name.replace("_", "").isalnum() and not name[0].isdigit():
-        return name
-    return "'" + name.replace("'", "''") + "'"
 
 
 class Layout:

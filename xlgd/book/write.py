@@ -1,58 +1,35 @@
-"""Write a recipe as an .xlsx workbook: intro, data, one sheet per experiment.
+"""Write a recipe and its computed Results as an .xlsx workbook: intro, data, one sheet per experiment.
 
-Every computed cell is a live formula and carries the engine's value as
-its cached result, so readers that do not recalculate (pandas, openpyxl
-data_only, file previews) see real numbers. The file is written to a
-temporary name beside the target and renamed into place, so a failed run
-never leaves half a workbook.
+`write(recipe, results, path)` never computes: every value it caches comes
+from `recipe.compute.compute(recipe)`. Every computed cell is a live formula
+and carries that value as its cached result, so readers that do not
+recalculate (pandas, openpyxl data_only, file previews) see real numbers.
+The file is written atomically (`xlsx/output.py`), so a failed run never
+leaves half a workbook.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import os
-import tempfile
+import json
 from pathlib import Path
 
 import xlsxwriter
-from xlsxwriter.worksheet import CellFormulaTuple
 
-from ..recipe import experiments as extras
-from ..recipe import record as meta
-from .charts import add_sheet_charts
-from ..core.engine import run
-from .layout import (DATA_FIRST_ROW, DATA_SHEET, HEADER_ROW, HINT_ROW, INPUT_ROW, LABEL_ROW, START_ROW,
-                     TITLE_ROW, Layout)
 from ..core.models import MODELS
 from ..core.optimizers import OPTIMIZERS
+from ..recipe import record
+from ..xlsx.output import atomic_output
+from ..xlsx.refs import quote_sheet
+from .charts import add_sheet_charts
+from .experiments import write_grids
+from .formats import Formats, add_conditional_formats
+from .layout import (DATA_FIRST_ROW, DATA_SHEET, HEADER_ROW, HINT_ROW, INPUT_ROW, LABEL_ROW, START_ROW,
+                     TITLE_ROW, Layout)
+from .xlsxwriter_fast import FastRows
 
 # A fixed creation date keeps the bytes of two runs of the same recipe equal.
 _EPOCH = _dt.datetime(2018, 1, 1)
-
-
-class _Formats:
-    def __init__(self, wb):
-        self.wb = wb
-        self._cache = {}
-        self.title = wb.add_format({"bold": True, "font_size": 13})
-        self.label = wb.add_format({"bold": True, "font_color": "#1F4E79", "align": "center"})
-        self.header = wb.add_format({"bold": True, "bottom": 1, "align": "center", "text_wrap": True})
-        self.hint = wb.add_format({"italic": True, "font_color": "#595959"})
-        self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-        self.bold = wb.add_format({"bold": True})
-
-    def num(self, fmt, kind="cell"):
-        key = (fmt, kind)
-        if key not in self._cache:
-            props = {"num_format": fmt}
-            if kind == "input":
-                props.update({"bg_color": "#FFF2CC", "border": 1, "font_color": "#1F4E79", "bold": True})
-            elif kind == "start":
-                props.update({"italic": True, "font_color": "#7F7F7F"})
-            elif kind == "epoch":
-                props.update({"bg_color": "#EAF1DD"})
-            self._cache[key] = self.wb.add_format(props)
-        return self._cache[key]
 
 
 def _cached(v):
@@ -61,58 +38,38 @@ def _cached(v):
     return float(v)
 
 
-class _FastRows:
-    """XlsxWriter's write_formula re-parses each formula for future functions
-    (~40 regex passes per cell); ours use none, so store the cell directly,
-    doing what write_formula does after that parse. Measured in
-    benchmarks/generate.py."""
+def write(recipe, results, path, progress=None):
+    """Write the workbook atomically from computed `results` (see `recipe.compute`).
 
-    def __init__(self, ws):
-        self.ws = ws
-
-    def formula(self, row, col, text, fmt, value):
-        ws = self.ws
-        if ws.constant_memory and row > ws.previous_row:
-            ws._write_single_row(row)
-        ws.table[row][col] = CellFormulaTuple(text[1:], fmt, value)
-
-    def span(self, row, first_col, last_col):
-        self.ws._check_dimensions(row, first_col)
-        self.ws._check_dimensions(row, last_col)
-
-
-def write_workbook(recipe, path, progress=None, results=None):
-    """Write the workbook atomically; returns {sheet name: engine Result}."""
+    progress(sheet, rows done, rows) is called while the step rows are written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx.tmp", dir=path.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would surprise whoever shares the file
-    results = dict(results or {})
-    try:
+    with atomic_output(path, suffix=".xlsx.tmp") as tmp:
         wb = xlsxwriter.Workbook(tmp, {"constant_memory": True, "nan_inf_to_errors": True})
         wb.set_properties({"title": recipe.title, "subject": "gradient descent, one row per step",
                            "author": "xlgd", "created": _EPOCH, "comments": "Generated by xlgd"})
         wb.set_calc_mode("auto")
-        f = _Formats(wb)
+        f = Formats(wb)
         _write_intro(wb, f, recipe)
         _write_data(wb, f, recipe)
-        extras.precompute(recipe, results)
         for spec in recipe.sheets:
-            if spec.name not in results:
-                results[spec.name] = run(spec, recipe.data.x, recipe.data.y)
             write_sheet(wb, f, spec, results[spec.name], progress)
-        extras.write_extras(wb, f, recipe, results)
-        meta.write(wb, recipe)
+        write_grids(wb, f, recipe, results)
+        _write_record(wb, recipe)
         wb.close()
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return results
+
+
+def _write_record(wb, recipe):
+    """The hidden sheet that says what the workbook was made from (`recipe/record.py`)."""
+    rec = record.record(recipe)
+    ws = wb.add_worksheet(record.META_SHEET)
+    for r, (key, value) in enumerate((("xlgd", rec["xlgd"]), (record.RECORD_KEY, json.dumps(rec, sort_keys=True)),
+                                      ("note", record.NOTE))):
+        ws.write_string(r, 0, key)
+        ws.write_string(r, 1, value)
+    ws.hide()
+    wb.set_custom_property("xlgd_version", rec["xlgd"])
+    wb.set_custom_property("xlgd_template", rec["template"])
 
 
 def _write_intro(wb, f, recipe):
@@ -188,13 +145,13 @@ def _write_data(wb, f, recipe):
 def write_sheet(wb, f, spec, result, progress=None):
     lay = Layout(spec)
     ws = wb.add_worksheet(spec.name)
-    fast = _FastRows(ws)
+    fast = FastRows(ws)
     ws.write_string(TITLE_ROW - 1, 0, spec.title, f.title)
     for i, inp in enumerate(spec.inputs):
         ws.write_string(LABEL_ROW - 1, i, inp.name, f.label)
     for i, inp in enumerate(spec.inputs):
         ws.write_number(INPUT_ROW - 1, i, inp.value, f.num("General", "input"))
-        wb.define_name(f"{_q(spec.name)}!{inp.name}", f"={_q(spec.name)}!{lay.input_abs(inp.name)}")
+        wb.define_name(f"{quote_sheet(spec.name)}!{inp.name}", f"={quote_sheet(spec.name)}!{lay.input_abs(inp.name)}")
     ws.write_string(HINT_ROW - 1, 0, "Yellow cells are inputs: change one and everything below recalculates. "
                                      "Row 6 is the start state; each row below is one SGD step.", f.hint)
     ncol = len(spec.columns)
@@ -239,8 +196,6 @@ def write_sheet(wb, f, spec, result, progress=None):
         epochs_done += 1
     ws.freeze_panes(START_ROW - 1, 4)
     if spec.stability:
-        from ..core.stability import add_conditional_formats
-
         add_conditional_formats(wb, ws, lay)
     add_sheet_charts(wb, ws, lay, result)
     if progress:
@@ -256,9 +211,3 @@ def _epoch_row(fast, f, lay, spec, result, k):
         ci = lay.epoch_index[c.name]
         fast.formula(row, ci, lay.epoch_formula(c.name, k), f.num(c.fmt, "epoch"), value)
         fast.span(row, ci, ci)
-
-
-def _q(name):
-    from .layout import quote_sheet
-
-    return quote_sheet(name)

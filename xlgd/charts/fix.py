@@ -21,6 +21,7 @@ from .check import RELINK_CODES, _fmt, cache_issue, check_chart, is_number, prim
 from .model import (C, NS, UNKNOWN, Area, Book, Chart, area_values, parse_area, read_chart,
                        read_charts, serialize)
 from ..errors import XlgdError
+from ..xlsx.output import atomic_output
 
 X_HEADERS = ("step", "steps", "epoch", "epochs", "x")
 # Categories are the "which point" axis: a step or epoch counter is the
@@ -341,40 +342,19 @@ def default_output(src: Path) -> Path:
 def write_zip(book: Book, out: Path, replacements: dict, additions: dict | None = None):
     """Copy `book` to `out` member by member, swapping in `replacements` and
     appending `additions` (new parts) at the end; atomic."""
-    out = Path(out)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            with zipfile.ZipFile(raw, "w") as zout:
-                for info in book.infos:
-                    zi = zipfile.ZipInfo(info.filename, info.date_time)
-                    zi.compress_type = info.compress_type
-                    zi.external_attr = info.external_attr
-                    zi.create_system = info.create_system
-                    zi.comment = info.comment
-                    if info.filename in replacements:
-                        zout.writestr(zi, replacements[info.filename])
-                        continue
-                    with book.zf.open(info) as fin, zout.open(zi, "w", force_zip64=info.file_size > 2**31) as fout:
-                        shutil.copyfileobj(fin, fout, 1024 * 1024)
-                for name, data in (additions or {}).items():
-                    zi = zipfile.ZipInfo(name, book.infos[0].date_time if book.infos else (1980, 1, 1, 0, 0, 0))
-                    zi.compress_type = zipfile.ZIP_DEFLATED
-                    zout.writestr(zi, data)
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:
-        dfd = os.open(out.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
+    with atomic_output(out) as tmp, open(tmp, "wb") as raw, zipfile.ZipFile(raw, "w") as zout:
+        for info in book.infos:
+            zi = zipfile.ZipInfo(info.filename, info.date_time)
+            zi.compress_type = info.compress_type
+            zi.external_attr = info.external_attr
+            zi.create_system = info.create_system
+            zi.comment = info.comment
+            if info.filename in replacements:
+                zout.writestr(zi, replacements[info.filename])
+                continue
+            with book.zf.open(info) as fin, zout.open(zi, "w", force_zip64=info.file_size > 2**31) as fout:
+                shutil.copyfileobj(fin, fout, 1024 * 1024)
+        for name, data in (additions or {}).items():
+            zi = zipfile.ZipInfo(name, book.infos[0].date_time if book.infos else (1980, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zout.writestr(zi, data)

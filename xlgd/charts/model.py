@@ -22,7 +22,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..errors import XlgdError
-from ..xlsx.refs import col_letters, col_number
+from ..xlsx.refs import col_letters, col_number, parse_cell, quote_sheet
 from ..xlsx.safezip import SafeZip
 
 NS = {
@@ -283,22 +283,6 @@ def _cell_value(c, s, sst):
 
 # --------------------------------------------------------------------------
 # A1 references
-
-
-_CELL_RE = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
-
-
-def parse_cell(ref: str):
-    m = _CELL_RE.match(ref)
-    if not m:
-        return None
-    return int(m.group(2)), col_number(m.group(1))
-
-
-def quote_sheet(name: str) -> str:
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name) and not re.fullmatch(r"[A-Za-z]{1,3}\d+", name):
-        return name
-    return "'" + name.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)

@@ -68,8 +68,8 @@ def read_record(book: Book) -> dict:
 
 
 def generate_fresh(rec: dict, tmpdir: Path) -> Path:
+    from ..pipeline import build
     from ..recipe.record import rebuild_recipe
-    from ..book.write import write_workbook
 
     try:
         recipe = rebuild_recipe(rec)
@@ -78,7 +78,7 @@ def generate_fresh(rec: dict, tmpdir: Path) -> Path:
     except (KeyError, TypeError, ValueError) as e:
         raise XlgdError(f"the xlgd record does not describe a workbook this xlgd can rebuild ({e})") from None
     out = tmpdir / "fresh.xlsx"
-    write_workbook(recipe, out)
+    build(recipe, out)
     return out
 
 

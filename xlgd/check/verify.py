@@ -48,7 +48,7 @@ from ..core.expr import CellRef, Col, Data, EpochValue, Name, excel_value, leave
 from ..xlsx.formula import Unsupported, parse
 from ..book.layout import (DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW, Layout)
 from ..recipe.record import META_SHEET
-from ..xlsx.refs import FormulaSyntaxError, canonical, col_letters, row_template, split_ref, tokens
+from ..xlsx.refs import FormulaSyntaxError, a1, canonical, row_template, split_ref, tokens
 from ..xlsx.package import Book, Cell, Fallback, open_book
 
 ROUNDED_RTOL = 1e-14  # LibreOffice 7.4 writes 15 significant digits
@@ -124,10 +124,6 @@ class Report:
 
 
 # ----------------------------------------------------------------- helpers
-def a1(r, c):
-    return f"{col_letters(c)}{r}"
-
-
 def _fmt(v):
     if isinstance(v, str):
         return v

@@ -125,7 +125,7 @@ def compare(edited, reference, opt):
 def regenerate(edited: Path, out: Path) -> Path:
     """Write what xlgd would generate from the record inside `edited`."""
     from ..recipe import record as meta
-    from ..book import write as workbook
+    from ..pipeline import build
     from ..diff.book import BookSource
 
     BookSource(edited).close()  # the bad-input checks, before openpyxl sees the file
@@ -145,5 +145,5 @@ def regenerate(edited: Path, out: Path) -> Path:
         raise
     except Exception as e:
         raise XlgdError(f"{edited}: its xlgd record cannot be rebuilt ({e})") from None
-    workbook.write_workbook(recipe, out)
+    build(recipe, out)
     return out

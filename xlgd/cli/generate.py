@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
 from pathlib import Path
 
 from ..errors import XlgdError
-from ..core.stability import EXPLODE_AT
 
 HELP = """\
 Write a workbook: an intro sheet, a data sheet, and one sheet per
@@ -31,7 +31,7 @@ knobs (per sheet, shown in its yellow input cells):
 
 def add_parser(sub):
     p = sub.add_parser("generate", help="write a graddesc-style workbook from a template",
-                       description=HELP, formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
+                       description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("template", nargs="?", default="graddesc",
                    help="a template name in templates/ or a path to a .toml file (default: graddesc)")
     p.add_argument("-o", "--output", help="where to write the workbook (default: output/TEMPLATE.xlsx)")
@@ -45,10 +45,10 @@ def add_parser(sub):
 
 
 def run(args):
-    from ..recipe.template import load_recipe
-    from ..book.write import write_workbook
+    from ..pipeline import build
+    from ..recipe.template import Overrides, load_recipe
 
-    recipe = load_recipe(args.template, args.sets, args.epochs)
+    recipe = load_recipe(args.template, Overrides.parse(args.sets, args.epochs))
     out = Path(args.output) if args.output else Path("output") / f"{recipe.name}.xlsx"
     if out.exists() and out.is_dir():
         raise XlgdError(f"output path {out} is a directory")
@@ -57,55 +57,50 @@ def run(args):
     t0 = time.perf_counter()
     total = sum(s.n_steps for s in recipe.sheets)
     show = not args.quiet and not args.json and sys.stderr.isatty() and total > 20000
-    last = [0.0]
-
-    def progress(sheet, i, n):
-        now = time.perf_counter()
-        if show and (now - last[0] > 0.5 or i == n):
-            last[0] = now
-            sys.stderr.write(f"\r  {sheet}: {i:,}/{n:,} rows")
-            if i == n:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
-
     try:
-        results = write_workbook(recipe, out, progress=progress)
+        results = build(recipe, out, progress=_progress() if show else None)
     except OSError as e:
         why = e.strerror or str(e)
         if isinstance(e, FileExistsError):
             why = f"{e.filename} is a file, not a directory"
         raise XlgdError(f"cannot write {out}: {why}") from None
     elapsed = time.perf_counter() - t0
-    summary = []
-    for spec in recipe.sheets:
-        res = results[spec.name]
-        mse = res.epochs["mse"]
-        bad = res.first_error_step()
-        boom = res.first_explosion_step()
-        summary.append({
-            "sheet": spec.name, "model": spec.model, "optimizer": spec.optimizer,
-            "convention": spec.convention, "epochs": spec.epochs, "steps": spec.n_steps,
-            "final_mse": None if ("@mse", spec.epochs - 1) in res.errors else float(mse[-1]),
-            "first_error_step": None if bad is None else bad + 1,
-            "first_explosion_step": None if boom is None else boom + 1,
-            "explode_at": spec.input_values().get("explode_at", EXPLODE_AT),
-        })
+    summary = results.summary(recipe)
     if args.json:
-        json.dump({"output": str(out), "seconds": round(elapsed, 3), "sheets": summary}, sys.stdout, indent=2)
+        json.dump({"output": str(out), "seconds": round(elapsed, 3), "sheets": [s.as_dict() for s in summary]},
+                  sys.stdout, indent=2)
         sys.stdout.write("\n")
     elif not args.quiet:
         print(f"wrote {out} ({len(recipe.sheets)} sheets, {total:,} step rows, {elapsed:.1f}s)")
         for s in summary:
-            n = len(recipe.data)
-            boom = s["first_explosion_step"]
-            if boom:
-                tail = (f"exploded at step {boom} (epoch {(boom - 1) // n + 1}, row {(boom - 1) % n + 1}: "
-                        f"err^2 {'overflowed' if boom == s['first_error_step'] else '> %g' % s['explode_at']})")
-                if s["first_error_step"] and s["first_error_step"] != boom:
-                    tail += f"; #NUM! cells from step {s['first_error_step']}"
-            elif s["first_error_step"]:
-                tail = f"error cells from step {s['first_error_step']}"
-            else:
-                tail = f"final mean err^2 {s['final_mse']:.6g}"
-            print(f"  {s['sheet']:<12} {s['optimizer']:<9} {s['epochs']} epochs: {tail}")
+            print(f"  {s.sheet:<12} {s.optimizer:<9} {s.epochs} epochs: {_outcome(s, len(recipe.data))}")
     return 0
+
+
+def _progress():
+    last = [0.0]
+
+    def progress(sheet, i, n):
+        now = time.perf_counter()
+        if now - last[0] > 0.5 or i == n:
+            last[0] = now
+            sys.stderr.write(f"\r  {sheet}: {i:,}/{n:,} rows")
+            if i == n:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+    return progress
+
+
+def _outcome(s, n) -> str:
+    """One sheet's line: where it exploded, or its final mean error."""
+    boom = s.first_explosion_step
+    if boom:
+        tail = (f"exploded at step {boom} (epoch {(boom - 1) // n + 1}, row {(boom - 1) % n + 1}: "
+                f"err^2 {'overflowed' if boom == s.first_error_step else '> %g' % s.explode_at})")
+        if s.first_error_step and s.first_error_step != boom:
+            tail += f"; #NUM! cells from step {s.first_error_step}"
+        return tail
+    if s.first_error_step:
+        return f"error cells from step {s.first_error_step}"
+    return f"final mean err^2 {s.final_mse:.6g}"

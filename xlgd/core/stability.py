@@ -145,32 +145,3 @@ def columns(model: str, opt: Optimizer, convention: str, lr: Expr) -> list[Colum
                init=Num(0), fmt="0;-0;\"-\"",
                note="the first step whose err^2 overflowed or exceeded explode_at (- : not yet)"),
     ]
-
-
-# ------------------------------------------------------------ conditional formats
-def add_conditional_formats(wb, ws, lay):
-    """Colour rows past the stability bound, and errors that grew tenfold in one step."""
-    spec = lay.spec
-    if spec.n_steps < 1 or STAB not in lay.col_index:
-        return
-    from .expr import excel
-    from .optimizers import get_optimizer
-
-    first, last = lay.step_row(0), lay.step_row(spec.n_steps - 1)
-    ncol = len(spec.columns)
-    stab = f"${lay.letter(STAB)}{first}"
-    limit = excel(get_optimizer(spec.optimizer).bound(), lambda leaf: leaf.name)
-    past = wb.add_format({"bg_color": "#FCE4D6"})
-    grew = wb.add_format({"bg_color": "#F8696B", "font_color": "#FFFFFF", "bold": True})
-    rng = (first - 1, 0, last - 1, ncol - 1)
-    ws.conditional_format(*rng, {"type": "formula", "criteria": f"=AND(ISNUMBER({stab}),{stab}>{limit})",
-                                 "format": past})
-    e = lay.letter("err")
-    # The first step's row above is the start row, which has no err: ISNUMBER guards it.
-    ws.conditional_format(first - 1, lay.col_index["err"], last - 1, lay.col_index["err"],
-                          {"type": "formula",
-                           "criteria": f"=AND(ISNUMBER({e}{first}),ISNUMBER({e}{first - 1}),"
-                                       f"{e}{first}>10*{e}{first - 1})",
-                           "format": grew, "stop_if_true": False})
-    err_first = f"${e}{first}"
-    ws.conditional_format(*rng, {"type": "formula", "criteria": f"=ISERROR({err_first})", "format": grew})

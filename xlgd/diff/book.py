@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from ..xlsx import refs
 from ..errors import XlgdError
-from ..xlsx.refs import col_letters
+from ..xlsx.refs import a1, col_letters, quote_sheet, unquote_sheet
 
 # How far ahead to look for the point where two sheets agree again, and
 # how many following rows must agree to accept it.
@@ -64,23 +64,6 @@ class Options:
 
 # --------------------------------------------------------------------------
 # References inside formulas (tokens and R1C1 form come from refs.py)
-
-
-def a1(r: int, c: int) -> str:
-    return f"{col_letters(c)}{r}"
-
-
-def quote_sheet(name: str) -> str:
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name) and not re.fullmatch(r"[A-Za-z]{1,3}\d+", name):
-        return name
-    return "'" + name.replace("'", "''") + "'"
-
-
-def _unquote(s: str) -> str:
-    s = s[:-1]  # the '!'
-    if s.startswith("'"):
-        return s[1:-1].replace("''", "'")
-    return s
 
 
 def canon(text: str, row: int, col: int):
@@ -163,7 +146,7 @@ class Translator:
         out, smap, last, prev = [], here, here, None
         for kind, t in toks:
             if kind == "sheet":
-                smap = self.maps.get(_unquote(t), _Foreign)
+                smap = self.maps.get(unquote_sheet(t), _Foreign)
                 out.append(quote_sheet(smap.ref_name) + "!" if smap is not _Foreign else t)
                 prev = kind
                 continue

@@ -13,7 +13,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from .book import a1, col_letters
+from ..xlsx.output import atomic_output
+from ..xlsx.refs import a1, col_letters
 
 ORDER = ["sheet_added", "sheet_removed", "sheet_renamed", "rows_inserted", "rows_deleted", "column_added",
          "column_removed", "input_changed", "text_changed", "formula_changed", "formula_to_constant",
@@ -209,13 +210,5 @@ def render_html(result) -> str:
 def write_html(result, path):
     path = Path(path)
     text = render_html(result)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent if str(path.parent) else ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)

@@ -12,7 +12,8 @@ Each extra sheet is a small grid of cells. A computed cell is a column
 expression (expr.py) whose leaves name another sheet's cell (`StepCell`,
 `EpochCell`, `SheetInput`) or a cell of this grid (`GridCell`), and `Name`s
 defined on this sheet (beta, start).
-One tree gives the formula text and, through `expr.excel_value`, the value
+One tree gives the formula text (`book/experiments.py` renders it) and,
+through `expr.excel_value` (`evaluate` here, run by `compute`), the value
 the spreadsheet will show -- #NUM! and #N/A included -- so the cached values
 and `extra_cells` (what the LibreOffice test walks) come from the same place.
 Every chart series is a link to cells; errors are charted through
@@ -29,9 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import XlgdError
-from ..core.expr import (EpochCell, Expr, Fn, GridCell, Name, Num, SheetInput, StepCell, excel, excel_value,
-                         if_, iserror, na)
-from ..book.layout import Layout, col_letter, quote_sheet
+from ..core.expr import EpochCell, Expr, Fn, GridCell, Name, Num, SheetInput, StepCell, excel_value, if_, iserror, na
+from .record import RESERVED
 
 KINDS = ("comparison", "sweep", "sine", "derivatives")
 SWEEP_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
@@ -108,20 +108,6 @@ def sweep_groups(recipe) -> list[tuple[dict, list]]:
     return groups
 
 
-def precompute(recipe, results: dict, dialect: str = "excel"):
-    """Run each sweep as one vectorised engine run; store each sheet's slice in results."""
-    from ..core.engine import run
-
-    for e, specs in sweep_groups(recipe):
-        if all(s.name in results for s in specs):
-            continue
-        lrs = np.array([s.input_values()["lr"] for s in specs])
-        batch = run(specs[0], recipe.data.x, recipe.data.y, inputs={"lr": lrs}, dialect=dialect)
-        for b, s in enumerate(specs):
-            results[s.name] = batch.take(b, s)
-    return results
-
-
 # ------------------------------------------------------------------ grids
 @dataclass
 class Series:
@@ -166,67 +152,50 @@ class Grid:
         self.names[name] = (r, c)
 
 
-class Book:
-    """What the extras can see: the recipe's sheets, their layouts and engine results."""
+class Sheets:
+    """What the experiment grids can see of a recipe: its sheets by name."""
 
-    def __init__(self, recipe, results, dialect="excel"):
+    def __init__(self, recipe):
         self.recipe = recipe
-        self.results = results
-        self.dialect = dialect
         self.specs = {s.name: s for s in recipe.sheets}
-        self.layouts = {s.name: Layout(s) for s in recipe.sheets}
 
     def spec(self, name, what):
         if name not in self.specs:
             raise XlgdError(f"{what}: no sheet named {name!r} (sheets: {', '.join(self.specs)})")
         return self.specs[name]
 
-    def render(self, grid: Grid, e: Expr) -> str:
-        def r(leaf):
-            if isinstance(leaf, Name):
-                return leaf.name
-            if isinstance(leaf, GridCell):
-                return f"{col_letter(leaf.col)}{leaf.row + 1}"
-            lay = self.layouts[leaf.sheet]
-            sheet = quote_sheet(leaf.sheet)
-            if isinstance(leaf, StepCell):
-                return f"{sheet}!{lay.letter(leaf.col)}{lay.step_row(leaf.step)}"
-            if isinstance(leaf, EpochCell):
-                return f"{sheet}!{lay.epoch_letter(leaf.col)}{lay.epoch_row(leaf.epoch)}"
-            if isinstance(leaf, SheetInput):
-                return f"{sheet}!{lay.input_abs(leaf.name)}"
-            raise TypeError(f"an experiment cell cannot refer to {leaf!r}")
 
-        return "=" + excel(e, r)
+def evaluate(grid: Grid, recipe, results: dict, dialect: str = "excel") -> dict:
+    """{(row, col): value or error code} for every formula cell, in grid order.
 
-    def evaluate(self, grid: Grid):
-        """{(row, col): value or error code} for every formula cell, in grid order."""
-        vals = {}
+    results: {sheet name: engine Result} of the recipe's sheets."""
+    specs = {s.name: s for s in recipe.sheets}
+    vals = {}
 
-        def env(leaf):
-            if isinstance(leaf, Name):
-                return vals[grid.names[leaf.name]]
-            if isinstance(leaf, GridCell):
-                return vals[(leaf.row, leaf.col)]
-            if isinstance(leaf, SheetInput):
-                return float(self.specs[leaf.sheet].input_values()[leaf.name])
-            res = self.results[leaf.sheet]
-            if isinstance(leaf, StepCell):
-                return float(res.start[leaf.col]) if leaf.step < 0 else res.value(leaf.col, leaf.step)
-            if isinstance(leaf, EpochCell):
-                return res.value("@" + leaf.col, leaf.epoch)
-            raise TypeError(f"an experiment cell cannot refer to {leaf!r}")
+    def env(leaf):
+        if isinstance(leaf, Name):
+            return vals[grid.names[leaf.name]]
+        if isinstance(leaf, GridCell):
+            return vals[(leaf.row, leaf.col)]
+        if isinstance(leaf, SheetInput):
+            return float(specs[leaf.sheet].input_values()[leaf.name])
+        res = results[leaf.sheet]
+        if isinstance(leaf, StepCell):
+            return float(res.start[leaf.col]) if leaf.step < 0 else res.value(leaf.col, leaf.step)
+        if isinstance(leaf, EpochCell):
+            return res.value("@" + leaf.col, leaf.epoch)
+        raise TypeError(f"an experiment cell cannot refer to {leaf!r}")
 
-        for (r, c), (kind, payload, _) in sorted(grid.cells.items()):
-            if kind == "num":
-                vals[(r, c)] = payload
-            elif kind == "formula":
-                vals[(r, c)] = excel_value(payload, env, self.dialect)
-        return vals
+    for (r, c), (kind, payload, _) in sorted(grid.cells.items()):
+        if kind == "num":
+            vals[(r, c)] = payload
+        elif kind == "formula":
+            vals[(r, c)] = excel_value(payload, env, dialect)
+    return vals
 
 
 # ------------------------------------------------------------------ the four kinds
-def _steps_table(book, grid, first_col, columns, n_steps):
+def _steps_table(sheets, grid, first_col, columns, n_steps):
     """Write a step column and one column per (header, expr-of-step-i), charted; returns col ranges."""
     top = HEAD_ROW + 1
     grid.text(HEAD_ROW, 0, "step")
@@ -244,9 +213,9 @@ def _steps_table(book, grid, first_col, columns, n_steps):
     return top, top + n_steps - 1
 
 
-def comparison(book, e) -> Grid:
-    names = e.get("sheets") or [s.name for s in book.recipe.sheets]
-    specs = [book.spec(n, "comparison") for n in names]
+def comparison(sheets, e) -> Grid:
+    names = e.get("sheets") or [s.name for s in sheets.recipe.sheets]
+    specs = [sheets.spec(n, "comparison") for n in names]
     n = max(s.n_steps for s in specs)
     g = Grid(e.get("name", "compare"), "The same data, the same lr, the same start: error per step of each sheet",
              "err^2 per step of each sheet (#N/A where it overflowed, so the chart skips it). Right: the line "
@@ -257,7 +226,7 @@ def comparison(book, e) -> Grid:
                      "#,##0.00"))
     one, two = e.get("one_neuron"), e.get("two_neuron")
     if one and two:
-        o, t = book.spec(one, "comparison"), book.spec(two, "comparison")
+        o, t = sheets.spec(one, "comparison"), sheets.spec(two, "comparison")
         if tuple(o.params) != ("a", "b") or not {"a", "b", "c", "d"} <= set(t.params):
             raise XlgdError("comparison: one_neuron must be a linear sheet and two_neuron a linear2/relu2 sheet")
         ok = lambda s, i: i < s.n_steps  # noqa: E731
@@ -270,7 +239,7 @@ def comparison(book, e) -> Grid:
              lambda i: chart_safe(ref(two, "c", i) * ref(two, "b", i) + ref(two, "d", i)) if ok(t, i) else None,
              "0.0000"),
         ]
-    top, bot = _steps_table(book, g, 1, cols, n)
+    top, bot = _steps_table(sheets, g, 1, cols, n)
     cat = (g.name, 0, top, bot)
     k = len(specs)
     g.charts.append(Chart("err^2 per step (log scale)", "line", "step", "err^2",
@@ -284,7 +253,7 @@ def comparison(book, e) -> Grid:
     return g
 
 
-def sweep(book, e, specs) -> Grid:
+def sweep(sheets, e, specs) -> Grid:
     lrs = sweep_lrs(e)
     base = e["sheet"]
     g = Grid(e.get("name", f"{base}_summary"), f"Learning-rate sweep of {base}: {specs[0].title.split('  --  ')[0]}",
@@ -322,7 +291,7 @@ def sweep(book, e, specs) -> Grid:
     return g
 
 
-def sine(book, e) -> Grid:
+def sine(sheets, e) -> Grid:
     start, stop, step, beta = (float(e.get(k, d)) for k, d in
                                (("start", 0.0), ("stop", 20.0), ("step", 0.2), ("beta", 0.9)))
     if step == 0 or (stop - start) / step < 0 or not (0 <= beta < 1):
@@ -362,136 +331,42 @@ def sine(book, e) -> Grid:
     return g
 
 
-def derivatives(book, e) -> Grid:
+def derivatives(sheets, e) -> Grid:
     w = e.get("weight", "d")
     series = e.get("series")
     if not series or not all(isinstance(s, list) and len(s) == 3 for s in series):
         raise XlgdError('derivatives: series must be a list of ["label", "sheet", "column"]')
     for label, sheet, col in series:
-        sp = book.spec(sheet, "derivatives")
+        sp = sheets.spec(sheet, "derivatives")
         if col not in {c.name for c in sp.columns}:
             raise XlgdError(f"derivatives: sheet {sheet!r} has no column {col!r}")
-    n = max(book.specs[s].n_steps for _, s, _ in series)
+    n = max(sheets.specs[s].n_steps for _, s, _ in series)
     g = Grid(e.get("name", "derivatives"), f"The derivative of weight {w}, with and without ReLU and momentum",
              "Each column links to another sheet's cells (#N/A where that sheet overflowed).")
-    cols = [(label, lambda i, s=sheet, c=col: chart_safe(ref(s, c, i)) if i < book.specs[s].n_steps else None,
+    cols = [(label, lambda i, s=sheet, c=col: chart_safe(ref(s, c, i)) if i < sheets.specs[s].n_steps else None,
              "#,##0.00") for label, sheet, col in series]
-    top, bot = _steps_table(book, g, 1, cols, n)
+    top, bot = _steps_table(sheets, g, 1, cols, n)
     g.charts.append(Chart(f"de/d{w} per step", "line", "step", f"de/d{w}",
                           [Series(cols[j][0], (g.name, 0, top, bot), (g.name, 1 + j, top, bot))
                            for j in range(len(cols))], anchor=(1, len(cols) + 2)))
     return g
 
 
-def grids(recipe, results, dialect="excel") -> list[tuple[Grid, Book]]:
-    book = Book(recipe, results, dialect)
+def grids(recipe) -> list[Grid]:
+    """The experiment sheets a recipe asks for, in template order (cells as expressions, no values)."""
+    sheets = Sheets(recipe)
     sweeps = dict((id(e), specs) for e, specs in sweep_groups(recipe))
     out = []
     for e in _cfgs(recipe.resolved):
         kind = e["kind"]
         if kind == "sweep":
-            g = sweep(book, e, sweeps[id(e)])
+            g = sweep(sheets, e, sweeps[id(e)])
         else:
-            g = {"comparison": comparison, "sine": sine, "derivatives": derivatives}[kind](book, e)
+            g = {"comparison": comparison, "sine": sine, "derivatives": derivatives}[kind](sheets, e)
         out.append(g)
     seen = {s.name.lower() for s in recipe.sheets}
     for g in out:
-        if g.name.lower() in seen or g.name.lower() in ("data", "intro", "_xlgd"):
+        if g.name.lower() in seen or g.name.lower() in RESERVED:
             raise XlgdError(f"extra sheet name {g.name!r} is taken")
         seen.add(g.name.lower())
-    return [(g, book) for g in out]
-
-
-def extra_cells(recipe, results, dialect="excel"):
-    """{extra sheet: [(row, col, formula, value)]}, 0-based, like cells.formula_cells."""
-    out = {}
-    for g, book in grids(recipe, results, dialect):
-        vals = book.evaluate(g)
-        out[g.name] = [(r, c, book.render(g, p), vals[(r, c)])
-                       for (r, c), (kind, p, _) in sorted(g.cells.items()) if kind == "formula"]
     return out
-
-
-# ------------------------------------------------------------------ writing
-def write_extras(wb, f, recipe, results):
-    for g, book in grids(recipe, results):
-        vals = book.evaluate(g)
-        ws = wb.add_worksheet(g.name)
-        g.text(0, 0, g.title, "title")
-        if g.hint:
-            g.text(HEAD_ROW - 1, 0, g.hint, "hint")
-        for c, wdt in g.widths.items():
-            ws.set_column(c, c, wdt)
-        for nm, (r, c) in g.names.items():
-            wb.define_name(f"{quote_sheet(g.name)}!{nm}", f"={quote_sheet(g.name)}!${col_letter(c)}${r + 1}")
-        # constant_memory: rows must be written top to bottom.
-        for (r, c), (kind, p, fmt) in sorted(g.cells.items()):
-            fm = _fmt(f, fmt)
-            if kind == "text":
-                ws.write_string(r, c, p, fm)
-            elif kind == "num":
-                ws.write_number(r, c, p, fm)
-            else:
-                v = vals[(r, c)]
-                ws.write_formula(r, c, book.render(g, p), fm, v if isinstance(v, str) else float(v))
-        ws.freeze_panes(HEAD_ROW + 1, 1)
-        for ch in g.charts:
-            _chart(wb, ws, g, ch, vals)
-
-
-def _fmt(f, fmt):
-    if fmt == "header":
-        return f.header
-    if fmt == "title":
-        return f.title
-    if fmt == "label":
-        return f.label
-    if fmt == "hint":
-        return f.hint
-    if fmt == "plain":
-        return None
-    if fmt == "input":
-        return f.num("General", "input")
-    return f.num(fmt)
-
-
-def _range(sheet, c, r1, r2):
-    L = col_letter(c)
-    return f"={quote_sheet(sheet)}!${L}${r1 + 1}:${L}${r2 + 1}"
-
-
-def _data(g, vals, c, r1, r2):
-    out = []
-    for r in range(r1, r2 + 1):
-        kind = g.cells.get((r, c), (None,))[0]
-        if kind == "num":
-            out.append(g.cells[(r, c)][1])
-        elif kind == "formula":
-            v = vals[(r, c)]
-            out.append(None if isinstance(v, str) else float(v))
-        else:
-            out.append(None)
-    return out
-
-
-def _chart(wb, ws, g, ch, vals):
-    from ..book.charts import CHART_H, CHART_W, PALETTE
-
-    chart = wb.add_chart({"type": "scatter", "subtype": "straight"} if ch.type == "scatter" else {"type": "line"})
-    for j, s in enumerate(ch.series):
-        color = PALETTE[j % len(PALETTE)]
-        chart.add_series({"name": s.name, "categories": _range(*s.cat), "values": _range(*s.val),
-                          "categories_data": _data(g, vals, s.cat[1], s.cat[2], s.cat[3]),
-                          "values_data": _data(g, vals, s.val[1], s.val[2], s.val[3]),
-                          "line": {"color": color, "width": 1.5}})
-    chart.set_title({"name": ch.title, "name_font": {"size": 11}})
-    chart.set_x_axis({"name": ch.x_title, "visible": True})
-    y = {"name": ch.y_title, "visible": True, "major_gridlines": {"visible": True}}
-    if ch.log_y:
-        y["log_base"] = 10
-    chart.set_y_axis(y)
-    chart.set_legend({"position": "bottom"})
-    chart.show_blanks_as("gap")
-    chart.show_na_as_empty_cell()
-    chart.set_size({"width": CHART_W + 120, "height": CHART_H + 60})
-    ws.insert_chart(ch.anchor[0] + HEAD_ROW, ch.anchor[1], chart)

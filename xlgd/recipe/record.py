@@ -14,6 +14,10 @@ from .. import __version__
 
 META_SHEET = "_xlgd"
 FORMAT = 1
+# Sheet names a template may not use: the intro, the data and the record.
+RESERVED = ("data", "intro", META_SHEET)
+RECORD_KEY = "record"  # column A of the record's row; column B holds the JSON
+NOTE = "Written by xlgd: what this workbook was made from. Keep it so `xlgd verify` can check it."
 
 
 def record(recipe) -> dict:
@@ -35,20 +39,6 @@ def record(recipe) -> dict:
             for s in recipe.sheets
         ],
     }
-
-
-def write(wb, recipe):
-    rec = record(recipe)
-    ws = wb.add_worksheet(META_SHEET)
-    ws.write_string(0, 0, "xlgd")
-    ws.write_string(0, 1, rec["xlgd"])
-    ws.write_string(1, 0, "record")
-    ws.write_string(1, 1, json.dumps(rec, sort_keys=True))
-    ws.write_string(2, 0, "note")
-    ws.write_string(2, 1, "Written by xlgd: what this workbook was made from. Keep it so `xlgd verify` can check it.")
-    ws.hide()
-    wb.set_custom_property("xlgd_version", rec["xlgd"])
-    wb.set_custom_property("xlgd_template", rec["template"])
 
 
 def read(path) -> dict | None:

@@ -14,7 +14,7 @@
     knobs = { lr = 0.0001, beta1 = 0.9 }
 
 `--set lr=0.001` changes a knob on every sheet that has it; `--set
-momentum.lr=0.001` on one sheet. The resolved template (after overrides)
+momentum.lr=0.001` on one sheet (`Overrides`; a sheet's own setting wins). The resolved template (after overrides)
 is what a workbook records about itself, so it can be rebuilt exactly.
 """
 
@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import copy
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .data import Data, load_data
+from .record import RESERVED
 from ..errors import XlgdError
 from ..core.sheet import build_sheet, default_knobs
 from ..core.table import SheetSpec
@@ -80,37 +81,71 @@ def parse_number(text: str, what: str) -> float:
     return v
 
 
-def apply_overrides(tpl: dict, sets=(), epochs: int | None = None) -> dict:
-    """Return a copy of the template with --set and --epochs applied."""
+@dataclass
+class Overrides:
+    """Knob and epoch changes on top of a template, as numbers.
+
+    knobs: knob -> value on every sheet that has the knob; sheet_knobs:
+    (sheet, knob) -> value on that sheet (it wins over `knobs`); epochs: on
+    every sheet. The command line parses `--set` text into one
+    (`Overrides.parse`); the notebook API passes floats straight in."""
+
+    knobs: dict = field(default_factory=dict)
+    sheet_knobs: dict = field(default_factory=dict)
+    epochs: int | None = None
+
+    @classmethod
+    def parse(cls, sets=(), epochs: int | None = None) -> "Overrides":
+        """From `--set KNOB=VALUE` / `--set SHEET.KNOB=VALUE` texts and `--epochs`."""
+        out = cls(epochs=epochs)
+        for item in sets:
+            if "=" not in item:
+                raise XlgdError(f"--set takes KNOB=VALUE (e.g. lr=0.001), got {item!r}")
+            key, text = (t.strip() for t in item.split("=", 1))
+            value = parse_number(text, f"knob {key}")
+            if "." in key:
+                sheet, knob = key.rsplit(".", 1)
+                out.sheet_knobs[(sheet, knob)] = value
+            else:
+                out.knobs[key] = value
+        return out
+
+
+def apply_overrides(tpl: dict, over: Overrides | None = None) -> dict:
+    """Return a copy of the template with the overrides applied (every knob must apply somewhere)."""
     tpl = copy.deepcopy(tpl)
+    over = over or Overrides()
     sheets = tpl.get("sheets") or []
-    if epochs is not None:
-        if epochs < 1:
-            raise XlgdError(f"--epochs must be at least 1, got {epochs}")
-        tpl["epochs"] = epochs
+    if over.epochs is not None:
+        if over.epochs < 1:
+            raise XlgdError(f"--epochs must be at least 1, got {over.epochs}")
+        tpl["epochs"] = over.epochs
         for s in sheets:
             s.pop("epochs", None)
-    for item in sets:
-        if "=" not in item:
-            raise XlgdError(f"--set takes KNOB=VALUE (e.g. lr=0.001), got {item!r}")
-        key, text = (t.strip() for t in item.split("=", 1))
-        value = parse_number(text, f"knob {key}")
-        target, knob = key.rsplit(".", 1) if "." in key else (None, key)
-        hit = False
-        for s in sheets:
-            if target is not None and s.get("name") != target:
-                continue
-            if target is None and knob not in _knobs_of(tpl, s):
-                continue
-            if knob not in _knobs_of(tpl, s):
-                raise XlgdError(f"sheet {target!r} has no knob {knob!r}; its knobs: {', '.join(_knobs_of(tpl, s))}")
-            s.setdefault("knobs", {})[knob] = value
-            hit = True
+    for knob, value in over.knobs.items():
+        hit = [s for s in sheets if knob in _knobs_of(tpl, s)]
         if not hit:
-            where = f"sheet {target!r}" if target else "any sheet of this template"
             names = [s.get("name") for s in sheets]
-            raise XlgdError(f"knob {knob!r} does not apply to {where} (sheets: {', '.join(map(str, names))})")
+            raise XlgdError(f"knob {knob!r} does not apply to any sheet of this template "
+                            f"(sheets: {', '.join(map(str, names))})")
+        for s in hit:
+            s.setdefault("knobs", {})[knob] = _number(value, knob)
+    for (sheet, knob), value in over.sheet_knobs.items():
+        hit = [s for s in sheets if s.get("name") == sheet]
+        if not hit:
+            names = [s.get("name") for s in sheets]
+            raise XlgdError(f"knob {knob!r} does not apply to sheet {sheet!r} (sheets: {', '.join(map(str, names))})")
+        for s in hit:
+            if knob not in _knobs_of(tpl, s):
+                raise XlgdError(f"sheet {sheet!r} has no knob {knob!r}; its knobs: {', '.join(_knobs_of(tpl, s))}")
+            s.setdefault("knobs", {})[knob] = _number(value, knob)
     return tpl
+
+
+def _number(value, knob) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return parse_number(value, f"knob {knob}")
+    return parse_number(float(value), f"knob {knob}")
 
 
 def _knobs_of(tpl, s):
@@ -168,16 +203,16 @@ def _valid(model, opt, conv):
 
 def _check_sheet_name(name, seen):
     bad = set("[]:*?/\\")
-    if not name or len(name) > 31 or bad & set(name) or name.lower() in ("data", "intro", "_xlgd"):
+    if not name or len(name) > 31 or bad & set(name) or name.lower() in RESERVED:
         raise XlgdError(f"sheet name {name!r} is not allowed (1-31 characters, none of []:*?/\\, not data/intro)")
     if name.lower() in seen:
         raise XlgdError(f"two sheets are named {name!r}")
     seen.add(name.lower())
 
 
-def load_recipe(name_or_path: str = "graddesc", sets=(), epochs: int | None = None) -> Recipe:
+def load_recipe(name_or_path: str = "graddesc", overrides: Overrides | None = None) -> Recipe:
     path = find_template(name_or_path)
     tpl = read_template(path)
     tpl.setdefault("name", path.stem)
-    tpl = apply_overrides(tpl, sets, epochs)
+    tpl = apply_overrides(tpl, overrides)
     return build_recipe(tpl, path.parent)

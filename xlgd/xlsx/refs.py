@@ -61,6 +61,51 @@ def col_letters(n: int) -> str:
     return s
 
 
+def col_letter(i: int) -> str:
+    """0-based column index -> letters (0 -> 'A'), for writers that count from 0."""
+    return col_letters(i + 1)
+
+
+def a1(row: int, col: int) -> str:
+    """1-based (row, col) -> 'B3'."""
+    return f"{col_letters(col)}{row}"
+
+
+_PLAIN_SHEET = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+_LIKE_A1 = re.compile(r"[A-Za-z]{1,3}[0-9]+")
+_LIKE_R1C1 = re.compile(r"[Rr][0-9]*(?:[Cc][0-9]*)?|[Cc][0-9]*")
+
+
+def quote_sheet(name: str) -> str:
+    """The sheet name as a formula must write it before '!': quoted whenever Excel would need it.
+
+    Quoted: names that read as a cell (A1 ... XFD1048576, `sgd1`), as an R1C1
+    reference (R, C, RC, R1C1, R2), as a boolean (TRUE, FALSE), that start with
+    a digit, or that hold anything but letters, digits, '_' and '.'; a quote
+    inside is doubled. Left bare: everything else (`data`, `adam_ann`, `linear2`)."""
+    if (_PLAIN_SHEET.fullmatch(name) and not _LIKE_A1.fullmatch(name) and not _LIKE_R1C1.fullmatch(name)
+            and name.upper() not in ("TRUE", "FALSE")):
+        return name
+    return "'" + name.replace("'", "''") + "'"
+
+
+def unquote_sheet(text: str) -> str:
+    """`'my sheet'` or `my sheet!` -> my sheet (the inverse of quote_sheet, '!' optional)."""
+    s = text[:-1] if text.endswith("!") else text
+    if s.startswith("'") and s.endswith("'") and len(s) >= 2:
+        return s[1:-1].replace("''", "'")
+    return s
+
+
+def parse_cell(ref: str):
+    """'$B$3' -> (3, 2), or None when it is not one cell."""
+    try:
+        r, c, _, _ = split_ref(ref)
+    except FormulaSyntaxError:
+        return None
+    return r, c
+
+
 def split_ref(ref: str):
     """'$B$3' -> (row 3, col 2, row_abs True, col_abs True)."""
     m = _REF.fullmatch(ref)
@@ -86,19 +131,12 @@ def tokens(text: str) -> tuple:
     return tuple(out)
 
 
-def _sheet_name(tok: str) -> str:
-    s = tok[:-1]
-    if s.startswith("'"):
-        s = s[1:-1].replace("''", "'")
-    return s
-
-
 def canonical(text: str, row: int, col: int) -> tuple:
     """The formula in R1C1 form for the cell at (row, col), 1-based."""
     out, sheet = [], None
     for kind, t in tokens(text):
         if kind == "sheet":
-            sheet = _sheet_name(t).upper()
+            sheet = unquote_sheet(t).upper()
             continue
         if kind == "ref":
             r, c, ra, ca = split_ref(t)
@@ -140,7 +178,7 @@ def refs(text: str, row: int, col: int):
     sheet = None
     for kind, t in tokens(text):
         if kind == "sheet":
-            sheet = _sheet_name(t)
+            sheet = unquote_sheet(t)
             continue
         if kind == "ref":
             r, c, _, _ = split_ref(t)
