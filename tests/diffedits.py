@@ -14,18 +14,15 @@ import zipfile
 from lxml import etree
 
 from xlgd.xlsx import refs
-from xlgd.diff.book import BookSource
+from xlgd.xlsx.package import Package
 
 S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 CNS = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 
 
 def sheet_part(path, name):
-    src = BookSource(path)
-    try:
-        return dict(src.sheets())[name]
-    finally:
-        src.close()
+    with Package.open(path) as src:
+        return src.sheet_part(name)
 
 
 def rewrite(src, dst, edits: dict):

@@ -16,7 +16,7 @@ from tests.verify_helpers import edit_zip, set_constant, set_formula, set_value,
 from xlgd.xlsx import package as readbook
 from xlgd.check import verify
 from xlgd.book.layout import Layout
-from xlgd.xlsx.package import open_book
+from xlgd.xlsx.package import Package
 from xlgd.recipe.template import Overrides, load_recipe
 from xlgd.pipeline import build
 
@@ -36,7 +36,7 @@ def small_pieces(monkeypatch):
 
 def _read(path, spec, fast, monkeypatch):
     monkeypatch.setattr(verify, "FAST_ROWS", fast)
-    with open_book(path) as book:
+    with Package.open(path) as book:
         ctx = verify._Ctx(book, 0.0, None, book.producer, False)
         return verify.read_xlgd_sheet(ctx, spec, Layout(spec))
 
@@ -82,7 +82,7 @@ def test_row_blocks_render_as_rows(long_sheet):
     p, recipe = long_sheet
     spec = recipe.sheets[0]
     mt = verify._RowMatcher(spec, verify._Layout(spec))
-    with open_book(p) as b:
+    with Package.open(p) as b:
         body = next(b.bodies(spec.name))
     rows = [t + "</row>" for t in body.split("</row>")[:-1]]
     assert any(mt.learn(t) for t in rows[6:])

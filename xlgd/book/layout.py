@@ -82,13 +82,13 @@ class Layout:
         """The formula of column `col` on step i (0-based), with '='."""
         n = self.spec.n_data
         k, d = divmod(i, n)
-        tmpl = self._templates[(col, d == 0)]
+        tmpl = self.templates[(col, d == 0)]
         row = self.step_row(i)
         return tmpl.format(r=row, p=row - 1, d=DATA_FIRST_ROW + d, e=self.epoch_row(k))
 
     @cached_property
-    def _templates(self):
-        """Each column's formula with its row numbers left as {r}, {p}, {d}, {e}.
+    def templates(self) -> dict:
+        """{(column, first row of an epoch?): formula} with its row numbers left as {r}, {p}, {d}, {e}.
 
         A sheet of 100,000 rows has millions of formula cells; rendering the
         tree once per column and formatting numbers in is what keeps

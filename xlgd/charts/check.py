@@ -24,7 +24,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .model import UNKNOWN, Book, Chart, Series, Source, area_values, read_charts
+from ..xlsx.package import UNKNOWN, Package
+from .model import Chart, Series, Source, area_values, read_charts
 from ..errors import XlgdError
 
 RELINK_CODES = ("no-categories", "no-x-values", "literal-data", "length-mismatch", "bad-reference")
@@ -45,7 +46,7 @@ def is_number(v) -> bool:
     return isinstance(v, float) and math.isfinite(v)
 
 
-def _fmt(v) -> str:
+def format_value(v) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return repr(v) if isinstance(v, float) else str(v)
@@ -55,7 +56,7 @@ def _floats_equal(a: float, b: float) -> bool:
     return a == b or abs(a - b) <= 1e-12 * max(abs(a), abs(b))
 
 
-def numeric_sequence(book: Book, src: Source):
+def numeric_sequence(book: Package, src: Source):
     """The numbers a category/x source holds (cells first, else its cache), or None."""
     vals = None
     if src.area is not None:
@@ -87,11 +88,11 @@ def spacing_problem(xs) -> str | None:
 
 
 def _preview(xs, n=4) -> str:
-    head = ", ".join(_fmt(v) for v in xs[:n])
+    head = ", ".join(format_value(v) for v in xs[:n])
     return head + (", …" if len(xs) > n else "")
 
 
-def cache_issue(book: Book, src: Source, series: int) -> Issue | None:
+def cache_issue(book: Package, src: Source, series: int) -> Issue | None:
     """Compare a reference's cache with the cells it points at."""
     if src.kind not in ("numRef", "strRef") or src.area is None:
         return None
@@ -112,7 +113,7 @@ def cache_issue(book: Book, src: Source, series: int) -> Issue | None:
         cached = src.points.get(i)
         if not _cache_matches(src.kind, v, cached):
             return Issue("stale-cache", f"{what} cache point {i + 1} is {cached!r} but the cell holds "
-                         f"{_fmt(v) if v is not None else 'nothing'}", series, src.role)
+                         f"{format_value(v) if v is not None else 'nothing'}", series, src.role)
     return None
 
 
@@ -132,10 +133,10 @@ def _cache_matches(kind: str, cell, cached) -> bool:
             return _floats_equal(float(cached), cell)
         except ValueError:
             return False
-    return cached == (cell if isinstance(cell, str) else _fmt(cell))
+    return cached == (cell if isinstance(cell, str) else format_value(cell))
 
 
-def check_series(book: Book, chart: Chart, s: Series) -> list:
+def check_series(book: Package, chart: Chart, s: Series) -> list:
     out = []
     xy = s.cats.role == "xVal"
     label = "x values" if xy else "categories"
@@ -183,7 +184,7 @@ def _date_axis(chart: Chart) -> bool:
     return any(a.kind == "dateAx" for a in chart.axes)
 
 
-def check_chart(book: Book, chart: Chart) -> list:
+def check_chart(book: Package, chart: Chart) -> list:
     out = []
     for ax in chart.axes:
         if ax.deleted:
@@ -195,7 +196,7 @@ def check_chart(book: Book, chart: Chart) -> list:
     return out
 
 
-def prime_cells(book: Book, charts) -> None:
+def prime_cells(book: Package, charts) -> None:
     """Read each sheet once for every cell any chart refers to."""
     need = {}
     for ch in charts:
@@ -209,19 +210,19 @@ def prime_cells(book: Book, charts) -> None:
                 need[a.sheet] = (min(lo, a.r1), max(hi, a.r2), cols)
     for sheet, (lo, hi, cols) in need.items():
         try:
-            book.cells(sheet, (lo, hi), cols)
+            book.values(sheet, (lo, hi), cols)
         except XlgdError:
             pass  # a missing sheet is reported per reference
 
 
-def check_book(book: Book) -> list:
+def check_book(book: Package) -> list:
     """[(Chart, [Issue])] for every chart part of the workbook."""
     charts = read_charts(book)
     prime_cells(book, charts)
     return [(ch, check_chart(book, ch)) for ch in charts]
 
 
-def report_dict(book: Book, results) -> dict:
+def report_dict(book: Package, results) -> dict:
     charts = []
     for ch, issues in results:
         charts.append({
@@ -250,7 +251,7 @@ def _src_text(src: Source) -> str:
     return f"{src.formula} ({src.kind}, {cache})"
 
 
-def report_text(book: Book, results) -> str:
+def report_text(book: Package, results) -> str:
     lines = []
     if not results:
         return f"{book.path}: no charts"

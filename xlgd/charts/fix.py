@@ -17,8 +17,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from .check import RELINK_CODES, _fmt, cache_issue, check_chart, is_number, prime_cells
-from .model import (C, NS, UNKNOWN, Area, Book, Chart, area_values, parse_area, read_chart,
+from .check import RELINK_CODES, format_value, cache_issue, check_chart, is_number, prime_cells
+from ..xlsx.package import UNKNOWN, Package
+from .model import (C, NS, Area, Chart, area_values, parse_area, read_chart,
                        read_charts, serialize)
 from ..errors import XlgdError
 from ..xlsx.output import atomic_output
@@ -55,12 +56,12 @@ def _axis_title(chart: Chart) -> str:
     return ""
 
 
-def detect_x(book: Book, values: Area, axis_title: str = "") -> Area | None:
+def detect_x(book: Package, values: Area, axis_title: str = "") -> Area | None:
     """The column headed x/step/epoch that covers the rows of a values column."""
     if values is None or not values.is_column:
         return None
     top = max(1, values.r1 - 3)
-    cells = book.cells(values.sheet, (top, values.r2))
+    cells = book.values(values.sheet, (top, values.r2))
     cols = {c for (_, c) in cells} - {values.c1}
     best = None
     for col in cols:
@@ -106,7 +107,7 @@ def _fill_cache(cache, values, numeric: bool, fmt_code: str = "General"):
             continue
         pt = etree.SubElement(cache, C + "pt")
         pt.set("idx", str(i))
-        etree.SubElement(pt, C + "v").text = _fmt(v)
+        etree.SubElement(pt, C + "v").text = format_value(v)
 
 
 def _is_numeric(values) -> bool:
@@ -136,7 +137,7 @@ def _role_element(ser, role: str):
     return el
 
 
-def rebuild_caches(book: Book, chart: Chart) -> int:
+def rebuild_caches(book: Package, chart: Chart) -> int:
     """Refresh every numRef/strRef cache of the chart from the cells; returns how many changed."""
     n = 0
     for s in chart.series:
@@ -194,7 +195,7 @@ def _set_cross_between(ax):
     cb.set("val", "midCat")
 
 
-def to_scatter(book: Book, chart: Chart, messages: list) -> bool:
+def to_scatter(book: Package, chart: Chart, messages: list) -> bool:
     """Turn each line chart group over numeric x into a scatter chart group."""
     plot = chart.root.find("c:chart/c:plotArea", {"c": C[1:-1]})
     changed = False
@@ -264,7 +265,7 @@ def _no_x_hint(values: Area | None, n: int) -> str:
             f"1..{n}); to link one, put the x values in {n} cells and pass e.g. --x \"{example}\"")
 
 
-def fix_chart(book: Book, chart: Chart, x: Area | None, scatter: bool, messages: list) -> bool:
+def fix_chart(book: Package, chart: Chart, x: Area | None, scatter: bool, messages: list) -> bool:
     issues = check_chart(book, chart)
     if not issues:
         return False
@@ -314,7 +315,7 @@ def fix_chart(book: Book, chart: Chart, x: Area | None, scatter: bool, messages:
     return changed
 
 
-def fix_book(book: Book, x: str | None = None, scatter: bool = False) -> FixResult:
+def fix_book(book: Package, x: str | None = None, scatter: bool = False) -> FixResult:
     x_area = None
     if x:
         x_area = parse_area(x)
@@ -327,7 +328,7 @@ def fix_book(book: Book, x: str | None = None, scatter: bool = False) -> FixResu
     prime_cells(book, charts)
     for chart in charts:
         if fix_chart(book, chart, x_area, scatter, res.messages):
-            res.changed[chart.part] = serialize(chart.root, book.read(chart.part))
+            res.changed[chart.part] = serialize(chart.root, book.part(chart.part))
     return res
 
 
@@ -339,11 +340,12 @@ def default_output(src: Path) -> Path:
     return src.with_name(f"{src.stem}-fixed{src.suffix}")
 
 
-def write_zip(book: Book, out: Path, replacements: dict, additions: dict | None = None):
+def write_zip(book: Package, out: Path, replacements: dict, additions: dict | None = None):
     """Copy `book` to `out` member by member, swapping in `replacements` and
     appending `additions` (new parts) at the end; atomic."""
     with atomic_output(out) as tmp, open(tmp, "wb") as raw, zipfile.ZipFile(raw, "w") as zout:
-        for info in book.infos:
+        members = book.members()
+        for info in members:
             zi = zipfile.ZipInfo(info.filename, info.date_time)
             zi.compress_type = info.compress_type
             zi.external_attr = info.external_attr
@@ -352,9 +354,9 @@ def write_zip(book: Book, out: Path, replacements: dict, additions: dict | None 
             if info.filename in replacements:
                 zout.writestr(zi, replacements[info.filename])
                 continue
-            with book.zf.open(info) as fin, zout.open(zi, "w", force_zip64=info.file_size > 2**31) as fout:
+            with book.open_member(info.filename) as fin, zout.open(zi, "w", force_zip64=info.file_size > 2**31) as fout:
                 shutil.copyfileobj(fin, fout, 1024 * 1024)
         for name, data in (additions or {}).items():
-            zi = zipfile.ZipInfo(name, book.infos[0].date_time if book.infos else (1980, 1, 1, 0, 0, 0))
+            zi = zipfile.ZipInfo(name, members[0].date_time if members else (1980, 1, 1, 0, 0, 0))
             zi.compress_type = zipfile.ZIP_DEFLATED
             zout.writestr(zi, data)

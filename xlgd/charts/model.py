@@ -5,24 +5,24 @@ openpyxl drops when it re-saves, so charts are handled here as XML parts
 inside the zip: find them through the relationship parts, read their series
 references and caches, and read just the cell values those references need.
 
-Everything that reads the zip goes through `Book`, which refuses
-non-zips, OLE files (old .xls, password-protected workbooks) and members
-whose declared or actual size is beyond a cap, so bad input costs one
-line and bounded memory.
+Everything that reads the zip goes through `xlsx.package.Package` (the one
+reader), which refuses non-zips, OLE files (old .xls, password-protected
+workbooks) and members whose declared or actual size is beyond a cap, so
+bad input costs one line and bounded memory. This module keeps only the
+chart model: areas, sources, series, charts.
 """
 
 from __future__ import annotations
 
-import posixpath
 import re
-import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from lxml import etree
 
+from ..xlsx.package import UNKNOWN, Package
+from ..xlsx.safezip import parse_xml as _parse_xml
 from ..errors import XlgdError
-from ..xlsx.refs import col_letters, col_number, parse_cell, quote_sheet
+from ..xlsx.refs import col_letters, parse_cell, quote_sheet
 from ..xlsx.safezip import SafeZip
 
 NS = {
@@ -37,10 +37,6 @@ NS = {
 C = "{%s}" % NS["c"]
 REL_BASE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
 
-# Caps: a real workbook's chart part is kilobytes and its sheets megabytes;
-# anything past these is either not a workbook or a decompression bomb.
-MAX_PART_BYTES = 64 * 1024 * 1024
-
 CHART_TYPES = (
     "lineChart", "line3DChart", "barChart", "bar3DChart", "areaChart", "area3DChart",
     "scatterChart", "pieChart", "pie3DChart", "doughnutChart", "radarChart",
@@ -49,236 +45,18 @@ CHART_TYPES = (
 AXIS_TYPES = ("catAx", "valAx", "dateAx", "serAx")
 
 
-def xml_parser():
-    # No entities, no network, no huge trees: a chart part is small and
-    # anything that needs those is hostile or broken.
-    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
-                           remove_blank_text=False)
-
-
 def parse_xml(data: bytes, what: str):
-    try:
-        return etree.fromstring(data, xml_parser())
-    except etree.XMLSyntaxError as e:
-        raise XlgdError(f"{what} is not well-formed XML ({e.msg})") from None
+    """A chart-side part, parsed by the one hardened parser with its comments kept (it may be written back)."""
+    return _parse_xml(data, what, keep_comments=True)
 
 
-# --------------------------------------------------------------------------
-# The zip
-
-
-class Book:
-    """A workbook zip opened for reading; the bad-input guards are safezip's."""
-
-    def __init__(self, path):
-        self.path = Path(path)
-        if not self.path.exists():
-            raise XlgdError(f"{self.path}: no such file")
-        self._safe = SafeZip(self.path)
-        self.zf = self._safe.zf
-        self.infos = self.zf.infolist()
-        self.names = [i.filename for i in self.infos]
-        self._name_set = set(self.names)
-        if "[Content_Types].xml" not in self._name_set or "xl/workbook.xml" not in self._name_set:
-            raise XlgdError(f"{self.path}: a zip but not an Excel workbook (no xl/workbook.xml)")
-        self._cache = {}
-        self._cells = {}
-
-    def close(self):
-        self._safe.close()
-
-    __enter__ = SafeZip.__enter__
-    __exit__ = SafeZip.__exit__
-
-    def has(self, name):
-        return name in self._name_set
-
-    def read(self, name: str) -> bytes:
-        if name in self._cache:
-            return self._cache[name]
-        try:
-            with self.zf.open(name) as f:
-                # Declared sizes can lie; never read past the cap.
-                data = f.read(MAX_PART_BYTES + 1)
-        except KeyError:
-            raise XlgdError(f"{self.path}: missing part {name}") from None
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
-            raise XlgdError(f"{self.path}: cannot read {name} ({e})") from None
-        if len(data) > MAX_PART_BYTES:
-            raise XlgdError(f"{self.path}: zip member {name} is larger than its directory says; refusing")
-        if name.endswith((".xml", ".rels")) and len(data) < 1024 * 1024:
-            self._cache[name] = data
-        return data
-
-    def xml(self, name: str):
-        return parse_xml(self.read(name), f"{self.path}: {name}")
-
-    # -- relationships -----------------------------------------------------
-
-    def rels(self, part: str) -> dict:
-        """{rId: (type suffix, target part)} for a part, {} when it has none."""
-        d, base = posixpath.split(part)
-        rels_name = posixpath.join(d, "_rels", base + ".rels")
-        if not self.has(rels_name):
-            return {}
-        out = {}
-        for rel in self.xml(rels_name).findall("pr:Relationship", NS):
-            if rel.get("TargetMode") == "External":
-                continue
-            target = rel.get("Target", "")
-            if target.startswith("/"):
-                full = target.lstrip("/")
-            else:
-                full = posixpath.normpath(posixpath.join(d, target))
-            out[rel.get("Id")] = (rel.get("Type", "").rsplit("/", 1)[-1], full)
-        return out
-
-    def sheets(self) -> list:
-        """[(sheet name, part, kind)] in workbook order; kind 'worksheet' or 'chartsheet'."""
-        wb = self.xml("xl/workbook.xml")
-        rels = self.rels("xl/workbook.xml")
-        out = []
-        for sh in wb.iterfind("s:sheets/s:sheet", NS):
-            rid = sh.get("{%s}id" % NS["r"])
-            if rid in rels:
-                kind, part = rels[rid]
-                out.append((sh.get("name"), part, kind))
-        return out
-
-    def is_macro_enabled(self) -> bool:
-        ct = self.read("[Content_Types].xml")
-        return b"macroEnabled" in ct or self.has("xl/vbaProject.bin")
-
-    # -- cells ---------------------------------------------------------------
-
-    def shared_strings(self) -> list:
-        if "_sst" in self._cache:
-            return self._cache["_sst"]
-        rels = self.rels("xl/workbook.xml")
-        part = next((p for t, p in rels.values() if t == "sharedStrings"), None)
-        out = []
-        if part and self.has(part):
-            with self.zf.open(part) as f:
-                for _, si in etree.iterparse(_Capped(f, part, self), tag="{%s}si" % NS["s"],
-                                             resolve_entities=False, no_network=True, huge_tree=False):
-                    out.append("".join(t.text or "" for t in si.iter("{%s}t" % NS["s"])
-                                       if t.getparent().tag != "{%s}rPh" % NS["s"]))
-                    si.clear()
-        self._cache["_sst"] = out
-        return out
-
-    def cells(self, sheet_name: str, rows: tuple, cols=None) -> dict:
-        """{(row, col): value} of one sheet's cached values, at least for
-        rows lo..hi and the given columns (all columns when None).
-
-        Values are float, str, bool or None (an error such as #N/A is kept
-        as its text). Streams the sheet, keeps only the cells asked for and
-        stops after the last wanted row, so a big sheet costs little.
-        """
-        part = self.sheet_part(sheet_name)
-        lo, hi = rows
-        want = None if cols is None else frozenset(cols)
-        regions, out = self._cells.setdefault(part, ([], {}))
-        for rlo, rhi, rcols in regions:
-            if rlo <= lo and rhi >= hi and (rcols is None or (want is not None and want <= rcols)):
-                return out
-        self._read_cells(part, lo, hi, want, out)
-        regions.append((lo, hi, want))
-        return out
-
-    def _read_cells(self, part, lo, hi, want, out):
-        sst = self.shared_strings()
-        s = "{%s}" % NS["s"]
-        cell_tag = s + "c"
-        digits = "0123456789"
-        colmemo = {}
-        n = 0
-        with self.zf.open(part) as f:
-            for _, row in etree.iterparse(_Capped(f, part, self), tag=s + "row",
-                                          resolve_entities=False, no_network=True, huge_tree=False):
-                rattr = row.get("r")
-                n = int(rattr) if rattr and rattr.isdigit() else n + 1
-                if n > hi:
-                    break
-                if n >= lo:
-                    for c in row.iterchildren(cell_tag):
-                        ref = c.get("r")
-                        if not ref:
-                            continue
-                        letters = ref.rstrip(digits).lstrip("$")
-                        col = colmemo.get(letters)
-                        if col is None:
-                            col = colmemo[letters] = col_number(letters)
-                        if want is None or col in want:
-                            out[(n, col)] = _cell_value(c, s, sst)
-                row.clear()
-                # Drop finished rows so memory stays flat on long sheets.
-                parent = row.getparent()
-                while parent is not None and row.getprevious() is not None:
-                    del parent[0]
-
-    def sheet_part(self, sheet_name: str) -> str:
-        for name, part, kind in self.sheets():
-            if name == sheet_name and kind == "worksheet":
-                if not self.has(part):
-                    raise XlgdError(f"{self.path}: sheet {sheet_name!r} part {part} is missing")
-                return part
-        raise XlgdError(f"{self.path}: no worksheet named {sheet_name!r}")
-
-
-class _Capped:
-    """File wrapper that stops a streamed part from inflating past the cap."""
-
-    def __init__(self, f, name, book):
-        self.f, self.name, self.book, self.n = f, name, book, 0
-
-    def read(self, size=-1):
-        data = self.f.read(65536 if size is None or size < 0 else size)
-        self.n += len(data)
-        if self.n > MAX_PART_BYTES:
-            raise XlgdError(f"{self.book.path}: zip member {self.name} is larger than its directory says; refusing")
-        return data
-
-
-class _Unknown:
-    def __repr__(self):
-        return "UNKNOWN"
-
-
-UNKNOWN = _Unknown()
-
-
-def area_values(book: Book, area: "Area"):
+def area_values(book: Package, area: "Area"):
     """Cached cell values of an area in reading order, or None if its sheet is missing."""
     try:
-        cells = book.cells(area.sheet, (area.r1, area.r2), range(area.c1, area.c2 + 1))
+        cells = book.values(area.sheet, (area.r1, area.r2), range(area.c1, area.c2 + 1))
     except XlgdError:
         return None
     return [cells.get(rc) for rc in area.cells()]
-
-
-def _cell_value(c, s, sst):
-    t = c.get("t", "n")
-    if t == "inlineStr":
-        return "".join(x.text or "" for x in c.iter(s + "t"))
-    v = c.find(s + "v")
-    if v is None or v.text is None:
-        # A formula nobody calculated yet: its value is unknown, not empty.
-        return UNKNOWN if c.find(s + "f") is not None else None
-    text = v.text
-    if t == "s":
-        try:
-            return sst[int(text)]
-        except (ValueError, IndexError):
-            return None
-    if t == "b":
-        return text.strip() == "1"
-    if t in ("str", "e"):
-        return text
-    try:
-        return float(text)
-    except ValueError:
-        return text
 
 
 # --------------------------------------------------------------------------
@@ -500,10 +278,11 @@ def read_chart(root, part, sheet=None, drawing=None) -> Chart:
     return Chart(part, sheet, drawing, chart_title(root), types, series, axes, root)
 
 
-def chart_locations(book: Book) -> dict:
+def chart_locations(book: Package) -> dict:
     """{chart part: (sheet name, drawing part)} found through the rels."""
     out = {}
-    for name, part, _kind in book.sheets():
+    for s in book.sheets:
+        name, part = s.name, s.part
         for rtype, drawing in book.rels(part).values():
             if rtype != "drawing":
                 continue
@@ -513,16 +292,16 @@ def chart_locations(book: Book) -> dict:
     return out
 
 
-def read_charts(book: Book) -> list:
+def read_charts(book: Package) -> list:
     locs = chart_locations(book)
-    parts = [n for n in book.names if re.fullmatch(r"xl/charts/chart[^/]*\.xml", n)]
+    parts = [n for n in book.names() if re.fullmatch(r"xl/charts/chart[^/]*\.xml", n)]
     for p in locs:
         if p not in parts and book.has(p):
             parts.append(p)
     charts = []
     for p in sorted(parts, key=_natural):
         sheet, drawing = locs.get(p, (None, None))
-        charts.append(read_chart(book.xml(p), p, sheet, drawing))
+        charts.append(read_chart(book.xml(p, editable=True), p, sheet, drawing))
     return charts
 
 

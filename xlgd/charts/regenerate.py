@@ -27,7 +27,9 @@ from pathlib import Path
 from lxml import etree
 
 from .fix import rebuild_caches
-from .model import NS, Book, chart_title, parse_xml, read_chart, serialize
+from ..recipe import record
+from ..xlsx.package import Package
+from .model import NS, chart_title, parse_xml, read_chart, serialize
 from ..errors import XlgdError
 
 XDR = "{%s}" % NS["xdr"]
@@ -51,32 +53,18 @@ class Plan:
     messages: list = field(default_factory=list)
 
 
-def read_record(book: Book) -> dict:
-    from ..recipe.record import META_SHEET
-
-    if META_SHEET not in [n for n, _, _ in book.sheets()]:
-        raise XlgdError(f"{book.path} has no xlgd record (hidden sheet {META_SHEET}); regenerate only "
+def read_record(book: Package) -> dict:
+    rec = record.read(book)
+    if rec is None:
+        raise XlgdError(f"{book.path} has no xlgd record (hidden sheet {record.META_SHEET}); regenerate only "
                         "works on workbooks xlgd generated. Use `xlgd charts fix` for others")
-    cells = book.cells(META_SHEET, (1, 10))
-    for r in range(1, 11):
-        if cells.get((r, 1)) == "record" and isinstance(cells.get((r, 2)), str):
-            try:
-                return json.loads(cells[(r, 2)])
-            except json.JSONDecodeError:
-                break
-    raise XlgdError(f"{book.path}: the {META_SHEET} record is damaged; cannot tell what to regenerate")
+    return rec
 
 
 def generate_fresh(rec: dict, tmpdir: Path) -> Path:
     from ..pipeline import build
-    from ..recipe.record import rebuild_recipe
 
-    try:
-        recipe = rebuild_recipe(rec)
-    except XlgdError:
-        raise
-    except (KeyError, TypeError, ValueError) as e:
-        raise XlgdError(f"the xlgd record does not describe a workbook this xlgd can rebuild ({e})") from None
+    recipe = record.rebuild(rec)
     out = tmpdir / "fresh.xlsx"
     build(recipe, out)
     return out
@@ -99,7 +87,7 @@ def _relative(src_part: str, target: str) -> str:
 class Parts:
     """The person's zip as it will be: existing names plus what we add."""
 
-    def __init__(self, book: Book, plan: Plan):
+    def __init__(self, book: Package, plan: Plan):
         self.book, self.plan = book, plan
 
     def exists(self, name):
@@ -109,12 +97,12 @@ class Parts:
         for d in (self.plan.added, self.plan.replaced):
             if name in d:
                 return d[name]
-        return self.book.read(name)
+        return self.book.part(name)
 
     def put(self, name, data: bytes):
         if name in self.plan.added or not self.book.has(name):
             self.plan.added[name] = data
-        elif data != self.book.read(name):
+        elif data != self.book.part(name):
             self.plan.replaced[name] = data
 
     def new_name(self, pattern: str) -> str:
@@ -194,7 +182,7 @@ def _next_shape_id(root) -> int:
     return max(ids, default=1) + 1
 
 
-def _fresh_charts(fresh: Book, sheet: str):
+def _fresh_charts(fresh: Package, sheet: str):
     """[(title, anchor element, chart xml bytes)] of one fresh sheet, in order."""
     part = fresh.sheet_part(sheet)
     rels = fresh.rels(part)
@@ -203,9 +191,9 @@ def _fresh_charts(fresh: Book, sheet: str):
         return []
     drels = fresh.rels(drawing)
     out = []
-    for anchor, rid in _chart_anchors(fresh.xml(drawing)):
+    for anchor, rid in _chart_anchors(fresh.xml(drawing, editable=True)):
         cpart = drels[rid][1]
-        data = fresh.read(cpart)
+        data = fresh.part(cpart)
         if fresh.rels(cpart):
             raise XlgdError(f"internal: generated chart {cpart} has its own parts; cannot graft it")
         out.append((chart_title(parse_xml(data, cpart)), anchor, data))
@@ -265,14 +253,14 @@ def _new_chart(parts: Parts, xml: bytes) -> str:
     return name
 
 
-def _refresh(book: Book, xml: bytes, part: str) -> bytes:
+def _refresh(book: Package, xml: bytes, part: str) -> bytes:
     """Fresh chart XML with caches from the person's cells (they may have changed inputs)."""
     root = parse_xml(xml, part)
     rebuild_caches(book, read_chart(root, part))
     return serialize(root, xml)
 
 
-def plan_sheet(book: Book, fresh: Book, parts: Parts, sheet: str):
+def plan_sheet(book: Package, fresh: Package, parts: Parts, sheet: str):
     plan = parts.plan
     wanted = _fresh_charts(fresh, sheet)
     if not wanted:
@@ -324,11 +312,11 @@ def plan_sheet(book: Book, fresh: Book, parts: Parts, sheet: str):
         parts.put(drawing, serialize(root, original))
 
 
-def plan_regenerate(book: Book, fresh: Book) -> Plan:
+def plan_regenerate(book: Package, fresh: Package) -> Plan:
     rec = read_record(book)
     plan = Plan()
     parts = Parts(book, plan)
-    present = {n for n, _, kind in book.sheets() if kind == "worksheet"}
+    present = {s.name for s in book.sheets if s.kind == "worksheet"}
     for s in rec.get("sheets", []):
         name = s.get("name")
         if name not in present:
@@ -341,11 +329,11 @@ def plan_regenerate(book: Book, fresh: Book) -> Plan:
 def regenerate(book_path: Path, out: Path):
     from .fix import write_zip
 
-    with Book(book_path) as book:
+    with Package.open(book_path) as book:
         rec = read_record(book)
         with tempfile.TemporaryDirectory(prefix="xlgd-regen-") as tmp:
             fresh_path = generate_fresh(rec, Path(tmp))
-            with Book(fresh_path) as fresh:
+            with Package.open(fresh_path) as fresh:
                 plan = plan_regenerate(book, fresh)
         if plan.replaced or plan.added:
             write_zip(book, out, plan.replaced, plan.added)

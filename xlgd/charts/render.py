@@ -20,7 +20,8 @@ import time
 import uuid
 from pathlib import Path
 
-from .model import NS, Book
+from ..xlsx.package import Package
+from .model import NS
 from ..errors import XlgdError
 
 # Runs under the system python3 (it has `uno`); argv: book, outdir, pipe, jobs json.
@@ -105,10 +106,11 @@ def _safe(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", s).strip("_") or "chart"
 
 
-def chart_names(book: Book) -> dict:
+def chart_names(book: Package) -> dict:
     """{sheet name: [png base name, …]} in the drawing's anchor order."""
     out = {}
-    for sheet, part, _kind in book.sheets():
+    for s in book.sheets:
+        sheet, part = s.name, s.part
         names = []
         for rtype, drawing in book.rels(part).values():
             if rtype != "drawing" or not book.has(drawing):
@@ -127,7 +129,7 @@ def chart_names(book: Book) -> dict:
 
 def render_book(book_path, outdir, timeout: float = 120) -> list:
     book_path = Path(book_path)
-    with Book(book_path) as book:
+    with Package.open(book_path) as book:
         jobs = chart_names(book)
     if not jobs:
         return []

@@ -47,9 +47,10 @@ from ..errors import XlgdError
 from ..core.expr import CellRef, Col, Data, EpochValue, Name, excel_value, leaves, magnitude, n_ops, py
 from ..xlsx.formula import Unsupported, parse
 from ..book.layout import (DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW, Layout)
+from ..recipe import record
 from ..recipe.record import META_SHEET
 from ..xlsx.refs import FormulaSyntaxError, a1, canonical, row_template, split_ref, tokens
-from ..xlsx.package import Book, Cell, Fallback, open_book
+from ..xlsx.package import Cell, Fallback, Package
 
 ROUNDED_RTOL = 1e-14  # LibreOffice 7.4 writes 15 significant digits
 CONSIST_ROUNDED = 4e-14  # per operation, times the formula's magnitude
@@ -184,7 +185,7 @@ def _structure_reason(actual: Cell | None, expected: str, r, c):
 class _Ctx:
     """What every check of one workbook shares: the book, the grids of small sheets, the dialect."""
 
-    def __init__(self, book: Book, rtol, values, dialect, rounded):
+    def __init__(self, book: Package, rtol, values, dialect, rounded):
         self.book, self.rtol, self.values, self.dialect, self.rounded = book, rtol, values, dialect, rounded
         self.grids = {}
         self.big = {}  # sheet -> (lookup function) for sheets read as arrays
@@ -329,25 +330,15 @@ def _a1k(k):
 
 
 # ----------------------------------------------------------- xlgd workbooks
-def load_xlgd(book: Book):
-    """The record and Recipe of an xlgd workbook (None if it has no record)."""
-    if META_SHEET not in book.sheet_names:
-        return None, None
-    rec = None
-    for c in book.cells(META_SHEET):
-        if c.row == 2 and c.col == 2 and isinstance(c.value, str):
-            try:
-                rec = json.loads(c.value)
-            except ValueError:
-                raise XlgdError(f"{book.path}: the hidden {META_SHEET} record is damaged (not JSON)") from None
+def load_xlgd(book: Package):
+    """The record and Recipe of an xlgd workbook (None, None if it has no record)."""
+    rec = record.read(book)
     if rec is None:
         return None, None
-    from ..recipe.record import rebuild_recipe
-
     try:
-        return rec, rebuild_recipe(rec)
+        return rec, record.rebuild(rec)
     except XlgdError as e:
-        raise XlgdError(f"{book.path}: its xlgd record cannot be rebuilt ({e})") from None
+        raise XlgdError(f"{book.path}: {e}") from None
 
 
 @dataclass
@@ -522,7 +513,7 @@ class _RowMatcher:
         for first in (True, False):
             parts = [f'<row r="{{r}}"{rowattrs}>']
             for c, (letter, attrs) in zip(spec.columns, heads):
-                f = lay._templates[(c.name, first)][1:]  # the column's formula, rows as {r} {p} {d} {e}
+                f = lay.templates[(c.name, first)][1:]  # the column's formula, rows as {r} {p} {d} {e}
                 parts.append(f'<c r="{letter}{{r}}"{attrs}><f>{_xml_text(f)}</f>{_HOLE}</c>')
             # %-formatting with a dict of ready strings: twice as fast as str.format here (~80 fields a row)
             tm[first] = re.sub(r"\{([rpde])\}", r"%(\1)s", "".join(parts).replace("%", "%%"))
@@ -1110,7 +1101,7 @@ def verify_book(path, values="cached", rtol=0.0, sheet=None) -> Report:
     'libreoffice' (a fresh recalculation), 'embedded' (xlgd's own column definitions)."""
     if rtol < 0 or not math.isfinite(rtol):
         raise XlgdError(f"--rtol must be a finite number >= 0, got {rtol}")
-    with open_book(path) as book:
+    with Package.open(path) as book:
         rec, recipe = load_xlgd(book)
         targets = []
         if recipe is not None:

@@ -74,9 +74,9 @@ def _usage(p):
 
 def cmd_check(args) -> int:
     from ..charts.check import check_book, report_dict, report_text
-    from ..charts.model import Book
+    from ..xlsx.package import Package
 
-    with Book(args.book) as book:
+    with Package.open(args.book) as book:
         results = check_book(book)
         if args.json:
             print(json.dumps(report_dict(book, results), indent=2))
@@ -108,14 +108,14 @@ def _default(p: Path) -> Path:
 def cmd_fix(args) -> int:
     from ..charts.check import check_book
     from ..charts.fix import fix_book, write_zip
-    from ..charts.model import Book
+    from ..xlsx.package import Package
 
-    with Book(args.book) as book:
-        out = output_path(args.book, args.output, args.in_place, book.is_macro_enabled())
+    with Package.open(args.book) as book:
+        out = output_path(args.book, args.output, args.in_place, book.macro_enabled)
         res = fix_book(book, x=args.x, scatter=args.scatter)
         if res.changed:
             write_zip(book, out, res.changed)
-            remaining_book = Book(out)
+            remaining_book = Package.open(out)
         else:
             remaining_book = book
         remaining = [(ch, iss) for ch, iss in check_book(remaining_book) if iss]
@@ -156,10 +156,10 @@ def cmd_render(args) -> int:
 def cmd_regenerate(args) -> int:
     from ..charts.check import check_book
     from ..charts.regenerate import regenerate
-    from ..charts.model import Book
+    from ..xlsx.package import Package
 
-    with Book(args.book) as book:
-        macros = book.is_macro_enabled()
+    with Package.open(args.book) as book:
+        macros = book.macro_enabled
     default = args.book.with_name(f"{args.book.stem}-regenerated{args.book.suffix}")
     out = output_path(args.book, args.output if args.output or args.in_place else default,
                       args.in_place, macros)
@@ -171,7 +171,7 @@ def cmd_regenerate(args) -> int:
         return 0
     changed = sorted(plan.replaced) + list(plan.added)
     print(f"wrote {out} ({len(plan.replaced)} part(s) changed, {len(plan.added)} added: {', '.join(changed)})")
-    with Book(out) as b:
+    with Package.open(out) as b:
         flagged = [(ch, iss) for ch, iss in check_book(b) if iss]
     for ch, iss in flagged:
         for i in iss:

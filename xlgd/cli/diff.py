@@ -101,6 +101,7 @@ def run(args):
 def compare(edited, reference, opt):
     """Diff two workbooks (or one against its regenerated self): a DiffResult."""
     from ..diff import book as diff
+    from ..xlsx.package import Package
 
     edited = Path(edited)
     with tempfile.TemporaryDirectory(prefix="xlgd-diff-") as tmp:
@@ -111,39 +112,24 @@ def compare(edited, reference, opt):
             label = f"{edited} as xlgd would generate it"
         else:
             label = str(reference)
-        ed = diff.BookSource(edited)
-        try:
-            ref = diff.BookSource(reference)
-            try:
-                return diff.diff_books(ed, ref, opt, str(edited), label, kind)
-            finally:
-                ref.close()
-        finally:
-            ed.close()
+        with Package.open(edited) as ed, Package.open(reference) as ref:
+            return diff.diff_books(ed, ref, opt, str(edited), label, kind)
 
 
 def regenerate(edited: Path, out: Path) -> Path:
     """Write what xlgd would generate from the record inside `edited`."""
-    from ..recipe import record as meta
     from ..pipeline import build
-    from ..diff.book import BookSource
+    from ..recipe import record
+    from ..xlsx.package import Package
 
-    BookSource(edited).close()  # the bad-input checks, before openpyxl sees the file
-    try:
-        rec = meta.read(edited)
-    except XlgdError:
-        raise
-    except Exception as e:  # openpyxl on a damaged part
-        raise XlgdError(f"{edited}: cannot read its xlgd record ({type(e).__name__}); "
-                        f"give a reference workbook to compare with") from None
+    with Package.open(edited) as pkg:
+        rec = record.read(pkg)
     if rec is None:
-        raise XlgdError(f"{edited} has no xlgd record (hidden sheet _xlgd); give a reference workbook: "
-                        f"xlgd diff {edited} REFERENCE.xlsx")
+        raise XlgdError(f"{edited} has no xlgd record (hidden sheet {record.META_SHEET}); give a reference "
+                        f"workbook: xlgd diff {edited} REFERENCE.xlsx")
     try:
-        recipe = meta.rebuild_recipe(rec)
-    except XlgdError:
-        raise
-    except Exception as e:
-        raise XlgdError(f"{edited}: its xlgd record cannot be rebuilt ({e})") from None
+        recipe = record.rebuild(rec)
+    except XlgdError as e:
+        raise XlgdError(f"{edited}: {e}") from None
     build(recipe, out)
     return out

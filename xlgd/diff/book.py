@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from ..xlsx import refs
 from ..errors import XlgdError
+from ..recipe.record import META_SHEET
 from ..xlsx.refs import a1, col_letters, quote_sheet, unquote_sheet
 
 # How far ahead to look for the point where two sheets agree again, and
@@ -45,7 +46,6 @@ GRID_ROWS_PER_SHEET = 120  # rows of context kept per sheet for the HTML grid
 GRID_CONTEXT = 2
 MAX_LISTED = 2000          # cell-level changes listed per sheet; the rest are counted
 
-META = "_xlgd"
 STRUCTURAL = ("sheet_added", "sheet_removed", "sheet_renamed", "rows_inserted", "rows_deleted",
               "column_added", "column_removed")
 CELL_KINDS = ("input_changed", "formula_changed", "formula_to_constant", "constant_to_formula",
@@ -768,7 +768,7 @@ def _content_hash(source, name, limit_rows=None):
 
     h = hashlib.blake2b(digest_size=16)
     n = 0
-    for r, cells in source.rows(name):
+    for r, cells in sheet_rows(source, name):
         n += 1
         for c in sorted(cells):
             f, v = cells[c]
@@ -814,9 +814,10 @@ def match_sheets(ed_names, ref_names, ed_src, ref_src):
 
 def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", reference_label="",
                reference_kind="file") -> DiffResult:
+    """Diff two open workbooks (`Package`s): the edited one against its reference."""
     opt = opt or Options()
     res = DiffResult(edited_label, reference_label, reference_kind, opt)
-    ed_names, ref_names = ed_src.sheet_names(), ref_src.sheet_names()
+    ed_names, ref_names = ed_src.worksheet_names, ref_src.worksheet_names
     pairs = match_sheets(ed_names, ref_names, ed_src, ref_src)
     if opt.sheet is not None:
         if opt.sheet not in ed_names and opt.sheet not in ref_names:
@@ -829,7 +830,7 @@ def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", ref
             if e != r:
                 tr.renamed = True
 
-    ref_names_map = ref_src.defined_names()
+    ref_names_map = learner_names(ref_src)
     names_at = {}
     for (scope, name), text in ref_names_map.items():
         from ..charts.model import parse_area
@@ -839,7 +840,7 @@ def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", ref
             names_at[(a.sheet, a.r1, a.c1)] = name
 
     for e, r, status in pairs:
-        if META in (e, r):
+        if META_SHEET in (e, r):
             continue  # xlgd's own record, rewritten on every generate: not the learner's content
         res.sheets.append({"name": e, "ref_name": r, "status": status})
         if status == "added":
@@ -851,7 +852,7 @@ def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", ref
         if status == "renamed":
             res.changes.append({"kind": "sheet_renamed", "sheet": e, "old": r, "new": e})
         local = {(row, col): n for (s, row, col), n in names_at.items() if s == r}
-        sd = SheetDiff(e, r, opt, tr, local, ed_src.rows(e), ref_src.rows(r))
+        sd = SheetDiff(e, r, opt, tr, local, sheet_rows(ed_src, e), sheet_rows(ref_src, r))
         tr.maps[e] = SheetMap(r, sd.rowmap, None)
         sd.run()
         tr.maps[e].cols = sd.cols if sd.cols is not None else None
@@ -860,11 +861,11 @@ def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", ref
             res.grids[e] = sd.grid
 
     if opt.sheet is None and opt.formulas:
-        res.changes.extend(diff_names(ed_src.defined_names(), ref_names_map, tr))
-        res.changes.extend(diff_calc(ed_src.calc_settings(), ref_src.calc_settings()))
-        res.changes.extend(diff_charts(ed_src.charts(), ref_src.charts(), tr))
+        res.changes.extend(diff_names(learner_names(ed_src), ref_names_map, tr))
+        res.changes.extend(diff_calc(ed_src.calc, ref_src.calc))
+        res.changes.extend(diff_charts(book_charts(ed_src), book_charts(ref_src), tr))
     elif opt.formulas:
-        res.changes.extend(c for c in diff_charts(ed_src.charts(), ref_src.charts(), tr)
+        res.changes.extend(c for c in diff_charts(book_charts(ed_src), book_charts(ref_src), tr)
                            if c.get("sheet") == opt.sheet)
     return res
 
@@ -958,74 +959,30 @@ def diff_charts(ed_charts, ref_charts, tr: Translator):
 
 
 # --------------------------------------------------------------------------
-# Workbook sources: what the diff reads from a file
+# What the diff reads from a workbook (an open `xlsx.package.Package`)
 
 
-_S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+def sheet_rows(pkg, name):
+    """(row, {col: (formula without '=' or None, cached value)}) of one worksheet, streamed."""
+    for r, cells in pkg.rows(name):
+        d = {}
+        for c in cells:
+            if c.formula is not None or c.value not in (None, ""):
+                d[c.col] = (c.formula, c.value)
+        if d:
+            yield r, d
 
 
-class BookSource:
-    """Sheets, rows (formula and cached value per cell), defined names,
-    calculation settings and charts of one .xlsx/.xlsm. Cells stream through
-    `readbook` (shared formulas expanded, bounded memory); every part is
-    opened through `safezip`'s bad-input guards."""
+def learner_names(pkg) -> dict:
+    """{(sheet scope or None, name as written): text}, without print areas and filter databases."""
+    return {key: text for key, text in pkg.defined_names.items() if not key[1].startswith("_xlnm.")}
 
-    def __init__(self, path):
-        from ..xlsx import package as readbook
-        from ..xlsx.safezip import parse_xml
 
-        self.path = str(path)
-        self.book = readbook.open_book(path)
-        try:
-            self.wb = parse_xml(self.book._z.read("xl/workbook.xml"))
-        except BaseException:
-            self.book.close()
-            raise
+def book_charts(pkg) -> list:
+    """The workbook's charts; a chart part the chart reader cannot follow leaves the charts out."""
+    from ..charts.model import read_charts
 
-    def close(self):
-        self.book.close()
-
-    def sheets(self):
-        """[(name, part)] of the worksheets (not chart sheets), in workbook order."""
-        return [(s.name, s.part) for s in self.book.sheets
-                if s.part and "chartsheet" not in s.part and self.book._z.has(s.part)]
-
-    def sheet_names(self):
-        return [n for n, _ in self.sheets()]
-
-    def defined_names(self) -> dict:
-        """{(sheet scope or None, name as written): text}."""
-        names = [sh.get("name") for sh in self.wb.iter(_S + "sheet")]
-        out = {}
-        for dn in self.wb.iter(_S + "definedName"):
-            lid = dn.get("localSheetId")
-            scope = names[int(lid)] if lid is not None and lid.isdigit() and int(lid) < len(names) else None
-            nm = dn.get("name") or ""
-            if nm.startswith("_xlnm."):
-                continue  # print areas, filter databases: not a learner's names
-            out[(scope, nm)] = (dn.text or "").strip()
-        return out
-
-    def calc_settings(self) -> dict:
-        return dict(self.book.calc)
-
-    def charts(self):
-        from ..charts import model as chartxml
-
-        try:
-            book = chartxml.Book(self.path)
-        except XlgdError:
-            return []
-        with book:
-            return chartxml.read_charts(book)
-
-    def rows(self, name):
-        """(row, {col: (formula without '=' or None, cached value)}), streamed."""
-        for r, cells in self.book.rows(name):
-            d = {}
-            for c in cells:
-                if c.formula is not None or c.value not in (None, ""):
-                    d[c.col] = (c.formula, c.value)
-            if d:
-                yield r, d
+    try:
+        return read_charts(pkg)
+    except XlgdError:
+        return []

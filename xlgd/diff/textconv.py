@@ -11,7 +11,10 @@ the sheets. Rows stream: a million-row sheet prints in bounded memory.
 from __future__ import annotations
 
 from ..xlsx import refs
-from .book import META, BookSource, col_letters
+from ..recipe.record import META_SHEET
+from ..xlsx.package import Package
+from ..xlsx.refs import col_letters
+from .book import book_charts, learner_names, sheet_rows
 
 
 def _value(v):
@@ -33,13 +36,13 @@ def _formula(f, r, c):
 
 def render(path):
     """Yield the text in chunks."""
-    src = BookSource(path)
+    src = Package.open(path)
     try:
-        for name in src.sheet_names():
-            if name == META:
+        for name in src.worksheet_names:
+            if name == META_SHEET:
                 continue  # xlgd's own record
             yield f"=== sheet {name}\n"
-            for r, cells in src.rows(name):
+            for r, cells in sheet_rows(src, name):
                 out = []
                 for c in sorted(cells):
                     f, v = cells[c]
@@ -48,14 +51,14 @@ def render(path):
                     else:
                         out.append(f"{col_letters(c)} {_value(v)}")
                 yield " | ".join(out) + "\n"
-        names = src.defined_names()
+        names = learner_names(src)
         if names:
             yield "=== defined names\n"
             for (scope, n), text in sorted(names.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
                 yield f"{scope + '!' if scope else ''}{n} = {text}\n"
-        calc = {k: v for k, v in src.calc_settings().items() if k != "calcId"}
+        calc = {k: v for k, v in src.calc.items() if k != "calcId"}
         yield "=== calculation\n" + "".join(f"{k} = {v}\n" for k, v in sorted(calc.items()))
-        charts = src.charts()
+        charts = book_charts(src)
         if charts:
             yield "=== charts\n"
             for ch in charts:

@@ -1,6 +1,6 @@
 """What a workbook was made from, recorded inside it so edits don't lose it.
 
-A hidden sheet `_xlgd` holds the xlgd version and the resolved template
+A hidden sheet `_xlgd` (META_SHEET, spelt only here) holds the xlgd version and the resolved template
 (data included) as JSON; custom document properties repeat the essentials.
 A person may edit every visible cell and the record survives, so verify,
 diff and `charts regenerate` can rebuild what xlgd would have written.
@@ -41,23 +41,42 @@ def record(recipe) -> dict:
     }
 
 
-def read(path) -> dict | None:
-    """The record of an xlgd workbook, or None if it has none."""
-    import openpyxl
+def read(package) -> dict | None:
+    """The record of an xlgd workbook (an open `xlsx.package.Package`), or None if it has none.
 
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        if META_SHEET not in wb.sheetnames:
-            return None
-        for row in wb[META_SHEET].iter_rows(min_row=1, max_row=5, max_col=2, values_only=True):
-            if row and row[0] == "record" and isinstance(row[1], str):
-                return json.loads(row[1])
+    The one reader of the record: verify, diff and `charts regenerate` ask here."""
+    from ..errors import XlgdError
+
+    if META_SHEET not in package.sheet_names:
         return None
-    finally:
-        wb.close()
+    cells = package.values(META_SHEET, (1, 10), (1, 2))
+    row = next((r for r in range(1, 11) if cells.get((r, 1)) == RECORD_KEY and isinstance(cells.get((r, 2)), str)),
+               None)
+    if row is None:
+        return None  # a sheet of that name, but no record: not ours
+    try:
+        rec = json.loads(cells[(row, 2)])
+    except ValueError:
+        rec = None
+    if isinstance(rec, dict) and isinstance(rec.get("resolved"), dict):
+        return rec
+    raise XlgdError(f"{package.path}: the hidden {META_SHEET} record is damaged; "
+                    f"cannot tell what the workbook was made from")
 
 
-def rebuild_recipe(rec: dict):
+def rebuild(rec: dict):
+    """The Recipe a record describes (to regenerate or compare); a record this xlgd cannot rebuild is an XlgdError."""
+    from ..errors import XlgdError
+
+    try:
+        return _rebuild(rec)
+    except XlgdError as e:
+        raise XlgdError(f"its xlgd record cannot be rebuilt ({e})") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise XlgdError(f"its xlgd record does not describe a workbook this xlgd can rebuild ({e!r})") from None
+
+
+def _rebuild(rec: dict):
     """The Recipe a record describes (to regenerate or compare)."""
     from .template import build_recipe
 

@@ -1,6 +1,6 @@
 """Read a workbook's formulas and cached values, streaming, in bounded memory.
 
-`Book(path)` opens the zip through `safezip` (every bad-input guard) and
+`Package.open(path)` opens the zip through `safezip` (every bad-input guard) and
 reads the small parts with a hardened lxml parser: the sheet list, defined
 names, calcPr, shared strings, the producing application (docProps/app.xml)
 and whether macros are present. `book.cells(sheet)` then streams one
@@ -41,6 +41,7 @@ knows the exact text of in bulk and only scan the others (`scan_piece`).
 from __future__ import annotations
 
 import codecs
+import posixpath
 import re
 from dataclasses import dataclass, field
 from html import unescape
@@ -80,30 +81,55 @@ class SheetInfo:
     part: str
     state: str = "visible"
     index: int = 0
+    kind: str = "worksheet"  # or 'chartsheet' (a sheet that is one chart, no cells)
 
 
-@dataclass
-class Book:
-    path: str
-    sheets: list = field(default_factory=list)
-    names: dict = field(default_factory=dict)  # (sheet name or None, NAME upper) -> ref text
-    calc: dict = field(default_factory=dict)  # calcPr attributes
-    application: str = ""
-    has_macros: bool = False
-    custom: dict = field(default_factory=dict)
+class _Unknown:
+    """The value of a formula cell nobody calculated yet: not empty, not known."""
+
+    def __repr__(self):
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+MAX_PART_BYTES = 64 << 20  # a workbook's XML parts other than sheets are kilobytes; sheets stream
+
+
+class Package:
+    """One .xlsx/.xlsm opened for reading: the only reader of workbook files in xlgd.
+
+    Opens the zip through `SafeZip` (every bad-input guard) and parses XML only
+    with the hardened parser; verify, diff and charts all read through it.
+    Small parts: `part`/`xml`, `rels`, `sheets`, `defined_names`, `calc`,
+    `application`, `custom`, `has_macros`, `strings()`. Cells: `cells(sheet)` /
+    `rows(sheet)` stream (see the module doc), `bodies`/`scan_piece` hand out
+    raw row pieces, `values(sheet, rows, cols)` looks a few cells up (charts).
+    """
+
+    def __init__(self, path, z: SafeZip):
+        self.path = str(path)
+        self._z = z
+        self._strings = None
+        self._parts = {}
+        self._values = {}
+        self.sheets: list[SheetInfo] = []
+        self.defined_names: dict = {}  # (sheet scope or None, name as written) -> reference text
+        self.calc: dict = {}  # calcPr attributes
+        self.application = ""
+        self.custom: dict = {}
+        self.has_macros = False
+        self.macro_enabled = False  # the content type says .xlsm (macros or not)
 
     @classmethod
-    def open(cls, path) -> "Book":
+    def open(cls, path) -> "Package":
         z = SafeZip(path)
-        b = cls(str(path))
-        b._z = z
-        b._strings = None
+        pkg = cls(path, z)
         try:
-            b._read_workbook()
+            pkg._read_workbook()
         except BaseException:
             z.close()
             raise
-        return b
+        return pkg
 
     def close(self):
         self._z.close()
@@ -114,34 +140,81 @@ class Book:
     def __exit__(self, *exc):
         self.close()
 
-    # ------------------------------------------------------------ small parts
+    # ------------------------------------------------------------ parts
+    def has(self, name) -> bool:
+        return self._z.has(name)
+
+    def members(self) -> list:
+        """The zip's members (ZipInfo) in file order, for copying the package part by part."""
+        return list(self._z.infos.values())
+
+    def names(self) -> list:
+        return self._z.names()
+
+    def open_member(self, name):
+        """A capped stream over one member (for copying it unchanged)."""
+        return self._z.open(name)
+
+    def part(self, name) -> bytes:
+        """A part's bytes (small XML parts are kept: charts ask for the same rels many times)."""
+        if name in self._parts:
+            return self._parts[name]
+        with self._z.open(name) as f:
+            data = f.read(MAX_PART_BYTES + 1)
+        if len(data) > MAX_PART_BYTES:
+            raise XlgdError(f"{self.path}: part {name} is larger than {MAX_PART_BYTES >> 20} MB; refusing it "
+                            f"(no such part of a workbook is that big)")
+        if name.endswith((".xml", ".rels")) and len(data) < (1 << 20):
+            self._parts[name] = data
+        return data
+
+    def xml(self, name, editable=False):
+        """A part parsed by the hardened parser; editable keeps comments (the part will be written back)."""
+        return parse_xml(self.part(name), f"{self.path}: {name}", keep_comments=editable)
+
+    def rels(self, part: str) -> dict:
+        """{rId: (type suffix, target part)} of a part's relationships, {} when it has none."""
+        d, base = posixpath.split(part)
+        rels_name = posixpath.join(d, "_rels", base + ".rels")
+        if not self.has(rels_name):
+            return {}
+        out = {}
+        for rel in self.xml(rels_name):
+            if not isinstance(rel.tag, str) or rel.get("TargetMode") == "External":
+                continue
+            target = rel.get("Target", "")
+            full = target.lstrip("/") if target.startswith("/") else _norm_path(posixpath.join(d, target))
+            out[rel.get("Id")] = (rel.get("Type", "").rsplit("/", 1)[-1], full)
+        return out
+
+    # ------------------------------------------------------------ the workbook part and its friends
     def _read_workbook(self):
-        z = self._z
-        if not z.has("xl/workbook.xml"):
+        if not self.has("xl/workbook.xml") or not self.has("[Content_Types].xml"):
             raise XlgdError(f"{self.path} is a zip but not an Excel workbook (no xl/workbook.xml)")
-        wb = parse_xml(z.read("xl/workbook.xml"))
-        rels = {}
-        if z.has("xl/_rels/workbook.xml.rels"):
-            for r in parse_xml(z.read("xl/_rels/workbook.xml.rels")):
-                target = r.get("Target", "")
-                target = target.lstrip("/") if target.startswith("/") else "xl/" + target
-                rels[r.get("Id")] = _norm_path(target)
+        wb = self.xml("xl/workbook.xml")
+        rels = self.rels("xl/workbook.xml")
         for i, s in enumerate(wb.iter(_M + "sheet")):
-            rid = s.get("{%s}id" % RNS)
-            self.sheets.append(SheetInfo(s.get("name"), rels.get(rid, ""), s.get("state", "visible"), i))
+            kind, part = rels.get(s.get("{%s}id" % RNS), ("worksheet", ""))
+            self.sheets.append(SheetInfo(s.get("name"), part, s.get("state", "visible"), i,
+                                         "chartsheet" if kind == "chartsheet" else "worksheet"))
         for d in wb.iter(_M + "definedName"):
             local = d.get("localSheetId")
-            sheet = self.sheets[int(local)].name if local is not None and int(local) < len(self.sheets) else None
-            self.names[(sheet, (d.get("name") or "").upper())] = (d.text or "").strip()
+            sheet = self.sheets[int(local)].name if local and local.isdigit() and int(local) < len(self.sheets) else None
+            self.defined_names[(sheet, d.get("name") or "")] = (d.text or "").strip()
+        self._upper = {(s, n.upper()): text for (s, n), text in self.defined_names.items()}
         cp = next(wb.iter(_M + "calcPr"), None)
         self.calc = dict(cp.attrib) if cp is not None else {}
-        if z.has("docProps/app.xml"):
-            app = parse_xml(z.read("docProps/app.xml"))
+        self._read_props()
+        self.has_macros = any(n.lower().endswith("vbaproject.bin") for n in self.names())
+        self.macro_enabled = self.has_macros or b"macroEnabled" in self.part("[Content_Types].xml")
+
+    def _read_props(self):
+        if self.has("docProps/app.xml"):
+            app = self.xml("docProps/app.xml")
             el = next((e for e in app.iter() if isinstance(e.tag, str) and e.tag.endswith("}Application")), None)
             self.application = (el.text or "").strip() if el is not None else ""
-        self.has_macros = any(n.lower().endswith("vbaproject.bin") for n in z.names())
-        if z.has("docProps/custom.xml"):
-            for p in parse_xml(z.read("docProps/custom.xml")):
+        if self.has("docProps/custom.xml"):
+            for p in self.xml("docProps/custom.xml"):
                 vals = [c.text for c in p]
                 self.custom[p.get("name")] = vals[0] if vals else None
 
@@ -160,9 +233,23 @@ class Book:
     def sheet_names(self):
         return [s.name for s in self.sheets]
 
+    @property
+    def worksheet_names(self):
+        """The sheets that hold cells (not chart sheets), in workbook order."""
+        return [s.name for s in self.sheets if s.kind == "worksheet" and s.part and self.has(s.part)]
+
+    def sheet_part(self, name) -> str:
+        """The part of a worksheet (an error for a chart sheet or a missing part)."""
+        for s in self.sheets:
+            if s.name == name and s.kind == "worksheet":
+                if not s.part or not self.has(s.part):
+                    raise XlgdError(f"{self.path}: sheet {name!r} part {s.part} is missing")
+                return s.part
+        raise XlgdError(f"{self.path}: no worksheet named {name!r}")
+
     def name_ref(self, sheet, name):
         """A defined name's reference as (sheet, row, col), sheet-local first; None if not a single cell."""
-        text = self.names.get((sheet, name.upper()), self.names.get((None, name.upper())))
+        text = self._upper.get((sheet, name.upper()), self._upper.get((None, name.upper())))
         if not text or "!" not in text:
             return None
         sh, ref = text.rsplit("!", 1)
@@ -174,14 +261,40 @@ class Book:
         return sh, r, c
 
     def strings(self) -> list:
+        """The shared strings (found through the workbook's relationships), phonetic runs left out."""
         if self._strings is None:
             self._strings = []
-            if self._z.has("xl/sharedStrings.xml"):
-                with self._z.open("xl/sharedStrings.xml") as f:
+            part = next((p for t, p in self.rels("xl/workbook.xml").values() if t == "sharedStrings"),
+                        "xl/sharedStrings.xml")
+            if self.has(part):
+                with self._z.open(part) as f:
                     for _, si in iterparse(f, events=("end",), tag=_M + "si"):
-                        self._strings.append("".join(t.text or "" for t in si.iter(_M + "t")))
+                        self._strings.append("".join(t.text or "" for t in si.iter(_M + "t")
+                                                     if t.getparent().tag != _M + "rPh"))
                         si.clear()
         return self._strings
+
+    def values(self, sheet: str, rows: tuple, cols=None) -> dict:
+        """{(row, col): value} of a worksheet's cached values, at least for rows lo..hi and the
+        given columns (all when None): a few cells for a chart's cache or a header.
+
+        Values are float, str (text and error codes alike), bool, None (empty) or UNKNOWN (a
+        formula nobody calculated). Streams the sheet, keeps only what was asked for and stops
+        after the last wanted row; what was read is kept for the next question."""
+        part = self.sheet_part(sheet)
+        lo, hi = rows
+        want = None if cols is None else frozenset(cols)
+        regions, out = self._values.setdefault(part, ([], {}))
+        for rlo, rhi, rcols in regions:
+            if rlo <= lo and rhi >= hi and (rcols is None or (want is not None and want <= rcols)):
+                return out
+        for c in self.cells(sheet):
+            if c.row > hi:
+                break
+            if c.row >= lo and (want is None or c.col in want):
+                out[(c.row, c.col)] = _plain_value(c)
+        regions.append((lo, hi, want))
+        return out
 
     # ------------------------------------------------------------------ cells
     def cells(self, sheet: str, force_xml=False) -> Iterator[Cell]:
@@ -431,6 +544,14 @@ class _Fallback(Exception):
 Fallback = _Fallback
 
 
+def _plain_value(c: Cell):
+    if c.value is None:
+        return UNKNOWN if c.formula is not None else None
+    if c.kind == "b":
+        return bool(c.value)
+    return c.value
+
+
 def _esc(s):
     return s.replace("&", "&amp;").replace("<", "&lt;")
 
@@ -446,6 +567,3 @@ def _norm_path(p):
     return "/".join(parts)
 
 
-def open_book(path) -> Book:
-    """Open a workbook for reading (see `Book`); use as a context manager."""
-    return Book.open(path)

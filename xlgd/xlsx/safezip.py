@@ -181,19 +181,22 @@ class _Capped(io.RawIOBase):
         super().close()
 
 
-def xml_parser():
-    """An lxml parser that resolves no entities, loads no DTD and never touches the network."""
+def xml_parser(keep_comments: bool = False):
+    """An lxml parser that resolves no entities, loads no DTD and never touches the network.
+
+    keep_comments: for parts that are edited and written back (charts fix keeps every byte it can)."""
     return etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False,
-                           remove_comments=True)
+                           remove_comments=not keep_comments)
 
 
-def parse_xml(data: bytes):
+def parse_xml(data: bytes, what: str = "a workbook part", keep_comments: bool = False):
+    """The one way xlgd parses an XML part (see xml_parser); `what` names it in errors."""
     if _DOCTYPE.search(data[:4096]):
-        raise XlgdError("a workbook part declares a DTD/entities; refusing it (XML entity expansion)")
+        raise XlgdError(f"{what} declares a DTD/entities; refusing it (XML entity expansion)")
     try:
-        return etree.fromstring(data, xml_parser())
+        return etree.fromstring(data, xml_parser(keep_comments))
     except etree.XMLSyntaxError as e:
-        raise XlgdError(f"a workbook part is not well-formed XML ({e})") from None
+        raise XlgdError(f"{what} is not well-formed XML ({e})") from None
 
 
 def iterparse(fileobj, **kw):
