@@ -14,7 +14,9 @@ import pytest
 
 from tests.verify_helpers import edit_zip, set_constant, set_formula, set_value, sheet_part
 from xlgd.xlsx import package as readbook
-from xlgd.check import verify
+from xlgd.check import steptable, verify, xlgd_sheet
+from xlgd.check.cells import CheckContext
+from xlgd.check.steptable import CachedLayout, RowMatcher, read_xlgd_sheet
 from xlgd.book.layout import Layout
 from xlgd.xlsx.package import Package
 from xlgd.recipe.template import Overrides, load_recipe
@@ -35,10 +37,10 @@ def small_pieces(monkeypatch):
 
 
 def _read(path, spec, fast, monkeypatch):
-    monkeypatch.setattr(verify, "FAST_ROWS", fast)
+    monkeypatch.setattr(steptable, "FAST_ROWS", fast)
     with Package.open(path) as book:
-        ctx = verify._Ctx(book, 0.0, None, book.producer, False)
-        return verify.read_xlgd_sheet(ctx, spec, Layout(spec))
+        ctx = CheckContext(book, 0.0, None, book.producer, False)
+        return read_xlgd_sheet(ctx, spec, Layout(spec))
 
 
 def _same_table(a, b):
@@ -81,7 +83,7 @@ def test_row_blocks_render_as_rows(long_sheet):
     """Rows rendered 100 at a time (`_RowMatcher.rows`) are the rows rendered one by one."""
     p, recipe = long_sheet
     spec = recipe.sheets[0]
-    mt = verify._RowMatcher(spec, verify._Layout(spec))
+    mt = RowMatcher(spec, CachedLayout(spec))
     with Package.open(p) as b:
         body = next(b.bodies(spec.name))
     rows = [t + "</row>" for t in body.split("</row>")[:-1]]
@@ -130,11 +132,11 @@ def test_edited_books_report_the_same(book, small_pieces, monkeypatch, tmp_path,
     p, recipe = book
     lay = Layout(next(s for s in recipe.sheets if s.name == "adam"))
     q = edit_zip(p, tmp_path / "e.xlsx", sheet_part(p, "adam"), _edits(lay)[which])
-    monkeypatch.setattr(verify, "FAST_ROWS", True)
-    monkeypatch.setattr(verify, "ENGINE_AHEAD_ROWS", 0)  # and the engine in a child process
+    monkeypatch.setattr(steptable, "FAST_ROWS", True)
+    monkeypatch.setattr(xlgd_sheet, "ENGINE_AHEAD_ROWS", 0)  # and the engine in a child process
     fast = verify.verify_book(q).as_dict()
-    monkeypatch.setattr(verify, "FAST_ROWS", False)
-    monkeypatch.setattr(verify, "ENGINE_AHEAD_ROWS", 10 ** 9)
+    monkeypatch.setattr(steptable, "FAST_ROWS", False)
+    monkeypatch.setattr(xlgd_sheet, "ENGINE_AHEAD_ROWS", 10 ** 9)
     slow = verify.verify_book(q).as_dict()
     assert fast == slow
     assert fast["ok"] == (which == "style"), fast

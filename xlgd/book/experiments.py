@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from ..core.expr import EpochCell, Expr, GridCell, Name, SheetInput, StepCell, excel
 from ..recipe.experiments import HEAD_ROW, Grid, grids
-from .charts import CHART_H, CHART_W, PALETTE
 from ..xlsx.refs import col_letter, quote_sheet
+from .charts import CHART_H, CHART_W, PALETTE
 from .layout import Layout
 
 
@@ -112,8 +112,6 @@ def _data(g, vals, c, r1, r2):
 
 
 def _chart(wb, ws, g, ch, vals):
-    from ..book.charts import CHART_H, CHART_W, PALETTE
-
     chart = wb.add_chart({"type": "scatter", "subtype": "straight"} if ch.type == "scatter" else {"type": "line"})
     for j, s in enumerate(ch.series):
         color = PALETTE[j % len(PALETTE)]

@@ -8,9 +8,7 @@ and chart styles; here every member other than an edited
 from __future__ import annotations
 
 import copy
-import os
 import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ..xlsx.package import UNKNOWN, Package
+from ..xlsx.package import Package
 from ..xlsx.safezip import parse_xml as _parse_xml
 from ..errors import XlgdError
 from ..xlsx.refs import col_letters, parse_cell, quote_sheet
-from ..xlsx.safezip import SafeZip
 
 NS = {
     "c": "http://schemas.openxmlformats.org/drawingml/2006/chart",

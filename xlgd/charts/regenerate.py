@@ -18,7 +18,6 @@ and, for a sheet that lost its whole drawing, that sheet's XML (one
 from __future__ import annotations
 
 import copy
-import json
 import re
 import tempfile
 from dataclasses import dataclass, field

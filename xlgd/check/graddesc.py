@@ -9,7 +9,7 @@ its row-3 headers, then described as
   layout reference (row 5's formula; rows 4..32 must match it in R1C1
   form, as Excel's inconsistent-formula rule has it) plus the few special
   cells (row 4 reading C1/C2, the carried state `=J33`, `=1-J1`);
-* `columns`: which core column (`sheet.build_sheet` names) each letter
+* `columns`: which core column (`core/sheet.build_sheet` names) each letter
   holds, so the engine's run from the sheet's own start values (C1, C2,
   row-3 state, lr, betas) is compared cell by cell -- the engine reproduces
   every cached value of graddesc-2018.xlsm bit for bit.
@@ -18,6 +18,15 @@ its row-3 headers, then described as
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core.engine import run
+from ..core.sheet import build_sheet
+from ..errors import XlgdError
+from ..xlsx.refs import shift, split_ref
+from .cells import check_cells, group
+from .report import fmt_value
 
 FIRST, LAST = 4, 32  # step rows
 
@@ -50,8 +59,6 @@ class GSheet:
 
 
 def _shift_rows(f, dr):
-    from ..xlsx.refs import shift
-
     return "=" + shift(f.lstrip("="), dr, 0)
 
 
@@ -116,10 +123,41 @@ def recognise(name: str, cells: dict) -> GSheet | None:
 
 def build_spec(g: GSheet, knob_values: dict):
     """The core SheetSpec whose engine run is this sheet (29 rows, one epoch)."""
-    from ..core.sheet import build_sheet
-
     knobs = dict(knob_values)
     if g.kind == "basic":
         knobs["h"] = 0.01  # the literal forward-difference step in G and I
     return build_sheet("linear", g.optimizer, "graddesc", n_data=LAST - FIRST + 1, epochs=1, knobs=knobs,
                        name=g.kind)
+
+
+def check_graddesc_sheet(ctx, name, g: GSheet, rep):
+    """Every computed cell of one of Jeremy's sheets: structure, consistency, and the engine's run
+    from the sheet's own knobs, start values and data."""
+    val = lambda ref: ctx.value(name, *split_ref(ref)[:2])  # noqa: E731
+    knobs = {}
+    for k, ref in g.knobs.items():
+        v = val(ref)
+        if not isinstance(v, float):
+            raise XlgdError(f"{ctx.book.path}: {name}!{ref} ({k}) holds {fmt_value(v)}, not a number")
+        knobs[k] = v
+    spec = build_spec(g, knobs)
+    start = {col: val(ref) for col, ref in g.start.items()}
+    x = np.array([val(f"A{r}") for r in range(FIRST, LAST + 1)], dtype=object)
+    y = np.array([val(f"B{r}") for r in range(FIRST, LAST + 1)], dtype=object)
+    bad = [v for v in list(x) + list(y) + list(start.values()) if not isinstance(v, float)]
+    engine_values = None
+    if bad:
+        rep.notes.append("the data or start cells hold non-numbers; trajectory not checked")
+    else:
+        res = run(spec, x.astype(float), y.astype(float), start={k: v for k, v in start.items()},
+                  dialect=ctx.dialect)
+        engine_values = {}
+        for letter, col in g.columns.items():
+            c = split_ref(f"{letter}1")[1]
+            for i in range(spec.n_steps):
+                engine_values[(FIRST + i, c)] = res.value(col, i)
+    items = []
+    for ref, text in g.expected():
+        r, c, _, _ = split_ref(ref)
+        items.append((r, c, text))
+    group(name, rep, check_cells(ctx, name, items, rep, engine_values), lambda k: k[0])

@@ -27,7 +27,6 @@ checkable, and every function used here must be in `functions.FUNCTIONS`
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable
 

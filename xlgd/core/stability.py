@@ -64,7 +64,7 @@ the sheet; `Result.first_explosion_step` is the engine's side of it.
 
 from __future__ import annotations
 
-from .expr import Bin, Col, Cmp, Expr, Fn, Name, Neg, Num, if_, iserror, na, sqrt
+from .expr import Bin, Col, Cmp, Expr, Fn, Name, Neg, Num, if_, iserror, na
 from .models import get_model
 from .optimizers import Optimizer, Param
 from .table import Column
