@@ -45,78 +45,79 @@ def read_xlgd_sheet(ctx, spec, lay: Layout) -> StepTable:
     whole: their values parsed per piece in one numpy call. Every other row --
     an edited formula, an error value, a cell without a cached value, a file
     another program re-wrote -- goes cell by cell through the scanner."""
-    n, N = spec.n_data, spec.n_steps
-    cols = spec.columns
-    ncol = len(cols)
-    vals = np.full((ncol, N), np.nan)
-    seen = np.zeros((ncol, N), bool)
-    errs, fails, bad_cells, misc = {}, {}, {}, {}
-    kinds = []
-    for c in cols:
-        refs = [leaf for e in (c.expr, c.first) if e is not None for leaf in leaves(e)]
-        kinds.append(("xy" if any(isinstance(r, Data) for r in refs) else "")
-                     + ("ep" if any(isinstance(r, EpochValue) for r in refs) else ""))
-    templates = {}
-    first_row = lay.step_row(0)
-    no_cache = 0
+    reader = StepReader(spec, lay)
+    if FAST_ROWS and (ctx.values is None or ctx.values.get(spec.name) is None):
+        try:
+            reader.table.rows_whole = read_rows(ctx.book, reader)
+            return reader.finish()
+        except Fallback:
+            reader = StepReader(spec, lay)  # the scanner cannot read this sheet: start again, cell by cell
+    for cell in ctx.cells(spec.name):
+        reader.take(cell)
+    return reader.finish()
 
-    def template(ci, i):
-        kind = kinds[ci]
-        d = i % n
-        key = (ci, d if "xy" in kind else d == 0, i // n if "ep" in kind else None)
-        t = templates.get(key)
+
+class StepReader:
+    """Takes a sheet's cells one at a time into a `StepTable`, checking each step cell's formula."""
+
+    def __init__(self, spec, lay: Layout):
+        self.spec, self.lay = spec, lay
+        n, N, ncol = spec.n_data, spec.n_steps, len(spec.columns)
+        self.table = StepTable(np.full((ncol, N), np.nan), np.zeros((ncol, N), bool), {}, {}, {}, {})
+        self.first_row = lay.step_row(0)
+        self.templates = {}
+        # Which row-dependent parts a column's formula has: data rows (wrap every epoch), epoch cells.
+        self.kinds = []
+        for c in spec.columns:
+            refs = [leaf for e in (c.expr, c.first) if e is not None for leaf in leaves(e)]
+            self.kinds.append((any(isinstance(r, Data) for r in refs), any(isinstance(r, EpochValue) for r in refs)))
+        self.n = n
+
+    def template(self, ci, i):
+        """(row -> expected formula text, the text on step i) of column ci, shared by rows alike."""
+        xy, ep = self.kinds[ci]
+        d = i % self.n
+        key = (ci, d if xy else d == 0, i // self.n if ep else None)
+        t = self.templates.get(key)
         if t is None:
-            text = lay.formula(cols[ci].name, i)
-            t = templates[key] = (row_template(text, lay.step_row(i)), text)
+            text = self.lay.formula(self.spec.columns[ci].name, i)
+            t = self.templates[key] = (row_template(text, self.lay.step_row(i)), text)
         return t
 
-    def take(cell):
-        nonlocal no_cache
+    def take(self, cell):
+        st = self.table
         r, c = cell.row, cell.col
-        i = r - first_row
-        if i < 0 or i >= N or c > ncol:
-            misc[(r, c)] = cell
+        i = r - self.first_row
+        if i < 0 or i >= self.spec.n_steps or c > len(self.spec.columns):
+            st.misc[(r, c)] = cell
             return
         ci = c - 1
-        seen[ci, i] = True
-        tmpl, text0 = template(ci, i)
+        st.seen[ci, i] = True
+        tmpl, _ = self.template(ci, i)
         f = cell.formula
         if f is None or f != tmpl(r):
-            expected = "=" + tmpl(r)
-            why = structure_reason(cell, expected, r, c)
+            why = structure_reason(cell, "=" + tmpl(r), r, c)
             if why:
-                fails[(ci, i)] = why
-                bad_cells[(ci, i)] = cell
+                st.formula_fail[(ci, i)] = why
+                st.cells[(ci, i)] = cell
         v = cell.value
         if cell.kind == "n":
-            vals[ci, i] = v
+            st.vals[ci, i] = v
         elif v is None:
             if f is not None:
-                no_cache += 1
+                st.no_cache += 1
         elif cell.kind == "e":
-            errs[(ci, i)] = v
+            st.errs[(ci, i)] = v
         else:
-            errs[(ci, i)] = "#VALUE!" if cell.kind == "s" else v
+            st.errs[(ci, i)] = "#VALUE!" if cell.kind == "s" else v
 
-    fast = FAST_ROWS and (ctx.values is None or ctx.values.get(spec.name) is None)
-    rows_whole = 0
-    if fast:
-        try:
-            rows_whole = read_rows(ctx.book, spec, lay, take, vals, seen, misc)
-        except Fallback:
-            fast = False
-            vals[:] = np.nan
-            seen[:] = False
-            errs.clear(), fails.clear(), bad_cells.clear(), misc.clear()
-            no_cache = rows_whole = 0
-    if not fast:
-        for cell in ctx.cells(spec.name):
-            take(cell)
-    missing = np.argwhere(~seen)
-    for ci, i in missing[:100000]:
-        tmpl, _ = template(ci, i)
-        fails[(int(ci), int(i))] = structure_reason(None, "=" + tmpl(lay.step_row(int(i))), 0, 0)
-    return StepTable(vals, seen, errs, fails, bad_cells, misc, no_cache, rows_whole)
+    def finish(self) -> StepTable:
+        """Step cells the file does not have at all are structure failures too."""
+        st = self.table
+        for ci, i in np.argwhere(~st.seen)[:100000]:
+            tmpl, _ = self.template(ci, i)
+            st.formula_fail[(int(ci), int(i))] = structure_reason(None, "=" + tmpl(self.lay.step_row(int(i))), 0, 0)
+        return st
 
 
 class CachedLayout(Layout):
@@ -288,72 +289,88 @@ class RowMatcher:
         return s + "</row>"
 
 
-def read_rows(book, spec, lay, take, vals, seen, misc):
-    """Fill vals/seen from rows matching `RowMatcher`, and hand every other cell to take().
-    Returns how many rows were taken whole."""
-    name = spec.name
-    shared, colmap = {}, {}
-    mt = RowMatcher(spec, lay)
-    N, ncol, nep, first_row = mt.N, mt.ncol, mt.nep, mt.first_row
-    count = [0]
-    ep_first_rows = spec.epochs  # step rows START_ROW+1 .. START_ROW+epochs-1 also hold epoch cells
+def read_rows(book, reader: StepReader) -> int:
+    """Take the rows matching `RowMatcher` whole, hand every other cell to reader.take; returns
+    how many rows were taken whole."""
+    return WholeRows(book, reader).run()
 
-    def slow(text):
-        for cell in book.scan_piece(name, text, shared, colmap):
-            take(cell)
 
-    def put(i0, nrows, texts):
+class WholeRows:
+    """The fast path over one sheet's pieces: a piece (or a row) equal to the expected skeleton
+    has its values parsed in one numpy call; anything else is scanned cell by cell."""
+
+    def __init__(self, book, reader: StepReader):
+        self.book, self.reader = book, reader
+        self.spec, self.lay, self.st = reader.spec, reader.lay, reader.table
+        self.mt = RowMatcher(reader.spec, reader.lay)
+        self.shared, self.colmap = {}, {}
+        self.count = 0
+
+    def run(self) -> int:
+        mt = self.mt
+        for body in self.book.bodies(self.spec.name):
+            if mt.tmpl is not None:
+                m = _ROW_START.match(body)
+                i0 = int(m.group(1)) - mt.first_row if m else -1
+                nrows = body.count("</row>")
+                if 0 <= i0 and i0 + nrows <= mt.N:
+                    parts = _V.split(body)
+                    want = mt.rows(i0, i0 + nrows)
+                    if want is not None and _HOLE.join(parts[0::2]) == want and self.put(i0, nrows, parts[1::2]):
+                        continue
+            rows = body.split("</row>")
+            tail = rows.pop()
+            for text in rows:
+                self.one_row(text + "</row>")
+            if tail.strip():
+                self.slow(tail)
+        return self.count
+
+    def slow(self, text):
+        for cell in self.book.scan_piece(self.spec.name, text, self.shared, self.colmap):
+            self.reader.take(cell)
+
+    def one_row(self, text):
+        mt = self.mt
+        m = _ROW_START.match(text)
+        i = int(m.group(1)) - mt.first_row if m else -1
+        if 0 <= i < mt.N:
+            if mt.tmpl is None and mt.tries < 1000:
+                mt.learn(text)
+            if mt.tmpl is not None:
+                parts = _V.split(text)
+                if _HOLE.join(parts[0::2]) == mt.row(i) and self.put(i, 1, parts[1::2]):
+                    return
+        self.slow(text)
+
+    def put(self, i0, nrows, texts) -> bool:
         """Values of rows i0.. (all matched) into the arrays; False if one is not a number."""
         try:
             arr = np.array(texts, dtype=np.float64)
         except ValueError:
             return False
-        r0 = first_row + i0
-        m = max(0, min(nrows, START_ROW + ep_first_rows - r0))  # rows with epoch cells come first
+        ncol, nep, st = self.mt.ncol, self.mt.nep, self.st
+        r0 = self.mt.first_row + i0
+        # Step rows START_ROW+1 .. START_ROW+epochs-1 also hold the epoch block's cells, and come first.
+        m = max(0, min(nrows, START_ROW + self.spec.epochs - r0))
         if m:
             head = arr[:m * (ncol + nep)].reshape(m, ncol + nep)
-            vals[:, i0:i0 + m] = head[:, :ncol].T
-            for j in range(m):
-                r = r0 + j
-                for q, ec in enumerate(spec.epoch_columns):
-                    c = lay.epoch_index[ec.name] + 1
-                    f = lay.epoch_formula(ec.name, r - START_ROW)[1:]
-                    misc[(r, c)] = Cell(r, c, f, float(head[j, ncol + q]), "n")
+            st.vals[:, i0:i0 + m] = head[:, :ncol].T
+            self._epoch_cells(r0, m, head)
             arr = arr[m * (ncol + nep):]
         if nrows > m:
-            vals[:, i0 + m:i0 + nrows] = arr.reshape(nrows - m, ncol).T
-        seen[:, i0:i0 + nrows] = True
-        count[0] += nrows
+            st.vals[:, i0 + m:i0 + nrows] = arr.reshape(nrows - m, ncol).T
+        st.seen[:, i0:i0 + nrows] = True
+        self.count += nrows
         return True
 
-    def one_row(text):
-        m = _ROW_START.match(text)
-        i = int(m.group(1)) - first_row if m else -1
-        if 0 <= i < N:
-            if mt.tmpl is None and mt.tries < 1000:
-                mt.learn(text)
-            if mt.tmpl is not None:
-                parts = _V.split(text)
-                if _HOLE.join(parts[0::2]) == mt.row(i) and put(i, 1, parts[1::2]):
-                    return
-        slow(text)
-
-    for body in book.bodies(name):
-        if mt.tmpl is not None:
-            m = _ROW_START.match(body)
-            i0 = int(m.group(1)) - first_row if m else -1
-            nrows = body.count("</row>")
-            if 0 <= i0 and i0 + nrows <= N:
-                parts = _V.split(body)
-                want = mt.rows(i0, i0 + nrows)
-                if want is not None and _HOLE.join(parts[0::2]) == want and put(i0, nrows, parts[1::2]):
-                    continue
-        rows = body.split("</row>")
-        tail = rows.pop()
-        for t in rows:
-            one_row(t + "</row>")
-        if tail.strip():
-            slow(tail)
-    return count[0]
+    def _epoch_cells(self, r0, m, head):
+        lay, ncol = self.lay, self.mt.ncol
+        for j in range(m):
+            r = r0 + j
+            for q, ec in enumerate(self.spec.epoch_columns):
+                c = lay.epoch_index[ec.name] + 1
+                f = lay.epoch_formula(ec.name, r - START_ROW)[1:]
+                self.st.misc[(r, c)] = Cell(r, c, f, float(head[j, ncol + q]), "n")
 
 

@@ -94,7 +94,9 @@ def run(args):
                                            and os.environ.get("NO_COLOR") is None)
         diffreport.write_text(result, sys.stdout, color=color)
     if args.html is not None:
-        diffreport.write_html(result, args.html)
+        from ..diff.html import write_html
+
+        write_html(result, args.html)
     return 0 if result.same else 1
 
 

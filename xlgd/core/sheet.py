@@ -37,6 +37,38 @@ def default_knobs(model: str, optimizer: str, convention: str = "graddesc", stab
 def build_sheet(model: str, optimizer: str, convention: str = "graddesc", *, n_data: int,
                 epochs: int = 1, knobs: dict | None = None, grad: str = "analytic", fd: bool = True,
                 name: str | None = None, stability: bool = False) -> SheetSpec:
+    """The SheetSpec of one (model, optimiser, convention): its inputs, step columns and epoch block."""
+    _check_choices(convention, grad, fd, epochs, n_data)
+    m, opt = get_model(model), get_optimizer(optimizer)
+    values = default_knobs(model, optimizer, convention, stability)
+    for k, v in (knobs or {}).items():
+        if k not in values:
+            raise XlgdError(f"knob {k!r} does not apply to {model}/{optimizer} ({convention}); "
+                            f"its knobs are: {', '.join(values)}")
+        values[k] = v
+    lr = EpochValue("lr") if opt.epoch_rule else Name("lr")  # an epoch rule sets each epoch's lr
+    columns = _model_columns(m, fd) + _optimizer_columns(m, opt, convention, grad, lr)
+    if stability:
+        from . import stability as _stab
+
+        columns += _stab.columns(model, opt, convention, lr)
+    epoch_cols = [EpochColumn("epoch", "epoch", Col("epoch", 1) + 1, first=Num(1), phase="pre", fmt="0")]
+    if opt.epoch_rule:
+        epoch_cols += opt.epoch_rule(m.params, convention)
+    epoch_cols.append(EpochColumn("mse", "mean err^2", StepEdge("sum_err", "end") / Num(n_data), fmt="#,##0.0000",
+                                  note="mean squared error over the epoch's rows"))
+    spec = SheetSpec(
+        name=name or f"{model}_{optimizer}",
+        title=f"{m.formula}  --  {optimizer} ({convention} convention)",
+        model=model, optimizer=optimizer, convention=convention, grad=grad,
+        inputs=[Input(k, float(v)) for k, v in values.items()], columns=columns, epoch_columns=epoch_cols,
+        n_data=n_data, epochs=epochs, params=m.params, stability=stability,
+    )
+    _check_names(spec)
+    return spec
+
+
+def _check_choices(convention, grad, fd, epochs, n_data):
     if convention not in CONVENTIONS:
         raise XlgdError(f"unknown convention {convention!r}; choose one of: {', '.join(CONVENTIONS)}")
     if grad not in GRADS:
@@ -45,15 +77,10 @@ def build_sheet(model: str, optimizer: str, convention: str = "graddesc", *, n_d
         raise XlgdError("grad = 'fd' needs the forward-difference columns (fd = true)")
     if epochs < 1 or n_data < 1:
         raise XlgdError("a sheet needs at least one epoch and one data row")
-    m, opt = get_model(model), get_optimizer(optimizer)
-    values = default_knobs(model, optimizer, convention, stability)
-    for k, v in (knobs or {}).items():
-        if k not in values:
-            raise XlgdError(f"knob {k!r} does not apply to {model}/{optimizer} ({convention}); "
-                            f"its knobs are: {', '.join(values)}")
-        values[k] = v
-    inputs = [Input(k, float(v)) for k, v in values.items()]
 
+
+def _model_columns(m, fd) -> list:
+    """step, epoch, the data row, the weights this row uses, the model's columns, the running error."""
     columns = [
         Column("step", "step", Col("step", 1) + 1, init=Num(0), fmt="0", width=6, note="SGD step number"),
         Column("epoch", "epoch", EpochValue("epoch"), fmt="0", width=6, note="which pass over the data"),
@@ -65,9 +92,11 @@ def build_sheet(model: str, optimizer: str, convention: str = "graddesc", *, n_d
     columns += m.columns(fd=fd)
     columns.append(Column("sum_err", "epoch sum err", Col("sum_err", 1) + Col("err"), first=Col("err"),
                           fmt="#,##0.00", note="running sum of err^2 within the epoch"))
+    return columns
 
-    rule = opt.epoch_rule
-    lr = EpochValue("lr") if rule else Name("lr")
+
+def _optimizer_columns(m, opt, convention, grad, lr) -> list:
+    """The optimiser's shared state, its stats per weight, and the new weights."""
     state, shared, steps = [], {}, []
     for p in m.params:
         g = f"g_{p}" if grad == "analytic" else f"est_{p}"
@@ -78,26 +107,7 @@ def build_sheet(model: str, optimizer: str, convention: str = "graddesc", *, n_d
     state.sort(key=lambda c: c.name.split("_")[0], reverse=False)
     order = {"m": 0, "v": 1, "s": 2}
     state.sort(key=lambda c: order.get(c.name.split("_")[0], 9))
-    columns += list(shared.values()) + state + steps
-    if stability:
-        from . import stability as _stab
-
-        columns += _stab.columns(model, opt, convention, lr)
-
-    epoch_cols = [EpochColumn("epoch", "epoch", Col("epoch", 1) + 1, first=Num(1), phase="pre", fmt="0")]
-    if rule:
-        epoch_cols += rule(m.params, convention)
-    epoch_cols.append(EpochColumn("mse", "mean err^2", StepEdge("sum_err", "end") / Num(n_data), fmt="#,##0.0000",
-                                  note="mean squared error over the epoch's rows"))
-    spec = SheetSpec(
-        name=name or f"{model}_{optimizer}",
-        title=f"{m.formula}  --  {optimizer} ({convention} convention)",
-        model=model, optimizer=optimizer, convention=convention, grad=grad,
-        inputs=inputs, columns=columns, epoch_columns=epoch_cols, n_data=n_data, epochs=epochs,
-        params=m.params, stability=stability,
-    )
-    _check_names(spec)
-    return spec
+    return list(shared.values()) + state + steps
 
 
 def _check_names(spec: SheetSpec):
