@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests.verify_helpers import edit_zip, set_constant, set_formula, set_value, sheet_part
-from xlgd.xlsx import package as readbook
+from xlgd.xlsx import package
 from xlgd.check import steptable, verify, xlgd_sheet
 from xlgd.check.cells import CheckContext
 from xlgd.check.steptable import CachedLayout, RowMatcher, read_xlgd_sheet
@@ -33,7 +33,7 @@ def matrix(tmp_path_factory):
 
 @pytest.fixture
 def small_pieces(monkeypatch):
-    monkeypatch.setattr(readbook, "CHUNK", 20_000)
+    monkeypatch.setattr(package, "CHUNK", 20_000)
 
 
 def _read(path, spec, fast, monkeypatch):
@@ -80,7 +80,7 @@ def test_long_sheet_reads_the_same(long_sheet, small_pieces, monkeypatch):
 
 
 def test_row_blocks_render_as_rows(long_sheet):
-    """Rows rendered 100 at a time (`_RowMatcher.rows`) are the rows rendered one by one."""
+    """Rows rendered 100 at a time (`RowMatcher.rows`) are the rows rendered one by one."""
     p, recipe = long_sheet
     spec = recipe.sheets[0]
     mt = RowMatcher(spec, CachedLayout(spec))

@@ -1,4 +1,4 @@
-"""Fix what `chartcheck` flags by editing only the chart parts of the zip.
+"""Fix what `charts check` flags by editing only the chart parts of the zip.
 
 openpyxl would re-save the whole workbook and drop buttons, VBA, drawings
 and chart styles; here every member other than an edited

@@ -4,19 +4,11 @@ A learner changes one input and every cell below it changes value; a cell
 by cell diff buries the one edit under thousands of consequences. Here the
 two workbooks are aligned first (sheets by name or content, columns by
 header, rows by content with formulas compared in relative form), then
-each difference is classified:
-
-    input_changed          a constant (named input, data x/y) old -> new
-    formula_changed        both formulas, and the tokens that differ
-    formula_to_constant    a value typed over a formula
-    constant_to_formula    a formula typed over a value
-    cell_added/removed     content where the other side is empty
-    text_changed           a label or title
-    values_changed         same formula, other value: a consequence of an
-                           upstream change, summarised per sheet and column
-    rows_inserted/deleted, column_added/removed,
-    sheet_added/removed/renamed, chart_series_changed,
-    defined_name_changed/added/removed, calc_settings_changed
+each difference is classified: the cell kinds (input_changed,
+formula_changed, values_changed ...) are listed in cells.py; the structural
+ones are rows_inserted/deleted, column_added/removed (align.py, sheet.py) and,
+here, sheet_added/removed/renamed, chart_series_changed,
+defined_name_changed/added/removed and calc_settings_changed.
 
 The room: align.py (columns, rows, the row map and formula translation),
 cells.py (what kind of change a cell pair is), sheet.py (the walk over one
