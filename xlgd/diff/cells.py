@@ -170,6 +170,8 @@ class Classifier:
             rc = cols.ref_col(c)
             seen.add(rc)
             gf, gv = fc.get(rc, (None, None))
+            if ef == gf and (ef is None or self.fast) and (not self.opt.values or values_equal(ev, gv, self.opt)):
+                continue  # the same text (or constant) and the same value: the common case, nothing to say
             self.cell(CellPair(er, c, ef, ev, fr, rc, gf, gv), marks)
         for rc, (gf, gv) in fc.items():
             if rc in seen or (cols.cols is not None and rc in cols.removed):
