@@ -3,12 +3,13 @@
 XlsxWriter's `write_formula` re-parses each formula for future functions
 (~40 regular-expression passes per cell); xlgd's formulas use none, so
 `FastRows` stores the cell directly, doing what `write_formula` does after
-that parse (measured in benchmarks/generate.py: about half the writing time
-of a 100,000-row sheet). It reaches into `Worksheet.table`,
-`Worksheet._write_single_row`, `Worksheet._check_dimensions` and
-`CellFormulaTuple`, which is why it is pinned: written against
-XlsxWriter `XLSXWRITER_VERSION`; tests/test_workbook.py fails when the
-installed version differs, and pyproject.toml allows only that minor series.
+that parse (benchmarks/generate.py measures the writer against bare
+XlsxWriter). It reaches into `Worksheet.table`, `Worksheet._write_single_row`,
+`Worksheet._check_dimensions` and `CellFormulaTuple`, which is why it is
+pinned: written against XlsxWriter `XLSXWRITER_VERSION`, pyproject.toml asks
+for exactly that version, and tests/test_workbook.py fails when another one
+is installed -- an upgrade is a deliberate change: read this module against
+the new version's worksheet.py, then move both pins.
 """
 
 from __future__ import annotations
