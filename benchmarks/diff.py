@@ -82,20 +82,21 @@ def write_book(path, rows, lr, edit_row=None):
 def child(mode, a, b):
     t = time.perf_counter()
     if mode == "read":
-        from xlgd.diff import BookSource
+        from xlgd.diff.book import sheet_rows
+        from xlgd.xlsx.package import Package
 
         n = 0
         for p in (a, b):
-            src = BookSource(p)
-            for _r, cells in src.rows("sgd"):
-                n += len(cells)
-            src.close()
+            with Package.open(p) as src:
+                for _r, cells in sheet_rows(src, "sgd"):
+                    n += len(cells)
         out = {"cells": n}
     else:
-        from xlgd import diff
+        from xlgd.diff import book as diff
+        from xlgd.xlsx.package import Package
 
-        ea, eb = diff.BookSource(a), diff.BookSource(b)
-        res = diff.diff_books(ea, eb, diff.Options())
+        with Package.open(a) as ea, Package.open(b) as eb:
+            res = diff.diff_books(ea, eb, diff.Options())
         out = {"counts": res.counts()}
     out["seconds"] = time.perf_counter() - t
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -23,7 +23,7 @@ sys.path.insert(0, ROOT)
 
 
 def recipe_for(n):
-    from xlgd.template import build_recipe
+    from xlgd.recipe.template import build_recipe
 
     return build_recipe({"name": "bench", "epochs": 1,
                          "data": {"source": "random", "n": n, "seed": 1, "low": 1, "high": 100},
@@ -32,10 +32,10 @@ def recipe_for(n):
 
 
 def run_xlgd(n, out):
-    from xlgd.workbook import write_workbook
+    from xlgd.pipeline import build
 
     t = time.perf_counter()
-    write_workbook(recipe_for(n), out)
+    build(recipe_for(n), out)
     return time.perf_counter() - t
 
 
@@ -43,9 +43,9 @@ def run_baseline(n, out):
     """Bare XlsxWriter: the same sheet's formula cells and values, nothing else."""
     import xlsxwriter
 
-    from xlgd.cells import formula_cells
-    from xlgd.engine import run
-    from xlgd.layout import Layout
+    from xlgd.book.cells import formula_cells
+    from xlgd.core.engine import run
+    from xlgd.book.layout import Layout
 
     recipe = recipe_for(n)
     spec = recipe.sheets[0]

@@ -57,7 +57,7 @@ def main():
                              "--epochs", str(epochs), "-o", str(book), "-q"])
             print(f"{rows} rows: generated in {t:.1f} s ({book.stat().st_size >> 20} MB)", flush=True)
         tv, mv, r = timed([sys.executable, "-c",
-                           "import resource,sys,json;from xlgd.verify import verify_book;"
+                           "import resource,sys,json;from xlgd.check.verify import verify_book;"
                            f"rep=verify_book({str(book)!r});"
                            "print(json.dumps({'ok':rep.ok,'checked':sum(s.checked for s in rep.sheets),"
                            "'rss_mb':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024,"
@@ -69,7 +69,7 @@ def main():
               f"{info.get('checked')} cells, ok={info.get('ok')}", flush=True)
         out = tmp / f"lo_{rows}"
         sys.path.insert(0, str(ROOT))
-        from xlgd.libreoffice import make_profile
+        from xlgd.xlsx.libreoffice import make_profile
 
         make_profile(tmp / f"prof_{rows}")
         tl, _, r2 = timed(["soffice", f"-env:UserInstallation=file://{tmp}/prof_{rows}", "--headless", "--calc",

@@ -13,19 +13,16 @@ import zipfile
 
 from lxml import etree
 
-from xlgd import r1c1
-from xlgd.diff import BookSource
+from xlgd.xlsx import refs
+from xlgd.xlsx.package import Package
 
 S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 CNS = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 
 
 def sheet_part(path, name):
-    src = BookSource(path)
-    try:
-        return dict(src.sheets())[name]
-    finally:
-        src.close()
+    with Package.open(path) as src:
+        return src.sheet_part(name)
 
 
 def rewrite(src, dst, edits: dict):
@@ -81,7 +78,7 @@ def move_refs(formula, on_target, rows=None, cols=None):
     unprefixed references are on it; prefixed ones name their sheet).
     """
     out, target, prev = [], None, None
-    toks = r1c1.tokens(formula)
+    toks = refs.tokens(formula)
     for kind, t in toks:
         if kind == "sheet":
             target = on_target(t[:-1].strip("'"))
@@ -91,7 +88,7 @@ def move_refs(formula, on_target, rows=None, cols=None):
         if kind == "ref":
             here = on_target(None) if target is None else target
             if here:
-                r, c, ra, ca = r1c1.split_ref(t)
+                r, c, ra, ca = refs.split_ref(t)
                 if rows and r >= rows[0]:
                     r += rows[1]
                 if cols:
@@ -102,7 +99,7 @@ def move_refs(formula, on_target, rows=None, cols=None):
                         continue
                     if c > cols[0]:
                         c -= 1
-                t = f"{'$' if ca else ''}{r1c1.col_letters(c)}{'$' if ra else ''}{r}"
+                t = f"{'$' if ca else ''}{refs.col_letters(c)}{'$' if ra else ''}{r}"
             if not (prev == "op" and out and out[-1] == ":"):
                 pass
         elif not (kind == "op" and t == ":"):
@@ -139,11 +136,11 @@ def delete_column(col):
         for row in root.iter(S + "row"):
             for c in list(row.iter(S + "c")):
                 m = re.match(r"([A-Z]+)(\d+)", c.get("r"))
-                ci = r1c1.col_number(m.group(1))
+                ci = refs.col_number(m.group(1))
                 if ci == col:
                     row.remove(c)
                 elif ci > col:
-                    c.set("r", f"{r1c1.col_letters(ci - 1)}{m.group(2)}")
+                    c.set("r", f"{refs.col_letters(ci - 1)}{m.group(2)}")
         for f in root.iter(S + "f"):
             if f.text:
                 f.text = move_refs(f.text, lambda s: s is None, cols=(col, -1))

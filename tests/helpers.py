@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from xlgd.cells import formula_cells
-from xlgd.engine import run
-from xlgd.layout import Layout
+from xlgd.book.cells import formula_cells
+from xlgd.core.engine import run
+from xlgd.book.layout import Layout
 
 
 def ulps(a: float, b: float) -> int:

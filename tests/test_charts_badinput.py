@@ -9,7 +9,7 @@ try:
     from .test_charts_helpers import REPO, build_book, cli_main, edit_member
 except ImportError:  # tests/ run as plain modules, not a package
     from test_charts_helpers import REPO, build_book, cli_main, edit_member
-from xlgd import chartxml
+from xlgd.xlsx import package
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -92,7 +92,7 @@ def test_decompression_bomb_is_refused_before_reading(tmp_path, capsys):
 
 def test_caps_apply_to_every_member(tmp_path, capsys, monkeypatch):
     good = build_book(tmp_path / "good.xlsx")
-    monkeypatch.setattr(chartxml, "MAX_PART_BYTES", 100)
+    monkeypatch.setattr(package, "MAX_PART_BYTES", 100)
     assert_one_line(capsys, good, "refusing")
 
 

@@ -13,8 +13,9 @@ try:
 except ImportError:  # tests/ run as plain modules, not a package
     from test_charts_helpers import (EXPECTED_CODES, EXPECTED_X, FORUM_X, X, build_book, cli_main, edit_member, members,
                                      soffice_convert, vba_bytes)
-from xlgd.chartcheck import check_book
-from xlgd.chartxml import Book, parse_area, read_charts
+from xlgd.charts.check import check_book
+from xlgd.charts.model import parse_area, read_charts
+from xlgd.xlsx.package import Package
 
 
 CHART_PART = re.compile(r"xl/charts/chart\d+\.xml$")
@@ -27,7 +28,7 @@ def run(capsys, *argv):
 
 
 def charts_by_title(path):
-    with Book(path) as b:
+    with Package.open(path) as b:
         return {ch.title: ch for ch in read_charts(b)}
 
 
@@ -74,7 +75,7 @@ def test_fix_links_every_series_and_keeps_other_parts(book, tmp_path, capsys):
     assert [n for n, _ in before] == [n for n, _ in after]
     changed = {n for (n, a), (_, b) in zip(before, after) if a != b}
     assert changed and all(CHART_PART.match(n) for n in changed)
-    with Book(out) as b:
+    with Package.open(out) as b:
         assert check_book(b) and not any(iss for _, iss in check_book(b))
 
 
@@ -83,7 +84,7 @@ def test_fix_without_scatter_leaves_line_chart_flagged(book, tmp_path, capsys):
     rc, text, _ = run(capsys, "charts", "fix", str(book), "-o", str(out))
     assert rc == 1
     assert "--scatter" in text
-    with Book(out) as b:
+    with Package.open(out) as b:
         left = {ch.title: {i.code for i in iss} for ch, iss in check_book(b)}
     assert left["pred over x"] == {"line-over-uneven-x"}
     assert all(not codes for t, codes in left.items() if t != "pred over x")
@@ -153,7 +154,7 @@ def test_libreoffice_opens_fixed_book(book, tmp_path, capsys):
     assert pdf.read_bytes().startswith(b"%PDF")
     # LibreOffice's own re-save must still show the links the fix made.
     xlsx = soffice_convert(out, "xlsx:Calc MS Excel 2007 XML", conv)
-    with Book(xlsx) as b:
+    with Package.open(xlsx) as b:
         refs = {parse_area(s.cats.formula) for ch in read_charts(b) for s in ch.series if s.cats.formula}
     assert refs == {parse_area(v) for v in EXPECTED_X.values()}
 
@@ -162,7 +163,7 @@ def test_broken_reference_is_flagged_and_relinked(tmp_path, capsys):
     book = build_book(tmp_path / "b.xlsx")
     edit_member(book, "xl/charts/chart3.xml", lambda xml: xml.replace(
         b"<c:val>", b"<c:cat><c:numRef><c:f>gone!$A$4:$A$32</c:f></c:numRef></c:cat><c:val>", 1))
-    with Book(book) as b:
+    with Package.open(book) as b:
         issues = {ch.title: {i.code for i in iss} for ch, iss in check_book(b)}
     assert issues["loss by step"] == {"bad-reference"}
     out = tmp_path / "o.xlsx"

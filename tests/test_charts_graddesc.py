@@ -11,7 +11,8 @@ try:
     from .test_charts_helpers import cli_main, members, soffice_convert
 except ImportError:  # tests/ run as plain modules, not a package
     from test_charts_helpers import cli_main, members, soffice_convert
-from xlgd.chartxml import Book, parse_area, read_charts
+from xlgd.charts.model import parse_area, read_charts
+from xlgd.xlsx.package import Package
 
 pytestmark = pytest.mark.graddesc
 
@@ -54,15 +55,15 @@ def test_fix_without_x_explains_and_writes_nothing(book, tmp_path, capsys):
 def test_fix_with_x_links_and_keeps_everything_else(book, tmp_path, capsys):
     # B38:B62 is empty on `basic` (the epochs are implicit); a user can still
     # link it and type epoch numbers there later. Checked, not assumed:
-    with Book(book) as b:
-        cells = b.cells("basic", (38, 62))
+    with Package.open(book) as b:
+        cells = b.values("basic", (38, 62))
     assert all(cells.get((r, 2)) is None for r in range(38, 63))
 
     out = tmp_path / "out.xlsm"
     rc, text, _ = run(capsys, "charts", "fix", str(book), "-o", str(out), "--x", X)
     # The link is made; `empty-x` stays flagged because those cells are empty.
     assert rc == 1 and "empty-x" in text and "linked to" in text
-    with Book(out) as b:
+    with Package.open(out) as b:
         (ch,) = read_charts(b)
     assert parse_area(ch.series[0].values.formula) == parse_area(SERIES)
     assert parse_area(ch.series[0].cats.formula) == parse_area(X)

@@ -162,29 +162,7 @@ def soffice_convert(book: Path, fmt: str, outdir: Path, timeout=180) -> Path:
 
 
 def cli_main(argv) -> int:
-    """`xlgd.cli.main`, or the same wiring around `charts` alone while the
-    other command modules are not there yet."""
-    try:
-        from xlgd import cmd_generate  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        from xlgd.cli import main
-        return main(argv)
-    import sys
+    """`xlgd.cli.main`, in this process (capsys sees its output)."""
+    from xlgd.cli import main
 
-    from xlgd import cmd_charts
-    from xlgd.cli import _Parser
-    from xlgd.errors import XlgdError
-
-    parser = _Parser(prog="xlgd")
-    cmd_charts.add_parser(parser.add_subparsers(dest="command", parser_class=_Parser))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except XlgdError as e:
-        sys.stderr.write(f"xlgd: {e}\n")
-        return 2
-    except OSError as e:
-        sys.stderr.write(f"xlgd: {e.strerror or e}\n")
-        return 2
+    return main(argv)

@@ -10,10 +10,11 @@ try:
     from .test_charts_helpers import build_book, cli_main, members, soffice_convert
 except ImportError:  # tests/ run as plain modules, not a package
     from test_charts_helpers import build_book, cli_main, members, soffice_convert
-from xlgd.chartxml import Book, read_charts
+from xlgd.charts.model import read_charts
+from xlgd.xlsx.package import Package
 
-pytest.importorskip("xlgd.workbook")
-pytest.importorskip("xlgd.template")
+pytest.importorskip("xlgd.book.write")
+pytest.importorskip("xlgd.recipe.template")
 
 
 def run(capsys, *argv):
@@ -24,17 +25,17 @@ def run(capsys, *argv):
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    from xlgd.template import load_recipe
-    from xlgd.workbook import write_workbook
+    from xlgd.recipe.template import Overrides, load_recipe
+    from xlgd.pipeline import build
 
     path = tmp_path_factory.mktemp("gen") / "gd.xlsx"
-    write_workbook(load_recipe("graddesc", [], 1), path)
+    build(load_recipe("graddesc", Overrides(epochs=1)), path)
     return path
 
 
 def charts_of(path, sheet):
     """{title: [(role, formula) per series]} of one sheet's charts."""
-    with Book(path) as b:
+    with Package.open(path) as b:
         return {ch.title: [(s.values.formula, s.cats.formula, s.cats.role) for s in ch.series]
                 for ch in read_charts(b) if ch.sheet == sheet}
 
@@ -50,7 +51,7 @@ def rewrite(src, dst, edit):
 
 
 def sheet_parts(path, sheet):
-    with Book(path) as b:
+    with Package.open(path) as b:
         part = b.sheet_part(sheet)
         rels = b.rels(part)
         drawing = next(p for t, p in rels.values() if t == "drawing")
@@ -104,14 +105,14 @@ def test_deleted_charts_come_back(generated, tmp_path, capsys):
     assert re.sub(rb"<drawing [^>]*/>", b"", after[part]) == before[part]
     added = set(after) - set(before)
     assert all(re.match(r"xl/(charts/chart\d+|drawings/(_rels/)?drawing\d+)\.xml(\.rels)?$", n) for n in added)
-    with Book(out) as b:
-        assert not any(iss for _, iss in __import__("xlgd.chartcheck").chartcheck.check_book(b))
+    with Package.open(out) as b:
+        assert not any(iss for _, iss in __import__("xlgd.charts.check").charts.check.check_book(b))
 
 
 def test_broken_and_missing_chart_on_a_sheet_with_charts(generated, tmp_path, capsys):
     _, drawing, charts = sheet_parts(generated, "basic")
     first, second = charts[0], charts[1]
-    with Book(generated) as b:
+    with Package.open(generated) as b:
         titles = {ch.part: ch.title for ch in read_charts(b)}
     drel = drawing.replace("drawings/", "drawings/_rels/") + ".rels"
 

@@ -9,7 +9,7 @@ try:
 except ImportError:  # tests/ run as plain modules, not a package
     from test_charts_helpers import EXPECTED_X, build_book, cli_main
 
-from xlgd.chartrender import render_book
+from xlgd.charts.render import render_book
 
 np = pytest.importorskip("numpy")
 Image = pytest.importorskip("PIL.Image")

@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 
 from xlgd import cli
-from xlgd.template import load_recipe
-from xlgd.workbook import write_workbook
+from xlgd.recipe.template import Overrides, load_recipe
+from xlgd.pipeline import build
 
 from tests import diffedits as E
 
@@ -21,7 +21,7 @@ from tests import diffedits as E
 def base(tmp_path_factory):
     d = tmp_path_factory.mktemp("diff")
     p = d / "graddesc.xlsx"
-    write_workbook(load_recipe("graddesc", [], None), p)
+    build(load_recipe("graddesc"), p)
     return p
 
 
@@ -57,7 +57,7 @@ def test_lr_changed_with_recalculated_values(base, tmp_path):
     # The edited file is what Excel would hold after the learner typed lr =
     # 0.0002 on the basic sheet: xlgd's engine computes every value below.
     mine = tmp_path / "lr.xlsx"
-    write_workbook(load_recipe("graddesc", ["basic.lr=0.0002"], None), mine)
+    build(load_recipe("graddesc", Overrides(sheet_knobs={("basic", "lr"): 0.0002})), mine)
     rc, rep = xdiff(mine, base)
     assert rc == 1
     inp = only(rep, "input_changed")

@@ -16,8 +16,8 @@ import pytest
 
 from tests import diffedits as E
 from xlgd import cli
-from xlgd.template import load_recipe
-from xlgd.workbook import write_workbook
+from xlgd.recipe.template import load_recipe
+from xlgd.pipeline import build
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -26,7 +26,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def books(tmp_path_factory):
     d = tmp_path_factory.mktemp("diffreport")
     base = d / "graddesc.xlsx"
-    write_workbook(load_recipe("graddesc", [], None), base)
+    build(load_recipe("graddesc"), base)
     part = E.sheet_part(base, "basic")
 
     def three_edits(data):

@@ -8,8 +8,8 @@ computed cell bit for bit.
 import openpyxl
 import pytest
 
-from xlgd.engine import run
-from xlgd.sheet import build_sheet
+from xlgd.core.engine import run
+from xlgd.core.sheet import build_sheet
 
 pytestmark = pytest.mark.graddesc
 

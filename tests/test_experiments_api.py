@@ -5,9 +5,9 @@ import openpyxl
 import pytest
 
 import xlgd
-from xlgd.engine import run as run_engine
+from xlgd.core.engine import run as run_engine
 from xlgd.errors import XlgdError
-from xlgd.template import load_recipe
+from xlgd.recipe.template import load_recipe
 
 
 def test_run_frame_has_the_sheet_columns_and_engine_values():
@@ -42,7 +42,7 @@ def test_plot_draws_error_and_weights():
 
 
 def test_generate_writes_the_workbook(tmp_path):
-    out = xlgd.generate("momentum-sine", tmp_path / "ms.xlsx", sets=["lr=0.0001"])
+    out = xlgd.generate("momentum-sine", tmp_path / "ms.xlsx", lr=0.0001)
     wb = openpyxl.load_workbook(out, read_only=True)
     assert {"no_relu", "relu", "relu_mom", "sine", "derivatives"} <= set(wb.sheetnames)
     wb.close()

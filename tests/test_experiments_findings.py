@@ -8,15 +8,15 @@ ReLU unit died) and lets the engine find it.
 import numpy as np
 import pytest
 
-from xlgd.data import GRADDESC_X
-from xlgd.engine import run
-from xlgd.sheet import build_sheet
-from xlgd.template import load_recipe
+from xlgd.recipe.data import GRADDESC_X
+from xlgd.core.engine import run
+from xlgd.core.sheet import build_sheet
+from xlgd.recipe.template import Overrides, load_recipe
 
 
 @pytest.fixture(scope="module")
 def two():
-    recipe = load_recipe("two-neuron", epochs=10)
+    recipe = load_recipe("two-neuron", Overrides(epochs=10))
     specs = {s.name: s for s in recipe.sheets}
     results = {n: run(s, recipe.data.x, recipe.data.y) for n, s in specs.items()}
     return recipe, specs, results

@@ -1,7 +1,7 @@
 """LibreOffice recalculates every experiment template: every formula cell must equal the engine.
 
 Step sheets are walked with cells.formula_cells, extra sheets with
-extras.extra_cells; the engine runs in its 'libreoffice' dialect (and the lr
+book.experiments.extra_cells; the engine runs in its 'libreoffice' dialect (and the lr
 sweep as one batch, as the writer does). Error cells must carry the same
 code: #NUM! where a number overflowed, #N/A where a chart column hides it.
 """
@@ -10,26 +10,23 @@ import math
 
 import pytest
 
-from xlgd import extras
-from xlgd.cells import formula_cells
-from xlgd.engine import run
-from xlgd.layout import Layout
-from xlgd.template import load_recipe
-from xlgd.workbook import write_workbook
+from xlgd.book.experiments import extra_cells
+from xlgd.book.cells import formula_cells
+from xlgd.recipe.compute import compute
+from xlgd.book.layout import Layout
+from xlgd.recipe.template import load_recipe
+from xlgd.pipeline import build
 
 TEMPLATES = ["two-neuron", "lr-sweep", "momentum-sine", "tests/data/mlp.toml"]
 
 
 def engine_cells(recipe, dialect="libreoffice"):
     """{sheet: [(row, col, formula, value)]} for every formula cell the writer emits."""
-    results = {}
-    extras.precompute(recipe, results, dialect=dialect)
+    results = compute(recipe, dialect)
     out = {}
     for spec in recipe.sheets:
-        if spec.name not in results:
-            results[spec.name] = run(spec, recipe.data.x, recipe.data.y, dialect=dialect)
         out[spec.name] = list(formula_cells(Layout(spec), results[spec.name]))
-    out.update(extras.extra_cells(recipe, results, dialect))
+    out.update(extra_cells(recipe, results))
     return out
 
 
@@ -44,7 +41,7 @@ def same(got, want):
 def test_libreoffice_equals_engine_in_every_cell(template, tmp_path, lo_exact):
     recipe = load_recipe(template)
     book = tmp_path / f"{template.replace('/', '_')}.xlsx"
-    write_workbook(recipe, book)
+    build(recipe, book)
     lo = lo_exact(book)
     cells = engine_cells(recipe)
     total, diffs, codes = 0, [], {}

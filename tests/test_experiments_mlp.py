@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from xlgd.data import load_data
-from xlgd.engine import run
+from xlgd.recipe.data import load_data
+from xlgd.core.engine import run
 from xlgd.errors import XlgdError
-from xlgd.models import get_model
-from xlgd.sheet import build_sheet
-from xlgd.template import load_recipe
+from xlgd.core.models import get_model
+from xlgd.core.sheet import build_sheet
+from xlgd.recipe.template import load_recipe
 
 
 @pytest.mark.torch

@@ -7,22 +7,24 @@ import zipfile
 import openpyxl
 import pytest
 
-from xlgd import extras
-from xlgd.template import load_recipe
-from xlgd.workbook import write_workbook
+from xlgd.book.experiments import extra_cells
+from xlgd.recipe import experiments
+from xlgd.recipe.compute import compute
+from xlgd.recipe.template import load_recipe
+from xlgd.pipeline import build
 
 
 @pytest.fixture(scope="module")
 def sine_book(tmp_path_factory):
     out = tmp_path_factory.mktemp("ms") / "ms.xlsx"
-    write_workbook(load_recipe("momentum-sine"), out)
+    build(load_recipe("momentum-sine"), out)
     return out
 
 
 def test_sine_sheet_is_fastais_ema_and_debias(sine_book):
     ws = openpyxl.load_workbook(sine_book, data_only=True)["sine"]
     start, stop, step, beta = (ws.cell(3, c).value for c in range(1, 5))
-    rows = [r for r in ws.iter_rows(min_row=extras.HEAD_ROW + 3, max_col=6, values_only=True) if r[0] is not None]
+    rows = [r for r in ws.iter_rows(min_row=experiments.HEAD_ROW + 3, max_col=6, values_only=True) if r[0] is not None]
     assert len(rows) == int(round((stop - start) / step)) + 1
     ema, power = 0.0, 1.0
     for t, x, s, m, p, deb in rows:
@@ -34,21 +36,21 @@ def test_sine_sheet_is_fastais_ema_and_debias(sine_book):
     # Debiasing removes the pull towards the zero start: at t=1 it is sin(x) itself.
     assert rows[0][5] == pytest.approx(rows[0][2], rel=1e-15)
     f = openpyxl.load_workbook(sine_book)["sine"]
-    assert f.cell(extras.HEAD_ROW + 3, 4).value == "=D6*beta+(1-beta)*C7"
+    assert f.cell(experiments.HEAD_ROW + 3, 4).value == "=D6*beta+(1-beta)*C7"
 
 
 def test_derivatives_sheet_links_each_series(sine_book):
     ws = openpyxl.load_workbook(sine_book)["derivatives"]
-    heads = [c.value for c in ws[extras.HEAD_ROW + 1]][:5]
+    heads = [c.value for c in ws[experiments.HEAD_ROW + 1]][:5]
     assert heads == ["step", "no ReLU", "ReLU", "under mom", "mom"]
-    row = [c.value for c in ws[extras.HEAD_ROW + 2]][1:5]
+    row = [c.value for c in ws[experiments.HEAD_ROW + 2]][1:5]
     assert all(v.startswith("=IF(ISERROR(") for v in row)
     assert [re.search(r"ISERROR\((\w+)!", v).group(1) for v in row] == ["no_relu", "relu", "relu_mom", "relu_mom"]
 
 
 def test_every_chart_series_is_a_link_to_cells(sine_book, tmp_path):
     two = tmp_path / "two.xlsx"
-    write_workbook(load_recipe("two-neuron"), two)
+    build(load_recipe("two-neuron"), two)
     for book in (sine_book, two):
         with zipfile.ZipFile(book) as z:
             charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
@@ -67,7 +69,7 @@ def _conditional(book, sheet_index):
 def test_stability_sheets_colour_rows_past_the_bound(tmp_path):
     two = tmp_path / "two.xlsx"
     recipe = load_recipe("two-neuron")
-    write_workbook(recipe, two)
+    build(recipe, two)
     names = openpyxl.load_workbook(two, read_only=True).sheetnames
     for s in recipe.sheets:
         assert _conditional(two, names.index(s.name) + 1) == 3, s.name
@@ -75,22 +77,17 @@ def test_stability_sheets_colour_rows_past_the_bound(tmp_path):
         xml = z.read(f"xl/worksheets/sheet{names.index('relu2_mom') + 1}.xml").decode()
     assert "(1+beta1)/(1-beta1)" in xml  # momentum's bound
     g = tmp_path / "g.xlsx"
-    write_workbook(load_recipe("graddesc"), g)
+    build(load_recipe("graddesc"), g)
     assert _conditional(g, 3) == 0
 
 
 def test_comparison_shows_the_collapsed_line(tmp_path):
     recipe = load_recipe("two-neuron")
-    res = _results(recipe)
-    cells = extras.extra_cells(recipe, res)
+    res = compute(recipe)
+    cells = extra_cells(recipe, res)
     comp = {(r, c): (f, v) for r, c, f, v in cells["compare"]}
-    f, v = comp[(extras.HEAD_ROW + 1, 8)]
+    f, v = comp[(experiments.HEAD_ROW + 1, 8)]
     assert f.startswith("=IF(ISERROR(linear2!") and "*linear2!" in f
     a, c = res["linear2"].steps["a"][0], res["linear2"].steps["c"][0]
     assert v == a * c
 
-
-def _results(recipe):
-    from xlgd.engine import run
-
-    return {s.name: run(s, recipe.data.x, recipe.data.y) for s in recipe.sheets}

@@ -4,23 +4,24 @@ import numpy as np
 import openpyxl
 import pytest
 
-from xlgd import extras
-from xlgd.engine import run
+from xlgd.recipe import experiments
+from xlgd.recipe.compute import compute
+from xlgd.core.engine import run
 from xlgd.errors import XlgdError
-from xlgd.template import build_recipe, load_recipe, read_template, find_template
-from xlgd.workbook import write_workbook
+from xlgd.recipe.template import Overrides, build_recipe, find_template, load_recipe, read_template
+from xlgd.pipeline import build
 
 
 @pytest.fixture(scope="module")
 def sweep():
-    recipe = load_recipe("lr-sweep", epochs=5)
-    results = extras.precompute(recipe, {})
+    recipe = load_recipe("lr-sweep", Overrides(epochs=5))
+    results = compute(recipe)
     return recipe, results
 
 
 def test_sweep_sheets_follow_the_grid(sweep):
     recipe, results = sweep
-    (cfg, specs), = extras.sweep_groups(recipe)
+    (cfg, specs), = experiments.sweep_groups(recipe)
     lrs = [s.input_values()["lr"] for s in specs]
     assert lrs == sorted(lrs) and lrs[0] == 1e-5 and lrs[-1] == 1e-2
     assert np.allclose(np.diff(np.log10(lrs)), np.diff(np.log10(lrs)).mean(), atol=0.03), "a log grid"
@@ -41,7 +42,7 @@ def test_batch_run_equals_one_run_per_sheet(sweep):
 
 def test_first_exploding_step_never_gets_later_as_lr_grows(sweep):
     recipe, results = sweep
-    (_, specs), = extras.sweep_groups(recipe)
+    (_, specs), = experiments.sweep_groups(recipe)
     steps = [results[s.name].first_explosion_step() for s in specs]
     n = recipe.sheets[0].n_steps
     as_num = [n if k is None else k for k in steps]  # never = after the last step
@@ -56,11 +57,11 @@ def test_first_exploding_step_never_gets_later_as_lr_grows(sweep):
 def test_summary_sheet_matches_the_engine(sweep, tmp_path):
     recipe, results = sweep
     out = tmp_path / "sweep.xlsx"
-    write_workbook(recipe, out)
+    build(recipe, out)
     wb = openpyxl.load_workbook(out, data_only=True)
     ws = wb["summary"]
-    (_, specs), = extras.sweep_groups(recipe)
-    top = extras.HEAD_ROW + 1
+    (_, specs), = experiments.sweep_groups(recipe)
+    top = experiments.HEAD_ROW + 1
     for j, s in enumerate(specs):
         row = [c.value for c in ws[top + j + 1]][:4]
         assert row[0] == s.name

@@ -1,12 +1,13 @@
 """Column expressions: formula text, numpy source and the exact evaluator agree."""
 
+import math
 import random
 
 import numpy as np
 import pytest
 
-from xlgd.engine import _helpers
-from xlgd.expr import Col, Name, Num, excel, excel_value, if_, maximum, minimum, py, sqrt
+from xlgd.core.functions import numpy_namespace
+from xlgd.core.expr import Col, Name, Num, excel, excel_value, if_, maximum, minimum, py, sqrt
 
 a, b, c = Col("a"), Col("b"), Col("c")
 REF = {"a": "A1", "b": "B1", "c": "C1"}
@@ -62,7 +63,7 @@ def test_numpy_source_and_exact_evaluator_agree_on_random_trees():
     exact one; where it raises, the engine falls back to the exact evaluator,
     so every spreadsheet error must raise (none may hide as a finite number)."""
     rng = random.Random(7)
-    ns = _helpers(batch=False, dialect="excel")
+    ns = numpy_namespace(batch=False, dialect="excel")
     raised = 0
     for _ in range(800):
         e = random_tree(rng)
@@ -100,3 +101,51 @@ def test_libreoffice_evaluates_our_text_as_the_engine_does(tmp_path, lo_exact):
         want = excel_value(e, lambda leaf: VALUES[leaf.name], dialect="libreoffice")
         got = lo["errors"].get(f"{r},0", lo["values"][r][0])
         assert got == want, (text(e), got, want)
+
+
+# ------------------------------------------------------------ the function table
+def _cell(text, cells=None, dialect="excel"):
+    from xlgd.core.expr import excel_value
+    from xlgd.xlsx.formula import parse
+
+    cells = cells or {}
+    return excel_value(parse(text, "s"), lambda leaf: cells.get((leaf.row, leaf.col), 0.0), dialect)
+
+
+def test_formula_parser_knows_every_evaluable_function_of_the_table():
+    # Generated workbooks use ISERROR, NA and SIN; the parser learns them from the one table.
+    assert _cell("=IF(ISERROR(A1/B1),NA(),A1)", {(1, 1): 3.0}) == "#N/A"
+    assert _cell("=IF(ISERROR(A1/B1),NA(),A1)", {(1, 1): 3.0, (1, 2): 2.0}) == 3.0
+    assert _cell("=SIN(A1)", {(1, 1): 0.5}) == math.sin(0.5)
+    assert _cell("=SQRT(-1)") == "#NUM!"
+    assert _cell("=SQRT(-1)", dialect="libreoffice") == "#VALUE!"
+    assert _cell("=MAX(1,A1,3)", {(1, 1): 7.0}) == 7.0
+
+
+def test_unknown_volatile_and_wrong_arity_functions_are_refused_not_guessed():
+    from xlgd.core import functions
+    from xlgd.xlsx.formula import Unsupported, parse
+
+    assert "NOW" in functions.VOLATILE and "OFFSET" in functions.VOLATILE
+    for text in ("=NOW()", "=FOO(1)", "=SQRT(1,2)", "=IF(1,2)"):
+        with pytest.raises(Unsupported):
+            parse(text, "s")
+
+
+def test_engine_helpers_and_exact_evaluator_agree_per_function():
+    from xlgd.core import functions
+
+    ns_scalar = functions.numpy_namespace(False, "excel")
+    ns_batch = functions.numpy_namespace(True, "excel")
+    for f in functions.FUNCTIONS.values():
+        if not f.evaluable or f.name in ("NA",):
+            continue
+        assert f"_{f.name.lower()}" in ns_scalar and f"_{f.name.lower()}" in ns_batch, f.name
+    xs = [0.25, 1.5, 9.0]
+    for x in xs:
+        e = sqrt(Name("v")) + maximum(Name("v"), 2.0) - minimum(Name("v"), 2.0)
+        want = excel_value(e, lambda leaf: x)
+        src = py(e, lambda leaf: "v")
+        assert eval(src, dict(ns_scalar, v=np.float64(x))) == want  # noqa: S307
+        batch = eval(src, dict(ns_batch, v=np.array(xs)))  # noqa: S307
+        assert batch[xs.index(x)] == want

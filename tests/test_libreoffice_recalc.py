@@ -12,8 +12,8 @@ import pytest
 
 from tests.helpers import compare_with_sheet_values
 from tests.verify_helpers import edit_zip
-from xlgd.template import load_recipe
-from xlgd.workbook import write_workbook
+from xlgd.recipe.template import Overrides, load_recipe
+from xlgd.pipeline import build
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = {"graddesc": "graddesc", "matrix": str(ROOT / "tests/data/matrix.toml")}
@@ -34,7 +34,7 @@ def _lookup(lo):
 def test_every_formula_cell_equals_libreoffice_to_the_bit(tmp_path, lo_exact, template):
     recipe = load_recipe(TEMPLATES[template])
     book = tmp_path / "book.xlsx"
-    write_workbook(recipe, book)
+    build(recipe, book)
     lo = lo_exact(book)
     compared, diffs, max_ulp = compare_with_sheet_values(recipe, _lookup(lo), dialect="libreoffice")
     assert compared > 10000
@@ -46,7 +46,7 @@ def test_libreoffice_sees_errors_where_the_engine_does(tmp_path, lo_exact):
     be compared too, not skipped."""
     recipe = load_recipe(TEMPLATES["matrix"])
     book = tmp_path / "book.xlsx"
-    write_workbook(recipe, book)
+    build(recipe, book)
     lo = lo_exact(book)
     codes = {code for sh in lo["sheets"].values() for code in sh["errors"].values()}
     assert {"#NUM!", "#DIV/0!"} <= codes
@@ -62,15 +62,15 @@ def test_convert_to_roundtrip_agrees_to_15_digits(tmp_path):
     """
     import re
 
-    from xlgd import libreoffice
+    from xlgd.xlsx import libreoffice
 
     if not libreoffice.soffice():
         pytest.skip("LibreOffice is not installed")
-    write_workbook(load_recipe("graddesc"), tmp_path / "stale.xlsx")
+    build(load_recipe("graddesc"), tmp_path / "stale.xlsx")
     book = tmp_path / "book.xlsx"
     edit_zip(tmp_path / "stale.xlsx", book, "xl/worksheets/sheet3.xml",
                    lambda x: re.sub(r'(<c r="A3"[^>]*><v>)0.0001(</v>)', r"\g<1>0.0002\g<2>", x))
-    recipe = load_recipe("graddesc", ["basic.lr=0.0002"])
+    recipe = load_recipe("graddesc", Overrides(sheet_knobs={("basic", "lr"): 0.0002}))
     out = libreoffice.recalc_xlsx(book, tmp_path / "out")
     wb = openpyxl.load_workbook(out, data_only=True)
 

@@ -18,11 +18,11 @@ def _one_line(r):
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory):
-    from xlgd.template import load_recipe
-    from xlgd.workbook import write_workbook
+    from xlgd.recipe.template import Overrides, load_recipe
+    from xlgd.pipeline import build
 
     p = tmp_path_factory.mktemp("bad") / "g.xlsx"
-    write_workbook(load_recipe("graddesc", epochs=1), p)
+    build(load_recipe("graddesc", Overrides(epochs=1)), p)
     return p
 
 

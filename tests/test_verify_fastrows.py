@@ -13,31 +13,34 @@ import numpy as np
 import pytest
 
 from tests.verify_helpers import edit_zip, set_constant, set_formula, set_value, sheet_part
-from xlgd import readbook, verify
-from xlgd.layout import Layout
-from xlgd.readbook import open_book
-from xlgd.template import load_recipe
-from xlgd.workbook import write_workbook
+from xlgd.xlsx import package
+from xlgd.check import steptable, verify, xlgd_sheet
+from xlgd.check.cells import CheckContext
+from xlgd.check.steptable import CachedLayout, RowMatcher, read_xlgd_sheet
+from xlgd.book.layout import Layout
+from xlgd.xlsx.package import Package
+from xlgd.recipe.template import Overrides, load_recipe
+from xlgd.pipeline import build
 
 
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory):
     p = tmp_path_factory.mktemp("fast") / "m.xlsx"
-    recipe = load_recipe("tests/data/matrix.toml", epochs=4)
-    write_workbook(recipe, p)
+    recipe = load_recipe("tests/data/matrix.toml", Overrides(epochs=4))
+    build(recipe, p)
     return p, recipe
 
 
 @pytest.fixture
 def small_pieces(monkeypatch):
-    monkeypatch.setattr(readbook, "CHUNK", 20_000)
+    monkeypatch.setattr(package, "CHUNK", 20_000)
 
 
 def _read(path, spec, fast, monkeypatch):
-    monkeypatch.setattr(verify, "FAST_ROWS", fast)
-    with open_book(path) as book:
-        ctx = verify._Ctx(book, 0.0, None, book.producer, False)
-        return verify.read_xlgd_sheet(ctx, spec, Layout(spec))
+    monkeypatch.setattr(steptable, "FAST_ROWS", fast)
+    with Package.open(path) as book:
+        ctx = CheckContext(book, 0.0, None, book.producer, False)
+        return read_xlgd_sheet(ctx, spec, Layout(spec))
 
 
 def _same_table(a, b):
@@ -63,8 +66,8 @@ def test_every_matrix_sheet_reads_the_same(matrix, small_pieces, monkeypatch):
 @pytest.fixture(scope="module")
 def long_sheet(tmp_path_factory):
     p = tmp_path_factory.mktemp("fast") / "long.xlsx"
-    recipe = load_recipe("benchmarks/verify_adam.toml", epochs=60)  # 1,740 rows: blocks of 100 rows occur
-    write_workbook(recipe, p)
+    recipe = load_recipe("benchmarks/verify_adam.toml", Overrides(epochs=60))  # 1,740 rows: blocks of 100 rows occur
+    build(recipe, p)
     return p, recipe
 
 
@@ -77,11 +80,11 @@ def test_long_sheet_reads_the_same(long_sheet, small_pieces, monkeypatch):
 
 
 def test_row_blocks_render_as_rows(long_sheet):
-    """Rows rendered 100 at a time (`_RowMatcher.rows`) are the rows rendered one by one."""
+    """Rows rendered 100 at a time (`RowMatcher.rows`) are the rows rendered one by one."""
     p, recipe = long_sheet
     spec = recipe.sheets[0]
-    mt = verify._RowMatcher(spec, verify._Layout(spec))
-    with open_book(p) as b:
+    mt = RowMatcher(spec, CachedLayout(spec))
+    with Package.open(p) as b:
         body = next(b.bodies(spec.name))
     rows = [t + "</row>" for t in body.split("</row>")[:-1]]
     assert any(mt.learn(t) for t in rows[6:])
@@ -97,8 +100,8 @@ def test_row_blocks_render_as_rows(long_sheet):
 @pytest.fixture(scope="module")
 def book(tmp_path_factory):
     p = tmp_path_factory.mktemp("fast") / "g.xlsx"
-    recipe = load_recipe("graddesc", epochs=4)
-    write_workbook(recipe, p)
+    recipe = load_recipe("graddesc", Overrides(epochs=4))
+    build(recipe, p)
     return p, recipe
 
 
@@ -129,11 +132,11 @@ def test_edited_books_report_the_same(book, small_pieces, monkeypatch, tmp_path,
     p, recipe = book
     lay = Layout(next(s for s in recipe.sheets if s.name == "adam"))
     q = edit_zip(p, tmp_path / "e.xlsx", sheet_part(p, "adam"), _edits(lay)[which])
-    monkeypatch.setattr(verify, "FAST_ROWS", True)
-    monkeypatch.setattr(verify, "ENGINE_AHEAD_ROWS", 0)  # and the engine in a child process
+    monkeypatch.setattr(steptable, "FAST_ROWS", True)
+    monkeypatch.setattr(xlgd_sheet, "ENGINE_AHEAD_ROWS", 0)  # and the engine in a child process
     fast = verify.verify_book(q).as_dict()
-    monkeypatch.setattr(verify, "FAST_ROWS", False)
-    monkeypatch.setattr(verify, "ENGINE_AHEAD_ROWS", 10 ** 9)
+    monkeypatch.setattr(steptable, "FAST_ROWS", False)
+    monkeypatch.setattr(xlgd_sheet, "ENGINE_AHEAD_ROWS", 10 ** 9)
     slow = verify.verify_book(q).as_dict()
     assert fast == slow
     assert fast["ok"] == (which == "style"), fast

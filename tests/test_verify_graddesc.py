@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from tests.verify_helpers import edit_zip, set_formula, sheet_part, verify
-from xlgd.verify import verify_book
+from xlgd.check.verify import verify_book
 
 pytestmark = pytest.mark.graddesc
 

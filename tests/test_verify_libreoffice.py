@@ -3,10 +3,10 @@
 import pytest
 
 from tests.verify_helpers import edit_zip, set_formula, sheet_part, soffice
-from xlgd.layout import Layout
-from xlgd.template import load_recipe
-from xlgd.verify import verify_book
-from xlgd.workbook import write_workbook
+from xlgd.book.layout import Layout
+from xlgd.recipe.template import load_recipe
+from xlgd.check.verify import verify_book
+from xlgd.pipeline import build
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.skipif(not soffice(), reason="LibreOffice not installed")]
 
@@ -17,7 +17,7 @@ def book(graddesc_book):
 
 
 def test_after_libreoffice_recalculation_verifies_clean(book, tmp_path):
-    from xlgd.libreoffice import recalc_xlsx
+    from xlgd.xlsx.libreoffice import recalc_xlsx
 
     p, _ = book
     out = recalc_xlsx(p, tmp_path / "out")
@@ -28,17 +28,17 @@ def test_after_libreoffice_recalculation_verifies_clean(book, tmp_path):
 
 def test_matrix_with_errors_after_recalculation(tmp_path):
     """#NUM! / #DIV/0! / LibreOffice's #VALUE! cells sit where the engine (LibreOffice dialect) puts them."""
-    from xlgd.libreoffice import recalc_xlsx
+    from xlgd.xlsx.libreoffice import recalc_xlsx
 
     recipe = load_recipe("tests/data/matrix.toml")
     p = tmp_path / "m.xlsx"
-    write_workbook(recipe, p)
+    build(recipe, p)
     rep = verify_book(recalc_xlsx(p, tmp_path / "out"))
     assert rep.ok, rep.text()
 
 
 def test_changed_formula_recalculated_groups_downstream(book, tmp_path):
-    from xlgd.libreoffice import recalc_xlsx
+    from xlgd.xlsx.libreoffice import recalc_xlsx
 
     p, recipe = book
     lay = Layout(next(s for s in recipe.sheets if s.name == "momentum"))
@@ -55,7 +55,7 @@ def test_changed_formula_recalculated_groups_downstream(book, tmp_path):
 
 
 def test_recalc_option_uses_libreoffice_values(book):
-    from xlgd.libreoffice import system_python_with_uno
+    from xlgd.xlsx.libreoffice import system_python_with_uno
 
     if not system_python_with_uno():
         pytest.skip("python3-uno not installed")

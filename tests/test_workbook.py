@@ -7,11 +7,11 @@ import openpyxl
 import pytest
 from lxml import etree
 
-from xlgd.cells import formula_cells
-from xlgd.engine import run
-from xlgd.layout import HEADER_ROW, START_ROW, Layout
-from xlgd.template import load_recipe
-from xlgd.workbook import write_workbook
+from xlgd.book.cells import formula_cells
+from xlgd.core.engine import run
+from xlgd.book.layout import HEADER_ROW, START_ROW, Layout
+from xlgd.recipe.template import Overrides, load_recipe
+from xlgd.pipeline import build
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 
@@ -20,7 +20,7 @@ C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 def generated(tmp_path_factory):
     recipe = load_recipe("graddesc")
     path = tmp_path_factory.mktemp("wb") / "graddesc.xlsx"
-    results = write_workbook(recipe, path)
+    results = build(recipe, path)
     return recipe, path, results
 
 
@@ -113,9 +113,9 @@ def test_chart_axes_reference_the_step_epoch_and_x_cells(generated):
 
 
 def test_same_recipe_same_bytes(tmp_path):
-    recipe = load_recipe("graddesc", epochs=1)
-    write_workbook(recipe, tmp_path / "a.xlsx")
-    write_workbook(recipe, tmp_path / "b.xlsx")
+    recipe = load_recipe("graddesc", Overrides(epochs=1))
+    build(recipe, tmp_path / "a.xlsx")
+    build(recipe, tmp_path / "b.xlsx")
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
 
 
@@ -139,3 +139,11 @@ def test_pandas_reads_real_numbers(generated):
     df = pd.read_excel(path, sheet_name="adam", header=HEADER_ROW - 1)
     step1 = df.iloc[1]  # row after the start row
     assert step1["err^2"] == results["adam"].steps["err"][0] != 0
+
+
+def test_xlsxwriter_is_the_version_the_fast_row_writer_was_written_against():
+    # book/xlsxwriter_fast.py uses XlsxWriter's private names; another version may move them.
+    from xlgd.book import xlsxwriter_fast
+
+    assert xlsxwriter_fast.installed_version() == xlsxwriter_fast.XLSXWRITER_VERSION, \
+        "check book/xlsxwriter_fast.py against this XlsxWriter, then update XLSXWRITER_VERSION and pyproject.toml"

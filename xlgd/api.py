@@ -3,6 +3,7 @@
     import xlgd
     h = xlgd.run(model="linear2", lr=1e-4, epochs=2)    # one sheet, built on the fly
     h = xlgd.run("two-neuron", sheet="relu2")            # a sheet of a template
+    h = xlgd.run("graddesc", sheet="adam", lr=0.05)      # knobs are numbers, on every sheet that has them
     h[["a", "b", "c", "d", "err"]].tail()
     h.attrs["first_explosion_step"]                      # 1-based step, or None
     h.plot()                                             # err^2 (log) and the weights per step
@@ -65,45 +66,47 @@ class History(pd.DataFrame):
         return ax
 
 
-def _template(template, model, knobs, sets, epochs, data, opts):
-    from .template import apply_overrides, find_template, read_template
+def _template(template, model, knobs, sheet_knobs, epochs, data, opts):
+    """(the template dict with the overrides applied, the folder its paths are relative to)."""
+    from .recipe.template import Overrides, apply_overrides, find_template, read_template
 
     if model is not None:
         if template not in (None, "graddesc"):
             raise XlgdError("pass either a template or model=..., not both")
-        sheet = {"name": model[:31], "model": model, "knobs": dict(knobs)}
+        sheet = {"name": model[:31], "model": model, "knobs": {}}
         sheet.update({k: v for k, v in opts.items() if v is not None})
         sheet.setdefault("stability", True)
         if isinstance(data, str):
             data = {"source": data}
         tpl = {"name": "notebook", "epochs": 1, "data": data or {"source": "graddesc"}, "sheets": [sheet]}
-        return apply_overrides(tpl, sets, epochs), None
-    if knobs or any(v is not None for v in opts.values()) or data is not None:
-        raise XlgdError("knobs, data and sheet options go with model=...; for a template use sets=['lr=0.001']")
+        return apply_overrides(tpl, Overrides(dict(knobs), dict(sheet_knobs or {}), epochs)), None
+    if any(v is not None for v in opts.values()) or data is not None:
+        raise XlgdError("data and sheet options go with model=...; a template's sheets say their own")
     path = find_template(template or "graddesc")
     tpl = read_template(path)
     tpl.setdefault("name", path.stem)
-    extra = [f"{k}={v}" for k, v in knobs.items()]
-    return apply_overrides(tpl, list(sets) + extra, epochs), path.parent
+    return apply_overrides(tpl, Overrides(dict(knobs), dict(sheet_knobs or {}), epochs)), path.parent
 
 
-def recipe(template=None, *, model=None, sets=(), epochs=None, data=None, optimizer=None, convention=None,
-           grad=None, fd=None, stability=None, **knobs):
-    """The Recipe the other calls use: a template (name or path) or one sheet built from model=."""
-    from .template import build_recipe
+def recipe(template=None, *, model=None, sheet_knobs=None, epochs=None, data=None, optimizer=None,
+           convention=None, grad=None, fd=None, stability=None, **knobs):
+    """The Recipe the other calls use: a template (name or path) or one sheet built from model=.
+
+    knobs (lr=1e-3, beta1=0.8 ...) apply to every sheet that has them; sheet_knobs={("adam", "lr"): 0.05}
+    to one sheet."""
+    from .recipe.template import build_recipe
 
     opts = dict(optimizer=optimizer, convention=convention, grad=grad, fd=fd, stability=stability)
-    tpl, base = _template(template, model, knobs, sets, epochs, data, opts)
+    tpl, base = _template(template, model, knobs, sheet_knobs, epochs, data, opts)
     return build_recipe(tpl, base)
 
 
-def run(template=None, sheet=None, *, model=None, sets=(), epochs=None, data=None, optimizer=None,
+def run(template=None, sheet=None, *, model=None, sheet_knobs=None, epochs=None, data=None, optimizer=None,
         convention=None, grad=None, fd=None, stability=None, **knobs) -> History:
     """The step-by-step history of one sheet as a DataFrame (see the module doc)."""
-    from . import extras
-    from .engine import run as run_engine
+    from .recipe.compute import compute
 
-    rec = recipe(template, model=model, sets=sets, epochs=epochs, data=data, optimizer=optimizer,
+    rec = recipe(template, model=model, sheet_knobs=sheet_knobs, epochs=epochs, data=data, optimizer=optimizer,
                  convention=convention, grad=grad, fd=fd, stability=stability, **knobs)
     names = [s.name for s in rec.sheets]
     if sheet is None:
@@ -113,14 +116,17 @@ def run(template=None, sheet=None, *, model=None, sets=(), epochs=None, data=Non
     if sheet not in names:
         raise XlgdError(f"no sheet {sheet!r} in {rec.name}; its sheets: {', '.join(names)}")
     spec = next(s for s in rec.sheets if s.name == sheet)
-    results = extras.precompute(rec, {})  # a sweep sheet comes from its batch run
-    res = results.get(sheet) or run_engine(spec, rec.data.x, rec.data.y)
+    res = compute(rec)[sheet]  # the same numbers the workbook caches (a sweep sheet from its batch run)
+    return _history(spec, res)
+
+
+def _history(spec, res) -> History:
     frame = History(res.frame())
     frame.index = pd.RangeIndex(1, spec.n_steps + 1, name="step")
     boom = res.first_explosion_step()
     bad = res.first_error_step()
     frame.attrs.update({
-        "sheet": sheet, "model": spec.model, "optimizer": spec.optimizer, "convention": spec.convention,
+        "sheet": spec.name, "model": spec.model, "optimizer": spec.optimizer, "convention": spec.convention,
         "params": tuple(spec.params), "inputs": spec.input_values(),
         "headers": {c.name: c.header for c in spec.columns},
         "errors": {(c, i + 1): code for (c, i), code in res.errors.items() if not c.startswith("@")},
@@ -131,15 +137,15 @@ def run(template=None, sheet=None, *, model=None, sets=(), epochs=None, data=Non
     return frame
 
 
-def generate(template=None, path=None, *, model=None, sets=(), epochs=None, data=None, optimizer=None,
+def generate(template=None, path=None, *, model=None, sheet_knobs=None, epochs=None, data=None, optimizer=None,
              convention=None, grad=None, fd=None, stability=None, **knobs) -> Path:
     """Write the workbook (default output/NAME.xlsx); returns its path."""
-    from .workbook import write_workbook
+    from .pipeline import build
 
-    rec = recipe(template, model=model, sets=sets, epochs=epochs, data=data, optimizer=optimizer,
+    rec = recipe(template, model=model, sheet_knobs=sheet_knobs, epochs=epochs, data=data, optimizer=optimizer,
                  convention=convention, grad=grad, fd=fd, stability=stability, **knobs)
     out = Path(path) if path else Path("output") / f"{rec.name}.xlsx"
     if out.suffix.lower() != ".xlsx":
         raise XlgdError(f"output must be an .xlsx file, got {out.name}")
-    write_workbook(rec, out)
+    build(rec, out)
     return out

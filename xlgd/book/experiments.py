@@ -1,0 +1,132 @@
+"""Writing the experiment grids (`recipe/experiments.py`) as worksheets with charts.
+
+A grid cell's expression becomes formula text here (its leaves rendered to
+addresses through each sheet's `Layout`); its cached value is the one
+`compute` evaluated. Every chart series is a link to cells.
+"""
+
+from __future__ import annotations
+
+from ..core.expr import EpochCell, Expr, GridCell, Name, SheetInput, StepCell, excel
+from ..recipe.experiments import HEAD_ROW, Grid, grids
+from ..xlsx.refs import col_letter, quote_sheet
+from .charts import CHART_H, CHART_W, PALETTE
+from .layout import Layout
+
+
+def render(grid: Grid, e: Expr, layouts: dict) -> str:
+    """The formula text of one grid cell; layouts: {sheet name: Layout} of the recipe's sheets."""
+
+    def r(leaf):
+        if isinstance(leaf, Name):
+            return leaf.name
+        if isinstance(leaf, GridCell):
+            return f"{col_letter(leaf.col)}{leaf.row + 1}"
+        lay = layouts[leaf.sheet]
+        sheet = quote_sheet(leaf.sheet)
+        if isinstance(leaf, StepCell):
+            return f"{sheet}!{lay.letter(leaf.col)}{lay.step_row(leaf.step)}"
+        if isinstance(leaf, EpochCell):
+            return f"{sheet}!{lay.epoch_letter(leaf.col)}{lay.epoch_row(leaf.epoch)}"
+        if isinstance(leaf, SheetInput):
+            return f"{sheet}!{lay.input_abs(leaf.name)}"
+        raise TypeError(f"an experiment cell cannot refer to {leaf!r}")
+
+    return "=" + excel(e, r)
+
+
+def extra_cells(recipe, results) -> dict:
+    """{extra sheet: [(row, col, formula, value)]}, 0-based, like cells.formula_cells.
+
+    results: the `compute.Results` of the recipe (its grid values)."""
+    layouts = {s.name: Layout(s) for s in recipe.sheets}
+    out = {}
+    for g in grids(recipe):
+        vals = results.grids[g.name]
+        out[g.name] = [(r, c, render(g, p, layouts), vals[(r, c)])
+                       for (r, c), (kind, p, _) in sorted(g.cells.items()) if kind == "formula"]
+    return out
+
+
+def write_grids(wb, f, recipe, results):
+    """One worksheet per experiment grid; values from `results.grids` (computed, never here)."""
+    layouts = {s.name: Layout(s) for s in recipe.sheets}
+    for g in grids(recipe):
+        vals = results.grids[g.name]
+        ws = wb.add_worksheet(g.name)
+        g.text(0, 0, g.title, "title")
+        if g.hint:
+            g.text(HEAD_ROW - 1, 0, g.hint, "hint")
+        for c, wdt in g.widths.items():
+            ws.set_column(c, c, wdt)
+        for nm, (r, c) in g.names.items():
+            wb.define_name(f"{quote_sheet(g.name)}!{nm}", f"={quote_sheet(g.name)}!${col_letter(c)}${r + 1}")
+        # constant_memory: rows must be written top to bottom.
+        for (r, c), (kind, p, fmt) in sorted(g.cells.items()):
+            fm = _fmt(f, fmt)
+            if kind == "text":
+                ws.write_string(r, c, p, fm)
+            elif kind == "num":
+                ws.write_number(r, c, p, fm)
+            else:
+                v = vals[(r, c)]
+                ws.write_formula(r, c, render(g, p, layouts), fm, v if isinstance(v, str) else float(v))
+        ws.freeze_panes(HEAD_ROW + 1, 1)
+        for ch in g.charts:
+            _chart(wb, ws, g, ch, vals)
+
+
+def _fmt(f, fmt):
+    if fmt == "header":
+        return f.header
+    if fmt == "title":
+        return f.title
+    if fmt == "label":
+        return f.label
+    if fmt == "hint":
+        return f.hint
+    if fmt == "plain":
+        return None
+    if fmt == "input":
+        return f.num("General", "input")
+    return f.num(fmt)
+
+
+def _range(sheet, c, r1, r2):
+    L = col_letter(c)
+    return f"={quote_sheet(sheet)}!${L}${r1 + 1}:${L}${r2 + 1}"
+
+
+def _data(g, vals, c, r1, r2):
+    out = []
+    for r in range(r1, r2 + 1):
+        kind = g.cells.get((r, c), (None,))[0]
+        if kind == "num":
+            out.append(g.cells[(r, c)][1])
+        elif kind == "formula":
+            v = vals[(r, c)]
+            out.append(None if isinstance(v, str) else float(v))
+        else:
+            out.append(None)
+    return out
+
+
+def _chart(wb, ws, g, ch, vals):
+    chart = wb.add_chart({"type": "scatter", "subtype": "straight"} if ch.type == "scatter" else {"type": "line"})
+    for j, s in enumerate(ch.series):
+        color = PALETTE[j % len(PALETTE)]
+        chart.add_series({"name": s.name, "categories": _range(*s.cat), "values": _range(*s.val),
+                          "categories_data": _data(g, vals, s.cat[1], s.cat[2], s.cat[3]),
+                          "values_data": _data(g, vals, s.val[1], s.val[2], s.val[3]),
+                          "line": {"color": color, "width": 1.5}})
+    chart.set_title({"name": ch.title, "name_font": {"size": 11}})
+    chart.set_x_axis({"name": ch.x_title, "visible": True})
+    y = {"name": ch.y_title, "visible": True, "major_gridlines": {"visible": True}}
+    if ch.log_y:
+        y["log_base"] = 10
+    chart.set_y_axis(y)
+    chart.set_legend({"position": "bottom"})
+    chart.show_blanks_as("gap")
+    chart.show_na_as_empty_cell()
+    chart.set_size({"width": CHART_W + 120, "height": CHART_H + 60})
+    ws.insert_chart(ch.anchor[0] + HEAD_ROW, ch.anchor[1], chart)

@@ -1,0 +1,141 @@
+"""Where every cell of a sheet lives, and the formula text each one holds.
+
+One `Layout` per sheet turns a `SheetSpec` into cell addresses: the writer
+asks it what to write, `verify` and `diff` ask it what should be there.
+
+    row 1   title
+    row 2   input labels         (lr, beta1, h, a_init, ...)
+    row 3   input values         each a defined name local to the sheet
+    row 5   headers              step table  |  epoch summary block
+    row 6   start row            weights and optimiser state before step 1
+    row 7+  one row per step     epochs unrolled downward
+
+The data sheet holds x (numbers) and y (=true_a*x+true_b) from row 5 on.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from ..core.expr import Col, Data, EpochValue, Name, StepEdge, excel
+from ..core.table import SheetSpec
+from ..xlsx.refs import col_letter, quote_sheet
+
+TITLE_ROW, LABEL_ROW, INPUT_ROW, HINT_ROW, HEADER_ROW, START_ROW = 1, 2, 3, 4, 5, 6
+DATA_SHEET = "data"
+DATA_FIRST_ROW = 5
+DATA_X, DATA_Y = "B", "C"
+
+
+class Layout:
+    def __init__(self, spec: SheetSpec, data_sheet: str = DATA_SHEET):
+        self.spec = spec
+        self.data_sheet = data_sheet
+        self.col_index = {c.name: i for i, c in enumerate(spec.columns)}
+        self.epoch_index = {c.name: len(spec.columns) + 1 + i for i, c in enumerate(spec.epoch_columns)}
+        self.input_index = {inp.name: i for i, inp in enumerate(spec.inputs)}
+
+    # ---------------------------------------------------------------- cells
+    def step_row(self, i: int) -> int:
+        """Excel row (1-based) of step i (0-based); i = -1 is the start row."""
+        return START_ROW + 1 + i
+
+    def epoch_row(self, k: int) -> int:
+        return START_ROW + k
+
+    @property
+    def last_row(self) -> int:
+        return self.step_row(self.spec.n_steps - 1)
+
+    def letter(self, col: str) -> str:
+        return col_letter(self.col_index[col])
+
+    def epoch_letter(self, col: str) -> str:
+        return col_letter(self.epoch_index[col])
+
+    def input_cell(self, name: str) -> str:
+        return f"{col_letter(self.input_index[name])}{INPUT_ROW}"
+
+    def input_abs(self, name: str) -> str:
+        return f"${col_letter(self.input_index[name])}${INPUT_ROW}"
+
+    def cell(self, col: str, i: int) -> str:
+        return f"{self.letter(col)}{self.step_row(i)}"
+
+    def column_range(self, col: str, absolute=True, sheet=True, epoch=None) -> str:
+        """The step-table cells of a column (all steps, or one epoch)."""
+        n = self.spec.n_data
+        first, last = (0, self.spec.n_steps - 1) if epoch is None else (epoch * n, epoch * n + n - 1)
+        return self._range(self.letter(col), self.step_row(first), self.step_row(last), absolute, sheet)
+
+    def epoch_range(self, col: str, absolute=True, sheet=True) -> str:
+        return self._range(self.epoch_letter(col), self.epoch_row(0), self.epoch_row(self.spec.epochs - 1),
+                           absolute, sheet)
+
+    def _range(self, letter, r1, r2, absolute, sheet):
+        d = "$" if absolute else ""
+        prefix = f"{quote_sheet(self.spec.name)}!" if sheet else ""
+        return f"{prefix}{d}{letter}{d}{r1}:{d}{letter}{d}{r2}"
+
+    # ------------------------------------------------------------- formulas
+    def formula(self, col: str, i: int) -> str:
+        """The formula of column `col` on step i (0-based), with '='."""
+        n = self.spec.n_data
+        k, d = divmod(i, n)
+        tmpl = self.templates[(col, d == 0)]
+        row = self.step_row(i)
+        return tmpl.format(r=row, p=row - 1, d=DATA_FIRST_ROW + d, e=self.epoch_row(k))
+
+    @cached_property
+    def templates(self) -> dict:
+        """{(column, first row of an epoch?): formula} with its row numbers left as {r}, {p}, {d}, {e}.
+
+        A sheet of 100,000 rows has millions of formula cells; rendering the
+        tree once per column and formatting numbers in is what keeps
+        generation as fast as writing the file."""
+
+        def ref(leaf):
+            if isinstance(leaf, Col):
+                return f"{self.letter(leaf.name)}{{{'p' if leaf.lag else 'r'}}}"
+            if isinstance(leaf, Name):
+                return leaf.name
+            if isinstance(leaf, Data):
+                letter = DATA_X if leaf.name == "x" else DATA_Y
+                return f"{quote_sheet(self.data_sheet)}!{letter}{{d}}"
+            if isinstance(leaf, EpochValue):
+                return f"${self.epoch_letter(leaf.col)}${{e}}"
+            raise TypeError(f"a step column cannot refer to {leaf!r}")
+
+        out = {}
+        for c in self.spec.columns:
+            for first in (True, False):
+                e = c.first if (first and c.first is not None) else c.expr
+                # Formula text never holds braces of its own: only ours.
+                out[(c.name, first)] = "=" + excel(e, ref)
+        return out
+
+    def start_formula(self, col: str) -> str | None:
+        c = self.spec.columns[self.col_index[col]]
+        if c.init is None:
+            return None
+        return "=" + excel(c.init, lambda leaf: leaf.name)
+
+    def epoch_formula(self, col: str, k: int) -> str:
+        c = self.spec.epoch_columns[[e.name for e in self.spec.epoch_columns].index(col)]
+        e = c.first if (k == 0 and c.first is not None) else c.expr
+        n = self.spec.n_data
+
+        def ref(leaf):
+            if isinstance(leaf, Col):
+                return f"{self.epoch_letter(leaf.name)}{self.epoch_row(k - leaf.lag)}"
+            if isinstance(leaf, Name):
+                return leaf.name
+            if isinstance(leaf, StepEdge):
+                return self.cell(leaf.col, k * n - 1 if leaf.edge == "before" else k * n + n - 1)
+            raise TypeError(f"an epoch-block cell cannot refer to {leaf!r}")
+
+        return "=" + excel(e, ref)
+
+    @cached_property
+    def carried_columns(self) -> list[str]:
+        return [c.name for c in self.spec.columns if c.init is not None]

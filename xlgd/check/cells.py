@@ -1,0 +1,208 @@
+"""Generic cell checks: structure, consistency and trajectory of listed cells, grouped into causes.
+
+Used for the few cells of every kind of sheet (the start row, the epoch
+block, the data sheet, graddesc's sheets); the step table of an xlgd sheet
+is checked in bulk by `xlgd_sheet.py` with the same rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..core.expr import CellRef, Name, excel_value
+from ..core.functions import VOLATILE
+from ..xlsx.formula import Unsupported, parse
+from ..xlsx.package import Cell, Package
+from ..xlsx.refs import FormulaSyntaxError, a1, canonical, tokens
+from .report import Cause, SheetReport, fmt_value, same_value, ulp_distance
+
+ROUNDED_RTOL = 1e-14  # LibreOffice 7.4 writes 15 significant digits
+
+
+@dataclass
+class Failures:
+    """Per-cell findings of one sheet, keyed by (row, col), 1-based."""
+
+    structure: dict = field(default_factory=dict)  # -> (kind, message): not its column's formula
+    local: dict = field(default_factory=dict)  # -> (holds, its formula gives): consistency
+    trajectory: dict = field(default_factory=dict)  # -> (holds, the engine computes)
+
+    def update(self, other: "Failures"):
+        self.structure.update(other.structure)
+        self.local.update(other.local)
+        self.trajectory.update(other.trajectory)
+
+
+def structure_reason(actual: Cell | None, expected: str, r, c):
+    """Why a cell's content is not its column's formula (None if it is)."""
+    if actual is None or (actual.formula is None and actual.value is None):
+        return "missing", f"the cell is empty; its column has `{expected}`"
+    if actual.formula is None:
+        return "constant", f"formula replaced by the constant {fmt_value(actual.value)} (its column has `{expected}`)"
+    text = "=" + actual.formula
+    try:
+        if canonical(text, r, c) == canonical(expected, r, c):
+            return None
+    except FormulaSyntaxError:
+        return "formula", f"formula `{text}` cannot be read; expected `{expected}`"
+    detail = ""
+    try:
+        ta, te = tokens(text), tokens(expected)
+        if any(k == "sheet" for k, _ in ta) and not any(k == "sheet" for k, _ in te):
+            detail = " (it refers to another sheet)"
+        elif len(ta) == len(te):
+            diff = [(x[1], y[1]) for x, y in zip(ta, te) if x != y]
+            if len(diff) == 1:
+                detail = f" (`{diff[0][0]}` where its column has `{diff[0][1]}`)"
+        if any(k == "func" and t.upper() in VOLATILE for k, t in ta):
+            detail += " and it uses a volatile function"
+    except FormulaSyntaxError:
+        pass
+    return "formula", f"formula differs from its column: `{text}`, expected `{expected}`{detail}"
+
+
+class CheckContext:
+    """What every check of one workbook shares: the book, the grids of small sheets, the dialect."""
+
+    def __init__(self, book: Package, rtol, values, dialect, rounded):
+        self.book, self.rtol, self.values, self.dialect, self.rounded = book, rtol, values, dialect, rounded
+        self.grids = {}
+        self.big = {}  # sheet -> (lookup function) for sheets read as arrays
+
+    def cells(self, sheet):
+        over = self.values.get(sheet) if self.values else None
+        for c in self.book.cells(sheet):
+            if over is not None and c.formula is not None:
+                v = over(c.row, c.col)
+                yield c._replace(value=v, kind="e" if isinstance(v, str) else ("n" if v is not None else ""))
+            else:
+                yield c
+
+    def grid(self, sheet):
+        if sheet not in self.grids:
+            self.grids[sheet] = {(c.row, c.col): c for c in self.cells(sheet)}
+        return self.grids[sheet]
+
+    def value(self, sheet, r, c):
+        """A cell's value as a formula reading it sees: float, error code, or 0.0 when empty."""
+        if sheet in self.big:
+            return self.big[sheet](r, c)
+        cell = self.grid(sheet).get((r, c)) if sheet in self.book.sheet_names else None
+        if cell is None or cell.value is None:
+            return 0.0
+        if isinstance(cell.value, str):
+            return cell.value if cell.kind == "e" else "#VALUE!"
+        return float(cell.value)
+
+    def env(self, sheet):
+        def env(leaf):
+            if isinstance(leaf, CellRef):
+                return self.value(leaf.sheet, leaf.row, leaf.col)
+            if isinstance(leaf, Name):
+                where = self.book.name_ref(sheet, leaf.name)
+                if where is None:
+                    return "#NAME?"
+                return self.value(*where)
+            raise TypeError(leaf)
+
+        return env
+
+
+def eval_text(ctx, sheet, text):
+    try:
+        return excel_value(parse(text, sheet), ctx.env(sheet), ctx.dialect)
+    except Unsupported:
+        return None
+
+
+def check_cells(ctx, sheet, items, rep: SheetReport, engine_values=None) -> Failures:
+    """Structure and consistency (and trajectory, given engine values) for listed cells.
+
+    items: [(row, col, expected formula)]; engine_values: {(row, col): value}."""
+    grid = ctx.grid(sheet)
+    out = Failures()
+    close = ([], [])  # (holds, engine) pairs that passed, for the ulp distance in one call
+    rtol = max(ctx.rtol, 1e-12 if ctx.rounded else 0.0)
+    trtol = max(ctx.rtol, ROUNDED_RTOL if ctx.rounded else 0.0)
+    for r, c, expected in items:
+        rep.checked += 1
+        cell = grid.get((r, c))
+        why = structure_reason(cell, expected, r, c)
+        if why:
+            out.structure[(r, c)] = why
+        if cell is None or cell.formula is None or cell.value is None:
+            continue
+        have = ctx.value(sheet, r, c)
+        want = eval_text(ctx, sheet, "=" + cell.formula)
+        if want is not None and not same_value(have, want, rtol):
+            out.local[(r, c)] = (have, want)
+        if engine_values is not None and (r, c) in engine_values:
+            ev = engine_values[(r, c)]
+            if not same_value(have, ev, trtol):
+                out.trajectory[(r, c)] = (have, ev)
+            elif not isinstance(ev, str) and not isinstance(have, str):
+                close[0].append(have)
+                close[1].append(ev)
+    if close[0]:
+        rep.max_ulp = max(rep.max_ulp, ulp_distance(close[0], close[1]))
+    return out
+
+
+def group(sheet, rep: SheetReport, f: Failures, order, stale_reason=""):
+    """Turn per-cell failures into root causes. order(key) -> sortable step position."""
+    causes = _structure_causes(sheet, f, order)
+    stale = _stale_cause(sheet, f, order, stale_reason)
+    if stale is not None:
+        causes.append(stale)
+    causes.sort(key=lambda c: c.step)
+    primary = set(f.structure) | set(f.local)
+    loose = []
+    for k in sorted(f.trajectory, key=order):
+        if k in primary:
+            continue
+        owner = None
+        for c in causes:
+            if c.step <= order(k):
+                owner = c
+        if owner is None:
+            loose.append(k)
+        else:
+            owner.downstream += 1
+    if loose:
+        k = loose[0]
+        have, want = f.trajectory[k]
+        causes.append(Cause(sheet, a1(*k), "trajectory",
+                            f"{len(loose)} cell(s) differ from the engine's run from this workbook's own inputs "
+                            f"(first holds {fmt_value(have)}, the engine computes {fmt_value(want)})",
+                            cells=len(loose), step=order(k)))
+    rep.causes += causes
+    rep.failed += len(primary | set(f.trajectory))
+
+
+def _structure_causes(sheet, f: Failures, order) -> list:
+    causes = []
+    for k, (kind, msg) in sorted(f.structure.items(), key=lambda kv: order(kv[0])):
+        if k in f.local:
+            have, want = f.local[k]
+            msg += f"; it holds {fmt_value(have)}, its formula gives {fmt_value(want)}"
+        causes.append(Cause(sheet, a1(*k), kind, msg, step=order(k)))
+    return causes
+
+
+def _stale_cause(sheet, f: Failures, order, stale_reason):
+    """One cause for every cell whose value is not its own (right) formula's: the first of them named."""
+    stale = sorted((k for k in f.local if k not in f.structure), key=order)
+    if not stale:
+        return None
+    k = stale[0]
+    have, want = f.local[k]
+    errs = [kk for kk in stale if isinstance(f.local[kk][0], str) or isinstance(f.local[kk][1], str)]
+    if errs and len(errs) == len(stale):
+        kind, head = "error", "error cells disagree with their formulas"
+    else:
+        kind, head = "stale", "values are stale"
+    msg = (f"{head}: {len(stale)} cell(s) do not equal their own formula applied to the values the sheet holds "
+           f"(first {sheet}!{a1(*k)} holds {fmt_value(have)}, its formula gives {fmt_value(want)})")
+    if stale_reason:
+        msg += f"; {stale_reason}"
+    return Cause(sheet, a1(*k), kind, msg, cells=len(stale), step=order(k))

@@ -1,0 +1,376 @@
+"""Reading one xlgd sheet's step table from the file, fast where the rows are untouched.
+
+An untouched step row's XML is known exactly (formulas from the layout's
+per-column templates, style attributes from the file), so rows equal to it
+are taken whole -- one string comparison and one numpy parse of the values
+per 8 MB piece -- and only rows that differ are read cell by cell
+(`RowMatcher`, `FAST_ROWS`). Checks and reports are the same either way
+(tests/test_verify_fastrows.py reads every sheet both ways).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..book.layout import DATA_FIRST_ROW, START_ROW, Layout
+from ..core.expr import Data, EpochValue, leaves
+from ..xlsx.package import Cell, Fallback
+from ..xlsx.refs import row_template
+from .cells import structure_reason
+
+FAST_ROWS = True  # take untouched step rows whole (`RowMatcher`); tests turn it off to compare
+
+
+@dataclass
+class StepTable:
+    """One xlgd sheet's step table as the file holds it (see `read_xlgd_sheet`)."""
+
+    vals: np.ndarray  # (columns, steps) floats, nan where not a number
+    seen: np.ndarray  # cell present
+    errs: dict  # (ci, i) -> error code or text
+    formula_fail: dict  # (ci, i) -> (kind, message)
+    cells: dict  # (ci, i) -> Cell, only for cells failing the structure check
+    misc: dict  # (row, col) -> Cell outside the step table
+    no_cache: int = 0
+    rows_whole: int = 0  # step rows taken whole by the row matcher
+
+
+def read_xlgd_sheet(ctx, spec, lay: Layout) -> StepTable:
+    """Stream one xlgd sheet: structure-check every step cell, keep values as arrays.
+
+    Rows whose XML is exactly what the layout expects (`RowMatcher`) are taken
+    whole: their values parsed per piece in one numpy call. Every other row --
+    an edited formula, an error value, a cell without a cached value, a file
+    another program re-wrote -- goes cell by cell through the scanner."""
+    reader = StepReader(spec, lay)
+    if FAST_ROWS and (ctx.values is None or ctx.values.get(spec.name) is None):
+        try:
+            reader.table.rows_whole = read_rows(ctx.book, reader)
+            return reader.finish()
+        except Fallback:
+            reader = StepReader(spec, lay)  # the scanner cannot read this sheet: start again, cell by cell
+    for cell in ctx.cells(spec.name):
+        reader.take(cell)
+    return reader.finish()
+
+
+class StepReader:
+    """Takes a sheet's cells one at a time into a `StepTable`, checking each step cell's formula."""
+
+    def __init__(self, spec, lay: Layout):
+        self.spec, self.lay = spec, lay
+        n, N, ncol = spec.n_data, spec.n_steps, len(spec.columns)
+        self.table = StepTable(np.full((ncol, N), np.nan), np.zeros((ncol, N), bool), {}, {}, {}, {})
+        self.first_row = lay.step_row(0)
+        self.templates = {}
+        # Which row-dependent parts a column's formula has: data rows (wrap every epoch), epoch cells.
+        self.kinds = []
+        for c in spec.columns:
+            refs = [leaf for e in (c.expr, c.first) if e is not None for leaf in leaves(e)]
+            self.kinds.append((any(isinstance(r, Data) for r in refs), any(isinstance(r, EpochValue) for r in refs)))
+        self.n = n
+
+    def template(self, ci, i):
+        """(row -> expected formula text, the text on step i) of column ci, shared by rows alike."""
+        xy, ep = self.kinds[ci]
+        d = i % self.n
+        key = (ci, d if xy else d == 0, i // self.n if ep else None)
+        t = self.templates.get(key)
+        if t is None:
+            text = self.lay.formula(self.spec.columns[ci].name, i)
+            t = self.templates[key] = (row_template(text, self.lay.step_row(i)), text)
+        return t
+
+    def take(self, cell):
+        st = self.table
+        r, c = cell.row, cell.col
+        i = r - self.first_row
+        if i < 0 or i >= self.spec.n_steps or c > len(self.spec.columns):
+            st.misc[(r, c)] = cell
+            return
+        ci = c - 1
+        st.seen[ci, i] = True
+        tmpl, _ = self.template(ci, i)
+        f = cell.formula
+        if f is None or f != tmpl(r):
+            why = structure_reason(cell, "=" + tmpl(r), r, c)
+            if why:
+                st.formula_fail[(ci, i)] = why
+                st.cells[(ci, i)] = cell
+        v = cell.value
+        if cell.kind == "n":
+            st.vals[ci, i] = v
+        elif v is None:
+            if f is not None:
+                st.no_cache += 1
+        elif cell.kind == "e":
+            st.errs[(ci, i)] = v
+        else:
+            st.errs[(ci, i)] = "#VALUE!" if cell.kind == "s" else v
+
+    def finish(self) -> StepTable:
+        """Step cells the file does not have at all are structure failures too."""
+        st = self.table
+        for ci, i in np.argwhere(~st.seen)[:100000]:
+            tmpl, _ = self.template(ci, i)
+            st.formula_fail[(int(ci), int(i))] = structure_reason(None, "=" + tmpl(self.lay.step_row(int(i))), 0, 0)
+        return st
+
+
+class CachedLayout(Layout):
+    """A Layout that renders each epoch-block formula once (the row matcher and the
+    epoch check both ask for every one of them)."""
+
+    def __init__(self, spec):
+        super().__init__(spec)
+        self._epf = {}
+
+    def epoch_formula(self, col, k):
+        f = self._epf.get((col, k))
+        if f is None:
+            f = self._epf[(col, k)] = super().epoch_formula(col, k)
+        return f
+
+
+_V = re.compile(r"<v>([^<]*)</v>")
+_ROW_START = re.compile(r'\s*<row r="([0-9]+)"')
+_CELL_HEAD = re.compile(r'<c r="([A-Z]{1,3})[0-9]+"([^>]*)>')
+_STYLE_ONLY = re.compile(r'(?:\s+s="[0-9]+")?')
+_HOLE = "\x00"  # where a <v>..</v> was cut out of a row
+# Stand-ins for the epoch rows of a block of rows: ASCII control characters (no XML
+# text holds them), so str.replace stays on one-byte strings.
+_EPOCH_HOLES = [chr(c) for c in (*range(3, 9), 11, 12, *range(14, 32))]
+
+
+def _xml_text(s):
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class RowMatcher:
+    """The exact XML an untouched step row has, values cut out.
+
+    Formula text comes from the layout (per-column templates); only the style
+    attributes (s="..") and the row element's attributes are taken from the
+    file, from the first step row that has exactly the expected cells, each
+    with a formula, a cached value and no type other than number. A row equal
+    to this text holds every expected formula verbatim and a number in every
+    cell, which is all the per-cell path would conclude; anything else is
+    left to that path."""
+
+    def __init__(self, spec, lay):
+        self.spec, self.lay = spec, lay
+        self.n, self.N = spec.n_data, spec.n_steps
+        self.ncol, self.nep = len(spec.columns), len(spec.epoch_columns)
+        self.first_row = lay.step_row(0)
+        self.tmpl = None  # {first?: text with {r} {p} {d} {e}}
+        self.ep_cells = None  # [(letter, attrs)] of the epoch block
+        self._blocks = {}
+        self._no_blocks = False
+        self.tries = 0
+
+    def learn(self, row_text):
+        """Take the style attributes from a row of the file; True when the row has the expected shape."""
+        self.tries += 1
+        m = re.match(r'\s*<row r="([0-9]+)"([^>]*)>', row_text)
+        if not m:
+            return False
+        r = int(m.group(1))
+        i = r - self.first_row
+        if not 0 <= i < self.N:
+            return False
+        heads = _CELL_HEAD.findall(row_text)
+        lay, spec = self.lay, self.spec
+        want = [lay.letter(c.name) for c in spec.columns]
+        k = r - START_ROW
+        has_ep = 0 <= k < spec.epochs
+        if has_ep:
+            want += [lay.epoch_letter(c.name) for c in spec.epoch_columns]
+        if [h[0] for h in heads] != want or row_text.count("<c ") != len(want):
+            return False
+        if not all(_STYLE_ONLY.fullmatch(a) for _, a in heads):
+            return False
+        rowattrs = m.group(2)
+        tm = {}
+        for first in (True, False):
+            parts = [f'<row r="{{r}}"{rowattrs}>']
+            for c, (letter, attrs) in zip(spec.columns, heads):
+                f = lay.templates[(c.name, first)][1:]  # the column's formula, rows as {r} {p} {d} {e}
+                parts.append(f'<c r="{letter}{{r}}"{attrs}><f>{_xml_text(f)}</f>{_HOLE}</c>')
+            # %-formatting with a dict of ready strings: twice as fast as str.format here (~80 fields a row)
+            tm[first] = re.sub(r"\{([rpde])\}", r"%(\1)s", "".join(parts).replace("%", "%%"))
+        self.tmpl = tm
+        self.ep_cells = [(lay.epoch_letter(c.name), a) for c, (_, a) in
+                         zip(spec.epoch_columns, heads[self.ncol:])] if has_ep else None
+        return True
+
+    def epoch_part(self, k):
+        """The epoch-block cells of row START_ROW + k (k >= 1)."""
+        if self.ep_cells is None:
+            return None
+        out = []
+        row = START_ROW + k
+        for ec, (letter, attrs) in zip(self.spec.epoch_columns, self.ep_cells):
+            f = self.lay.epoch_formula(ec.name, k)[1:]
+            out.append(f'<c r="{letter}{row}"{attrs}><f>{_xml_text(f)}</f>{_HOLE}</c>')
+        return "".join(out)
+
+    BLOCK = 100  # rows R..R+99 with R % 100 == 0 share their leading digits
+
+    def rows(self, i0, i1):
+        """Expected skeleton of step rows i0..i1-1 (None if one has no expectation).
+
+        Rows are rendered 100 at a time: in rows R..R+99 (R a multiple of 100) every
+        row number is str(R // 100) followed by two digits, so one rendered block per
+        phase in the epoch serves every such block, its leading digits and epoch rows
+        put in with a few str.replace calls -- the same text as `row` gives each row,
+        ~10x faster than formatting ~80 fields a row."""
+        out = []
+        i = i0
+        B = self.BLOCK
+        while i < i1:
+            r = self.first_row + i
+            if (r % B or r < 2 * B or i + B > i1 or r - START_ROW < self.spec.epochs or self.tmpl is None
+                    or self._no_blocks):
+                t = self.row(i)
+                if t is None:
+                    return None
+                out.append(t)
+                i += 1
+                continue
+            phase, k0 = i % self.n, i // self.n
+            blk = self._blocks.get(phase)
+            if blk is None:
+                blk = self._block(phase)
+            if blk is None:  # placeholder characters in the text itself: row by row
+                self._no_blocks = True
+                continue
+            text, koffs = blk
+            hi = str(r // B)
+            text = text.replace("\x01", hi).replace("\x02", str(r // B - 1))
+            for ko in koffs:
+                text = text.replace(_EPOCH_HOLES[ko], str(START_ROW + k0 + ko))
+            out.append(text)
+            i += B
+        return "".join(out)
+
+    def _block(self, phase):
+        B, n = self.BLOCK, self.n
+        if (phase + B - 1) // n >= len(_EPOCH_HOLES):  # tiny epochs: too many epoch rows in a block
+            return None
+        parts, koffs = [], set()
+        for j in range(B):
+            d, ko = (phase + j) % n, (phase + j) // n
+            koffs.add(ko)
+            hole = {"r": "\x01%02d" % j, "p": ("\x01%02d" % (j - 1)) if j else "\x0299",
+                    "d": str(DATA_FIRST_ROW + d), "e": _EPOCH_HOLES[ko]}
+            parts.append(self.tmpl[d == 0] % hole + "</row>")
+        if any(ch in t for t in self.tmpl.values() for ch in ["\x01", "\x02"] + [_EPOCH_HOLES[k] for k in koffs]):
+            return None
+        if len(self._blocks) >= 64:
+            self._blocks.clear()
+        blk = self._blocks[phase] = ("".join(parts), sorted(koffs))
+        return blk
+
+    def row(self, i):
+        """Expected skeleton of step i's row, or None."""
+        n = self.n
+        k, d = divmod(i, n)
+        r = self.first_row + i
+        s = self.tmpl[d == 0] % {"r": str(r), "p": str(r - 1), "d": str(DATA_FIRST_ROW + d), "e": str(START_ROW + k)}
+        ke = r - START_ROW
+        if ke < self.spec.epochs:
+            ep = self.epoch_part(ke)
+            if ep is None:
+                return None
+            s += ep
+        return s + "</row>"
+
+
+def read_rows(book, reader: StepReader) -> int:
+    """Take the rows matching `RowMatcher` whole, hand every other cell to reader.take; returns
+    how many rows were taken whole."""
+    return WholeRows(book, reader).run()
+
+
+class WholeRows:
+    """The fast path over one sheet's pieces: a piece (or a row) equal to the expected skeleton
+    has its values parsed in one numpy call; anything else is scanned cell by cell."""
+
+    def __init__(self, book, reader: StepReader):
+        self.book, self.reader = book, reader
+        self.spec, self.lay, self.st = reader.spec, reader.lay, reader.table
+        self.mt = RowMatcher(reader.spec, reader.lay)
+        self.shared, self.colmap = {}, {}
+        self.count = 0
+
+    def run(self) -> int:
+        mt = self.mt
+        for body in self.book.bodies(self.spec.name):
+            if mt.tmpl is not None:
+                m = _ROW_START.match(body)
+                i0 = int(m.group(1)) - mt.first_row if m else -1
+                nrows = body.count("</row>")
+                if 0 <= i0 and i0 + nrows <= mt.N:
+                    parts = _V.split(body)
+                    want = mt.rows(i0, i0 + nrows)
+                    if want is not None and _HOLE.join(parts[0::2]) == want and self.put(i0, nrows, parts[1::2]):
+                        continue
+            rows = body.split("</row>")
+            tail = rows.pop()
+            for text in rows:
+                self.one_row(text + "</row>")
+            if tail.strip():
+                self.slow(tail)
+        return self.count
+
+    def slow(self, text):
+        for cell in self.book.scan_piece(self.spec.name, text, self.shared, self.colmap):
+            self.reader.take(cell)
+
+    def one_row(self, text):
+        mt = self.mt
+        m = _ROW_START.match(text)
+        i = int(m.group(1)) - mt.first_row if m else -1
+        if 0 <= i < mt.N:
+            if mt.tmpl is None and mt.tries < 1000:
+                mt.learn(text)
+            if mt.tmpl is not None:
+                parts = _V.split(text)
+                if _HOLE.join(parts[0::2]) == mt.row(i) and self.put(i, 1, parts[1::2]):
+                    return
+        self.slow(text)
+
+    def put(self, i0, nrows, texts) -> bool:
+        """Values of rows i0.. (all matched) into the arrays; False if one is not a number."""
+        try:
+            arr = np.array(texts, dtype=np.float64)
+        except ValueError:
+            return False
+        ncol, nep, st = self.mt.ncol, self.mt.nep, self.st
+        r0 = self.mt.first_row + i0
+        # Step rows START_ROW+1 .. START_ROW+epochs-1 also hold the epoch block's cells, and come first.
+        m = max(0, min(nrows, START_ROW + self.spec.epochs - r0))
+        if m:
+            head = arr[:m * (ncol + nep)].reshape(m, ncol + nep)
+            st.vals[:, i0:i0 + m] = head[:, :ncol].T
+            self._epoch_cells(r0, m, head)
+            arr = arr[m * (ncol + nep):]
+        if nrows > m:
+            st.vals[:, i0 + m:i0 + nrows] = arr.reshape(nrows - m, ncol).T
+        st.seen[:, i0:i0 + nrows] = True
+        self.count += nrows
+        return True
+
+    def _epoch_cells(self, r0, m, head):
+        lay, ncol = self.lay, self.mt.ncol
+        for j in range(m):
+            r = r0 + j
+            for q, ec in enumerate(self.spec.epoch_columns):
+                c = lay.epoch_index[ec.name] + 1
+                f = lay.epoch_formula(ec.name, r - START_ROW)[1:]
+                self.st.misc[(r, c)] = Cell(r, c, f, float(head[j, ncol + q]), "n")
+
+

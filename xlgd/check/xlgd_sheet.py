@@ -1,0 +1,414 @@
+"""Checking one sheet made by `xlgd generate`, every step cell, three ways.
+
+* structure   -- read with the step table (`steptable.py`): each cell's
+                 formula against its column's formula in R1C1 form;
+* consistency -- each column's expression evaluated on whole arrays of the
+                 values its references hold in the file (the column's numpy
+                 source, `core/expr.py`), then the cells that disagree are
+                 evaluated exactly from the formula text they hold;
+* trajectory  -- the engine's run from the file's own inputs and data,
+                 compared cell by cell (errors must sit where it puts them).
+
+The start row and the epoch block are few cells: `cells.check_cells` checks
+them one by one. Findings become root causes in `cells.group`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..book.layout import DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW, Layout
+from ..core.engine import run
+from ..core.expr import Col, Data, Name, magnitude, n_ops, py
+from ..core.functions import numpy_namespace
+from ..core.table import SheetSpec
+from ..errors import XlgdError
+from ..recipe import record
+from ..xlsx.package import Package
+from ..xlsx.refs import a1
+from .cells import ROUNDED_RTOL, CheckContext, Failures, check_cells, eval_text, group
+from .engine_async import engine_async, peek_inputs
+from .report import Cause, SheetReport, fmt_value, same_value, ulp_distance
+from .steptable import StepTable, read_xlgd_sheet
+
+CONSIST_ROUNDED = 4e-14  # per operation, times the formula's magnitude
+ENGINE_AHEAD_ROWS = 20000  # from this many step rows on, the engine runs in a forked process meanwhile
+
+
+def load_xlgd(book: Package):
+    """The record and Recipe of an xlgd workbook (None, None if it has no record)."""
+    rec = record.read(book)
+    if rec is None:
+        return None, None
+    try:
+        return rec, record.rebuild(rec)
+    except XlgdError as e:
+        raise XlgdError(f"{book.path}: {e}") from None
+
+
+@dataclass
+class SheetContext:
+    """One xlgd sheet under check: its spec and layout, the file's step table, its data and inputs."""
+
+    ctx: CheckContext
+    spec: SheetSpec
+    lay: Layout
+    data: dict  # x, y as the checks use them; file_x, file_y as the data sheet holds them
+    rep: SheetReport
+    table: StepTable
+    inputs: dict = field(default_factory=dict)  # input name -> value as the file holds it
+
+    def __post_init__(self):
+        self.idx = {c.name: k for k, c in enumerate(self.spec.columns)}
+        self.first_row = self.lay.step_row(0)
+
+    def lookup(self, r, c):
+        """A cell's value as a formula reading it sees: float, error code, or 0.0 when empty."""
+        st, N = self.table, self.spec.n_steps
+        i = r - self.first_row
+        if 0 <= i < N and 1 <= c <= len(self.spec.columns):
+            if (c - 1, i) in st.errs:
+                return st.errs[(c - 1, i)]
+            if not st.seen[c - 1, i]:
+                return 0.0
+            v = st.vals[c - 1, i]
+            return 0.0 if np.isnan(v) else float(v)
+        cell = st.misc.get((r, c))
+        if cell is None or cell.value is None:
+            return 0.0
+        if isinstance(cell.value, str):
+            return cell.value if cell.kind == "e" else "#VALUE!"
+        return float(cell.value)
+
+    def step_key(self, ci, i):
+        """(row, col), 1-based, of column index ci on step i."""
+        return self.lay.step_row(i), ci + 1
+
+
+def check_xlgd_sheet(ctx, spec, lay, data, rep, stale_reason, use_engine_values) -> StepTable:
+    """Check every computed cell of one xlgd sheet into rep; returns the step table it read."""
+    engine = None if use_engine_values else _start_engine(ctx, spec, lay, data)
+    sc = SheetContext(ctx, spec, lay, data, rep, read_xlgd_sheet(ctx, spec, lay))
+    rep.checked += spec.n_steps * len(spec.columns)
+    ctx.big[spec.name] = sc.lookup
+    ctx.grids[spec.name] = sc.table.misc
+    sc.inputs = _file_inputs(sc)
+    found = Failures({sc.step_key(*k): v for k, v in sc.table.formula_fail.items()})
+    res = None
+    if use_engine_values:
+        _take_engine_values(sc)
+    else:
+        found.local = {sc.step_key(*k): v for k, v in _consistency(sc).items()}
+        res = _engine_result(sc, engine)  # collected after the consistency check: a big one ran meanwhile
+        found.trajectory = {sc.step_key(*k): v for k, v in _trajectory(sc, res).items()}
+    found.update(_check_edges(sc, res))
+    group(spec.name, rep, found, _step_order(sc), stale_reason)
+    if use_engine_values:
+        rep.notes.append("no cached values: checked the formulas, and computed values with xlgd's own column "
+                         "definitions (the embedded evaluator)")
+    return sc.table
+
+
+def _start_engine(ctx, spec, lay, data):
+    """A big sheet's engine run, started in another process while the sheet is read (or None)."""
+    peeked = peek_inputs(ctx, spec, lay) if spec.n_steps >= ENGINE_AHEAD_ROWS else None
+    if peeked is None:
+        return None
+    return peeked, engine_async(spec, data["x"], data["y"], peeked, ctx.dialect)
+
+
+def _file_inputs(sc: SheetContext) -> dict:
+    """The input row as the file holds it, against the record (a non-number is a cause)."""
+    inputs = {}
+    for inp in sc.spec.inputs:
+        r, c = INPUT_ROW, sc.lay.input_index[inp.name] + 1
+        cell = sc.table.misc.get((r, c))
+        v = cell.value if cell is not None else None
+        if not isinstance(v, float):
+            sc.rep.causes.append(Cause(sc.spec.name, a1(r, c), "input",
+                                       f"input {inp.name} in {a1(r, c)} holds {fmt_value(v)}, not a number; "
+                                       f"the template said {fmt_value(inp.value)}"))
+            sc.rep.failed += 1
+            v = inp.value
+        elif v != inp.value:
+            sc.rep.notes.append(f"{inp.name} in {a1(r, c)} is {fmt_value(v)}, the template said "
+                                f"{fmt_value(inp.value)} -- checked with {fmt_value(v)}")
+        inputs[inp.name] = v
+    return inputs
+
+
+def _take_engine_values(sc: SheetContext):
+    """No cached values in the file: the embedded evaluator's values stand in for them."""
+    res = run(sc.spec, sc.data["x"], sc.data["y"], inputs=sc.inputs, dialect=sc.ctx.dialect)
+    for c in sc.spec.columns:
+        sc.table.vals[sc.idx[c.name]] = res.steps[c.name]
+    sc.table.errs = {(sc.idx[k[0]], k[1]): v for k, v in res.errors.items() if not k[0].startswith("@")}
+
+
+# ------------------------------------------------------------------ consistency
+@dataclass
+class Vectors:
+    """What a column expression reads, as whole arrays over the step rows (see `_vector_eval`)."""
+
+    start: dict  # carried column -> start-row value
+    epoch_vals: dict  # epoch column -> [value per epoch]
+    ep_rows: np.ndarray  # step -> its epoch
+    d_idx: np.ndarray  # step -> its data row
+    helpers: dict  # the engine's numpy helpers (batch form)
+
+
+def _vectors(sc: SheetContext) -> Vectors:
+    spec, lay, N = sc.spec, sc.lay, sc.spec.n_steps
+    start = {c.name: sc.lookup(lay.step_row(-1), sc.idx[c.name] + 1) for c in spec.columns if c.init is not None}
+    epoch_vals = {ec.name: np.array([sc.lookup(lay.epoch_row(k), lay.epoch_index[ec.name] + 1)
+                                     for k in range(spec.epochs)], dtype=object) for ec in spec.epoch_columns}
+    return Vectors(start, epoch_vals, np.arange(N) // spec.n_data, np.arange(N) % spec.n_data,
+                   numpy_namespace(True, sc.ctx.dialect))
+
+
+def _consistency(sc: SheetContext) -> dict:
+    """{(ci, i): (holds, its formula gives)} for step cells whose value is not their own formula's."""
+    vec = _vectors(sc)
+    local = {}
+    with np.errstate(all="ignore"):
+        for c in sc.spec.columns:
+            comp, tol = _column_values(sc, vec, c)
+            for i in _disagreeing_rows(sc, sc.idx[c.name], comp, tol):
+                found = _exact_disagreement(sc, c, i, tol[i])
+                if found is not None:
+                    local[(sc.idx[c.name], i)] = found
+    _edited_cells(sc, local)
+    return local
+
+
+def _column_values(sc, vec, c):
+    """The column's expression (its first-row variant on each epoch's first row) on all rows, and a tolerance."""
+    N = sc.spec.n_steps
+    first_mask = vec.d_idx == 0
+    comp, tol = np.empty(N), np.zeros(N)
+    for e, mask in ((c.expr, ~first_mask if c.first is not None else None), (c.first, first_mask)):
+        if e is None:
+            continue
+        comp_e, tol_e = _vector_eval(sc, vec, e)
+        if mask is None:
+            comp, tol = comp_e, tol_e
+        else:
+            comp[mask], tol[mask] = comp_e[mask], tol_e[mask]
+    return comp, tol
+
+
+def _disagreeing_rows(sc, ci, comp, tol):
+    have = sc.table.vals[ci]
+    bad = ~(have == comp)
+    if sc.ctx.rtol or sc.ctx.rounded:
+        bad &= ~(np.abs(have - comp) <= np.maximum(sc.ctx.rtol * np.abs(have), tol))
+    st = sc.table
+    for i in np.nonzero(bad)[0]:
+        i = int(i)
+        cell = st.cells.get((ci, i))
+        if (ci, i) in st.formula_fail and cell is not None and cell.formula is None:
+            continue  # a constant: the structure check says it all
+        if st.seen[ci, i]:
+            yield i
+
+
+def _exact_disagreement(sc, c, i, tol_i):
+    """(holds, want) when step i of column c is not its formula's value, evaluated exactly; else None."""
+    ci = sc.idx[c.name]
+    cell = sc.table.cells.get((ci, i))
+    text = "=" + cell.formula if cell is not None and cell.formula else sc.lay.formula(c.name, i)
+    want = eval_text(sc.ctx, sc.spec.name, text)
+    have = sc.lookup(sc.lay.step_row(i), ci + 1)
+    if want is None or same_value(have, want, max(sc.ctx.rtol, 1e-12 if sc.ctx.rounded else 0.0)):
+        return None
+    if isinstance(have, float) and isinstance(want, float) and tol_i and abs(have - want) <= tol_i:
+        return None
+    return have, want
+
+
+def _edited_cells(sc: SheetContext, local: dict):
+    """An edited formula: evaluate what the cell actually holds."""
+    rtol = max(sc.ctx.rtol, 1e-12 if sc.ctx.rounded else 0.0)
+    for (ci, i), cell in sc.table.cells.items():
+        if not cell.formula or (ci, i) in local or cell.value is None:
+            continue
+        want = eval_text(sc.ctx, sc.spec.name, "=" + cell.formula)
+        have = sc.lookup(sc.lay.step_row(i), ci + 1)
+        if want is None:
+            sc.rep.notes.append(f"{sc.spec.name}!{a1(sc.lay.step_row(i), ci + 1)}: its formula uses something "
+                                f"xlgd cannot evaluate; consistency not checked there")
+        elif not same_value(have, want, rtol):
+            local[(ci, i)] = (have, want)
+
+
+def _vector_eval(sc: SheetContext, vec: Vectors, e):
+    """The column expression on whole arrays of the values its references hold in the file."""
+    N = sc.spec.n_steps
+    env = dict(vec.helpers)
+    names = {}
+
+    def var(leaf):
+        if isinstance(leaf, Col):
+            k = sc.idx[leaf.name]
+            if leaf.lag == 0:
+                env[f"c{k}"] = sc.table.vals[k]
+                return f"c{k}"
+            s = vec.start.get(leaf.name, 0.0)
+            env[f"p{k}"] = np.concatenate(([np.nan if isinstance(s, str) else s], sc.table.vals[k][:-1]))
+            return f"p{k}"
+        if isinstance(leaf, Name):
+            key = names.setdefault(leaf.name, f"n{len(names)}")
+            env[key] = np.float64(sc.inputs[leaf.name])
+            return key
+        if isinstance(leaf, Data):
+            env[f"d_{leaf.name}"] = np.asarray(sc.data["file_" + leaf.name], dtype=np.float64)[vec.d_idx]
+            return f"d_{leaf.name}"
+        ev = np.array([np.nan if isinstance(v, str) else v for v in vec.epoch_vals[leaf.col]], dtype=np.float64)
+        env[f"e_{leaf.col}"] = ev[vec.ep_rows]
+        return f"e_{leaf.col}"
+
+    comp = np.asarray(eval(py(e, var, sc.ctx.dialect), env), dtype=np.float64) * np.ones(N)  # noqa: S307 -- our own source
+    tol = np.zeros(N)
+    if sc.ctx.rounded:
+        mag = np.asarray(eval(py(magnitude(e), var, "excel"), env), dtype=np.float64) * np.ones(N)  # noqa: S307
+        tol = CONSIST_ROUNDED * max(n_ops(e), 1) * np.abs(mag)
+    return comp, tol
+
+
+# ------------------------------------------------------------------ trajectory
+def _trajectory(sc: SheetContext, res) -> dict:
+    """{(ci, i): (holds, the engine computes)} against the engine's run `res` from the file's own inputs and data."""
+    spec, st = sc.spec, sc.table
+    trtol = max(sc.ctx.rtol, ROUNDED_RTOL if sc.ctx.rounded else 0.0)
+    out = {}
+    for c in spec.columns:
+        ci = sc.idx[c.name]
+        ev, have = res.steps[c.name], st.vals[ci]
+        ok = have == ev
+        if trtol:
+            ok |= np.abs(have - ev) <= trtol * np.abs(ev)
+        ok |= np.isnan(have) & np.isnan(ev)
+        both = np.isfinite(have) & np.isfinite(ev) & ok
+        if both.any():
+            sc.rep.max_ulp = max(sc.rep.max_ulp, ulp_distance(have[both], ev[both]))
+        for i in np.nonzero(~ok)[0]:
+            out[(ci, int(i))] = (sc.lookup(sc.lay.step_row(int(i)), ci + 1), res.value(c.name, int(i)))
+    eng_err = {(sc.idx[k[0]], k[1]): v for k, v in res.errors.items() if not k[0].startswith("@")}
+    for k in set(eng_err) | set(st.errs):
+        if eng_err.get(k) != st.errs.get(k):
+            ci, i = k
+            out[k] = (sc.lookup(sc.lay.step_row(i), ci + 1), res.value(spec.columns[ci].name, i))
+    for k in list(out):
+        if not st.seen[k[0], k[1]] and k in st.formula_fail:
+            out.pop(k)
+    return out
+
+
+def _engine_result(sc: SheetContext, engine):
+    if engine is not None:
+        peeked, result = engine
+        res = result()  # collect the child in any case
+        if peeked == sc.inputs:
+            return res
+    return run(sc.spec, sc.data["x"], sc.data["y"], inputs=sc.inputs, dialect=sc.ctx.dialect)
+
+
+# ------------------------------------------------------------------ start row and epoch block
+def _check_edges(sc: SheetContext, res) -> Failures:
+    """The start row and the epoch block: few cells, checked one by one (trajectory too, given res)."""
+    spec, lay = sc.spec, sc.lay
+    items, ev = [], {}
+    for c in spec.columns:
+        text = lay.start_formula(c.name)
+        if text is not None:
+            rc = (lay.step_row(-1), sc.idx[c.name] + 1)
+            items.append((*rc, text))
+            if res is not None:
+                ev[rc] = float(res.start[c.name])
+    for k in range(spec.epochs):
+        for ec in spec.epoch_columns:
+            rc = (lay.epoch_row(k), lay.epoch_index[ec.name] + 1)
+            items.append((*rc, lay.epoch_formula(ec.name, k)))
+            if res is not None:
+                ev[rc] = res.value("@" + ec.name, k)
+    return check_cells(sc.ctx, spec.name, items, sc.rep, ev if res is not None else None)
+
+
+def _step_order(sc: SheetContext):
+    """Sort key of a (row, col) cell in computation order: a 'pre' epoch cell before its epoch's
+    first step, a 'post' one after its last."""
+    spec, lay = sc.spec, sc.lay
+    phase = {lay.epoch_index[ec.name]: ec.phase for ec in spec.epoch_columns}
+    n = spec.n_data
+
+    def order(k):
+        r, c = k
+        if c - 1 in phase:
+            return (r - START_ROW + (phase[c - 1] == "post")) * n - 0.5
+        return r - sc.first_row
+
+    return order
+
+
+# ------------------------------------------------------------------ the data sheet
+def data_info(ctx, spec0, recipe, rep: SheetReport) -> dict:
+    """x and y as the data sheet holds them; checks the y formulas; notes changes against the record."""
+    n = spec0.n_data
+    if not (ctx.grid(DATA_SHEET) if DATA_SHEET in ctx.book.sheet_names else {}):
+        rep.causes.append(Cause(DATA_SHEET, "A1", "data", "the data sheet is missing or empty"))
+        rep.failed += 1
+    d = recipe.data
+    x, ys, empty = _data_columns(ctx, n, rep)
+    _note_changed_x(x, d, empty, rep)
+    ta, tb = _true_line(ctx, d, rep)
+    if d.y_given is None:
+        y = np.float64(ta) * x + np.float64(tb)
+        items = [(DATA_FIRST_ROW + k, 3, f"=true_a*B{DATA_FIRST_ROW + k}+true_b") for k in range(n)]
+        found = check_cells(ctx, DATA_SHEET, items, rep, {(DATA_FIRST_ROW + k, 3): float(y[k]) for k in range(n)})
+        group(DATA_SHEET, rep, found, lambda k: k[0])
+    else:
+        y = np.array([v if isinstance(v, float) else np.nan for v in ys])
+    file_y = np.array([v if isinstance(v, float) else np.nan for v in ys])
+    return {"x": x, "y": y, "file_x": x, "file_y": file_y}
+
+
+def _data_columns(ctx, n, rep):
+    grid = ctx.grid(DATA_SHEET) if DATA_SHEET in ctx.book.sheet_names else {}
+    xs, ys, empty = [], [], []
+    for k in range(n):
+        r = DATA_FIRST_ROW + k
+        v = ctx.value(DATA_SHEET, r, 2)
+        cell = grid.get((r, 2))
+        if cell is None or cell.value is None:
+            empty.append(r)
+        xs.append(v if isinstance(v, float) else 0.0)
+        ys.append(ctx.value(DATA_SHEET, r, 3))
+    if empty:
+        rep.causes.append(Cause(DATA_SHEET, f"B{empty[0]}", "data",
+                                f"data!B{empty[0]} is empty: the data sheet holds {n - len(empty)} data rows, the "
+                                f"workbook was made with {n} -- a data row was deleted? (its sheets still read "
+                                f"data!B{DATA_FIRST_ROW}:B{DATA_FIRST_ROW + n - 1})"))
+        rep.failed += len(empty)
+    return np.array(xs, dtype=np.float64), ys, empty
+
+
+def _note_changed_x(x, d, empty, rep):
+    changed = [(k, x[k], d.x[k]) for k in range(len(x)) if x[k] != d.x[k] and DATA_FIRST_ROW + k not in empty]
+    for k, now, was in changed[:5]:
+        rep.notes.append(f"x in data!B{DATA_FIRST_ROW + k} is {fmt_value(now)}, the template said {fmt_value(was)} "
+                         f"-- checked with {fmt_value(now)}")
+    if len(changed) > 5:
+        rep.notes.append(f"... {len(changed) - 5} more x values differ from the template")
+
+
+def _true_line(ctx, d, rep):
+    ta, tb = ctx.value(DATA_SHEET, 1, 2), ctx.value(DATA_SHEET, 2, 2)
+    ta = ta if isinstance(ta, float) else d.true_a
+    tb = tb if isinstance(tb, float) else d.true_b
+    for name, now, was in (("true_a", ta, d.true_a), ("true_b", tb, d.true_b)):
+        if now != was:
+            rep.notes.append(f"{name} in data!B{1 if name == 'true_a' else 2} is {fmt_value(now)}, the template said "
+                             f"{fmt_value(was)} -- checked with {fmt_value(now)}")
+    return ta, tb

@@ -1,0 +1,179 @@
+"""`xlgd charts`: check, fix, render and regenerate chart axis links."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from ..errors import XlgdError
+
+HELP = """Check and fix chart axis links in any workbook, without touching anything else.
+
+  check BOOK            list every chart and flag series with no categories/x,
+                        typed (literal) data, length mismatches, line charts
+                        over uneven x, hidden axes and missing/stale caches
+  fix BOOK -o OUT       relink flagged series to the x cells; edits only the
+                        chart parts, every other zip member stays byte-identical
+  render BOOK -o DIR    one PNG per chart (LibreOffice headless)
+  regenerate BOOK       rebuild xlgd's own charts from the recorded layout
+"""
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser("charts", help="check and fix chart axis links",
+                              description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="charts_command", metavar="ACTION", parser_class=type(p))
+    p.set_defaults(func=lambda args: _usage(p))
+
+    c = sub.add_parser("check", help="list charts and flag broken axis links",
+                       description="List every chart and flag axis-link problems. Exit 1 when something is flagged.")
+    c.add_argument("book", type=Path)
+    c.add_argument("--json", action="store_true", help="machine-readable report")
+    c.set_defaults(func=cmd_check)
+
+    f = sub.add_parser(
+        "fix", help="relink flagged series to the x cells",
+        description="Relink flagged series to the x cells (the column headed step, epoch or x beside the "
+                    "values, or --x), make axes visible, rebuild caches. Only xl/charts/chartN.xml parts "
+                    "change. Without -o writes BOOK-fixed.<suffix> next to BOOK. Exit 1 if something "
+                    "is still flagged afterwards.")
+    f.add_argument("book", type=Path)
+    f.add_argument("-o", "--output", type=Path, help="where to write the fixed workbook")
+    f.add_argument("--in-place", action="store_true", help="replace BOOK (atomically)")
+    f.add_argument("--x", metavar="REF", help='x cells for every flagged series, e.g. "Sheet1!$A$4:$A$32"')
+    f.add_argument("--scatter", action="store_true",
+                   help="turn line charts over unsorted or uneven numeric x into scatter charts")
+    f.add_argument("--json", action="store_true", help="machine-readable summary")
+    f.set_defaults(func=cmd_fix)
+
+    r = sub.add_parser("render", help="write a PNG of each chart",
+                       description="Write one PNG per chart into DIR using LibreOffice headless.")
+    r.add_argument("book", type=Path)
+    r.add_argument("-o", "--outdir", type=Path, required=True)
+    r.add_argument("--timeout", type=float, default=120, help="seconds LibreOffice may take (default 120)")
+    r.set_defaults(func=cmd_render)
+
+    g = sub.add_parser("regenerate", help="rebuild xlgd's own charts from the recorded layout",
+                       description="Rebuild the charts of a workbook xlgd generated, from the spec it "
+                                   "recorded, for sheets whose charts were deleted or broken.")
+    g.add_argument("book", type=Path)
+    g.add_argument("-o", "--output", type=Path,
+                   help="where to write (default: BOOK-regenerated.<suffix> next to BOOK)")
+    g.add_argument("--in-place", action="store_true", help="replace BOOK (atomically)")
+    g.set_defaults(func=cmd_regenerate)
+    return p
+
+
+def _usage(p):
+    p.print_help(sys.stderr)
+    return 2
+
+
+def cmd_check(args) -> int:
+    from ..charts.check import check_book, report_dict, report_text
+    from ..xlsx.package import Package
+
+    with Package.open(args.book) as book:
+        results = check_book(book)
+        if args.json:
+            print(json.dumps(report_dict(book, results), indent=2))
+        else:
+            print(report_text(book, results))
+    return 1 if any(issues for _, issues in results) else 0
+
+
+def output_path(book_path: Path, output: Path | None, in_place: bool, macros: bool) -> Path:
+    if in_place and output is not None:
+        raise XlgdError("give either -o or --in-place, not both")
+    out = book_path if in_place else (output if output is not None else _default(book_path))
+    if out.is_dir():
+        out = out / _default(book_path).name
+    if not in_place and out.exists() and os.path.samefile(out, book_path):
+        raise XlgdError(f"{out} is the input; pass --in-place to overwrite it")
+    if macros and out.suffix.lower() not in (".xlsm", ".xltm"):
+        raise XlgdError(f"{book_path} has macros; the output must end in .xlsm, not {out.suffix or '(none)'}")
+    if not out.parent.exists():
+        raise XlgdError(f"{out.parent}: no such directory")
+    return out
+
+
+def _default(p: Path) -> Path:
+    from ..charts.fix import default_output
+    return default_output(p)
+
+
+def cmd_fix(args) -> int:
+    from ..charts.check import check_book
+    from ..charts.fix import fix_book, write_zip
+    from ..xlsx.package import Package
+
+    with Package.open(args.book) as book:
+        out = output_path(args.book, args.output, args.in_place, book.macro_enabled)
+        res = fix_book(book, x=args.x, scatter=args.scatter)
+        if res.changed:
+            write_zip(book, out, res.changed)
+            remaining_book = Package.open(out)
+        else:
+            remaining_book = book
+        remaining = [(ch, iss) for ch, iss in check_book(remaining_book) if iss]
+        if remaining_book is not book:
+            remaining_book.close()
+    if args.json:
+        print(json.dumps({
+            "book": str(args.book), "output": str(out) if res.changed else None,
+            "changed_parts": sorted(res.changed), "messages": res.messages,
+            "remaining": [{"part": ch.part, "sheet": ch.sheet, "title": ch.title,
+                           "issues": [i.as_dict() for i in iss]} for ch, iss in remaining],
+        }, indent=2))
+    else:
+        for m in res.messages:
+            print(m)
+        if res.changed:
+            print(f"wrote {out} (changed {', '.join(sorted(res.changed))}; every other part copied unchanged)")
+        else:
+            print(f"no chart part changed; nothing written ({args.book} is untouched)")
+        for ch, iss in remaining:
+            for i in iss:
+                who = f" series {i.series}" if i.series else ""
+                print(f"still flagged: {ch.sheet or '?'}: {ch.title or ch.part!s}{who}: {i.code}: {i.message}")
+    return 1 if remaining else 0
+
+
+def cmd_render(args) -> int:
+    from ..charts.render import render_book
+
+    paths = render_book(args.book, args.outdir, timeout=args.timeout)
+    for p in paths:
+        print(p)
+    if not paths:
+        print(f"{args.book}: no charts to render")
+    return 0
+
+
+def cmd_regenerate(args) -> int:
+    from ..charts.check import check_book
+    from ..charts.regenerate import regenerate
+    from ..xlsx.package import Package
+
+    with Package.open(args.book) as book:
+        macros = book.macro_enabled
+    default = args.book.with_name(f"{args.book.stem}-regenerated{args.book.suffix}")
+    out = output_path(args.book, args.output if args.output or args.in_place else default,
+                      args.in_place, macros)
+    plan = regenerate(args.book, out)
+    for m in plan.messages:
+        print(m)
+    if not (plan.replaced or plan.added):
+        print(f"every xlgd chart is already as generated; nothing written ({args.book} is untouched)")
+        return 0
+    changed = sorted(plan.replaced) + list(plan.added)
+    print(f"wrote {out} ({len(plan.replaced)} part(s) changed, {len(plan.added)} added: {', '.join(changed)})")
+    with Package.open(out) as b:
+        flagged = [(ch, iss) for ch, iss in check_book(b) if iss]
+    for ch, iss in flagged:
+        for i in iss:
+            print(f"still flagged: {ch.sheet or '?'}: {ch.title or ch.part!s}: {i.code}: {i.message}")
+    return 1 if flagged else 0

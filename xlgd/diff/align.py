@@ -1,0 +1,353 @@
+"""Aligning two sheets: columns by their headers, rows by content, references through the row map.
+
+Rows are streamed in lockstep; only around a mismatch is a bounded window
+buffered and searched for the point where the two sides agree again
+(`resync`), so memory stays flat in the number of rows and an inserted row
+is one change. Two rows are alike when their values or their formulas in
+relative (R1C1) form agree (`RowKeys`). The `Translator` rewrites an edited
+formula into reference coordinates once rows or columns moved or sheets
+were renamed, so an untouched formula still compares equal.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+from collections import deque
+from dataclasses import dataclass, field
+
+from ..xlsx import refs
+from ..xlsx.refs import col_letters, quote_sheet, unquote_sheet
+
+# How far ahead to look for the point where two sheets agree again, and
+# how many following rows must agree to accept it.
+WINDOW = 64
+CONFIRM = 4
+HEADER_SCAN = 40          # rows read before the first formula row to find column headers
+
+
+def canon(text: str, row: int, col: int):
+    try:
+        return refs.canonical(text, row, col)
+    except refs.FormulaSyntaxError:
+        return ("text", text.replace(" ", "").upper())
+
+
+# --------------------------------------------------------------------------
+# Row maps: where an edited row sits in the reference
+
+
+class RowMap:
+    """Piecewise edited-row -> reference-row map, built while streaming.
+
+    Segments are (first edited row, offset or None for inserted rows); a
+    few per structural change, so it stays small however long the sheet.
+    """
+
+    def __init__(self):
+        self.starts = [1]
+        self.offsets = [0]
+
+    def set(self, ed_row: int, offset):
+        if self.offsets[-1] == offset:
+            return
+        if self.starts[-1] == ed_row:
+            self.offsets[-1] = offset
+            if len(self.offsets) > 1 and self.offsets[-2] == offset:
+                self.starts.pop()
+                self.offsets.pop()
+            return
+        self.starts.append(ed_row)
+        self.offsets.append(offset)
+
+    def __call__(self, r: int):
+        i = bisect.bisect_right(self.starts, r) - 1
+        off = self.offsets[max(i, 0)]
+        return None if off is None else r + off
+
+    @property
+    def identity(self) -> bool:
+        return self.offsets == [0]
+
+
+@dataclass
+class SheetMap:
+    ref_name: str
+    rows: RowMap
+    cols: dict            # edited column -> reference column (absent = added column)
+
+    def col(self, c):
+        return self.cols.get(c, c) if self.cols is not None else c
+
+
+_Foreign = object()  # a sheet outside the comparison: references kept as written
+
+
+class Translator:
+    """Rewrites an edited formula into reference coordinates, so that a
+    formula that still points at the same cells compares equal after rows
+    or columns were inserted or deleted and sheets renamed."""
+
+    def __init__(self):
+        self.maps: dict[str, SheetMap] = {}  # edited sheet name -> map
+        self.renamed = False
+
+    def simple(self) -> bool:
+        """No sheet renamed and no rows or columns moved so far: same text, same formula."""
+        return not self.renamed and all(m.rows.identity and m.cols is None for m in self.maps.values())
+
+    def translate(self, formula: str, sheet: str, cols_only=False) -> str:
+        """The formula with each reference moved to where its cell sits in the reference."""
+        here = self.maps.get(sheet)
+        try:
+            toks = refs.tokens(formula)
+        except refs.FormulaSyntaxError:
+            return formula
+        out, smap, last, prev = [], here, here, None
+        for kind, t in toks:
+            if kind == "sheet":
+                smap = self.maps.get(unquote_sheet(t), _Foreign)
+                out.append(quote_sheet(smap.ref_name) + "!" if smap is not _Foreign else t)
+                prev = kind
+                continue
+            if kind == "ref":
+                if smap is not None and smap is not _Foreign:
+                    r, c, ra, ca = refs.split_ref(t)
+                    r2 = r if cols_only else smap.rows(r)
+                    c2 = smap.col(c)
+                    t = "#REF!" if r2 is None or c2 is None else \
+                        f"{'$' if ca else ''}{col_letters(c2)}{'$' if ra else ''}{r2}"
+                last, smap = smap, here
+            elif kind == "op" and t == ":" and prev == "ref":
+                smap = last  # the far corner of a range is on the same sheet
+            else:
+                smap = here
+            out.append(t)
+            prev = kind
+        return "".join(out)
+
+
+def points_below(f, row):
+    try:
+        return any(s is None and r > row for s, r, _ in refs.refs(f, row, 0))
+    except refs.FormulaSyntaxError:
+        return False
+
+
+def value_key(v):
+    if isinstance(v, float):
+        return float(f"{v:.12g}")
+    return v
+
+
+class Stream:
+    """A row iterator with a bounded look-ahead buffer."""
+
+    def __init__(self, head, it):
+        self.buf = deque(head)
+        self.it = it
+        self.done = False
+
+    def peek(self, k):
+        while len(self.buf) <= k and not self.done:
+            try:
+                self.buf.append(next(self.it))
+            except StopIteration:
+                self.done = True
+        return self.buf[k] if k < len(self.buf) else None
+
+    def pop(self):
+        self.peek(0)
+        return self.buf.popleft()
+
+
+# --------------------------------------------------------------------------
+# Columns
+
+
+@dataclass
+class Columns:
+    """How an edited sheet's columns map onto the reference's, read from their header blocks."""
+
+    cols: dict | None = None  # edited col -> reference col (None: an added column); None: the same columns
+    removed: set = field(default_factory=set)  # reference columns with no edited column
+    headers_ed: dict = field(default_factory=dict)
+    headers_ref: dict = field(default_factory=dict)
+    changes: list = field(default_factory=list)  # column_added / column_removed
+
+    def ref_col(self, c):
+        if self.cols is None:
+            return c
+        return self.cols.get(c, c + 10 ** 6)  # beyond the header block: keep apart from mapped ones
+
+    def ed_col_of(self, ref_c):
+        if self.cols is None:
+            return ref_c
+        for k, v in self.cols.items():
+            if v == ref_c:
+                return k
+        return None
+
+    def added(self, c) -> bool:
+        return self.cols is not None and self.cols.get(c, 0) is None
+
+
+def header_block(it):
+    """Rows up to and including the first row holding a formula."""
+    block = []
+    for r, cells in it:
+        block.append((r, cells))
+        if any(f is not None for f, _ in cells.values()) or len(block) >= HEADER_SCAN:
+            break
+    return block
+
+
+def _col_keys(block):
+    keys = {}
+    texts = {}
+    for r, cells in block:
+        for c, (f, v) in cells.items():
+            if f is None and isinstance(v, str) and v.strip():
+                keys.setdefault(c, []).append(v.strip())
+                texts[c] = v.strip()
+    return {c: tuple(k) for c, k in keys.items()}, texts
+
+
+def align_columns(sheet, ed_block, ref_block) -> Columns:
+    """Match columns by their header texts (difflib over the header tuples)."""
+    ek, headers_ed = _col_keys(ed_block)
+    rk, headers_ref = _col_keys(ref_block)
+    out = Columns(None, set(), headers_ed, headers_ref)
+    if ek == rk:
+        return out  # identity
+    ncols_e = max([max(c) for _, c in ed_block if c] + [1])
+    ncols_r = max([max(c) for _, c in ref_block if c] + [1])
+    a = [ek.get(c, ()) for c in range(1, ncols_e + 1)]
+    b = [rk.get(c, ()) for c in range(1, ncols_r + 1)]
+    cols = {}
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        _align_opcode(out, sheet, cols, tag, i1, i2, j1, j2)
+    out.cols = cols
+    out.removed = {j for j in range(1, ncols_r + 1)} - {v for v in cols.values() if v}
+    return out
+
+
+def _align_opcode(out, sheet, cols, tag, i1, i2, j1, j2):
+    if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+        for k in range(i2 - i1):
+            cols[i1 + k + 1] = j1 + k + 1
+    elif tag in ("insert", "replace") and j2 > j1:
+        for j in range(j1, j2):
+            if tag == "insert" or j - j1 >= i2 - i1:
+                out.changes.append({"kind": "column_removed", "sheet": sheet, "ref_column": col_letters(j + 1),
+                                    "header": out.headers_ref.get(j + 1, "")})
+        if tag == "replace":
+            for k in range(min(i2 - i1, j2 - j1)):
+                cols[i1 + k + 1] = j1 + k + 1
+    if tag in ("delete", "replace") and i2 - i1 > j2 - j1:
+        for i in range(i1 + (j2 - j1 if tag == "replace" else 0), i2):
+            cols[i + 1] = None
+            out.changes.append({"kind": "column_added", "sheet": sheet, "column": col_letters(i + 1),
+                                "header": out.headers_ed.get(i + 1, "")})
+
+
+# --------------------------------------------------------------------------
+# Rows
+
+
+class RowKeys:
+    """Row signatures for matching: (values, relative-form formulas) in reference columns."""
+
+    def __init__(self, sheet: str, columns: Columns, tr: "Translator"):
+        self.ed_name, self.columns, self.tr = sheet, columns, tr
+        self._kcache = {True: {}, False: {}}
+
+    def keys(self, row, mapped: bool):
+        """(values, relative-form formulas) of a row, in reference columns; cached
+        per row while it sits in a look-ahead buffer."""
+        cache = self._kcache[mapped]
+        k = cache.get(row[0])
+        if k is not None and k[0] is row:
+            return k[1], k[2]
+        r, cells = row
+        vals, sig = [], []
+        skip = self.columns.removed if not mapped else ()
+        for c in sorted(cells):
+            f, v = cells[c]
+            if mapped:
+                cc = self.columns.ref_col(c)
+                if self.columns.added(c):
+                    continue  # an added column
+            else:
+                cc = c
+                if c in skip:
+                    continue
+            if v not in (None, ""):
+                vals.append((cc, value_key(v)))
+            if f is not None:
+                if mapped and self.columns.cols is not None:
+                    f = self.tr.translate(f, self.ed_name, cols_only=True)
+                sig.append((cc, canon(f, r, cc)))
+            elif v not in (None, ""):
+                sig.append((cc, value_key(v)))
+        out = (tuple(vals), tuple(sig))
+        if len(cache) > 4 * WINDOW + 16:
+            cache.clear()
+        cache[r] = (row, out[0], out[1])
+        return out
+
+    def similar(self, e, f):
+        if not e[1] and not f[1]:
+            return True
+        if self._quick_same(e[0], e[1], f[0], f[1]):
+            return True
+        ev, es = self.keys(e, True)
+        fv, fs = self.keys(f, False)
+        return (bool(ev) and ev == fv) or es == fs
+
+    def _quick_same(self, er, ec, fr, fc):
+        # The common case: same row number, same column layout, same text.
+        if er != fr or self.columns.cols is not None or len(ec) != len(fc):
+            return False
+        for c, (f, v) in ec.items():
+            g = fc.get(c)
+            if g is None or g[0] != f:
+                return False
+            if f is None and g[1] != v:
+                return False
+        return True
+
+
+def resync(ed: Stream, ref: Stream, similar) -> tuple:
+    """(edited rows to skip, reference rows to skip) to get back in step."""
+    for s in range(1, 2 * WINDOW + 1):
+        # Prefer an edited row pair (k, k) over an insertion of the same span.
+        cands = []
+        if s % 2 == 0 and s // 2 <= WINDOW:
+            cands.append((s // 2, s // 2))
+        for i in range(0, s + 1):
+            j = s - i
+            if i <= WINDOW and j <= WINDOW and i != j:
+                cands.append((i, j))
+        for i, j in cands:
+            if _confirm(ed, ref, i, j, similar):
+                # (k, k): k edited rows; (i, 0) or (0, j): a run inserted or
+                # deleted here; otherwise pair the head rows and look again.
+                return (i, j) if min(i, j) == 0 else (0, 0)
+        if ed.peek(s) is None and ref.peek(s) is None and s > 2:
+            break
+    return 0, 0  # nothing lines up nearby: pair the rows and let cells tell
+
+
+def _confirm(ed, ref, i, j, similar):
+    n = 0
+    for k in range(CONFIRM):
+        e, f = ed.peek(i + k), ref.peek(j + k)
+        if e is None and f is None:
+            return n > 0 or k == 0 and (i or j)
+        if e is None or f is None:
+            return False
+        if not similar(e, f):
+            return False
+        n += 1
+    return True

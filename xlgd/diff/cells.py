@@ -1,0 +1,287 @@
+"""Classifying the differences of two paired cells.
+
+    input_changed          a constant (named input, data x/y) old -> new
+    formula_changed        both formulas, and the tokens that differ
+    formula_to_constant    a value typed over a formula
+    constant_to_formula    a formula typed over a value
+    cell_added/removed     content where the other side is empty
+    text_changed           a label or title
+    values_changed         same formula, other value: a consequence of an
+                           upstream change, summarised per sheet and column
+
+A formula is "the same" when, translated into the reference's coordinates
+(`align.Translator`), it equals the reference's in relative (R1C1) form.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass, field
+
+from ..xlsx.refs import a1, col_letters
+from .align import Columns, Translator, canon, points_below
+
+MAX_LISTED = 2000          # cell-level changes listed per sheet; the rest are counted
+CELL_KINDS = ("input_changed", "formula_changed", "formula_to_constant", "constant_to_formula",
+              "cell_added", "cell_removed", "text_changed")
+
+
+@dataclass
+class Options:
+    rtol: float = 1e-9
+    atol: float = 1e-12
+    formulas: bool = True     # compare formula text
+    values: bool = True       # compare values
+    sheet: str | None = None  # only this sheet (edited name)
+    grid: bool = False        # keep context rows for the HTML report
+
+
+def norm_formula(f: str) -> str:
+    return f.replace(" ", "").upper()
+
+
+def formula_tokens(f: str):
+    return re.findall(r'"(?:[^"]|"")*"|\$?[A-Za-z_][A-Za-z0-9_.]*!?\$?\d*(?::\$?[A-Za-z]+\$?\d+)?|\d+\.?\d*(?:[eE][-+]?\d+)?|<>|<=|>=|\S', f)
+
+
+def what_differs(old: str, new: str) -> list:
+    """The token runs that differ: [[old text, new text], ...]."""
+    a, b = formula_tokens(old), formula_tokens(new)
+    out = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag != "equal":
+            out.append(["".join(a[i1:i2]), "".join(b[j1:j2])])
+    return out
+
+
+def _is_num(v):
+    return isinstance(v, float) or (isinstance(v, int) and not isinstance(v, bool))
+
+
+def values_equal(a, b, opt: Options) -> bool:
+    if a is b or a == b:
+        return True
+    if _is_num(a) and _is_num(b):
+        if math.isnan(a) or math.isnan(b):
+            return False
+        return abs(a - b) <= opt.atol + opt.rtol * max(abs(a), abs(b))
+    if a in (None, "") and b in (None, ""):
+        return True
+    return False
+
+
+def show(v):
+    """A value as JSON can carry it (errors and text stay strings)."""
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return repr(v)
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    return str(v)
+
+
+@dataclass
+class ColumnSummary:
+    sheet: str
+    col: int          # reference column
+    ed_col: int
+    header: str
+    count: int = 0
+    first: str = ""
+    last: str = ""
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+    example: tuple = ()
+
+    def add(self, ed_r, ed_c, old, new):
+        cell = a1(ed_r, ed_c)
+        if not self.count:
+            self.first = cell
+            self.example = (cell, show(old), show(new))
+        self.last = cell
+        self.count += 1
+        if _is_num(old) and _is_num(new):
+            d = abs(new - old)
+            if d > self.max_abs or math.isnan(d):
+                self.max_abs = d
+            rel = d / max(abs(old), abs(new)) if max(abs(old), abs(new)) else 0.0
+            if rel > self.max_rel:
+                self.max_rel = rel
+
+    def as_change(self):
+        return {"kind": "values_changed", "sheet": self.sheet, "column": col_letters(self.ed_col),
+                "ref_column": col_letters(self.col), "header": self.header, "count": self.count,
+                "first": self.first, "last": self.last,
+                "max_abs": show(self.max_abs), "max_rel": show(self.max_rel),
+                "example": {"cell": self.example[0], "old": self.example[1], "new": self.example[2]}}
+
+
+@dataclass
+class CellPair:
+    """One cell on both sides: edited (row, col, formula, value) and reference (row, col, formula, value)."""
+
+    er: int
+    c: int
+    ef: str | None
+    ev: object
+    fr: int
+    rc: int
+    gf: str | None
+    gv: object
+
+    def where(self, sheet) -> dict:
+        return {"sheet": sheet, "cell": a1(self.er, self.c), "ref_cell": a1(self.fr, self.rc)}
+
+
+@dataclass
+class Classifier:
+    """Turns the paired cells of one sheet into changes (up to MAX_LISTED listed, the rest
+    counted) and per-column summaries of values that only followed an upstream change."""
+
+    sheet: str
+    opt: Options
+    tr: Translator
+    names_at: dict  # (ref row, ref col) -> defined name of the input
+    columns: Columns
+    changes: list = field(default_factory=list)
+    summaries: dict = field(default_factory=dict)  # ref col -> ColumnSummary
+    pending: list = field(default_factory=list)  # formulas pointing below their row: rechecked at the end
+    listed: int = 0
+    unlisted: int = 0
+    fast: bool = False  # same row, same columns, nothing moved: the same text is the same formula
+
+    def list(self, ch):
+        if self.listed < MAX_LISTED:
+            self.changes.append(ch)
+            self.listed += 1
+        else:
+            self.unlisted += 1
+
+    def pair(self, e, f, marks):
+        """Classify every cell of an edited row e against its reference row f."""
+        (er, ec), (fr, fc) = e, f
+        cols = self.columns
+        self.fast = er == fr and cols.cols is None and self.tr.simple()
+        seen = set()
+        for c, (ef, ev) in ec.items():
+            if cols.added(c):
+                continue  # an added column: reported once
+            rc = cols.ref_col(c)
+            seen.add(rc)
+            gf, gv = fc.get(rc, (None, None))
+            if ef == gf and (ef is None or self.fast) and (not self.opt.values or values_equal(ev, gv, self.opt)):
+                continue  # the same text (or constant) and the same value: the common case, nothing to say
+            self.cell(CellPair(er, c, ef, ev, fr, rc, gf, gv), marks)
+        for rc, (gf, gv) in fc.items():
+            if rc in seen or (cols.cols is not None and rc in cols.removed):
+                continue
+            c = cols.ed_col_of(rc)
+            if c is not None:
+                self.cell(CellPair(er, c, None, None, fr, rc, gf, gv), marks)
+
+    def cell(self, p: CellPair, marks):
+        if p.ef is not None and p.gf is not None:
+            self._two_formulas(p, marks)
+        elif p.gf is not None:
+            self._formula_gone(p, marks)
+        elif p.ef is not None:
+            self._formula_new(p, marks)
+        else:
+            self._two_constants(p, marks)
+
+    def _two_formulas(self, p, marks):
+        same = True if (p.ef == p.gf and self.fast) else self._same_formula(p)
+        if same is None:
+            return  # decided at the end of the sheet
+        if same or not self.opt.formulas:
+            if self.opt.values and not values_equal(p.ev, p.gv, self.opt):
+                self._summarise(p, marks)
+            return
+        self.list({"kind": "formula_changed", **p.where(self.sheet), "old": "=" + p.gf, "new": "=" + p.ef,
+                   "differs": what_differs(p.gf, p.ef), "old_value": show(p.gv), "new_value": show(p.ev)})
+        if marks is not None:
+            marks[p.c] = ("formula_changed", f"formula ={p.gf} -> ={p.ef}")
+
+    def _summarise(self, p, marks):
+        s = self.summaries.get(p.rc)
+        if s is None:
+            s = self.summaries[p.rc] = ColumnSummary(self.sheet, p.rc, p.c, self.columns.headers_ref.get(p.rc, ""))
+        s.add(p.er, p.c, p.gv, p.ev)
+        if marks is not None and s.count <= 3:
+            marks[p.c] = ("values_changed", f"value {show(p.gv)} -> {show(p.ev)} (upstream change)")
+
+    def _formula_gone(self, p, marks):
+        """A formula in the reference, a constant or nothing here."""
+        if p.ev in (None, ""):
+            if not self.opt.formulas:
+                return
+            ch = {"kind": "cell_removed", **p.where(self.sheet), "old": "=" + p.gf, "old_value": show(p.gv)}
+            reason = f"formula ={p.gf} deleted"
+        else:
+            if not self.opt.formulas and values_equal(p.ev, p.gv, self.opt):
+                return
+            ch = {"kind": "formula_to_constant", **p.where(self.sheet), "old": "=" + p.gf, "new": show(p.ev),
+                  "old_value": show(p.gv)}
+            reason = f"constant {show(p.ev)} typed over ={p.gf}"
+        self.list(ch)
+        if marks is not None:
+            marks[p.c] = (ch["kind"], reason)
+
+    def _formula_new(self, p, marks):
+        """A formula here, a constant or nothing in the reference."""
+        if not self.opt.formulas and values_equal(p.ev, p.gv, self.opt):
+            return
+        kind = "cell_added" if p.gv in (None, "") else "constant_to_formula"
+        self.list({"kind": kind, **p.where(self.sheet), "old": show(p.gv), "new": "=" + p.ef,
+                   "new_value": show(p.ev)})
+        if marks is not None:
+            marks[p.c] = (kind, f"formula ={p.ef} where the reference has {show(p.gv)!r}")
+
+    def _two_constants(self, p, marks):
+        if not self.opt.values or values_equal(p.ev, p.gv, self.opt):
+            return
+        if p.ev in (None, "") or p.gv in (None, ""):
+            kind = "cell_removed" if p.ev in (None, "") else "cell_added"
+        elif _is_num(p.ev) and _is_num(p.gv):
+            kind = "input_changed"
+        else:
+            kind = "text_changed"
+        ch = {"kind": kind, **p.where(self.sheet), "old": show(p.gv), "new": show(p.ev)}
+        name = self.names_at.get((p.fr, p.rc))
+        if name:
+            ch["name"] = name
+        elif kind == "input_changed" and self.columns.headers_ref.get(p.rc):
+            ch["name"] = self.columns.headers_ref[p.rc]  # a data column: x, y
+        self.list(ch)
+        if marks is not None:
+            marks[p.c] = (kind, f"{ch.get('name', a1(p.er, p.c))}: {show(p.gv)} -> {show(p.ev)}")
+
+    def _same_formula(self, p):
+        t = self.tr.translate(p.ef, self.sheet)
+        if t == p.gf or canon(t, p.fr, p.rc) == canon(p.gf, p.fr, p.rc):
+            return True
+        # Does the formula point below the current row (an epoch total, a SUM)?
+        # The row map there is not known yet: decide at the end of the sheet.
+        if len(self.pending) < 100000 and points_below(p.ef, p.er):
+            self.pending.append(p)
+            return None
+        return False
+
+    def recheck_pending(self, grid=None):
+        """The formulas that pointed below their row, now that the whole row map is known."""
+        pend, self.pending = self.pending, []
+        for p in pend:
+            if canon(self.tr.translate(p.ef, self.sheet), p.fr, p.rc) == canon(p.gf, p.fr, p.rc):
+                continue
+            self.list({"kind": "formula_changed", **p.where(self.sheet), "old": "=" + p.gf, "new": "=" + p.ef,
+                       "differs": what_differs(p.gf, p.ef)})
+            if grid is not None:
+                grid.mark(p.er, p.c, ["formula_changed", f"formula ={p.gf} -> ={p.ef}"])
+
+    def finish(self):
+        """The per-column summaries and the count of changes not listed, after the last row."""
+        for s in self.summaries.values():
+            self.changes.append(s.as_change())
+        if self.unlisted:
+            self.changes.append({"kind": "more_cells", "sheet": self.sheet, "count": self.unlisted})

@@ -1,0 +1,122 @@
+"""How a diff is shown: terminal text (coloured on a terminal) and JSON (HTML: html.py).
+
+The text report reads cause first: structure (sheets, rows, columns), then
+the edits a person made (inputs, formulas), then one line per column for
+the values that only followed, then charts, names and settings.
+"""
+
+from __future__ import annotations
+
+import json
+
+
+ORDER = ["sheet_added", "sheet_removed", "sheet_renamed", "rows_inserted", "rows_deleted", "column_added",
+         "column_removed", "input_changed", "text_changed", "formula_changed", "formula_to_constant",
+         "constant_to_formula", "cell_added", "cell_removed", "more_cells", "values_changed", "chart_added",
+         "chart_removed", "chart_series_changed", "defined_name_added", "defined_name_removed",
+         "defined_name_changed", "calc_settings_changed"]
+
+_COL = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36", "dim": "2",
+        "bold": "1"}
+KIND_COLOR = {"input_changed": "yellow", "formula_changed": "magenta", "formula_to_constant": "red",
+              "constant_to_formula": "magenta", "values_changed": "dim", "rows_inserted": "green",
+              "rows_deleted": "red", "column_added": "green", "column_removed": "red", "sheet_added": "green",
+              "sheet_removed": "red", "sheet_renamed": "cyan", "chart_series_changed": "blue",
+              "calc_settings_changed": "red", "cell_added": "green", "cell_removed": "red"}
+
+
+def write_json(result, out):
+    json.dump(result.as_dict(), out, indent=1, default=str)
+    out.write("\n")
+
+
+def _num(v):
+    if isinstance(v, float):
+        return f"{v:.10g}"
+    return repr(v) if isinstance(v, str) else str(v)
+
+
+def describe(ch) -> str:
+    """One line for one change (no location prefix)."""
+    k = ch["kind"]
+    if k == "sheet_added":
+        return "sheet added"
+    if k == "sheet_removed":
+        return f"sheet {ch['ref_sheet']!r} removed"
+    if k == "sheet_renamed":
+        return f"sheet renamed {ch['old']!r} -> {ch['new']!r}"
+    if k == "rows_inserted":
+        return f"{ch['count']} row(s) inserted at row {ch['at']} (rows {ch['rows']})"
+    if k == "rows_deleted":
+        return f"{ch['count']} row(s) deleted (reference rows {ch['ref_rows']})"
+    if k == "column_added":
+        return f"column {ch['column']} added ({ch['header']!r})"
+    if k == "column_removed":
+        return f"column {ch['ref_column']} removed ({ch['header']!r})"
+    if k == "input_changed":
+        who = f"{ch['name']} " if ch.get("name") else ""
+        return f"input {who}changed: {_num(ch['old'])} -> {_num(ch['new'])}"
+    if k == "text_changed":
+        return f"text changed: {_num(ch['old'])} -> {_num(ch['new'])}"
+    if k == "formula_changed":
+        what = ", ".join(f"{a or '(nothing)'} -> {b or '(nothing)'}" for a, b in ch.get("differs", []))
+        return f"formula changed: {ch['old']} -> {ch['new']}" + (f"  [{what}]" if what else "")
+    if k == "formula_to_constant":
+        return f"constant {_num(ch['new'])} typed over {ch['old']} (was {_num(ch.get('old_value'))})"
+    if k == "constant_to_formula":
+        return f"formula {ch['new']} typed over constant {_num(ch['old'])}"
+    if k == "cell_added":
+        return f"cell filled: {_num(ch.get('new'))}"
+    if k == "cell_removed":
+        return f"cell emptied (was {_num(ch.get('old'))})"
+    if k == "more_cells":
+        return f"... and {ch['count']} more cell-level changes not listed"
+    if k == "values_changed":
+        return (f"column {ch['column']} ({ch['header'] or 'no header'}): {ch['count']} value(s) differ "
+                f"{ch['first']}..{ch['last']} (max abs {_num(ch['max_abs'])}, max rel {_num(ch['max_rel'])}) "
+                f"-- follows from the changes above")
+    if k in ("chart_added", "chart_removed"):
+        return f"chart {ch['chart']!r} {k.split('_')[1]}"
+    if k == "chart_series_changed":
+        return (f"chart {ch['chart']!r}, series {ch['series']!r}: {ch['role']} reference "
+                f"{ch['old']} -> {ch['new']}")
+    if k == "defined_name_added":
+        return f"defined name {ch['name']} added: {ch['new']}"
+    if k == "defined_name_removed":
+        return f"defined name {ch['name']} removed (was {ch['old']})"
+    if k == "defined_name_changed":
+        return f"defined name {ch['name']}: {ch['old']} -> {ch['new']}"
+    if k == "calc_settings_changed":
+        return f"calculation setting {ch['setting']}: {ch['old']} -> {ch['new']}"
+    return json.dumps(ch, default=str)
+
+
+def where(ch) -> str:
+    s = ch.get("sheet") or ch.get("ref_sheet") or ""
+    cell = ch.get("cell")
+    if cell:
+        return f"{s}!{cell}"
+    return s or "workbook"
+
+
+def write_text(result, out, color=False):
+    def paint(text, c):
+        if not color or not c:
+            return text
+        return f"\x1b[{_COL[c]}m{text}\x1b[0m"
+
+    out.write(f"edited:    {result.edited}\nreference: {result.reference}\n")
+    if result.same:
+        out.write(paint("no differences", "green") + "\n")
+        return
+    counts = result.counts()
+    out.write(paint("differences: ", "bold") + ", ".join(
+        f"{counts[k]} {k.replace('_', ' ')}" for k in ORDER if k in counts) + "\n\n")
+    rank = {k: i for i, k in enumerate(ORDER)}
+    changes = sorted(enumerate(result.changes), key=lambda t: (rank.get(t[1]["kind"], 99), t[0]))
+    for _, ch in changes:
+        out.write(f"  {paint(where(ch), 'bold')}: {paint(describe(ch), KIND_COLOR.get(ch['kind']))}\n")
+
+
+# --------------------------------------------------------------------------
+# HTML

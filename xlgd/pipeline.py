@@ -1,0 +1,22 @@
+"""The one way from a recipe to a workbook: compute, then write.
+
+    recipe = load_recipe("graddesc", Overrides(knobs={"lr": 1e-3}))
+    results = build(recipe, "output/graddesc.xlsx")
+
+`xlgd generate`, `xlgd.generate`, `charts regenerate` and `diff`'s "what
+xlgd would generate" all call `build`; `xlgd.run` calls `compute` alone.
+It sits above the rooms because it is the only place that both runs the
+engine (`recipe.compute`) and writes a file (`book.write`).
+"""
+
+from __future__ import annotations
+
+from .book.write import write
+from .recipe.compute import Results, compute
+
+
+def build(recipe, path, progress=None, dialect: str = "excel") -> Results:
+    """Compute every value of the recipe and write the workbook to path; returns the Results."""
+    results = compute(recipe, dialect)
+    write(recipe, results, path, progress)
+    return results

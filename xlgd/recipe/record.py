@@ -1,0 +1,90 @@
+"""What a workbook was made from, recorded inside it so edits don't lose it.
+
+A hidden sheet `_xlgd` (META_SHEET, spelt only here) holds the xlgd version and the resolved template
+(data included) as JSON; custom document properties repeat the essentials.
+A person may edit every visible cell and the record survives, so verify,
+diff and `charts regenerate` can rebuild what xlgd would have written.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .. import __version__
+
+META_SHEET = "_xlgd"
+FORMAT = 1
+# Sheet names a template may not use: the intro, the data and the record.
+RESERVED = ("data", "intro", META_SHEET)
+RECORD_KEY = "record"  # column A of the record's row; column B holds the JSON
+NOTE = "Written by xlgd: what this workbook was made from. Keep it so `xlgd verify` can check it."
+
+
+def record(recipe) -> dict:
+    tpl = json.loads(json.dumps(recipe.resolved, default=float))
+    d = recipe.data
+    # Embed the data so the record is self-contained (a CSV may move).
+    tpl["data"] = {"source": "list", "x": [float(v) for v in d.x], "true_a": d.true_a, "true_b": d.true_b}
+    if d.y_given is not None:
+        tpl["data"]["y"] = [float(v) for v in d.y_given]
+    return {
+        "xlgd": __version__,
+        "format": FORMAT,
+        "template": recipe.name,
+        "data_source": d.source,
+        "resolved": tpl,
+        "sheets": [
+            {"name": s.name, "model": s.model, "optimizer": s.optimizer, "convention": s.convention,
+             "grad": s.grad, "epochs": s.epochs, "n_data": s.n_data}
+            for s in recipe.sheets
+        ],
+    }
+
+
+def read(package) -> dict | None:
+    """The record of an xlgd workbook (an open `xlsx.package.Package`), or None if it has none.
+
+    The one reader of the record: verify, diff and `charts regenerate` ask here."""
+    from ..errors import XlgdError
+
+    if META_SHEET not in package.sheet_names:
+        return None
+    cells = package.values(META_SHEET, (1, 10), (1, 2))
+    row = next((r for r in range(1, 11) if cells.get((r, 1)) == RECORD_KEY and isinstance(cells.get((r, 2)), str)),
+               None)
+    if row is None:
+        return None  # a sheet of that name, but no record: not ours
+    try:
+        rec = json.loads(cells[(row, 2)])
+    except ValueError:
+        rec = None
+    if isinstance(rec, dict) and isinstance(rec.get("resolved"), dict):
+        return rec
+    raise XlgdError(f"{package.path}: the hidden {META_SHEET} record is damaged; "
+                    f"cannot tell what the workbook was made from")
+
+
+def rebuild(rec: dict):
+    """The Recipe a record describes (to regenerate or compare); a record this xlgd cannot rebuild is an XlgdError."""
+    from ..errors import XlgdError
+
+    try:
+        return _rebuild(rec)
+    except XlgdError as e:
+        raise XlgdError(f"its xlgd record cannot be rebuilt ({e})") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise XlgdError(f"its xlgd record does not describe a workbook this xlgd can rebuild ({e!r})") from None
+
+
+def _rebuild(rec: dict):
+    """The Recipe a record describes (to regenerate or compare)."""
+    from .template import build_recipe
+
+    tpl = dict(rec["resolved"])
+    recipe = build_recipe(tpl)
+    data_y = tpl["data"].get("y")
+    if data_y is not None:
+        import numpy as np
+
+        recipe.data.y_given = np.array(data_y, dtype=np.float64)
+    return recipe

@@ -1,0 +1,245 @@
+"""Templates: an experiment as a small TOML file, plus command-line overrides.
+
+    name = "graddesc"
+    epochs = 5
+    convention = "graddesc"        # or "torch"
+    [data]                         # see data.py: graddesc, list, range, random, csv
+    source = "graddesc"
+    [knobs]                        # defaults for every sheet they apply to
+    h = 0.01
+    [[sheets]]
+    name = "momentum"
+    model = "linear"               # linear, linear2, relu2
+    optimizer = "momentum"         # sgd, momentum, adagrad, rmsprop, adam, adam_ann
+    knobs = { lr = 0.0001, beta1 = 0.9 }
+
+`--set lr=0.001` changes a knob on every sheet that has it; `--set
+momentum.lr=0.001` on one sheet (`Overrides`; a sheet's own setting wins). The resolved template (after overrides)
+is what a workbook records about itself, so it can be rebuilt exactly.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .data import Data, load_data
+from .record import RESERVED
+from ..errors import XlgdError
+from ..core.sheet import build_sheet, default_knobs
+from ..core.table import SheetSpec
+
+SHEET_KEYS = {"name", "model", "optimizer", "convention", "grad", "fd", "epochs", "knobs", "title", "stability"}
+TOP_KEYS = {"name", "title", "description", "epochs", "convention", "grad", "fd", "data", "knobs", "sheets",
+            "extras"}
+
+
+@dataclass
+class Recipe:
+    name: str
+    title: str
+    description: str
+    data: Data
+    sheets: list[SheetSpec]
+    resolved: dict  # the template after overrides: enough to rebuild the workbook
+
+
+def template_dirs() -> list[Path]:
+    """Where a template name is looked up, first match first.
+
+    ./templates (the user's own, from the working directory), then the
+    templates shipped with xlgd: package data `xlgd.templates` in a wheel
+    (pyproject maps the top-level templates/ onto it, so there is one copy),
+    else templates/ beside the package in a source checkout (PYTHONPATH, or
+    an editable install: setuptools' editable finder does not resolve the
+    mapped xlgd.templates, measured with setuptools 84).
+    """
+    dirs = [Path.cwd() / "templates"]
+    # find_spec, not resources.files: a data-only (namespace) package has no single path.
+    shipped = importlib.util.find_spec("xlgd.templates")
+    if shipped:
+        dirs += [Path(p) for p in shipped.submodule_search_locations]
+    checkout = Path(importlib.util.find_spec("xlgd").origin).parents[1]
+    if (checkout / "pyproject.toml").is_file():  # not whatever `templates` sits in site-packages
+        dirs.append(checkout / "templates")
+    return [d for d in dict.fromkeys(dirs) if d.is_dir()]
+
+
+def known_templates() -> dict[str, Path]:
+    """{name: file} of every template a bare name can reach (the first directory wins)."""
+    found = {}
+    for d in reversed(template_dirs()):
+        found.update((f.stem, f) for f in sorted(d.glob("*.toml")))
+    return dict(sorted(found.items()))
+
+
+def find_template(name_or_path: str) -> Path:
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists():
+        if not p.is_file():
+            raise XlgdError(f"template {name_or_path} not found")
+        return p
+    known = known_templates()
+    if name_or_path in known:
+        return known[name_or_path]
+    raise XlgdError(f"no template named {name_or_path!r}; known templates: {', '.join(known) or 'none'}")
+
+
+def read_template(path: Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise XlgdError(f"template {path.name} is not valid TOML: {e}") from None
+    except OSError as e:
+        raise XlgdError(f"cannot read template {path}: {e.strerror}") from None
+
+
+def parse_number(text: str, what: str) -> float:
+    try:
+        v = float(text)
+    except (TypeError, ValueError):
+        raise XlgdError(f"{what} must be a number, got {text!r}") from None
+    if v != v or v in (float("inf"), float("-inf")):
+        raise XlgdError(f"{what} must be a finite number, got {text!r}")
+    return v
+
+
+@dataclass
+class Overrides:
+    """Knob and epoch changes on top of a template, as numbers.
+
+    knobs: knob -> value on every sheet that has the knob; sheet_knobs:
+    (sheet, knob) -> value on that sheet (it wins over `knobs`); epochs: on
+    every sheet. The command line parses `--set` text into one
+    (`Overrides.parse`); the notebook API passes floats straight in."""
+
+    knobs: dict = field(default_factory=dict)
+    sheet_knobs: dict = field(default_factory=dict)
+    epochs: int | None = None
+
+    @classmethod
+    def parse(cls, sets=(), epochs: int | None = None) -> "Overrides":
+        """From `--set KNOB=VALUE` / `--set SHEET.KNOB=VALUE` texts and `--epochs`."""
+        out = cls(epochs=epochs)
+        for item in sets:
+            if "=" not in item:
+                raise XlgdError(f"--set takes KNOB=VALUE (e.g. lr=0.001), got {item!r}")
+            key, text = (t.strip() for t in item.split("=", 1))
+            value = parse_number(text, f"knob {key}")
+            if "." in key:
+                sheet, knob = key.rsplit(".", 1)
+                out.sheet_knobs[(sheet, knob)] = value
+            else:
+                out.knobs[key] = value
+        return out
+
+
+def apply_overrides(tpl: dict, over: Overrides | None = None) -> dict:
+    """Return a copy of the template with the overrides applied (every knob must apply somewhere)."""
+    tpl = copy.deepcopy(tpl)
+    over = over or Overrides()
+    sheets = tpl.get("sheets") or []
+    if over.epochs is not None:
+        if over.epochs < 1:
+            raise XlgdError(f"--epochs must be at least 1, got {over.epochs}")
+        tpl["epochs"] = over.epochs
+        for s in sheets:
+            s.pop("epochs", None)
+    for knob, value in over.knobs.items():
+        hit = [s for s in sheets if knob in _knobs_of(tpl, s)]
+        if not hit:
+            names = [s.get("name") for s in sheets]
+            raise XlgdError(f"knob {knob!r} does not apply to any sheet of this template "
+                            f"(sheets: {', '.join(map(str, names))})")
+        for s in hit:
+            s.setdefault("knobs", {})[knob] = _number(value, knob)
+    for (sheet, knob), value in over.sheet_knobs.items():
+        hit = [s for s in sheets if s.get("name") == sheet]
+        if not hit:
+            names = [s.get("name") for s in sheets]
+            raise XlgdError(f"knob {knob!r} does not apply to sheet {sheet!r} (sheets: {', '.join(map(str, names))})")
+        for s in hit:
+            if knob not in _knobs_of(tpl, s):
+                raise XlgdError(f"sheet {sheet!r} has no knob {knob!r}; its knobs: {', '.join(_knobs_of(tpl, s))}")
+            s.setdefault("knobs", {})[knob] = _number(value, knob)
+    return tpl
+
+
+def _number(value, knob) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return parse_number(value, f"knob {knob}")
+    return parse_number(float(value), f"knob {knob}")
+
+
+def _knobs_of(tpl, s):
+    conv = s.get("convention", tpl.get("convention", "graddesc"))
+    return default_knobs(s.get("model", "linear"), s.get("optimizer", "sgd"), conv, bool(s.get("stability")))
+
+
+def build_recipe(tpl: dict, base: Path | None = None) -> Recipe:
+    unknown = set(tpl) - TOP_KEYS
+    if unknown:
+        raise XlgdError(f"unknown template setting(s): {', '.join(sorted(unknown))}")
+    from .experiments import expand_sheets
+
+    sheets_cfg = expand_sheets(tpl)
+    if not sheets_cfg:
+        raise XlgdError("the template defines no [[sheets]]")
+    data = load_data(tpl.get("data", {}), base)
+    shared = tpl.get("knobs", {})
+    specs, seen = [], set()
+    for i, s in enumerate(sheets_cfg):
+        bad = set(s) - SHEET_KEYS
+        if bad:
+            raise XlgdError(f"sheet {i + 1}: unknown setting(s) {', '.join(sorted(bad))}")
+        model, opt = s.get("model", "linear"), s.get("optimizer", "sgd")
+        conv = s.get("convention", tpl.get("convention", "graddesc"))
+        stab = bool(s.get("stability", False))
+        applicable = default_knobs(model, opt, conv, stab) if _valid(model, opt, conv) else {}
+        knobs = {k: v for k, v in shared.items() if k in applicable}
+        knobs.update(s.get("knobs", {}))
+        for k, v in knobs.items():
+            knobs[k] = parse_number(v, f"knob {k}") if not isinstance(v, (int, float)) else float(v)
+        name = s.get("name") or f"{model}_{opt}"
+        _check_sheet_name(name, seen)
+        epochs = s.get("epochs", tpl.get("epochs", 1))
+        if not isinstance(epochs, int) or epochs < 1:
+            raise XlgdError(f"sheet {name}: epochs must be a whole number >= 1, got {epochs!r}")
+        spec = build_sheet(model, opt, conv, n_data=len(data), epochs=epochs, knobs=knobs,
+                           grad=s.get("grad", tpl.get("grad", "analytic")), fd=s.get("fd", tpl.get("fd", True)),
+                           name=name, stability=stab)
+        if s.get("title"):
+            spec.title = s["title"]
+        specs.append(spec)
+    return Recipe(tpl.get("name", "xlgd"), tpl.get("title", tpl.get("name", "xlgd")),
+                  tpl.get("description", ""), data, specs, tpl)
+
+
+def _valid(model, opt, conv):
+    from ..core.models import MODELS
+    from ..core.optimizers import CONVENTIONS, OPTIMIZERS
+
+    if model not in MODELS or opt not in OPTIMIZERS or conv not in CONVENTIONS:
+        build_sheet(model, opt, conv, n_data=1)  # raises the right one-line error
+    return True
+
+
+def _check_sheet_name(name, seen):
+    bad = set("[]:*?/\\")
+    if not name or len(name) > 31 or bad & set(name) or name.lower() in RESERVED:
+        raise XlgdError(f"sheet name {name!r} is not allowed (1-31 characters, none of []:*?/\\, not data/intro)")
+    if name.lower() in seen:
+        raise XlgdError(f"two sheets are named {name!r}")
+    seen.add(name.lower())
+
+
+def load_recipe(name_or_path: str = "graddesc", overrides: Overrides | None = None) -> Recipe:
+    path = find_template(name_or_path)
+    tpl = read_template(path)
+    tpl.setdefault("name", path.stem)
+    tpl = apply_overrides(tpl, overrides)
+    return build_recipe(tpl, path.parent)

@@ -1,0 +1,58 @@
+"""Writing an output file atomically: all of it, or nothing.
+
+Every file xlgd writes (a generated workbook, a chart-fixed copy, an HTML
+report) goes through `atomic_output`: the bytes go to a temporary file in
+the target's own folder (so the final rename never crosses a file system),
+are flushed to disk, get the permission bits the target had -- or, for a
+new file, what the umask gives a new file (mkstemp's 0600 would surprise
+whoever shares the folder) -- and only then replace the target in one
+rename. If anything fails on the way the temporary file is removed and the
+target is untouched; the input of a command is never the file written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+@contextlib.contextmanager
+def atomic_output(path, suffix: str = ".tmp"):
+    """Yield a temporary path beside `path`; on a clean exit it becomes `path` (see the module doc)."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=suffix, dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.chmod(tmp, _mode_for(path))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _sync_folder(folder)
+
+
+def _sync_folder(folder):
+    # The rename is durable once the folder's entry is on disk; not every file system lets us ask.
+    with contextlib.suppress(OSError):
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)

@@ -1,0 +1,569 @@
+"""Read a workbook's formulas and cached values, streaming, in bounded memory.
+
+`Package.open(path)` opens the zip through `safezip` (every bad-input guard) and
+reads the small parts with a hardened lxml parser: the sheet list, defined
+names, calcPr, shared strings, the producing application (docProps/app.xml)
+and whether macros are present. `book.cells(sheet)` then streams one
+sheet's cells in file order as `Cell(row, col, formula, value, kind)`:
+
+* row/col 1-based; formula without '=' (None for a constant), shared
+  formulas (`<f t="shared" si=..>`, how Excel and LibreOffice store runs of
+  similar formulas -- graddesc-2018.xlsm is full of them) expanded to each
+  cell's own text;
+* value: float for numbers and booleans, str for text, an error code
+  ('#NUM!') for kind 'e', None when the cell has no cached value.
+
+Why a scanner and not a full XML parser for the sheet body: measured on a
+100,021-row single-sheet adam workbook (165 MB of sheet XML, 2.1 M cells,
+this 2-core machine; see benchmarks/verify.py for the full run):
+
+    openpyxl read-only (formulas)           31.2 s
+    lxml iterparse of the sheet XML         15.9 s
+    python-calamine (engines-measured.md)    3.4 s, but errors come back as
+                                            '' -- cannot tell #NUM! from blank,
+                                            and no formulas
+    regex scan of the inflated XML           1.6 s (+ per-cell work)
+
+LibreOffice recalculates the same file in ~30 s, so only the scanner leaves
+room for the 10x goal. It reads the `<sheetData>` body in 8 MB chunks cut
+at `</row>` boundaries (memory flat in the row count), and it is strict:
+each chunk's count of `<c` elements must equal the cells it matched; any
+shape it does not know (namespace prefixes, cells without an `r`
+attribute) makes the whole sheet fall back to lxml `iterparse` (hardened:
+no entities, no DTD, no network), which yields the same cells. Tests read
+every sheet both ways and compare.
+
+Even the scanner costs ~2 us a cell in Python objects; `bodies()` hands
+out the raw pieces of whole rows so that `verify` can compare rows it
+knows the exact text of in bulk and only scan the others (`scan_piece`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import posixpath
+import re
+from dataclasses import dataclass
+from html import unescape
+from typing import Iterator, NamedTuple
+
+from ..errors import XlgdError
+from .refs import FormulaSyntaxError, col_number, shift, split_ref
+from .safezip import SafeZip, iterparse, parse_xml
+
+NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RNS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PNS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_M = "{%s}" % NS
+CHUNK = 8 << 20
+MAX_ROW_BYTES = 64 << 20
+
+_CELL = re.compile(
+    r'<c r="([A-Z]{1,3})([0-9]+)"([^>]*?)(?:/>|>'
+    r'(?:<f>([^<]*)</f>|<f((?:\s+[a-zA-Z]+="[^"]*")*)\s*(?:/>|>([^<]*)</f>))?'
+    r'(?:<v>([^<]*)</v>)?(.*?)</c>)', re.S)
+_T_ATTR = re.compile(r'\st="([a-zA-Z]+)"')
+_ATTR = re.compile(r'([a-zA-Z]+)="([^"]*)"')
+_INLINE_T = re.compile(r"<t(?:\s[^>]*)?>([^<]*)</t>|<t\s*/>", re.S)
+
+
+class Cell(NamedTuple):
+    row: int
+    col: int
+    formula: str | None
+    value: object
+    kind: str  # 'n' number, 'e' error, 's' text, 'b' boolean, '' empty
+
+
+@dataclass
+class SheetInfo:
+    name: str
+    part: str
+    state: str = "visible"
+    index: int = 0
+    kind: str = "worksheet"  # or 'chartsheet' (a sheet that is one chart, no cells)
+
+
+class _Unknown:
+    """The value of a formula cell nobody calculated yet: not empty, not known."""
+
+    def __repr__(self):
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+MAX_PART_BYTES = 64 << 20  # a workbook's XML parts other than sheets are kilobytes; sheets stream
+
+
+class Package:
+    """One .xlsx/.xlsm opened for reading: the only reader of workbook files in xlgd.
+
+    Opens the zip through `SafeZip` (every bad-input guard) and parses XML only
+    with the hardened parser; verify, diff and charts all read through it.
+    Small parts: `part`/`xml`, `rels`, `sheets`, `defined_names`, `calc`,
+    `application`, `custom`, `has_macros`, `strings()`. Cells: `cells(sheet)` /
+    `rows(sheet)` stream (see the module doc), `bodies`/`scan_piece` hand out
+    raw row pieces, `values(sheet, rows, cols)` looks a few cells up (charts).
+    """
+
+    def __init__(self, path, z: SafeZip):
+        self.path = str(path)
+        self._z = z
+        self._strings = None
+        self._parts = {}
+        self._values = {}
+        self.sheets: list[SheetInfo] = []
+        self.defined_names: dict = {}  # (sheet scope or None, name as written) -> reference text
+        self.calc: dict = {}  # calcPr attributes
+        self.application = ""
+        self.custom: dict = {}
+        self.has_macros = False
+        self.macro_enabled = False  # the content type says .xlsm (macros or not)
+
+    @classmethod
+    def open(cls, path) -> "Package":
+        z = SafeZip(path)
+        pkg = cls(path, z)
+        try:
+            pkg._read_workbook()
+        except BaseException:
+            z.close()
+            raise
+        return pkg
+
+    def close(self):
+        self._z.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ------------------------------------------------------------ parts
+    def has(self, name) -> bool:
+        return self._z.has(name)
+
+    def members(self) -> list:
+        """The zip's members (ZipInfo) in file order, for copying the package part by part."""
+        return list(self._z.infos.values())
+
+    def names(self) -> list:
+        return self._z.names()
+
+    def open_member(self, name):
+        """A capped stream over one member (for copying it unchanged)."""
+        return self._z.open(name)
+
+    def part(self, name) -> bytes:
+        """A part's bytes (small XML parts are kept: charts ask for the same rels many times)."""
+        if name in self._parts:
+            return self._parts[name]
+        with self._z.open(name) as f:
+            data = f.read(MAX_PART_BYTES + 1)
+        if len(data) > MAX_PART_BYTES:
+            raise XlgdError(f"{self.path}: part {name} is larger than {MAX_PART_BYTES >> 20} MB; refusing it "
+                            f"(no such part of a workbook is that big)")
+        if name.endswith((".xml", ".rels")) and len(data) < (1 << 20):
+            self._parts[name] = data
+        return data
+
+    def xml(self, name, editable=False):
+        """A part parsed by the hardened parser; editable keeps comments (the part will be written back)."""
+        return parse_xml(self.part(name), f"{self.path}: {name}", keep_comments=editable)
+
+    def rels(self, part: str) -> dict:
+        """{rId: (type suffix, target part)} of a part's relationships, {} when it has none."""
+        d, base = posixpath.split(part)
+        rels_name = posixpath.join(d, "_rels", base + ".rels")
+        if not self.has(rels_name):
+            return {}
+        out = {}
+        for rel in self.xml(rels_name):
+            if not isinstance(rel.tag, str) or rel.get("TargetMode") == "External":
+                continue
+            target = rel.get("Target", "")
+            full = target.lstrip("/") if target.startswith("/") else _norm_path(posixpath.join(d, target))
+            out[rel.get("Id")] = (rel.get("Type", "").rsplit("/", 1)[-1], full)
+        return out
+
+    # ------------------------------------------------------------ the workbook part and its friends
+    def _read_workbook(self):
+        if not self.has("xl/workbook.xml") or not self.has("[Content_Types].xml"):
+            raise XlgdError(f"{self.path} is a zip but not an Excel workbook (no xl/workbook.xml)")
+        wb = self.xml("xl/workbook.xml")
+        rels = self.rels("xl/workbook.xml")
+        for i, s in enumerate(wb.iter(_M + "sheet")):
+            kind, part = rels.get(s.get("{%s}id" % RNS), ("worksheet", ""))
+            self.sheets.append(SheetInfo(s.get("name"), part, s.get("state", "visible"), i,
+                                         "chartsheet" if kind == "chartsheet" else "worksheet"))
+        for d in wb.iter(_M + "definedName"):
+            local = d.get("localSheetId")
+            sheet = self.sheets[int(local)].name if local and local.isdigit() and int(local) < len(self.sheets) else None
+            self.defined_names[(sheet, d.get("name") or "")] = (d.text or "").strip()
+        self._upper = {(s, n.upper()): text for (s, n), text in self.defined_names.items()}
+        cp = next(wb.iter(_M + "calcPr"), None)
+        self.calc = dict(cp.attrib) if cp is not None else {}
+        self._read_props()
+        self.has_macros = any(n.lower().endswith("vbaproject.bin") for n in self.names())
+        self.macro_enabled = self.has_macros or b"macroEnabled" in self.part("[Content_Types].xml")
+
+    def _read_props(self):
+        if self.has("docProps/app.xml"):
+            app = self.xml("docProps/app.xml")
+            el = next((e for e in app.iter() if isinstance(e.tag, str) and e.tag.endswith("}Application")), None)
+            self.application = (el.text or "").strip() if el is not None else ""
+        if self.has("docProps/custom.xml"):
+            for p in self.xml("docProps/custom.xml"):
+                vals = [c.text for c in p]
+                self.custom[p.get("name")] = vals[0] if vals else None
+
+    @property
+    def producer(self) -> str:
+        """'libreoffice' if LibreOffice saved the file last, else 'excel' (Excel, XlsxWriter, openpyxl...)."""
+        return "libreoffice" if "libreoffice" in self.application.lower() else "excel"
+
+    def sheet(self, name) -> SheetInfo:
+        for s in self.sheets:
+            if s.name == name:
+                return s
+        raise XlgdError(f"{self.path} has no sheet {name!r}; its sheets: {', '.join(self.sheet_names)}")
+
+    @property
+    def sheet_names(self):
+        return [s.name for s in self.sheets]
+
+    @property
+    def worksheet_names(self):
+        """The sheets that hold cells (not chart sheets), in workbook order."""
+        return [s.name for s in self.sheets if s.kind == "worksheet" and s.part and self.has(s.part)]
+
+    def sheet_part(self, name) -> str:
+        """The part of a worksheet (an error for a chart sheet or a missing part)."""
+        for s in self.sheets:
+            if s.name == name and s.kind == "worksheet":
+                if not s.part or not self.has(s.part):
+                    raise XlgdError(f"{self.path}: sheet {name!r} part {s.part} is missing")
+                return s.part
+        raise XlgdError(f"{self.path}: no worksheet named {name!r}")
+
+    def name_ref(self, sheet, name):
+        """A defined name's reference as (sheet, row, col), sheet-local first; None if not a single cell."""
+        text = self._upper.get((sheet, name.upper()), self._upper.get((None, name.upper())))
+        if not text or "!" not in text:
+            return None
+        sh, ref = text.rsplit("!", 1)
+        sh = sh.strip("'").replace("''", "'")
+        try:
+            r, c, _, _ = split_ref(ref)
+        except FormulaSyntaxError:
+            return None
+        return sh, r, c
+
+    def strings(self) -> list:
+        """The shared strings (found through the workbook's relationships), phonetic runs left out."""
+        if self._strings is None:
+            self._strings = []
+            part = next((p for t, p in self.rels("xl/workbook.xml").values() if t == "sharedStrings"),
+                        "xl/sharedStrings.xml")
+            if self.has(part):
+                with self._z.open(part) as f:
+                    for _, si in iterparse(f, events=("end",), tag=_M + "si"):
+                        self._strings.append("".join(t.text or "" for t in si.iter(_M + "t")
+                                                     if t.getparent().tag != _M + "rPh"))
+                        si.clear()
+        return self._strings
+
+    def values(self, sheet: str, rows: tuple, cols=None) -> dict:
+        """{(row, col): value} of a worksheet's cached values, at least for rows lo..hi and the
+        given columns (all when None): a few cells for a chart's cache or a header.
+
+        Values are float, str (text and error codes alike), bool, None (empty) or UNKNOWN (a
+        formula nobody calculated). Streams the sheet, keeps only what was asked for and stops
+        after the last wanted row; what was read is kept for the next question."""
+        part = self.sheet_part(sheet)
+        lo, hi = rows
+        want = None if cols is None else frozenset(cols)
+        regions, out = self._values.setdefault(part, ([], {}))
+        for rlo, rhi, rcols in regions:
+            if rlo <= lo and rhi >= hi and (rcols is None or (want is not None and want <= rcols)):
+                return out
+        for c in self.cells(sheet):
+            if c.row > hi:
+                break
+            if c.row >= lo and (want is None or c.col in want):
+                out[(c.row, c.col)] = _plain_value(c)
+        regions.append((lo, hi, want))
+        return out
+
+    # ------------------------------------------------------------------ cells
+    def cells(self, sheet: str, force_xml=False) -> Iterator[Cell]:
+        """Every non-empty cell of a sheet, row by row, in file order."""
+        info = self.sheet(sheet)
+        if not info.part or not self._z.has(info.part):
+            raise XlgdError(f"{self.path}: sheet {sheet!r} has no worksheet part (a chart sheet?)")
+        if not force_xml:
+            try:
+                yield from self._scan(info)
+                return
+            except _Fallback:
+                pass
+        yield from self._iterparse(info)
+
+    def rows(self, sheet: str, force_xml=False):
+        """Cells grouped by row: yields (row, [Cell, ...])."""
+        cur, group = None, []
+        for c in self.cells(sheet, force_xml):
+            if c.row != cur:
+                if group:
+                    yield cur, group
+                cur, group = c.row, []
+            group.append(c)
+        if group:
+            yield cur, group
+
+    def _value(self, v, t, rest):
+        if t == "s":
+            if v is None:
+                return None, ""
+            try:
+                return self.strings()[int(v)], "s"
+            except (ValueError, IndexError):
+                raise XlgdError(f"{self.path}: a cell points at shared string {v}, which does not exist") from None
+        if t == "inlineStr":
+            parts = _INLINE_T.findall(rest or "")
+            return unescape("".join(parts)), "s"
+        if v is None or (v == "" and t not in ("str", "inlineStr")):
+            return None, ""
+        if "&" in v:
+            v = unescape(v)
+        if t == "e":
+            return v, "e"
+        if t in ("str", "s"):
+            return v, "s"
+        if t == "b":
+            return (1.0 if v.strip() in ("1", "true") else 0.0), "b"
+        try:
+            return float(v), "n"
+        except ValueError:
+            raise XlgdError(f"{self.path}: a number cell holds {v[:20]!r}") from None
+
+    def _scan(self, info) -> Iterator[Cell]:
+        shared = {}
+        cols = {}
+        for body in self._bodies(info):
+            yield from self._scan_body(body, shared, cols, info)
+
+    def bodies(self, sheet: str):
+        """The sheet's `<sheetData>` text in pieces of whole rows (about CHUNK bytes each), for
+        readers that check many rows at once; parse a piece with `scan_piece`. Raises `Fallback`
+        where the scanner cannot read the sheet (use `cells(sheet, force_xml=True)` then)."""
+        info = self.sheet(sheet)
+        if not info.part or not self._z.has(info.part):
+            raise XlgdError(f"{self.path}: sheet {sheet!r} has no worksheet part (a chart sheet?)")
+        return self._bodies(info)
+
+    def scan_piece(self, sheet, body, shared, cols):
+        """The cells of a piece of `bodies(sheet)`; pass the same `shared` and `cols` dicts every time."""
+        return self._scan_body(body, shared, cols, self.sheet(sheet))
+
+    def _bodies(self, info):
+        dec = codecs.getincrementaldecoder("utf-8")()
+        buf = ""
+        started = ended = False
+        with self._z.open(info.part) as f, _Prefetch(f, CHUNK) as chunks:
+            while not ended:
+                data = chunks.next()
+                final = not data
+                buf += dec.decode(data, final)
+                if not started:
+                    i = buf.find("<sheetData")
+                    if i < 0:
+                        if final:
+                            return
+                        if len(buf) > MAX_ROW_BYTES:
+                            raise _Fallback
+                        continue
+                    if buf[i - 1:i] == ":" or "xmlns:" in buf[:i] and "<x:" in buf[:i]:
+                        raise _Fallback
+                    j = buf.find(">", i)
+                    if j < 0:
+                        continue
+                    started = True
+                    if buf[j - 1] == "/":
+                        return
+                    buf = buf[j + 1:]
+                end = buf.find("</sheetData>")
+                if end >= 0:
+                    body, buf, ended = buf[:end], "", True
+                else:
+                    cut = buf.rfind("</row>")
+                    if cut < 0:
+                        if final:
+                            raise XlgdError(f"{self.path}: sheet {info.name!r} is truncated")
+                        if len(buf) > MAX_ROW_BYTES:
+                            raise _Fallback
+                        continue
+                    body, buf = buf[:cut + 6], buf[cut + 6:]
+                    if final:
+                        raise XlgdError(f"{self.path}: sheet {info.name!r} is truncated")
+                yield body
+
+    def _scan_body(self, body, shared, cols, info):
+        matches = _CELL.findall(body)
+        if len(matches) != body.count("<c ") + body.count("<c>") + body.count("<c/>"):
+            raise _Fallback
+        strs = None
+        for letters, row, attrs, fplain, fattrs, ftext, v, rest in matches:
+            col = cols.get(letters)
+            if col is None:
+                col = cols[letters] = col_number(letters)
+            r = int(row)
+            if fplain:
+                formula = unescape(fplain) if "&" in fplain else fplain
+            elif fattrs or ftext:
+                formula = self._formula(fattrs, ftext, r, col, shared)
+            else:
+                formula = None
+            t = "n"
+            if attrs:
+                m = _T_ATTR.search(attrs)
+                if m:
+                    t = m.group(1)
+            if t == "n" and v and not rest:
+                yield Cell(r, col, formula, float(v), "n")
+                continue
+            if rest and "<v" in rest:
+                raise _Fallback  # <v> in an order we do not scan
+            value, kind = self._value(v if v else None, t, rest)
+            if formula is None and kind == "" and t != "inlineStr":
+                value = None
+            yield Cell(r, col, formula, value, kind)
+        del strs
+
+    def _formula(self, fattrs, ftext, r, col, shared):
+        a = dict(_ATTR.findall(fattrs or ""))
+        text = unescape(ftext) if ftext and "&" in ftext else ftext
+        if a.get("t") == "shared":
+            si = a.get("si")
+            if text:  # the master cell of a run
+                shared[si] = (text, r, col)
+                return text
+            if si not in shared:
+                raise XlgdError(f"{self.path}: shared formula {si} is used before it is defined")
+            mt, mr, mc = shared[si]
+            try:
+                return shift(mt, r - mr, col - mc)
+            except FormulaSyntaxError:
+                return mt
+        return text or ""
+
+    def _iterparse(self, info) -> Iterator[Cell]:
+        shared = {}
+        C, F, V, IS = _M + "c", _M + "f", _M + "v", _M + "is"
+        with self._z.open(info.part) as f:
+            try:
+                for _, el in iterparse(f, events=("end",), tag=C):
+                    ref = el.get("r")
+                    if ref is None:
+                        raise XlgdError(f"{self.path}: sheet {info.name!r} has cells without an address")
+                    r, col, _, _ = split_ref(ref)
+                    formula, v, rest = None, None, None
+                    for ch in el:
+                        if ch.tag == F:
+                            attrs = " ".join(f'{k}="{val}"' for k, val in ch.attrib.items())
+                            formula = self._formula(" " + attrs if attrs else "", ch.text or "", r, col, shared)
+                            if not ch.attrib and not ch.text:
+                                formula = ""
+                        elif ch.tag == V:
+                            v = ch.text or ""
+                        elif ch.tag == IS:
+                            rest = "".join(f"<t>{_esc(t.text or '')}</t>" for t in ch.iter(_M + "t"))
+                    value, kind = self._value(v, el.get("t", "n"), rest)
+                    el.clear()
+                    while el.getprevious() is not None:
+                        del el.getparent()[0]
+                    yield Cell(r, col, formula, value, kind)
+            except Exception as e:  # lxml's XMLSyntaxError and friends
+                if isinstance(e, XlgdError):
+                    raise
+                raise XlgdError(f"{self.path}: sheet {info.name!r} is not readable XML ({e})") from None
+
+
+class _Prefetch:
+    """Reads the next piece of a zip member in a thread while the caller works on this one:
+    zlib inflates without holding the GIL, so on a big sheet (~1 s of inflating per
+    165 MB) the reading costs almost nothing. Errors (damaged zip, bomb guards) are
+    raised in the caller, in order; leaving the `with` early stops the thread first."""
+
+    def __init__(self, f, size):
+        import queue
+        import threading
+
+        self.f, self.size = f, size
+        self.q = queue.Queue(maxsize=2)
+        self.stop = threading.Event()
+        self.t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        import queue
+
+        while not self.stop.is_set():
+            try:
+                item = (self.f.read(self.size), None)
+            except BaseException as e:  # handed over, raised in the reader's thread
+                item = (b"", e)
+            while not self.stop.is_set():
+                try:
+                    self.q.put(item, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if not item[0]:
+                return
+
+    def __enter__(self):
+        self.t.start()
+        return self
+
+    def next(self) -> bytes:
+        data, err = self.q.get()
+        if err is not None:
+            raise err
+        return data
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.t.join()
+
+
+class _Fallback(Exception):
+    pass
+
+
+Fallback = _Fallback
+
+
+def _plain_value(c: Cell):
+    if c.value is None:
+        return UNKNOWN if c.formula is not None else None
+    if c.kind == "b":
+        return bool(c.value)
+    return c.value
+
+
+def _esc(s):
+    return s.replace("&", "&amp;").replace("<", "&lt;")
+
+
+def _norm_path(p):
+    parts = []
+    for seg in p.split("/"):
+        if seg == "..":
+            if parts:
+                parts.pop()
+        elif seg and seg != ".":
+            parts.append(seg)
+    return "/".join(parts)
+
+

@@ -1,0 +1,245 @@
+"""Formula text as tokens, and A1 references in relative (R1C1) form.
+
+Two formulas "are the same formula" for a spreadsheet when their R1C1 forms
+are equal: `=J4*$J$1+$K$1*F5` in J5 and `=J5*$J$1+$K$1*F6` in J6 are both
+`=R[-1]C*R1C10+R1C11*RC[-4]`. This is Excel's "inconsistent formula" rule,
+and what `verify` (and `diff`) compare a cell against its column with.
+
+Canonical form (`canonical(text, row, col)`): a tuple of tokens where
+
+* same-sheet references are relative (`('ref', None, ('r', -1), ('r', 0))`)
+  unless `$`-anchored (`('a', 1)`);
+* references to another sheet are absolute, whatever their `$`s, because
+  xlgd's step rows read the data sheet by data-row index, which wraps at
+  every epoch;
+* names and functions are upper-cased, numbers compared by value, white
+  space dropped -- so LibreOffice's or Excel's re-serialisation of the same
+  formula compares equal.
+
+`shift(text, dr, dc)` moves the relative references of a formula, which is
+how a shared formula (`<f t="shared" si=..>` in the sheet XML, written by
+Excel and LibreOffice for runs of similar formulas) expands to each cell.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_TOKEN = re.compile(r"""
+ (?P<ws>\s+)
+|(?P<str>"(?:[^"]|"")*")
+|(?P<err>\#(?:NUM!|DIV/0!|VALUE!|REF!|NAME\?|N/A|NULL!|GETTING_DATA))
+|(?P<sheet>(?:'(?:[^']|'')+'|[A-Za-z_][A-Za-z0-9_.]*)!)
+|(?P<ref>\$?[A-Za-z]{1,3}\$?[0-9]+)(?![A-Za-z0-9_.(])
+|(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
+|(?P<func>[A-Za-z_][A-Za-z0-9_.]*)(?=\s*\()
+|(?P<name>[A-Za-z_\\][A-Za-z0-9_.]*)
+|(?P<op><>|<=|>=|[-+*/^&=<>:,();%{}])
+""", re.X)
+_REF = re.compile(r"(\$?)([A-Za-z]{1,3})(\$?)([0-9]+)")
+
+
+class FormulaSyntaxError(ValueError):
+    pass
+
+
+def col_number(letters: str) -> int:
+    """'A' -> 1."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def col_letters(n: int) -> str:
+    """1 -> 'A'."""
+    s = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def col_letter(i: int) -> str:
+    """0-based column index -> letters (0 -> 'A'), for writers that count from 0."""
+    return col_letters(i + 1)
+
+
+def a1(row: int, col: int) -> str:
+    """1-based (row, col) -> 'B3'."""
+    return f"{col_letters(col)}{row}"
+
+
+_PLAIN_SHEET = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+_LIKE_A1 = re.compile(r"[A-Za-z]{1,3}[0-9]+")
+_LIKE_R1C1 = re.compile(r"[Rr][0-9]*(?:[Cc][0-9]*)?|[Cc][0-9]*")
+
+
+def quote_sheet(name: str) -> str:
+    """The sheet name as a formula must write it before '!': quoted whenever Excel would need it.
+
+    Quoted: names that read as a cell (A1 ... XFD1048576, `sgd1`), as an R1C1
+    reference (R, C, RC, R1C1, R2), as a boolean (TRUE, FALSE), that start with
+    a digit, or that hold anything but letters, digits, '_' and '.'; a quote
+    inside is doubled. Left bare: everything else (`data`, `adam_ann`, `linear2`)."""
+    if (_PLAIN_SHEET.fullmatch(name) and not _LIKE_A1.fullmatch(name) and not _LIKE_R1C1.fullmatch(name)
+            and name.upper() not in ("TRUE", "FALSE")):
+        return name
+    return "'" + name.replace("'", "''") + "'"
+
+
+def unquote_sheet(text: str) -> str:
+    """`'my sheet'` or `my sheet!` -> my sheet (the inverse of quote_sheet, '!' optional)."""
+    s = text[:-1] if text.endswith("!") else text
+    if s.startswith("'") and s.endswith("'") and len(s) >= 2:
+        return s[1:-1].replace("''", "'")
+    return s
+
+
+def parse_cell(ref: str):
+    """'$B$3' -> (3, 2), or None when it is not one cell."""
+    try:
+        r, c, _, _ = split_ref(ref)
+    except FormulaSyntaxError:
+        return None
+    return r, c
+
+
+def split_ref(ref: str):
+    """'$B$3' -> (row 3, col 2, row_abs True, col_abs True)."""
+    m = _REF.fullmatch(ref)
+    if not m:
+        raise FormulaSyntaxError(ref)
+    return int(m.group(4)), col_number(m.group(2)), bool(m.group(3)), bool(m.group(1))
+
+
+@lru_cache(maxsize=4096)
+def tokens(text: str) -> tuple:
+    """(kind, text) pairs; kinds: str err sheet ref num func name op. No '=' prefix."""
+    if text.startswith("="):
+        text = text[1:]
+    out, pos = [], 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m:
+            raise FormulaSyntaxError(f"cannot read formula at {text[pos:pos + 12]!r}")
+        kind = m.lastgroup
+        if kind != "ws":
+            out.append((kind, m.group(kind)))
+        pos = m.end()
+    return tuple(out)
+
+
+def canonical(text: str, row: int, col: int) -> tuple:
+    """The formula in R1C1 form for the cell at (row, col), 1-based."""
+    out, sheet = [], None
+    for kind, t in tokens(text):
+        if kind == "sheet":
+            sheet = unquote_sheet(t).upper()
+            continue
+        if kind == "ref":
+            r, c, ra, ca = split_ref(t)
+            if sheet is not None:
+                out.append(("ref", sheet, ("a", r), ("a", c)))
+            else:
+                out.append(("ref", None, ("a", r) if ra else ("r", r - row), ("a", c) if ca else ("r", c - col)))
+            sheet = None
+            continue
+        if kind == "num":
+            out.append(("num", float(t)))
+        elif kind in ("name", "func"):
+            out.append((kind, t.upper()))
+        else:
+            out.append((kind, t))
+        sheet = None
+    return tuple(out)
+
+
+def render(canon: tuple) -> str:
+    """Readable R1C1 text of a canonical form (for reports)."""
+    parts = []
+    for tok in canon:
+        if tok[0] == "ref":
+            _, sheet, (rk, r), (ck, c) = tok
+            rs = f"R{r}" if rk == "a" else ("R" if r == 0 else f"R[{r}]")
+            cs = f"C{c}" if ck == "a" else ("C" if c == 0 else f"C[{c}]")
+            parts.append((f"{sheet}!" if sheet else "") + rs + cs)
+        elif tok[0] == "num":
+            v = tok[1]
+            parts.append(str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v))
+        else:
+            parts.append(str(tok[1]))
+    return "=" + "".join(parts)
+
+
+def refs(text: str, row: int, col: int):
+    """Absolute (sheet or None, row, col) of every cell reference, ranges expanded to their corners."""
+    sheet = None
+    for kind, t in tokens(text):
+        if kind == "sheet":
+            sheet = unquote_sheet(t)
+            continue
+        if kind == "ref":
+            r, c, _, _ = split_ref(t)
+            yield sheet, r, c
+        sheet = None
+
+
+def shift(text: str, dr: int, dc: int) -> str:
+    """Move the relative references of a formula by dr rows and dc columns (shared formulas)."""
+    if dr == 0 and dc == 0:
+        return text
+    out, pos = [], 0
+    body = text[1:] if text.startswith("=") else text
+    for m in _TOKEN.finditer(body):
+        kind = m.lastgroup
+        t = m.group(kind)
+        if kind == "ref":
+            r, c, ra, ca = split_ref(t)
+            r2 = r if ra else r + dr
+            c2 = c if ca else c + dc
+            if r2 < 1 or c2 < 1:
+                t = "#REF!"
+            else:
+                t = f"{'$' if ca else ''}{col_letters(c2)}{'$' if ra else ''}{r2}"
+        out.append(t)
+        pos = m.end()
+    if pos != len(body):
+        raise FormulaSyntaxError(f"cannot read formula at {body[pos:pos + 12]!r}")
+    return "".join(out)
+
+
+def row_template(text: str, row: int):
+    """A fast generator of this formula's text on other rows of the same column.
+
+    Returns f(R) -> text for row R, valid when the formula's same-sheet
+    relative references keep their row offsets (a column of formulas). Used
+    to compare millions of cells by plain string equality before falling
+    back to `canonical`.
+    """
+    parts = []  # str, or int offset from the row
+    body = text[1:] if text.startswith("=") else text
+    lit, sheet = [], False
+    for m in _TOKEN.finditer(body):
+        kind = m.lastgroup
+        t = m.group(kind)
+        if kind == "ref" and not sheet:
+            rr, c, ra, ca = split_ref(t)
+            if not ra:
+                mm = _REF.fullmatch(t)
+                lit.append(mm.group(1) + mm.group(2) + mm.group(3))
+                parts.append("".join(lit))
+                lit = []
+                parts.append(rr - row)
+                sheet = False
+                continue
+        lit.append(t)
+        sheet = kind == "sheet"
+    parts.append("".join(lit))
+    parts = [p for p in parts if p != ""]
+    if all(isinstance(p, str) for p in parts):
+        s = "".join(parts)
+        return lambda R: s
+    code = " + ".join(repr(p) if isinstance(p, str) else f"str(R + {p})" for p in parts)
+    return eval(f"lambda R: {code}")  # noqa: S307 -- built from our own token list
