@@ -73,6 +73,7 @@ class Cell(NamedTuple):
     formula: str | None
     value: object
     kind: str  # 'n' number, 'e' error, 's' text, 'b' boolean, '' empty
+    array: str | None = None  # an array formula's range ("E5:F6") on its first cell
 
 
 @dataclass
@@ -419,10 +420,12 @@ class Package:
             if col is None:
                 col = cols[letters] = col_number(letters)
             r = int(row)
+            arr = None
             if fplain:
                 formula = unescape(fplain) if "&" in fplain else fplain
             elif fattrs or ftext:
                 formula = self._formula(fattrs, ftext, r, col, shared)
+                arr = _array_ref(fattrs)
             else:
                 formula = None
             t = "n"
@@ -430,7 +433,7 @@ class Package:
                 m = _T_ATTR.search(attrs)
                 if m:
                     t = m.group(1)
-            if t == "n" and v and not rest:
+            if t == "n" and v and not rest and arr is None:
                 yield Cell(r, col, formula, float(v), "n")
                 continue
             if rest and "<v" in rest:
@@ -438,7 +441,7 @@ class Package:
             value, kind = self._value(v if v else None, t, rest)
             if formula is None and kind == "" and t != "inlineStr":
                 value = None
-            yield Cell(r, col, formula, value, kind)
+            yield Cell(r, col, formula, value, kind, arr)
         del strs
 
     def _formula(self, fattrs, ftext, r, col, shared):
@@ -468,11 +471,12 @@ class Package:
                     if ref is None:
                         raise XlgdError(f"{self.path}: sheet {info.name!r} has cells without an address")
                     r, col, _, _ = split_ref(ref)
-                    formula, v, rest = None, None, None
+                    formula, v, rest, arr = None, None, None, None
                     for ch in el:
                         if ch.tag == F:
                             attrs = " ".join(f'{k}="{val}"' for k, val in ch.attrib.items())
                             formula = self._formula(" " + attrs if attrs else "", ch.text or "", r, col, shared)
+                            arr = ch.get("ref") if ch.get("t") == "array" else None
                             if not ch.attrib and not ch.text:
                                 formula = ""
                         elif ch.tag == V:
@@ -483,7 +487,7 @@ class Package:
                     el.clear()
                     while el.getprevious() is not None:
                         del el.getparent()[0]
-                    yield Cell(r, col, formula, value, kind)
+                    yield Cell(r, col, formula, value, kind, arr)
             except Exception as e:  # lxml's XMLSyntaxError and friends
                 if isinstance(e, XlgdError):
                     raise
@@ -542,6 +546,14 @@ class _Fallback(Exception):
 
 
 Fallback = _Fallback
+
+
+def _array_ref(fattrs):
+    """The range of an array formula (`<f t="array" ref="E5:F6">`), else None."""
+    if not fattrs or 'array' not in fattrs:
+        return None
+    a = dict(_ATTR.findall(fattrs))
+    return a.get("ref") if a.get("t") == "array" else None
 
 
 def _plain_value(c: Cell):
