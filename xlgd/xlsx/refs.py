@@ -267,6 +267,11 @@ def row_template(text: str, row: int, other_sheets: bool = False):
     back to `canonical`. other_sheets: references to other sheets move too
     (Excel's R1C1, `relative`).
     """
+    return template_function(row_parts(text, row, other_sheets))
+
+
+def row_parts(text: str, row: int, other_sheets: bool = False) -> list:
+    """The formula text as literal strings and row offsets (ints) from `row` (see row_template)."""
     parts = []  # str, or int offset from the row
     body = text[1:] if text.startswith("=") else text
     lit, sheet = [], False
@@ -286,7 +291,11 @@ def row_template(text: str, row: int, other_sheets: bool = False):
         lit.append(t)
         sheet = kind == "sheet"
     parts.append("".join(lit))
-    parts = [p for p in parts if p != ""]
+    return [p for p in parts if p != ""]
+
+
+def template_function(parts: list):
+    """f(R) -> the text of `parts` (strings, and ints meaning str(R + int)) on row R."""
     if all(isinstance(p, str) for p in parts):
         s = "".join(parts)
         return lambda R: s

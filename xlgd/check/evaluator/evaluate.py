@@ -39,7 +39,7 @@ from ...core.values import Block
 from ...xlsx.refs import a1
 from . import graph
 from .prepare import Prepared
-from .store import NUMBER, UNKNOWN_VALUE, SheetValues, Unknown
+from .store import NUMBER, UNKNOWN, UNKNOWN_VALUE, SheetValues, Unknown
 
 EXACT_CHUNK = 8  # rows below which a failing vectorised stretch is evaluated exactly
 
@@ -80,9 +80,17 @@ class Evaluator:
         self.compiled = {}
 
     def _mark_pending(self):
+        """Every formula cell reads as not known until it is evaluated (a read before that is a cycle)."""
         for run in self.book.runs:
+            store = self.out[run.sheet]
+            if run.array is None:
+                col = store.column(run.col)
+                col.ensure(run.r1)
+                col.kind[run.r0:run.r1 + 1] = UNKNOWN
+                store.max_row = max(store.max_row, run.r1)
+                continue
             for r, c in cells_of(run):
-                self.out[run.sheet].put(r, c, UNKNOWN_VALUE)
+                store.put(r, c, UNKNOWN_VALUE)
 
     # ------------------------------------------------------------------ the pass
     def run(self) -> Outcome:

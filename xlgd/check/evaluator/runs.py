@@ -21,10 +21,16 @@ tokenized (they become runs of their own, evaluated as unsupported).
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from html import unescape
 
-from ...xlsx.refs import FormulaSyntaxError, relative, row_template, split_ref
+import numpy as np
+
+from ...core.values import Text
+from ...xlsx.package import Fallback
+from ...xlsx.refs import FormulaSyntaxError, col_number, relative, row_parts, split_ref
 from .store import SheetValues
 
 
@@ -99,11 +105,17 @@ def _key(text, r, c):
 
 
 def _template(text, r):
+    """The formula's text on any row, or None (a generic renderer: runs that start every epoch are
+    many, and compiling each would cost more than it saves)."""
     try:
-        t = row_template(text, r, other_sheets=True)
-        return t if t(r) == text else None
-    except (FormulaSyntaxError, SyntaxError, ValueError):
+        parts = row_parts(text, r, other_sheets=True)
+    except FormulaSyntaxError:
         return None
+
+    def t(R):
+        return "".join(p if isinstance(p, str) else str(R + p) for p in parts)
+
+    return t if t(r) == text else None
 
 
 class RunBuilder:
@@ -135,6 +147,10 @@ class RunBuilder:
                     if (rr, cc) != (r, c):
                         self.sheet.members[(rr, cc)] = run
 
+    def extend(self, c, r):
+        """Column c's run goes on to row r (rows taken whole: the same formula, row after row)."""
+        self.cur[c].run.r1 = r
+
 
 def _array_range(ref, r, c):
     try:
@@ -149,26 +165,302 @@ def _array_range(ref, r, c):
 
 
 def read_sheet(package, name) -> SheetCells:
-    """Stream one worksheet into constants, cached values and runs."""
+    """Stream one worksheet into constants, cached values and runs (whole rows where they repeat)."""
     sc = SheetCells(name, SheetValues(name), SheetValues(name))
-    builder = RunBuilder(sc)
-    consts, cached = sc.consts, sc.cached
-    for cell in package.cells(name):
+    try:
+        RowReader(package, sc).run()
+    except Fallback:  # a shape the scanner does not read: start again, cell by cell through lxml
+        sc = SheetCells(name, SheetValues(name), SheetValues(name))
+        taker = CellTaker(sc, package)
+        for cell in package.cells(name, force_xml=True):
+            taker.take(cell)
+    _finish(sc)
+    return sc
+
+
+class CellTaker:
+    """Takes one cell at a time into a SheetCells."""
+
+    def __init__(self, sc: SheetCells, package):
+        self.sc, self.package = sc, package
+        self.builder = RunBuilder(sc)
+
+    def take(self, cell):
+        sc = self.sc
         v = _value(cell)
         if cell.formula is not None:
-            builder.add(cell.row, cell.col, cell.formula, cell.array)
+            self.builder.add(cell.row, cell.col, cell.formula, cell.array)
             if cell.value is None:
                 sc.no_cache += 1
-                continue
+                return
         else:
-            consts.put(cell.row, cell.col, v)
-        cached.put(cell.row, cell.col, v)
+            sc.consts.put(cell.row, cell.col, v)
+        sc.cached.put(cell.row, cell.col, v)
+
+
+_ROW = re.compile(r'\s*<row r="([0-9]+)"')
+_V = re.compile(r"<v>([^<]*)</v>")
+_PIECE = re.compile(r'(<c r="[A-Z]{1,3})([0-9]+)(")|(<f(?:\s[^>]*)?>)([^<]*)(</f>)')
+_T = re.compile(r'^<c [^>]*?\st="([a-zA-Z]+)"')
+HOLE = "\x00"  # where a row's <v>..</v> was cut out
+def _key_name(k):
+    return f"o{k + 1000000}" if k else "o0"
+
+
+class CellTemplate:
+    """One cell's XML (value cut out) on any row: literal text and row offsets (`refs.row_parts`),
+    kept as a %-format string whose row numbers are named by their offset."""
+
+    __slots__ = ("col", "fmt", "offsets", "type", "hole", "formula")
+
+    def __init__(self, chunk: str, col: int, row: int):
+        parts, pos = [], 0
+        for m in _PIECE.finditer(chunk):
+            parts.append(chunk[pos:m.start()])
+            if m.group(1):
+                parts += [m.group(1), int(m.group(2)) - row, m.group(3)]
+            else:
+                if "&#" in m.group(5):
+                    raise ValueError("a character reference in a formula")
+                parts += [m.group(4)] + row_parts(m.group(5), row, other_sheets=True) + [m.group(6)]
+            pos = m.end()
+        parts.append(chunk[pos:])
+        self.fmt = "".join(p.replace("%", "%%") if isinstance(p, str) else f"%({_key_name(p)})s" for p in parts)
+        self.offsets = frozenset(p for p in parts if not isinstance(p, str))
+        self.col, self.hole, self.formula = col, HOLE in chunk, "<f" in chunk
+        t = _T.match(chunk)
+        self.type = t.group(1) if t else "n"
+        if self.render(row) != chunk:
+            raise ValueError("the cell does not rebuild")
+
+    def render(self, r):
+        return self.fmt % {_key_name(k): str(r + k) for k in self.offsets}
+
+
+class RowTemplate:
+    """A row's cells with values cut out, on any row number: a following row equal to it holds the
+    same cells, each formula the same in R1C1 form, so it is taken whole. One %-format string for the
+    whole row: the row numbers it needs are few (r, r-1 ...), so a row is one format and a handful of
+    str() calls."""
+
+    BLOCK = 100
+
+    def __init__(self, head: str, cells: list):
+        self.cells = cells  # head: '<row r="#" ...>' (# for the row number)
+        self.holes = [(c.col, c.type, c.formula) for c in cells if c.hole]
+        self.formulas = [c.col for c in cells if c.formula]
+        self.fmt = head.replace("%", "%%").replace("#", "%(o0)s", 1) + "".join(c.fmt for c in cells)
+        offsets = {0}.union(*(c.offsets for c in cells))
+        self.keys = [(_key_name(k), k) for k in sorted(offsets)]
+        self._block = None
+
+    def text(self, r):
+        return self.fmt % {name: str(r + k) for name, k in self.keys}
+
+    def block(self, R):
+        """Rows R..R+99 joined by '</row>' (R a multiple of 100, >= 200): rendered once with the
+        hundreds of each row number left as placeholders, then filled in with a few replaces --
+        a hundred rows compared with one string comparison."""
+        if self._block is None:
+            self._block = self._render_block()
+        text, marks = self._block
+        if text is None:
+            return None
+        hi = R // self.BLOCK
+        for ch, d in marks:
+            text = text.replace(ch, str(hi + d))
+        return text
+
+    def _render_block(self):
+        B = self.BLOCK
+        deltas = sorted({(j + k) // B for j in range(B) for _, k in self.keys})
+        marks = {d: chr(1 + i) for i, d in enumerate(deltas)}
+        if min(k for _, k in self.keys) < -B or len(deltas) > 8 or any(ch in self.fmt for ch in marks.values()):
+            return None, ()
+        rows = [self.fmt % {name: marks[(j + k) // B] + "%02d" % ((j + k) % B) for name, k in self.keys}
+                for j in range(B)]
+        return "</row>".join(rows), tuple((ch, d) for d, ch in marks.items())
+
+
+_C = '<c r="'
+
+
+class RowReader:
+    """One sheet's pieces (`Package.bodies`): values cut out of a whole piece at once, then row by
+    row -- a hundred rows at a time where they repeat -- rows equal to the row above's template
+    (`RowTemplate`) are taken whole; in any other row, each cell equal to the cell above's template
+    is taken as it is and only the others are scanned (`Package.scan_piece`)."""
+
+    def __init__(self, package, sc: SheetCells):
+        self.package, self.sc = package, sc
+        self.taker = CellTaker(sc, package)
+        self.shared, self.colmap = {}, {}
+        self.tmpl, self.first, self.last, self.vals = None, 0, 0, []
+
+    def run(self):
+        for body in self.package.bodies(self.sc.name):
+            parts = _split_values(body)
+            values = parts[1::2]
+            rows = HOLE.join(parts[0::2]).split("</row>")
+            tail = rows.pop()
+            i = vi = 0
+            while i < len(rows):
+                n = self.match(rows, i) if self.tmpl is not None else 0
+                if n:
+                    k = n * len(self.tmpl.holes)
+                    self.vals.extend(values[vi:vi + k])
+                    i, vi, self.last = i + n, vi + k, self.last + n
+                    continue
+                nv = rows[i].count(HOLE)
+                self.flush()
+                self.row(rows[i], values[vi:vi + nv])
+                i, vi = i + 1, vi + nv
+            if tail.strip():
+                self.flush()
+                self.tmpl = None
+                self.slow(_with_values(tail, values[vi:]))
+        self.flush()
+
+    def match(self, rows, i) -> int:
+        """How many rows from rows[i] on are the template's rows last+1, last+2 ..."""
+        tm, n, r = self.tmpl, 0, self.last + 1
+        B = RowTemplate.BLOCK
+        while i + n < len(rows):
+            if r % B == 0 and r >= 2 * B and i + n + B <= len(rows):
+                block = tm.block(r)
+                if block is not None and "</row>".join(rows[i + n:i + n + B]) == block:
+                    n, r = n + B, r + B
+                    continue
+            if rows[i + n] != tm.text(r):
+                break
+            n, r = n + 1, r + 1
+        return n
+
+    def row(self, skel, values):
+        m = _ROW.match(skel)
+        if m is None:
+            self.tmpl = None
+            self.slow(_with_values(skel, values) + "</row>")
+            return
+        r = int(m.group(1))
+        tm = self.tmpl
+        self.cells(skel, values, r, tm.text(r) if tm is not None and r == self.last + 1 else None)
+
+    def cells(self, skel, values, r, expected):
+        """A row that is not the row above again: cell by cell, reusing the cells that are."""
+        got = skel.split(_C)
+        old = expected.split(_C) if expected is not None else None
+        same = old is not None and len(old) == len(got)
+        cells, vi = [], 0
+        for i, chunk in enumerate(got[1:], 1):
+            chunk = _C + chunk
+            nv = chunk.count(HOLE)
+            vals = values[vi:vi + nv]
+            vi += nv
+            if same and got[i] == old[i]:
+                ct = self.tmpl.cells[i - 1]
+                self.same_cell(ct, r, vals)
+                if cells is not None:
+                    cells.append(ct)
+                continue
+            self.slow(_with_values(chunk, vals))
+            if cells is not None:
+                try:
+                    cells.append(CellTemplate(chunk, col_number(chunk[6:chunk.index('"', 6)].rstrip("0123456789")), r))
+                except (ValueError, FormulaSyntaxError, SyntaxError):
+                    cells = None
+        head = got[0]
+        tag = f'r="{r}"'
+        if cells is None or vi != len(values) or "#" in head or tag not in head:
+            self.tmpl = None
+        else:
+            self.tmpl = RowTemplate(head.replace(tag, 'r="#"', 1), cells)
+        self.first = self.last = r
+
+    def same_cell(self, ct: CellTemplate, r, vals):
+        """A cell equal to its column's template: its value, and its run goes on."""
+        sc = self.sc
+        if ct.formula:
+            self.taker.builder.extend(ct.col, r)
+            if not vals:
+                sc.no_cache += 1
+                return
+        if vals:
+            v = self._typed(vals[0], ct.type)
+            sc.cached.put(r, ct.col, v)
+            if not ct.formula:
+                sc.consts.put(r, ct.col, v)
+
+    def slow(self, text):
+        for cell in self.package.scan_piece(self.sc.name, text, self.shared, self.colmap):
+            self.taker.take(cell)
+
+    def flush(self):
+        """The rows taken whole since the template's row: values in bulk, runs extended."""
+        tm, vals = self.tmpl, self.vals
+        self.vals = []
+        if tm is None or self.last == self.first:
+            return
+        sc, r0, n = self.sc, self.first + 1, self.last - self.first
+        k = len(tm.holes)
+        table = None
+        if k and all(t == "n" for _, t, _ in tm.holes):
+            try:
+                table = np.array(vals, dtype=np.float64).reshape(n, k)
+            except ValueError:  # an empty <v></v> or such: column by column below
+                table = None
+        for j, (col, t, formula) in enumerate(tm.holes):
+            texts = vals[j::k]
+            stores = (sc.cached,) if formula else (sc.cached, sc.consts)
+            if t == "n":
+                nums = table[:, j] if table is not None else np.array(texts, dtype=np.float64)
+                for st in stores:
+                    st.put_numbers(col, r0, nums)
+                continue
+            for i, v in enumerate(texts):
+                val = self._typed(v, t)
+                for st in stores:
+                    st.put(r0 + i, col, val)
+        for col in tm.formulas:
+            self.taker.builder.extend(col, self.last)
+        holes = {c for c, _, _ in tm.holes}
+        sc.no_cache += n * sum(1 for c in tm.formulas if c not in holes)
+        self.first = self.last
+
+    def _typed(self, v, t):
+        if "&" in v:
+            v = unescape(v)
+        if t == "e":
+            return v
+        if t == "b":
+            return v.strip() in ("1", "true")
+        if t == "s":
+            return Text(self.package.strings()[int(v)])
+        if t in ("str", "inlineStr"):
+            return Text(v)
+        return float(v)
+
+
+def _split_values(body):
+    """[text, value, text, value ...]: the <v>..</v> of a piece cut out (str.split where every <v> is
+    a plain one -- values never hold '<' -- else the regular expression)."""
+    n = body.count("<v>")
+    if n == body.count("</v>") and n == body.count("<v"):
+        return body.replace("</v>", "<v>").split("<v>")
+    return _V.split(body)
+
+
+def _with_values(chunk, vals):
+    for v in vals:
+        chunk = chunk.replace(HOLE, f"<v>{v}</v>", 1)
+    return chunk
+
+
+def _finish(sc):
     for (r, c) in sc.members:  # an array formula's other cells: their values are the formula's
-        v = consts.get(r, c)
-        if v is not None:
-            consts.put(r, c, None)
+        if sc.consts.get(r, c) is not None:
+            sc.consts.put(r, c, None)
     _fix_extent(sc)
-    return sc
 
 
 def _fix_extent(sc):
@@ -181,8 +473,6 @@ def _fix_extent(sc):
 
 def _value(cell):
     """A cell's value as a formula reads it (Text for text, bool for booleans)."""
-    from ...core.values import Text
-
     v = cell.value
     if v is None:
         return None
