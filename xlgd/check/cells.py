@@ -148,8 +148,10 @@ def check_cells(ctx, sheet, items, rep: SheetReport, engine_values=None) -> Fail
     return out
 
 
-def group(sheet, rep: SheetReport, f: Failures, order, stale_reason=""):
-    """Turn per-cell failures into root causes. order(key) -> sortable step position."""
+def group(sheet, rep: SheetReport, f: Failures, order, stale_reason="",
+          source="the engine's run from this workbook's own inputs"):
+    """Turn per-cell failures into root causes. order(key) -> sortable step position; source: what the
+    trajectory values are (the engine's run, or the workbook evaluated from its own constants)."""
     causes = _structure_causes(sheet, f, order)
     stale = _stale_cause(sheet, f, order, stale_reason)
     if stale is not None:
@@ -172,11 +174,17 @@ def group(sheet, rep: SheetReport, f: Failures, order, stale_reason=""):
         k = loose[0]
         have, want = f.trajectory[k]
         causes.append(Cause(sheet, a1(*k), "trajectory",
-                            f"{len(loose)} cell(s) differ from the engine's run from this workbook's own inputs "
-                            f"(first holds {fmt_value(have)}, the engine computes {fmt_value(want)})",
-                            cells=len(loose), step=order(k)))
+                            f"{len(loose)} cell(s) differ from {source} "
+                            f"(first holds {fmt_value(have)}, {_short(source)} computes {fmt_value(want)})",
+                            cells=len(loose), step=order(k), source=_short(source)))
+    for c in causes:
+        c.source = _short(source)
     rep.causes += causes
     rep.failed += len(primary | set(f.trajectory))
+
+
+def _short(source):
+    return "the engine's run" if source.startswith("the engine") else "the evaluator's run"
 
 
 def _structure_causes(sheet, f: Failures, order) -> list:

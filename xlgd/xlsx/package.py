@@ -115,6 +115,7 @@ class Package:
         self._values = {}
         self.sheets: list[SheetInfo] = []
         self.defined_names: dict = {}  # (sheet scope or None, name as written) -> reference text
+        self.defined_name_list: list = []  # every <definedName> in order: (scope or None, name, text)
         self.calc: dict = {}  # calcPr attributes
         self.application = ""
         self.custom: dict = {}
@@ -202,6 +203,7 @@ class Package:
             local = d.get("localSheetId")
             sheet = self.sheets[int(local)].name if local and local.isdigit() and int(local) < len(self.sheets) else None
             self.defined_names[(sheet, d.get("name") or "")] = (d.text or "").strip()
+            self.defined_name_list.append((sheet, d.get("name") or "", (d.text or "").strip()))
         self._upper = {(s, n.upper()): text for (s, n), text in self.defined_names.items()}
         cp = next(wb.iter(_M + "calcPr"), None)
         self.calc = dict(cp.attrib) if cp is not None else {}

@@ -14,6 +14,10 @@ Public API (what `verify` and `diff` use)::
     ev.computed / ev.local         # the two passes (evaluate.Outcome): from constants, and each
                                    # cell from its inputs' cached values (finds stale values)
     ev.book.sheets[name].runs      # the formulas, as runs (runs.Run) by column
+    ev.ulp_tainted                 # runs whose last bits depend on a C library (EXP, LN, ^ ...)
+
+    read_book(package, fixed={name: SheetCells})   # a sheet someone else has read and checks (verify's
+                                                   # xlgd step tables): its values are taken as they are
 
 Values are Python values as a formula reads them: float, `core.values.Text`,
 bool, an error code ('#NUM!'), None for blank, `store.UNKNOWN_VALUE` for a
@@ -50,9 +54,9 @@ unknown rather than guessed).
 """
 
 from .book import Book, Evaluation, open_and_evaluate, read_book
-from .evaluate import Outcome
-from .runs import Run, SheetCells
+from .evaluate import Outcome, cells_of, describe_root
+from .runs import Run, RunBuilder, SheetCells, cell_value
 from .store import UNKNOWN_VALUE, SheetValues, Unknown
 
-__all__ = ["Book", "Evaluation", "Outcome", "Run", "SheetCells", "SheetValues", "UNKNOWN_VALUE", "Unknown",
-           "open_and_evaluate", "read_book"]
+__all__ = ["Book", "Evaluation", "Outcome", "Run", "RunBuilder", "SheetCells", "SheetValues", "UNKNOWN_VALUE",
+           "Unknown", "cell_value", "cells_of", "describe_root", "open_and_evaluate", "read_book"]

@@ -33,10 +33,12 @@ class Book:
         return self.sheets[name]
 
 
-def read_book(package: Package, sheets=None) -> Book:
-    """Every worksheet (or the named ones) of an open package, read for evaluation."""
-    names = [n for n in package.worksheet_names if sheets is None or n in sheets]
-    cells = {n: read_sheet(package, n) for n in names}
+def read_book(package: Package, sheets=None, fixed=None) -> Book:
+    """Every worksheet (or the named ones) of an open package, read for evaluation; `fixed` sheets
+    (name -> SheetCells) were read by someone else and are taken as they are."""
+    fixed = fixed or {}
+    names = [n for n in package.worksheet_names if sheets is None or n in sheets or n in fixed]
+    cells = {n: fixed[n] if n in fixed else read_sheet(package, n) for n in names}
     runs = [run for sc in cells.values() for run in sc.all_runs()]
     for i, run in enumerate(runs):
         run.id = i
@@ -63,6 +65,25 @@ class Evaluation:
     def computed(self) -> Outcome:
         """Every formula evaluated from the workbook's constants, in dependency order."""
         return Evaluator(self.book, self.prepared, self.dialect, "constants", self.stand_in).run()
+
+    @cached_property
+    def ulp_tainted(self) -> set:
+        """Ids of the runs whose values depend on a function whose last bits come from a C library."""
+        roots = [p.run.id for p in self.prepared if p.ulp]
+        if not roots:
+            return set()
+        readers = {}
+        for p in self.prepared:
+            for t in p.targets:
+                for other in self.book.index.overlapping(t.sheet, t.c0, t.c1, t.lo, t.hi):
+                    readers.setdefault(other.id, set()).add(p.run.id)
+        out, stack = set(roots), list(roots)
+        while stack:
+            for nxt in readers.get(stack.pop(), ()):
+                if nxt not in out:
+                    out.add(nxt)
+                    stack.append(nxt)
+        return out
 
     @cached_property
     def local(self) -> Outcome:

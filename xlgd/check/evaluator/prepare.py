@@ -41,6 +41,7 @@ class Prepared:
     vector: bool = False  # compiles to numpy over its rows
     strict: bool = False  # an error in any input is an error out (errors fill forward)
     dynamic: bool = False  # reads cells chosen by its arguments' values (OFFSET)
+    ulp: bool = False  # its last bits come from a C library (EXP, LN, POWER, ^ other than 2 ...)
     source: str = ""  # numpy source (vector runs)
 
 
@@ -51,9 +52,11 @@ class Names:
         self.sheets = set(sheets)
         self.by_key = {(s, n.upper()): text for (s, n), text in defined.items()}
         self._cache = {}
+        self.used = set()  # (sheet, name as written) of every name a formula uses
 
     def resolve(self, name: str, sheet: str):
         """The expression a name stands for on `sheet`: an anchored reference, a constant, or an error."""
+        self.used.add((sheet, name))
         key = (sheet, name.upper())
         if key not in self._cache:
             self._cache[key] = self._resolve(name, sheet)
@@ -128,6 +131,7 @@ def prepare(run: Run, names: Names) -> Prepared:
                    if isinstance(leaf, Name) else leaf)
     p.expr = e
     fns = {f.name for f in _calls(e)}
+    p.ulp = any(functions.FUNCTIONS[f].ulp for f in fns) or _powers(e)
     p.dynamic = any(functions.FUNCTIONS[f].dynamic for f in fns)
     leaves = list(value_leaves(e))
     p.targets = [_target(run, leaf) for leaf in leaves]
@@ -139,6 +143,21 @@ def prepare(run: Run, names: Names) -> Prepared:
         direct = {id(a) for f in _calls(e) if f.name in ("MIN", "MAX") for a in f.args}
         p.numbers_only = {i for i, leaf in enumerate(leaves) if id(leaf) in direct}
     return p
+
+
+def _powers(e) -> bool:
+    """A ^ other than ^2: C's pow() decides the last bits."""
+    if isinstance(e, Bin):
+        if e.op == "^" and not (isinstance(e.right, Num) and e.right.value == 2.0):
+            return True
+        return _powers(e.left) or _powers(e.right)
+    if isinstance(e, Cmp):
+        return _powers(e.left) or _powers(e.right)
+    if isinstance(e, Neg):
+        return _powers(e.arg)
+    if isinstance(e, Fn):
+        return any(_powers(a) for a in e.args)
+    return False
 
 
 def _calls(e):

@@ -187,7 +187,7 @@ class CellTaker:
 
     def take(self, cell):
         sc = self.sc
-        v = _value(cell)
+        v = cell_value(cell)
         if cell.formula is not None:
             self.builder.add(cell.row, cell.col, cell.formula, cell.array)
             if cell.value is None:
@@ -385,7 +385,7 @@ class RowReader:
             if not vals:
                 sc.no_cache += 1
                 return
-        if vals:
+        if vals and (vals[0] != "" or ct.type in ("str", "inlineStr")):
             v = self._typed(vals[0], ct.type)
             sc.cached.put(r, ct.col, v)
             if not ct.formula:
@@ -412,12 +412,15 @@ class RowReader:
         for j, (col, t, formula) in enumerate(tm.holes):
             texts = vals[j::k]
             stores = (sc.cached,) if formula else (sc.cached, sc.consts)
-            if t == "n":
+            if t == "n" and (table is not None or "" not in texts):
                 nums = table[:, j] if table is not None else np.array(texts, dtype=np.float64)
                 for st in stores:
                     st.put_numbers(col, r0, nums)
                 continue
             for i, v in enumerate(texts):
+                if v == "" and t not in ("str", "inlineStr"):  # <v></v>: no cached value
+                    sc.no_cache += formula
+                    continue
                 val = self._typed(v, t)
                 for st in stores:
                     st.put(r0 + i, col, val)
@@ -471,7 +474,7 @@ def _fix_extent(sc):
             sc.consts.max_row = max(sc.consts.max_row, run.r1)
 
 
-def _value(cell):
+def cell_value(cell):
     """A cell's value as a formula reads it (Text for text, bool for booleans)."""
     v = cell.value
     if v is None:
