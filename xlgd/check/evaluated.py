@@ -33,12 +33,13 @@ from dataclasses import dataclass
 from ..core.expr import CellRef, excel_value, magnitude, n_ops
 from ..core.values import Text
 from ..xlsx.package import Cell
-from ..xlsx.refs import a1, col_letters, parse_cell, shift
+from ..xlsx.refs import a1, col_letters, parse_cell, quote_sheet, shift
 from .cells import ROUNDED_RTOL, Failures, group, structure_reason
 from .evaluator import Evaluation, Unknown, cells_of, describe_root
 from .report import Cause, SheetReport, Unchecked, same_value, ulp_distance
 
 ULP_RTOL = 1e-12  # functions whose last bits come from a C library (functions.Function.ulp)
+ROUNDED_LOCAL = 1e-12  # a formula on 15-digit inputs against its own 15-digit value (as cells.check_cells)
 CONSIST_ROUNDED = 4e-14  # per operation, times the formula's magnitude (15-digit files)
 SOURCE = "the workbook evaluated from its own constants"
 
@@ -48,6 +49,7 @@ class Settings:
     rtol: float = 0.0
     rounded: bool = False  # values saved with 15 significant digits (LibreOffice)
     stale_reason: str = ""
+    iterate: bool = False  # the workbook asks for iterative calculation: circular references are meant
 
 
 def check_evaluated(ev: Evaluation, sheet: str, rep: SheetReport, skip=frozenset(), settings=None):
@@ -62,8 +64,10 @@ def check_evaluated(ev: Evaluation, sheet: str, rep: SheetReport, skip=frozenset
                                           if kind in ("constant", "missing") and k not in skip)
     tainted = ev.ulp_tainted
     unchecked, checked = {}, 0
+    circular = _circular(ev, sheet, rep, settings, skip)
+    leave = skip | circular if circular else skip
     for run in sc.all_runs():
-        checked += _check_run(ev, run, skip, settings, tainted, found, unchecked, rep)
+        checked += _check_run(ev, run, leave, settings, tainted, found, unchecked, rep)
     rep.checked += checked + sum(1 for kind, _ in found.structure.values() if kind in ("constant", "missing"))
     causes_before = len(rep.causes)
     group(sheet, rep, found, lambda k: (k[0], k[1]), settings.stale_reason, SOURCE)
@@ -77,13 +81,35 @@ def check_evaluated(ev: Evaluation, sheet: str, rep: SheetReport, skip=frozenset
     rep.unchecked += _unchecked_ranges(ev, sheet, unchecked)
 
 
+def _circular(ev, sheet, rep, settings, skip) -> set:
+    """One cause per circular reference on this sheet (unchecked when the workbook iterates on purpose);
+    returns its cells."""
+    cells = set()
+    for cycle in ev.computed.circular:
+        mine = [(r, c) for s, r, c in cycle if s == sheet and (r, c) not in skip]
+        if not mine:
+            continue
+        cells.update(mine)
+        names = " -> ".join(describe_root(x) for x in cycle[:6]) + (" ..." if len(cycle) > 6 else "")
+        if settings.iterate:
+            rep.unchecked.append(Unchecked(sheet, describe_root(cycle[0]), "are a circular reference "
+                                           "(the workbook calculates iteratively)", len(mine)))
+            continue
+        rep.causes.append(Cause(sheet, a1(*mine[0]), "circular", f"circular reference: {names} read each other "
+                                f"(with iterative calculation off no spreadsheet can compute them)",
+                                cells=len(mine), step=mine[0]))
+        rep.checked += len(mine)
+        rep.failed += len(mine)
+    return cells
+
+
 # ------------------------------------------------------------------ values
 def _check_run(ev, run, skip, st: Settings, tainted, found: Failures, unchecked, rep) -> int:
     """Compare one run's cells: cached against local (consistency) and computed (trajectory)."""
     sheet = run.sheet
     p = ev.prepared_run(run)
     close = ([], [])
-    rtol = max(st.rtol, ULP_RTOL if run.id in tainted else 0.0)
+    rtol = max(st.rtol, ULP_RTOL if run.id in tainted else 0.0, ROUNDED_LOCAL if st.rounded else 0.0)
     trtol = max(rtol, ROUNDED_RTOL if st.rounded else 0.0)
     checked = 0
     for r, c in cells_of(run):
@@ -215,7 +241,7 @@ def _blank_rows(ev, sheet, skip) -> dict:
     ends = {}  # row r -> columns whose run ends at r-1 and whose next run starts at r+1
     for col, runs in sc.runs.items():
         for a, b in zip(runs, runs[1:]):
-            if b.r0 == a.r1 + 2 and a.n >= 2 and b.n >= 2:
+            if b.r0 == a.r1 + 2 and a.n >= 2:
                 ends.setdefault(a.r1 + 1, []).append((col, a.r0, b.r1))
     out = {}
     for r, cols in ends.items():
@@ -229,16 +255,24 @@ def _blank_rows(ev, sheet, skip) -> dict:
 
 # ------------------------------------------------------------------ naming and coverage
 def header(ev, sheet, r, c) -> str | None:
-    """The text above a cell's column (up to 10 rows above its run), if there is one."""
+    """The text heading a cell's column: above the column's block of formulas, past at most two
+    numbers (a start row), within ten rows."""
     sc = ev.book.sheets[sheet]
-    run = sc.run_at(r, c)
-    top = run.r0 if run is not None else r
+    top = r
+    while top > 1:
+        run = sc.run_at(top - 1, c)
+        if run is None:
+            break
+        top = run.r0
+    numbers = 0
     for rr in range(top - 1, max(0, top - 11), -1):
         v = sc.consts.get(rr, c)
         if isinstance(v, Text) and v.strip():
             return v.strip()
-        if v is not None and not isinstance(v, Text):
-            return None
+        if v is not None:
+            numbers += 1
+            if numbers > 2 or isinstance(v, str):
+                return None
     return None
 
 
@@ -266,23 +300,20 @@ def _unchecked_ranges(ev, sheet, unchecked: dict) -> list:
         for lo, hi in _spans(sorted(rows)):
             n_dep = sum(v for (root, why), v in deps.items() if root[0] == sheet and root[2] == c
                         and lo <= root[1] <= hi and why == reason)
-            where = f"{sheet}!{a1(lo, c)}" + (f":{a1(hi, c)}" if hi > lo else "")
-            out.append(Unchecked(sheet, where, _verb(reason, hi > lo), hi - lo + 1, n_dep))
+            where = f"{quote_sheet(sheet)}!{a1(lo, c)}" + (f":{a1(hi, c)}" if hi > lo else "")
+            out.append(Unchecked(sheet, where, _verb(reason, hi > lo or n_dep > 0), hi - lo + 1, n_dep))
     for (root, reason), n in deps.items():  # dependants of cells on other sheets (or unchecked elsewhere)
         if root[0] != sheet or (reason, root[2]) not in roots:
-            out.append(Unchecked(sheet, f"{n} cell(s) of {sheet}", f"depend on {describe_root(root)}, which {reason}",
-                                 n, 0))
+            out.append(Unchecked(sheet, f"{n} cell(s) of {quote_sheet(sheet)}",
+                                 f"depend on {describe_root(root)}, which {reason}", n, 0))
     return out
 
 
 def _verb(reason, plural):
     """'uses X' -> 'use X' for a range of cells."""
-    if plural and reason.startswith("uses "):
-        return "use " + reason[5:]
-    if plural and reason.startswith("it is "):
-        return "are " + reason[6:]
-    if not plural and reason.startswith("it is "):
-        return "is " + reason[6:]
+    for one, many in (("uses ", "use "), ("is ", "are "), ("has ", "have ")):
+        if plural and reason.startswith(one):
+            return many + reason[len(one):]
     return reason
 
 

@@ -151,16 +151,16 @@ def _targets(book, recipe, rtol) -> tuple:
 
 def _values(book, targets, values) -> Values:
     producer = book.producer
-    prefix = ""
+    suffix = ""
     if values == "cached" and not _has_cached(book, targets):
-        values, prefix = "evaluator", "no cached values in the file, so "
+        values, suffix = "evaluator", " (the file holds no cached values)"
     if values == "libreoffice":
-        return Values(values, prefix + "a fresh LibreOffice recalculation (exact doubles over UNO)", "libreoffice",
+        return Values(values, "a fresh LibreOffice recalculation (exact doubles over UNO)", "libreoffice",
                       False, _lo_values(book.path))
     if values == "embedded":
-        return Values(values, prefix + "the embedded evaluator (xlgd's own column definitions)", producer, False)
+        return Values(values, "the embedded evaluator (xlgd's own column definitions)", producer, False)
     if values == "evaluator":
-        return Values(values, prefix + "a fresh recalculation by the workbook evaluator", producer, False)
+        return Values(values, "a fresh recalculation by the workbook evaluator" + suffix, producer, False)
     rounded = producer == "libreoffice"
     return Values(values, "cached values (as last saved" + (" by LibreOffice, 15 significant digits)" if rounded
                                                              else ")"), producer, rounded)
@@ -289,7 +289,8 @@ def _graddesc(ctx, known, t):
 # ------------------------------------------------------------------ everything else
 def _check_rest(ev, report, known, how, ctx, only):
     """Every formula cell the layouts did not cover, sheet by sheet, with the evaluator."""
-    settings = Settings(ctx.rtol, how.rounded, _stale_reason(ctx.book.calc))
+    settings = Settings(ctx.rtol, how.rounded, _stale_reason(ctx.book.calc),
+                        ctx.book.calc.get("iterate") in ("1", "true"))
     by_name = {s.name: s for s in report.sheets}
     for name in ev.book.sheets:
         if name == record.META_SHEET:
@@ -301,8 +302,8 @@ def _check_rest(ev, report, known, how, ctx, only):
     if how.mode == "evaluator":
         for rep in report.sheets:
             if rep.layout == "unknown" and rep.formula_cells:
-                rep.notes.append("no cached values to compare: its formulas and the values the evaluator "
-                                 "computes from the workbook's constants were checked")
+                rep.notes.append("values recomputed by the workbook evaluator: its formulas are checked (their "
+                                 "values are the evaluator's own)")
 
 
 def _names(book, ev, report, known):

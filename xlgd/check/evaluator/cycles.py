@@ -35,7 +35,7 @@ def by_cells(ev, group):
         cells = sorted((nodes[i][0].run.sheet, nodes[i][1], nodes[i][0].run.col) for i in comp)
         ev.outcome.circular.append(cells)
         for cell in cells:
-            ev.unknown_cell(cell, cells[0], "it is on a circular reference")
+            ev.unknown_cell(cell, cells[0], "is on a circular reference")
 
 
 def _reads(p, r):

@@ -36,7 +36,7 @@ import numpy as np
 from ...core.expr import CellRef, RangeRef, excel_value, py
 from ...core.functions import TINY, numpy_namespace
 from ...core.values import Block
-from ...xlsx.refs import a1
+from ...xlsx.refs import a1, quote_sheet
 from . import graph
 from .prepare import Prepared
 from .store import NUMBER, UNKNOWN, UNKNOWN_VALUE, SheetValues, Unknown
@@ -180,8 +180,8 @@ class Evaluator:
         if hit is not None:
             return NotKnown(*hit)
         if self.source == "cached":
-            return NotKnown((sheet, r, c), "the file holds no value for it")
-        return NotKnown((sheet, r, c), "it is on a circular reference")
+            return NotKnown((sheet, r, c), "has no cached value")
+        return NotKnown((sheet, r, c), "is on a circular reference")
 
     def block(self, sheet, r0, c0, r1, c1):
         store = self.read.get(sheet)
@@ -310,5 +310,5 @@ def _defer_dynamic(comps, deps, prepared):
 
 def describe_root(root) -> str:
     sheet, r, c = root
-    return f"{sheet}!{a1(r, c)}"
+    return f"{quote_sheet(sheet)}!{a1(r, c)}"
 

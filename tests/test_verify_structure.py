@@ -1,0 +1,83 @@
+"""Structural edits are one cause each; a known layout lacking an optional column is no error; cycles are found.
+
+Built in the tests the way people make them: a row inserted into a generated
+workbook's step table with openpyxl, a sheet added, graddesc's momentum sheet
+as it was before 2018 (no err^2 column), a formula that reads itself.
+"""
+
+import re
+import shutil
+
+import pytest
+
+from tests import learner
+from tests.verify_helpers import edit_zip, sheet_part
+from xlgd.check.verify import verify_book
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    from xlgd.pipeline import build
+    from xlgd.recipe.template import Overrides, load_recipe
+
+    p = tmp_path_factory.mktemp("structure") / "g.xlsx"
+    build(load_recipe("graddesc", Overrides(epochs=1)), p)
+    return p
+
+
+def test_blank_row_inserted_in_a_step_table(small, tmp_path):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(small)
+    wb["momentum"].insert_rows(20)
+    q = tmp_path / "inserted.xlsx"
+    wb.save(q)
+    rep = verify_book(q)
+    mom = next(s for s in rep.sheets if s.name == "momentum")
+    assert mom.layout == "unknown" and any("no longer follows the layout xlgd wrote" in n for n in mom.notes)
+    assert len(mom.causes) == 1 and mom.causes[0].kind == "structure", rep.text()
+    assert "row 20 is empty" in mom.causes[0].message
+    assert all(not s.causes for s in rep.sheets if s.name != "momentum"), rep.text()
+
+
+def test_sheet_added_to_a_generated_workbook_is_checked(small, tmp_path):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(small)
+    ws = wb.create_sheet("notes")
+    ws["A1"], ws["B1"], ws["C1"] = 2, 3, "=A1*B1+momentum!A3"
+    q = tmp_path / "added.xlsx"
+    wb.save(q)
+    rep = verify_book(q)
+    notes = next(s for s in rep.sheets if s.name == "notes")
+    assert rep.ok and notes.checked == notes.formula_cells == 1, rep.text()
+
+
+@pytest.mark.graddesc
+def test_momentum_without_err2_is_the_older_layout_not_an_error(reference_xlsm, tmp_path):
+    src = tmp_path / "g.xlsm"
+    shutil.copy(reference_xlsm, src)
+
+    def drop_l(t):  # the 2016 momentum sheet: no err^2 column L, no L33 total
+        return re.sub(r'<c r="L(?:[3-9]|[12][0-9]|3[0-3])"[^>]*?(?:/>|>.*?</c>)', "", t, flags=re.S)
+
+    q = edit_zip(src, tmp_path / "old.xlsm", sheet_part(src, "momentum"), drop_l)
+    rep = verify_book(q)
+    mom = next(s for s in rep.sheets if s.name == "momentum")
+    assert rep.ok and mom.layout == "graddesc:momentum" and not mom.causes, rep.text()
+    assert any("older layout" in n for n in mom.notes)
+
+
+def test_a_circular_reference_is_found_not_looped(tmp_path):
+    wb, n = learner.workbook()
+    ws = wb["two neurons"]
+    ws["R4"], ws["R5"] = "=R5+1", "=R4*2"
+    ws["S4"] = "=R4+1"
+    q = tmp_path / "circular.xlsx"
+    wb.save(q)
+    rep = verify_book(q)
+    s = next(s for s in rep.sheets if s.name == "two neurons")
+    circ = [c for c in s.causes if c.kind == "circular"]
+    assert not rep.ok and len(circ) == 1 and circ[0].cell.startswith("R4"), rep.text()
+    assert "R5" in circ[0].message
+    assert any(u.reason.startswith("depend on") or "circular" in u.reason for u in s.unchecked), rep.text()
