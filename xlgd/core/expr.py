@@ -204,6 +204,14 @@ class RangeRef(Ref):
     row2_abs: bool = False
 
 
+@dataclass(frozen=True)
+class Address(Ref):
+    """A reference asked for its place only (ROW, ROWS, COLUMNS): whoever evaluates a tree answers
+    env(Address(leaf)) with a values.Block of the right size and position and no values."""
+
+    of: Ref
+
+
 LEAVES = (Col, Name, Ref)
 
 
@@ -463,7 +471,8 @@ def _ev(n, env, dialect):
             return _cellwise2(lambda x, y: compare(n.op, x, y), a, b)
         return compare(n.op, a, b)
     if isinstance(n, Fn):
-        return functions.evaluate(n.name, n.args, lambda a: _ev(a, env, dialect), dialect, _is_cell)
+        return functions.evaluate(n.name, n.args, lambda a: _ev(a, env, dialect), dialect, _is_cell,
+                                  lambda a: env(Address(a)) if isinstance(a, (CellRef, RangeRef)) else _ev(a, env, dialect))
     raise TypeError(n)
 
 

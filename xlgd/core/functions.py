@@ -160,18 +160,21 @@ def _convert(kind, v):
     return v  # range, ref
 
 
-def evaluate(name: str, args: tuple, ev: Callable, dialect: str = "excel", is_ref: Callable | None = None):
+def evaluate(name: str, args: tuple, ev: Callable, dialect: str = "excel", is_ref: Callable | None = None,
+             address: Callable | None = None):
     """The exact value of name(args); ev(expr) evaluates one argument (raw: errors as codes).
 
     is_ref(expr): whether an argument is a reference to one cell, which functions taking
-    ranges read as a range of one cell (MAX(A1, 5) skips A1 when it is blank or text)."""
+    ranges read as a range of one cell (MAX(A1, 5) skips A1 when it is blank or text).
+    address(expr): a reference as an address only, a Block without values (ROW, ROWS, COLUMNS
+    read no values: ROW() in a cell must not read the cell itself)."""
     f = FUNCTIONS[name]
     if f.lazy is not None:
         return f.lazy(args, ev, dialect)
     vals = []
     for i, a in enumerate(args):
         kind = f.arg_kind(i)
-        v = ev(a)
+        v = address(a) if kind == "ref" and address is not None else ev(a)
         if kind == "range" and is_ref is not None and not isinstance(v, Block) and is_ref(a):
             v = Block(((v,),))
         vals.append(_convert(kind, v))
@@ -333,7 +336,8 @@ def _offset_lazy(args, ev, dialect):
     top, left = base.row + dr, base.col + dc
     if top < 1 or left < 1 or h < 1 or w < 1:
         raise SheetError("#REF!")
-    return ev(RangeRef(base.sheet, top, left, top + h - 1, left + w - 1, True, True))
+    # the moved range keeps the base's anchoring: in a run of cells it moves with the rows as the base does
+    return ev(RangeRef(base.sheet, top, left, top + h - 1, left + w - 1, base.row_abs, base.row_abs))
 
 
 def _countif(args, dialect):

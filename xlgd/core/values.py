@@ -64,9 +64,12 @@ class Block:
     values: tuple
     formula: tuple | None = None
     ref: tuple | None = None
+    size: tuple | None = None  # (rows, cols) of an address without its values (ROW, ROWS, COLUMNS)
 
     @property
     def shape(self):
+        if self.size is not None:
+            return self.size
         return len(self.values), (len(self.values[0]) if self.values else 0)
 
     def cells(self):

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...core.expr import CellRef, RangeRef, excel_value, py
+from ...core.expr import Address, CellRef, RangeRef, excel_value, py
 from ...core.functions import TINY, numpy_namespace
 from ...core.values import Block
 from ...xlsx.refs import a1, quote_sheet
@@ -162,6 +162,8 @@ class Evaluator:
                 lo = leaf.row if leaf.row_abs else leaf.row + dr
                 hi = leaf.row2 if leaf.row2_abs else leaf.row2 + dr
                 return self.block(leaf.sheet, lo, leaf.col, hi, leaf.col2)
+            if isinstance(leaf, Address):
+                return _address(leaf.of, dr)
             raise TypeError(f"cannot read {leaf!r}")
 
         return env
@@ -280,6 +282,17 @@ class Evaluator:
         from .rows import by_rows
 
         by_rows(self, group, order)
+
+
+def _address(leaf, dr):
+    """A reference's place and size, moved with the run's rows as its values would be."""
+    r = leaf.row if leaf.row_abs else leaf.row + dr
+    if isinstance(leaf, RangeRef):
+        r2 = leaf.row2 if leaf.row2_abs else leaf.row2 + dr
+        size = (r2 - r + 1, leaf.col2 - leaf.col + 1)
+    else:
+        size = (1, 1)
+    return Block((), None, (leaf.sheet, r, leaf.col), size)
 
 
 def cells_of(run):
