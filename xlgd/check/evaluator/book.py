@@ -15,7 +15,7 @@ from functools import cached_property
 from ...xlsx.package import Package
 from .evaluate import Evaluator, Outcome, cells_of, describe_root
 from .graph import RunIndex
-from .prepare import Names, Prepared, prepare
+from .prepare import Names, Prepared, Preparer
 from .runs import Run, SheetCells, read_sheet
 from .store import UNKNOWN_VALUE, SheetValues
 
@@ -59,7 +59,8 @@ class Evaluation:
 
     @cached_property
     def prepared(self) -> list:
-        return [prepare(run, self.book.names) for run in self.book.runs]
+        prep = Preparer(self.book.names)
+        return [prep(run) for run in self.book.runs]
 
     @cached_property
     def computed(self) -> Outcome:

@@ -101,11 +101,19 @@ class Evaluator:
         deps = graph.edges(self.book.runs, lambda run: self.prepared[run.id].targets, self.book.index)
         comps = graph.strongly_connected(len(self.book.runs), deps)
         first, later = _defer_dynamic(comps, deps, self.prepared)
+        batch = Batch(self)
         for comp in first + later:
+            if batch.ids and any(d in batch.ids for i in comp for d in deps[i]):
+                batch.flush()
             if len(comp) == 1 and comp[0] not in deps[comp[0]]:
-                self.one_run(self.prepared[comp[0]])
+                p = self.prepared[comp[0]]
+                if p.vector and p.reason is None:
+                    batch.add(p)
+                else:
+                    self.one_run(p)
             else:
                 self.group([self.prepared[i] for i in comp])
+        batch.flush()
         return self.outcome
 
     def one_run(self, p: Prepared):
@@ -232,9 +240,7 @@ class Evaluator:
             else:
                 args.append(num)
                 dirty |= ~clean
-        if not p.source:
-            p.source = py(p.expr, lambda leaf: f"L{p.leaves.index(leaf)}", self.dialect)
-        fn = self.function(p.source, len(args))
+        fn = self.function(source_of(p, self.dialect), len(args))
         vals = np.empty(n)
         good = self.compute(fn, args, 0, n, vals) & ~dirty
         out = self.out[run.sheet]
@@ -282,6 +288,69 @@ class Evaluator:
         from .rows import by_rows
 
         by_rows(self, group, order)
+
+
+class Batch:
+    """Vector runs waiting to be evaluated together: runs of one column whose formulas differ only in
+    the rows they read (an x column reading another sheet starts a run every epoch; an epoch's cell
+    reading `$W$7` where the one before read `$W$6`) are one numpy evaluation, their inputs gathered
+    row by row. Runs wait only while nothing needs their values."""
+
+    def __init__(self, ev):
+        self.ev, self.ids, self.groups = ev, set(), {}
+
+    def add(self, p):
+        self.ids.add(p.run.id)
+        shape = tuple((leaf.sheet, leaf.col, leaf.row_abs) for leaf in p.leaves)
+        self.groups.setdefault((p.run.sheet, p.run.col, source_of(p, self.ev.dialect), shape), []).append(p)
+
+    def flush(self):
+        for group in self.groups.values():
+            if len(group) == 1:
+                self.ev.vector(group[0])
+            else:
+                self.together(group)
+        self.ids, self.groups = set(), {}
+
+    def together(self, group):
+        ev, p0 = self.ev, group[0]
+        starts = np.array([p.run.r0 for p in group])
+        lens = np.array([p.run.n for p in group])
+        rows = np.concatenate([np.arange(p.run.r0, p.run.r1 + 1) for p in group])
+        shift = rows - np.repeat(starts, lens)  # each cell's distance from its run's first row
+        args, dirty = [], np.zeros(len(rows), dtype=bool)
+        for i, leaf in enumerate(p0.leaves):
+            store = ev.read.get(leaf.sheet)
+            if store is None:
+                dirty[:] = True
+                args.append(0.0)
+                continue
+            at = np.repeat(np.array([p.leaves[i].row for p in group]), lens)  # each run's own row ...
+            if not leaf.row_abs:
+                at = at + shift  # ... moving with the run's cells
+            num, kind = store.slice(leaf.col, int(at.min()), int(at.max()))
+            at = at - int(at.min())
+            args.append(num[at])
+            dirty |= ~(kind[at] == NUMBER if i in p0.numbers_only else kind[at] <= NUMBER)
+        fn = ev.function(source_of(p0, ev.dialect), len(args))
+        vals = np.empty(len(rows))
+        good = ev.compute(fn, args, 0, len(rows), vals) & ~dirty
+        col = ev.out[p0.run.sheet].column(p0.run.col)
+        col.ensure(int(rows.max()))
+        col.num[rows[good]] = vals[good]
+        col.kind[rows[good]] = NUMBER
+        ev.out[p0.run.sheet].max_row = max(ev.out[p0.run.sheet].max_row, int(rows.max()))
+        for j in np.nonzero(~good)[0]:
+            k = int(np.searchsorted(starts, rows[j], side="right")) - 1
+            ev.exact(group[k], int(rows[j]))
+
+
+def source_of(p: Prepared, dialect) -> str:
+    """A vector run's numpy expression over its leaves L0, L1 ... (shared by runs of one formula text)."""
+    shape = p.shape or p
+    if not shape.source:
+        shape.source = py(p.expr, lambda leaf: f"L{p.leaves.index(leaf)}", dialect)
+    return shape.source
 
 
 def _address(leaf, dr):

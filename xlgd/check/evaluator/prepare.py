@@ -43,6 +43,7 @@ class Prepared:
     dynamic: bool = False  # reads cells chosen by its arguments' values (OFFSET)
     ulp: bool = False  # its last bits come from a C library (EXP, LN, POWER, ^ other than 2 ...)
     source: str = ""  # numpy source (vector runs)
+    shape: object = None  # the Prepared this one's analysis is shared with (Preparer)
 
 
 class Names:
@@ -120,8 +121,36 @@ def value_leaves(e):
                 yield from value_leaves(a)
 
 
+class Preparer:
+    """prepare() for many runs: a formula's text is parsed and analysed once per sheet (a step table
+    whose x column reads another sheet has thousands of runs of the same text, `=data!B5`)."""
+
+    def __init__(self, names: Names):
+        self.names = names
+        self.shapes = {}
+
+    def __call__(self, run: Run) -> Prepared:
+        key = (run.text, run.sheet, run.array is not None)
+        if "ROW(" in run.text.upper() or "OFFSET(" in run.text.upper():
+            key += (run.r0, run.col)  # ROW() and OFFSET depend on where the formula is
+        shape = self.shapes.get(key)
+        if shape is None:
+            shape = self.shapes[key] = _analyse(run, self.names)
+        p = Prepared(run, shape.expr, shape.reason, shape.volatile, [_target(run, leaf) for leaf in shape.leaves],
+                     shape.leaves if shape.vector else [], shape.numbers_only, shape.vector, shape.strict,
+                     shape.dynamic, shape.ulp)
+        p.shape = shape
+        return p
+
+
 def prepare(run: Run, names: Names) -> Prepared:
+    return Preparer(names)(run)
+
+
+def _analyse(run, names) -> Prepared:
+    """The parts of a Prepared that depend only on the formula's text and sheet (targets left empty)."""
     p = Prepared(run)
+    p.leaves = []
     try:
         e = parse(run.text, run.sheet, run.r0, run.col, array=run.array is not None)
     except Unsupported as u:
@@ -133,15 +162,13 @@ def prepare(run: Run, names: Names) -> Prepared:
     fns = {f.name for f in _calls(e)}
     p.ulp = any(functions.FUNCTIONS[f].ulp for f in fns) or _powers(e)
     p.dynamic = any(functions.FUNCTIONS[f].dynamic for f in fns)
-    leaves = list(value_leaves(e))
-    p.targets = [_target(run, leaf) for leaf in leaves]
-    p.vector = (run.array is None and not p.dynamic and all(isinstance(x, CellRef) for x in leaves)
+    p.leaves = list(value_leaves(e))
+    p.vector = (run.array is None and not p.dynamic and all(isinstance(x, CellRef) for x in p.leaves)
                 and _numeric(e) and _compilable(e))
     p.strict = p.vector and fns <= STRICT_FUNCTIONS
     if p.vector:
-        p.leaves = leaves
         direct = {id(a) for f in _calls(e) if f.name in ("MIN", "MAX") for a in f.args}
-        p.numbers_only = {i for i, leaf in enumerate(leaves) if id(leaf) in direct}
+        p.numbers_only = {i for i, leaf in enumerate(p.leaves) if id(leaf) in direct}
     return p
 
 

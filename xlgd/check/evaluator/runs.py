@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
 from html import unescape
 
 import numpy as np
@@ -34,7 +35,7 @@ from ...xlsx.refs import FormulaSyntaxError, col_number, relative, row_parts, sp
 from .store import SheetValues
 
 
-@dataclass
+@dataclass(eq=False)
 class Run:
     """Cells r0..r1 of column col on sheet: one formula in R1C1 form (`key`), text as on row r0."""
 
@@ -43,13 +44,22 @@ class Run:
     r0: int
     r1: int
     text: str
-    key: tuple
     array: tuple | None = None  # an array formula: (r0, c0, r1, c1) it fills
     id: int = -1  # index in the book's list of runs
 
     @property
     def n(self):
         return self.r1 - self.r0 + 1
+
+    @cached_property
+    def key(self) -> tuple:
+        """The formula in Excel's R1C1 form (`refs.relative`): computed when asked, most runs never are."""
+        return _key(self.text, self.r0, self.col)
+
+    @cached_property
+    def template(self):
+        """f(row) -> the formula's text on that row, or None."""
+        return _template(self.text, self.r0) if self.array is None else None
 
     def __repr__(self):
         return f"Run({self.sheet}!C{self.col} R{self.r0}:R{self.r1} ={self.text})"
@@ -88,15 +98,6 @@ class SheetCells:
         return sum(run.n for run in self.all_runs()) + len(self.members)
 
 
-class _Column:
-    """The run being extended in one column while a sheet streams by."""
-
-    __slots__ = ("run", "tmpl")
-
-    def __init__(self, run, tmpl):
-        self.run, self.tmpl = run, tmpl
-
-
 def _key(text, r, c):
     try:
         return relative(text, r, c)
@@ -123,23 +124,26 @@ class RunBuilder:
 
     def __init__(self, sheet: SheetCells):
         self.sheet = sheet
-        self.cur: dict[int, _Column] = {}
+        self.cur: dict[int, Run] = {}
 
-    def add(self, r, c, text, array=None):
+    def add(self, r, c, text, array=None, careful=True):
+        """Cell (r, c) holds formula text: it continues its column's run or starts one. careful: compare
+        R1C1 forms when the text is not the run's text on this row (spacing, case); a caller that
+        knows the cell's XML differs from the row above's can skip it (two runs of one formula are
+        harmless)."""
         cur = self.cur.get(c)
-        if array is None and cur is not None and cur.run.r1 == r - 1 and cur.run.array is None:
-            if cur.tmpl is not None and cur.tmpl(r) == text:
-                cur.run.r1 = r
+        if array is None and cur is not None and cur.r1 == r - 1 and cur.array is None:
+            tmpl = cur.template
+            if (tmpl is not None and tmpl(r) == text) or (careful and _key(text, r, c) == cur.key):
+                cur.r1 = r
                 return
-            key = _key(text, r, c)
-            if key == cur.run.key:
-                cur.run.r1 = r
-                return
-        else:
-            key = _key(text, r, c)
-        run = Run(self.sheet.name, c, r, r, text, key, _array_range(array, r, c) if array else None)
+        self.start(r, c, text, array)
+
+    def start(self, r, c, text, array=None):
+        """A new run begins at (r, c)."""
+        run = Run(self.sheet.name, c, r, r, text, _array_range(array, r, c) if array else None)
         self.sheet.runs.setdefault(c, []).append(run)
-        self.cur[c] = _Column(run, _template(text, r) if array is None else None)
+        self.cur[c] = run
         if run.array:
             ar0, ac0, ar1, ac1 = run.array
             for rr in range(ar0, ar1 + 1):
@@ -149,7 +153,7 @@ class RunBuilder:
 
     def extend(self, c, r):
         """Column c's run goes on to row r (rows taken whole: the same formula, row after row)."""
-        self.cur[c].run.r1 = r
+        self.cur[c].r1 = r
 
 
 def _array_range(ref, r, c):
@@ -202,6 +206,7 @@ _ROW = re.compile(r'\s*<row r="([0-9]+)"')
 _V = re.compile(r"<v>([^<]*)</v>")
 _PIECE = re.compile(r'(<c r="[A-Z]{1,3})([0-9]+)(")|(<f(?:\s[^>]*)?>)([^<]*)(</f>)')
 _T = re.compile(r'^<c [^>]*?\st="([a-zA-Z]+)"')
+_PLAIN_F = re.compile(r"<f>([^<]*)</f>")
 HOLE = "\x00"  # where a row's <v>..</v> was cut out
 def _key_name(k):
     return f"o{k + 1000000}" if k else "o0"
@@ -363,12 +368,19 @@ class RowReader:
                 if cells is not None:
                     cells.append(ct)
                 continue
-            self.slow(_with_values(chunk, vals))
-            if cells is not None:
+            col = col_number(chunk[6:chunk.index('"', 6)].rstrip("0123456789"))
+            ct = self.quick(chunk, col, r, vals)
+            if ct is None:
+                self.slow(_with_values(chunk, vals))
                 try:
-                    cells.append(CellTemplate(chunk, col_number(chunk[6:chunk.index('"', 6)].rstrip("0123456789")), r))
+                    ct = CellTemplate(chunk, col, r)
                 except (ValueError, FormulaSyntaxError, SyntaxError):
+                    ct = None
+            if cells is not None:
+                if ct is None:
                     cells = None
+                else:
+                    cells.append(ct)
         head = got[0]
         tag = f'r="{r}"'
         if cells is None or vi != len(values) or "#" in head or tag not in head:
@@ -377,11 +389,28 @@ class RowReader:
             self.tmpl = RowTemplate(head.replace(tag, 'r="#"', 1), cells)
         self.first = self.last = r
 
-    def same_cell(self, ct: CellTemplate, r, vals):
+    def quick(self, chunk, col, r, vals):
+        """A cell whose XML is plain (a number, or a formula written out in full): taken without the
+        scanner -- the cells that differ from the row above in a periodic table are mostly these."""
+        f = _PLAIN_F.search(chunk)
+        if (f is None and "<f" in chunk) or "<is>" in chunk or len(vals) > 1:
+            return None
+        try:
+            ct = CellTemplate(chunk, col, r)
+        except (ValueError, FormulaSyntaxError, SyntaxError):
+            return None
+        if f is not None:
+            text = unescape(f.group(1)) if "&" in f.group(1) else f.group(1)
+            self.taker.builder.add(r, col, text, careful=False)
+        self.same_cell(ct, r, vals, extend=False)
+        return ct
+
+    def same_cell(self, ct: CellTemplate, r, vals, extend=True):
         """A cell equal to its column's template: its value, and its run goes on."""
         sc = self.sc
         if ct.formula:
-            self.taker.builder.extend(ct.col, r)
+            if extend:
+                self.taker.builder.extend(ct.col, r)
             if not vals:
                 sc.no_cache += 1
                 return
