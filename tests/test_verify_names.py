@@ -20,13 +20,8 @@ from xlgd.check.verify import verify_book
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory):
-    from xlgd.pipeline import build
-    from xlgd.recipe.template import Overrides, load_recipe
-
-    p = tmp_path_factory.mktemp("names") / "g.xlsx"
-    build(load_recipe("graddesc", Overrides(epochs=1)), p)
-    return p
+def small(graddesc_book):
+    return graddesc_book[0]
 
 
 def _set_name(text, name, sheet_index, new):
@@ -110,7 +105,7 @@ def test_a_cached_inf_or_nan_is_a_difference_whatever_the_tolerance(small, tmp_p
     from xlgd.book.layout import Layout
     from xlgd.recipe.template import Overrides, load_recipe
 
-    spec = next(s for s in load_recipe("graddesc", Overrides(epochs=1)).sheets if s.name == "momentum")
+    spec = next(s for s in load_recipe("graddesc", Overrides(epochs=2)).sheets if s.name == "momentum")
     ref = Layout(spec).cell("m_b", 10)
     q = edit_zip(small, tmp_path / "inf.xlsx", sheet_part(small, "momentum"), lambda t: set_value(t, ref, cached))
     r = verify(q, "--rtol", "0.5", "--json")

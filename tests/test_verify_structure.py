@@ -16,13 +16,8 @@ from xlgd.check.verify import verify_book
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory):
-    from xlgd.pipeline import build
-    from xlgd.recipe.template import Overrides, load_recipe
-
-    p = tmp_path_factory.mktemp("structure") / "g.xlsx"
-    build(load_recipe("graddesc", Overrides(epochs=1)), p)
-    return p
+def small(graddesc_book):
+    return graddesc_book[0]
 
 
 def test_blank_row_inserted_in_a_step_table(small, tmp_path):

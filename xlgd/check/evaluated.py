@@ -193,7 +193,7 @@ def _local_env(ev, p, r):
 def _structure(ev, sheet, skip, found: Failures, blank_rows):
     """Inconsistent formulas, formulas typed over with constants or cleared, #REF! in formulas."""
     sc = ev.book.sheets[sheet]
-    across = {r + 1 for r in blank_rows}
+    across = {r + 1 for r in blank_rows} | _breaking_rows(sc)
     for col, runs in sc.runs.items():
         sandwiched = _sandwiched(runs)
         for a, mid, b in sandwiched:
@@ -212,6 +212,17 @@ def _structure(ev, sheet, skip, found: Failures, blank_rows):
             if "#REF!" in run.text.upper() and (run.r0, col) not in skip:
                 found.structure[(run.r0, col)] = ("formula", f"formula `={run.text}` refers to a cell that was "
                                                              f"deleted (#REF!)")
+
+
+def _breaking_rows(sc, many=3) -> set:
+    """Rows where several columns change formula at once (an epoch's first row, a table's last):
+    a formula that differs there is the table's structure, not one cell edited."""
+    starts = {}
+    for runs in sc.runs.values():
+        for a, b in zip(runs, runs[1:]):
+            if b.r0 == a.r1 + 1:
+                starts[b.r0] = starts.get(b.r0, 0) + 1
+    return {r for r, n in starts.items() if n >= many}
 
 
 def _sandwiched(runs):

@@ -295,18 +295,20 @@ def fn(name: str, *args) -> Fn:
     return Fn(f.name, tuple(lift(a) if not isinstance(a, Expr) else a for a in args))
 
 
-def leaves(e: Expr):
-    """Every leaf (Col, Name, Ref) of a tree, in evaluation order."""
+def leaves(e: Expr, skip=None):
+    """Every leaf (Col, Name, Ref) of a tree, in evaluation order; skip(fn, i): leave out argument i
+    of function node fn (an argument read for its address only)."""
     if isinstance(e, LEAVES):
         yield e
     elif isinstance(e, (Bin, Cmp)):
-        yield from leaves(e.left)
-        yield from leaves(e.right)
+        yield from leaves(e.left, skip)
+        yield from leaves(e.right, skip)
     elif isinstance(e, Neg):
-        yield from leaves(e.arg)
+        yield from leaves(e.arg, skip)
     elif isinstance(e, Fn):
-        for a in e.args:
-            yield from leaves(a)
+        for i, a in enumerate(e.args):
+            if skip is None or not skip(e, i):
+                yield from leaves(a, skip)
 
 
 # ---------------------------------------------------------------- Excel text

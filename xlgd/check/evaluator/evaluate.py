@@ -221,37 +221,7 @@ class Evaluator:
         return fn
 
     def vector(self, p: Prepared):
-        run = p.run
-        n = run.n
-        args, dirty = [], np.zeros(n, dtype=bool)
-        for i, leaf in enumerate(p.leaves):
-            store = self.read.get(leaf.sheet)
-            if store is None:
-                dirty[:] = True
-                args.append(0.0)
-                continue
-            hi = leaf.row if leaf.row_abs else leaf.row + n - 1  # the first row's target is leaf.row
-            num, kind = store.slice(leaf.col, leaf.row, hi)
-            clean = kind == NUMBER if i in p.numbers_only else kind <= NUMBER
-            if leaf.row_abs:
-                args.append(num[0])
-                if not clean[0]:
-                    dirty[:] = True
-            else:
-                args.append(num)
-                dirty |= ~clean
-        fn = self.function(source_of(p, self.dialect), len(args))
-        vals = np.empty(n)
-        good = self.compute(fn, args, 0, n, vals) & ~dirty
-        out = self.out[run.sheet]
-        idx = np.nonzero(good)[0]
-        if len(idx) == n:
-            out.put_numbers(run.col, run.r0, vals)
-        else:
-            for i in idx:
-                out.put(run.r0 + int(i), run.col, float(vals[i]))
-            for i in np.nonzero(~good)[0]:
-                self.exact(p, run.r0 + int(i))
+        Batch(self).together([p])
 
     def compute(self, fn, args, lo, hi, out) -> np.ndarray:
         """fn over rows lo..hi-1 into out; returns which rows are good (finite, no FP trouble)."""
@@ -306,10 +276,7 @@ class Batch:
 
     def flush(self):
         for group in self.groups.values():
-            if len(group) == 1:
-                self.ev.vector(group[0])
-            else:
-                self.together(group)
+            self.together(group)
         self.ids, self.groups = set(), {}
 
     def together(self, group):

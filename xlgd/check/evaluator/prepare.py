@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ...core import functions
-from ...core.expr import Bin, CellRef, Cmp, Const, Expr, Fn, Name, Neg, Num, RangeRef
+from ...core.expr import Bin, CellRef, Cmp, Const, Expr, Fn, Name, Neg, Num, RangeRef, leaves
 from ...xlsx.formula import Unsupported, parse
 from .graph import Target
 from .runs import Run
@@ -107,18 +107,8 @@ def map_leaves(e, fn):
 
 def value_leaves(e):
     """The reference leaves whose values the tree reads (not ROW's or OFFSET's base: addresses only)."""
-    if isinstance(e, (CellRef, RangeRef)):
-        yield e
-    elif isinstance(e, (Bin, Cmp)):
-        yield from value_leaves(e.left)
-        yield from value_leaves(e.right)
-    elif isinstance(e, Neg):
-        yield from value_leaves(e.arg)
-    elif isinstance(e, Fn):
-        f = functions.FUNCTIONS[e.name]
-        for i, a in enumerate(e.args):
-            if f.arg_kind(i) != "ref":
-                yield from value_leaves(a)
+    return (x for x in leaves(e, lambda fn, i: functions.FUNCTIONS[fn.name].arg_kind(i) == "ref")
+            if isinstance(x, (CellRef, RangeRef)))
 
 
 class Preparer:
