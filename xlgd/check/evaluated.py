@@ -30,13 +30,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..core.expr import CellRef, excel_value, magnitude, n_ops
 from ..core.values import Text
 from ..xlsx.package import Cell
 from ..xlsx.refs import a1, col_letters, parse_cell, quote_sheet, shift
 from .cells import ROUNDED_RTOL, Failures, group, structure_reason
 from .evaluator import Evaluation, Unknown, cells_of, describe_root
-from .report import Cause, SheetReport, Unchecked, same_value, ulp_distance
+from .evaluator.store import BOOL, NUMBER, TEXT, UNKNOWN
+from .report import Cause, SheetReport, Unchecked, agree, same_value, ulp_distance
 
 ULP_RTOL = 1e-12  # functions whose last bits come from a C library (functions.Function.ulp)
 ROUNDED_LOCAL = 1e-12  # a formula on 15-digit inputs against its own 15-digit value (as cells.check_cells)
@@ -105,14 +108,20 @@ def _circular(ev, sheet, rep, settings, skip) -> set:
 
 # ------------------------------------------------------------------ values
 def _check_run(ev, run, skip, st: Settings, tainted, found: Failures, unchecked, rep) -> int:
-    """Compare one run's cells: cached against local (consistency) and computed (trajectory)."""
+    """Compare one run's cells: cached against local (consistency) and computed (trajectory).
+    Cells that agree everywhere are found with numpy; the rest are looked at one by one."""
     sheet = run.sheet
     p = ev.prepared_run(run)
     close = ([], [])
     rtol = max(st.rtol, ULP_RTOL if run.id in tainted else 0.0, ROUNDED_LOCAL if st.rounded else 0.0)
     trtol = max(rtol, ROUNDED_RTOL if st.rounded else 0.0)
-    checked = 0
-    for r, c in cells_of(run):
+    checked, cells = 0, cells_of(run)
+    if run.array is None and run.n >= FAST_CELLS and p.reason is None:
+        ok = _agreeing(ev, run, rtol, trtol, skip)
+        checked = int(ok.sum())
+        _ulps(ev, run, ok, rep)
+        cells = [(run.r0 + int(i), run.col) for i in np.nonzero(~ok)[0]]
+    for r, c in cells:
         if (r, c) in skip:
             continue
         why = ev.unknown(sheet, r, c)
@@ -138,6 +147,35 @@ def _check_run(ev, run, skip, st: Settings, tainted, found: Failures, unchecked,
     if close[0]:
         rep.max_ulp = max(rep.max_ulp, ulp_distance(close[0], close[1]))
     return checked
+
+
+FAST_CELLS = 64  # runs at least this long are compared with numpy first
+
+
+def _agreeing(ev, run, rtol, trtol, skip):
+    """Rows of a run where the cached value is a number, boolean, error or blank equal to both the
+    local and the computed value, and neither pass left the cell unknown."""
+    sheet, col, r0, r1 = run.sheet, run.col, run.r0, run.r1
+    nc, kc = ev.book.sheets[sheet].cached.slice(col, r0, r1)
+    ok = kc != UNKNOWN
+    for out, tol in ((ev.local, rtol), (ev.computed, trtol)):
+        nv, kv = out.values[sheet].slice(col, r0, r1)
+        same_kind = (kv == kc) & (kv != TEXT) & (kv != UNKNOWN)
+        numeric = (kc == NUMBER) | (kc == BOOL)
+        ok &= same_kind & (~numeric | agree(nc, nv, tol))
+        for (s, r, c) in out.unknown_in(sheet, col, r0, r1):
+            ok[r - r0] = False
+    if skip:
+        ok &= np.array([(r, col) not in skip for r in range(r0, r1 + 1)])
+    return ok
+
+
+def _ulps(ev, run, ok, rep):
+    nc, kc = ev.book.sheets[run.sheet].cached.slice(run.col, run.r0, run.r1)
+    ng, _ = ev.computed.values[run.sheet].slice(run.col, run.r0, run.r1)
+    m = ok & (kc == NUMBER)
+    if m.any():
+        rep.max_ulp = max(rep.max_ulp, ulp_distance(nc[m], ng[m]))
 
 
 def _same(have, want, rtol, tol=0.0):

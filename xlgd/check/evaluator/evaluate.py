@@ -58,7 +58,15 @@ class Outcome:
     values: dict  # sheet -> SheetValues
     unknown: dict = field(default_factory=dict)  # (sheet, row, col) -> (root (sheet, row, col), reason)
     circular: list = field(default_factory=list)  # cells on a circular reference
-    max_ulp_cells: set = field(default_factory=set)  # run ids whose functions' last bits come from a C library
+    _by_col: dict | None = None
+
+    def unknown_in(self, sheet, col, r0, r1) -> list:
+        """The unknown cells (sheet, row, col) of rows r0..r1 of one column."""
+        if self._by_col is None:
+            self._by_col = {}
+            for cell in self.unknown:
+                self._by_col.setdefault((cell[0], cell[2]), []).append(cell)
+        return [x for x in self._by_col.get((sheet, col), ()) if r0 <= x[1] <= r1]
 
 
 class Evaluator:
