@@ -44,6 +44,9 @@ def test_clean_book_every_formula_cell_checks_out(book, tmp_path):
     s = _sheet(rep)
     assert rep.ok and s.layout == "unknown" and s.formula_cells == s.checked == n and not s.unchecked
     assert "no cached values" in rep.values_source
+    # what the sheet is: its weights, their update and the learning rate every update reads
+    assert any(n.startswith("looks like gradient descent: weight(s) a (B, new in M), c (C, new in N)") and
+               "learning rate in F1 = 0.0001" in n for n in s.notes), s.notes
     d = json.loads(verify(p, "--json").stdout)
     assert (d["formula_cells"], d["checked"], d["unchecked"]) == (n, n, [])
     assert d["sheets"][0]["formula_cells"] == n and d["sheets"][0]["checked"] == n

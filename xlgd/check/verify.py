@@ -50,7 +50,8 @@ from ..xlsx.package import Package
 from ..xlsx.refs import FormulaSyntaxError, a1, tokens
 from . import graddesc as gl
 from .cells import CheckContext
-from .evaluated import Settings, check_evaluated, plain_value
+from .descent import describe_descent
+from .evaluated import Settings, check_evaluated, header, plain_value
 from .evaluator import Evaluation, RunBuilder, SheetCells, SheetValues, cell_value, read_book
 from .names import check_names
 from .report import Report, SheetReport
@@ -297,6 +298,10 @@ def _check_rest(ev, report, known, how, ctx, only):
             continue
         rep = by_name.get(name) or SheetReport(name, "unknown")
         check_evaluated(ev, name, rep, known.covered.get(name, frozenset()), settings)
+        if rep.layout == "unknown" and rep.formula_cells:
+            found = describe_descent(ev, name, header)
+            if found:
+                rep.notes.append(found)
         if name not in by_name and (rep.formula_cells or rep.causes or rep.notes):
             report.sheets.append(rep)
     if how.mode == "evaluator":

@@ -17,7 +17,7 @@ from .evaluate import Evaluator, Outcome, cells_of, describe_root
 from .graph import RunIndex
 from .prepare import Names, Prepared, Preparer
 from .runs import Run, SheetCells, read_sheet
-from .store import UNKNOWN_VALUE, SheetValues
+from .store import BLANK, UNKNOWN, UNKNOWN_VALUE, SheetValues
 
 
 @dataclass
@@ -44,6 +44,13 @@ def read_book(package: Package, sheets=None, fixed=None) -> Book:
         run.id = i
     for sc in cells.values():  # a formula cell without a cached value holds nothing anyone can read
         for run in sc.all_runs():
+            if run.array is None:
+                col = sc.cached.column(run.col)
+                col.ensure(run.r1)
+                kind = col.kind[run.r0:run.r1 + 1]
+                kind[kind == BLANK] = UNKNOWN
+                sc.cached.max_row = max(sc.cached.max_row, run.r1)
+                continue
             for r, c in cells_of(run):
                 if sc.cached.get(r, c) is None:
                     sc.cached.put(r, c, UNKNOWN_VALUE)
