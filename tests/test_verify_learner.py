@@ -101,6 +101,30 @@ def test_inserted_blank_row_is_one_cause(book, tmp_path, how):
     assert causes[0].cell.startswith("B15") and "row 15 is empty inside a table of formulas" in causes[0].message
 
 
+def test_deleted_row_is_one_cause(book, tmp_path):
+    """Row 15 deleted the way Excel deletes it: references to it become #REF!, those below move up."""
+    wb, _ = book
+    ws = wb[SHEET]
+
+    def move(m):
+        col, dollar, row = m.group(1), m.group(2), int(m.group(3))
+        return "#REF!" if row == 15 else f"{col}{dollar}{row - 1 if row > 15 else row}"
+
+    cells = [(c.row, c.column, c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+    for r, c, _ in cells:
+        ws.cell(r, c).value = None
+    for r, c, v in cells:
+        if r == 15:
+            continue
+        if isinstance(v, str) and v.startswith("="):
+            v = re.sub(r"(\$?[A-Z]{1,3})(\$?)([0-9]+)", move, v)
+        ws.cell(r - 1 if r > 15 else r, c).value = v
+    rep = verify_book(_save(wb, tmp_path / "d.xlsx"))
+    causes = _sheet(rep).causes
+    assert len(causes) == 1 and causes[0].cell.startswith("B15") and "#REF!" in causes[0].message, rep.text()
+    assert "and 3 more formula(s) on row 15" in causes[0].message
+
+
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not soffice(), reason="LibreOffice not installed")
 def test_stale_values_in_a_book_libreoffice_saved(book, tmp_path):

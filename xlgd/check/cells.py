@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..core.expr import CellRef, Name, excel_value
+from ..core.expr import CellRef, Name, RangeRef, excel_value
+from ..core.values import Block
 from ..core.functions import VOLATILE
 from ..xlsx.formula import Unsupported, parse
 from ..xlsx.package import Cell, Package
@@ -17,6 +18,7 @@ from ..xlsx.refs import FormulaSyntaxError, a1, canonical, tokens
 from .report import Cause, SheetReport, fmt_value, same_value, ulp_distance
 
 ROUNDED_RTOL = 1e-14  # LibreOffice 7.4 writes 15 significant digits
+MAX_RANGE = 10000  # a range an edited step cell reads, read cell by cell here
 
 
 @dataclass
@@ -99,11 +101,14 @@ class CheckContext:
             if isinstance(leaf, CellRef):
                 return self.value(leaf.sheet, leaf.row, leaf.col)
             if isinstance(leaf, Name):
-                where = self.book.name_ref(sheet, leaf.name)
+                where = self.book.name_ref(leaf.sheet or sheet, leaf.name)
                 if where is None:
                     return "#NAME?"
                 return self.value(*where)
-            raise TypeError(leaf)
+            if isinstance(leaf, RangeRef) and (leaf.row2 - leaf.row + 1) * (leaf.col2 - leaf.col + 1) <= MAX_RANGE:
+                return Block(tuple(tuple(self.value(leaf.sheet, r, c) for c in range(leaf.col, leaf.col2 + 1))
+                                   for r in range(leaf.row, leaf.row2 + 1)), None, (leaf.sheet, leaf.row, leaf.col))
+            raise Unsupported(f"{leaf!r} where one cell was expected")
 
         return env
 

@@ -246,10 +246,21 @@ def _structure(ev, sheet, skip, found: Failures, blank_rows):
             r = a.r1 + 1
             if b.r0 == r + 1 and a.key == b.key and (r, col) not in skip and r not in blank_rows:
                 _typed_over(ev, sheet, r, col, a, found)
+    _deleted(sc, skip, found)
+
+
+def _deleted(sc, skip, found):
+    """Formulas holding #REF!: one cause per row (a row deleted breaks every formula that read it)."""
+    rows = {}
+    for col, runs in sc.runs.items():
         for run in runs:
             if "#REF!" in run.text.upper() and (run.r0, col) not in skip:
-                found.structure[(run.r0, col)] = ("formula", f"formula `={run.text}` refers to a cell that was "
-                                                             f"deleted (#REF!)")
+                rows.setdefault(run.r0, []).append(run)
+    for r, runs in sorted(rows.items()):
+        first = min(runs, key=lambda x: x.col)
+        more = f" (and {len(runs) - 1} more formula(s) on row {r})" if len(runs) > 1 else ""
+        found.structure[(r, first.col)] = ("formula", f"formula `={first.text}` refers to a cell that was "
+                                                      f"deleted (#REF!){more}: a row or column deleted?")
 
 
 def _breaking_rows(sc, many=3) -> set:

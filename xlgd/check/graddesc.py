@@ -124,8 +124,8 @@ def recognise(name: str, cells: dict) -> GSheet | None:
     if kind is None:
         return None
     g = LAYOUTS[kind]
-    for a1, text in g.headers.items():
-        v = cells.get(a1)
+    for ref, text in g.headers.items():
+        v = cells.get(ref)
         if not isinstance(v, str) or v.strip().lower() != text:
             return None
     return g

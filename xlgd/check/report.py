@@ -107,7 +107,8 @@ class Report:
         d = asdict(self)
         d["ok"] = self.ok
         d["formula_cells"] = self.formula_cells
-        d["checked"] = self.checked_ok
+        d["checked"] = sum(s.checked for s in self.sheets)  # checked, passing or failing (as per sheet)
+        d["checked_ok"] = self.checked_ok  # of those, the ones that check out
         d["unchecked"] = [asdict(u) | {"text": u.text()} for u in self.unchecked]
         d["unchecked_cells"] = sum(s.unchecked_cells for s in self.sheets)
         for s, sd in zip(self.sheets, d["sheets"]):

@@ -42,7 +42,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..book.layout import DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW, Layout
+from ..book.layout import DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW
 from ..core.functions import VOLATILE
 from ..errors import XlgdError
 from ..recipe import record
