@@ -369,7 +369,7 @@ class RowReader:
                     cells.append(ct)
                 continue
             col = col_number(chunk[6:chunk.index('"', 6)].rstrip("0123456789"))
-            ct = self.quick(chunk, col, r, vals)
+            ct = self.quick(chunk, col, r, vals, old[i] if same else None)
             if ct is None:
                 self.slow(_with_values(chunk, vals))
                 try:
@@ -389,9 +389,10 @@ class RowReader:
             self.tmpl = RowTemplate(head.replace(tag, 'r="#"', 1), cells)
         self.first = self.last = r
 
-    def quick(self, chunk, col, r, vals):
+    def quick(self, chunk, col, r, vals, above):
         """A cell whose XML is plain (a number, or a formula written out in full): taken without the
-        scanner -- the cells that differ from the row above in a periodic table are mostly these."""
+        scanner -- the cells that differ from the row above in a periodic table are mostly these.
+        above: the row above's cell moved to this row (its formula text, if equal, continues the run)."""
         f = _PLAIN_F.search(chunk)
         if (f is None and "<f" in chunk) or "<is>" in chunk or len(vals) > 1:
             return None
@@ -401,7 +402,12 @@ class RowReader:
             return None
         if f is not None:
             text = unescape(f.group(1)) if "&" in f.group(1) else f.group(1)
-            self.taker.builder.add(r, col, text, careful=False)
+            fa = _PLAIN_F.search(above) if above is not None else None
+            builder = self.taker.builder
+            if fa is not None and fa.group(1) == f.group(1) and col in builder.cur and builder.cur[col].r1 == r - 1:
+                builder.extend(col, r)  # only the value's type or the style differs
+            else:
+                builder.start(r, col, text)
         self.same_cell(ct, r, vals, extend=False)
         return ct
 
@@ -434,8 +440,9 @@ class RowReader:
         k = len(tm.holes)
         table = None
         if k and all(t == "n" for _, t, _ in tm.holes):
-            try:
-                table = np.array(vals, dtype=np.float64).reshape(n, k)
+            try:  # short blocks: float() per value beats numpy's string parsing
+                table = (np.fromiter(map(float, vals), np.float64, len(vals)) if len(vals) < 50000 else
+                         np.array(vals, dtype=np.float64)).reshape(n, k)
             except ValueError:  # an empty <v></v> or such: column by column below
                 table = None
         for j, (col, t, formula) in enumerate(tm.holes):
