@@ -50,6 +50,8 @@ def test_clean_book_every_formula_cell_checks_out(book, tmp_path):
     d = json.loads(verify(p, "--json").stdout)
     assert (d["formula_cells"], d["checked"], d["unchecked"]) == (n, n, [])
     assert d["sheets"][0]["formula_cells"] == n and d["sheets"][0]["checked"] == n
+    r = verify(p, "--recalc")  # no LibreOffice needed: the workbook evaluator recalculates
+    assert r.returncode == 0 and "recalculation by the workbook evaluator" in r.stdout, r.stdout + r.stderr
 
 
 def test_inconsistent_formula_is_one_cause_at_its_cell(book, tmp_path):
