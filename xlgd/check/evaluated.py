@@ -166,7 +166,7 @@ def _agreeing(ev, run, rtol, trtol, skip):
         for (s, r, c) in out.unknown_in(sheet, col, r0, r1):
             ok[r - r0] = False
     if skip:
-        ok &= np.array([(r, col) not in skip for r in range(r0, r1 + 1)])
+        ok &= np.fromiter(((r, col) not in skip for r in range(r0, r1 + 1)), bool, r1 - r0 + 1)
     return ok
 
 

@@ -42,6 +42,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..book.layout import DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW
 from ..core.functions import VOLATILE
 from ..errors import XlgdError
@@ -53,6 +55,7 @@ from .cells import CheckContext
 from .descent import describe_descent
 from .evaluated import Settings, check_evaluated, header, plain_value
 from .evaluator import Evaluation, RunBuilder, SheetCells, SheetValues, cell_value, read_book
+from .evaluator.store import BLANK
 from .names import check_names
 from .report import Report, SheetReport
 from .steptable import CachedLayout
@@ -241,12 +244,28 @@ def _xlgd(ctx, known, t, data, stale_reason, how):
         known.names[(t.name, inp.name)] = (t.name, INPUT_ROW, lay.input_index[inp.name] + 1)
 
 
-def _layout_cells(spec, lay) -> set:
-    cells = {(lay.step_row(i), ci + 1) for ci in range(len(spec.columns)) for i in range(spec.n_steps)}
-    cells |= {(START_ROW, lay.col_index[c.name] + 1) for c in spec.columns if c.init is not None}
+@dataclass(frozen=True)
+class Covered:
+    """The cells an xlgd layout check covers: the step table (a rectangle, millions of cells, never
+    listed) plus the start row and the epoch block."""
+
+    rows: tuple  # first and last step row
+    cols: tuple  # first and last step column
+    cells: frozenset = frozenset()
+
+    def __contains__(self, rc) -> bool:
+        r, c = rc
+        return (self.rows[0] <= r <= self.rows[1] and self.cols[0] <= c <= self.cols[1]) or rc in self.cells
+
+    def __or__(self, other) -> "Covered":
+        return Covered(self.rows, self.cols, self.cells | frozenset(other))
+
+
+def _layout_cells(spec, lay) -> Covered:
+    cells = {(START_ROW, lay.col_index[c.name] + 1) for c in spec.columns if c.init is not None}
     cells |= {(lay.epoch_row(k), lay.epoch_index[ec.name] + 1) for k in range(spec.epochs)
               for ec in spec.epoch_columns}
-    return cells
+    return Covered((lay.step_row(0), lay.step_row(spec.n_steps - 1)), (1, len(spec.columns)), frozenset(cells))
 
 
 def _fixed_sheet(name, table, spec, lay, layout_cells) -> SheetCells:
@@ -255,9 +274,11 @@ def _fixed_sheet(name, table, spec, lay, layout_cells) -> SheetCells:
     first = lay.step_row(0)
     for ci in range(len(spec.columns)):
         values.put_numbers(ci + 1, first, table.vals[ci])
-        for i in range(spec.n_steps):
-            if not table.seen[ci, i]:
-                values.put(first + i, ci + 1, None)
+        unseen = np.nonzero(~table.seen[ci])[0]
+        if len(unseen):
+            col = values.column(ci + 1)
+            col.kind[first + unseen] = BLANK
+            col.num[first + unseen] = 0.0
     for (ci, i), code in table.errs.items():
         values.put(first + i, ci + 1, code)
     sc = SheetCells(name, values, values)

@@ -5,18 +5,26 @@ Excel's relative R1C1 form (`refs.relative`): `=J4*$J$1+$K$1*F5` in J5 and
 `=J5*$J$1+$K$1*F6` in J6 are one formula, `=R[-1]C*R1C10+R1C11*RC[-4]`. A
 step table of 100,000 rows is a few dozen runs (a few thousand when a
 column reads a data sheet that wraps every epoch), so formulas are parsed
-and compiled per run, not per cell.
+and compiled per run, not per cell. An array formula (`{=MMULT(...)}`) is a
+run of one cell that fills its range; the other cells are its members.
 
-Telling whether a cell continues its column's run is a string comparison:
-the run's first formula gives its text on any row (`refs.row_template`,
-references to other sheets moving too), and only a cell that differs is
-tokenized. An array formula (`{=MMULT(...)}`) is a run of one cell that
-fills its range; the other cells of the range are its members.
+Reading is string comparison wherever rows repeat (`RowReader`): the
+values are cut out of a whole 8 MB piece at once (`_split_values`), a row
+with its values cut out is compared with the row above's text moved one
+row down (`RowTemplate`, a %-format string; a hundred rows at a time where
+row numbers share their hundreds), and rows that match are taken whole --
+their values parsed in one numpy call, their runs extended. In a row that
+does not match, each cell equal to the cell above's template is taken as
+it is, a plain cell that differs starts a run without the scanner
+(`RowReader.quick`), and only the rest goes through `Package.scan_piece`.
+Measured (benchmarks/evaluate.py, this 2-core machine under load): a
+100,000-row graddesc-style sheet (1.1 M formula cells) is read in about 2 s
+of CPU; xlgd's own layout, whose data references wrap every 29 rows, in
+about 9 s (every epoch's first rows differ from the rows above).
 
-`read_sheet(package, name)` streams one sheet (`Package.cells`) into a
-`SheetCells`: constants and cached values in `store.SheetValues`, the runs
-by column, array members, and the text of formulas that could not be
-tokenized (they become runs of their own, evaluated as unsupported).
+`read_sheet(package, name)` gives a `SheetCells`: constants and cached
+values in `store.SheetValues`, the runs by column, array members; a sheet
+the scanner cannot read falls back to lxml, cell by cell (`CellTaker`).
 """
 
 from __future__ import annotations
