@@ -491,9 +491,11 @@ class RowReader:
 def _split_values(body):
     """[text, value, text, value ...]: the <v>..</v> of a piece cut out (str.split where every <v> is
     a plain one -- values never hold '<' -- else the regular expression)."""
-    n = body.count("<v>")
-    if n == body.count("</v>") and n == body.count("<v"):
-        return body.replace("</v>", "<v>").split("<v>")
+    n = body.count("<v")
+    if n == body.count("</v>"):  # every <v is a plain <v> then: </v> closes as many
+        parts = body.replace("</v>", "<v>").split("<v>")
+        if len(parts) == 2 * n + 1:
+            return parts
     return _V.split(body)
 
 
