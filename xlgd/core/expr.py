@@ -27,6 +27,7 @@ checkable, and every function used here must be in `functions.FUNCTIONS`
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -375,6 +376,7 @@ def _const_text(v) -> str:
 # ------------------------------------------------------------- Python source
 
 _PY_CMP = {"=": "==", "<>": "!="}
+_SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[A-Za-z0-9_ +-]*\])?")  # a name or an element: squared inline
 
 
 def squares_as_product(n: Bin, dialect: str) -> bool:
@@ -406,7 +408,7 @@ def py(e: Expr, var: Callable[[Expr], str], dialect: str = "excel") -> str:
             a, b = go(n.left), go(n.right)
             if n.op == "^":
                 if squares_as_product(n, dialect):
-                    return f"_sq({a})"
+                    return f"({a} * {a})" if _SIMPLE.fullmatch(a) else f"_sq({a})"
                 return f"_pow({a}, {b})"
             if n.op == "&":
                 raise TypeError("no numpy form for &")

@@ -56,15 +56,17 @@ class Stretch:
     def __init__(self, ev, sheet, active, group_cols):
         self.ev, self.sheet, self.active = ev, sheet, active
         self.arrays, self.outside = [], []  # num arrays the loop reads; (array index, leaf, offset) from outside
-        self.names = {}
+        self.names, self.carried = {}, set()
         lines = []
         for c, p in active:
             lines.append(f"c{c} = {py(p.expr, self._var(p, group_cols), ev.dialect)}")
             lines.append(f"N{c}[r] = c{c}")
+        lines += [f"p{c} = c{c}" for c in sorted(self.carried)]  # the row above, for the next row
         self.out_cols = [c for c, _ in active]
         params = [f"N{c}" for c in self.out_cols] + [f"A{i}" for i in range(len(self.arrays))]
         body = "\n".join("            " + ln for ln in lines)
-        self.source = (f"def loop({', '.join(params + ['lo', 'hi'])}):\n    r = lo\n    try:\n"
+        start = "".join(f"    p{c} = N{c}[lo - 1]\n" for c in sorted(self.carried))
+        self.source = (f"def loop({', '.join(params + ['lo', 'hi'])}):\n    r = lo\n{start}    try:\n"
                        f"        for r in range(lo, hi):\n{body}\n    except FloatingPointError:\n"
                        f"        return r\n    return hi\n")
         self.fn = ev.function_source(self.source, "loop")
@@ -79,6 +81,9 @@ class Stretch:
             off = leaf.row - p.run.r0
             if inside and off == 0 and leaf.col in active_cols:
                 return f"c{leaf.col}"
+            if inside and off == -1 and leaf.col in active_cols:
+                self.carried.add(leaf.col)  # kept in a local from row to row, as the engine does
+                return f"p{leaf.col}"
             return f"{self._array(leaf, inside, off)}[r{off:+d}]"
 
         return var
