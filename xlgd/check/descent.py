@@ -11,9 +11,10 @@ says nothing (a note, never a cause).
 
 from __future__ import annotations
 
-from ..core.expr import Bin, CellRef, Cmp, Fn, Neg
+from ..core.expr import Bin, CellRef, leaves
 from ..xlsx.refs import a1, col_letters
 from .evaluator import Evaluation
+from .evaluator.prepare import calls
 from .report import fmt_value
 
 
@@ -65,32 +66,15 @@ def _update(ev, sheet, nw_col, w_col, row):
     dr = row - run.r0
     if not (isinstance(e, Bin) and e.op == "-" and _cell(e.left, dr) == (sheet, row, w_col)):
         return None
-    anchored = [x for x in _refs(e.right) if x.row_abs]
+    anchored = [x for x in leaves(e.right) if isinstance(x, CellRef) and x.row_abs]
     if len({(x.row, x.col) for x in anchored}) != 1:
         return None
     lr = anchored[0]
-    rule = "w - lr*g / SQRT(v) (an adaptive step)" if any(isinstance(f, Fn) and f.name == "SQRT"
-                                                          for f in _nodes(e.right)) else "w - lr*g"
-    return (lr.row, lr.col), rule
+    adaptive = any(f.name == "SQRT" for f in calls(e.right))
+    return (lr.row, lr.col), ("w - lr*g / SQRT(v) (an adaptive step)" if adaptive else "w - lr*g")
 
 
 def _cell(e, dr):
     if isinstance(e, CellRef):
         return e.sheet, (e.row if e.row_abs else e.row + dr), e.col
     return None
-
-
-def _refs(e):
-    return [x for x in _nodes(e) if isinstance(x, CellRef)]
-
-
-def _nodes(e):
-    yield e
-    if isinstance(e, Fn):
-        for ch in e.args:
-            yield from _nodes(ch)
-    elif isinstance(e, (Bin, Cmp)):
-        yield from _nodes(e.left)
-        yield from _nodes(e.right)
-    elif isinstance(e, Neg):
-        yield from _nodes(e.arg)

@@ -149,7 +149,7 @@ def _analyse(run, names) -> Prepared:
     e = map_leaves(e, lambda leaf: names.resolve(leaf.name, leaf.sheet or run.sheet)
                    if isinstance(leaf, Name) else leaf)
     p.expr = e
-    fns = {f.name for f in _calls(e)}
+    fns = {f.name for f in calls(e)}
     p.ulp = any(functions.FUNCTIONS[f].ulp for f in fns) or _powers(e)
     p.dynamic = any(functions.FUNCTIONS[f].dynamic for f in fns)
     p.leaves = list(value_leaves(e))
@@ -157,7 +157,7 @@ def _analyse(run, names) -> Prepared:
                 and _numeric(e) and _compilable(e))
     p.strict = p.vector and fns <= STRICT_FUNCTIONS
     if p.vector:
-        direct = {id(a) for f in _calls(e) if f.name in ("MIN", "MAX") for a in f.args}
+        direct = {id(a) for f in calls(e) if f.name in ("MIN", "MAX") for a in f.args}
         p.numbers_only = {i for i, leaf in enumerate(p.leaves) if id(leaf) in direct}
     return p
 
@@ -177,16 +177,17 @@ def _powers(e) -> bool:
     return False
 
 
-def _calls(e):
+def calls(e):
+    """Every function call node of a tree."""
     if isinstance(e, Fn):
         yield e
         for a in e.args:
-            yield from _calls(a)
+            yield from calls(a)
     elif isinstance(e, (Bin, Cmp)):
-        yield from _calls(e.left)
-        yield from _calls(e.right)
+        yield from calls(e.left)
+        yield from calls(e.right)
     elif isinstance(e, Neg):
-        yield from _calls(e.arg)
+        yield from calls(e.arg)
 
 
 def _reason(u: Unsupported, run: Run) -> str:
