@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from ..xlsx import refs
 from ..xlsx.refs import col_letters, quote_sheet, unquote_sheet
+from .recompute import NOT_HELD
 
 # How far ahead to look for the point where two sheets agree again, and
 # how many following rows must agree to accept it.
@@ -135,8 +136,9 @@ def points_below(f, row):
 
 
 def value_key(v):
+    """A value for matching rows: numbers to 12 digits (a re-save keeps 15); NaN equal to NaN."""
     if isinstance(v, float):
-        return float(f"{v:.12g}")
+        return float(f"{v:.12g}") if v == v else "NaN"
     return v
 
 
@@ -282,7 +284,7 @@ class RowKeys:
                 cc = c
                 if c in skip:
                     continue
-            if v not in (None, ""):
+            if v not in (None, "") and v is not NOT_HELD:
                 vals.append((cc, value_key(v)))
             if f is not None:
                 if mapped and self.columns.cols is not None:

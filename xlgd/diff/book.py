@@ -24,6 +24,7 @@ from ..errors import XlgdError
 from ..recipe.record import META_SHEET
 from .align import RowMap, SheetMap, Translator, canon, value_key
 from .cells import Options, norm_formula
+from .recompute import Recompute
 from .sheet import SheetDiff
 
 STRUCTURAL = ("sheet_added", "sheet_removed", "sheet_renamed", "rows_inserted", "rows_deleted",
@@ -39,6 +40,8 @@ class DiffResult:
     changes: list = field(default_factory=list)
     sheets: list = field(default_factory=list)   # [{name, ref_name, status}]
     grids: dict = field(default_factory=dict)    # edited sheet -> Grid
+    recomputed: list = field(default_factory=list)  # per side without cached values: recompute.summary()
+    notes: list = field(default_factory=list)    # differences that change no value (calculation settings)
 
     @property
     def same(self):
@@ -58,6 +61,8 @@ class DiffResult:
             "options": {"rtol": self.options.rtol, "atol": self.options.atol, "formulas": self.options.formulas,
                         "values": self.options.values, "sheet": self.options.sheet},
             "sheets": self.sheets,
+            "recomputed": self.recomputed,
+            "notes": self.notes,
             "counts": self.counts(),
             "changes": self.changes,
         }
@@ -130,6 +135,7 @@ def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", ref
             if e != r:
                 tr.renamed = True
 
+    ed_re, ref_re = Recompute(ed_src, "edited"), Recompute(ref_src, "reference")
     ref_names_map = learner_names(ref_src)
     names_at = {}
     for (scope, name), text in ref_names_map.items():
@@ -152,7 +158,7 @@ def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", ref
         if status == "renamed":
             res.changes.append({"kind": "sheet_renamed", "sheet": e, "old": r, "new": e})
         local = {(row, col): n for (s, row, col), n in names_at.items() if s == r}
-        sd = SheetDiff(e, r, opt, tr, local, sheet_rows(ed_src, e), sheet_rows(ref_src, r))
+        sd = SheetDiff(e, r, opt, tr, local, sheet_rows(ed_src, e, ed_re), sheet_rows(ref_src, r, ref_re))
         tr.maps[e] = SheetMap(r, sd.rowmap, None)
         sd.run()
         tr.maps[e].cols = sd.cols if sd.cols is not None else None
@@ -162,11 +168,13 @@ def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", ref
 
     if opt.sheet is None and opt.formulas:
         res.changes.extend(diff_names(learner_names(ed_src), ref_names_map, tr))
-        res.changes.extend(diff_calc(ed_src.calc, ref_src.calc))
+        calc, res.notes = diff_calc(ed_src.calc, ref_src.calc)
+        res.changes.extend(calc)
         res.changes.extend(diff_charts(book_charts(ed_src), book_charts(ref_src), tr))
     elif opt.formulas:
         res.changes.extend(c for c in diff_charts(book_charts(ed_src), book_charts(ref_src), tr)
                            if c.get("sheet") == opt.sheet)
+    res.recomputed = [s for s in (ed_re.summary(), ref_re.summary()) if s]
     return res
 
 
@@ -193,18 +201,30 @@ def diff_names(ed: dict, ref: dict, tr: Translator):
 
 CALC_DEFAULTS = {"calcMode": "auto", "fullCalcOnLoad": "0", "iterate": "0", "iterateCount": "100",
                  "iterateDelta": "0.001", "calcOnSave": "1", "fullPrecision": "1", "refMode": "A1"}
+# Settings that change no value: instructions to the application (recalculate on load, on save,
+# concurrently), the reference style shown, and the iteration limits while iteration is off
+# (LibreOffice writes iterateDelta="0.0001" on every save). A change of one is a note, not a difference.
+NO_VALUE_SETTINGS = {"fullCalcOnLoad", "calcOnSave", "forceFullCalc", "concurrentCalc", "concurrentManualCount",
+                     "refMode", "calcCompleted"}
+ITERATION_LIMITS = {"iterateCount", "iterateDelta"}
 
 
 def diff_calc(ed: dict, ref: dict):
-    out = []
+    """(changes, notes): calculation settings that can change values, and those that cannot."""
+    changes, notes = [], []
+    iterating = "1" in (_calc(ed, "iterate"), _calc(ref, "iterate"))
     for k in sorted(set(ed) | set(ref) | set(CALC_DEFAULTS)):
         if k == "calcId":
             continue  # the Excel version that last saved: not a setting a learner chose
-        a = _bool_norm(ref.get(k, CALC_DEFAULTS.get(k)))
-        b = _bool_norm(ed.get(k, CALC_DEFAULTS.get(k)))
+        a, b = _calc(ref, k), _calc(ed, k)
         if a != b:
-            out.append({"kind": "calc_settings_changed", "setting": k, "old": a, "new": b})
-    return out
+            quiet = k in NO_VALUE_SETTINGS or (k in ITERATION_LIMITS and not iterating)
+            (notes if quiet else changes).append({"kind": "calc_settings_changed", "setting": k, "old": a, "new": b})
+    return changes, notes
+
+
+def _calc(settings, key):
+    return _bool_norm(settings.get(key, CALC_DEFAULTS.get(key)))
 
 
 def _bool_norm(v):
@@ -262,13 +282,21 @@ def diff_charts(ed_charts, ref_charts, tr: Translator):
 # What the diff reads from a workbook (an open `xlsx.package.Package`)
 
 
-def sheet_rows(pkg, name):
-    """(row, {col: (formula without '=' or None, cached value)}) of one worksheet, streamed."""
+def sheet_rows(pkg, name, recompute=None):
+    """(row, {col: (formula without '=' or None, cached value)}) of one worksheet, streamed.
+
+    With `recompute` (a `recompute.Recompute`), a formula cell the file holds no value for
+    gets the workbook evaluator's (or `NOT_HELD`)."""
     for r, cells in pkg.rows(name):
         d = {}
         for c in cells:
-            if c.formula is not None or c.value not in (None, ""):
-                d[c.col] = (c.formula, c.value)
+            if c.formula is not None:
+                v = c.value
+                if v is None and recompute is not None:
+                    v = recompute.value(name, r, c.col)
+                d[c.col] = (c.formula, v)
+            elif c.value not in (None, ""):
+                d[c.col] = (None, c.value)
         if d:
             yield r, d
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from ..xlsx.refs import a1, col_letters
 from .align import Columns, Translator, canon, points_below
+from .recompute import NOT_HELD
 
 MAX_LISTED = 2000          # cell-level changes listed per sheet; the rest are counted
 CELL_KINDS = ("input_changed", "formula_changed", "formula_to_constant", "constant_to_formula",
@@ -61,11 +62,14 @@ def _is_num(v):
 
 
 def values_equal(a, b, opt: Options) -> bool:
-    if a is b or a == b:
+    """Equal within the tolerances. inf, -inf and NaN are values of their own, equal only to
+    themselves (a tolerance around inf would swallow every number: 15.0 -> inf is a change).
+    A value nobody holds (`NOT_HELD`) is never a difference."""
+    if a is b or a == b or a is NOT_HELD or b is NOT_HELD:
         return True
     if _is_num(a) and _is_num(b):
-        if math.isnan(a) or math.isnan(b):
-            return False
+        if not (math.isfinite(a) and math.isfinite(b)):
+            return math.isnan(a) and math.isnan(b)
         return abs(a - b) <= opt.atol + opt.rtol * max(abs(a), abs(b))
     if a in (None, "") and b in (None, ""):
         return True
@@ -102,8 +106,11 @@ class ColumnSummary:
         self.last = cell
         self.count += 1
         if _is_num(old) and _is_num(new):
+            if not (math.isfinite(old) and math.isfinite(new)):
+                self.max_abs = self.max_rel = math.inf  # 15.0 -> inf, or to or from NaN: no finite size
+                return
             d = abs(new - old)
-            if d > self.max_abs or math.isnan(d):
+            if d > self.max_abs:
                 self.max_abs = d
             rel = d / max(abs(old), abs(new)) if max(abs(old), abs(new)) else 0.0
             if rel > self.max_rel:

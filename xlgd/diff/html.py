@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..xlsx.output import atomic_output
 from ..xlsx.refs import a1, col_letters
-from .report import ORDER, describe, where
+from .report import ORDER, describe, note_lines, where
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
@@ -41,6 +41,9 @@ def render_html(result) -> str:
              "</head><body>",
              f"<h1>xlgd diff</h1><p>edited: <code>{e(result.edited)}</code><br>"
              f"reference: <code>{e(result.reference)}</code></p>"]
+    notes = note_lines(result)
+    if notes:
+        parts.append("<ul class='notes'>" + "".join(f"<li>note: {e(n)}</li>" for n in notes) + "</ul>")
     if result.same:
         parts.append("<p id='verdict'>No differences.</p></body></html>")
         return "".join(parts)

@@ -91,6 +91,22 @@ def describe(ch) -> str:
     return json.dumps(ch, default=str)
 
 
+def note_lines(result) -> list:
+    """What the reader should know besides the differences: values recomputed, settings that change nothing."""
+    out = []
+    for rec in result.recomputed:
+        label = result.edited if rec["side"] == "edited" else result.reference
+        line = (f"{label} holds no cached value for {rec['recomputed'] + rec['not_computed']:,} formula cell(s): "
+                f"{rec['recomputed']:,} recomputed by xlgd's workbook evaluator")
+        if rec["not_computed"]:
+            why = "; ".join(f"{n:,} {r}" for r, n in rec["reasons"].items())
+            line += f"; {rec['not_computed']:,} could not be computed and are not compared ({why})"
+        out.append(line)
+    for ch in result.notes:
+        out.append(f"{describe(ch)} (changes no value)")
+    return out
+
+
 def where(ch) -> str:
     s = ch.get("sheet") or ch.get("ref_sheet") or ""
     cell = ch.get("cell")
@@ -106,6 +122,8 @@ def write_text(result, out, color=False):
         return f"\x1b[{_COL[c]}m{text}\x1b[0m"
 
     out.write(f"edited:    {result.edited}\nreference: {result.reference}\n")
+    for line in note_lines(result):
+        out.write(paint("note: ", "dim") + line + "\n")
     if result.same:
         out.write(paint("no differences", "green") + "\n")
         return

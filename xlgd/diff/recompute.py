@@ -1,0 +1,85 @@
+"""Values a workbook does not hold, recomputed by the workbook evaluator.
+
+A file written by openpyxl or pandas keeps every formula but no cached
+value (openpyxl cannot calculate), so a diff that compared cached values
+would call every formula cell of a re-saved, unedited workbook "changed".
+Here the first formula cell without a cached value makes the side read and
+evaluate its whole workbook once (`check.evaluator`, in the dialect of
+whoever saved it); every absent value is then the evaluator's. Files that
+hold their values never pay for it.
+
+What the evaluator cannot compute (volatile functions, functions outside
+its table, circular references) stays `NOT_HELD`: never compared, counted,
+and named in the report's note -- an absent value is never a changed one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ..check.evaluator import Evaluation, Unknown, read_book
+from ..core.values import Text
+
+
+class NotHeld:
+    """A formula cell's value that neither the file holds nor the evaluator can compute."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "NOT_HELD"
+
+
+NOT_HELD = NotHeld()
+
+
+class Recompute:
+    """One side of a diff: fills in absent formula values on first need (see the module doc)."""
+
+    def __init__(self, pkg, side: str):
+        self.pkg, self.side = pkg, side
+        self._ev = None
+        self.filled = 0
+        self.not_computed = 0
+        self.reasons = Counter()   # why cells could not be computed -> how many
+        self.sheets = Counter()    # sheet -> cells recomputed
+
+    def evaluation(self) -> Evaluation:
+        if self._ev is None:
+            self._ev = Evaluation(read_book(self.pkg), self.pkg.producer)
+        return self._ev
+
+    def value(self, sheet: str, r: int, c: int):
+        """The value of a formula cell whose file holds none."""
+        ev = self.evaluation()
+        v = ev.value(sheet, r, c)
+        if isinstance(v, Unknown):
+            self.not_computed += 1
+            self.reasons[_root_reason(ev.unknown(sheet, r, c) or "not computed")] += 1
+            return NOT_HELD
+        self.filled += 1
+        self.sheets[sheet] += 1
+        return as_cached(v)
+
+    def summary(self) -> dict | None:
+        """What the report says about this side, or None when the file held every value."""
+        if not self.filled and not self.not_computed:
+            return None
+        return {"side": self.side, "recomputed": self.filled, "sheets": dict(self.sheets),
+                "not_computed": self.not_computed, "reasons": dict(self.reasons.most_common(5))}
+
+
+def as_cached(v):
+    """An evaluator value as the reader gives a cached one: booleans 1/0, a blank result 0, text a str."""
+    if v is None:
+        return 0.0  # a formula reading a blank shows 0
+    if isinstance(v, bool):
+        return 1.0 if v else 0.0
+    if isinstance(v, Text):
+        return str(v)
+    return v
+
+
+def _root_reason(text: str) -> str:
+    """'depends on data!B5, which uses RANDBETWEEN (volatile)' -> 'uses RANDBETWEEN (volatile)'."""
+    return text.split(", which ", 1)[-1]
