@@ -158,3 +158,15 @@ def chart_refs(fn_text):
 
 def workbook_edit(fn):
     return xml_edit(fn)
+
+
+def set_cached(ref, text):
+    """Change only what a formula cell holds as its value (<v>), as a file that was not recalculated."""
+    def fn(root):
+        c = cell(root, ref)
+        c.attrib.pop("t", None)
+        v = c.find(S + "v")
+        if v is None:
+            v = etree.SubElement(c, S + "v")
+        v.text = text
+    return xml_edit(fn)
