@@ -153,3 +153,43 @@ def test_a_cached_value_turned_inf_or_nan_is_a_change(base, tmp_path, text, show
     # The same non-finite value on both sides is no difference.
     rc, rep = xdiff(mine, mine)
     assert rc == 0 and rep["same"]
+
+
+def _reroll(values):
+    """Data-sheet edits as a recalculation would leave them: new RANDBETWEEN draws, y following."""
+    def fn(data):
+        for i, x in enumerate(values):
+            data = E.set_cached(f"B{5 + i}", repr(float(x)))(data)
+            data = E.set_cached(f"C{5 + i}", repr(30.0 + 2.0 * x))(data)
+        return data
+    return fn
+
+
+@pytest.mark.graddesc
+def test_volatile_cells_are_reported_as_volatile(reference_xlsm, tmp_path):
+    part = E.sheet_part(reference_xlsm, "data")
+    mine = E.rewrite(reference_xlsm, tmp_path / "rerolled.xlsm", {part: _reroll([(7 * i) % 100 + 1 for i in range(29)])})
+    rc, rep = xdiff(mine, reference_xlsm)
+    assert rc == 1
+    vol = [c for c in rep["changes"] if c["kind"] == "volatile_changed"]
+    assert [(c["sheet"], c["column"], c["function"], c["count"], c["first"], c["last"]) for c in vol] == [
+        ("data", "B", "RANDBETWEEN", 29, "B5", "B33")]
+    rest = [(c["kind"], c["column"], c["count"]) for c in rep["changes"] if c["kind"] != "volatile_changed"]
+    assert rest == [("values_changed", "C", 29)]
+    rc, text = xdiff(mine, reference_xlsm, json_out=False)
+    assert "RANDBETWEEN is volatile: a new value on every recalculation, not an edit" in text
+
+
+@pytest.mark.graddesc
+def test_openpyxl_resave_of_jeremys_workbook(reference_xlsm, tmp_path):
+    wb = openpyxl.load_workbook(reference_xlsm, keep_vba=True)
+    mine = tmp_path / "resaved.xlsm"
+    wb.save(mine)
+    rc, rep = xdiff(mine, reference_xlsm)
+    assert rc == 0 and rep["same"], rep["changes"][:3]
+    (rec,) = rep["recomputed"]
+    # RANDBETWEEN cannot be recomputed, nor y = 30 + 2x of those x: 58 cells not compared, and said so.
+    assert rec["not_computed"] == 58 and rec["recomputed"] > 1500
+    assert list(rec["reasons"]) == ["uses RANDBETWEEN (volatile)"]
+    rc, text = xdiff(mine, reference_xlsm, json_out=False)
+    assert text.splitlines()[-1] == "no differences (58 formula cell(s) not compared: no value held or computable, see note)"

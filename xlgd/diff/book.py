@@ -51,7 +51,7 @@ class DiffResult:
         out = {}
         for ch in self.changes:
             k = ch["kind"]
-            out[k] = out.get(k, 0) + (ch.get("count", 1) if k in ("values_changed", "more_cells") else 1)
+            out[k] = out.get(k, 0) + (ch.get("count", 1) if k in ("values_changed", "volatile_changed", "more_cells") else 1)
         return out
 
     def as_dict(self):

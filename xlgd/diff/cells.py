@@ -8,6 +8,9 @@
     text_changed           a label or title
     values_changed         same formula, other value: a consequence of an
                            upstream change, summarised per sheet and column
+    volatile_changed       same formula, other value, and the formula calls a
+                           volatile function (RANDBETWEEN re-rolled on save):
+                           summarised per column, never blamed on an edit
 
 A formula is "the same" when, translated into the reference's coordinates
 (`align.Translator`), it equals the reference's in relative (R1C1) form.
@@ -18,9 +21,11 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 
-from ..xlsx.refs import a1, col_letters
+from ..core.functions import FUNCTIONS
+from ..xlsx.refs import FormulaSyntaxError, a1, col_letters, tokens
 from .align import Columns, Translator, canon, points_below
 from .recompute import NOT_HELD
 
@@ -55,6 +60,19 @@ def what_differs(old: str, new: str) -> list:
         if tag != "equal":
             out.append(["".join(a[i1:i2]), "".join(b[j1:j2])])
     return out
+
+
+@lru_cache(maxsize=4096)
+def volatile_function(formula: str) -> str | None:
+    """The first volatile function a formula calls (RAND, RANDBETWEEN, NOW ...), or None."""
+    try:
+        toks = tokens(formula)
+    except FormulaSyntaxError:
+        return None
+    return next((t.upper() for k, t in toks if k == "func" and t.upper() in _VOLATILE), None)
+
+
+_VOLATILE = {f.name for f in FUNCTIONS.values() if f.volatile}
 
 
 def _is_num(v):
@@ -97,6 +115,7 @@ class ColumnSummary:
     max_abs: float = 0.0
     max_rel: float = 0.0
     example: tuple = ()
+    volatile: str | None = None  # the volatile function the column's formulas call
 
     def add(self, ed_r, ed_c, old, new):
         cell = a1(ed_r, ed_c)
@@ -117,7 +136,9 @@ class ColumnSummary:
                 self.max_rel = rel
 
     def as_change(self):
-        return {"kind": "values_changed", "sheet": self.sheet, "column": col_letters(self.ed_col),
+        extra = {"function": self.volatile} if self.volatile else {}
+        return {"kind": "volatile_changed" if self.volatile else "values_changed", **extra,
+                "sheet": self.sheet, "column": col_letters(self.ed_col),
                 "ref_column": col_letters(self.col), "header": self.header, "count": self.count,
                 "first": self.first, "last": self.last,
                 "max_abs": show(self.max_abs), "max_rel": show(self.max_rel),
@@ -152,7 +173,7 @@ class Classifier:
     names_at: dict  # (ref row, ref col) -> defined name of the input
     columns: Columns
     changes: list = field(default_factory=list)
-    summaries: dict = field(default_factory=dict)  # ref col -> ColumnSummary
+    summaries: dict = field(default_factory=dict)  # (ref col, volatile function or None) -> ColumnSummary
     pending: list = field(default_factory=list)  # formulas pointing below their row: rechecked at the end
     listed: int = 0
     unlisted: int = 0
@@ -211,12 +232,16 @@ class Classifier:
             marks[p.c] = ("formula_changed", f"formula ={p.gf} -> ={p.ef}")
 
     def _summarise(self, p, marks):
-        s = self.summaries.get(p.rc)
+        vol = volatile_function(p.ef) if p.ef else None
+        key = (p.rc, vol)
+        s = self.summaries.get(key)
         if s is None:
-            s = self.summaries[p.rc] = ColumnSummary(self.sheet, p.rc, p.c, self.columns.headers_ref.get(p.rc, ""))
+            s = self.summaries[key] = ColumnSummary(self.sheet, p.rc, p.c, self.columns.headers_ref.get(p.rc, ""),
+                                                    volatile=vol)
         s.add(p.er, p.c, p.gv, p.ev)
         if marks is not None and s.count <= 3:
-            marks[p.c] = ("values_changed", f"value {show(p.gv)} -> {show(p.ev)} (upstream change)")
+            why = f"{vol} (volatile) re-rolled" if vol else "upstream change"
+            marks[p.c] = (s.as_change()["kind"], f"value {show(p.gv)} -> {show(p.ev)} ({why})")
 
     def _formula_gone(self, p, marks):
         """A formula in the reference, a constant or nothing here."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..xlsx.output import atomic_output
 from ..xlsx.refs import a1, col_letters
-from .report import ORDER, describe, note_lines, where
+from .report import ORDER, describe, note_lines, verdict_same, where
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
@@ -45,7 +45,7 @@ def render_html(result) -> str:
     if notes:
         parts.append("<ul class='notes'>" + "".join(f"<li>note: {e(n)}</li>" for n in notes) + "</ul>")
     if result.same:
-        parts.append("<p id='verdict'>No differences.</p></body></html>")
+        parts.append(f"<p id='verdict'>{e(verdict_same(result))}</p></body></html>")
         return "".join(parts)
     counts = result.counts()
     parts.append("<p id='verdict'>" + e(", ".join(f"{counts[k]} {k.replace('_', ' ')}" for k in ORDER

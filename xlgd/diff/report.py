@@ -1,8 +1,9 @@
 """How a diff is shown: terminal text (coloured on a terminal) and JSON (HTML: html.py).
 
-The text report reads cause first: structure (sheets, rows, columns), then
-the edits a person made (inputs, formulas), then one line per column for
-the values that only followed, then charts, names and settings.
+The text report reads cause first: the edits a person made (inputs,
+formulas, chart links, names, calculation settings), then structure
+(sheets, rows, columns), then one line per column for the values that only
+followed (volatile cells apart: they re-roll on their own).
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import json
 
 
-ORDER = ["sheet_added", "sheet_removed", "sheet_renamed", "rows_inserted", "rows_deleted", "column_added",
-         "column_removed", "input_changed", "text_changed", "formula_changed", "formula_to_constant",
-         "constant_to_formula", "cell_added", "cell_removed", "more_cells", "values_changed", "chart_added",
-         "chart_removed", "chart_series_changed", "defined_name_added", "defined_name_removed",
-         "defined_name_changed", "calc_settings_changed"]
+ORDER = [  # causes first: what a person typed, then what they moved, then what only followed
+    "input_changed", "formula_changed", "formula_to_constant", "constant_to_formula", "cell_added", "cell_removed",
+    "text_changed", "more_cells", "defined_name_added", "defined_name_removed", "defined_name_changed",
+    "chart_series_changed", "calc_settings_changed",
+    "sheet_renamed", "sheet_added", "sheet_removed", "rows_inserted", "rows_inserted_unadjusted", "rows_deleted",
+    "column_added", "column_removed", "chart_added", "chart_removed",
+    "volatile_changed", "values_changed"]
 
 _COL = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36", "dim": "2",
         "bold": "1"}
@@ -22,7 +25,7 @@ KIND_COLOR = {"input_changed": "yellow", "formula_changed": "magenta", "formula_
               "constant_to_formula": "magenta", "values_changed": "dim", "rows_inserted": "green",
               "rows_deleted": "red", "column_added": "green", "column_removed": "red", "sheet_added": "green",
               "sheet_removed": "red", "sheet_renamed": "cyan", "chart_series_changed": "blue",
-              "calc_settings_changed": "red", "cell_added": "green", "cell_removed": "red"}
+              "calc_settings_changed": "red", "cell_added": "green", "cell_removed": "red", "volatile_changed": "dim"}
 
 
 def write_json(result, out):
@@ -71,6 +74,10 @@ def describe(ch) -> str:
         return f"cell emptied (was {_num(ch.get('old'))})"
     if k == "more_cells":
         return f"... and {ch['count']} more cell-level changes not listed"
+    if k == "volatile_changed":
+        return (f"column {ch['column']} ({ch['header'] or 'no header'}): {ch['count']} value(s) differ "
+                f"{ch['first']}..{ch['last']} -- {ch['function']} is volatile: a new value on every "
+                f"recalculation, not an edit")
     if k == "values_changed":
         return (f"column {ch['column']} ({ch['header'] or 'no header'}): {ch['count']} value(s) differ "
                 f"{ch['first']}..{ch['last']} (max abs {_num(ch['max_abs'])}, max rel {_num(ch['max_rel'])}) "
@@ -107,6 +114,14 @@ def note_lines(result) -> list:
     return out
 
 
+def verdict_same(result) -> str:
+    """'no differences', saying which values could not be compared when some could not."""
+    skipped = sum(r["not_computed"] for r in result.recomputed)
+    if not skipped:
+        return "no differences"
+    return f"no differences ({skipped:,} formula cell(s) not compared: no value held or computable, see note)"
+
+
 def where(ch) -> str:
     s = ch.get("sheet") or ch.get("ref_sheet") or ""
     cell = ch.get("cell")
@@ -125,7 +140,7 @@ def write_text(result, out, color=False):
     for line in note_lines(result):
         out.write(paint("note: ", "dim") + line + "\n")
     if result.same:
-        out.write(paint("no differences", "green") + "\n")
+        out.write(paint(verdict_same(result), "green") + "\n")
         return
     counts = result.counts()
     out.write(paint("differences: ", "bold") + ", ".join(
