@@ -170,12 +170,26 @@ def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", ref
         res.changes.extend(diff_names(learner_names(ed_src), ref_names_map, tr))
         calc, res.notes = diff_calc(ed_src.calc, ref_src.calc)
         res.changes.extend(calc)
-        res.changes.extend(diff_charts(book_charts(ed_src), book_charts(ref_src), tr))
+        res.changes.extend(_fold_unadjusted(res.changes, diff_charts(book_charts(ed_src), book_charts(ref_src), tr)))
     elif opt.formulas:
-        res.changes.extend(c for c in diff_charts(book_charts(ed_src), book_charts(ref_src), tr)
-                           if c.get("sheet") == opt.sheet)
+        res.changes.extend(_fold_unadjusted(res.changes, [
+            c for c in diff_charts(book_charts(ed_src), book_charts(ref_src), tr) if c.get("sheet") == opt.sheet]))
     res.recomputed = [s for s in (ed_re.summary(), ref_re.summary()) if s]
     return res
+
+
+def _fold_unadjusted(changes, chart_changes):
+    """Chart series whose reference text stayed while the rows it names moved join their sheet's
+    "references were not adjusted" cause instead of each being a change."""
+    moved = {c["sheet"]: c for c in changes if c["kind"].endswith("_unadjusted")}
+    out = []
+    for ch in chart_changes:
+        cause = moved.get(ch.get("sheet"))
+        if cause is not None and ch["kind"] == "chart_series_changed" and ch["old"] == ch["new"]:
+            cause["charts"] = cause.get("charts", 0) + 1
+        else:
+            out.append(ch)
+    return out
 
 
 def diff_names(ed: dict, ref: dict, tr: Translator):

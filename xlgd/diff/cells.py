@@ -25,7 +25,7 @@ from functools import lru_cache
 from dataclasses import dataclass, field
 
 from ..core.functions import FUNCTIONS
-from ..xlsx.refs import FormulaSyntaxError, a1, col_letters, tokens
+from ..xlsx.refs import FormulaSyntaxError, a1, col_letters, r1c1, tokens
 from .align import Columns, Translator, canon, points_below
 from .recompute import NOT_HELD
 
@@ -162,6 +162,26 @@ class CellPair:
         return {"sheet": sheet, "cell": a1(self.er, self.c), "ref_cell": a1(self.fr, self.rc)}
 
 
+_R1C1_TOKEN = re.compile(r"""(?:(?:'(?:[^']|'')+'|[A-Za-z_][A-Za-z0-9_.]*)!)?R(?:\[-?\d+\]|\d+)?C(?:\[-?\d+\]|\d+)?(?![A-Za-z0-9_(])
+    |"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_.]*|\d+\.?\d*(?:[eE][-+]?\d+)?|<>|<=|>=|\S""", re.X)
+
+
+def formula_change(p: CellPair, sheet: str) -> dict:
+    """A formula_changed entry: both texts and what differs, in A1 and in Excel's R1C1 form
+    (which shows what an A1 text hides: `=X -> =X` read from a row that moved)."""
+    ch = {"kind": "formula_changed", **p.where(sheet), "old": "=" + p.gf, "new": "=" + p.ef,
+          "differs": what_differs(p.gf, p.ef)}
+    try:
+        old, new = r1c1(p.gf, p.fr, p.rc), r1c1(p.ef, p.er, p.c)
+    except FormulaSyntaxError:
+        return ch
+    a, b = _R1C1_TOKEN.findall(old[1:]), _R1C1_TOKEN.findall(new[1:])
+    what = [["".join(a[i1:i2]), "".join(b[j1:j2])]
+            for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+            if tag != "equal"]
+    return {**ch, "old_r1c1": old, "new_r1c1": new, "differs_r1c1": what}
+
+
 @dataclass
 class Classifier:
     """Turns the paired cells of one sheet into changes (up to MAX_LISTED listed, the rest
@@ -177,6 +197,8 @@ class Classifier:
     pending: list = field(default_factory=list)  # formulas pointing below their row: rechecked at the end
     listed: int = 0
     unlisted: int = 0
+    unadjusted: int = 0  # formulas whose text stayed while the rows they read moved
+    unadjusted_first: str = ""
     fast: bool = False  # same row, same columns, nothing moved: the same text is the same formula
 
     def list(self, ch):
@@ -226,10 +248,25 @@ class Classifier:
             if self.opt.values and not values_equal(p.ev, p.gv, self.opt):
                 self._summarise(p, marks)
             return
-        self.list({"kind": "formula_changed", **p.where(self.sheet), "old": "=" + p.gf, "new": "=" + p.ef,
-                   "differs": what_differs(p.gf, p.ef), "old_value": show(p.gv), "new_value": show(p.ev)})
+        if self._unadjusted(p, marks):
+            return
+        self.list({**formula_change(p, self.sheet), "old_value": show(p.gv), "new_value": show(p.ev)})
         if marks is not None:
             marks[p.c] = ("formula_changed", f"formula ={p.gf} -> ={p.ef}")
+
+    def _unadjusted(self, p, marks) -> bool:
+        """The same text pointing at other cells: rows moved and this formula's references did not
+        (a naive insert: openpyxl's insert_rows, a paste of values). Counted, reported as one cause."""
+        if norm_formula(p.ef) != norm_formula(p.gf):
+            return False
+        if not self.unadjusted:
+            self.unadjusted_first = a1(p.er, p.c)
+        self.unadjusted += 1
+        if self.opt.values and not values_equal(p.ev, p.gv, self.opt):
+            self._summarise(p, marks)
+        if marks is not None:
+            marks[p.c] = ("formula_changed", f"formula ={p.ef} kept its text while rows moved: it now reads other cells")
+        return True
 
     def _summarise(self, p, marks):
         vol = volatile_function(p.ef) if p.ef else None
@@ -306,8 +343,9 @@ class Classifier:
         for p in pend:
             if canon(self.tr.translate(p.ef, self.sheet), p.fr, p.rc) == canon(p.gf, p.fr, p.rc):
                 continue
-            self.list({"kind": "formula_changed", **p.where(self.sheet), "old": "=" + p.gf, "new": "=" + p.ef,
-                       "differs": what_differs(p.gf, p.ef)})
+            if self._unadjusted(p, None):
+                continue
+            self.list(formula_change(p, self.sheet))
             if grid is not None:
                 grid.mark(p.er, p.c, ["formula_changed", f"formula ={p.gf} -> ={p.ef}"])
 

@@ -15,7 +15,8 @@ ORDER = [  # causes first: what a person typed, then what they moved, then what 
     "input_changed", "formula_changed", "formula_to_constant", "constant_to_formula", "cell_added", "cell_removed",
     "text_changed", "more_cells", "defined_name_added", "defined_name_removed", "defined_name_changed",
     "chart_series_changed", "calc_settings_changed",
-    "sheet_renamed", "sheet_added", "sheet_removed", "rows_inserted", "rows_inserted_unadjusted", "rows_deleted",
+    "sheet_renamed", "sheet_added", "sheet_removed", "rows_inserted", "rows_inserted_unadjusted", "rows_deleted", "rows_deleted_unadjusted",
+    "references_unadjusted",
     "column_added", "column_removed", "chart_added", "chart_removed",
     "volatile_changed", "values_changed"]
 
@@ -39,6 +40,11 @@ def _num(v):
     return repr(v) if isinstance(v, str) else str(v)
 
 
+def _what(differs) -> str:
+    what = ", ".join(f"{a or '(nothing)'} -> {b or '(nothing)'}" for a, b in differs or [])
+    return f"  [{what}]" if what else ""
+
+
 def describe(ch) -> str:
     """One line for one change (no location prefix)."""
     k = ch["kind"]
@@ -50,6 +56,17 @@ def describe(ch) -> str:
         return f"sheet renamed {ch['old']!r} -> {ch['new']!r}"
     if k == "rows_inserted":
         return f"{ch['count']} row(s) inserted at row {ch['at']} (rows {ch['rows']})"
+    if k.endswith("_unadjusted") and ch.get("charts"):
+        return describe({**ch, "charts": 0}) + f", and {ch['charts']} chart series reference(s)"
+    if k == "rows_inserted_unadjusted":
+        return (f"row {ch['at']} inserted but references below were not adjusted" + (
+            f" ({ch['count']} rows {ch['rows']})" if ch["count"] > 1 else "") +
+            f": {ch['formulas']} formula(s) kept their text and now read other cells (first {ch['first']})")
+    if k == "rows_deleted_unadjusted":
+        return (f"{ch['count']} row(s) deleted (reference rows {ch['ref_rows']}) but references below were not "
+                f"adjusted: {ch['formulas']} formula(s) kept their text and now read other cells (first {ch['first']})")
+    if k == "references_unadjusted":
+        return f"{ch['formulas']} formula(s) kept their text but now read other cells (first {ch['first']})"
     if k == "rows_deleted":
         return f"{ch['count']} row(s) deleted (reference rows {ch['ref_rows']})"
     if k == "column_added":
@@ -62,8 +79,10 @@ def describe(ch) -> str:
     if k == "text_changed":
         return f"text changed: {_num(ch['old'])} -> {_num(ch['new'])}"
     if k == "formula_changed":
-        what = ", ".join(f"{a or '(nothing)'} -> {b or '(nothing)'}" for a, b in ch.get("differs", []))
-        return f"formula changed: {ch['old']} -> {ch['new']}" + (f"  [{what}]" if what else "")
+        out = f"formula changed: {ch['old']} -> {ch['new']}" + _what(ch.get("differs"))
+        if "differs_r1c1" in ch and ch["differs_r1c1"] != ch.get("differs"):
+            out += f"; R1C1 {ch['old_r1c1']} -> {ch['new_r1c1']}" + _what(ch["differs_r1c1"])
+        return out
     if k == "formula_to_constant":
         return f"constant {_num(ch['new'])} typed over {ch['old']} (was {_num(ch.get('old_value'))})"
     if k == "constant_to_formula":

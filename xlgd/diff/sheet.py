@@ -114,7 +114,20 @@ class SheetDiff:
         self._flush()
         self.cells.recheck_pending(self.grid)
         self.cells.finish()
+        self._unadjusted()
         return self
+
+    def _unadjusted(self):
+        """Formulas that kept their text while rows moved: one cause, on the row move that explains them."""
+        n = self.cells.unadjusted
+        if not n:
+            return
+        extra = {"formulas": n, "first": self.cells.unadjusted_first}
+        move = next((c for c in self.changes if c["kind"] in ("rows_inserted", "rows_deleted")), None)
+        if move is not None:
+            move.update(kind=move["kind"] + "_unadjusted", **extra)
+        else:
+            self.changes.append({"kind": "references_unadjusted", "sheet": self.ed_name, **extra})
 
     def _pair_next(self, ed, ref):
         self._flush()

@@ -1,7 +1,8 @@
 """A workbook as stable text, for `git diff` (diff.xlgd.textconv).
 
-One line per row, formulas in relative R1C1 form, so a formula copied
-down a column reads the same on every row and an inserted row shows as
+One line per row, formulas in Excel's R1C1 form (`refs.r1c1`: relative
+references relative on every sheet, sheet names as written), so a formula
+copied down a column reads the same on every row and an inserted row shows as
 one added line; numbers with 15 significant digits (what Excel and
 LibreOffice both keep), so re-saving a file does not change its text.
 Defined names, calculation settings and chart series references follow
@@ -29,7 +30,7 @@ def _value(v):
 
 def _formula(f, r, c):
     try:
-        return refs.render(refs.canonical(f, r, c))
+        return refs.r1c1(f, r, c)
     except refs.FormulaSyntaxError:
         return "=" + f
 

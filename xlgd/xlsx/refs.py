@@ -183,26 +183,38 @@ def _span_parts(t, at, absolute):
     return tuple(out)
 
 
-def render(canon: tuple) -> str:
-    """Readable R1C1 text of a canonical form (for reports)."""
-    parts = []
-    for tok in canon:
-        if tok[0] == "ref":
-            _, sheet, (rk, r), (ck, c) = tok
-            rs = f"R{r}" if rk == "a" else ("R" if r == 0 else f"R[{r}]")
-            cs = f"C{c}" if ck == "a" else ("C" if c == 0 else f"C[{c}]")
-            parts.append((f"{sheet}!" if sheet else "") + rs + cs)
-        elif tok[0] in ("rows", "cols"):
-            _, sheet, lo, hi = tok
-            axis = "R" if tok[0] == "rows" else "C"
-            parts.append((f"{sheet}!" if sheet else "") + ":".join(
-                f"{axis}{n}" if k == "a" else (axis if n == 0 else f"{axis}[{n}]") for k, n in (lo, hi)))
-        elif tok[0] == "num":
-            v = tok[1]
-            parts.append(str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v))
+def r1c1(text: str, row: int, col: int) -> str:
+    """The formula as Excel shows it in R1C1 style, for the cell at (row, col), 1-based.
+
+    Relative references stay relative whatever sheet they are on and sheet
+    names keep the case they are written in (`=Intro!F5` in H5 is
+    `=Intro!RC[-2]`, `=$C$1` is `=R1C3`); names, functions, numbers and
+    text as written. This is the text reports show; comparisons use
+    `canonical`/`relative`, which also ignore case and spacing."""
+    out = []
+    for kind, t in tokens(text):
+        if kind == "ref":
+            r, c, ra, ca = split_ref(t)
+            out.append(_axis("R", r, r - row, ra) + _axis("C", c, c - col, ca))
+        elif kind in ("rows", "cols"):
+            m = _SPAN.fullmatch(t)
+            axis, at = ("R", row) if kind == "rows" else ("C", col)
+            ends = []
+            for dollar, end in ((m.group(1), m.group(2)), (m.group(3), m.group(4))):
+                n = int(end) if end.isdigit() else col_number(end)
+                ends.append(_axis(axis, n, n - at, bool(dollar)))
+            out.append(":".join(ends))
+        elif kind == "sheet":
+            out.append(quote_sheet(unquote_sheet(t)) + "!")
         else:
-            parts.append(str(tok[1]))
-    return "=" + "".join(parts)
+            out.append(t)
+    return "=" + "".join(out)
+
+
+def _axis(letter, n, offset, absolute):
+    if absolute:
+        return f"{letter}{n}"
+    return letter if offset == 0 else f"{letter}[{offset}]"
 
 
 def refs(text: str, row: int, col: int):
