@@ -195,11 +195,14 @@ class Columns:
 
 
 def header_block(it):
-    """Rows up to and including the first row holding a formula."""
+    """Rows up to and including the first row of formulas (at least two, half its cells or more):
+    the table's header row sits above it, below parameter rows that hold a formula or two
+    (graddesc's `beta` and `=1-J1` beside its inputs)."""
     block = []
     for r, cells in it:
         block.append((r, cells))
-        if any(f is not None for f, _ in cells.values()) or len(block) >= HEADER_SCAN:
+        n = sum(f is not None for f, _ in cells.values())
+        if (n and (n >= 2 or len(cells) == 1) and 2 * n >= len(cells)) or len(block) >= HEADER_SCAN:
             break
     return block
 

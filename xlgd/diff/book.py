@@ -68,53 +68,47 @@ class DiffResult:
         }
 
 
-def _content_hash(source, name, limit_rows=None):
-    import hashlib
+RENAME_ROWS = 500        # rows of a sheet read to recognise it under another name
+RENAME_MIN_SHARED = 0.5  # share of rows two sheets must have in common to be one sheet renamed
 
-    h = hashlib.blake2b(digest_size=16)
-    n = 0
-    for r, cells in sheet_rows(source, name):
-        n += 1
-        for c in sorted(cells):
-            f, v = cells[c]
-            h.update(repr((c, canon(f, r, c) if f is not None else None,
-                           None if f is not None else value_key(v))).encode())
-        if limit_rows and n >= limit_rows:
+
+def _row_signatures(source, name, limit_rows=RENAME_ROWS) -> set:
+    """Hashes of a sheet's first rows, formulas in relative form: what a renamed sheet keeps."""
+    out = set()
+    for n, (r, cells) in enumerate(sheet_rows(source, name)):
+        if n >= limit_rows:
             break
-    return h.hexdigest()
+        out.add(hash(tuple((c, canon(f, r, c) if f is not None else None, None if f is not None else value_key(v))
+                           for c, (f, v) in sorted(cells.items()))))
+    return out
 
 
 def match_sheets(ed_names, ref_names, ed_src, ref_src):
-    """[(edited name or None, reference name or None, status)] in edited order."""
+    """[(edited name or None, reference name or None, status)] in edited order.
+
+    Sheets pair by name; a sheet left over on each side pairs by content -- the share of
+    rows they have in common -- so a sheet renamed and edited too is still one sheet."""
     ref_set = set(ref_names)
-    pairs = {}
-    for n in ed_names:
-        if n in ref_set:
-            pairs[n] = n
+    pairs = {n: n for n in ed_names if n in ref_set}
     lone_e = [n for n in ed_names if n not in pairs]
     lone_r = [n for n in ref_names if n not in pairs.values()]
     if lone_e and lone_r:
-        # Renamed: the same content under another name. Compare the head of
-        # each sheet (formulas in relative form) -- cheap and rename-proof.
-        hr = {}
-        for n in lone_r:
-            hr.setdefault(_content_hash(ref_src, n, 200), []).append(n)
-        for n in list(lone_e):
-            hv = _content_hash(ed_src, n, 200)
-            if hr.get(hv):
-                m = hr[hv].pop(0)
+        sig_r = {m: _row_signatures(ref_src, m) for m in lone_r}
+        scored = []
+        for n in lone_e:
+            sig_e = _row_signatures(ed_src, n)
+            for m, sr in sig_r.items():
+                shared = len(sig_e & sr) / max(len(sig_e), len(sr), 1)
+                if shared >= RENAME_MIN_SHARED:
+                    scored.append((-shared, ed_names.index(n), n, m))
+        for _, _, n, m in sorted(scored):
+            if n in lone_e and m in lone_r:
                 pairs[n] = m
                 lone_e.remove(n)
                 lone_r.remove(m)
-    out = []
-    for n in ed_names:
-        if n in pairs:
-            out.append((n, pairs[n], "same" if pairs[n] == n else "renamed"))
-        else:
-            out.append((n, None, "added"))
-    for m in lone_r:
-        out.append((None, m, "removed"))
-    return out
+    out = [(n, pairs[n], "same" if pairs[n] == n else "renamed") if n in pairs else (n, None, "added")
+           for n in ed_names]
+    return out + [(None, m, "removed") for m in lone_r]
 
 
 def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", reference_label="",

@@ -193,10 +193,11 @@ class Classifier:
     names_at: dict  # (ref row, ref col) -> defined name of the input
     columns: Columns
     changes: list = field(default_factory=list)
-    summaries: dict = field(default_factory=dict)  # (ref col, volatile function or None) -> ColumnSummary
+    summaries: dict = field(default_factory=dict)  # (ref col, volatile function, label) -> ColumnSummary
     pending: list = field(default_factory=list)  # formulas pointing below their row: rechecked at the end
     listed: int = 0
     unlisted: int = 0
+    labels: dict | None = None  # ref col -> header text of the table being walked (`_header_row`)
     unadjusted: int = 0  # formulas whose text stayed while the rows they read moved
     unadjusted_first: str = ""
     fast: bool = False  # same row, same columns, nothing moved: the same text is the same formula
@@ -211,6 +212,7 @@ class Classifier:
     def pair(self, e, f, marks):
         """Classify every cell of an edited row e against its reference row f."""
         (er, ec), (fr, fc) = e, f
+        self._header_row(fc)
         cols = self.columns
         self.fast = er == fr and cols.cols is None and self.tr.simple()
         seen = set()
@@ -229,6 +231,19 @@ class Classifier:
             c = cols.ed_col_of(rc)
             if c is not None:
                 self.cell(CellPair(er, c, None, None, fr, rc, gf, gv), marks)
+
+    def _header_row(self, cells):
+        """A row of labels (two or more texts, more texts than anything else) heads the table below it:
+        its texts name the cells of their columns from here on."""
+        texts = [c for c, (f, v) in cells.items() if f is None and type(v) is str and v.strip()]
+        if len(texts) >= 2 and 2 * len(texts) > len(cells):
+            self.labels = {c: cells[c][1].strip() for c in texts}
+
+    def label(self, rc) -> str:
+        """The header of reference column rc in the table being walked ('' if it has none)."""
+        if self.labels is None:
+            return self.columns.headers_ref.get(rc, "")
+        return self.labels.get(rc, "")
 
     def cell(self, p: CellPair, marks):
         if p.ef is not None and p.gf is not None:
@@ -270,11 +285,11 @@ class Classifier:
 
     def _summarise(self, p, marks):
         vol = volatile_function(p.ef) if p.ef else None
-        key = (p.rc, vol)
+        label = self.label(p.rc)
+        key = (p.rc, vol, label)
         s = self.summaries.get(key)
         if s is None:
-            s = self.summaries[key] = ColumnSummary(self.sheet, p.rc, p.c, self.columns.headers_ref.get(p.rc, ""),
-                                                    volatile=vol)
+            s = self.summaries[key] = ColumnSummary(self.sheet, p.rc, p.c, label, volatile=vol)
         s.add(p.er, p.c, p.gv, p.ev)
         if marks is not None and s.count <= 3:
             why = f"{vol} (volatile) re-rolled" if vol else "upstream change"
@@ -320,8 +335,8 @@ class Classifier:
         name = self.names_at.get((p.fr, p.rc))
         if name:
             ch["name"] = name
-        elif kind == "input_changed" and self.columns.headers_ref.get(p.rc):
-            ch["name"] = self.columns.headers_ref[p.rc]  # a data column: x, y
+        elif kind == "input_changed" and self.label(p.rc):
+            ch["name"] = self.label(p.rc)  # a data column: x, y
         self.list(ch)
         if marks is not None:
             marks[p.c] = (kind, f"{ch.get('name', a1(p.er, p.c))}: {show(p.gv)} -> {show(p.ev)}")
