@@ -170,3 +170,107 @@ def set_cached(ref, text):
             v = etree.SubElement(c, S + "v")
         v.text = text
     return xml_edit(fn)
+
+
+def _row_el(root, r):
+    """The <row r=..> element, created in order when missing."""
+    data = root.find(S + "sheetData")
+    for i, row in enumerate(data):
+        n = int(row.get("r"))
+        if n == r:
+            return row
+        if n > r:
+            new = etree.Element(S + "row", r=str(r))
+            data.insert(i, new)
+            return new
+    return etree.SubElement(data, S + "row", r=str(r))
+
+
+def put_text(ref, text):
+    """Type a label into a cell (created if the row or cell does not exist)."""
+    def fn(root):
+        m = re.match(r"([A-Z]+)(\d+)", ref)
+        row = _row_el(root, int(m.group(2)))
+        try:
+            c = cell(root, ref)
+            for child in list(c):
+                c.remove(child)
+        except KeyError:
+            col = refs.col_number(m.group(1))
+            after = [x for x in row if refs.col_number(re.match(r"[A-Z]+", x.get("r")).group()) < col]
+            c = etree.Element(S + "c", r=ref)
+            row.insert(len(after), c)
+        c.set("t", "inlineStr")
+        etree.SubElement(etree.SubElement(c, S + "is"), S + "t").text = text
+    return xml_edit(fn)
+
+
+def fill_down(row_from):
+    """Excel's fill down into the (empty, inserted) row below `row_from`: constants copied,
+    formulas copied with their relative references moved one row, cached values kept."""
+    def fn(root):
+        src = _row_el(root, row_from)
+        dst = _row_el(root, row_from + 1)
+        for c in list(src):
+            new = etree.fromstring(etree.tostring(c))
+            m = re.match(r"([A-Z]+)(\d+)", c.get("r"))
+            new.set("r", f"{m.group(1)}{row_from + 1}")
+            f = new.find(S + "f")
+            if f is not None:
+                f.attrib.clear()  # a shared formula's copy is a formula of its own
+                f.text = refs.shift(formula_text(root, c), 1, 0)
+            dst.append(new)
+    return xml_edit(fn)
+
+
+def formula_text(root, c):
+    """A cell's formula text, a shared formula's expanded from its master."""
+    f = c.find(S + "f")
+    if f.get("t") != "shared" or f.text:
+        return f.text
+    si = f.get("si")
+    for other in root.iter(S + "c"):
+        g = other.find(S + "f")
+        if g is not None and g.get("t") == "shared" and g.get("si") == si and g.text:
+            (r0, c0), (r1, c1) = refs.parse_cell(other.get("r")), refs.parse_cell(c.get("r"))
+            return refs.shift(g.text, r1 - r0, c1 - c0)
+    raise KeyError(c.get("r"))
+
+
+def rename_sheet(old, new):
+    """workbook.xml: the sheet's name and every defined name pointing at it."""
+    def fn(root):
+        for sh in root.iter(S + "sheet"):
+            if sh.get("name") == old:
+                sh.set("name", new)
+        for dn in root.iter(S + "definedName"):
+            if dn.text:
+                dn.text = dn.text.replace(f"{refs.quote_sheet(old)}!", f"{refs.quote_sheet(new)}!")
+    return xml_edit(fn)
+
+
+def chain(*fns):
+    def run(data):
+        for fn in fns:
+            data = fn(data)
+        return data
+    return run
+
+
+def unshare():
+    """Every shared formula of a sheet written out in each cell (as some writers save them), so one
+    cell of a shared group can be edited alone."""
+    def fn(root):
+        masters = {}
+        for c in root.iter(S + "c"):
+            f = c.find(S + "f")
+            if f is not None and f.get("t") == "shared" and f.text:
+                masters[f.get("si")] = (refs.parse_cell(c.get("r")), f.text)
+        for c in root.iter(S + "c"):
+            f = c.find(S + "f")
+            if f is not None and f.get("t") == "shared":
+                (r0, c0), text = masters[f.get("si")]
+                r1, c1 = refs.parse_cell(c.get("r"))
+                f.attrib.clear()
+                f.text = refs.shift(text, r1 - r0, c1 - c0)
+    return xml_edit(fn)

@@ -75,10 +75,15 @@ class RowMap:
 class SheetMap:
     ref_name: str
     rows: RowMap
-    cols: dict            # edited column -> reference column (absent = added column)
+    cols: dict            # edited column -> reference column (None = an added column)
+    tail: int = 0         # columns right of the mapped ones move by this much
 
     def col(self, c):
-        return self.cols.get(c, c) if self.cols is not None else c
+        return self.cols.get(c, c + self.tail) if self.cols is not None else c
+
+    def set_columns(self, columns):
+        """Take a `Columns` alignment (or None: the same columns)."""
+        self.cols, self.tail = (columns.cols, columns.tail) if columns is not None else (None, 0)
 
 
 _Foreign = object()  # a sheet outside the comparison: references kept as written
@@ -177,10 +182,13 @@ class Columns:
     headers_ref: dict = field(default_factory=dict)
     changes: list = field(default_factory=list)  # column_added / column_removed
 
+    tail: int = 0  # beyond the header block's last column: reference col = edited col + tail
+    last: int = 0  # the header block's last edited column
+
     def ref_col(self, c):
         if self.cols is None:
             return c
-        return self.cols.get(c, c + 10 ** 6)  # beyond the header block: keep apart from mapped ones
+        return self.cols.get(c, c + self.tail if c > self.last else c + 10 ** 6)
 
     def ed_col_of(self, ref_c):
         if self.cols is None:
@@ -188,7 +196,7 @@ class Columns:
         for k, v in self.cols.items():
             if v == ref_c:
                 return k
-        return None
+        return ref_c - self.tail if ref_c - self.tail > self.last else None
 
     def added(self, c) -> bool:
         return self.cols is not None and self.cols.get(c, 0) is None
@@ -232,7 +240,7 @@ def align_columns(sheet, ed_block, ref_block) -> Columns:
     cols = {}
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         _align_opcode(out, sheet, cols, tag, i1, i2, j1, j2)
-    out.cols = cols
+    out.cols, out.tail, out.last = cols, ncols_r - ncols_e, ncols_e
     out.removed = {j for j in range(1, ncols_r + 1)} - {v for v in cols.values() if v}
     return out
 
@@ -273,9 +281,9 @@ class RowKeys:
         cache = self._kcache[mapped]
         k = cache.get(row[0])
         if k is not None and k[0] is row:
-            return k[1], k[2]
+            return k[1]
         r, cells = row
-        vals, sig = [], []
+        vals, sig, texts = [], [], []
         skip = self.columns.removed if not mapped else ()
         for c in sorted(cells):
             f, v = cells[c]
@@ -293,22 +301,37 @@ class RowKeys:
                 if mapped and self.columns.cols is not None:
                     f = self.tr.translate(f, self.ed_name, cols_only=True)
                 sig.append((cc, canon(f, r, cc)))
+                texts.append((cc, f.replace(" ", "").upper()))
             elif v not in (None, ""):
                 sig.append((cc, value_key(v)))
-        out = (tuple(vals), tuple(sig))
+                texts.append((cc, value_key(v)))
+        out = (tuple(vals), tuple(sig), tuple(texts))
         if len(cache) > 4 * WINDOW + 16:
             cache.clear()
-        cache[r] = (row, out[0], out[1])
+        cache[r] = (row, out)
         return out
 
     def similar(self, e, f):
+        """The same row: equal values, or equal formulas in relative form and constants, or equal
+        texts (a row moved by a tool that left its references as they were)."""
         if not e[1] and not f[1]:
             return True
         if self._quick_same(e[0], e[1], f[0], f[1]):
             return True
-        ev, es = self.keys(e, True)
-        fv, fs = self.keys(f, False)
-        return (bool(ev) and ev == fv) or es == fs
+        ev, es, et = self.keys(e, True)
+        fv, fs, ft = self.keys(f, False)
+        return (bool(ev) and ev == fv) or es == fs or et == ft
+
+    def alike(self, e, f):
+        """Most of the row the same (half its cells or more, by value or relative formula): the row
+        after an edit that changed some of it -- a header retitled, constants re-rolled, absolute
+        references moved. Used only where no row is `similar` (the sheet's top lost rows)."""
+        if self.similar(e, f):
+            return True
+        ev, es, _ = self.keys(e, True)
+        fv, fs, _ = self.keys(f, False)
+        same = len(set(es) & set(fs)) + len(set(ev) & set(fv))
+        return same > 0 and 2 * same >= max(len(es), len(fs)) + max(len(ev), len(fv))
 
     def _quick_same(self, er, ec, fr, fc):
         # The common case: same row number, same column layout, same text.
@@ -323,9 +346,30 @@ class RowKeys:
         return True
 
 
-def resync(ed: Stream, ref: Stream, similar) -> tuple:
-    """(edited rows to skip, reference rows to skip) to get back in step."""
-    for s in range(1, 2 * WINDOW + 1):
+def resync(ed: Stream, ref: Stream, similar, alike=None) -> tuple:
+    """(edited rows to skip, reference rows to skip) to get back in step.
+
+    The nearest point where CONFIRM rows are `similar` decides: (i, 0) or (0, j) is a run
+    inserted or deleted here, (k, k) k edited rows (pair the head rows and look again). A
+    point (i, j) with both apart and unequal says only that rows differ somewhere ahead;
+    then, and when nothing is similar at all, the nearer point where rows are `alike`
+    decides instead (a sheet whose top lost a row, with its header retitled and its absolute
+    references moved, is alike row by row but similar only further down)."""
+    got = _search(ed, ref, similar, False)
+    if got is not None and (min(got[:2]) == 0 or got[0] == got[1]):
+        return (got[0], got[1]) if min(got[:2]) == 0 else (0, 0)
+    if alike is not None:
+        near = _search(ed, ref, alike, True, got[2] if got else 2 * WINDOW + 1)
+        if near is not None:
+            return (near[0], near[1]) if min(near[:2]) == 0 else (0, 0)
+    return 0, 0  # nothing lines up nearby: pair the rows and let cells tell
+
+
+def _search(ed, ref, similar, here_first, limit=2 * WINDOW + 1):
+    """(i, j, s) of the nearest confirmed point, s = i + j, or None."""
+    if here_first and _confirm(ed, ref, 0, 0, similar):
+        return 0, 0, 0
+    for s in range(1, limit):
         # Prefer an edited row pair (k, k) over an insertion of the same span.
         cands = []
         if s % 2 == 0 and s // 2 <= WINDOW:
@@ -336,12 +380,10 @@ def resync(ed: Stream, ref: Stream, similar) -> tuple:
                 cands.append((i, j))
         for i, j in cands:
             if _confirm(ed, ref, i, j, similar):
-                # (k, k): k edited rows; (i, 0) or (0, j): a run inserted or
-                # deleted here; otherwise pair the head rows and look again.
-                return (i, j) if min(i, j) == 0 else (0, 0)
+                return i, j, s
         if ed.peek(s) is None and ref.peek(s) is None and s > 2:
             break
-    return 0, 0  # nothing lines up nearby: pair the rows and let cells tell
+    return None
 
 
 def _confirm(ed, ref, i, j, similar):

@@ -27,6 +27,15 @@ from .cells import Options, norm_formula
 from .recompute import Recompute
 from .sheet import SheetDiff
 
+ORDER = [  # causes first: what a person typed, then what they moved, then what only followed
+    "input_changed", "formula_changed", "formula_to_constant", "constant_to_formula", "cell_added", "cell_removed",
+    "text_changed", "more_cells", "defined_name_added", "defined_name_removed", "defined_name_changed",
+    "chart_series_changed", "calc_settings_changed",
+    "sheet_renamed", "sheet_added", "sheet_removed", "rows_inserted", "rows_inserted_unadjusted", "rows_deleted",
+    "rows_deleted_unadjusted", "references_unadjusted", "column_added", "column_removed", "chart_added", "chart_removed",
+    "volatile_changed", "values_changed"]
+
+
 STRUCTURAL = ("sheet_added", "sheet_removed", "sheet_renamed", "rows_inserted", "rows_deleted",
               "column_added", "column_removed")
 
@@ -155,7 +164,7 @@ def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", ref
         sd = SheetDiff(e, r, opt, tr, local, sheet_rows(ed_src, e, ed_re), sheet_rows(ref_src, r, ref_re))
         tr.maps[e] = SheetMap(r, sd.rowmap, None)
         sd.run()
-        tr.maps[e].cols = sd.cols if sd.cols is not None else None
+        tr.maps[e].set_columns(sd.columns)
         res.changes.extend(sd.changes)
         if sd.grid is not None and sd.grid.rows:
             res.grids[e] = sd.grid
@@ -169,6 +178,8 @@ def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", ref
         res.changes.extend(_fold_unadjusted(res.changes, [
             c for c in diff_charts(book_charts(ed_src), book_charts(ref_src), tr) if c.get("sheet") == opt.sheet]))
     res.recomputed = [s for s in (ed_re.summary(), ref_re.summary()) if s]
+    rank = {k: i for i, k in enumerate(ORDER)}
+    res.changes.sort(key=lambda ch: rank.get(ch["kind"], len(ORDER)))  # causes first (stable: sheet order kept)
     return res
 
 

@@ -116,13 +116,16 @@ class ColumnSummary:
     max_rel: float = 0.0
     example: tuple = ()
     volatile: str | None = None  # the volatile function the column's formulas call
+    first_row: int = 0
+    last_row: int = 0
 
     def add(self, ed_r, ed_c, old, new):
         cell = a1(ed_r, ed_c)
-        if not self.count:
-            self.first = cell
+        if not self.count or ed_r < self.first_row:  # cells rechecked at the end arrive late
+            self.first, self.first_row = cell, ed_r
             self.example = (cell, show(old), show(new))
-        self.last = cell
+        if ed_r >= self.last_row:
+            self.last, self.last_row = cell, ed_r
         self.count += 1
         if _is_num(old) and _is_num(new):
             if not (math.isfinite(old) and math.isfinite(new)):
@@ -283,9 +286,9 @@ class Classifier:
             marks[p.c] = ("formula_changed", f"formula ={p.ef} kept its text while rows moved: it now reads other cells")
         return True
 
-    def _summarise(self, p, marks):
+    def _summarise(self, p, marks, label=None):
         vol = volatile_function(p.ef) if p.ef else None
-        label = self.label(p.rc)
+        label = self.label(p.rc) if label is None else label
         key = (p.rc, vol, label)
         s = self.summaries.get(key)
         if s is None:
@@ -348,15 +351,17 @@ class Classifier:
         # Does the formula point below the current row (an epoch total, a SUM)?
         # The row map there is not known yet: decide at the end of the sheet.
         if len(self.pending) < 100000 and points_below(p.ef, p.er):
-            self.pending.append(p)
+            self.pending.append((p, self.label(p.rc)))
             return None
         return False
 
     def recheck_pending(self, grid=None):
         """The formulas that pointed below their row, now that the whole row map is known."""
         pend, self.pending = self.pending, []
-        for p in pend:
+        for p, label in pend:
             if canon(self.tr.translate(p.ef, self.sheet), p.fr, p.rc) == canon(p.gf, p.fr, p.rc):
+                if self.opt.values and not values_equal(p.ev, p.gv, self.opt):
+                    self._summarise(p, None, label)  # a cell that moved keeps its own value change
                 continue
             if self._unadjusted(p, None):
                 continue

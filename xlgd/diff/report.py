@@ -10,15 +10,10 @@ from __future__ import annotations
 
 import json
 
+from .book import ORDER
 
-ORDER = [  # causes first: what a person typed, then what they moved, then what only followed
-    "input_changed", "formula_changed", "formula_to_constant", "constant_to_formula", "cell_added", "cell_removed",
-    "text_changed", "more_cells", "defined_name_added", "defined_name_removed", "defined_name_changed",
-    "chart_series_changed", "calc_settings_changed",
-    "sheet_renamed", "sheet_added", "sheet_removed", "rows_inserted", "rows_inserted_unadjusted", "rows_deleted", "rows_deleted_unadjusted",
-    "references_unadjusted",
-    "column_added", "column_removed", "chart_added", "chart_removed",
-    "volatile_changed", "values_changed"]
+
+
 
 _COL = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36", "dim": "2",
         "bold": "1"}

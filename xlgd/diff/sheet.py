@@ -93,7 +93,7 @@ class SheetDiff:
         self.changes += self.columns.changes
         m = self.tr.maps.get(self.ed_name)
         if m is not None:
-            m.cols = self.columns.cols
+            m.set_columns(self.columns)
         keys = RowKeys(self.ed_name, self.columns, self.tr)
         self.cells = Classifier(self.ed_name, self.opt, self.tr, self.names_at, self.columns, self.changes)
         ed, ref = Stream(ed_block, self.ed_it), Stream(ref_block, self.ref_it)
@@ -106,7 +106,7 @@ class SheetDiff:
             elif keys.similar(e, f):  # lockstep: rows at the current offset that are alike
                 skip_e = skip_f = 0
             else:
-                skip_e, skip_f = resync(ed, ref, keys.similar)
+                skip_e, skip_f = resync(ed, ref, keys.similar, keys.alike)
             if skip_e == 0 and skip_f == 0:
                 self._pair_next(ed, ref)
             else:
