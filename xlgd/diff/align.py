@@ -140,6 +140,40 @@ def points_below(f, row):
         return False
 
 
+def anchored(row) -> tuple:
+    """A row with references to its own row relative and every other reference absolute: two
+    rows holding the same cells read from the same rows. (A row filled down into an inserted
+    row and the row it was copied over read the same rows above; `sheet.SheetDiff` uses it
+    to name the inserted one.)"""
+    r, cells = row
+    out = []
+    for c in sorted(cells):
+        f, v = cells[c]
+        if f is None:
+            out.append((c, value_key(v)))
+            continue
+        try:
+            toks = tuple(("ref", "here", refs.split_ref(t)[1:]) if k == "ref" and refs.split_ref(t)[0] == r
+                         else (k, t) for k, t in refs.tokens(f))
+        except refs.FormulaSyntaxError:
+            toks = (f,)
+        out.append((c, toks))
+    return tuple(out)
+
+
+def reads_row(row, target: int) -> bool:
+    """Does a formula of this row refer to row `target` of its own sheet?"""
+    r, cells = row
+    for f, _ in cells.values():
+        if f is not None:
+            try:
+                if any(s is None and rr == target for s, rr, _ in refs.refs(f, r, 0)):
+                    return True
+            except refs.FormulaSyntaxError:
+                pass
+    return False
+
+
 def value_key(v):
     """A value for matching rows: numbers to 12 digits (a re-save keeps 15); NaN equal to NaN."""
     if isinstance(v, float):
@@ -285,6 +319,9 @@ class RowKeys:
         r, cells = row
         vals, sig, texts = [], [], []
         skip = self.columns.removed if not mapped else ()
+        # Once rows or columns moved, an edited formula is read in reference coordinates (the rows
+        # mapped so far), so `=$S$9` after a row inserted above row 9 is the reference's `=$S$8`.
+        moved = mapped and not self.tr.simple()
         for c in sorted(cells):
             f, v = cells[c]
             if mapped:
@@ -298,7 +335,9 @@ class RowKeys:
             if v not in (None, "") and v is not NOT_HELD:
                 vals.append((cc, value_key(v)))
             if f is not None:
-                if mapped and self.columns.cols is not None:
+                if moved:
+                    f = self.tr.translate(f, self.ed_name)
+                elif mapped and self.columns.cols is not None:
                     f = self.tr.translate(f, self.ed_name, cols_only=True)
                 sig.append((cc, canon(f, r, cc)))
                 texts.append((cc, f.replace(" ", "").upper()))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from .align import RowKeys, RowMap, Stream, Translator, align_columns, header_block, resync
+from .align import RowKeys, RowMap, Stream, Translator, align_columns, anchored, header_block, reads_row, resync
 from .cells import Classifier, Options, show
 
 GRID_ROWS_PER_SHEET = 120  # rows of context kept per sheet for the HTML grid
@@ -82,6 +82,8 @@ class SheetDiff:
         self.columns = None
         self.ed_last = self.ref_last = 0
         self.ins = self.dels = None  # (first row, count, last row) of the current inserted / deleted run
+        self.held = None  # the last pair, classified when the next one comes (an insertion may slide over it)
+        self.force_pair = False
 
     @property
     def cols(self):
@@ -103,7 +105,7 @@ class SheetDiff:
                 break
             if e is None or f is None:
                 skip_e, skip_f = (0, 1) if e is None else (1, 0)
-            elif keys.similar(e, f):  # lockstep: rows at the current offset that are alike
+            elif self.force_pair or keys.similar(e, f):  # lockstep: rows at the current offset that are alike
                 skip_e = skip_f = 0
             else:
                 skip_e, skip_f = resync(ed, ref, keys.similar, keys.alike)
@@ -111,6 +113,7 @@ class SheetDiff:
                 self._pair_next(ed, ref)
             else:
                 self._skip(ed, ref, skip_e, skip_f)
+        self._release()
         self._flush()
         self.cells.recheck_pending(self.grid)
         self.cells.finish()
@@ -140,15 +143,45 @@ class SheetDiff:
             self._inserted(e[0] - (gap_e - gap_f), gap_e - gap_f, e[0] - 1)
         elif gap_f > gap_e:
             self._deleted(f[0] - (gap_f - gap_e), gap_f - gap_e, f[0] - 1)
+        before = (self.ed_last, self.ref_last)
         self.rowmap.set(e[0], f[0] - e[0])
         self.ed_last, self.ref_last = e[0], f[0]
+        self.force_pair = False
+        self._release()
+        self.held = (e, f, before)
+
+    def _release(self):
+        """Classify the held pair's cells."""
+        if self.held is None:
+            return
+        (e, f, _), self.held = self.held, None
         marks = {} if self.grid else None
         self.cells.pair(e, f, marks)
         if self.grid is not None:
             self.grid.offer(e[0], f[0], e[1], marks)
 
+    def _slide(self, ed, ref, skip_e):
+        """A row filled down into an inserted row reads what the row it was copied over reads, so the
+        look-ahead finds the insertion one row late. When the last paired row and the last row of the
+        insertion are alike (`anchored`) and the row after the insertion reads the latter but not the
+        former, the inserted row is the former: hand the pair back and insert from there."""
+        e_prev, f_prev, before = self.held
+        last, after = ed.peek(skip_e - 1), ed.peek(skip_e)
+        if after is None or anchored(e_prev) != anchored(last):
+            return
+        if not reads_row(after, last[0]) or reads_row(after, e_prev[0]):
+            return
+        self.held = None
+        ed.buf.appendleft(e_prev)
+        ref.buf.appendleft(f_prev)
+        self.ed_last, self.ref_last = before
+        self.force_pair = True  # after the inserted rows, `last` pairs with f_prev
+
     def _skip(self, ed, ref, skip_e, skip_f):
         """Rows inserted on the edited side and/or deleted from the reference."""
+        if skip_e and not skip_f and self.held is not None:
+            self._slide(ed, ref, skip_e)
+        self._release()
         for _ in range(skip_e):
             e = ed.pop()
             self.ed_last = e[0]
