@@ -88,3 +88,108 @@ def test_jeremys_2016_to_2018(reference_xlsm, tmp_path):
                                        "rows_deleted", "rows_deleted", "column_added"]
     rc, text = xdiff(reference_xlsm, old, json_out=False)
     assert text.splitlines()[4].startswith("  adam_ann!J5: formula changed: =adam!J4*$J$1+$K$1*F5 -> =J4*$J$1+$K$1*F5")
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    p = tmp_path_factory.mktemp("align") / "graddesc.xlsx"
+    build(load_recipe("graddesc"), p)
+    return p
+
+
+BASIC_CHARTS = r"xl/charts/chart[1-4]\.xml"  # basic's charts move with its rows
+
+
+def excel_insert(base, at):
+    """Excel's row insert on basic: rows below and every reference to them move down."""
+    return {E.sheet_part(base, "basic"): E.insert_row(at),
+            BASIC_CHARTS: E.chart_refs(lambda t: E.move_refs(t, lambda s: s == "basic", rows=(at, 1)))}
+
+
+def test_inserted_row_filled_down_is_named(base, tmp_path):
+    edits = excel_insert(base, 61)
+    edits[E.sheet_part(base, "basic")] = E.chain(E.insert_row(61), E.fill_down(60))
+    mine = E.rewrite(base, tmp_path / "filled.xlsx", edits)
+    # Rows 61 and 62 now hold the same formulas reading the same rows above: only the
+    # references of row 63 (to row 62) say that 61 is the new one.
+    rc, rep = xdiff(mine, base)
+    assert rc == 1
+    assert [(c["kind"], c["sheet"], c["at"], c["count"]) for c in rep["changes"]] == [
+        ("rows_inserted", "basic", 61, 1)]
+
+
+def test_naive_insert_is_one_cause(base, tmp_path):
+    # openpyxl's insert_rows moves the cells but leaves every reference as it was written.
+    wb = openpyxl.load_workbook(base)
+    wb["basic"].insert_rows(61)
+    mine = tmp_path / "naive.xlsx"
+    wb.save(mine)
+    rc, rep = xdiff(mine, base)
+    assert rc == 1
+    (cause,) = [c for c in rep["changes"] if c["kind"] != "values_changed"]
+    assert (cause["kind"], cause["sheet"], cause["at"], cause["first"]) == ("rows_inserted_unadjusted", "basic",
+                                                                              61, "G62")
+    assert cause["formulas"] > 1000 and cause["charts"] == 10
+    assert {c["sheet"] for c in rep["changes"]} == {"basic"}
+    rc, text = xdiff(mine, base, json_out=False)
+    lines = [l for l in text.splitlines() if l.startswith("  ")]
+    assert lines[0].startswith("  basic: row 61 inserted but references below were not adjusted: ")
+    assert not any("formula changed" in l for l in lines)
+
+
+def test_formula_change_shows_the_r1c1_difference(base, tmp_path):
+    # A1 texts identical, R1C1 not: =G79 typed into G81 reads two rows up.
+    part = E.sheet_part(base, "basic")
+    mine = E.rewrite(base, tmp_path / "r1c1.xlsx", {part: E.set_formula("E81", "P79")})
+    rc, rep = xdiff(mine, base)
+    (c,) = of(rep, "formula_changed")
+    assert (c["old"], c["new"], c["differs"]) == ("=P80", "=P79", [["P80", "P79"]])
+    assert (c["old_r1c1"], c["new_r1c1"], c["differs_r1c1"]) == ("=R[-1]C[11]", "=R[-2]C[11]",
+                                                                 [["R[-1]C[11]", "R[-2]C[11]"]])
+    rc, text = xdiff(mine, base, json_out=False)
+    assert "basic!E81: formula changed: =P80 -> =P79  [P80 -> P79]; R1C1 =R[-1]C[11] -> =R[-2]C[11]" in text
+
+
+def test_lr_change_and_row_insert_keep_the_moved_cells_value_changes(base, tmp_path):
+    # Inserted above the epoch block's rows 8..10, which move to 9..11: their own value
+    # changes (lr changed) are still reported, recomputed by the evaluator (openpyxl save).
+    edits = excel_insert(base, 8)
+    edits[E.sheet_part(base, "basic")] = E.chain(E.insert_row(8), E.set_value("A3", 0.0002))
+    zipped = E.rewrite(base, tmp_path / "zipped.xlsx", edits)
+    mine = tmp_path / "lr-insert.xlsx"
+    openpyxl.load_workbook(zipped).save(mine)
+    rc, rep = xdiff(mine, base)
+    assert rc == 1
+    causes = [(c["kind"], c.get("cell") or c.get("at")) for c in rep["changes"] if c["kind"] != "values_changed"]
+    assert causes == [("input_changed", "A3"), ("rows_inserted", 8)]
+    mean = [c for c in of(rep, "values_changed") if c["header"] == "mean err^2"]
+    assert [(c["column"], c["count"], c["first"], c["last"]) for c in mean] == [("T", 5, "T6", "T11")]
+    assert {c["sheet"] for c in of(rep, "values_changed")} == {"basic"}
+
+
+def test_added_column_is_one_change(base, tmp_path):
+    # The reference lacks basic's column J (est de/da), as a sheet written before it existed.
+    older = E.rewrite(base, tmp_path / "older.xlsx", {
+        E.sheet_part(base, "basic"): E.delete_column(10),
+        BASIC_CHARTS: E.chart_refs(lambda t: E.move_refs(t, lambda s: s == "basic", cols=(10, -1)))})
+    rc, rep = xdiff(base, older)
+    assert rc == 1
+    assert [(c["kind"], c["sheet"], c["column"], c["header"]) for c in rep["changes"]] == [
+        ("column_added", "basic", "J", "est de/da")]
+
+
+def test_renamed_and_edited_sheet_is_matched_by_content(base, tmp_path):
+    mine = E.rewrite(base, tmp_path / "renamed.xlsx", {
+        "xl/workbook.xml": E.rename_sheet("momentum", "Sheet1"),
+        r"xl/charts/chart[5-8]\.xml": E.chart_refs(lambda t: t.replace("momentum!", "Sheet1!")),
+        E.sheet_part(base, "momentum"): E.chain(E.set_value("E3", 2), E.put_text("A1", "my momentum"),
+                                                E.set_formula("G50", "E50*C50-F50")),
+    })
+    rc, rep = xdiff(mine, base)
+    assert rc == 1
+    got = sorted((c["kind"], c.get("cell", "")) for c in rep["changes"])
+    assert got == [("formula_changed", "G50"), ("input_changed", "E3"), ("sheet_renamed", ""),
+                   ("text_changed", "A1")]
+    (r,) = of(rep, "sheet_renamed")
+    assert (r["old"], r["new"]) == ("momentum", "Sheet1")
+    assert {c["sheet"] for c in rep["changes"]} == {"Sheet1"}
