@@ -193,3 +193,41 @@ def test_renamed_and_edited_sheet_is_matched_by_content(base, tmp_path):
     (r,) = of(rep, "sheet_renamed")
     assert (r["old"], r["new"]) == ("momentum", "Sheet1")
     assert {c["sheet"] for c in rep["changes"]} == {"Sheet1"}
+
+
+def test_r1c1_keeps_relative_references_and_sheet_names(tmp_path):
+    wb = openpyxl.Workbook()
+    intro = wb.active
+    intro.title = "Intro"
+    intro["F5"] = 3
+    calc = wb.create_sheet("my calc")
+    calc["H5"] = "=Intro!F5*2"
+    calc["H6"] = "=Intro!$F$5+'my calc'!H5+SUM(Intro!F:F)"
+    path = tmp_path / "sheets.xlsx"
+    wb.save(path)
+    assert refs.r1c1("=Intro!F5*2", 5, 8) == "=Intro!RC[-2]*2"
+    assert refs.r1c1("=Intro!$F$5+'my calc'!H5+SUM(Intro!F:F)", 6, 8) == \
+        "=Intro!R5C6+'my calc'!R[-1]C+SUM(Intro!C[-2]:C[-2])"
+    rc, text = 0, io.StringIO()
+    with redirect_stdout(text):
+        rc = cli.main(["diff", "--textconv", str(path)])
+    lines = text.getvalue().splitlines()
+    assert rc == 0
+    assert "H =Intro!RC[-2]*2 -> " in lines[lines.index("=== sheet my calc") + 1]
+    assert "H =Intro!R5C6+'my calc'!R[-1]C+SUM(Intro!C[-2]:C[-2]) -> " in lines[lines.index("=== sheet my calc") + 2]
+
+
+@pytest.mark.graddesc
+def test_column_labels_come_from_the_tables_header_row(reference_xlsm, tmp_path):
+    # momentum's row 1 holds 'b', 'learn', 'beta' beside the inputs; its table's header is row 3.
+    wb = openpyxl.load_workbook(reference_xlsm, keep_vba=True)
+    wb["momentum"]["D2"] = 0.0002
+    mine = tmp_path / "lr.xlsm"
+    wb.save(mine)
+    rc, rep = xdiff(mine, reference_xlsm)
+    assert rc == 1
+    (inp,) = of(rep, "input_changed")
+    assert (inp["sheet"], inp["cell"], inp["name"]) == ("momentum", "D2", "lr")
+    labels = {c["column"]: c["header"] for c in of(rep, "values_changed") if c["sheet"] == "momentum"}
+    assert {k: labels[k] for k in "CDEH"} == {"C": "b", "D": "a", "E": "pred", "H": "new b"}
+    assert labels["L"] == "err^2"
