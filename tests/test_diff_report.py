@@ -126,6 +126,52 @@ def test_html_report_highlights_changed_cells_in_a_browser(books, tmp_path):
     assert {(255, 224, 102), (229, 153, 247), (255, 135, 135)} <= colours
 
 
+@pytest.mark.chromium
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian package: chromium)")
+def test_html_report_of_a_resaved_edit_in_a_browser(books, tmp_path):
+    # lr typed and a row inserted, then saved by openpyxl (no cached values): the page says the
+    # values were recomputed, shows the inserted row and the input, and colours what followed.
+    import openpyxl
+
+    base, _, _ = books
+    part = E.sheet_part(base, "basic")
+    zipped = E.rewrite(base, tmp_path / "zipped.xlsx", {
+        part: E.chain(E.insert_row(8), E.set_value("A3", 0.0002)),
+        r"xl/charts/chart[1-4]\.xml": E.chart_refs(lambda t: E.move_refs(t, lambda s: s == "basic", rows=(8, 1)))})
+    mine = tmp_path / "mine.xlsx"
+    openpyxl.load_workbook(zipped).save(mine)
+    page = tmp_path / "report.html"
+    rc, _, _ = run("diff", mine, base, "--html", page)
+    assert rc == 1
+    probe = tmp_path / "probe.html"
+    script = """<script>
+    const out = [];
+    const note = document.querySelector('ul.notes li');
+    out.push('note|' + (note ? note.textContent : 'missing'));
+    const first = document.querySelector('ul.changes li');
+    out.push('first|' + first.dataset.kind + ' ' + first.textContent);
+    const row = [...document.querySelectorAll('table.grid tr.inserted th')].map(th => th.textContent);
+    out.push('inserted|' + row.join(',') + '|' +
+             getComputedStyle(document.querySelector('table.grid tr.inserted td')).backgroundColor);
+    for (const id of ['basic!A3', 'basic!E9']) {
+      const td = document.getElementById(id);
+      out.push(id + '|' + (td ? getComputedStyle(td).backgroundColor + '|' + td.title.split('\\n')[0] : 'missing'));
+    }
+    for (const line of out) { const p = document.createElement('p'); p.className = 'probe';
+                              p.textContent = line; document.body.appendChild(p); }</script>"""
+    probe.write_text(page.read_text().replace("</body>", script + "</body>"))
+    r = _chromium(["--dump-dom", probe.as_uri()], tmp_path)
+    assert r.returncode == 0, r.stderr[-500:]
+    import html
+
+    got = dict(html.unescape(m).split("|", 1) for m in re.findall(r'<p class="probe">([^<]*)</p>', r.stdout))
+    assert "holds no cached value for 14,186 formula cell(s): 14,186 recomputed" in got["note"]
+    assert got["first"].startswith("input_changed basic!A3: input lr changed: 0.0001 -> 0.0002")
+    assert got["inserted"] == "8|rgb(211, 249, 216)"
+    assert got["basic!A3"].startswith("rgb(255, 224, 102)|lr: 0.0001 -> 0.0002")
+    assert got["basic!E9"].startswith("rgb(208, 235, 255)|value ") and "(upstream change)" in got["basic!E9"]
+
+
 def test_textconv_is_stable_and_shows_an_edit_as_a_line(books):
     base, mine, _ = books
     rc, a, _ = run("diff", "--textconv", base)

@@ -141,14 +141,23 @@ class SheetDiff:
         if gap_e > gap_f:
             self.rowmap.set(self.ed_last + 1, None)
             self._inserted(e[0] - (gap_e - gap_f), gap_e - gap_f, e[0] - 1)
+            self._offer_blank(range(e[0] - (gap_e - gap_f), e[0]), "inserted")
         elif gap_f > gap_e:
             self._deleted(f[0] - (gap_f - gap_e), gap_f - gap_e, f[0] - 1)
+            self._offer_blank(range(f[0] - (gap_f - gap_e), f[0]), "deleted")
         before = (self.ed_last, self.ref_last)
         self.rowmap.set(e[0], f[0] - e[0])
         self.ed_last, self.ref_last = e[0], f[0]
         self.force_pair = False
         self._release()
         self.held = (e, f, before)
+
+    def _offer_blank(self, rows, kind):
+        """Blank rows inserted or deleted, shown in the grid (the first few)."""
+        if self.grid is not None:
+            for r in list(rows)[:GRID_CONTEXT + 1]:
+                ed_r, ref_r = (r, None) if kind == "inserted" else (None, r)
+                self.grid.offer(ed_r, ref_r, {}, {}, kind)
 
     def _release(self):
         """Classify the held pair's cells."""
