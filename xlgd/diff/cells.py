@@ -62,9 +62,15 @@ def what_differs(old: str, new: str) -> list:
     return out
 
 
-@lru_cache(maxsize=4096)
 def volatile_function(formula: str) -> str | None:
     """The first volatile function a formula calls (RAND, RANDBETWEEN, NOW ...), or None."""
+    if not _MAYBE_VOLATILE.search(formula):
+        return None  # the common case, without tokenising (every changed value passes here)
+    return _volatile_call(formula)
+
+
+@lru_cache(maxsize=4096)
+def _volatile_call(formula: str) -> str | None:
     try:
         toks = tokens(formula)
     except FormulaSyntaxError:
@@ -73,6 +79,7 @@ def volatile_function(formula: str) -> str | None:
 
 
 _VOLATILE = {f.name for f in FUNCTIONS.values() if f.volatile}
+_MAYBE_VOLATILE = re.compile("|".join(sorted(_VOLATILE)) + r"\s*\(", re.I)
 
 
 def _is_num(v):
@@ -215,9 +222,12 @@ class Classifier:
     def pair(self, e, f, marks):
         """Classify every cell of an edited row e against its reference row f."""
         (er, ec), (fr, fc) = e, f
-        self._header_row(fc)
         cols = self.columns
-        self.fast = er == fr and cols.cols is None and self.tr.simple()
+        if cols.cols is None:
+            self._pair_same_columns(er, ec, fr, fc, marks)
+            return
+        self._header_row(fc)
+        self.fast = False
         seen = set()
         for c, (ef, ev) in ec.items():
             if cols.added(c):
@@ -225,15 +235,38 @@ class Classifier:
             rc = cols.ref_col(c)
             seen.add(rc)
             gf, gv = fc.get(rc, (None, None))
-            if ef == gf and (ef is None or self.fast) and (not self.opt.values or values_equal(ev, gv, self.opt)):
-                continue  # the same text (or constant) and the same value: the common case, nothing to say
+            if ef == gf and ef is None and (not self.opt.values or values_equal(ev, gv, self.opt)):
+                continue
             self.cell(CellPair(er, c, ef, ev, fr, rc, gf, gv), marks)
         for rc, (gf, gv) in fc.items():
-            if rc in seen or (cols.cols is not None and rc in cols.removed):
+            if rc in seen or rc in cols.removed:
                 continue
             c = cols.ed_col_of(rc)
             if c is not None:
                 self.cell(CellPair(er, c, None, None, fr, rc, gf, gv), marks)
+
+    def _pair_same_columns(self, er, ec, fr, fc, marks):
+        """`pair` when no column moved: the loop every row of a big sheet takes, kept lean."""
+        self.fast = fast = er == fr and self.tr.simple()
+        values, opt = self.opt.values, self.opt
+        texts = unmatched = 0
+        for c, (ef, ev) in ec.items():
+            g = fc.get(c)
+            if g is None:
+                gf = gv = None
+                unmatched += 1
+            else:
+                gf, gv = g
+                if gf is None and type(gv) is str:
+                    texts += 1
+            if ef == gf and (ef is None or fast) and (not values or ev == gv or values_equal(ev, gv, opt)):
+                continue  # the same text (or constant) and the same value: the common case, nothing to say
+            self.cell(CellPair(er, c, ef, ev, fr, c, gf, gv), marks)
+        if len(fc) != len(ec) - unmatched or texts > 1:  # reference cells not met above, or a header row
+            self._header_row(fc)
+            for c, (gf, gv) in fc.items():
+                if c not in ec:
+                    self.cell(CellPair(er, c, None, None, fr, c, gf, gv), marks)
 
     def _header_row(self, cells):
         """A row of labels (two or more texts, more texts than anything else) heads the table below it:
@@ -371,7 +404,7 @@ class Classifier:
 
     def finish(self):
         """The per-column summaries and the count of changes not listed, after the last row."""
-        for s in self.summaries.values():
+        for s in sorted(self.summaries.values(), key=lambda s: (s.ed_col, s.first_row)):
             self.changes.append(s.as_change())
         if self.unlisted:
             self.changes.append({"kind": "more_cells", "sheet": self.sheet, "count": self.unlisted})
