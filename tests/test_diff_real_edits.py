@@ -193,3 +193,16 @@ def test_openpyxl_resave_of_jeremys_workbook(reference_xlsm, tmp_path):
     assert list(rec["reasons"]) == ["uses RANDBETWEEN (volatile)"]
     rc, text = xdiff(mine, reference_xlsm, json_out=False)
     assert text.splitlines()[-1] == "no differences (58 formula cell(s) not compared: no value held or computable, see note)"
+
+
+def test_textconv_of_an_openpyxl_resave_is_the_same_text(base, tmp_path):
+    mine = resave(base, tmp_path / "resaved.xlsx")
+    a, b = io.StringIO(), io.StringIO()
+    with redirect_stdout(a):
+        assert cli.main(["diff", "--textconv", str(base)]) == 0
+    with redirect_stdout(b):
+        assert cli.main(["diff", "--textconv", str(mine)]) == 0
+    la, lb = a.getvalue().splitlines(), b.getvalue().splitlines()
+    n = formula_cells(base)
+    assert lb == la + ["=== note", f"the file holds no value for {n} formula cell(s): {n} recomputed by xlgd's "
+                                   f"workbook evaluator, 0 shown as ?"]

@@ -39,19 +39,30 @@ class Recompute:
     def __init__(self, pkg, side: str):
         self.pkg, self.side = pkg, side
         self._ev = None
+        self.failed = None
         self.filled = 0
         self.not_computed = 0
         self.reasons = Counter()   # why cells could not be computed -> how many
         self.sheets = Counter()    # sheet -> cells recomputed
 
-    def evaluation(self) -> Evaluation:
-        if self._ev is None:
-            self._ev = Evaluation(read_book(self.pkg), self.pkg.producer)
+    def evaluation(self) -> Evaluation | None:
+        """The side's workbook evaluated, or None when the evaluator could not read it (the reason
+        is kept: every absent value is then NOT_HELD, and the note says why)."""
+        if self._ev is None and self.failed is None:
+            try:
+                self._ev = Evaluation(read_book(self.pkg), self.pkg.producer)
+                self._ev.computed  # noqa: B018 -- evaluate now, inside the guard
+            except Exception as e:  # noqa: BLE001 -- a file the evaluator cannot take is still diffed
+                self.failed = f"the workbook evaluator could not evaluate this file ({type(e).__name__}: {e})"
         return self._ev
 
     def value(self, sheet: str, r: int, c: int):
         """The value of a formula cell whose file holds none."""
         ev = self.evaluation()
+        if ev is None:
+            self.not_computed += 1
+            self.reasons[self.failed] += 1
+            return NOT_HELD
         v = ev.value(sheet, r, c)
         if isinstance(v, Unknown):
             self.not_computed += 1

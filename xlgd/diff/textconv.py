@@ -4,7 +4,10 @@ One line per row, formulas in Excel's R1C1 form (`refs.r1c1`: relative
 references relative on every sheet, sheet names as written), so a formula
 copied down a column reads the same on every row and an inserted row shows as
 one added line; numbers with 15 significant digits (what Excel and
-LibreOffice both keep), so re-saving a file does not change its text.
+LibreOffice both keep), so re-saving a file does not change its text --
+nor does a save by openpyxl or pandas, which keep no values: those are
+recomputed by the workbook evaluator (`recompute.py`), and a last section
+says how many.
 Defined names, calculation settings and chart series references follow
 the sheets. Rows stream: a million-row sheet prints in bounded memory.
 """
@@ -16,9 +19,12 @@ from ..recipe.record import META_SHEET
 from ..xlsx.package import Package
 from ..xlsx.refs import col_letters
 from .book import book_charts, learner_names, sheet_rows
+from .recompute import NOT_HELD, Recompute
 
 
 def _value(v):
+    if v is NOT_HELD:
+        return "?"
     if isinstance(v, float):
         if v == int(v) and abs(v) < 1e15:
             return str(int(v))
@@ -38,12 +44,13 @@ def _formula(f, r, c):
 def render(path):
     """Yield the text in chunks."""
     src = Package.open(path)
+    recompute = Recompute(src, "book")
     try:
         for name in src.worksheet_names:
             if name == META_SHEET:
                 continue  # xlgd's own record
             yield f"=== sheet {name}\n"
-            for r, cells in sheet_rows(src, name):
+            for r, cells in sheet_rows(src, name, recompute):
                 out = []
                 for c in sorted(cells):
                     f, v = cells[c]
@@ -67,5 +74,9 @@ def render(path):
                 for s in ch.series:
                     yield (f"  series {s.name!r}: x {s.cats.formula or s.cats.kind} "
                            f"y {s.values.formula or s.values.kind}\n")
+        rec = recompute.summary()
+        if rec:
+            yield (f"=== note\nthe file holds no value for {rec['recomputed'] + rec['not_computed']} formula cell(s): "
+                   f"{rec['recomputed']} recomputed by xlgd's workbook evaluator, {rec['not_computed']} shown as ?\n")
     finally:
         src.close()
