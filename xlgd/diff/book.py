@@ -125,38 +125,22 @@ def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", ref
     """Diff two open workbooks (`Package`s): the edited one against its reference."""
     opt = opt or Options()
     res = DiffResult(edited_label, reference_label, reference_kind, opt)
-    ed_names, ref_names = ed_src.worksheet_names, ref_src.worksheet_names
-    pairs = match_sheets(ed_names, ref_names, ed_src, ref_src)
-    if opt.sheet is not None:
-        if opt.sheet not in ed_names and opt.sheet not in ref_names:
-            raise XlgdError(f"no sheet named {opt.sheet!r} (sheets: {', '.join(ed_names)})")
-        pairs = [p for p in pairs if opt.sheet in (p[0], p[1])]
+    pairs = _sheet_pairs(ed_src, ref_src, opt)
     tr = Translator()
     for e, r, status in pairs:
         if e and r:
             tr.maps[e] = SheetMap(r, RowMap(), None)
-            if e != r:
-                tr.renamed = True
-
+            tr.renamed = tr.renamed or e != r
     ed_re, ref_re = Recompute(ed_src, "edited"), Recompute(ref_src, "reference")
     ref_names_map = learner_names(ref_src)
-    names_at = {}
-    for (scope, name), text in ref_names_map.items():
-        from ..charts.model import parse_area
-
-        a = parse_area(text)
-        if a and a.r1 == a.r2 and a.c1 == a.c2:
-            names_at[(a.sheet, a.r1, a.c1)] = name
-
+    names_at = _named_cells(ref_names_map)
     for e, r, status in pairs:
         if META_SHEET in (e, r):
             continue  # xlgd's own record, rewritten on every generate: not the learner's content
         res.sheets.append({"name": e, "ref_name": r, "status": status})
-        if status == "added":
-            res.changes.append({"kind": "sheet_added", "sheet": e})
-            continue
-        if status == "removed":
-            res.changes.append({"kind": "sheet_removed", "ref_sheet": r})
+        if status in ("added", "removed"):
+            res.changes.append({"kind": "sheet_added", "sheet": e} if status == "added" else
+                               {"kind": "sheet_removed", "ref_sheet": r})
             continue
         if status == "renamed":
             res.changes.append({"kind": "sheet_renamed", "sheet": e, "old": r, "new": e})
@@ -168,19 +152,46 @@ def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", ref
         res.changes.extend(sd.changes)
         if sd.grid is not None and sd.grid.rows:
             res.grids[e] = sd.grid
-
-    if opt.sheet is None and opt.formulas:
-        res.changes.extend(diff_names(learner_names(ed_src), ref_names_map, tr))
-        calc, res.notes = diff_calc(ed_src.calc, ref_src.calc)
-        res.changes.extend(calc)
-        res.changes.extend(_fold_unadjusted(res.changes, diff_charts(book_charts(ed_src), book_charts(ref_src), tr)))
-    elif opt.formulas:
-        res.changes.extend(_fold_unadjusted(res.changes, [
-            c for c in diff_charts(book_charts(ed_src), book_charts(ref_src), tr) if c.get("sheet") == opt.sheet]))
+    if opt.formulas:
+        _whole_book(res, ed_src, ref_src, ref_names_map, tr)
     res.recomputed = [s for s in (ed_re.summary(), ref_re.summary()) if s]
     rank = {k: i for i, k in enumerate(ORDER)}
     res.changes.sort(key=lambda ch: rank.get(ch["kind"], len(ORDER)))  # causes first (stable: sheet order kept)
     return res
+
+
+def _sheet_pairs(ed_src, ref_src, opt):
+    ed_names, ref_names = ed_src.worksheet_names, ref_src.worksheet_names
+    pairs = match_sheets(ed_names, ref_names, ed_src, ref_src)
+    if opt.sheet is None:
+        return pairs
+    if opt.sheet not in ed_names and opt.sheet not in ref_names:
+        raise XlgdError(f"no sheet named {opt.sheet!r} (sheets: {', '.join(ed_names)})")
+    return [p for p in pairs if opt.sheet in (p[0], p[1])]
+
+
+def _named_cells(names: dict) -> dict:
+    """(sheet, row, col) -> the defined name of that one cell (an input's name)."""
+    from ..charts.model import parse_area
+
+    out = {}
+    for (_scope, name), text in names.items():
+        a = parse_area(text)
+        if a and a.r1 == a.r2 and a.c1 == a.c2:
+            out[(a.sheet, a.r1, a.c1)] = name
+    return out
+
+
+def _whole_book(res, ed_src, ref_src, ref_names_map, tr):
+    """Defined names, calculation settings and charts (with --sheet: that sheet's charts only)."""
+    charts = diff_charts(book_charts(ed_src), book_charts(ref_src), tr)
+    if res.options.sheet is not None:
+        res.changes.extend(_fold_unadjusted(res.changes, [c for c in charts if c.get("sheet") == res.options.sheet]))
+        return
+    res.changes.extend(diff_names(learner_names(ed_src), ref_names_map, tr))
+    calc, res.notes = diff_calc(ed_src.calc, ref_src.calc)
+    res.changes.extend(calc)
+    res.changes.extend(_fold_unadjusted(res.changes, charts))
 
 
 def _fold_unadjusted(changes, chart_changes):

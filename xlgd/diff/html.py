@@ -22,7 +22,7 @@ table.grid td,table.grid th{border:1px solid #ccc;padding:2px 5px;white-space:no
 table.grid th{background:#f0f0f0;font-weight:normal;color:#555}
 td.input_changed{background:#ffe066} td.formula_changed,td.constant_to_formula{background:#e599f7}
 td.formula_to_constant,td.cell_removed{background:#ff8787} td.cell_added{background:#8ce99a}
-td.values_changed{background:#d0ebff} td.text_changed{background:#ffd8a8}
+td.values_changed{background:#d0ebff} td.text_changed{background:#ffd8a8} td.volatile_changed{background:#e9ecef}
 tr.inserted td{background:#d3f9d8} tr.deleted td{background:#ffe3e3;text-decoration:line-through}
 ul.changes li{margin:2px 0} .k{font-weight:bold} .legend span{padding:1px 6px;margin-right:6px}
 """
@@ -53,7 +53,7 @@ def render_html(result) -> str:
     parts.append("<p class='legend'>" + "".join(
         f"<span class='{k}' style='background:{c}'>{k.replace('_', ' ')}</span>" for k, c in (
             ("input_changed", "#ffe066"), ("formula_changed", "#e599f7"), ("formula_to_constant", "#ff8787"),
-            ("values_changed", "#d0ebff"), ("inserted row", "#d3f9d8"))) + "</p>")
+            ("values_changed", "#d0ebff"), ("volatile_changed", "#e9ecef"), ("inserted row", "#d3f9d8"))) + "</p>")
     parts.append("<ul class='changes'>")
     rank = {k: i for i, k in enumerate(ORDER)}
     for ch in sorted(result.changes, key=lambda c: rank.get(c["kind"], 99)):
