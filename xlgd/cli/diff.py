@@ -18,7 +18,11 @@ defined names and calculation settings -- and, summarised per column, the
 values that changed only as a consequence.
 
 Rows and columns are aligned by content (formulas in relative R1C1 form),
-so one inserted row is one change, not a cascade down the sheet.
+so one inserted row is one change, not a cascade down the sheet. Values a
+file does not hold (openpyxl and pandas save none) are recomputed with
+xlgd's workbook evaluator, and the report says so; volatile cells
+(RANDBETWEEN) are reported as volatile; calculation settings that change
+no value are a note.
 
 Without REFERENCE the edited workbook is compared with what xlgd would
 generate from the template and knobs recorded inside it.
