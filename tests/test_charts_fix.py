@@ -170,3 +170,37 @@ def test_broken_reference_is_flagged_and_relinked(tmp_path, capsys):
     run(capsys, "charts", "fix", str(book), "-o", str(out))
     cats = charts_by_title(out)["loss by step"].series[0].cats
     assert parse_area(cats.formula) == parse_area(EXPECTED_X["loss by step"])
+
+
+def _mode(path):
+    import os
+    import stat
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
+def test_output_keeps_input_permission_bits(book, tmp_path, capsys, mode):
+    book.chmod(mode)
+    out = tmp_path / "fixed.xlsm"
+    stale = tmp_path / "stale.xlsm"           # an existing output with other bits is replaced by the input's
+    stale.write_bytes(b"old")
+    stale.chmod(0o600)
+    for target in (out, stale):
+        rc, text, _ = run(capsys, "charts", "fix", str(book), "-o", str(target))
+        assert "wrote" in text
+        assert _mode(target) == mode, (target, oct(_mode(target)))
+    rc, text, _ = run(capsys, "charts", "fix", str(book), "--in-place")
+    assert "wrote" in text and _mode(book) == mode
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([book.name, out.name, stale.name])
+
+
+def test_new_generated_file_gets_umask_defaults(tmp_path):
+    import os
+    from xlgd.pipeline import build
+    from xlgd.recipe.template import Overrides, load_recipe
+    old = os.umask(0o027)
+    try:
+        build(load_recipe("graddesc", Overrides(epochs=1)), tmp_path / "g.xlsx")
+    finally:
+        os.umask(old)
+    assert _mode(tmp_path / "g.xlsx") == 0o640

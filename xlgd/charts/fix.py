@@ -20,7 +20,7 @@ from ..xlsx.package import UNKNOWN, Package
 from .model import (C, NS, Area, Chart, area_values, parse_area, read_chart,
                        read_charts, serialize)
 from ..errors import XlgdError
-from ..xlsx.output import atomic_output
+from ..xlsx.output import atomic_output, file_mode
 
 X_HEADERS = ("step", "steps", "epoch", "epochs", "x")
 # Categories are the "which point" axis: a step or epoch counter is the
@@ -340,8 +340,9 @@ def default_output(src: Path) -> Path:
 
 def write_zip(book: Package, out: Path, replacements: dict, additions: dict | None = None):
     """Copy `book` to `out` member by member, swapping in `replacements` and
-    appending `additions` (new parts) at the end; atomic."""
-    with atomic_output(out) as tmp, open(tmp, "wb") as raw, zipfile.ZipFile(raw, "w") as zout:
+    appending `additions` (new parts) at the end; atomic. The copy keeps the
+    input's permission bits, in place or not: it is the same workbook."""
+    with atomic_output(out, mode=file_mode(book.path)) as tmp, open(tmp, "wb") as raw, zipfile.ZipFile(raw, "w") as zout:
         members = book.members()
         for info in members:
             zi = zipfile.ZipInfo(info.filename, info.date_time)
