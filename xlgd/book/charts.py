@@ -8,9 +8,13 @@ values so a viewer that does not recalculate still draws the right curve.
 
 from __future__ import annotations
 
+import math
+
 from ..xlsx.refs import col_letter
+from .layout import HEADER_ROW
 
 CHART_W, CHART_H = 520, 300
+ROW_PX = 20  # XlsxWriter's default row height (15 pt), in pixels
 PALETTE = ("#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B")
 
 
@@ -69,9 +73,17 @@ def chart_specs(lay, result=None):
     return charts
 
 
+def chart_rows(height_px: int) -> int:
+    """Rows a chart of this height covers on default-height rows, plus one row of gap."""
+    return math.ceil(height_px / ROW_PX) + 1
+
+
 def add_sheet_charts(wb, ws, lay, result):
+    # Beside the top of the step table (its header row), right of the epoch
+    # block, one under the other: a chart's anchor depends on its place in
+    # the list only, so no two charts share rows (tests/test_chart_anchors.py).
     anchor_col = col_letter(max(lay.epoch_index.values()) + 2)
-    for k, c in enumerate(chart_specs(lay, result)):
+    for place, c in enumerate(chart_specs(lay, result)):
         if c["type"] == "scatter":
             chart = wb.add_chart({"type": "scatter"})
         else:
@@ -101,7 +113,7 @@ def add_sheet_charts(wb, ws, lay, result):
         chart.set_legend({"position": "bottom"} if len(c["series"]) > 1 else {"none": True})
         chart.show_blanks_as("gap")
         chart.set_size({"width": CHART_W, "height": CHART_H})
-        ws.insert_chart(f"{anchor_col}{5 + k * 16}", chart)
+        ws.insert_chart(f"{anchor_col}{HEADER_ROW + place * chart_rows(CHART_H)}", chart)
 
 
 def _nice_step(raw):

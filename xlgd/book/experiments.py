@@ -10,8 +10,10 @@ from __future__ import annotations
 from ..core.expr import EpochCell, Expr, GridCell, Name, SheetInput, StepCell, excel
 from ..recipe.experiments import HEAD_ROW, Grid, grids
 from ..xlsx.refs import col_letter, quote_sheet
-from .charts import CHART_H, CHART_W, PALETTE
+from .charts import CHART_H, CHART_W, PALETTE, chart_rows
 from .layout import Layout
+
+EXP_CHART_H = CHART_H + 60
 
 
 def render(grid: Grid, e: Expr, layouts: dict) -> str:
@@ -72,8 +74,8 @@ def write_grids(wb, f, recipe, results):
                 v = vals[(r, c)]
                 ws.write_formula(r, c, render(g, p, layouts), fm, v if isinstance(v, str) else float(v))
         ws.freeze_panes(HEAD_ROW + 1, 1)
-        for ch in g.charts:
-            _chart(wb, ws, g, ch, vals)
+        for ch, (row, col) in zip(g.charts, _placed(g.charts)):
+            _chart(wb, ws, g, ch, vals, row, col)
 
 
 def _fmt(f, fmt):
@@ -111,7 +113,18 @@ def _data(g, vals, c, r1, r2):
     return out
 
 
-def _chart(wb, ws, g, ch, vals):
+def _placed(charts) -> list:
+    """0-based (row, col) of each chart: its recipe anchor, pushed below the
+    charts already placed in that column so that no two overlap."""
+    free, out = {}, []
+    for ch in charts:
+        row = max(ch.anchor[0] + HEAD_ROW, free.get(ch.anchor[1], 0))
+        free[ch.anchor[1]] = row + chart_rows(EXP_CHART_H)
+        out.append((row, ch.anchor[1]))
+    return out
+
+
+def _chart(wb, ws, g, ch, vals, row, col):
     chart = wb.add_chart({"type": "scatter", "subtype": "straight"} if ch.type == "scatter" else {"type": "line"})
     for j, s in enumerate(ch.series):
         color = PALETTE[j % len(PALETTE)]
@@ -128,5 +141,5 @@ def _chart(wb, ws, g, ch, vals):
     chart.set_legend({"position": "bottom"})
     chart.show_blanks_as("gap")
     chart.show_na_as_empty_cell()
-    chart.set_size({"width": CHART_W + 120, "height": CHART_H + 60})
-    ws.insert_chart(ch.anchor[0] + HEAD_ROW, ch.anchor[1], chart)
+    chart.set_size({"width": CHART_W + 120, "height": EXP_CHART_H})
+    ws.insert_chart(row, col, chart)
