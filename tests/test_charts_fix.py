@@ -79,15 +79,27 @@ def test_fix_links_every_series_and_keeps_other_parts(book, tmp_path, capsys):
         assert check_book(b) and not any(iss for _, iss in check_book(b))
 
 
-def test_fix_without_scatter_leaves_line_chart_flagged(book, tmp_path, capsys):
+def test_fix_makes_uneven_line_a_scatter_unless_keep_type(book, tmp_path, capsys):
+    # Default: the line chart over unsorted x becomes a scatter chart, and nothing is left.
     out = tmp_path / "fixed.xlsm"
     rc, text, _ = run(capsys, "charts", "fix", str(book), "-o", str(out))
-    assert rc == 1
-    assert "--scatter" in text
+    assert rc == 0, text
+    assert "turned into a scatter chart" in text
+    assert charts_by_title(out)["pred over x"].types == ["scatter"]
     with Package.open(out) as b:
+        assert not any(iss for _, iss in check_book(b))
+    # --keep-type: the line stays, check still flags it, fix reports it as the user's choice (exit 0).
+    kept = tmp_path / "kept.xlsm"
+    rc, text, _ = run(capsys, "charts", "fix", str(book), "-o", str(kept), "--keep-type")
+    assert rc == 0, text
+    assert "--keep-type" in text and "note: sgd: pred over x" in text
+    with Package.open(kept) as b:
         left = {ch.title: {i.code for i in iss} for ch, iss in check_book(b)}
     assert left["pred over x"] == {"line-over-uneven-x"}
     assert all(not codes for t, codes in left.items() if t != "pred over x")
+    assert charts_by_title(kept)["pred over x"].types == ["line"]
+    rc, _, _ = run(capsys, "charts", "check", str(kept))
+    assert rc == 1
 
 
 def test_fix_keeps_macros_and_buttons(book, tmp_path, capsys):

@@ -140,6 +140,64 @@ def edit_member(path: Path, name: str, fn) -> None:
             z.writestr(info, fn(data) if info.filename == name else data)
 
 
+def type_cells(path: Path, sheet_part: str, cells: dict) -> None:
+    """Type constants into a sheet, as a person does in Excel: {(row, col): number or text}, 1-based.
+
+    The sheet XML is edited with lxml (Excel rewrites the whole part on save too); rows and
+    cells are inserted in order, text as inline strings, every other zip member is kept."""
+    from lxml import etree
+
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    m = "{%s}" % ns
+
+    def edit(xml):
+        root = etree.fromstring(xml)
+        data = root.find(m + "sheetData")
+        for (r, c), v in sorted(cells.items()):
+            row = next((e for e in data if int(e.get("r")) >= r), None)
+            if row is None or int(row.get("r")) != r:
+                new = etree.Element(m + "row", r=str(r))
+                if row is None:
+                    data.append(new)
+                else:
+                    row.addprevious(new)
+                row = new
+            ref = f"{_letters(c)}{r}"
+            cell = etree.Element(m + "c", r=ref)
+            if isinstance(v, str):
+                cell.set("t", "inlineStr")
+                etree.SubElement(etree.SubElement(cell, m + "is"), m + "t").text = v
+            else:
+                etree.SubElement(cell, m + "v").text = repr(v) if isinstance(v, float) else str(v)
+            after = next((e for e in row if _col(e.get("r")) >= c), None)
+            if after is not None and after.get("r") == ref:
+                after.addprevious(cell)
+                row.remove(after)
+            elif after is not None:
+                after.addprevious(cell)
+            else:
+                row.append(cell)
+            row.attrib.pop("spans", None)
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+    edit_member(path, sheet_part, edit)
+
+
+def _letters(c: int) -> str:
+    s = ""
+    while c:
+        c, r = divmod(c - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _col(ref: str) -> int:
+    n = 0
+    for ch in re.match(r"[A-Z]+", ref).group(0):
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
 def members(path: Path) -> list:
     with zipfile.ZipFile(path) as z:
         return [(i.filename, z.read(i.filename)) for i in z.infolist()]
