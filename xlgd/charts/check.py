@@ -344,7 +344,7 @@ def _src_text(src: Source) -> str:
         return f"{src.kind} ({src.pt_count} typed points)"
     cache = ("no cache" if not src.has_cache
              else f"cache {d['cache_points']}/{src.pt_count} points")
-    return f"{src.formula} ({src.kind}, {cache})"
+    return f"{src.formula or '(no formula)'} ({src.kind}, {cache})"
 
 
 def report_text(book: Package, results) -> str:
