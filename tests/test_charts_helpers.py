@@ -198,6 +198,40 @@ def _col(ref: str) -> int:
     return n
 
 
+def learner_sgd(path, step_formulas=False, first_step=1, title="err² per step"):
+    """x and y as data, a step column (from `first_step`: a later epoch's rows), the prediction and
+    err² as formulas (openpyxl: no cached values), and the learner's "err² per step" line chart with
+    no categories (openpyxl's default when none are set)."""
+    import openpyxl
+    from openpyxl.chart import LineChart, Reference
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "sgd"
+    ws.append(["x", "y", "step", "pred", "err²"])
+    for i, x in enumerate(X):
+        r = i + 2
+        step = f"=C{r - 1}+1" if step_formulas and i else i + first_step
+        ws.append([x, 2 * x + 30, step, f"=1.5*A{r}+20", f"=(D{r}-B{r})*(D{r}-B{r})"])
+    chart = LineChart()
+    chart.add_data(Reference(ws, min_col=5, min_row=1, max_row=len(X) + 1), titles_from_data=True)
+    chart.title = title
+    ws.add_chart(chart, "H2")
+    wb.save(path)
+    return path
+
+
+def drop_member(path: Path, name: str) -> None:
+    """Remove one zip member (a part lost in a bad copy), keeping the order of the others."""
+    with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
+        items = [(i, z.read(i.filename)) for i in infos if i.filename != name]
+    assert len(items) == len(infos) - 1, name
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in items:
+            z.writestr(info, data)
+
+
 def members(path: Path) -> list:
     with zipfile.ZipFile(path) as z:
         return [(i.filename, z.read(i.filename)) for i in z.infolist()]
@@ -224,3 +258,43 @@ def cli_main(argv) -> int:
     from xlgd.cli import main
 
     return main(argv)
+
+
+def emf_texts(path: Path) -> list:
+    """[(x, y, text)] of every EMR_EXTTEXTOUTW record of an EMF file: the labels as LibreOffice drew them.
+
+    Record layout (MS-EMF 2.3.5.8): type, size, bounds (16 bytes), graphics mode, x/y scale, then the
+    EmrText object: reference point (x, y), character count, offset of the UTF-16 string from the
+    record's start."""
+    import struct
+
+    data = path.read_bytes()
+    out, off = [], 0
+    while off + 8 <= len(data):
+        kind, size = struct.unpack_from("<II", data, off)
+        if kind == 84:  # EMR_EXTTEXTOUTW
+            x, y, n, at = struct.unpack_from("<iiII", data, off + 36)
+            out.append((x, y, data[off + at:off + at + 2 * n].decode("utf-16-le")))
+        if size == 0:
+            break
+        off += size
+    return out
+
+
+def category_labels(path: Path) -> list:
+    """The numbers written along the chart's bottom, left to right: numeric labels within 5% of the
+    drawing's text height range from the lowest one (LibreOffice places one-digit and two-digit
+    category labels at slightly different heights; value-axis labels are a column at the left)."""
+    texts = emf_texts(path)
+    nums = []
+    for x, y, text in texts:
+        try:
+            nums.append((x, y, float(text.replace(",", ""))))
+        except ValueError:
+            continue
+    if not nums:
+        return []
+    ys = [y for _, y, _ in texts]
+    bottom = max(y for _, y, _ in nums)
+    band = 0.05 * (max(ys) - min(ys))
+    return [v for x, y, v in sorted(nums) if y >= bottom - band]

@@ -9,15 +9,14 @@ zip, as a damaged or hand-edited file has it.
 """
 
 import re
-import zipfile
 
 import pytest
 import xlsxwriter
 
 try:
-    from .test_charts_helpers import build_book, cli_main, edit_member
+    from .test_charts_helpers import build_book, cli_main, drop_member, edit_member
 except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import build_book, cli_main, edit_member
+    from test_charts_helpers import build_book, cli_main, drop_member, edit_member
 from xlgd.charts.check import check_book
 from xlgd.charts.model import parse_ref
 from xlgd.xlsx.package import Package
@@ -133,15 +132,6 @@ def test_parse_ref_kinds():
 
 # --------------------------------------------------------------------------
 # Drawings that point at parts that are not there
-
-
-def drop_member(path, name):
-    with zipfile.ZipFile(path) as z:
-        items = [(i, z.read(i.filename)) for i in z.infolist() if i.filename != name]
-    assert len(items) < len(zipfile.ZipFile(path).infolist())
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for info, data in items:
-            z.writestr(info, data)
 
 
 def test_drawing_pointing_at_a_missing_chart_part(tmp_path, capsys):

@@ -14,9 +14,9 @@ import pytest
 from openpyxl.chart import LineChart, Reference, ScatterChart, Series
 
 try:
-    from .test_charts_helpers import X, cli_main, edit_member
+    from .test_charts_helpers import X, cli_main, edit_member, learner_sgd
 except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import X, cli_main, edit_member
+    from test_charts_helpers import X, cli_main, edit_member, learner_sgd
 from xlgd.charts.check import check_book
 from xlgd.charts.model import parse_area, read_charts
 from xlgd.xlsx.package import Package
@@ -46,23 +46,6 @@ def line(ws, title, col, r1, r2, anchor, header=True):
     ch.title = title
     ws.add_chart(ch, anchor)
     return ch
-
-
-def learner_sgd(path, step_formulas=False, step_header="step", title="err² per step"):
-    """x and y as data, a step column, the prediction and err² as formulas (openpyxl: no cached values),
-    and the learner's "err² per step" line chart with no categories."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "sgd"
-    ws.append(["x", "y", step_header, "pred", "err²"])
-    for i, x in enumerate(X):
-        r = i + 2
-        step = f"=C{r - 1}+1" if step_formulas and i else i + 1
-        ws.append([x, 2 * x + 30, step, f"=1.5*A{r}+20", f"=(D{r}-B{r})*(D{r}-B{r})"])
-    last = len(X) + 1
-    line(ws, title, 5, 2, last, "H2")
-    wb.save(path)
-    return path
 
 
 # --------------------------------------------------------------------------

@@ -58,9 +58,13 @@ def add_parser(subparsers):
     f.set_defaults(func=cmd_fix)
 
     r = sub.add_parser("render", help="write a PNG of each chart",
-                       description="Write one PNG per chart into DIR using LibreOffice headless.")
+                       description="Write one PNG (or EMF) per chart into DIR using LibreOffice headless. "
+                                   "Exit 1 when LibreOffice had to repair the file: it asked a question while "
+                                   "loading, or loaded fewer charts or series than the file has.")
     r.add_argument("book", type=Path)
     r.add_argument("-o", "--outdir", type=Path, required=True)
+    r.add_argument("--format", choices=("png", "emf"), default="png",
+                   help="png (default) or emf: vector, with the labels as text")
     r.add_argument("--timeout", type=float, default=120, help="seconds LibreOffice may take (default 120)")
     r.set_defaults(func=cmd_render)
 
@@ -152,12 +156,16 @@ def cmd_fix(args) -> int:
 def cmd_render(args) -> int:
     from ..charts.render import render_book
 
-    paths = render_book(args.book, args.outdir, timeout=args.timeout)
-    for p in paths:
+    done = render_book(args.book, args.outdir, timeout=args.timeout, fmt=args.format)
+    for p in done.paths:
         print(p)
-    if not paths:
+    if not done.paths:
         print(f"{args.book}: no charts to render")
-    return 0
+    for r in done.repairs:
+        print(f"repaired: {r}")
+    if done.repairs:
+        print(f"LibreOffice had to repair {args.book}: the images show what it could load")
+    return 1 if done.repairs else 0
 
 
 def cmd_regenerate(args) -> int:
