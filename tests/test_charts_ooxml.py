@@ -1,0 +1,78 @@
+"""`charts fix` outputs pass Microsoft's Open XML validator (would Excel open them without a repair?).
+
+The validator is the shelf tool `../shared/tools/ooxml-validate/ooxml_validate.sh` beside the
+repository (or XLGD_OOXML_VALIDATE): the Open XML SDK's schema and semantic rules plus a lint of
+what the SDK treats as plain strings (chart references, axis ids). It builds its own venv on first
+use (~20 s) and then takes ~12 s a run, so all the files go through one run. Without the tool, or
+when its set-up fails, the test is skipped with one line.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+try:
+    from .test_charts_helpers import build_book, cli_main, learner_sgd
+    from .test_charts_xaxis import unlink_all
+except ImportError:  # tests/ run as plain modules, not a package
+    from test_charts_helpers import build_book, cli_main, learner_sgd
+    from test_charts_xaxis import unlink_all
+from xlgd.charts.model import read_charts
+from xlgd.xlsx.package import Package
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = [pytest.mark.ooxml, pytest.mark.slow]
+
+
+def validator() -> Path:
+    path = Path(os.environ.get("XLGD_OOXML_VALIDATE") or REPO.parent / "shared/tools/ooxml-validate/ooxml_validate.sh")
+    if not path.is_file() or not shutil.which("bash"):
+        pytest.skip(f"Microsoft's Open XML validator not found at {path} (set XLGD_OOXML_VALIDATE)")
+    return path
+
+
+def validate(files) -> dict:
+    """{file: [problem lines]} from one validator run ([] = OK)."""
+    proc = subprocess.run(["bash", str(validator()), *map(str, files)], capture_output=True, text=True, timeout=600)
+    if proc.returncode == 2:
+        pytest.skip(f"Open XML validator set-up failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
+    out, current = {}, None
+    for line in proc.stdout.splitlines():
+        m = re.match(r"^(\S.*?): (OK|\d+ problem\(s\)) \[", line)
+        if m:
+            current = out.setdefault(m.group(1), [])
+        elif current is not None and line.startswith("  ") and not line.startswith("    "):
+            current.append(line.strip())
+    assert set(out) == {str(f) for f in files}, proc.stdout + proc.stderr
+    assert (proc.returncode == 0) == (not any(out.values())), proc.stdout
+    return out
+
+
+def test_fixed_workbooks_pass_the_validator(tmp_path):
+    fix = lambda src, dst: cli_main(["charts", "fix", str(src), "-o", str(dst)])  # noqa: E731
+    # Every fault at once, a line chart over unsorted x turned into a scatter chart among them.
+    faults = build_book(tmp_path / "faults.xlsm")
+    fixed_faults = tmp_path / "faults-fixed.xlsm"
+    assert fix(faults, fixed_faults) == 0
+    with Package.open(fixed_faults) as b:
+        assert "scatter" in {ch.title: ch.types[0] for ch in read_charts(b)}["pred over x"]
+    # xlgd's own workbook with every category / x link removed, linked again.
+    from xlgd.pipeline import build
+    from xlgd.recipe.template import Overrides, load_recipe
+    gen = tmp_path / "gd.xlsx"
+    build(load_recipe("graddesc", Overrides(epochs=1)), gen)
+    fixed_gen = tmp_path / "gd-fixed.xlsx"
+    assert fix(unlink_all(gen, tmp_path / "gd-unlinked.xlsx"), fixed_gen) == 0
+    # A learner's openpyxl workbook: openpyxl's own styles part draws a finding the fix must not add to.
+    learner = learner_sgd(tmp_path / "learner.xlsx")
+    fixed_learner = tmp_path / "learner-fixed.xlsx"
+    assert fix(learner, fixed_learner) == 0
+
+    got = validate([fixed_faults, fixed_gen, learner, fixed_learner])
+    assert got[str(fixed_faults)] == [] and got[str(fixed_gen)] == [], got
+    assert got[str(fixed_learner)] == got[str(learner)], got
+    assert not any("/xl/charts/" in line or "chart" in line.lower() for line in got[str(fixed_learner)]), got
