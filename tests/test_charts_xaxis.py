@@ -14,9 +14,9 @@ import pytest
 from openpyxl.chart import LineChart, Reference, ScatterChart, Series
 
 try:
-    from .test_charts_helpers import X, cli_main, edit_member, learner_sgd
+    from .test_charts_helpers import X, cli_main, edit_member, learner_sgd, soffice_convert
 except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import X, cli_main, edit_member, learner_sgd
+    from test_charts_helpers import X, cli_main, edit_member, learner_sgd, soffice_convert
 from xlgd.charts.check import check_book
 from xlgd.charts.model import parse_area, read_charts
 from xlgd.xlsx.package import Package
@@ -81,6 +81,24 @@ def xw_table(path, header, rows, chart_col, title):
     ws.insert_chart("F2", ch)
     wb.close()
     return path
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+def test_learner_book_saved_by_libreoffice(tmp_path, capsys):
+    import shutil
+    if not shutil.which("soffice"):
+        pytest.skip("LibreOffice not installed")
+    (tmp_path / "lo").mkdir()
+    book = soffice_convert(learner_sgd(tmp_path / "learner.xlsx"), "xlsx:Calc MS Excel 2007 XML", tmp_path / "lo")
+    with Package.open(book) as b:      # the premise: LibreOffice wrote it, with cached values, still no categories
+        assert "libreoffice" in b.application.lower()
+        assert b.values("sgd", (2, 2), [5])[(2, 5)] == (1.5 * X[0] + 20 - 2 * X[0] - 30) ** 2
+    assert cats_of(book)["err² per step"] == [None]
+    out = tmp_path / "fixed.xlsx"
+    rc, text, _ = run(capsys, "charts", "fix", str(book), "-o", str(out))
+    assert rc == 0, text
+    assert parse_area(cats_of(out)["err² per step"][0]) == parse_area("sgd!$C$2:$C$30")
 
 
 def test_per_step_series_without_a_step_column_keeps_1_to_n(tmp_path, capsys):
