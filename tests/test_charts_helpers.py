@@ -18,6 +18,8 @@ from pathlib import Path
 
 import xlsxwriter
 
+from xlgd.xlsx.refs import col_letters, col_number
+
 REPO = Path(__file__).resolve().parents[1]
 
 # The graddesc x column, starting where the issue's example does.
@@ -162,14 +164,14 @@ def type_cells(path: Path, sheet_part: str, cells: dict) -> None:
                 else:
                     row.addprevious(new)
                 row = new
-            ref = f"{_letters(c)}{r}"
+            ref = f"{col_letters(c)}{r}"
             cell = etree.Element(m + "c", r=ref)
             if isinstance(v, str):
                 cell.set("t", "inlineStr")
                 etree.SubElement(etree.SubElement(cell, m + "is"), m + "t").text = v
             else:
                 etree.SubElement(cell, m + "v").text = repr(v) if isinstance(v, float) else str(v)
-            after = next((e for e in row if _col(e.get("r")) >= c), None)
+            after = next((e for e in row if col_number(re.match(r"[A-Z]+", e.get("r")).group(0)) >= c), None)
             if after is not None and after.get("r") == ref:
                 after.addprevious(cell)
                 row.remove(after)
@@ -181,21 +183,6 @@ def type_cells(path: Path, sheet_part: str, cells: dict) -> None:
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
     edit_member(path, sheet_part, edit)
-
-
-def _letters(c: int) -> str:
-    s = ""
-    while c:
-        c, r = divmod(c - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
-def _col(ref: str) -> int:
-    n = 0
-    for ch in re.match(r"[A-Z]+", ref).group(0):
-        n = n * 26 + ord(ch) - 64
-    return n
 
 
 def learner_sgd(path, step_formulas=False, first_step=1, title="err² per step"):
@@ -230,6 +217,15 @@ def drop_member(path: Path, name: str) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for info, data in items:
             z.writestr(info, data)
+
+
+def generate_graddesc(path: Path, epochs: int) -> Path:
+    """xlgd's own graddesc workbook, `epochs` epochs unrolled."""
+    from xlgd.pipeline import build
+    from xlgd.recipe.template import Overrides, load_recipe
+
+    build(load_recipe("graddesc", Overrides(epochs=epochs)), path)
+    return path
 
 
 def members(path: Path) -> list:

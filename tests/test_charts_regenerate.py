@@ -7,9 +7,9 @@ import zipfile
 import pytest
 
 try:
-    from .test_charts_helpers import build_book, cli_main, members, soffice_convert
+    from .test_charts_helpers import build_book, cli_main, generate_graddesc, members, soffice_convert
 except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import build_book, cli_main, members, soffice_convert
+    from test_charts_helpers import build_book, cli_main, generate_graddesc, members, soffice_convert
 from xlgd.charts.model import read_charts
 from xlgd.xlsx.package import Package
 
@@ -25,12 +25,7 @@ def run(capsys, *argv):
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    from xlgd.recipe.template import Overrides, load_recipe
-    from xlgd.pipeline import build
-
-    path = tmp_path_factory.mktemp("gen") / "gd.xlsx"
-    build(load_recipe("graddesc", Overrides(epochs=1)), path)
-    return path
+    return generate_graddesc(tmp_path_factory.mktemp("gen") / "gd.xlsx", epochs=1)
 
 
 def charts_of(path, sheet):

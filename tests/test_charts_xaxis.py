@@ -14,9 +14,9 @@ import pytest
 from openpyxl.chart import LineChart, Reference, ScatterChart, Series
 
 try:
-    from .test_charts_helpers import X, cli_main, edit_member, learner_sgd, soffice_convert
+    from .test_charts_helpers import X, cli_main, edit_member, generate_graddesc, learner_sgd, soffice_convert
 except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import X, cli_main, edit_member, learner_sgd, soffice_convert
+    from test_charts_helpers import X, cli_main, edit_member, generate_graddesc, learner_sgd, soffice_convert
 from xlgd.charts.check import check_book
 from xlgd.charts.model import parse_area, read_charts
 from xlgd.xlsx.package import Package
@@ -240,12 +240,7 @@ def test_explicit_x_at_empty_cells_is_refused(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    from xlgd.pipeline import build
-    from xlgd.recipe.template import Overrides, load_recipe
-
-    path = tmp_path_factory.mktemp("gen") / "gd.xlsx"
-    build(load_recipe("graddesc", Overrides(epochs=2)), path)
-    return path
+    return generate_graddesc(tmp_path_factory.mktemp("gen") / "gd.xlsx", epochs=2)
 
 
 def unlink_all(src, dst):
