@@ -82,11 +82,15 @@ def test_untouched_workbook_is_left_alone(generated, tmp_path, capsys):
 
 
 def test_deleted_charts_come_back(generated, tmp_path, capsys):
+    import os
+    import stat
     broken = delete_all_charts(generated, tmp_path / "broken.xlsx", "momentum")
     assert charts_of(broken, "momentum") == {}
+    broken.chmod(0o640)
     out = tmp_path / "out.xlsx"
     rc, text, _ = run(capsys, "charts", "regenerate", str(broken), "-o", str(out))
     assert rc == 0, text
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o640      # the input's permission bits
     assert charts_of(out, "momentum") == charts_of(generated, "momentum")
     assert len(charts_of(out, "momentum")) == 4
 
