@@ -185,7 +185,7 @@ def type_cells(path: Path, sheet_part: str, cells: dict) -> None:
     edit_member(path, sheet_part, edit)
 
 
-def learner_sgd(path, step_formulas=False, first_step=1, title="err² per step"):
+def learner_sgd(path, step_formulas=False, first_step=1, title="err² per step", step_header="step"):
     """x and y as data, a step column (from `first_step`: a later epoch's rows), the prediction and
     err² as formulas (openpyxl: no cached values), and the learner's "err² per step" line chart with
     no categories (openpyxl's default when none are set)."""
@@ -195,7 +195,7 @@ def learner_sgd(path, step_formulas=False, first_step=1, title="err² per step")
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "sgd"
-    ws.append(["x", "y", "step", "pred", "err²"])
+    ws.append(["x", "y", step_header, "pred", "err²"])
     for i, x in enumerate(X):
         r = i + 2
         step = f"=C{r - 1}+1" if step_formulas and i else i + first_step

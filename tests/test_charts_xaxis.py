@@ -52,9 +52,11 @@ def line(ws, title, col, r1, r2, anchor, header=True):
 # A learner's per-step chart: step, never the data x
 
 
-@pytest.mark.parametrize("step_formulas", [False, True], ids=["typed-steps", "step-formulas"])
-def test_err_per_step_links_the_step_column_not_x(tmp_path, capsys, step_formulas):
-    book = learner_sgd(tmp_path / "learner.xlsx", step_formulas)
+@pytest.mark.parametrize("step_formulas,header", [(False, "step"), (True, "step"), (False, "iteration"),
+                                                  (False, "t"), (False, "Step #")],
+                         ids=["typed-steps", "step-formulas", "iteration", "t", "Step #"])
+def test_err_per_step_links_the_step_column_not_x(tmp_path, capsys, step_formulas, header):
+    book = learner_sgd(tmp_path / "learner.xlsx", step_formulas, step_header=header)
     found = issues_of(book)["err² per step"]
     assert [c for c, s, _ in found if s == "problem"] == ["no-categories"], found
     assert "sgd!$C$2:$C$30" in found[0][2] and "per step" in found[0][2]

@@ -213,8 +213,7 @@ class Options:
     keep_type: bool = False
 
 
-def _no_x_text(issue: Issue | None, n: int) -> str:
-    choice = issue.choice if issue is not None else None
+def _no_x_text(choice, n: int) -> str:
     if choice is not None and choice.ambiguous:
         opts = " or ".join(f'--x "{c.area.formula()}"' for c in choice.candidates)
         return f"{len(choice.candidates)} columns could be its x and hold different numbers; left as is: pass {opts}"
@@ -231,7 +230,7 @@ def relink(book: Package, chart: Chart, s: Series, issue: Issue | None, opts: Op
         choice = issue.choice if issue is not None and issue.choice is not None else choose_x(book, chart, s)
         target = choice.chosen.area if choice is not None and choice.chosen is not None else None
         if target is None:
-            say(f"series {s.number}: {_no_x_text(issue, n)}")
+            say(f"series {s.number}: {_no_x_text(choice, n)}")
             return False
     if target.length != n:
         say(f"series {s.number}: --x {target.formula()} has {target.length} cells but the values have {n}; "
@@ -255,6 +254,8 @@ def _to_relink(issues, explicit_x: bool) -> dict:
 
 def fix_chart(book: Package, chart: Chart, opts: Options, messages: list) -> bool:
     issues = check_chart(book, chart)
+    if not issues:
+        return False
     where = f"{chart.sheet or '?'}: {chart.title or chart.part!s}"
 
     def say(text):
