@@ -86,6 +86,12 @@ def test_fix_makes_uneven_line_a_scatter_unless_keep_type(book, tmp_path, capsys
     assert rc == 0, text
     assert "turned into a scatter chart" in text
     assert charts_by_title(out)["pred over x"].types == ["scatter"]
+    # Over unsorted x the points stand alone: segments in row order would zigzag across the plot.
+    ser = charts_by_title(out)["pred over x"].series[0].elem
+    ns = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
+          "a": "http://schemas.openxmlformats.org/drawingml/2006/main"}
+    assert ser.find("c:spPr/a:ln/a:noFill", ns) is not None
+    assert ser.find("c:marker/c:symbol", ns) is None or ser.find("c:marker/c:symbol", ns).get("val") != "none"
     with Package.open(out) as b:
         assert not any(iss for _, iss in check_book(b))
     # --keep-type: the line stays, check still flags it, fix reports it as the user's choice (exit 0).

@@ -185,10 +185,13 @@ def type_cells(path: Path, sheet_part: str, cells: dict) -> None:
     edit_member(path, sheet_part, edit)
 
 
-def learner_sgd(path, step_formulas=False, first_step=1, title="err² per step", step_header="step"):
+def learner_sgd(path, step_formulas=False, first_step=1, title="err² per step", step_header="step",
+                fit_chart=False):
     """x and y as data, a step column (from `first_step`: a later epoch's rows), the prediction and
     err² as formulas (openpyxl: no cached values), and the learner's "err² per step" line chart with
-    no categories (openpyxl's default when none are set)."""
+    no categories (openpyxl's default when none are set). With `fit_chart`, also a line chart
+    "prediction over x" whose categories are the unsorted data x (openpyxl writes its series with
+    an a:ln and a hidden marker, symbol "none")."""
     import openpyxl
     from openpyxl.chart import LineChart, Reference
 
@@ -204,6 +207,12 @@ def learner_sgd(path, step_formulas=False, first_step=1, title="err² per step",
     chart.add_data(Reference(ws, min_col=5, min_row=1, max_row=len(X) + 1), titles_from_data=True)
     chart.title = title
     ws.add_chart(chart, "H2")
+    if fit_chart:
+        pred = LineChart()
+        pred.add_data(Reference(ws, min_col=4, min_row=1, max_row=len(X) + 1), titles_from_data=True)
+        pred.set_categories(Reference(ws, min_col=1, min_row=2, max_row=len(X) + 1))
+        pred.title = "prediction over x"
+        ws.add_chart(pred, "H20")
     wb.save(path)
     return path
 

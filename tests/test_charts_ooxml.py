@@ -68,9 +68,13 @@ def test_fixed_workbooks_pass_the_validator(tmp_path):
     fixed_gen = tmp_path / "gd-fixed.xlsx"
     assert fix(unlink_all(gen, tmp_path / "gd-unlinked.xlsx"), fixed_gen) == 0
     # A learner's openpyxl workbook: openpyxl's own styles part draws a finding the fix must not add to.
-    learner = learner_sgd(tmp_path / "learner.xlsx")
+    # Besides err² per step, a line chart of the prediction over the unsorted data x (a scatter after
+    # the fix, points only: openpyxl's series already has a:ln and a marker symbol "none" to rewrite).
+    learner = learner_sgd(tmp_path / "learner.xlsx", fit_chart=True)
     fixed_learner = tmp_path / "learner-fixed.xlsx"
     assert fix(learner, fixed_learner) == 0
+    with Package.open(fixed_learner) as b:
+        assert {ch.title: ch.types[0] for ch in read_charts(b)}["prediction over x"] == "scatter"
 
     got = validate([fixed_faults, fixed_gen, learner, fixed_learner])
     assert got[str(fixed_faults)] == [] and got[str(fixed_gen)] == [], got

@@ -143,3 +143,19 @@ def test_render_reports_charts_libreoffice_did_not_load(tmp_path, capsys):
     rc, out, _ = run(capsys, "charts", "render", str(book), "-o", str(tmp_path / "png"))
     assert rc == 1, out
     assert "sheet 'sgd': LibreOffice loaded 0 of the 6 charts the file has" in out
+
+
+def test_unsorted_line_made_scatter_shows_its_points(tmp_path, capsys):
+    # openpyxl's line series hides its markers (symbol "none"); as a scatter without the line the
+    # points must be drawn, in colour (LibreOffice drew the hidden marker's style white on white).
+    book = learner_sgd(tmp_path / "learner.xlsx", fit_chart=True)
+    fixed = tmp_path / "fixed.xlsx"
+    rc, text, _ = run(capsys, "charts", "fix", str(book), "-o", str(fixed))
+    assert rc == 0 and "scatter" in text, text
+    rc, out, _ = run(capsys, "charts", "render", str(fixed), "-o", str(tmp_path / "png"))
+    assert rc == 0, out
+    a = np.asarray(Image.open(tmp_path / "png" / "sgd-chart2.png").convert("RGB")).astype(int)
+    coloured = (a.max(axis=2) - a.min(axis=2)) > 60      # saturated pixels: the series, not text or grid
+    h, w = coloured.shape
+    plot = coloured[: int(h * 0.9), : int(w * 0.8)]      # leave out the legend on the right
+    assert plot.sum() > 20 * len(X), plot.sum()           # 29 points of several pixels each

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from .check import RELINK_CODES, Issue, cache_issue, check_book, check_chart, prime_cells
+from .check import (RELINK_CODES, Issue, cache_issue, check_book, check_chart, numeric_sequence, prime_cells,
+                    spacing_problem)
 from ..xlsx.package import UNKNOWN, Package
 from .model import (C, Area, Chart, Series, area_values, format_value, is_number, read_chart, read_charts,
                     resolve, resolve_ref, serialize)
@@ -170,9 +171,13 @@ def to_scatter(book: Package, chart: Chart, messages: list) -> bool:
         etree.SubElement(scatter, C + "scatterStyle").set("val", "lineMarker")
         vary = group.find(C + "varyColors")
         scatter.append(copy.deepcopy(vary) if vary is not None else _val_el("varyColors", "0"))
+        unsorted = {id(x.elem) for x in chart.series
+                    if spacing_problem(numeric_sequence(book, x.cats) or []) == "unsorted"}
         for ser in sers:
             ser.find(C + "cat").tag = C + "xVal"
             ser.find(C + "val").tag = C + "yVal"
+            if id(ser) in unsorted:
+                _markers_only(ser)
             scatter.append(ser)
         dl = group.find(C + "dLbls")
         if dl is not None:
@@ -192,6 +197,49 @@ def to_scatter(book: Package, chart: Chart, messages: list) -> bool:
         messages.append(f"{chart.part}: line chart turned into a scatter chart (x plotted to scale)")
         changed = True
     return changed
+
+
+A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_AFTER_LN = ("effectLst", "effectDag", "scene3d", "sp3d", "extLst")   # CT_ShapeProperties after a:ln
+_AFTER_SPPR = ("marker", "dPt", "dLbls", "trendline", "errBars", "xVal", "yVal", "smooth", "extLst")
+
+
+def _markers_only(ser):
+    """Points without the line: over unsorted x, segments joining rows in row order mean nothing
+    (they zigzag across the plot), so a scatter series shows its points alone, in the line's colour."""
+    sp = ser.find(C + "spPr")
+    if sp is None:
+        sp = etree.Element(C + "spPr")
+        next(e for e in ser if etree.QName(e).localname in _AFTER_SPPR).addprevious(sp)
+    ln = sp.find(A + "ln")
+    if ln is None:
+        ln = etree.Element(A + "ln")
+        after = next((e for e in sp if etree.QName(e).localname in _AFTER_LN), None)
+        sp.append(ln) if after is None else after.addprevious(ln)
+    fills = [e for e in ln if etree.QName(e).localname in ("noFill", "solidFill", "gradFill", "pattFill")]
+    colour = next((f for f in fills if f.tag == A + "solidFill"), None)
+    for fill in fills:
+        ln.remove(fill)
+    ln.insert(0, etree.Element(A + "noFill"))
+    _show_marker(ser, colour)
+
+
+def _show_marker(ser, colour):
+    """A marker that draws: a symbol that was "none" becomes a circle, filled with the line's colour
+    (LibreOffice 7.4 drew a marker styled while it was hidden in white, on white, measured)."""
+    marker = ser.find(C + "marker")
+    symbol = marker.find(C + "symbol") if marker is not None else None
+    if symbol is None or symbol.get("val") != "none":
+        return
+    symbol.set("val", "circle")
+    for old in marker.findall(C + "spPr"):
+        marker.remove(old)
+    if colour is not None:
+        sp = etree.Element(C + "spPr")
+        sp.append(copy.deepcopy(colour))
+        etree.SubElement(sp, A + "ln").append(copy.deepcopy(colour))
+        ext = marker.find(C + "extLst")
+        marker.append(sp) if ext is None else ext.addprevious(sp)
 
 
 def _val_el(name, val):
