@@ -211,6 +211,24 @@ def test_two_candidates_link_none_and_name_both(tmp_path, capsys):
     assert parse_area(cats_of(fixed)["Chart"][0]) == parse_area(suggested[0])
 
 
+@pytest.mark.parametrize("title,want", [("x", "t!$B$2:$B$30"), ("Step", "t!$A$2:$A$30")])
+def test_the_axis_title_names_the_x(tmp_path, capsys, title, want):
+    # The same two candidates; the category axis title (openpyxl writes its catAx with axPos "l") decides.
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "t"
+    ws.append(["step", "x", "z"])
+    for i, x in enumerate(X):
+        ws.append([i + 1, x, float(x % 7)])
+    line(ws, "Chart", 3, 2, len(X) + 1, "E2", header=False).x_axis.title = title
+    book = tmp_path / "titled.xlsx"
+    wb.save(book)
+    out = tmp_path / "fixed.xlsx"
+    rc, text, _ = run(capsys, "charts", "fix", str(book), "-o", str(out), "--keep-type")
+    assert rc == 0, text
+    assert parse_area(cats_of(out)["Chart"][0]) == parse_area(want)
+
+
 def test_two_counters_with_the_same_numbers_are_one_axis(tmp_path, capsys):
     # Adam tables carry both a step column and t: the same numbers, so there is nothing to choose.
     wb = openpyxl.Workbook()

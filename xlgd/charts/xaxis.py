@@ -78,9 +78,12 @@ def header_word(text) -> str | None:
     return "x" if X_HEADER.fullmatch(t) else None
 
 
+ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"}
+
+
 def is_value(v) -> bool:
     """A cell a chart plots: a number, a boolean, an error code or a formula not yet calculated."""
-    return v is UNKNOWN or isinstance(v, (float, bool)) or (isinstance(v, str) and v.startswith("#"))
+    return v is UNKNOWN or isinstance(v, (float, bool)) or (isinstance(v, str) and v.strip() in ERRORS)
 
 
 # --------------------------------------------------------------------------
@@ -88,9 +91,11 @@ def is_value(v) -> bool:
 
 
 def axis_title(chart: Chart) -> str:
-    """The category (horizontal) axis title, lower case."""
-    for ax in chart.axes:
-        if ax.position in ("b", "t") and ax.elem is not None:
+    """The category axis title (else the horizontal axis's), lower case. openpyxl writes axPos "l"
+    on its category axes, so the kind of axis comes first."""
+    axes = sorted(chart.axes, key=lambda a: (a.kind not in ("catAx", "dateAx"), a.position not in ("b", "t")))
+    for ax in axes:
+        if (ax.kind in ("catAx", "dateAx") or ax.position in ("b", "t")) and ax.elem is not None:
             t = ax.elem.find(C + "title")
             if t is not None:
                 return "".join(x.text or "" for x in t.iter("{%s}t" % NS["a"])).strip().lower()
