@@ -7,49 +7,22 @@ use (~20 s) and then takes ~12 s a run, so all the files go through one run. Wit
 when its set-up fails, the test is skipped with one line.
 """
 
-import os
-import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 try:
+    from .ooxml_helpers import validate
     from .test_charts_helpers import build_book, cli_main, learner_sgd
     from .test_charts_xaxis import unlink_all
 except ImportError:  # tests/ run as plain modules, not a package
+    from ooxml_helpers import validate
     from test_charts_helpers import build_book, cli_main, learner_sgd
     from test_charts_xaxis import unlink_all
 from xlgd.charts.model import read_charts
 from xlgd.xlsx.package import Package
 
-REPO = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.ooxml, pytest.mark.slow]
-
-
-def validator() -> Path:
-    path = Path(os.environ.get("XLGD_OOXML_VALIDATE") or REPO.parent / "shared/tools/ooxml-validate/ooxml_validate.sh")
-    if not path.is_file() or not shutil.which("bash"):
-        pytest.skip(f"Microsoft's Open XML validator not found at {path} (set XLGD_OOXML_VALIDATE)")
-    return path
-
-
-def validate(files) -> dict:
-    """{file: [problem lines]} from one validator run ([] = OK)."""
-    proc = subprocess.run(["bash", str(validator()), *map(str, files)], capture_output=True, text=True, timeout=600)
-    if proc.returncode == 2:
-        pytest.skip(f"Open XML validator set-up failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
-    out, current = {}, None
-    for line in proc.stdout.splitlines():
-        m = re.match(r"^(\S.*?): (OK|\d+ problem\(s\)) \[", line)
-        if m:
-            current = out.setdefault(m.group(1), [])
-        elif current is not None and line.startswith("  ") and not line.startswith("    "):
-            current.append(line.strip())
-    assert set(out) == {str(f) for f in files}, proc.stdout + proc.stderr
-    assert (proc.returncode == 0) == (not any(out.values())), proc.stdout
-    return out
 
 
 def test_fixed_workbooks_pass_the_validator(tmp_path):
