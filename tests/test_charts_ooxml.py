@@ -7,7 +7,6 @@ use (~20 s) and then takes ~12 s a run, so all the files go through one run. Wit
 when its set-up fails, the test is skipped with one line.
 """
 
-from pathlib import Path
 
 import pytest
 
