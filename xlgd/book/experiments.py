@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..core.expr import EpochCell, Expr, GridCell, Name, SheetInput, StepCell, excel
 from ..recipe.experiments import HEAD_ROW, Grid, grids
 from ..xlsx.refs import col_letter, quote_sheet
-from .charts import CHART_H, CHART_W, PALETTE
+from .charts import CHART_H, CHART_W, make_chart
 from .layout import Layout
 
 
@@ -112,21 +112,10 @@ def _data(g, vals, c, r1, r2):
 
 
 def _chart(wb, ws, g, ch, vals):
-    chart = wb.add_chart({"type": "scatter", "subtype": "straight"} if ch.type == "scatter" else {"type": "line"})
-    for j, s in enumerate(ch.series):
-        color = PALETTE[j % len(PALETTE)]
-        chart.add_series({"name": s.name, "categories": _range(*s.cat), "values": _range(*s.val),
-                          "categories_data": _data(g, vals, s.cat[1], s.cat[2], s.cat[3]),
-                          "values_data": _data(g, vals, s.val[1], s.val[2], s.val[3]),
-                          "line": {"color": color, "width": 1.5}})
-    chart.set_title({"name": ch.title, "name_font": {"size": 11}})
-    chart.set_x_axis({"name": ch.x_title, "visible": True})
-    y = {"name": ch.y_title, "visible": True, "major_gridlines": {"visible": True}}
-    if ch.log_y:
-        y["log_base"] = 10
-    chart.set_y_axis(y)
-    chart.set_legend({"position": "bottom"})
-    chart.show_blanks_as("gap")
-    chart.show_na_as_empty_cell()
+    c = {"title": ch.title, "x_title": ch.x_title, "y_title": ch.y_title, "log_y": ch.log_y,
+         "series": [{"name": s.name, "cat": _range(*s.cat)[1:], "val": _range(*s.val)[1:],
+                     "cat_data": _data(g, vals, s.cat[1], s.cat[2], s.cat[3]),
+                     "val_data": _data(g, vals, s.val[1], s.val[2], s.val[3])} for s in ch.series]}
+    chart = make_chart(wb, c)
     chart.set_size({"width": CHART_W + 120, "height": CHART_H + 60})
     ws.insert_chart(ch.anchor[0] + HEAD_ROW, ch.anchor[1], chart)
