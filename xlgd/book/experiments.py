@@ -11,6 +11,7 @@ from ..core.expr import EpochCell, Expr, GridCell, Name, SheetInput, StepCell, e
 from ..recipe.experiments import HEAD_ROW, Grid, grids
 from ..xlsx.refs import col_letter, quote_sheet
 from .charts import CHART_H, CHART_W, make_chart
+from .formats import add_rules
 from .layout import Layout
 
 
@@ -72,6 +73,8 @@ def write_grids(wb, f, recipe, results):
                 v = vals[(r, c)]
                 ws.write_formula(r, c, render(g, p, layouts), fm, v if isinstance(v, str) else float(v))
         ws.freeze_panes(HEAD_ROW + 1, 1)
+        last_row, last_col = max(r for r, _ in g.cells), max(c for _, c in g.cells)
+        add_rules(ws, f, (HEAD_ROW + 1, 1, last_row, last_col), big_cell=f"B{HEAD_ROW + 2}")
         for ch in g.charts:
             _chart(wb, ws, g, ch, vals)
 

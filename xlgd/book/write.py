@@ -22,7 +22,7 @@ from ..xlsx.output import atomic_output
 from ..xlsx.refs import quote_sheet
 from .charts import add_sheet_charts
 from .experiments import write_grids
-from .formats import Formats, add_conditional_formats
+from .formats import Formats, add_rules, add_step_table_rules
 from .layout import (DATA_FIRST_ROW, DATA_SHEET, HEADER_ROW, HINT_ROW, INPUT_ROW, LABEL_ROW, START_ROW,
                      TITLE_ROW, Layout)
 from .xlsxwriter_fast import FastRows, Workbook
@@ -146,6 +146,8 @@ def _write_data(wb, f, recipe):
         else:
             ws.write_number(r, 2, float(ys[i]), f.num("0.####"))
     ws.freeze_panes(DATA_FIRST_ROW - 1, 0)
+    last = DATA_FIRST_ROW - 1 + len(d.x) - 1
+    add_rules(ws, f, (DATA_FIRST_ROW - 1, 1, last, 2), big_cell=f"B{DATA_FIRST_ROW}")  # a user's data can be big
 
 
 def write_sheet(wb, f, spec, result, progress=None):
@@ -201,8 +203,7 @@ def write_sheet(wb, f, spec, result, progress=None):
         _epoch_row(fast, f, lay, spec, result, epochs_done)
         epochs_done += 1
     ws.freeze_panes(START_ROW - 1, 4)
-    if spec.stability:
-        add_conditional_formats(wb, ws, lay)
+    add_step_table_rules(ws, f, lay)
     add_sheet_charts(wb, ws, lay, result)
     if progress:
         progress(spec.name, n, n)
