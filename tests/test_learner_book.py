@@ -116,3 +116,93 @@ def test_libreoffice_colours_the_runaway_red_and_no_stable_row(books, tmp_path, 
     assert red == errors | {26, 27, 28, 29, 30}
     assert {k for k, v in colour.items() if v == ORANGE[1:]} == past - red
     assert colour[24] is None and 24 not in past
+
+
+def intro_rows(path):
+    """[(label, text, row height or None)] of the intro sheet, read back from the file."""
+    import openpyxl
+
+    ws = openpyxl.load_workbook(path)["intro"]
+    return [(ws.cell(r, 1).value or "", ws.cell(r, 2).value or "",
+             ws.row_dimensions[r].height if ws.row_dimensions[r].customHeight else None)
+            for r in range(1, ws.max_row + 1)]
+
+
+def test_intro_lists_every_sheet_in_tab_order(books):
+    for name, path in books.items():
+        rows = intro_rows(path)
+        labels = [a for a, _, _ in rows]
+        listed = labels[labels.index("Sheets, in tab order") + 1:labels.index("", labels.index("Sheets, in tab order"))]
+        with Package.open(path) as book:
+            assert listed == book.sheet_names, name
+        assert book.sheet_names[:2] == ["intro", "data"] and book.sheet_names[-1] == "_xlgd"
+
+
+def test_experiment_sheets_come_right_after_data(books):
+    from xlgd.recipe.experiments import grids
+
+    for name, path in books.items():
+        extra = [g.name for g in grids(load_recipe(name))]
+        with Package.open(path) as book:
+            assert book.sheet_names[2:2 + len(extra)] == extra, name
+    assert not grids(load_recipe("graddesc"))
+
+
+def test_intro_says_what_each_sheet_is(books):
+    text = {name: "\n".join(f"{a}: {b}" for a, b, _ in intro_rows(p)) for name, p in books.items()}
+    # each sweep sheet with its own lr; no "sweep of sweep"
+    for j, lr in enumerate(("1e-05", "3e-05", "0.0001", "0.0003", "0.001", "0.003", "0.01")):
+        assert f"sweep_{j + 1}: " in text["lr-sweep"] and f"lr = {lr};" in text["lr-sweep"].split(f"sweep_{j + 1}: ")[1].split("\n")[0]
+    assert "sweep of sweep" not in text["lr-sweep"].lower()
+    assert "summary: Learning-rate sweep: linear2 / sgd at lr 1e-05 ... 0.01" in text["lr-sweep"]
+    # plural that agrees with the number
+    assert "1 epoch." in text["momentum-sine"] and "epoch(s)" not in "".join(text.values())
+    assert "3 epochs." in text["two-neuron"]
+    # forward differences promised only where a sheet has them
+    assert "forward-difference" not in text["lr-sweep"].split("Sheets, in tab order")[0]
+    assert "forward-difference estimates" in text["graddesc"]
+    # the stability column and both colours, where a sheet has them
+    for name in ("two-neuron", "lr-sweep", "momentum-sine"):
+        assert "Stability column: lr*|dpred/dw|^2" in text[name] and "Orange row: " in text[name] \
+            and "Red row: " in text[name]
+    assert "Stability column" not in text["graddesc"]
+
+
+def test_intro_rows_are_tall_enough_for_their_wrapped_text(books):
+    """LibreOffice does not grow rows when it opens a file: every wrapped row has its height, at least one
+    15-point line per 100 characters (LibreOffice fits 98-100 on a line of the intro, measured)."""
+    import math
+
+    for name, path in books.items():
+        for label, text, height in intro_rows(path):
+            if text:
+                assert height is not None and height >= 15 * math.ceil(len(text) / 100), (name, label, height)
+
+
+def test_every_sheet_prints_its_table_one_page_wide_with_its_headers(books):
+    import re
+
+    from xlgd.book.layout import HEADER_ROW, Layout
+
+    for name, path in books.items():
+        recipe = load_recipe(name)
+        with Package.open(path) as book:
+            for sheet in book.sheet_names:
+                if sheet == "_xlgd":
+                    continue
+                area = book.defined_names.get((sheet, "_xlnm.Print_Area"))
+                assert area and area.startswith(f"{sheet}!$A$1:"), (name, sheet, area)
+                xml = book.part(book.sheet_part(sheet)).decode()
+                setup = re.search(r"<pageSetup [^>]*>", xml).group(0)
+                # fitToWidth's default is 1 (ECMA-376), so XlsxWriter leaves it out
+                assert 'fitToPage="1"' in xml and 'fitToHeight="0"' in setup and \
+                    re.search(r'fitToWidth="(?!1")', setup) is None, (sheet, setup)
+            for spec in recipe.sheets:
+                lay = Layout(spec)
+                last_col = max(lay.epoch_index.values())
+                area = book.defined_names[(spec.name, "_xlnm.Print_Area")]
+                assert re.fullmatch(rf"{spec.name}!\$A\$1:\$[A-Z]+\${lay.last_row}", area)
+                assert book.defined_names[(spec.name, "_xlnm.Print_Titles")] == \
+                    f"{spec.name}!${HEADER_ROW}:${HEADER_ROW}"
+                assert area.endswith(f"${lay.epoch_letter(spec.epoch_columns[-1].name)}${lay.last_row}")
+                assert lay.epoch_index[spec.epoch_columns[-1].name] == last_col

@@ -12,6 +12,7 @@ from ..recipe.experiments import HEAD_ROW, Grid, grids
 from ..xlsx.refs import col_letter, quote_sheet
 from .charts import CHART_H, CHART_W, make_chart
 from .formats import add_rules
+from .printing import print_table
 from .layout import Layout
 
 
@@ -49,10 +50,12 @@ def extra_cells(recipe, results) -> dict:
     return out
 
 
-def write_grids(wb, f, recipe, results):
-    """One worksheet per experiment grid; values from `results.grids` (computed, never here)."""
+def write_grids(wb, f, recipe, results, experiment_grids=None):
+    """One worksheet per experiment grid; values from `results.grids` (computed, never here).
+
+    experiment_grids: `recipe.experiments.grids(recipe)`, when the caller has them already."""
     layouts = {s.name: Layout(s) for s in recipe.sheets}
-    for g in grids(recipe):
+    for g in grids(recipe) if experiment_grids is None else experiment_grids:
         vals = results.grids[g.name]
         ws = wb.add_worksheet(g.name)
         g.text(0, 0, g.title, "title")
@@ -75,6 +78,7 @@ def write_grids(wb, f, recipe, results):
         ws.freeze_panes(HEAD_ROW + 1, 1)
         last_row, last_col = max(r for r, _ in g.cells), max(c for _, c in g.cells)
         add_rules(ws, f, (HEAD_ROW + 1, 1, last_row, last_col), big_cell=f"B{HEAD_ROW + 2}")
+        print_table(ws, last_row, last_col, HEAD_ROW)
         for ch in g.charts:
             _chart(wb, ws, g, ch, vals)
 

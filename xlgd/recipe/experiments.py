@@ -256,8 +256,7 @@ def sweep(sheets, e, specs) -> Grid:
     lrs = sweep_lrs(e)
     base = e["sheet"]
     g = Grid(e.get("name", f"{base}_summary"),
-             f"Learning-rate sweep: {specs[0].title.split('  --  ')[0]} trained with {specs[0].optimizer} "
-             f"at lr {lrs[0]:g} ... {lrs[-1]:g}",
+             f"Learning-rate sweep: {specs[0].title.split('  --  ')[0]} at lr {lrs[0]:g} ... {lrs[-1]:g}",
              "One row per learning rate: its sheet, lr (linked to that sheet's lr cell), the last epoch's mean "
              "err^2, and the first step whose err^2 overflowed or passed explode_at (- : never).")
     hdr = ["sheet", "lr", "final mean err^2", "first exploding step", "explode_at"]
