@@ -147,3 +147,24 @@ def test_libreoffice_draws_the_charts_as_it_would_for_excel_2007(tmp_path):
     for pa, pb in zip(sorted(a), sorted(b)):
         ia, ib = Image.open(pa).convert("RGB"), Image.open(pb).convert("RGB")
         assert ia.size == ib.size and ImageChops.difference(ia, ib).getbbox() is None, (pa, pb)
+
+
+def test_every_model_sheet_charts_a_derivative_per_step_with_its_momentum(books):
+    """The forum's "derivative with and without momentum", on every sheet: the last weight's gradient
+    (the one the optimiser reads: analytic, or the forward-difference estimate) and its momentum."""
+    from xlgd.book.layout import Layout
+
+    want = {("graddesc", "basic"): ["g_b"], ("graddesc", "momentum"): ["g_b", "m_b"],
+            ("graddesc", "rmsprop"): ["g_b"], ("graddesc", "adam"): ["g_b", "m_b"],
+            ("two-neuron", "linear2"): ["g_d"], ("two-neuron", "linear2_fd"): ["est_d"],
+            ("two-neuron", "relu2_mom"): ["g_d", "m_d"], ("momentum-sine", "relu_mom"): ["g_d", "m_d"]}
+    for (name, sheet), cols in want.items():
+        spec = next(s for s in load_recipe(name).sheets if s.name == sheet)
+        lay = Layout(spec)
+        found = [r for _, r in charts(books[name]) if title(r).startswith("Derivative per step")
+                 and f"{sheet}!" in r.find(f".//{C}yVal//{C}f").text
+                 and r.find(f".//{C}yVal//{C}f").text.split("!")[0] == sheet]
+        assert len(found) == 1, (name, sheet)
+        refs = [s.find(f"{C}yVal/{C}numRef/{C}f").text for s in found[0].iter(f"{C}ser")]
+        assert refs == [lay.column_range(c + "_chart") for c in cols], (name, sheet, refs)
+        assert ("and its momentum" in title(found[0])) == (len(cols) == 2)
