@@ -64,7 +64,11 @@ def test_lr_changed_with_recalculated_values(base, tmp_path):
     assert (inp["sheet"], inp["cell"], inp["name"], inp["old"], inp["new"]) == ("basic", "A3", "lr", 0.0001, 0.0002)
     assert set(kinds(rep)) == {"input_changed", "values_changed"}
     vals = [c for c in rep["changes"] if c["kind"] == "values_changed"]
-    assert {v["sheet"] for v in vals} == {"basic"}
+    # basic's values, and the intro's link to basic's lr (book/intro.py): one cell, 0.0001 -> 0.0002
+    assert {v["sheet"] for v in vals} == {"basic", "intro"}
+    intro = [v for v in vals if v["sheet"] == "intro"]
+    assert len(intro) == 1 and intro[0]["count"] == 1, intro
+    assert (intro[0]["example"]["old"], intro[0]["example"]["new"]) == (0.0001, 0.0002)
     by_header = {v["header"]: v for v in vals}
     # Every step of a and b moves after the first update; step, epoch, x, y do not.
     assert {"a", "b", "pred", "err^2", "new a", "new b", "mean err^2"} <= set(by_header)

@@ -150,9 +150,16 @@ def test_experiment_sheets_come_right_after_data(books):
 
 def test_intro_says_what_each_sheet_is(books):
     text = {name: "\n".join(f"{a}: {b}" for a, b, _ in intro_rows(p)) for name, p in books.items()}
-    # each sweep sheet with its own lr; no "sweep of sweep"
-    for j, lr in enumerate(("1e-05", "3e-05", "0.0001", "0.0003", "0.001", "0.003", "0.01")):
-        assert f"sweep_{j + 1}: " in text["lr-sweep"] and f"lr = {lr};" in text["lr-sweep"].split(f"sweep_{j + 1}: ")[1].split("\n")[0]
+    # each sweep sheet with its own lr, a link to the sheet's lr cell; no "sweep of sweep"
+    import openpyxl
+
+    formulas = openpyxl.load_workbook(books["lr-sweep"])["intro"]
+    values = openpyxl.load_workbook(books["lr-sweep"], data_only=True)["intro"]
+    rows = {formulas.cell(r, 1).value: r for r in range(1, formulas.max_row + 1)}
+    for j, lr in enumerate((1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)):
+        r = rows[f"sweep_{j + 1}"]
+        assert formulas.cell(r, 3).value == f"=sweep_{j + 1}!$A$3" and values.cell(r, 3).value == lr
+    assert formulas.cell(rows["Sheets, in tab order"], 3).value == "lr"
     assert "sweep of sweep" not in text["lr-sweep"].lower()
     assert "summary: Learning-rate sweep: linear2 / sgd at lr 1e-05 ... 0.01" in text["lr-sweep"]
     # plural that agrees with the number

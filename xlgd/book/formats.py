@@ -60,6 +60,8 @@ class Formats:
                 props.update({"italic": True, "font_color": "#7F7F7F"})
             elif kind == "epoch":
                 props.update({"bg_color": "#EAF1DD"})
+            elif kind == "top":  # beside wrapped text, which starts at the top of its row
+                props.update({"valign": "top", "align": "left"})
             self._cache[key] = self.wb.add_format(props)
         return self._cache[key]
 

@@ -13,14 +13,17 @@ from ..core.chart_columns import CHART_MAX
 from ..core.models import get_model
 from ..core.optimizers import get_optimizer
 from ..recipe import record
+from ..xlsx.refs import quote_sheet
 from .formats import BIG, ORANGE, RED
+from .layout import Layout
 from .printing import print_table
 
-LABEL_WIDTH, TEXT_WIDTH = 20, 80
+LABEL_WIDTH, TEXT_WIDTH, LR_WIDTH = 20, 80, 10
 # Characters of ordinary text per line of a TEXT_WIDTH column (its width counts '0's, wider than most
 # letters): LibreOffice fits 98-100 of the intro's characters on a line (measured on its PDF); fewer, to be safe.
 LINE_CHARS = 92
 LINE_HEIGHT = 15  # points, the default row height of an 11-point font
+SHEETS = "Sheets, in tab order"
 
 
 def plural(n: int, word: str) -> str:
@@ -33,11 +36,9 @@ def row_height(text: str) -> float:
 
 
 def sheet_line(spec) -> str:
-    """One model sheet, for the intro's sheet list: model, optimiser, lr and the rest of its setting."""
+    """One model sheet, for the intro's sheet list: model, optimiser and setting (its lr is a live cell beside)."""
     m, o = get_model(spec.model), get_optimizer(spec.optimizer)
-    knobs = spec.input_values()
-    lr = f"lr = {knobs['lr']:g}; " if "lr" in knobs else ""
-    return (f"{m.formula} ({m.doc}); {spec.optimizer}: {o.doc}. {lr}{spec.convention} convention, "
+    return (f"{m.formula} ({m.doc}); {spec.optimizer}: {o.doc}. {spec.convention} convention, "
             f"{'analytic' if spec.grad == 'analytic' else 'forward-difference'} gradients, "
             f"{plural(spec.epochs, 'epoch')}.")
 
@@ -73,7 +74,8 @@ def how_to_read(recipe) -> list[tuple[str, str]]:
         ("Charts", "Error per step and per epoch (log axes: an error from 1 to 1e230 stays readable), the weights, "
                    "the derivative of the last weight (with its momentum where the optimiser keeps one), and the "
                    "fit: data and prediction against x. They draw the '(chart)' columns at the right of the steps: "
-                   f"#N/A (a gap) where a value overflowed or lies beyond +-chart_max ({CHART_MAX:g}, an input), "
+                   f"#N/A (a gap) where a value overflowed or lies beyond +-chart_max (an input in row 3, "
+                   f"{CHART_MAX:g} by default), "
                    "so one exploded point does not flatten the others. Every series is a link to cells."),
         ("Big numbers", f"From {BIG:,.0f} on, a number shows in scientific notation (1.23E+05): a weight of "
                         "9e230 still fits its column."),
@@ -97,22 +99,31 @@ def write_intro(wb, f, recipe, grids):
     ws = wb.add_worksheet("intro")
     ws.set_column(0, 0, LABEL_WIDTH)
     ws.set_column(1, 1, TEXT_WIDTH)
+    ws.set_column(2, 2, LR_WIDTH)
     swatch = {"Orange row": f.conditional(ORANGE), "Red row": f.conditional(RED)}
     rows = [(recipe.title, None),
             ("", recipe.description or "Gradient descent in a spreadsheet: every number is a formula you can "
                                        "click on."), ("", "")]
-    rows += how_to_read(recipe) + [("", ""), ("Sheets, in tab order", "")] + sheet_list(recipe, grids)
+    rows += how_to_read(recipe) + [("", ""), (SHEETS, "")] + sheet_list(recipe, grids)
     rows += [("", ""),
              ("Conventions", "graddesc = Jeremy Howard's workbook (no eps, no bias correction, RMSProp divides by "
                              "the previous row's mean square). torch = what torch.optim computes (eps, bias "
                              "correction)."),
              ("Made by", "xlgd -- `xlgd verify` checks every cell of this workbook, even after you edit it.")]
+    specs = {s.name: s for s in recipe.sheets}
     for r, (a, b) in enumerate(rows):
         if a:
             ws.write_string(r, 0, a, f.title if r == 0 else swatch.get(a, f.bold_top))
         if b:
             ws.write_string(r, 1, b, f.wrap)
             ws.set_row(r, row_height(b))
-    print_table(ws, len(rows) - 1, 1, landscape=False, gridlines=False)
+        if a == SHEETS:
+            ws.write_string(r, 2, "lr", f.bold_top)
+        elif a in specs and "lr" in specs[a].input_values():
+            # A link, not a copy: it shows the lr the sheet runs at now, after an edit too.
+            spec = specs[a]
+            ws.write_formula(r, 2, f"={quote_sheet(a)}!{Layout(spec).input_abs('lr')}", f.num("General", "top"),
+                             spec.input_values()["lr"])
+    print_table(ws, len(rows) - 1, 2, landscape=False, gridlines=False)
     ws.activate()
     return ws
