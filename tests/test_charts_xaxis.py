@@ -280,7 +280,7 @@ def test_generated_workbook_gets_its_own_links_back(generated, tmp_path, capsys)
     broken = unlink_all(generated, tmp_path / "broken.xlsx")
     with Package.open(broken) as b:
         codes = {i.code for _, iss in check_book(b) for i in iss if i.is_problem}
-    assert codes == {"no-categories", "no-x-values"}
+    assert codes == {"no-x-values"}  # every generated chart is a scatter chart (LibreOffice gaps #N/A only there)
     out = tmp_path / "fixed.xlsx"
     rc, text, _ = run(capsys, "charts", "fix", str(broken), "-o", str(out))
     assert rc == 0, text
@@ -290,7 +290,8 @@ def test_generated_workbook_gets_its_own_links_back(generated, tmp_path, capsys)
     assert {k: [parse_area(f) for f in v] for k, v in got.items()} == \
         {k: [parse_area(f) for f in v] for k, v in want.items()}
     # The ones the issue saw go wrong, by name: error per step on the step column, the fit on x.
-    assert parse_area(got[("basic", "Error per step")][0]) == parse_area("basic!$A$7:$A$64")
+    err = next(v for (sh, t), v in got.items() if sh == "basic" and t.startswith("Error per step"))
+    assert parse_area(err[0]) == parse_area("basic!$A$7:$A$64")
     fit = next(v for (sh, t), v in got.items() if sh == "basic" and t.startswith("Fit"))
     assert parse_area(fit[0]) == parse_area("basic!$C$36:$C$64")
 
