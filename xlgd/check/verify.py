@@ -55,7 +55,7 @@ from .cells import CheckContext
 from .descent import describe_descent
 from .evaluated import Settings, check_evaluated, header, plain_value
 from .evaluator import Evaluation, RunBuilder, SheetCells, SheetValues, cell_value, read_book
-from .evaluator.store import BLANK
+from .evaluator.store import BLANK, UNKNOWN_VALUE
 from .names import check_names
 from .report import Report, SheetReport
 from .steptable import CachedLayout
@@ -336,7 +336,12 @@ def _names(book, ev, report, known):
     used = {(s, n) for s, n in ev.book.names.used}
 
     def value(sheet, r, c):
-        return ev.cached(sheet, r, c) if sheet in ev.book.sheets else None
+        """What the named cell holds: its cached value, else (a file without cached values, as
+        openpyxl saves) the evaluator's; UNKNOWN_VALUE when neither is known."""
+        if sheet not in ev.book.sheets:
+            return None
+        v = ev.cached(sheet, r, c)
+        return ev.value(sheet, r, c) if v is UNKNOWN_VALUE else v
 
     causes = check_names(book, used, known.names, value, set(book.sheet_names))
     by_name = {s.name: s for s in report.sheets}
@@ -395,6 +400,9 @@ def _volatile_note(ev, report, sheet, known):
     if feeds:
         report.warnings.append(f"volatile function {fn} in {where} feeds computed cells: every recalculation "
                                f"changes the data, so cached values cannot be reproduced")
+    elif ev.cached(sheet, *vol[0]) is UNKNOWN_VALUE:  # no value to stand in for them (openpyxl saved it)
+        report.notes.append(f"volatile function {fn} in {where}: those cells are unchecked, and so are the cells "
+                            f"reading them (the file holds no values for them)")
     else:
         report.notes.append(f"volatile function {fn} in {where}: those cells are unchecked; cells reading them "
                             f"are checked against the values the file holds")
