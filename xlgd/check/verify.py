@@ -338,7 +338,10 @@ def _check_rest(ev, report, known, how, ctx, only):
         if name == record.META_SHEET:
             continue
         rep = by_name.get(name) or SheetReport(name, "unknown")
-        check_evaluated(ev, name, rep, known.covered.get(name, frozenset()), settings)
+        covered = known.covered.get(name, frozenset())
+        check_evaluated(ev, name, rep, covered, settings)
+        if isinstance(covered, Covered):
+            _filled_down(ev, name, covered, rep)
         if rep.layout == "unknown" and rep.formula_cells:
             found = describe_descent(ev, name, header)
             if found:
@@ -350,6 +353,21 @@ def _check_rest(ev, report, known, how, ctx, only):
             if rep.layout == "unknown" and rep.formula_cells:
                 rep.notes.append("values recomputed by the workbook evaluator: its formulas are checked (their "
                                  "values are the evaluator's own)")
+
+
+def _filled_down(ev, name, covered, rep):
+    """Formulas below an xlgd step table, in its columns: rows filled down past the layout. Not an error
+    in itself (the evaluator checks them like any cell), but said once, so a longer table is not
+    mistaken for the one xlgd wrote."""
+    (_, last), (c0, c1) = covered.rows, covered.cols
+    rows = set()
+    for run in ev.book.sheets[name].all_runs():
+        if c0 <= run.col <= c1 and run.r1 > last:
+            rows.update(r for r in range(max(run.r0, last + 1), run.r1 + 1) if (r, run.col) not in covered)
+    if rows:
+        lo, hi = min(rows), max(rows)
+        rep.notes.append(f"rows {lo}..{hi} below the step table (which ends on row {last}) hold its formulas "
+                         f"filled down: checked by the workbook evaluator, not by the engine's run")
 
 
 def _names(book, ev, report, known):
