@@ -67,3 +67,68 @@ def workbook(lr=1e-4, title="two neurons"):
     ws.title = title
     cells = build(ws, lr)
     return wb, cells
+
+
+def values(lr=1e-4, first_weights=(1.0, 1.0, 0.0, 1.0), h=0.01) -> dict:
+    """The table's values computed in plain Python, each formula in the association it is written in
+    (an oracle independent of xlgd: what Excel caches, `^2` being correctly rounded like x*x).
+    Returns {"G4": value, ...} for every formula cell, the total included."""
+    out = {}
+    a, c, b, d = first_weights
+    for k, x in enumerate(X):
+        r, y = FIRST + k, 2 * x + 30
+        pred = c * (x * a + b) + d
+        err = (pred - y) * (pred - y)
+        sq = [c * (x * (a + h) + b) + d - y, (c + h) * (x * a + b) + d - y,
+              c * (x * a + b + h) + d - y, c * (x * a + b) + d + h - y]
+        grads = [(t * t - err) / h for t in sq]
+        new = [a - lr * grads[0], c - lr * grads[1], b - lr * grads[2], d - lr * grads[3]]
+        if r > FIRST:
+            out.update({f"B{r}": a, f"C{r}": c, f"D{r}": b, f"E{r}": d})
+        out.update({f"G{r}": pred, f"H{r}": err})
+        out.update({f"{L}{r}": v for L, v in zip("IJKL", grads)})
+        out.update({f"{L}{r}": v for L, v in zip("MNOP", new)})
+        a, c, b, d = new
+    total = 0.0
+    for r in range(FIRST, LAST + 1):
+        total += out[f"H{r}"]
+    out[f"H{LAST + 2}"] = total
+    return out
+
+
+def sheet_xml(lr=1e-4, cached=True) -> str:
+    """The learner's sheet as the XML a spreadsheet writes (inline strings, so it can be added to any
+    workbook's zip), with the values of `values()` cached in its formula cells when `cached`."""
+    from openpyxl.utils import column_index_from_string
+
+    cells = {}
+    for k, x in enumerate(X):
+        r = FIRST + k
+        cells[f"A{r}"], cells[f"F{r}"] = x, 2 * x + 30
+        if r == FIRST:
+            cells.update({f"{L}{r}": w for L, w in zip("BCDE", (1.0, 1.0, 0.0, 1.0))})
+        cells.update({f"{L}{r}": f for L, f in step_formulas(r).items()})
+    cells.update({"E1": "lr", "F1": lr, "G1": "h", "H1": 0.01, f"G{LAST + 2}": "total",
+                  f"H{LAST + 2}": f"=SUM(H{FIRST}:H{LAST})"})
+    cells.update({f"{chr(65 + i)}3": h for i, h in enumerate(HEADERS)})
+    vals = values(lr) if cached else {}
+    rows = {}
+    for ref, v in cells.items():
+        col = ref.rstrip("0123456789")
+        rows.setdefault(int(ref[len(col):]), []).append((column_index_from_string(col), ref, v))
+    out = []
+    for r in sorted(rows):
+        xml = []
+        for _, ref, v in sorted(rows[r]):
+            if isinstance(v, str) and v.startswith("="):
+                cache = f"<v>{vals[ref]!r}</v>" if ref in vals else ""
+                xml.append(f'<c r="{ref}"><f>{v[1:]}</f>{cache}</c>')
+            elif isinstance(v, str):
+                xml.append(f'<c r="{ref}" t="inlineStr"><is><t>{v}</t></is></c>')
+            else:
+                xml.append(f'<c r="{ref}"><v>{v!r}</v></c>')
+        out.append(f'<row r="{r}">{"".join(xml)}</row>')
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f'<sheetData>{"".join(out)}</sheetData></worksheet>')

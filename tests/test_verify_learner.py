@@ -214,3 +214,26 @@ def test_sheet_only_named_like_graddesc_basic_is_checked_as_unknown(tmp_path):
     s = _sheet(rep, "basic")
     assert rep.ok and s.layout == "unknown" and s.checked == s.formula_cells == 29 * 6 + 28 * 2, rep.text()
     assert len(s.notes) >= 1 and "layout does not match" in s.notes[0] and "F1" in s.notes[0]
+
+
+def test_forum_two_neuron_book_named_basic_with_lr_moved(tmp_path):
+    """Issue 11's case: the forum learner's 2-neuron sheet named `basic`, its lr moved from F1 to K1 and
+    F1 holding the text 'c' (where graddesc's basic keeps lr). Not 'basic!F1 (lr) holds #VALUE!': one
+    line says the layout does not match, then all 403 cells are checked, and an edit is still found."""
+    wb, n = learner.workbook(title="basic")
+    ws = wb["basic"]
+    ws["E1"], ws["F1"], ws["J1"], ws["K1"] = "weights: a b", "c", "lr", 1e-4
+    for row in ws.iter_rows(min_row=learner.FIRST):
+        for c in row:
+            if isinstance(c.value, str) and c.value.startswith("="):
+                c.value = c.value.replace("$F$1", "$K$1")
+    rep = verify_book(_save(wb, tmp_path / "basic.xlsx"))
+    s = _sheet(rep, "basic")
+    assert rep.ok and s.layout == "unknown" and s.checked == s.formula_cells == n, rep.text()
+    said = [n for n in rep.notes + s.notes if "checked as an unknown sheet" in n]
+    assert len(said) == 1 and said[0].startswith("basic: named like graddesc's basic sheet"), rep.text()
+    assert "#VALUE!" not in rep.text()
+    assert any("learning rate in K1 = 0.0001" in note for note in s.notes), s.notes
+    ws["M12"] = "=B12-$K$1*I11"
+    rep = verify_book(_save(wb, tmp_path / "basic_edited.xlsx"))
+    assert [c.cell for c in _sheet(rep, "basic").causes] == ["M12 (new a)"], rep.text()

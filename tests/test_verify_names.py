@@ -113,3 +113,22 @@ def test_a_cached_inf_or_nan_is_a_difference_whatever_the_tolerance(small, tmp_p
     d = json.loads(r.stdout)
     mom = next(s for s in d["sheets"] if s["name"] == "momentum")
     assert mom["causes"] and mom["causes"][0]["cell"] == ref
+
+
+@pytest.mark.graddesc
+@pytest.mark.parametrize("name,new,says", [
+    ("lr", "momentum!$E$2", "points at momentum!$E$2; the layout keeps it in momentum!D2"),
+    ("lastconst", "momentum!#REF!", "points at #REF!"),
+    ("const", None, "is not defined"),
+])
+def test_graddesc_2018_names_its_macros_use(reference_xlsm, tmp_path, name, new, says):
+    """graddesc's formulas read no names, but its Run macro copies lastconst onto const and each sheet's
+    rate is named lr: a name pointing elsewhere is one cause -- while its own leftover names at #REF!
+    (gradtarget, ms_last on momentum) are not (the clean file verifies OK, test_verify_graddesc)."""
+    i = _momentum_index(reference_xlsm)
+    q = edit_zip(reference_xlsm, tmp_path / "n.xlsm", "xl/workbook.xml", lambda t: _set_name(t, name, i, new))
+    rep = verify_book(q)
+    causes = [c for s in rep.sheets for c in s.causes] + rep.causes
+    assert not rep.ok and len(causes) == 1, rep.text()
+    assert causes[0].sheet == "momentum" and f"the name {name}" in causes[0].message and says in causes[0].message
+    assert rep.checked_ok == 1594  # a name is not a formula cell: the tally stays true

@@ -76,3 +76,33 @@ def test_a_circular_reference_is_found_not_looped(tmp_path):
     assert not rep.ok and len(circ) == 1 and circ[0].cell.startswith("R4"), rep.text()
     assert "R5" in circ[0].message
     assert any(u.reason.startswith("depend on") or "circular" in u.reason for u in s.unchecked), rep.text()
+
+
+def test_rows_filled_down_below_a_step_table_are_one_note(small, tmp_path):
+    """The last step row dragged down three rows (the fill handle: references move with the row, the
+    data cells read are past the data, so empty). Consistent formulas: no cause, every cell counted
+    and checked, and one line saying the table is longer than the layout xlgd wrote."""
+    import openpyxl
+    from openpyxl.formula.translate import Translator
+
+    wb = openpyxl.load_workbook(small)
+    ws = wb["momentum"]
+    last = max(r for r in range(1, ws.max_row + 1) if isinstance(ws.cell(r, 3).value, str)
+               and ws.cell(r, 3).value.startswith("=data!"))
+    added = 0
+    for r in range(last + 1, last + 4):
+        for c in range(1, ws.max_column + 1):
+            v = ws.cell(last, c).value
+            if isinstance(v, str) and v.startswith("="):
+                ws.cell(r, c).value = Translator(v, ws.cell(last, c).coordinate).translate_formula(
+                    ws.cell(r, c).coordinate)
+                added += 1
+    q = tmp_path / "filled.xlsx"
+    wb.save(q)
+    before = next(s for s in verify_book(small).sheets if s.name == "momentum").formula_cells
+    rep = verify_book(q)
+    mom = next(s for s in rep.sheets if s.name == "momentum")
+    assert rep.ok and not mom.causes and mom.formula_cells == mom.checked == before + added, rep.text()
+    said = [n for n in mom.notes if "filled down" in n]
+    assert len(said) == 1 and f"rows {last + 1}..{last + 3} below the step table" in said[0]
+    assert not any("filled down" in n for s in verify_book(small).sheets for n in s.notes)

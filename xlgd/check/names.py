@@ -20,6 +20,7 @@ Each problem is one cause naming the name and where it points.
 from __future__ import annotations
 
 from ..xlsx.refs import FormulaSyntaxError, a1, split_ref, unquote_sheet
+from .evaluator.store import Unknown
 from .report import Cause, fmt_value
 
 
@@ -66,6 +67,8 @@ def _one(name, texts, want, value, sheets):
     if (r2, c2) != (r, c):
         return None  # a range: used as one
     v = value(sheet, r, c)
+    if isinstance(v, Unknown):
+        return None  # a cell nobody can compute: verify lists it as unchecked, with its reason
     if not isinstance(v, float) or isinstance(v, bool):
         return f"points at {text}, which holds {fmt_value(v) if v is not None else 'nothing'}, not a number"
     return None

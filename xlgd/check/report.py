@@ -89,7 +89,7 @@ class Report:
 
     @property
     def ok(self):
-        return not self.causes and all(s.failed == 0 for s in self.sheets)
+        return not self.causes and all(s.failed == 0 and not s.causes for s in self.sheets)
 
     @property
     def formula_cells(self):
@@ -138,7 +138,7 @@ class Report:
         for c in self.causes:
             out += c.lines()
         for s in self.sheets:
-            status = "ok" if s.failed == 0 else f"{s.failed} failed"
+            status = f"{s.failed} failed" if s.failed else f"{len(s.causes)} problem(s)" if s.causes else "ok"
             ulp = f", max {s.max_ulp} ulp" if s.checked else ""
             out.append(f"{s.name} ({s.layout}): {s.checked:,} of {s.formula_cells:,} formula cells checked, "
                        f"{status}{ulp}")

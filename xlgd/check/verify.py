@@ -49,13 +49,13 @@ from ..core.functions import VOLATILE
 from ..errors import XlgdError
 from ..recipe import record
 from ..xlsx.package import Package
-from ..xlsx.refs import FormulaSyntaxError, a1, tokens
+from ..xlsx.refs import FormulaSyntaxError, a1, split_ref, tokens
 from . import graddesc as gl
 from .cells import CheckContext
 from .descent import describe_descent
 from .evaluated import Settings, check_evaluated, header, plain_value
 from .evaluator import Evaluation, RunBuilder, SheetCells, SheetValues, cell_value, read_book
-from .evaluator.store import BLANK
+from .evaluator.store import BLANK, UNKNOWN_VALUE
 from .names import check_names
 from .report import Report, SheetReport
 from .steptable import CachedLayout
@@ -306,6 +306,26 @@ def _graddesc(ctx, known, t):
     rep.formula_cells = rep.checked
     known.reports[t.name] = rep
     known.covered[t.name] = covered
+    _graddesc_names(ctx.book, known, t.name, g)
+
+
+# The names graddesc's macros work through: "Run" copies lastconst/lastslope onto const/slope; lr is the
+# rate the sheet reads (named on momentum, adam and adam_ann in the 2018 file; basic and rmsprop keep theirs
+# unnamed). graddesc-layout.md, section 3.
+_GRADDESC_NAMES = {"const": "C1", "slope": "C2", "lastconst": "C32", "lastslope": "D32"}
+
+
+def _graddesc_names(book, known, name, g):
+    """Each of those names where the layout keeps it. With the macros in the file they must exist; a
+    copy saved without macros (.xlsx) has nothing reading them, so only the ones it defines are checked.
+    Leftover names pointing at #REF! in the original (gradtarget, ms_last ...) are not among them."""
+    defined = {n.lower() for s, n, _ in book.defined_name_list if s == name}
+    cells = dict(_GRADDESC_NAMES, lr=g.knobs.get("lr"))
+    for n, ref in cells.items():
+        if ref is None or (n not in defined and (n == "lr" or not book.has_macros)):
+            continue
+        r, c, _, _ = split_ref(ref)
+        known.names[(name, n)] = (name, r, c)
 
 
 # ------------------------------------------------------------------ everything else
@@ -318,7 +338,10 @@ def _check_rest(ev, report, known, how, ctx, only):
         if name == record.META_SHEET:
             continue
         rep = by_name.get(name) or SheetReport(name, "unknown")
-        check_evaluated(ev, name, rep, known.covered.get(name, frozenset()), settings)
+        covered = known.covered.get(name, frozenset())
+        check_evaluated(ev, name, rep, covered, settings)
+        if isinstance(covered, Covered):
+            _filled_down(ev, name, covered, rep)
         if rep.layout == "unknown" and rep.formula_cells:
             found = describe_descent(ev, name, header)
             if found:
@@ -332,19 +355,38 @@ def _check_rest(ev, report, known, how, ctx, only):
                                  "values are the evaluator's own)")
 
 
+def _filled_down(ev, name, covered, rep):
+    """Formulas below an xlgd step table, in its columns: rows filled down past the layout. Not an error
+    in itself (the evaluator checks them like any cell), but said once, so a longer table is not
+    mistaken for the one xlgd wrote."""
+    (_, last), (c0, c1) = covered.rows, covered.cols
+    rows = set()
+    for run in ev.book.sheets[name].all_runs():
+        if c0 <= run.col <= c1 and run.r1 > last:
+            rows.update(r for r in range(max(run.r0, last + 1), run.r1 + 1) if (r, run.col) not in covered)
+    if rows:
+        lo, hi = min(rows), max(rows)
+        rep.notes.append(f"rows {lo}..{hi} below the step table (which ends on row {last}) hold its formulas "
+                         f"filled down: checked by the workbook evaluator, not by the engine's run")
+
+
 def _names(book, ev, report, known):
     used = {(s, n) for s, n in ev.book.names.used}
 
     def value(sheet, r, c):
-        return ev.cached(sheet, r, c) if sheet in ev.book.sheets else None
+        """What the named cell holds: its cached value, else (a file without cached values, as
+        openpyxl saves) the evaluator's; UNKNOWN_VALUE when neither is known."""
+        if sheet not in ev.book.sheets:
+            return None
+        v = ev.cached(sheet, r, c)
+        return ev.value(sheet, r, c) if v is UNKNOWN_VALUE else v
 
     causes = check_names(book, used, known.names, value, set(book.sheet_names))
     by_name = {s.name: s for s in report.sheets}
     for c in causes:
         rep = by_name.get(c.sheet)
         if rep is not None:
-            rep.causes.append(c)
-            rep.failed += 1
+            rep.causes.append(c)  # a problem, but not a formula cell that fails: the tally stays true
         else:
             report.causes.append(c)
 
@@ -395,6 +437,9 @@ def _volatile_note(ev, report, sheet, known):
     if feeds:
         report.warnings.append(f"volatile function {fn} in {where} feeds computed cells: every recalculation "
                                f"changes the data, so cached values cannot be reproduced")
+    elif ev.cached(sheet, *vol[0]) is UNKNOWN_VALUE:  # no value to stand in for them (openpyxl saved it)
+        report.notes.append(f"volatile function {fn} in {where}: those cells are unchecked, and so are the cells "
+                            f"reading them (the file holds no values for them)")
     else:
         report.notes.append(f"volatile function {fn} in {where}: those cells are unchecked; cells reading them "
                             f"are checked against the values the file holds")

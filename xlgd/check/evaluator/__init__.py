@@ -6,7 +6,7 @@ Public API (what `verify` and `diff` use)::
 
     ev = open_and_evaluate("book.xlsx")            # dialect: whoever saved the file
     ev = Evaluation(read_book(package), "libreoffice")   # from an open xlsx.package.Package
-    ev.value(sheet, row, col)      # computed from the workbook's constants
+    ev.value(sheet, row, col)      # computed from the workbook's constants (a constant cell: itself)
     ev.cached(sheet, row, col)     # what the file holds
     ev.unknown(sheet, row, col)    # why a cell has no computed value, or None
     ev.formula_cells(sheet)        # (row, col) of every formula cell

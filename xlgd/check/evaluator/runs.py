@@ -414,7 +414,9 @@ class RowReader:
             builder = self.taker.builder
             if fa is not None and fa.group(1) == f.group(1) and col in builder.cur and builder.cur[col].r1 == r - 1:
                 builder.extend(col, r)  # only the value's type or the style differs
-            else:
+            elif above is None:  # a row shaped unlike the one above: compare R1C1 forms
+                builder.add(r, col, text)
+            else:  # the formula differs from the one above moved down: a new run
                 builder.start(r, col, text)
         self.same_cell(ct, r, vals, extend=False)
         return ct
