@@ -274,3 +274,12 @@ def unshare():
                 f.attrib.clear()
                 f.text = refs.shift(text, r1 - r0, c1 - c0)
     return xml_edit(fn)
+
+
+def chart_parts(path, sheet):
+    """A pattern for `rewrite` matching the chart parts drawn on one sheet (they move with it)."""
+    from xlgd.charts.model import read_charts
+
+    with Package.open(path) as src:
+        parts = [ch.part for ch in read_charts(src) if ch.sheet == sheet]
+    return "(" + "|".join(re.escape(p) for p in parts) + ")"

@@ -77,8 +77,10 @@ def test_openpyxl_edit_recomputes_what_followed(base, tmp_path):
     inp = [c for c in rep["changes"] if c["kind"] == "input_changed"]
     assert [(c["cell"], c["name"], c["old"], c["new"]) for c in inp] == [("A3", "lr", 0.0001, 0.0002)]
     vals = [c for c in rep["changes"] if c["kind"] == "values_changed"]
-    assert {v["sheet"] for v in vals} == {"basic"} and {c["kind"] for c in rep["changes"]} == {
-        "input_changed", "values_changed"}
+    assert {c["kind"] for c in rep["changes"]} == {"input_changed", "values_changed"}
+    # basic's values, and the intro's one link to basic's lr.
+    assert {v["sheet"] for v in vals} == {"basic", "intro"}
+    assert [(v["count"], v["example"]["new"]) for v in vals if v["sheet"] == "intro"] == [(1, 0.0002)]
     assert next(v for v in vals if v["header"] == "new a")["count"] == 145
     # The recomputed values are the ones xlgd's engine writes for lr = 0.0002.
     rc, rep = xdiff(mine, twin)
