@@ -241,3 +241,26 @@ def test_column_labels_come_from_the_tables_header_row(reference_xlsm, tmp_path)
     labels = {c["column"]: c["header"] for c in of(rep, "values_changed") if c["sheet"] == "momentum"}
     assert {k: labels[k] for k in "CDEH"} == {"C": "b", "D": "a", "E": "pred", "H": "new b"}
     assert labels["L"] == "err^2"
+
+
+@pytest.mark.graddesc
+def test_row_filled_down_in_jeremys_layout(reference_xlsm, tmp_path):
+    # Jeremy's step rows hold x and y as constants: Excel's fill down copies them too.
+    def names(root):
+        for dn in root.iter(E.S + "definedName"):
+            if dn.text and dn.text.startswith("momentum!"):
+                dn.text = E.move_refs(dn.text, lambda s: s == "momentum", rows=(15, 1))
+
+    part = E.sheet_part(reference_xlsm, "momentum")
+    mine = E.rewrite(reference_xlsm, tmp_path / "filled.xlsm", {
+        part: E.chain(E.unshare(), E.insert_row(15), E.fill_down(14)), "xl/workbook.xml": E.xml_edit(names)})
+    rc, rep = xdiff(mine, reference_xlsm)
+    assert rc == 1
+    assert [(c["kind"], c["sheet"], c["at"]) for c in rep["changes"]] == [("rows_inserted", "momentum", 15)]
+    # The same insert with the names left where they were: each says it now names other cells.
+    mine = E.rewrite(reference_xlsm, tmp_path / "names-kept.xlsm", {
+        part: E.chain(E.unshare(), E.insert_row(15), E.fill_down(14))})
+    rc, text = xdiff(mine, reference_xlsm, json_out=False)
+    assert "momentum: 1 row(s) inserted at row 15 (rows 15:15)" in text
+    assert ("workbook: defined name lastconst kept its text momentum!$C$32 while rows or columns moved: "
+            "it now names other cells") in text

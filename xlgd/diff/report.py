@@ -99,6 +99,9 @@ def describe(ch) -> str:
     if k in ("chart_added", "chart_removed"):
         return f"chart {ch['chart']!r} {k.split('_')[1]}"
     if k == "chart_series_changed":
+        if ch["old"] == ch["new"]:
+            return (f"chart {ch['chart']!r}, series {ch['series']!r}: {ch['role']} reference {ch['old']} kept its "
+                    f"text while rows or columns moved: it now names other cells")
         return (f"chart {ch['chart']!r}, series {ch['series']!r}: {ch['role']} reference "
                 f"{ch['old']} -> {ch['new']}")
     if k == "defined_name_added":
@@ -106,6 +109,8 @@ def describe(ch) -> str:
     if k == "defined_name_removed":
         return f"defined name {ch['name']} removed (was {ch['old']})"
     if k == "defined_name_changed":
+        if ch["old"] == ch["new"]:
+            return f"defined name {ch['name']} kept its text {ch['old']} while rows or columns moved: it now names other cells"
         return f"defined name {ch['name']}: {ch['old']} -> {ch['new']}"
     if k == "calc_settings_changed":
         return f"calculation setting {ch['setting']}: {ch['old']} -> {ch['new']}"
