@@ -264,3 +264,19 @@ def test_row_filled_down_in_jeremys_layout(reference_xlsm, tmp_path):
     assert "momentum: 1 row(s) inserted at row 15 (rows 15:15)" in text
     assert ("workbook: defined name lastconst kept its text momentum!$C$32 while rows or columns moved: "
             "it now names other cells") in text
+
+
+def test_naive_delete_is_one_cause(base, tmp_path):
+    wb = openpyxl.load_workbook(base)
+    wb["basic"].delete_rows(61)
+    mine = tmp_path / "naive-delete.xlsx"
+    wb.save(mine)
+    rc, rep = xdiff(mine, base)
+    assert rc == 1
+    (cause,) = [c for c in rep["changes"] if c["kind"] != "values_changed"]
+    assert (cause["kind"], cause["ref_at"], cause["count"]) == ("rows_deleted_unadjusted", 61, 1)
+    # Row 61 now holds row 62's formulas, which read row 61: circular, so not computed -- and said so.
+    (rec,) = rep["recomputed"]
+    assert rec["not_computed"] > 0 and list(rec["reasons"]) == ["is on a circular reference"]
+    rc, text = xdiff(mine, base, json_out=False)
+    assert f"could not be computed and are not compared (is on a circular reference: {rec['not_computed']:,})" in text

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..xlsx.output import atomic_output
 from ..xlsx.refs import a1, col_letters
-from .report import ORDER, describe, note_lines, verdict_same, where
+from .report import ORDER, describe, kind_label, note_lines, verdict_same, where
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
@@ -48,7 +48,7 @@ def render_html(result) -> str:
         parts.append(f"<p id='verdict'>{e(verdict_same(result))}</p></body></html>")
         return "".join(parts)
     counts = result.counts()
-    parts.append("<p id='verdict'>" + e(", ".join(f"{counts[k]} {k.replace('_', ' ')}" for k in ORDER
+    parts.append("<p id='verdict'>" + e(", ".join(f"{counts[k]} {kind_label(k)}" for k in ORDER
                                                   if k in counts)) + "</p>")
     parts.append("<p class='legend'>" + "".join(
         f"<span class='{k}' style='background:{c}'>{k.replace('_', ' ')}</span>" for k, c in (

@@ -35,6 +35,14 @@ def _num(v):
     return repr(v) if isinstance(v, str) else str(v)
 
 
+def kind_label(kind: str) -> str:
+    """A change kind as the summary line counts it: 'values changed', 'rows inserted (references not adjusted)'."""
+    base = kind.removesuffix("_unadjusted").replace("_", " ")
+    if kind == "references_unadjusted":
+        return "sheet(s) whose formulas kept their text while cells moved"
+    return base + " (references not adjusted)" if kind.endswith("_unadjusted") else base
+
+
 def _what(differs) -> str:
     what = ", ".join(f"{a or '(nothing)'} -> {b or '(nothing)'}" for a, b in differs or [])
     return f"  [{what}]" if what else ""
@@ -125,7 +133,7 @@ def note_lines(result) -> list:
         line = (f"{label} holds no cached value for {rec['recomputed'] + rec['not_computed']:,} formula cell(s): "
                 f"{rec['recomputed']:,} recomputed by xlgd's workbook evaluator")
         if rec["not_computed"]:
-            why = "; ".join(f"{n:,} {r}" for r, n in rec["reasons"].items())
+            why = "; ".join(f"{r}: {n:,}" for r, n in rec["reasons"].items())
             line += f"; {rec['not_computed']:,} could not be computed and are not compared ({why})"
         out.append(line)
     for ch in result.notes:
@@ -163,7 +171,7 @@ def write_text(result, out, color=False):
         return
     counts = result.counts()
     out.write(paint("differences: ", "bold") + ", ".join(
-        f"{counts[k]} {k.replace('_', ' ')}" for k in ORDER if k in counts) + "\n\n")
+        f"{counts[k]} {kind_label(k)}" for k in ORDER if k in counts) + "\n\n")
     rank = {k: i for i, k in enumerate(ORDER)}
     changes = sorted(enumerate(result.changes), key=lambda t: (rank.get(t[1]["kind"], 99), t[0]))
     for _, ch in changes:
