@@ -208,3 +208,21 @@ def test_textconv_of_an_openpyxl_resave_is_the_same_text(base, tmp_path):
     n = formula_cells(base)
     assert lb == la + ["=== note", f"the file holds no value for {n} formula cell(s): {n} recomputed by xlgd's "
                                    f"workbook evaluator, 0 shown as ?"]
+
+
+@pytest.mark.graddesc
+@pytest.mark.libreoffice
+def test_libreoffice_resave_of_jeremys_workbook_rerolls_only_volatile_cells(reference_xlsm, tmp_path):
+    from xlgd.xlsx import libreoffice
+
+    if not libreoffice.soffice():
+        pytest.skip("LibreOffice is not installed")
+    mine = libreoffice.recalc_xlsx(reference_xlsm, tmp_path / "lo")  # recalculated on load: new draws
+    rc, rep = xdiff(mine, reference_xlsm)
+    assert rc == 1
+    got = [(c["kind"], c["sheet"], c["column"]) for c in rep["changes"]]
+    assert got == [("volatile_changed", "data", "B"), ("values_changed", "data", "C")]
+    # A draw may repeat its old value (1 in 100); y = 30 + 2x changes exactly where x did.
+    n = rep["changes"][0]["count"]
+    assert 20 <= n <= 29 and rep["changes"][1]["count"] == n
+    assert [n["setting"] for n in rep["notes"]] == ["iterateDelta"]
