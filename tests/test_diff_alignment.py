@@ -127,13 +127,18 @@ def test_inserted_row_filled_down_is_named(base, tmp_path):
         ("rows_inserted", "basic", 61, 1)]
 
 
+def openpyxl_rows(base, tmp_path, method, at):
+    """basic's rows moved by openpyxl (`insert_rows` / `delete_rows` at row `at`), saved, diffed."""
+    wb = openpyxl.load_workbook(base)
+    getattr(wb["basic"], method)(at)
+    mine = tmp_path / f"{method}.xlsx"
+    wb.save(mine)
+    return (mine, *xdiff(mine, base))
+
+
 def test_naive_insert_is_one_cause(base, tmp_path):
     # openpyxl's insert_rows moves the cells but leaves every reference as it was written.
-    wb = openpyxl.load_workbook(base)
-    wb["basic"].insert_rows(61)
-    mine = tmp_path / "naive.xlsx"
-    wb.save(mine)
-    rc, rep = xdiff(mine, base)
+    mine, rc, rep = openpyxl_rows(base, tmp_path, "insert_rows", 61)
     assert rc == 1
     (cause,) = [c for c in rep["changes"] if c["kind"] != "values_changed"]
     assert (cause["kind"], cause["sheet"], cause["at"], cause["first"]) == ("rows_inserted_unadjusted", "basic",
@@ -267,11 +272,7 @@ def test_row_filled_down_in_jeremys_layout(reference_xlsm, tmp_path):
 
 
 def test_naive_delete_is_one_cause(base, tmp_path):
-    wb = openpyxl.load_workbook(base)
-    wb["basic"].delete_rows(61)
-    mine = tmp_path / "naive-delete.xlsx"
-    wb.save(mine)
-    rc, rep = xdiff(mine, base)
+    mine, rc, rep = openpyxl_rows(base, tmp_path, "delete_rows", 61)
     assert rc == 1
     (cause,) = [c for c in rep["changes"] if c["kind"] != "values_changed"]
     assert (cause["kind"], cause["ref_at"], cause["count"]) == ("rows_deleted_unadjusted", 61, 1)
