@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 import struct
 import zipfile
 import zlib
@@ -41,8 +42,14 @@ MAX_TOTAL_BYTES = 16 << 30
 # Sheet XML deflates 10-40x; bombs deflate ~1000x. Small members may be anything.
 MAX_RATIO = 250
 RATIO_FLOOR = 4 << 20
+# A whole package may inflate MAX_RATIO x its file size, or this much whatever its size.
+TOTAL_RATIO_FLOOR = 64 << 20
+ROOT_BYTES = 1 << 20  # how far into a part its root element's start tag must be
+PROLOG_BYTES = 64 << 10  # a part's XML declaration and comments before its root element
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
+_DOCTYPE_TEXT = re.compile(r"<!DOCTYPE|<!ENTITY", re.I)
+_ROOT_START = re.compile(r"<[A-Za-z_:]")
 
 
 def _tail_entry_count(f, size):
@@ -51,7 +58,7 @@ def _tail_entry_count(f, size):
     f.seek(size - back)
     tail = f.read(back)
     i = tail.rfind(b"PK\x05\x06")
-    if i < 0:
+    if i < 0 or len(tail) < i + 22:
         return None
     (count,) = struct.unpack("<H", tail[i + 10:i + 12])
     j = tail.rfind(b"PK\x06\x06", 0, i)  # zip64 record, when 0xFFFF entries or more
@@ -61,12 +68,98 @@ def _tail_entry_count(f, size):
     return count
 
 
-def _ole_kind(path) -> str:
-    with open(path, "rb") as f:
-        head = f.read(1 << 20)
+def _ole_kind(f) -> str:
+    f.seek(0)
+    head = f.read(1 << 20)
     if "EncryptionInfo".encode("utf-16-le") in head or "EncryptedPackage".encode("utf-16-le") in head:
         return "is password-protected (an encrypted workbook); save an unprotected copy and verify that"
     return "is an old binary Excel file (.xls), not .xlsx; save it as .xlsx (Excel Workbook) first"
+
+
+def _open_regular(path):
+    """The file opened for reading, if it is a regular file: (file object, size).
+
+    A directory, FIFO, socket or device is refused before anything reads it (opening a FIFO
+    for reading blocks until a writer comes; /dev/zero never ends). O_NONBLOCK makes the open
+    itself return at once even if the path was swapped for a FIFO after the stat."""
+    st = os.stat(path)  # FileNotFoundError, PermissionError -> the CLI's one line
+    if stat.S_ISDIR(st.st_mode):
+        raise XlgdError(f"{path} is a directory, not a workbook")
+    if not stat.S_ISREG(st.st_mode):
+        raise XlgdError(f"{path} is {_kind(st.st_mode)}, not a workbook file")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise XlgdError(f"{path} is {_kind(st.st_mode)}, not a workbook file")
+    return os.fdopen(fd, "rb"), st.st_size
+
+
+def _kind(mode) -> str:
+    for test, what in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
+def _checked_members(path, infos, size) -> dict:
+    """{name: ZipInfo}, after refusing what no workbook has: unsafe or clashing names, encrypted
+    members, and sizes or ratios of a decompression bomb (each member and all of them)."""
+    out, lower, total = {}, set(), 0
+    for zi in infos:
+        name = zi.filename
+        if _unsafe_name(name):
+            raise XlgdError(f"{path} has a zip member named {name!r} (outside the package); not a workbook")
+        if name.lower() in lower:
+            raise XlgdError(f"{path} has two zip members named {name!r}; refusing an ambiguous package")
+        lower.add(name.lower())
+        if zi.flag_bits & 0x1:
+            raise XlgdError(f"{path} has encrypted zip members; not a workbook xlgd can read")
+        if zi.file_size > MAX_MEMBER_BYTES:
+            raise XlgdError(f"{path}: member {name} declares {zi.file_size >> 20} MB uncompressed (limit "
+                            f"{MAX_MEMBER_BYTES >> 20} MB); refusing a possible zip bomb (a decompression bomb)")
+        if zi.file_size > RATIO_FLOOR and zi.file_size > MAX_RATIO * max(zi.compress_size, 1):
+            raise XlgdError(f"{path}: member {name} inflates {zi.file_size // max(zi.compress_size, 1)}x "
+                            f"(limit {MAX_RATIO}x); refusing a possible zip bomb (a decompression bomb)")
+        total += zi.file_size
+        out[name] = zi
+    if total > MAX_TOTAL_BYTES or (total > TOTAL_RATIO_FLOOR and total > MAX_RATIO * max(size, 1)):
+        raise XlgdError(f"{path} declares {total >> 20} MB uncompressed in all, from {max(size >> 20, 1)} MB; "
+                        f"refusing a possible zip bomb (a decompression bomb)")
+    return out
+
+
+def _unsafe_name(name: str) -> bool:
+    n = name.replace("\\", "/")
+    return (not n or n.startswith("/") or "\0" in n or re.match(r"[A-Za-z]:", n) is not None
+            or ".." in n.split("/"))
+
+
+def _prolog_problem(head: bytes, complete: bool) -> str | None:
+    """What is wrong with the prolog of an XML part (UTF-8 or UTF-16), given its first bytes:
+    a DTD or entity declaration before the root element, or no root element in sight."""
+    text = _prolog_text(head)
+    if text is None:
+        return None  # not XML: an image, vbaProject.bin
+    root = _ROOT_START.search(text)
+    if _DOCTYPE_TEXT.search(text[:root.start()] if root else text):
+        return "declares a DTD/entities, which no workbook part may have; refusing it (XML entity expansion)"
+    if root is None and not complete:
+        return f"has no root element in its first {PROLOG_BYTES >> 10} KB; refusing it"
+    return None
+
+
+def _prolog_text(head: bytes):
+    """The start of an XML part as text, or None for a part that is not XML (images, vbaProject)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\0", b"\0<"):
+        enc = "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else (
+            "utf-16-le" if head[:2] == b"<\0" else "utf-16-be")
+        text = head[:len(head) & ~1].decode(enc, "replace")
+    else:
+        text = head.decode("utf-8", "replace")
+    text = text.lstrip("\ufeff \t\r\n")
+    return text if text.startswith("<") else None
 
 
 class SafeZip:
@@ -74,45 +167,55 @@ class SafeZip:
 
     def __init__(self, path):
         self.path = str(path)
-        if os.path.isdir(self.path):
-            raise XlgdError(f"{self.path} is a directory, not a workbook")
-        size = os.path.getsize(self.path)  # FileNotFoundError -> the CLI's one line
-        with open(self.path, "rb") as f:
-            magic = f.read(8)
-            if magic == OLE_MAGIC:
-                raise XlgdError(f"{self.path} {_ole_kind(self.path)}")
-            if not magic.startswith(b"PK"):
-                what = "is empty" if size == 0 else "is not an .xlsx workbook (not a zip file)"
-                raise XlgdError(f"{self.path} {what}")
-            count = _tail_entry_count(f, size)
+        self._file, size = _open_regular(self.path)
+        try:
+            self._check_container(size)
+            self.zf = zipfile.ZipFile(self._file)
+            self.infos = _checked_members(self.path, self.zf.infolist(), size)
+            # Parts are named case-insensitively in OPC (no two may differ only in case: checked).
+            self._lower = {n.lower(): n for n in self.infos}
+            self._refuse_dtds()
+        except zipfile.BadZipFile as e:
+            self._file.close()
+            raise XlgdError(f"{self.path} is truncated or damaged ({e})") from None
+        except (zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:
+            self._file.close()
+            raise XlgdError(f"{self.path} is truncated or damaged ({type(e).__name__.lower()}: {e})") from None
+        except BaseException:
+            self._file.close()
+            raise
+
+    def _check_container(self, size):
+        """Not a zip, an OLE file (.xls, encrypted), no zip directory, too many members: refused."""
+        f = self._file
+        magic = f.read(8)
+        if magic == OLE_MAGIC:
+            raise XlgdError(f"{self.path} {_ole_kind(f)}")
+        if not magic.startswith(b"PK"):
+            what = "is empty" if size == 0 else "is not an .xlsx workbook (not a zip file)"
+            raise XlgdError(f"{self.path} {what}")
+        count = _tail_entry_count(f, size)
         if count is None:
             raise XlgdError(f"{self.path} is truncated or damaged (its zip directory is missing)")
         if count > MAX_MEMBERS:
             raise XlgdError(f"{self.path} has {count} zip members (limit {MAX_MEMBERS}); not a workbook")
-        try:
-            self.zf = zipfile.ZipFile(self.path)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as e:
-            raise XlgdError(f"{self.path} is truncated or damaged ({e})") from None
-        self.infos = {}
-        total = 0
-        for zi in self.zf.infolist():
-            if zi.flag_bits & 0x1:
-                raise XlgdError(f"{self.path} has encrypted zip members; not a workbook xlgd can read")
-            if zi.file_size > MAX_MEMBER_BYTES:
-                raise XlgdError(f"{self.path}: member {zi.filename} declares {zi.file_size >> 20} MB "
-                                f"uncompressed (limit {MAX_MEMBER_BYTES >> 20} MB); refusing a possible zip bomb (a decompression bomb)")
-            if zi.file_size > RATIO_FLOOR and zi.file_size > MAX_RATIO * max(zi.compress_size, 1):
-                raise XlgdError(f"{self.path}: member {zi.filename} inflates {zi.file_size // max(zi.compress_size, 1)}x "
-                                f"(limit {MAX_RATIO}x); refusing a possible zip bomb (a decompression bomb)")
-            total += zi.file_size
-            self.infos[zi.filename] = zi
-        if total > MAX_TOTAL_BYTES:
-            raise XlgdError(f"{self.path} declares {total >> 20} MB uncompressed in all; refusing a possible zip bomb (a decompression bomb)")
-        # Parts are named case-insensitively in OPC.
-        self._lower = {n.lower(): n for n in self.infos}
+        f.seek(0)
+
+    def _refuse_dtds(self):
+        """OPC forbids DTDs in every part (Part 2, 8.1.4): look at each XML part's prolog now, so a
+        DTD in a part no command reads is refused as surely as one in the workbook part."""
+        for name, zi in self.infos.items():
+            if zi.file_size == 0 or name.endswith("/"):
+                continue
+            with self.open(name) as f:
+                head = f.read(PROLOG_BYTES)
+            problem = _prolog_problem(head, complete=zi.file_size <= len(head))
+            if problem:
+                raise XlgdError(f"{self.path}: part {name} {problem}")
 
     def close(self):
         self.zf.close()
+        self._file.close()
 
     def __enter__(self):
         return self
@@ -199,7 +302,41 @@ def parse_xml(data: bytes, what: str = "a workbook part", keep_comments: bool = 
         raise XlgdError(f"{what} is not well-formed XML ({e})") from None
 
 
-def iterparse(fileobj, **kw):
-    """lxml iterparse with the same hardening as `xml_parser()`."""
-    return etree.iterparse(fileobj, resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False,
-                           remove_comments=True, **kw)
+def iterparse(fileobj, what: str = "a workbook part", **kw):
+    """lxml iterparse with the same hardening as `xml_parser()`; `what` names the part in errors."""
+    events = etree.iterparse(fileobj, resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False,
+                             remove_comments=True, **kw)
+    try:
+        yield from events
+    except etree.XMLSyntaxError as e:
+        raise XlgdError(f"{what} is not well-formed XML ({e})") from None
+
+
+def root_element(f, where: str):
+    """(root element without children, declared encoding) of the XML stream f, reading no more
+    than its start; an error naming the part when it is empty, not XML, or not well-formed."""
+    parser = etree.XMLPullParser(events=("start",), resolve_entities=False, load_dtd=False,
+                                 no_network=True, huge_tree=False)
+    head = b""
+    try:
+        while len(head) < ROOT_BYTES:
+            data = f.read(8192)
+            if not data:
+                if head.strip():
+                    parser.close()  # raises what is wrong with it
+                break
+            head += data
+            parser.feed(data)
+            for _, el in parser.read_events():
+                return el, _encoding(head)
+    except etree.XMLSyntaxError as e:
+        raise XlgdError(f"{where} is not well-formed XML ({e})") from None
+    what = "is empty" if not head.strip() else f"has no root element in its first {ROOT_BYTES >> 10} KB"
+    raise XlgdError(f"{where} {what}")
+
+
+def _encoding(head: bytes) -> str:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\0", b"\0<"):
+        return "UTF-16"
+    m = re.match(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)", head)
+    return m.group(1).decode() if m else "UTF-8"
