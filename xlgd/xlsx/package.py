@@ -47,14 +47,17 @@ from dataclasses import dataclass
 from html import unescape
 from typing import Iterator, NamedTuple
 
-from ..errors import XlgdError
+from ..errors import XlgdError, shorten
 from .refs import FormulaSyntaxError, col_number, shift, split_ref
-from .safezip import SafeZip, iterparse, parse_xml
+from .safezip import SafeZip, iterparse, parse_xml, root_element
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RNS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PNS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CTNS = "http://schemas.openxmlformats.org/package/2006/content-types"
 _M = "{%s}" % NS
+_P = "{%s}" % PNS
+MAX_ROW, MAX_COL = 1_048_576, 16_384  # Excel's last row and column (XFD)
 CHUNK = 8 << 20
 MAX_ROW_BYTES = 64 << 20
 
@@ -112,6 +115,7 @@ class Package:
         self._strings = None
         self._parts = {}
         self._values = {}
+        self._heads = {}  # sheet part -> True if the scanner reads it (see _scannable)
         self.sheets: list[SheetInfo] = []
         self.defined_names: dict = {}  # (sheet scope or None, name as written) -> reference text
         self.calc: dict = {}  # calcPr attributes
@@ -168,9 +172,16 @@ class Package:
             self._parts[name] = data
         return data
 
-    def xml(self, name, editable=False):
-        """A part parsed by the hardened parser; editable keeps comments (the part will be written back)."""
-        return parse_xml(self.part(name), f"{self.path}: {name}", keep_comments=editable)
+    def xml(self, name, editable=False, root: str | None = None):
+        """A part parsed by the hardened parser; editable keeps comments (the part will be written back).
+
+        root: the element the part must be (`{namespace}name`); a part in another namespace or of
+        another kind is an error naming it -- never read as a part with nothing in it."""
+        el = parse_xml(self.part(name), f"{self.path}: {name}", keep_comments=editable)
+        if root is not None and el.tag != root:
+            raise XlgdError(f"{self.path}: part {name} is not {_describe(root)} (its root element is "
+                            f"{_describe(el.tag)})")
+        return el
 
     def rels(self, part: str) -> dict:
         """{rId: (type suffix, target part)} of a part's relationships, {} when it has none."""
@@ -179,11 +190,14 @@ class Package:
         if not self.has(rels_name):
             return {}
         out = {}
-        for rel in self.xml(rels_name):
-            if not isinstance(rel.tag, str) or rel.get("TargetMode") == "External":
+        for rel in self.xml(rels_name, root=_P + "Relationships"):
+            if rel.tag != _P + "Relationship" or rel.get("TargetMode") == "External":
                 continue
-            target = rel.get("Target", "")
+            target = rel.get("Target") or ""
             full = target.lstrip("/") if target.startswith("/") else _norm_path(posixpath.join(d, target))
+            if full is None or not full or not rel.get("Id"):
+                raise XlgdError(f"{self.path}: part {rels_name} has a relationship to {target!r}, "
+                                f"which is not a part of the package")
             out[rel.get("Id")] = (rel.get("Type", "").rsplit("/", 1)[-1], full)
         return out
 
@@ -191,15 +205,18 @@ class Package:
     def _read_workbook(self):
         if not self.has("xl/workbook.xml") or not self.has("[Content_Types].xml"):
             raise XlgdError(f"{self.path} is a zip but not an Excel workbook (no xl/workbook.xml)")
-        wb = self.xml("xl/workbook.xml")
+        self.xml("[Content_Types].xml", root="{%s}Types" % CTNS)
+        wb = self.xml("xl/workbook.xml", root=_M + "workbook")
         rels = self.rels("xl/workbook.xml")
-        for i, s in enumerate(wb.iter(_M + "sheet")):
-            kind, part = rels.get(s.get("{%s}id" % RNS), ("worksheet", ""))
-            self.sheets.append(SheetInfo(s.get("name"), part, s.get("state", "visible"), i,
-                                         "chartsheet" if kind == "chartsheet" else "worksheet"))
+        self._read_sheets(wb, rels)
         for d in wb.iter(_M + "definedName"):
             local = d.get("localSheetId")
-            sheet = self.sheets[int(local)].name if local and local.isdigit() and int(local) < len(self.sheets) else None
+            sheet = None
+            if local is not None:
+                if not (local.isdigit() and int(local) < len(self.sheets)):
+                    raise XlgdError(f"{self.path}: part xl/workbook.xml names {d.get('name')!r} for sheet "
+                                    f"number {shorten(local, 20)}, which does not exist")
+                sheet = self.sheets[int(local)].name
             self.defined_names[(sheet, d.get("name") or "")] = (d.text or "").strip()
         self._upper = {(s, n.upper()): text for (s, n), text in self.defined_names.items()}
         cp = next(wb.iter(_M + "calcPr"), None)
@@ -207,6 +224,26 @@ class Package:
         self._read_props()
         self.has_macros = any(n.lower().endswith("vbaproject.bin") for n in self.names())
         self.macro_enabled = self.has_macros or b"macroEnabled" in self.part("[Content_Types].xml")
+
+    def _read_sheets(self, wb, rels):
+        """The sheet list: every sheet named once (Excel: names unique ignoring case) and found
+        through the workbook's relationships."""
+        seen = set()
+        for i, s in enumerate(wb.iter(_M + "sheet")):
+            name = s.get("name") or ""
+            if not name.strip() or name.lower() in seen:
+                what = "a sheet with no name" if not name.strip() else f"two sheets named {shorten(name)!r}"
+                raise XlgdError(f"{self.path}: part xl/workbook.xml lists {what}")
+            seen.add(name.lower())
+            rid = s.get("{%s}id" % RNS)
+            if rid not in rels:
+                raise XlgdError(f"{self.path}: part xl/workbook.xml lists sheet {shorten(name)!r} with relationship "
+                                f"{shorten(str(rid), 20)}, which xl/_rels/workbook.xml.rels does not have")
+            kind, part = rels[rid]
+            self.sheets.append(SheetInfo(name, part, s.get("state", "visible"), i,
+                                         "chartsheet" if kind == "chartsheet" else "worksheet"))
+        if not self.sheets:
+            raise XlgdError(f"{self.path}: part xl/workbook.xml lists no sheets (a workbook has at least one)")
 
     def _read_props(self):
         if self.has("docProps/app.xml"):
@@ -267,8 +304,13 @@ class Package:
             part = next((p for t, p in self.rels("xl/workbook.xml").values() if t == "sharedStrings"),
                         "xl/sharedStrings.xml")
             if self.has(part):
+                where = f"{self.path}: part {part}"
                 with self._z.open(part) as f:
-                    for _, si in iterparse(f, events=("end",), tag=_M + "si"):
+                    root, _ = root_element(f, where)
+                if root.tag != _M + "sst":
+                    raise XlgdError(f"{where} is not {_describe(_M + 'sst')} (its root element is {_describe(root.tag)})")
+                with self._z.open(part) as f:
+                    for _, si in iterparse(f, where, events=("end",), tag=_M + "si"):
                         self._strings.append("".join(t.text or "" for t in si.iter(_M + "t")
                                                      if t.getparent().tag != _M + "rPh"))
                         si.clear()
@@ -302,6 +344,8 @@ class Package:
         info = self.sheet(sheet)
         if not info.part or not self._z.has(info.part):
             raise XlgdError(f"{self.path}: sheet {sheet!r} has no worksheet part (a chart sheet?)")
+        if not self._scannable(info):
+            force_xml = True
         if not force_xml:
             try:
                 yield from self._scan(info)
@@ -326,10 +370,12 @@ class Package:
         if t == "s":
             if v is None:
                 return None, ""
-            try:
-                return self.strings()[int(v)], "s"
-            except (ValueError, IndexError):
-                raise XlgdError(f"{self.path}: a cell points at shared string {v}, which does not exist") from None
+            strings = self.strings()
+            i = int(v) if v.isdigit() else -1
+            if not 0 <= i < len(strings):
+                raise XlgdError(f"{self.path}: a cell points at shared string {shorten(v, 20)}, which part "
+                                f"xl/sharedStrings.xml does not have ({len(strings)} strings)")
+            return strings[i], "s"
         if t == "inlineStr":
             parts = _INLINE_T.findall(rest or "")
             return unescape("".join(parts)), "s"
@@ -346,7 +392,7 @@ class Package:
         try:
             return float(v), "n"
         except ValueError:
-            raise XlgdError(f"{self.path}: a number cell holds {v[:20]!r}") from None
+            raise XlgdError(f"{self.path}: a number cell holds {shorten(v, 20)!r}") from None
 
     def _scan(self, info) -> Iterator[Cell]:
         shared = {}
@@ -361,7 +407,25 @@ class Package:
         info = self.sheet(sheet)
         if not info.part or not self._z.has(info.part):
             raise XlgdError(f"{self.path}: sheet {sheet!r} has no worksheet part (a chart sheet?)")
+        if not self._scannable(info):
+            raise _Fallback
         return self._bodies(info)
+
+    def _scannable(self, info) -> bool:
+        """Check a sheet part's root element (an error naming the part unless it is a SpreadsheetML
+        worksheet); True when the fast scanner reads it: UTF-8, SpreadsheetML as the default
+        namespace. Anything else valid (a prefix such as `<x:worksheet>`, UTF-16) is read by
+        lxml, namespace-aware, with the same cells."""
+        if info.part in self._heads:
+            return self._heads[info.part]
+        with self._z.open(info.part) as f:
+            root, encoding = root_element(f, f"{self.path}: part {info.part} (sheet {shorten(info.name)!r})")
+        if root.tag != _M + "worksheet":
+            raise XlgdError(f"{self.path}: part {info.part} (sheet {shorten(info.name)!r}) is not "
+                            f"{_describe(_M + 'worksheet')} (its root element is {_describe(root.tag)})")
+        ok = root.prefix is None and encoding.replace("-", "").upper() in ("UTF8", "ASCII", "USASCII")
+        self._heads[info.part] = ok
+        return ok
 
     def scan_piece(self, sheet, body, shared, cols):
         """The cells of a piece of `bodies(sheet)`; pass the same `shared` and `cols` dicts every time."""
@@ -371,16 +435,20 @@ class Package:
         dec = codecs.getincrementaldecoder("utf-8")()
         buf = ""
         started = ended = False
+        where = f"{self.path}: part {info.part} (sheet {shorten(info.name)!r})"
         with self._z.open(info.part) as f, _Prefetch(f, CHUNK) as chunks:
             while not ended:
                 data = chunks.next()
                 final = not data
-                buf += dec.decode(data, final)
+                try:
+                    buf += dec.decode(data, final)
+                except UnicodeDecodeError as e:
+                    raise XlgdError(f"{where} is not UTF-8 text as it declares (byte {e.object[e.start:e.start + 1]!r})") from None
                 if not started:
                     i = buf.find("<sheetData")
                     if i < 0:
                         if final:
-                            return
+                            raise XlgdError(f"{where} has no <sheetData> (every worksheet has one)")
                         if len(buf) > MAX_ROW_BYTES:
                             raise _Fallback
                         continue
@@ -418,7 +486,13 @@ class Package:
             col = cols.get(letters)
             if col is None:
                 col = cols[letters] = col_number(letters)
+                if col > MAX_COL:
+                    raise XlgdError(f"{self.path}: sheet {shorten(info.name)!r} has a cell in column {letters}, "
+                                    f"past Excel's last column XFD")
             r = int(row)
+            if r > MAX_ROW or r < 1:
+                raise XlgdError(f"{self.path}: sheet {shorten(info.name)!r} has a cell in row {shorten(row, 20)}, "
+                                f"outside Excel's rows 1..{MAX_ROW:,}")
             if fplain:
                 formula = unescape(fplain) if "&" in fplain else fplain
             elif fattrs or ftext:
@@ -431,7 +505,12 @@ class Package:
                 if m:
                     t = m.group(1)
             if t == "n" and v and not rest:
-                yield Cell(r, col, formula, float(v), "n")
+                try:
+                    num = float(v)
+                except ValueError:
+                    raise XlgdError(f"{self.path}: sheet {shorten(info.name)!r} cell {letters}{row} holds "
+                                    f"{shorten(v, 20)!r} where a number belongs") from None
+                yield Cell(r, col, formula, num, "n")
                 continue
             if rest and "<v" in rest:
                 raise _Fallback  # <v> in an order we do not scan
@@ -461,33 +540,39 @@ class Package:
     def _iterparse(self, info) -> Iterator[Cell]:
         shared = {}
         C, F, V, IS = _M + "c", _M + "f", _M + "v", _M + "is"
+        where = f"{self.path}: part {info.part} (sheet {shorten(info.name)!r})"
         with self._z.open(info.part) as f:
-            try:
-                for _, el in iterparse(f, events=("end",), tag=C):
-                    ref = el.get("r")
-                    if ref is None:
-                        raise XlgdError(f"{self.path}: sheet {info.name!r} has cells without an address")
-                    r, col, _, _ = split_ref(ref)
-                    formula, v, rest = None, None, None
-                    for ch in el:
-                        if ch.tag == F:
-                            attrs = " ".join(f'{k}="{val}"' for k, val in ch.attrib.items())
-                            formula = self._formula(" " + attrs if attrs else "", ch.text or "", r, col, shared)
-                            if not ch.attrib and not ch.text:
-                                formula = ""
-                        elif ch.tag == V:
-                            v = ch.text or ""
-                        elif ch.tag == IS:
-                            rest = "".join(f"<t>{_esc(t.text or '')}</t>" for t in ch.iter(_M + "t"))
-                    value, kind = self._value(v, el.get("t", "n"), rest)
-                    el.clear()
-                    while el.getprevious() is not None:
-                        del el.getparent()[0]
-                    yield Cell(r, col, formula, value, kind)
-            except Exception as e:  # lxml's XMLSyntaxError and friends
-                if isinstance(e, XlgdError):
-                    raise
-                raise XlgdError(f"{self.path}: sheet {info.name!r} is not readable XML ({e})") from None
+            for _, el in iterparse(f, where, events=("end",), tag=C):
+                r, col = _address(el.get("r"), where)
+                formula, v, rest = None, None, None
+                for ch in el:
+                    if ch.tag == F:
+                        attrs = " ".join(f'{k}="{val}"' for k, val in ch.attrib.items())
+                        formula = self._formula(" " + attrs if attrs else "", ch.text or "", r, col, shared)
+                        if not ch.attrib and not ch.text:
+                            formula = ""
+                    elif ch.tag == V:
+                        v = ch.text or ""
+                    elif ch.tag == IS:
+                        rest = "".join(f"<t>{_esc(t.text or '')}</t>" for t in ch.iter(_M + "t"))
+                value, kind = self._value(v, el.get("t", "n"), rest)
+                el.clear()
+                while el.getprevious() is not None:
+                    del el.getparent()[0]
+                yield Cell(r, col, formula, value, kind)
+
+
+def _address(ref, where) -> tuple:
+    """(row, col) of a cell's `r` attribute, inside Excel's grid; an error naming the part otherwise."""
+    if ref is None:
+        raise XlgdError(f"{where} has cells without an address")
+    try:
+        r, col, _, _ = split_ref(ref)
+    except FormulaSyntaxError:
+        raise XlgdError(f"{where} has a cell with address {shorten(ref, 20)!r}") from None
+    if not (1 <= r <= MAX_ROW and 1 <= col <= MAX_COL):
+        raise XlgdError(f"{where} has a cell at {shorten(ref, 20)}, outside Excel's grid (A1:XFD{MAX_ROW})")
+    return r, col
 
 
 class _Prefetch:
@@ -557,13 +642,24 @@ def _esc(s):
 
 
 def _norm_path(p):
+    """`xl/worksheets/../charts/c.xml` -> `xl/charts/c.xml`; None for a path that leaves the package."""
     parts = []
     for seg in p.split("/"):
         if seg == "..":
-            if parts:
-                parts.pop()
+            if not parts:
+                return None
+            parts.pop()
         elif seg and seg != ".":
             parts.append(seg)
     return "/".join(parts)
+
+
+def _describe(tag: str) -> str:
+    """`{ns}worksheet` as words: 'a SpreadsheetML worksheet', or the name and its namespace."""
+    ns, _, local = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
+    known = {NS: "SpreadsheetML", PNS: "package relationships", CTNS: "content types"}
+    if ns in known:
+        return f"a {known[ns]} {local}"
+    return f"{shorten(local, 40)!r} in namespace {shorten(ns, 60)!r}" if ns else f"{shorten(local, 40)!r} in no namespace"
 
 
