@@ -7,6 +7,8 @@ differ from the engine's run because of it -- not a line per cell.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -83,6 +85,8 @@ def fmt_value(v):
         return v
     if v is None:
         return "empty"
+    if not math.isfinite(v):  # a cached 1e400 reads as inf; int() of it would raise
+        return repr(float(v))
     return repr(float(v)) if v != int(v) or abs(v) >= 1e15 else str(int(v))
 
 

@@ -25,22 +25,35 @@ class Unsupported(ValueError):
     pass
 
 
+# Excel's own limits: 8,192 characters of formula text and 64 levels of nested functions. Deeper
+# trees than MAX_DEPTH (long chains of + count too: 1+1+...+1 is a tree as deep as it is long)
+# would exhaust Python's recursion in the evaluator; no formula xlgd or graddesc writes comes near
+# (the deepest is 7 levels).
+MAX_CHARS = 8192
+MAX_DEPTH = 200
+
+
 def parse(text: str, sheet: str):
     """Formula text (with or without '=') -> expression tree."""
+    if len(text) > MAX_CHARS:
+        raise Unsupported(f"a formula of {len(text):,} characters (Excel's limit is {MAX_CHARS:,})")
     try:
         toks = list(tokens(text))
     except FormulaSyntaxError as e:
         raise Unsupported(str(e)) from None
     p = _Parser(toks, sheet)
-    e = p.expr(0)
+    e, _ = p.expr(0)
     if p.i != len(toks):
         raise Unsupported(f"unexpected {toks[p.i][1]!r}")
     return e
 
 
 class _Parser:
+    """Precedence climbing; every method returns (tree, its depth) so depth is bounded while parsing."""
+
     def __init__(self, toks, sheet):
         self.t, self.i, self.sheet = toks, 0, sheet
+        self.level = 0  # how deep the parser itself is (brackets, unary signs, function arguments)
 
     def peek(self):
         return self.t[self.i] if self.i < len(self.t) else (None, None)
@@ -50,12 +63,17 @@ class _Parser:
         self.i += 1
         return tok
 
+    def _deeper(self, depth):
+        if depth > MAX_DEPTH or self.level > MAX_DEPTH:
+            raise Unsupported(f"a formula nested more than {MAX_DEPTH} levels deep")
+        return depth
+
     def expr(self, min_prec):
-        left = self.unary()
+        left, dl = self.unary()
         while True:
             kind, op = self.peek()
             if kind != "op":
-                return left
+                return left, dl
             if op in _CMP:
                 prec = 1
             elif op in _BIN:
@@ -63,32 +81,37 @@ class _Parser:
             elif op in ("=", "<>", "<=", ">=", "&", "%", ":"):
                 raise Unsupported(f"operator {op}")
             else:
-                return left
-            if prec < min_prec or (prec == min_prec and min_prec > 0 and False):
-                return left
+                return left, dl
             if prec < min_prec:
-                return left
+                return left, dl
             self.take()
-            right = self.expr(prec + 1)  # left-associative, ^ included (as in Excel)
+            right, dr = self.expr(prec + 1)  # left-associative, ^ included (as in Excel)
             left = Cmp(op, left, right) if op in _CMP else Bin(op, left, right)
+            dl = self._deeper(max(dl, dr) + 1)
 
     def unary(self):
         kind, t = self.peek()
         if kind == "op" and t in "+-":
             self.take()
-            arg = self.unary()
-            return Neg(arg) if t == "-" else arg
+            self.level += 1
+            self._deeper(0)
+            arg, d = self.unary()
+            self.level -= 1
+            return (Neg(arg), self._deeper(d + 1)) if t == "-" else (arg, d)
         return self.atom()
 
     def atom(self):
         kind, t = self.take()
         if kind == "num":
-            return Num(float(t))
+            return Num(float(t)), 1
         if kind == "op" and t == "(":
-            e = self.expr(0)
+            self.level += 1
+            self._deeper(0)
+            e, d = self.expr(0)
+            self.level -= 1
             if self.take() != ("op", ")"):
                 raise Unsupported("unbalanced brackets")
-            return e
+            return e, d
         sheet = self.sheet
         if kind == "sheet":
             sheet = t[:-1].strip("'").replace("''", "'")
@@ -97,30 +120,37 @@ class _Parser:
             if self.peek() == ("op", ":"):
                 raise Unsupported("ranges")
             r, c, _, _ = split_ref(t)
-            return CellRef(sheet, r, c)
+            return CellRef(sheet, r, c), 1
         if kind == "name":
             if sheet is not self.sheet:
                 raise Unsupported("names on other sheets")
-            return Name(t)
+            return Name(t), 1
         if kind == "func":
-            name = t.upper()
-            f = functions.get(name)
-            if f is None or not f.evaluable:
-                raise Unsupported(f"function {name}")
-            self.take()  # (
-            args = []
-            if self.peek() != ("op", ")"):
-                while True:
-                    args.append(self.expr(0))
-                    if self.peek() == ("op", ","):
-                        self.take()
-                        continue
-                    break
-            if self.take() != ("op", ")"):
-                raise Unsupported("unbalanced brackets")
-            if not f.arity_ok(len(args)):
-                raise Unsupported(f"{name} with {len(args)} arguments")
-            return Fn(name, tuple(args))
+            return self.call(t.upper())
         if kind == "err":
             raise Unsupported(f"error literal {t}")
         raise Unsupported(f"unexpected {t!r}")
+
+    def call(self, name):
+        f = functions.get(name)
+        if f is None or not f.evaluable:
+            raise Unsupported(f"function {name}")
+        self.take()  # (
+        self.level += 1
+        self._deeper(0)
+        args, depth = [], 0
+        if self.peek() != ("op", ")"):
+            while True:
+                a, d = self.expr(0)
+                args.append(a)
+                depth = max(depth, d)
+                if self.peek() == ("op", ","):
+                    self.take()
+                    continue
+                break
+        self.level -= 1
+        if self.take() != ("op", ")"):
+            raise Unsupported("unbalanced brackets")
+        if not f.arity_ok(len(args)):
+            raise Unsupported(f"{name} with {len(args)} arguments")
+        return Fn(name, tuple(args)), self._deeper(depth + 1)
