@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass
 
 from ..xlsx.package import UNKNOWN, Package
-from .model import Chart, Series, Source, area_values, read_charts
+from .model import MAX_POINTS, Chart, Series, Source, area_values, read_charts
 from ..errors import XlgdError
 
 RELINK_CODES = ("no-categories", "no-x-values", "literal-data", "length-mismatch", "bad-reference")
@@ -149,7 +149,10 @@ def check_series(book: Package, chart: Chart, s: Series) -> list:
             # Defined names and unions are fine, just not checkable here;
             # #REF! and a sheet that is gone are broken.
             a = src.area
-            if "#REF!" in src.formula.upper() or (a is not None and area_values(book, a) is None):
+            if a is not None and a.length > MAX_POINTS:
+                out.append(Issue("bad-reference", f"{src.formula} spans {a.length:,} cells, more than the "
+                                 f"{MAX_POINTS:,} points a series can plot", s.number, src.role))
+            elif "#REF!" in src.formula.upper() or (a is not None and area_values(book, a) is None):
                 out.append(Issue("bad-reference", f"{src.formula} does not point at cells of this workbook",
                                  s.number, src.role))
     if s.cats.kind is None and s.values.kind is not None:

@@ -26,7 +26,7 @@ from ..errors import XlgdError
 
 # Runs under the system python3 (it has `uno`); argv: book, outdir, pipe, jobs json.
 UNO_CLIENT = r'''
-import json, sys, time
+import json, re, sys, time
 import uno
 from com.sun.star.beans import PropertyValue
 
@@ -66,7 +66,8 @@ try:
                 continue
             if str(getattr(shape, "CLSID", "")).upper() != CHART_CLSID:
                 continue
-            name = names[k] if k < len(names) else "%s-chart%d" % (sheet.Name, k + 1)
+            # a name of our own, or one made safe here: a sheet name must not become a path
+            name = names[k] if k < len(names) else re.sub(r"[^A-Za-z0-9_.-]+", "_", sheet.Name) + "-chart%d" % (k + 1)
             k += 1
             size = shape.Size
             # 1/100 mm -> pixels at 150 dpi
@@ -136,9 +137,26 @@ def render_book(book_path, outdir, timeout: float = 120) -> list:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if not soffice:
         raise XlgdError("charts render needs LibreOffice (soffice) on PATH")
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
     py = _uno_python()
+    outdir = Path(outdir)
+    if outdir.exists() and not outdir.is_dir():
+        raise XlgdError(f"-o {outdir} is a file; give a folder for the PNGs")
+    created = [p for p in (outdir, *outdir.parents) if not p.exists()]
+    outdir.mkdir(parents=True, exist_ok=True)
+    try:
+        # Drawn into a scratch folder and moved in at the end: a failure leaves no half set of PNGs.
+        with tempfile.TemporaryDirectory(prefix=".xlgd-render-", dir=outdir) as scratch:
+            drawn = _render_retrying(soffice, py, book_path, Path(scratch), jobs, timeout)
+            for p in drawn:
+                os.replace(p, outdir / p.name)
+            return [outdir / p.name for p in drawn]
+    except BaseException:
+        for d in created:  # the folders this call made, deepest first
+            shutil.rmtree(d, ignore_errors=True)
+        raise
+
+
+def _render_retrying(soffice, py, book_path, outdir, jobs, timeout) -> list:
     # A fresh profile can make soffice restart itself once while the bridge
     # is connecting; one retry with a new profile covers that.
     error = None
@@ -158,10 +176,18 @@ def _render_once(soffice, py, book_path, outdir, jobs, timeout) -> list:
     tag = uuid.uuid4().hex
     profile = Path(tempfile.gettempdir()) / f"xlgd-lo-{tag}"
     pipe = f"xlgd-{tag}"
-    office = subprocess.Popen(
-        [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--invisible", "--nologo",
-         "--norestore", "--nodefault", "--nolockcheck", f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    scratch = profile / "tmp"  # LibreOffice's own temporary files, removed with the profile
+    try:
+        scratch.mkdir(parents=True)
+        office = subprocess.Popen(
+            [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--invisible", "--nologo",
+             "--norestore", "--nodefault", "--nolockcheck",
+             f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            env=dict(os.environ, TMPDIR=str(scratch)))
+    except BaseException:
+        shutil.rmtree(profile, ignore_errors=True)
+        raise
     try:
         try:
             proc = subprocess.run([py, "-c", UNO_CLIENT, str(book_path.resolve()), str(outdir.resolve()), pipe,

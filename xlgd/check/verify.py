@@ -77,11 +77,13 @@ def verify_book(path, values="cached", rtol=0.0, sheet=None) -> Report:
     if rtol < 0 or not math.isfinite(rtol):
         raise XlgdError(f"--rtol must be a finite number >= 0, got {rtol}")
     with Package.open(path) as book:
-        rec, recipe = load_xlgd(book)
-        targets = _targets(book, recipe, rtol, sheet)
+        rec, recipe, damage = load_xlgd(book)
+        targets = _targets(book, recipe, rtol, sheet, damage)
         how = _values(book, targets, values)
         ctx = CheckContext(book, rtol, how.over, how.dialect, how.rounded)
         report = Report(str(path), book.application or "unknown", how.dialect, how.source)
+        if damage:
+            report.warnings.append(damage)
         data_rows = _check_targets(ctx, report, targets, recipe, how.mode == "embedded")
         if book.producer == "libreoffice" or how.dialect == "libreoffice":
             report.notes.append("values come from LibreOffice, which writes #VALUE! for SQRT of a negative where "
@@ -92,7 +94,7 @@ def verify_book(path, values="cached", rtol=0.0, sheet=None) -> Report:
         return report
 
 
-def _targets(book, recipe, rtol, sheet) -> list:
+def _targets(book, recipe, rtol, sheet, damage=None) -> list:
     """The sheets xlgd can check: an xlgd workbook's own, else the graddesc sheets it recognises."""
     path = book.path
     targets = []
@@ -112,6 +114,9 @@ def _targets(book, recipe, rtol, sheet) -> list:
             if g is not None:
                 targets.append(Target("graddesc", name, g))
     if not targets:
+        if damage:
+            raise XlgdError(f"{path}: {damage.split(';')[0]}, and no graddesc sheet (basic/momentum/rmsprop/"
+                            f"adam/adam_ann) to check instead")
         raise XlgdError(f"{path}: no sheet xlgd knows (not made by xlgd, and no graddesc sheet basic/momentum/"
                         f"rmsprop/adam/adam_ann); sheets: {', '.join(book.sheet_names) or 'none'}")
     if sheet is not None:
