@@ -231,7 +231,7 @@ def _source(ser, role: str) -> Source:
 
 
 def _points(text: str, what: str) -> int:
-    n = int(text)
+    n = int(text) if len(text) < 10 else MAX_POINTS + 1
     if n > MAX_POINTS:
         raise XlgdError(f"a series cache claims {what} {shorten(text, 20)}, more than the {MAX_POINTS:,} "
                         f"points a series can have; refusing it")

@@ -8,7 +8,9 @@ in the same association. A CSV may bring its own y; then y is data.
 from __future__ import annotations
 
 import csv
+import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,8 @@ from .validate import MAX_DATA_ROWS, number, show, whole
 
 # The 29 x values pasted on every optimiser sheet of graddesc.xlsm (y = 2x + 30).
 SOURCES = ("graddesc", "list", "range", "random", "csv")
+MAX_CSV_BYTES = 64 << 20  # a million rows of x and y are ~40 MB
+_NONBLANK = re.compile(rb"^[ \t\r,]*[^ \t\r,\n]", re.M)
 GRADDESC_X = (14, 86, 28, 51, 28, 29, 72, 62, 84, 15, 42, 62, 47, 35, 9, 38, 44, 99, 13, 21, 28, 20, 8, 64,
               99, 70, 27, 17, 8)
 
@@ -124,24 +128,7 @@ def _random(cfg) -> np.ndarray:
 
 def _read_csv(path: Path):
     """x (and y, when there is a second column) from a UTF-8 CSV; a header line is skipped."""
-    if path.exists() and not path.is_file():
-        raise XlgdError(f"data CSV {path} is not a regular file")
-    rows = []
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            for r in csv.reader(f):
-                if r and any(c.strip() for c in r):
-                    rows.append(r)
-                    if len(rows) > MAX_DATA_ROWS + 1:
-                        raise XlgdError(f"data CSV {path.name} has more than {MAX_DATA_ROWS:,} rows "
-                                        f"(what fits a sheet)")
-    except OSError as e:
-        raise XlgdError(f"cannot read data CSV {path}: {e.strerror}") from None
-    except UnicodeDecodeError as e:
-        raise XlgdError(f"data CSV {path.name} is not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} "
-                        f"at offset {e.start}); save it as CSV UTF-8") from None
-    except csv.Error as e:
-        raise XlgdError(f"data CSV {path.name} is not readable CSV ({e})") from None
+    rows = _csv_rows(path)
     if rows and not _isnum(rows[0][0]):
         rows = rows[1:]  # a header line
     has_y = bool(rows) and len(rows[0]) > 1
@@ -153,6 +140,31 @@ def _read_csv(path: Path):
         if has_y:
             ys.append(_num(r[1], f"{path.name} y (data row {k})"))
     return np.array(xs, dtype=np.float64), (np.array(ys, dtype=np.float64) if has_y else None)
+
+
+def _csv_rows(path: Path) -> list:
+    """The non-blank rows of a CSV file, after checking its size, its rows and its encoding."""
+    if path.exists() and not path.is_file():
+        raise XlgdError(f"data CSV {path} is not a regular file")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_CSV_BYTES + 1)
+    except OSError as e:
+        raise XlgdError(f"cannot read data CSV {path}: {e.strerror}") from None
+    if len(raw) > MAX_CSV_BYTES:
+        raise XlgdError(f"data CSV {path.name} is larger than {MAX_CSV_BYTES >> 20} MB; not data for one sheet")
+    # Counted in C before the csv module builds a list per row (a second per million rows).
+    if raw.count(b"\n") > MAX_DATA_ROWS + 1 and len(_NONBLANK.findall(raw)) > MAX_DATA_ROWS + 1:
+        raise XlgdError(f"data CSV {path.name} has more than {MAX_DATA_ROWS:,} rows (what fits a sheet)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise XlgdError(f"data CSV {path.name} is not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} "
+                        f"at offset {e.start}); save it as CSV UTF-8") from None
+    try:
+        return [r for r in csv.reader(io.StringIO(text, newline="")) if r and any(c.strip() for c in r)]
+    except csv.Error as e:
+        raise XlgdError(f"data CSV {path.name} is not readable CSV ({e})") from None
 
 
 def _isnum(s):

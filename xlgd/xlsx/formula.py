@@ -119,7 +119,10 @@ class _Parser:
         if kind == "ref":
             if self.peek() == ("op", ":"):
                 raise Unsupported("ranges")
-            r, c, _, _ = split_ref(t)
+            try:
+                r, c, _, _ = split_ref(t)
+            except FormulaSyntaxError:
+                raise Unsupported(f"reference {t[:20]!r}") from None
             return CellRef(sheet, r, c), 1
         if kind == "name":
             if sheet is not self.sheet:

@@ -213,7 +213,7 @@ class Package:
             local = d.get("localSheetId")
             sheet = None
             if local is not None:
-                if not (local.isdigit() and int(local) < len(self.sheets)):
+                if not (local.isdigit() and len(local) < 10 and int(local) < len(self.sheets)):
                     raise XlgdError(f"{self.path}: part xl/workbook.xml names {d.get('name')!r} for sheet "
                                     f"number {shorten(local, 20)}, which does not exist")
                 sheet = self.sheets[int(local)].name
@@ -371,7 +371,7 @@ class Package:
             if v is None:
                 return None, ""
             strings = self.strings()
-            i = int(v) if v.isdigit() else -1
+            i = int(v) if v.isdigit() and len(v) < 10 else -1
             if not 0 <= i < len(strings):
                 raise XlgdError(f"{self.path}: a cell points at shared string {shorten(v, 20)}, which part "
                                 f"xl/sharedStrings.xml does not have ({len(strings)} strings)")
@@ -489,7 +489,7 @@ class Package:
                 if col > MAX_COL:
                     raise XlgdError(f"{self.path}: sheet {shorten(info.name)!r} has a cell in column {letters}, "
                                     f"past Excel's last column XFD")
-            r = int(row)
+            r = int(row) if len(row) < 8 else MAX_ROW + 1
             if r > MAX_ROW or r < 1:
                 raise XlgdError(f"{self.path}: sheet {shorten(info.name)!r} has a cell in row {shorten(row, 20)}, "
                                 f"outside Excel's rows 1..{MAX_ROW:,}")
