@@ -350,12 +350,31 @@ def rewrite(path: Path, edits: dict):
 
 def with_part(data: bytes, name: str, new: bytes | None) -> bytes:
     """The zip with member `name` replaced (None: deleted; a new name is added at the end)."""
-    items = [(i, d) for i, d in members(data)]
-    out = [(i, new) for i, d in items if i.filename == name and new is not None]
+    items = members(data)
     out = [(i, new if i.filename == name else d) for i, d in items if i.filename != name or new is not None]
     if new is not None and all(i.filename != name for i, _ in items):
         out.append((name, new))
     return zip_bytes(out)
+
+
+def add_record_sheet(src: Path, dest: Path, sheet_xml: bytes) -> Path:
+    """A copy of the workbook at src with one more, hidden sheet `_xlgd` whose part is sheet_xml
+    (a record sheet taken from a generated workbook, damaged or not)."""
+    part, rid = "xl/worksheets/sheet99.xml", "rId99"
+    edits = {
+        "xl/workbook.xml": lambda x: x.replace(b"</sheets>", b'<sheet name="_xlgd" sheetId="99" state="hidden" r:id="'
+                                               + rid.encode() + b'"/></sheets>'),
+        "xl/_rels/workbook.xml.rels": lambda x: x.replace(b"</Relationships>", b'<Relationship Id="' + rid.encode()
+                                                          + b'" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                                                          b'relationships/worksheet" Target="worksheets/sheet99.xml"/>'
+                                                          b"</Relationships>"),
+        "[Content_Types].xml": lambda x: x.replace(b"</Types>", b'<Override PartName="/' + part.encode() + b'" ContentType='
+                                                   b'"application/vnd.openxmlformats-officedocument.spreadsheetml.'
+                                                   b'worksheet+xml"/></Types>'),
+    }
+    items = [(i, edits[i.filename](d) if i.filename in edits else d) for i, d in members(src.read_bytes())]
+    dest.write_bytes(zip_bytes(items + [(part, sheet_xml)]))
+    return dest
 
 
 def part_names(data: bytes) -> list:

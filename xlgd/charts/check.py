@@ -26,7 +26,6 @@ from dataclasses import dataclass
 
 from ..xlsx.package import UNKNOWN, Package
 from .model import MAX_POINTS, Chart, Series, Source, area_values, read_charts
-from ..errors import XlgdError
 
 RELINK_CODES = ("no-categories", "no-x-values", "literal-data", "length-mismatch", "bad-reference")
 
@@ -212,10 +211,8 @@ def prime_cells(book: Package, charts) -> None:
                 cols.update(range(a.c1, a.c2 + 1))
                 need[a.sheet] = (min(lo, a.r1), max(hi, a.r2), cols)
     for sheet, (lo, hi, cols) in need.items():
-        try:
+        if sheet in book.worksheet_names:  # a missing sheet is reported per reference
             book.values(sheet, (lo, hi), cols)
-        except XlgdError:
-            pass  # a missing sheet is reported per reference
 
 
 def check_book(book: Package) -> list:

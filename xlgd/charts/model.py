@@ -55,12 +55,10 @@ def parse_xml(data: bytes, what: str):
 def area_values(book: Package, area: "Area"):
     """Cached cell values of an area in reading order, or None if its sheet is missing (or the
     area is larger than any series can be: see MAX_POINTS)."""
-    if area.length > MAX_POINTS:
+    if area.length > MAX_POINTS or area.sheet not in book.worksheet_names:
         return None
-    try:
-        cells = book.values(area.sheet, (area.r1, area.r2), range(area.c1, area.c2 + 1))
-    except XlgdError:
-        return None
+    # A sheet that is there but cannot be read is an error naming its part, not a bad reference.
+    cells = book.values(area.sheet, (area.r1, area.r2), range(area.c1, area.c2 + 1))
     return [cells.get(rc) for rc in area.cells()]
 
 
@@ -315,7 +313,7 @@ def read_charts(book: Package) -> list:
     for p in sorted(parts, key=_natural):
         sheet, drawing = locs.get(p, (None, None))
         try:
-            charts.append(read_chart(book.xml(p, editable=True), p, sheet, drawing))
+            charts.append(read_chart(book.xml(p, editable=True, root=C + "chartSpace"), p, sheet, drawing))
         except XlgdError as e:
             if str(e).startswith(book.path):
                 raise

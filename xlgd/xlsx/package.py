@@ -58,6 +58,7 @@ CTNS = "http://schemas.openxmlformats.org/package/2006/content-types"
 _M = "{%s}" % NS
 _P = "{%s}" % PNS
 MAX_ROW, MAX_COL = 1_048_576, 16_384  # Excel's last row and column (XFD)
+_WORKSHEET_END = re.compile(r"</worksheet>\s*(?:<!--.*?-->\s*|<\?[^>]*\?>\s*)*\Z", re.S)
 CHUNK = 8 << 20
 MAX_ROW_BYTES = 64 << 20
 
@@ -240,6 +241,9 @@ class Package:
                 raise XlgdError(f"{self.path}: part xl/workbook.xml lists sheet {shorten(name)!r} with relationship "
                                 f"{shorten(str(rid), 20)}, which xl/_rels/workbook.xml.rels does not have")
             kind, part = rels[rid]
+            if not self.has(part):
+                raise XlgdError(f"{self.path}: part xl/workbook.xml lists sheet {shorten(name)!r} in part {part}, "
+                                f"which the package does not have")
             self.sheets.append(SheetInfo(name, part, s.get("state", "visible"), i,
                                          "chartsheet" if kind == "chartsheet" else "worksheet"))
         if not self.sheets:
@@ -432,50 +436,12 @@ class Package:
         return self._scan_body(body, shared, cols, self.sheet(sheet))
 
     def _bodies(self, info):
-        dec = codecs.getincrementaldecoder("utf-8")()
-        buf = ""
-        started = ended = False
         where = f"{self.path}: part {info.part} (sheet {shorten(info.name)!r})"
         with self._z.open(info.part) as f, _Prefetch(f, CHUNK) as chunks:
-            while not ended:
-                data = chunks.next()
-                final = not data
-                try:
-                    buf += dec.decode(data, final)
-                except UnicodeDecodeError as e:
-                    raise XlgdError(f"{where} is not UTF-8 text as it declares (byte {e.object[e.start:e.start + 1]!r})") from None
-                if not started:
-                    i = buf.find("<sheetData")
-                    if i < 0:
-                        if final:
-                            raise XlgdError(f"{where} has no <sheetData> (every worksheet has one)")
-                        if len(buf) > MAX_ROW_BYTES:
-                            raise _Fallback
-                        continue
-                    if buf[i - 1:i] == ":" or "xmlns:" in buf[:i] and "<x:" in buf[:i]:
-                        raise _Fallback
-                    j = buf.find(">", i)
-                    if j < 0:
-                        continue
-                    started = True
-                    if buf[j - 1] == "/":
-                        return
-                    buf = buf[j + 1:]
-                end = buf.find("</sheetData>")
-                if end >= 0:
-                    body, buf, ended = buf[:end], "", True
-                else:
-                    cut = buf.rfind("</row>")
-                    if cut < 0:
-                        if final:
-                            raise XlgdError(f"{self.path}: sheet {info.name!r} is truncated")
-                        if len(buf) > MAX_ROW_BYTES:
-                            raise _Fallback
-                        continue
-                    body, buf = buf[:cut + 6], buf[cut + 6:]
-                    if final:
-                        raise XlgdError(f"{self.path}: sheet {info.name!r} is truncated")
-                yield body
+            text = _decoded(chunks, where)
+            buf, empty = _sheet_data_start(text, where)
+            tail = buf if empty else (yield from _row_pieces(text, buf, where))
+            _check_tail(tail, text, where)
 
     def _scan_body(self, body, shared, cols, info):
         matches = _CELL.findall(body)
@@ -575,6 +541,67 @@ def _address(ref, where) -> tuple:
     return r, col
 
 
+def _decoded(chunks, where):
+    """The text of a part's chunks (UTF-8, strictly), piece by piece."""
+    dec = codecs.getincrementaldecoder("utf-8")()
+    while True:
+        data = chunks.next()
+        try:
+            text = dec.decode(data, not data)
+        except UnicodeDecodeError as e:
+            raise XlgdError(f"{where} is not UTF-8 text as it declares (byte {e.object[e.start:e.start + 1]!r})") from None
+        if text:
+            yield text
+        if not data:
+            return
+
+
+def _sheet_data_start(text, where):
+    """(the text after `<sheetData ...>`, whether it was `<sheetData/>`)."""
+    buf = ""
+    for piece in text:
+        buf += piece
+        i = buf.find("<sheetData")
+        if i < 0:
+            if len(buf) > MAX_ROW_BYTES:
+                raise _Fallback
+            continue
+        if buf[i - 1:i] == ":":
+            raise _Fallback
+        j = buf.find(">", i)
+        if j >= 0:
+            return buf[j + 1:], buf[j - 1] == "/"
+    raise XlgdError(f"{where} has no <sheetData> (every worksheet has one)")
+
+
+def _row_pieces(text, buf, where):
+    """Yield the sheetData body in pieces of whole rows; return the text after </sheetData>."""
+    while True:
+        end = buf.find("</sheetData>")
+        if end >= 0:
+            yield buf[:end]
+            return buf[end + len("</sheetData>"):]
+        cut = buf.rfind("</row>")
+        if cut >= 0:
+            yield buf[:cut + 6]
+            buf = buf[cut + 6:]
+        elif len(buf) > MAX_ROW_BYTES:
+            raise XlgdError(f"{where} has a row of more than {MAX_ROW_BYTES >> 20} MB; not a sheet xlgd reads")
+        piece = next(text, None)
+        if piece is None:
+            raise XlgdError(f"{where} is truncated (no </sheetData>)")
+        buf += piece
+
+
+def _check_tail(tail, text, where):
+    """The rest of a worksheet after its cells must close it: a part cut short after </sheetData>,
+    or with something after </worksheet>, is damaged even though every cell was read."""
+    for piece in text:
+        tail = tail[-4096:] + piece
+    if not _WORKSHEET_END.search(tail[-8192:]):
+        raise XlgdError(f"{where} is not well-formed XML after its cells (cut short, or more after </worksheet>)")
+
+
 class _Prefetch:
     """Reads the next piece of a zip member in a thread while the caller works on this one:
     zlib inflates without holding the GIL, so on a big sheet (~1 s of inflating per
@@ -657,7 +684,8 @@ def _norm_path(p):
 def _describe(tag: str) -> str:
     """`{ns}worksheet` as words: 'a SpreadsheetML worksheet', or the name and its namespace."""
     ns, _, local = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
-    known = {NS: "SpreadsheetML", PNS: "package relationships", CTNS: "content types"}
+    known = {NS: "SpreadsheetML", PNS: "package relationships", CTNS: "content types",
+             "http://schemas.openxmlformats.org/drawingml/2006/chart": "DrawingML chart"}
     if ns in known:
         return f"a {known[ns]} {local}"
     return f"{shorten(local, 40)!r} in namespace {shorten(ns, 60)!r}" if ns else f"{shorten(local, 40)!r} in no namespace"

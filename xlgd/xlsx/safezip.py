@@ -296,6 +296,7 @@ def parse_xml(data: bytes, what: str = "a workbook part", keep_comments: bool = 
     """The one way xlgd parses an XML part (see xml_parser); `what` names it in errors."""
     if _DOCTYPE.search(data[:4096]):
         raise XlgdError(f"{what} declares a DTD/entities; refusing it (XML entity expansion)")
+    check_encoding(data[:ROOT_BYTES], what)
     try:
         return etree.fromstring(data, xml_parser(keep_comments))
     except etree.XMLSyntaxError as e:
@@ -325,6 +326,8 @@ def root_element(f, where: str):
                 if head.strip():
                     parser.close()  # raises what is wrong with it
                 break
+            if not head:
+                check_encoding(data, where)
             head += data
             parser.feed(data)
             for _, el in parser.read_events():
@@ -340,3 +343,17 @@ def _encoding(head: bytes) -> str:
         return "UTF-16"
     m = re.match(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)", head)
     return m.group(1).decode() if m else "UTF-8"
+
+
+def check_encoding(head: bytes, what: str) -> str:
+    """The part's encoding, if it is one OOXML allows (UTF-8, UTF-16) and the bytes agree with
+    what the part declares; otherwise an error naming the part (lxml would read a UTF-8 part
+    that says UTF-16 without a word)."""
+    utf16_bytes = head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\0", b"\0<")
+    m = re.match(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)", head)
+    declared = m.group(1).decode().upper().replace("_", "-") if m else None
+    if declared is not None and declared not in ("UTF-8", "UTF8", "UTF-16", "UTF16", "US-ASCII", "ASCII"):
+        raise XlgdError(f"{what} declares encoding {declared[:20]}; workbook parts are UTF-8 or UTF-16")
+    if declared in ("UTF-16", "UTF16") and not utf16_bytes:
+        raise XlgdError(f"{what} declares UTF-16 but its bytes are not UTF-16")
+    return "UTF-16" if utf16_bytes else "UTF-8"
