@@ -35,7 +35,9 @@ from lxml import etree
 
 from ..errors import XlgdError
 
-MAX_MEMBERS = 20_000
+# A workbook of 1,000 sheets has ~3,000 members; every member's prolog is read at open (~50 us
+# each), so this also bounds that to about half a second.
+MAX_MEMBERS = 10_000
 # A million-row formula sheet is ~1.5 GB of XML; more than this is not a workbook a learner made.
 MAX_MEMBER_BYTES = 8 << 30
 MAX_TOTAL_BYTES = 16 << 30
