@@ -427,7 +427,7 @@ class Package:
         if root.tag != _M + "worksheet":
             raise XlgdError(f"{self.path}: part {info.part} (sheet {shorten(info.name)!r}) is not "
                             f"{_describe(_M + 'worksheet')} (its root element is {_describe(root.tag)})")
-        ok = root.prefix is None and encoding.replace("-", "").upper() in ("UTF8", "ASCII", "USASCII")
+        ok = root.prefix is None and encoding == "UTF-8"
         self._heads[info.part] = ok
         return ok
 

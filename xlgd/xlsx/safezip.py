@@ -3,6 +3,8 @@
 Everything a hostile or broken file can do to a reader is stopped here,
 before any part is parsed, with one plain sentence (an `XlgdError`):
 
+* not a regular file (a directory, FIFO, device or socket: never opened
+  for reading, which blocks on a FIFO and never ends on /dev/zero);
 * not a zip at all, an old binary .xls, or a password-protected workbook
   (both are OLE/CFB containers: recognised by their magic bytes and, for
   encryption, the `EncryptionInfo` stream name);
@@ -11,12 +13,18 @@ before any part is parsed, with one plain sentence (an `XlgdError`):
 * huge member counts: the entry count is read from the end-of-central-
   directory record ourselves *before* `zipfile` builds one object per
   entry;
-* decompression bombs: every member's declared size and compression ratio
-  is checked before it is opened, and the bytes actually inflated are
-  counted and capped (a lying header cannot make us inflate more);
-* XML entity expansion: OOXML parts never carry a DTD, so a part whose
-  prolog declares one is refused, and `xml_parser()` / `iterparse()` use
-  lxml with entity resolution, DTD loading and network access all off.
+* member names that leave the package (`..`, absolute, a drive letter) or
+  that two members share (OPC names are case-insensitive);
+* decompression bombs: every member's declared size and compression ratio,
+  and the whole package's, are checked before anything is inflated, and
+  the bytes actually inflated are counted and capped (a lying header
+  cannot make us inflate more);
+* XML entity expansion: OOXML parts never carry a DTD, so the prolog of
+  every XML part (UTF-8 or UTF-16) is read at open and a DTD or entity
+  declaration refuses the file; `xml_parser()` / `iterparse()` use lxml
+  with entity resolution, DTD loading and network access all off, and
+  `check_encoding` refuses encodings OOXML does not allow or bytes that
+  disagree with the declaration.
 
 Limits are module constants so `diff` and tests can share them.
 """
@@ -152,14 +160,17 @@ def _prolog_problem(head: bytes, complete: bool) -> str | None:
     return None
 
 
+def _utf16(head: bytes) -> str | None:
+    """The UTF-16 codec the first bytes of a part are in (by BOM or by '<' and a NUL), else None."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    return {b"<\0": "utf-16-le", b"\0<": "utf-16-be"}.get(head[:2])
+
+
 def _prolog_text(head: bytes):
     """The start of an XML part as text, or None for a part that is not XML (images, vbaProject)."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\0", b"\0<"):
-        enc = "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else (
-            "utf-16-le" if head[:2] == b"<\0" else "utf-16-be")
-        text = head[:len(head) & ~1].decode(enc, "replace")
-    else:
-        text = head.decode("utf-8", "replace")
+    enc = _utf16(head)
+    text = head[:len(head) & ~1].decode(enc, "replace") if enc else head.decode("utf-8", "replace")
     text = text.lstrip("\ufeff \t\r\n")
     return text if text.startswith("<") else None
 
@@ -316,11 +327,12 @@ def iterparse(fileobj, what: str = "a workbook part", **kw):
 
 
 def root_element(f, where: str):
-    """(root element without children, declared encoding) of the XML stream f, reading no more
-    than its start; an error naming the part when it is empty, not XML, or not well-formed."""
+    """(root element without children, 'UTF-8' or 'UTF-16') of the XML stream f, reading no more
+    than its start; an error naming the part when it is empty, not XML, not well-formed, or not
+    in the encoding it declares."""
     parser = etree.XMLPullParser(events=("start",), resolve_entities=False, load_dtd=False,
                                  no_network=True, huge_tree=False)
-    head = b""
+    head, encoding = b"", None
     try:
         while len(head) < ROOT_BYTES:
             data = f.read(8192)
@@ -328,30 +340,22 @@ def root_element(f, where: str):
                 if head.strip():
                     parser.close()  # raises what is wrong with it
                 break
-            if not head:
-                check_encoding(data, where)
+            encoding = encoding or check_encoding(data, where)
             head += data
             parser.feed(data)
             for _, el in parser.read_events():
-                return el, _encoding(head)
+                return el, encoding
     except etree.XMLSyntaxError as e:
         raise XlgdError(f"{where} is not well-formed XML ({e})") from None
     what = "is empty" if not head.strip() else f"has no root element in its first {ROOT_BYTES >> 10} KB"
     raise XlgdError(f"{where} {what}")
 
 
-def _encoding(head: bytes) -> str:
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\0", b"\0<"):
-        return "UTF-16"
-    m = re.match(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)", head)
-    return m.group(1).decode() if m else "UTF-8"
-
-
 def check_encoding(head: bytes, what: str) -> str:
     """The part's encoding, if it is one OOXML allows (UTF-8, UTF-16) and the bytes agree with
     what the part declares; otherwise an error naming the part (lxml would read a UTF-8 part
     that says UTF-16 without a word)."""
-    utf16_bytes = head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\0", b"\0<")
+    utf16_bytes = _utf16(head) is not None
     m = re.match(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)", head)
     declared = m.group(1).decode().upper().replace("_", "-") if m else None
     if declared is not None and declared not in ("UTF-8", "UTF8", "UTF-16", "UTF16", "US-ASCII", "ASCII"):
