@@ -117,7 +117,7 @@ def chart_names(book: Package) -> dict:
             if rtype != "drawing" or not book.has(drawing):
                 continue
             rels = book.rels(drawing)
-            root = book.xml(drawing)
+            root = book.xml(drawing, root="{%s}wsDr" % NS["xdr"])
             for chart in root.iter("{%s}chart" % NS["c"]):
                 rid = chart.get("{%s}id" % NS["r"])
                 if rid in rels:

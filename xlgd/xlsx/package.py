@@ -33,6 +33,12 @@ attribute) makes the whole sheet fall back to lxml `iterparse` (hardened:
 no entities, no DTD, no network), which yields the same cells. Tests read
 every sheet both ways and compare.
 
+Nothing damaged passes as empty: every part is checked for its root
+element (namespace-aware, so `<x:worksheet>` is SpreadsheetML too) before
+it is read, a worksheet must be UTF-8 or UTF-16 as it declares and close
+after its cells, and a cell outside A1:XFD1048576, a shared string that
+does not exist or a sheet without its part is an error naming the part.
+
 Even the scanner costs ~2 us a cell in Python objects; `bodies()` hands
 out the raw pieces of whole rows so that `verify` can compare rows it
 knows the exact text of in bulk and only scan the others (`scan_piece`).
@@ -415,6 +421,9 @@ class Package:
             raise _Fallback
         return self._bodies(info)
 
+    def _where(self, info) -> str:
+        return f"{self.path}: part {info.part} (sheet {shorten(info.name)!r})"
+
     def _scannable(self, info) -> bool:
         """Check a sheet part's root element (an error naming the part unless it is a SpreadsheetML
         worksheet); True when the fast scanner reads it: UTF-8, SpreadsheetML as the default
@@ -423,10 +432,10 @@ class Package:
         if info.part in self._heads:
             return self._heads[info.part]
         with self._z.open(info.part) as f:
-            root, encoding = root_element(f, f"{self.path}: part {info.part} (sheet {shorten(info.name)!r})")
+            root, encoding = root_element(f, self._where(info))
         if root.tag != _M + "worksheet":
-            raise XlgdError(f"{self.path}: part {info.part} (sheet {shorten(info.name)!r}) is not "
-                            f"{_describe(_M + 'worksheet')} (its root element is {_describe(root.tag)})")
+            raise XlgdError(f"{self._where(info)} is not {_describe(_M + 'worksheet')} (its root element is "
+                            f"{_describe(root.tag)})")
         ok = root.prefix is None and encoding == "UTF-8"
         self._heads[info.part] = ok
         return ok
@@ -436,7 +445,7 @@ class Package:
         return self._scan_body(body, shared, cols, self.sheet(sheet))
 
     def _bodies(self, info):
-        where = f"{self.path}: part {info.part} (sheet {shorten(info.name)!r})"
+        where = self._where(info)
         with self._z.open(info.part) as f, _Prefetch(f, CHUNK) as chunks:
             text = _decoded(chunks, where)
             buf, empty = _sheet_data_start(text, where)
@@ -453,12 +462,11 @@ class Package:
             if col is None:
                 col = cols[letters] = col_number(letters)
                 if col > MAX_COL:
-                    raise XlgdError(f"{self.path}: sheet {shorten(info.name)!r} has a cell in column {letters}, "
-                                    f"past Excel's last column XFD")
+                    raise XlgdError(f"{self._where(info)} has a cell in column {letters}, past Excel's last column XFD")
             r = int(row) if len(row) < 8 else MAX_ROW + 1
             if r > MAX_ROW or r < 1:
-                raise XlgdError(f"{self.path}: sheet {shorten(info.name)!r} has a cell in row {shorten(row, 20)}, "
-                                f"outside Excel's rows 1..{MAX_ROW:,}")
+                raise XlgdError(f"{self._where(info)} has a cell in row {shorten(row, 20)}, outside Excel's rows "
+                                f"1..{MAX_ROW:,}")
             if fplain:
                 formula = unescape(fplain) if "&" in fplain else fplain
             elif fattrs or ftext:
@@ -474,8 +482,8 @@ class Package:
                 try:
                     num = float(v)
                 except ValueError:
-                    raise XlgdError(f"{self.path}: sheet {shorten(info.name)!r} cell {letters}{row} holds "
-                                    f"{shorten(v, 20)!r} where a number belongs") from None
+                    raise XlgdError(f"{self._where(info)} cell {letters}{row} holds {shorten(v, 20)!r} where a "
+                                    f"number belongs") from None
                 yield Cell(r, col, formula, num, "n")
                 continue
             if rest and "<v" in rest:
@@ -506,7 +514,7 @@ class Package:
     def _iterparse(self, info) -> Iterator[Cell]:
         shared = {}
         C, F, V, IS = _M + "c", _M + "f", _M + "v", _M + "is"
-        where = f"{self.path}: part {info.part} (sheet {shorten(info.name)!r})"
+        where = self._where(info)
         with self._z.open(info.part) as f:
             for _, el in iterparse(f, where, events=("end",), tag=C):
                 r, col = _address(el.get("r"), where)
