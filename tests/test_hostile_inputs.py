@@ -101,7 +101,8 @@ def test_a_dtd_in_any_part_is_refused(base, tmp_path, part, attack):
     data = base["xlgd"].read_bytes()
     x = dict((i.filename, d) for i, d in H.members(data))[part]
     p = H.write_case(tmp_path, "dtd.xlsx", H.with_part(data, part, dict(H.ATTACKS)[attack](x)))
-    for argv in (["verify", p], ["diff", "--textconv", p], ["charts", "check", p]):
+    for argv in (["verify", p], ["verify", "--recalc", p], ["diff", "--textconv", p], ["charts", "check", p],
+                 ["charts", "render", p, "-o", tmp_path / "png"]):
         one_line(H.run_cli(argv, inputs=[p], folder=tmp_path), part, "DTD")
 
 
