@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import XlgdError
-from .validate import MAX_DATA_ROWS, number, show, whole
+from .validate import MAX_DATA_ROWS, number, number_text, show, whole
 
 # The 29 x values pasted on every optimiser sheet of graddesc.xlsm (y = 2x + 30).
 SOURCES = ("graddesc", "list", "range", "random", "csv")
@@ -45,16 +45,6 @@ class Data:
         return len(self.x)
 
 
-def _num(v, what):
-    """A number from TOML (int or float) or CSV text; finite, or one line naming `what`."""
-    if isinstance(v, str):
-        try:
-            v = float(v)
-        except ValueError:
-            raise XlgdError(f"{what} must be a number, got {show(v)}") from None
-    return number(v, what)
-
-
 def _numbers(v, what) -> np.ndarray:
     if not isinstance(v, list):
         raise XlgdError(f"{what} must be a list of numbers, got {show(v)}")
@@ -69,8 +59,8 @@ def load_data(cfg: dict, base: Path | None = None) -> Data:
         raise XlgdError(f"data must be a table ([data] with a source), got {show(cfg)}")
     cfg = dict(cfg or {})
     source = cfg.pop("source", "graddesc")
-    true_a = _num(cfg.pop("true_a", 2), "data.true_a")
-    true_b = _num(cfg.pop("true_b", 30), "data.true_b")
+    true_a = number(cfg.pop("true_a", 2), "data.true_a")
+    true_b = number(cfg.pop("true_b", 30), "data.true_b")
     y_given = None
     if not isinstance(source, str) or source not in SOURCES:
         raise XlgdError(f"unknown data source {show(source)}; choose graddesc, list, range, random or csv")
@@ -105,7 +95,7 @@ def load_data(cfg: dict, base: Path | None = None) -> Data:
 
 
 def _range(cfg) -> np.ndarray:
-    start, stop, step = (_num(cfg.pop(k, d), f"data.{k}") for k, d in
+    start, stop, step = (number(cfg.pop(k, d), f"data.{k}") for k, d in
                          (("start", -80), ("stop", 120), ("step", 10)))
     if step == 0 or (stop - start) / step < 0:
         raise XlgdError("data range: step must move from start towards stop")
@@ -136,9 +126,9 @@ def _read_csv(path: Path):
     for k, r in enumerate(rows, 1):
         if has_y and len(r) < 2:
             raise XlgdError(f"data CSV {path.name}: data row {k} has no y (the first row has x and y)")
-        xs.append(_num(r[0], f"{path.name} x (data row {k})"))
+        xs.append(number_text(r[0], f"{path.name} x (data row {k})"))
         if has_y:
-            ys.append(_num(r[1], f"{path.name} y (data row {k})"))
+            ys.append(number_text(r[1], f"{path.name} y (data row {k})"))
     return np.array(xs, dtype=np.float64), (np.array(ys, dtype=np.float64) if has_y else None)
 
 

@@ -111,16 +111,6 @@ def read_template(path: Path) -> dict:
         raise XlgdError(f"template {path.name} nests arrays or tables too deeply to be a template") from None
 
 
-def parse_number(text: str, what: str) -> float:
-    try:
-        v = float(text)
-    except (TypeError, ValueError):
-        raise XlgdError(f"{what} must be a number, got {text!r}") from None
-    if v != v or v in (float("inf"), float("-inf")):
-        raise XlgdError(f"{what} must be a finite number, got {text!r}")
-    return v
-
-
 @dataclass
 class Overrides:
     """Knob and epoch changes on top of a template, as numbers.
@@ -142,7 +132,7 @@ class Overrides:
             if "=" not in item:
                 raise XlgdError(f"--set takes KNOB=VALUE (e.g. lr=0.001), got {item!r}")
             key, text = (t.strip() for t in item.split("=", 1))
-            value = parse_number(text, f"knob {key}")
+            value = validate.number_text(text, f"knob {key}")
             if "." in key:
                 sheet, knob = key.rsplit(".", 1)
                 out.sheet_knobs[(sheet, knob)] = value

@@ -59,6 +59,17 @@ def number(value, what: str) -> float:
     return v
 
 
+def number_text(text: str, what: str) -> float:
+    """A finite number written as text (`--set lr=0.001`, a CSV field)."""
+    try:
+        v = float(text)
+    except (TypeError, ValueError):
+        raise XlgdError(f"{what} must be a number, got {show(text)}") from None
+    if not math.isfinite(v):
+        raise XlgdError(f"{what} must be a finite number, got {show(text)}")
+    return v
+
+
 def whole(value, what: str, lo: int, hi: int) -> int:
     """A whole number in lo..hi (a float with no fraction counts, as TOML writes 1e3)."""
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
