@@ -118,6 +118,18 @@ def test_exact_duplicate_member(base, tmp_path):
     one_line(H.run_cli(["charts", "check", p], inputs=[p], folder=tmp_path), "two zip members", "workbook.xml")
 
 
+@pytest.mark.parametrize("method", [99, 14, 12])  # AES (unknown to zipfile), LZMA and bzip2 with bad data
+def test_a_compression_method_zipfile_cannot_or_should_not_read(base, tmp_path, method):
+    data = bytearray(base["xlgd"].read_bytes())
+    cd = data.find(b"PK\x01\x02")
+    while data[cd + 46:cd + 46 + 15] != b"xl/workbook.xml":
+        cd = data.find(b"PK\x01\x02", cd + 4)
+    data[cd + 10:cd + 12] = method.to_bytes(2, "little")  # the central directory's compression method
+    p = H.write_case(tmp_path, "method.xlsx", bytes(data))
+    for argv in (["verify", p], ["charts", "fix", p, "-o", tmp_path / "f.xlsx"]):
+        one_line(H.run_cli(argv, inputs=[p], folder=tmp_path), "workbook.xml")
+
+
 def test_bombs(base, tmp_path):
     data = base["xlgd"].read_bytes()
     bomb = H.bomb_member(300 << 20)
