@@ -8,7 +8,6 @@ differ from the engine's run because of it -- not a line per cell.
 from __future__ import annotations
 
 import math
-
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
