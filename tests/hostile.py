@@ -1,12 +1,13 @@
 """Hostile and damaged inputs, and the contract every xlgd command keeps on them (issue 16).
 
-The contract, checked by `Run.check` for one command on one input:
+The contract, checked by `Run.problems` for one command on one input:
 
 * the exit code is one the case allows (0 ok, 1 problems/differences, 2 error; never 3, the
   CLI's "internal error", and never an exception out of `xlgd.cli.main`);
 * on exit 2 stderr is exactly one line `xlgd: ...` of at most MAX_LINE characters, with no
   Python internals in it (no traceback, no exception class names);
-* no Python warning was raised (openpyxl's or numpy's would reach the user's terminal);
+* no Python warning was raised: `run_cli` sets XLGD_DEBUG=1, under which the CLI prints the
+  warnings it otherwise keeps from the user (and the traceback of an internal error);
 * it took at most SECONDS of CPU time (wall time on a shared machine measures the neighbours;
   a hang is caught by the callers' watchdog) and its peak resident memory grew by at most PEAK_MB;
 * the input's bytes are unchanged and the folder holds nothing new except the outputs the
@@ -17,7 +18,8 @@ costs ~0.4 s of start-up, which would leave room for a tenth of the inputs in CI
 Peak memory is the kernel's high-water mark (VmHWM, reset per run through /proc/self/clear_refs),
 so lxml's and numpy's C allocations count as well as Python's.
 
-The damaged inputs (`Mutation`s) are built from two workbooks made inside the tests: a small
+The damage (truncate, flip, MALFORMED, ATTACKS, the *_EDITS tables, bombs, record_edit, hostile
+names, template_variants, CSV_VARIANTS) is applied to two workbooks made inside the tests: a small
 generated xlgd workbook (two sheets, charts, the hidden record) and a graddesc-style macro
 workbook like Jeremy Howard's (sheet `basic`, shared formulas, sheet-local names, a chart with no
 categories, a vbaProject part).
@@ -532,11 +534,7 @@ def many_members(n: int = 25_000) -> bytes:
     return zip_bytes([(f"m/{i}", b"") for i in range(n)], zipfile.ZIP_STORED)
 
 
-# Content that parses but asks for too much: applied to a part's text.
-def _first_chart_edit(x: bytes, fn) -> bytes:
-    return fn(x)
-
-
+# Content that parses but asks for too much or points nowhere: applied to a part's text.
 CHART_EDITS = [
     ("ptCount 1e9", lambda x: re.sub(rb'<c:ptCount val="\d+"/>', b'<c:ptCount val="1000000000"/>', x)),
     ("pt idx 1e9", lambda x: re.sub(rb'<c:pt idx="\d+">', b'<c:pt idx="999999999">', x, count=1)),
@@ -664,12 +662,9 @@ RECORD_KINDS = ["truncated", "epochs 1e9", "deep json", "wrong types", "nan knob
 # --------------------------------------------------------------------------------------------
 # Hostile templates (for `xlgd generate`)
 
-TEMPLATE_BASE = SMALL_TEMPLATE
-
-
 def template_variants() -> list:
     """(label, TOML text, extra argv) that `generate` must refuse with one line (or accept cleanly)."""
-    t = TEMPLATE_BASE
+    t = SMALL_TEMPLATE
     v = [
         ("nan knob", t.replace("lr = 0.01", "lr = nan"), []),
         ("inf knob", t.replace("lr = 0.01", "lr = inf"), []),
@@ -767,7 +762,7 @@ CSV_VARIANTS = [
 
 
 def csv_template(name: str) -> str:
-    return TEMPLATE_BASE.replace('source = "list"\nx = [1, 2, 3, 4, 5]', f'source = "csv"\npath = "{name}"')
+    return SMALL_TEMPLATE.replace('source = "list"\nx = [1, 2, 3, 4, 5]', f'source = "csv"\npath = "{name}"')
 
 
 # --------------------------------------------------------------------------------------------

@@ -193,7 +193,7 @@ class SafeZip:
             raise XlgdError(f"{self.path} is truncated or damaged ({e})") from None
         except (zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:
             self._file.close()
-            raise XlgdError(f"{self.path} is truncated or damaged ({type(e).__name__.lower()}: {e})") from None
+            raise XlgdError(f"{self.path} is truncated or damaged ({e})") from None
         except BaseException:
             self._file.close()
             raise
