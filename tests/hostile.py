@@ -28,6 +28,7 @@ categories, a vbaProject part).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -486,8 +487,12 @@ ATTACKS = [
 ]
 
 
-def bomb_member(ratio_bytes: int = 300 << 20) -> bytes:
-    """~300 KB of deflate that inflates to `ratio_bytes` of zeros (streamed, bounded memory here)."""
+BOMB = 64 << 20  # zeros that deflate ~1000x: four times the ratio limit (refused by ratio, not size)
+
+
+@functools.lru_cache(maxsize=4)
+def bomb_member(ratio_bytes: int = BOMB) -> bytes:
+    """Deflate that inflates ~1000x to `ratio_bytes` of zeros (built once per size)."""
     z = zlib.compressobj(9, zlib.DEFLATED, -15)
     chunk = b"\0" * (1 << 20)
     out = [z.compress(chunk) for _ in range(ratio_bytes >> 20)]
@@ -495,15 +500,18 @@ def bomb_member(ratio_bytes: int = 300 << 20) -> bytes:
     return b"".join(out)
 
 
+@functools.lru_cache(maxsize=4)
+def _zeros_crc(size: int) -> int:
+    crc, chunk = 0, b"\0" * (1 << 20)
+    for _ in range(size >> 20):
+        crc = zlib.crc32(chunk, crc)
+    return zlib.crc32(b"\0" * (size & ((1 << 20) - 1)), crc)
+
+
 def zip_with_raw_member(data: bytes, name: str, deflated: bytes, size: int) -> bytes:
-    """The zip plus one member whose deflate stream is given (a bomb), with honest sizes and CRC."""
-    crc = 0
-    d = zlib.decompressobj(-15)
-    left = deflated
-    while left:
-        piece = d.decompress(left, 1 << 20)
-        crc = zlib.crc32(piece, crc)
-        left = d.unconsumed_tail
+    """The zip plus one member of `size` zero bytes whose deflate stream is given (a bomb),
+    with honest sizes and CRC."""
+    crc = _zeros_crc(size)
     buf = io.BytesIO(data)
     with zipfile.ZipFile(buf, "a") as z:
         zi = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
