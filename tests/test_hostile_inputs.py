@@ -387,7 +387,7 @@ def test_a_failed_render_leaves_nothing(base, tmp_path, monkeypatch):
     from xlgd.charts import render
     from xlgd.errors import XlgdError
 
-    def half_then_fail(soffice, py, book, outdir, jobs, timeout):
+    def half_then_fail(soffice, py, book, outdir, jobs, timeout, media):
         (outdir / "basic-chart1.png").write_bytes(b"\x89PNG half")
         raise XlgdError("LibreOffice could not render it")
 

@@ -174,7 +174,9 @@ class Result:
         return float(v)
 
     def first_error_step(self, b=None):
-        rows = [k[1] for k in self.errors if not k[0].startswith("@") and (b is None or k[2] == b)]
+        """First step (0-based) with an error cell, or None; #N/A is not one: the chart columns' gaps."""
+        rows = [k[1] for k, code in self.errors.items()
+                if not k[0].startswith("@") and code != "#N/A" and (b is None or k[2] == b)]
         return min(rows) if rows else None
 
     def first_explosion_step(self, threshold=None, b=None):

@@ -181,6 +181,7 @@ def _na_numpy():
 register(Function("SQRT", 1, 1, exact=_sqrt, scalar=np.sqrt, batch=np.sqrt, magnitude="same"))
 register(Function("MAX", 1, None, exact=lambda a, d: max(a), scalar=np.maximum, batch=np.maximum))
 register(Function("MIN", 1, None, exact=lambda a, d: min(a), scalar=np.minimum, batch=np.minimum))
+register(Function("ABS", 1, 1, exact=lambda a, d: abs(a[0]), scalar=np.abs, batch=np.abs, magnitude="same"))
 register(Function("SIN", 1, 1, exact=lambda a, d: math.sin(a[0]), scalar=np.sin, batch=np.sin))
 register(Function("IF", 3, 3, lazy=_if_lazy, scalar=_scalar_if, batch=np.where, magnitude="branches"))
 # The fast path only needs ISERROR right for finite inputs: non-finite values are recomputed exactly.
