@@ -748,7 +748,67 @@ def template_variants() -> list:
         ("csv missing", t.replace('source = "list"\nx = [1, 2, 3, 4, 5]', 'source = "csv"\npath = "nope.csv"'), []),
         ("csv is a directory", t.replace('source = "list"\nx = [1, 2, 3, 4, 5]', 'source = "csv"\npath = "."'), []),
     ]
-    return v
+    return v + extras_variants()
+
+
+SWEEP_TEMPLATE = SMALL_TEMPLATE + """
+[[extras]]
+kind = "sweep"
+sheet = "sgd"
+name = "summary"
+lr = [0.001, 0.01]
+
+[[extras]]
+kind = "sine"
+name = "sine"
+start = 0
+stop = 2
+step = 0.5
+beta = 0.9
+
+[[extras]]
+kind = "comparison"
+name = "compare"
+sheets = ["sgd_1", "adam"]
+
+[[extras]]
+kind = "derivatives"
+name = "derivs"
+weight = "a"
+series = [["sgd", "sgd_1", "g_a"]]
+"""
+
+
+def extras_variants() -> list:
+    """Hostile [[extras]] tables (the experiment sheets of recipe/experiments.py)."""
+    t = SWEEP_TEMPLATE
+    return [
+        ("extras fine", t, []),
+        ("sine stop inf", t.replace("stop = 2", "stop = inf"), []),
+        ("sine step nan", t.replace("step = 0.5", "step = nan"), []),
+        ("sine start text", t.replace("start = 0\n", 'start = "a"\n'), []),
+        ("sine beta a list", t.replace("beta = 0.9", "beta = [0.9]"), []),
+        ("sine step zero", t.replace("step = 0.5", "step = 0"), []),
+        ("sine rows 1e9", t.replace("step = 0.5", "step = 1e-9"), []),
+        ("extra name with :", t.replace('name = "sine"', 'name = "s:x"'), []),
+        ("extra name a number", t.replace('name = "sine"', "name = 5"), []),
+        ("extra name taken", t.replace('name = "sine"', 'name = "adam"'), []),
+        ("series a string", t.replace('series = [["sgd", "sgd_1", "g_a"]]', 'series = "sgd"'), []),
+        ("series sheet a list", t.replace('["sgd", "sgd_1", "g_a"]', '["sgd", ["sgd_1"], "g_a"]'), []),
+        ("series label a number", t.replace('["sgd", "sgd_1", "g_a"]', '[5, "sgd_1", "g_a"]'), []),
+        ("series column missing", t.replace('["sgd", "sgd_1", "g_a"]', '["sgd", "sgd_1", "nope"]'), []),
+        ("lr a string", t.replace("lr = [0.001, 0.01]", 'lr = "0.01"'), []),
+        ("lr inf", t.replace("lr = [0.001, 0.01]", "lr = [inf]"), []),
+        ("lr negative", t.replace("lr = [0.001, 0.01]", "lr = [-1]"), []),
+        ("lr 3000 of them", t.replace("lr = [0.001, 0.01]", "lr = [" + ", ".join(["0.01"] * 3000) + "]"), []),
+        ("sweep sheet a list", t.replace('sheet = "sgd"', 'sheet = ["sgd"]'), []),
+        ("sweep summary past the last row", t.replace("x = [1, 2, 3, 4, 5]", "x = [1]").replace(
+            "epochs = 2", "epochs = 1048570"), []),
+        ("comparison sheets a string", t.replace('sheets = ["sgd_1", "adam"]', 'sheets = "adam"'), []),
+        ("comparison sheets numbers", t.replace('sheets = ["sgd_1", "adam"]', "sheets = [1, 2]"), []),
+        ("extras kind a list", t.replace('kind = "sine"', 'kind = ["sine"]'), []),
+        ("extras a string", 'extras = "sweep"\n' + t.split("[[extras]]")[0], []),
+    ]
 
 
 CSV_VARIANTS = [
@@ -803,8 +863,9 @@ def write_case(folder: Path, name: str, data: bytes) -> Path:
     return p
 
 
-def run_book_commands(book: Path, good: Path, folder: Path, allowed=(0, 1, 2), only=None) -> list:
-    """Every workbook command on `book`; returns [(Run, problems)] of the runs that broke the contract.
+def run_book_commands(book: Path, good: Path, folder: Path, allowed=(0, 1, 2), only=None, keep_all=False) -> list:
+    """Every workbook command on `book`; returns [(Run, problems)] of the runs that broke the contract
+    (of every run with keep_all, for benchmarks/hostile.py's counts).
 
     Outputs go to a sub-folder that is emptied after each run (an output is allowed to exist)."""
     bad = []
@@ -818,7 +879,7 @@ def run_book_commands(book: Path, good: Path, folder: Path, allowed=(0, 1, 2), o
         if extra:
             r.leftovers.append(f"out/{extra}")
         probs = r.problems(allowed)
-        if probs:
+        if probs or keep_all:
             bad.append((r, probs))
         shutil.rmtree(outs)
         outs.mkdir()

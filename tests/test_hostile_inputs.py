@@ -296,6 +296,12 @@ TEMPLATE_CASES = [
     ("stability a string", "stability", "true or false"), ("random n huge", "data.n", "at most"),
     ("range tiny step", "data range", "rows"), ("deep arrays", "t.toml", "nests"),
     ("huge string", "name", "characters"),
+    ("sine stop inf", "extras[2] (sine): stop", "finite"), ("sine start text", "extras[2] (sine): start", "number"),
+    ("series sheet a list", "extras[4] (derivatives): each of series", "['sgd_1']"),
+    ("comparison sheets a string", "extras[3] (comparison): sheets", "a list"),
+    ("lr inf", "extras[1] (sweep): lr", "finite"), ("extra name with :", "extras[2] (sine): name", "[]"),
+    ("sweep summary past the last row", "sweep of sheet sgd", "past excel's last row"),
+    ("extras a string", "extras", "a list"),
 ]
 
 

@@ -185,7 +185,7 @@ def build_recipe(tpl: dict, base: Path | None = None) -> Recipe:
     unknown = set(tpl) - TOP_KEYS
     if unknown:
         raise XlgdError(f"unknown template setting(s): {', '.join(sorted(unknown))}")
-    from .experiments import expand_sheets
+    from .experiments import check_rows as check_extra_rows, expand_sheets
 
     sheets_cfg = expand_sheets(tpl)
     if not sheets_cfg:
@@ -195,8 +195,10 @@ def build_recipe(tpl: dict, base: Path | None = None) -> Recipe:
     data = load_data(tpl.get("data", {}), base)
     seen = {n.lower() for n in _extra_names(tpl)}
     specs = [_sheet_spec(tpl, s, i, data, seen) for i, s in enumerate(sheets_cfg)]
-    return Recipe(tpl.get("name", "xlgd"), tpl.get("title", tpl.get("name", "xlgd")),
-                  tpl.get("description", ""), data, specs, tpl)
+    recipe = Recipe(tpl.get("name", "xlgd"), tpl.get("title", tpl.get("name", "xlgd")),
+                    tpl.get("description", ""), data, specs, tpl)
+    check_extra_rows(recipe)
+    return recipe
 
 
 def _sheet_spec(tpl, s, i, data, seen):

@@ -33,6 +33,8 @@ TOP_TYPES = {"name": str, "title": str, "description": str, "epochs": int, "conv
              "fd": bool, "data": dict, "knobs": dict, "sheets": list, "extras": (list, dict)}
 SHEET_TYPES = {"name": str, "model": str, "optimizer": str, "convention": str, "grad": str, "fd": bool,
                "epochs": int, "knobs": dict, "title": str, "stability": bool}
+EXTRA_TYPES = {"kind": str, "name": str, "sheet": str, "sheets": list, "one_neuron": str, "two_neuron": str,
+               "lr": list, "weight": str, "series": list}
 _TYPE_WORDS = {str: "text", int: "a whole number", bool: "true or false", dict: "a table", list: "a list",
                float: "a number"}
 # Excel refuses these sheet names: History is its own, a quote may not start or end a name.
@@ -156,9 +158,30 @@ def check_template(tpl) -> None:
         for k, v in (s.get("knobs") or {}).items():
             number(v, f"{label}: knob {k}")
     extras = tpl.get("extras") or []
-    for e in ([extras] if isinstance(extras, dict) else extras):
-        if isinstance(e, dict) and "name" in e:
-            sheet_name(e["name"], "extras: name")
+    for i, e in enumerate([extras] if isinstance(extras, dict) else extras):
+        if isinstance(e, dict):
+            _check_extra(e, f"extras[{i + 1}]")
+
+
+def _check_extra(e: dict, where: str) -> None:
+    """An [[extras]] table: each setting of its type (which settings a kind reads is
+    recipe/experiments.py's business; a string where a list of sheets belongs would be read
+    letter by letter, a text start of a sine grid would fail half-way through the writing)."""
+    label = f"{where} ({e['kind']})" if isinstance(e.get("kind"), str) else where
+    _typed(e, EXTRA_TYPES, f"{label}: ")
+    if "name" in e:
+        sheet_name(e["name"], f"{label}: name")
+    for key in ("start", "stop", "step", "beta"):
+        if key in e:
+            number(e[key], f"{label}: {key}")
+    for v in e.get("lr", ()):
+        number(v, f"{label}: lr")
+    for v in e.get("sheets", ()):
+        if not isinstance(v, str):
+            raise XlgdError(f"{label}: sheets must be a list of sheet names, got {show(v)}")
+    for v in e.get("series", ()):
+        if not (isinstance(v, list) and len(v) == 3 and all(isinstance(t, str) for t in v)):
+            raise XlgdError(f'{label}: each of series must be ["label", "sheet", "column"], got {show(v)}')
 
 
 def check_rows(name: str, n_data: int, epochs: int) -> None:
