@@ -9,6 +9,7 @@ unchanged, nothing left behind).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import stat
@@ -231,6 +232,99 @@ def test_prefixed_spreadsheetml_reads_the_same_cells(base, tmp_path, book):
     assert checked(pref.out) == checked(plain.out)
     same = H.run_cli(["diff", p, src], inputs=[p, src], folder=tmp_path)
     assert same.rc == 0, same.describe() + same.out
+
+
+@pytest.mark.parametrize("row", ["7" * 5000, "1048577", "0"])
+@pytest.mark.parametrize("prefixed", [False, True], ids=["scanner", "lxml"])
+def test_a_row_outside_excels_rows_is_damage(base, tmp_path, row, prefixed):
+    """The cells keep their addresses, but Excel calls such a file damaged: not OK (it was)."""
+    data = base["xlgd"].read_bytes()
+    x = dict((i.filename, d) for i, d in H.members(data))[PART["sgd"]]
+    x = re.sub(rb'<row r="\d+"', b'<row r="' + row.encode() + b'"', x, count=1)
+    p = H.write_case(tmp_path, "row.xlsx", H.with_part(data, PART["sgd"], H.prefix_spreadsheetml(x) if prefixed else x))
+    one_line(H.run_cli(["verify", p], inputs=[p], folder=tmp_path), PART["sgd"], "a row numbered", row[:5])
+
+
+def _edit(book: bytes, part: str, fn) -> bytes:
+    return H.with_part(book, part, fn(dict((i.filename, d) for i, d in H.members(book))[part]))
+
+
+def _central_dir(book: bytes, part: str, offset: int, value: bytes) -> bytes:
+    """The zip with a field of `part`'s central directory entry overwritten."""
+    data = bytearray(book)
+    cd = data.find(b"PK\x01\x02")
+    while data[cd + 46:cd + 46 + len(part)] != part.encode():
+        cd = data.find(b"PK\x01\x02", cd + 4)
+    data[cd + offset:cd + offset + len(value)] = value
+    return bytes(data)
+
+
+def _flip_inside(book: bytes, part: str) -> bytes:
+    data = bytearray(book)
+    i = data.find(part.encode()) + len(part) + 30  # into the member's deflated bytes
+    data[i] ^= 0xFF
+    return bytes(data)
+
+
+def _record(book: bytes, kind: str) -> bytes:
+    return _edit(book, H.record_part(book), H.record_edit(kind))
+
+
+M, C, S, W = (dict(t) for t in (H.MALFORMED, H.CHART_EDITS, H.SHEET_EDITS, H.WORKBOOK_EDITS))
+CHART, SGD, SST, BASIC = "xl/charts/chart1.xml", PART["sgd"], "xl/sharedStrings.xml", "xl/worksheets/sheet2.xml"
+# Where issue 16 counted its 359 tracebacks, each as one damage and the command that crashed on it:
+# (where it escaped, book, damage, command, exit codes allowed, words of the one line on exit 2).
+ISSUE_TRACEBACKS = [
+    ("chartxml._read_cells XMLSyntaxError", "xlgd", lambda b: _edit(b, CHART, M["truncated"]), ["charts", "check"],
+     (2,), [CHART, "not well-formed"]),
+    ("chartxml shared_strings XMLSyntaxError", "graddesc", lambda b: _edit(b, SST, M["truncated"]), ["charts", "check"],
+     (2,), [SST, "not well-formed"]),
+    ("chartxml.read NotImplementedError", "xlgd", lambda b: _central_dir(b, CHART, 10, (99).to_bytes(2, "little")),
+     ["charts", "check"], (2,), [CHART, "compression method"]),
+    ("chartxml.read BadZipFile", "xlgd", lambda b: H.truncate(b, 0.5), ["charts", "check"], (2,), ["truncated"]),
+    ("chartfix.write_zip BadZipFile", "xlgd", lambda b: _flip_inside(b, CHART), ["charts", "fix", "-o", "o.xlsx"],
+     (2,), [CHART]),
+    ("chartcheck MemoryError (1e9 points)", "xlgd", lambda b: _edit(b, CHART, C["ptCount 1e9"]), ["charts", "check"],
+     (2,), [CHART, "1,048,576 points"]),
+    ("readbook._bodies UnicodeDecodeError", "xlgd", lambda b: _edit(b, SGD, M["not utf-8"]), ["verify"], (2,), [SGD]),
+    ("readbook.strings XMLSyntaxError", "graddesc", lambda b: _edit(b, SST, M["truncated"]), ["verify"], (2,), [SST]),
+    ("readbook._scan_body ValueError", "xlgd", lambda b: _edit(b, SGD, S["cell row of 5000 digits"]), ["verify"],
+     (2,), [SGD, "outside Excel's rows"]),
+    ("readbook._read_workbook ValueError", "graddesc", lambda b: _edit(b, "xl/workbook.xml", W["localSheetId huge"]),
+     ["verify"], (2,), ["xl/workbook.xml", "does not exist"]),
+    ("safezip._tail_entry_count zipfile.error", "xlgd", lambda b: H.truncate(b, 0.995), ["verify"], (2,),
+     ["truncated"]),
+    ("meta.rebuild_recipe TypeError/KeyError", "xlgd", lambda b: _record(b, "wrong types"), ["diff"], (2,),
+     ["record", "name must be text"]),
+    ("chartregen.read_record RecursionError", "xlgd", lambda b: _record(b, "deep json"),
+     ["charts", "regenerate", "-o", "o.xlsx"], (2,), ["record is damaged"]),
+    ("verify.load_xlgd RecursionError", "xlgd", lambda b: _record(b, "deep json"), ["verify"], (2,),
+     ["record is damaged"]),
+    ("engine MemoryError (record: 1e9 epochs)", "xlgd", lambda b: _record(b, "epochs 1e9"), ["diff"], (2,),
+     ["epochs must be at most"]),
+    ("expr._ev RecursionError", "graddesc", lambda b: _edit(b, BASIC, S["deep formula"]), ["verify"], (1,), []),
+    ("formula.atom RecursionError", "graddesc", lambda b: _edit(b, BASIC, S["deep function"]), ["diff", "--textconv"],
+     (0,), []),
+    ("verify._fmt OverflowError", "xlgd", lambda b: _edit(b, SGD, S["number 1e400"]), ["verify"], (1,), []),
+    ("textconv._value ValueError", "xlgd", lambda b: _edit(b, SGD, S["huge number text"]), ["diff", "--textconv"],
+     (0,), []),
+]
+
+
+@pytest.mark.parametrize("case", ISSUE_TRACEBACKS, ids=[c[0] for c in ISSUE_TRACEBACKS])
+def test_where_the_issue_counted_tracebacks(base, tmp_path, case):
+    """Each place issue 16 found tracebacks escaping: now exit 2 with one line naming the part
+    (or, where the book is readable, a verdict: a formula too deep to evaluate is a cause, exit 1)."""
+    _, book, damage, argv, allowed, words = case
+    src = base[book]
+    p = H.write_case(tmp_path, "in" + src.suffix, damage(src.read_bytes()))
+    if "-o" in argv:
+        argv = argv[:-1] + [tmp_path / ("o" + src.suffix)]
+    r = H.run_cli(argv[:2] + [p] + argv[2:] if argv[0] == "charts" else argv + [p], inputs=[p], folder=tmp_path)
+    if allowed == (2,):
+        one_line(r, *words)
+    else:
+        assert not r.problems(allowed), r.describe() + r.out[-500:]
 
 
 # ------------------------------------------------------------------ the xlgd record
