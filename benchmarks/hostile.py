@@ -66,7 +66,7 @@ def book_cases(raw: bytes):
             yield f"{n}: flip at {k}/8", lambda n=n, k=k: H.with_part(raw, n, H.flip(parts[n], k / 8, 0xA5, 1 + k % 4))
         for label, fn in H.MALFORMED + H.ATTACKS + _edits_for(n):
             yield f"{n}: {label}", lambda n=n, fn=fn: H.with_part(raw, n, fn(parts[n]))
-    for how in ("dotdot", "absolute", "backslash", "case-duplicate", "drive"):
+    for how in ("dotdot", "absolute", "backslash", "case-duplicate", "drive", "control"):
         yield f"member name {how}", lambda how=how: H.hostile_names(raw, how)
     for where in ("xl/media/bomb.bin", "xl/worksheets/sheet2.xml", "docProps/app.xml"):
         items = [(i, d) for i, d in H.members(raw) if i.filename != where]

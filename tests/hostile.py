@@ -35,6 +35,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 import traceback
@@ -155,6 +156,27 @@ def run_cli(argv, inputs=(), folder: Path | None = None, outputs=(), cwd: Path |
     from xlgd.cli import main
 
     argv = [str(a) for a in argv]
+    return _measured(argv, lambda: main(argv), inputs, folder, outputs, cwd)
+
+
+def run_api(fn, *args, inputs=(), folder: Path | None = None, name: str = "") -> Run:
+    """Call a notebook API file function (xlgd.read ...) in-process, measured like a command: an
+    XlgdError counts as exit 2 with its message as the one line, any other exception escapes
+    (Run.crash), a return is exit 0."""
+    from xlgd.errors import XlgdError
+
+    def call():
+        try:
+            fn(*args)
+        except XlgdError as e:
+            print(f"xlgd: {e}", file=sys.stderr)
+            return 2
+        return 0
+
+    return _measured([name or fn.__name__, *map(str, args)], call, inputs, folder, (), None)
+
+
+def _measured(argv, call, inputs, folder, outputs, cwd) -> Run:
     before = {Path(p): digest(Path(p)) for p in inputs}
     listing = set(os.listdir(folder)) if folder else set()
     out, err = io.StringIO(), io.StringIO()
@@ -171,7 +193,7 @@ def run_cli(argv, inputs=(), folder: Path | None = None, outputs=(), cwd: Path |
             if cwd:
                 os.chdir(cwd)
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                rc = main(argv)
+                rc = call()
         except SystemExit as e:
             rc = e.code if isinstance(e.code, int) else 2
         except BaseException:  # noqa: BLE001 -- the point is to see any escape
@@ -533,7 +555,7 @@ def hostile_names(data: bytes, kind: str) -> bytes:
     """A member with a dangerous or clashing name."""
     items = members(data)
     name = {"dotdot": "../../evil.xml", "absolute": "/etc/evil.xml", "backslash": "..\\..\\evil.xml",
-            "case-duplicate": "XL/WORKBOOK.XML", "drive": "C:/evil.xml", "nul": "xl/a\0b.xml"}[kind]
+            "case-duplicate": "XL/WORKBOOK.XML", "drive": "C:/evil.xml", "control": "xl/a\x01b.xml"}[kind]
     body = items[0][1] if kind != "case-duplicate" else next(d for i, d in items if i.filename == "xl/workbook.xml")
     return zip_bytes(items + [(name, body)])
 
@@ -853,7 +875,15 @@ def book_commands(book: Path, good: Path, out_dir: Path) -> list:
         (["charts", "check", "--json", book], ()),
         (["charts", "fix", book, "-o", fixed], (fixed,)),
         (["charts", "regenerate", book, "-o", regen], (regen,)),
+        (["xlgd.read", _read_sgd], ()),  # the notebook API's file function, not a command
     ]
+
+
+def _read_sgd(book):
+    """xlgd.read of the fuzz workbook's first step table (its only sheet name the API needs)."""
+    import xlgd
+
+    return xlgd.read(book, "sgd")
 
 
 def write_case(folder: Path, name: str, data: bytes) -> Path:
@@ -874,7 +904,8 @@ def run_book_commands(book: Path, good: Path, folder: Path, allowed=(0, 1, 2), o
     for argv, outputs in book_commands(book, good, outs):
         if only and argv[0] not in only and " ".join(map(str, argv[:2])) not in only:
             continue
-        r = run_cli(argv, inputs=[book, good], folder=folder)
+        r = run_cli(argv, inputs=[book, good], folder=folder) if argv[0] != "xlgd.read" else \
+            run_api(argv[1], book, inputs=[book, good], folder=folder, name=argv[0])
         extra = sorted(set(os.listdir(outs)) - {Path(o).name for o in outputs})
         if extra:
             r.leftovers.append(f"out/{extra}")

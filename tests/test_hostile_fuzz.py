@@ -99,7 +99,7 @@ def draw_damage(data, base: str, raw: bytes):
         label, fn = data.draw(st.sampled_from(_edits_for(name, base)), "edit")
         return f"{name}: {label}", H.with_part(raw, name, fn(parts[name]))
     if kind == "names":
-        how = data.draw(st.sampled_from(["dotdot", "absolute", "backslash", "case-duplicate", "drive"]), "name")
+        how = data.draw(st.sampled_from(["dotdot", "absolute", "backslash", "case-duplicate", "drive", "control"]), "name")
         return f"member name {how}", H.hostile_names(raw, how)
     if kind == "bomb":
         where = data.draw(st.sampled_from(["xl/media/bomb.bin", "xl/worksheets/sheet2.xml", "docProps/app.xml"]))

@@ -108,7 +108,8 @@ def test_a_dtd_in_any_part_is_refused(base, tmp_path, part, attack):
 
 
 @pytest.mark.parametrize("kind,words", [("dotdot", "outside the package"), ("absolute", "outside the package"),
-                                        ("drive", "outside the package"), ("case-duplicate", "two zip members")])
+                                        ("drive", "outside the package"), ("case-duplicate", "two zip members"),
+                                        ("control", "control characters")])
 def test_member_names(base, tmp_path, kind, words):
     p = H.write_case(tmp_path, "names.xlsx", H.hostile_names(base["xlgd"].read_bytes(), kind))
     one_line(H.run_cli(["verify", p], inputs=[p], folder=tmp_path), words)

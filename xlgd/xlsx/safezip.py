@@ -41,7 +41,7 @@ import zlib
 
 from lxml import etree
 
-from ..errors import XlgdError
+from ..errors import XlgdError, shorten
 
 # A workbook of 1,000 sheets has ~3,000 members; every member's prolog is read at open (~50 us
 # each), so this also bounds that to about half a second.
@@ -105,6 +105,9 @@ def _open_regular(path):
     return os.fdopen(fd, "rb"), st.st_size
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _kind(mode) -> str:
     for test, what in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
                        (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
@@ -120,7 +123,11 @@ def _checked_members(path, infos, size) -> dict:
     for zi in infos:
         name = zi.filename
         if _unsafe_name(name):
-            raise XlgdError(f"{path} has a zip member named {name!r} (outside the package); not a workbook")
+            raise XlgdError(f"{path} has a zip member named {shorten(repr(name), 60)} (outside the package); "
+                            "not a workbook")
+        if _CONTROL_CHARS.search(name):  # a part name is a URI: a damaged directory entry ran into its bytes
+            raise XlgdError(f"{path} is damaged: a zip member name holds control characters "
+                            f"({shorten(repr(name), 60)})")
         if name.lower() in lower:
             raise XlgdError(f"{path} has two zip members named {name!r}; refusing an ambiguous package")
         lower.add(name.lower())
@@ -254,7 +261,7 @@ class SafeZip:
         try:
             raw = self.zf.open(n)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, NotImplementedError) as e:
-            raise XlgdError(f"{self.path} is damaged: cannot open {n} ({e})") from None
+            raise XlgdError(f"{self.path} is damaged: cannot open {n} ({shorten(str(e), 80)})") from None
         return _Capped(raw, self.infos[n].file_size, self.path, n)
 
     def read(self, name, limit=256 << 20) -> bytes:
