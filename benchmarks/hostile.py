@@ -1,6 +1,6 @@
 """The long hostile-input run (issue 16): every damage of tests/hostile.py, enumerated, not sampled.
 
-    python benchmarks/hostile.py [--every K] [--commands verify,diff,...] [--show N]
+    python benchmarks/hostile.py [--every K] [--commands verify,diff,...] [--show N] [--libreoffice N]
 
 Builds the two workbooks of the fuzz test (a generated xlgd workbook and a graddesc-style macro
 workbook), makes every damaged variant the harness knows -- truncations at 64 offsets, byte
@@ -88,7 +88,8 @@ class Tally:
 
     def add(self, label: str, r, problems):
         self.runs += 1
-        self.exits[" ".join(map(str, r.argv[:2])) if r.argv[0] == "charts" else r.argv[0]][r.rc] += 1
+        a = list(map(str, r.argv))
+        self.exits[" ".join(a[:2]) if a[0] == "charts" or a[1].startswith("--") else a[0]][r.rc] += 1
         where = f"{label}: xlgd {' '.join(Path(a).name if '/' in a else a for a in map(str, r.argv))}"
         self.max_cpu = max(self.max_cpu, (r.seconds, where))
         self.max_mb = max(self.max_mb, (r.peak_mb, where))
@@ -112,7 +113,17 @@ class Tally:
         return "\n".join(lines)
 
 
-def run_books(tally: Tally, folder: Path, every: int, only):
+def run_libreoffice(tally: Tally, label: str, path: Path, case: Path):
+    """verify --recalc and charts render: LibreOffice in a subprocess (seconds each, so only on
+    every --libreoffice'th case; its CPU time is the child's, not bounded here)."""
+    png = case / "out" / "png"
+    for argv, outputs in ((["verify", "--recalc", path], ()), (["charts", "render", path, "-o", png], ("out",))):
+        r = H.run_cli(argv, inputs=[path], folder=case, outputs=outputs)
+        tally.add(label, r, r.problems(seconds=float("inf")))
+        shutil.rmtree(case / "out", ignore_errors=True)
+
+
+def run_books(tally: Tally, folder: Path, every: int, only, libreoffice: int = 0):
     books = {"xlgd": H.build_xlgd_book(folder), "graddesc": H.build_graddesc_book(folder)}
     good = books["xlgd"]
     n = 0
@@ -127,6 +138,8 @@ def run_books(tally: Tally, folder: Path, every: int, only):
             runs = H.run_book_commands(path, good, case, only=only, keep_all=True)
             for r, problems in runs:
                 tally.add(f"{base} {label}", r, problems)
+            if libreoffice and tally.cases % libreoffice == 0:
+                run_libreoffice(tally, f"{base} {label}", path, case)
             shutil.rmtree(case)
 
 
@@ -153,12 +166,14 @@ def main(argv=None) -> int:
     ap.add_argument("--every", type=int, default=1, help="take every K-th workbook case (default: all)")
     ap.add_argument("--commands", help="only these commands, comma-separated (verify, diff, charts check, ...)")
     ap.add_argument("--show", type=int, default=20, help="print the first N broken runs")
+    ap.add_argument("--libreoffice", type=int, default=0, metavar="N",
+                    help="also verify --recalc and charts render on every N-th case (LibreOffice: seconds a run)")
     args = ap.parse_args(argv)
     only = [c.strip() for c in args.commands.split(",")] if args.commands else None
     tally = Tally()
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="xlgd-hostile-") as d:
-        run_books(tally, Path(d), max(1, args.every), only)
+        run_books(tally, Path(d), max(1, args.every), only, args.libreoffice)
         if not only or "generate" in only:
             run_templates(tally, Path(d))
     print(tally.report(time.perf_counter() - t0, args.show))
