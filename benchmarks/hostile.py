@@ -38,18 +38,6 @@ sys.path.insert(0, os.path.dirname(HERE))
 from tests import hostile as H  # noqa: E402
 
 
-def _edits_for(name: str) -> list:
-    if "charts/chart" in name:
-        return H.CHART_EDITS
-    if "worksheets/sheet" in name:
-        return H.SHEET_EDITS
-    if name == "xl/workbook.xml":
-        return H.WORKBOOK_EDITS
-    if name.endswith(".rels"):
-        return H.RELS_EDITS
-    return []
-
-
 def book_cases(raw: bytes):
     """(label, damaged bytes) for every damage of one workbook, made lazily."""
     parts = dict((i.filename, d) for i, d in H.members(raw))
@@ -64,7 +52,7 @@ def book_cases(raw: bytes):
     for n in xml:
         for k in range(8):
             yield f"{n}: flip at {k}/8", lambda n=n, k=k: H.with_part(raw, n, H.flip(parts[n], k / 8, 0xA5, 1 + k % 4))
-        for label, fn in H.MALFORMED + H.ATTACKS + _edits_for(n):
+        for label, fn in H.MALFORMED + H.ATTACKS + H.edits_for(n):
             yield f"{n}: {label}", lambda n=n, fn=fn: H.with_part(raw, n, fn(parts[n]))
     for how in ("dotdot", "absolute", "backslash", "case-duplicate", "drive", "control"):
         yield f"member name {how}", lambda how=how: H.hostile_names(raw, how)

@@ -635,6 +635,19 @@ RELS_EDITS = [
 ]
 
 
+def edits_for(name: str) -> list:
+    """The content edits that fit a part (CHART_EDITS for a chart, ...; none for most parts)."""
+    if "charts/chart" in name:
+        return CHART_EDITS
+    if "worksheets/sheet" in name:
+        return SHEET_EDITS
+    if name == "xl/workbook.xml":
+        return WORKBOOK_EDITS
+    if name.endswith(".rels"):
+        return RELS_EDITS
+    return []
+
+
 def record_part(data: bytes) -> str | None:
     """The member holding the hidden _xlgd record's JSON (an inline string of the record sheet)."""
     return next((i.filename for i, d in members(data) if re.search(rb'(&quot;|")resolved(&quot;|")', d)), None)

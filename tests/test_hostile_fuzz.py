@@ -55,18 +55,6 @@ def books(tmp_path_factory):
     return Books({k: (p, p.read_bytes()) for k, p in paths.items()})
 
 
-def _edits_for(name: str, base: str) -> list:
-    if "charts/chart" in name:
-        return H.CHART_EDITS
-    if "worksheets/sheet" in name:
-        return H.SHEET_EDITS
-    if name == "xl/workbook.xml":
-        return H.WORKBOOK_EDITS
-    if name.endswith(".rels"):
-        return H.RELS_EDITS
-    return []
-
-
 def draw_damage(data, base: str, raw: bytes):
     """(label, damaged bytes) for one drawn damage of a workbook's bytes."""
     kind = data.draw(st.sampled_from(DAMAGE), "damage")
@@ -95,8 +83,8 @@ def draw_damage(data, base: str, raw: bytes):
         label, fn = data.draw(st.sampled_from(H.MALFORMED if kind == "malformed" else H.ATTACKS), "how")
         return f"{name}: {label}", H.with_part(raw, name, fn(parts[name]))
     if kind == "content":
-        name = data.draw(st.sampled_from([n for n in xml_names if _edits_for(n, base)]), "part")
-        label, fn = data.draw(st.sampled_from(_edits_for(name, base)), "edit")
+        name = data.draw(st.sampled_from([n for n in xml_names if H.edits_for(n)]), "part")
+        label, fn = data.draw(st.sampled_from(H.edits_for(name)), "edit")
         return f"{name}: {label}", H.with_part(raw, name, fn(parts[name]))
     if kind == "names":
         how = data.draw(st.sampled_from(["dotdot", "absolute", "backslash", "case-duplicate", "drive", "control"]), "name")
