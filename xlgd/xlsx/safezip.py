@@ -353,9 +353,21 @@ def root_element(f, where: str):
             for _, el in parser.read_events():
                 return el, encoding
     except etree.XMLSyntaxError as e:
-        raise XlgdError(f"{where} is not well-formed XML ({e})") from None
+        bad = _bad_utf8(head) if encoding == "UTF-8" else None
+        raise XlgdError(f"{where} {bad or f'is not well-formed XML ({e})'}") from None
     what = "is empty" if not head.strip() else f"has no root element in its first {ROOT_BYTES >> 10} KB"
     raise XlgdError(f"{where} {what}")
+
+
+def _bad_utf8(data: bytes):
+    """What is wrong, when bytes that should be UTF-8 are not (lxml says only "not well-formed");
+    a character cut at the end of `data` is not counted."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.start < len(data) - 3:
+            return f"is not UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start:,})"
+    return None
 
 
 def check_encoding(head: bytes, what: str) -> str:
