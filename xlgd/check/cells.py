@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..core.expr import CellRef, Name, excel_value
+from ..errors import shorten
 from ..core.functions import VOLATILE
 from ..xlsx.formula import Unsupported, parse
 from ..xlsx.package import Cell, Package
@@ -17,6 +18,7 @@ from ..xlsx.refs import FormulaSyntaxError, a1, canonical, tokens
 from .report import Cause, SheetReport, fmt_value, same_value, ulp_distance
 
 ROUNDED_RTOL = 1e-14  # LibreOffice 7.4 writes 15 significant digits
+MAX_SHOWN = 200  # characters of a cell's formula a cause shows
 
 
 @dataclass
@@ -40,11 +42,12 @@ def structure_reason(actual: Cell | None, expected: str, r, c):
     if actual.formula is None:
         return "constant", f"formula replaced by the constant {fmt_value(actual.value)} (its column has `{expected}`)"
     text = "=" + actual.formula
+    shown = shorten(text, MAX_SHOWN)  # a formula of 8,000 characters is one line of the report, not pages
     try:
         if canonical(text, r, c) == canonical(expected, r, c):
             return None
     except FormulaSyntaxError:
-        return "formula", f"formula `{text}` cannot be read; expected `{expected}`"
+        return "formula", f"formula `{shown}` cannot be read; expected `{expected}`"
     detail = ""
     try:
         ta, te = tokens(text), tokens(expected)
@@ -58,7 +61,7 @@ def structure_reason(actual: Cell | None, expected: str, r, c):
             detail += " and it uses a volatile function"
     except FormulaSyntaxError:
         pass
-    return "formula", f"formula differs from its column: `{text}`, expected `{expected}`{detail}"
+    return "formula", f"formula differs from its column: `{shown}`, expected `{expected}`{detail}"
 
 
 class CheckContext:
