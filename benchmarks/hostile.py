@@ -105,7 +105,7 @@ def run_libreoffice(tally: Tally, label: str, path: Path, case: Path):
     """verify --recalc and charts render: LibreOffice in a subprocess (seconds each, so only on
     every --libreoffice'th case; its CPU time is the child's, not bounded here)."""
     png = case / "out" / "png"
-    for argv, outputs in ((["verify", "--recalc", path], ()), (["charts", "render", path, "-o", png], ("out",))):
+    for argv, outputs in ((["verify", path, "--recalc", "libreoffice"], ()), (["charts", "render", path, "-o", png], ("out",))):
         r = H.run_cli(argv, inputs=[path], folder=case, outputs=outputs)
         tally.add(label, r, r.problems(seconds=float("inf")))
         shutil.rmtree(case / "out", ignore_errors=True)

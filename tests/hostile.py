@@ -310,7 +310,7 @@ def build_graddesc_book(folder: Path) -> Path:
             if r == 4 and col in "CD":
                 text = "C1" if col == "C" else "C2"
             ws.write_formula(f"{col}{r}", "=" + text, None, row[col])
-    for name, ref in (("const", "$C$1"), ("slope", "$C$2"), ("lr", "$F$1"), ("lastconst", "$C$32"),
+    for name, ref in (("const", "$C$1"), ("slope", "$C$2"), ("lr", "$F$1"), ("lastconst", "$C$32"), ("lastslope", "$D$32"),
                       ("gradtarget", "#REF!")):
         wb.define_name(f"basic!{name}", f"=basic!{ref}" if ref[0] == "$" else f"={ref}")
     for i in range(25):

@@ -51,7 +51,7 @@ def one_line(run, *words, allowed=(2,)):
 
 
 def book_argvs(path, good, out):
-    return [["verify", path], ["verify", "--recalc", path], ["diff", path], ["diff", path, good],
+    return [["verify", path], ["verify", path, "--recalc", "libreoffice"], ["verify", path, "--recalc"], ["diff", path], ["diff", path, good],
             ["diff", good, path], ["diff", "--textconv", path], ["charts", "check", path],
             ["charts", "fix", path, "-o", out / "f.xlsx"], ["charts", "render", path, "-o", out / "png"],
             ["charts", "regenerate", path, "-o", out / "r.xlsx"]]
@@ -102,7 +102,7 @@ def test_a_dtd_in_any_part_is_refused(base, tmp_path, part, attack):
     data = base["xlgd"].read_bytes()
     x = dict((i.filename, d) for i, d in H.members(data))[part]
     p = H.write_case(tmp_path, "dtd.xlsx", H.with_part(data, part, dict(H.ATTACKS)[attack](x)))
-    for argv in (["verify", p], ["verify", "--recalc", p], ["diff", "--textconv", p], ["charts", "check", p],
+    for argv in (["verify", p], ["verify", p, "--recalc", "libreoffice"], ["diff", "--textconv", p], ["charts", "check", p],
                  ["charts", "render", p, "-o", tmp_path / "png"]):
         one_line(H.run_cli(argv, inputs=[p], folder=tmp_path), part, "DTD")
 
@@ -300,8 +300,7 @@ ISSUE_TRACEBACKS = [
      ["record", "name must be text"]),
     ("chartregen.read_record RecursionError", "xlgd", lambda b: _record(b, "deep json"),
      ["charts", "regenerate", "-o", "o.xlsx"], (2,), ["record is damaged"]),
-    ("verify.load_xlgd RecursionError", "xlgd", lambda b: _record(b, "deep json"), ["verify"], (2,),
-     ["record is damaged"]),
+    ("verify.load_xlgd RecursionError", "xlgd", lambda b: _record(b, "deep json"), ["verify"], (0,), []),
     ("engine MemoryError (record: 1e9 epochs)", "xlgd", lambda b: _record(b, "epochs 1e9"), ["diff"], (2,),
      ["epochs must be at most"]),
     ("expr._ev RecursionError", "graddesc", lambda b: _edit(b, BASIC, S["deep formula"]), ["verify"], (1,), []),
@@ -340,8 +339,11 @@ def test_a_damaged_record_is_named_where_it_is_needed(base, tmp_path):
     one_line(H.run_cli(["diff", p], inputs=[p], folder=tmp_path), "record is damaged")
     one_line(H.run_cli(["charts", "regenerate", p, "-o", tmp_path / "r.xlsx"], inputs=[p], folder=tmp_path),
              "record is damaged")
-    # verify has nothing else to check in this book (no graddesc sheet): one line that says both
-    one_line(H.run_cli(["verify", p], inputs=[p], folder=tmp_path), "record is damaged", "no graddesc sheet")
+    # verify warns and checks every formula cell without it, with the workbook evaluator
+    r = H.run_cli(["verify", p], inputs=[p], folder=tmp_path)
+    assert not r.problems((0,)), r.describe() + r.out
+    assert "warning: the hidden _xlgd record is damaged" in r.out and "checked without it" in r.out
+    assert "formula cells check out" in r.out.splitlines()[-1]
 
 
 @pytest.mark.parametrize("kind", ["truncated", "epochs 1e9", "deep json", "nan knob", "x is a string"])

@@ -87,6 +87,7 @@ class Cell(NamedTuple):
     formula: str | None
     value: object
     kind: str  # 'n' number, 'e' error, 's' text, 'b' boolean, '' empty
+    array: str | None = None  # an array formula's range ("E5:F6") on its first cell
 
 
 @dataclass
@@ -129,6 +130,7 @@ class Package:
         self._heads = {}  # sheet part -> True if the scanner reads it (see _scannable)
         self.sheets: list[SheetInfo] = []
         self.defined_names: dict = {}  # (sheet scope or None, name as written) -> reference text
+        self.defined_name_list: list = []  # every <definedName> in order: (scope or None, name, text)
         self.calc: dict = {}  # calcPr attributes
         self.application = ""
         self.custom: dict = {}
@@ -229,6 +231,7 @@ class Package:
                                     f"number {shorten(local, 20)}, which does not exist")
                 sheet = self.sheets[int(local)].name
             self.defined_names[(sheet, d.get("name") or "")] = (d.text or "").strip()
+            self.defined_name_list.append((sheet, d.get("name") or "", (d.text or "").strip()))
         self._upper = {(s, n.upper()): text for (s, n), text in self.defined_names.items()}
         cp = next(wb.iter(_M + "calcPr"), None)
         self.calc = dict(cp.attrib) if cp is not None else {}
@@ -473,10 +476,12 @@ class Package:
             if r > MAX_ROW or r < 1:
                 raise XlgdError(f"{self._where(info)} has a cell in row {shorten(row, 20)}, outside Excel's rows "
                                 f"1..{MAX_ROW:,}")
+            arr = None
             if fplain:
                 formula = unescape(fplain) if "&" in fplain else fplain
             elif fattrs or ftext:
                 formula = self._formula(fattrs, ftext, r, col, shared)
+                arr = _array_ref(fattrs)
             else:
                 formula = None
             t = "n"
@@ -484,7 +489,7 @@ class Package:
                 m = _T_ATTR.search(attrs)
                 if m:
                     t = m.group(1)
-            if t == "n" and v and not rest:
+            if t == "n" and v and not rest and arr is None:
                 try:
                     num = float(v)
                 except ValueError:
@@ -497,7 +502,7 @@ class Package:
             value, kind = self._value(v if v else None, t, rest)
             if formula is None and kind == "" and t != "inlineStr":
                 value = None
-            yield Cell(r, col, formula, value, kind)
+            yield Cell(r, col, formula, value, kind, arr)
         del strs
 
     def _formula(self, fattrs, ftext, r, col, shared):
@@ -530,11 +535,12 @@ class Package:
                 if event == "start":
                     continue
                 r, col = _address(el.get("r"), where)
-                formula, v, rest = None, None, None
+                formula, v, rest, arr = None, None, None, None
                 for ch in el:
                     if ch.tag == F:
                         attrs = " ".join(f'{k}="{val}"' for k, val in ch.attrib.items())
                         formula = self._formula(" " + attrs if attrs else "", ch.text or "", r, col, shared)
+                        arr = ch.get("ref") if ch.get("t") == "array" else None
                         if not ch.attrib and not ch.text:
                             formula = ""
                     elif ch.tag == V:
@@ -545,7 +551,7 @@ class Package:
                 el.clear()
                 while el.getprevious() is not None:
                     del el.getparent()[0]
-                yield Cell(r, col, formula, value, kind)
+                yield Cell(r, col, formula, value, kind, arr)
 
 
 def _row_number(r, where) -> None:
@@ -681,6 +687,14 @@ class _Fallback(Exception):
 
 
 Fallback = _Fallback
+
+
+def _array_ref(fattrs):
+    """The range of an array formula (`<f t="array" ref="E5:F6">`), else None."""
+    if not fattrs or 'array' not in fattrs:
+        return None
+    a = dict(_ATTR.findall(fattrs))
+    return a.get("ref") if a.get("t") == "array" else None
 
 
 def _plain_value(c: Cell):
