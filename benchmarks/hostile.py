@@ -27,6 +27,7 @@ import collections
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -128,6 +129,8 @@ def run_books(tally: Tally, folder: Path, every: int, only, libreoffice: int = 0
                 tally.add(f"{base} {label}", r, problems)
             if libreoffice and tally.cases % libreoffice == 0:
                 run_libreoffice(tally, f"{base} {label}", path, case)
+            if tally.cases % 100 == 0:  # a long run shows it is alive, and how it stands
+                print(f"{tally.cases} cases, {tally.runs} runs, {len(tally.broken)} broken", file=sys.stderr, flush=True)
             shutil.rmtree(case)
 
 
@@ -160,10 +163,14 @@ def main(argv=None) -> int:
     only = [c.strip() for c in args.commands.split(",")] if args.commands else None
     tally = Tally()
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="xlgd-hostile-") as d:
-        run_books(tally, Path(d), max(1, args.every), only, args.libreoffice)
-        if not only or "generate" in only:
-            run_templates(tally, Path(d))
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped early: report what ran
+    try:
+        with tempfile.TemporaryDirectory(prefix="xlgd-hostile-") as d:
+            run_books(tally, Path(d), max(1, args.every), only, args.libreoffice)
+            if not only or "generate" in only:
+                run_templates(tally, Path(d))
+    except KeyboardInterrupt:
+        print("stopped early; the counts are of the cases that ran", file=sys.stderr)
     print(tally.report(time.perf_counter() - t0, args.show))
     return 1 if tally.broken else 0
 
