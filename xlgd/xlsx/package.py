@@ -456,12 +456,10 @@ class Package:
         with self._z.open(info.part) as f, _Prefetch(f, CHUNK) as chunks:
             text = _decoded(chunks, where)
             buf, empty = _sheet_data_start(text, where)
-            tail = buf if empty else (yield from _row_pieces(text, buf, where))
+            tail = buf if empty else (yield from _checked_rows(_row_pieces(text, buf, where), where))
             _check_tail(tail, text, where)
 
     def _scan_body(self, body, shared, cols, info):
-        for row in _ODD_ROW.findall(body):
-            _row_number(row, self._where(info))
         matches = _CELL.findall(body)
         if len(matches) != body.count("<c ") + body.count("<c>") + body.count("<c/>"):
             raise _Fallback
@@ -552,6 +550,19 @@ class Package:
                 while el.getprevious() is not None:
                     del el.getparent()[0]
                 yield Cell(r, col, formula, value, kind, arr)
+
+
+def _checked_rows(pieces, where):
+    """The pieces, each checked for rows outside Excel's (every reader of `bodies` gets them so:
+    the scanner and the workbook evaluator's own row reader); returns what `pieces` returns."""
+    while True:
+        try:
+            piece = next(pieces)
+        except StopIteration as stop:
+            return stop.value
+        for row in _ODD_ROW.findall(piece):
+            _row_number(row, where)
+        yield piece
 
 
 def _row_number(r, where) -> None:
