@@ -14,6 +14,8 @@ the sheets. Rows stream: a million-row sheet prints in bounded memory.
 
 from __future__ import annotations
 
+import math
+
 from ..xlsx import refs
 from ..recipe.record import META_SHEET
 from ..xlsx.package import Package
@@ -26,7 +28,7 @@ def _value(v):
     if v is NOT_HELD:
         return "?"
     if isinstance(v, float):
-        if v == int(v) and abs(v) < 1e15:
+        if math.isfinite(v) and v == int(v) and abs(v) < 1e15:
             return str(int(v))
         return f"{v:.15g}"
     if isinstance(v, str):
