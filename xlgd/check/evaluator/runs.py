@@ -34,6 +34,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
 from html import unescape
+from operator import itemgetter
 
 import numpy as np
 
@@ -253,12 +254,14 @@ class CellTemplate:
     """One cell's XML (value cut out) on any row: literal text and row offsets (`refs.row_parts`),
     kept as a %-format string whose row numbers are named by their offset."""
 
-    __slots__ = ("col", "fmt", "offsets", "type", "hole", "formula")
+    __slots__ = ("col", "fmt", "offsets", "type", "hole", "formula", "pfmt", "seq")
 
     def __init__(self, chunk: str, col: int, row: int):
         parts = [p if isinstance(p, str) else 0 if p is _OWN else p - row for p in _absolute_parts(chunk)]
         self.fmt = "".join(p.replace("%", "%%") if isinstance(p, str) else f"%({_key_name(p)})s" for p in parts)
-        self.offsets = frozenset(p for p in parts if not isinstance(p, str))
+        self.pfmt = "".join(p.replace("%", "%%") if isinstance(p, str) else "%s" for p in parts)  # positional
+        self.seq = tuple(p for p in parts if not isinstance(p, str))  # its offsets, in order
+        self.offsets = frozenset(self.seq)
         self.col, self.hole, self.formula = col, HOLE in chunk, "<f" in chunk
         t = _T.match(chunk)
         self.type = t.group(1) if t else "n"
@@ -286,9 +289,15 @@ class RowTemplate:
         offsets = {0}.union(*(c.offsets for c in cells))
         self.keys = [(_key_name(k), k) for k in sorted(offsets)]
         self._blocks = {}
+        # text(): the same row positionally -- half the cost of the named format, and most rows of a
+        # table whose template changes every epoch are compared one by one
+        self.pfmt = head.replace("%", "%%").replace("#", "%s", 1) + "".join(c.pfmt for c in cells)
+        where = {k: i for i, (_, k) in enumerate(self.keys)}
+        self.order = itemgetter(where[0], *(where[k] for c in cells for k in c.seq))
+        self.steps = [k for _, k in self.keys]
 
     def text(self, r):
-        return self.fmt % {name: str(r + k) for name, k in self.keys}
+        return self.pfmt % self.order([str(r + k) for k in self.steps])
 
     def block(self, R, B):
         """Rows R..R+B-1 joined by '</row>' (B 10 or 100, R a multiple of B): rendered once with
@@ -331,6 +340,7 @@ class RowReader:
         self.shared, self.colmap = {}, {}
         self.tmpl, self.first, self.last = None, 0, 0
         self.buf, self.buf_holes, self.buf_r0, self.buf_n = [], (), 0, 0  # values waiting (`take_values`)
+        self.recent = {}  # col -> the last few CellTemplates of cells that differed from the row above
 
     def run(self):
         for body in self.package.bodies(self.sc.name):
@@ -452,9 +462,8 @@ class RowReader:
         f = _PLAIN_F.search(chunk)
         if (f is None and "<f" in chunk) or "<is>" in chunk or len(vals) > 1:
             return None
-        try:
-            ct = CellTemplate(chunk, col, r)
-        except (ValueError, FormulaSyntaxError, SyntaxError):
+        ct = self.recall(chunk, col, r)
+        if ct is None:
             return None
         if f is not None:
             text = unescape(f.group(1)) if "&" in f.group(1) else f.group(1)
@@ -466,6 +475,21 @@ class RowReader:
                 builder.add(r, col, text)
             else:  # the formula differs from the one above moved down: a new run
                 builder.start(r, col, text)
+        return ct
+
+    def recall(self, chunk, col, r):
+        """The cell's template: one of its column's recent ones when it renders the cell (an epoch's
+        first cells are the previous epoch's first cells again: `=H36` after `=H7`), else a new one."""
+        recent = self.recent.setdefault(col, [])
+        for ct in recent:
+            if ct.render(r) == chunk:
+                return ct
+        try:
+            ct = CellTemplate(chunk, col, r)
+        except (ValueError, FormulaSyntaxError, SyntaxError):
+            return None
+        recent.insert(0, ct)
+        del recent[4:]
         return ct
 
     def same_cell(self, ct: CellTemplate, r, vals):
