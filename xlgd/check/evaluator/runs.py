@@ -55,6 +55,7 @@ class Run:
     text: str
     array: tuple | None = None  # an array formula: (r0, c0, r1, c1) it fills
     id: int = -1  # index in the book's list of runs
+    form: str | None = None  # the reader's relative form of the cell (equal forms: one formula in R1C1), if known
 
     @property
     def n(self):
@@ -135,7 +136,7 @@ class RunBuilder:
         self.sheet = sheet
         self.cur: dict[int, Run] = {}
 
-    def add(self, r, c, text, array=None, careful=True):
+    def add(self, r, c, text, array=None, careful=True, form=None):
         """Cell (r, c) holds formula text: it continues its column's run or starts one. careful: compare
         R1C1 forms when the text is not the run's text on this row (spacing, case); a caller that
         knows the cell's XML differs from the row above's can skip it (two runs of one formula are
@@ -146,11 +147,11 @@ class RunBuilder:
             if (tmpl is not None and tmpl(r) == text) or (careful and _key(text, r, c) == cur.key):
                 cur.r1 = r
                 return
-        self.start(r, c, text, array)
+        self.start(r, c, text, array, form)
 
-    def start(self, r, c, text, array=None):
-        """A new run begins at (r, c)."""
-        run = Run(self.sheet.name, c, r, r, text, _array_range(array, r, c) if array else None)
+    def start(self, r, c, text, array=None, form=None):
+        """A new run begins at (r, c); form: its relative form (`CellTemplate.fmt`) when the reader knows it."""
+        run = Run(self.sheet.name, c, r, r, text, _array_range(array, r, c) if array else None, form=form)
         self.sheet.runs.setdefault(c, []).append(run)
         self.cur[c] = run
         if run.array:
@@ -472,9 +473,9 @@ class RowReader:
             if fa is not None and fa.group(1) == f.group(1) and col in builder.cur and builder.cur[col].r1 == r - 1:
                 builder.extend(col, r)  # only the value's type or the style differs
             elif above is None:  # a row shaped unlike the one above: compare R1C1 forms
-                builder.add(r, col, text)
+                builder.add(r, col, text, form=ct.fmt)
             else:  # the formula differs from the one above moved down: a new run
-                builder.start(r, col, text)
+                builder.start(r, col, text, form=ct.fmt)
         return ct
 
     def recall(self, chunk, col, r):
@@ -512,8 +513,8 @@ class RowReader:
     def take_values(self, r0, n, vals, holes):
         """Rows r0..r0+n-1 hold `vals`, one per hole, row after row: kept to be parsed in bulk with the rows
         before them while the holes stay the same (an epoch's first row changes formulas, not values)."""
-        if holes != self.buf_holes or r0 != self.buf_r0 + self.buf_n:
-            self.flush_values()
+        if holes != self.buf_holes or r0 != self.buf_r0 + self.buf_n or len(self.buf) > 200_000:
+            self.flush_values()  # (a bound: a million value strings waiting would cost 60 MB)
             self.buf_holes, self.buf_r0 = holes, r0
         self.buf.extend(vals)
         self.buf_n += n
