@@ -120,15 +120,20 @@ class Preparer:
         self.shapes = {}
 
     def __call__(self, run: Run) -> Prepared:
-        key = (("form", run.form) if run.form else run.text, run.sheet, run.array is not None)
+        key = (run.text, run.sheet, run.array is not None)
         if "ROW(" in run.text.upper() or "OFFSET(" in run.text.upper():
             key += (run.r0, run.col)  # ROW() and OFFSET depend on where the formula is
+        form = run.form and (("form", run.form),) + key[1:]  # one formula in R1C1 form: moved, not parsed
         shape = self.shapes.get(key)
+        if shape is None and form:
+            shape = self.shapes.get(form)
         if shape is None:
             shape = self.shapes[key] = _analyse(run, self.names)
+        if form:
+            self.shapes.setdefault(form, shape)
         expr, leaves = shape.expr, shape.leaves
         dr = run.r0 - shape.run.r0
-        if dr and run.form:  # the same formula in R1C1 form on other rows (an epoch's first row): moved
+        if dr and shape.run.text != run.text:  # the same formula in R1C1 form on other rows: moved
             expr = map_leaves(expr, lambda leaf: _moved(leaf, dr))
             leaves = list(value_leaves(expr)) if shape.expr is not None else []
         p = Prepared(run, expr, shape.reason, shape.volatile, [_target(run, leaf) for leaf in leaves],

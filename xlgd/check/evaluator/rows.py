@@ -169,9 +169,10 @@ class Rows:
 
     def stretch_for(self, active) -> Stretch:
         """The stretch's loop, made once per shape: the runs of a column that restart every epoch
-        (an epoch sum `=O36+H37`) are the same formulas in R1C1 form, one compiled loop for all."""
+        (an epoch sum `=O36+H37`) are the same formulas in R1C1 form, one compiled loop for all
+        (a run sharing its shape's expression unmoved reads the same cells: keyed by its row too)."""
         key = (self.sheet, frozenset(self.group_cols),
-               tuple((c, id(p.shape), None if p.run.form else p.run.r0) for c, p in active))
+               tuple((c, id(p.shape), p.run.r0 if p.expr is p.shape.expr else None) for c, p in active))
         made = self.ev.stretches.get(key)
         if made is None:
             made = self.ev.stretches[key] = Stretch(self.ev, self.sheet, active, self.group_cols)
