@@ -16,11 +16,19 @@ row numbers share their hundreds), and rows that match are taken whole --
 their values parsed in one numpy call, their runs extended. In a row that
 does not match, each cell equal to the cell above's template is taken as
 it is, a plain cell that differs starts a run without the scanner
-(`RowReader.quick`), and only the rest goes through `Package.scan_piece`.
+(`RowReader.quick`: its column's recent templates tried first, a cell's
+parts cached by its XML without its own row -- an epoch's first cells come
+back every epoch), and only the rest goes through `Package.scan_piece`;
+such a row's values wait with the rows taken whole when its holes are the
+same (`take_values`), so they too are parsed in bulk.
 Measured (benchmarks/evaluate.py, this 2-core machine under load): a
-100,000-row graddesc-style sheet (1.1 M formula cells) is read in about 2 s
-of CPU; xlgd's own layout, whose data references wrap every 29 rows, in
-about 9 s (every epoch's first rows differ from the rows above).
+100,000-row graddesc-style sheet (1.1 M formula cells) is read in about
+1.7 s of CPU; xlgd's own layout, whose data references wrap every 29 rows,
+in about 8-10 s (was 12): of that, cutting values out of the 235 MB of XML
+~2.4 s, comparing rows one by one (`RowTemplate.text`, ~20 us a row: the
+template changes every epoch, so blocks of 100 rows never match) ~1.5 s,
+the two rows per epoch that differ from the row above ~2.5 s, parsing the
+2.9 M cached values ~1.6 s.
 
 `read_sheet(package, name)` gives a `SheetCells`: constants and cached
 values in `store.SheetValues`, the runs by column, array members; a sheet
