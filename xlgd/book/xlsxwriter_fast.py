@@ -51,6 +51,13 @@ class FastRows:
         self.ws._check_dimensions(row, last_col)
 
 
+def discard(wb) -> None:
+    """Close the temporary files of a workbook that will never be closed (a failure half-way):
+    constant_memory keeps one open per sheet, and the folder they are in is about to go."""
+    for ws in wb.worksheets():
+        fh = getattr(ws, "row_data_fh", None)
+        if fh is not None and not fh.closed:
+            fh.close()
 
 
 class Workbook(xlsxwriter.Workbook):

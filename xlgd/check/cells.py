@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ..core.expr import CellRef, Name, RangeRef, excel_value
 from ..core.values import Block
+from ..errors import shorten
 from ..core.functions import VOLATILE
 from ..xlsx.formula import Unsupported, parse
 from ..xlsx.package import Cell, Package
@@ -18,6 +19,7 @@ from ..xlsx.refs import FormulaSyntaxError, a1, canonical, tokens
 from .report import Cause, SheetReport, fmt_value, same_value, ulp_distance
 
 ROUNDED_RTOL = 1e-14  # LibreOffice 7.4 writes 15 significant digits
+MAX_SHOWN = 200  # characters of a cell's formula a cause shows
 MAX_RANGE = 10000  # a range an edited step cell reads, read cell by cell here
 
 
@@ -42,11 +44,12 @@ def structure_reason(actual: Cell | None, expected: str, r, c):
     if actual.formula is None:
         return "constant", f"formula replaced by the constant {fmt_value(actual.value)} (its column has `{expected}`)"
     text = "=" + actual.formula
+    shown = shorten(text, MAX_SHOWN)  # a formula of 8,000 characters is one line of the report, not pages
     try:
         if canonical(text, r, c) == canonical(expected, r, c):
             return None
     except FormulaSyntaxError:
-        return "formula", f"formula `{text}` cannot be read; expected `{expected}`"
+        return "formula", f"formula `{shown}` cannot be read; expected `{expected}`"
     detail = ""
     try:
         ta, te = tokens(text), tokens(expected)
@@ -60,7 +63,7 @@ def structure_reason(actual: Cell | None, expected: str, r, c):
             detail += " and it uses a volatile function"
     except FormulaSyntaxError:
         pass
-    return "formula", f"formula differs from its column: `{text}`, expected `{expected}`{detail}"
+    return "formula", f"formula differs from its column: `{shown}`, expected `{expected}`{detail}"
 
 
 class CheckContext:

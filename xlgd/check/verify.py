@@ -102,7 +102,7 @@ def verify_book(path, values="cached", rtol=0.0, sheet=None) -> Report:
     if rtol < 0 or not math.isfinite(rtol):
         raise XlgdError(f"--rtol must be a finite number >= 0, got {rtol}")
     with Package.open(path) as book:
-        rec, recipe = load_xlgd(book)
+        rec, recipe, damage = load_xlgd(book)
         targets, notes = _targets(book, recipe, rtol)
         how = _values(book, targets, values)
         ev = None
@@ -111,6 +111,8 @@ def verify_book(path, values="cached", rtol=0.0, sheet=None) -> Report:
             how.over = _computed_lookups(ev)
         ctx = CheckContext(book, rtol, how.over, how.dialect, how.rounded)
         report = Report(str(path), book.application or "unknown", how.dialect, how.source)
+        if damage:  # the record is read past; the evaluator checks every formula cell without it
+            report.warnings.append(damage)
         known = _check_known(ctx, report, targets, recipe, how)
         if ev is None:
             ev = _evaluation(book, how, known.fixed)

@@ -38,14 +38,17 @@ ENGINE_AHEAD_ROWS = 20000  # from this many step rows on, the engine runs in a f
 
 
 def load_xlgd(book: Package):
-    """The record and Recipe of an xlgd workbook (None, None if it has no record)."""
-    rec = record.read(book)
-    if rec is None:
-        return None, None
+    """(record, Recipe, damage) of a workbook: (None, None, None) if it has no record, and
+    (None, None, why) if its record is damaged or describes nothing this xlgd can rebuild --
+    the book is then checked as a workbook of unknown layout, with `why` as a warning."""
     try:
-        return rec, record.rebuild(rec)
+        rec = record.read(book)
+        if rec is None:
+            return None, None, None
+        return rec, record.rebuild(rec), None
     except XlgdError as e:
-        raise XlgdError(f"{book.path}: {e}") from None
+        why = str(e).removeprefix(f"{book.path}: ")
+        return None, None, f"{why}; checked without it, as a workbook of unknown layout"
 
 
 @dataclass

@@ -45,8 +45,18 @@ class Unsupported(ValueError):
         self.volatile = volatile
 
 
+# Excel's own limits: 8,192 characters of formula text and 64 levels of nested functions. Deeper
+# trees than MAX_DEPTH (long chains of + count too: 1+1+...+1 is a tree as deep as it is long)
+# would exhaust Python's recursion in the evaluator; no formula xlgd or graddesc writes comes near
+# (the deepest is 7 levels).
+MAX_CHARS = 8192
+MAX_DEPTH = 200
+
+
 def parse(text: str, sheet: str, row: int | None = None, col: int | None = None, array: bool = False):
     """Formula text (with or without '=') -> expression tree, for the cell at (row, col) of sheet."""
+    if len(text) > MAX_CHARS:
+        raise Unsupported(f"a formula of {len(text):,} characters (Excel's limit is {MAX_CHARS:,})")
     try:
         toks = list(tokens(text))
     except FormulaSyntaxError as e:
@@ -56,7 +66,24 @@ def parse(text: str, sheet: str, row: int | None = None, col: int | None = None,
     if p.i != len(toks):
         raise Unsupported(f"unexpected {toks[p.i][1]!r}")
     p.check_scalar(e)
+    if _depth(e) > MAX_DEPTH:
+        raise Unsupported(f"a formula nested more than {MAX_DEPTH} levels deep")
     return e
+
+
+def _depth(e) -> int:
+    """How deep a tree is, found without recursion (the tree may be as deep as the formula is long)."""
+    deepest, stack = 0, [(e, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        if isinstance(node, (Bin, Cmp)):
+            stack += [(node.left, d + 1), (node.right, d + 1)]
+        elif isinstance(node, Neg):
+            stack.append((node.arg, d + 1))
+        elif isinstance(node, Fn):
+            stack += [(a, d + 1) for a in node.args]
+    return deepest
 
 
 def function_name(t: str) -> str:
@@ -73,6 +100,12 @@ class _Parser:
         self.t, self.i, self.sheet = toks, 0, sheet
         self.row, self.col = row, col
         self.array_depth = 1 if array else 0
+        self.level = 0  # how deep the parser itself is: brackets, signs and arguments recurse
+
+    def _enter(self):
+        self.level += 1
+        if self.level > MAX_DEPTH:
+            raise Unsupported(f"a formula nested more than {MAX_DEPTH} levels deep")
 
     def peek(self):
         return self.t[self.i] if self.i < len(self.t) else (None, None)
@@ -88,6 +121,13 @@ class _Parser:
             raise Unsupported("a range where one value is expected (implicit intersection)")
 
     def expr(self, min_prec):
+        self._enter()
+        try:
+            return self._expr(min_prec)
+        finally:
+            self.level -= 1
+
+    def _expr(self, min_prec):
         left = self.unary()
         while True:
             kind, op = self.peek()
@@ -114,6 +154,13 @@ class _Parser:
             left = Cmp(op, left, right) if op in _CMP else Bin(op, left, right, parsed=True)
 
     def unary(self):
+        self._enter()
+        try:
+            return self._unary()
+        finally:
+            self.level -= 1
+
+    def _unary(self):
         kind, t = self.peek()
         if kind == "op" and t in ("+", "-"):
             self.take()

@@ -23,6 +23,7 @@ Excel and LibreOffice for runs of similar formulas) expands to each cell.
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 
@@ -32,15 +33,17 @@ _TOKEN = re.compile(r"""
 |(?P<err>\#(?:NUM!|DIV/0!|VALUE!|REF!|NAME\?|N/A|NULL!|GETTING_DATA))
 |(?P<sheet>(?:'(?:[^']|'')+'|[A-Za-z_][A-Za-z0-9_.]*)!)
 |(?P<cols>\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3})(?![A-Za-z0-9_.(!])
-|(?P<rows>\$?[0-9]+:\$?[0-9]+)(?![0-9.])
-|(?P<ref>\$?[A-Za-z]{1,3}\$?[0-9]+)(?![A-Za-z0-9_.(])
+|(?P<rows>\$?[0-9]{1,7}:\$?[0-9]{1,7})(?![0-9.])
+|(?P<ref>\$?[A-Za-z]{1,3}\$?[0-9]{1,7})(?![A-Za-z0-9_.(])
 |(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
 |(?P<func>[A-Za-z_][A-Za-z0-9_.]*)(?=\s*\()
 |(?P<name>[A-Za-z_\\][A-Za-z0-9_.]*)
 |(?P<op><>|<=|>=|[-+*/^&=<>:,();%{}])
 """, re.X)
-_REF = re.compile(r"(\$?)([A-Za-z]{1,3})(\$?)([0-9]+)")
-_SPAN = re.compile(r"(\$?)([A-Za-z]{1,3}|[0-9]+):(\$?)([A-Za-z]{1,3}|[0-9]+)")
+# Rows of seven digits at most (in _TOKEN too, so every `ref` and `rows` token splits): Excel's rows
+# end at 1,048,576, and int() of a longer run of digits is slow and, past 4,300 digits, refused.
+_REF = re.compile(r"(\$?)([A-Za-z]{1,3})(\$?)([0-9]{1,7})")
+_SPAN = re.compile(r"(\$?)([A-Za-z]{1,3}|[0-9]{1,7}):(\$?)([A-Za-z]{1,3}|[0-9]{1,7})")
 
 
 class FormulaSyntaxError(ValueError):
@@ -199,7 +202,7 @@ def render(canon: tuple) -> str:
                 f"{axis}{n}" if k == "a" else (axis if n == 0 else f"{axis}[{n}]") for k, n in (lo, hi)))
         elif tok[0] == "num":
             v = tok[1]
-            parts.append(str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v))
+            parts.append(str(int(v)) if math.isfinite(v) and v == int(v) and abs(v) < 1e15 else repr(v))
         else:
             parts.append(str(tok[1]))
     return "=" + "".join(parts)
