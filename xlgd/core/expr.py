@@ -30,6 +30,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+
 from . import functions
 from .functions import SheetError
 
@@ -322,36 +324,66 @@ def excel(e: Expr, ref: Callable[[Expr], str]) -> str:
 # ------------------------------------------------------------- Python source
 
 
-def py(e: Expr, var: Callable[[Expr], str], dialect: str = "excel") -> str:
+def py(e: Expr, var: Callable[[Expr], str], dialect: str = "excel", watch: Callable[[str], str] | None = None) -> str:
     """Python source for the numpy engine, bracketed to keep Excel's association.
 
     dialect 'libreoffice' routes + and - through LibreOffice's
     approxAdd/approxSub, which snap near-cancellations to exactly 0.
+    watch(source) -> source wraps each operand that an operator or function
+    may absorb (x/inf is 0, MAX(-inf, 1) is 1: see `absorbed`), so the
+    engine's batch path can tell which configurations met a non-finite
+    number on the way to a finite cell.
     """
 
-    def go(n):
-        if isinstance(n, Num):
-            return repr(n.value)
-        if isinstance(n, LEAVES):
-            return var(n)
-        if isinstance(n, Neg):
-            return f"(-{go(n.arg)})"
-        if isinstance(n, Bin):
-            a, b = go(n.left), go(n.right)
-            if n.op == "^":
-                if isinstance(n.right, Num) and n.right.value == 2.0:
-                    return f"_sq({a})"
-                return f"_pow({a}, {b})"
-            if dialect == "libreoffice" and n.op in "+-":
-                return f"_{'add' if n.op == '+' else 'sub'}({a}, {b})"
-            return f"({a} {n.op} {b})"
-        if isinstance(n, Cmp):
-            return f"({go(n.left)} {n.op} {go(n.right)})"
-        if isinstance(n, Fn):
-            return f"_{n.name.lower()}({', '.join(go(a) for a in n.args)})"
-        raise TypeError(n)
+    def go(n, watched=False):
+        src = _py_node(n, go, var, dialect)
+        return watch(src) if watched and watch is not None and _may_hide(n) else src
 
     return go(e)
+
+
+def _py_node(n, go, var, dialect):
+    if isinstance(n, Num):
+        return repr(n.value)
+    if isinstance(n, LEAVES):
+        return var(n)
+    hide = absorbed(n)
+    if isinstance(n, Neg):
+        return f"(-{go(n.arg)})"
+    if isinstance(n, Bin):
+        a, b = go(n.left, hide[0]), go(n.right, hide[1])
+        if n.op == "^":
+            if _is_square(n):
+                return f"_sq({a})"
+            return f"_pow({a}, {b})"
+        if dialect == "libreoffice" and n.op in "+-":
+            return f"_{'add' if n.op == '+' else 'sub'}({a}, {b})"
+        return f"({a} {n.op} {b})"
+    if isinstance(n, Cmp):
+        return f"({go(n.left, True)} {n.op} {go(n.right, True)})"
+    if isinstance(n, Fn):
+        return f"_{n.name.lower()}({', '.join(go(a, h) for a, h in zip(n.args, hide))})"
+    raise TypeError(n)
+
+
+def absorbed(n: Expr) -> tuple:
+    """Per operand of n: can a non-finite operand give a finite result (x/inf, inf^0, IF, MAX...)?"""
+    if isinstance(n, Bin):
+        if n.op == "/":
+            return (False, True)
+        return (True, True) if n.op == "^" and not _is_square(n) else (False, False)
+    if isinstance(n, Cmp):
+        return (True, True)
+    if isinstance(n, Fn):
+        return (functions.FUNCTIONS[n.name].absorbs,) * len(n.args)
+    return (False,) * len(_children(n))
+
+
+def _may_hide(n: Expr) -> bool:
+    """Can n be non-finite where no cell shows it? Leaves are cells (checked) or inputs; 0/1 results are finite."""
+    if isinstance(n, (Num, Cmp) + LEAVES):
+        return False
+    return not (isinstance(n, Fn) and n.name == "ISERROR")
 
 
 # ----------------------------------------------- exact evaluation with errors
@@ -388,6 +420,78 @@ def _ev(n, env, dialect):
     if isinstance(n, Fn):
         return functions.evaluate(n.name, n.args, lambda a: _ev(a, env, dialect), dialect)
     raise TypeError(n)
+
+
+def masked_py(e: Expr, var: Callable[[Expr], tuple], emit: Callable[[str], None], dialect: str = "excel",
+              prefix: str = "t") -> tuple:
+    """`masked_value` as Python source: statements go to emit(line); returns (values, codes) source.
+
+    var(leaf) gives the leaf's (values, codes) source, codes 'None' where it
+    is never an error. The statements call functions.masked_arith /
+    masked_compare / masked_call as `_arith`, `_cmp`, `_call` (the engine's
+    batch namespace), name their results prefix_1, prefix_2 ..., and run
+    under np.errstate(all="ignore").
+    """
+    count = [0]
+
+    def tmp(call):
+        count[0] += 1
+        t = f"{prefix}_{count[0]}"
+        emit(f"{t}, {t}e = {call}")
+        return t, f"{t}e"
+
+    def go(n):
+        if isinstance(n, Num):
+            return f"_f64({n.value!r})", "None"
+        if isinstance(n, LEAVES):
+            return var(n)
+        if isinstance(n, Neg):
+            v, c = go(n.arg)
+            return f"(-{v})", c
+        if isinstance(n, (Bin, Cmp)):
+            (a, ea), (b, eb) = go(n.left), go(n.right)
+            if isinstance(n, Cmp):
+                return tmp(f"_cmp({n.op!r}, {a}, {ea}, {b}, {eb})")
+            return tmp(f"_arith({n.op!r}, {a}, {ea}, {b}, {eb}, {dialect!r}, {_is_square(n)})")
+        if isinstance(n, Fn):
+            args = ", ".join(f"({v}, {c})" for v, c in map(go, n.args))
+            return tmp(f"_call({n.name!r}, [{args}], {dialect!r})")
+        raise TypeError(n)
+
+    return go(e)
+
+
+def masked_value(e: Expr, env: Callable[[Expr], tuple], dialect: str = "excel") -> tuple:
+    """`excel_value` for many configurations at once: (values, codes).
+
+    env(leaf) gives (values, codes) -- codes an int8 array of `functions.CODE`
+    values (0: a number) or None where the leaf is never an error. Values
+    where codes are non-zero are meaningless; both branches of an IF are
+    evaluated and one is taken per configuration, as IF takes one.
+    """
+    with np.errstate(all="ignore"):
+        return _masked(e, env, dialect)
+
+
+def _masked(e, env, dialect):
+    if isinstance(e, Num):
+        return np.float64(e.value), None  # numpy semantics: x/0 is inf, not ZeroDivisionError
+    if isinstance(e, LEAVES):
+        return env(e)
+    if isinstance(e, Neg):
+        v, c = _masked(e.arg, env, dialect)
+        return -v, c
+    if isinstance(e, Bin):
+        a, ea = _masked(e.left, env, dialect)
+        b, eb = _masked(e.right, env, dialect)
+        return functions.masked_arith(e.op, a, ea, b, eb, dialect, square=_is_square(e))
+    if isinstance(e, Cmp):
+        a, ea = _masked(e.left, env, dialect)
+        b, eb = _masked(e.right, env, dialect)
+        return functions.masked_compare(e.op, a, ea, b, eb)
+    if isinstance(e, Fn):
+        return functions.masked_call(e.name, [_masked(a, env, dialect) for a in e.args], dialect)
+    raise TypeError(e)
 
 
 # ----------------------------------------------- how far rounding can move a value

@@ -36,6 +36,14 @@ import numpy as np
 
 ERRORS = ("#NUM!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N/A", "#NULL!")
 DIALECTS = ("excel", "libreoffice")
+# Error values as small integers, for arrays of cells (0: not an error): CODE["#NUM!"] == 1.
+CODE = {e: i + 1 for i, e in enumerate(ERRORS)}
+NUM, DIV0, VALUE, NA = CODE["#NUM!"], CODE["#DIV/0!"], CODE["#VALUE!"], CODE["#N/A"]
+
+
+def error_name(code: int) -> str:
+    """The error value an integer code stands for (CODE's inverse)."""
+    return ERRORS[code - 1]
 
 _E48 = 2.0**-48
 TINY = 2.2250738585072014e-308  # the smallest normal double; LibreOffice calls anything below it #NUM!
@@ -123,6 +131,12 @@ class Function:
     # 'branches' -- IF: the larger branch; 'exact' -- 0 (a flag or an error).
     magnitude: str = "max"
     args: tuple = ("scalar",)  # argument kind per position (the last one repeats)
+    # The exact value over arrays (a batch of configurations): ([(values, codes)], dialect) ->
+    # (values, codes), codes None where no argument can be an error (`masked_call`).
+    masked: Callable | None = None
+    # May turn a non-finite argument into a finite result (MAX(-inf, 1), IF, ISERROR): the
+    # engine's batch fast path watches such arguments (`engine.Program`).
+    absorbs: bool = False
 
     @property
     def evaluable(self) -> bool:
@@ -178,15 +192,23 @@ def _na_numpy():
     return np.nan
 
 
-register(Function("SQRT", 1, 1, exact=_sqrt, scalar=np.sqrt, batch=np.sqrt, magnitude="same"))
-register(Function("MAX", 1, None, exact=lambda a, d: max(a), scalar=np.maximum, batch=np.maximum))
-register(Function("MIN", 1, None, exact=lambda a, d: min(a), scalar=np.minimum, batch=np.minimum))
-register(Function("SIN", 1, 1, exact=lambda a, d: math.sin(a[0]), scalar=np.sin, batch=np.sin))
-register(Function("IF", 3, 3, lazy=_if_lazy, scalar=_scalar_if, batch=np.where, magnitude="branches"))
+register(Function("SQRT", 1, 1, exact=_sqrt, scalar=np.sqrt, batch=np.sqrt, magnitude="same",
+                  masked=lambda a, d: _masked_sqrt(*a[0], d)))
+register(Function("MAX", 1, None, exact=lambda a, d: max(a), scalar=np.maximum, batch=np.maximum,
+                  masked=lambda a, d: _masked_pick(a, np.greater), absorbs=True))
+register(Function("MIN", 1, None, exact=lambda a, d: min(a), scalar=np.minimum, batch=np.minimum,
+                  masked=lambda a, d: _masked_pick(a, np.less), absorbs=True))
+register(Function("SIN", 1, 1, exact=lambda a, d: math.sin(a[0]), scalar=np.sin, batch=np.sin,
+                  masked=lambda a, d: (_exactly(math.sin, a[0][0]), a[0][1])))
+register(Function("IF", 3, 3, lazy=_if_lazy, scalar=_scalar_if, batch=np.where, magnitude="branches",
+                  masked=lambda a, d: _masked_if(*a), absorbs=True))
 # The fast path only needs ISERROR right for finite inputs: non-finite values are recomputed exactly.
 register(Function("ISERROR", 1, 1, lazy=_iserror_lazy, scalar=lambda a: not np.isfinite(a),
-                  batch=lambda a: ~np.isfinite(a), magnitude="exact"))
-register(Function("NA", 0, 0, exact=_na, scalar=_na_numpy, batch=_na_numpy, magnitude="exact"))
+                  batch=lambda a: ~np.isfinite(a), magnitude="exact",
+                  masked=lambda a, d: (0.0 if a[0][1] is None else np.not_equal(a[0][1], 0).astype(np.float64), None),
+                  absorbs=True))
+register(Function("NA", 0, 0, exact=_na, scalar=_na_numpy, batch=_na_numpy, magnitude="exact",
+                  masked=lambda a, d: (np.nan, NA)))
 # Known but not evaluated: a new value on every recalculation, so no cached value can be reproduced.
 for _name, _lo, _hi in (("RAND", 0, 0), ("RANDBETWEEN", 2, 2), ("NOW", 0, 0), ("TODAY", 0, 0),
                         ("OFFSET", 3, 5), ("INDIRECT", 1, 2)):
@@ -209,7 +231,8 @@ def numpy_namespace(batch: bool, dialect: str) -> dict:
     """The names the engine's compiled source (`expr.py`) calls: `_sqrt`, `_if`, `_add` ..."""
     ns = {f"_{f.name.lower()}": (f.batch if batch else f.scalar) for f in FUNCTIONS.values()
           if f.scalar is not None}
-    ns.update({"_sq": _sq, "_pow": np.power, "np": np,
+    ns.update({"_sq": _sq, "_pow": np.power, "np": np, "_w": _watch, "_f64": np.float64,
+               "_arith": masked_arith, "_cmp": masked_compare, "_call": masked_call,
                "_add": _add_array if batch else _add_scalar, "_sub": _sub_array if batch else _sub_scalar})
     return ns
 
@@ -242,3 +265,99 @@ def _sub_array(a, b):
 
 def _add_array(a, b):
     return _snap(a + b, a, -b, ((a < 0) & (b > 0)) | ((a > 0) & (b < 0)))
+
+
+def _watch(k, r, v):
+    """The batch fast path's record of an argument a function or operator may absorb (see Function.absorbs)."""
+    k[r] = v
+    return v
+
+
+# ------------------------------------------------------------------ the exact value over arrays
+# `expr.masked_value` evaluates a tree for many configurations at once: each node is a pair
+# (values, codes), codes an int8 array of CODE values (0: a number) or None where no
+# configuration can hold an error. These are `arith`, `compare` and the functions' `exact`
+# over arrays, value for value the same doubles (the same operations, in the same order),
+# errors taken left to right like `excel_value`. Values under an error code are meaningless.
+def first_error(*codes):
+    """The first error of the operands, per configuration (left to right); None if none can be one."""
+    out = None
+    for c in reversed(codes):
+        if c is not None:
+            out = c if out is None else np.where(c, c, out)
+    return out
+
+
+def masked_arith(op: str, a, ea, b, eb, dialect: str = "excel", square: bool = False):
+    """`arith` over arrays: (values, codes). Call it under np.errstate(all="ignore")."""
+    lo = dialect == "libreoffice"
+    if op == "+":
+        r = _add_array(a, b) if lo else a + b
+    elif op == "-":
+        r = _sub_array(a, b) if lo else a - b
+    elif op == "*":
+        r = a * b
+    elif op == "/":
+        r = a / b
+    elif square:
+        r = a * a
+    else:
+        r = _pow_exactly(a, b)  # math.pow, as `arith`: np.power takes shortcuts (x^0.5 is sqrt: -0.0)
+    fresh = ~np.isfinite(r)
+    if lo:
+        fresh |= (r != 0.0) & (np.abs(r) < TINY)
+    fresh = fresh.view(np.int8) if isinstance(fresh, np.ndarray) else np.int8(fresh)  # NUM == 1
+    if op == "/":
+        fresh = np.where(b == 0.0, DIV0, fresh)
+    elif op == "^" and not square:
+        fresh = np.where((a == 0.0) & (b < 0), DIV0, fresh)
+    return r, first_error(ea, eb, fresh)
+
+
+def masked_compare(op: str, a, ea, b, eb):
+    r = (np.greater(a, b) if op == ">" else np.less(a, b)).astype(np.float64)
+    return r, first_error(ea, eb)
+
+
+def _masked_sqrt(v, e, dialect):
+    neg = np.less(v, 0.0)
+    return np.sqrt(v), first_error(e, np.where(neg, VALUE if dialect == "libreoffice" else NUM, 0).astype(np.int8))
+
+
+def _masked_pick(args, better):
+    """MAX/MIN as Python's max/min: the first of equal values wins."""
+    r = args[0][0]
+    for v, _ in args[1:]:
+        r = np.where(better(v, r), v, r)
+    return r, first_error(*(e for _, e in args))
+
+
+def _masked_if(cond, yes, no):
+    take = np.not_equal(cond[0], 0.0)
+    codes = None
+    if yes[1] is not None or no[1] is not None:
+        codes = np.where(take, 0 if yes[1] is None else yes[1], 0 if no[1] is None else no[1])
+    return np.where(take, yes[0], no[0]), first_error(cond[1], codes)
+
+
+def _pow_exactly(a, b):
+    def one(x, y):
+        try:
+            return math.pow(x, y)
+        except (OverflowError, ValueError):
+            return math.nan
+
+    a, b = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64))
+    return np.array([one(x, y) for x, y in zip(a.ravel().tolist(), b.ravel().tolist())]).reshape(a.shape)
+
+
+def _exactly(fn, v):
+    """fn (a math function) applied value by value: the exact evaluator's own rounding."""
+    v = np.asarray(v, dtype=np.float64)
+    return np.array([fn(t) if math.isfinite(t) else math.nan for t in v.ravel()]).reshape(v.shape)
+
+
+def masked_call(name: str, args: list, dialect: str = "excel"):
+    """FUNCTIONS[name] over arrays; args: [(values, codes)], evaluated (IF's branches both).
+    Call it under np.errstate(all="ignore")."""
+    return FUNCTIONS[name].masked(args, dialect)
