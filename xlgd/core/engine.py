@@ -439,8 +439,8 @@ def _prepare(prog, x, y, inputs, start) -> RunState:
         if c.init is None:
             continue
         if B is not None:  # start values may differ per configuration
-            first[c.name] = np.array([_eval_small(c.init, lambda leaf, b=b: float(I[leaf.name][b]))
-                                      for b in range(B)])
+            v, code = masked_value(c.init, lambda leaf: (I[leaf.name], None))  # as _eval_small: excel
+            first[c.name] = np.where(code != 0, np.nan, v) if code is not None else np.broadcast_to(v, (B,)).copy()
         else:
             first[c.name] = _as_cfg(_eval_small(c.init, lambda leaf: I[leaf.name]), None)
     for k, v in (start or {}).items():
@@ -604,11 +604,12 @@ def _masked_rows(st, ep, trouble, sick):
                                       {c: ep.cells[c][idx] for c in prog.epoch_keys},
                                       {c: ep.cell_codes[c][idx] for c in prog.epoch_keys}, st.x[r], st.y[r])
             for name, (v, code) in row.items():
-                if code is None:
-                    ep.steps[name][r, idx] = v
-                else:
-                    ep.steps[name][r, idx] = np.where(code != 0, np.nan, v)
+                ep.steps[name][r, idx] = v
+                if code is not None:
                     ep.codes[name][r, idx] = code
+    for name in prog.order:  # error cells hold nan, as a run of its own leaves them
+        if name not in prog.pure:
+            ep.steps[name][ep.codes[name] != 0] = np.nan
 
 
 def _index(configs):

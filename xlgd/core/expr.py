@@ -28,6 +28,7 @@ checkable, and every function used here must be in `functions.FUNCTIONS`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -467,31 +468,27 @@ def masked_value(e: Expr, env: Callable[[Expr], tuple], dialect: str = "excel") 
     env(leaf) gives (values, codes) -- codes an int8 array of `functions.CODE`
     values (0: a number) or None where the leaf is never an error. Values
     where codes are non-zero are meaningless; both branches of an IF are
-    evaluated and one is taken per configuration, as IF takes one.
+    evaluated and one is taken per configuration, as IF takes one. The tree
+    is compiled once (`masked_py`), the engine's rows are the same source.
     """
+    fn, slots = _masked_function(e, dialect)
     with np.errstate(all="ignore"):
-        return _masked(e, env, dialect)
+        return fn([env(leaf) for leaf in slots])
 
 
-def _masked(e, env, dialect):
-    if isinstance(e, Num):
-        return np.float64(e.value), None  # numpy semantics: x/0 is inf, not ZeroDivisionError
-    if isinstance(e, LEAVES):
-        return env(e)
-    if isinstance(e, Neg):
-        v, c = _masked(e.arg, env, dialect)
-        return -v, c
-    if isinstance(e, Bin):
-        a, ea = _masked(e.left, env, dialect)
-        b, eb = _masked(e.right, env, dialect)
-        return functions.masked_arith(e.op, a, ea, b, eb, dialect, square=_is_square(e))
-    if isinstance(e, Cmp):
-        a, ea = _masked(e.left, env, dialect)
-        b, eb = _masked(e.right, env, dialect)
-        return functions.masked_compare(e.op, a, ea, b, eb)
-    if isinstance(e, Fn):
-        return functions.masked_call(e.name, [_masked(a, env, dialect) for a in e.args], dialect)
-    raise TypeError(e)
+@lru_cache(maxsize=4096)
+def _masked_function(e, dialect):
+    slots, lines = [], ["def f(L):"]
+
+    def var(leaf):
+        slots.append(leaf)
+        return f"L[{len(slots) - 1}][0]", f"L[{len(slots) - 1}][1]"
+
+    v, c = masked_py(e, var, lambda line: lines.append("    " + line), dialect)
+    lines.append(f"    return {v}, {c}")
+    ns = functions.numpy_namespace(True, dialect)
+    exec(compile("\n".join(lines), "<xlgd masked_value>", "exec"), ns)
+    return ns["f"], tuple(slots)
 
 
 # ----------------------------------------------- how far rounding can move a value
