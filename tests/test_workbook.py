@@ -12,15 +12,20 @@ from xlgd.core.engine import run
 from xlgd.book.layout import HEADER_ROW, START_ROW, Layout
 from xlgd.recipe.template import Overrides, load_recipe
 from xlgd.pipeline import build
+from xlgd.recipe.compute import compute
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
+    """The workbook as `generate` writes it (sheets streamed epoch by epoch from the engine into the
+    file), and every value from a separate whole run of the recipe (`compute`)."""
     recipe = load_recipe("graddesc")
     path = tmp_path_factory.mktemp("wb") / "graddesc.xlsx"
-    results = build(recipe, path)
+    streamed = build(recipe, path)
+    results = compute(recipe)
+    assert streamed.summary(recipe) == results.summary(recipe)  # the summary tallied while streaming
     return recipe, path, results
 
 

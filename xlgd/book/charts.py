@@ -4,33 +4,66 @@ The forum learner's chart went wrong because its x axis was typed values;
 here every series names its category / x cells (the step, epoch or x
 column), both axes stay visible, and the cached points are the engine's
 values so a viewer that does not recalculate still draws the right curve.
+
+Caches stop at CACHE_POINTS steps: a sheet with more step rows gets charts
+without cached points (no <c:numCache>), which Excel and LibreOffice draw
+from the cells they link to (LibreOffice checked: tests/test_charts_render.py
+renders one). 32,000 is Excel 2007's own limit of points per series; past
+it a cache costs about 60 bytes of XML per point and series and keeps every
+value in memory until the file is closed, for previewers that would have
+to draw 100,000-point lines.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
+
 from ..xlsx.refs import col_letter
+from .xlsxwriter_fast import leave_out_empty_caches
 
 CHART_W, CHART_H = 520, 300
 PALETTE = ("#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B")
+CACHE_POINTS = 32_000
+
+
+@dataclass
+class SheetValues:
+    """A sheet's values as its charts cache them (an engine Result has the same four fields)."""
+
+    steps: dict
+    codes: dict
+    epochs: dict
+    epoch_codes: dict
+
+    @classmethod
+    def gather(cls, epochs):
+        """From the epochs (`core.engine.Epoch`) as the writer took them."""
+        def cat(d):
+            return {nm: np.concatenate([getattr(ep, d)[nm] for ep in epochs]) for nm in getattr(epochs[0], d)}
+
+        def stack(d):
+            return {nm: np.array([getattr(ep, d)[nm] for ep in epochs]) for nm in getattr(epochs[0], d)}
+
+        return cls(cat("steps"), cat("codes"), stack("cells"), stack("cell_codes"))
 
 
 def _points(result, col, rows):
-    out = []
-    arr = result.steps[col]
-    for i in rows:
-        out.append(None if (col, i) in result.errors else float(arr[i]))
-    return out
+    arr, codes = result.steps[col], result.codes[col]
+    return [None if codes[i] else float(arr[i]) for i in rows]
 
 
 def _epoch_points(result, col):
-    arr = result.epochs[col]
-    return [None if ("@" + col, k) in result.errors else float(arr[k]) for k in range(len(arr))]
+    arr, codes = result.epochs[col], result.epoch_codes[col]
+    return [None if codes[k] else float(arr[k]) for k in range(len(arr))]
 
 
 def chart_specs(lay, result=None):
-    """The charts as plain dicts: title, type, series (name, categories/x, values/y).
+    """The charts as plain dicts: title, type, series (name, categories/x, values/y, n points).
 
     `charts regenerate` and the tests use the same description the writer uses.
+    result: the values to cache (an engine Result or SheetValues), None for none.
     """
     spec = lay.spec
     steps = range(spec.n_steps)
@@ -88,12 +121,13 @@ def add_sheet_charts(wb, ws, lay, result):
             chart.add_series(opts)
         chart.set_title({"name": c["title"], "name_font": {"size": 11}})
         x_axis = {"name": c["x_title"], "visible": True}
-        n_cat = len(c["series"][0]["cat_data"] or ()) if c["type"] == "line" else 0
+        n_cat = _length(c["series"][0]["cat"]) if c["type"] == "line" else 0
         if n_cat > 12:
             # Label every k-th category so a few hundred steps stay readable.
             k = _nice_step(n_cat / 8)
             x_axis.update({"interval_unit": k, "interval_tick": k})
         chart.set_x_axis(x_axis)
+        leave_out_empty_caches(chart)
         y_axis = {"name": c["y_title"], "visible": True, "major_gridlines": {"visible": True}}
         if c.get("log_y"):
             y_axis["log_base"] = 10
@@ -102,6 +136,12 @@ def add_sheet_charts(wb, ws, lay, result):
         chart.show_blanks_as("gap")
         chart.set_size({"width": CHART_W, "height": CHART_H})
         ws.insert_chart(f"{anchor_col}{5 + k * 16}", chart)
+
+
+def _length(area):
+    """Cells in a one-column range text such as 'basic'!$A$7:$A$151."""
+    first, last = (int("".join(ch for ch in part if ch.isdigit())) for part in area.rsplit("!", 1)[-1].split(":"))
+    return last - first + 1
 
 
 def _nice_step(raw):

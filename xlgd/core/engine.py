@@ -273,6 +273,14 @@ class Result:
         rows = slice(k * self.spec.n_data, (k + 1) * self.spec.n_data)
         return Epoch(k, {n: a[rows] for n, a in self.steps.items()}, {n: a[rows] for n, a in self.codes.items()})
 
+    def chunks(self):
+        """The run again, epoch by epoch (views): what `epochs()` yielded."""
+        for k in range(self.spec.epochs):
+            ep = self.epoch(k)
+            ep.cells = {n: a[k] for n, a in self.epochs.items()}
+            ep.cell_codes = {n: a[k] for n, a in self.epoch_codes.items()}
+            yield ep
+
     def keep(self, ep: "Epoch"):
         """Store an epoch's epoch-block cells (its rows are views already)."""
         for name in self.epochs:
