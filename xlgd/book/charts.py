@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..xlsx.refs import col_letter
-from .xlsxwriter_fast import leave_out_empty_caches
+from .xlsxwriter_fast import fast_caches
 
 CHART_W, CHART_H = 520, 300
 PALETTE = ("#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B")
@@ -127,7 +127,7 @@ def add_sheet_charts(wb, ws, lay, result):
             k = _nice_step(n_cat / 8)
             x_axis.update({"interval_unit": k, "interval_tick": k})
         chart.set_x_axis(x_axis)
-        leave_out_empty_caches(chart)
+        fast_caches(chart)
         y_axis = {"name": c["y_title"], "visible": True, "major_gridlines": {"visible": True}}
         if c.get("log_y"):
             y_axis["log_base"] = 10

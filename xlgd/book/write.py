@@ -27,7 +27,7 @@ from .formats import Formats, add_conditional_formats
 from .layout import (DATA_FIRST_ROW, DATA_SHEET, HEADER_ROW, HINT_ROW, INPUT_ROW, LABEL_ROW, START_ROW,
                      TITLE_ROW, Layout)
 from .steprows import StepRows
-from .xlsxwriter_fast import RawRows
+from .xlsxwriter_fast import RawRows, close
 
 # A fixed creation date keeps the bytes of two runs of the same recipe equal.
 _EPOCH = _dt.datetime(2018, 1, 1)
@@ -51,7 +51,7 @@ def write(recipe, results, path, progress=None):
             write_sheet(wb, f, run, progress)
         write_grids(wb, f, recipe, results)
         _write_record(wb, recipe)
-        wb.close()
+        close(wb)
 
 
 def _write_record(wb, recipe):

@@ -8,8 +8,9 @@ XlsxWriter whole `<row>` elements of sheet XML instead, in constant-memory
 mode, where XlsxWriter itself streams rows into a temporary file
 (`Worksheet.row_data_fh`) and copies that file into the sheet part at
 close. It reaches into `Worksheet.row_data_fh`, `Worksheet._write_single_row`,
-`Worksheet._check_dimensions`, `Format._get_xf_index` and the chart's
-`_write_num_cache`, which is why it is pinned: written against XlsxWriter
+`Worksheet._check_dimensions`, `Worksheet._write_optimized_sheet_data`,
+`Worksheet.row_data_filename`, `Format._get_xf_index`, the chart's
+`_write_num_cache` and `fh`, and `xlsxwriter.workbook.ZipFile`, which is why it is pinned: written against XlsxWriter
 `XLSXWRITER_VERSION`, pyproject.toml asks for exactly that version, and
 tests/test_workbook.py fails when another one is installed -- an upgrade is
 a deliberate change: read this module against the new version's
@@ -19,10 +20,15 @@ measures the writer against a raw sheet-XML writer of the same cells.
 
 from __future__ import annotations
 
+import functools
+import math
+import os
 import shutil
 import tempfile
 
 import xlsxwriter
+
+from .numbers import texts
 
 XLSXWRITER_VERSION = "3.3.1"
 
@@ -35,13 +41,17 @@ class RawRows:
     """Whole `<row>` elements into a constant-memory worksheet, from `first_row` (0-based) down.
 
     XlsxWriter must write nothing more into those rows; what it wrote above
-    them is flushed first, so the file keeps row order."""
+    them is flushed first, so the file keeps row order. Rows that must come
+    after rows not written yet go to a spool file (`spool`, `append`), which
+    the sheet part gets straight after XlsxWriter's own row file, as bytes."""
 
     def __init__(self, ws, first_row: int):
         if not ws.constant_memory:
             raise ValueError("RawRows needs a worksheet in constant_memory mode")
         self.ws = ws
+        self.tail = None
         ws._write_single_row(first_row)  # flush the rows above; later rows are ours
+        ws._write_optimized_sheet_data = self._sheet_data
 
     @staticmethod
     def xf(fmt) -> int:
@@ -51,30 +61,72 @@ class RawRows:
     def write(self, text: str):
         self.ws.row_data_fh.write(text)
 
-    def append(self, spool):
-        """Copy rows held in a spool (`spool()`) after the ones written so far."""
-        spool.seek(0)
-        shutil.copyfileobj(spool, self.ws.row_data_fh, 1 << 20)
-        spool.close()
-
     def spool(self):
-        """A temporary file for rows that must come after rows not written yet (flat memory)."""
-        return tempfile.TemporaryFile("w+", encoding="utf-8", dir=self.ws.tmpdir)
+        """A temporary file (bytes) for rows that must come after rows not written yet (flat memory)."""
+        return tempfile.TemporaryFile("w+b", dir=self.ws.tmpdir)
+
+    def append(self, spool):
+        """The spooled rows follow every row written so far (copied when the sheet part is assembled)."""
+        self.tail = spool
 
     def span(self, first_row, first_col, last_row, last_col):
         """The cells the rows fill (the sheet's <dimension>)."""
         self.ws._check_dimensions(first_row, first_col)
         self.ws._check_dimensions(last_row, last_col)
 
+    def _sheet_data(self):
+        """Worksheet._write_optimized_sheet_data: <sheetData> from the row file, then the spool,
+        copied as bytes in 1 MB blocks (XlsxWriter decodes and re-encodes 64 kB at a time)."""
+        ws = self.ws
+        if ws.dim_rowmin is None:
+            ws._xml_empty_tag("sheetData")
+            return
+        ws._xml_start_tag("sheetData")
+        ws.fh.flush()
+        ws.row_data_fh.flush()
+        with open(ws.row_data_filename, "rb") as rows:
+            shutil.copyfileobj(rows, ws.fh.buffer, 1 << 20)
+        if self.tail is not None:
+            self.tail.seek(0)
+            shutil.copyfileobj(self.tail, ws.fh.buffer, 1 << 20)
+            self.tail.close()
+        ws.fh.buffer.flush()
+        ws.row_data_fh.close()
+        os.unlink(ws.row_data_filename)
+        ws._xml_end_tag("sheetData")
 
-def leave_out_empty_caches(chart):
-    """A series given no cached points gets no <c:numCache> at all (XlsxWriter would write an empty
-    one, ptCount 0, which a viewer takes as "no points"): the reader draws from the cells."""
+
+def close(wb, level: int = 1):
+    """wb.close() with the package's parts deflated at `level`: XlsxWriter uses zlib's default (6),
+    which takes 3.4x the CPU time of level 1 on step sheets for files 20% smaller
+    (benchmarks/generate.py)."""
+    import xlsxwriter.workbook as xw
+
+    zipfile = xw.ZipFile
+    xw.ZipFile = functools.partial(zipfile, compresslevel=level)
+    try:
+        wb.close()
+    finally:
+        xw.ZipFile = zipfile
+
+
+def fast_caches(chart):
+    """Write the chart's number caches in one string each, the XML XlsxWriter writes point by point
+    (~15 function calls and two regular expressions a point: 300,000 points took seconds), the
+    numbers spelt as the cells' (`numbers.texts`); a series given no points gets no <c:numCache> at
+    all (XlsxWriter would write an empty one, ptCount 0, which a viewer takes as "no points"): the
+    reader draws from the cells."""
     write_cache = chart._write_num_cache
 
     def num_cache(data):
-        if data:
-            write_cache(data)
+        if not data:
+            return
+        if not all(v is None or isinstance(v, float) for v in data):
+            return write_cache(data)  # XlsxWriter's rules for anything else
+        pts = "".join(f'<c:pt idx="{i}"><c:v>{t}</c:v></c:pt>'
+                      for i, t in enumerate(texts([math.nan if v is None else v for v in data])) if t != "null")
+        chart.fh.write(f'<c:numCache><c:formatCode>General</c:formatCode><c:ptCount val="{len(data)}"/>{pts}'
+                       "</c:numCache>")
 
     chart._write_num_cache = num_cache
     return chart

@@ -227,6 +227,7 @@ class Epoch:
     codes: dict
     cells: dict = field(default_factory=dict)
     cell_codes: dict = field(default_factory=dict)
+    may_hold_errors: bool = True  # False: no step cell of the epoch is an error (the exact path never ran)
 
     def value(self, col, r, b=None):
         """A step cell as the sheet shows it: float, or an error code string."""
@@ -486,12 +487,25 @@ def _epoch_scalar(st, ep):
     A, E = _data(st, ep)
     with np.errstate(all="raise", under="ignore"):
         first = prog.function(False)(st.inputs, st.carried, A, E, ep.steps, 0, n, None)
-    for name in prog.order:
-        rows = np.nonzero(_bad(ep.steps[name][:first], prog.dialect))[0]
-        if len(rows):
-            first = min(first, int(rows[0]))
+    first = _first_bad(ep, prog, first)
+    ep.may_hold_errors = first < n
     if first < n:
         _exact_rows(st, ep, first)
+
+
+def _first_bad(ep, prog, rows):
+    """The first of the epoch's first `rows` rows holding a cell that is not a finite number
+    (LibreOffice: or is below TINY), else `rows`. A sum per column first: finite sums -- nearly
+    every epoch -- mean finite cells (an overflow of the sum itself only means: look closer)."""
+    if prog.dialect != "libreoffice":
+        with np.errstate(all="ignore"):
+            if np.isfinite(sum(ep.steps[name][:rows].sum() for name in prog.order)):
+                return rows
+    for name in prog.order:
+        bad = np.nonzero(_bad(ep.steps[name][:rows], prog.dialect))[0]
+        if len(bad):
+            rows = int(bad[0])
+    return rows
 
 
 def _carried_cells(st):
@@ -575,6 +589,7 @@ def _epoch_batch(st, ep):
         fn(st.inputs, st.carried, A, E, ep.steps, 0, n, K)
     trouble = _trouble_rows(st, ep, K)
     sick = np.nonzero(trouble < n)[0]
+    ep.may_hold_errors = len(sick) > 0
     if len(sick):
         _masked_rows(st, ep, trouble, sick)
 

@@ -123,9 +123,9 @@ class Tally:
 
     def add(self, ep):
         r0 = ep.k * self.spec.n_data
-        if self.bad is None:
+        if self.bad is None and ep.may_hold_errors and any(c.any() for c in ep.codes.values()):
             rows = np.nonzero(np.any([c != 0 for c in ep.codes.values()], axis=0))[0]
-            self.bad = r0 + int(rows[0]) if len(rows) else None
+            self.bad = r0 + int(rows[0])
         if self.boom is None and "err" in ep.steps:
             err = ep.steps["err"]
             with np.errstate(invalid="ignore"):
