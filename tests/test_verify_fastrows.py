@@ -165,3 +165,19 @@ def test_edited_books_report_the_same(book, small_pieces, monkeypatch, tmp_path,
     slow = verify.verify_book(q).as_dict()
     assert fast == slow
     assert fast["ok"] == (which == "style"), fast
+
+
+def test_values_read_as_float_reads_them():
+    """steptable.numbers: the fast reading of a row's cached values gives float()'s doubles, bit for bit."""
+    from xlgd.check.steptable import numbers
+
+    rng = np.random.default_rng(5)
+    vals = rng.integers(0, 2**64 - 1, 100_000, dtype=np.uint64).view(np.float64)
+    vals = vals[np.isfinite(vals)]
+    texts = [repr(v) for v in vals.tolist()] + ["1e+16", "1E-5", "-0.0", "0", "-0", "12345678901234567890123", ".5", "1."]
+    got = numbers(texts)
+    want = np.array([float(t) for t in texts])
+    assert np.array_equal(got.view(np.int64), want.view(np.int64))
+    for bad in (["1", "true"], ["1", "null"], ["1,5"], ["inf", "x"], ["[1]"], [""]):
+        assert numbers(bad) is None, bad
+    assert numbers(["inf", "1"])[0] == np.inf  # what float() reads, JSON does not: numpy reads it

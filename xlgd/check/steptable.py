@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import orjson
 
 from ..book.layout import DATA_FIRST_ROW, START_ROW, Layout
 from ..core.expr import Data, EpochValue, leaves
@@ -299,6 +300,30 @@ class RowMatcher:
         return s + "</row>"
 
 
+_NUMBER_CHARS = b"0123456789eE+-.,"
+_MINUS_ZERO = re.compile(r"-0(?![.eE0-9])")  # JSON reads -0 as the integer 0: float() as -0.0
+
+
+def numbers(texts):
+    """Cached values' texts as doubles, as float() reads them; None if one is not a number.
+
+    orjson reads them, joined as a JSON array, three times faster than numpy reads the strings
+    (2 million values a 100,000-row sheet); texts JSON would read otherwise (true, null, -0, ...)
+    or not at all (inf, .5, 1.) go to numpy."""
+    joined = ",".join(texts)
+    if joined.isascii() and not joined.encode().translate(None, _NUMBER_CHARS) and not _MINUS_ZERO.search(joined):
+        try:
+            arr = np.fromiter(orjson.loads("[" + joined + "]"), dtype=np.float64)
+            if arr.shape == (len(texts),):
+                return arr
+        except (orjson.JSONDecodeError, ValueError, TypeError):
+            pass
+    try:
+        return np.array(texts, dtype=np.float64)
+    except ValueError:
+        return None
+
+
 def read_rows(book, reader: StepReader) -> int:
     """Take the rows matching `RowMatcher` whole, hand every other cell to reader.take; returns
     how many rows were taken whole."""
@@ -374,9 +399,8 @@ class WholeRows:
 
     def put(self, i0, nrows, texts) -> bool:
         """Values of rows i0.. (all matched) into the arrays; False if one is not a number."""
-        try:
-            arr = np.array(texts, dtype=np.float64)
-        except ValueError:
+        arr = numbers(texts)
+        if arr is None:
             return False
         ncol, nep, st = self.mt.ncol, self.mt.nep, self.st
         r0 = self.mt.first_row + i0

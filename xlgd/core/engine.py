@@ -38,7 +38,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .expr import Col, Data, EpochValue, Name, Ref, StepEdge, excel_value, leaves, masked_py, masked_value, py
+from .expr import Col, Data, EpochValue, Fn, Name, Ref, StepEdge, excel_value, leaves, masked_py, masked_value, nodes, py
 from .functions import CODE, TINY, error_name, numpy_namespace
 from .table import SheetSpec
 
@@ -55,6 +55,7 @@ class Program:
         self.epoch_keys = sorted({leaf.col for c in spec.columns for leaf in _leaves_of(c)
                                   if isinstance(leaf, EpochValue)})
         self.pure = _pure_columns(spec)
+        self.quiet = _quiet_nan_columns(spec)
         self.columns = {c.name: c for c in spec.columns}
         self.watches = {}  # batch?: how many operands its source watches (the K rows it fills)
         self._fns = {}
@@ -185,6 +186,23 @@ def _topo_order(spec: SheetSpec) -> list[str]:
     for c in spec.columns:
         visit(c.name)
     return order
+
+
+def _quiet_nan_columns(spec: SheetSpec) -> set:
+    """Columns that can hold nan with no floating-point error raised: NA() is nan, and nan
+    passes quietly through whatever reads it (this row's cells or the next row's)."""
+    def has_na(e):
+        return any(isinstance(n, Fn) and n.name == "NA" for n in nodes(e))
+
+    quiet = {c.name for c in spec.columns if any(has_na(e) for e in (c.expr, c.first) if e is not None)}
+    grown = True
+    while grown:
+        grown = False
+        for c in spec.columns:
+            if c.name not in quiet and (c.deps(0) | c.deps(1)) & quiet:
+                quiet.add(c.name)
+                grown = True
+    return quiet
 
 
 def _pure_columns(spec: SheetSpec) -> set:
@@ -487,25 +505,40 @@ def _epoch_scalar(st, ep):
     A, E = _data(st, ep)
     with np.errstate(all="raise", under="ignore"):
         first = prog.function(False)(st.inputs, st.carried, A, E, ep.steps, 0, n, None)
-    first = _first_bad(ep, prog, first)
+    first = _first_bad(st, ep, first)
     ep.may_hold_errors = first < n
     if first < n:
         _exact_rows(st, ep, first)
 
 
-def _first_bad(ep, prog, rows):
+def _first_bad(st, ep, rows):
     """The first of the epoch's first `rows` rows holding a cell that is not a finite number
-    (LibreOffice: or is below TINY), else `rows`. A sum per column first: finite sums -- nearly
-    every epoch -- mean finite cells (an overflow of the sum itself only means: look closer)."""
+    (LibreOffice: or is below TINY), else `rows`.
+
+    Under np.errstate(raise) a non-finite number only appears with an error raised -- unless
+    a leaf already is one, or NA() makes one: so with finite inputs, carried values and epoch
+    cells only the columns NA() can reach are looked at (Excel's arithmetic: LibreOffice's
+    tiny values are finite). A sum per column first: finite sums mean finite cells (an
+    overflow of the sum itself only means: look closer)."""
+    prog = st.prog
+    names = prog.order
     if prog.dialect != "libreoffice":
+        if _finite_leaves(st, ep):
+            names = [nm for nm in prog.order if nm in prog.quiet]
         with np.errstate(all="ignore"):
-            if np.isfinite(sum(ep.steps[name][:rows].sum() for name in prog.order)):
+            if np.isfinite(sum(ep.steps[name][:rows].sum() for name in names)):
                 return rows
-    for name in prog.order:
+    for name in names:
         bad = np.nonzero(_bad(ep.steps[name][:rows], prog.dialect))[0]
         if len(bad):
             rows = int(bad[0])
     return rows
+
+
+def _finite_leaves(st, ep) -> bool:
+    """Are the row function's inputs -- named inputs, carried values, this epoch's cells -- finite numbers?"""
+    vals = list(st.carried.values()) + [ep.cells[k] for k in st.prog.epoch_keys] + list(st.inputs.values())
+    return bool(np.isfinite(vals).all())
 
 
 def _carried_cells(st):

@@ -528,6 +528,13 @@ def _fn_magnitude(e: Fn) -> Expr:
     return Fn("MAX", tuple(args)) if len(args) > 1 else args[0]
 
 
+def nodes(e: Expr):
+    """Every node of a tree, the root first."""
+    yield e
+    for ch in _children(e):
+        yield from nodes(ch)
+
+
 def n_ops(e: Expr) -> int:
     """Operations in a tree (each rounds once)."""
     n = 1 if isinstance(e, (Bin, Fn, Neg)) else 0
