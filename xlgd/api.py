@@ -34,6 +34,15 @@ from .errors import XlgdError
 _SHEET_OPTS = ("optimizer", "convention", "grad", "fd", "stability")
 
 
+def _two_axes(ax, kw):
+    """The two axes a plot draws on, side by side: the ones given, or a new figure's."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(1, 2, figsize=kw.pop("figsize", (11, 3.8)))
+    return ax
+
+
 class History(pd.DataFrame):
     """A sheet's steps as a DataFrame; .plot() draws error and weights per step."""
 
@@ -45,11 +54,7 @@ class History(pd.DataFrame):
 
     def plot(self, ax=None, log=True, **kw):
         """err^2 per step (log scale) and the weights per step, side by side. Returns the axes."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(1, 2, figsize=kw.pop("figsize", (11, 3.8)))
-        e_ax, w_ax = ax
+        e_ax, w_ax = ax = _two_axes(ax, kw)
         e_ax.plot(self.index, self["err"], lw=1.2)
         if log:
             e_ax.set_yscale("log")
@@ -131,12 +136,8 @@ class Sweep(pd.DataFrame):
 
     def plot(self, ax=None, knob=None, **kw):
         """Final mean err^2 (log) and the first exploding step against the swept knob (log x). Returns the axes."""
-        import matplotlib.pyplot as plt
-
         knob = knob or self.attrs.get("swept", [self.columns[0]])[0]
-        if ax is None:
-            _, ax = plt.subplots(1, 2, figsize=kw.pop("figsize", (11, 3.8)))
-        e_ax, s_ax = ax
+        e_ax, s_ax = ax = _two_axes(ax, kw)
         e_ax.plot(self[knob], self["final_mse"], lw=1.2, marker=".", ms=3)
         e_ax.set_yscale("log")
         e_ax.set_ylabel("final mean err^2")
