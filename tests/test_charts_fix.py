@@ -79,15 +79,33 @@ def test_fix_links_every_series_and_keeps_other_parts(book, tmp_path, capsys):
         assert check_book(b) and not any(iss for _, iss in check_book(b))
 
 
-def test_fix_without_scatter_leaves_line_chart_flagged(book, tmp_path, capsys):
+def test_fix_makes_uneven_line_a_scatter_unless_keep_type(book, tmp_path, capsys):
+    # Default: the line chart over unsorted x becomes a scatter chart, and nothing is left.
     out = tmp_path / "fixed.xlsm"
     rc, text, _ = run(capsys, "charts", "fix", str(book), "-o", str(out))
-    assert rc == 1
-    assert "--scatter" in text
+    assert rc == 0, text
+    assert "turned into a scatter chart" in text
+    assert charts_by_title(out)["pred over x"].types == ["scatter"]
+    # Over unsorted x the points stand alone: segments in row order would zigzag across the plot.
+    ser = charts_by_title(out)["pred over x"].series[0].elem
+    ns = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
+          "a": "http://schemas.openxmlformats.org/drawingml/2006/main"}
+    assert ser.find("c:spPr/a:ln/a:noFill", ns) is not None
+    assert ser.find("c:marker/c:symbol", ns) is None or ser.find("c:marker/c:symbol", ns).get("val") != "none"
     with Package.open(out) as b:
+        assert not any(iss for _, iss in check_book(b))
+    # --keep-type: the line stays, check still flags it, fix reports it as the user's choice (exit 0).
+    kept = tmp_path / "kept.xlsm"
+    rc, text, _ = run(capsys, "charts", "fix", str(book), "-o", str(kept), "--keep-type")
+    assert rc == 0, text
+    assert "--keep-type" in text and "note: sgd: pred over x" in text
+    with Package.open(kept) as b:
         left = {ch.title: {i.code for i in iss} for ch, iss in check_book(b)}
     assert left["pred over x"] == {"line-over-uneven-x"}
     assert all(not codes for t, codes in left.items() if t != "pred over x")
+    assert charts_by_title(kept)["pred over x"].types == ["line"]
+    rc, _, _ = run(capsys, "charts", "check", str(kept))
+    assert rc == 1
 
 
 def test_fix_keeps_macros_and_buttons(book, tmp_path, capsys):
@@ -170,3 +188,37 @@ def test_broken_reference_is_flagged_and_relinked(tmp_path, capsys):
     run(capsys, "charts", "fix", str(book), "-o", str(out))
     cats = charts_by_title(out)["loss by step"].series[0].cats
     assert parse_area(cats.formula) == parse_area(EXPECTED_X["loss by step"])
+
+
+def _mode(path):
+    import os
+    import stat
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
+def test_output_keeps_input_permission_bits(book, tmp_path, capsys, mode):
+    book.chmod(mode)
+    out = tmp_path / "fixed.xlsm"
+    stale = tmp_path / "stale.xlsm"           # an existing output with other bits is replaced by the input's
+    stale.write_bytes(b"old")
+    stale.chmod(0o600)
+    for target in (out, stale):
+        rc, text, _ = run(capsys, "charts", "fix", str(book), "-o", str(target))
+        assert "wrote" in text
+        assert _mode(target) == mode, (target, oct(_mode(target)))
+    rc, text, _ = run(capsys, "charts", "fix", str(book), "--in-place")
+    assert "wrote" in text and _mode(book) == mode
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([book.name, out.name, stale.name])
+
+
+def test_new_generated_file_gets_umask_defaults(tmp_path):
+    import os
+    from xlgd.pipeline import build
+    from xlgd.recipe.template import Overrides, load_recipe
+    old = os.umask(0o027)
+    try:
+        build(load_recipe("graddesc", Overrides(epochs=1)), tmp_path / "g.xlsx")
+    finally:
+        os.umask(old)
+    assert _mode(tmp_path / "g.xlsx") == 0o640

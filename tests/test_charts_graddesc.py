@@ -8,9 +8,9 @@ import zipfile
 import pytest
 
 try:
-    from .test_charts_helpers import cli_main, members, soffice_convert
+    from .test_charts_helpers import cli_main, members, soffice_convert, type_cells
 except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import cli_main, members, soffice_convert
+    from test_charts_helpers import cli_main, members, soffice_convert, type_cells
 from xlgd.charts.model import parse_area, read_charts
 from xlgd.xlsx.package import Package
 
@@ -32,37 +32,75 @@ def book(tmp_path, reference_xlsm):
     return shutil.copyfile(reference_xlsm, tmp_path / "graddesc.xlsm")
 
 
-def test_check_reports_missing_categories(book, capsys):
+def typed_epochs(book, header=None):
+    """The learner types the epoch numbers 1..25 into B38:B62 (and a header into B37)."""
+    with Package.open(book) as b:
+        part = b.sheet_part("basic")
+    cells = {(38 + k, 2): k + 1 for k in range(25)}
+    if header:
+        cells[(37, 2)] = header
+    type_cells(book, part, cells)
+    return book
+
+
+def test_check_notes_implicit_epochs(book, capsys):
+    # "Error by epoch" numbers its 25 points 1..25, which are its epoch numbers: a note, exit 0.
     rc, out, _ = run(capsys, "charts", "check", str(book), "--json")
-    assert rc == 1
-    charts = json.loads(out)["charts"]
+    assert rc == 0
+    report = json.loads(out)
+    charts = report["charts"]
     assert len(charts) == 1
     ch = charts[0]
     assert ch["sheet"] == "basic" and ch["title"] == "Error by epoch" and ch["types"] == ["line"]
     assert ch["series"][0]["values"]["ref"] == SERIES
     assert ch["series"][0]["categories"]["kind"] is None
-    assert [(i["code"], i["series"]) for i in ch["issues"]] == [("no-categories", 1)]
+    assert [(i["code"], i["series"], i["severity"]) for i in ch["issues"]] == [
+        ("implicit-categories", 1, "note"), ("empty-tail", 1, "note")]
+    assert "epoch numbers" in ch["issues"][0]["message"]
+    assert (report["flagged"], report["notes"]) == (0, 2)
+    rc, out, _ = run(capsys, "charts", "check", str(book))
+    assert rc == 0 and "no problems, 2 note(s)" in out
 
 
 def test_fix_without_x_explains_and_writes_nothing(book, tmp_path, capsys):
     out = tmp_path / "out.xlsm"
     rc, text, _ = run(capsys, "charts", "fix", str(book), "-o", str(out))
-    assert rc == 1
+    assert rc == 0
     assert "--x" in text and "nothing written" in text
     assert not out.exists()
 
 
-def test_fix_with_x_links_and_keeps_everything_else(book, tmp_path, capsys):
-    # B38:B62 is empty on `basic` (the epochs are implicit); a user can still
-    # link it and type epoch numbers there later. Checked, not assumed:
+def test_x_at_empty_cells_is_an_error_that_writes_nothing(book, tmp_path, capsys):
+    # B38:B62 is empty on `basic` (the epochs are implicit). Checked, not assumed:
     with Package.open(book) as b:
         cells = b.values("basic", (38, 62))
     assert all(cells.get((r, 2)) is None for r in range(38, 63))
+    out = tmp_path / "out.xlsm"
+    before = book.read_bytes()
+    rc, text, err = run(capsys, "charts", "fix", str(book), "-o", str(out), "--x", X)
+    assert rc == 2 and err.startswith("xlgd: ") and err.count("\n") == 1 and "empty" in err
+    assert not out.exists() and book.read_bytes() == before
 
+
+def test_typed_epochs_with_a_header_are_found(book, tmp_path, capsys):
+    typed_epochs(book, header="epoch")
+    rc, text, _ = run(capsys, "charts", "check", str(book))
+    assert rc == 1 and "no-categories" in text and X in text
+    out = tmp_path / "out.xlsm"
+    rc, text, _ = run(capsys, "charts", "fix", str(book), "-o", str(out))
+    assert rc == 0 and f"linked to {X}" in text
+    with Package.open(out) as b:
+        (ch,) = read_charts(b)
+    assert parse_area(ch.series[0].cats.formula) == parse_area(X)
+
+
+def test_fix_with_x_links_and_keeps_everything_else(book, tmp_path, capsys):
+    typed_epochs(book)           # no header: found by nobody, linked with --x
+    rc, text, _ = run(capsys, "charts", "check", str(book))
+    assert rc == 0 and "implicit-categories" in text
     out = tmp_path / "out.xlsm"
     rc, text, _ = run(capsys, "charts", "fix", str(book), "-o", str(out), "--x", X)
-    # The link is made; `empty-x` stays flagged because those cells are empty.
-    assert rc == 1 and "empty-x" in text and "linked to" in text
+    assert rc == 0 and "linked to" in text, text
     with Package.open(out) as b:
         (ch,) = read_charts(b)
     assert parse_area(ch.series[0].values.formula) == parse_area(SERIES)
@@ -85,6 +123,7 @@ def test_fix_with_x_links_and_keeps_everything_else(book, tmp_path, capsys):
 
 
 def test_fixed_chart_keeps_its_style(book, tmp_path, capsys):
+    typed_epochs(book)
     out = tmp_path / "out.xlsm"
     run(capsys, "charts", "fix", str(book), "-o", str(out), "--x", X)
     with zipfile.ZipFile(book) as a, zipfile.ZipFile(out) as b:
@@ -102,8 +141,9 @@ def test_fixed_chart_keeps_its_style(book, tmp_path, capsys):
 def test_libreoffice_opens_fixed_graddesc(book, tmp_path, capsys):
     if not shutil.which("soffice"):
         pytest.skip("LibreOffice not installed")
+    typed_epochs(book)
     out = tmp_path / "out.xlsm"
-    run(capsys, "charts", "fix", str(book), "-o", str(out), "--x", X)
+    assert run(capsys, "charts", "fix", str(book), "-o", str(out), "--x", X)[0] == 0
     conv = tmp_path / "lo"
     conv.mkdir()
     pdf = soffice_convert(out, "pdf", conv)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import xlsxwriter
 
+from xlgd.xlsx.refs import col_letters, col_number
+
 REPO = Path(__file__).resolve().parents[1]
 
 # The graddesc x column, starting where the issue's example does.
@@ -140,6 +142,101 @@ def edit_member(path: Path, name: str, fn) -> None:
             z.writestr(info, fn(data) if info.filename == name else data)
 
 
+def type_cells(path: Path, sheet_part: str, cells: dict) -> None:
+    """Type constants into a sheet, as a person does in Excel: {(row, col): number or text}, 1-based.
+
+    The sheet XML is edited with lxml (Excel rewrites the whole part on save too); rows and
+    cells are inserted in order, text as inline strings, every other zip member is kept."""
+    from lxml import etree
+
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    m = "{%s}" % ns
+
+    def edit(xml):
+        root = etree.fromstring(xml)
+        data = root.find(m + "sheetData")
+        for (r, c), v in sorted(cells.items()):
+            row = next((e for e in data if int(e.get("r")) >= r), None)
+            if row is None or int(row.get("r")) != r:
+                new = etree.Element(m + "row", r=str(r))
+                if row is None:
+                    data.append(new)
+                else:
+                    row.addprevious(new)
+                row = new
+            ref = f"{col_letters(c)}{r}"
+            cell = etree.Element(m + "c", r=ref)
+            if isinstance(v, str):
+                cell.set("t", "inlineStr")
+                etree.SubElement(etree.SubElement(cell, m + "is"), m + "t").text = v
+            else:
+                etree.SubElement(cell, m + "v").text = repr(v) if isinstance(v, float) else str(v)
+            after = next((e for e in row if col_number(re.match(r"[A-Z]+", e.get("r")).group(0)) >= c), None)
+            if after is not None and after.get("r") == ref:
+                after.addprevious(cell)
+                row.remove(after)
+            elif after is not None:
+                after.addprevious(cell)
+            else:
+                row.append(cell)
+            row.attrib.pop("spans", None)
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+    edit_member(path, sheet_part, edit)
+
+
+def learner_sgd(path, step_formulas=False, first_step=1, title="err² per step", step_header="step",
+                fit_chart=False):
+    """x and y as data, a step column (from `first_step`: a later epoch's rows), the prediction and
+    err² as formulas (openpyxl: no cached values), and the learner's "err² per step" line chart with
+    no categories (openpyxl's default when none are set). With `fit_chart`, also a line chart
+    "prediction over x" whose categories are the unsorted data x (openpyxl writes its series with
+    an a:ln and a hidden marker, symbol "none")."""
+    import openpyxl
+    from openpyxl.chart import LineChart, Reference
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "sgd"
+    ws.append(["x", "y", step_header, "pred", "err²"])
+    for i, x in enumerate(X):
+        r = i + 2
+        step = f"=C{r - 1}+1" if step_formulas and i else i + first_step
+        ws.append([x, 2 * x + 30, step, f"=1.5*A{r}+20", f"=(D{r}-B{r})*(D{r}-B{r})"])
+    chart = LineChart()
+    chart.add_data(Reference(ws, min_col=5, min_row=1, max_row=len(X) + 1), titles_from_data=True)
+    chart.title = title
+    ws.add_chart(chart, "H2")
+    if fit_chart:
+        pred = LineChart()
+        pred.add_data(Reference(ws, min_col=4, min_row=1, max_row=len(X) + 1), titles_from_data=True)
+        pred.set_categories(Reference(ws, min_col=1, min_row=2, max_row=len(X) + 1))
+        pred.title = "prediction over x"
+        ws.add_chart(pred, "H20")
+    wb.save(path)
+    return path
+
+
+def drop_member(path: Path, name: str) -> None:
+    """Remove one zip member (a part lost in a bad copy), keeping the order of the others."""
+    with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
+        items = [(i, z.read(i.filename)) for i in infos if i.filename != name]
+    assert len(items) == len(infos) - 1, name
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in items:
+            z.writestr(info, data)
+
+
+def generate_graddesc(path: Path, epochs: int) -> Path:
+    """xlgd's own graddesc workbook, `epochs` epochs unrolled."""
+    from xlgd.pipeline import build
+    from xlgd.recipe.template import Overrides, load_recipe
+
+    build(load_recipe("graddesc", Overrides(epochs=epochs)), path)
+    return path
+
+
 def members(path: Path) -> list:
     with zipfile.ZipFile(path) as z:
         return [(i.filename, z.read(i.filename)) for i in z.infolist()]
@@ -166,3 +263,43 @@ def cli_main(argv) -> int:
     from xlgd.cli import main
 
     return main(argv)
+
+
+def emf_texts(path: Path) -> list:
+    """[(x, y, text)] of every EMR_EXTTEXTOUTW record of an EMF file: the labels as LibreOffice drew them.
+
+    Record layout (MS-EMF 2.3.5.8): type, size, bounds (16 bytes), graphics mode, x/y scale, then the
+    EmrText object: reference point (x, y), character count, offset of the UTF-16 string from the
+    record's start."""
+    import struct
+
+    data = path.read_bytes()
+    out, off = [], 0
+    while off + 8 <= len(data):
+        kind, size = struct.unpack_from("<II", data, off)
+        if kind == 84:  # EMR_EXTTEXTOUTW
+            x, y, n, at = struct.unpack_from("<iiII", data, off + 36)
+            out.append((x, y, data[off + at:off + at + 2 * n].decode("utf-16-le")))
+        if size == 0:
+            break
+        off += size
+    return out
+
+
+def category_labels(path: Path) -> list:
+    """The numbers written along the chart's bottom, left to right: numeric labels within 5% of the
+    drawing's text height range from the lowest one (LibreOffice places one-digit and two-digit
+    category labels at slightly different heights; value-axis labels are a column at the left)."""
+    texts = emf_texts(path)
+    nums = []
+    for x, y, text in texts:
+        try:
+            nums.append((x, y, float(text.replace(",", ""))))
+        except ValueError:
+            continue
+    if not nums:
+        return []
+    ys = [y for _, y, _ in texts]
+    bottom = max(y for _, y, _ in nums)
+    band = 0.05 * (max(ys) - min(ys))
+    return [v for x, y, v in sorted(nums) if y >= bottom - band]

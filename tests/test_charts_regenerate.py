@@ -7,9 +7,9 @@ import zipfile
 import pytest
 
 try:
-    from .test_charts_helpers import build_book, cli_main, members, soffice_convert
+    from .test_charts_helpers import build_book, cli_main, generate_graddesc, members, soffice_convert
 except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import build_book, cli_main, members, soffice_convert
+    from test_charts_helpers import build_book, cli_main, generate_graddesc, members, soffice_convert
 from xlgd.charts.model import read_charts
 from xlgd.xlsx.package import Package
 
@@ -25,12 +25,7 @@ def run(capsys, *argv):
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    from xlgd.recipe.template import Overrides, load_recipe
-    from xlgd.pipeline import build
-
-    path = tmp_path_factory.mktemp("gen") / "gd.xlsx"
-    build(load_recipe("graddesc", Overrides(epochs=1)), path)
-    return path
+    return generate_graddesc(tmp_path_factory.mktemp("gen") / "gd.xlsx", epochs=1)
 
 
 def charts_of(path, sheet):
@@ -87,13 +82,17 @@ def test_untouched_workbook_is_left_alone(generated, tmp_path, capsys):
 
 
 def test_deleted_charts_come_back(generated, tmp_path, capsys):
+    import os
+    import stat
     broken = delete_all_charts(generated, tmp_path / "broken.xlsx", "momentum")
     assert charts_of(broken, "momentum") == {}
+    broken.chmod(0o640)
     out = tmp_path / "out.xlsx"
     rc, text, _ = run(capsys, "charts", "regenerate", str(broken), "-o", str(out))
     assert rc == 0, text
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o640      # the input's permission bits
     assert charts_of(out, "momentum") == charts_of(generated, "momentum")
-    assert len(charts_of(out, "momentum")) == 4
+    assert len(charts_of(out, "momentum")) == 5  # book/charts.py chart_specs
 
     before, after = dict(members(broken)), dict(members(out))
     assert [n for n, _ in members(out)][: len(before)] == list(before)
@@ -117,8 +116,8 @@ def test_broken_and_missing_chart_on_a_sheet_with_charts(generated, tmp_path, ca
     drel = drawing.replace("drawings/", "drawings/_rels/") + ".rels"
 
     def edit(name, data):
-        if name == first:   # categories removed, axes hidden
-            data = re.sub(rb"<c:cat>.*?</c:cat>", b"", data, flags=re.S)
+        if name == first:   # categories (a scatter chart's x values) removed, axes hidden
+            data = re.sub(rb"<c:(cat|xVal)>.*?</c:\1>", b"", data, flags=re.S)
             return data.replace(b'<c:delete val="0"/>', b'<c:delete val="1"/>')
         if name == second:
             return None
@@ -171,4 +170,4 @@ def test_libreoffice_draws_regenerated_charts(generated, tmp_path, capsys):
     rc, text, _ = run(capsys, "charts", "render", str(out), "-o", str(tmp_path / "png"))
     assert rc == 0
     pngs = sorted(p.name for p in (tmp_path / "png").glob("momentum-*.png"))
-    assert len(pngs) == 4
+    assert len(pngs) == 5

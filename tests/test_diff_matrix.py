@@ -64,7 +64,11 @@ def test_lr_changed_with_recalculated_values(base, tmp_path):
     assert (inp["sheet"], inp["cell"], inp["name"], inp["old"], inp["new"]) == ("basic", "A3", "lr", 0.0001, 0.0002)
     assert set(kinds(rep)) == {"input_changed", "values_changed"}
     vals = [c for c in rep["changes"] if c["kind"] == "values_changed"]
-    assert {v["sheet"] for v in vals} == {"basic"}
+    # basic's values, and the intro's link to basic's lr (book/intro.py): one cell, 0.0001 -> 0.0002
+    assert {v["sheet"] for v in vals} == {"basic", "intro"}
+    intro = [v for v in vals if v["sheet"] == "intro"]
+    assert len(intro) == 1 and intro[0]["count"] == 1, intro
+    assert (intro[0]["example"]["old"], intro[0]["example"]["new"]) == (0.0001, 0.0002)
     by_header = {v["header"]: v for v in vals}
     # Every step of a and b moves after the first update; step, epoch, x, y do not.
     assert {"a", "b", "pred", "err^2", "new a", "new b", "mean err^2"} <= set(by_header)
@@ -122,7 +126,7 @@ def test_constant_pasted_over_formula(base, tmp_path):
 
 def test_row_inserted_in_the_middle_is_one_change(base, tmp_path):
     part = E.sheet_part(base, "basic")
-    charts = r"xl/charts/chart[1-4]\.xml"  # basic's charts move with it
+    charts = r"xl/charts/chart[1-5]\.xml"  # basic's five charts move with it
     mine = edited(base, tmp_path, {
         part: E.insert_row(61),
         charts: E.chart_refs(lambda t: E.move_refs(t, lambda s: s == "basic", rows=(61, 1))),
@@ -138,7 +142,7 @@ def test_column_deleted(base, tmp_path):
     part = E.sheet_part(base, "basic")
     mine = edited(base, tmp_path, {
         part: E.delete_column(10),  # J: est de/da, read by no other cell
-        r"xl/charts/chart[1-4]\.xml": E.chart_refs(lambda t: E.move_refs(t, lambda s: s == "basic", cols=(10, -1))),
+        r"xl/charts/chart[1-5]\.xml": E.chart_refs(lambda t: E.move_refs(t, lambda s: s == "basic", cols=(10, -1))),
     })
     rc, rep = xdiff(mine, base)
     c = only(rep, "column_removed")
@@ -156,7 +160,7 @@ def test_sheet_renamed(base, tmp_path):
 
     mine = edited(base, tmp_path, {
         "xl/workbook.xml": E.workbook_edit(wb),
-        r"xl/charts/chart([5-8])\.xml": E.chart_refs(lambda t: t.replace("momentum!", "'my momentum'!")),
+        r"xl/charts/chart([6-9]|10)\.xml": E.chart_refs(lambda t: t.replace("momentum!", "'my momentum'!")),
     })
     rc, rep = xdiff(mine, base)
     c = only(rep, "sheet_renamed")
@@ -172,7 +176,7 @@ def test_chart_x_reference_changed(base, tmp_path):
     mine = edited(base, tmp_path, {r"xl/charts/chart1\.xml": E.chart_refs(to_epoch)})
     rc, rep = xdiff(mine, base)
     c = only(rep, "chart_series_changed")
-    assert (c["sheet"], c["chart"], c["role"]) == ("basic", "Error per step", "x")
+    assert (c["sheet"], c["chart"], c["role"]) == ("basic", "Error per step (log scale)", "x")
     assert (c["old"], c["new"]) == ("basic!$A$7:$A$151", "basic!$B$7:$B$151")
     assert kinds(rep) == ["chart_series_changed"]
 

@@ -89,7 +89,8 @@ def _chart_parts(path):
 def test_every_chart_series_is_a_cell_reference_and_axes_show(generated):
     recipe, path, _ = generated
     charts = _chart_parts(path)
-    assert len(charts) == 4 * len(recipe.sheets)
+    # error, weights, derivative and error per epoch, and the fit (book/charts.py chart_specs)
+    assert len(charts) == 5 * len(recipe.sheets)
     for name, root in charts.items():
         assert not root.findall(f".//{C}numLit") and not root.findall(f".//{C}strLit"), name
         for ser in root.iter(f"{C}ser"):

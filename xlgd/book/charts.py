@@ -1,30 +1,58 @@
-"""The four charts of every sheet, each series a link to cells.
+"""The five charts of every sheet, each series a link to cells.
 
 The forum learner's chart went wrong because its x axis was typed values;
 here every series names its category / x cells (the step, epoch or x
 column), both axes stay visible, and the cached points are the engine's
 values so a viewer that does not recalculate still draws the right curve.
 
+What they draw are the chart-safe columns (`core/chart_columns.py`): #N/A
+where a value overflowed (a gap; Excel and LibreOffice draw #NUM! as 0),
+errors on a log axis, weights, prediction and derivative clipped to
++-chart_max, so one exploded point does not flatten the others. The series
+of one chart get distinct colours (`palette`).
+
 Caches stop at CACHE_POINTS steps: a sheet with more step rows gets charts
 without cached points (no <c:numCache>), which Excel and LibreOffice draw
 from the cells they link to (LibreOffice checked: tests/test_charts_render.py
-renders one). 32,000 is Excel 2007's own limit of points per series; past
-it a cache costs about 60 bytes of XML per point and series and keeps every
-value in memory until the file is closed, for previewers that would have
-to draw 100,000-point lines.
+renders both and compares the drawn series). 32,000 is Excel 2007's own
+limit of points per series; past it a cache costs about 60 bytes of XML per
+point and series and keeps every value in memory until the file is closed,
+for previewers that would have to draw 100,000-point lines.
 """
 
 from __future__ import annotations
 
+import colorsys
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.chart_columns import chart_name, derivative_columns
 from ..xlsx.refs import col_letter
+from .layout import HEADER_ROW
 from .xlsxwriter_fast import fast_caches
 
 CHART_W, CHART_H = 520, 300
-PALETTE = ("#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B")
+ROW_PX = 20  # XlsxWriter's default row height (15 pt), in pixels
+# matplotlib's tab10: ten colours told apart by most readers, colour-blind ones included.
+TAB10 = ("#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#BCBD22",
+         "#17BECF")
+
+
+def palette(n: int) -> list[str]:
+    """n distinct colours: tab10, then hues a golden angle apart (an mlp's dozens of weights)."""
+    out = list(TAB10[:n])
+    k = 0
+    while len(out) < n:
+        r, g, b = colorsys.hls_to_rgb((k * 0.618033988749895) % 1.0, 0.35 + 0.2 * (k % 3) / 2, 0.75)
+        c = f"#{round(r * 255):02X}{round(g * 255):02X}{round(b * 255):02X}"
+        if c not in out:
+            out.append(c)
+        k += 1
+    return out
+
+
 CACHE_POINTS = 32_000
 
 
@@ -60,7 +88,7 @@ def _epoch_points(result, col):
 
 
 def chart_specs(lay, result=None):
-    """The charts as plain dicts: title, type, series (name, categories/x, values/y, n points).
+    """The charts as plain dicts: title, type, series (name, categories/x, values/y).
 
     `charts regenerate` and the tests use the same description the writer uses.
     result: the values to cache (an engine Result or SheetValues), None for none.
@@ -73,78 +101,92 @@ def chart_specs(lay, result=None):
     def pts(col, rows):
         return _points(result, col, rows) if result is not None else None
 
-    # Sheets with stability columns chart err^2 through err_chart, which holds
-    # #N/A where err overflowed: charts skip #N/A but plot #NUM! as 0. Their
-    # errors span hundreds of decades, hence the log scale.
-    err = "err_chart" if "err_chart" in lay.col_index else "err"
+    deriv = derivative_columns(spec.params, spec.grad, spec.columns)
+    headers = {c.name: c.header for c in spec.columns}
+
+    def series(col, name=None):
+        cc = chart_name(col)
+        return {"name": name or headers[col], "cat": lay.column_range("step"), "val": lay.column_range(cc),
+                "cat_data": pts("step", steps), "val_data": pts(cc, steps)}
+
     charts = [
-        {"title": "Error per step" + (" (log scale)" if err == "err_chart" else ""), "type": "line",
-         "x_title": "step", "y_title": "err^2", "log_y": err == "err_chart",
-         "series": [{"name": "err^2", "cat": lay.column_range("step"), "val": lay.column_range(err),
-                     "cat_data": pts("step", steps), "val_data": pts(err, steps)}]},
-        {"title": "Weights per step", "type": "line", "x_title": "step", "y_title": "weight",
-         "series": [{"name": p, "cat": lay.column_range("step"), "val": lay.column_range(p),
-                     "cat_data": pts("step", steps), "val_data": pts(p, steps)} for p in spec.params]},
-        {"title": "Error per epoch", "type": "line", "x_title": "epoch", "y_title": "mean err^2",
-         "series": [{"name": "mean err^2", "cat": lay.epoch_range("epoch"), "val": lay.epoch_range("mse"),
+        {"title": "Error per step (log scale)", "type": "scatter", "x_title": "step", "y_title": "err^2",
+         "log_y": True, "series": [series("err", "err^2")]},
+        {"title": "Weights per step (beyond ±chart_max: not drawn)", "type": "scatter", "x_title": "step",
+         "y_title": "weight", "series": [series(p, p) for p in spec.params]},
+        {"title": f"Derivative per step: {headers[deriv[0]]}" + (" and its momentum" if len(deriv) > 1 else ""),
+         "type": "scatter", "x_title": "step", "y_title": headers[deriv[0]], "series": [series(c) for c in deriv]},
+        {"title": "Error per epoch (log scale)", "type": "scatter", "x_title": "epoch", "y_title": "mean err^2",
+         "log_y": True, "markers": True, "x_unit": _nice_step(spec.epochs / 8),
+         "series": [{"name": "mean err^2", "cat": lay.epoch_range("epoch"), "val": lay.epoch_range(chart_name("mse")),
                      "cat_data": _epoch_points(result, "epoch") if result is not None else None,
-                     "val_data": _epoch_points(result, "mse") if result is not None else None}]},
+                     "val_data": _epoch_points(result, chart_name("mse")) if result is not None else None}]},
         {"title": f"Fit in epoch {spec.epochs}: data and prediction against x", "type": "scatter",
          "x_title": "x", "y_title": "y",
          "series": [
              {"name": "data y", "cat": lay.column_range("x", epoch=last), "val": lay.column_range("y", epoch=last),
               "cat_data": pts("x", last_rows), "val_data": pts("y", last_rows), "markers_only": True},
              {"name": "prediction", "cat": lay.column_range("x", epoch=last),
-              "val": lay.column_range("pred", epoch=last), "cat_data": pts("x", last_rows),
-              "val_data": pts("pred", last_rows), "markers_only": True},
+              "val": lay.column_range(chart_name("pred"), epoch=last), "cat_data": pts("x", last_rows),
+              "val_data": pts(chart_name("pred"), last_rows), "markers_only": True},
          ]},
     ]
     return charts
 
 
+def chart_rows(height_px: int) -> int:
+    """Rows a chart of this height covers on default-height rows, plus one row of gap."""
+    return math.ceil(height_px / ROW_PX) + 1
+
+
 def add_sheet_charts(wb, ws, lay, result):
+    # Beside the top of the step table (its header row), right of the epoch
+    # block, one under the other: a chart's anchor depends on its place in
+    # the list only, so no two charts share rows (tests/test_chart_anchors.py).
     anchor_col = col_letter(max(lay.epoch_index.values()) + 2)
-    for k, c in enumerate(chart_specs(lay, result)):
-        if c["type"] == "scatter":
-            chart = wb.add_chart({"type": "scatter"})
-        else:
-            chart = wb.add_chart({"type": "line"})
-        for j, s in enumerate(c["series"]):
-            color = PALETTE[j % len(PALETTE)]
-            opts = {"name": s["name"], "categories": "=" + s["cat"], "values": "=" + s["val"],
-                    "categories_data": s["cat_data"], "values_data": s["val_data"]}
-            if s.get("markers_only"):
-                opts["marker"] = {"type": "circle", "size": 5, "fill": {"color": color}, "border": {"color": color}}
-                opts["line"] = {"none": True}
-            else:
-                opts["line"] = {"color": color, "width": 1.5}
-            chart.add_series(opts)
-        chart.set_title({"name": c["title"], "name_font": {"size": 11}})
-        x_axis = {"name": c["x_title"], "visible": True}
-        n_cat = _length(c["series"][0]["cat"]) if c["type"] == "line" else 0
-        if n_cat > 12:
-            # Label every k-th category so a few hundred steps stay readable.
-            k = _nice_step(n_cat / 8)
-            x_axis.update({"interval_unit": k, "interval_tick": k})
-        chart.set_x_axis(x_axis)
-        fast_caches(chart)
-        y_axis = {"name": c["y_title"], "visible": True, "major_gridlines": {"visible": True}}
-        if c.get("log_y"):
-            y_axis["log_base"] = 10
-        chart.set_y_axis(y_axis)
-        chart.set_legend({"position": "bottom"} if len(c["series"]) > 1 else {"none": True})
-        chart.show_blanks_as("gap")
+    for place, c in enumerate(chart_specs(lay, result)):
+        chart = make_chart(wb, c)
         chart.set_size({"width": CHART_W, "height": CHART_H})
-        ws.insert_chart(f"{anchor_col}{5 + k * 16}", chart)
+        ws.insert_chart(f"{anchor_col}{HEADER_ROW + place * chart_rows(CHART_H)}", chart)
 
 
-def _length(area):
-    """Cells in a one-column range text such as 'basic'!$A$7:$A$151."""
-    first, last = (int("".join(ch for ch in part if ch.isdigit())) for part in area.rsplit("!", 1)[-1].split(":"))
-    return last - first + 1
+# Tick marks said explicitly: left out, LibreOffice takes ECMA-376's default and draws minor ticks.
+TICKS = {"major_tick_mark": "outside", "minor_tick_mark": "none"}
+
+
+def make_chart(wb, c: dict):
+    """An XlsxWriter chart from a chart description (`chart_specs`, the experiment grids).
+
+    Always a scatter chart (straight lines, or markers): every x here is a
+    number (step, epoch, x), and LibreOffice 7.4 leaves a gap for a #N/A
+    point only in a scatter chart; in a line chart it draws #N/A as 0.
+    Excel leaves the gap in both (show #N/A as an empty cell)."""
+    chart = fast_caches(wb.add_chart({"type": "scatter", "subtype": "straight"}))
+    for s, color in zip(c["series"], palette(len(c["series"]))):
+        opts = {"name": s["name"], "categories": "=" + s["cat"], "values": "=" + s["val"],
+                "categories_data": s["cat_data"], "values_data": s["val_data"],
+                "line": {"none": True} if s.get("markers_only") else {"color": color, "width": 1.5}}
+        if s.get("markers_only") or c.get("markers"):
+            opts["marker"] = {"type": "circle", "size": 5, "fill": {"color": color}, "border": {"color": color}}
+        chart.add_series(opts)
+    chart.set_title({"name": c["title"], "name_font": {"size": 11}})
+    # Tick labels at the bottom edge even when y goes negative (a derivative, a weight).
+    x_axis = {"name": c["x_title"], "visible": True, "label_position": "low", **TICKS}
+    if c.get("x_unit"):
+        x_axis["major_unit"] = c["x_unit"]
+    chart.set_x_axis(x_axis)
+    y_axis = {"name": c["y_title"], "visible": True, "major_gridlines": {"visible": True}, **TICKS}
+    if c.get("log_y"):
+        y_axis["log_base"] = 10
+    chart.set_y_axis(y_axis)
+    chart.set_legend({"position": "bottom"} if len(c["series"]) > 1 else {"none": True})
+    chart.show_blanks_as("gap")
+    chart.show_na_as_empty_cell()
+    return chart
 
 
 def _nice_step(raw):
+    """The smallest of 1, 2, 5, 10, 20, 25, 50 ... at least raw: a tick every so many epochs."""
     for unit in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000):
         if unit >= raw:
             return unit

@@ -10,8 +10,12 @@ from __future__ import annotations
 from ..core.expr import EpochCell, Expr, GridCell, Name, SheetInput, StepCell, excel
 from ..recipe.experiments import HEAD_ROW, Grid, grids
 from ..xlsx.refs import col_letter, quote_sheet
-from .charts import CHART_H, CHART_W, PALETTE
+from .charts import CHART_H, CHART_W, chart_rows, make_chart
+from .formats import add_rules
+from .printing import print_table
 from .layout import Layout
+
+EXP_CHART_H = CHART_H + 60
 
 
 def render(grid: Grid, e: Expr, layouts: dict) -> str:
@@ -48,10 +52,12 @@ def extra_cells(recipe, results) -> dict:
     return out
 
 
-def write_grids(wb, f, recipe, results):
-    """One worksheet per experiment grid; values from `results.grids` (computed, never here)."""
+def write_grids(wb, f, recipe, results, experiment_grids=None):
+    """One worksheet per experiment grid; values from `results.grids` (computed, never here).
+
+    experiment_grids: `recipe.experiments.grids(recipe)`, when the caller has them already."""
     layouts = {s.name: Layout(s) for s in recipe.sheets}
-    for g in grids(recipe):
+    for g in grids(recipe) if experiment_grids is None else experiment_grids:
         vals = results.grids[g.name]
         ws = wb.add_worksheet(g.name)
         g.text(0, 0, g.title, "title")
@@ -72,8 +78,11 @@ def write_grids(wb, f, recipe, results):
                 v = vals[(r, c)]
                 ws.write_formula(r, c, render(g, p, layouts), fm, v if isinstance(v, str) else float(v))
         ws.freeze_panes(HEAD_ROW + 1, 1)
-        for ch in g.charts:
-            _chart(wb, ws, g, ch, vals)
+        last_row, last_col = max(r for r, _ in g.cells), max(c for _, c in g.cells)
+        add_rules(ws, f, (HEAD_ROW + 1, 1, last_row, last_col), big_cell=f"B{HEAD_ROW + 2}")
+        print_table(ws, last_row, last_col, HEAD_ROW)
+        for ch, (row, col) in zip(g.charts, _placed(g.charts)):
+            _chart(wb, ws, g, ch, vals, row, col)
 
 
 def _fmt(f, fmt):
@@ -111,22 +120,22 @@ def _data(g, vals, c, r1, r2):
     return out
 
 
-def _chart(wb, ws, g, ch, vals):
-    chart = wb.add_chart({"type": "scatter", "subtype": "straight"} if ch.type == "scatter" else {"type": "line"})
-    for j, s in enumerate(ch.series):
-        color = PALETTE[j % len(PALETTE)]
-        chart.add_series({"name": s.name, "categories": _range(*s.cat), "values": _range(*s.val),
-                          "categories_data": _data(g, vals, s.cat[1], s.cat[2], s.cat[3]),
-                          "values_data": _data(g, vals, s.val[1], s.val[2], s.val[3]),
-                          "line": {"color": color, "width": 1.5}})
-    chart.set_title({"name": ch.title, "name_font": {"size": 11}})
-    chart.set_x_axis({"name": ch.x_title, "visible": True})
-    y = {"name": ch.y_title, "visible": True, "major_gridlines": {"visible": True}}
-    if ch.log_y:
-        y["log_base"] = 10
-    chart.set_y_axis(y)
-    chart.set_legend({"position": "bottom"})
-    chart.show_blanks_as("gap")
-    chart.show_na_as_empty_cell()
-    chart.set_size({"width": CHART_W + 120, "height": CHART_H + 60})
-    ws.insert_chart(ch.anchor[0] + HEAD_ROW, ch.anchor[1], chart)
+def _placed(charts) -> list:
+    """0-based (row, col) of each chart: its recipe anchor, pushed below the
+    charts already placed in that column so that no two overlap."""
+    free, out = {}, []
+    for ch in charts:
+        row = max(ch.anchor[0] + HEAD_ROW, free.get(ch.anchor[1], 0))
+        free[ch.anchor[1]] = row + chart_rows(EXP_CHART_H)
+        out.append((row, ch.anchor[1]))
+    return out
+
+
+def _chart(wb, ws, g, ch, vals, row, col):
+    c = {"title": ch.title, "x_title": ch.x_title, "y_title": ch.y_title, "log_y": ch.log_y,
+         "series": [{"name": s.name, "cat": _range(*s.cat)[1:], "val": _range(*s.val)[1:],
+                     "cat_data": _data(g, vals, s.cat[1], s.cat[2], s.cat[3]),
+                     "val_data": _data(g, vals, s.val[1], s.val[2], s.val[3])} for s in ch.series]}
+    chart = make_chart(wb, c)
+    chart.set_size({"width": CHART_W + 120, "height": EXP_CHART_H})
+    ws.insert_chart(row, col, chart)

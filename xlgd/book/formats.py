@@ -1,7 +1,27 @@
-"""Cell formats, and the stability colouring of a step table (conditional formats).
+"""Cell formats, and the conditional formats of a step table: stability colours and big numbers.
 
-The colouring reads each sheet's optimiser's declared bound (`optimizers.py`),
-so a new optimiser is coloured right without a line here.
+Big numbers. A fixed format such as 0.0000 prints 9e230 with 235 characters,
+which no column fits: the cell shows ###. From |value| >= 1e5 (BIG) on a
+conditional format switches the cell to 0.00E+00 ("9.06E+230"), so every
+double fits an 11-character column in Excel and in LibreOffice (-99999.9999, the
+widest fixed value left, is 11 characters). Not a number
+format with conditions ([>=1E6]0.00E+00;...): for a negative value Excel and
+LibreOffice disagree on which section prints the minus sign (LibreOffice 7.4
+drops it in the second and third sections, measured), so one of them would
+print -8.5e76 as 8.51E+76 or --8.51E+76.
+
+Colours (sheets with `stability = true`; the bound is each optimiser's, from
+`optimizers.py`): a row past the bound (stab > bound: its step overshoots its
+own target) is orange; a row is red when its err^2 overflowed, or when it is
+the runaway: err^2 grew tenfold in this step, on a row past the bound that
+follows a row past the bound (one overshooting row can grow its error tenfold
+just by meeting a far-off x; two in a row are the self-reinforcing loop).
+
+One list of rules per range, red before orange before big numbers, each
+with stopIfTrue: Excel applies the first true rule by priority, and
+LibreOffice applies only the first true rule of a range anyway (and only one
+range's rules where ranges overlap: measured, so the ranges never overlap and
+a red or orange big number has a rule of its own).
 """
 
 from __future__ import annotations
@@ -9,6 +29,11 @@ from __future__ import annotations
 from ..core.expr import excel
 from ..core.optimizers import get_optimizer
 from ..core.stability import STAB
+from ..xlsx.refs import col_letter
+
+BIG = 1e5
+SCIENTIFIC = "0.00E+00"
+ORANGE, RED = "#FCE4D6", "#F8696B"
 
 
 class Formats:
@@ -23,6 +48,7 @@ class Formats:
         self.hint = wb.add_format({"italic": True, "font_color": "#595959"})
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         self.bold = wb.add_format({"bold": True})
+        self.bold_top = wb.add_format({"bold": True, "valign": "top"})
 
     def num(self, fmt, kind="cell"):
         key = (fmt, kind)
@@ -34,31 +60,72 @@ class Formats:
                 props.update({"italic": True, "font_color": "#7F7F7F"})
             elif kind == "epoch":
                 props.update({"bg_color": "#EAF1DD"})
+            elif kind == "top":  # beside wrapped text, which starts at the top of its row
+                props.update({"valign": "top", "align": "left"})
+            self._cache[key] = self.wb.add_format(props)
+        return self._cache[key]
+
+    def conditional(self, fill=None, big=False):
+        """A conditional format's look: a fill (ORANGE, RED), scientific notation, or both."""
+        key = ("cf", fill, big)
+        if key not in self._cache:
+            props = {"num_format": SCIENTIFIC} if big else {}
+            if fill == RED:
+                props.update({"bg_color": RED, "font_color": "#FFFFFF", "bold": True})
+            elif fill:
+                props["bg_color"] = fill
             self._cache[key] = self.wb.add_format(props)
         return self._cache[key]
 
 
 # ------------------------------------------------------------ conditional formats
-def add_conditional_formats(wb, ws, lay):
-    """Colour rows past the stability bound, and errors that grew tenfold in one step."""
+def big_number(cell: str) -> str:
+    """The condition under which `cell` (the range's top-left cell, relative) shows in scientific notation."""
+    return f"ABS({cell})>={BIG:.0f}"
+
+
+def colour_conditions(lay) -> list:
+    """[(condition, fill)] of a stability sheet's step rows, red first; row-relative, on its first step row."""
     spec = lay.spec
-    if spec.n_steps < 1 or STAB not in lay.col_index:
-        return
-    first, last = lay.step_row(0), lay.step_row(spec.n_steps - 1)
-    ncol = len(spec.columns)
-    stab = f"${lay.letter(STAB)}{first}"
+    first = lay.step_row(0)
+    s, e = f"${lay.letter(STAB)}", f"${lay.letter('err')}"
     limit = excel(get_optimizer(spec.optimizer).bound(), lambda leaf: leaf.name)
-    past = wb.add_format({"bg_color": "#FCE4D6"})
-    grew = wb.add_format({"bg_color": "#F8696B", "font_color": "#FFFFFF", "bold": True})
-    rng = (first - 1, 0, last - 1, ncol - 1)
-    ws.conditional_format(*rng, {"type": "formula", "criteria": f"=AND(ISNUMBER({stab}),{stab}>{limit})",
-                                 "format": past})
-    e = lay.letter("err")
-    # The first step's row above is the start row, which has no err: ISNUMBER guards it.
-    ws.conditional_format(first - 1, lay.col_index["err"], last - 1, lay.col_index["err"],
-                          {"type": "formula",
-                           "criteria": f"=AND(ISNUMBER({e}{first}),ISNUMBER({e}{first - 1}),"
-                                       f"{e}{first}>10*{e}{first - 1})",
-                           "format": grew, "stop_if_true": False})
-    err_first = f"${e}{first}"
-    ws.conditional_format(*rng, {"type": "formula", "criteria": f"=ISERROR({err_first})", "format": grew})
+    past = f"AND(ISNUMBER({s}{first}),{s}{first}>{limit})"
+    # The row above the first step is the start row: no stab, no err, so ISNUMBER is false there.
+    runaway = (f"AND(ISNUMBER({s}{first}),{s}{first}>{limit},ISNUMBER({s}{first - 1}),{s}{first - 1}>{limit},"
+               f"ISNUMBER({e}{first}),ISNUMBER({e}{first - 1}),{e}{first}>10*{e}{first - 1})")
+    return [(f"IF(ISERROR({e}{first}),TRUE,{runaway})", RED), (past, ORANGE)]
+
+
+def add_rules(ws, f, rng, colours=(), big_cell=None):
+    """One range's rules in priority order, each stopping the ones after it (see the module doc).
+
+    rng: (first row, first col, last row, last col), 0-based; big_cell: its top-left cell (A1) when big
+    numbers switch to scientific notation there."""
+    rules = []
+    for cond, fill in colours:
+        if big_cell:
+            rules.append((f"AND({cond},{big_number(big_cell)})", f.conditional(fill, big=True)))
+        rules.append((cond, f.conditional(fill)))
+    if big_cell:
+        rules.append((big_number(big_cell), f.conditional(big=True)))
+    for cond, fmt in rules:
+        ws.conditional_format(*rng, {"type": "formula", "criteria": "=" + cond, "format": fmt,
+                                     "stop_if_true": True})
+
+
+def add_step_table_rules(ws, f, lay):
+    """The step table's colours (stability sheets) and big numbers; the epoch block's big numbers."""
+    spec = lay.spec
+    if spec.n_steps < 1:
+        return
+    top, bottom = lay.step_row(0) - 1, lay.step_row(spec.n_steps - 1) - 1
+    colours = colour_conditions(lay) if spec.stability and STAB in lay.col_index else ()
+    # step, epoch, x, y: counters and data, never big; from the first weight on anything can explode.
+    split = lay.col_index[spec.params[0]]
+    add_rules(ws, f, (top, 0, bottom, split - 1), colours)
+    add_rules(ws, f, (top, split, bottom, len(spec.columns) - 1), colours, f"{col_letter(split)}{top + 1}")
+    cols = sorted(lay.epoch_index.values())
+    r0 = lay.epoch_row(0)
+    add_rules(ws, f, (r0 - 1, cols[0], lay.epoch_row(spec.epochs - 1) - 1, cols[-1]), (),
+              f"{col_letter(cols[0])}{r0}")

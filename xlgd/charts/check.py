@@ -1,34 +1,66 @@
-"""Checks on a workbook's charts: are the axes linked to the cells they plot?
+"""Checks on a workbook's charts, judged as their reader would see them.
 
 Each check returns `Issue`s; a chart with none plots what its sheet says.
-The codes are stable (the JSON output and `fix` rely on them):
+An issue is a *problem* (the chart misleads or is broken; `check` exits 1)
+or a *note* (true and worth knowing, but the chart is right or xlgd cannot
+do better; exit 0). The codes are stable (the JSON output and `fix` rely on
+them):
 
-  no-categories / no-x-values  the series has no category or x reference,
-                               so Excel numbers the points 1..n
+  problems
+  no-categories / no-x-values  no category or x reference, so the axis numbers
+                               the points 1..n, while a column of the sheet is
+                               the series' x (fix links it), or two columns
+                               could be (the message names both as --x)
   literal-data                 numLit/strLit typed into the chart instead of
                                a link to cells
   length-mismatch              the category/x reference is not as long as
                                the values
   line-over-uneven-x           a line chart over numeric x that is unsorted
-                               or unevenly spaced (wants a scatter chart)
+                               or unevenly spaced (fix makes it a scatter chart)
   hidden-axis                  an axis has c:delete val="1"
   missing-cache / stale-cache  the cached points a viewer shows before
                                recalculating are absent or differ from the cells
-  bad-reference                a reference that is not one block of cells on
-                               a sheet of this workbook
-  empty-x                      the category/x cells hold no values
+  bad-reference                a reference xlgd cannot read (`(((`, `""`,
+                               `A1:B2:C3`, a numRef with no <c:f>) or that points
+                               outside the workbook: a missing sheet, a chart
+                               sheet, an undefined name, #REF!, another workbook
+  missing-part                 a sheet's drawing, or a drawing's chart, is not
+                               in the file
+  empty-x / empty-values       the category/x or value cells are all empty
+  no-values                    a series with no values at all (draws nothing)
+
+  notes
+  implicit-categories          no category/x reference, and no step, epoch or x
+                               column runs along exactly the values' rows: 1..n
+                               is the best axis there is (for a per-step or
+                               per-epoch series, 1..n are its step or epoch
+                               numbers -- graddesc's "Error by epoch")
+  unchecked-reference          valid for Excel but not checked cell by cell here:
+                               a union of blocks, whole rows or columns, a name
+                               computed by a formula (OFFSET...)
+  empty-tail                   the last cells of the values are empty (past the
+                               sheet's data): the chart leaves room for more points
+  missing-cache                when the cells themselves are formulas nobody has
+                               calculated (openpyxl writes them so): nothing to
+                               cache until a spreadsheet recalculates
+
+Which column is a series' x is decided in `xaxis.py`, from the words and
+the shape of the sheet (see its docstring).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from ..xlsx.package import UNKNOWN, Package
-from .model import Chart, Series, Source, area_values, read_charts
+from .model import (Chart, Series, Source, area_values, format_value, is_number, missing_parts, read_charts,
+                    resolve)
+from .xaxis import XChoice, choose_x
 from ..errors import XlgdError
 
-RELINK_CODES = ("no-categories", "no-x-values", "literal-data", "length-mismatch", "bad-reference")
+PROBLEM, NOTE = "problem", "note"
+RELINK_CODES = ("no-categories", "no-x-values", "literal-data", "length-mismatch", "bad-reference", "empty-x")
+ROLE_WORDS = {"val": "values", "yVal": "y values", "cat": "categories", "xVal": "x values", "tx": "series name"}
 
 
 @dataclass
@@ -36,20 +68,17 @@ class Issue:
     code: str
     message: str
     series: int | None = None     # 1-based series number, None = whole chart
-    role: str | None = None       # 'val', 'cat', 'xVal', 'yVal'
+    role: str | None = None       # 'val', 'cat', 'xVal', 'yVal', 'tx'
+    severity: str = PROBLEM
+    choice: XChoice | None = None  # for a missing x: what `xaxis.choose_x` found
+
+    @property
+    def is_problem(self) -> bool:
+        return self.severity == PROBLEM
 
     def as_dict(self):
-        return {"code": self.code, "series": self.series, "role": self.role, "message": self.message}
-
-
-def is_number(v) -> bool:
-    return isinstance(v, float) and math.isfinite(v)
-
-
-def format_value(v) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return repr(v) if isinstance(v, float) else str(v)
+        return {"code": self.code, "severity": self.severity, "series": self.series, "role": self.role,
+                "message": self.message}
 
 
 def _floats_equal(a: float, b: float) -> bool:
@@ -96,11 +125,16 @@ def cache_issue(book: Package, src: Source, series: int) -> Issue | None:
     """Compare a reference's cache with the cells it points at."""
     if src.kind not in ("numRef", "strRef") or src.area is None:
         return None
-    what = {"val": "values", "yVal": "y values", "cat": "categories", "xVal": "x values"}[src.role]
+    what = ROLE_WORDS[src.role]
     vals = area_values(book, src.area)
     if vals is None:
         return None  # bad-reference says it better
     if not src.has_cache:
+        if all(v is UNKNOWN or v is None for v in vals):
+            # openpyxl writes formulas without values: there is nothing to cache until a spreadsheet calculates.
+            return Issue("missing-cache", f"{what} {src.formula} have no cached points, and their cells are "
+                         "formulas nobody calculated yet: the cache fills when a spreadsheet recalculates",
+                         series, src.role, NOTE)
         return Issue("missing-cache", f"{what} {src.formula} have no cached points "
                      "(viewers that do not recalculate show an empty chart)", series, src.role)
     n = len(vals)
@@ -136,43 +170,94 @@ def _cache_matches(kind: str, cell, cached) -> bool:
     return cached == (cell if isinstance(cell, str) else format_value(cell))
 
 
-def check_series(book: Package, chart: Chart, s: Series) -> list:
+def reference_issues(s: Series) -> list:
+    """What each reference of a series is: typed in, unreadable, outside the workbook, unchecked."""
     out = []
-    xy = s.cats.role == "xVal"
-    label = "x values" if xy else "categories"
-    for src in (s.values, s.cats):
-        if src.is_literal:
-            out.append(Issue("literal-data", f"{'values' if src in (s.values,) else label} are typed into "
-                             f"the chart ({src.kind}, {src.pt_count} points) instead of a link to cells",
+    for src in s.sources():
+        what = ROLE_WORDS[src.role]
+        if src.is_literal and src.role != "tx":
+            out.append(Issue("literal-data", f"{what} are typed into the chart ({src.kind}, {src.pt_count} "
+                             "points) instead of a link to cells", s.number, src.role))
+        elif src.is_ref and src.target is not None and src.target.status == "bad":
+            out.append(Issue("bad-reference", f"{what} {src.formula or '(no formula)'}: {src.target.why}",
                              s.number, src.role))
-        elif src.formula and src.kind in ("numRef", "strRef", "multiLvlStrRef"):
-            # Defined names and unions are fine, just not checkable here;
-            # #REF! and a sheet that is gone are broken.
-            a = src.area
-            if "#REF!" in src.formula.upper() or (a is not None and area_values(book, a) is None):
-                out.append(Issue("bad-reference", f"{src.formula} does not point at cells of this workbook",
-                                 s.number, src.role))
+        elif src.is_ref and src.target is not None and src.target.status == "unchecked":
+            out.append(Issue("unchecked-reference", f"{what}: {src.target.why}; Excel reads it, xlgd does not "
+                             "check its cells, cache or x", s.number, src.role, NOTE))
+    return out
+
+
+def missing_x_issue(book: Package, chart: Chart, s: Series) -> Issue:
+    """A series with no category/x reference: a problem when a column is its x, else a note."""
+    xy = s.cats.role == "xVal"
+    n = s.values.area.length if s.values.area else s.values.pt_count
+    head = f"no {ROLE_WORDS[s.cats.role]} reference: the axis numbers the points 1..{n}"
+    choice = choose_x(book, chart, s)
+    code = "no-x-values" if xy else "no-categories"
+    if choice.chosen is not None:
+        c = choice.chosen
+        return Issue(code, f"{head}; its x is {c.area.formula()} (the column headed {c.header!r}; a {choice.kind} "
+                     f"series, by its {choice.because}): fix links it", s.number, s.cats.role, choice=choice)
+    if choice.ambiguous:
+        opts = " or ".join(f'--x "{c.area.formula()}" ({c.header!r})' for c in choice.candidates)
+        return Issue(code, f"{head}; {len(choice.candidates)} columns could be its x and hold different numbers, "
+                     f"so fix links none: pass {opts}", s.number, s.cats.role, choice=choice)
+    if not choice.searched:
+        return Issue(code, f"{head}; its values are not one column of this workbook, so no x column was "
+                     f"looked for: pass --x with {n} cells", s.number, s.cats.role, choice=choice)
+    return Issue("implicit-categories", f"{head}, and no step, epoch or x column runs along exactly these rows"
+                 + _implicit_reading(choice, n), s.number, s.cats.role, NOTE, choice)
+
+
+def _implicit_reading(choice: XChoice, n: int) -> str:
+    if choice.kind == "progress":
+        unit = "epoch" if "epoch" in choice.because.lower() else "step"
+        return (f"; for a per-{unit} series ({choice.because}) 1..{n} are its {unit} numbers, so the chart reads "
+                f"right (to label the points otherwise, type {n} labels into cells and pass --x)")
+    return f"; to plot against x, put the x values in {n} cells beside the values and pass --x"
+
+
+def empty_issues(book: Package, s: Series) -> list:
+    out = []
+    for src in (s.values, s.cats):
+        vals = area_values(book, src.area) if src.is_ref and src.area is not None else None
+        if not vals:
+            continue
+        what = ROLE_WORDS[src.role]
+        if all(v is None for v in vals):
+            code = "empty-x" if src is s.cats else "empty-values"
+            out.append(Issue(code, f"{what} {src.formula} are empty cells: the "
+                             f"{'axis has no labels' if src is s.cats else 'chart draws nothing'}",
+                             s.number, src.role))
+            continue
+        tail = next(i for i, v in enumerate(reversed(vals)) if v is not None)
+        if tail and src is s.values:
+            out.append(Issue("empty-tail", f"the last {tail} of {len(vals)} cells of {what} {src.formula} are "
+                             "empty (past the sheet's data): the chart leaves room for more points",
+                             s.number, src.role, NOTE))
+    return out
+
+
+def check_series(book: Package, chart: Chart, s: Series) -> list:
+    out = reference_issues(s)
+    if s.values.kind is None:
+        out.append(Issue("no-values", "the series has no values reference: it draws nothing", s.number,
+                         s.values.role))
     if s.cats.kind is None and s.values.kind is not None:
-        n = s.values.area.length if s.values.area else s.values.pt_count
-        code = "no-x-values" if xy else "no-categories"
-        out.append(Issue(code, f"no {label} reference: the {'x' if xy else 'category'} axis shows "
-                         f"1..{n} instead of the x cells", s.number, s.cats.role))
+        out.append(missing_x_issue(book, chart, s))
     va, ca = s.values.area, s.cats.area
     if va is not None and ca is not None and va.length != ca.length:
-        out.append(Issue("length-mismatch", f"{label} {s.cats.formula} has {ca.length} cells but values "
-                         f"{s.values.formula} have {va.length}", s.number, s.cats.role))
-    if ca is not None:
-        cv = area_values(book, ca)
-        if cv is not None and all(v is None for v in cv):
-            out.append(Issue("empty-x", f"{label} {s.cats.formula} are empty cells: the axis has no labels",
-                             s.number, s.cats.role))
+        out.append(Issue("length-mismatch", f"{ROLE_WORDS[s.cats.role]} {s.cats.formula} has {ca.length} cells "
+                         f"but values {s.values.formula} have {va.length}", s.number, s.cats.role))
+    out += empty_issues(book, s)
     if s.chart_type in ("lineChart", "line3DChart") and s.cats.kind and not _date_axis(chart):
         xs = numeric_sequence(book, s.cats)
         problem = spacing_problem(xs) if xs else None
         if problem:
             out.append(Issue("line-over-uneven-x", f"line chart over numeric x that is {problem} "
-                             f"({_preview(xs)}): points are joined in row order at even spacing; "
-                             "a scatter chart plots x to scale (fix --scatter)", s.number, s.cats.role))
+                             f"({_preview(xs)}): points are joined in row order at even spacing; fix makes "
+                             "it a scatter chart, which plots x to scale (--keep-type keeps the line)",
+                             s.number, s.cats.role))
     for src in (s.values, s.cats):
         issue = cache_issue(book, src, s.number)
         if issue:
@@ -185,6 +270,7 @@ def _date_axis(chart: Chart) -> bool:
 
 
 def check_chart(book: Package, chart: Chart) -> list:
+    resolve(book, chart)
     out = []
     for ax in chart.axes:
         if ax.deleted:
@@ -201,7 +287,7 @@ def prime_cells(book: Package, charts) -> None:
     need = {}
     for ch in charts:
         for s in ch.series:
-            for src in (s.values, s.cats):
+            for src in s.sources():
                 a = src.area
                 if a is None:
                     continue
@@ -216,10 +302,20 @@ def prime_cells(book: Package, charts) -> None:
 
 
 def check_book(book: Package) -> list:
-    """[(Chart, [Issue])] for every chart part of the workbook."""
+    """[(Chart, [Issue])] for every chart part of the workbook, and for each part a sheet points at
+    that is missing (a placeholder chart with one `missing-part` issue)."""
     charts = read_charts(book)
+    for ch in charts:
+        resolve(book, ch)
     prime_cells(book, charts)
-    return [(ch, check_chart(book, ch)) for ch in charts]
+    out = [(ch, check_chart(book, ch)) for ch in charts]
+    for sheet, part, drawing, why in missing_parts(book):
+        out.append((Chart(part, sheet, drawing, "(missing)", [], [], []), [Issue("missing-part", why)]))
+    return out
+
+
+def problems(results) -> int:
+    return sum(i.is_problem for _, issues in results for i in issues)
 
 
 def report_dict(book: Package, results) -> dict:
@@ -236,8 +332,8 @@ def report_dict(book: Package, results) -> dict:
                        for s in ch.series],
             "issues": [i.as_dict() for i in issues],
         })
-    return {"book": str(book.path), "charts": charts,
-            "flagged": sum(len(i) for _, i in results)}
+    return {"book": str(book.path), "charts": charts, "flagged": problems(results),
+            "notes": sum(not i.is_problem for _, issues in results for i in issues)}
 
 
 def _src_text(src: Source) -> str:
@@ -248,7 +344,7 @@ def _src_text(src: Source) -> str:
         return f"{src.kind} ({src.pt_count} typed points)"
     cache = ("no cache" if not src.has_cache
              else f"cache {d['cache_points']}/{src.pt_count} points")
-    return f"{src.formula} ({src.kind}, {cache})"
+    return f"{src.formula or '(no formula)'} ({src.kind}, {cache})"
 
 
 def report_text(book: Package, results) -> str:
@@ -263,10 +359,19 @@ def report_text(book: Package, results) -> str:
             name = f" {s.name!r}" if s.name else ""
             lines.append(f"  series {s.number}{name}: values {_src_text(s.values)}; "
                          f"{label} {_src_text(s.cats)}")
-        for i in issues:
-            who = f"series {i.series}: " if i.series else ""
-            lines.append(f"  ! {i.code}: {who}{i.message}")
-    n = sum(len(i) for _, i in results)
-    lines.append(f"{len(results)} chart(s), {n} problem(s) flagged" if n else
-                 f"{len(results)} chart(s), no problems")
+        lines += ["  " + issue_line(i) for i in issues]
+    lines.append(summary_line(results))
     return "\n".join(lines)
+
+
+def issue_line(i: Issue) -> str:
+    """`! code: ...` for a problem, `- note code: ...` for a note."""
+    who = f"series {i.series}: " if i.series else ""
+    return f"! {i.code}: {who}{i.message}" if i.is_problem else f"- note {i.code}: {who}{i.message}"
+
+
+def summary_line(results) -> str:
+    n = problems(results)
+    notes = sum(not i.is_problem for _, issues in results for i in issues)
+    text = f"{len(results)} chart(s), " + (f"{n} problem(s) flagged" if n else "no problems")
+    return text + (f", {notes} note(s)" if notes else "")

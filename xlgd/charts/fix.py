@@ -3,6 +3,13 @@
 openpyxl would re-save the whole workbook and drop buttons, VBA, drawings
 and chart styles; here every member other than an edited
 `xl/charts/chartN.xml` is copied over with the same name, order and bytes.
+
+What a fix does, per chart: a series whose x is missing or broken (typed in,
+too short, empty, pointing nowhere) is linked to `--x` or to the column
+`xaxis.choose_x` finds (none when two columns could be its x); a line chart
+over numeric x that is unsorted or unevenly spaced becomes a scatter chart,
+the only chart type that plots x to scale (`--keep-type` keeps the line);
+hidden axes are shown; caches are rebuilt from the cells.
 """
 
 from __future__ import annotations
@@ -15,75 +22,20 @@ from pathlib import Path
 
 from lxml import etree
 
-from .check import RELINK_CODES, format_value, cache_issue, check_chart, is_number, prime_cells
+from .check import (RELINK_CODES, Issue, cache_issue, check_book, check_chart, numeric_sequence, prime_cells,
+                    spacing_problem)
 from ..xlsx.package import UNKNOWN, Package
-from .model import (C, NS, Area, Chart, area_values, parse_area, read_chart,
-                       read_charts, serialize)
+from .model import (C, Area, Chart, Series, area_values, format_value, is_number, read_chart, read_charts,
+                    resolve, resolve_ref, serialize)
+from .xaxis import choose_x
 from ..errors import XlgdError
-from ..xlsx.output import atomic_output
-
-X_HEADERS = ("step", "steps", "epoch", "epochs", "x")
-# Categories are the "which point" axis: a step or epoch counter is the
-# natural one in an SGD table; x (the data) comes last because a loss over
-# random x is unsorted.
-X_RANK = {"step": 0, "steps": 0, "epoch": 1, "epochs": 1, "x": 2}
+from ..xlsx.output import atomic_output, file_mode
 
 
 @dataclass
 class FixResult:
     changed: dict = field(default_factory=dict)     # part -> new bytes
     messages: list = field(default_factory=list)
-
-
-# --------------------------------------------------------------------------
-# Finding the x cells
-
-
-def _header_text(v) -> str | None:
-    if isinstance(v, str):
-        return v.strip().lower().rstrip(":")
-    return None
-
-
-def _axis_title(chart: Chart) -> str:
-    for ax in chart.axes:
-        if ax.position in ("b", "t"):
-            t = ax.elem.find(C + "title")
-            if t is not None:
-                return "".join(x.text or "" for x in t.iter("{%s}t" % NS["a"])).strip().lower()
-    return ""
-
-
-def detect_x(book: Package, values: Area, axis_title: str = "") -> Area | None:
-    """The column headed x/step/epoch that covers the rows of a values column."""
-    if values is None or not values.is_column:
-        return None
-    top = max(1, values.r1 - 3)
-    cells = book.values(values.sheet, (top, values.r2))
-    cols = {c for (_, c) in cells} - {values.c1}
-    best = None
-    for col in cols:
-        header = None
-        for r in range(values.r1 - 1, top - 1, -1):
-            v = cells.get((r, col))
-            if v is not None:
-                header = _header_text(v)
-                break
-        if header not in X_RANK:
-            continue
-        rows = range(values.r1, values.r2 + 1)
-        xs = [cells.get((r, col)) for r in rows]
-        ys = [cells.get((r, values.c1)) for r in rows]
-        if all(x is None for x in xs):
-            continue
-        if any(y is not None and x is None for x, y in zip(xs, ys)):
-            continue
-        nums = [x for x in xs if is_number(x)]
-        increasing = len(nums) == len(xs) and all(b > a for a, b in zip(nums, nums[1:]))
-        rank = (0 if axis_title and axis_title == header else 1, 0 if increasing else 1, X_RANK[header], col)
-        if best is None or rank < best[0]:
-            best = (rank, Area(values.sheet, values.r1, col, values.r2, col))
-    return best[1] if best else None
 
 
 # --------------------------------------------------------------------------
@@ -219,9 +171,13 @@ def to_scatter(book: Package, chart: Chart, messages: list) -> bool:
         etree.SubElement(scatter, C + "scatterStyle").set("val", "lineMarker")
         vary = group.find(C + "varyColors")
         scatter.append(copy.deepcopy(vary) if vary is not None else _val_el("varyColors", "0"))
+        unsorted = {id(x.elem) for x in chart.series
+                    if spacing_problem(numeric_sequence(book, x.cats) or []) == "unsorted"}
         for ser in sers:
             ser.find(C + "cat").tag = C + "xVal"
             ser.find(C + "val").tag = C + "yVal"
+            if id(ser) in unsorted:
+                _markers_only(ser)
             scatter.append(ser)
         dl = group.find(C + "dLbls")
         if dl is not None:
@@ -243,6 +199,49 @@ def to_scatter(book: Package, chart: Chart, messages: list) -> bool:
     return changed
 
 
+A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_AFTER_LN = ("effectLst", "effectDag", "scene3d", "sp3d", "extLst")   # CT_ShapeProperties after a:ln
+_AFTER_SPPR = ("marker", "dPt", "dLbls", "trendline", "errBars", "xVal", "yVal", "smooth", "extLst")
+
+
+def _markers_only(ser):
+    """Points without the line: over unsorted x, segments joining rows in row order mean nothing
+    (they zigzag across the plot), so a scatter series shows its points alone, in the line's colour."""
+    sp = ser.find(C + "spPr")
+    if sp is None:
+        sp = etree.Element(C + "spPr")
+        next(e for e in ser if etree.QName(e).localname in _AFTER_SPPR).addprevious(sp)
+    ln = sp.find(A + "ln")
+    if ln is None:
+        ln = etree.Element(A + "ln")
+        after = next((e for e in sp if etree.QName(e).localname in _AFTER_LN), None)
+        sp.append(ln) if after is None else after.addprevious(ln)
+    fills = [e for e in ln if etree.QName(e).localname in ("noFill", "solidFill", "gradFill", "pattFill")]
+    colour = next((f for f in fills if f.tag == A + "solidFill"), None)
+    for fill in fills:
+        ln.remove(fill)
+    ln.insert(0, etree.Element(A + "noFill"))
+    _show_marker(ser, colour)
+
+
+def _show_marker(ser, colour):
+    """A marker that draws: a symbol that was "none" becomes a circle, filled with the line's colour
+    (LibreOffice 7.4 drew a marker styled while it was hidden in white, on white, measured)."""
+    marker = ser.find(C + "marker")
+    symbol = marker.find(C + "symbol") if marker is not None else None
+    if symbol is None or symbol.get("val") != "none":
+        return
+    symbol.set("val", "circle")
+    for old in marker.findall(C + "spPr"):
+        marker.remove(old)
+    if colour is not None:
+        sp = etree.Element(C + "spPr")
+        sp.append(copy.deepcopy(colour))
+        etree.SubElement(sp, A + "ln").append(copy.deepcopy(colour))
+        ext = marker.find(C + "extLst")
+        marker.append(sp) if ext is None else ext.addprevious(sp)
+
+
 def _val_el(name, val):
     el = etree.Element(C + name)
     el.set("val", val)
@@ -253,81 +252,138 @@ def _val_el(name, val):
 # One chart
 
 
-def _no_x_hint(values: Area | None, n: int) -> str:
-    if values is None or not values.is_column:
-        return (f"no column headed x, step or epoch to link; left as is (the axis shows 1..{n}); "
-                f"pass --x with {n} cells to link one")
-    col = values.c1 - 1 if values.c1 > 1 else values.c1 + 1
-    example = Area(values.sheet, values.r1, col, values.r2, col).formula()
-    return (f"no column headed x, step or epoch beside {values.formula()}; left as is (the axis shows "
-            f"1..{n}); to link one, put the x values in {n} cells and pass e.g. --x \"{example}\"")
+@dataclass(frozen=True)
+class Options:
+    """What the user asked of `fix`: an explicit x for every series to relink, and whether a line
+    chart over uneven x keeps its type (else it becomes a scatter chart)."""
+
+    x: Area | None = None
+    keep_type: bool = False
 
 
-def fix_chart(book: Package, chart: Chart, x: Area | None, scatter: bool, messages: list) -> bool:
+def _no_x_text(choice, n: int) -> str:
+    if choice is not None and choice.ambiguous:
+        opts = " or ".join(f'--x "{c.area.formula()}"' for c in choice.candidates)
+        return f"{len(choice.candidates)} columns could be its x and hold different numbers; left as is: pass {opts}"
+    return (f"no step, epoch or x column runs along exactly its rows; left as is (the axis shows 1..{n}); "
+            f"to link one, put the x values in {n} cells and pass --x")
+
+
+def relink(book: Package, chart: Chart, s: Series, issue: Issue | None, opts: Options, say) -> bool:
+    """Link one series' categories/x to --x, or to the column `xaxis.choose_x` found."""
+    n = s.values.area.length if s.values.area else s.values.pt_count
+    target = opts.x
+    if target is None:
+        # A missing x was looked for by the check; a broken link (typed, too short, empty) is looked for here.
+        choice = issue.choice if issue is not None and issue.choice is not None else choose_x(book, chart, s)
+        target = choice.chosen.area if choice is not None and choice.chosen is not None else None
+        if target is None:
+            say(f"series {s.number}: {_no_x_text(choice, n)}")
+            return False
+    if target.length != n:
+        say(f"series {s.number}: --x {target.formula()} has {target.length} cells but the values have {n}; "
+            "left as is")
+        return False
+    link(_role_element(s.elem, s.cats.role), target, area_values(book, target),
+         force_numeric=s.cats.role == "xVal")
+    say(f"series {s.number}: {'x values' if s.cats.role == 'xVal' else 'categories'} linked to {target.formula()}")
+    return True
+
+
+def _to_relink(issues, explicit_x: bool) -> dict:
+    """{series number: the issue that asks for a new x} -- notes too when the user gave --x."""
+    out = {}
+    for i in issues:
+        wanted = i.code in RELINK_CODES or (explicit_x and i.code == "implicit-categories")
+        if wanted and i.role in ("cat", "xVal"):
+            out.setdefault(i.series, i)
+    return out
+
+
+def fix_chart(book: Package, chart: Chart, opts: Options, messages: list) -> bool:
     issues = check_chart(book, chart)
     if not issues:
         return False
-    changed = False
     where = f"{chart.sheet or '?'}: {chart.title or chart.part!s}"
-    relink = {i.series for i in issues if i.code in RELINK_CODES and i.role in ("cat", "xVal")}
+
+    def say(text):
+        messages.append(f"{where}: {text}")
+
     for i in issues:
         if i.code == "literal-data" and i.role in ("val", "yVal"):
-            messages.append(f"{where}: series {i.series} values are typed into the chart; "
-                            "xlgd cannot tell which cells they came from, left as is")
-    axis_title = _axis_title(chart)
+            say(f"series {i.series} values are typed into the chart; xlgd cannot tell which cells they came "
+                "from, left as is")
+    wanted = _to_relink(issues, opts.x is not None)
+    changed = False
     for s in chart.series:
-        if s.number not in relink:
-            continue
-        vals_area = s.values.area
-        n = vals_area.length if vals_area else s.values.pt_count
-        target = x if x is not None else detect_x(book, vals_area, axis_title)
-        if target is None:
-            messages.append(f"{where}: series {s.number}: {_no_x_hint(vals_area, n)}")
-            continue
-        if target.length != n:
-            messages.append(f"{where}: series {s.number}: --x {target.formula()} has {target.length} cells "
-                            f"but the values have {n}; left as is")
-            continue
-        xs = area_values(book, target)
-        if xs is None:
-            raise XlgdError(f"--x {target.formula()}: no sheet named {target.sheet!r} in {book.path}")
-        link(_role_element(s.elem, s.cats.role), target, xs, force_numeric=s.cats.role == "xVal")
-        messages.append(f"{where}: series {s.number}: {'x values' if s.cats.role == 'xVal' else 'categories'} "
-                        f"linked to {target.formula()}")
-        changed = True
-    chart = read_chart(chart.root, chart.part, chart.sheet, chart.drawing)
-    if scatter and any(i.code == "line-over-uneven-x" for i in check_chart(book, chart)):
-        changed |= to_scatter(book, chart, messages)
-        chart = read_chart(chart.root, chart.part, chart.sheet, chart.drawing)
-    elif any(i.code == "line-over-uneven-x" for i in issues):
-        messages.append(f"{where}: line chart over unsorted/uneven x left as a line chart; "
-                        "--scatter plots it to scale")
+        if s.number in wanted:
+            changed |= relink(book, chart, s, wanted[s.number], opts, say)
+    chart = _reread(book, chart)
+    if any(i.code == "line-over-uneven-x" for i in check_chart(book, chart)):
+        if opts.keep_type:
+            say("line chart over unsorted/uneven x kept as a line chart (--keep-type)")
+        elif to_scatter(book, chart, messages):
+            changed = True
+            chart = _reread(book, chart)
     for ax in chart.axes:
         if ax.deleted:
             ax.elem.find(C + "delete").set("val", "0")
-            messages.append(f"{where}: {ax.kind} {ax.ax_id} made visible")
+            say(f"{ax.kind} {ax.ax_id} made visible")
             changed = True
     if rebuild_caches(book, chart):
-        messages.append(f"{where}: caches rebuilt from the cell values")
+        say("caches rebuilt from the cell values")
         changed = True
     return changed
 
 
-def fix_book(book: Package, x: str | None = None, scatter: bool = False) -> FixResult:
-    x_area = None
-    if x:
-        x_area = parse_area(x)
-        if x_area is None or not x_area.is_line:
-            raise XlgdError(f"--x {x!r}: want one row or column of cells such as \"Sheet1!$A$4:$A$32\"")
-        if area_values(book, x_area) is None:
-            raise XlgdError(f"--x {x!r}: no sheet named {x_area.sheet!r} in {book.path}")
+def _reread(book: Package, chart: Chart) -> Chart:
+    chart = read_chart(chart.root, chart.part, chart.sheet, chart.drawing)
+    resolve(book, chart)
+    return chart
+
+
+def explicit_x(book: Package, x: str | None) -> Area | None:
+    """--x checked before anything is written: one row or column of this workbook holding something."""
+    if not x:
+        return None
+    target = resolve_ref(book, x)
+    if target.status == "bad":
+        raise XlgdError(f"--x {x!r}: {target.why}")
+    area = target.area
+    if area is None or not area.is_line:
+        raise XlgdError(f"--x {x!r}: want one row or column of cells such as \"Sheet1!$A$4:$A$32\"")
+    vals = area_values(book, area)
+    if all(v is None for v in vals):
+        raise XlgdError(f"--x {x!r}: those {area.length} cells are empty; type the x values there first "
+                        "(nothing written)")
+    return area
+
+
+def fix_book(book: Package, x: str | None = None, keep_type: bool = False) -> FixResult:
+    opts = Options(explicit_x(book, x), keep_type)
     res = FixResult()
     charts = read_charts(book)
+    for chart in charts:
+        resolve(book, chart)
     prime_cells(book, charts)
     for chart in charts:
-        if fix_chart(book, chart, x_area, scatter, res.messages):
+        if fix_chart(book, chart, opts, res.messages):
             res.changed[chart.part] = serialize(chart.root, book.part(chart.part))
     return res
+
+
+def remaining(book: Package, keep_type: bool = False) -> list:
+    """[(Chart, [Issue])] still flagged in a (fixed) workbook; a line chart the user kept with
+    --keep-type is reported as a note, since keeping it was asked for."""
+    out = []
+    for ch, issues in check_book(book):
+        for i in issues:
+            if keep_type and i.code == "line-over-uneven-x":
+                i.severity = "note"
+                i.message += " (kept: --keep-type)"
+        if issues:
+            out.append((ch, issues))
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -340,8 +396,9 @@ def default_output(src: Path) -> Path:
 
 def write_zip(book: Package, out: Path, replacements: dict, additions: dict | None = None):
     """Copy `book` to `out` member by member, swapping in `replacements` and
-    appending `additions` (new parts) at the end; atomic."""
-    with atomic_output(out) as tmp, open(tmp, "wb") as raw, zipfile.ZipFile(raw, "w") as zout:
+    appending `additions` (new parts) at the end; atomic. The copy keeps the
+    input's permission bits, in place or not: it is the same workbook."""
+    with atomic_output(out, mode=file_mode(book.path)) as tmp, open(tmp, "wb") as raw, zipfile.ZipFile(raw, "w") as zout:
         members = book.members()
         for info in members:
             zi = zipfile.ZipInfo(info.filename, info.date_time)

@@ -14,6 +14,7 @@ chart model: areas, sources, series, charts.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -47,6 +48,17 @@ AXIS_TYPES = ("catAx", "valAx", "dateAx", "serAx")
 def parse_xml(data: bytes, what: str):
     """A chart-side part, parsed by the one hardened parser with its comments kept (it may be written back)."""
     return _parse_xml(data, what, keep_comments=True)
+
+
+def is_number(v) -> bool:
+    return isinstance(v, float) and math.isfinite(v)
+
+
+def format_value(v) -> str:
+    """A cell value as a chart cache writes it (whole floats without '.0')."""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return repr(v) if isinstance(v, float) else str(v)
 
 
 def area_values(book: Package, area: "Area"):
@@ -95,34 +107,183 @@ class Area:
         return f"{quote_sheet(self.sheet)}!{a}" + ("" if a == b else f":{b}")
 
 
-def parse_area(formula: str):
-    """`Sheet!$A$1:$A$9` → Area, or None for anything else (names, unions)."""
-    if not formula:
-        return None
-    f = formula.strip()
-    if f.startswith("="):
-        f = f[1:]
-    if f.startswith("(") and f.endswith(")"):
-        f = f[1:-1]
+MAX_ROW, MAX_COL = 1048576, 16384   # Excel's last row and column (XFD)
+_NAME = re.compile(r"[A-Za-z_\\][A-Za-z0-9_.\\]*")
+_CELLISH = re.compile(r"\$?[A-Za-z]{1,3}\$?[0-9]+|[Rr][0-9]*[Cc][0-9]*|[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]")
+_WHOLE = re.compile(r"\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3}|\$?[0-9]+:\$?[0-9]+")
+_DYNAMIC = re.compile(r"\b(OFFSET|INDEX|INDIRECT|CHOOSE|IF|FILTER|SORT)\s*\(", re.I)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A series reference (`<c:f>`) parsed: what kind of thing it names.
+
+    kind: 'area' (one block on a sheet), 'union' (several, Excel's
+    `(S!A1:A3,S!A5:A7)`), 'name' (a defined name, `S!name` for a sheet's own
+    or `[0]!name` for the workbook's), 'whole' (whole rows or columns),
+    'dynamic' (a formula such as OFFSET(...), as a defined name may hold),
+    'bad' (anything else; `reason` says what)."""
+
+    kind: str
+    areas: tuple = ()
+    sheet: str | None = None
+    name: str | None = None
+    reason: str = ""
+
+
+def _split_top(text: str, sep: str) -> list:
+    """Split at `sep` outside quotes and parentheses."""
+    out, depth, quote, cur = [], 0, False, []
+    for ch in text:
+        if ch == "'":
+            quote = not quote
+        elif not quote and ch == "(":
+            depth += 1
+        elif not quote and ch == ")":
+            depth -= 1
+        if ch == sep and not quote and depth == 0:
+            out.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    out.append("".join(cur))
+    return out
+
+
+def _sheet_and_rest(f: str):
+    """('sheet', 'rest') of `'My sheet'!A1` / `data!A1`; (None, f) without '!'; None if malformed."""
     if f.startswith("'"):
         m = re.match(r"^'((?:[^']|'')+)'!(.+)$", f)
-        if not m:
-            return None
-        sheet, rest = m.group(1).replace("''", "'"), m.group(2)
-    else:
-        if "!" not in f:
-            return None
-        sheet, rest = f.rsplit("!", 1)
-        if "," in sheet or "," in rest:
-            return None
+        return (m.group(1).replace("''", "'"), m.group(2)) if m else None
+    if "!" not in f:
+        return None, f
+    sheet, rest = f.rsplit("!", 1)
+    return (sheet, rest) if sheet and "'" not in sheet else None
+
+
+def _one(f: str) -> Ref:
+    split = _sheet_and_rest(f.strip())
+    if split is None:
+        return Ref("bad", reason=f"cannot read {f!r}")
+    sheet, rest = split
+    if sheet is not None and sheet.startswith("[") and not sheet.startswith("[0]"):
+        return Ref("bad", reason=f"{f} points into another workbook")
+    if _NAME.fullmatch(rest) and not _CELLISH.fullmatch(rest):
+        return Ref("name", sheet=sheet, name=rest)
+    if sheet is None:
+        cellish = all(parse_cell(p) for p in rest.split(":"))
+        return Ref("bad", reason=f"{f!r} names no sheet" if cellish else f"cannot read {f!r}")
+    if _WHOLE.fullmatch(rest):
+        return Ref("whole", sheet=sheet, reason=f"{f} is whole rows or columns")
     parts = rest.split(":")
     if len(parts) > 2:
-        return None
-    a = parse_cell(parts[0])
-    b = parse_cell(parts[-1])
+        return Ref("bad", reason=f"{rest} is not one block of cells")
+    a, b = parse_cell(parts[0]), parse_cell(parts[-1])
     if not a or not b:
-        return None
-    return Area(sheet, min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1]))
+        return Ref("bad", reason=f"cannot read {f!r}")
+    area = Area(sheet, min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1]))
+    if area.r2 > MAX_ROW or area.c2 > MAX_COL:
+        return Ref("bad", reason=f"{f} lies beyond Excel's last row or column")
+    return Ref("area", (area,), sheet=sheet)
+
+
+def parse_ref(formula: str | None) -> Ref:
+    """A series reference parsed (see `Ref`); never raises."""
+    if formula is None:
+        return Ref("bad", reason="a reference with no formula (<c:f>)")
+    f = formula.strip()
+    f = f[1:].strip() if f.startswith("=") else f
+    if not f:
+        return Ref("bad", reason="an empty formula")
+    if "#REF!" in f.upper():
+        return Ref("bad", reason=f"{f} holds #REF! (its cells were deleted)")
+    if _DYNAMIC.search(f):
+        return Ref("dynamic", reason=f"{f} is computed when the chart is drawn")
+    if f.startswith("(") and f.endswith(")"):
+        f = f[1:-1].strip()
+    if f.count("(") or f.count(")"):
+        return Ref("bad", reason=f"cannot read {formula.strip()!r}")
+    parts = _split_top(f, ",")
+    if len(parts) == 1:
+        return _one(f)
+    refs = [_one(p) for p in parts]
+    bad = next((r for r in refs if r.kind != "area"), None)
+    if bad is not None:
+        return Ref("bad", reason=bad.reason if bad.kind == "bad" else f"cannot read {formula.strip()!r}")
+    return Ref("union", tuple(r.areas[0] for r in refs))
+
+
+def parse_area(formula: str):
+    """`Sheet!$A$1:$A$9` → Area, or None for anything else (names, unions)."""
+    ref = parse_ref(formula) if formula else None
+    return ref.areas[0] if ref is not None and ref.kind == "area" else None
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a reference points in this workbook: 'ok' with its areas (sheet
+    names as the workbook spells them), 'unchecked' (a union, whole columns,
+    a computed name: valid for Excel, not checked cell by cell here) or
+    'bad' (cannot be read, or points outside the workbook); `why` says which."""
+
+    status: str
+    areas: tuple = ()
+    why: str = ""
+
+    @property
+    def area(self):
+        return self.areas[0] if self.status == "ok" and len(self.areas) == 1 else None
+
+
+def _sheet_named(book: Package, name: str):
+    """The workbook's spelling of a sheet name (Excel matches them case-insensitively)."""
+    return next((s for s in book.sheets if s.name.upper() == name.upper()), None)
+
+
+def _on_sheets(book: Package, areas) -> Target:
+    out = []
+    for a in areas:
+        info = _sheet_named(book, a.sheet)
+        if info is None:
+            return Target("bad", why=f"there is no sheet named {a.sheet!r}")
+        if info.kind != "worksheet" or not info.part or not book.has(info.part):
+            return Target("bad", why=f"sheet {info.name!r} has no cells (a chart sheet or a missing part)")
+        out.append(Area(info.name, a.r1, a.c1, a.r2, a.c2))
+    return Target("ok", tuple(out))
+
+
+def _named(book: Package, ref: Ref, depth: int) -> Target:
+    scope = None
+    if ref.sheet is not None and not ref.sheet.startswith("[0]"):
+        info = _sheet_named(book, ref.sheet)
+        scope = info.name if info is not None else None
+        if info is None and not ref.sheet.lower().endswith((".xlsx", ".xlsm")):
+            return Target("bad", why=f"there is no sheet named {ref.sheet!r} (for the name {ref.name})")
+    names = {(sc, n.upper()): text for (sc, n), text in book.defined_names.items()}
+    text = names.get((scope, ref.name.upper()), names.get((None, ref.name.upper())))
+    if text is None:
+        return Target("bad", why=f"there is no defined name {ref.name!r}")
+    inner = resolve_ref(book, text, depth + 1)
+    if inner.status == "bad":
+        return Target("bad", why=f"the name {ref.name!r} = {text}: {inner.why}")
+    return inner
+
+
+def resolve_ref(book: Package, formula: str | None, depth: int = 0) -> Target:
+    """Where a series reference points in `book` (see `Target`)."""
+    ref = parse_ref(formula)
+    if ref.kind == "bad":
+        return Target("bad", why=ref.reason)
+    if ref.kind in ("whole", "dynamic"):
+        return Target("unchecked", why=ref.reason)
+    if ref.kind == "name":
+        if depth > 4:
+            return Target("bad", why=f"the name {ref.name!r} refers to itself")
+        return _named(book, ref, depth)
+    target = _on_sheets(book, ref.areas)
+    if ref.kind == "union" and target.status == "ok":
+        return Target("unchecked", target.areas, f"{formula} is a union of {len(ref.areas)} blocks")
+    return target
 
 
 # --------------------------------------------------------------------------
@@ -140,9 +301,17 @@ class Source:
     points: dict = field(default_factory=dict)  # idx -> cached value (str)
     has_cache: bool = False
     elem: object = None       # the c:cat / c:val ... element
+    target: Target | None = None   # set by `resolve`: where the formula points in the workbook
+
+    @property
+    def is_ref(self) -> bool:
+        return self.kind in ("numRef", "strRef", "multiLvlStrRef")
 
     @property
     def area(self):
+        """The one block of cells the reference points at (through a defined name too), else None."""
+        if self.target is not None:
+            return self.target.area
         return parse_area(self.formula) if self.formula else None
 
     @property
@@ -167,6 +336,11 @@ class Series:
     values: Source
     cats: Source              # categories, or x values for scatter/bubble
     elem: object = None
+    label: Source | None = None   # the series name (c:tx): a reference, a typed text or absent
+
+    def sources(self):
+        """Every reference the series holds: values, categories/x, and its name."""
+        return [src for src in (self.values, self.cats, self.label) if src is not None]
 
     @property
     def cat_role(self):
@@ -202,6 +376,8 @@ def _source(ser, role: str) -> Source:
     el = ser.find(C + role)
     if el is None:
         return Source(role, None)
+    if role == "tx" and el.find(C + "v") is not None:
+        return Source(role, "text", elem=el)
     for kind in ("numRef", "strRef", "multiLvlStrRef", "numLit", "strLit"):
         k = el.find(C + kind)
         if k is None:
@@ -266,7 +442,8 @@ def read_chart(root, part, sheet=None, drawing=None) -> Chart:
                 for ser in group.findall(C + "ser"):
                     values = _source(ser, "yVal" if xy else "val")
                     cats = _source(ser, "xVal" if xy else "cat")
-                    series.append(Series(len(series) + 1, tag, _series_name(ser), values, cats, ser))
+                    series.append(Series(len(series) + 1, tag, _series_name(ser), values, cats, ser,
+                                         _source(ser, "tx")))
             elif tag in AXIS_TYPES:
                 d = group.find(C + "delete")
                 pos = group.find(C + "axPos")
@@ -275,6 +452,14 @@ def read_chart(root, part, sheet=None, drawing=None) -> Chart:
                                  d is not None and d.get("val") in ("1", "true"),
                                  pos.get("val") if pos is not None else None, group))
     return Chart(part, sheet, drawing, chart_title(root), types, series, axes, root)
+
+
+def resolve(book: Package, chart: Chart) -> None:
+    """Point every reference of a chart at the workbook's cells (`Source.target`)."""
+    for s in chart.series:
+        for src in s.sources():
+            if src.is_ref:
+                src.target = resolve_ref(book, src.formula)
 
 
 def chart_locations(book: Package) -> dict:
@@ -288,6 +473,30 @@ def chart_locations(book: Package) -> dict:
             for ctype, chart in book.rels(drawing).values():
                 if ctype == "chart":
                     out.setdefault(chart, (name, drawing))
+    return out
+
+
+def missing_parts(book: Package) -> list:
+    """[(sheet, part, drawing, why)] for drawings and charts a sheet points at that are not in the zip."""
+    out = []
+    for s in book.sheets:
+        if not s.part or not book.has(s.part):
+            continue
+        for rtype, drawing in book.rels(s.part).values():
+            if rtype != "drawing":
+                continue
+            if not book.has(drawing):
+                out.append((s.name, drawing, None, f"sheet {s.name!r} points at drawing {drawing}, which is missing"))
+                continue
+            rels = book.rels(drawing)
+            for ctype, chart in rels.values():
+                if ctype == "chart" and not book.has(chart):
+                    out.append((s.name, chart, drawing, f"{drawing} points at chart part {chart}, which is missing"))
+            for el in book.xml(drawing).iter(C + "chart"):
+                rid = el.get("{%s}id" % NS["r"])
+                if rid not in rels:
+                    out.append((s.name, f"{drawing}#{rid}", drawing,
+                                f"a chart in {drawing} names relationship {rid!r}, which its rels part lacks"))
     return out
 
 

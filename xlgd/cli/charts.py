@@ -12,11 +12,14 @@ from ..errors import XlgdError
 
 HELP = """Check and fix chart axis links in any workbook, without touching anything else.
 
-  check BOOK            list every chart and flag series with no categories/x,
-                        typed (literal) data, length mismatches, line charts
-                        over uneven x, hidden axes and missing/stale caches
-  fix BOOK -o OUT       relink flagged series to the x cells; edits only the
-                        chart parts, every other zip member stays byte-identical
+  check BOOK            list every chart; flag series whose x is missing while a
+                        column of the sheet is their x, typed (literal) data,
+                        unreadable or dangling references, length mismatches,
+                        line charts over uneven x, hidden axes, missing/stale
+                        caches; notes for what is right or cannot be better
+  fix BOOK -o OUT       relink flagged series to their x cells, turn line charts
+                        over uneven x into scatter charts; edits only the chart
+                        parts, every other zip member stays byte-identical
   render BOOK -o DIR    one PNG per chart (LibreOffice headless)
   regenerate BOOK       rebuild xlgd's own charts from the recorded layout
 """
@@ -29,30 +32,39 @@ def add_parser(subparsers):
     p.set_defaults(func=lambda args: _usage(p))
 
     c = sub.add_parser("check", help="list charts and flag broken axis links",
-                       description="List every chart and flag axis-link problems. Exit 1 when something is flagged.")
+                       description="List every chart and flag axis-link problems. Exit 1 when a problem is flagged, "
+                                   "0 when there are none (notes alone: exit 0).")
     c.add_argument("book", type=Path)
     c.add_argument("--json", action="store_true", help="machine-readable report")
     c.set_defaults(func=cmd_check)
 
     f = sub.add_parser(
         "fix", help="relink flagged series to the x cells",
-        description="Relink flagged series to the x cells (the column headed step, epoch or x beside the "
-                    "values, or --x), make axes visible, rebuild caches. Only xl/charts/chartN.xml parts "
-                    "change. Without -o writes BOOK-fixed.<suffix> next to BOOK. Exit 1 if something "
-                    "is still flagged afterwards.")
+        description="Relink flagged series to their x cells (a per-step or per-epoch series to the step or "
+                    "epoch column, a fit to the data x; or --x), turn line charts over unsorted or uneven x "
+                    "into scatter charts, make axes visible, rebuild caches. Only xl/charts/chartN.xml parts "
+                    "change. Without -o writes BOOK-fixed.<suffix> next to BOOK. Exit 1 if a problem is "
+                    "still flagged afterwards, 0 if only notes remain.")
     f.add_argument("book", type=Path)
     f.add_argument("-o", "--output", type=Path, help="where to write the fixed workbook")
     f.add_argument("--in-place", action="store_true", help="replace BOOK (atomically)")
-    f.add_argument("--x", metavar="REF", help='x cells for every flagged series, e.g. "Sheet1!$A$4:$A$32"')
+    f.add_argument("--x", metavar="REF", help='x cells for every series without a usable x, e.g. '
+                   '"Sheet1!$A$4:$A$32" (they must hold values)')
+    f.add_argument("--keep-type", action="store_true",
+                   help="keep line charts over unsorted or uneven numeric x as line charts (default: scatter)")
     f.add_argument("--scatter", action="store_true",
-                   help="turn line charts over unsorted or uneven numeric x into scatter charts")
+                   help="the default (line charts over uneven x become scatter charts); kept for old scripts")
     f.add_argument("--json", action="store_true", help="machine-readable summary")
     f.set_defaults(func=cmd_fix)
 
     r = sub.add_parser("render", help="write a PNG of each chart",
-                       description="Write one PNG per chart into DIR using LibreOffice headless.")
+                       description="Write one PNG (or EMF) per chart into DIR using LibreOffice headless. "
+                                   "Exit 1 when LibreOffice had to repair the file: it asked a question while "
+                                   "loading, or loaded fewer charts or series than the file has.")
     r.add_argument("book", type=Path)
     r.add_argument("-o", "--outdir", type=Path, required=True)
+    r.add_argument("--format", choices=("png", "emf"), default="png",
+                   help="png (default) or emf: vector, with the labels as text")
     r.add_argument("--timeout", type=float, default=120, help="seconds LibreOffice may take (default 120)")
     r.set_defaults(func=cmd_render)
 
@@ -73,7 +85,7 @@ def _usage(p):
 
 
 def cmd_check(args) -> int:
-    from ..charts.check import check_book, report_dict, report_text
+    from ..charts.check import check_book, problems, report_dict, report_text
     from ..xlsx.package import Package
 
     with Package.open(args.book) as book:
@@ -82,7 +94,7 @@ def cmd_check(args) -> int:
             print(json.dumps(report_dict(book, results), indent=2))
         else:
             print(report_text(book, results))
-    return 1 if any(issues for _, issues in results) else 0
+    return 1 if problems(results) else 0
 
 
 def output_path(book_path: Path, output: Path | None, in_place: bool, macros: bool) -> Path:
@@ -106,27 +118,26 @@ def _default(p: Path) -> Path:
 
 
 def cmd_fix(args) -> int:
-    from ..charts.check import check_book
-    from ..charts.fix import fix_book, write_zip
+    from ..charts.check import issue_line, problems
+    from ..charts.fix import fix_book, remaining, write_zip
     from ..xlsx.package import Package
 
     with Package.open(args.book) as book:
         out = output_path(args.book, args.output, args.in_place, book.macro_enabled)
-        res = fix_book(book, x=args.x, scatter=args.scatter)
+        res = fix_book(book, x=args.x, keep_type=args.keep_type)
         if res.changed:
             write_zip(book, out, res.changed)
-            remaining_book = Package.open(out)
+            with Package.open(out) as fixed:
+                left = remaining(fixed, args.keep_type)
         else:
-            remaining_book = book
-        remaining = [(ch, iss) for ch, iss in check_book(remaining_book) if iss]
-        if remaining_book is not book:
-            remaining_book.close()
+            left = remaining(book, args.keep_type)
     if args.json:
         print(json.dumps({
             "book": str(args.book), "output": str(out) if res.changed else None,
             "changed_parts": sorted(res.changed), "messages": res.messages,
             "remaining": [{"part": ch.part, "sheet": ch.sheet, "title": ch.title,
-                           "issues": [i.as_dict() for i in iss]} for ch, iss in remaining],
+                           "issues": [i.as_dict() for i in iss]} for ch, iss in left],
+            "problems": problems(left),
         }, indent=2))
     else:
         for m in res.messages:
@@ -135,26 +146,30 @@ def cmd_fix(args) -> int:
             print(f"wrote {out} (changed {', '.join(sorted(res.changed))}; every other part copied unchanged)")
         else:
             print(f"no chart part changed; nothing written ({args.book} is untouched)")
-        for ch, iss in remaining:
+        for ch, iss in left:
             for i in iss:
-                who = f" series {i.series}" if i.series else ""
-                print(f"still flagged: {ch.sheet or '?'}: {ch.title or ch.part!s}{who}: {i.code}: {i.message}")
-    return 1 if remaining else 0
+                print(f"{'still flagged' if i.is_problem else 'note'}: {ch.sheet or '?'}: "
+                      f"{ch.title or ch.part!s}: {issue_line(i)}")
+    return 1 if problems(left) else 0
 
 
 def cmd_render(args) -> int:
     from ..charts.render import render_book
 
-    paths = render_book(args.book, args.outdir, timeout=args.timeout)
-    for p in paths:
+    done = render_book(args.book, args.outdir, timeout=args.timeout, fmt=args.format)
+    for p in done.paths:
         print(p)
-    if not paths:
+    if not done.paths:
         print(f"{args.book}: no charts to render")
-    return 0
+    for r in done.repairs:
+        print(f"repaired: {r}")
+    if done.repairs:
+        print(f"LibreOffice had to repair {args.book}: the images show what it could load")
+    return 1 if done.repairs else 0
 
 
 def cmd_regenerate(args) -> int:
-    from ..charts.check import check_book
+    from ..charts.check import check_book, issue_line, problems
     from ..charts.regenerate import regenerate
     from ..xlsx.package import Package
 
@@ -175,5 +190,6 @@ def cmd_regenerate(args) -> int:
         flagged = [(ch, iss) for ch, iss in check_book(b) if iss]
     for ch, iss in flagged:
         for i in iss:
-            print(f"still flagged: {ch.sheet or '?'}: {ch.title or ch.part!s}: {i.code}: {i.message}")
-    return 1 if flagged else 0
+            print(f"{'still flagged' if i.is_problem else 'note'}: {ch.sheet or '?'}: {ch.title or ch.part!s}: "
+                  f"{issue_line(i)}")
+    return 1 if problems(flagged) else 0

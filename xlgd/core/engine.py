@@ -39,7 +39,7 @@ from functools import cached_property
 import numpy as np
 
 from .expr import Col, Data, EpochValue, Fn, Name, Ref, StepEdge, excel_value, leaves, masked_py, masked_value, nodes, py
-from .functions import CODE, TINY, error_name, numpy_namespace
+from .functions import CODE, NA, TINY, error_name, numpy_namespace
 from .table import SheetSpec
 
 
@@ -323,12 +323,14 @@ class Result:
         return _cell(self.steps[col][at], self.codes[col][at])
 
     def first_error_step(self, b=None):
-        """First step (0-based) with an error cell, or None (for a batch without b: one per configuration)."""
+        """First step (0-based) with an error cell, or None; #N/A is not one: the chart columns' gaps.
+        For a batch without b: one per configuration."""
         if self.batch is not None and b is None:
             return [self.first_error_step(j) for j in range(self.batch)]
         any_err = np.zeros(self.spec.n_steps, bool)
         for arr in self.codes.values():
-            any_err |= (arr if b is None else arr[:, b]) != 0
+            arr = arr if b is None else arr[:, b]
+            any_err |= (arr != 0) & (arr != NA)
         rows = np.nonzero(any_err)[0]
         return int(rows[0]) if len(rows) else None
 

@@ -198,6 +198,8 @@ register(Function("MAX", 1, None, exact=lambda a, d: max(a), scalar=np.maximum, 
                   masked=lambda a, d: _masked_pick(a, np.greater), absorbs=True))
 register(Function("MIN", 1, None, exact=lambda a, d: min(a), scalar=np.minimum, batch=np.minimum,
                   masked=lambda a, d: _masked_pick(a, np.less), absorbs=True))
+register(Function("ABS", 1, 1, exact=lambda a, d: abs(a[0]), scalar=np.abs, batch=np.abs, magnitude="same",
+                  masked=lambda a, d: (np.abs(a[0][0]), a[0][1])))
 register(Function("SIN", 1, 1, exact=lambda a, d: math.sin(a[0]), scalar=np.sin, batch=np.sin,
                   masked=lambda a, d: (_exactly(math.sin, a[0][0]), a[0][1])))
 register(Function("IF", 3, 3, lazy=_if_lazy, scalar=_scalar_if, batch=np.where, magnitude="branches",

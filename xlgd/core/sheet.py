@@ -10,10 +10,12 @@ epoch k's last row exactly like any other row reads the one above it.
 from __future__ import annotations
 
 from ..errors import XlgdError
+from . import chart_columns
+from .chart_columns import CHART_MAX
 from .expr import Col, Data, EpochValue, Name, Num, StepEdge, leaves
 from .models import get_model
 from .optimizers import CONVENTIONS, Param, get_optimizer
-from .table import Column, EpochColumn, Input, SheetSpec
+from .table import Column, EpochColumn, Input, SheetSpec, grad_column
 
 GRADS = ("analytic", "fd")
 
@@ -31,6 +33,7 @@ def default_knobs(model: str, optimizer: str, convention: str = "graddesc", stab
         from .stability import EXPLODE_AT
 
         knobs["explode_at"] = EXPLODE_AT
+    knobs["chart_max"] = CHART_MAX  # last: every other input keeps its cell
     return knobs
 
 
@@ -52,11 +55,13 @@ def build_sheet(model: str, optimizer: str, convention: str = "graddesc", *, n_d
         from . import stability as _stab
 
         columns += _stab.columns(model, opt, convention, lr)
+    columns += chart_columns.step_columns(m.params, grad, columns)
     epoch_cols = [EpochColumn("epoch", "epoch", Col("epoch", 1) + 1, first=Num(1), phase="pre", fmt="0")]
     if opt.epoch_rule:
         epoch_cols += opt.epoch_rule(m.params, convention)
     epoch_cols.append(EpochColumn("mse", "mean err^2", StepEdge("sum_err", "end") / Num(n_data), fmt="#,##0.0000",
                                   note="mean squared error over the epoch's rows"))
+    epoch_cols.append(chart_columns.epoch_column())
     spec = SheetSpec(
         name=name or f"{model}_{optimizer}",
         title=f"{m.formula}  --  {optimizer} ({convention} convention)",
@@ -99,8 +104,7 @@ def _optimizer_columns(m, opt, convention, grad, lr) -> list:
     """The optimiser's shared state, its stats per weight, and the new weights."""
     state, shared, steps = [], {}, []
     for p in m.params:
-        g = f"g_{p}" if grad == "analytic" else f"est_{p}"
-        param = Param(p, g, lr, state, shared)
+        param = Param(p, grad_column(p, grad), lr, state, shared)
         steps.append(Column(f"new_{p}", f"new {p}", opt.step(param, convention), init=Name(f"{p}_init"),
                             note=f"updated {p}: {opt.doc}"))
     # Stats of one kind side by side (m_a, m_b, v_a, v_b), as in graddesc.

@@ -64,13 +64,13 @@ the sheet; `Result.first_explosion_step` is the engine's side of it.
 
 from __future__ import annotations
 
-from .expr import Bin, Col, Cmp, Expr, Fn, Name, Neg, Num, if_, iserror, na
+from .expr import Bin, Col, Cmp, Expr, Fn, Name, Neg, Num, if_, iserror
 from .models import get_model
 from .optimizers import Optimizer, Param
 from .table import Column
 
 EXPLODE_AT = 1e10
-STAB, ERR_CHART, BOOM = "stab", "err_chart", "boom"
+STAB, BOOM = "stab", "boom"
 
 
 # ------------------------------------------------------------ expressions
@@ -126,7 +126,7 @@ def jacobian(model: str) -> dict:
 
 
 def columns(model: str, opt: Optimizer, convention: str, lr: Expr) -> list[Column]:
-    """The stability column, the chart-safe error, and the running 'exploded at' step."""
+    """The stability column and the running 'exploded at' step (the charts' columns: chart_columns.py)."""
     jac = jacobian(model)
     total = None
     for p, j in jac.items():
@@ -139,8 +139,6 @@ def columns(model: str, opt: Optimizer, convention: str, lr: Expr) -> list[Colum
     return [
         Column(STAB, "lr*|dpred/dw|^2", total, fmt="0.000",
                note="stability: above the bound, this row's step overshoots its own target (see intro)"),
-        Column(ERR_CHART, "err^2 (chart)", if_(iserror(err), na(), err), fmt="#,##0.00",
-               note="err^2 with overflow shown as #N/A, which charts skip"),
         Column(BOOM, "exploded at", if_(prev > 0, prev, if_(iserror(err), step, if_(err > Name("explode_at"), step, 0))),
                init=Num(0), fmt="0;-0;\"-\"",
                note="the first step whose err^2 overflowed or exceeded explode_at (- : not yet)"),

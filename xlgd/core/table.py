@@ -11,6 +11,11 @@ from dataclasses import dataclass, field
 from .expr import Col, Expr, leaves
 
 
+def grad_column(param: str, grad: str) -> str:
+    """The gradient column an optimiser reads for a weight: analytic (g_a) or the forward-difference estimate (est_a)."""
+    return f"g_{param}" if grad == "analytic" else f"est_{param}"
+
+
 @dataclass
 class Input:
     """A named input cell a learner may change (lr, beta1, h, a_init, ...)."""

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..core.engine import Result, epochs, run
 from ..core.expr import EpochCell, StepCell, leaves
+from ..core.functions import NA
 from ..core.stability import EXPLODE_AT
 from ..core.table import SheetSpec
 from . import experiments
@@ -124,8 +125,8 @@ class Tally:
     def add(self, ep):
         r0 = ep.k * self.spec.n_data
         if self.bad is None and ep.may_hold_errors and any(c.any() for c in ep.codes.values()):
-            rows = np.nonzero(np.any([c != 0 for c in ep.codes.values()], axis=0))[0]
-            self.bad = r0 + int(rows[0])
+            rows = np.nonzero(np.any([(c != 0) & (c != NA) for c in ep.codes.values()], axis=0))[0]
+            self.bad = r0 + int(rows[0]) if len(rows) else None  # #N/A is not one (Result.first_error_step)
         if self.boom is None and "err" in ep.steps:
             err = ep.steps["err"]
             with np.errstate(invalid="ignore"):

@@ -30,16 +30,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import XlgdError
-from ..core.expr import EpochCell, Expr, Fn, GridCell, Name, Num, SheetInput, StepCell, excel_value, if_, iserror, na
+from ..core.chart_columns import CHART_MAX, clipped, gap_errors
+from ..core.expr import EpochCell, Fn, GridCell, Name, Num, SheetInput, StepCell, excel_value
 from .record import RESERVED
 
 KINDS = ("comparison", "sweep", "sine", "derivatives")
 SWEEP_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 HEAD_ROW = 4  # 0-based row of the column headers on an extra sheet; data below
-
-
-def chart_safe(e: Expr) -> Expr:
-    return if_(iserror(e), na(), e)
 
 
 def ref(sheet, col, i) -> StepCell:
@@ -119,7 +116,7 @@ class Series:
 @dataclass
 class Chart:
     title: str
-    type: str  # line | scatter
+    type: str  # scatter: every x of an experiment chart is a number (book/charts.make_chart)
     x_title: str
     y_title: str
     series: list
@@ -219,34 +216,36 @@ def comparison(sheets, e) -> Grid:
     n = max(s.n_steps for s in specs)
     g = Grid(e.get("name", "compare"), "The same data, the same lr, the same start: error per step of each sheet",
              "err^2 per step of each sheet (#N/A where it overflowed, so the chart skips it). Right: the line "
-             "linear2 has learned, collapsed to one neuron (slope a*c, intercept c*b+d), beside linear's a and b.")
+             "linear2 has learned, collapsed to one neuron (slope a*c, intercept c*b+d), beside linear's a and b "
+             "(#N/A beyond +-chart_max, so one exploded value does not flatten the chart).")
     cols = []
     for s in specs:
-        cols.append((f"err^2 {s.name}", lambda i, s=s: chart_safe(ref(s.name, "err", i)) if i < s.n_steps else None,
+        cols.append((f"err^2 {s.name}", lambda i, s=s: gap_errors(ref(s.name, "err", i)) if i < s.n_steps else None,
                      "#,##0.00"))
     one, two = e.get("one_neuron"), e.get("two_neuron")
     if one and two:
+        g.input(2, 1, "chart_max", CHART_MAX)
         o, t = sheets.spec(one, "comparison"), sheets.spec(two, "comparison")
         if tuple(o.params) != ("a", "b") or not {"a", "b", "c", "d"} <= set(t.params):
             raise XlgdError("comparison: one_neuron must be a linear sheet and two_neuron a linear2/relu2 sheet")
         ok = lambda s, i: i < s.n_steps  # noqa: E731
         cols += [
-            (f"slope a ({one})", lambda i: chart_safe(ref(one, "a", i)) if ok(o, i) else None, "0.0000"),
-            (f"slope a*c ({two})", lambda i: chart_safe(ref(two, "a", i) * ref(two, "c", i)) if ok(t, i) else None,
+            (f"slope a ({one})", lambda i: clipped(ref(one, "a", i)) if ok(o, i) else None, "0.0000"),
+            (f"slope a*c ({two})", lambda i: clipped(ref(two, "a", i) * ref(two, "c", i)) if ok(t, i) else None,
              "0.0000"),
-            (f"intercept b ({one})", lambda i: chart_safe(ref(one, "b", i)) if ok(o, i) else None, "0.0000"),
+            (f"intercept b ({one})", lambda i: clipped(ref(one, "b", i)) if ok(o, i) else None, "0.0000"),
             (f"intercept c*b+d ({two})",
-             lambda i: chart_safe(ref(two, "c", i) * ref(two, "b", i) + ref(two, "d", i)) if ok(t, i) else None,
+             lambda i: clipped(ref(two, "c", i) * ref(two, "b", i) + ref(two, "d", i)) if ok(t, i) else None,
              "0.0000"),
         ]
     top, bot = _steps_table(sheets, g, 1, cols, n)
     cat = (g.name, 0, top, bot)
     k = len(specs)
-    g.charts.append(Chart("err^2 per step (log scale)", "line", "step", "err^2",
+    g.charts.append(Chart("err^2 per step (log scale)", "scatter", "step", "err^2",
                           [Series(s.name, cat, (g.name, 1 + j, top, bot)) for j, s in enumerate(specs)], log_y=True,
                           anchor=(1, len(cols) + 2)))
     if one and two:
-        g.charts.append(Chart(f"The learned line: {one} (a, b) and {two} collapsed (a*c, c*b+d)", "line",
+        g.charts.append(Chart(f"The learned line: {one} (a, b) and {two} collapsed (a*c, c*b+d)", "scatter",
                               "step", "value",
                               [Series(cols[k + j][0], cat, (g.name, 1 + k + j, top, bot)) for j in range(4)],
                               anchor=(17, len(cols) + 2)))
@@ -256,7 +255,8 @@ def comparison(sheets, e) -> Grid:
 def sweep(sheets, e, specs) -> Grid:
     lrs = sweep_lrs(e)
     base = e["sheet"]
-    g = Grid(e.get("name", f"{base}_summary"), f"Learning-rate sweep of {base}: {specs[0].title.split('  --  ')[0]}",
+    g = Grid(e.get("name", f"{base}_summary"),
+             f"Learning-rate sweep: {specs[0].title.split('  --  ')[0]} at lr {lrs[0]:g} ... {lrs[-1]:g}",
              "One row per learning rate: its sheet, lr (linked to that sheet's lr cell), the last epoch's mean "
              "err^2, and the first step whose err^2 overflowed or passed explode_at (- : never).")
     hdr = ["sheet", "lr", "final mean err^2", "first exploding step", "explode_at"]
@@ -282,10 +282,10 @@ def sweep(sheets, e, specs) -> Grid:
         g.text(t0, 1 + j, f"lr {lrs[j]:g}")
         g.widths[1 + j] = max(g.widths.get(1 + j, 0), 13)
         for i in range(s.n_steps):
-            g.formula(t0 + 1 + i, 1 + j, chart_safe(ref(s.name, "err", i)), "#,##0.00")
+            g.formula(t0 + 1 + i, 1 + j, gap_errors(ref(s.name, "err", i)), "#,##0.00")
     bot = t0 + n
     cat = (g.name, 0, t0 + 1, bot)
-    g.charts.append(Chart(f"err^2 per step at each learning rate ({base}, log scale)", "line", "step", "err^2",
+    g.charts.append(Chart(f"err^2 per step at each learning rate ({base}, log scale)", "scatter", "step", "err^2",
                           [Series(f"lr {lrs[j]:g}", cat, (g.name, 1 + j, t0 + 1, bot)) for j in range(len(specs))],
                           log_y=True, anchor=(1, max(len(hdr), len(specs) + 1) + 1)))
     return g
@@ -342,11 +342,12 @@ def derivatives(sheets, e) -> Grid:
             raise XlgdError(f"derivatives: sheet {sheet!r} has no column {col!r}")
     n = max(sheets.specs[s].n_steps for _, s, _ in series)
     g = Grid(e.get("name", "derivatives"), f"The derivative of weight {w}, with and without ReLU and momentum",
-             "Each column links to another sheet's cells (#N/A where that sheet overflowed).")
-    cols = [(label, lambda i, s=sheet, c=col: chart_safe(ref(s, c, i)) if i < sheets.specs[s].n_steps else None,
+             "Each column links to another sheet's cells (#N/A where that sheet overflowed or beyond +-chart_max).")
+    g.input(2, 1, "chart_max", CHART_MAX)
+    cols = [(label, lambda i, s=sheet, c=col: clipped(ref(s, c, i)) if i < sheets.specs[s].n_steps else None,
              "#,##0.00") for label, sheet, col in series]
     top, bot = _steps_table(sheets, g, 1, cols, n)
-    g.charts.append(Chart(f"de/d{w} per step", "line", "step", f"de/d{w}",
+    g.charts.append(Chart(f"de/d{w} per step", "scatter", "step", f"de/d{w}",
                           [Series(cols[j][0], (g.name, 0, top, bot), (g.name, 1 + j, top, bot))
                            for j in range(len(cols))], anchor=(1, len(cols) + 2)))
     return g

@@ -3,10 +3,11 @@
 Every file xlgd writes (a generated workbook, a chart-fixed copy, an HTML
 report) goes through `atomic_output`: the bytes go to a temporary file in
 the target's own folder (so the final rename never crosses a file system),
-are flushed to disk, get the permission bits the target had -- or, for a
-new file, what the umask gives a new file (mkstemp's 0600 would surprise
-whoever shares the folder) -- and only then replace the target in one
-rename. If anything fails on the way the temporary file is removed and the
+are flushed to disk, get their permission bits -- `mode` when the caller
+passes one (a chart-fixed copy takes its input's bits: it is that workbook),
+else the bits the target had, or, for a new file, what the umask gives a
+new file (mkstemp's 0600 would surprise whoever shares the folder) -- and
+only then replace the target in one rename. If anything fails on the way the temporary file is removed and the
 target is untouched; the input of a command is never the file written.
 """
 
@@ -19,9 +20,14 @@ import tempfile
 from pathlib import Path
 
 
+def file_mode(path) -> int:
+    """The permission bits of an existing file (what a copy of it should get)."""
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
 def _mode_for(path: Path) -> int:
     try:
-        return stat.S_IMODE(os.stat(path).st_mode)
+        return file_mode(path)
     except FileNotFoundError:
         umask = os.umask(0)
         os.umask(umask)
@@ -29,7 +35,7 @@ def _mode_for(path: Path) -> int:
 
 
 @contextlib.contextmanager
-def atomic_output(path, suffix: str = ".tmp"):
+def atomic_output(path, suffix: str = ".tmp", mode: int | None = None):
     """Yield a temporary path beside `path`; on a clean exit it becomes `path` (see the module doc)."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
@@ -39,7 +45,7 @@ def atomic_output(path, suffix: str = ".tmp"):
         yield tmp
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
-        os.chmod(tmp, _mode_for(path))
+        os.chmod(tmp, _mode_for(path) if mode is None else mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
