@@ -46,10 +46,19 @@ from .table import SheetSpec
 class Program:
     """The compiled step table of one sheet."""
 
-    def __init__(self, spec: SheetSpec, dialect: str = "excel"):
+    def __init__(self, spec: SheetSpec, dialect: str = "excel", derive: bool = True):
         self.spec = spec
         self.dialect = dialect
-        self.order = _topo_order(spec)
+        # Output-only columns (the chart columns) leave the row path: computed after each
+        # epoch's rows over its arrays (`_derived_cells`). derive=False keeps them in the rows,
+        # as before: what the tests and benchmarks/chart_columns.py compare against.
+        order, derived = _topo_order(spec), _output_only(spec) if derive else set()
+        self.derived = [n for n in order if n in derived]
+        self.order = [n for n in order if n not in derived]
+        by_name = {c.name: list(leaves(c.expr)) for c in spec.columns if c.name in derived}
+        self.reads = {n: ({lf.name for lf in by_name[n] if isinstance(lf, Col)},
+                          {lf.col for lf in by_name[n] if isinstance(lf, EpochValue)})
+                      for n in self.derived}  # the cells an output-only column reads
         self.carried = sorted({d for c in spec.columns for d in c.deps(1)})
         self.row_keys = ["x", "y"]
         self.epoch_keys = sorted({leaf.col for c in spec.columns for leaf in _leaves_of(c)
@@ -61,7 +70,7 @@ class Program:
         self._fns = {}
 
     def source(self, batch: bool = False) -> str:
-        """The epoch function; a batch's also records each absorbable operand in K (`expr.py`)."""
+        """The epoch function (the row columns); a batch's also records each absorbable operand in K (`expr.py`)."""
         cols = {c.name: c for c in self.spec.columns}
         idx = {c.name: i for i, c in enumerate(self.spec.columns)}
         inputs = {i.name: k for k, i in enumerate(self.spec.inputs)}
@@ -146,6 +155,26 @@ class Program:
         lines.append("    return {" + ", ".join(f"{name!r}: (c{idx[name]}, f{idx[name]})" for name in self.order) + "}")
         return "\n".join(lines)
 
+    def derived_function(self, name: str):
+        """An output-only column over an epoch's arrays, the fast way: f(S, I, A, E) -> values.
+        Exact where no floating-point error is raised and every value is a finite number."""
+        key = ("derived", name)
+        if key not in self._fns:
+            def var(leaf):
+                if isinstance(leaf, Col):
+                    return f"S[{leaf.name!r}]"
+                if isinstance(leaf, Name):
+                    return f"I[{leaf.name!r}]"
+                if isinstance(leaf, Data):
+                    return f"A[{leaf.name!r}]"
+                return f"E[{leaf.col!r}]"
+
+            ns = numpy_namespace(True, self.dialect)
+            src = f"def derived(S, I, A, E):\n    return {py(self.columns[name].expr, var, self.dialect)}"
+            exec(compile(src, f"<xlgd sheet {self.spec.name} {name}>", "exec"), ns)
+            self._fns[key] = ns["derived"]
+        return self._fns[key]
+
     def function(self, batch: bool):
         if batch not in self._fns:
             ns = numpy_namespace(batch, self.dialect)
@@ -186,6 +215,32 @@ def _topo_order(spec: SheetSpec) -> list[str]:
     for c in spec.columns:
         visit(c.name)
     return order
+
+
+def _output_only(spec: SheetSpec) -> set:
+    """Columns no cell reads -- no other column, no epoch-block cell -- whose formula reads only
+    its own row's cells, the inputs, the data and the epoch's cells: the chart columns.
+
+    Nothing downstream waits for them, so they need not run row by row: `_derived_cells`
+    computes them after the epoch's rows, a column at a time over the epoch's arrays, with
+    the exact evaluator's masks (`expr.masked_value`): the same values and error codes. In the
+    row path their #N/A (a clipped point) looked like trouble and sent the rest of the epoch
+    to the exact evaluator, row by row (benchmarks/chart_columns.py)."""
+    def plain(leaf):
+        return isinstance(leaf, (Name, Data, EpochValue)) or (isinstance(leaf, Col) and leaf.lag == 0)
+
+    edges = {leaf.col for c in spec.epoch_columns for e in (c.expr, c.first) if e is not None
+             for leaf in leaves(e) if isinstance(leaf, StepEdge)}
+    out = {c.name for c in spec.columns
+           if c.first is None and c.init is None and all(plain(leaf) for leaf in leaves(c.expr))} - edges
+    out -= _pure_columns(spec)
+    shrunk = True
+    while shrunk:  # a column read by one that stays in the rows stays there too
+        read = {d for c in spec.columns if c.name not in out for d in c.deps(0) | c.deps(1)}
+        read |= {d for c in spec.columns for d in c.deps(1)}
+        shrunk = bool(out & read)
+        out -= read
+    return out
 
 
 def _quiet_nan_columns(spec: SheetSpec) -> set:
@@ -400,14 +455,15 @@ class RunState:
 
 
 def run(spec: SheetSpec, x, y, inputs: dict | None = None, start: dict | None = None,
-        dialect: str = "excel") -> Result:
+        dialect: str = "excel", derive: bool = True) -> Result:
     """Compute every cell of a sheet.
 
     x, y: the data rows (length spec.n_data). inputs: overrides of the named
     input cells (scalars, or arrays of one length B for a batch). start:
     overrides of start-row values by column (a saved optimiser state).
+    derive=False: output-only columns in the row path too (`Program`), for comparisons.
     """
-    st = _prepare(Program(spec, dialect), x, y, inputs, start)
+    st = _prepare(Program(spec, dialect, derive), x, y, inputs, start)
     res = Result.empty(spec, st.start, st.batch)
     for ep in _epochs(st, res.epoch):
         res.keep(ep)
@@ -415,9 +471,9 @@ def run(spec: SheetSpec, x, y, inputs: dict | None = None, start: dict | None = 
 
 
 def epochs(spec: SheetSpec, x, y, inputs: dict | None = None, start: dict | None = None,
-           dialect: str = "excel"):
+           dialect: str = "excel", derive: bool = True):
     """(start row values, an iterator of the run's `Epoch`s): `run` one epoch at a time."""
-    st = _prepare(Program(spec, dialect), x, y, inputs, start)
+    st = _prepare(Program(spec, dialect, derive), x, y, inputs, start)
     return st.start, _epochs(st, st.new_epoch)
 
 
@@ -433,6 +489,7 @@ def _epochs(st, new_epoch):
             _epoch_scalar(st, ep)
         else:
             _epoch_batch(st, ep)
+        _derived_cells(st, ep)
         _epoch_cells(st, ep, "post")
         for name in st.prog.carried:
             st.carried[name] = ep.steps[name][-1].copy()
@@ -675,6 +732,53 @@ def _index(configs):
     configs = np.sort(configs)
     lo, hi = int(configs[0]), int(configs[-1]) + 1
     return slice(lo, hi) if hi - lo == len(configs) else configs
+
+
+# ------------------------------------------------------------------ output-only columns
+def _derived_cells(st, ep):
+    """The output-only columns (`_output_only`) of an epoch, a column at a time over its rows
+    (and configurations): numpy over the arrays where no source cell is an error, no
+    floating-point error is raised and every value comes out a finite number (what the row
+    path's fast path asks of a row); else the exact evaluator's masks (`expr.masked_value`):
+    nan and a code where an error."""
+    prog = st.prog
+    if not prog.derived:
+        return
+    A = {"x": st.x, "y": st.y} if st.batch is None else {"x": st.x[:, None], "y": st.y[:, None]}
+    for name in prog.derived:
+        col, shape = prog.columns[name], ep.steps[name].shape
+        cols, cells = prog.reads[name]
+        if not any(ep.codes[c].any() for c in cols) and not any(np.any(ep.cell_codes[c]) for c in cells):
+            try:
+                with np.errstate(all="raise", under="ignore"):
+                    v = prog.derived_function(name)(ep.steps, st.inputs, A, ep.cells)
+            except FloatingPointError:
+                v = None
+            if v is not None and not _bad(v, prog.dialect).any():
+                ep.steps[name][...] = v
+                continue
+        v, code = masked_value(col.expr, _derived_env(st, ep, A), prog.dialect)
+        code = np.broadcast_to(np.int8(0) if code is None else code, shape)
+        ep.steps[name][...] = np.where(code != 0, np.nan, np.broadcast_to(v, shape))
+        ep.codes[name][...] = code
+        ep.may_hold_errors = ep.may_hold_errors or bool(code.any())
+
+
+def _derived_env(st, ep, A):
+    """Leaf (values, codes) of an epoch's output-only cells for `expr.masked_value`."""
+    def env(leaf):
+        if isinstance(leaf, Col):
+            codes = ep.codes[leaf.name]
+            return ep.steps[leaf.name], (codes if codes.any() else None)  # None: no error to carry
+        if isinstance(leaf, Name):
+            return st.inputs[leaf.name], None
+        if isinstance(leaf, Data):
+            return A[leaf.name], None
+        if isinstance(leaf, EpochValue):
+            return ep.cells[leaf.col], ep.cell_codes[leaf.col]
+        raise TypeError(f"a step cell cannot read {leaf!r}")
+
+    return env
 
 
 # ------------------------------------------------------------------ the epoch block
