@@ -39,7 +39,7 @@ from functools import cached_property
 import numpy as np
 
 from .expr import Col, Data, EpochValue, Fn, Name, Ref, StepEdge, excel_value, leaves, masked_py, masked_value, nodes, py
-from .functions import CODE, NA, TINY, error_name, numpy_namespace
+from .functions import CODE, NA, TINY, compiled, error_name
 from .table import SheetSpec
 
 
@@ -169,26 +169,22 @@ class Program:
                     return f"A[{leaf.name!r}]"
                 return f"E[{leaf.col!r}]"
 
-            ns = numpy_namespace(True, self.dialect)
             src = f"def derived(S, I, A, E):\n    return {py(self.columns[name].expr, var, self.dialect)}"
-            exec(compile(src, f"<xlgd sheet {self.spec.name} {name}>", "exec"), ns)
-            self._fns[key] = ns["derived"]
+            self._fns[key] = compiled(src, "derived", True, self.dialect, f"<xlgd sheet {self.spec.name} {name}>")
         return self._fns[key]
 
     def function(self, batch: bool):
         if batch not in self._fns:
-            ns = numpy_namespace(batch, self.dialect)
-            exec(compile(self.source(batch), f"<xlgd sheet {self.spec.name}>", "exec"), ns)
-            self._fns[batch] = ns["run_epoch"]
+            self._fns[batch] = compiled(self.source(batch), "run_epoch", batch, self.dialect,
+                                        f"<xlgd sheet {self.spec.name}>")
         return self._fns[batch]
 
     def masked(self, first: bool):
         """The compiled `masked_source`: row -> {column: (values, codes)}."""
         key = ("masked", first)
         if key not in self._fns:
-            ns = numpy_namespace(True, self.dialect)
-            exec(compile(self.masked_source(first), f"<xlgd sheet {self.spec.name} exact>", "exec"), ns)
-            self._fns[key] = ns["masked_row"]
+            self._fns[key] = compiled(self.masked_source(first), "masked_row", True, self.dialect,
+                                      f"<xlgd sheet {self.spec.name} exact>")
         return self._fns[key]
 
 
@@ -234,10 +230,11 @@ def _output_only(spec: SheetSpec) -> set:
     out = {c.name for c in spec.columns
            if c.first is None and c.init is None and all(plain(leaf) for leaf in leaves(c.expr))} - edges
     out -= _pure_columns(spec)
+    deps = {c.name: (c.deps(0), c.deps(1)) for c in spec.columns}
+    out -= {d for now, before in deps.values() for d in before}  # a value the next row reads
     shrunk = True
     while shrunk:  # a column read by one that stays in the rows stays there too
-        read = {d for c in spec.columns if c.name not in out for d in c.deps(0) | c.deps(1)}
-        read |= {d for c in spec.columns for d in c.deps(1)}
+        read = {d for name, (now, _) in deps.items() if name not in out for d in now}
         shrunk = bool(out & read)
         out -= read
     return out
@@ -364,10 +361,13 @@ class Result:
     @cached_property
     def errors(self) -> dict:
         out = {}
+        names = {code: error_name(code) for code in set(CODE.values())}
         for prefix, codes in (("", self.codes), ("@", self.epoch_codes)):
             for name, arr in codes.items():
-                for at in zip(*np.nonzero(arr)):
-                    out[(prefix + name,) + tuple(int(i) for i in at)] = error_name(int(arr[at]))
+                at = np.nonzero(arr)
+                if len(at[0]):
+                    out.update(zip(zip((prefix + name,) * len(at[0]), *(a.tolist() for a in at)),
+                                   (names[c] for c in arr[at].tolist())))
         return out
 
     def value(self, col, row, b=None):

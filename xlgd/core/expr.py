@@ -486,9 +486,7 @@ def _masked_function(e, dialect):
 
     v, c = masked_py(e, var, lambda line: lines.append("    " + line), dialect)
     lines.append(f"    return {v}, {c}")
-    ns = functions.numpy_namespace(True, dialect)
-    exec(compile("\n".join(lines), "<xlgd masked_value>", "exec"), ns)
-    return ns["f"], tuple(slots)
+    return functions.compiled("\n".join(lines), "f", True, dialect, "<xlgd masked_value>"), tuple(slots)
 
 
 # ----------------------------------------------- how far rounding can move a value

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -229,6 +230,16 @@ def evaluate(name: str, args: tuple, ev: Callable, dialect: str = "excel") -> fl
 
 
 # ------------------------------------------------------------------ the engine's numpy helpers
+@lru_cache(maxsize=1024)
+def compiled(source: str, name: str, batch: bool, dialect: str, label: str = "<xlgd>"):
+    """The function `name` that Python source defines, run in `numpy_namespace`; cached by its text,
+    so a sheet built again (a loop of xlgd.run over 1,000 learning rates) compiles nothing again:
+    compiling was most of a short run's time."""
+    ns = numpy_namespace(batch, dialect)
+    exec(compile(source, label, "exec"), ns)
+    return ns[name]
+
+
 def numpy_namespace(batch: bool, dialect: str) -> dict:
     """The names the engine's compiled source (`expr.py`) calls: `_sqrt`, `_if`, `_add` ..."""
     ns = {f"_{f.name.lower()}": (f.batch if batch else f.scalar) for f in FUNCTIONS.values()
