@@ -120,3 +120,16 @@ def test_xlsx_with_no_known_sheet(tmp_path):
 
 def test_bad_rtol(good):
     assert "--rtol" in _one_line(verify(good, "--rtol", "-1"))
+
+
+def test_json_on_unreadable_or_unknown_input_is_still_a_json_object(tmp_path):
+    import json
+
+    p = tmp_path / "x.xlsx"
+    p.write_text("hello, not a workbook\n")
+    r = verify(p, "--json")
+    assert "not a zip" in _one_line(r)
+    d = json.loads(r.stdout)
+    assert d["ok"] is False and d["exit_code"] == 2 and "not a zip" in d["error"]
+    r = verify(tmp_path / "missing.xlsx", "--json")
+    assert r.returncode == 2 and json.loads(r.stdout)["ok"] is False

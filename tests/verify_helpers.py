@@ -66,3 +66,30 @@ def verify(path, *args):
 
 def soffice():
     return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def add_sheet(src, dst, name, xml):
+    """Copy src to dst with one more worksheet (name, its XML) at the end of the tabs, the parts a
+    spreadsheet writes for it: the sheet part, its relationship, its content type, its <sheet> entry."""
+    part, rid = "xl/worksheets/sheet_added.xml", "rIdAdded1"
+    ws_type = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+    ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+    edits = {
+        "xl/workbook.xml": lambda t: re.sub(r"</(\w+:)?sheets>", lambda m: f'<{m.group(1) or ""}sheet name="{name}" '
+                                            f'sheetId="999" r:id="{rid}"/></{m.group(1) or ""}sheets>', t, count=1),
+        "xl/_rels/workbook.xml.rels": lambda t: t.replace(
+            "</Relationships>", f'<Relationship Id="{rid}" Type="{ws_type}" Target="worksheets/sheet_added.xml"/>'
+                                "</Relationships>"),
+        "[Content_Types].xml": lambda t: t.replace(
+            "</Types>", f'<Override PartName="/{part}" ContentType="{ct}"/></Types>'),
+    }
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for zi in zin.infolist():
+            data = zin.read(zi.filename)
+            if zi.filename in edits:
+                new = edits[zi.filename](data.decode())
+                assert new != data.decode(), f"adding a sheet changed nothing in {zi.filename}"
+                data = new.encode()
+            zout.writestr(zi, data)
+        zout.writestr(part, xml)
+    return Path(dst)

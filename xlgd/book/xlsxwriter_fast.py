@@ -104,6 +104,15 @@ class RawRows:
         ws._xml_end_tag("sheetData")
 
 
+def discard(wb) -> None:
+    """Close the temporary files of a workbook that will never be closed (a failure half-way):
+    constant_memory keeps one open per sheet, and the folder they are in is about to go."""
+    for ws in wb.worksheets():
+        fh = getattr(ws, "row_data_fh", None)
+        if fh is not None and not fh.closed:
+            fh.close()
+
+
 class Workbook(xlsxwriter.Workbook):
     """XlsxWriter's Workbook, but docProps/app.xml names the program that wrote the file.
 

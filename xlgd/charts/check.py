@@ -295,10 +295,8 @@ def prime_cells(book: Package, charts) -> None:
                 cols.update(range(a.c1, a.c2 + 1))
                 need[a.sheet] = (min(lo, a.r1), max(hi, a.r2), cols)
     for sheet, (lo, hi, cols) in need.items():
-        try:
+        if sheet in book.worksheet_names:  # a missing sheet is reported per reference
             book.values(sheet, (lo, hi), cols)
-        except XlgdError:
-            pass  # a missing sheet is reported per reference
 
 
 def check_book(book: Package) -> list:

@@ -22,7 +22,7 @@ from lxml import etree
 
 from ..xlsx.package import Package
 from ..xlsx.safezip import parse_xml as _parse_xml
-from ..errors import XlgdError
+from ..errors import XlgdError, shorten
 from ..xlsx.refs import col_letters, parse_cell, quote_sheet
 
 NS = {
@@ -43,6 +43,9 @@ CHART_TYPES = (
     "bubbleChart", "stockChart", "surfaceChart", "surface3DChart", "ofPieChart",
 )
 AXIS_TYPES = ("catAx", "valAx", "dateAx", "serAx")
+# A series plots at most one point per row of a sheet; a part claiming more (ptCount 1e9) is
+# damaged or hostile, and an area larger than this is never read cell by cell.
+MAX_POINTS = 1_048_576
 
 
 def parse_xml(data: bytes, what: str):
@@ -62,11 +65,12 @@ def format_value(v) -> str:
 
 
 def area_values(book: Package, area: "Area"):
-    """Cached cell values of an area in reading order, or None if its sheet is missing."""
-    try:
-        cells = book.values(area.sheet, (area.r1, area.r2), range(area.c1, area.c2 + 1))
-    except XlgdError:
+    """Cached cell values of an area in reading order, or None if its sheet is missing (or the
+    area is larger than any series can be: see MAX_POINTS)."""
+    if area.length > MAX_POINTS or area.sheet not in book.worksheet_names:
         return None
+    # A sheet that is there but cannot be read is an error naming its part, not a bad reference.
+    cells = book.values(area.sheet, (area.r1, area.r2), range(area.c1, area.c2 + 1))
     return [cells.get(rc) for rc in area.cells()]
 
 
@@ -281,6 +285,11 @@ def resolve_ref(book: Package, formula: str | None, depth: int = 0) -> Target:
             return Target("bad", why=f"the name {ref.name!r} refers to itself")
         return _named(book, ref, depth)
     target = _on_sheets(book, ref.areas)
+    big = next((a for a in target.areas if a.length > MAX_POINTS), None)
+    if big is not None:
+        # Never read cell by cell: $A$1:$XFD$1048576 is 17 billion cells.
+        return Target("bad", why=f"{formula} spans {big.length:,} cells, more than the {MAX_POINTS:,} points "
+                      "a series can plot")
     if ref.kind == "union" and target.status == "ok":
         return Target("unchecked", target.areas, f"{formula} is a union of {len(ref.areas)} blocks")
     return target
@@ -391,13 +400,21 @@ def _source(ser, role: str) -> Source:
             src.has_cache = True
             pc = cache.find(C + "ptCount")
             if pc is not None and (pc.get("val") or "").isdigit():
-                src.pt_count = int(pc.get("val"))
+                src.pt_count = _points(pc.get("val"), "ptCount")
             for pt in cache.iter(C + "pt"):
                 v = pt.find(C + "v")
                 if (pt.get("idx") or "").isdigit():
-                    src.points[int(pt.get("idx"))] = v.text if v is not None else None
+                    src.points[_points(pt.get("idx"), "a point index")] = v.text if v is not None else None
         return src
     return Source(role, "unknown", elem=el)
+
+
+def _points(text: str, what: str) -> int:
+    n = int(text) if len(text) < 10 else MAX_POINTS + 1
+    if n > MAX_POINTS:
+        raise XlgdError(f"a series cache claims {what} {shorten(text, 20)}, more than the {MAX_POINTS:,} "
+                        f"points a series can have; refusing it")
+    return n
 
 
 def _series_name(ser) -> str:
@@ -509,7 +526,12 @@ def read_charts(book: Package) -> list:
     charts = []
     for p in sorted(parts, key=_natural):
         sheet, drawing = locs.get(p, (None, None))
-        charts.append(read_chart(book.xml(p, editable=True), p, sheet, drawing))
+        try:
+            charts.append(read_chart(book.xml(p, editable=True, root=C + "chartSpace"), p, sheet, drawing))
+        except XlgdError as e:
+            if str(e).startswith(book.path):
+                raise
+            raise XlgdError(f"{book.path}: part {p}: {e}") from None
     return charts
 
 

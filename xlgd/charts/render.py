@@ -32,7 +32,7 @@ from ..errors import XlgdError
 # damaged files: a bad CRC or a missing chart part loads without any question -- the chart is just
 # empty -- and a malformed sheet loads without its charts, so the counts are what tell.
 UNO_CLIENT = r'''
-import json, sys, time
+import json, re, sys, time
 import uno, unohelper
 from com.sun.star.beans import PropertyValue
 from com.sun.star.task import XInteractionHandler
@@ -103,7 +103,8 @@ try:
                 continue
             k = len(counts)
             counts.append(series_count(shape))
-            name = names[k] if k < len(names) else "%s-chart%d" % (sheet.Name, k + 1)
+            # a name of our own, or one made safe here: a sheet name must not become a path
+            name = names[k] if k < len(names) else re.sub(r"[^A-Za-z0-9_.-]+", "_", sheet.Name) + "-chart%d" % (k + 1)
             size = shape.Size
             # 1/100 mm -> pixels at 150 dpi
             w = max(200, int(size.Width / 2540.0 * 150))
@@ -173,7 +174,7 @@ def declared_charts(book: Package) -> dict:
             if rtype != "drawing" or not book.has(drawing):
                 continue
             rels = book.rels(drawing)
-            for chart in book.xml(drawing).iter("{%s}chart" % NS["c"]):
+            for chart in book.xml(drawing, root="{%s}wsDr" % NS["xdr"]).iter("{%s}chart" % NS["c"]):
                 charts.append(_declared(book, s.name, rels, chart.get("{%s}id" % NS["r"])))
         if charts:
             out[s.name] = charts
@@ -216,17 +217,33 @@ def render_book(book_path, outdir, timeout: float = 120, fmt: str = "png") -> Re
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if not soffice:
         raise XlgdError("charts render needs LibreOffice (soffice) on PATH")
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
     py = _uno_python()
     jobs = {sheet: [d.name for d in charts] for sheet, charts in declared.items()}
+    outdir = Path(outdir)
+    if outdir.exists() and not outdir.is_dir():
+        raise XlgdError(f"-o {outdir} is a file; give a folder for the images")
+    created = [p for p in (outdir, *outdir.parents) if not p.exists()]
+    outdir.mkdir(parents=True, exist_ok=True)
+    try:
+        # Drawn into a scratch folder and moved in at the end: a failure leaves no half set of images.
+        with tempfile.TemporaryDirectory(prefix=".xlgd-render-", dir=outdir) as scratch:
+            got = _render_retrying(soffice, py, book_path, Path(scratch), jobs, timeout, MEDIA[fmt])
+            for n in got["written"]:
+                os.replace(Path(scratch) / n, outdir / n)
+            return Rendered([outdir / n for n in got["written"]], repairs(declared, got["loaded"], got["asked"]))
+    except BaseException:
+        for d in created:  # the folders this call made, deepest first
+            shutil.rmtree(d, ignore_errors=True)
+        raise
+
+
+def _render_retrying(soffice, py, book_path, outdir, jobs, timeout, media) -> dict:
     # A fresh profile can make soffice restart itself once while the bridge
     # is connecting; one retry with a new profile covers that.
     error = None
     for _ in range(2):
         try:
-            got = _render_once(soffice, py, book_path, outdir, jobs, timeout, MEDIA[fmt])
-            return Rendered([outdir / n for n in got["written"]], repairs(declared, got["loaded"], got["asked"]))
+            return _render_once(soffice, py, book_path, outdir, jobs, timeout, media)
         except _Failed as e:
             error = e
     raise XlgdError(f"LibreOffice could not render {book_path}: {error}")
@@ -240,10 +257,18 @@ def _render_once(soffice, py, book_path, outdir, jobs, timeout, media) -> dict:
     tag = uuid.uuid4().hex
     profile = Path(tempfile.gettempdir()) / f"xlgd-lo-{tag}"
     pipe = f"xlgd-{tag}"
-    office = subprocess.Popen(
-        [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--invisible", "--nologo",
-         "--norestore", "--nodefault", "--nolockcheck", f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    scratch = profile / "tmp"  # LibreOffice's own temporary files, removed with the profile
+    try:
+        scratch.mkdir(parents=True)
+        office = subprocess.Popen(
+            [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--invisible", "--nologo",
+             "--norestore", "--nodefault", "--nolockcheck",
+             f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            env=dict(os.environ, TMPDIR=str(scratch)))
+    except BaseException:
+        shutil.rmtree(profile, ignore_errors=True)
+        raise
     try:
         try:
             proc = subprocess.run([py, "-c", UNO_CLIENT, str(book_path.resolve()), str(outdir.resolve()), pipe,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..core.expr import CellRef, Name, excel_value
+from ..core.expr import CellRef, Name, RangeRef, excel_value
+from ..core.values import Block
+from ..errors import shorten
 from ..core.functions import VOLATILE
 from ..xlsx.formula import Unsupported, parse
 from ..xlsx.package import Cell, Package
@@ -17,6 +19,8 @@ from ..xlsx.refs import FormulaSyntaxError, a1, canonical, tokens
 from .report import Cause, SheetReport, fmt_value, same_value, ulp_distance
 
 ROUNDED_RTOL = 1e-14  # LibreOffice 7.4 writes 15 significant digits
+MAX_SHOWN = 200  # characters of a cell's formula a cause shows
+MAX_RANGE = 10000  # a range an edited step cell reads, read cell by cell here
 
 
 @dataclass
@@ -40,11 +44,12 @@ def structure_reason(actual: Cell | None, expected: str, r, c):
     if actual.formula is None:
         return "constant", f"formula replaced by the constant {fmt_value(actual.value)} (its column has `{expected}`)"
     text = "=" + actual.formula
+    shown = shorten(text, MAX_SHOWN)  # a formula of 8,000 characters is one line of the report, not pages
     try:
         if canonical(text, r, c) == canonical(expected, r, c):
             return None
     except FormulaSyntaxError:
-        return "formula", f"formula `{text}` cannot be read; expected `{expected}`"
+        return "formula", f"formula `{shown}` cannot be read; expected `{expected}`"
     detail = ""
     try:
         ta, te = tokens(text), tokens(expected)
@@ -58,7 +63,7 @@ def structure_reason(actual: Cell | None, expected: str, r, c):
             detail += " and it uses a volatile function"
     except FormulaSyntaxError:
         pass
-    return "formula", f"formula differs from its column: `{text}`, expected `{expected}`{detail}"
+    return "formula", f"formula differs from its column: `{shown}`, expected `{expected}`{detail}"
 
 
 class CheckContext:
@@ -99,11 +104,14 @@ class CheckContext:
             if isinstance(leaf, CellRef):
                 return self.value(leaf.sheet, leaf.row, leaf.col)
             if isinstance(leaf, Name):
-                where = self.book.name_ref(sheet, leaf.name)
+                where = self.book.name_ref(leaf.sheet or sheet, leaf.name)
                 if where is None:
                     return "#NAME?"
                 return self.value(*where)
-            raise TypeError(leaf)
+            if isinstance(leaf, RangeRef) and (leaf.row2 - leaf.row + 1) * (leaf.col2 - leaf.col + 1) <= MAX_RANGE:
+                return Block(tuple(tuple(self.value(leaf.sheet, r, c) for c in range(leaf.col, leaf.col2 + 1))
+                                   for r in range(leaf.row, leaf.row2 + 1)), None, (leaf.sheet, leaf.row, leaf.col))
+            raise Unsupported(f"{leaf!r} where one cell was expected")
 
         return env
 
@@ -148,8 +156,10 @@ def check_cells(ctx, sheet, items, rep: SheetReport, engine_values=None) -> Fail
     return out
 
 
-def group(sheet, rep: SheetReport, f: Failures, order, stale_reason=""):
-    """Turn per-cell failures into root causes. order(key) -> sortable step position."""
+def group(sheet, rep: SheetReport, f: Failures, order, stale_reason="",
+          source="the engine's run from this workbook's own inputs"):
+    """Turn per-cell failures into root causes. order(key) -> sortable step position; source: what the
+    trajectory values are (the engine's run, or the workbook evaluated from its own constants)."""
     causes = _structure_causes(sheet, f, order)
     stale = _stale_cause(sheet, f, order, stale_reason)
     if stale is not None:
@@ -172,11 +182,17 @@ def group(sheet, rep: SheetReport, f: Failures, order, stale_reason=""):
         k = loose[0]
         have, want = f.trajectory[k]
         causes.append(Cause(sheet, a1(*k), "trajectory",
-                            f"{len(loose)} cell(s) differ from the engine's run from this workbook's own inputs "
-                            f"(first holds {fmt_value(have)}, the engine computes {fmt_value(want)})",
-                            cells=len(loose), step=order(k)))
+                            f"{len(loose)} cell(s) differ from {source} "
+                            f"(first holds {fmt_value(have)}, {_short(source)} computes {fmt_value(want)})",
+                            cells=len(loose), step=order(k), source=_short(source)))
+    for c in causes:
+        c.source = _short(source)
     rep.causes += causes
     rep.failed += len(primary | set(f.trajectory))
+
+
+def _short(source):
+    return "the engine's run" if source.startswith("the engine") else "the evaluator's run"
 
 
 def _structure_causes(sheet, f: Failures, order) -> list:

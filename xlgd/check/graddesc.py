@@ -23,14 +23,17 @@ import numpy as np
 
 from ..core.engine import run
 from ..core.sheet import build_sheet
-from ..errors import XlgdError
-from ..xlsx.refs import shift, split_ref
+from ..xlsx.refs import a1, shift, split_ref
 from .cells import check_cells, group
 from .report import fmt_value
 
 FIRST, LAST = 4, 32  # step rows
 
 _COMMON = {"C": "=H4", "D": "=I4", "E": "=C5+D5*A5", "F": "=2*(D5*A5+C5-B5)", "G": "=F5*A5"}
+
+
+class LayoutMismatch(Exception):
+    """A sheet named like one of graddesc's whose cells are not laid out like it (the reason says where)."""
 
 
 @dataclass
@@ -43,6 +46,13 @@ class GSheet:
     knobs: dict  # knob -> A1 cell holding it
     start: dict  # core column -> A1 cell holding its start value
     headers: dict = field(default_factory=dict)  # A1 -> header text expected
+    optional: tuple = ()  # columns older copies do not have (momentum's err^2, added in 2018)
+
+    def without(self, letters) -> "GSheet":
+        """The layout without some optional columns."""
+        return GSheet(self.kind, self.optimizer, {k: v for k, v in self.columns.items() if k not in letters},
+                      {k: v for k, v in self.row5.items() if k not in letters}, self.special, self.knobs,
+                      self.start, self.headers, ())
 
     def expected(self):
         """(A1 cell, expected formula) for every computed cell, in evaluation order."""
@@ -80,7 +90,7 @@ LAYOUTS = {
         dict(_COMMON, H="=C5-J5*$D$2", I="=D5-K5*$D$2", J="=J4*$J$1+$K$1*F5", K="=K4*$J$1+$K$1*G5",
              L="=(B5-E5)^2"),
         {"K1": "=1-J1", "J3": "=J33", "K3": "=K33"}, {"lr": "D2", "beta1": "J1"},
-        {"new_b": "C1", "new_a": "C2", "m_b": "J3", "m_a": "K3"}, dict(_XY)),
+        {"new_b": "C1", "new_a": "C2", "m_b": "J3", "m_a": "K3"}, dict(_XY), ("L",)),
     "rmsprop": GSheet(
         "rmsprop", "rmsprop",
         {"C": "b", "D": "a", "E": "pred", "F": "g_b", "G": "g_a", "H": "new_b", "I": "new_a", "J": "v_b",
@@ -114,8 +124,8 @@ def recognise(name: str, cells: dict) -> GSheet | None:
     if kind is None:
         return None
     g = LAYOUTS[kind]
-    for a1, text in g.headers.items():
-        v = cells.get(a1)
+    for ref, text in g.headers.items():
+        v = cells.get(ref)
         if not isinstance(v, str) or v.strip().lower() != text:
             return None
     return g
@@ -130,15 +140,28 @@ def build_spec(g: GSheet, knob_values: dict):
                        name=g.kind)
 
 
+MISMATCH_CELLS = 10  # more cells than this not holding their layout's formula: the layout does not match
+
+
+def present_columns(ctx, name, g: GSheet) -> GSheet:
+    """g without the optional columns this copy of the sheet does not have (all their step cells empty)."""
+    grid = ctx.grid(name)
+    gone = [L for L in g.optional
+            if all(grid.get((r, split_ref(f"{L}1")[1])) is None for r in range(FIRST, LAST + 1))]
+    return g.without(gone) if gone else g
+
+
 def check_graddesc_sheet(ctx, name, g: GSheet, rep):
     """Every computed cell of one of Jeremy's sheets: structure, consistency, and the engine's run
-    from the sheet's own knobs, start values and data."""
+    from the sheet's own knobs, start values and data. Raises LayoutMismatch when the sheet is only
+    named like one of graddesc's (a knob cell not holding a number, many cells not its formulas).
+    Returns the cells it covered."""
     val = lambda ref: ctx.value(name, *split_ref(ref)[:2])  # noqa: E731
     knobs = {}
     for k, ref in g.knobs.items():
         v = val(ref)
         if not isinstance(v, float):
-            raise XlgdError(f"{ctx.book.path}: {name}!{ref} ({k}) holds {fmt_value(v)}, not a number")
+            raise LayoutMismatch(f"{ref}, where graddesc keeps {k}, holds {fmt_value(v)}, not a number")
         knobs[k] = v
     spec = build_spec(g, knobs)
     start = {col: val(ref) for col, ref in g.start.items()}
@@ -160,4 +183,10 @@ def check_graddesc_sheet(ctx, name, g: GSheet, rep):
     for ref, text in g.expected():
         r, c, _, _ = split_ref(ref)
         items.append((r, c, text))
-    group(name, rep, check_cells(ctx, name, items, rep, engine_values), lambda k: k[0])
+    found = check_cells(ctx, name, items, rep, engine_values)
+    if len(found.structure) > MISMATCH_CELLS:
+        first = min(found.structure)
+        raise LayoutMismatch(f"{len(found.structure)} cells do not hold graddesc's formulas (from "
+                             f"{a1(*first)}: {found.structure[first][1]})")
+    group(name, rep, found, lambda k: k[0])
+    return {(r, c) for r, c, _ in items}

@@ -1,12 +1,24 @@
-"""What `xlgd verify` says: root causes per sheet, and the report as text or JSON.
+"""What `xlgd verify` says: root causes per sheet, coverage, and the report as text or JSON.
 
 A `Cause` is one thing a person did or that went wrong (an edited formula,
 a run of stale values), with the number of cells downstream of it that
-differ from the engine's run because of it -- not a line per cell.
+differ because of it -- not a line per cell.
+
+Coverage: every formula cell of every sheet is counted once, as checked (by
+the engine's run for xlgd's and graddesc's sheets, by the workbook
+evaluator for everything else) or unchecked with a reason (`Unchecked`: a
+range of cells, the reason, and how many cells depend on them). The last
+line says it: `OK: 14,157 of 14,157 formula cells check out`, `OK with 30
+unchecked: ...; data!B5:B33 and 1 dependant use RANDBETWEEN (volatile)`, or
+`FAILED: ...`. "Every" is never said when a cell was not checked.
+
+Numbers compare as values: inf, -inf and NaN equal only themselves (a
+cached inf where 15.0 belongs is a difference, whatever the tolerance).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -18,29 +30,51 @@ class Cause:
 
     sheet: str
     cell: str
-    kind: str  # formula, constant, missing, stale, value, error, data, trajectory
+    kind: str  # formula, constant, missing, stale, value, error, data, trajectory, name, structure, circular
     message: str
     cells: int = 1
     downstream: int = 0
     step: int = -1
+    source: str = "the engine's run"  # what the downstream cells differ from
 
     def lines(self):
         out = [f"{self.sheet}!{self.cell}: {self.message}"]
         if self.downstream:
             out.append(f"  ... and {self.downstream} cell(s) downstream of {self.sheet}!{self.cell} differ from "
-                       f"the engine's run because of it")
+                       f"{self.source} because of it")
         return out
+
+
+@dataclass
+class Unchecked:
+    """Formula cells no one could check: `where` (a range), why, and how many cells depend on them."""
+
+    sheet: str
+    where: str  # 'data!B5:B33'
+    reason: str  # 'use RANDBETWEEN (volatile)'
+    cells: int
+    dependants: int = 0
+
+    def text(self):
+        dep = f" and {self.dependants:,} dependant{'s' if self.dependants != 1 else ''}" if self.dependants else ""
+        return f"{self.where}{dep} {self.reason}"
 
 
 @dataclass
 class SheetReport:
     name: str
-    layout: str  # 'xlgd' or 'graddesc:<kind>'
-    checked: int = 0
+    layout: str  # 'xlgd', 'graddesc:<kind>', 'unknown' (checked by the workbook evaluator) ...
+    checked: int = 0  # formula cells checked (passing or failing)
     failed: int = 0
     causes: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     max_ulp: int = 0
+    formula_cells: int = 0
+    unchecked: list = field(default_factory=list)  # [Unchecked]
+
+    @property
+    def unchecked_cells(self) -> int:
+        return sum(u.cells + u.dependants for u in self.unchecked)
 
 
 @dataclass
@@ -52,46 +86,109 @@ class Report:
     warnings: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     sheets: list = field(default_factory=list)
+    causes: list = field(default_factory=list)  # workbook-level causes (defined names ...)
 
     @property
     def ok(self):
-        return all(s.failed == 0 for s in self.sheets)
+        return not self.causes and all(s.failed == 0 and not s.causes for s in self.sheets)
+
+    @property
+    def formula_cells(self):
+        return sum(s.formula_cells for s in self.sheets)
+
+    @property
+    def checked_ok(self):
+        return sum(max(0, s.checked - s.failed) for s in self.sheets)
+
+    @property
+    def unchecked(self):
+        return [u for s in self.sheets for u in s.unchecked]
 
     def as_dict(self):
         d = asdict(self)
         d["ok"] = self.ok
+        d["formula_cells"] = self.formula_cells
+        d["checked"] = sum(s.checked for s in self.sheets)  # checked, passing or failing (as per sheet)
+        d["checked_ok"] = self.checked_ok  # of those, the ones that check out
+        d["unchecked"] = [asdict(u) | {"text": u.text()} for u in self.unchecked]
+        d["unchecked_cells"] = sum(s.unchecked_cells for s in self.sheets)
+        for s, sd in zip(self.sheets, d["sheets"]):
+            sd["checked_ok"] = max(0, s.checked - s.failed)
+        d["verdict"] = self.verdict()
         return d
+
+    def verdict(self) -> str:
+        n, good = self.formula_cells, self.checked_ok
+        un = sum(s.unchecked_cells for s in self.sheets)
+        why = "; ".join(u.text() for u in self.unchecked[:3])
+        if len(self.unchecked) > 3:
+            why += f"; and {len(self.unchecked) - 3} more"
+        tally = f"{good:,} of {n:,} formula cells check out"
+        if not self.ok:
+            causes = len(self.causes) + sum(len(s.causes) for s in self.sheets)
+            return f"FAILED: {causes} root cause(s); {tally}" + (f"; {un:,} unchecked: {why}" if un else "")
+        if un:
+            return f"OK with {un:,} unchecked: {tally}; {why}"
+        return f"OK: {tally}"
 
     def text(self):
         out = [f"{self.path}: values from {self.values_source}; saved by {self.producer}, "
                f"errors compared in the {self.dialect} dialect"]
         out += [f"warning: {w}" for w in self.warnings]
         out += [f"note: {n}" for n in self.notes]
+        for c in self.causes:
+            out += c.lines()
         for s in self.sheets:
-            status = "ok" if s.failed == 0 else f"{s.failed} failed"
-            out.append(f"{s.name} ({s.layout}): {s.checked} cells checked, {status}, max {s.max_ulp} ulp from the engine")
+            status = f"{s.failed} failed" if s.failed else f"{len(s.causes)} problem(s)" if s.causes else "ok"
+            ulp = f", max {s.max_ulp} ulp" if s.checked else ""
+            out.append(f"{s.name} ({s.layout}): {s.checked:,} of {s.formula_cells:,} formula cells checked, "
+                       f"{status}{ulp}")
             out += [f"  note: {n}" for n in s.notes]
+            out += [f"  unchecked: {u.text()}" for u in s.unchecked]
             for c in s.causes:
                 out += ["  " + line for line in c.lines()]
-        out.append("OK: every computed cell checks out" if self.ok else
-                   f"FAILED: {sum(len(s.causes) for s in self.sheets)} root cause(s)")
+        out.append(self.verdict())
         return "\n".join(out)
 
 
 def fmt_value(v):
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
     if isinstance(v, str):
         return v
     if v is None:
         return "empty"
-    return repr(float(v)) if v != int(v) or abs(v) >= 1e15 else str(int(v))
+    v = float(v)
+    if not np.isfinite(v):
+        return repr(v)
+    return repr(v) if v != int(v) or abs(v) >= 1e15 else str(int(v))
 
 
 def same_value(a, b, rtol):
+    """Two cell values agree: the same text or error, or numbers within rtol -- where inf, -inf
+    and NaN are values of their own, equal only to themselves."""
     if isinstance(a, str) or isinstance(b, str):
         return a == b
     if a is None or b is None:
         return False
+    a, b = float(a), float(b)
+    if not (np.isfinite(a) and np.isfinite(b)):
+        return a == b or (np.isnan(a) and np.isnan(b))
     return a == b or abs(a - b) <= rtol * max(abs(a), abs(b))
+
+
+def agree(have, want, rtol, tol=None) -> np.ndarray:
+    """same_value over arrays: equal, or finite and within rtol (or tol); inf, -inf and NaN only
+    equal themselves."""
+    have, want = np.asarray(have, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        ok = (have == want) | (np.isnan(have) & np.isnan(want))
+        both = np.isfinite(have) & np.isfinite(want)
+        if rtol:
+            ok |= both & (np.abs(have - want) <= rtol * np.maximum(np.abs(have), np.abs(want)))
+        if tol is not None:
+            ok |= both & (np.abs(have - want) <= tol)
+    return ok
 
 
 def ulp_distance(a, b):
@@ -104,5 +201,3 @@ def ulp_distance(a, b):
     if not ok.any():
         return 0
     return int(np.abs(ia[ok] - ib[ok]).max())
-
-

@@ -138,7 +138,7 @@ class CachedLayout(Layout):
 
 
 _V = re.compile(r"<v>([^<]*)</v>")
-_ROW_START = re.compile(r'\s*<row r="([0-9]+)"')
+_ROW_START = re.compile(r'\s*<row r="([0-9]{1,7})"')  # 7 digits: past that, no row of Excel (and no int())
 _CELL_HEAD = re.compile(r'<c r="([A-Z]{1,3})[0-9]+"([^>]*)>')
 _STYLE_ONLY = re.compile(r'(?:\s+s="[0-9]+")?')
 _HOLE = "\x00"  # where a <v>..</v> was cut out of a row

@@ -30,7 +30,7 @@ from ..xlsx.package import Package
 from ..xlsx.refs import a1
 from .cells import ROUNDED_RTOL, CheckContext, Failures, check_cells, eval_text, group
 from .engine_async import engine_async, peek_inputs
-from .report import Cause, SheetReport, fmt_value, same_value, ulp_distance
+from .report import Cause, SheetReport, agree, fmt_value, same_value, ulp_distance
 from .steptable import StepTable, read_xlgd_sheet
 
 CONSIST_ROUNDED = 4e-14  # per operation, times the formula's magnitude
@@ -38,14 +38,17 @@ ENGINE_AHEAD_ROWS = 20000  # from this many step rows on, the engine runs in a f
 
 
 def load_xlgd(book: Package):
-    """The record and Recipe of an xlgd workbook (None, None if it has no record)."""
-    rec = record.read(book)
-    if rec is None:
-        return None, None
+    """(record, Recipe, damage) of a workbook: (None, None, None) if it has no record, and
+    (None, None, why) if its record is damaged or describes nothing this xlgd can rebuild --
+    the book is then checked as a workbook of unknown layout, with `why` as a warning."""
     try:
-        return rec, record.rebuild(rec)
+        rec = record.read(book)
+        if rec is None:
+            return None, None, None
+        return rec, record.rebuild(rec), None
     except XlgdError as e:
-        raise XlgdError(f"{book.path}: {e}") from None
+        why = str(e).removeprefix(f"{book.path}: ")
+        return None, None, f"{why}; checked without it, as a workbook of unknown layout"
 
 
 @dataclass
@@ -201,9 +204,8 @@ def _column_values(sc, vec, c):
 
 def _disagreeing_rows(sc, ci, comp, tol):
     have = sc.table.vals[ci]
-    bad = ~(have == comp)
-    if sc.ctx.rtol or sc.ctx.rounded:
-        bad &= ~(np.abs(have - comp) <= np.maximum(sc.ctx.rtol * np.abs(have), tol))
+    # NaN stands for a cell that is not a number (an error): those are checked exactly below
+    bad = ~agree(have, comp, sc.ctx.rtol, tol if sc.ctx.rounded else None) | np.isnan(have) | np.isnan(comp)
     st = sc.table
     for i in np.nonzero(bad)[0]:
         i = int(i)
@@ -286,10 +288,7 @@ def _trajectory(sc: SheetContext, res) -> dict:
     for c in spec.columns:
         ci = sc.idx[c.name]
         ev, have = res.steps[c.name], st.vals[ci]
-        ok = have == ev
-        if trtol:
-            ok |= np.abs(have - ev) <= trtol * np.abs(ev)
-        ok |= np.isnan(have) & np.isnan(ev)
+        ok = agree(have, ev, trtol)  # errors (NaN here) are compared by code below
         both = np.isfinite(have) & np.isfinite(ev) & ok
         if both.any():
             sc.rep.max_ulp = max(sc.rep.max_ulp, ulp_distance(have[both], ev[both]))

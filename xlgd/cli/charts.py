@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 from ..errors import XlgdError
+from ..xlsx.output import check_not_input
 
 HELP = """Check and fix chart axis links in any workbook, without touching anything else.
 
@@ -103,8 +103,8 @@ def output_path(book_path: Path, output: Path | None, in_place: bool, macros: bo
     out = book_path if in_place else (output if output is not None else _default(book_path))
     if out.is_dir():
         out = out / _default(book_path).name
-    if not in_place and out.exists() and os.path.samefile(out, book_path):
-        raise XlgdError(f"{out} is the input; pass --in-place to overwrite it")
+    if not in_place:
+        check_not_input(out, [book_path], "-o", "choose another path, or pass --in-place to replace it")
     if macros and out.suffix.lower() not in (".xlsm", ".xltm"):
         raise XlgdError(f"{book_path} has macros; the output must end in .xlsm, not {out.suffix or '(none)'}")
     if not out.parent.exists():

@@ -83,7 +83,10 @@ def run(args):
             raise XlgdError(f"--{name} must be a finite number >= 0, not {v}")
     from ..diff import book as diff
     from ..diff import report as diffreport
+    from ..xlsx.output import check_not_input
 
+    if args.html is not None:
+        check_not_input(args.html, [p for p in (args.edited, args.reference) if p is not None], "--html")
     opt = diff.Options(rtol=args.rtol, atol=args.atol, formulas=not args.values_only,
                        values=not args.formulas_only, sheet=args.sheet, grid=args.html is not None)
     result = compare(args.edited, args.reference, opt)

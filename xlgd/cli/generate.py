@@ -83,6 +83,8 @@ def run(args):
     from ..pipeline import build
     from ..recipe.template import Overrides, load_recipe
 
+    if args.output is not None and not args.output.strip():
+        raise XlgdError("-o/--output is empty; give the workbook's path (or leave -o out for output/NAME.xlsx)")
     recipe = load_recipe(args.template, Overrides.parse(args.sets, args.epochs))
     out = Path(args.output) if args.output else Path("output") / f"{recipe.name}.xlsx"
     if out.exists() and out.is_dir():

@@ -678,27 +678,31 @@ def _epoch_batch(st, ep):
     fn = prog.function(True)
     K = np.zeros((prog.watches[True], n, st.batch))
     with np.errstate(all="ignore"):
-        fn(st.inputs, st.carried, A, E, ep.steps, 0, n, K)
-    trouble = _trouble_rows(st, ep, K)
+        done = fn(st.inputs, st.carried, A, E, ep.steps, 0, n, K)
+    # A C-library function (EXP, LN ... `functions._elementwise`) raises even with errors ignored:
+    # the rows from there on were not computed for anyone, so every configuration is in trouble there.
+    trouble = _trouble_rows(st, ep, K, done)
     sick = np.nonzero(trouble < n)[0]
     ep.may_hold_errors = len(sick) > 0
     if len(sick):
         _masked_rows(st, ep, trouble, sick)
 
 
-def _trouble_rows(st, ep, K):
+def _trouble_rows(st, ep, K, done):
     """Per configuration, the first row a run of its own would recompute exactly (n if none).
 
     That run stops its fast path at the first floating-point error anywhere
     in a row, or at the first cell that is not a finite number. An error
     inside a formula yields inf or nan, which reaches the cell unless an
-    operator or function absorbs it -- and those operands are in K."""
-    n = st.spec.n_data
-    bad = (~np.isfinite(K)).any(axis=0) if len(K) else np.zeros((n, st.batch), bool)
+    operator or function absorbs it -- and those operands are in K. Rows from
+    `done` on (where the fast path stopped for all) are in trouble for all."""
+    if not done:
+        return np.zeros(st.batch, np.int64)
+    bad = (~np.isfinite(K[:, :done])).any(axis=0) if len(K) else np.zeros((done, st.batch), bool)
     for name in st.prog.order:
         if name not in st.prog.pure:
-            bad |= _bad(ep.steps[name], st.prog.dialect)
-    return np.where(bad.any(axis=0), bad.argmax(axis=0), n)
+            bad |= _bad(ep.steps[name][:done], st.prog.dialect)
+    return np.where(bad.any(axis=0), bad.argmax(axis=0), done)
 
 
 def _masked_rows(st, ep, trouble, sick):

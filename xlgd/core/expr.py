@@ -27,6 +27,7 @@ checkable, and every function used here must be in `functions.FUNCTIONS`
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
@@ -34,11 +35,11 @@ from typing import Callable
 import numpy as np
 
 from . import functions
-from .functions import SheetError
+from .values import Block, SheetError, Text, compare, number, text
 
 # Excel operator precedence (higher binds tighter). Unary minus binds tighter
 # than ^ in Excel (-2^2 = 4), which is why Neg sits above Pow.
-_PREC = {"cmp": 1, "+": 2, "-": 2, "*": 3, "/": 3, "^": 4, "neg": 5, "atom": 6}
+_PREC = {"cmp": 1, "&": 1.5, "+": 2, "-": 2, "*": 3, "/": 3, "^": 4, "neg": 5, "atom": 6}
 
 
 class Expr:
@@ -91,6 +92,14 @@ class Num(Expr):
 
 
 @dataclass(frozen=True, eq=False)
+class Const(Expr):
+    """A literal that is not a number, as a formula's text holds it: text ("abc", a `values.Text`),
+    TRUE/FALSE, or an error literal (#N/A, a plain str)."""
+
+    value: object
+
+
+@dataclass(frozen=True, eq=False)
 class Col(Expr):
     """A column of the step table: this row (lag 0) or the row above (lag 1)."""
 
@@ -104,9 +113,11 @@ class Col(Expr):
 
 @dataclass(frozen=True, eq=False)
 class Name(Expr):
-    """A named input cell (a defined name on the sheet: lr, beta1, h, a_init...)."""
+    """A named input cell (a defined name on the sheet: lr, beta1, h, a_init...); `sheet` when a
+    formula's text names the sheet (`adam!lr`: that sheet's name, whichever sheet the formula is on)."""
 
     name: str
+    sheet: str | None = None
 
 
 class Ref(Expr):
@@ -175,11 +186,34 @@ class GridCell(Ref):
 
 @dataclass(frozen=True)
 class CellRef(Ref):
-    """A cell a formula's text refers to: sheet name, 1-based row and column."""
+    """A cell a formula's text refers to: sheet name, 1-based row and column; `row_abs` when the
+    text anchors the row ($A$1, A$1): filled down, the reference stays on that row."""
 
     sheet: str
     row: int
     col: int
+    row_abs: bool = False
+
+
+@dataclass(frozen=True)
+class RangeRef(Ref):
+    """A rectangle of cells a formula's text refers to (A1:B5; whole columns and rows too)."""
+
+    sheet: str
+    row: int
+    col: int
+    row2: int
+    col2: int
+    row_abs: bool = False
+    row2_abs: bool = False
+
+
+@dataclass(frozen=True)
+class Address(Ref):
+    """A reference asked for its place only (ROW, ROWS, COLUMNS): whoever evaluates a tree answers
+    env(Address(leaf)) with a values.Block of the right size and position and no values."""
+
+    of: Ref
 
 
 LEAVES = (Col, Name, Ref)
@@ -187,9 +221,17 @@ LEAVES = (Col, Name, Ref)
 
 @dataclass(frozen=True, eq=False)
 class Bin(Expr):
+    """left op right; op one of + - * / ^ &.
+
+    `parsed`: read from a formula's text rather than built by xlgd. xlgd writes a
+    square as x*x (see `excel`), so its own x^2 means one multiply everywhere; a
+    person's x^2 is what the spreadsheet makes of ^: one multiply in Excel (Excel's
+    cached values of graddesc-2018.xlsm's F5^2 cells agree), C's pow() in LibreOffice."""
+
     op: str
     left: Expr
     right: Expr
+    parsed: bool = False
 
     @property
     def prec(self):
@@ -257,18 +299,20 @@ def fn(name: str, *args) -> Fn:
     return Fn(f.name, tuple(lift(a) if not isinstance(a, Expr) else a for a in args))
 
 
-def leaves(e: Expr):
-    """Every leaf (Col, Name, Ref) of a tree, in evaluation order."""
+def leaves(e: Expr, skip=None):
+    """Every leaf (Col, Name, Ref) of a tree, in evaluation order; skip(fn, i): leave out argument i
+    of function node fn (an argument read for its address only)."""
     if isinstance(e, LEAVES):
         yield e
     elif isinstance(e, (Bin, Cmp)):
-        yield from leaves(e.left)
-        yield from leaves(e.right)
+        yield from leaves(e.left, skip)
+        yield from leaves(e.right, skip)
     elif isinstance(e, Neg):
-        yield from leaves(e.arg)
+        yield from leaves(e.arg, skip)
     elif isinstance(e, Fn):
-        for a in e.args:
-            yield from leaves(a)
+        for i, a in enumerate(e.args):
+            if skip is None or not skip(e, i):
+                yield from leaves(a, skip)
 
 
 # ---------------------------------------------------------------- Excel text
@@ -293,12 +337,14 @@ def excel(e: Expr, ref: Callable[[Expr], str]) -> str:
     """Formula text (without '='); `ref` renders a leaf (Col, Name, Ref)."""
     if isinstance(e, Num):
         return _num_text(e.value)
+    if isinstance(e, Const):
+        return _const_text(e.value)
     if isinstance(e, LEAVES):
         return ref(e)
     if isinstance(e, Neg):
         inner = excel(e.arg, ref)
         return f"-{inner}" if _eprec(e.arg) >= Neg.prec else f"-({inner})"
-    if _is_square(e):
+    if _is_square(e) and not e.parsed:
         # A square is written as a product: x*x is one correctly rounded
         # multiply in every spreadsheet, while x^2 goes through the C
         # library's pow(), which glibc (LibreOffice) rounds differently
@@ -322,14 +368,32 @@ def excel(e: Expr, ref: Callable[[Expr], str]) -> str:
     raise TypeError(e)
 
 
+def _const_text(v) -> str:
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, Text):
+        return '"' + v.replace('"', '""') + '"'
+    return str(v)  # an error literal
+
+
 # ------------------------------------------------------------- Python source
+
+_PY_CMP = {"=": "==", "<>": "!="}
+_SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[A-Za-z0-9_ +-]*\])?")  # a name or an element: squared inline
+
+
+def squares_as_product(n: Bin, dialect: str) -> bool:
+    """Whether n is x^2 computed as x*x: xlgd's own squares always (it writes them as products),
+    a formula's x^2 in Excel; LibreOffice computes a written ^ with pow() (see Bin)."""
+    return _is_square(n) and not (n.parsed and dialect == "libreoffice")
 
 
 def py(e: Expr, var: Callable[[Expr], str], dialect: str = "excel", watch: Callable[[str], str] | None = None) -> str:
-    """Python source for the numpy engine, bracketed to keep Excel's association.
+    """Python source for compiled numpy code, bracketed to keep Excel's association.
 
     dialect 'libreoffice' routes + and - through LibreOffice's
     approxAdd/approxSub, which snap near-cancellations to exactly 0.
+    Numbers and booleans only: a tree with text (&, "abc") has no numpy form.
     watch(source) -> source wraps each operand that an operator or function
     may absorb (x/inf is 0, MAX(-inf, 1) is 1: see `absorbed`), so the
     engine's batch path can tell which configurations met a non-finite
@@ -346,6 +410,10 @@ def py(e: Expr, var: Callable[[Expr], str], dialect: str = "excel", watch: Calla
 def _py_node(n, go, var, dialect):
     if isinstance(n, Num):
         return repr(n.value)
+    if isinstance(n, Const):
+        if isinstance(n.value, bool):
+            return repr(n.value)
+        raise TypeError(f"no numpy form for the literal {n.value!r}")
     if isinstance(n, LEAVES):
         return var(n)
     hide = absorbed(n)
@@ -354,16 +422,18 @@ def _py_node(n, go, var, dialect):
     if isinstance(n, Bin):
         a, b = go(n.left, hide[0]), go(n.right, hide[1])
         if n.op == "^":
-            if _is_square(n):
-                return f"_sq({a})"
+            if squares_as_product(n, dialect):
+                return f"({a} * {a})" if _SIMPLE.fullmatch(a) else f"_sq({a})"
             return f"_pow({a}, {b})"
+        if n.op == "&":
+            raise TypeError("no numpy form for &")
         if dialect == "libreoffice" and n.op in "+-":
             return f"_{'add' if n.op == '+' else 'sub'}({a}, {b})"
         return f"({a} {n.op} {b})"
     if isinstance(n, Cmp):
-        return f"({go(n.left, True)} {n.op} {go(n.right, True)})"
+        return f"({go(n.left, True)} {_PY_CMP.get(n.op, n.op)} {go(n.right, True)})"
     if isinstance(n, Fn):
-        return f"_{n.name.lower()}({', '.join(go(a, h) for a, h in zip(n.args, hide))})"
+        return f"_{n.name.lower().replace('.', '_')}({', '.join(go(a, h) for a, h in zip(n.args, hide))})"
     raise TypeError(n)
 
 
@@ -382,7 +452,7 @@ def absorbed(n: Expr) -> tuple:
 
 def _may_hide(n: Expr) -> bool:
     """Can n be non-finite where no cell shows it? Leaves are cells (checked) or inputs; 0/1 results are finite."""
-    if isinstance(n, (Num, Cmp) + LEAVES):
+    if isinstance(n, (Num, Const, Cmp) + LEAVES):
         return False
     return not (isinstance(n, Fn) and n.name == "ISERROR")
 
@@ -390,37 +460,92 @@ def _may_hide(n: Expr) -> bool:
 # ----------------------------------------------- exact evaluation with errors
 
 
-def excel_value(e: Expr, env: Callable[[Expr], object], dialect: str = "excel"):
-    """Evaluate one cell as the spreadsheet would: a float, or an error code.
+def excel_value(e: Expr, env: Callable[[Expr], object], dialect: str = "excel", array: bool = False):
+    """Evaluate one cell as the spreadsheet would: a float, an error code, text (`values.Text`)
+    or a boolean.
 
-    `env(leaf)` returns a float or an error string. Errors propagate left to
-    right like Excel; IF only evaluates the branch it takes.
-    """
+    `env(leaf)` returns the leaf's value: a float, an error code, Text, a bool, None for
+    a blank cell, or a `values.Block` for a range. Errors propagate left to right like
+    Excel; IF only evaluates the branch it takes. A formula showing a blank cell shows 0;
+    a range where one value is expected is #VALUE! unless `array` (an array formula,
+    whose Block result fills its cells)."""
     try:
-        return _ev(e, env, dialect)
+        v = _ev(e, env, dialect)
     except SheetError as err:
         return err.code
+    if v is None:
+        return 0.0
+    if isinstance(v, Block) and not array:
+        try:
+            v = v.single()
+        except SheetError as err:
+            return err.code
+        return 0.0 if v is None else v
+    return v
 
 
 def _ev(n, env, dialect):
     if isinstance(n, Num):
         return n.value
+    if isinstance(n, Const):
+        return n.value
     if isinstance(n, LEAVES):
-        v = env(n)
-        if isinstance(v, str):
-            raise SheetError(v)
-        return float(v)
+        return env(n)
     if isinstance(n, Neg):
-        return -_ev(n.arg, env, dialect)
+        a = _ev(n.arg, env, dialect)
+        if isinstance(a, Block):
+            return _cellwise(lambda x: -number(x), a)
+        return -number(a)
     if isinstance(n, Bin):
         a = _ev(n.left, env, dialect)
         b = _ev(n.right, env, dialect)
-        return functions.arith(n.op, a, b, dialect, square=_is_square(n))
+        if isinstance(a, Block) or isinstance(b, Block):
+            return _cellwise2(lambda x, y: _bin(n, x, y, dialect), a, b)
+        return _bin(n, a, b, dialect)
     if isinstance(n, Cmp):
-        return functions.compare(n.op, _ev(n.left, env, dialect), _ev(n.right, env, dialect))
+        a, b = _ev(n.left, env, dialect), _ev(n.right, env, dialect)
+        if isinstance(a, Block) or isinstance(b, Block):
+            return _cellwise2(lambda x, y: compare(n.op, x, y), a, b)
+        return compare(n.op, a, b)
     if isinstance(n, Fn):
-        return functions.evaluate(n.name, n.args, lambda a: _ev(a, env, dialect), dialect)
+        return functions.evaluate(n.name, n.args, lambda a: _ev(a, env, dialect), dialect, _is_cell,
+                                  lambda a: env(Address(a)) if isinstance(a, (CellRef, RangeRef)) else _ev(a, env, dialect))
     raise TypeError(n)
+
+
+def _is_cell(e) -> bool:
+    return isinstance(e, CellRef)
+
+
+def _bin(n, a, b, dialect):
+    if n.op == "&":
+        return Text(text(a) + text(b))
+    return functions.arith(n.op, number(a), number(b), dialect, square=squares_as_product(n, dialect))
+
+
+def _cellwise(fn, a: Block) -> Block:
+    return Block(tuple(tuple(_caught(fn, x) for x in row) for row in a.values))
+
+
+def _cellwise2(fn, a, b) -> Block:
+    """fn cell by cell over two arrays (a value is spread over the other's shape)."""
+    ra = a.values if isinstance(a, Block) else None
+    rb = b.values if isinstance(b, Block) else None
+    shape = (a if isinstance(a, Block) else b).shape
+    if ra is not None and rb is not None and a.shape != b.shape:
+        raise SheetError("#N/A")  # arrays of different shapes (Excel pads with #N/A)
+    rows = []
+    for i in range(shape[0]):
+        rows.append(tuple(_caught(fn, ra[i][j] if ra is not None else a, rb[i][j] if rb is not None else b)
+                          for j in range(shape[1])))
+    return Block(tuple(rows))
+
+
+def _caught(fn, *args):
+    try:
+        return fn(*args)
+    except SheetError as e:
+        return e.code
 
 
 def masked_py(e: Expr, var: Callable[[Expr], tuple], emit: Callable[[str], None], dialect: str = "excel",
@@ -428,38 +553,59 @@ def masked_py(e: Expr, var: Callable[[Expr], tuple], emit: Callable[[str], None]
     """`masked_value` as Python source: statements go to emit(line); returns (values, codes) source.
 
     var(leaf) gives the leaf's (values, codes) source, codes 'None' where it
-    is never an error. The statements call functions.masked_arith /
-    masked_compare / masked_call as `_arith`, `_cmp`, `_call` (the engine's
-    batch namespace), name their results prefix_1, prefix_2 ..., and run
-    under np.errstate(all="ignore").
+    is never an error; leaves are numbers (or errors held as values: see
+    `functions.operand_error`). The statements call
+    functions.masked_arith / masked_compare / masked_call as `_arith`, `_cmp`,
+    `_call` (the engine's batch namespace), name their results prefix_1,
+    prefix_2 ..., and run under np.errstate(all="ignore"). Inside, each node
+    also knows where its value is a boolean (`functions.masked_compare`).
     """
     count = [0]
 
-    def tmp(call):
+    def tmp(call, kinds=None):
         count[0] += 1
         t = f"{prefix}_{count[0]}"
+        if kinds is None:
+            emit(f"{t}, {t}e, {t}k = {call}")
+            return t, f"{t}e", f"{t}k"
         emit(f"{t}, {t}e = {call}")
-        return t, f"{t}e"
+        return t, f"{t}e", kinds
 
     def go(n):
         if isinstance(n, Num):
-            return f"_f64({n.value!r})", "None"
+            return f"_f64({n.value!r})", "None", "None"
+        if isinstance(n, Const):
+            return _masked_const(n.value)
         if isinstance(n, LEAVES):
-            return var(n)
+            v, c = var(n)
+            return v, (c if c == "None" else f"_held({c})"), "None"
         if isinstance(n, Neg):
-            v, c = go(n.arg)
-            return f"(-{v})", c
-        if isinstance(n, (Bin, Cmp)):
-            (a, ea), (b, eb) = go(n.left), go(n.right)
-            if isinstance(n, Cmp):
-                return tmp(f"_cmp({n.op!r}, {a}, {ea}, {b}, {eb})")
-            return tmp(f"_arith({n.op!r}, {a}, {ea}, {b}, {eb}, {dialect!r}, {_is_square(n)})")
+            v, c, _ = go(n.arg)
+            return f"(-{v})", (c if c == "None" else f"_raised({c})"), "None"
+        if isinstance(n, Cmp):
+            (a, ea, ka), (b, eb, kb) = go(n.left), go(n.right)
+            return tmp(f"_cmp({n.op!r}, {a}, {ea}, {ka}, {b}, {eb}, {kb})", "True")
+        if isinstance(n, Bin):
+            if n.op == "&":
+                raise TypeError("no value over arrays for &")
+            (a, ea, _), (b, eb, _) = go(n.left), go(n.right)
+            return tmp(f"_arith({n.op!r}, {a}, {ea}, {b}, {eb}, {dialect!r}, {squares_as_product(n, dialect)})",
+                       "None")
         if isinstance(n, Fn):
-            args = ", ".join(f"({v}, {c})" for v, c in map(go, n.args))
+            args = ", ".join(f"({v}, {c}, {k})" for v, c, k in map(go, n.args))
             return tmp(f"_call({n.name!r}, [{args}], {dialect!r})")
         raise TypeError(n)
 
-    return go(e)
+    v, c, _ = go(e)
+    return v, (c if c == "None" else f"_raised({c})")
+
+
+def _masked_const(v) -> tuple:
+    if isinstance(v, bool):
+        return f"_f64({float(v)!r})", "None", "True"
+    if isinstance(v, str) and not isinstance(v, Text):  # an error literal: a value, as a cell's error
+        return "_f64(np.nan)", f"np.int8({-functions.CODE[v]})", "None"
+    raise TypeError(f"no value over arrays for the literal {v!r}")
 
 
 def masked_value(e: Expr, env: Callable[[Expr], tuple], dialect: str = "excel") -> tuple:
@@ -467,9 +613,10 @@ def masked_value(e: Expr, env: Callable[[Expr], tuple], dialect: str = "excel") 
 
     env(leaf) gives (values, codes) -- codes an int8 array of `functions.CODE`
     values (0: a number) or None where the leaf is never an error. Values
-    where codes are non-zero are meaningless; both branches of an IF are
-    evaluated and one is taken per configuration, as IF takes one. The tree
-    is compiled once (`masked_py`), the engine's rows are the same source.
+    where codes are non-zero are meaningless; a boolean is 1.0 or 0.0; both
+    branches of an IF are evaluated and one is taken per configuration, as
+    IF takes one. The tree is compiled once (`masked_py`), the engine's rows
+    are the same source.
     """
     fn, slots = _masked_function(e, dialect)
     with np.errstate(all="ignore"):

@@ -279,10 +279,8 @@ def learner_names(pkg) -> dict:
 
 
 def book_charts(pkg) -> list:
-    """The workbook's charts; a chart part the chart reader cannot follow leaves the charts out."""
+    """The workbook's charts. A chart part that cannot be read is an error naming it, not "no
+    charts": leaving them out would report a damaged chart as no difference."""
     from ..charts.model import read_charts
 
-    try:
-        return read_charts(pkg)
-    except XlgdError:
-        return []
+    return read_charts(pkg)

@@ -96,5 +96,6 @@ def render_html(result) -> str:
 def write_html(result, path):
     path = Path(path)
     text = render_html(result)
-    with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+    # backslashreplace: a path or sheet name with bytes that are not UTF-8 must not stop the report.
+    with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8", errors="backslashreplace") as f:
         f.write(text)

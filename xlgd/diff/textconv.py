@@ -10,6 +10,8 @@ the sheets. Rows stream: a million-row sheet prints in bounded memory.
 
 from __future__ import annotations
 
+import math
+
 from ..xlsx import refs
 from ..recipe.record import META_SHEET
 from ..xlsx.package import Package
@@ -19,7 +21,7 @@ from .book import book_charts, learner_names, sheet_rows
 
 def _value(v):
     if isinstance(v, float):
-        if v == int(v) and abs(v) < 1e15:
+        if math.isfinite(v) and v == int(v) and abs(v) < 1e15:
             return str(int(v))
         return f"{v:.15g}"
     if isinstance(v, str):

@@ -33,6 +33,7 @@ from ..errors import XlgdError
 from ..core.chart_columns import CHART_MAX, clipped, gap_errors
 from ..core.expr import EpochCell, Fn, GridCell, Name, Num, SheetInput, StepCell, excel_value
 from .record import RESERVED
+from .validate import EXCEL_ROWS
 
 KINDS = ("comparison", "sweep", "sine", "derivatives")
 SWEEP_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
@@ -103,6 +104,18 @@ def sweep_groups(recipe) -> list[tuple[dict, list]]:
             n = len(sweep_lrs(e))
             groups.append((e, [by[f"{e['sheet']}_{j + 1}"] for j in range(n)]))
     return groups
+
+
+def check_rows(recipe) -> None:
+    """Every extra sheet fits above Excel's last row, checked before any work. Only a sweep's
+    summary can pass it: it lists each step of its sheets below its table of lrs, while a
+    comparison or derivatives table starts above a step sheet's first step and a sine grid has at
+    most 100,000 rows."""
+    for e, specs in sweep_groups(recipe):
+        last = HEAD_ROW + len(specs) + 3 + max(s.n_steps for s in specs)  # 0-based: `sweep`'s t0 + n
+        if last >= EXCEL_ROWS:
+            raise XlgdError(f"sweep of sheet {e['sheet']}: its summary needs {last + 1:,} rows, past Excel's last "
+                            f"row ({EXCEL_ROWS:,}); use fewer epochs or fewer lrs")
 
 
 # ------------------------------------------------------------------ grids

@@ -16,7 +16,12 @@ META_SHEET = "_xlgd"
 FORMAT = 1
 # Sheet names a template may not use: the intro, the data and the record.
 RESERVED = ("data", "intro", META_SHEET)
-RECORD_KEY = "record"  # column A of the record's row; column B holds the JSON
+RECORD_KEY = "record"  # column A of the record's row; columns B, C, ... hold the JSON
+# A cell holds at most 32,767 characters (XlsxWriter cuts longer strings without a word), and a
+# record embeds the data: 5,000 x values are ~90,000 characters. The JSON is split across the
+# row's cells in pieces of CELL_CHARS, read back in column order.
+CELL_CHARS = 32_000
+MAX_RECORD_CHARS = 64 << 20
 NOTE = "Written by xlgd: what this workbook was made from. Keep it so `xlgd verify` can check it."
 
 
@@ -41,27 +46,44 @@ def record(recipe) -> dict:
     }
 
 
+def pieces(text: str) -> list[str]:
+    """The record's JSON in cell-sized pieces (columns B, C, ... of the record row)."""
+    return [text[i:i + CELL_CHARS] for i in range(0, len(text), CELL_CHARS)] or [""]
+
+
 def read(package) -> dict | None:
     """The record of an xlgd workbook (an open `xlsx.package.Package`), or None if it has none.
 
-    The one reader of the record: verify, diff and `charts regenerate` ask here."""
+    The one reader of the record: verify, diff and `charts regenerate` ask here. A record that
+    is there but cannot be read (cut short, edited into invalid JSON, nested past reason) is an
+    XlgdError; verify turns that into a warning and checks the book without it."""
     from ..errors import XlgdError
 
     if META_SHEET not in package.sheet_names:
         return None
-    cells = package.values(META_SHEET, (1, 10), (1, 2))
+    cells = package.values(META_SHEET, (1, 10), None)
     row = next((r for r in range(1, 11) if cells.get((r, 1)) == RECORD_KEY and isinstance(cells.get((r, 2)), str)),
                None)
     if row is None:
         return None  # a sheet of that name, but no record: not ours
-    try:
-        rec = json.loads(cells[(row, 2)])
-    except ValueError:
-        rec = None
+    text = "".join(_row_texts(cells, row))
+    rec = None
+    if len(text) <= MAX_RECORD_CHARS:
+        try:
+            rec = json.loads(text)
+        except (ValueError, RecursionError):
+            rec = None
     if isinstance(rec, dict) and isinstance(rec.get("resolved"), dict):
         return rec
     raise XlgdError(f"{package.path}: the hidden {META_SHEET} record is damaged; "
                     f"cannot tell what the workbook was made from")
+
+
+def _row_texts(cells, row):
+    col = 2
+    while isinstance(cells.get((row, col)), str):
+        yield cells[(row, col)]
+        col += 1
 
 
 def rebuild(rec: dict):

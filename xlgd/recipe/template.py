@@ -26,6 +26,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import validate
 from .data import Data, load_data
 from .record import RESERVED
 from ..errors import XlgdError
@@ -79,6 +80,8 @@ def known_templates() -> dict[str, Path]:
 def find_template(name_or_path: str) -> Path:
     p = Path(name_or_path)
     if p.suffix == ".toml" or p.exists():
+        if p.exists() and not p.is_file():
+            raise XlgdError(f"template {name_or_path} is not a regular file")
         if not p.is_file():
             raise XlgdError(f"template {name_or_path} not found")
         return p
@@ -89,23 +92,23 @@ def find_template(name_or_path: str) -> Path:
 
 
 def read_template(path: Path) -> dict:
+    """The TOML file as a dict; a file too big, not UTF-8, not TOML or nested past reason is one line."""
     try:
         with open(path, "rb") as f:
-            return tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
-        raise XlgdError(f"template {path.name} is not valid TOML: {e}") from None
+            raw = f.read(validate.MAX_TEMPLATE_BYTES + 1)
     except OSError as e:
         raise XlgdError(f"cannot read template {path}: {e.strerror}") from None
-
-
-def parse_number(text: str, what: str) -> float:
+    if len(raw) > validate.MAX_TEMPLATE_BYTES:
+        raise XlgdError(f"template {path.name} is larger than {validate.MAX_TEMPLATE_BYTES >> 20} MB; not a template")
     try:
-        v = float(text)
-    except (TypeError, ValueError):
-        raise XlgdError(f"{what} must be a number, got {text!r}") from None
-    if v != v or v in (float("inf"), float("-inf")):
-        raise XlgdError(f"{what} must be a finite number, got {text!r}")
-    return v
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise XlgdError(f"template {path.name} is not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} "
+                        f"at offset {e.start})") from None
+    except tomllib.TOMLDecodeError as e:
+        raise XlgdError(f"template {path.name} is not valid TOML: {e}") from None
+    except RecursionError:
+        raise XlgdError(f"template {path.name} nests arrays or tables too deeply to be a template") from None
 
 
 @dataclass
@@ -129,7 +132,7 @@ class Overrides:
             if "=" not in item:
                 raise XlgdError(f"--set takes KNOB=VALUE (e.g. lr=0.001), got {item!r}")
             key, text = (t.strip() for t in item.split("=", 1))
-            value = parse_number(text, f"knob {key}")
+            value = validate.number_text(text, f"knob {key}")
             if "." in key:
                 sheet, knob = key.rsplit(".", 1)
                 out.sheet_knobs[(sheet, knob)] = value
@@ -144,9 +147,7 @@ def apply_overrides(tpl: dict, over: Overrides | None = None) -> dict:
     over = over or Overrides()
     sheets = tpl.get("sheets") or []
     if over.epochs is not None:
-        if over.epochs < 1:
-            raise XlgdError(f"--epochs must be at least 1, got {over.epochs}")
-        tpl["epochs"] = over.epochs
+        tpl["epochs"] = validate.whole(over.epochs, "--epochs", 1, validate.MAX_STEPS)
         for s in sheets:
             s.pop("epochs", None)
     for knob, value in over.knobs.items():
@@ -170,9 +171,7 @@ def apply_overrides(tpl: dict, over: Overrides | None = None) -> dict:
 
 
 def _number(value, knob) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return parse_number(value, f"knob {knob}")
-    return parse_number(float(value), f"knob {knob}")
+    return validate.number(value, f"knob {knob}")
 
 
 def _knobs_of(tpl, s):
@@ -181,42 +180,55 @@ def _knobs_of(tpl, s):
 
 
 def build_recipe(tpl: dict, base: Path | None = None) -> Recipe:
+    """The Recipe of a template (after overrides); every setting is checked before any work."""
+    validate.check_template(tpl)
     unknown = set(tpl) - TOP_KEYS
     if unknown:
         raise XlgdError(f"unknown template setting(s): {', '.join(sorted(unknown))}")
-    from .experiments import expand_sheets
+    from .experiments import check_rows as check_extra_rows, expand_sheets
 
     sheets_cfg = expand_sheets(tpl)
     if not sheets_cfg:
         raise XlgdError("the template defines no [[sheets]]")
+    if len(sheets_cfg) > validate.MAX_SHEETS:
+        raise XlgdError(f"the template makes {len(sheets_cfg)} sheets (at most {validate.MAX_SHEETS})")
     data = load_data(tpl.get("data", {}), base)
-    shared = tpl.get("knobs", {})
-    specs, seen = [], set()
-    for i, s in enumerate(sheets_cfg):
-        bad = set(s) - SHEET_KEYS
-        if bad:
-            raise XlgdError(f"sheet {i + 1}: unknown setting(s) {', '.join(sorted(bad))}")
-        model, opt = s.get("model", "linear"), s.get("optimizer", "sgd")
-        conv = s.get("convention", tpl.get("convention", "graddesc"))
-        stab = bool(s.get("stability", False))
-        applicable = default_knobs(model, opt, conv, stab) if _valid(model, opt, conv) else {}
-        knobs = {k: v for k, v in shared.items() if k in applicable}
-        knobs.update(s.get("knobs", {}))
-        for k, v in knobs.items():
-            knobs[k] = parse_number(v, f"knob {k}") if not isinstance(v, (int, float)) else float(v)
-        name = s.get("name") or f"{model}_{opt}"
-        _check_sheet_name(name, seen)
-        epochs = s.get("epochs", tpl.get("epochs", 1))
-        if not isinstance(epochs, int) or epochs < 1:
-            raise XlgdError(f"sheet {name}: epochs must be a whole number >= 1, got {epochs!r}")
-        spec = build_sheet(model, opt, conv, n_data=len(data), epochs=epochs, knobs=knobs,
-                           grad=s.get("grad", tpl.get("grad", "analytic")), fd=s.get("fd", tpl.get("fd", True)),
-                           name=name, stability=stab)
-        if s.get("title"):
-            spec.title = s["title"]
-        specs.append(spec)
-    return Recipe(tpl.get("name", "xlgd"), tpl.get("title", tpl.get("name", "xlgd")),
-                  tpl.get("description", ""), data, specs, tpl)
+    seen = {n.lower() for n in _extra_names(tpl)}
+    specs = [_sheet_spec(tpl, s, i, data, seen) for i, s in enumerate(sheets_cfg)]
+    recipe = Recipe(tpl.get("name", "xlgd"), tpl.get("title", tpl.get("name", "xlgd")),
+                    tpl.get("description", ""), data, specs, tpl)
+    check_extra_rows(recipe)
+    return recipe
+
+
+def _sheet_spec(tpl, s, i, data, seen):
+    bad = set(s) - SHEET_KEYS
+    if bad:
+        raise XlgdError(f"sheet {i + 1}: unknown setting(s) {', '.join(sorted(bad))}")
+    model, opt = s.get("model", "linear"), s.get("optimizer", "sgd")
+    conv = s.get("convention", tpl.get("convention", "graddesc"))
+    stab = bool(s.get("stability", False))
+    applicable = default_knobs(model, opt, conv, stab) if _valid(model, opt, conv) else {}
+    knobs = {k: v for k, v in tpl.get("knobs", {}).items() if k in applicable}
+    knobs.update(s.get("knobs", {}))
+    knobs = {k: validate.number(v, f"knob {k}") for k, v in knobs.items()}
+    name = s.get("name") or f"{model}_{opt}"
+    _check_sheet_name(name, seen)
+    epochs = validate.whole(s.get("epochs", tpl.get("epochs", 1)), f"sheet {name}: epochs", 1, validate.MAX_STEPS)
+    validate.check_rows(name, len(data), epochs)
+    spec = build_sheet(model, opt, conv, n_data=len(data), epochs=epochs, knobs=knobs,
+                       grad=s.get("grad", tpl.get("grad", "analytic")), fd=s.get("fd", tpl.get("fd", True)),
+                       name=name, stability=stab)
+    if s.get("title"):
+        spec.title = s["title"]
+    return spec
+
+
+def _extra_names(tpl) -> list:
+    """Sheet names the [[extras]] give themselves (checked with the step sheets' for clashes)."""
+    extras = tpl.get("extras") or []
+    return [e["name"] for e in ([extras] if isinstance(extras, dict) else extras)
+            if isinstance(e, dict) and isinstance(e.get("name"), str)]
 
 
 def _valid(model, opt, conv):
@@ -229,9 +241,9 @@ def _valid(model, opt, conv):
 
 
 def _check_sheet_name(name, seen):
-    bad = set("[]:*?/\\")
-    if not name or len(name) > 31 or bad & set(name) or name.lower() in RESERVED:
-        raise XlgdError(f"sheet name {name!r} is not allowed (1-31 characters, none of []:*?/\\, not data/intro)")
+    validate.sheet_name(name)
+    if name.lower() in RESERVED:
+        raise XlgdError(f"sheet name {name!r} is not allowed: xlgd writes {', '.join(RESERVED)} itself")
     if name.lower() in seen:
         raise XlgdError(f"two sheets are named {name!r}")
     seen.add(name.lower())
@@ -241,5 +253,6 @@ def load_recipe(name_or_path: str = "graddesc", overrides: Overrides | None = No
     path = find_template(name_or_path)
     tpl = read_template(path)
     tpl.setdefault("name", path.stem)
+    validate.check_template(tpl)  # before the overrides look at sheets and knobs
     tpl = apply_overrides(tpl, overrides)
     return build_recipe(tpl, path.parent)

@@ -59,9 +59,12 @@ def recalc_xlsx(book, outdir, timeout=600) -> Path:
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="xlgd-lo-") as prof:
         make_profile(Path(prof))
-        r = subprocess.run([exe, f"-env:UserInstallation=file://{prof}", "--headless", "--calc",
-                            "--convert-to", "xlsx", "--outdir", str(outdir), str(book)],
-                           capture_output=True, text=True, timeout=timeout)
+        try:
+            r = subprocess.run([exe, f"-env:UserInstallation=file://{prof}", "--headless", "--calc",
+                                "--convert-to", "xlsx", "--outdir", str(outdir), str(book)],
+                               capture_output=True, text=True, timeout=timeout, env=dict(os.environ, TMPDIR=prof))
+        except subprocess.TimeoutExpired:
+            raise XlgdError(f"LibreOffice took longer than {timeout:.0f} s to recalculate {book}") from None
     out = outdir / (Path(book).stem + ".xlsx")
     if r.returncode != 0 or not out.exists():
         raise XlgdError(f"LibreOffice could not recalculate {book}: {r.stderr.strip() or r.stdout.strip()}")
@@ -78,8 +81,12 @@ def recalc_values(book, timeout=900) -> dict:
         prof = make_profile(Path(tmp) / "profile")
         out = Path(tmp) / "values.json"
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-        r = subprocess.run([py, str(script), exe, str(prof), str(Path(book).resolve()), str(out)],
-                           capture_output=True, text=True, timeout=timeout, env=env)
+        env["TMPDIR"] = str(Path(tmp))  # LibreOffice's own temporary files go where we clean up
+        try:
+            r = subprocess.run([py, str(script), exe, str(prof), str(Path(book).resolve()), str(out)],
+                               capture_output=True, text=True, timeout=timeout, env=env)
+        except subprocess.TimeoutExpired:
+            raise XlgdError(f"LibreOffice took longer than {timeout:.0f} s to recalculate {book}") from None
         if r.returncode != 0 or not out.exists():
             raise XlgdError(f"LibreOffice could not recalculate {book}: {(r.stderr or r.stdout).strip()[-300:]}")
         return json.loads(out.read_text())

@@ -19,6 +19,26 @@ import stat
 import tempfile
 from pathlib import Path
 
+from ..errors import XlgdError
+
+
+def check_not_input(out, inputs, what: str = "the output", hint: str = "choose another path") -> None:
+    """Refuse an output path that is one of the inputs -- the same file by another name, a
+    symbolic or a hard link included (same device and inode): a command never writes over
+    what it reads (charts' --in-place is the one explicit exception)."""
+    out = Path(out)
+    try:
+        o = os.stat(out)
+    except OSError:
+        return  # does not exist yet (or cannot be looked at: the write will say why)
+    for i in inputs:
+        try:
+            s = os.stat(i)
+        except OSError:
+            continue
+        if (o.st_dev, o.st_ino) == (s.st_dev, s.st_ino):
+            raise XlgdError(f"{what} {out} is the input {i} (the same file); {hint}")
+
 
 def file_mode(path) -> int:
     """The permission bits of an existing file (what a copy of it should get)."""

@@ -23,6 +23,7 @@ Excel and LibreOffice for runs of similar formulas) expands to each cell.
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 
@@ -31,13 +32,18 @@ _TOKEN = re.compile(r"""
 |(?P<str>"(?:[^"]|"")*")
 |(?P<err>\#(?:NUM!|DIV/0!|VALUE!|REF!|NAME\?|N/A|NULL!|GETTING_DATA))
 |(?P<sheet>(?:'(?:[^']|'')+'|[A-Za-z_][A-Za-z0-9_.]*)!)
-|(?P<ref>\$?[A-Za-z]{1,3}\$?[0-9]+)(?![A-Za-z0-9_.(])
+|(?P<cols>\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3})(?![A-Za-z0-9_.(!])
+|(?P<rows>\$?[0-9]{1,7}:\$?[0-9]{1,7})(?![0-9.])
+|(?P<ref>\$?[A-Za-z]{1,3}\$?[0-9]{1,7})(?![A-Za-z0-9_.(])
 |(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
 |(?P<func>[A-Za-z_][A-Za-z0-9_.]*)(?=\s*\()
 |(?P<name>[A-Za-z_\\][A-Za-z0-9_.]*)
 |(?P<op><>|<=|>=|[-+*/^&=<>:,();%{}])
 """, re.X)
-_REF = re.compile(r"(\$?)([A-Za-z]{1,3})(\$?)([0-9]+)")
+# Rows of seven digits at most (in _TOKEN too, so every `ref` and `rows` token splits): Excel's rows
+# end at 1,048,576, and int() of a longer run of digits is slow and, past 4,300 digits, refused.
+_REF = re.compile(r"(\$?)([A-Za-z]{1,3})(\$?)([0-9]{1,7})")
+_SPAN = re.compile(r"(\$?)([A-Za-z]{1,3}|[0-9]{1,7}):(\$?)([A-Za-z]{1,3}|[0-9]{1,7})")
 
 
 class FormulaSyntaxError(ValueError):
@@ -132,7 +138,18 @@ def tokens(text: str) -> tuple:
 
 
 def canonical(text: str, row: int, col: int) -> tuple:
-    """The formula in R1C1 form for the cell at (row, col), 1-based."""
+    """The formula in R1C1 form for the cell at (row, col), 1-based (other sheets absolute)."""
+    return _canon(text, row, col, False)
+
+
+def relative(text: str, row: int, col: int) -> tuple:
+    """Excel's own R1C1 form: like `canonical`, but references to other sheets stay relative
+    unless `$`-anchored. Two cells of a column hold "the same formula" (one run, for the
+    workbook evaluator) when these are equal: `=data!B5` in A7 and `=data!B6` in A8 are."""
+    return _canon(text, row, col, True)
+
+
+def _canon(text, row, col, sheets_relative):
     out, sheet = [], None
     for kind, t in tokens(text):
         if kind == "sheet":
@@ -140,19 +157,32 @@ def canonical(text: str, row: int, col: int) -> tuple:
             continue
         if kind == "ref":
             r, c, ra, ca = split_ref(t)
-            if sheet is not None:
+            if sheet is not None and not sheets_relative:
                 out.append(("ref", sheet, ("a", r), ("a", c)))
             else:
-                out.append(("ref", None, ("a", r) if ra else ("r", r - row), ("a", c) if ca else ("r", c - col)))
+                out.append(("ref", sheet, ("a", r) if ra else ("r", r - row), ("a", c) if ca else ("r", c - col)))
             sheet = None
             continue
-        if kind == "num":
+        if kind in ("rows", "cols"):
+            out.append((kind, sheet) + _span_parts(t, row if kind == "rows" else col,
+                                                   sheet is not None and not sheets_relative))
+        elif kind == "num":
             out.append(("num", float(t)))
         elif kind in ("name", "func"):
             out.append((kind, t.upper()))
         else:
             out.append((kind, t))
         sheet = None
+    return tuple(out)
+
+
+def _span_parts(t, at, absolute):
+    """('a', n) / ('r', offset) for both ends of 5:9 or B:D."""
+    m = _SPAN.fullmatch(t)
+    out = []
+    for dollar, end in ((m.group(1), m.group(2)), (m.group(3), m.group(4))):
+        n = int(end) if end.isdigit() else col_number(end)
+        out.append(("a", n) if dollar or absolute else ("r", n - at))
     return tuple(out)
 
 
@@ -165,9 +195,14 @@ def render(canon: tuple) -> str:
             rs = f"R{r}" if rk == "a" else ("R" if r == 0 else f"R[{r}]")
             cs = f"C{c}" if ck == "a" else ("C" if c == 0 else f"C[{c}]")
             parts.append((f"{sheet}!" if sheet else "") + rs + cs)
+        elif tok[0] in ("rows", "cols"):
+            _, sheet, lo, hi = tok
+            axis = "R" if tok[0] == "rows" else "C"
+            parts.append((f"{sheet}!" if sheet else "") + ":".join(
+                f"{axis}{n}" if k == "a" else (axis if n == 0 else f"{axis}[{n}]") for k, n in (lo, hi)))
         elif tok[0] == "num":
             v = tok[1]
-            parts.append(str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v))
+            parts.append(str(int(v)) if math.isfinite(v) and v == int(v) and abs(v) < 1e15 else repr(v))
         else:
             parts.append(str(tok[1]))
     return "=" + "".join(parts)
@@ -203,6 +238,8 @@ def shift(text: str, dr: int, dc: int) -> str:
                 t = "#REF!"
             else:
                 t = f"{'$' if ca else ''}{col_letters(c2)}{'$' if ra else ''}{r2}"
+        elif kind in ("rows", "cols"):
+            t = _shift_span(t, dr if kind == "rows" else dc)
         out.append(t)
         pos = m.end()
     if pos != len(body):
@@ -210,21 +247,41 @@ def shift(text: str, dr: int, dc: int) -> str:
     return "".join(out)
 
 
-def row_template(text: str, row: int):
+def _shift_span(t, d):
+    m = _SPAN.fullmatch(t)
+    ends = []
+    for dollar, end in ((m.group(1), m.group(2)), (m.group(3), m.group(4))):
+        if dollar or d == 0:
+            ends.append(dollar + end)
+            continue
+        n = (int(end) if end.isdigit() else col_number(end)) + d
+        if n < 1:
+            return "#REF!"
+        ends.append(str(n) if end.isdigit() else col_letters(n))
+    return ":".join(ends)
+
+
+def row_template(text: str, row: int, other_sheets: bool = False):
     """A fast generator of this formula's text on other rows of the same column.
 
     Returns f(R) -> text for row R, valid when the formula's same-sheet
     relative references keep their row offsets (a column of formulas). Used
     to compare millions of cells by plain string equality before falling
-    back to `canonical`.
+    back to `canonical`. other_sheets: references to other sheets move too
+    (Excel's R1C1, `relative`).
     """
+    return template_function(row_parts(text, row, other_sheets))
+
+
+def row_parts(text: str, row: int, other_sheets: bool = False) -> list:
+    """The formula text as literal strings and row offsets (ints) from `row` (see row_template)."""
     parts = []  # str, or int offset from the row
     body = text[1:] if text.startswith("=") else text
     lit, sheet = [], False
     for m in _TOKEN.finditer(body):
         kind = m.lastgroup
         t = m.group(kind)
-        if kind == "ref" and not sheet:
+        if kind == "ref" and (not sheet or other_sheets):
             rr, c, ra, ca = split_ref(t)
             if not ra:
                 mm = _REF.fullmatch(t)
@@ -237,7 +294,11 @@ def row_template(text: str, row: int):
         lit.append(t)
         sheet = kind == "sheet"
     parts.append("".join(lit))
-    parts = [p for p in parts if p != ""]
+    return [p for p in parts if p != ""]
+
+
+def template_function(parts: list):
+    """f(R) -> the text of `parts` (strings, and ints meaning str(R + int)) on row R."""
     if all(isinstance(p, str) for p in parts):
         s = "".join(parts)
         return lambda R: s

@@ -1,0 +1,388 @@
+"""Checking formula cells with the workbook evaluator: any sheet, any layout.
+
+For every formula cell no other check covers (`check_evaluated`):
+
+* structure -- runs of equal formulas per column (R1C1 form, `evaluator.runs`):
+  a short run between two runs of the same formula is an inconsistent
+  formula (Excel's green triangle, explained: which token differs); a
+  constant or an empty cell there is a formula typed over; an empty row
+  inside a table of formulas is one cause (a row inserted?), not one per
+  cell below it; a formula holding #REF! reads a deleted cell;
+* consistency -- the cell's value against its own formula applied to the
+  values its inputs hold in the file (`Evaluation.local`): stale values and
+  error cells that disagree, one cause for all of them;
+* trajectory -- the value against the workbook evaluated from its own
+  constants (`Evaluation.computed`): cells that differ only because
+  something upstream did are counted downstream of that cause;
+* coverage -- cells the evaluator cannot compute (volatile or unsupported
+  functions, circular references) are unchecked, grouped into ranges with
+  their reason and the number of cells depending on them.
+
+Cells are named by the header above their column where there is one
+("basic!N17 (new b)"). Values saved by LibreOffice have 15 significant
+digits: consistency then allows what rounding of the inputs can move the
+formula (`expr.magnitude`), the trajectory 1e-14 relative, as for xlgd's sheets.
+Where the last bits come from a C library (EXP, LN ... in a file Excel
+saved), 1e-12 relative, and the largest ulp distance is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.expr import CellRef, excel_value, magnitude, n_ops
+from ..core.values import Text
+from ..xlsx.package import Cell
+from ..xlsx.refs import a1, col_letters, parse_cell, quote_sheet, shift
+from .cells import ROUNDED_RTOL, Failures, group, structure_reason
+from .evaluator import Evaluation, Unknown, cells_of, describe_root
+from .evaluator.store import BOOL, NUMBER, TEXT, UNKNOWN
+from .report import Cause, SheetReport, Unchecked, agree, same_value, ulp_distance
+
+ULP_RTOL = 1e-12  # functions whose last bits come from a C library (functions.Function.ulp)
+ROUNDED_LOCAL = 1e-12  # a formula on 15-digit inputs against its own 15-digit value (as cells.check_cells)
+CONSIST_ROUNDED = 4e-14  # per operation, times the formula's magnitude (15-digit files)
+SOURCE = "the workbook evaluated from its own constants"
+
+
+@dataclass
+class Settings:
+    rtol: float = 0.0
+    rounded: bool = False  # values saved with 15 significant digits (LibreOffice)
+    stale_reason: str = ""
+    iterate: bool = False  # the workbook asks for iterative calculation: circular references are meant
+
+
+def check_evaluated(ev: Evaluation, sheet: str, rep: SheetReport, skip=frozenset(), settings=None):
+    """Check every formula cell of `sheet` that is not in `skip` into rep (see the module doc)."""
+    settings = settings or Settings()
+    sc = ev.book.sheets[sheet]
+    found = Failures()
+    blank_rows = _blank_rows(ev, sheet, skip)
+    _structure(ev, sheet, skip, found, blank_rows)
+    cells = [(r, c) for run in sc.all_runs() for r, c in cells_of(run) if (r, c) not in skip]
+    rep.formula_cells += len(cells) + sum(1 for k, (kind, _) in found.structure.items()
+                                          if kind in ("constant", "missing") and k not in skip)
+    tainted = ev.ulp_tainted
+    unchecked, checked = {}, 0
+    circular = _circular(ev, sheet, rep, settings, skip)
+    leave = skip | circular if circular else skip
+    for run in sc.all_runs():
+        checked += _check_run(ev, run, leave, settings, tainted, found, unchecked, rep)
+    rep.checked += checked + sum(1 for kind, _ in found.structure.values() if kind in ("constant", "missing"))
+    causes_before = len(rep.causes)
+    group(sheet, rep, found, lambda k: (k[0], k[1]), settings.stale_reason, SOURCE)
+    _name_cells(ev, sheet, rep.causes[causes_before:])
+    for r, (first, last, cols) in blank_rows.items():
+        rep.causes.append(Cause(sheet, a1(r, cols[0]), "structure",
+                                f"row {r} is empty inside a table of formulas (rows {first}..{last}, columns "
+                                f"{col_letters(cols[0])}..{col_letters(cols[-1])}): a row inserted? The formulas "
+                                f"below it read across it", step=(r, 0)))
+        rep.failed += 1
+    rep.unchecked += _unchecked_ranges(ev, sheet, unchecked)
+
+
+def _circular(ev, sheet, rep, settings, skip) -> set:
+    """One cause per circular reference on this sheet (unchecked when the workbook iterates on purpose);
+    returns its cells."""
+    cells = set()
+    for cycle in ev.computed.circular:
+        mine = [(r, c) for s, r, c in cycle if s == sheet and (r, c) not in skip]
+        if not mine:
+            continue
+        cells.update(mine)
+        names = " -> ".join(describe_root(x) for x in cycle[:6]) + (" ..." if len(cycle) > 6 else "")
+        if settings.iterate:
+            rep.unchecked.append(Unchecked(sheet, describe_root(cycle[0]), "are a circular reference "
+                                           "(the workbook calculates iteratively)", len(mine)))
+            continue
+        rep.causes.append(Cause(sheet, a1(*mine[0]), "circular", f"circular reference: {names} read each other "
+                                f"(with iterative calculation off no spreadsheet can compute them)",
+                                cells=len(mine), step=mine[0]))
+        rep.checked += len(mine)
+        rep.failed += len(mine)
+    return cells
+
+
+# ------------------------------------------------------------------ values
+def _check_run(ev, run, skip, st: Settings, tainted, found: Failures, unchecked, rep) -> int:
+    """Compare one run's cells: cached against local (consistency) and computed (trajectory).
+    Cells that agree everywhere are found with numpy; the rest are looked at one by one."""
+    sheet = run.sheet
+    p = ev.prepared_run(run)
+    close = ([], [])
+    rtol = max(st.rtol, ULP_RTOL if run.id in tainted else 0.0, ROUNDED_LOCAL if st.rounded else 0.0)
+    trtol = max(rtol, ROUNDED_RTOL if st.rounded else 0.0)
+    checked, cells = 0, cells_of(run)
+    if run.array is None and run.n >= FAST_CELLS and p.reason is None:
+        ok = _agreeing(ev, run, rtol, trtol, skip)
+        checked = int(ok.sum())
+        _ulps(ev, run, ok, rep)
+        cells = [(run.r0 + int(i), run.col) for i in np.nonzero(~ok)[0]]
+    for r, c in cells:
+        if (r, c) in skip:
+            continue
+        why = ev.unknown(sheet, r, c)
+        have = ev.cached(sheet, r, c)
+        if why is not None and (isinstance(have, Unknown) or (sheet, r, c) in ev.local.unknown):
+            unchecked[(r, c)] = ev.computed.unknown[(sheet, r, c)]
+            continue
+        checked += 1
+        if isinstance(have, Unknown):
+            continue  # no cached value: computed, nothing to compare (the report says where values came from)
+        local = None if (sheet, r, c) in ev.local.unknown else ev.local.values[sheet].get(r, c)
+        if local is not None and not _same(have, local, rtol, _tol(ev, p, r, st)):
+            found.local[(r, c)] = (_plain(have), _plain(local))
+        if why is None:
+            want = ev.value(sheet, r, c)
+            if not _same(have, want, trtol):
+                found.trajectory[(r, c)] = (_plain(have), _plain(want))
+            elif isinstance(have, float) and isinstance(want, float):
+                close[0].append(have)
+                close[1].append(want)
+        elif (sheet, r, c) not in ev.local.unknown and (r, c) not in found.local:
+            pass  # checked against its own formula; what it depends on is reported unchecked
+    if close[0]:
+        rep.max_ulp = max(rep.max_ulp, ulp_distance(close[0], close[1]))
+    return checked
+
+
+FAST_CELLS = 64  # runs at least this long are compared with numpy first
+
+
+def _agreeing(ev, run, rtol, trtol, skip):
+    """Rows of a run where the cached value is a number, boolean, error or blank equal to both the
+    local and the computed value, and neither pass left the cell unknown."""
+    sheet, col, r0, r1 = run.sheet, run.col, run.r0, run.r1
+    nc, kc = ev.book.sheets[sheet].cached.slice(col, r0, r1)
+    ok = kc != UNKNOWN
+    for out, tol in ((ev.local, rtol), (ev.computed, trtol)):
+        nv, kv = out.values[sheet].slice(col, r0, r1)
+        same_kind = (kv == kc) & (kv != TEXT) & (kv != UNKNOWN)
+        numeric = (kc == NUMBER) | (kc == BOOL)
+        ok &= same_kind & (~numeric | agree(nc, nv, tol))
+        for (s, r, c) in out.unknown_in(sheet, col, r0, r1):
+            ok[r - r0] = False
+    if skip:
+        ok &= np.fromiter(((r, col) not in skip for r in range(r0, r1 + 1)), bool, r1 - r0 + 1)
+    return ok
+
+
+def _ulps(ev, run, ok, rep):
+    nc, kc = ev.book.sheets[run.sheet].cached.slice(run.col, run.r0, run.r1)
+    ng, _ = ev.computed.values[run.sheet].slice(run.col, run.r0, run.r1)
+    m = ok & (kc == NUMBER)
+    if m.any():
+        rep.max_ulp = max(rep.max_ulp, ulp_distance(nc[m], ng[m]))
+
+
+def _same(have, want, rtol, tol=0.0):
+    if isinstance(want, Unknown):
+        return True
+    a, b = _plain(have), _plain(want)
+    if same_value(a, b, rtol):
+        return True
+    return bool(tol) and isinstance(a, float) and isinstance(b, float) and abs(a - b) <= tol
+
+
+def plain_value(v):
+    """An evaluator value as the checks compare it: float (TRUE is 1), str (text or error), None
+    (blank, or nothing computed)."""
+    if isinstance(v, bool):
+        return 1.0 if v else 0.0
+    if isinstance(v, Text):
+        return str(v)
+    if isinstance(v, Unknown):
+        return None
+    return v
+
+
+_plain = plain_value
+
+
+def _tol(ev, p, r, st: Settings) -> float:
+    """How far 15-digit rounding of the inputs can move this formula (0 for full-precision files)."""
+    if not st.rounded or p.expr is None:
+        return 0.0
+    env = _local_env(ev, p, r)
+    try:
+        m = excel_value(magnitude(p.expr), env, "excel")
+    except (TypeError, KeyError):
+        return 0.0
+    return CONSIST_ROUNDED * max(n_ops(p.expr), 1) * abs(m) if isinstance(m, float) else 0.0
+
+
+def _local_env(ev, p, r):
+    dr = r - p.run.r0
+
+    def env(leaf):
+        if isinstance(leaf, CellRef):
+            v = ev.cached(leaf.sheet, leaf.row if leaf.row_abs else leaf.row + dr, leaf.col) \
+                if leaf.sheet in ev.book.sheets else 0.0
+            return float(v) if isinstance(v, (float, bool)) else 0.0
+        return 0.0
+
+    return env
+
+
+# ------------------------------------------------------------------ structure
+def _structure(ev, sheet, skip, found: Failures, blank_rows):
+    """Inconsistent formulas, formulas typed over with constants or cleared, #REF! in formulas."""
+    sc = ev.book.sheets[sheet]
+    across = {r + 1 for r in blank_rows} | _breaking_rows(sc)
+    for col, runs in sc.runs.items():
+        sandwiched = _sandwiched(runs)
+        for a, mid, b in sandwiched:
+            for r in range(mid.r0, mid.r1 + 1):
+                if (r, col) in skip or r in across:
+                    continue
+                actual = Cell(r, col, shift(mid.text, r - mid.r0, 0), ev.cached(sheet, r, col), "n")
+                why = structure_reason(actual, "=" + shift(a.text, r - a.r0, 0), r, col)
+                if why:
+                    found.structure[(r, col)] = why
+        for a, b in zip(runs, runs[1:]):  # one cell between two runs of one formula
+            r = a.r1 + 1
+            if b.r0 == r + 1 and a.key == b.key and (r, col) not in skip and r not in blank_rows:
+                _typed_over(ev, sheet, r, col, a, found)
+    _deleted(sc, skip, found)
+
+
+def _deleted(sc, skip, found):
+    """Formulas holding #REF!: one cause per row (a row deleted breaks every formula that read it)."""
+    rows = {}
+    for col, runs in sc.runs.items():
+        for run in runs:
+            if "#REF!" in run.text.upper() and (run.r0, col) not in skip:
+                rows.setdefault(run.r0, []).append(run)
+    for r, runs in sorted(rows.items()):
+        first = min(runs, key=lambda x: x.col)
+        more = f" (and {len(runs) - 1} more formula(s) on row {r})" if len(runs) > 1 else ""
+        found.structure[(r, first.col)] = ("formula", f"formula `={first.text}` refers to a cell that was "
+                                                      f"deleted (#REF!){more}: a row or column deleted?")
+
+
+def _breaking_rows(sc, many=3) -> set:
+    """Rows where several columns change formula at once (an epoch's first row, a table's last):
+    a formula that differs there is the table's structure, not one cell edited."""
+    starts = {}
+    for runs in sc.runs.values():
+        for a, b in zip(runs, runs[1:]):
+            if b.r0 == a.r1 + 1:
+                starts[b.r0] = starts.get(b.r0, 0) + 1
+    return {r for r, n in starts.items() if n >= many}
+
+
+def _sandwiched(runs):
+    """(run above, run, run below) where the middle run is short and the two around it hold one formula
+    -- unless the same middle formula recurs in the column (a pattern, like an epoch's first row)."""
+    out = []
+    for a, mid, b in zip(runs, runs[1:], runs[2:]):
+        if a.r1 + 1 == mid.r0 and mid.r1 + 1 == b.r0 and a.key == b.key != mid.key and mid.n <= 2 \
+                and mid.n < a.n + b.n:
+            out.append((a, mid, b))
+    keys = [m.key for _, m, _ in out]
+    return [t for t in out if keys.count(t[1].key) == 1]
+
+
+def _typed_over(ev, sheet, r, col, run_above, found):
+    v = ev.book.sheets[sheet].consts.get(r, col)
+    expected = "=" + shift(run_above.text, r - run_above.r0, 0)
+    cell = None if v is None else Cell(r, col, None, _plain(v), "n")
+    why = structure_reason(cell, expected, r, col)
+    if why:
+        found.structure[(r, col)] = why
+
+
+def _blank_rows(ev, sheet, skip) -> dict:
+    """Rows that are empty inside a table of formulas: {row: (first row, last row, columns)}."""
+    sc = ev.book.sheets[sheet]
+    ends = {}  # row r -> columns whose run ends at r-1 and whose next run starts at r+1
+    for col, runs in sc.runs.items():
+        for a, b in zip(runs, runs[1:]):
+            if b.r0 == a.r1 + 2 and a.n >= 2:
+                ends.setdefault(a.r1 + 1, []).append((col, a.r0, b.r1))
+    out = {}
+    for r, cols in ends.items():
+        if len(cols) < 2 or any(sc.cached.get(r, c) is not None for c, _, _ in cols):
+            continue
+        if any(sc.cached.get(r, c) is not None for c in sc.runs):
+            continue
+        out[r] = (min(x for _, x, _ in cols), max(y for _, _, y in cols), sorted(c for c, _, _ in cols))
+    return out
+
+
+# ------------------------------------------------------------------ naming and coverage
+def header(ev, sheet, r, c) -> str | None:
+    """The text heading a cell's column: above the column's block of formulas, past at most two
+    numbers (a start row), within ten rows."""
+    sc = ev.book.sheets[sheet]
+    top = r
+    while top > 1:
+        run = sc.run_at(top - 1, c)
+        if run is None:
+            break
+        top = run.r0
+    numbers = 0
+    for rr in range(top - 1, max(0, top - 11), -1):
+        v = sc.consts.get(rr, c)
+        if isinstance(v, Text) and v.strip():
+            return v.strip()
+        if v is not None:
+            numbers += 1
+            if numbers > 2 or isinstance(v, str):
+                return None
+    return None
+
+
+def _name_cells(ev, sheet, causes):
+    for cause in causes:
+        where = parse_cell(cause.cell)
+        if where is None:
+            continue
+        h = header(ev, sheet, *where)
+        if h:
+            cause.cell = f"{cause.cell} ({h})"
+
+
+def _unchecked_ranges(ev, sheet, unchecked: dict) -> list:
+    """Unchecked cells grouped: roots on this sheet in column ranges, with their dependants counted."""
+    roots, deps = {}, {}
+    for (r, c), (root, reason) in unchecked.items():
+        if root == (sheet, r, c):
+            roots.setdefault((reason, c), []).append(r)
+        else:
+            deps.setdefault((root, reason), 0)
+            deps[(root, reason)] += 1
+    out = []
+    for (reason, c), rows in sorted(roots.items(), key=lambda kv: (kv[0][1], kv[1][0])):
+        for lo, hi in _spans(sorted(rows)):
+            n_dep = sum(v for (root, why), v in deps.items() if root[0] == sheet and root[2] == c
+                        and lo <= root[1] <= hi and why == reason)
+            where = f"{quote_sheet(sheet)}!{a1(lo, c)}" + (f":{a1(hi, c)}" if hi > lo else "")
+            out.append(Unchecked(sheet, where, _verb(reason, hi > lo or n_dep > 0), hi - lo + 1, n_dep))
+    for (root, reason), n in deps.items():  # dependants of cells on other sheets (or unchecked elsewhere)
+        if root[0] != sheet or (reason, root[2]) not in roots:
+            out.append(Unchecked(sheet, f"{n} cell(s) of {quote_sheet(sheet)}",
+                                 f"depend on {describe_root(root)}, which {reason}", n, 0))
+    return out
+
+
+def _verb(reason, plural):
+    """'uses X' -> 'use X' for a range of cells."""
+    for one, many in (("uses ", "use "), ("is ", "are "), ("has ", "have ")):
+        if plural and reason.startswith(one):
+            return many + reason[len(one):]
+    return reason
+
+
+def _spans(rows):
+    lo = prev = rows[0]
+    for r in rows[1:]:
+        if r != prev + 1:
+            yield lo, prev
+            lo = r
+        prev = r
+    yield lo, prev
+

@@ -1,0 +1,143 @@
+"""A whole workbook read for evaluation, and the result of evaluating it.
+
+`read_book(package)` reads every worksheet (`runs.read_sheet`), numbers the
+runs, binds the defined names and indexes the runs by column; `Evaluation`
+holds the two passes over it (`evaluate.Evaluator`): from the workbook's
+constants, and each cell from its inputs' cached values. See the package
+docstring for the public API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from ...xlsx.package import Package
+from .evaluate import Evaluator, Outcome, cells_of, describe_root
+from .graph import RunIndex
+from .prepare import Names, Prepared, Preparer
+from .runs import Run, SheetCells, read_sheet
+from .store import BLANK, UNKNOWN, UNKNOWN_VALUE, SheetValues
+
+
+@dataclass
+class Book:
+    path: str
+    producer: str  # 'excel' or 'libreoffice': who saved it last
+    sheets: dict  # name -> SheetCells, in workbook order
+    runs: list  # every Run, run.id its index
+    names: Names
+    index: RunIndex
+
+    def sheet(self, name) -> SheetCells:
+        return self.sheets[name]
+
+
+def read_book(package: Package, sheets=None, fixed=None) -> Book:
+    """Every worksheet (or the named ones) of an open package, read for evaluation; `fixed` sheets
+    (name -> SheetCells) were read by someone else and are taken as they are."""
+    fixed = fixed or {}
+    names = [n for n in package.worksheet_names if sheets is None or n in sheets or n in fixed]
+    cells = {n: fixed[n] if n in fixed else read_sheet(package, n) for n in names}
+    runs = [run for sc in cells.values() for run in sc.all_runs()]
+    for i, run in enumerate(runs):
+        run.id = i
+    for sc in cells.values():  # a formula cell without a cached value holds nothing anyone can read
+        for run in sc.all_runs():
+            if run.array is None:
+                col = sc.cached.column(run.col)
+                col.ensure(run.r1)
+                kind = col.kind[run.r0:run.r1 + 1]
+                kind[kind == BLANK] = UNKNOWN
+                sc.cached.max_row = max(sc.cached.max_row, run.r1)
+                continue
+            for r, c in cells_of(run):
+                if sc.cached.get(r, c) is None:
+                    sc.cached.put(r, c, UNKNOWN_VALUE)
+    return Book(package.path, package.producer, cells, runs, Names(package.defined_names, package.sheet_names),
+                RunIndex(runs))
+
+
+class Evaluation:
+    """A book evaluated in one dialect; see the package docstring."""
+
+    def __init__(self, book: Book, dialect: str, stand_in: bool = True):
+        self.book, self.dialect, self.stand_in = book, dialect, stand_in
+
+    @cached_property
+    def prepared(self) -> list:
+        prep = Preparer(self.book.names)
+        return [prep(run) for run in self.book.runs]
+
+    @cached_property
+    def computed(self) -> Outcome:
+        """Every formula evaluated from the workbook's constants, in dependency order."""
+        return Evaluator(self.book, self.prepared, self.dialect, "constants", self.stand_in).run()
+
+    @cached_property
+    def ulp_tainted(self) -> set:
+        """Ids of the runs whose values depend on a function whose last bits come from a C library."""
+        roots = [p.run.id for p in self.prepared if p.ulp]
+        if not roots:
+            return set()
+        readers = {}
+        for p in self.prepared:
+            for t in p.targets:
+                for other in self.book.index.overlapping(t.sheet, t.c0, t.c1, t.lo, t.hi):
+                    readers.setdefault(other.id, set()).add(p.run.id)
+        out, stack = set(roots), list(roots)
+        while stack:
+            for nxt in readers.get(stack.pop(), ()):
+                if nxt not in out:
+                    out.add(nxt)
+                    stack.append(nxt)
+        return out
+
+    @cached_property
+    def local(self) -> Outcome:
+        """Every formula cell evaluated from the values its inputs hold in the file."""
+        return Evaluator(self.book, self.prepared, self.dialect, "cached").run()
+
+    # ------------------------------------------------------------------ cells
+    def formula_cells(self, sheet):
+        """(row, col) of every formula cell of a sheet (array formulas: every cell of the range)."""
+        for run in self.book.sheets[sheet].all_runs():
+            yield from cells_of(run)
+
+    def value(self, sheet, r, c):
+        """The computed value: float, Text, bool, error code, None (blank), or UNKNOWN_VALUE."""
+        if (sheet, r, c) in self.computed.unknown:
+            return UNKNOWN_VALUE
+        return self.computed.values[sheet].get(r, c)
+
+    def cached(self, sheet, r, c):
+        """What the file holds (UNKNOWN_VALUE for a formula cell without a cached value)."""
+        return self.book.sheets[sheet].cached.get(r, c)
+
+    def unknown(self, sheet, r, c, outcome=None) -> str | None:
+        """Why a cell has no computed value ('data!B5 uses RANDBETWEEN (volatile)'), else None."""
+        hit = (outcome or self.computed).unknown.get((sheet, r, c))
+        if hit is None:
+            return None
+        root, reason = hit
+        if root == (sheet, r, c):
+            return reason
+        return f"depends on {describe_root(root)}, which {reason}"
+
+    def values(self, sheet) -> SheetValues:
+        return self.computed.values[sheet]
+
+    def run_at(self, sheet, r, c) -> Run | None:
+        return self.book.sheets[sheet].run_at(r, c)
+
+    def prepared_run(self, run: Run) -> Prepared:
+        return self.prepared[run.id]
+
+
+def open_and_evaluate(path, dialect=None, stand_in=True, sheets=None) -> Evaluation:
+    """Read a workbook file and evaluate it (dialect: who saved it, unless given)."""
+    with Package.open(path) as package:
+        book = read_book(package, sheets)
+    ev = Evaluation(book, dialect or book.producer, stand_in)
+    return ev
+

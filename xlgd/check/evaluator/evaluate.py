@@ -1,0 +1,371 @@
+"""Evaluating runs: all rows at once with numpy, row by row for recurrent groups, cell by cell exactly.
+
+Three ways to evaluate cells, chosen per run and per group (graph.py):
+
+* a run that does not read itself: its formula compiled once to numpy
+  source (`expr.py`, the same association as the formula) and evaluated
+  over all its rows at once, under `np.errstate(raise)`; rows whose inputs
+  are not plain numbers (text, a boolean, an error, a value not known) and
+  rows where something went non-finite are evaluated again exactly;
+* a recurrent group (a step table): one compiled loop over its rows, one
+  statement per column in the group's row order, on numpy float64 scalars
+  -- what the engine does; from the first row where something goes wrong,
+  exactly, row by row, until the values are plain numbers again (and when
+  every cell of the group holds the same error two rows running and nothing
+  in the group can catch an error, the rest of the rows are that error);
+* cell by cell with the core's exact evaluator (`expr.excel_value`, error
+  semantics, both dialects): ranges, text, lookups, everything else.
+
+`Evaluator` does one pass over a book: `source='constants'` evaluates every
+formula from the workbook's constants in dependency order; `source='cached'`
+evaluates every formula cell from the values its inputs hold in the file
+(each cell on its own: this is what finds stale values).
+
+Cells that cannot be computed carry a reason (volatile or unsupported
+function, circular reference, an input that cannot be computed); with
+`stand_in`, such a cell's cached value is what cells reading it see, so its
+dependants are still checked against the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...core.expr import Address, CellRef, RangeRef, excel_value, py
+from ...core.functions import TINY, numpy_namespace
+from ...core.values import Block
+from ...xlsx.refs import a1, quote_sheet
+from . import graph
+from .prepare import Prepared
+from .store import NUMBER, UNKNOWN, UNKNOWN_VALUE, SheetValues, Unknown
+
+EXACT_CHUNK = 8  # rows below which a failing vectorised stretch is evaluated exactly
+
+
+class NotKnown(Exception):
+    """A cell reads a value nobody can compute; `root` (sheet, row, col) and `reason` say why."""
+
+    def __init__(self, root, reason):
+        self.root, self.reason = root, reason
+
+
+@dataclass
+class Outcome:
+    """What one pass produced: values per sheet, and why some cells have none."""
+
+    values: dict  # sheet -> SheetValues
+    unknown: dict = field(default_factory=dict)  # (sheet, row, col) -> (root (sheet, row, col), reason)
+    circular: list = field(default_factory=list)  # cells on a circular reference
+    _by_col: dict | None = None
+
+    def unknown_in(self, sheet, col, r0, r1) -> list:
+        """The unknown cells (sheet, row, col) of rows r0..r1 of one column."""
+        if self._by_col is None:
+            self._by_col = {}
+            for cell in self.unknown:
+                self._by_col.setdefault((cell[0], cell[2]), []).append(cell)
+        return [x for x in self._by_col.get((sheet, col), ()) if r0 <= x[1] <= r1]
+
+
+class Evaluator:
+    """One pass over a book (see the module doc)."""
+
+    def __init__(self, book, prepared, dialect, source, stand_in=True):
+        self.book, self.prepared, self.dialect = book, prepared, dialect
+        self.source, self.stand_in = source, stand_in
+        self.cached = {name: sc.cached for name, sc in book.sheets.items()}
+        if source == "cached":
+            self.read = self.cached
+            self.out = {name: SheetValues(name) for name in book.sheets}
+        else:
+            self.out = {name: sc.consts.copy() for name, sc in book.sheets.items()}
+            self.read = self.out
+            self._mark_pending()
+        self.outcome = Outcome(self.out)
+        self.ns = {False: numpy_namespace(False, dialect), True: numpy_namespace(True, dialect)}
+        self.compiled = {}
+
+    def _mark_pending(self):
+        """Every formula cell reads as not known until it is evaluated (a read before that is a cycle)."""
+        for run in self.book.runs:
+            store = self.out[run.sheet]
+            if run.array is None:
+                col = store.column(run.col)
+                col.ensure(run.r1)
+                col.kind[run.r0:run.r1 + 1] = UNKNOWN
+                store.max_row = max(store.max_row, run.r1)
+                continue
+            for r, c in cells_of(run):
+                store.put(r, c, UNKNOWN_VALUE)
+
+    # ------------------------------------------------------------------ the pass
+    def run(self) -> Outcome:
+        if self.source == "cached":
+            for p in self.prepared:
+                self.one_run(p)
+            return self.outcome
+        deps = graph.edges(self.book.runs, lambda run: self.prepared[run.id].targets, self.book.index)
+        comps = graph.strongly_connected(len(self.book.runs), deps)
+        first, later = _defer_dynamic(comps, deps, self.prepared)
+        batch = Batch(self)
+        for comp in first + later:
+            if batch.ids and any(d in batch.ids for i in comp for d in deps[i]):
+                batch.flush()
+            if len(comp) == 1 and comp[0] not in deps[comp[0]]:
+                p = self.prepared[comp[0]]
+                if p.vector and p.reason is None:
+                    batch.add(p)
+                else:
+                    self.one_run(p)
+            else:
+                self.group([self.prepared[i] for i in comp])
+        batch.flush()
+        return self.outcome
+
+    def one_run(self, p: Prepared):
+        if p.reason is not None:
+            self.not_evaluated(p)
+        elif p.vector:
+            self.vector(p)
+        else:
+            for r in range(p.run.r0, p.run.r1 + 1):
+                self.exact(p, r)
+
+    # ------------------------------------------------------------------ cells nobody can compute
+    def not_evaluated(self, p: Prepared):
+        run = p.run
+        for r, c in cells_of(run):
+            self.unknown_cell((run.sheet, r, c), (run.sheet, r, c), p.reason)
+
+    def unknown_cell(self, cell, root, reason):
+        sheet, r, c = cell
+        self.outcome.unknown[cell] = (root, reason)
+        cached = self.cached[sheet].get(r, c)
+        keep = self.stand_in and self.source != "cached" and not isinstance(cached, Unknown)
+        self.out[sheet].put(r, c, cached if keep else UNKNOWN_VALUE)
+
+    # ------------------------------------------------------------------ exact, one cell
+    def exact(self, p: Prepared, r: int):
+        """Evaluate the cell of run p on row r exactly and store it (an array formula fills its range)."""
+        run = p.run
+        try:
+            v = excel_value(p.expr, self.env(p, r), self.dialect, array=run.array is not None)
+        except NotKnown as nk:
+            for cell in cells_of_row(run, r):
+                self.unknown_cell(cell, nk.root, nk.reason)
+            return None
+        if run.array is None:
+            self.out[run.sheet].put(r, run.col, v)
+            return v
+        ar0, ac0, ar1, ac1 = run.array
+        grid = v.values if isinstance(v, Block) else ((v,),)
+        for rr in range(ar0, ar1 + 1):
+            for cc in range(ac0, ac1 + 1):
+                i, j = rr - ar0, cc - ac0
+                val = grid[i][j] if i < len(grid) and j < len(grid[i]) else "#N/A"
+                self.out[run.sheet].put(rr, cc, 0.0 if val is None else val)
+        return v
+
+    def env(self, p: Prepared, r: int):
+        dr = r - p.run.r0
+
+        def env(leaf):
+            if isinstance(leaf, CellRef):
+                return self.cell(leaf.sheet, leaf.row if leaf.row_abs else leaf.row + dr, leaf.col)
+            if isinstance(leaf, RangeRef):
+                lo = leaf.row if leaf.row_abs else leaf.row + dr
+                hi = leaf.row2 if leaf.row2_abs else leaf.row2 + dr
+                return self.block(leaf.sheet, lo, leaf.col, hi, leaf.col2)
+            if isinstance(leaf, Address):
+                return _address(leaf.of, dr)
+            raise TypeError(f"cannot read {leaf!r}")
+
+        return env
+
+    def cell(self, sheet, r, c):
+        store = self.read.get(sheet)
+        if store is None or r < 1:
+            return "#REF!"
+        v = store.get(r, c)
+        if isinstance(v, Unknown):
+            raise self.not_known(sheet, r, c)
+        return v
+
+    def not_known(self, sheet, r, c) -> NotKnown:
+        hit = self.outcome.unknown.get((sheet, r, c))
+        if hit is not None:
+            return NotKnown(*hit)
+        if self.source == "cached":
+            return NotKnown((sheet, r, c), "has no cached value")
+        return NotKnown((sheet, r, c), "is on a circular reference")
+
+    def block(self, sheet, r0, c0, r1, c1):
+        store = self.read.get(sheet)
+        if store is None or r0 < 1:
+            return "#REF!"
+        sc = self.book.sheets[sheet]
+        b = store.block(r0, c0, r1, c1, sc.is_formula if self.dialect == "libreoffice" else None)
+        for i, row in enumerate(b.values):
+            for j, v in enumerate(row):
+                if isinstance(v, Unknown):
+                    raise self.not_known(sheet, r0 + i, c0 + j)
+        return b
+
+    # ------------------------------------------------------------------ a run at once, with numpy
+    def function(self, source, nargs):
+        """A run's numpy expression as a function of its inputs L0, L1 ... (arrays or numbers)."""
+        args = ", ".join(f"L{i}" for i in range(nargs))
+        return self.function_source(f"def run_cells({args}):\n    return {source}\n", "run_cells", batch=True)
+
+    def function_source(self, source, name, batch=False):
+        """Compiled source (cached by its text) over the numpy helpers, scalar or array forms."""
+        fn = self.compiled.get((source, batch))
+        if fn is None:
+            ns = dict(self.ns[batch])
+            exec(compile(source, "<xlgd evaluator>", "exec"), ns)  # noqa: S102 -- our own source
+            fn = self.compiled[(source, batch)] = ns[name]
+        return fn
+
+    def vector(self, p: Prepared):
+        Batch(self).together([p])
+
+    def compute(self, fn, args, lo, hi, out) -> np.ndarray:
+        """fn over rows lo..hi-1 into out; returns which rows are good (finite, no FP trouble)."""
+        sub = [a[lo:hi] if isinstance(a, np.ndarray) else a for a in args]
+        under = "raise" if self.dialect == "libreoffice" else "ignore"
+        try:
+            with np.errstate(all="raise", under=under):
+                res = fn(*sub)
+        except (FloatingPointError, ZeroDivisionError):
+            if hi - lo <= EXACT_CHUNK:
+                return np.zeros(hi - lo, dtype=bool)
+            mid = (lo + hi) // 2
+            return np.concatenate((self.compute(fn, args, lo, mid, out), self.compute(fn, args, mid, hi, out)))
+        res = np.broadcast_to(np.asarray(res, dtype=np.float64), (hi - lo,))
+        out[lo:hi] = res
+        return self.good(res)
+
+    def good(self, res) -> np.ndarray:
+        ok = np.isfinite(res)
+        if self.dialect == "libreoffice":
+            a = np.abs(res)
+            ok &= ~((a > 0) & (a < TINY))
+        return ok
+
+    # ------------------------------------------------------------------ recurrent groups
+    def group(self, group):
+        runs = [p.run for p in group]
+        order = graph.row_order(runs, lambda run: self.prepared[run.id].targets)
+        if order is None:
+            from .cycles import by_cells
+
+            by_cells(self, group)
+            return
+        from .rows import by_rows
+
+        by_rows(self, group, order)
+
+
+class Batch:
+    """Vector runs waiting to be evaluated together: runs of one column whose formulas differ only in
+    the rows they read (an x column reading another sheet starts a run every epoch; an epoch's cell
+    reading `$W$7` where the one before read `$W$6`) are one numpy evaluation, their inputs gathered
+    row by row. Runs wait only while nothing needs their values."""
+
+    def __init__(self, ev):
+        self.ev, self.ids, self.groups = ev, set(), {}
+
+    def add(self, p):
+        self.ids.add(p.run.id)
+        shape = tuple((leaf.sheet, leaf.col, leaf.row_abs) for leaf in p.leaves)
+        self.groups.setdefault((p.run.sheet, p.run.col, source_of(p, self.ev.dialect), shape), []).append(p)
+
+    def flush(self):
+        for group in self.groups.values():
+            self.together(group)
+        self.ids, self.groups = set(), {}
+
+    def together(self, group):
+        ev, p0 = self.ev, group[0]
+        starts = np.array([p.run.r0 for p in group])
+        lens = np.array([p.run.n for p in group])
+        rows = np.concatenate([np.arange(p.run.r0, p.run.r1 + 1) for p in group])
+        shift = rows - np.repeat(starts, lens)  # each cell's distance from its run's first row
+        args, dirty = [], np.zeros(len(rows), dtype=bool)
+        for i, leaf in enumerate(p0.leaves):
+            store = ev.read.get(leaf.sheet)
+            if store is None:
+                dirty[:] = True
+                args.append(0.0)
+                continue
+            at = np.repeat(np.array([p.leaves[i].row for p in group]), lens)  # each run's own row ...
+            if not leaf.row_abs:
+                at = at + shift  # ... moving with the run's cells
+            num, kind = store.slice(leaf.col, int(at.min()), int(at.max()))
+            at = at - int(at.min())
+            args.append(num[at])
+            dirty |= ~(kind[at] == NUMBER if i in p0.numbers_only else kind[at] <= NUMBER)
+        fn = ev.function(source_of(p0, ev.dialect), len(args))
+        vals = np.empty(len(rows))
+        good = ev.compute(fn, args, 0, len(rows), vals) & ~dirty
+        col = ev.out[p0.run.sheet].column(p0.run.col)
+        col.ensure(int(rows.max()))
+        col.num[rows[good]] = vals[good]
+        col.kind[rows[good]] = NUMBER
+        ev.out[p0.run.sheet].max_row = max(ev.out[p0.run.sheet].max_row, int(rows.max()))
+        for j in np.nonzero(~good)[0]:
+            k = int(np.searchsorted(starts, rows[j], side="right")) - 1
+            ev.exact(group[k], int(rows[j]))
+
+
+def source_of(p: Prepared, dialect) -> str:
+    """A vector run's numpy expression over its leaves L0, L1 ... (shared by runs of one formula text)."""
+    shape = p.shape or p
+    if not shape.source:
+        shape.source = py(p.expr, lambda leaf: f"L{p.leaves.index(leaf)}", dialect)
+    return shape.source
+
+
+def _address(leaf, dr):
+    """A reference's place and size, moved with the run's rows as its values would be."""
+    r = leaf.row if leaf.row_abs else leaf.row + dr
+    if isinstance(leaf, RangeRef):
+        r2 = leaf.row2 if leaf.row2_abs else leaf.row2 + dr
+        size = (r2 - r + 1, leaf.col2 - leaf.col + 1)
+    else:
+        size = (1, 1)
+    return Block((), None, (leaf.sheet, r, leaf.col), size)
+
+
+def cells_of(run):
+    """Every cell a run fills: its column's rows, or an array formula's range."""
+    if run.array is None:
+        return [(r, run.col) for r in range(run.r0, run.r1 + 1)]
+    r0, c0, r1, c1 = run.array
+    return [(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
+
+
+def cells_of_row(run, r):
+    if run.array is None:
+        return [(run.sheet, r, run.col)]
+    return [(run.sheet, rr, cc) for rr, cc in cells_of(run)]
+
+
+def _defer_dynamic(comps, deps, prepared):
+    """Components in order, those with OFFSET (which may read anything) and their dependants last."""
+    deferred, first, later = set(), [], []
+    for comp in comps:
+        if any(prepared[i].dynamic for i in comp) or any(d in deferred for i in comp for d in deps[i]):
+            deferred.update(comp)
+            later.append(comp)
+        else:
+            first.append(comp)
+    return first, later
+
+
+def describe_root(root) -> str:
+    sheet, r, c = root
+    return f"{quote_sheet(sheet)}!{a1(r, c)}"
+

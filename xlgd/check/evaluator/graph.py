@@ -1,0 +1,196 @@
+"""Which runs read which, and the order to evaluate them in.
+
+Edges come from each run's references: a reference moves with the run's rows
+unless anchored, so over a run of rows r0..r1 it covers an interval of rows
+of one column (a range, a rectangle); every run of the target column that
+overlaps that interval is read. The runs then fall into strongly connected
+groups (Tarjan's algorithm, iterative): a group of one run that does not
+read itself is evaluated over all its rows at once; a bigger group, or a
+run that reads itself (a step table: b in row r reads new_b in row r-1,
+new_b in row r reads b in row r), is evaluated row by row -- valid when
+every reference inside the group points at an earlier row, or at the same
+row in a column evaluated before (`row_order`). If that does not hold the
+group is taken apart cell by cell (`cell_order`), which finds a real
+circular reference (a cell that reaches itself) instead of looping.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one reference of a run reads over the run's rows: rows lo..hi of columns c0..c1 of a sheet.
+
+    offset: the row distance from the reading cell to the row read (a single cell moving with the
+    run), or None (anchored, or a range): then rows are lo..hi for every reading cell
+    (`row_lo`/`row_hi` give the per-row ends of a range that moves: r + offset)."""
+
+    sheet: str
+    c0: int
+    c1: int
+    lo: int
+    hi: int
+    offset: int | None = None  # single cell moving with the rows
+    lo_off: int | None = None  # a range whose first row moves (r + lo_off)
+    hi_off: int | None = None  # a range whose last row moves (r + hi_off)
+
+
+class RunIndex:
+    """Find the runs covering cells: per (sheet, column) the runs sorted by first row, plus array ranges."""
+
+    def __init__(self, runs):
+        self.by_col = {}
+        self.arrays = {}
+        for run in runs:
+            self.by_col.setdefault((run.sheet, run.col), []).append(run)
+            if run.array:
+                self.arrays.setdefault(run.sheet, []).append(run)
+        for lst in self.by_col.values():
+            lst.sort(key=lambda x: x.r0)
+        self.starts = {k: [x.r0 for x in v] for k, v in self.by_col.items()}
+
+    def overlapping(self, sheet, c0, c1, lo, hi):
+        """Runs with a cell in rows lo..hi of columns c0..c1."""
+        for c in range(c0, c1 + 1) if c1 - c0 < 64 else self._cols(sheet, c0, c1):
+            lst = self.by_col.get((sheet, c))
+            if not lst:
+                continue
+            st = self.starts[(sheet, c)]
+            i = max(0, bisect_right(st, lo) - 1)
+            j = bisect_left(st, hi + 1)
+            for run in lst[i:j]:
+                if run.r1 >= lo and run.r0 <= hi:
+                    yield run
+        for run in self.arrays.get(sheet, ()):
+            r0, a0, r1, a1 = run.array
+            if r0 <= hi and r1 >= lo and a0 <= c1 and a1 >= c0 and not (c0 <= run.col <= c1):
+                yield run
+
+    def _cols(self, sheet, c0, c1):
+        return sorted(c for (s, c) in self.by_col if s == sheet and c0 <= c <= c1)
+
+    def at(self, sheet, r, c):
+        lst = self.by_col.get((sheet, c))
+        if lst:
+            i = bisect_right(self.starts[(sheet, c)], r) - 1
+            if i >= 0 and lst[i].r1 >= r:
+                return lst[i]
+        for run in self.arrays.get(sheet, ()):
+            r0, a0, r1, a1 = run.array
+            if r0 <= r <= r1 and a0 <= c <= a1:
+                return run
+        return None
+
+
+def edges(runs, targets_of, index: RunIndex) -> list[set]:
+    """deps[i]: ids of the runs run i reads."""
+    deps = [set() for _ in runs]
+    for run in runs:
+        for t in targets_of(run):
+            for other in index.overlapping(t.sheet, t.c0, t.c1, t.lo, t.hi):
+                deps[run.id].add(other.id)
+    return deps
+
+
+def strongly_connected(n, deps) -> list[list[int]]:
+    """Tarjan's algorithm without recursion; components come out dependencies first."""
+    index, low, on, stack, out = [-1] * n, [0] * n, [False] * n, [], []
+    counter = 0
+    for root in range(n):
+        if index[root] != -1:
+            continue
+        work = [(root, iter(deps[root]))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on[root] = True
+        while work:
+            v, it = work[-1]
+            advanced = False
+            for w in it:
+                if index[w] == -1:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on[w] = True
+                    work.append((w, iter(deps[w])))
+                    advanced = True
+                    break
+                if on[w]:
+                    low[v] = min(low[v], index[w])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[v])
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on[w] = False
+                    comp.append(w)
+                    if w == v:
+                        break
+                out.append(comp)
+    return out
+
+
+def row_order(group, targets_of):
+    """The columns' order within a row when a group can be evaluated row by row, else None.
+
+    Valid when every reference between the group's runs reads an earlier row, or the same row
+    of a run placed before it; all runs on one sheet."""
+    cols = {}
+    for run in group:
+        cols.setdefault(run.col, []).append(run)
+    if len({run.sheet for run in group}) != 1:
+        return None
+    sheet = group[0].sheet
+    same_row = {c: set() for c in cols}
+    for run in group:
+        for t in targets_of(run):
+            if t.sheet != sheet or not any(c0 in cols for c0 in range(t.c0, t.c1 + 1)):
+                continue
+            verdict = _reads_earlier(run, t)
+            if verdict is None:
+                return None
+            same_row[run.col] |= verdict
+    return _topo(same_row)
+
+
+def _reads_earlier(run, t):
+    """The group columns run reads on its own row (a set), or None when it may read a later row."""
+    if t.offset is not None:  # one cell, moving with the rows
+        if t.offset < 0:
+            return set()
+        if t.offset == 0 and t.c0 != run.col:
+            return {t.c0}
+        return None
+    if t.hi_off is not None:  # a range whose last row moves
+        return set() if t.hi_off < 0 else None
+    return set() if t.hi < run.r0 else None  # anchored rows: before every reading row
+
+
+def _topo(same_row):
+    order, state = [], {}
+
+    def visit(c):
+        if state.get(c) == 1:
+            return False
+        if state.get(c) == 2:
+            return True
+        state[c] = 1
+        for d in sorted(same_row[c]):
+            if d in same_row and not visit(d):
+                return False
+        state[c] = 2
+        order.append(c)
+        return True
+
+    for c in sorted(same_row):
+        if not visit(c):
+            return None
+    return order

@@ -1,0 +1,241 @@
+"""A run's formula, parsed once and bound to the workbook: names resolved, references as targets.
+
+`prepare(run, names, dialect)` parses the run's first formula (`xlsx.formula`),
+replaces each defined name by what it points at (a cell or a range on its
+sheet, anchored; a constant; #NAME? when the name does not exist, #REF! when
+it points at a deleted range), and says
+
+* what the run reads (`targets`, for the dependency graph; arguments of ROW,
+  ROWS, COLUMNS and OFFSET's base are addresses, not values, and are left out);
+* whether it can be compiled to numpy (`vector`): only cell references, only
+  functions with a numpy form, a number as result -- everything else is
+  evaluated cell by cell with the exact evaluator;
+* why it cannot be evaluated at all (`reason`: an unsupported or volatile
+  function), which makes its cells unchecked, never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...core import functions
+from ...core.expr import Bin, CellRef, Cmp, Const, Expr, Fn, Name, Neg, Num, RangeRef, leaves
+from ...xlsx.formula import Unsupported, parse
+from .graph import Target
+from .runs import Run
+
+NUMERIC_FUNCTIONS = {"SQRT", "MAX", "MIN", "SIN", "COS", "TAN", "TANH", "EXP", "LN", "LOG10", "ABS", "SIGN",
+                     "INT"}
+STRICT_FUNCTIONS = NUMERIC_FUNCTIONS | {"NA"}  # an error argument always gives an error
+
+
+@dataclass
+class Prepared:
+    run: Run
+    expr: Expr | None = None
+    reason: str | None = None  # why the run is not evaluated
+    volatile: bool = False
+    targets: list = field(default_factory=list)
+    leaves: list = field(default_factory=list)  # the CellRef leaves a compiled run reads, in order
+    numbers_only: set = field(default_factory=set)  # leaves (by index) read as MIN/MAX arguments: blank skipped
+    vector: bool = False  # compiles to numpy over its rows
+    strict: bool = False  # an error in any input is an error out (errors fill forward)
+    dynamic: bool = False  # reads cells chosen by its arguments' values (OFFSET)
+    ulp: bool = False  # its last bits come from a C library (EXP, LN, POWER, ^ other than 2 ...)
+    source: str = ""  # numpy source (vector runs)
+    shape: object = None  # the Prepared this one's analysis is shared with (Preparer)
+
+
+class Names:
+    """The workbook's defined names, resolved for formulas on each sheet."""
+
+    def __init__(self, defined: dict, sheets):
+        self.sheets = set(sheets)
+        self.by_key = {(s, n.upper()): text for (s, n), text in defined.items()}
+        self._cache = {}
+        self.used = set()  # (sheet, name as written) of every name a formula uses
+
+    def resolve(self, name: str, sheet: str):
+        """The expression a name stands for on `sheet`: an anchored reference, a constant, or an error."""
+        self.used.add((sheet, name))
+        key = (sheet, name.upper())
+        if key not in self._cache:
+            self._cache[key] = self._resolve(name, sheet)
+        return self._cache[key]
+
+    def text(self, name, sheet):
+        return self.by_key.get((sheet, name.upper()), self.by_key.get((None, name.upper())))
+
+    def _resolve(self, name, sheet):
+        text = self.text(name, sheet)
+        if text is None:
+            return Const("#NAME?")
+        if "#REF!" in text.upper():
+            return Const("#REF!")
+        try:
+            e = parse(text, sheet, array=True)
+        except Unsupported:
+            return Const("#NAME?")
+        e = _anchor(e)
+        if isinstance(e, (CellRef, RangeRef)) and e.sheet not in self.sheets:
+            return Const("#REF!")
+        return e
+
+
+def _anchor(e):
+    if isinstance(e, CellRef):
+        return CellRef(e.sheet, e.row, e.col, True)
+    if isinstance(e, RangeRef):
+        return RangeRef(e.sheet, e.row, e.col, e.row2, e.col2, True, True)
+    return e
+
+
+def map_leaves(e, fn):
+    """The tree with each leaf replaced by fn(leaf)."""
+    if isinstance(e, (Num, Const)):
+        return e
+    if isinstance(e, Bin):
+        return Bin(e.op, map_leaves(e.left, fn), map_leaves(e.right, fn), e.parsed)
+    if isinstance(e, Cmp):
+        return Cmp(e.op, map_leaves(e.left, fn), map_leaves(e.right, fn))
+    if isinstance(e, Neg):
+        return Neg(map_leaves(e.arg, fn))
+    if isinstance(e, Fn):
+        return Fn(e.name, tuple(map_leaves(a, fn) for a in e.args))
+    return fn(e)
+
+
+def value_leaves(e):
+    """The reference leaves whose values the tree reads (not ROW's or OFFSET's base: addresses only)."""
+    return (x for x in leaves(e, lambda fn, i: functions.FUNCTIONS[fn.name].arg_kind(i) == "ref")
+            if isinstance(x, (CellRef, RangeRef)))
+
+
+class Preparer:
+    """prepare() for many runs: a formula's text is parsed and analysed once per sheet (a step table
+    whose x column reads another sheet has thousands of runs of the same text, `=data!B5`)."""
+
+    def __init__(self, names: Names):
+        self.names = names
+        self.shapes = {}
+
+    def __call__(self, run: Run) -> Prepared:
+        key = (run.text, run.sheet, run.array is not None)
+        if "ROW(" in run.text.upper() or "OFFSET(" in run.text.upper():
+            key += (run.r0, run.col)  # ROW() and OFFSET depend on where the formula is
+        shape = self.shapes.get(key)
+        if shape is None:
+            shape = self.shapes[key] = _analyse(run, self.names)
+        p = Prepared(run, shape.expr, shape.reason, shape.volatile, [_target(run, leaf) for leaf in shape.leaves],
+                     shape.leaves if shape.vector else [], shape.numbers_only, shape.vector, shape.strict,
+                     shape.dynamic, shape.ulp)
+        p.shape = shape
+        return p
+
+
+def prepare(run: Run, names: Names) -> Prepared:
+    return Preparer(names)(run)
+
+
+def _analyse(run, names) -> Prepared:
+    """The parts of a Prepared that depend only on the formula's text and sheet (targets left empty)."""
+    p = Prepared(run)
+    p.leaves = []
+    try:
+        e = parse(run.text, run.sheet, run.r0, run.col, array=run.array is not None)
+    except Unsupported as u:
+        p.reason, p.volatile = _reason(u, run), u.volatile
+        return p
+    e = map_leaves(e, lambda leaf: names.resolve(leaf.name, leaf.sheet or run.sheet)
+                   if isinstance(leaf, Name) else leaf)
+    p.expr = e
+    fns = {f.name for f in calls(e)}
+    p.ulp = any(functions.FUNCTIONS[f].ulp for f in fns) or _powers(e)
+    p.dynamic = any(functions.FUNCTIONS[f].dynamic for f in fns)
+    p.leaves = list(value_leaves(e))
+    p.vector = (run.array is None and not p.dynamic and all(isinstance(x, CellRef) for x in p.leaves)
+                and _numeric(e) and _compilable(e))
+    p.strict = p.vector and fns <= STRICT_FUNCTIONS
+    if p.vector:
+        direct = {id(a) for f in calls(e) if f.name in ("MIN", "MAX") for a in f.args}
+        p.numbers_only = {i for i, leaf in enumerate(p.leaves) if id(leaf) in direct}
+    return p
+
+
+def _powers(e) -> bool:
+    """A ^ other than ^2: C's pow() decides the last bits."""
+    if isinstance(e, Bin):
+        if e.op == "^" and not (isinstance(e.right, Num) and e.right.value == 2.0):
+            return True
+        return _powers(e.left) or _powers(e.right)
+    if isinstance(e, Cmp):
+        return _powers(e.left) or _powers(e.right)
+    if isinstance(e, Neg):
+        return _powers(e.arg)
+    if isinstance(e, Fn):
+        return any(_powers(a) for a in e.args)
+    return False
+
+
+def calls(e):
+    """Every function call node of a tree."""
+    if isinstance(e, Fn):
+        yield e
+        for a in e.args:
+            yield from calls(a)
+    elif isinstance(e, (Bin, Cmp)):
+        yield from calls(e.left)
+        yield from calls(e.right)
+    elif isinstance(e, Neg):
+        yield from calls(e.arg)
+
+
+def _reason(u: Unsupported, run: Run) -> str:
+    if u.volatile:
+        return f"uses {u.function} (volatile)"
+    if u.function:
+        return f"uses {u.function}, which xlgd does not evaluate"
+    return f"its formula cannot be evaluated by xlgd: {u}"
+
+
+def _target(run: Run, leaf) -> Target:
+    if isinstance(leaf, CellRef):
+        if leaf.row_abs:
+            return Target(leaf.sheet, leaf.col, leaf.col, leaf.row, leaf.row)
+        off = leaf.row - run.r0
+        return Target(leaf.sheet, leaf.col, leaf.col, run.r0 + off, run.r1 + off, offset=off)
+    lo_off = None if leaf.row_abs else leaf.row - run.r0
+    hi_off = None if leaf.row2_abs else leaf.row2 - run.r0
+    lo = leaf.row if lo_off is None else run.r0 + lo_off
+    hi = leaf.row2 if hi_off is None else run.r1 + hi_off
+    return Target(leaf.sheet, leaf.col, leaf.col2, max(1, min(lo, hi)), max(lo, hi), None, lo_off, hi_off)
+
+
+def _numeric(e) -> bool:
+    """Whether the tree's value is always a number when its inputs are numbers or blanks."""
+    if isinstance(e, (Num, CellRef)):
+        return True
+    if isinstance(e, Neg):
+        return True
+    if isinstance(e, Bin):
+        return e.op != "&"
+    if isinstance(e, Fn):
+        if e.name == "IF":
+            return len(e.args) == 3 and _numeric(e.args[1]) and _numeric(e.args[2])
+        return e.name in NUMERIC_FUNCTIONS or e.name == "NA"
+    return False
+
+
+def _compilable(e) -> bool:
+    if isinstance(e, (Num, CellRef)):
+        return True
+    if isinstance(e, Const):
+        return isinstance(e.value, bool)
+    if isinstance(e, (Bin, Cmp)):
+        return (not isinstance(e, Bin) or e.op != "&") and _compilable(e.left) and _compilable(e.right)
+    if isinstance(e, Neg):
+        return _compilable(e.arg)
+    if isinstance(e, Fn):
+        f = functions.FUNCTIONS[e.name]
+        return f.scalar is not None and f.batch is not None and all(_compilable(a) for a in e.args)
+    return False

@@ -1,0 +1,215 @@
+"""A recurrent group evaluated row by row: one compiled loop per stretch of rows, exact where needed.
+
+A step table is one group: b on row r reads new_b on row r-1, new_b reads b
+on its own row. `graph.row_order` has checked that every reference inside
+the group reads an earlier row or a column placed before it on the same
+row, so evaluating row after row, columns in that order, is the
+spreadsheet's own order.
+
+The group's rows split into stretches where each column holds one run (an
+epoch's first row may hold another formula than the rows after it). Each
+stretch gets a compiled loop (`Stretch.source`, cached by its text):
+one statement per column on numpy float64 scalars, what the engine does
+(`core/engine.py`). It stops at the first row that raises a floating-point
+error; rows whose inputs from outside the group are not plain numbers are
+never given to it; rows it computed that are not finite are redone. Such
+rows are evaluated exactly (`Evaluator.exact`), and the loop resumes once
+the group's values are plain numbers again -- or, when every cell of the
+group holds the same error for as many rows as the group reaches back and
+nothing in it can catch an error (no IF, no ISERROR), the rest of the
+stretch holds that error too (errors do not depend on the numbers they
+meet), which keeps an exploded step table from being evaluated exactly
+cell by cell.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...core.expr import CellRef, py
+from .store import ERROR, NUMBER
+
+
+def by_rows(ev, group, order):
+    cols = {c: sorted((p for p in group if p.run.col == c), key=lambda p: p.run.r0) for c in order}
+    if all(p.vector for p in group):
+        Rows(ev, group, order, cols).run()
+        return
+    lo, hi = min(p.run.r0 for p in group), max(p.run.r1 for p in group)
+    for r in range(lo, hi + 1):
+        for c in order:
+            p = _active(cols[c], r)
+            if p is not None:
+                ev.exact(p, r)
+
+
+def _active(runs, r):
+    for p in runs:
+        if p.run.r0 <= r <= p.run.r1:
+            return p
+    return None
+
+
+class Stretch:
+    """Rows a..b-1 of a group where each column holds one run; its compiled loop and inputs."""
+
+    def __init__(self, ev, sheet, active, group_cols):
+        self.ev, self.sheet, self.active = ev, sheet, active
+        self.arrays, self.outside = [], []  # num arrays the loop reads; (array index, leaf, offset) from outside
+        self.names, self.carried = {}, set()
+        lines = []
+        for c, p in active:
+            lines.append(f"c{c} = {py(p.expr, self._var(p, group_cols), ev.dialect)}")
+            lines.append(f"N{c}[r] = c{c}")
+        lines += [f"p{c} = c{c}" for c in sorted(self.carried)]  # the row above, for the next row
+        self.out_cols = [c for c, _ in active]
+        params = [f"N{c}" for c in self.out_cols] + [f"A{i}" for i in range(len(self.arrays))]
+        body = "\n".join("            " + ln for ln in lines)
+        start = "".join(f"    p{c} = N{c}[lo - 1]\n" for c in sorted(self.carried))
+        self.source = (f"def loop({', '.join(params + ['lo', 'hi'])}):\n    r = lo\n{start}    try:\n"
+                       f"        for r in range(lo, hi):\n{body}\n    except FloatingPointError:\n"
+                       f"        return r\n    return hi\n")
+        self.fn = ev.function_source(self.source, "loop")
+
+    def _var(self, p, group_cols):
+        active_cols = {c for c, _ in self.active}
+
+        def var(leaf: CellRef):
+            inside = leaf.sheet == self.sheet and leaf.col in group_cols
+            if leaf.row_abs:
+                return f"{self._array(leaf, inside)}[{leaf.row}]"
+            off = leaf.row - p.run.r0
+            if inside and off == 0 and leaf.col in active_cols:
+                return f"c{leaf.col}"
+            if inside and off == -1 and leaf.col in active_cols:
+                self.carried.add(leaf.col)  # kept in a local from row to row, as the engine does
+                return f"p{leaf.col}"
+            return f"{self._array(leaf, inside, off)}[r{off:+d}]"
+
+        return var
+
+    def _array(self, leaf, inside, off=None):
+        key = (leaf.sheet, leaf.col)
+        if key not in self.names:
+            self.names[key] = len(self.arrays)
+            self.arrays.append(key)
+        i = self.names[key]
+        if not inside:
+            self.outside.append((i, leaf, off))
+        return f"A{i}"
+
+    def dirty(self, a, b) -> np.ndarray:
+        """Rows a..b-1 where an input from outside the group is not a plain number."""
+        bad = np.zeros(b - a, dtype=bool)
+        for _, leaf, off in self.outside:
+            store = self.ev.read.get(leaf.sheet)
+            if store is None:
+                bad[:] = True
+                continue
+            if off is None:
+                _, kind = store.slice(leaf.col, leaf.row, leaf.row)
+                bad |= kind[0] > NUMBER
+            else:
+                _, kind = store.slice(leaf.col, a + off, b - 1 + off)
+                bad |= kind > NUMBER
+        return bad
+
+    def call(self, lo, hi, hi_row):
+        ev = self.ev
+        for sheet, col in self.arrays:
+            ev.read[sheet].column(col).ensure(hi_row + 1)
+        for c in self.out_cols:
+            ev.out[self.sheet].column(c).ensure(hi_row + 1)
+        outs = [ev.out[self.sheet].column(c).num for c in self.out_cols]
+        ins = [ev.read[s].column(c).num for s, c in self.arrays]
+        under = "raise" if ev.dialect == "libreoffice" else "ignore"
+        with np.errstate(all="raise", under=under):
+            return self.fn(*outs, *ins, lo, hi)
+
+    def first_bad(self, lo, hi) -> int:
+        """The first row of lo..hi-1 the loop filled that is not a finite number (hi if none)."""
+        first = hi
+        store = self.ev.out[self.sheet]
+        for c in self.out_cols:
+            vals = store.column(c).num[lo:hi]
+            bad = np.nonzero(~self.ev.good(vals))[0]
+            if len(bad):
+                first = min(first, lo + int(bad[0]))
+        return first
+
+    def mark_numbers(self, lo, hi):
+        store = self.ev.out[self.sheet]
+        for c in self.out_cols:
+            store.column(c).kind[lo:hi] = NUMBER
+
+
+class Rows:
+    """The compiled row-by-row evaluation of one group (see the module doc)."""
+
+    def __init__(self, ev, group, order, cols):
+        self.ev, self.group, self.order, self.cols = ev, group, order, cols
+        self.sheet = group[0].run.sheet
+        self.group_cols = set(order)
+        self.back = max([-t.offset for p in group for t in p.targets
+                         if t.offset is not None and t.offset < 0 and t.sheet == self.sheet
+                         and t.c0 in self.group_cols] or [1])
+        self.strict = all(p.strict for p in group)
+        self.hi = max(p.run.r1 for p in group)
+        self.recent = []  # kinds of the last rows evaluated exactly, for the error fill
+
+    def run(self):
+        bounds = sorted({p.run.r0 for p in self.group} | {p.run.r1 + 1 for p in self.group})
+        exact_left = 0
+        for a, b in zip(bounds, bounds[1:]):
+            active = [(c, p) for c in self.order if (p := _active(self.cols[c], a)) is not None]
+            if active:
+                exact_left = self.stretch(Stretch(self.ev, self.sheet, active, self.group_cols), a, b, exact_left)
+
+    def stretch(self, st: Stretch, a, b, exact_left) -> int:
+        dirty = st.dirty(a, b)
+        r = a
+        while r < b:
+            if not exact_left:
+                stop = a + _next_true(dirty, r - a)
+                if stop > r:
+                    r_fail = st.call(r, stop, self.hi)
+                    r_bad = st.first_bad(r, r_fail)
+                    st.mark_numbers(r, r_bad)
+                    self.recent = []
+                    r = r_bad
+                    if r >= b:
+                        break
+            kinds = self.exact_row(st, r)
+            exact_left = self.back if any(k != NUMBER for k in kinds) else max(0, exact_left - 1)
+            if exact_left and self.fill(st, kinds, dirty, r, a, b):
+                return exact_left
+            r += 1
+        return exact_left
+
+    def exact_row(self, st, r):
+        store = self.ev.out[self.sheet]
+        kinds = []
+        for c, p in st.active:
+            self.ev.exact(p, r)
+            kinds.append(int(store.column(c).kind[r]))
+        return kinds
+
+    def fill(self, st, kinds, dirty, r, a, b) -> bool:
+        """The rest of the stretch holds the same errors as the last back+1 rows (see the module doc)."""
+        self.recent.append(kinds)
+        need = self.back + 1
+        if (not self.strict or len(self.recent) < need or any(k < ERROR for k in kinds)
+                or any(x != kinds for x in self.recent[-need:]) or dirty[r + 1 - a:].any()):
+            return False
+        store = self.ev.out[self.sheet]
+        for (c, _), k in zip(st.active, kinds):
+            col = store.column(c)
+            col.kind[r + 1:b] = k
+            col.num[r + 1:b] = np.nan
+        return True
+
+
+def _next_true(mask, i) -> int:
+    """Index of the first True in mask[i:], or len(mask)."""
+    hit = np.nonzero(mask[i:])[0]
+    return i + int(hit[0]) if len(hit) else len(mask)

@@ -1,0 +1,234 @@
+"""Spreadsheet values, and how a formula sees each kind.
+
+A cell holds a number (float), text (`Text`), a boolean (bool), an error
+(its code, a plain str such as '#NUM!'), or nothing (None). Error codes
+have always been plain strings in xlgd (the engine, verify, diff), so text
+gets its own type: `Text` is a str that is *not* an error. A reference to
+several cells, or an array, is a `Block`.
+
+How a formula reads each kind (Excel's rules; LibreOffice agrees unless
+said otherwise):
+
+* in arithmetic (`number`): blank is 0, TRUE is 1, text that reads as a
+  number is that number, other text is #VALUE!, an error propagates;
+* in text (`text`, the & operator): blank is "", numbers as Excel's
+  General format writes them (15 significant digits), TRUE as "TRUE";
+* as a condition (`truth`): a number is TRUE unless 0, text TRUE/FALSE
+  reads as such, other text is #VALUE!;
+* in comparisons (`compare`): numbers < text < booleans; text compares
+  without regard to case; blank is 0 against a number, "" against text
+  and FALSE against a boolean.
+
+Functions that take ranges (SUM, COUNT, AVERAGE ...) skip text, booleans
+and blanks *inside* ranges (`Block.numbers`), as Excel does; LibreOffice
+stores booleans as numbers, so its ranges count them (`dialect`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+ERRORS = ("#NUM!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N/A", "#NULL!")
+
+
+class SheetError(Exception):
+    """A spreadsheet error value (#NUM!, #DIV/0! ...) raised while evaluating one cell."""
+
+    def __init__(self, code):
+        self.code = code
+
+
+class Text(str):
+    """A text value (a plain str in a value position is an error code)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"Text({str.__repr__(self)})"
+
+
+def is_error(v) -> bool:
+    return isinstance(v, str) and not isinstance(v, Text)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A rectangle of values: a range a formula refers to, or an array a function returns.
+
+    values: rows of cell values (float, Text, bool, error code, None);
+    formula: for a reference, which cells hold formulas (LibreOffice's SUM adds
+    constants and formula results differently, see functions.lo_sum); None for an array;
+    ref: (sheet, first row, first col) of a reference, None for an array."""
+
+    values: tuple
+    formula: tuple | None = None
+    ref: tuple | None = None
+    size: tuple | None = None  # (rows, cols) of an address without its values (ROW, ROWS, COLUMNS)
+
+    @property
+    def shape(self):
+        if self.size is not None:
+            return self.size
+        return len(self.values), (len(self.values[0]) if self.values else 0)
+
+    def cells(self):
+        """Every value, row by row."""
+        for row in self.values:
+            yield from row
+
+    def by_columns(self):
+        """(value, is a formula cell) column by column, as LibreOffice walks a range."""
+        rows, cols = self.shape
+        for c in range(cols):
+            yield [(self.values[r][c], bool(self.formula and self.formula[r][c])) for r in range(rows)]
+
+    def numbers(self, dialect="excel"):
+        """The numbers of a range (booleans too in LibreOffice), in the order the dialect walks it:
+        row by row in Excel, column by column in LibreOffice; the first error raises."""
+        out = []
+        cells = self.cells() if dialect != "libreoffice" else (v for col in self.by_columns() for v, _ in col)
+        for v in cells:
+            if isinstance(v, float):
+                out.append(v)
+            elif isinstance(v, bool):
+                if dialect == "libreoffice":
+                    out.append(1.0 if v else 0.0)
+            elif is_error(v):
+                raise SheetError(v)
+        return out
+
+    def single(self):
+        """The one value of a 1x1 block; #VALUE! for a bigger one (no implicit intersection)."""
+        if self.shape == (1, 1):
+            return self.values[0][0]
+        raise SheetError("#VALUE!")
+
+
+def array(rows) -> Block:
+    """A Block from rows of values (an array result)."""
+    return Block(tuple(tuple(r) for r in rows))
+
+
+def scalar(v):
+    """A value where one value is expected: a 1x1 block becomes its value."""
+    return v.single() if isinstance(v, Block) else v
+
+
+def number(v) -> float:
+    """v in arithmetic: a float, or SheetError."""
+    if isinstance(v, float):
+        return v
+    if v is None:
+        return 0.0
+    if isinstance(v, bool):
+        return 1.0 if v else 0.0
+    if isinstance(v, Text):
+        return _text_number(v)
+    if isinstance(v, str):
+        raise SheetError(v)
+    if isinstance(v, int):
+        return float(v)
+    if isinstance(v, Block):
+        return number(v.single())
+    raise SheetError("#VALUE!")
+
+
+def _text_number(t: str) -> float:
+    s = t.strip()
+    try:
+        if s and s[0] not in "nNiI" and "_" not in s:  # no 'nan'/'inf', no 1_000
+            return float(s)
+    except ValueError:
+        pass
+    raise SheetError("#VALUE!")
+
+
+def text(v) -> str:
+    """v where text is expected (the & operator): a str, or SheetError."""
+    v = scalar(v)
+    if isinstance(v, Text):
+        return str(v)
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, str):
+        raise SheetError(v)
+    return general(float(v))
+
+
+def general(x: float) -> str:
+    """A number as Excel's General format writes it in text: 15 significant digits, no trailing zeros."""
+    if x == 0:
+        return "0"
+    if 1e-5 <= abs(x) < 1e15:
+        s = f"{x:.15g}"
+        if "e" not in s:
+            return s
+    s = f"{x:.14E}"
+    mant, exp = s.split("E")
+    mant = mant.rstrip("0").rstrip(".")
+    e = int(exp)
+    return f"{mant}E{'+' if e >= 0 else '-'}{abs(e):02d}"
+
+
+def truth(v) -> bool:
+    """v as a condition (IF, AND, NOT): a bool, or SheetError."""
+    v = scalar(v)
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, float):
+        return v != 0.0
+    if v is None:
+        return False
+    if isinstance(v, Text):
+        u = v.strip().upper()
+        if u in ("TRUE", "FALSE"):
+            return u == "TRUE"
+        raise SheetError("#VALUE!")
+    if isinstance(v, str):
+        raise SheetError(v)
+    return bool(v)
+
+
+_RANK = {float: 0, Text: 1, bool: 2}
+
+
+def compare(op: str, a, b) -> bool:
+    """a op b for the six comparisons (= <> < > <= >=), Excel's ordering of kinds."""
+    a, b = scalar(a), scalar(b)
+    for v in (a, b):
+        if is_error(v):
+            raise SheetError(v)
+    a, b = _blank_as(a, b), _blank_as(b, a)
+    ka, kb = _RANK[type(a)], _RANK[type(b)]
+    if ka != kb:
+        c = -1 if ka < kb else 1
+    elif ka == 1:
+        x, y = a.upper(), b.upper()
+        c = (x > y) - (x < y)
+    else:
+        x, y = float(a), float(b)
+        c = (x > y) - (x < y)
+    return {"=": c == 0, "<>": c != 0, "<": c < 0, ">": c > 0, "<=": c <= 0, ">=": c >= 0}[op]
+
+
+def _blank_as(v, other):
+    if v is not None:
+        return v if not isinstance(v, int) or isinstance(v, bool) else float(v)
+    if isinstance(other, Text):
+        return Text("")
+    if isinstance(other, bool):
+        return False
+    return 0.0
+
+
+def same(a, b) -> bool:
+    """Two cell values are the same value: numbers bit-equal in value (inf, -inf and NaN only equal
+    to themselves), texts and error codes equal, the same kind."""
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if type(a) is not type(b):
+        return False
+    return a == b
