@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ...core import functions
-from ...core.expr import Bin, CellRef, Cmp, Const, Expr, Fn, Name, Neg, Num, RangeRef, leaves
+from ...core.expr import Address, Bin, CellRef, Cmp, Const, Expr, Fn, Name, Neg, Num, RangeRef, leaves
 from ...xlsx.formula import Unsupported, parse
 from .graph import Target
 from .runs import Run
@@ -123,14 +123,36 @@ class Preparer:
         key = (run.text, run.sheet, run.array is not None)
         if "ROW(" in run.text.upper() or "OFFSET(" in run.text.upper():
             key += (run.r0, run.col)  # ROW() and OFFSET depend on where the formula is
+        form = run.form and (("form", run.form),) + key[1:]  # one formula in R1C1 form: moved, not parsed
         shape = self.shapes.get(key)
+        if shape is None and form:
+            shape = self.shapes.get(form)
         if shape is None:
             shape = self.shapes[key] = _analyse(run, self.names)
-        p = Prepared(run, shape.expr, shape.reason, shape.volatile, [_target(run, leaf) for leaf in shape.leaves],
-                     shape.leaves if shape.vector else [], shape.numbers_only, shape.vector, shape.strict,
+        if form:
+            self.shapes.setdefault(form, shape)
+        expr, leaves = shape.expr, shape.leaves
+        dr = run.r0 - shape.run.r0
+        if dr and shape.run.text != run.text:  # the same formula in R1C1 form on other rows: moved
+            expr = map_leaves(expr, lambda leaf: _moved(leaf, dr))
+            leaves = list(value_leaves(expr)) if shape.expr is not None else []
+        p = Prepared(run, expr, shape.reason, shape.volatile, [_target(run, leaf) for leaf in leaves],
+                     leaves if shape.vector else [], shape.numbers_only, shape.vector, shape.strict,
                      shape.dynamic, shape.ulp)
         p.shape = shape
         return p
+
+
+def _moved(leaf, dr):
+    """A reference leaf dr rows further down, anchored rows staying."""
+    if isinstance(leaf, CellRef):
+        return leaf if leaf.row_abs else CellRef(leaf.sheet, leaf.row + dr, leaf.col, False)
+    if isinstance(leaf, RangeRef):
+        return RangeRef(leaf.sheet, leaf.row if leaf.row_abs else leaf.row + dr, leaf.col,
+                        leaf.row2 if leaf.row2_abs else leaf.row2 + dr, leaf.col2, leaf.row_abs, leaf.row2_abs)
+    if isinstance(leaf, Address):
+        return Address(_moved(leaf.of, dr))
+    return leaf
 
 
 def prepare(run: Run, names: Names) -> Prepared:

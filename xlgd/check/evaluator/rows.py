@@ -24,6 +24,8 @@ cell by cell.
 
 from __future__ import annotations
 
+from copy import copy
+
 import numpy as np
 
 from ...core.expr import CellRef, py
@@ -163,7 +165,20 @@ class Rows:
         for a, b in zip(bounds, bounds[1:]):
             active = [(c, p) for c in self.order if (p := _active(self.cols[c], a)) is not None]
             if active:
-                exact_left = self.stretch(Stretch(self.ev, self.sheet, active, self.group_cols), a, b, exact_left)
+                exact_left = self.stretch(self.stretch_for(active), a, b, exact_left)
+
+    def stretch_for(self, active) -> Stretch:
+        """The stretch's loop, made once per shape: the runs of a column that restart every epoch
+        (an epoch sum `=O36+H37`) are the same formulas in R1C1 form, one compiled loop for all
+        (a run sharing its shape's expression unmoved reads the same cells: keyed by its row too)."""
+        key = (self.sheet, frozenset(self.group_cols),
+               tuple((c, id(p.shape), p.run.r0 if p.expr is p.shape.expr else None) for c, p in active))
+        made = self.ev.stretches.get(key)
+        if made is None:
+            made = self.ev.stretches[key] = Stretch(self.ev, self.sheet, active, self.group_cols)
+        st = copy(made)
+        st.active = active
+        return st
 
     def stretch(self, st: Stretch, a, b, exact_left) -> int:
         dirty = st.dirty(a, b)

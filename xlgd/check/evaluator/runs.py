@@ -16,11 +16,19 @@ row numbers share their hundreds), and rows that match are taken whole --
 their values parsed in one numpy call, their runs extended. In a row that
 does not match, each cell equal to the cell above's template is taken as
 it is, a plain cell that differs starts a run without the scanner
-(`RowReader.quick`), and only the rest goes through `Package.scan_piece`.
+(`RowReader.quick`: its column's recent templates tried first, a cell's
+parts cached by its XML without its own row -- an epoch's first cells come
+back every epoch), and only the rest goes through `Package.scan_piece`;
+such a row's values wait with the rows taken whole when its holes are the
+same (`take_values`), so they too are parsed in bulk.
 Measured (benchmarks/evaluate.py, this 2-core machine under load): a
-100,000-row graddesc-style sheet (1.1 M formula cells) is read in about 2 s
-of CPU; xlgd's own layout, whose data references wrap every 29 rows, in
-about 9 s (every epoch's first rows differ from the rows above).
+100,000-row graddesc-style sheet (1.1 M formula cells) is read in about
+1.7 s of CPU; xlgd's own layout, whose data references wrap every 29 rows,
+in about 8-10 s (was 12): of that, cutting values out of the 235 MB of XML
+~2.4 s, comparing rows one by one (`RowTemplate.text`, ~20 us a row: the
+template changes every epoch, so blocks of 100 rows never match) ~1.5 s,
+the two rows per epoch that differ from the row above ~2.5 s, parsing the
+2.9 M cached values ~1.6 s.
 
 `read_sheet(package, name)` gives a `SheetCells`: constants and cached
 values in `store.SheetValues`, the runs by column, array members; a sheet
@@ -34,6 +42,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
 from html import unescape
+from operator import itemgetter
 
 import numpy as np
 
@@ -54,6 +63,7 @@ class Run:
     text: str
     array: tuple | None = None  # an array formula: (r0, c0, r1, c1) it fills
     id: int = -1  # index in the book's list of runs
+    form: str | None = None  # the reader's relative form of the cell (equal forms: one formula in R1C1), if known
 
     @property
     def n(self):
@@ -134,7 +144,7 @@ class RunBuilder:
         self.sheet = sheet
         self.cur: dict[int, Run] = {}
 
-    def add(self, r, c, text, array=None, careful=True):
+    def add(self, r, c, text, array=None, careful=True, form=None):
         """Cell (r, c) holds formula text: it continues its column's run or starts one. careful: compare
         R1C1 forms when the text is not the run's text on this row (spacing, case); a caller that
         knows the cell's XML differs from the row above's can skip it (two runs of one formula are
@@ -145,11 +155,11 @@ class RunBuilder:
             if (tmpl is not None and tmpl(r) == text) or (careful and _key(text, r, c) == cur.key):
                 cur.r1 = r
                 return
-        self.start(r, c, text, array)
+        self.start(r, c, text, array, form)
 
-    def start(self, r, c, text, array=None):
-        """A new run begins at (r, c)."""
-        run = Run(self.sheet.name, c, r, r, text, _array_range(array, r, c) if array else None)
+    def start(self, r, c, text, array=None, form=None):
+        """A new run begins at (r, c); form: its relative form (`CellTemplate.fmt`) when the reader knows it."""
+        run = Run(self.sheet.name, c, r, r, text, _array_range(array, r, c) if array else None, form=form)
         self.sheet.runs.setdefault(c, []).append(run)
         self.cur[c] = run
         if run.array:
@@ -220,26 +230,47 @@ def _key_name(k):
     return f"o{k + 1000000}" if k else "o0"
 
 
-class CellTemplate:
-    """One cell's XML (value cut out) on any row: literal text and row offsets (`refs.row_parts`),
-    kept as a %-format string whose row numbers are named by their offset."""
+_OWN = object()  # the cell's own row number in `_absolute_parts`
+_PARTS: dict = {}  # a cell's XML with its own row number left out -> _absolute_parts
 
-    __slots__ = ("col", "fmt", "offsets", "type", "hole", "formula")
 
-    def __init__(self, chunk: str, col: int, row: int):
+def _absolute_parts(chunk):
+    """A cell's XML as literal strings, absolute row numbers (ints) and _OWN (its own row), cached by the XML
+    without its own row: in a table whose data references wrap every epoch, the cells that start an epoch
+    (`=data!B5`) come back every epoch on another row, and parsing each again cost most of reading them."""
+    j = chunk.find('"', 6)
+    key = chunk[:6] + chunk[6:j].rstrip("0123456789") + chunk[j:]
+    parts = _PARTS.get(key)
+    if parts is None:
+        if len(_PARTS) > 4096:
+            _PARTS.clear()
         parts, pos = [], 0
         for m in _PIECE.finditer(chunk):
             parts.append(chunk[pos:m.start()])
             if m.group(1):
-                parts += [m.group(1), int(m.group(2)) - row, m.group(3)]
+                parts += [m.group(1), _OWN if m.start() == 0 else int(m.group(2)), m.group(3)]
             else:
                 if "&#" in m.group(5):
                     raise ValueError("a character reference in a formula")
-                parts += [m.group(4)] + row_parts(m.group(5), row, other_sheets=True) + [m.group(6)]
+                parts += [m.group(4)] + row_parts(m.group(5), 0, other_sheets=True) + [m.group(6)]
             pos = m.end()
         parts.append(chunk[pos:])
+        parts = _PARTS[key] = tuple(parts)
+    return parts
+
+
+class CellTemplate:
+    """One cell's XML (value cut out) on any row: literal text and row offsets (`refs.row_parts`),
+    kept as a %-format string whose row numbers are named by their offset."""
+
+    __slots__ = ("col", "fmt", "offsets", "type", "hole", "formula", "pfmt", "seq")
+
+    def __init__(self, chunk: str, col: int, row: int):
+        parts = [p if isinstance(p, str) else 0 if p is _OWN else p - row for p in _absolute_parts(chunk)]
         self.fmt = "".join(p.replace("%", "%%") if isinstance(p, str) else f"%({_key_name(p)})s" for p in parts)
-        self.offsets = frozenset(p for p in parts if not isinstance(p, str))
+        self.pfmt = "".join(p.replace("%", "%%") if isinstance(p, str) else "%s" for p in parts)  # positional
+        self.seq = tuple(p for p in parts if not isinstance(p, str))  # its offsets, in order
+        self.offsets = frozenset(self.seq)
         self.col, self.hole, self.formula = col, HOLE in chunk, "<f" in chunk
         t = _T.match(chunk)
         self.type = t.group(1) if t else "n"
@@ -256,43 +287,51 @@ class RowTemplate:
     whole row: the row numbers it needs are few (r, r-1 ...), so a row is one format and a handful of
     str() calls."""
 
-    BLOCK = 100
+    BLOCKS = (100,)
 
     def __init__(self, head: str, cells: list):
         self.cells = cells  # head: '<row r="#" ...>' (# for the row number)
-        self.holes = [(c.col, c.type, c.formula) for c in cells if c.hole]
+        self.holes = tuple((c.col, c.type, c.formula) for c in cells if c.hole)
         self.formulas = [c.col for c in cells if c.formula]
+        self.bare = sum(1 for c in cells if c.formula and not c.hole)  # formula cells without a value
         self.fmt = head.replace("%", "%%").replace("#", "%(o0)s", 1) + "".join(c.fmt for c in cells)
         offsets = {0}.union(*(c.offsets for c in cells))
         self.keys = [(_key_name(k), k) for k in sorted(offsets)]
-        self._block = None
+        self._blocks = {}
+        # text(): the same row positionally -- half the cost of the named format, and most rows of a
+        # table whose template changes every epoch are compared one by one
+        self.pfmt = head.replace("%", "%%").replace("#", "%s", 1) + "".join(c.pfmt for c in cells)
+        where = {k: i for i, (_, k) in enumerate(self.keys)}
+        self.order = itemgetter(where[0], *(where[k] for c in cells for k in c.seq))
+        self.steps = [k for _, k in self.keys]
 
     def text(self, r):
-        return self.fmt % {name: str(r + k) for name, k in self.keys}
+        return self.pfmt % self.order([str(r + k) for k in self.steps])
 
-    def block(self, R):
-        """Rows R..R+99 joined by '</row>' (R a multiple of 100, >= 200): rendered once with the
-        hundreds of each row number left as placeholders, then filled in with a few replaces --
-        a hundred rows compared with one string comparison."""
-        if self._block is None:
-            self._block = self._render_block()
-        text, marks = self._block
-        if text is None:
+    def block(self, R, B):
+        """Rows R..R+B-1 joined by '</row>' (B 10 or 100, R a multiple of B): rendered once with
+        the higher digits of each row number left as placeholders, then filled in with a few replaces --
+        B rows compared with one string comparison."""
+        made = self._blocks.get(B)
+        if made is None:
+            made = self._blocks[B] = self._render_block(B)
+        text, marks = made
+        hi = R // B
+        if text is None or hi + marks[0][1] < 1:  # a row number below B: no leading digits to fill in
             return None
-        hi = R // self.BLOCK
         for ch, d in marks:
             text = text.replace(ch, str(hi + d))
         return text
 
-    def _render_block(self):
-        B = self.BLOCK
+    def _render_block(self, B):
         deltas = sorted({(j + k) // B for j in range(B) for _, k in self.keys})
         marks = {d: chr(1 + i) for i, d in enumerate(deltas)}
-        if min(k for _, k in self.keys) < -B or len(deltas) > 8 or any(ch in self.fmt for ch in marks.values()):
+        if len(deltas) > 8 or any(ch in self.fmt for ch in marks.values()):
             return None, ()
-        rows = [self.fmt % {name: marks[(j + k) // B] + "%02d" % ((j + k) % B) for name, k in self.keys}
+        low = "%%0%dd" % (len(str(B)) - 1)
+        rows = [self.fmt % {name: marks[(j + k) // B] + low % ((j + k) % B) for name, k in self.keys}
                 for j in range(B)]
-        return "</row>".join(rows), tuple((ch, d) for d, ch in marks.items())
+        return "</row>".join(rows), tuple((ch, d) for d, ch in marks.items())  # smallest delta first
 
 
 _C = '<c r="'
@@ -308,7 +347,9 @@ class RowReader:
         self.package, self.sc = package, sc
         self.taker = CellTaker(sc, package)
         self.shared, self.colmap = {}, {}
-        self.tmpl, self.first, self.last, self.vals = None, 0, 0, []
+        self.tmpl, self.first, self.last = None, 0, 0
+        self.buf, self.buf_holes, self.buf_r0, self.buf_n = [], (), 0, 0  # values waiting (`take_values`)
+        self.recent = {}  # col -> the last few CellTemplates of cells that differed from the row above
 
     def run(self):
         for body in self.package.bodies(self.sc.name):
@@ -321,15 +362,15 @@ class RowReader:
                 n = self.match(rows, i) if self.tmpl is not None else 0
                 if n:
                     k = n * len(self.tmpl.holes)
-                    self.vals.extend(values[vi:vi + k])
+                    self.take_values(self.last + 1, n, values[vi:vi + k], self.tmpl.holes)
                     i, vi, self.last = i + n, vi + k, self.last + n
                     continue
                 nv = rows[i].count(HOLE)
-                self.flush()
+                self.extend_runs()
                 self.row(rows[i], values[vi:vi + nv])
                 i, vi = i + 1, vi + nv
             if tail.strip():
-                self.flush()
+                self.extend_runs()
                 self.tmpl = None
                 self.slow(_with_values(tail, values[vi:]))
         self.flush()
@@ -337,17 +378,26 @@ class RowReader:
     def match(self, rows, i) -> int:
         """How many rows from rows[i] on are the template's rows last+1, last+2 ..."""
         tm, n, r = self.tmpl, 0, self.last + 1
-        B = RowTemplate.BLOCK
         while i + n < len(rows):
-            if r % B == 0 and r >= 2 * B and i + n + B <= len(rows):
-                block = tm.block(r)
-                if block is not None and "</row>".join(rows[i + n:i + n + B]) == block:
-                    n, r = n + B, r + B
-                    continue
+            B = self.block_match(rows, i + n, r)
+            if B:
+                n, r = n + B, r + B
+                continue
             if rows[i + n] != tm.text(r):
                 break
             n, r = n + 1, r + 1
         return n
+
+    def block_match(self, rows, i, r) -> int:
+        """B when rows[i:i+B] are the template's rows r..r+B-1 (a block of 100 or 10, r a multiple of B), else 0.
+        Only for a template that has held for B rows already: rendering a block costs B rows' rendering, which
+        a template that lives one epoch (29 rows) would never win back."""
+        for B in RowTemplate.BLOCKS:
+            if r % B == 0 and r - self.first > B and i + B <= len(rows):
+                block = self.tmpl.block(r, B)
+                if block is not None and "</row>".join(rows[i:i + B]) == block:
+                    return B
+        return 0
 
     def row(self, skel, values):
         m = _ROW.match(skel)
@@ -364,7 +414,7 @@ class RowReader:
         got = skel.split(_C)
         old = expected.split(_C) if expected is not None else None
         same = old is not None and len(old) == len(got)
-        cells, vi = [], 0
+        cells, vi, waiting, slowed = [], 0, [], False
         for i, chunk in enumerate(got[1:], 1):
             chunk = _C + chunk
             nv = chunk.count(HOLE)
@@ -372,13 +422,18 @@ class RowReader:
             vi += nv
             if same and got[i] == old[i]:
                 ct = self.tmpl.cells[i - 1]
-                self.same_cell(ct, r, vals)
+                if ct.formula:
+                    self.taker.builder.extend(ct.col, r)
+                waiting.append((ct, vals))
                 if cells is not None:
                     cells.append(ct)
                 continue
             col = col_number(chunk[6:chunk.index('"', 6)].rstrip("0123456789"))
             ct = self.quick(chunk, col, r, vals, old[i] if same else None)
-            if ct is None:
+            if ct is not None:
+                waiting.append((ct, vals))
+            else:
+                slowed = True
                 self.slow(_with_values(chunk, vals))
                 try:
                     ct = CellTemplate(chunk, col, r)
@@ -396,6 +451,18 @@ class RowReader:
         else:
             self.tmpl = RowTemplate(head.replace(tag, 'r="#"', 1), cells)
         self.first = self.last = r
+        self.row_values(r, values, waiting, slowed)
+
+    def row_values(self, r, values, waiting, slowed):
+        """The values of a row read cell by cell: with the rows taken whole when the row became the
+        template (one value per hole, nothing scanned), else cell by cell."""
+        tm = self.tmpl
+        if tm is not None and not slowed and len(values) == len(tm.holes):
+            self.take_values(r, 1, values, tm.holes)
+            self.sc.no_cache += tm.bare
+            return
+        for ct, vals in waiting:
+            self.same_cell(ct, r, vals)
 
     def quick(self, chunk, col, r, vals, above):
         """A cell whose XML is plain (a number, or a formula written out in full): taken without the
@@ -404,9 +471,8 @@ class RowReader:
         f = _PLAIN_F.search(chunk)
         if (f is None and "<f" in chunk) or "<is>" in chunk or len(vals) > 1:
             return None
-        try:
-            ct = CellTemplate(chunk, col, r)
-        except (ValueError, FormulaSyntaxError, SyntaxError):
+        ct = self.recall(chunk, col, r)
+        if ct is None:
             return None
         if f is not None:
             text = unescape(f.group(1)) if "&" in f.group(1) else f.group(1)
@@ -415,18 +481,30 @@ class RowReader:
             if fa is not None and fa.group(1) == f.group(1) and col in builder.cur and builder.cur[col].r1 == r - 1:
                 builder.extend(col, r)  # only the value's type or the style differs
             elif above is None:  # a row shaped unlike the one above: compare R1C1 forms
-                builder.add(r, col, text)
+                builder.add(r, col, text, form=ct.fmt)
             else:  # the formula differs from the one above moved down: a new run
-                builder.start(r, col, text)
-        self.same_cell(ct, r, vals, extend=False)
+                builder.start(r, col, text, form=ct.fmt)
         return ct
 
-    def same_cell(self, ct: CellTemplate, r, vals, extend=True):
-        """A cell equal to its column's template: its value, and its run goes on."""
+    def recall(self, chunk, col, r):
+        """The cell's template: one of its column's recent ones when it renders the cell (an epoch's
+        first cells are the previous epoch's first cells again: `=H36` after `=H7`), else a new one."""
+        recent = self.recent.setdefault(col, [])
+        for ct in recent:
+            if ct.render(r) == chunk:
+                return ct
+        try:
+            ct = CellTemplate(chunk, col, r)
+        except (ValueError, FormulaSyntaxError, SyntaxError):
+            return None
+        recent.insert(0, ct)
+        del recent[4:]
+        return ct
+
+    def same_cell(self, ct: CellTemplate, r, vals):
+        """A cell's value, put on its own."""
         sc = self.sc
         if ct.formula:
-            if extend:
-                self.taker.builder.extend(ct.col, r)
             if not vals:
                 sc.no_cache += 1
                 return
@@ -440,22 +518,44 @@ class RowReader:
         for cell in self.package.scan_piece(self.sc.name, text, self.shared, self.colmap):
             self.taker.take(cell)
 
+    def take_values(self, r0, n, vals, holes):
+        """Rows r0..r0+n-1 hold `vals`, one per hole, row after row: kept to be parsed in bulk with the rows
+        before them while the holes stay the same (an epoch's first row changes formulas, not values)."""
+        if holes != self.buf_holes or r0 != self.buf_r0 + self.buf_n or len(self.buf) > 200_000:
+            self.flush_values()  # (a bound: a million value strings waiting would cost 60 MB)
+            self.buf_holes, self.buf_r0 = holes, r0
+        self.buf.extend(vals)
+        self.buf_n += n
+
     def flush(self):
-        """The rows taken whole since the template's row: values in bulk, runs extended."""
-        tm, vals = self.tmpl, self.vals
-        self.vals = []
+        self.extend_runs()
+        self.flush_values()
+
+    def extend_runs(self):
+        """The template's runs go on over the rows taken whole since the template's row."""
+        tm = self.tmpl
         if tm is None or self.last == self.first:
             return
-        sc, r0, n = self.sc, self.first + 1, self.last - self.first
-        k = len(tm.holes)
+        for col in tm.formulas:
+            self.taker.builder.extend(col, self.last)
+        self.sc.no_cache += (self.last - self.first) * tm.bare
+        self.first = self.last
+
+    def flush_values(self):
+        """The values waiting (`take_values`), parsed in bulk."""
+        holes, vals, r0, n = self.buf_holes, self.buf, self.buf_r0, self.buf_n
+        self.buf, self.buf_n = [], 0
+        if not n:
+            return
+        sc, k = self.sc, len(holes)
         table = None
-        if k and all(t == "n" for _, t, _ in tm.holes):
+        if k and all(t == "n" for _, t, _ in holes):
             try:  # short blocks: float() per value beats numpy's string parsing
                 table = (np.fromiter(map(float, vals), np.float64, len(vals)) if len(vals) < 50000 else
                          np.array(vals, dtype=np.float64)).reshape(n, k)
             except ValueError:  # an empty <v></v> or such: column by column below
                 table = None
-        for j, (col, t, formula) in enumerate(tm.holes):
+        for j, (col, t, formula) in enumerate(holes):
             texts = vals[j::k]
             stores = (sc.cached,) if formula else (sc.cached, sc.consts)
             if t == "n" and (table is not None or "" not in texts):
@@ -470,11 +570,6 @@ class RowReader:
                 val = self._typed(v, t)
                 for st in stores:
                     st.put(r0 + i, col, val)
-        for col in tm.formulas:
-            self.taker.builder.extend(col, self.last)
-        holes = {c for c, _, _ in tm.holes}
-        sc.no_cache += n * sum(1 for c in tm.formulas if c not in holes)
-        self.first = self.last
 
     def _typed(self, v, t):
         if "&" in v:
