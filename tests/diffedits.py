@@ -37,9 +37,30 @@ def rewrite(src, dst, edits: dict):
     return dst
 
 
+def unshare(root):
+    """Write a sheet's shared formulas (`<f t="shared">`, which xlgd, like Excel, writes for runs of
+    one column) out cell by cell, as openpyxl and LibreOffice save them: the same formulas, so the
+    edits below can be Excel's edits of plain formulas."""
+    masters = {}
+    for c in root.iter(S + "c"):
+        f = c.find(S + "f")
+        if f is None or f.get("t") != "shared":
+            continue
+        r, col, _, _ = refs.split_ref(c.get("r"))
+        if f.text:
+            masters[f.get("si")] = (f.text, r, col)
+        else:
+            text, mr, mc = masters[f.get("si")]
+            f.text = refs.shift(text, r - mr, col - mc)
+        for a in ("t", "si", "ref"):
+            f.attrib.pop(a, None)
+
+
 def xml_edit(fn):
     def run(data):
         root = etree.fromstring(data)
+        if root.tag == S + "worksheet":
+            unshare(root)
         fn(root)
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
     return run

@@ -159,3 +159,37 @@ def test_unsorted_line_made_scatter_shows_its_points(tmp_path, capsys):
     h, w = coloured.shape
     plot = coloured[: int(h * 0.9), : int(w * 0.8)]      # leave out the legend on the right
     assert plot.sum() > 20 * len(X), plot.sum()           # 29 points of several pixels each
+
+
+def _series_pixels(png, rgb=(0x1F, 0x77, 0xB4)):
+    """Pixels of the first series' colour (tab10's first): the line or markers LibreOffice drew."""
+    a = np.asarray(Image.open(png).convert("RGB")).astype(int)
+    return int((np.abs(a - np.array(rgb)).sum(axis=2) < 60).sum())
+
+
+def test_charts_without_cached_points_are_drawn_from_the_cells(tmp_path, monkeypatch):
+    """A sheet past CACHE_POINTS steps gets charts with no <c:numCache>: LibreOffice draws them
+    from the cells, as it draws the cached ones (here CACHE_POINTS is cut to 100 to keep it quick)."""
+    import zipfile
+
+    from xlgd.book import write
+    from xlgd.pipeline import build
+    from xlgd.recipe.template import Overrides, load_recipe
+
+    recipe = load_recipe("graddesc", Overrides(epochs=5))  # 145 steps a sheet
+    build(recipe, tmp_path / "cached.xlsx")
+    monkeypatch.setattr(write, "CACHE_POINTS", 100)
+    build(recipe, tmp_path / "bare.xlsx")
+    with zipfile.ZipFile(tmp_path / "bare.xlsx") as z:
+        charts = [z.read(n) for n in z.namelist() if n.startswith("xl/charts/chart")]
+    assert charts and not any(b"numCache" in c for c in charts)
+    with zipfile.ZipFile(tmp_path / "cached.xlsx") as z:
+        assert all(b"numCache" in z.read(n) for n in z.namelist() if n.startswith("xl/charts/chart"))
+    drawn = {}
+    for name in ("cached", "bare"):
+        render_book(tmp_path / f"{name}.xlsx", tmp_path / name)
+        drawn[name] = {p.name: _series_pixels(p) for p in (tmp_path / name).glob("basic-*.png")}
+    assert len(drawn["bare"]) == 5 and drawn["bare"].keys() == drawn["cached"].keys()
+    for chart, n in drawn["cached"].items():
+        assert n > 200, (chart, n)  # the series is there ...
+        assert abs(drawn["bare"][chart] - n) <= 0.05 * n, (chart, drawn)  # ... and just as drawn without a cache

@@ -58,3 +58,47 @@ def test_generate_writes_the_workbook(tmp_path):
 def test_bad_calls_raise_one_line_errors(call):
     with pytest.raises(XlgdError):
         call()
+
+
+def test_sweep_rows_are_the_single_runs_across_the_explosion():
+    lrs = np.logspace(-6, -2, 16)
+    s = xlgd.sweep(model="linear2", optimizer="sgd", lr=lrs, epochs=3)
+    assert list(s.columns) == ["lr", "final_mse", "explosion_step"] and len(s) == 16
+    assert s.attrs["swept"] == ["lr"] and s.result.batch == 16
+    assert s["explosion_step"].isna().iloc[0] and not s["explosion_step"].isna().iloc[-1], "crosses the boundary"
+    for j, lr in enumerate(lrs):
+        h = xlgd.run(model="linear2", optimizer="sgd", lr=float(lr), epochs=3)
+        mse = h.attrs["epoch_mse"][-1]
+        assert s["lr"].iloc[j] == lr
+        if isinstance(mse, str):  # an error cell: NaN in the sweep
+            assert np.isnan(s["final_mse"].iloc[j])
+        else:
+            assert s["final_mse"].iloc[j] == mse
+        boom = h.attrs["first_explosion_step"]
+        assert (np.isnan(s["explosion_step"].iloc[j]) if boom is None else s["explosion_step"].iloc[j] == boom)
+        for c in h.columns:  # every cell of the batch, not only the summary
+            assert np.array_equal(s.result.steps[c][:, j], h[c].to_numpy(), equal_nan=True), (c, j)
+
+
+def test_sweep_of_two_knobs_together_and_its_plot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    s = xlgd.sweep("graddesc", sheet="adam", lr=[0.01, 0.1, 1.0], beta1=[0.5, 0.9, 0.99], epochs=2)
+    assert list(s.columns[:2]) == ["lr", "beta1"] and len(s) == 3
+    one = xlgd.run("graddesc", sheet="adam", lr=1.0, beta1=0.99, epochs=2)
+    assert s["final_mse"].iloc[2] == one.attrs["epoch_mse"][-1]
+    err_ax, step_ax = s.plot()
+    assert err_ax.get_xscale() == "log" and err_ax.get_yscale() == "log"
+    assert np.array_equal(err_ax.get_lines()[0].get_ydata(), s["final_mse"].to_numpy())
+
+
+@pytest.mark.parametrize("call", [
+    lambda: xlgd.sweep(model="linear2", lr=0.001),                      # nothing swept
+    lambda: xlgd.sweep(model="linear2", lr=[1e-3, 1e-4], h=[0.1]),      # lengths differ
+    lambda: xlgd.sweep(model="linear2", lr=[]),
+    lambda: xlgd.sweep(model="linear2", nope=[1, 2]),
+])
+def test_bad_sweeps_raise_one_line_errors(call):
+    with pytest.raises(XlgdError):
+        call()

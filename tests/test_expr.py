@@ -152,3 +152,115 @@ def test_engine_helpers_and_exact_evaluator_agree_per_function():
         assert eval(src, dict(ns_scalar, v=np.float64(x))) == want  # noqa: S307
         batch = eval(src, dict(ns_batch, v=np.array(xs)))  # noqa: S307
         assert batch[xs.index(x)] == want
+
+
+# ------------------------------------------------------------------ the exact evaluator over arrays
+_POOL = [0.0, -0.0, 1.0, -2.5, 3.0, 1e-300, -1e-160, 1e160, -1e200, 1e308, 7.25e-5, 0.1,
+         "#NUM!", "#DIV/0!", "#N/A", "#VALUE!"]
+
+
+def _random_tree(rng, depth):
+    from xlgd.core.expr import Bin, Cmp, Fn, Neg
+
+    if depth == 0 or rng.random() < 0.2:
+        return Col(rng.choice("abcd")) if rng.random() < 0.8 else Num(rng.choice([0.0, 2.0, -1.5, 1e-308]))
+    kind = rng.randrange(6)
+    sub = lambda: _random_tree(rng, depth - 1)  # noqa: E731
+    if kind == 0:
+        return Bin(rng.choice("+-*/"), sub(), sub())
+    if kind == 1:
+        return Bin("^", sub(), Num(2.0)) if rng.random() < 0.7 else Bin("^", sub(), Num(rng.choice([0.5, -1.0, 3.0])))
+    if kind == 2:
+        return Neg(sub()) if rng.random() < 0.5 else Cmp(rng.choice("<>"), sub(), sub())
+    name = rng.choice(["SQRT", "MAX", "MIN", "IF", "ISERROR", "SIN", "NA", "MAX3"])
+    if name == "MAX3":
+        return Fn("MAX", (sub(), sub(), sub()))
+    n = {"SQRT": 1, "MAX": 2, "MIN": 2, "IF": 3, "ISERROR": 1, "SIN": 1, "NA": 0}[name]
+    return Fn(name, tuple(sub() for _ in range(n)))
+
+
+@pytest.mark.parametrize("dialect", ["excel", "libreoffice"])
+def test_masked_value_is_excel_value_for_every_configuration(dialect):
+    """The batch engine's evaluator: per element, the same double or the same error as excel_value
+    (errors left to right, IF taking one branch, LibreOffice's snap and underflow)."""
+    from xlgd.core.expr import masked_value
+    from xlgd.core.functions import CODE, error_name
+
+    rng = random.Random(15)
+    cells = {k: [rng.choice(_POOL) for _ in range(48)] for k in "abcd"}
+    env_arrays = {k: (np.array([np.nan if isinstance(v, str) else v for v in vs]),
+                      np.array([CODE[v] if isinstance(v, str) else 0 for v in vs], np.int8))
+                  for k, vs in cells.items()}
+    mixed = 0
+    for _ in range(400):
+        e = _random_tree(rng, 4)
+        vals, codes = masked_value(e, lambda leaf: env_arrays[leaf.name], dialect)
+        vals = np.broadcast_to(vals, (48,))
+        codes = np.zeros(48, np.int8) if codes is None else np.broadcast_to(codes, (48,))
+        for j in range(48):
+            want = excel_value(e, lambda leaf: cells[leaf.name][j], dialect)
+            got = error_name(int(codes[j])) if codes[j] else float(vals[j])
+            if isinstance(want, str):
+                assert got == want, (text(e), j)
+                mixed += 1
+            else:
+                assert isinstance(got, float) and np.float64(got).view(np.int64) == np.float64(want).view(np.int64), \
+                    (text(e), j, got, want)
+    assert mixed > 1000  # the trees meet every kind of error, often
+
+
+def _random_workbook_tree(rng, depth):
+    """Trees as the workbook evaluator meets them (main's semantics): a person's x^2 (parsed), IF
+    without a third argument, all six comparisons (of booleans too), literals and more functions."""
+    from xlgd.core.expr import Bin, Cmp, Const, Fn, Neg
+
+    if depth == 0 or rng.random() < 0.2:
+        r = rng.random()
+        if r < 0.75:
+            return Col(rng.choice("abcd"))
+        if r < 0.9:
+            return Num(rng.choice([0.0, 2.0, -1.5, 1e-308, 710.0]))
+        return Const(rng.choice([True, False, "#N/A", "#DIV/0!"]))
+    sub = lambda: _random_workbook_tree(rng, depth - 1)  # noqa: E731
+    kind = rng.randrange(7)
+    if kind == 0:
+        return Bin(rng.choice("+-*/"), sub(), sub())
+    if kind == 1:
+        return Bin("^", sub(), Num(2.0), parsed=rng.random() < 0.5)
+    if kind == 2:
+        return Neg(sub()) if rng.random() < 0.3 else Cmp(rng.choice(["=", "<>", "<", ">", "<=", ">="]), sub(), sub())
+    name, n = rng.choice([("IF", 2), ("IF", 3), ("MAX", 3), ("MIN", 1), ("ISERROR", 1), ("SIGN", 1), ("INT", 1),
+                          ("EXP", 1), ("LN", 1), ("TANH", 1), ("COS", 1), ("ABS", 1), ("SQRT", 1), ("IFERROR", 2),
+                          ("ISNUMBER", 1), ("NOT", 1), ("AND", 2), ("POWER", 2), ("MOD", 2), ("NA", 0)])
+    return Fn(name, tuple(sub() for _ in range(n)))
+
+
+@pytest.mark.parametrize("dialect", ["excel", "libreoffice"])
+def test_masked_value_keeps_the_workbook_evaluators_semantics(dialect):
+    """masked_value equals excel_value per element on the trees main's evaluator reads: booleans
+    ranked above numbers in comparisons, IF's FALSE, LibreOffice's pow() for a written x^2, errors
+    raised inside an operand before an error value beside it, functions without a vectorised form."""
+    from xlgd.core.expr import masked_value
+    from xlgd.core.functions import CODE, error_name
+
+    rng = random.Random(23)
+    cells = {k: [rng.choice(_POOL + [0.7, -0.0, 1.3]) for _ in range(40)] for k in "abcd"}
+    env_arrays = {k: (np.array([np.nan if isinstance(v, str) else v for v in vs]),
+                      np.array([CODE[v] if isinstance(v, str) else 0 for v in vs], np.int8))
+                  for k, vs in cells.items()}
+    kinds = {"error": 0, "bool": 0, "number": 0}
+    for _ in range(500):
+        e = _random_workbook_tree(rng, 4)
+        vals, codes = masked_value(e, lambda leaf: env_arrays[leaf.name], dialect)
+        vals = np.broadcast_to(vals, (40,))
+        codes = np.zeros(40, np.int8) if codes is None else np.broadcast_to(codes, (40,))
+        for j in range(40):
+            want = excel_value(e, lambda leaf: cells[leaf.name][j], dialect)
+            got = error_name(int(codes[j])) if codes[j] else float(vals[j])
+            if isinstance(want, str):
+                assert got == want, (text(e), j)
+            else:
+                assert isinstance(got, float) and np.float64(got).view(np.int64) == np.float64(want).view(np.int64), \
+                    (text(e), j, got, want)
+            kinds["error" if isinstance(want, str) else "bool" if isinstance(want, bool) else "number"] += 1
+    assert min(kinds.values()) > 1000, kinds

@@ -79,6 +79,27 @@ def test_long_sheet_reads_the_same(long_sheet, small_pieces, monkeypatch):
     assert fast.rows_whole > 0.9 * spec.n_steps
 
 
+def test_a_formula_per_cell_reads_the_same(long_sheet, small_pieces, monkeypatch, tmp_path):
+    """Shared formulas written out cell by cell (older xlgd, openpyxl, LibreOffice): rows still taken whole."""
+    from lxml import etree
+
+    from tests.diffedits import unshare
+
+    p, recipe = long_sheet
+    spec = recipe.sheets[0]
+
+    def plain(text):
+        root = etree.fromstring(text.encode())
+        unshare(root)
+        return etree.tostring(root, encoding="unicode")
+
+    q = edit_zip(p, tmp_path / "plain.xlsx", sheet_part(p, spec.name), plain)
+    fast = _read(q, spec, True, monkeypatch)
+    _same_table(fast, _read(q, spec, False, monkeypatch))
+    _same_table(fast, _read(p, spec, True, monkeypatch))
+    assert fast.rows_whole > 0.9 * spec.n_steps
+
+
 def test_row_blocks_render_as_rows(long_sheet):
     """Rows rendered 100 at a time (`RowMatcher.rows`) are the rows rendered one by one."""
     p, recipe = long_sheet
@@ -123,11 +144,15 @@ def _edits(lay):
         "epoch cell": lambda t: set_value(t, mse, "7.5"),
         "style": lambda t: re.sub(r'(<c r="%s" s=")(\d+)' % lay.cell("x", 60), r"\g<1>1\2", t, count=1),
         "row gone": lambda t: re.sub(r'<row r="%d"[^>]*>.*?</row>' % lay.step_row(80), "", t, count=1, flags=re.S),
+        # The first step row holds each shared formula's run: a tool that edits the text there (not
+        # Excel, which splits the run) changes the formula of every row below.
+        "run": lambda t: re.sub(r'(<c r="%s"[^>]*><f t="shared"[^>]*>)[^<]*' % lay.cell("pred", 0),
+                                r"\g<1>" + lay.formula("pred", 0)[1:].replace("+", "-"), t, count=1),
     }
 
 
 @pytest.mark.parametrize("which", ["formula", "constant", "stale", "error", "text", "nocache", "input", "epoch cell",
-                                   "style", "row gone"])
+                                   "style", "row gone", "run"])
 def test_edited_books_report_the_same(book, small_pieces, monkeypatch, tmp_path, which):
     p, recipe = book
     lay = Layout(next(s for s in recipe.sheets if s.name == "adam"))
@@ -140,3 +165,19 @@ def test_edited_books_report_the_same(book, small_pieces, monkeypatch, tmp_path,
     slow = verify.verify_book(q).as_dict()
     assert fast == slow
     assert fast["ok"] == (which == "style"), fast
+
+
+def test_values_read_as_float_reads_them():
+    """steptable.numbers: the fast reading of a row's cached values gives float()'s doubles, bit for bit."""
+    from xlgd.check.steptable import numbers
+
+    rng = np.random.default_rng(5)
+    vals = rng.integers(0, 2**64 - 1, 100_000, dtype=np.uint64).view(np.float64)
+    vals = vals[np.isfinite(vals)]
+    texts = [repr(v) for v in vals.tolist()] + ["1e+16", "1E-5", "-0.0", "0", "-0", "12345678901234567890123", ".5", "1."]
+    got = numbers(texts)
+    want = np.array([float(t) for t in texts])
+    assert np.array_equal(got.view(np.int64), want.view(np.int64))
+    for bad in (["1", "true"], ["1", "null"], ["1,5"], ["inf", "x"], ["[1]"], [""]):
+        assert numbers(bad) is None, bad
+    assert numbers(["inf", "1"])[0] == np.inf  # what float() reads, JSON does not: numpy reads it

@@ -12,15 +12,20 @@ from xlgd.core.engine import run
 from xlgd.book.layout import HEADER_ROW, START_ROW, Layout
 from xlgd.recipe.template import Overrides, load_recipe
 from xlgd.pipeline import build
+from xlgd.recipe.compute import compute
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
+    """The workbook as `generate` writes it (sheets streamed epoch by epoch from the engine into the
+    file), and every value from a separate whole run of the recipe (`compute`)."""
     recipe = load_recipe("graddesc")
     path = tmp_path_factory.mktemp("wb") / "graddesc.xlsx"
-    results = build(recipe, path)
+    streamed = build(recipe, path)
+    results = compute(recipe)
+    assert streamed.summary(recipe) == results.summary(recipe)  # the summary tallied while streaming
     return recipe, path, results
 
 
@@ -148,3 +153,25 @@ def test_xlsxwriter_is_the_version_the_fast_row_writer_was_written_against():
 
     assert xlsxwriter_fast.installed_version() == xlsxwriter_fast.XLSXWRITER_VERSION, \
         "check book/xlsxwriter_fast.py against this XlsxWriter, then update XLSXWRITER_VERSION and pyproject.toml"
+
+
+def test_number_text_reads_back_as_the_same_bits():
+    """book/numbers.py: every double, as cell text, parses back (float(), as Excel and LibreOffice
+    read xsd:double) to the same 64 bits -- subnormals, extremes, -0.0 and integers included."""
+    import math
+
+    import numpy as np
+
+    from xlgd.book.numbers import text, texts
+
+    rng = np.random.default_rng(15)
+    bits = rng.integers(0, 2**63 - 1, 200_000, dtype=np.int64)
+    vals = np.concatenate([bits.view(np.float64), (bits | np.int64(-2**63)).view(np.float64),  # both signs
+                           [0.0, -0.0, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 1e16, 1e-5, 0.1, 3.0]])
+    vals = vals[np.isfinite(vals)]
+    got = np.array([float(t) for t in texts(vals)])
+    assert np.array_equal(got.view(np.int64), vals.view(np.int64))
+    assert all(len(t) <= 24 and "nan" not in t for t in texts(vals))
+    assert [float(text(v)) for v in (1e16, -0.0, 5e-324)] == [1e16, -0.0, 5e-324]
+    assert math.copysign(1, float(text(-0.0))) == -1
+    assert texts([1.0, np.nan, math.inf]) == ["1.0", "null", "null"] and texts([]) == []

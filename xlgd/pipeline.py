@@ -12,11 +12,15 @@ engine (`recipe.compute`) and writes a file (`book.write`).
 from __future__ import annotations
 
 from .book.write import write
-from .recipe.compute import Results, compute
+from .recipe.compute import Results, stream
 
 
 def build(recipe, path, progress=None, dialect: str = "excel") -> Results:
-    """Compute every value of the recipe and write the workbook to path; returns the Results."""
-    results = compute(recipe, dialect)
+    """Compute every value of the recipe and write the workbook to path; returns the Results.
+
+    Sheets stream from the engine into the file epoch by epoch (`compute.stream`), so memory
+    stays flat in rows; the Results keep each sheet's summary, and the values of the sheets an
+    experiment grid reads (`compute(recipe)` gives every value)."""
+    results = stream(recipe, dialect)
     write(recipe, results, path, progress)
     return results

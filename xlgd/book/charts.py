@@ -10,16 +10,28 @@ where a value overflowed (a gap; Excel and LibreOffice draw #NUM! as 0),
 errors on a log axis, weights, prediction and derivative clipped to
 +-chart_max, so one exploded point does not flatten the others. The series
 of one chart get distinct colours (`palette`).
+
+Caches stop at CACHE_POINTS steps: a sheet with more step rows gets charts
+without cached points (no <c:numCache>), which Excel and LibreOffice draw
+from the cells they link to (LibreOffice checked: tests/test_charts_render.py
+renders both and compares the drawn series). 32,000 is Excel 2007's own
+limit of points per series; past it a cache costs about 60 bytes of XML per
+point and series and keeps every value in memory until the file is closed,
+for previewers that would have to draw 100,000-point lines.
 """
 
 from __future__ import annotations
 
 import colorsys
 import math
+from dataclasses import dataclass
+
+import numpy as np
 
 from ..core.chart_columns import chart_name, derivative_columns
 from ..xlsx.refs import col_letter
 from .layout import HEADER_ROW
+from .xlsxwriter_fast import fast_caches
 
 CHART_W, CHART_H = 520, 300
 ROW_PX = 20  # XlsxWriter's default row height (15 pt), in pixels
@@ -41,23 +53,45 @@ def palette(n: int) -> list[str]:
     return out
 
 
+CACHE_POINTS = 32_000
+
+
+@dataclass
+class SheetValues:
+    """A sheet's values as its charts cache them (an engine Result has the same four fields)."""
+
+    steps: dict
+    codes: dict
+    epochs: dict
+    epoch_codes: dict
+
+    @classmethod
+    def gather(cls, epochs):
+        """From the epochs (`core.engine.Epoch`) as the writer took them."""
+        def cat(d):
+            return {nm: np.concatenate([getattr(ep, d)[nm] for ep in epochs]) for nm in getattr(epochs[0], d)}
+
+        def stack(d):
+            return {nm: np.array([getattr(ep, d)[nm] for ep in epochs]) for nm in getattr(epochs[0], d)}
+
+        return cls(cat("steps"), cat("codes"), stack("cells"), stack("cell_codes"))
+
+
 def _points(result, col, rows):
-    out = []
-    arr = result.steps[col]
-    for i in rows:
-        out.append(None if (col, i) in result.errors else float(arr[i]))
-    return out
+    arr, codes = result.steps[col], result.codes[col]
+    return [None if codes[i] else float(arr[i]) for i in rows]
 
 
 def _epoch_points(result, col):
-    arr = result.epochs[col]
-    return [None if ("@" + col, k) in result.errors else float(arr[k]) for k in range(len(arr))]
+    arr, codes = result.epochs[col], result.epoch_codes[col]
+    return [None if codes[k] else float(arr[k]) for k in range(len(arr))]
 
 
 def chart_specs(lay, result=None):
     """The charts as plain dicts: title, type, series (name, categories/x, values/y).
 
     `charts regenerate` and the tests use the same description the writer uses.
+    result: the values to cache (an engine Result or SheetValues), None for none.
     """
     spec = lay.spec
     steps = range(spec.n_steps)
@@ -127,7 +161,7 @@ def make_chart(wb, c: dict):
     number (step, epoch, x), and LibreOffice 7.4 leaves a gap for a #N/A
     point only in a scatter chart; in a line chart it draws #N/A as 0.
     Excel leaves the gap in both (show #N/A as an empty cell)."""
-    chart = wb.add_chart({"type": "scatter", "subtype": "straight"})
+    chart = fast_caches(wb.add_chart({"type": "scatter", "subtype": "straight"}))
     for s, color in zip(c["series"], palette(len(c["series"]))):
         opts = {"name": s["name"], "categories": "=" + s["cat"], "values": "=" + s["val"],
                 "categories_data": s["cat_data"], "values_data": s["val_data"],

@@ -80,11 +80,13 @@ class Layout:
     # ------------------------------------------------------------- formulas
     def formula(self, col: str, i: int) -> str:
         """The formula of column `col` on step i (0-based), with '='."""
-        n = self.spec.n_data
-        k, d = divmod(i, n)
-        tmpl = self.templates[(col, d == 0)]
+        return self.templates[(col, i % self.spec.n_data == 0)].format(**self.row_fields(i))
+
+    def row_fields(self, i: int) -> dict:
+        """What `templates` leave out on step i's row: {r} the row, {p} the row above, {d} its data row, {e} its epoch's row."""
+        k, d = divmod(i, self.spec.n_data)
         row = self.step_row(i)
-        return tmpl.format(r=row, p=row - 1, d=DATA_FIRST_ROW + d, e=self.epoch_row(k))
+        return {"r": row, "p": row - 1, "d": DATA_FIRST_ROW + d, "e": self.epoch_row(k)}
 
     @cached_property
     def templates(self) -> dict:
@@ -112,6 +114,24 @@ class Layout:
                 e = c.first if (first and c.first is not None) else c.expr
                 # Formula text never holds braces of its own: only ours.
                 out[(c.name, first)] = "=" + excel(e, ref)
+        return out
+
+    @cached_property
+    def shared(self) -> dict:
+        """{column: si} of the step columns stored as one shared formula down the whole table.
+
+        Such a column's formula differs from row to row only by its relative
+        references, so the first step row holds it with the run's range
+        (`<f t="shared" ref="E7:E151" si="4">`) and every other row only
+        `<f t="shared" si="4"/>`, as Excel stores runs. A column that reads the
+        data row or its epoch's cell (both restart every epoch), or has a
+        formula of its own on an epoch's first row, keeps a formula per cell:
+        short ones (data!B5, $S$6, O7+H8)."""
+        out = {}
+        for c in self.spec.columns:
+            first, rest = self.templates[(c.name, True)], self.templates[(c.name, False)]
+            if first == rest and "{d}" not in rest and "{e}" not in rest and self.spec.n_steps > 1:
+                out[c.name] = len(out)
         return out
 
     def start_formula(self, col: str) -> str | None:

@@ -20,14 +20,15 @@ from ..recipe import record
 from ..recipe.experiments import grids
 from ..xlsx.output import atomic_output
 from ..xlsx.refs import quote_sheet
-from .charts import add_sheet_charts
+from .charts import CACHE_POINTS, SheetValues, add_sheet_charts
 from .experiments import write_grids
 from .intro import write_intro
 from .formats import Formats, add_rules, add_step_table_rules
 from .printing import print_step_sheet, print_table
 from .layout import (DATA_FIRST_ROW, DATA_SHEET, HEADER_ROW, HINT_ROW, INPUT_ROW, LABEL_ROW, START_ROW,
                      TITLE_ROW, Layout)
-from .xlsxwriter_fast import FastRows, Workbook, discard
+from .steprows import StepRows
+from .xlsxwriter_fast import RawRows, Workbook, discard
 
 # A fixed creation date keeps the bytes of two runs of the same recipe equal.
 _EPOCH = _dt.datetime(2018, 1, 1)
@@ -37,12 +38,6 @@ def app_version(version: str) -> str:
     """xlgd's version in app.xml's XX.YYYY form: 0.1.0 -> 00.0100 (major, then minor and patch)."""
     major, minor, patch = (int(p) for p in (version.split(".") + ["0", "0"])[:3])
     return f"{major:02d}.{minor:02d}{patch:02d}"
-
-
-def _cached(v):
-    if isinstance(v, str):
-        return v  # an error code: XlsxWriter writes it as t="e"
-    return float(v)
 
 
 def write(recipe, results, path, progress=None):
@@ -75,8 +70,8 @@ def _write_book(wb, recipe, results, progress):
     write_intro(wb, f, recipe, experiments)
     _write_data(wb, f, recipe)
     write_grids(wb, f, recipe, results, experiments)
-    for spec in recipe.sheets:
-        write_sheet(wb, f, spec, results[spec.name], progress)
+    for run in results.runs(recipe):
+        write_sheet(wb, f, run, progress)
     _write_record(wb, recipe)
 
 
@@ -125,10 +120,11 @@ def _write_data(wb, f, recipe):
     print_table(ws, last, 2, DATA_FIRST_ROW - 2, landscape=False)
 
 
-def write_sheet(wb, f, spec, result, progress=None):
+def write_sheet(wb, f, run, progress=None):
+    """One sheet from its `compute.SheetRun`: inputs and headers, then the step rows as the epochs come."""
+    spec = run.spec
     lay = Layout(spec)
     ws = wb.add_worksheet(spec.name)
-    fast = FastRows(ws)
     ws.write_string(TITLE_ROW - 1, 0, spec.title, f.title)
     for i, inp in enumerate(spec.inputs):
         ws.write_string(LABEL_ROW - 1, i, inp.name, f.label)
@@ -137,7 +133,6 @@ def write_sheet(wb, f, spec, result, progress=None):
         wb.define_name(f"{quote_sheet(spec.name)}!{inp.name}", f"={quote_sheet(spec.name)}!{lay.input_abs(inp.name)}")
     ws.write_string(HINT_ROW - 1, 0, "Yellow cells are inputs: change one and everything below recalculates. "
                                      "Row 6 is the start state; each row below is one SGD step.", f.hint)
-    ncol = len(spec.columns)
     for c in spec.columns:
         ws.write_string(HEADER_ROW - 1, lay.col_index[c.name], c.header, f.header)
         ws.set_column(lay.col_index[c.name], lay.col_index[c.name], c.width)
@@ -146,51 +141,20 @@ def write_sheet(wb, f, spec, result, progress=None):
         ws.set_column(lay.epoch_index[c.name], lay.epoch_index[c.name], 12)
     ws.set_row(HEADER_ROW - 1, 30)
 
-    # Start row: weights and state before step 1, plus the first epoch row.
-    srow = START_ROW - 1
-    ws.write_string(srow, lay.col_index["epoch"], "start", f.hint)
-    for c in spec.columns:
-        text = lay.start_formula(c.name)
-        if text is not None:
-            fast.formula(srow, lay.col_index[c.name], text, f.num(c.fmt, "start"), _cached(result.start[c.name]))
-    fast.span(srow, 0, ncol - 1)
-    epochs_done = 0
-    _epoch_row(fast, f, lay, spec, result, 0)
-    epochs_done = 1
-
-    col_fmt = [(c.name, lay.col_index[c.name], f.num(c.fmt)) for c in spec.columns]
+    # The start row, the step rows and the epoch block, as sheet XML (book/steprows.py).
+    rows = StepRows(lay, f, RawRows(ws, START_ROW - 1))
+    kept = [] if spec.n_steps <= CACHE_POINTS else None  # what the charts cache
     n = spec.n_steps
-    errors = result.errors
-    arrays = [result.steps[name] for name, _, _ in col_fmt]
-    every = max(1, n // 20)
-    for i in range(n):
-        row = START_ROW + i  # 0-based row of step i
-        for (name, ci, fmt), arr in zip(col_fmt, arrays):
-            v = errors.get((name, i)) if errors else None
-            fast.formula(row, ci, lay.formula(name, i), fmt, float(arr[i]) if v is None else v)
-        fast.span(row, 0, ncol - 1)
-        if epochs_done < spec.epochs and row == START_ROW - 1 + epochs_done:
-            _epoch_row(fast, f, lay, spec, result, epochs_done)
-            epochs_done += 1
-        if progress and i % every == 0:
-            progress(spec.name, i, n)
-    while epochs_done < spec.epochs:  # more epochs than steps (tiny data)
-        _epoch_row(fast, f, lay, spec, result, epochs_done)
-        epochs_done += 1
+    for ep in run.epochs:
+        rows.add(ep)
+        if kept is not None:
+            kept.append(ep)
+        if progress:
+            progress(spec.name, min(n, (ep.k + 1) * spec.n_data), n)
+    rows.close(run.start)
     ws.freeze_panes(START_ROW - 1, 4)
     add_step_table_rules(ws, f, lay)
     print_step_sheet(ws, lay)
-    add_sheet_charts(wb, ws, lay, result)
+    add_sheet_charts(wb, ws, lay, SheetValues.gather(kept) if kept is not None else None)
     if progress:
         progress(spec.name, n, n)
-
-
-def _epoch_row(fast, f, lay, spec, result, k):
-    row = lay.epoch_row(k) - 1
-    for c in spec.epoch_columns:
-        key = ("@" + c.name, k)
-        v = result.errors.get(key, None)
-        value = v if v is not None else float(result.epochs[c.name][k])
-        ci = lay.epoch_index[c.name]
-        fast.formula(row, ci, lay.epoch_formula(c.name, k), f.num(c.fmt, "epoch"), value)
-        fast.span(row, ci, ci)

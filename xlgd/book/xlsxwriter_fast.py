@@ -1,28 +1,42 @@
 """The one place that touches XlsxWriter's private names.
 
-XlsxWriter's `write_formula` re-parses each formula for future functions
-(~40 regular-expression passes per cell); xlgd's formulas use none, so
-`FastRows` stores the cell directly, doing what `write_formula` does after
-that parse (benchmarks/generate.py measures the writer against bare
-XlsxWriter). It reaches into `Worksheet.table`, `Worksheet._write_single_row`,
-`Worksheet._check_dimensions` and `CellFormulaTuple` (and, for docProps/app.xml and
-the chart parts, `Workbook._get_packager`, `Packager._write_app_file`,
-`Packager._write_chart_files` and `Packager.filenames`), which is why it is
-pinned: written against XlsxWriter `XLSXWRITER_VERSION`, pyproject.toml asks
-for exactly that version, and tests/test_workbook.py fails when another one
-is installed -- an upgrade is a deliberate change: read this module against
-the new version's worksheet.py, then move both pins.
+XlsxWriter writes a cell at a time (`write_formula` re-parses each formula
+for future functions, ~40 regular-expression passes per cell, then escapes
+and writes it through its XML writer); a step table is millions of formula
+cells that differ only by row. `RawRows` lets `book/steprows.py` hand
+XlsxWriter whole `<row>` elements of sheet XML instead, in constant-memory
+mode, where XlsxWriter itself streams rows into a temporary file
+(`Worksheet.row_data_fh`) and copies that file into the sheet part at
+close. It reaches into `Worksheet.row_data_fh`, `Worksheet._write_single_row`,
+`Worksheet._check_dimensions`, `Worksheet._write_optimized_sheet_data`,
+`Worksheet.row_data_filename`, `Format._get_xf_index`, the chart's
+`_write_num_cache` and `fh`, and `xlsxwriter.workbook.ZipFile` (and, for
+docProps/app.xml and the chart parts, `Workbook._get_packager`,
+`Packager._write_app_file`, `Packager._write_chart_files` and
+`Packager.filenames`), which is why it is pinned: written against XlsxWriter
+`XLSXWRITER_VERSION`, pyproject.toml asks for exactly that version, and
+tests/test_workbook.py fails when another one is installed -- an upgrade is
+a deliberate change: read this module against the new version's
+worksheet.py, chart.py, workbook.py and packager.py, then move both pins.
+benchmarks/generate.py measures the writer against a raw sheet-XML writer
+of the same cells.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+import os
 import re
+import shutil
+import tempfile
 from io import StringIO
 from xml.sax.saxutils import escape
 
 import xlsxwriter
 from xlsxwriter.packager import Packager
-from xlsxwriter.worksheet import CellFormulaTuple
+
+from .numbers import texts
 
 XLSXWRITER_VERSION = "3.3.1"
 
@@ -31,24 +45,63 @@ def installed_version() -> str:
     return xlsxwriter.__version__
 
 
-class FastRows:
-    """XlsxWriter's write_formula re-parses each formula for future functions
-    (~40 regex passes per cell); ours use none, so store the cell directly,
-    doing what write_formula does after that parse. Measured in
-    benchmarks/generate.py."""
+class RawRows:
+    """Whole `<row>` elements into a constant-memory worksheet, from `first_row` (0-based) down.
 
-    def __init__(self, ws):
+    XlsxWriter must write nothing more into those rows; what it wrote above
+    them is flushed first, so the file keeps row order. Rows that must come
+    after rows not written yet go to a spool file (`spool`, `append`), which
+    the sheet part gets straight after XlsxWriter's own row file, as bytes."""
+
+    def __init__(self, ws, first_row: int):
+        if not ws.constant_memory:
+            raise ValueError("RawRows needs a worksheet in constant_memory mode")
         self.ws = ws
+        self.tail = None
+        ws._write_single_row(first_row)  # flush the rows above; later rows are ours
+        ws._write_optimized_sheet_data = self._sheet_data
 
-    def formula(self, row, col, text, fmt, value):
+    @staticmethod
+    def xf(fmt) -> int:
+        """The style index a cell with this format carries (`s="..."`)."""
+        return fmt._get_xf_index() if fmt is not None else 0
+
+    def write(self, text: str):
+        self.ws.row_data_fh.write(text)
+
+    def spool(self):
+        """A temporary file (bytes) for rows that must come after rows not written yet (flat memory)."""
+        return tempfile.TemporaryFile("w+b", dir=self.ws.tmpdir)
+
+    def append(self, spool):
+        """The spooled rows follow every row written so far (copied when the sheet part is assembled)."""
+        self.tail = spool
+
+    def span(self, first_row, first_col, last_row, last_col):
+        """The cells the rows fill (the sheet's <dimension>)."""
+        self.ws._check_dimensions(first_row, first_col)
+        self.ws._check_dimensions(last_row, last_col)
+
+    def _sheet_data(self):
+        """Worksheet._write_optimized_sheet_data: <sheetData> from the row file, then the spool,
+        copied as bytes in 1 MB blocks (XlsxWriter decodes and re-encodes 64 kB at a time)."""
         ws = self.ws
-        if ws.constant_memory and row > ws.previous_row:
-            ws._write_single_row(row)
-        ws.table[row][col] = CellFormulaTuple(text[1:], fmt, value)
-
-    def span(self, row, first_col, last_col):
-        self.ws._check_dimensions(row, first_col)
-        self.ws._check_dimensions(row, last_col)
+        if ws.dim_rowmin is None:
+            ws._xml_empty_tag("sheetData")
+            return
+        ws._xml_start_tag("sheetData")
+        ws.fh.flush()
+        ws.row_data_fh.flush()
+        with open(ws.row_data_filename, "rb") as rows:
+            shutil.copyfileobj(rows, ws.fh.buffer, 1 << 20)
+        if self.tail is not None:
+            self.tail.seek(0)
+            shutil.copyfileobj(self.tail, ws.fh.buffer, 1 << 20)
+            self.tail.close()
+        ws.fh.buffer.flush()
+        ws.row_data_fh.close()
+        os.unlink(ws.row_data_filename)
+        ws._xml_end_tag("sheetData")
 
 
 def discard(wb) -> None:
@@ -75,14 +128,29 @@ class Workbook(xlsxwriter.Workbook):
     #N/A points as 0 (c:dispBlanksAs). So the chart parts say both
     explicitly, as Excel 2010 and later write them (`explicit_chart_xml`);
     tests/test_learner_charts.py renders the charts both ways and compares
-    the pixels. `_get_packager` is XlsxWriter's hook for its packager."""
+    the pixels. `_get_packager` is XlsxWriter's hook for its packager.
 
-    def __init__(self, filename, options=None, *, application="xlgd", app_version="00.0000"):
+    Its parts are deflated at `deflate_level` (1): XlsxWriter uses zlib's
+    default (6), which takes 3.4 times the CPU time of level 1 on step
+    sheets, for files 20% smaller (benchmarks/generate.py)."""
+
+    def __init__(self, filename, options=None, *, application="xlgd", app_version="00.0000", deflate_level=1):
         super().__init__(filename, options)
         self.xlgd_app = (application, app_version)
+        self.deflate_level = deflate_level
 
     def _get_packager(self):
         return _XlgdPackager(*self.xlgd_app)
+
+    def _store_workbook(self):
+        import xlsxwriter.workbook as xw
+
+        zipfile = xw.ZipFile
+        xw.ZipFile = functools.partial(zipfile, compresslevel=self.deflate_level)
+        try:
+            super()._store_workbook()
+        finally:
+            xw.ZipFile = zipfile
 
 
 class _XlgdPackager(Packager):
@@ -136,3 +204,25 @@ def _edit_part(where, edit):
     with open(where, "w", encoding="utf-8") as f:
         f.write(edit(text))
     return where
+
+
+def fast_caches(chart):
+    """Write the chart's number caches in one string each, the XML XlsxWriter writes point by point
+    (~15 function calls and two regular expressions a point: 300,000 points took seconds), the
+    numbers spelt as the cells' (`numbers.texts`); a series given no points gets no <c:numCache> at
+    all (XlsxWriter would write an empty one, ptCount 0, which a viewer takes as "no points"): the
+    reader draws from the cells."""
+    write_cache = chart._write_num_cache
+
+    def num_cache(data):
+        if not data:
+            return
+        if not all(v is None or isinstance(v, float) for v in data):
+            return write_cache(data)  # XlsxWriter's rules for anything else
+        pts = "".join(f'<c:pt idx="{i}"><c:v>{t}</c:v></c:pt>'
+                      for i, t in enumerate(texts([math.nan if v is None else v for v in data])) if t != "null")
+        chart.fh.write(f'<c:numCache><c:formatCode>General</c:formatCode><c:ptCount val="{len(data)}"/>{pts}'
+                       "</c:numCache>")
+
+    chart._write_num_cache = num_cache
+    return chart

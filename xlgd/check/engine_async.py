@@ -47,7 +47,7 @@ def _engine_child(conn, out, spec, x, y, inputs, dialect):
         res = run(spec, x, y, inputs=inputs, dialect=dialect)
         for ci, c in enumerate(spec.columns):  # the step table through shared memory, not the pipe
             out[ci] = res.steps[c.name]
-        conn.send(("ok", res.start, res.epochs, res.errors))
+        conn.send(("ok", res.start, res.epochs, res.codes, res.epoch_codes))
     except BaseException as e:  # the parent runs it again and meets the same error itself
         conn.send(("error", repr(e)))
     conn.close()
@@ -86,7 +86,7 @@ def engine_async(spec, x, y, inputs, dialect):
         if msg[0] != "ok":
             return here()
         steps = {c.name: out[ci] for ci, c in enumerate(spec.columns)}
-        return Result(spec, msg[1], steps, msg[2], msg[3], None)
+        return Result(spec, msg[1], steps, msg[2], msg[3], msg[4], None)
 
     return result
 

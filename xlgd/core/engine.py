@@ -5,10 +5,28 @@ that runs an epoch row by row on numpy float64 scalars, or on arrays to run
 a batch of configurations at once (an lr sweep). Operations associate
 exactly as the formulas do, so values equal Excel's bit for bit.
 
-Spreadsheet errors are values, not exceptions: where the fast path yields
-inf or nan, the rows from there on are recomputed by the exact evaluator
-(`expr.excel_value`), which says which cells hold #NUM!, #DIV/0! or
-#VALUE!. dialect='libreoffice' reproduces LibreOffice's arithmetic quirks
+A run goes epoch by epoch: `epochs()` yields each epoch as an `Epoch` (its
+rows, its error codes, its epoch-block cells) and keeps only what the next
+epoch reads, which is what lets `generate` stream a 290,000-row sheet into
+the file in flat memory; `run()` collects the epochs into one `Result`.
+
+Spreadsheet errors are values, not exceptions, kept as int8 codes
+(`functions.CODE`) beside the values (which hold nan there):
+
+* one configuration: where the fast path meets an overflow, a division by
+  zero or an invalid operation, the epoch's rows from there on are
+  recomputed by the exact evaluator (`expr.excel_value`);
+* a batch: the fast path runs for every configuration with floating-point
+  errors ignored; each configuration's first row in trouble is read off its
+  cells and off the operands a function may absorb (x/inf is 0: `expr.py`'s
+  watches), and from there the configurations in trouble -- only those --
+  are recomputed together by the same evaluator over arrays
+  (`expr.masked_value`), never one by one and never the whole batch. Each
+  configuration meets exactly the rows a run of its own recomputes, so a
+  batch equals its single runs bit for bit, error codes included
+  (tests/test_engine_batch.py; benchmarks/sweep.py measures the speed).
+
+dialect='libreoffice' reproduces LibreOffice's arithmetic quirks
 (near-cancellations snapped to 0, underflow as #NUM!, #VALUE! for SQRT of
 a negative) so our tests can compare with LibreOffice to the last bit too.
 """
@@ -16,33 +34,51 @@ a negative) so our tests can compare with LibreOffice to the last bit too.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
-from .expr import Col, Data, EpochValue, Name, Ref, StepEdge, excel_value, leaves, py
-from .functions import TINY, numpy_namespace
+from .expr import Col, Data, EpochValue, Fn, Name, Ref, StepEdge, excel_value, leaves, masked_py, masked_value, nodes, py
+from .functions import CODE, NA, TINY, compiled, error_name
 from .table import SheetSpec
 
 
 class Program:
     """The compiled step table of one sheet."""
 
-    def __init__(self, spec: SheetSpec, dialect: str = "excel"):
+    def __init__(self, spec: SheetSpec, dialect: str = "excel", derive: bool = True):
         self.spec = spec
         self.dialect = dialect
-        self.order = _topo_order(spec)
+        # Output-only columns (the chart columns) leave the row path: computed after each
+        # epoch's rows over its arrays (`_derived_cells`). derive=False keeps them in the rows,
+        # as before: what the tests and benchmarks/chart_columns.py compare against.
+        order, derived = _topo_order(spec), _output_only(spec) if derive else set()
+        self.derived = [n for n in order if n in derived]
+        self.order = [n for n in order if n not in derived]
+        by_name = {c.name: list(leaves(c.expr)) for c in spec.columns if c.name in derived}
+        self.reads = {n: ({lf.name for lf in by_name[n] if isinstance(lf, Col)},
+                          {lf.col for lf in by_name[n] if isinstance(lf, EpochValue)})
+                      for n in self.derived}  # the cells an output-only column reads
         self.carried = sorted({d for c in spec.columns for d in c.deps(1)})
         self.row_keys = ["x", "y"]
         self.epoch_keys = sorted({leaf.col for c in spec.columns for leaf in _leaves_of(c)
                                   if isinstance(leaf, EpochValue)})
         self.pure = _pure_columns(spec)
+        self.quiet = _quiet_nan_columns(spec)
         self.columns = {c.name: c for c in spec.columns}
+        self.watches = {}  # batch?: how many operands its source watches (the K rows it fills)
         self._fns = {}
 
-    def source(self) -> str:
+    def source(self, batch: bool = False) -> str:
+        """The epoch function (the row columns); a batch's also records each absorbable operand in K (`expr.py`)."""
         cols = {c.name: c for c in self.spec.columns}
         idx = {c.name: i for i, c in enumerate(self.spec.columns)}
         inputs = {i.name: k for k, i in enumerate(self.spec.inputs)}
+        watched = []
+
+        def watch(src):
+            watched.append(src)
+            return f"_w(k{len(watched) - 1}, r, {src})"
 
         def var(leaf):
             if isinstance(leaf, Col):
@@ -55,50 +91,101 @@ class Program:
                 return f"e{self.epoch_keys.index(leaf.col)}"
             raise TypeError(f"a step column cannot read {leaf!r}")
 
-        lines = ["def run_epoch(I, P, A, E, O, r0, n):"]
-        for name, k in inputs.items():
-            lines.append(f"    i{k} = I[{name!r}]")
-        for name in self.carried:
-            lines.append(f"    p{idx[name]} = P[{name!r}]")
-        for key in self.row_keys:
-            lines.append(f"    a_{key} = A[{key!r}]")
-        for k, key in enumerate(self.epoch_keys):
-            lines.append(f"    e{k} = E[{key!r}]")
-        for name in self.order:
-            lines.append(f"    o{idx[name]} = O[{name!r}]")
-
         def body(first, indent):
             out = []
             for name in self.order:
                 c = cols[name]
                 e = c.first if (first and c.first is not None) else c.expr
-                out.append(f"{indent}c{idx[name]} = {py(e, var, self.dialect)}")
+                out.append(f"{indent}c{idx[name]} = {py(e, var, self.dialect, watch if batch else None)}")
             for name in self.order:
                 out.append(f"{indent}o{idx[name]}[r0 + r] = c{idx[name]}")
             for name in self.carried:
                 out.append(f"{indent}p{idx[name]} = c{idx[name]}")
             return out
 
-        # Run under np.errstate(raise): an overflow, a division by zero or an
-        # invalid operation anywhere inside a formula stops the fast path at
-        # that row, even when the cell's final value would look finite
-        # (x/(y/0) is 0 in IEEE, #DIV/0! in a spreadsheet).
-        lines.append("    r = 0")
-        lines.append("    try:")
-        lines += body(True, "        ")
-        lines.append("        for r in range(1, n):")
-        lines += body(False, "            ")
-        lines.append("    except FloatingPointError:")
-        lines.append("        return None, r")
-        lines.append("    return {" + ", ".join(f"{n!r}: p{idx[n]}" for n in self.carried) + "}, n")
+        # Run under np.errstate(raise) for one configuration: an overflow, a
+        # division by zero or an invalid operation anywhere inside a formula
+        # stops the fast path at that row, even when the cell's final value
+        # would look finite (x/(y/0) is 0 in IEEE, #DIV/0! in a spreadsheet).
+        # A batch runs with errors ignored and finds its rows in trouble after.
+        first_row, rows = body(True, "        "), body(False, "            ")
+        self.watches[batch] = len(watched)
+        lines = ["def run_epoch(I, P, A, E, O, r0, n, K):"]
+        lines += [f"    i{k} = I[{name!r}]" for name, k in inputs.items()]
+        lines += [f"    p{idx[name]} = P[{name!r}]" for name in self.carried]
+        lines += [f"    a_{key} = A[{key!r}]" for key in self.row_keys]
+        lines += [f"    e{k} = E[{key!r}]" for k, key in enumerate(self.epoch_keys)]
+        lines += [f"    o{idx[name]} = O[{name!r}]" for name in self.order]
+        lines += [f"    k{j} = K[{j}]" for j in range(len(watched))]
+        lines += ["    r = 0", "    try:"] + first_row + ["        for r in range(1, n):"] + rows
+        lines += ["    except FloatingPointError:", "        return r", "    return n"]
         return "\n".join(lines)
+
+    def masked_source(self, first: bool) -> str:
+        """One row's exact cells over arrays of configurations (`expr.masked_py`), as a function."""
+        idx = {c.name: i for i, c in enumerate(self.spec.columns)}
+        inputs = {i.name: k for k, i in enumerate(self.spec.inputs)}
+
+        def code(name, var):
+            return "None" if name in self.pure else var
+
+        def var(leaf):
+            if isinstance(leaf, Col):
+                i = idx[leaf.name]
+                return (f"p{i}", code(leaf.name, f"g{i}")) if leaf.lag else (f"c{i}", code(leaf.name, f"f{i}"))
+            if isinstance(leaf, Name):
+                return f"i{inputs[leaf.name]}", "None"
+            if isinstance(leaf, Data):
+                return f"a_{leaf.name}", "None"
+            if isinstance(leaf, EpochValue):
+                k = self.epoch_keys.index(leaf.col)
+                return f"e{k}", f"h{k}"
+            raise TypeError(f"a step column cannot read {leaf!r}")
+
+        lines = ["def masked_row(I, P, PC, E, EC, a_x, a_y):"]
+        lines += [f"    i{k} = I[{name!r}]" for name, k in inputs.items()]
+        lines += [f"    p{idx[name]} = P[{name!r}]" for name in self.carried]
+        lines += [f"    g{idx[name]} = PC[{name!r}]" for name in self.carried if name not in self.pure]
+        lines += [f"    e{k} = E[{key!r}]\n    h{k} = EC[{key!r}]" for k, key in enumerate(self.epoch_keys)]
+        for name in self.order:
+            c, i = self.columns[name], idx[name]
+            e = c.first if (first and c.first is not None) else c.expr
+            v, err = masked_py(e, var, lambda line: lines.append("    " + line), self.dialect, f"t{i}")
+            lines += [f"    c{i} = {v}", f"    f{i} = {code(name, err)}"]
+        lines.append("    return {" + ", ".join(f"{name!r}: (c{idx[name]}, f{idx[name]})" for name in self.order) + "}")
+        return "\n".join(lines)
+
+    def derived_function(self, name: str):
+        """An output-only column over an epoch's arrays, the fast way: f(S, I, A, E) -> values.
+        Exact where no floating-point error is raised and every value is a finite number."""
+        key = ("derived", name)
+        if key not in self._fns:
+            def var(leaf):
+                if isinstance(leaf, Col):
+                    return f"S[{leaf.name!r}]"
+                if isinstance(leaf, Name):
+                    return f"I[{leaf.name!r}]"
+                if isinstance(leaf, Data):
+                    return f"A[{leaf.name!r}]"
+                return f"E[{leaf.col!r}]"
+
+            src = f"def derived(S, I, A, E):\n    return {py(self.columns[name].expr, var, self.dialect)}"
+            self._fns[key] = compiled(src, "derived", True, self.dialect, f"<xlgd sheet {self.spec.name} {name}>")
+        return self._fns[key]
 
     def function(self, batch: bool):
         if batch not in self._fns:
-            ns = numpy_namespace(batch, self.dialect)
-            exec(compile(self.source(), f"<xlgd sheet {self.spec.name}>", "exec"), ns)
-            self._fns[batch] = ns["run_epoch"]
+            self._fns[batch] = compiled(self.source(batch), "run_epoch", batch, self.dialect,
+                                        f"<xlgd sheet {self.spec.name}>")
         return self._fns[batch]
+
+    def masked(self, first: bool):
+        """The compiled `masked_source`: row -> {column: (values, codes)}."""
+        key = ("masked", first)
+        if key not in self._fns:
+            self._fns[key] = compiled(self.masked_source(first), "masked_row", True, self.dialect,
+                                      f"<xlgd sheet {self.spec.name} exact>")
+        return self._fns[key]
 
 
 def _leaves_of(c):
@@ -126,6 +213,50 @@ def _topo_order(spec: SheetSpec) -> list[str]:
     return order
 
 
+def _output_only(spec: SheetSpec) -> set:
+    """Columns no cell reads -- no other column, no epoch-block cell -- whose formula reads only
+    its own row's cells, the inputs, the data and the epoch's cells: the chart columns.
+
+    Nothing downstream waits for them, so they need not run row by row: `_derived_cells`
+    computes them after the epoch's rows, a column at a time over the epoch's arrays, with
+    the exact evaluator's masks (`expr.masked_value`): the same values and error codes. In the
+    row path their #N/A (a clipped point) looked like trouble and sent the rest of the epoch
+    to the exact evaluator, row by row (benchmarks/chart_columns.py)."""
+    def plain(leaf):
+        return isinstance(leaf, (Name, Data, EpochValue)) or (isinstance(leaf, Col) and leaf.lag == 0)
+
+    edges = {leaf.col for c in spec.epoch_columns for e in (c.expr, c.first) if e is not None
+             for leaf in leaves(e) if isinstance(leaf, StepEdge)}
+    out = {c.name for c in spec.columns
+           if c.first is None and c.init is None and all(plain(leaf) for leaf in leaves(c.expr))} - edges
+    out -= _pure_columns(spec)
+    deps = {c.name: (c.deps(0), c.deps(1)) for c in spec.columns}
+    out -= {d for now, before in deps.values() for d in before}  # a value the next row reads
+    shrunk = True
+    while shrunk:  # a column read by one that stays in the rows stays there too
+        read = {d for name, (now, _) in deps.items() if name not in out for d in now}
+        shrunk = bool(out & read)
+        out -= read
+    return out
+
+
+def _quiet_nan_columns(spec: SheetSpec) -> set:
+    """Columns that can hold nan with no floating-point error raised: NA() is nan, and nan
+    passes quietly through whatever reads it (this row's cells or the next row's)."""
+    def has_na(e):
+        return any(isinstance(n, Fn) and n.name == "NA" for n in nodes(e))
+
+    quiet = {c.name for c in spec.columns if any(has_na(e) for e in (c.expr, c.first) if e is not None)}
+    grown = True
+    while grown:
+        grown = False
+        for c in spec.columns:
+            if c.name not in quiet and (c.deps(0) | c.deps(1)) & quiet:
+                quiet.add(c.name)
+                grown = True
+    return quiet
+
+
 def _pure_columns(spec: SheetSpec) -> set:
     """Columns that can never hold an error: they read only the data and step counters."""
     pure = set()
@@ -147,37 +278,116 @@ def _pure_columns(spec: SheetSpec) -> set:
     return pure
 
 
+def _cell(v, code):
+    """A cell as the sheet shows it: float, or an error code string."""
+    return error_name(int(code)) if code else float(v)
+
+
+@dataclass
+class Epoch:
+    """One epoch of a run: its step rows (row r is data row r) and its epoch-block cells.
+
+    steps: column -> (n_data,) or (n_data, B) values, nan where the cell is an
+    error; codes: column -> int8 of the same shape (0, or `functions.CODE` of
+    the error); cells / cell_codes: epoch-block column -> float and int (or
+    (B,) arrays)."""
+
+    k: int
+    steps: dict
+    codes: dict
+    cells: dict = field(default_factory=dict)
+    cell_codes: dict = field(default_factory=dict)
+    may_hold_errors: bool = True  # False: no step cell of the epoch is an error (the exact path never ran)
+
+    def value(self, col, r, b=None):
+        """A step cell as the sheet shows it: float, or an error code string."""
+        at = r if b is None else (r, b)
+        return _cell(self.steps[col][at], self.codes[col][at])
+
+    def cell(self, col, b=None):
+        """An epoch-block cell as the sheet shows it."""
+        if b is None:
+            return _cell(self.cells[col], self.cell_codes[col])
+        return _cell(self.cells[col][b], self.cell_codes[col][b])
+
+
 @dataclass
 class Result:
-    """Every value of a sheet: start row, step rows, epoch summary, error cells.
+    """Every value of a sheet: start row, step rows, epoch summary, error codes.
 
-    Arrays are (rows,) for one configuration or (rows, B) for a batch;
-    error cells hold nan in the arrays and their code in `errors`, keyed by
-    (column, row) -- or (column, row, b) for a batch. Epoch-summary columns
-    are keyed '@name'.
+    Arrays are (rows,) for one configuration or (rows, B) for a batch; error
+    cells hold nan in `steps` / `epochs` and their code in `codes` /
+    `epoch_codes` (int8, `functions.CODE`). `errors` spells them out as
+    {(column, row[, b]): '#NUM!'}, epoch-summary columns keyed '@name'.
     """
 
     spec: SheetSpec
     start: dict
     steps: dict
     epochs: dict
-    errors: dict = field(default_factory=dict)
+    codes: dict
+    epoch_codes: dict
     batch: int | None = None
+
+    @classmethod
+    def empty(cls, spec, start, batch=None) -> "Result":
+        """Sheet-long arrays for a run to fill (`run` hands their epoch slices to the engine)."""
+        tail = () if batch is None else (batch,)
+        steps = {c.name: np.empty((spec.n_steps,) + tail) for c in spec.columns}
+        codes = {c.name: np.zeros((spec.n_steps,) + tail, np.int8) for c in spec.columns}
+        epochs = {c.name: np.empty((spec.epochs,) + tail) for c in spec.epoch_columns}
+        epoch_codes = {c.name: np.zeros((spec.epochs,) + tail, np.int8) for c in spec.epoch_columns}
+        return cls(spec, start, steps, epochs, codes, epoch_codes, batch)
+
+    def epoch(self, k) -> "Epoch":
+        """Epoch k's rows as views of the sheet-long arrays."""
+        rows = slice(k * self.spec.n_data, (k + 1) * self.spec.n_data)
+        return Epoch(k, {n: a[rows] for n, a in self.steps.items()}, {n: a[rows] for n, a in self.codes.items()})
+
+    def chunks(self):
+        """The run again, epoch by epoch (views): what `epochs()` yielded."""
+        for k in range(self.spec.epochs):
+            ep = self.epoch(k)
+            ep.cells = {n: a[k] for n, a in self.epochs.items()}
+            ep.cell_codes = {n: a[k] for n, a in self.epoch_codes.items()}
+            yield ep
+
+    def keep(self, ep: "Epoch"):
+        """Store an epoch's epoch-block cells (its rows are views already)."""
+        for name in self.epochs:
+            self.epochs[name][ep.k] = ep.cells[name]
+            self.epoch_codes[name][ep.k] = ep.cell_codes[name]
+
+    @cached_property
+    def errors(self) -> dict:
+        out = {}
+        names = {code: error_name(code) for code in set(CODE.values())}
+        for prefix, codes in (("", self.codes), ("@", self.epoch_codes)):
+            for name, arr in codes.items():
+                at = np.nonzero(arr)
+                if len(at[0]):
+                    out.update(zip(zip((prefix + name,) * len(at[0]), *(a.tolist() for a in at)),
+                                   (names[c] for c in arr[at].tolist())))
+        return out
 
     def value(self, col, row, b=None):
         """A cell as the sheet shows it: float, or an error code string."""
-        key = (col, row) if b is None else (col, row, b)
-        if key in self.errors:
-            return self.errors[key]
-        arr = self.epochs[col[1:]] if col.startswith("@") else self.steps[col]
-        v = arr[row] if b is None else arr[row, b]
-        return float(v)
+        at = row if b is None else (row, b)
+        if col.startswith("@"):
+            return _cell(self.epochs[col[1:]][at], self.epoch_codes[col[1:]][at])
+        return _cell(self.steps[col][at], self.codes[col][at])
 
     def first_error_step(self, b=None):
-        """First step (0-based) with an error cell, or None; #N/A is not one: the chart columns' gaps."""
-        rows = [k[1] for k, code in self.errors.items()
-                if not k[0].startswith("@") and code != "#N/A" and (b is None or k[2] == b)]
-        return min(rows) if rows else None
+        """First step (0-based) with an error cell, or None; #N/A is not one: the chart columns' gaps.
+        For a batch without b: one per configuration."""
+        if self.batch is not None and b is None:
+            return [self.first_error_step(j) for j in range(self.batch)]
+        any_err = np.zeros(self.spec.n_steps, bool)
+        for arr in self.codes.values():
+            arr = arr if b is None else arr[:, b]
+            any_err |= (arr != 0) & (arr != NA)
+        rows = np.nonzero(any_err)[0]
+        return int(rows[0]) if len(rows) else None
 
     def first_explosion_step(self, threshold=None, b=None):
         """First step (0-based) whose err^2 is an error or exceeds threshold, or None.
@@ -189,21 +399,21 @@ class Result:
             from .stability import EXPLODE_AT
 
             threshold = self.spec.input_values().get("explode_at", EXPLODE_AT)
-        err = self.steps["err"]
-        if self.batch is not None and b is None:
-            return [self.first_explosion_step(threshold, j) for j in range(self.batch)]
-        e = err if b is None else err[:, b]
+        err = self.steps["err"] if b is None else self.steps["err"][:, b]
         with np.errstate(invalid="ignore"):
-            hit = ~np.isfinite(e) | (e > threshold)
-        rows = np.nonzero(hit)[0]
-        return int(rows[0]) if len(rows) else None
+            hit = ~np.isfinite(err) | (err > threshold)
+        first = np.where(hit.any(axis=0), hit.argmax(axis=0), -1)
+        if first.ndim:
+            return [None if f < 0 else int(f) for f in first]
+        return None if first < 0 else int(first)
 
     def take(self, b, spec=None):
         """Configuration b of a batch as a Result of its own (spec: that sheet's spec)."""
-        errors = {k[:2]: v for k, v in self.errors.items() if k[2] == b}
+        def col(d):
+            return {k: v[:, b].copy() for k, v in d.items()}
+
         return Result(spec or self.spec, {k: np.float64(v[b]) for k, v in self.start.items()},
-                      {k: v[:, b].copy() for k, v in self.steps.items()},
-                      {k: v[:, b].copy() for k, v in self.epochs.items()}, errors, None)
+                      col(self.steps), col(self.epochs), col(self.codes), col(self.epoch_codes), None)
 
     def frame(self, b=None):
         import pandas as pd
@@ -217,68 +427,75 @@ class Result:
 
 @dataclass
 class RunState:
-    """What one engine run fills in, for one configuration or a batch of B.
+    """What one engine run carries from epoch to epoch, for one configuration or a batch of B.
 
-    inputs: name -> value ((B,) arrays for a batch); steps / epochs: column ->
-    (rows,) or (rows, B) arrays; errors: (column, row[, b]) -> code, epoch
-    columns keyed '@name'; start: the start row's values."""
+    inputs: name -> value ((B,) arrays for a batch); start: the start row's
+    values; carried / carried_codes: the columns later rows read with lag 1,
+    as the last row left them; last: the previous epoch (None before the
+    first), which StepEdge 'before' and lag-1 epoch-block cells read."""
 
     prog: Program
     inputs: dict
-    steps: dict
-    epochs: dict
-    errors: dict
     start: dict
     x: np.ndarray
     y: np.ndarray
     batch: int | None = None
+    carried: dict = field(default_factory=dict)
+    carried_codes: dict = field(default_factory=dict)
+    last: Epoch | None = None
 
     @property
     def spec(self):
         return self.prog.spec
 
-    def config(self, b: int) -> "RunState":
-        """Configuration b of a batch as a scalar run: views, so its writes land in the batch arrays."""
-        errs = {key[:2]: code for key, code in self.errors.items() if len(key) == 3 and key[2] == b}
-        return RunState(self.prog, {n: np.float64(v[b]) for n, v in self.inputs.items()},
-                        {n: v[:, b] for n, v in self.steps.items()}, {n: v[:, b] for n, v in self.epochs.items()},
-                        errs, {n: np.float64(v[b]) for n, v in self.start.items()}, self.x, self.y)
-
-    def cell(self, col, row, b=None):
-        key = (col, row) if b is None else (col, row, b)
-        if key in self.errors:
-            return self.errors[key]
-        return float(self.steps[col][row] if b is None else self.steps[col][row, b])
-
-    def epoch_cell(self, name, k, b=None):
-        key = ("@" + name, k) if b is None else ("@" + name, k, b)
-        if key in self.errors:
-            return self.errors[key]
-        return float(self.epochs[name][k] if b is None else self.epochs[name][k, b])
+    def new_epoch(self, k) -> Epoch:
+        shape = (self.spec.n_data,) + (() if self.batch is None else (self.batch,))
+        cols = self.spec.columns
+        return Epoch(k, {c.name: np.empty(shape) for c in cols}, {c.name: np.zeros(shape, np.int8) for c in cols})
 
 
 def run(spec: SheetSpec, x, y, inputs: dict | None = None, start: dict | None = None,
-        dialect: str = "excel") -> Result:
+        dialect: str = "excel", derive: bool = True) -> Result:
     """Compute every cell of a sheet.
 
     x, y: the data rows (length spec.n_data). inputs: overrides of the named
     input cells (scalars, or arrays of one length B for a batch). start:
     overrides of start-row values by column (a saved optimiser state).
+    derive=False: output-only columns in the row path too (`Program`), for comparisons.
     """
-    st = _prepare(Program(spec, dialect), x, y, inputs, start)
-    carried = dict(st.start)
+    st = _prepare(Program(spec, dialect, derive), x, y, inputs, start)
+    res = Result.empty(spec, st.start, st.batch)
+    for ep in _epochs(st, res.epoch):
+        res.keep(ep)
+    return res
+
+
+def epochs(spec: SheetSpec, x, y, inputs: dict | None = None, start: dict | None = None,
+           dialect: str = "excel", derive: bool = True):
+    """(start row values, an iterator of the run's `Epoch`s): `run` one epoch at a time."""
+    st = _prepare(Program(spec, dialect, derive), x, y, inputs, start)
+    return st.start, _epochs(st, st.new_epoch)
+
+
+def _epochs(st, new_epoch):
     for name in st.prog.carried:
-        carried.setdefault(name, _as_cfg(np.nan, st.batch))  # read only from the second row on
-    for k in range(spec.epochs):
-        with np.errstate(all="ignore"):
-            _epoch_cells(st, k, "pre")
+        st.carried.setdefault(name, _as_cfg(np.nan, st.batch))  # read only from the second row on
+    for name in st.prog.carried:
+        st.carried_codes[name] = 0 if st.batch is None else np.zeros(st.batch, np.int8)
+    for k in range(st.spec.epochs):
+        ep = new_epoch(k)
+        _epoch_cells(st, ep, "pre")
         if st.batch is None:
-            carried = _epoch_scalar(st, k, carried)
+            _epoch_scalar(st, ep)
         else:
-            carried = _epoch_batch(st, k, carried)
-        with np.errstate(all="ignore"):
-            _epoch_cells(st, k, "post")
-    return Result(spec, st.start, st.steps, st.epochs, st.errors, st.batch)
+            _epoch_batch(st, ep)
+        _derived_cells(st, ep)
+        _epoch_cells(st, ep, "post")
+        for name in st.prog.carried:
+            st.carried[name] = ep.steps[name][-1].copy()
+            st.carried_codes[name] = ep.codes[name][-1].copy()
+        st.last = ep
+        yield ep
 
 
 def _as_cfg(v, B):
@@ -289,7 +506,7 @@ def _as_cfg(v, B):
 
 
 def _prepare(prog, x, y, inputs, start) -> RunState:
-    """Inputs, start row and empty tables of one run; B from the batched inputs."""
+    """Inputs and start row of one run; B from the batched inputs."""
     spec = prog.spec
     vals = spec.input_values()
     vals.update(inputs or {})
@@ -308,77 +525,15 @@ def _prepare(prog, x, y, inputs, start) -> RunState:
         if c.init is None:
             continue
         if B is not None:  # start values may differ per configuration
-            first[c.name] = np.array([_eval_small(c.init, lambda leaf, b=b: float(I[leaf.name][b]))
-                                      for b in range(B)])
+            v, code = masked_value(c.init, lambda leaf: (I[leaf.name], None))  # as _eval_small: excel
+            first[c.name] = np.where(code != 0, np.nan, v) if code is not None else np.broadcast_to(v, (B,)).copy()
         else:
             first[c.name] = _as_cfg(_eval_small(c.init, lambda leaf: I[leaf.name]), None)
     for k, v in (start or {}).items():
         first[k] = _as_cfg(v, B)
-    shape = (spec.n_steps,) + ((B,) if B is not None else ())
-    steps = {c.name: np.empty(shape) for c in spec.columns}
-    epochs = {c.name: np.empty((spec.epochs,) + shape[1:]) for c in spec.epoch_columns}
-    return RunState(prog, I, steps, epochs, {}, first, x, y, B)
-
-
-def _data(st, k):
-    """The compiled source's A (data columns) and E (this epoch's epoch-block values)."""
-    batch = st.batch is not None
-    A = {"x": st.x[:, None], "y": st.y[:, None]} if batch else {"x": st.x, "y": st.y}
-    E = {col: st.epochs[col][k] for col in st.prog.epoch_keys}
-    return A, E
-
-
-def _epoch_batch(st, k, carried):
-    """One epoch of a batch: the fast path for all, exact rows for the configurations in trouble."""
-    prog, n = st.prog, st.spec.n_data
-    r0 = k * n
-    A, E = _data(st, k)
-    with np.errstate(all="raise", under="ignore"):
-        try:
-            new, _ = prog.function(True)(st.inputs, carried, A, E, st.steps, r0, n)
-        except FloatingPointError:
-            new = None
-    bad = (set(range(st.batch)) if new is None else
-           {int(j) for c in st.spec.columns
-            for j in np.nonzero(_bad(st.steps[c.name][r0:r0 + n], prog.dialect).any(axis=0))[0]})
-    if not bad:
-        return new
-    redo = _redo_configs(st, k, carried, sorted(bad))
-    if new is not None:  # the other configurations finished the fast path
-        good = [j for j in range(st.batch) if j not in bad]
-        for name in redo:
-            redo[name][good] = np.asarray(new[name])[good]
-    return redo
-
-
-def _epoch_scalar(st, k, carried):
-    """One epoch of one configuration: fast path, then exact rows from the first trouble."""
-    prog, n = st.prog, st.spec.n_data
-    r0 = k * n
-    A, E = _data(st, k)
-    with np.errstate(all="raise", under="ignore"):
-        new, r_fail = prog.function(False)(st.inputs, carried, A, E, st.steps, r0, n)
-    first = r_fail
-    for c in st.spec.columns:
-        rows = np.nonzero(_bad(st.steps[c.name][r0:r0 + r_fail], prog.dialect))[0]
-        if len(rows):
-            first = min(first, int(rows[0]))
-    if first == n:
-        return new
-    return _exact_rows(st, k, r0 + first, carried)
-
-
-def _redo_configs(st, k, carried, configs):
-    """Recompute one epoch of some configurations of a batch, one at a time."""
-    carried = {name: np.array(v, copy=True) for name, v in carried.items()}
-    for b in configs:
-        one = st.config(b)
-        out = _epoch_scalar(one, k, {name: np.float64(v[b]) for name, v in carried.items()})
-        for key, code in one.errors.items():
-            st.errors[key + (b,)] = code
-        for name in st.prog.carried:
-            carried[name][b] = out[name]
-    return carried
+    st = RunState(prog, I, first, x, y, B)
+    st.carried = dict(first)
+    return st
 
 
 def _eval_small(e, env):
@@ -386,42 +541,12 @@ def _eval_small(e, env):
     return np.nan if isinstance(v, str) else v
 
 
-def _epoch_cells(st, k, phase):
-    """The epoch block's cells of one phase ('pre': known before epoch k runs, 'post': its summary)."""
-    for b in range(st.batch) if st.batch is not None else [None]:
-        for c in st.spec.epoch_columns:
-            if c.phase != phase:
-                continue
-            e = c.first if (k == 0 and c.first is not None) else c.expr
-            v = excel_value(e, _epoch_env(st, k, b), st.prog.dialect)
-            key = ("@" + c.name, k) if b is None else ("@" + c.name, k, b)
-            if isinstance(v, str):
-                st.errors[key] = v
-                v = np.nan
-            if b is None:
-                st.epochs[c.name][k] = v
-            else:
-                st.epochs[c.name][k, b] = v
-
-
-def _epoch_env(st, k, b):
-    n = st.spec.n_data
-    r0 = k * n
-
-    def env(leaf):
-        if isinstance(leaf, Name):
-            return float(st.inputs[leaf.name] if b is None else st.inputs[leaf.name][b])
-        if isinstance(leaf, Col):
-            return st.epoch_cell(leaf.name, k - leaf.lag, b)
-        if isinstance(leaf, StepEdge):
-            row = r0 - 1 if leaf.edge == "before" else r0 + n - 1
-            if row < 0:
-                v = st.start[leaf.col]
-                return float(v if b is None else v[b])
-            return st.cell(leaf.col, row, b)
-        raise TypeError(f"an epoch-block cell cannot read {leaf!r}")
-
-    return env
+def _data(st, ep):
+    """The compiled source's A (data columns) and E (this epoch's epoch-block values)."""
+    batch = st.batch is not None
+    A = {"x": st.x[:, None], "y": st.y[:, None]} if batch else {"x": st.x, "y": st.y}
+    E = {col: ep.cells[col] for col in st.prog.epoch_keys}
+    return A, E
 
 
 def _bad(arr, dialect):
@@ -432,9 +557,57 @@ def _bad(arr, dialect):
     return bad
 
 
-def _row_env(st, k, row, prev, r):
+# ------------------------------------------------------------------ one configuration
+def _epoch_scalar(st, ep):
+    """One epoch of one configuration: fast path, then exact rows from the first trouble."""
+    prog, n = st.prog, st.spec.n_data
+    A, E = _data(st, ep)
+    with np.errstate(all="raise", under="ignore"):
+        first = prog.function(False)(st.inputs, st.carried, A, E, ep.steps, 0, n, None)
+    first = _first_bad(st, ep, first)
+    ep.may_hold_errors = first < n
+    if first < n:
+        _exact_rows(st, ep, first)
+
+
+def _first_bad(st, ep, rows):
+    """The first of the epoch's first `rows` rows holding a cell that is not a finite number
+    (LibreOffice: or is below TINY), else `rows`.
+
+    Under np.errstate(raise) a non-finite number only appears with an error raised -- unless
+    a leaf already is one, or NA() makes one: so with finite inputs, carried values and epoch
+    cells only the columns NA() can reach are looked at (Excel's arithmetic: LibreOffice's
+    tiny values are finite). A sum per column first: finite sums mean finite cells (an
+    overflow of the sum itself only means: look closer)."""
+    prog = st.prog
+    names = prog.order
+    if prog.dialect != "libreoffice":
+        if _finite_leaves(st, ep):
+            names = [nm for nm in prog.order if nm in prog.quiet]
+        with np.errstate(all="ignore"):
+            if np.isfinite(sum(ep.steps[name][:rows].sum() for name in names)):
+                return rows
+    for name in names:
+        bad = np.nonzero(_bad(ep.steps[name][:rows], prog.dialect))[0]
+        if len(bad):
+            rows = int(bad[0])
+    return rows
+
+
+def _finite_leaves(st, ep) -> bool:
+    """Are the row function's inputs -- named inputs, carried values, this epoch's cells -- finite numbers?"""
+    vals = list(st.carried.values()) + [ep.cells[k] for k in st.prog.epoch_keys] + list(st.inputs.values())
+    return bool(np.isfinite(vals).all())
+
+
+def _carried_cells(st):
+    """The carried columns as the row above the epoch's first row shows them (floats or error codes)."""
+    return {name: _cell(st.carried[name], st.carried_codes[name]) if st.carried_codes[name]
+            else float(st.carried[name]) for name in st.prog.carried}
+
+
+def _row_env(st, ep, row, prev, r):
     """Leaf values for step row r: this row's cells so far, the row above, inputs, data, the epoch's cells."""
-    r0 = k * st.spec.n_data
 
     def env(leaf):
         if isinstance(leaf, Col):
@@ -442,87 +615,223 @@ def _row_env(st, k, row, prev, r):
         if isinstance(leaf, Name):
             return float(st.inputs[leaf.name])
         if isinstance(leaf, Data):
-            return float((st.x if leaf.name == "x" else st.y)[r - r0])
+            return float((st.x if leaf.name == "x" else st.y)[r])
         if isinstance(leaf, EpochValue):
-            return st.epoch_cell(leaf.col, k)
+            return ep.cell(leaf.col)
         raise TypeError(f"a step cell cannot read {leaf!r}")
 
     return env
 
 
-def _eval_row(st, k, r, prev, only=None):
+def _eval_row(st, ep, r, prev, only=None):
     """One step row's cells with error semantics, in dependency order (`only`: just these columns)."""
     prog = st.prog
-    first_row = r == k * st.spec.n_data
     row = {}
-    env = _row_env(st, k, row, prev, r)
+    env = _row_env(st, ep, row, prev, r)
     for name in prog.order:
         if only is not None and name not in only:
             continue
         c = prog.columns[name]
-        e = c.first if (first_row and c.first is not None) else c.expr
+        e = c.first if (r == 0 and c.first is not None) else c.expr
         row[name] = excel_value(e, env, prog.dialect)
-    _store_row(st, r, row)
+    for name, v in row.items():
+        ep.codes[name][r] = CODE[v] if isinstance(v, str) else 0
+        ep.steps[name][r] = np.nan if isinstance(v, str) else v
     return row
 
 
-def _exact_rows(st, k, r_start, carried):
-    """Rows r_start.. of epoch k with spreadsheet error semantics.
-
-    Returns the carried values after the epoch's last row (nan for errors).
-    """
+def _exact_rows(st, ep, r_start):
+    """Rows r_start.. of the epoch with spreadsheet error semantics."""
     prog = st.prog
-    r_end = (k + 1) * st.spec.n_data
-    if r_start == 0:
-        prev = {name: float(carried[name]) for name in prog.carried}
-    else:  # from the row above, error codes included
-        prev = {name: st.cell(name, r_start - 1) for name in prog.carried}
+    n = st.spec.n_data
+    prev = _carried_cells(st) if r_start == 0 else {name: ep.value(name, r_start - 1) for name in prog.carried}
     last_codes = None
-    for r in range(r_start, r_end):
-        row = _eval_row(st, k, r, prev)
+    for r in range(r_start, n):
+        row = _eval_row(st, ep, r, prev)
         codes = tuple(row[nm] for nm in prog.order if nm not in prog.pure)
         prev = {nm: row[nm] for nm in prog.carried}
         if codes == last_codes and all(isinstance(v, str) for v in codes):
             # Every non-data cell of two rows in a row holds the same error: so
             # will every later row (errors propagate whatever finite data they
             # meet); only the data and step columns still change.
-            prev = _fill_forward(st, k, r + 1, r_end, codes, prev)
-            break
+            _fill_forward(st, ep, r + 1, codes, prev)
+            return
         last_codes = codes
-    return {name: np.float64(np.nan if isinstance(v, str) else v) for name, v in prev.items()}
 
 
-def _fill_forward(st, k, r1, r2, codes, prev):
-    """Rows r1..r2-1 hold `codes` in every non-data column; their data and step columns are computed."""
+def _fill_forward(st, ep, r1, codes, prev):
+    """Rows r1.. of the epoch hold `codes` in every non-data column; their data and step columns are computed."""
     prog = st.prog
-    filled = _fill_errors(st, r1, r2, codes)
-    for r in range(r1, r2):
-        prow = _eval_row(st, k, r, prev, only=prog.pure)
+    for name, code in zip([nm for nm in prog.order if nm not in prog.pure], codes):
+        ep.codes[name][r1:] = CODE[code]
+        ep.steps[name][r1:] = np.nan
+    for r in range(r1, st.spec.n_data):
+        prow = _eval_row(st, ep, r, prev, only=prog.pure)
         prev.update({nm: prow[nm] for nm in prog.carried if nm in prow})
-    prev.update({nm: filled[nm] for nm in prog.carried if nm in filled})
-    return prev
 
 
-def _store_row(st, r, row):
-    for name, v in row.items():
-        if isinstance(v, str):
-            st.errors[(name, r)] = v
-            v = np.nan
-        else:
-            st.errors.pop((name, r), None)
-        st.steps[name][r] = v
+# ------------------------------------------------------------------ a batch of configurations
+def _epoch_batch(st, ep):
+    """One epoch of a batch: the fast path for all, then exact rows for the configurations in trouble."""
+    prog, n = st.prog, st.spec.n_data
+    A, E = _data(st, ep)
+    fn = prog.function(True)
+    K = np.zeros((prog.watches[True], n, st.batch))
+    with np.errstate(all="ignore"):
+        done = fn(st.inputs, st.carried, A, E, ep.steps, 0, n, K)
+    # A C-library function (EXP, LN ... `functions._elementwise`) raises even with errors ignored:
+    # the rows from there on were not computed for anyone, so every configuration is in trouble there.
+    trouble = _trouble_rows(st, ep, K, done)
+    sick = np.nonzero(trouble < n)[0]
+    ep.may_hold_errors = len(sick) > 0
+    if len(sick):
+        _masked_rows(st, ep, trouble, sick)
 
 
-def _fill_errors(st, r1, r2, codes):
-    """Rows r1..r2 hold `codes` in every non-data column.
+def _trouble_rows(st, ep, K, done):
+    """Per configuration, the first row a run of its own would recompute exactly (n if none).
 
-    Once every non-data cell of two consecutive rows holds the same error,
-    all later rows of the epoch do too: errors propagate independently of
-    the (finite) data they meet."""
+    That run stops its fast path at the first floating-point error anywhere
+    in a row, or at the first cell that is not a finite number. An error
+    inside a formula yields inf or nan, which reaches the cell unless an
+    operator or function absorbs it -- and those operands are in K. Rows from
+    `done` on (where the fast path stopped for all) are in trouble for all."""
+    if not done:
+        return np.zeros(st.batch, np.int64)
+    bad = (~np.isfinite(K[:, :done])).any(axis=0) if len(K) else np.zeros((done, st.batch), bool)
+    for name in st.prog.order:
+        if name not in st.prog.pure:
+            bad |= _bad(ep.steps[name][:done], st.prog.dialect)
+    return np.where(bad.any(axis=0), bad.argmax(axis=0), done)
+
+
+def _masked_rows(st, ep, trouble, sick):
+    """Rows from each sick configuration's first trouble on, exactly, all those configurations at once."""
+    prog, n = st.prog, st.spec.n_data
+    order = sick[np.argsort(trouble[sick], kind="stable")]
+    starts = trouble[order]
+    with np.errstate(all="ignore"):
+        for r in range(int(starts[0]), n):
+            idx = _index(order[:np.searchsorted(starts, r, side="right")])  # the configurations in trouble by row r
+            if r == 0:
+                prev = {nm: st.carried[nm][idx] for nm in prog.carried}
+                prev_codes = {nm: st.carried_codes[nm][idx] for nm in prog.carried}
+            else:
+                prev = {nm: ep.steps[nm][r - 1, idx] for nm in prog.carried}
+                prev_codes = {nm: ep.codes[nm][r - 1, idx] for nm in prog.carried}
+            row = prog.masked(r == 0)({nm: v[idx] for nm, v in st.inputs.items()}, prev, prev_codes,
+                                      {c: ep.cells[c][idx] for c in prog.epoch_keys},
+                                      {c: ep.cell_codes[c][idx] for c in prog.epoch_keys}, st.x[r], st.y[r])
+            for name, (v, code) in row.items():
+                ep.steps[name][r, idx] = v
+                if code is not None:
+                    ep.codes[name][r, idx] = code
+    for name in prog.order:  # error cells hold nan, as a run of its own leaves them
+        if name not in prog.pure:
+            ep.steps[name][ep.codes[name] != 0] = np.nan
+
+
+def _index(configs):
+    """Configurations as an index: a slice (a view, no copy) when they are consecutive, as in an lr sweep."""
+    configs = np.sort(configs)
+    lo, hi = int(configs[0]), int(configs[-1]) + 1
+    return slice(lo, hi) if hi - lo == len(configs) else configs
+
+
+# ------------------------------------------------------------------ output-only columns
+def _derived_cells(st, ep):
+    """The output-only columns (`_output_only`) of an epoch, a column at a time over its rows
+    (and configurations): numpy over the arrays where no source cell is an error, no
+    floating-point error is raised and every value comes out a finite number (what the row
+    path's fast path asks of a row); else the exact evaluator's masks (`expr.masked_value`):
+    nan and a code where an error."""
     prog = st.prog
-    names = [nm for nm in prog.order if nm not in prog.pure]
-    for name, code in zip(names, codes):
-        for r in range(r1, r2):
-            st.errors[(name, r)] = code
-        st.steps[name][r1:r2] = np.nan
-    return dict(zip(names, codes))
+    if not prog.derived:
+        return
+    A = {"x": st.x, "y": st.y} if st.batch is None else {"x": st.x[:, None], "y": st.y[:, None]}
+    for name in prog.derived:
+        col, shape = prog.columns[name], ep.steps[name].shape
+        cols, cells = prog.reads[name]
+        if not any(ep.codes[c].any() for c in cols) and not any(np.any(ep.cell_codes[c]) for c in cells):
+            try:
+                with np.errstate(all="raise", under="ignore"):
+                    v = prog.derived_function(name)(ep.steps, st.inputs, A, ep.cells)
+            except FloatingPointError:
+                v = None
+            if v is not None and not _bad(v, prog.dialect).any():
+                ep.steps[name][...] = v
+                continue
+        v, code = masked_value(col.expr, _derived_env(st, ep, A), prog.dialect)
+        code = np.broadcast_to(np.int8(0) if code is None else code, shape)
+        ep.steps[name][...] = np.where(code != 0, np.nan, np.broadcast_to(v, shape))
+        ep.codes[name][...] = code
+        ep.may_hold_errors = ep.may_hold_errors or bool(code.any())
+
+
+def _derived_env(st, ep, A):
+    """Leaf (values, codes) of an epoch's output-only cells for `expr.masked_value`."""
+    def env(leaf):
+        if isinstance(leaf, Col):
+            codes = ep.codes[leaf.name]
+            return ep.steps[leaf.name], (codes if codes.any() else None)  # None: no error to carry
+        if isinstance(leaf, Name):
+            return st.inputs[leaf.name], None
+        if isinstance(leaf, Data):
+            return A[leaf.name], None
+        if isinstance(leaf, EpochValue):
+            return ep.cells[leaf.col], ep.cell_codes[leaf.col]
+        raise TypeError(f"a step cell cannot read {leaf!r}")
+
+    return env
+
+
+# ------------------------------------------------------------------ the epoch block
+def _epoch_cells(st, ep, phase):
+    """The epoch block's cells of one phase ('pre': known before the epoch runs, 'post': its summary)."""
+    for c in st.spec.epoch_columns:
+        if c.phase != phase:
+            continue
+        e = c.first if (ep.k == 0 and c.first is not None) else c.expr
+        if st.batch is None:
+            v = excel_value(e, _epoch_env(st, ep), st.prog.dialect)
+            ep.cells[c.name] = np.float64(np.nan if isinstance(v, str) else v)
+            ep.cell_codes[c.name] = CODE[v] if isinstance(v, str) else 0
+        else:
+            v, code = masked_value(e, _masked_epoch_env(st, ep), st.prog.dialect)
+            code = np.zeros(st.batch, np.int8) if code is None else np.broadcast_to(code, (st.batch,)).astype(np.int8)
+            ep.cells[c.name] = np.where(code != 0, np.nan, np.broadcast_to(v, (st.batch,)))
+            ep.cell_codes[c.name] = code
+
+
+def _epoch_env(st, ep):
+    n = st.spec.n_data
+
+    def env(leaf):
+        if isinstance(leaf, Name):
+            return float(st.inputs[leaf.name])
+        if isinstance(leaf, Col):
+            return ep.cell(leaf.name) if leaf.lag == 0 else st.last.cell(leaf.name)
+        if isinstance(leaf, StepEdge):
+            if leaf.edge == "end":
+                return ep.value(leaf.col, n - 1)
+            return float(st.start[leaf.col]) if st.last is None else st.last.value(leaf.col, n - 1)
+        raise TypeError(f"an epoch-block cell cannot read {leaf!r}")
+
+    return env
+
+
+def _masked_epoch_env(st, ep):
+    def env(leaf):
+        if isinstance(leaf, Name):
+            return st.inputs[leaf.name], None
+        if isinstance(leaf, Col):
+            src = ep if leaf.lag == 0 else st.last
+            return src.cells[leaf.name], src.cell_codes[leaf.name]
+        if isinstance(leaf, StepEdge):
+            if leaf.edge == "before" and st.last is None:
+                return st.start[leaf.col], None
+            src = ep if leaf.edge == "end" else st.last
+            return src.steps[leaf.col][-1], src.codes[leaf.col][-1]
+        raise TypeError(f"an epoch-block cell cannot read {leaf!r}")
+
+    return env

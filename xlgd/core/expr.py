@@ -29,7 +29,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
+
+import numpy as np
 
 from . import functions
 from .values import Block, SheetError, Text, compare, number, text
@@ -385,43 +388,73 @@ def squares_as_product(n: Bin, dialect: str) -> bool:
     return _is_square(n) and not (n.parsed and dialect == "libreoffice")
 
 
-def py(e: Expr, var: Callable[[Expr], str], dialect: str = "excel") -> str:
+def py(e: Expr, var: Callable[[Expr], str], dialect: str = "excel", watch: Callable[[str], str] | None = None) -> str:
     """Python source for compiled numpy code, bracketed to keep Excel's association.
 
     dialect 'libreoffice' routes + and - through LibreOffice's
     approxAdd/approxSub, which snap near-cancellations to exactly 0.
     Numbers and booleans only: a tree with text (&, "abc") has no numpy form.
+    watch(source) -> source wraps each operand that an operator or function
+    may absorb (x/inf is 0, MAX(-inf, 1) is 1: see `absorbed`), so the
+    engine's batch path can tell which configurations met a non-finite
+    number on the way to a finite cell.
     """
 
-    def go(n):
-        if isinstance(n, Num):
-            return repr(n.value)
-        if isinstance(n, Const):
-            if isinstance(n.value, bool):
-                return repr(n.value)
-            raise TypeError(f"no numpy form for the literal {n.value!r}")
-        if isinstance(n, LEAVES):
-            return var(n)
-        if isinstance(n, Neg):
-            return f"(-{go(n.arg)})"
-        if isinstance(n, Bin):
-            a, b = go(n.left), go(n.right)
-            if n.op == "^":
-                if squares_as_product(n, dialect):
-                    return f"({a} * {a})" if _SIMPLE.fullmatch(a) else f"_sq({a})"
-                return f"_pow({a}, {b})"
-            if n.op == "&":
-                raise TypeError("no numpy form for &")
-            if dialect == "libreoffice" and n.op in "+-":
-                return f"_{'add' if n.op == '+' else 'sub'}({a}, {b})"
-            return f"({a} {n.op} {b})"
-        if isinstance(n, Cmp):
-            return f"({go(n.left)} {_PY_CMP.get(n.op, n.op)} {go(n.right)})"
-        if isinstance(n, Fn):
-            return f"_{n.name.lower().replace('.', '_')}({', '.join(go(a) for a in n.args)})"
-        raise TypeError(n)
+    def go(n, watched=False):
+        src = _py_node(n, go, var, dialect)
+        return watch(src) if watched and watch is not None and _may_hide(n) else src
 
     return go(e)
+
+
+def _py_node(n, go, var, dialect):
+    if isinstance(n, Num):
+        return repr(n.value)
+    if isinstance(n, Const):
+        if isinstance(n.value, bool):
+            return repr(n.value)
+        raise TypeError(f"no numpy form for the literal {n.value!r}")
+    if isinstance(n, LEAVES):
+        return var(n)
+    hide = absorbed(n)
+    if isinstance(n, Neg):
+        return f"(-{go(n.arg)})"
+    if isinstance(n, Bin):
+        a, b = go(n.left, hide[0]), go(n.right, hide[1])
+        if n.op == "^":
+            if squares_as_product(n, dialect):
+                return f"({a} * {a})" if _SIMPLE.fullmatch(a) else f"_sq({a})"
+            return f"_pow({a}, {b})"
+        if n.op == "&":
+            raise TypeError("no numpy form for &")
+        if dialect == "libreoffice" and n.op in "+-":
+            return f"_{'add' if n.op == '+' else 'sub'}({a}, {b})"
+        return f"({a} {n.op} {b})"
+    if isinstance(n, Cmp):
+        return f"({go(n.left, True)} {_PY_CMP.get(n.op, n.op)} {go(n.right, True)})"
+    if isinstance(n, Fn):
+        return f"_{n.name.lower().replace('.', '_')}({', '.join(go(a, h) for a, h in zip(n.args, hide))})"
+    raise TypeError(n)
+
+
+def absorbed(n: Expr) -> tuple:
+    """Per operand of n: can a non-finite operand give a finite result (x/inf, inf^0, IF, MAX...)?"""
+    if isinstance(n, Bin):
+        if n.op == "/":
+            return (False, True)
+        return (True, True) if n.op == "^" and not _is_square(n) else (False, False)
+    if isinstance(n, Cmp):
+        return (True, True)
+    if isinstance(n, Fn):
+        return (functions.FUNCTIONS[n.name].absorbs,) * len(n.args)
+    return (False,) * len(_children(n))
+
+
+def _may_hide(n: Expr) -> bool:
+    """Can n be non-finite where no cell shows it? Leaves are cells (checked) or inputs; 0/1 results are finite."""
+    if isinstance(n, (Num, Const, Cmp) + LEAVES):
+        return False
+    return not (isinstance(n, Fn) and n.name == "ISERROR")
 
 
 # ----------------------------------------------- exact evaluation with errors
@@ -515,6 +548,94 @@ def _caught(fn, *args):
         return e.code
 
 
+def masked_py(e: Expr, var: Callable[[Expr], tuple], emit: Callable[[str], None], dialect: str = "excel",
+              prefix: str = "t") -> tuple:
+    """`masked_value` as Python source: statements go to emit(line); returns (values, codes) source.
+
+    var(leaf) gives the leaf's (values, codes) source, codes 'None' where it
+    is never an error; leaves are numbers (or errors held as values: see
+    `functions.operand_error`). The statements call
+    functions.masked_arith / masked_compare / masked_call as `_arith`, `_cmp`,
+    `_call` (the engine's batch namespace), name their results prefix_1,
+    prefix_2 ..., and run under np.errstate(all="ignore"). Inside, each node
+    also knows where its value is a boolean (`functions.masked_compare`).
+    """
+    count = [0]
+
+    def tmp(call, kinds=None):
+        count[0] += 1
+        t = f"{prefix}_{count[0]}"
+        if kinds is None:
+            emit(f"{t}, {t}e, {t}k = {call}")
+            return t, f"{t}e", f"{t}k"
+        emit(f"{t}, {t}e = {call}")
+        return t, f"{t}e", kinds
+
+    def go(n):
+        if isinstance(n, Num):
+            return f"_f64({n.value!r})", "None", "None"
+        if isinstance(n, Const):
+            return _masked_const(n.value)
+        if isinstance(n, LEAVES):
+            v, c = var(n)
+            return v, (c if c == "None" else f"_held({c})"), "None"
+        if isinstance(n, Neg):
+            v, c, _ = go(n.arg)
+            return f"(-{v})", (c if c == "None" else f"_raised({c})"), "None"
+        if isinstance(n, Cmp):
+            (a, ea, ka), (b, eb, kb) = go(n.left), go(n.right)
+            return tmp(f"_cmp({n.op!r}, {a}, {ea}, {ka}, {b}, {eb}, {kb})", "True")
+        if isinstance(n, Bin):
+            if n.op == "&":
+                raise TypeError("no value over arrays for &")
+            (a, ea, _), (b, eb, _) = go(n.left), go(n.right)
+            return tmp(f"_arith({n.op!r}, {a}, {ea}, {b}, {eb}, {dialect!r}, {squares_as_product(n, dialect)})",
+                       "None")
+        if isinstance(n, Fn):
+            args = ", ".join(f"({v}, {c}, {k})" for v, c, k in map(go, n.args))
+            return tmp(f"_call({n.name!r}, [{args}], {dialect!r})")
+        raise TypeError(n)
+
+    v, c, _ = go(e)
+    return v, (c if c == "None" else f"_raised({c})")
+
+
+def _masked_const(v) -> tuple:
+    if isinstance(v, bool):
+        return f"_f64({float(v)!r})", "None", "True"
+    if isinstance(v, str) and not isinstance(v, Text):  # an error literal: a value, as a cell's error
+        return "_f64(np.nan)", f"np.int8({-functions.CODE[v]})", "None"
+    raise TypeError(f"no value over arrays for the literal {v!r}")
+
+
+def masked_value(e: Expr, env: Callable[[Expr], tuple], dialect: str = "excel") -> tuple:
+    """`excel_value` for many configurations at once: (values, codes).
+
+    env(leaf) gives (values, codes) -- codes an int8 array of `functions.CODE`
+    values (0: a number) or None where the leaf is never an error. Values
+    where codes are non-zero are meaningless; a boolean is 1.0 or 0.0; both
+    branches of an IF are evaluated and one is taken per configuration, as
+    IF takes one. The tree is compiled once (`masked_py`), the engine's rows
+    are the same source.
+    """
+    fn, slots = _masked_function(e, dialect)
+    with np.errstate(all="ignore"):
+        return fn([env(leaf) for leaf in slots])
+
+
+@lru_cache(maxsize=4096)
+def _masked_function(e, dialect):
+    slots, lines = [], ["def f(L):"]
+
+    def var(leaf):
+        slots.append(leaf)
+        return f"L[{len(slots) - 1}][0]", f"L[{len(slots) - 1}][1]"
+
+    v, c = masked_py(e, var, lambda line: lines.append("    " + line), dialect)
+    lines.append(f"    return {v}, {c}")
+    return functions.compiled("\n".join(lines), "f", True, dialect, "<xlgd masked_value>"), tuple(slots)
+
+
 # ----------------------------------------------- how far rounding can move a value
 
 
@@ -550,6 +671,13 @@ def _fn_magnitude(e: Fn) -> Expr:
     if rule == "branches":
         return Fn("MAX", (args[1], args[2]))
     return Fn("MAX", tuple(args)) if len(args) > 1 else args[0]
+
+
+def nodes(e: Expr):
+    """Every node of a tree, the root first."""
+    yield e
+    for ch in _children(e):
+        yield from nodes(ch)
 
 
 def n_ops(e: Expr) -> int:

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from statistics import NormalDist
 from typing import Callable
 
@@ -57,6 +58,15 @@ from .values import ERRORS, Block, SheetError, Text, is_error, number, scalar, t
 REEXPORTED = (ERRORS, SheetError, approx_equal)
 
 DIALECTS = ("excel", "libreoffice")
+# Error values as small integers, for arrays of cells (0: not an error): CODE["#NUM!"] == 1.
+CODE = {e: i + 1 for i, e in enumerate(ERRORS)}
+NUM, DIV0, VALUE, NA = CODE["#NUM!"], CODE["#DIV/0!"], CODE["#VALUE!"], CODE["#N/A"]
+
+
+def error_name(code: int) -> str:
+    """The error value an integer code stands for (CODE's inverse)."""
+    return ERRORS[code - 1]
+
 
 TINY = 2.2250738585072014e-308  # the smallest normal double; LibreOffice calls anything below it #NUM!
 
@@ -126,6 +136,12 @@ class Function:
     array_result: bool = False  # may return a Block (MMULT: an array formula)
     ulp: bool = False  # the last bits come from a C library: compared by ulp distance
     dynamic: bool = False  # which cells it reads depends on its arguments' values (OFFSET)
+    # The exact value over arrays (a batch of configurations), vectorised: ([(values, codes, kinds)],
+    # dialect) -> (values, codes, kinds) (`masked_call`); None: `exact`/`lazy` element by element.
+    masked: Callable | None = None
+    # May turn a non-finite argument into a finite result in compiled code (MAX(-inf, 1), IF,
+    # ISERROR, SIGN(inf), EXP(-inf)): the engine's batch fast path watches such arguments (`engine.Program`).
+    absorbs: bool = False
 
     @property
     def evaluable(self) -> bool:
@@ -218,7 +234,10 @@ def _mod(args, dialect):
     a, b = args
     if b == 0.0:
         raise SheetError("#DIV/0!")
-    return finite(a - b * math.floor(a / b))
+    try:
+        return finite(a - b * math.floor(a / b))
+    except OverflowError:  # a quotient past the doubles (MOD(1E160, 1E-308)): no remainder to give
+        raise SheetError("#NUM!") from None
 
 
 def _if_lazy(args, ev, dialect):
@@ -399,32 +418,40 @@ def _reg(name, lo, hi, **kw):
 
 
 _RANGE = ("range",)
-_reg("SQRT", 1, 1, exact=_sqrt, scalar=np.sqrt, batch=np.sqrt, magnitude="same")
-_reg("MAX", 1, None, exact=lambda a, d: ranges.extreme(a, d, max), scalar=_np_max, batch=_np_max, args=_RANGE)
-_reg("MIN", 1, None, exact=lambda a, d: ranges.extreme(a, d, min), scalar=_np_min, batch=_np_min, args=_RANGE)
+_reg("SQRT", 1, 1, exact=_sqrt, scalar=np.sqrt, batch=np.sqrt, magnitude="same",
+     masked=lambda a, d: _masked_sqrt(a[0], d))
+_reg("MAX", 1, None, exact=lambda a, d: ranges.extreme(a, d, max), scalar=_np_max, batch=_np_max, args=_RANGE,
+     masked=lambda a, d: _masked_pick(a, np.greater), absorbs=True)
+_reg("MIN", 1, None, exact=lambda a, d: ranges.extreme(a, d, min), scalar=_np_min, batch=_np_min, args=_RANGE,
+     masked=lambda a, d: _masked_pick(a, np.less), absorbs=True)
 _reg("SIN", 1, 1, exact=_math1(math.sin), scalar=np.sin, batch=np.sin, ulp=True)
 for _name, _fn, _dom in (("COS", math.cos, None), ("TAN", math.tan, None), ("TANH", math.tanh, None),
                          ("EXP", math.exp, None), ("LN", math.log, lambda x: x > 0),
                          ("LOG10", math.log10, lambda x: x > 0)):
-    _reg(_name, 1, 1, exact=_math1(_fn, _dom), scalar=_elementwise(_fn), batch=_elementwise(_fn), ulp=True)
+    _reg(_name, 1, 1, exact=_math1(_fn, _dom), scalar=_elementwise(_fn), batch=_elementwise(_fn), ulp=True,
+         absorbs=_name in ("TANH", "EXP"))  # tanh(inf) is 1, exp(-inf) 0
 _reg("LOG", 1, 2, exact=_log, ulp=True)
 _reg("POWER", 2, 2, exact=_power_fn, ulp=True)
-_reg("ABS", 1, 1, exact=lambda a, d: abs(a[0]), scalar=np.abs, batch=np.abs, magnitude="same")
-_reg("SIGN", 1, 1, exact=_sign, scalar=_np_sign, batch=_np_sign, magnitude="exact")
+_reg("ABS", 1, 1, exact=lambda a, d: abs(a[0]), scalar=np.abs, batch=np.abs, magnitude="same",
+     masked=lambda a, d: (np.abs(a[0][0]), raised(a[0][1]), None))
+_reg("SIGN", 1, 1, exact=_sign, scalar=_np_sign, batch=_np_sign, magnitude="exact", absorbs=True)
 _reg("INT", 1, 1, exact=lambda a, d: float(math.floor(a[0])), scalar=np.floor, batch=np.floor, magnitude="same")
 _reg("MOD", 2, 2, exact=_mod, ulp=True)
 _reg("ROUND", 2, 2, exact=_round, ulp=True)
 _reg("CEILING.MATH", 1, 3, exact=_ceiling_math, ulp=True)
 _reg("PI", 0, 0, exact=lambda a, d: math.pi, magnitude="exact")
 _reg("NORM.INV", 3, 3, exact=_norm_inv, ulp=True)
-_reg("IF", 2, 3, lazy=_if_lazy, scalar=_scalar_if, batch=_np_if, magnitude="branches")
+_reg("IF", 2, 3, lazy=_if_lazy, scalar=_scalar_if, batch=_np_if, magnitude="branches",
+     masked=lambda a, d: _masked_if(*a), absorbs=True)
 # The fast paths only need ISERROR right for finite inputs: non-finite values are recomputed exactly.
 _reg("ISERROR", 1, 1, lazy=_iserror_lazy, scalar=lambda a: not np.isfinite(a),
-     batch=lambda a: ~np.isfinite(a), magnitude="exact")
+     batch=lambda a: ~np.isfinite(a), magnitude="exact",
+     masked=lambda a, d: (_f01(a[0][1]), None, True), absorbs=True)
 _reg("IFERROR", 2, 2, lazy=_iferror_lazy)
 _reg("ISNUMBER", 1, 1, lazy=_isnumber_lazy, magnitude="exact")
 _reg("ISBLANK", 1, 1, lazy=_isblank_lazy, magnitude="exact")
-_reg("NA", 0, 0, exact=_na, scalar=_na_numpy, batch=_na_numpy, magnitude="exact")
+_reg("NA", 0, 0, exact=_na, scalar=_na_numpy, batch=_na_numpy, magnitude="exact",
+     masked=lambda a, d: (np.nan, np.int8(NA), None))
 _reg("AND", 1, None, exact=lambda a, d: _logical(a, d, all), args=_RANGE, magnitude="exact")
 _reg("OR", 1, None, exact=lambda a, d: _logical(a, d, any), args=_RANGE, magnitude="exact")
 _reg("NOT", 1, 1, exact=lambda a, d: not a[0], args=("bool",), magnitude="exact")
@@ -455,11 +482,23 @@ VOLATILE = tuple(f.name for f in FUNCTIONS.values() if f.volatile) + ("OFFSET",)
 
 
 # ------------------------------------------------------------------ compiled code's numpy helpers
+@lru_cache(maxsize=1024)
+def compiled(source: str, name: str, batch: bool, dialect: str, label: str = "<xlgd>"):
+    """The function `name` that Python source defines, run in `numpy_namespace`; cached by its text,
+    so a sheet built again (a loop of xlgd.run over 1,000 learning rates) compiles nothing again:
+    compiling was most of a short run's time."""
+    ns = numpy_namespace(batch, dialect)
+    exec(compile(source, label, "exec"), ns)
+    return ns[name]
+
+
 def numpy_namespace(batch: bool, dialect: str) -> dict:
     """The names compiled source (`expr.py`) calls: `_sqrt`, `_if`, `_add` ..."""
     ns = {f"_{f.name.lower().replace('.', '_')}": (f.batch if batch else f.scalar) for f in FUNCTIONS.values()
           if f.scalar is not None}
-    ns.update({"_sq": _sq, "_pow": np.power, "np": np,
+    ns.update({"_sq": _sq, "_pow": np.power, "np": np, "_w": _watch, "_f64": np.float64,
+               "_arith": masked_arith, "_cmp": masked_compare, "_call": masked_call,
+               "_raised": raised, "_held": held,
                "_add": _add_array if batch else _add_scalar, "_sub": _sub_array if batch else _sub_scalar})
     return ns
 
@@ -493,3 +532,184 @@ def _sub_array(a, b):
 def _add_array(a, b):
     return _snap(a + b, a, -b, ((a < 0) & (b > 0)) | ((a > 0) & (b < 0)))
 
+
+
+def _watch(k, r, v):
+    """The batch fast path's record of an argument a function or operator may absorb (see Function.absorbs)."""
+    k[r] = v
+    return v
+
+
+# ------------------------------------------------------------------ the exact value over arrays
+# `expr.masked_value` evaluates a tree for many configurations at once: each node is a triple
+# (values, codes, kinds) -- codes an int8 array of CODE values (0: a number) or None where no
+# configuration can hold an error; kinds True where the value is a boolean (a comparison,
+# ISERROR, IF's missing third argument: TRUE/FALSE, which `values.compare` ranks above every
+# number), None where it never is. These are `arith`, `values.compare` and the functions'
+# `exact` over arrays, value for value the same doubles (the same operations, in the same
+# order), errors met in `excel_value`'s order. That order has two kinds of error: one raised
+# while an operand is computed (1/0, SQRT(-1): a positive code) stops the evaluation there,
+# while an error *value* (a cell holding #N/A, an IF branch handing one on, an error literal:
+# a negative code) is only raised where an operator or function converts it. So A1/SIN(B1)
+# with both cells errors is B1's error: SIN raised it before / looked at A1 (`operand_error`).
+# Values under an error code are meaningless.
+def first_error(*codes):
+    """The first error of the operands, per configuration (left to right); None if none can be one."""
+    out = None
+    for c in reversed(codes):
+        if c is not None:
+            out = c if out is None else np.where(c, c, out)
+    return out
+
+
+def operand_error(*codes):
+    """The raised error (a positive code) of operands evaluated in turn, then converted in turn:
+    the first raised error of any, else the first error value."""
+    codes = [c for c in codes if c is not None]
+    if len(codes) < 2:
+        return raised(codes[0]) if codes else None
+    up = first_error(*(np.maximum(c, 0) for c in codes))
+    held = first_error(*(np.maximum(np.negative(c), 0) for c in codes))
+    return np.where(up != 0, up, held)
+
+
+def raised(codes):
+    """Error values raised (converted): positive codes."""
+    return None if codes is None else np.abs(codes)
+
+
+def held(codes):
+    """Errors as values (a leaf, a cell): negative codes, raised only where converted (`operand_error`)."""
+    return None if codes is None else np.negative(codes)
+
+
+def masked_arith(op: str, a, ea, b, eb, dialect: str = "excel", square: bool = False):
+    """`arith` over arrays: (values, codes). Call it under np.errstate(all="ignore")."""
+    lo = dialect == "libreoffice"
+    if op == "+":
+        r = _add_array(a, b) if lo else a + b
+    elif op == "-":
+        r = _sub_array(a, b) if lo else a - b
+    elif op == "*":
+        r = a * b
+    elif op == "/":
+        r = a / b
+    elif square:
+        r = a * a
+    else:
+        r = _pow_exactly(a, b)  # math.pow, as `arith`: np.power takes shortcuts (x^0.5 is sqrt: -0.0)
+    fresh = ~np.isfinite(r)
+    if lo:
+        fresh |= (r != 0.0) & (np.abs(r) < TINY)
+    fresh = fresh.view(np.int8) if isinstance(fresh, np.ndarray) else np.int8(fresh)  # NUM == 1
+    if op == "/":
+        fresh = np.where(b == 0.0, DIV0, fresh)
+    elif op == "^" and not square:
+        fresh = np.where((a == 0.0) & (b < 0), DIV0, fresh)
+    return r, first_error(operand_error(ea, eb), fresh)
+
+
+_ORDERED = {"=": np.equal, "<>": np.not_equal, "<": np.less, ">": np.greater, "<=": np.less_equal,
+            ">=": np.greater_equal}
+
+
+def masked_compare(op: str, a, ea, ka, b, eb, kb):
+    """`values.compare` over arrays: (values 0/1, codes); a boolean ranks above every number."""
+    c = np.greater(a, b).astype(np.int8) - np.less(a, b).astype(np.int8)
+    if ka is not None or kb is not None:
+        ra, rb = _flag(ka), _flag(kb)
+        c = np.where(np.not_equal(ra, rb), np.where(rb, -1, 1), c)
+    return _ORDERED[op](c, 0).astype(np.float64), operand_error(ea, eb)
+
+
+def _flag(kinds):
+    return False if kinds is None else kinds
+
+
+def _f01(codes):
+    """ISERROR over arrays: 1.0 where an error."""
+    return 0.0 if codes is None else np.not_equal(codes, 0).astype(np.float64)
+
+
+def _masked_sqrt(arg, dialect):
+    v, e, _ = arg
+    neg = np.less(v, 0.0)
+    code = np.where(neg, VALUE if dialect == "libreoffice" else NUM, 0).astype(np.int8)
+    return np.sqrt(v), first_error(raised(e), code), None
+
+
+def _masked_pick(args, better):
+    """MAX/MIN of values (`ranges.extreme` of scalars: Python's max/min, the first of equal values wins)."""
+    r = args[0][0]
+    for v, _, _ in args[1:]:
+        r = np.where(better(v, r), v, r)
+    return r, operand_error(*(e for _, e, _ in args)), None  # arguments of kind 'range': all evaluated first
+
+
+def _masked_if(cond, yes, no=(0.0, None, True)):
+    """IF: one branch per configuration, handed on as it is (an error value stays one); without
+    a third argument FALSE (a boolean, 0)."""
+    take = np.not_equal(cond[0], 0.0)
+    codes = kinds = None
+    if yes[1] is not None or no[1] is not None:
+        codes = np.where(take, 0 if yes[1] is None else yes[1], 0 if no[1] is None else no[1])
+    if yes[2] is not None or no[2] is not None:
+        kinds = np.where(take, _flag(yes[2]), _flag(no[2]))
+    return np.where(take, yes[0], no[0]), first_error(raised(cond[1]), codes), kinds
+
+
+def _pow_exactly(a, b):
+    def one(x, y):
+        try:
+            return math.pow(x, y)
+        except (OverflowError, ValueError):
+            return math.nan
+
+    a, b = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64))
+    return np.array([one(x, y) for x, y in zip(a.ravel().tolist(), b.ravel().tolist())]).reshape(a.shape)
+
+
+def masked_call(name: str, args: list, dialect: str = "excel"):
+    """FUNCTIONS[name] over arrays; args: [(values, codes, kinds)], evaluated (IF's branches both).
+    Call it under np.errstate(all="ignore")."""
+    f = FUNCTIONS[name]
+    return f.masked(args, dialect) if f.masked is not None else _one_by_one(name, args, dialect)
+
+
+def _one_by_one(name, args, dialect):
+    """A function without a vectorised form, configuration by configuration through `evaluate`:
+    its own exact (or lazy) code, so the same value, error or boolean by construction (an
+    argument's raised error raised where `evaluate` asks for it, an error value handed over)."""
+    parts = [(np.asarray(v, np.float64), np.int8(0) if c is None else np.asarray(c),
+              False if k is None else np.asarray(k, bool)) for v, c, k in args]
+    flat = [x.ravel() for x in np.broadcast_arrays(*(x for p in parts for x in p))] if parts else []
+    shape = np.broadcast_shapes(*(np.shape(x) for p in parts for x in p)) if parts else ()
+    n = math.prod(shape)
+    vals, codes, kinds = np.empty(n), np.zeros(n, np.int8), np.zeros(n, bool)
+    for j in range(n):
+        cells = [_cell(flat[3 * i][j], flat[3 * i + 1][j], flat[3 * i + 2][j]) for i in range(len(args))]
+        try:
+            r = scalar(evaluate(name, tuple(range(len(cells))), lambda i: _arg(cells[i]), dialect))
+        except SheetError as err:
+            vals[j], codes[j] = math.nan, CODE[err.code]
+            continue
+        if is_error(r):
+            vals[j], codes[j] = math.nan, -CODE[r]
+        elif isinstance(r, (bool, float, int)):
+            vals[j], kinds[j] = float(r), isinstance(r, bool)
+        else:
+            raise TypeError(f"{name} gives {r!r}: no value over arrays")
+    return vals.reshape(shape), codes.reshape(shape), kinds.reshape(shape)
+
+
+def _cell(value, code, kind):
+    """One configuration's argument: a SheetError (raised), an error value, a boolean or a number."""
+    if code:
+        return SheetError(error_name(abs(int(code)))) if code > 0 else error_name(int(-code))
+    return bool(value) if kind else float(value)
+
+
+def _arg(cell):
+    if isinstance(cell, SheetError):
+        raise cell
+    return cell

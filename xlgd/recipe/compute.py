@@ -6,6 +6,11 @@ the command line, the notebook API, `charts regenerate` and `diff`'s "what
 xlgd would generate" all get the same numbers from the same call, and a
 caller that only wants the numbers (`xlgd.run`) never writes a file.
 
+`stream(recipe)` is `compute` for writing a big workbook in flat memory: a
+sheet no experiment grid reads is not kept but run epoch by epoch as the
+writer takes it (`Results.runs`), its summary tallied on the way. The writer
+still only consumes values: the engine runs inside the iterator it is handed.
+
 Each sheet is one engine run; the sheets of an lr sweep are one vectorised
 run of the base sheet over the grid of learning rates (`Result.take` splits
 it), which is bit-for-bit what separate runs give. Then each experiment grid
@@ -15,11 +20,15 @@ is evaluated from the sheets' results with spreadsheet error semantics.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Iterable
 
 import numpy as np
 
-from ..core.engine import Result, run
+from ..core.engine import Result, epochs, run
+from ..core.expr import EpochCell, StepCell, leaves
+from ..core.functions import NA
 from ..core.stability import EXPLODE_AT
+from ..core.table import SheetSpec
 from . import experiments
 
 
@@ -43,31 +52,105 @@ class SheetSummary:
 
 
 @dataclass
+class SheetRun:
+    """One sheet's values as the writer takes them: its start row, then epoch by epoch (once)."""
+
+    spec: SheetSpec
+    start: dict
+    epochs: Iterable  # of core.engine.Epoch
+
+
+@dataclass
 class Results:
-    """Every computed value of a recipe: one engine Result per sheet, values per experiment grid."""
+    """Every computed value of a recipe: one engine Result per sheet, values per experiment grid.
+
+    From `stream`, `sheets` holds only the sheets a grid reads (and sweeps);
+    the others run when `runs` is iterated, and leave their `summaries`."""
 
     sheets: dict[str, Result]
     grids: dict[str, dict] = field(default_factory=dict)  # grid name -> {(row, col): value or error code}
     dialect: str = "excel"
+    summaries: dict = field(default_factory=dict)  # sheet -> SheetSummary of a streamed sheet
+    data: object = None  # the recipe's data, for the sheets still to run
 
     def __getitem__(self, sheet: str) -> Result:
         return self.sheets[sheet]
 
+    def runs(self, recipe):
+        """Each sheet in recipe order, as a SheetRun (a streamed sheet's engine runs as it is consumed)."""
+        for spec in recipe.sheets:
+            if spec.name in self.sheets:
+                res = self.sheets[spec.name]
+                yield SheetRun(spec, res.start, res.chunks())
+            else:
+                start, eps = epochs(spec, self.data.x, self.data.y, dialect=self.dialect)
+                yield SheetRun(spec, start, self._tally(spec, eps))
+
+    def _tally(self, spec, eps):
+        """Pass the epochs on, noting what the sheet's summary needs."""
+        t = Tally(spec)
+        for ep in eps:
+            t.add(ep)
+            yield ep
+        self.summaries[spec.name] = t.summary()
+
     def summary(self, recipe) -> list[SheetSummary]:
         out = []
         for spec in recipe.sheets:
+            if spec.name in self.summaries:
+                out.append(self.summaries[spec.name])
+                continue
             res = self.sheets[spec.name]
-            bad, boom = res.first_error_step(), res.first_explosion_step()
-            out.append(SheetSummary(
-                spec.name, spec.model, spec.optimizer, spec.convention, spec.epochs, spec.n_steps,
-                None if ("@mse", spec.epochs - 1) in res.errors else float(res.epochs["mse"][-1]),
-                None if bad is None else bad + 1, None if boom is None else boom + 1,
-                spec.input_values().get("explode_at", EXPLODE_AT)))
+            out.append(_summary(spec, res.first_error_step(), res.first_explosion_step(),
+                                res.value("@mse", spec.epochs - 1)))
         return out
+
+
+def _summary(spec, bad, boom, final) -> SheetSummary:
+    return SheetSummary(spec.name, spec.model, spec.optimizer, spec.convention, spec.epochs, spec.n_steps,
+                        None if isinstance(final, str) else float(final), None if bad is None else bad + 1,
+                        None if boom is None else boom + 1, _explode_at(spec))
+
+
+def _explode_at(spec):
+    return spec.input_values().get("explode_at", EXPLODE_AT)
+
+
+class Tally:
+    """A streamed sheet's summary, epoch by epoch: first error, first explosion, final mean err^2."""
+
+    def __init__(self, spec):
+        self.spec, self.bad, self.boom, self.final = spec, None, None, None
+
+    def add(self, ep):
+        r0 = ep.k * self.spec.n_data
+        if self.bad is None and ep.may_hold_errors and any(c.any() for c in ep.codes.values()):
+            rows = np.nonzero(np.any([(c != 0) & (c != NA) for c in ep.codes.values()], axis=0))[0]
+            self.bad = r0 + int(rows[0]) if len(rows) else None  # #N/A is not one (Result.first_error_step)
+        if self.boom is None and "err" in ep.steps:
+            err = ep.steps["err"]
+            with np.errstate(invalid="ignore"):
+                rows = np.nonzero(~np.isfinite(err) | (err > _explode_at(self.spec)))[0]
+            self.boom = r0 + int(rows[0]) if len(rows) else None
+        self.final = ep.cell("mse")
+
+    def summary(self) -> SheetSummary:
+        return _summary(self.spec, self.bad, self.boom, self.final)
 
 
 def compute(recipe, dialect: str = "excel") -> Results:
     """Run every sheet (sweeps batched) and evaluate every experiment grid."""
+    return _results(recipe, dialect, keep=lambda spec: True)
+
+
+def stream(recipe, dialect: str = "excel") -> Results:
+    """compute, but a sheet that no experiment grid reads runs only when `Results.runs` is iterated."""
+    read = {leaf.sheet for g in experiments.grids(recipe) for kind, e, _ in g.cells.values()
+            if kind == "formula" for leaf in leaves(e) if isinstance(leaf, (StepCell, EpochCell))}
+    return _results(recipe, dialect, keep=lambda spec: spec.name in read)
+
+
+def _results(recipe, dialect, keep) -> Results:
     sheets = {}
     for e, specs in experiments.sweep_groups(recipe):
         lrs = np.array([s.input_values()["lr"] for s in specs])
@@ -75,7 +158,7 @@ def compute(recipe, dialect: str = "excel") -> Results:
         for b, s in enumerate(specs):
             sheets[s.name] = batch.take(b, s)
     for spec in recipe.sheets:
-        if spec.name not in sheets:
+        if spec.name not in sheets and keep(spec):
             sheets[spec.name] = run(spec, recipe.data.x, recipe.data.y, dialect=dialect)
     grids = {g.name: experiments.evaluate(g, recipe, sheets, dialect) for g in experiments.grids(recipe)}
-    return Results(sheets, grids, dialect)
+    return Results(sheets, grids, dialect, data=recipe.data)
