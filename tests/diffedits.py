@@ -278,25 +278,6 @@ def chain(*fns):
     return run
 
 
-def unshare():
-    """Every shared formula of a sheet written out in each cell (as some writers save them), so one
-    cell of a shared group can be edited alone."""
-    def fn(root):
-        masters = {}
-        for c in root.iter(S + "c"):
-            f = c.find(S + "f")
-            if f is not None and f.get("t") == "shared" and f.text:
-                masters[f.get("si")] = (refs.parse_cell(c.get("r")), f.text)
-        for c in root.iter(S + "c"):
-            f = c.find(S + "f")
-            if f is not None and f.get("t") == "shared":
-                (r0, c0), text = masters[f.get("si")]
-                r1, c1 = refs.parse_cell(c.get("r"))
-                f.attrib.clear()
-                f.text = refs.shift(text, r1 - r0, c1 - c0)
-    return xml_edit(fn)
-
-
 def chart_parts(path, sheet):
     """A pattern for `rewrite` matching the chart parts drawn on one sheet (they move with it)."""
     from xlgd.charts.model import read_charts

@@ -55,7 +55,7 @@ def like_2016(reference, out):
                                                  E.put_text("C5", "y=a*x + b")),
         E.sheet_part(reference, "Sheet1"): intro,
         E.sheet_part(reference, "momentum"): E.delete_column(12),
-        E.sheet_part(reference, "adam_ann"): E.chain(E.unshare(), own_formula("J5", "adam!J4*$J$1+$K$1*F5")),
+        E.sheet_part(reference, "adam_ann"): E.chain(own_formula("J5", "adam!J4*$J$1+$K$1*F5")),
         "xl/workbook.xml": E.chain(E.rename_sheet("basic", "basic SGD"), E.rename_sheet("Sheet1", "Intro"),
                                    E.xml_edit(names)),
         r"xl/charts/chart\d+\.xml": E.chart_refs(lambda t: t.replace("basic!", "'basic SGD'!")),
@@ -258,13 +258,13 @@ def test_row_filled_down_in_jeremys_layout(reference_xlsm, tmp_path):
 
     part = E.sheet_part(reference_xlsm, "momentum")
     mine = E.rewrite(reference_xlsm, tmp_path / "filled.xlsm", {
-        part: E.chain(E.unshare(), E.insert_row(15), E.fill_down(14)), "xl/workbook.xml": E.xml_edit(names)})
+        part: E.chain(E.insert_row(15), E.fill_down(14)), "xl/workbook.xml": E.xml_edit(names)})
     rc, rep = xdiff(mine, reference_xlsm)
     assert rc == 1
     assert [(c["kind"], c["sheet"], c["at"]) for c in rep["changes"]] == [("rows_inserted", "momentum", 15)]
     # The same insert with the names left where they were: each says it now names other cells.
     mine = E.rewrite(reference_xlsm, tmp_path / "names-kept.xlsm", {
-        part: E.chain(E.unshare(), E.insert_row(15), E.fill_down(14))})
+        part: E.chain(E.insert_row(15), E.fill_down(14))})
     rc, text = xdiff(mine, reference_xlsm, json_out=False)
     assert "momentum: 1 row(s) inserted at row 15 (rows 15:15)" in text
     assert ("workbook: defined name lastconst kept its text momentum!$C$32 while rows or columns moved: "
