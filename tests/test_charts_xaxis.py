@@ -181,14 +181,20 @@ def test_grid_series_takes_its_own_x_not_a_slice_of_the_longer_one(tmp_path, cap
     assert ch.types == ["line"]        # the grid is evenly spaced: a line chart reads it right
 
 
-def test_two_candidates_link_none_and_name_both(tmp_path, capsys):
-    # A series nothing describes, beside a step column and an x column of different numbers.
+def _step_x_book():
+    """Sheet t: a step column, an x column of different numbers and a series z beside them."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "t"
     ws.append(["step", "x", "z"])
     for i, x in enumerate(X):
         ws.append([i + 1, x, float(x % 7)])
+    return wb, ws
+
+
+def test_two_candidates_link_none_and_name_both(tmp_path, capsys):
+    # A series nothing describes, beside a step column and an x column of different numbers.
+    wb, ws = _step_x_book()
     line(ws, "Chart", 3, 2, len(X) + 1, "E2", header=False)
     book = tmp_path / "ambiguous.xlsx"
     wb.save(book)
@@ -214,12 +220,7 @@ def test_two_candidates_link_none_and_name_both(tmp_path, capsys):
 @pytest.mark.parametrize("title,want", [("x", "t!$B$2:$B$30"), ("Step", "t!$A$2:$A$30")])
 def test_the_axis_title_names_the_x(tmp_path, capsys, title, want):
     # The same two candidates; the category axis title (openpyxl writes its catAx with axPos "l") decides.
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "t"
-    ws.append(["step", "x", "z"])
-    for i, x in enumerate(X):
-        ws.append([i + 1, x, float(x % 7)])
+    wb, ws = _step_x_book()
     line(ws, "Chart", 3, 2, len(X) + 1, "E2", header=False).x_axis.title = title
     book = tmp_path / "titled.xlsx"
     wb.save(book)
