@@ -559,10 +559,11 @@ class RowReader:
             texts = vals[j::k]
             stores = (sc.cached,) if formula else (sc.cached, sc.consts)
             if t == "n" and (table is not None or "" not in texts):
-                nums = table[:, j] if table is not None else np.array(texts, dtype=np.float64)
-                for st in stores:
-                    st.put_numbers(col, r0, nums)
-                continue
+                nums = table[:, j] if table is not None else _numbers(texts)
+                if nums is not None:  # else a text that is no number: one by one, the reader names it
+                    for st in stores:
+                        st.put_numbers(col, r0, nums)
+                    continue
             for i, v in enumerate(texts):
                 if v == "" and t not in ("str", "inlineStr"):  # <v></v>: no cached value
                     sc.no_cache += formula
@@ -572,17 +573,20 @@ class RowReader:
                     st.put(r0 + i, col, val)
 
     def _typed(self, v, t):
-        if "&" in v:
-            v = unescape(v)
-        if t == "e":
-            return v
-        if t == "b":
-            return v.strip() in ("1", "true")
-        if t == "s":
-            return Text(self.package.strings()[int(v)])
+        """A cut-out value as the evaluator holds it, read and checked by the one reader."""
         if t in ("str", "inlineStr"):
-            return Text(v)
-        return float(v)
+            return Text(unescape(v) if "&" in v else v)
+        value, kind = self.package.typed_value(v, t)
+        if kind == "s":
+            return Text(value)
+        return value == 1.0 if kind == "b" else value
+
+
+def _numbers(texts):
+    try:
+        return np.array(texts, dtype=np.float64)
+    except ValueError:
+        return None
 
 
 def _split_values(body):
