@@ -47,6 +47,7 @@ from operator import itemgetter
 import numpy as np
 
 from ...core.values import Text
+from ...xlsx.numbers import numbers
 from ...xlsx.package import Fallback
 from ...xlsx.refs import FormulaSyntaxError, col_number, relative, row_parts, split_ref
 from .store import SheetValues
@@ -550,11 +551,8 @@ class RowReader:
         sc, k = self.sc, len(holes)
         table = None
         if k and all(t == "n" for _, t, _ in holes):
-            try:  # short blocks: float() per value beats numpy's string parsing
-                table = (np.fromiter(map(float, vals), np.float64, len(vals)) if len(vals) < 50000 else
-                         np.array(vals, dtype=np.float64)).reshape(n, k)
-            except ValueError:  # an empty <v></v> or such: column by column below
-                table = None
+            table = numbers(vals)  # None: an empty <v></v> or such: column by column below
+            table = table.reshape(n, k) if table is not None else None
         for j, (col, t, formula) in enumerate(holes):
             texts = vals[j::k]
             stores = (sc.cached,) if formula else (sc.cached, sc.consts)
