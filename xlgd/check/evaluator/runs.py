@@ -291,23 +291,54 @@ class RowTemplate:
     BLOCKS = (100,)
 
     def __init__(self, head: str, cells: list):
-        self.cells = cells  # head: '<row r="#" ...>' (# for the row number)
+        self.head, self.cells = head, cells  # head: '<row r="#" ...>' (# for the row number)
         self.holes = tuple((c.col, c.type, c.formula) for c in cells if c.hole)
         self.formulas = [c.col for c in cells if c.formula]
         self.bare = sum(1 for c in cells if c.formula and not c.hole)  # formula cells without a value
-        self.fmt = head.replace("%", "%%").replace("#", "%(o0)s", 1) + "".join(c.fmt for c in cells)
-        offsets = {0}.union(*(c.offsets for c in cells))
-        self.keys = [(_key_name(k), k) for k in sorted(offsets)]
+        self.steps = sorted({0}.union(*(c.offsets for c in cells)))
         self._blocks = {}
         # text(): the same row positionally -- half the cost of the named format, and most rows of a
         # table whose template changes every epoch are compared one by one
         self.pfmt = head.replace("%", "%%").replace("#", "%s", 1) + "".join(c.pfmt for c in cells)
-        where = {k: i for i, (_, k) in enumerate(self.keys)}
-        self.order = itemgetter(where[0], *(where[k] for c in cells for k in c.seq))
-        self.steps = [k for _, k in self.keys]
+        where = {k: i for i, k in enumerate(self.steps)}
+        self.order = itemgetter(where[0], *[where[k] for c in cells for k in c.seq])
+        # text(): the row with one marker character per row offset, filled in by str.replace -- a handful
+        # of replaces (~2 us) instead of a %-format of a hundred numbers (~10 us); control characters
+        # cannot occur in XML text, but the check keeps a template that holds one on the format
+        marks = [chr(1 + i) for i in range(len(self.steps))]
+        self.marked = None
+        if len(marks) <= 16 and not any(ch in self.pfmt for ch in marks):
+            self.marked = self.pfmt % self.order(marks)
+            self.marks = list(zip(marks, self.steps))
+
+    @cached_property
+    def keys(self):
+        return [(_key_name(k), k) for k in self.steps]
+
+    @cached_property
+    def fmt(self):
+        """The row as a named %-format (blocks: `_render_block`)."""
+        return self.head.replace("%", "%%").replace("#", "%(o0)s", 1) + "".join(c.fmt for c in self.cells)
+
+    @cached_property
+    def layout(self):
+        """(position of each cell's first value, (position, column) of each formula cell), or None when two
+        cells share a column (then only the cell-by-cell reading keeps their order): `RowReader.patch`."""
+        if len({c.col for c in self.cells}) != len(self.cells):
+            return None
+        starts, n = [], 0
+        for c in self.cells:
+            starts.append(n)
+            n += c.pfmt.count(HOLE)
+        return starts, n, [(i, c.col) for i, c in enumerate(self.cells, 1) if c.formula]
 
     def text(self, r):
-        return self.pfmt % self.order([str(r + k) for k in self.steps])
+        t = self.marked
+        if t is None:
+            return self.pfmt % self.order([str(r + k) for k in self.steps])
+        for ch, k in self.marks:
+            t = t.replace(ch, str(r + k))
+        return t
 
     def block(self, R, B):
         """Rows R..R+B-1 joined by '</row>' (B 10 or 100, R a multiple of B): rendered once with
@@ -414,6 +445,8 @@ class RowReader:
         """A row that is not the row above again: cell by cell, reusing the cells that are."""
         got = skel.split(_C)
         old = expected.split(_C) if expected is not None else None
+        if old is not None and len(old) == len(got) and got[0] == old[0] and self.patch(got, old, values, r):
+            return
         same = old is not None and len(old) == len(got)
         cells, vi, waiting, slowed = [], 0, [], False
         for i, chunk in enumerate(got[1:], 1):
@@ -429,41 +462,100 @@ class RowReader:
                 if cells is not None:
                     cells.append(ct)
                 continue
-            col = col_number(chunk[6:chunk.index('"', 6)].rstrip("0123456789"))
-            ct = self.quick(chunk, col, r, vals, old[i] if same else None)
-            if ct is not None:
-                waiting.append((ct, vals))
-            else:
+            ct, slow = self.differing(chunk, _column_of(chunk), r, vals, old[i] if same else None)
+            if slow:
                 slowed = True
-                self.slow(_with_values(chunk, vals))
-                try:
-                    ct = CellTemplate(chunk, col, r)
-                except (ValueError, FormulaSyntaxError, SyntaxError):
-                    ct = None
+            else:
+                waiting.append((ct, vals))
             if cells is not None:
                 if ct is None:
                     cells = None
                 else:
                     cells.append(ct)
-        head = got[0]
+        self.new_template(got[0], r, cells, vi == len(values))
+        self.row_values(r, values, waiting, slowed)
+
+    def patch(self, got, old, values, r) -> bool:
+        """What `cells` does, looking only at the cells that differ from the template (an epoch's first
+        row, a cell that differs on every row): False, with nothing done, where that could read the row
+        otherwise -- a differing cell holding another number of values or in another column, two cells
+        of one column (their order matters then)."""
+        tm = self.tmpl
+        layout = tm.layout
+        if layout is None:
+            return False
+        starts, nvals, formulas = layout
+        differ = []
+        for i in range(1, len(got)):
+            if got[i] != old[i]:
+                chunk = _C + got[i]
+                col = _column_of(chunk)
+                if col != tm.cells[i - 1].col or got[i].count(HOLE) != old[i].count(HOLE):
+                    return False
+                differ.append((i, chunk, col))
+        skip = {i for i, _, _ in differ}
+        builder = self.taker.builder
+        for i, col in formulas:
+            if i not in skip:
+                builder.extend(col, r)
+        cells, taken, slowed = list(tm.cells), {}, False
+        for i, chunk, col in differ:
+            s = starts[i - 1]
+            vals = values[s:s + chunk.count(HOLE)]
+            ct, slow = self.differing(chunk, col, r, vals, old[i])
+            slowed |= slow
+            taken[i] = None if slow else (ct, vals)
+            if cells is not None:
+                if ct is None:
+                    cells = None
+                else:
+                    cells[i - 1] = ct
+        self.new_template(got[0], r, cells, nvals == len(values))
+        if not self.bulk_values(r, values, slowed):
+            for i, ct in enumerate(tm.cells, 1):
+                if i not in taken:
+                    s = starts[i - 1]
+                    self.same_cell(ct, r, values[s:s + ct.pfmt.count(HOLE)])
+                elif taken[i] is not None:
+                    self.same_cell(taken[i][0], r, taken[i][1])
+        return True
+
+    def differing(self, chunk, col, r, vals, above):
+        """A cell that is not the row above's moved down: (its CellTemplate or None, whether the scanner took it)."""
+        ct = self.quick(chunk, col, r, vals, above)
+        if ct is not None:
+            return ct, False
+        self.slow(_with_values(chunk, vals))
+        try:
+            return CellTemplate(chunk, col, r), True
+        except (ValueError, FormulaSyntaxError, SyntaxError):
+            return None, True
+
+    def new_template(self, head, r, cells, all_values):
+        """The row just read becomes the template for the rows after it (when it can be one)."""
         tag = f'r="{r}"'
-        if cells is None or vi != len(values) or "#" in head or tag not in head:
+        if cells is None or not all_values or "#" in head or tag not in head:
             self.tmpl = None
         else:
             self.tmpl = RowTemplate(head.replace(tag, 'r="#"', 1), cells)
         self.first = self.last = r
-        self.row_values(r, values, waiting, slowed)
 
     def row_values(self, r, values, waiting, slowed):
         """The values of a row read cell by cell: with the rows taken whole when the row became the
-        template (one value per hole, nothing scanned), else cell by cell."""
+        template (`bulk_values`), else cell by cell."""
+        if not self.bulk_values(r, values, slowed):
+            for ct, vals in waiting:
+                self.same_cell(ct, r, vals)
+
+    def bulk_values(self, r, values, slowed) -> bool:
+        """A row read cell by cell that became the template: its values wait with the rows taken whole (one
+        value per hole, nothing scanned). False when that does not hold."""
         tm = self.tmpl
         if tm is not None and not slowed and len(values) == len(tm.holes):
             self.take_values(r, 1, values, tm.holes)
             self.sc.no_cache += tm.bare
-            return
-        for ct, vals in waiting:
-            self.same_cell(ct, r, vals)
+            return True
+        return False
 
     def quick(self, chunk, col, r, vals, above):
         """A cell whose XML is plain (a number, or a formula written out in full): taken without the
@@ -581,6 +673,11 @@ class RowReader:
         if t in ("str", "inlineStr"):
             return Text(v)
         return float(v)
+
+
+def _column_of(chunk):
+    """The column number of a cell's XML ('<c r="AD36" ...')."""
+    return col_number(chunk[6:chunk.index('"', 6)].rstrip("0123456789"))
 
 
 def _split_values(body):
