@@ -233,46 +233,125 @@ def _key_name(k):
 
 _OWN = object()  # the cell's own row number in `_absolute_parts`
 _PARTS: dict = {}  # a cell's XML with its own row number left out -> _absolute_parts
+_RECIPES: dict = {}  # a cell's XML with its digits left out -> what each run of digits is (`_recipe`), or None
+_DIGITS = re.compile(r"([0-9]+)")
 
 
 def _absolute_parts(chunk):
     """A cell's XML as literal strings, absolute row numbers (ints) and _OWN (its own row), cached by the XML
     without its own row: in a table whose data references wrap every epoch, the cells that start an epoch
-    (`=data!B5`) come back every epoch on another row, and parsing each again cost most of reading them."""
+    (`=data!B5`) come back every epoch on another row, and parsing each again cost most of reading them.
+    A cell that is new (a per-epoch cell `=O905/29`, `=$AC$8`) is read from the cell of its shape seen
+    before -- the same XML but for its digits (`_recipe`) -- instead of being parsed."""
     j = chunk.find('"', 6)
     key = chunk[:6] + chunk[6:j].rstrip("0123456789") + chunk[j:]
     parts = _PARTS.get(key)
     if parts is None:
         if len(_PARTS) > 4096:
             _PARTS.clear()
-        parts, pos = [], 0
-        for m in _PIECE.finditer(chunk):
-            parts.append(chunk[pos:m.start()])
-            if m.group(1):
-                parts += [m.group(1), _OWN if m.start() == 0 else int(m.group(2)), m.group(3)]
-            else:
-                if "&#" in m.group(5):
-                    raise ValueError("a character reference in a formula")
-                parts += [m.group(4)] + row_parts(m.group(5), 0, other_sheets=True) + [m.group(6)]
-            pos = m.end()
-        parts.append(chunk[pos:])
+        pieces = _DIGITS.split(chunk)  # text, digits, text ...
+        shape = "\x01".join(pieces[0::2])
+        kinds = _RECIPES.get(shape)
+        parts = _from_recipe(pieces, kinds) if kinds else None
+        if parts is None:
+            parts = _parse_parts(chunk)
+            if shape not in _RECIPES:
+                if len(_RECIPES) > 4096:
+                    _RECIPES.clear()
+                _RECIPES[shape] = _recipe(pieces, parts)
         parts = _PARTS[key] = tuple(parts)
     return parts
+
+
+def _parse_parts(chunk):
+    parts, pos = [], 0
+    for m in _PIECE.finditer(chunk):
+        parts.append(chunk[pos:m.start()])
+        if m.group(1):
+            parts += [m.group(1), _OWN if m.start() == 0 else int(m.group(2)), m.group(3)]
+        else:
+            if "&#" in m.group(5):
+                raise ValueError("a character reference in a formula")
+            parts += [m.group(4)] + row_parts(m.group(5), 0, other_sheets=True) + [m.group(6)]
+        pos = m.end()
+    parts.append(chunk[pos:])
+    return parts
+
+
+def _recipe(pieces, parts):
+    """What each run of digits of a parsed cell is: 'o' its own row, 'r' a row read relatively, 'l' literal
+    text, 'L' literal after a '$' (an anchored row) -- or None where another cell of the same shape
+    could be read otherwise: literal digits after a letter (Sheet2!, LOG10, a row past Excel's), a row
+    that is not one of Excel's (then digits decide what the tokens are)."""
+    kinds, lit = [], []
+    for p in parts + [None]:
+        if p.__class__ is str:
+            lit.append(p)
+            continue
+        kinds += "l" * len(_DIGITS.findall("".join(lit)))
+        lit = []
+        if p is not None:
+            kinds.append("o" if p is _OWN else "r")
+    if len(kinds) != len(pieces) // 2:
+        return None
+    for i, kind in enumerate(kinds):
+        before, digits = pieces[2 * i][-1:], pieces[2 * i + 1]
+        if kind == "r" and not _row_ok(digits):
+            return None
+        if kind == "l" and before.isalpha():
+            return None
+        if kind == "l" and before == "$":
+            kinds[i] = "L"
+    return "".join(kinds)
+
+
+def _from_recipe(pieces, kinds):
+    """The parts of a cell read by the recipe of its shape, or None where a row is not one of Excel's."""
+    parts, lit = [], [pieces[0]]
+    for i, kind in enumerate(kinds):
+        digits = pieces[2 * i + 1]
+        if kind in "rL" and not _row_ok(digits):
+            return None
+        if kind in "lL":
+            lit.append(digits)
+        else:
+            parts.append("".join(lit))
+            parts.append(_OWN if kind == "o" else int(digits))
+            lit = []
+        lit.append(pieces[2 * i + 2])
+    parts.append("".join(lit))
+    return parts
+
+
+def _row_ok(digits):
+    return digits[0] != "0" and len(digits) < 8 and int(digits) <= 1_048_576
 
 
 class CellTemplate:
     """One cell's XML (value cut out) on any row: literal text and row offsets (`refs.row_parts`),
     kept as a %-format string whose row numbers are named by their offset."""
 
-    __slots__ = ("col", "fmt", "offsets", "type", "hole", "formula", "pfmt", "seq")
+    __slots__ = ("col", "fmt", "offsets", "type", "hole", "formula", "pfmt", "seq", "shape", "lowest", "nholes")
 
     def __init__(self, chunk: str, col: int, row: int):
-        parts = [p if isinstance(p, str) else 0 if p is _OWN else p - row for p in _absolute_parts(chunk)]
-        self.fmt = "".join(p.replace("%", "%%") if isinstance(p, str) else f"%({_key_name(p)})s" for p in parts)
-        self.pfmt = "".join(p.replace("%", "%%") if isinstance(p, str) else "%s" for p in parts)  # positional
-        self.seq = tuple(p for p in parts if not isinstance(p, str))  # its offsets, in order
-        self.offsets = frozenset(self.seq)
-        self.col, self.hole, self.formula = col, HOLE in chunk, "<f" in chunk
+        fmt, pfmt, seq = [], [], []
+        for p in _absolute_parts(chunk):
+            if p.__class__ is str:
+                p = p.replace("%", "%%")
+                fmt.append(p)
+                pfmt.append(p)
+            else:
+                k = 0 if p is _OWN else p - row
+                seq.append(k)
+                fmt.append(f"%({_key_name(k)})s")
+                pfmt.append("%s")
+        self.fmt, self.pfmt = "".join(fmt), "".join(pfmt)  # pfmt: positional
+        self.seq = tuple(seq)  # its offsets, in order
+        self.offsets = frozenset(seq)
+        self.lowest = min(seq, default=0)
+        self.shape = chunk.translate(_NO_DIGITS)  # what every row's rendering shares (rows >= 0)
+        self.col, self.nholes, self.formula = col, chunk.count(HOLE), "<f" in chunk
+        self.hole = self.nholes > 0
         t = _T.match(chunk)
         self.type = t.group(1) if t else "n"
         if self.render(row) != chunk:
@@ -280,6 +359,15 @@ class CellTemplate:
 
     def render(self, r):
         return self.fmt % {_key_name(k): str(r + k) for k in self.offsets}
+
+    def renders(self, chunk, shape, r) -> bool:
+        """render(r) == chunk; shape: the chunk without its digits (most templates differ there: no rendering)."""
+        if shape != self.shape and r + self.lowest >= 0:
+            return False
+        return self.render(r) == chunk
+
+
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
 class RowTemplate:
@@ -290,11 +378,15 @@ class RowTemplate:
 
     BLOCKS = (100,)
 
-    def __init__(self, head: str, cells: list):
+    def __init__(self, head: str, cells: list, like=None):
         self.head, self.cells = head, cells  # head: '<row r="#" ...>' (# for the row number)
-        self.holes = tuple((c.col, c.type, c.formula) for c in cells if c.hole)
-        self.formulas = [c.col for c in cells if c.formula]
-        self.bare = sum(1 for c in cells if c.formula and not c.hole)  # formula cells without a value
+        if like is not None:  # a template whose cells have the same columns, types and values (`patch`)
+            self.holes, self.formulas, self.bare = like.holes, like.formulas, like.bare
+            self.__dict__["layout"] = like.layout
+        else:
+            self.holes = tuple((c.col, c.type, c.formula) for c in cells if c.hole)
+            self.formulas = [c.col for c in cells if c.formula]
+            self.bare = sum(1 for c in cells if c.formula and not c.hole)  # formula cells without a value
         self.steps = sorted({0}.union(*(c.offsets for c in cells)))
         self._blocks = {}
         # text(): the same row positionally -- half the cost of the named format, and most rows of a
@@ -329,7 +421,7 @@ class RowTemplate:
         starts, n = [], 0
         for c in self.cells:
             starts.append(n)
-            n += c.pfmt.count(HOLE)
+            n += c.nholes
         return starts, n, [(i, c.col) for i, c in enumerate(self.cells, 1) if c.formula]
 
     def text(self, r):
@@ -381,7 +473,7 @@ class RowReader:
         self.shared, self.colmap = {}, {}
         self.tmpl, self.first, self.last = None, 0, 0
         self.buf, self.buf_holes, self.buf_r0, self.buf_n = [], (), 0, 0  # values waiting (`take_values`)
-        self.recent = {}  # col -> the last few CellTemplates of cells that differed from the row above
+        self.recent = {}  # col -> (CellTemplates seen again, the last new one) of cells that differed from the row above
 
     def run(self):
         for body in self.package.bodies(self.sc.name):
@@ -498,7 +590,7 @@ class RowReader:
         for i, col in formulas:
             if i not in skip:
                 builder.extend(col, r)
-        cells, taken, slowed = list(tm.cells), {}, False
+        cells, taken, slowed, alike = list(tm.cells), {}, False, True
         for i, chunk, col in differ:
             s = starts[i - 1]
             vals = values[s:s + chunk.count(HOLE)]
@@ -509,13 +601,15 @@ class RowReader:
                 if ct is None:
                     cells = None
                 else:
+                    was = cells[i - 1]
+                    alike = alike and (ct.type, ct.formula, ct.nholes) == (was.type, was.formula, was.nholes)
                     cells[i - 1] = ct
-        self.new_template(got[0], r, cells, nvals == len(values))
+        self.new_template(got[0], r, cells, nvals == len(values), tm if alike else None)
         if not self.bulk_values(r, values, slowed):
             for i, ct in enumerate(tm.cells, 1):
                 if i not in taken:
                     s = starts[i - 1]
-                    self.same_cell(ct, r, values[s:s + ct.pfmt.count(HOLE)])
+                    self.same_cell(ct, r, values[s:s + ct.nholes])
                 elif taken[i] is not None:
                     self.same_cell(taken[i][0], r, taken[i][1])
         return True
@@ -531,13 +625,13 @@ class RowReader:
         except (ValueError, FormulaSyntaxError, SyntaxError):
             return None, True
 
-    def new_template(self, head, r, cells, all_values):
+    def new_template(self, head, r, cells, all_values, like=None):
         """The row just read becomes the template for the rows after it (when it can be one)."""
         tag = f'r="{r}"'
         if cells is None or not all_values or "#" in head or tag not in head:
             self.tmpl = None
         else:
-            self.tmpl = RowTemplate(head.replace(tag, 'r="#"', 1), cells)
+            self.tmpl = RowTemplate(head.replace(tag, 'r="#"', 1), cells, like)
         self.first = self.last = r
 
     def row_values(self, r, values, waiting, slowed):
@@ -580,18 +674,23 @@ class RowReader:
         return ct
 
     def recall(self, chunk, col, r):
-        """The cell's template: one of its column's recent ones when it renders the cell (an epoch's
-        first cells are the previous epoch's first cells again: `=H36` after `=H7`), else a new one."""
-        recent = self.recent.setdefault(col, [])
-        for ct in recent:
-            if ct.render(r) == chunk:
+        """The cell's template: one its column has seen again before when it renders the cell (an epoch's
+        first cells are the previous epoch's first cells again: `=H36` after `=H7`), or the last new one,
+        else a new one. Templates never seen twice (a per-epoch cell, `=$AC$7`, `=O905/29`) are not kept:
+        trying them on every later cell cost more than making the cell's own."""
+        hot, last = self.recent.get(col, ((), None))
+        shape = chunk.translate(_NO_DIGITS)
+        for ct in hot:
+            if ct.renders(chunk, shape, r):
                 return ct
+        if last is not None and last.renders(chunk, shape, r):
+            self.recent[col] = ((last,) + hot)[:4], None
+            return last
         try:
             ct = CellTemplate(chunk, col, r)
         except (ValueError, FormulaSyntaxError, SyntaxError):
             return None
-        recent.insert(0, ct)
-        del recent[4:]
+        self.recent[col] = hot, ct
         return ct
 
     def same_cell(self, ct: CellTemplate, r, vals):
