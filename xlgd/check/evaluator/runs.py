@@ -42,6 +42,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
 from html import unescape
+from math import gcd
 from operator import itemgetter
 
 import numpy as np
@@ -377,6 +378,7 @@ class RowTemplate:
     str() calls."""
 
     BLOCKS = (100,)
+    EVERY = gcd(*BLOCKS)  # a block starts on a row that is a multiple of this
 
     def __init__(self, head: str, cells: list, like=None):
         self.head, self.cells = head, cells  # head: '<row r="#" ...>' (# for the row number)
@@ -503,7 +505,7 @@ class RowReader:
         """How many rows from rows[i] on are the template's rows last+1, last+2 ..."""
         tm, n, r = self.tmpl, 0, self.last + 1
         while i + n < len(rows):
-            B = self.block_match(rows, i + n, r)
+            B = self.block_match(rows, i + n, r) if r % RowTemplate.EVERY == 0 else 0
             if B:
                 n, r = n + B, r + B
                 continue
