@@ -11,24 +11,30 @@ run of one cell that fills its range; the other cells are its members.
 Reading is string comparison wherever rows repeat (`RowReader`): the
 values are cut out of a whole 8 MB piece at once (`_split_values`), a row
 with its values cut out is compared with the row above's text moved one
-row down (`RowTemplate`, a %-format string; a hundred rows at a time where
-row numbers share their hundreds), and rows that match are taken whole --
-their values parsed in one numpy call, their runs extended. In a row that
-does not match, each cell equal to the cell above's template is taken as
-it is, a plain cell that differs starts a run without the scanner
-(`RowReader.quick`: its column's recent templates tried first, a cell's
-parts cached by its XML without its own row -- an epoch's first cells come
-back every epoch), and only the rest goes through `Package.scan_piece`;
-such a row's values wait with the rows taken whole when its holes are the
-same (`take_values`), so they too are parsed in bulk.
-Measured (benchmarks/evaluate.py, this 2-core machine under load): a
-100,000-row graddesc-style sheet (1.1 M formula cells) is read in about
-1.7 s of CPU; xlgd's own layout, whose data references wrap every 29 rows,
-in about 8-10 s (was 12): of that, cutting values out of the 235 MB of XML
-~2.4 s, comparing rows one by one (`RowTemplate.text`, ~20 us a row: the
-template changes every epoch, so blocks of 100 rows never match) ~1.5 s,
-the two rows per epoch that differ from the row above ~2.5 s, parsing the
-2.9 M cached values ~1.6 s.
+row down (`RowTemplate.text`: the row with one marker character per row
+offset, filled in by a few str.replace -- ~2 us a row where a %-format of
+its hundred row numbers took ~10; a hundred rows at a time where row
+numbers share their hundreds), and rows that match are taken whole --
+their values parsed in bulk (`xlsx.numbers`: orjson, float()'s doubles),
+their runs extended. A row that is the row above moved down but for a few
+cells -- an epoch's first row, a per-epoch cell that differs on every row
+(`=O905/29`) -- is read looking only at those cells (`RowReader.patch`);
+each becomes a template without the scanner where its XML is plain
+(`quick`: the column's templates seen twice tried first, a cell's parts
+cached by its XML without its own row, and a new cell read from the
+recipe of a cell of the same shape -- the same XML but for its digits --
+instead of parsed, `_recipe`). Rows shaped otherwise go cell by cell
+(`cells`), and only what is not plain through `Package.scan_piece`; a
+row's values wait with the rows taken whole when its holes are the same
+(`take_values`), so they too are parsed in bulk.
+Measured (benchmarks/evaluate.py; this 2-core machine shared, so CPU
+seconds vary by a third from run to run): a 100,000-row graddesc-style
+sheet (1.1 M formula cells) is read in about 1.5 s of CPU; xlgd's own
+layout (2.7 M formula cells), whose data references wrap every 29 rows,
+in about 6-7 s (was 10-12): of that, inflating and decoding the 235 MB of
+XML with the package's checks ~2 s, cutting the values out ~2 s, the
+10,000 rows that differ from the row above in a few cells ~1.3 s,
+comparing the other rows ~0.6 s, parsing the 2.9 M cached values ~0.6 s.
 
 `read_sheet(package, name)` gives a `SheetCells`: constants and cached
 values in `store.SheetValues`, the runs by column, array members; a sheet
