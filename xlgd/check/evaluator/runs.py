@@ -27,14 +27,15 @@ instead of parsed, `_recipe`). Rows shaped otherwise go cell by cell
 (`cells`), and only what is not plain through `Package.scan_piece`; a
 row's values wait with the rows taken whole when its holes are the same
 (`take_values`), so they too are parsed in bulk.
-Measured (benchmarks/evaluate.py; this 2-core machine shared, so CPU
-seconds vary by a third from run to run): a 100,000-row graddesc-style
-sheet (1.1 M formula cells) is read in about 1.5 s of CPU; xlgd's own
-layout (2.7 M formula cells), whose data references wrap every 29 rows,
-in about 6-7 s (was 10-12): of that, inflating and decoding the 235 MB of
-XML with the package's checks ~2 s, cutting the values out ~2 s, the
-10,000 rows that differ from the row above in a few cells ~1.3 s,
-comparing the other rows ~0.6 s, parsing the 2.9 M cached values ~0.6 s.
+Measured (benchmarks/evaluate.py and section timers; this 2-core machine
+shared, load 2-2.5, so CPU seconds vary by a fifth from run to run): a
+100,000-row graddesc-style sheet (1.1 M formula cells) is read in 1.5-1.8 s
+of CPU; xlgd's own layout (2.7 M formula cells), whose data references wrap
+every 29 rows, in 7-8.5 s (was 10-12): of that, inflating the 235 MB of XML
+(a thread) ~1.2 s, decoding it with the package's checks ~1.1 s, cutting
+the values out ~2.2 s, the 10,000 rows that differ from the row above in a
+few cells ~2.2 s (part of the values' parsing included), comparing the
+other 90,000 rows ~0.8 s, parsing the 2.9 M cached values ~0.7 s.
 
 `read_sheet(package, name)` gives a `SheetCells`: constants and cached
 values in `store.SheetValues`, the runs by column, array members; a sheet
