@@ -94,6 +94,30 @@ def test_stale_values_after_input_change(book, tmp_path):
     assert len(s.causes) == 1  # one root cause, not hundreds of lines
 
 
+def test_text_typed_into_an_input_cell_is_one_cause(book, tmp_path):
+    """A learner types a word into lr: one cause at the input cell; it fails the verdict but is no
+    formula cell, so the tally of formula cells that check out is not lowered by it."""
+    p, recipe = book
+    ref = _lay(recipe, "momentum").input_cell("lr")
+
+    def typed(t):
+        m = re.search(r'<c r="%s"([^>]*?)(?:/>|>.*?</c>)' % ref, t, re.S)
+        attrs = re.sub(r'\st="[^"]*"', "", m.group(1))
+        return t[:m.start()] + f'<c r="{ref}"{attrs} t="inlineStr"><is><t>fast</t></is></c>' + t[m.end():]
+
+    rep = verify_book(edit_zip(p, tmp_path / "t.xlsx", sheet_part(p, "momentum"), typed))
+    causes = _causes(rep, "momentum")
+    assert [c.kind for c in causes] == ["input"] and causes[0].cell == ref, rep.text()
+    assert "holds fast, not a number" in causes[0].message
+    # the intro's link to lr holds the old lr: stale (a recalculation shows the word), not an error value
+    intro = _causes(rep, "intro")
+    assert [c.kind for c in intro] == ["stale"] and "its formula gives fast" in intro[0].message, rep.text()
+    assert rep.verdict() == (f"FAILED: 2 root cause(s); {rep.formula_cells - 1:,} of {rep.formula_cells:,} "
+                             f"formula cells check out"), rep.text()
+    s = next(s for s in rep.sheets if s.name == "momentum")
+    assert s.failed == 0 and s.checked == s.formula_cells, rep.text()
+
+
 def test_calc_mode_manual(book, tmp_path):
     p, recipe = book
     lay = _lay(recipe, "momentum")

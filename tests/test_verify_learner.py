@@ -101,6 +101,9 @@ def test_inserted_blank_row_is_one_cause(book, tmp_path, how):
     causes = _sheet(rep).causes
     assert len(causes) == 1 and causes[0].kind == "structure", rep.text()
     assert causes[0].cell.startswith("B15") and "row 15 is empty inside a table of formulas" in causes[0].message
+    # the empty row is no formula cell: it fails the verdict without counting against the formula cells
+    n = _sheet(rep).formula_cells
+    assert rep.verdict() == f"FAILED: 1 root cause(s); {n:,} of {n:,} formula cells check out", rep.verdict()
 
 
 def test_deleted_row_is_one_cause(book, tmp_path):

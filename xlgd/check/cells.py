@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..core.expr import CellRef, Name, RangeRef, excel_value
-from ..core.values import Block
+from ..core.values import ERRORS, Block
 from ..errors import shorten
 from ..core.functions import VOLATILE
 from ..xlsx.formula import Unsupported, parse
@@ -212,7 +212,9 @@ def _stale_cause(sheet, f: Failures, order, stale_reason):
         return None
     k = stale[0]
     have, want = f.local[k]
-    errs = [kk for kk in stale if isinstance(f.local[kk][0], str) or isinstance(f.local[kk][1], str)]
+    # error values only (both sides come as plain strings here): text where a number belongs, a word
+    # typed into an input, is a stale value
+    errs = [kk for kk in stale if f.local[kk][0] in ERRORS or f.local[kk][1] in ERRORS]
     if errs and len(errs) == len(stale):
         kind, head = "error", "error cells disagree with their formulas"
     else:

@@ -65,7 +65,7 @@ class SheetReport:
     name: str
     layout: str  # 'xlgd', 'graddesc:<kind>', 'unknown' (checked by the workbook evaluator) ...
     checked: int = 0  # formula cells checked (passing or failing)
-    failed: int = 0
+    failed: int = 0  # formula cells among `checked` that fail; a cause at a constant or an empty row is no formula cell
     causes: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     max_ulp: int = 0

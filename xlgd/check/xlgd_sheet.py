@@ -133,7 +133,6 @@ def _file_inputs(sc: SheetContext) -> dict:
             sc.rep.causes.append(Cause(sc.spec.name, a1(r, c), "input",
                                        f"input {inp.name} in {a1(r, c)} holds {fmt_value(v)}, not a number; "
                                        f"the template said {fmt_value(inp.value)}"))
-            sc.rep.failed += 1
             v = inp.value
         elif v != inp.value:
             sc.rep.notes.append(f"{inp.name} in {a1(r, c)} is {fmt_value(v)}, the template said "
@@ -357,7 +356,6 @@ def data_info(ctx, spec0, recipe, rep: SheetReport) -> dict:
     n = spec0.n_data
     if not (ctx.grid(DATA_SHEET) if DATA_SHEET in ctx.book.sheet_names else {}):
         rep.causes.append(Cause(DATA_SHEET, "A1", "data", "the data sheet is missing or empty"))
-        rep.failed += 1
     d = recipe.data
     x, ys, empty = _data_columns(ctx, n, rep)
     _note_changed_x(x, d, empty, rep)
@@ -389,7 +387,6 @@ def _data_columns(ctx, n, rep):
                                 f"data!B{empty[0]} is empty: the data sheet holds {n - len(empty)} data rows, the "
                                 f"workbook was made with {n} -- a data row was deleted? (its sheets still read "
                                 f"data!B{DATA_FIRST_ROW}:B{DATA_FIRST_ROW + n - 1})"))
-        rep.failed += len(empty)
     return np.array(xs, dtype=np.float64), ys, empty
 
 

@@ -33,6 +33,7 @@ a negative) so our tests can compare with LibreOffice to the last bit too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -80,16 +81,8 @@ class Program:
             watched.append(src)
             return f"_w(k{len(watched) - 1}, r, {src})"
 
-        def var(leaf):
-            if isinstance(leaf, Col):
-                return f"{'p' if leaf.lag else 'c'}{idx[leaf.name]}"
-            if isinstance(leaf, Name):
-                return f"i{inputs[leaf.name]}"
-            if isinstance(leaf, Data):
-                return f"a_{leaf.name}[r]"
-            if isinstance(leaf, EpochValue):
-                return f"e{self.epoch_keys.index(leaf.col)}"
-            raise TypeError(f"a step column cannot read {leaf!r}")
+        var = LeafForm(col=lambda lf: f"{'p' if lf.lag else 'c'}{idx[lf.name]}", name=lambda lf: f"i{inputs[lf.name]}",
+                       data=lambda lf: f"a_{lf.name}[r]", epoch=lambda lf: f"e{self.epoch_keys.index(lf.col)}")
 
         def body(first, indent):
             out = []
@@ -129,18 +122,17 @@ class Program:
         def code(name, var):
             return "None" if name in self.pure else var
 
-        def var(leaf):
-            if isinstance(leaf, Col):
-                i = idx[leaf.name]
-                return (f"p{i}", code(leaf.name, f"g{i}")) if leaf.lag else (f"c{i}", code(leaf.name, f"f{i}"))
-            if isinstance(leaf, Name):
-                return f"i{inputs[leaf.name]}", "None"
-            if isinstance(leaf, Data):
-                return f"a_{leaf.name}", "None"
-            if isinstance(leaf, EpochValue):
-                k = self.epoch_keys.index(leaf.col)
-                return f"e{k}", f"h{k}"
-            raise TypeError(f"a step column cannot read {leaf!r}")
+        def col(lf):
+            i = idx[lf.name]
+            return (f"p{i}", code(lf.name, f"g{i}")) if lf.lag else (f"c{i}", code(lf.name, f"f{i}"))
+
+        def epoch(lf):
+            k = self.epoch_keys.index(lf.col)
+            return f"e{k}", f"h{k}"
+
+        # (value, error codes) per leaf: inputs and data are never errors
+        var = LeafForm(col=col, name=lambda lf: (f"i{inputs[lf.name]}", "None"),
+                       data=lambda lf: (f"a_{lf.name}", "None"), epoch=epoch)
 
         lines = ["def masked_row(I, P, PC, E, EC, a_x, a_y):"]
         lines += [f"    i{k} = I[{name!r}]" for name, k in inputs.items()]
@@ -160,15 +152,8 @@ class Program:
         Exact where no floating-point error is raised and every value is a finite number."""
         key = ("derived", name)
         if key not in self._fns:
-            def var(leaf):
-                if isinstance(leaf, Col):
-                    return f"S[{leaf.name!r}]"
-                if isinstance(leaf, Name):
-                    return f"I[{leaf.name!r}]"
-                if isinstance(leaf, Data):
-                    return f"A[{leaf.name!r}]"
-                return f"E[{leaf.col!r}]"
-
+            var = LeafForm(col=lambda lf: f"S[{lf.name!r}]", name=lambda lf: f"I[{lf.name!r}]",
+                           data=lambda lf: f"A[{lf.name!r}]", epoch=lambda lf: f"E[{lf.col!r}]")
             src = f"def derived(S, I, A, E):\n    return {py(self.columns[name].expr, var, self.dialect)}"
             self._fns[key] = compiled(src, "derived", True, self.dialect, f"<xlgd sheet {self.spec.name} {name}>")
         return self._fns[key]
@@ -186,6 +171,26 @@ class Program:
             self._fns[key] = compiled(self.masked_source(first), "masked_row", True, self.dialect,
                                       f"<xlgd sheet {self.spec.name} exact>")
         return self._fns[key]
+
+
+@dataclass(frozen=True)
+class LeafForm:
+    """How one generated function names the leaves a step column reads: one naming per kind of leaf.
+
+    The row path (`source`), the exact path over configurations (`masked_source`) and the output-only
+    columns (`derived_function`) read the same four kinds of leaf under different local names; this is
+    the one place the kinds are told apart."""
+
+    col: Callable  # a column of this sheet (this row's, or the row above's when lag)
+    name: Callable  # an input cell (lr, beta1 ...)
+    data: Callable  # x or y of the step's data row
+    epoch: Callable  # a value fixed for the epoch (the per-epoch mean of a column ...)
+
+    def __call__(self, leaf):
+        for kind, form in ((Col, self.col), (Name, self.name), (Data, self.data), (EpochValue, self.epoch)):
+            if isinstance(leaf, kind):
+                return form(leaf)
+        raise TypeError(f"a step column cannot read {leaf!r}")
 
 
 def _leaves_of(c):
