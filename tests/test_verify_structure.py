@@ -78,6 +78,39 @@ def test_a_circular_reference_is_found_not_looped(tmp_path):
     assert any(u.reason.startswith("depend on") or "circular" in u.reason for u in s.unchecked), rep.text()
 
 
+def _whole_column_chain(path, rows):
+    """A chain whose every row also sums whole columns of the chain: B2 reads itself through A:C."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"] = 1
+    for r in range(2, rows + 1):
+        ws[f"A{r}"], ws[f"B{r}"] = f"=A{r - 1}+B{r - 1}", "=SUM(A$1:C$1048576)/1000"
+    wb.save(path)
+    return path
+
+
+def test_a_cycle_through_whole_columns_is_found_from_the_cells_it_covers(tmp_path):
+    """Ordering cell by cell once walked every row of A$1:C$1048576 for each cell (245 s on the hostile
+    run's book); the cells a range covers are now found among the group's own cells."""
+    rep = verify_book(_whole_column_chain(tmp_path / "whole.xlsx", 300))
+    s = rep.sheets[0]
+    circ = [c for c in s.causes if c.kind == "circular"]
+    assert not rep.ok and len(circ) == 1 and circ[0].cell == "B2" and "A3" in circ[0].message, rep.text()
+    assert s.formula_cells == 2 * 299
+
+
+def test_a_group_too_wide_to_order_is_unchecked_with_its_reason(tmp_path):
+    """3,000 rows each reading whole columns of each other: more cell-to-cell dependencies than are
+    ordered one by one -- every cell unchecked, the reason named, never "OK: every"."""
+    rep = verify_book(_whole_column_chain(tmp_path / "wide.xlsx", 3000))
+    s = rep.sheets[0]
+    assert s.checked == 0 and s.unchecked_cells == s.formula_cells == 2 * 2999, rep.text()
+    assert "too widely to be ordered cell by cell" in s.unchecked[0].reason
+    assert rep.verdict().startswith(f"OK with {2 * 2999:,} unchecked: 0 of {2 * 2999:,} formula cells"), rep.verdict()
+
+
 def test_rows_filled_down_below_a_step_table_are_one_note(small, tmp_path):
     """The last step row dragged down three rows (the fill handle: references move with the row, the
     data cells read are past the data, so empty). Consistent formulas: no cause, every cell counted

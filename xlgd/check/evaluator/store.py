@@ -142,12 +142,24 @@ class SheetValues:
         says which are formula cells (LibreOffice's SUM needs it)."""
         r1 = min(r1, max(self.max_row, r0))
         c1 = min(c1, max(list(self.cols) or [c0]))
-        rows, forms = [], []
-        for r in range(r0, r1 + 1):
-            rows.append(tuple(self.get(r, c) for c in range(c0, c1 + 1)))
-            if formula_cells is not None:
-                forms.append(tuple(formula_cells(r, c) for c in range(c0, c1 + 1)))
-        return Block(tuple(rows), tuple(forms) if formula_cells is not None else None, (self.name, r0, c0))
+        rows = tuple(zip(*(self.values(c, r0, r1) for c in range(c0, c1 + 1))))
+        forms = None
+        if formula_cells is not None:
+            forms = tuple(tuple(formula_cells(r, c) for c in range(c0, c1 + 1)) for r in range(r0, r1 + 1))
+        return Block(rows, forms, (self.name, r0, c0))
+
+    def values(self, c, r0, r1) -> list:
+        """`get` over rows r0..r1 of column c, numbers converted in one numpy call: a block of a
+        whole step column read by every cell of its group was 27 M `get` calls, 38 s."""
+        n = r1 - r0 + 1
+        col = self.cols.get(c)
+        if col is None:
+            return [None] * n
+        have = max(0, min(r1 + 1, len(col.num)) - r0)
+        out = col.num[r0:r0 + have].tolist() + [None] * (n - have)
+        for i in np.flatnonzero(col.kind[r0:r0 + have] != NUMBER).tolist():
+            out[i] = self.get(r0 + i, c)
+        return out
 
     def copy(self) -> "SheetValues":
         out = SheetValues(self.name)
