@@ -138,6 +138,25 @@ def strongly_connected(n, deps) -> list[list[int]]:
     return out
 
 
+def by_level(comps, deps) -> list[int]:
+    """Indexes of comps (in dependency order) in an order that still respects it, by level: a component
+    comes right after the deepest one it reads. Runs of one level that are evaluated at once wait in
+    one batch (an epoch's first sum of a step table, 3,450 of them in a 100,000-row sheet, is one numpy
+    evaluation instead of one each between the epochs' recurrent sums)."""
+    where, level = {}, []
+    for ci, comp in enumerate(comps):
+        for i in comp:
+            where[i] = ci
+        lv = 0
+        for i in comp:
+            for d in deps[i]:
+                cd = where.get(d, ci)
+                if cd != ci:
+                    lv = max(lv, level[cd] + 1)
+        level.append(lv)
+    return sorted(range(len(comps)), key=level.__getitem__)
+
+
 def row_order(group, targets_of):
     """The columns' order within a row when a group can be evaluated row by row, else None.
 

@@ -45,6 +45,27 @@ def by_rows(ev, group, order):
                 ev.exact(p, r)
 
 
+def alone(ev, ps):
+    """Runs that each form a group of their own, read in row order (`Evaluator.rows_alone`): each one's
+    compiled loop over all its rows, under one floating-point context. A run whose inputs are all plain
+    numbers and whose rows all come out finite is done, as `Rows.stretch` would have done it; any other
+    goes through `by_rows` from its first row (the runs do not read each other)."""
+    todo, again = [], []
+    for p in ps:
+        rows = Rows(ev, [p], [p.run.col], {p.run.col: [p]})
+        st = rows.stretch_for([(p.run.col, p)])
+        a, b = p.run.r0, p.run.r1 + 1
+        (again if st.dirty(a, b).any() else todo).append((p, st, a, b, rows.hi))
+    with np.errstate(all="raise", under="raise" if ev.dialect == "libreoffice" else "ignore"):
+        for p, st, a, b, hi in todo:
+            if st.loop(a, b, hi) < b or st.first_bad(a, b) < b:
+                again.append((p,))
+            else:
+                st.mark_numbers(a, b)
+    for p, *_ in again:
+        by_rows(ev, [p], [p.run.col])
+
+
 def _active(runs, r):
     for p in runs:
         if p.run.r0 <= r <= p.run.r1:
@@ -117,6 +138,13 @@ class Stretch:
         return bad
 
     def call(self, lo, hi, hi_row):
+        under = "raise" if self.ev.dialect == "libreoffice" else "ignore"
+        with np.errstate(all="raise", under=under):
+            return self.loop(lo, hi, hi_row)
+
+    def loop(self, lo, hi, hi_row):
+        """The compiled loop over rows lo..hi-1 (the caller sets the floating-point context): the row where
+        it stopped."""
         ev = self.ev
         for sheet, col in self.arrays:
             ev.read[sheet].column(col).ensure(hi_row + 1)
@@ -124,9 +152,7 @@ class Stretch:
             ev.out[self.sheet].column(c).ensure(hi_row + 1)
         outs = [ev.out[self.sheet].column(c).num for c in self.out_cols]
         ins = [ev.read[s].column(c).num for s, c in self.arrays]
-        under = "raise" if ev.dialect == "libreoffice" else "ignore"
-        with np.errstate(all="raise", under=under):
-            return self.fn(*outs, *ins, lo, hi)
+        return self.fn(*outs, *ins, lo, hi)
 
     def first_bad(self, lo, hi) -> int:
         """The first row of lo..hi-1 the loop filled that is not a finite number (hi if none)."""

@@ -1,0 +1,108 @@
+"""The evaluator's fast row reader (`check.evaluator.runs.RowReader`) against the plain one.
+
+The fast reader compares rows as text with the row above moved down, looks only at the cells of a
+row that differ (`patch`), and reads a new cell from the recipe of a cell of the same shape (the
+same XML but for its digits) instead of parsing it. Here a periodic step table made with
+XlsxWriter holds the cells that could fool those shortcuts -- per-epoch anchored rows, a cell that
+differs on every row, sheet names and function names with digits, numbers with exponents,
+digits in strings, a column changing between formula and constant, text and number results --
+and every cell read by the fast reader must say what lxml's cell-by-cell reading says: the same
+formula in R1C1 form, the same cached value and constant.
+"""
+
+import pytest
+import xlsxwriter
+
+from xlgd.check.evaluator.runs import CellTaker, SheetCells, read_sheet
+from xlgd.check.evaluator.store import SheetValues
+from xlgd.xlsx.package import Package
+
+EPOCHS, STEPS, FIRST = 9, 7, 5
+
+
+def _formulas(r, k, i):
+    """Row r, epoch k, step i: column letter -> (formula, cached value)."""
+    start = i == 0
+    row = {
+        "A": (f"=A{r - 1}+1", float(r)),
+        "B": (f"=$N${3 + k}", float(k)),  # the epoch, anchored: another row every epoch
+        "C": (f"=data!B{2 + i}", float(i)),  # wraps every epoch
+        "D": (f"='Sheet 2'!A{3 + i}", 1.0),
+        "E": (f"=Sheet2!A{3 + i}", 2.0),  # digits after letters: never read from a recipe
+        "F": (f"=LOG10(C{r}+1)", 0.5),
+        "G": (f"=F{r}" if start else f"=G{r - 1}+F{r}", 1.5),  # an epoch's running sum
+        "I": (f"=1.5E3*A{r}", 3.0),
+        "J": (f'=A{r}&"x1"', "x1"),
+        "L": (f'=IF(A{r}>3,"big",A{r})', "big" if r > 3 else float(r)),
+    }
+    if r < FIRST + 12:
+        row["H"] = (f"=G{r + 7 * (r - FIRST) + 6}/7", 0.25)  # another relative row on every row
+    if r % 5 == 0:
+        row["K"] = (None, float(r))  # a constant where the rows around hold a formula
+    else:
+        row["K"] = (f"=K{r - 1}*2", 4.0)
+    if r % 11 == 0:
+        row["M"] = (f"=A0+A{r}", 1.0)  # a row that is not one of Excel's
+    return row
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    path = tmp_path_factory.mktemp("reader") / "periodic.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("steps")
+    for name in ("data", "Sheet 2", "Sheet2"):
+        other = wb.add_worksheet(name)
+        for r in range(1, 20):
+            other.write_number(r - 1, 0, r * 0.5)
+            other.write_number(r - 1, 1, r * 2.0)
+    ws.write_row(0, 0, ["step", "epoch", "x"])
+    for k in range(EPOCHS):
+        ws.write_number(2 + k, 13, float(k + 1))
+    for k in range(EPOCHS):
+        for i in range(STEPS):
+            r = FIRST + k * STEPS + i
+            for col, (formula, value) in _formulas(r, k, i).items():
+                c = ord(col) - 65
+                if formula is None:
+                    ws.write_number(r - 1, c, value)
+                else:
+                    ws.write_formula(r - 1, c, formula, None, value)
+    wb.close()
+    return path
+
+
+def _plain(pkg, name):
+    sc = SheetCells(name, SheetValues(name), SheetValues(name))
+    taker = CellTaker(sc, pkg)
+    for cell in pkg.cells(name, force_xml=True):
+        taker.take(cell)
+    return sc
+
+
+def _values(sv, rows):
+    """Every cell's value as a formula reads it (`SheetValues.get`), NaN compared as NaN."""
+    return {(r, c): repr(sv.get(r, c)) for c in sv.cols for r in range(1, rows + 1)}
+
+
+def test_the_fast_reader_reads_every_cell_as_lxml_does(book):
+    with Package.open(book) as pkg:
+        fast = read_sheet(pkg, "steps")
+        plain = _plain(pkg, "steps")
+    assert fast.formula_cells == plain.formula_cells > EPOCHS * STEPS * 10
+    for c in set(fast.runs) | set(plain.runs):
+        for r in range(1, fast.cached.max_row + 1):
+            a, b = fast.run_at(r, c), plain.run_at(r, c)
+            assert (a is None) == (b is None), (r, c)
+            if a is not None:
+                assert a.key == b.key, (r, c, a, b)
+                assert a.template is None or b.template is None or a.template(r) == b.template(r), (r, c)
+    rows = max(fast.cached.max_row, plain.cached.max_row)
+    assert fast.cached.max_row == plain.cached.max_row
+    assert _values(fast.cached, rows) == _values(plain.cached, rows)
+    assert _values(fast.consts, rows) == _values(plain.consts, rows)
+    assert fast.no_cache == plain.no_cache
+    # the shortcuts were taken: a run per epoch where the formula changes every epoch, not one per cell
+    assert len(fast.runs[3]) == EPOCHS  # C reads the data sheet from its first row every epoch
+    assert len(fast.runs[2]) == EPOCHS  # B: another anchored row every epoch
+    assert len(fast.runs[8]) == 12  # H: a run per row, as many as its cells
