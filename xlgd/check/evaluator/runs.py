@@ -757,7 +757,7 @@ class RowReader:
             texts = vals[j::k]
             stores = (sc.cached,) if formula else (sc.cached, sc.consts)
             if t == "n" and (table is not None or "" not in texts):
-                nums = table[:, j] if table is not None else _numbers(texts)
+                nums = table[:, j] if table is not None else numbers(texts)
                 if nums is not None:  # else a text that is no number: one by one, the reader names it
                     for st in stores:
                         st.put_numbers(col, r0, nums)
@@ -778,13 +778,6 @@ class RowReader:
         if kind == "s":
             return Text(value)
         return value == 1.0 if kind == "b" else value
-
-
-def _numbers(texts):
-    try:
-        return np.array(texts, dtype=np.float64)
-    except ValueError:
-        return None
 
 
 def _column_of(chunk):
