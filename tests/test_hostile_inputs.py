@@ -355,6 +355,19 @@ def test_what_the_long_hostile_run_found(base, tmp_path, case, argv):
         one_line(r, *words)
 
 
+@pytest.mark.parametrize("part", ["docProps/app.xml", "xl/workbook.xml"])
+def test_xlgd_read_says_a_damaged_part_in_one_line(base, tmp_path, part):
+    """The long run's last find: lxml's message for a NUL inside a part holds a newline, and
+    `xlgd.read` callers print str(e) -- an XlgdError is one line whatever it quotes."""
+    import xlgd
+
+    data = base["xlgd"].read_bytes()
+    x = dict((i.filename, d) for i, d in H.members(data))[part]
+    p = H.write_case(tmp_path, "in.xlsx", H.with_part(data, part, M["nul inside"](x)))
+    r = H.run_api(xlgd.read, p, inputs=[p], folder=tmp_path, name="xlgd.read")
+    one_line(r, part, "not well-formed")
+
+
 # ------------------------------------------------------------------ the xlgd record
 
 

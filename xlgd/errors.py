@@ -18,6 +18,11 @@ class XlgdError(Exception):
 
     exit_code = 2
 
+    def __init__(self, message: str = ""):
+        # One line whatever it quotes: lxml's messages carry newlines ("Char 0x0 out of allowed
+        # range\n, line 2"), and `xlgd.read` callers print str(e) as the CLI prints its line.
+        super().__init__(" ".join(str(message).split()))
+
 
 def shorten(text: str, limit: int = 60) -> str:
     """`text` cut in the middle to at most `limit` characters (both ends say the most)."""
