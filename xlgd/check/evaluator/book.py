@@ -18,7 +18,8 @@ from ...xlsx.package import Package
 from .evaluate import Evaluator, Outcome, cells_of, describe_root
 from .graph import RunIndex
 from .prepare import Names, Prepared, Preparer
-from .runs import Run, SheetCells, read_sheet
+from .rowreader import read_sheet
+from .runs import Run, SheetCells
 from .store import BLANK, UNKNOWN, UNKNOWN_VALUE, SheetValues
 
 

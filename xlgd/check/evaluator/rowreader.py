@@ -1,0 +1,651 @@
+"""A worksheet's XML read into a `SheetCells` fast, by string comparison where rows repeat.
+
+Reading is string comparison wherever rows repeat (`RowReader`): the
+values are cut out of a whole 8 MB piece at once (`_split_values`), a row
+with its values cut out is compared with the row above's text moved one
+row down (`RowTemplate.text`: the row with one marker character per row
+offset, filled in by a few str.replace -- ~2 us a row where a %-format of
+its hundred row numbers took ~10; a hundred rows at a time where row
+numbers share their hundreds), and rows that match are taken whole --
+their values parsed in bulk (`xlsx.numbers`: orjson, float()'s doubles),
+their runs extended. A row that is the row above moved down but for a few
+cells -- an epoch's first row, a per-epoch cell that differs on every row
+(`=O905/29`) -- is read looking only at those cells (`RowReader.patch`);
+each becomes a template without the scanner where its XML is plain
+(`quick`: the column's templates seen twice tried first, a cell's parts
+cached by its XML without its own row, and a new cell read from the
+recipe of a cell of the same shape -- the same XML but for its digits --
+instead of parsed, `_recipe`). Rows shaped otherwise go cell by cell
+(`cells`), and only what is not plain through `Package.scan_piece`; a
+row's values wait with the rows taken whole when its holes are the same
+(`take_values`), so they too are parsed in bulk.
+Measured (benchmarks/evaluate.py and section timers; this 2-core machine
+shared, load 2-2.5, so CPU seconds vary by a fifth from run to run): a
+100,000-row graddesc-style sheet (1.1 M formula cells) is read in 1.5-1.8 s
+of CPU; xlgd's own layout (2.7 M formula cells), whose data references wrap
+every 29 rows, in 7-8.5 s (was 10-12): of that, inflating the 235 MB of XML
+(a thread) ~1.2 s, decoding it with the package's checks ~1.1 s, cutting
+the values out ~2.2 s, the 10,000 rows that differ from the row above in a
+few cells ~2.2 s (part of the values' parsing included), comparing the
+other 90,000 rows ~0.8 s, parsing the 2.9 M cached values ~0.7 s.
+
+`read_sheet(package, name)` gives a `SheetCells` (`runs`); a sheet the scanner cannot read
+falls back to lxml, cell by cell (`runs.CellTaker`).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from html import unescape
+from math import gcd
+from operator import itemgetter
+
+from ...core.values import Text
+from ...xlsx.numbers import numbers
+from ...xlsx.package import Fallback
+from ...xlsx.refs import FormulaSyntaxError, col_number, row_parts
+from .runs import CellTaker, SheetCells
+from .store import SheetValues
+
+
+def read_sheet(package, name) -> SheetCells:
+    """Stream one worksheet into constants, cached values and runs (whole rows where they repeat)."""
+    sc = SheetCells(name, SheetValues(name), SheetValues(name))
+    try:
+        RowReader(package, sc).run()
+    except Fallback:  # a shape the scanner does not read: start again, cell by cell through lxml
+        sc = SheetCells(name, SheetValues(name), SheetValues(name))
+        taker = CellTaker(sc, package)
+        for cell in package.cells(name, force_xml=True):
+            taker.take(cell)
+    _finish(sc)
+    return sc
+
+
+_ROW = re.compile(r'\s*<row r="([0-9]+)"')
+_V = re.compile(r"<v>([^<]*)</v>")
+_PIECE = re.compile(r'(<c r="[A-Z]{1,3})([0-9]+)(")|(<f(?:\s[^>]*)?>)([^<]*)(</f>)')
+_T = re.compile(r'^<c [^>]*?\st="([a-zA-Z]+)"')
+_PLAIN_F = re.compile(r"<f>([^<]*)</f>")
+HOLE = "\x00"  # where a row's <v>..</v> was cut out
+def _key_name(k):
+    return f"o{k + 1000000}" if k else "o0"
+
+
+_OWN = object()  # the cell's own row number in `_absolute_parts`
+_PARTS: dict = {}  # a cell's XML with its own row number left out -> _absolute_parts
+_RECIPES: dict = {}  # a cell's XML with its digits left out -> what each run of digits is (`_recipe`), or None
+_DIGITS = re.compile(r"([0-9]+)")
+
+
+def _absolute_parts(chunk):
+    """A cell's XML as literal strings, absolute row numbers (ints) and _OWN (its own row), cached by the XML
+    without its own row: in a table whose data references wrap every epoch, the cells that start an epoch
+    (`=data!B5`) come back every epoch on another row, and parsing each again cost most of reading them.
+    A cell that is new (a per-epoch cell `=O905/29`, `=$AC$8`) is read from the cell of its shape seen
+    before -- the same XML but for its digits (`_recipe`) -- instead of being parsed."""
+    j = chunk.find('"', 6)
+    key = chunk[:6] + chunk[6:j].rstrip("0123456789") + chunk[j:]
+    parts = _PARTS.get(key)
+    if parts is None:
+        if len(_PARTS) > 4096:
+            _PARTS.clear()
+        pieces = _DIGITS.split(chunk)  # text, digits, text ...
+        shape = "\x01".join(pieces[0::2])
+        kinds = _RECIPES.get(shape)
+        parts = _from_recipe(pieces, kinds) if kinds else None
+        if parts is None:
+            parts = _parse_parts(chunk)
+            if shape not in _RECIPES:
+                if len(_RECIPES) > 4096:
+                    _RECIPES.clear()
+                _RECIPES[shape] = _recipe(pieces, parts)
+        parts = _PARTS[key] = tuple(parts)
+    return parts
+
+
+def _parse_parts(chunk):
+    parts, pos = [], 0
+    for m in _PIECE.finditer(chunk):
+        parts.append(chunk[pos:m.start()])
+        if m.group(1):
+            parts += [m.group(1), _OWN if m.start() == 0 else int(m.group(2)), m.group(3)]
+        else:
+            if "&#" in m.group(5):
+                raise ValueError("a character reference in a formula")
+            parts += [m.group(4)] + row_parts(m.group(5), 0, other_sheets=True) + [m.group(6)]
+        pos = m.end()
+    parts.append(chunk[pos:])
+    return parts
+
+
+def _recipe(pieces, parts):
+    """What each run of digits of a parsed cell is: 'o' its own row, 'r' a row read relatively, 'l' literal
+    text, 'L' literal after a '$' (an anchored row) -- or None where another cell of the same shape
+    could be read otherwise: literal digits after a letter (Sheet2!, LOG10, a row past Excel's), a row
+    that is not one of Excel's (then digits decide what the tokens are)."""
+    kinds, lit = [], []
+    for p in parts + [None]:
+        if p.__class__ is str:
+            lit.append(p)
+            continue
+        kinds += "l" * len(_DIGITS.findall("".join(lit)))
+        lit = []
+        if p is not None:
+            kinds.append("o" if p is _OWN else "r")
+    if len(kinds) != len(pieces) // 2:
+        return None
+    for i, kind in enumerate(kinds):
+        before, digits = pieces[2 * i][-1:], pieces[2 * i + 1]
+        if kind == "r" and not _row_ok(digits):
+            return None
+        if kind == "l" and before.isalpha():
+            return None
+        if kind == "l" and before == "$":
+            kinds[i] = "L"
+    return "".join(kinds)
+
+
+def _from_recipe(pieces, kinds):
+    """The parts of a cell read by the recipe of its shape, or None where a row is not one of Excel's."""
+    parts, lit = [], [pieces[0]]
+    for i, kind in enumerate(kinds):
+        digits = pieces[2 * i + 1]
+        if kind in "rL" and not _row_ok(digits):
+            return None
+        if kind in "lL":
+            lit.append(digits)
+        else:
+            parts.append("".join(lit))
+            parts.append(_OWN if kind == "o" else int(digits))
+            lit = []
+        lit.append(pieces[2 * i + 2])
+    parts.append("".join(lit))
+    return parts
+
+
+def _row_ok(digits):
+    return digits[0] != "0" and len(digits) < 8 and int(digits) <= 1_048_576
+
+
+class CellTemplate:
+    """One cell's XML (value cut out) on any row: literal text and row offsets (`refs.row_parts`),
+    kept as a %-format string whose row numbers are named by their offset."""
+
+    __slots__ = ("col", "fmt", "offsets", "type", "hole", "formula", "pfmt", "seq", "shape", "lowest", "nholes")
+
+    def __init__(self, chunk: str, col: int, row: int):
+        fmt, pfmt, seq = [], [], []
+        for p in _absolute_parts(chunk):
+            if p.__class__ is str:
+                p = p.replace("%", "%%")
+                fmt.append(p)
+                pfmt.append(p)
+            else:
+                k = 0 if p is _OWN else p - row
+                seq.append(k)
+                fmt.append(f"%({_key_name(k)})s")
+                pfmt.append("%s")
+        self.fmt, self.pfmt = "".join(fmt), "".join(pfmt)  # pfmt: positional
+        self.seq = tuple(seq)  # its offsets, in order
+        self.offsets = frozenset(seq)
+        self.lowest = min(seq, default=0)
+        self.shape = chunk.translate(_NO_DIGITS)  # what every row's rendering shares (rows >= 0)
+        self.col, self.nholes, self.formula = col, chunk.count(HOLE), "<f" in chunk
+        self.hole = self.nholes > 0
+        t = _T.match(chunk)
+        self.type = t.group(1) if t else "n"
+        if self.render(row) != chunk:
+            raise ValueError("the cell does not rebuild")
+
+    def render(self, r):
+        return self.fmt % {_key_name(k): str(r + k) for k in self.offsets}
+
+    def renders(self, chunk, shape, r) -> bool:
+        """render(r) == chunk; shape: the chunk without its digits (most templates differ there: no rendering)."""
+        if shape != self.shape and r + self.lowest >= 0:
+            return False
+        return self.render(r) == chunk
+
+
+_NO_DIGITS = str.maketrans("", "", "0123456789")
+
+
+class RowTemplate:
+    """A row's cells with values cut out, on any row number: a following row equal to it holds the
+    same cells, each formula the same in R1C1 form, so it is taken whole. One %-format string for the
+    whole row: the row numbers it needs are few (r, r-1 ...), so a row is one format and a handful of
+    str() calls."""
+
+    BLOCKS = (100,)
+    EVERY = gcd(*BLOCKS)  # a block starts on a row that is a multiple of this
+
+    def __init__(self, head: str, cells: list, like=None):
+        self.head, self.cells = head, cells  # head: '<row r="#" ...>' (# for the row number)
+        if like is not None:  # a template whose cells have the same columns, types and values (`patch`)
+            self.holes, self.formulas, self.bare = like.holes, like.formulas, like.bare
+            self.__dict__["layout"] = like.layout
+        else:
+            self.holes = tuple((c.col, c.type, c.formula) for c in cells if c.hole)
+            self.formulas = [c.col for c in cells if c.formula]
+            self.bare = sum(1 for c in cells if c.formula and not c.hole)  # formula cells without a value
+        self.steps = sorted({0}.union(*(c.offsets for c in cells)))
+        self._blocks = {}
+        # text(): the same row positionally -- half the cost of the named format, and most rows of a
+        # table whose template changes every epoch are compared one by one
+        self.pfmt = head.replace("%", "%%").replace("#", "%s", 1) + "".join(c.pfmt for c in cells)
+        where = {k: i for i, k in enumerate(self.steps)}
+        self.order = itemgetter(where[0], *[where[k] for c in cells for k in c.seq])
+        # text(): the row with one marker character per row offset, filled in by str.replace -- a handful
+        # of replaces (~2 us) instead of a %-format of a hundred numbers (~10 us); control characters
+        # cannot occur in XML text, but the check keeps a template that holds one on the format
+        marks = [chr(1 + i) for i in range(len(self.steps))]
+        self.marked = None
+        if len(marks) <= 16 and not any(ch in self.pfmt for ch in marks):
+            self.marked = self.pfmt % self.order(marks)
+            self.marks = list(zip(marks, self.steps))
+
+    @cached_property
+    def keys(self):
+        return [(_key_name(k), k) for k in self.steps]
+
+    @cached_property
+    def fmt(self):
+        """The row as a named %-format (blocks: `_render_block`)."""
+        return self.head.replace("%", "%%").replace("#", "%(o0)s", 1) + "".join(c.fmt for c in self.cells)
+
+    @cached_property
+    def layout(self):
+        """(position of each cell's first value, (position, column) of each formula cell), or None when two
+        cells share a column (then only the cell-by-cell reading keeps their order): `RowReader.patch`."""
+        if len({c.col for c in self.cells}) != len(self.cells):
+            return None
+        starts, n = [], 0
+        for c in self.cells:
+            starts.append(n)
+            n += c.nholes
+        return starts, n, [(i, c.col) for i, c in enumerate(self.cells, 1) if c.formula]
+
+    def text(self, r):
+        t = self.marked
+        if t is None:
+            return self.pfmt % self.order([str(r + k) for k in self.steps])
+        for ch, k in self.marks:
+            t = t.replace(ch, str(r + k))
+        return t
+
+    def block(self, R, B):
+        """Rows R..R+B-1 joined by '</row>' (B 10 or 100, R a multiple of B): rendered once with
+        the higher digits of each row number left as placeholders, then filled in with a few replaces --
+        B rows compared with one string comparison."""
+        made = self._blocks.get(B)
+        if made is None:
+            made = self._blocks[B] = self._render_block(B)
+        text, marks = made
+        hi = R // B
+        if text is None or hi + marks[0][1] < 1:  # a row number below B: no leading digits to fill in
+            return None
+        for ch, d in marks:
+            text = text.replace(ch, str(hi + d))
+        return text
+
+    def _render_block(self, B):
+        deltas = sorted({(j + k) // B for j in range(B) for _, k in self.keys})
+        marks = {d: chr(1 + i) for i, d in enumerate(deltas)}
+        if len(deltas) > 8 or any(ch in self.fmt for ch in marks.values()):
+            return None, ()
+        low = "%%0%dd" % (len(str(B)) - 1)
+        rows = [self.fmt % {name: marks[(j + k) // B] + low % ((j + k) % B) for name, k in self.keys}
+                for j in range(B)]
+        return "</row>".join(rows), tuple((ch, d) for d, ch in marks.items())  # smallest delta first
+
+
+_C = '<c r="'
+
+
+class RowReader:
+    """One sheet's pieces (`Package.bodies`): values cut out of a whole piece at once, then row by
+    row -- a hundred rows at a time where they repeat -- rows equal to the row above's template
+    (`RowTemplate`) are taken whole; in any other row, each cell equal to the cell above's template
+    is taken as it is and only the others are scanned (`Package.scan_piece`)."""
+
+    def __init__(self, package, sc: SheetCells):
+        self.package, self.sc = package, sc
+        self.taker = CellTaker(sc, package)
+        self.shared, self.colmap = {}, {}
+        self.tmpl, self.first, self.last = None, 0, 0
+        self.buf, self.buf_holes, self.buf_r0, self.buf_n = [], (), 0, 0  # values waiting (`take_values`)
+        self.recent = {}  # col -> (CellTemplates seen again, the last new one) of cells that differed from the row above
+
+    def run(self):
+        for body in self.package.bodies(self.sc.name):
+            parts = _split_values(body)
+            values = parts[1::2]
+            rows = HOLE.join(parts[0::2]).split("</row>")
+            tail = rows.pop()
+            i = vi = 0
+            while i < len(rows):
+                n = self.match(rows, i) if self.tmpl is not None else 0
+                if n:
+                    k = n * len(self.tmpl.holes)
+                    self.take_values(self.last + 1, n, values[vi:vi + k], self.tmpl.holes)
+                    i, vi, self.last = i + n, vi + k, self.last + n
+                    continue
+                nv = rows[i].count(HOLE)
+                self.extend_runs()
+                self.row(rows[i], values[vi:vi + nv])
+                i, vi = i + 1, vi + nv
+            if tail.strip():
+                self.extend_runs()
+                self.tmpl = None
+                self.slow(_with_values(tail, values[vi:]))
+        self.flush()
+
+    def match(self, rows, i) -> int:
+        """How many rows from rows[i] on are the template's rows last+1, last+2 ..."""
+        tm, n, r = self.tmpl, 0, self.last + 1
+        while i + n < len(rows):
+            B = self.block_match(rows, i + n, r) if r % RowTemplate.EVERY == 0 else 0
+            if B:
+                n, r = n + B, r + B
+                continue
+            if rows[i + n] != tm.text(r):
+                break
+            n, r = n + 1, r + 1
+        return n
+
+    def block_match(self, rows, i, r) -> int:
+        """B when rows[i:i+B] are the template's rows r..r+B-1 (a block of 100 or 10, r a multiple of B), else 0.
+        Only for a template that has held for B rows already: rendering a block costs B rows' rendering, which
+        a template that lives one epoch (29 rows) would never win back."""
+        for B in RowTemplate.BLOCKS:
+            if r % B == 0 and r - self.first > B and i + B <= len(rows):
+                block = self.tmpl.block(r, B)
+                if block is not None and "</row>".join(rows[i:i + B]) == block:
+                    return B
+        return 0
+
+    def row(self, skel, values):
+        m = _ROW.match(skel)
+        if m is None:
+            self.tmpl = None
+            self.slow(_with_values(skel, values) + "</row>")
+            return
+        r = int(m.group(1))
+        tm = self.tmpl
+        self.cells(skel, values, r, tm.text(r) if tm is not None and r == self.last + 1 else None)
+
+    def cells(self, skel, values, r, expected):
+        """A row that is not the row above again: cell by cell, reusing the cells that are."""
+        got = skel.split(_C)
+        old = expected.split(_C) if expected is not None else None
+        if old is not None and len(old) == len(got) and got[0] == old[0] and self.patch(got, old, values, r):
+            return
+        same = old is not None and len(old) == len(got)
+        cells, vi, waiting, slowed = [], 0, [], False
+        for i, chunk in enumerate(got[1:], 1):
+            chunk = _C + chunk
+            nv = chunk.count(HOLE)
+            vals = values[vi:vi + nv]
+            vi += nv
+            if same and got[i] == old[i]:
+                ct = self.tmpl.cells[i - 1]
+                if ct.formula:
+                    self.taker.builder.extend(ct.col, r)
+                waiting.append((ct, vals))
+                if cells is not None:
+                    cells.append(ct)
+                continue
+            ct, slow = self.differing(chunk, _column_of(chunk), r, vals, old[i] if same else None)
+            if slow:
+                slowed = True
+            else:
+                waiting.append((ct, vals))
+            if cells is not None:
+                if ct is None:
+                    cells = None
+                else:
+                    cells.append(ct)
+        self.new_template(got[0], r, cells, vi == len(values))
+        self.row_values(r, values, waiting, slowed)
+
+    def patch(self, got, old, values, r) -> bool:
+        """What `cells` does, looking only at the cells that differ from the template (an epoch's first
+        row, a cell that differs on every row): False, with nothing done, where that could read the row
+        otherwise -- a differing cell holding another number of values or in another column, two cells
+        of one column (their order matters then)."""
+        tm = self.tmpl
+        layout = tm.layout
+        if layout is None:
+            return False
+        starts, nvals, formulas = layout
+        differ = []
+        for i in range(1, len(got)):
+            if got[i] != old[i]:
+                chunk = _C + got[i]
+                col = _column_of(chunk)
+                if col != tm.cells[i - 1].col or got[i].count(HOLE) != old[i].count(HOLE):
+                    return False
+                differ.append((i, chunk, col))
+        skip = {i for i, _, _ in differ}
+        builder = self.taker.builder
+        for i, col in formulas:
+            if i not in skip:
+                builder.extend(col, r)
+        cells, taken, slowed, alike = list(tm.cells), {}, False, True
+        for i, chunk, col in differ:
+            s = starts[i - 1]
+            vals = values[s:s + chunk.count(HOLE)]
+            ct, slow = self.differing(chunk, col, r, vals, old[i])
+            slowed |= slow
+            taken[i] = None if slow else (ct, vals)
+            if cells is not None:
+                if ct is None:
+                    cells = None
+                else:
+                    was = cells[i - 1]
+                    alike = alike and (ct.type, ct.formula, ct.nholes) == (was.type, was.formula, was.nholes)
+                    cells[i - 1] = ct
+        self.new_template(got[0], r, cells, nvals == len(values), tm if alike else None)
+        if not self.bulk_values(r, values, slowed):
+            for i, ct in enumerate(tm.cells, 1):
+                if i not in taken:
+                    s = starts[i - 1]
+                    self.same_cell(ct, r, values[s:s + ct.nholes])
+                elif taken[i] is not None:
+                    self.same_cell(taken[i][0], r, taken[i][1])
+        return True
+
+    def differing(self, chunk, col, r, vals, above):
+        """A cell that is not the row above's moved down: (its CellTemplate or None, whether the scanner took it)."""
+        ct = self.quick(chunk, col, r, vals, above)
+        if ct is not None:
+            return ct, False
+        self.slow(_with_values(chunk, vals))
+        try:
+            return CellTemplate(chunk, col, r), True
+        except (ValueError, FormulaSyntaxError, SyntaxError):
+            return None, True
+
+    def new_template(self, head, r, cells, all_values, like=None):
+        """The row just read becomes the template for the rows after it (when it can be one)."""
+        tag = f'r="{r}"'
+        if cells is None or not all_values or "#" in head or tag not in head:
+            self.tmpl = None
+        else:
+            self.tmpl = RowTemplate(head.replace(tag, 'r="#"', 1), cells, like)
+        self.first = self.last = r
+
+    def row_values(self, r, values, waiting, slowed):
+        """The values of a row read cell by cell: with the rows taken whole when the row became the
+        template (`bulk_values`), else cell by cell."""
+        if not self.bulk_values(r, values, slowed):
+            for ct, vals in waiting:
+                self.same_cell(ct, r, vals)
+
+    def bulk_values(self, r, values, slowed) -> bool:
+        """A row read cell by cell that became the template: its values wait with the rows taken whole (one
+        value per hole, nothing scanned). False when that does not hold."""
+        tm = self.tmpl
+        if tm is not None and not slowed and len(values) == len(tm.holes):
+            self.take_values(r, 1, values, tm.holes)
+            self.sc.no_cache += tm.bare
+            return True
+        return False
+
+    def quick(self, chunk, col, r, vals, above):
+        """A cell whose XML is plain (a number, or a formula written out in full): taken without the
+        scanner -- the cells that differ from the row above in a periodic table are mostly these.
+        above: the row above's cell moved to this row (its formula text, if equal, continues the run)."""
+        f = _PLAIN_F.search(chunk)
+        if (f is None and "<f" in chunk) or "<is>" in chunk or len(vals) > 1:
+            return None
+        ct = self.recall(chunk, col, r)
+        if ct is None:
+            return None
+        if f is not None:
+            text = unescape(f.group(1)) if "&" in f.group(1) else f.group(1)
+            fa = _PLAIN_F.search(above) if above is not None else None
+            builder = self.taker.builder
+            if fa is not None and fa.group(1) == f.group(1) and col in builder.cur and builder.cur[col].r1 == r - 1:
+                builder.extend(col, r)  # only the value's type or the style differs
+            elif above is None:  # a row shaped unlike the one above: compare R1C1 forms
+                builder.add(r, col, text, form=ct.fmt)
+            else:  # the formula differs from the one above moved down: a new run
+                builder.start(r, col, text, form=ct.fmt)
+        return ct
+
+    def recall(self, chunk, col, r):
+        """The cell's template: one its column has seen again before when it renders the cell (an epoch's
+        first cells are the previous epoch's first cells again: `=H36` after `=H7`), or the last new one,
+        else a new one. Templates never seen twice (a per-epoch cell, `=$AC$7`, `=O905/29`) are not kept:
+        trying them on every later cell cost more than making the cell's own."""
+        hot, last = self.recent.get(col, ((), None))
+        shape = chunk.translate(_NO_DIGITS)
+        for ct in hot:
+            if ct.renders(chunk, shape, r):
+                return ct
+        if last is not None and last.renders(chunk, shape, r):
+            self.recent[col] = ((last,) + hot)[:4], None
+            return last
+        try:
+            ct = CellTemplate(chunk, col, r)
+        except (ValueError, FormulaSyntaxError, SyntaxError):
+            return None
+        self.recent[col] = hot, ct
+        return ct
+
+    def same_cell(self, ct: CellTemplate, r, vals):
+        """A cell's value, put on its own."""
+        sc = self.sc
+        if ct.formula:
+            if not vals:
+                sc.no_cache += 1
+                return
+        if vals and (vals[0] != "" or ct.type in ("str", "inlineStr")):
+            v = self._typed(vals[0], ct.type)
+            sc.cached.put(r, ct.col, v)
+            if not ct.formula:
+                sc.consts.put(r, ct.col, v)
+
+    def slow(self, text):
+        for cell in self.package.scan_piece(self.sc.name, text, self.shared, self.colmap):
+            self.taker.take(cell)
+
+    def take_values(self, r0, n, vals, holes):
+        """Rows r0..r0+n-1 hold `vals`, one per hole, row after row: kept to be parsed in bulk with the rows
+        before them while the holes stay the same (an epoch's first row changes formulas, not values)."""
+        if holes != self.buf_holes or r0 != self.buf_r0 + self.buf_n or len(self.buf) > 200_000:
+            self.flush_values()  # (a bound: a million value strings waiting would cost 60 MB)
+            self.buf_holes, self.buf_r0 = holes, r0
+        self.buf.extend(vals)
+        self.buf_n += n
+
+    def flush(self):
+        self.extend_runs()
+        self.flush_values()
+
+    def extend_runs(self):
+        """The template's runs go on over the rows taken whole since the template's row."""
+        tm = self.tmpl
+        if tm is None or self.last == self.first:
+            return
+        for col in tm.formulas:
+            self.taker.builder.extend(col, self.last)
+        self.sc.no_cache += (self.last - self.first) * tm.bare
+        self.first = self.last
+
+    def flush_values(self):
+        """The values waiting (`take_values`), parsed in bulk."""
+        holes, vals, r0, n = self.buf_holes, self.buf, self.buf_r0, self.buf_n
+        self.buf, self.buf_n = [], 0
+        if not n:
+            return
+        sc, k = self.sc, len(holes)
+        table = None
+        if k and all(t == "n" for _, t, _ in holes):
+            table = numbers(vals)  # None: an empty <v></v> or such: column by column below
+            table = table.reshape(n, k) if table is not None else None
+        for j, (col, t, formula) in enumerate(holes):
+            texts = vals[j::k]
+            stores = (sc.cached,) if formula else (sc.cached, sc.consts)
+            if t == "n" and (table is not None or "" not in texts):
+                nums = table[:, j] if table is not None else numbers(texts)
+                if nums is not None:  # else a text that is no number: one by one, the reader names it
+                    for st in stores:
+                        st.put_numbers(col, r0, nums)
+                    continue
+            for i, v in enumerate(texts):
+                if v == "" and t not in ("str", "inlineStr"):  # <v></v>: no cached value
+                    sc.no_cache += formula
+                    continue
+                val = self._typed(v, t)
+                for st in stores:
+                    st.put(r0 + i, col, val)
+
+    def _typed(self, v, t):
+        """A cut-out value as the evaluator holds it, read and checked by the one reader."""
+        if t in ("str", "inlineStr"):
+            return Text(unescape(v) if "&" in v else v)
+        value, kind = self.package.typed_value(v, t)
+        if kind == "s":
+            return Text(value)
+        return value == 1.0 if kind == "b" else value
+
+
+def _column_of(chunk):
+    """The column number of a cell's XML ('<c r="AD36" ...')."""
+    return col_number(chunk[6:chunk.index('"', 6)].rstrip("0123456789"))
+
+
+def _split_values(body):
+    """[text, value, text, value ...]: the <v>..</v> of a piece cut out (str.split where every <v> is
+    a plain one -- values never hold '<' -- else the regular expression)."""
+    n = body.count("<v")
+    if n == body.count("</v>"):  # every <v is a plain <v> then: </v> closes as many
+        parts = body.replace("</v>", "<v>").split("<v>")
+        if len(parts) == 2 * n + 1:
+            return parts
+    return _V.split(body)
+
+
+def _with_values(chunk, vals):
+    for v in vals:
+        chunk = chunk.replace(HOLE, f"<v>{v}</v>", 1)
+    return chunk
+
+
+def _finish(sc):
+    for (r, c) in sc.members:  # an array formula's other cells: their values are the formula's
+        if sc.consts.get(r, c) is not None:
+            sc.consts.put(r, c, None)
+    _fix_extent(sc)
+
+
+def _fix_extent(sc):
+    sc.consts.max_row = max(sc.consts.max_row, sc.cached.max_row)
+    for runs in sc.runs.values():
+        for run in runs:
+            sc.cached.max_row = max(sc.cached.max_row, run.r1)
+            sc.consts.max_row = max(sc.consts.max_row, run.r1)
