@@ -355,6 +355,18 @@ def test_what_the_long_hostile_run_found(base, tmp_path, case, argv):
         one_line(r, *words)
 
 
+def test_a_word_in_a_number_cell_names_its_sheet(base, tmp_path):
+    """The evaluator's fast reader meets the word first on the intro sheet: one line naming the
+    word and the sheet, as the one reader's slow path names the part and cell."""
+    data = base["xlgd"].read_bytes()
+
+    def word(x):
+        return re.sub(rb'(<c r="[A-Z]+\d+"(?: s="\d+")?>(?:<f>[^<]*</f>)?<v>)[^<]*(</v>)', rb"\1twelve\2", x, count=2)
+
+    p = H.write_case(tmp_path, "in.xlsx", _edit(data, PART["intro"], word))
+    one_line(H.run_cli(["verify", p], inputs=[p], folder=tmp_path), "'twelve'", "intro")
+
+
 @pytest.mark.parametrize("part", ["docProps/app.xml", "xl/workbook.xml"])
 def test_xlgd_read_says_a_damaged_part_in_one_line(base, tmp_path, part):
     """The long run's last find: lxml's message for a NUL inside a part holds a newline, and

@@ -383,11 +383,15 @@ class Package:
         if group:
             yield cur, group
 
-    def typed_value(self, v: str, t: str):
-        """(value, kind) of a cell's <v> text and t attribute, checked as every reader of this package
-        checks it: a shared string past the table or a number that is not one is an XlgdError naming
-        it (a fast reader cutting values out of the XML itself comes here for its odd cells)."""
-        return self._value(v, t, None)
+    def typed_value(self, v: str, t: str, sheet: str):
+        """(value, kind) of a cell's <v> text and t attribute on `sheet`, checked as every reader of
+        this package checks it: a shared string past the table or a number that is not one is an
+        XlgdError naming it and the sheet (a fast reader cutting values out of the XML itself comes
+        here for its odd cells)."""
+        try:
+            return self._value(v, t, None)
+        except XlgdError as e:
+            raise XlgdError(f"{e} (on sheet {sheet!r})") from None
 
     def _value(self, v, t, rest):
         if t == "s":

@@ -608,7 +608,7 @@ class RowReader:
         """A cut-out value as the evaluator holds it, read and checked by the one reader."""
         if t in ("str", "inlineStr"):
             return Text(unescape(v) if "&" in v else v)
-        value, kind = self.package.typed_value(v, t)
+        value, kind = self.package.typed_value(v, t, self.sc.name)
         if kind == "s":
             return Text(value)
         return value == 1.0 if kind == "b" else value
