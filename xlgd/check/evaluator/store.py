@@ -142,7 +142,8 @@ class SheetValues:
         says which are formula cells (LibreOffice's SUM needs it)."""
         r1 = min(r1, max(self.max_row, r0))
         c1 = min(c1, max(list(self.cols) or [c0]))
-        rows = tuple(zip(*(self.values(c, r0, r1) for c in range(c0, c1 + 1))))
+        # zip of no column would be no row: a block right of every column keeps its rows, each empty
+        rows = tuple(zip(*(self.values(c, r0, r1) for c in range(c0, c1 + 1)))) if c1 >= c0 else ((),) * (r1 - r0 + 1)
         forms = None
         if formula_cells is not None:
             forms = tuple(tuple(formula_cells(r, c) for c in range(c0, c1 + 1)) for r in range(r0, r1 + 1))
