@@ -86,6 +86,49 @@ def _values(sv, rows):
     return {(r, c): repr(sv.get(r, c)) for c in sv.cols for r in range(1, rows + 1)}
 
 
+def _read_both(path):
+    with Package.open(path) as pkg:
+        return read_sheet(pkg, "steps"), _plain(pkg, "steps")
+
+
+def _assert_same(fast, plain):
+    assert fast.formula_cells == plain.formula_cells
+    for c in set(fast.runs) | set(plain.runs):
+        for r in range(1, fast.cached.max_row + 1):
+            a, b = fast.run_at(r, c), plain.run_at(r, c)
+            assert (a is None) == (b is None), (r, c)
+            if a is not None:
+                assert a.key == b.key, (r, c, a, b)
+    rows = max(fast.cached.max_row, plain.cached.max_row)
+    assert _values(fast.cached, rows) == _values(plain.cached, rows)
+    assert _values(fast.consts, rows) == _values(plain.consts, rows)
+    assert fast.no_cache == plain.no_cache
+
+
+@pytest.mark.parametrize("tag, cells", [('<v xml:space="preserve">', ("I20",)), ("<v >", ("I20",)),
+                                        ("<v >", ("I20", "I27"))])
+def test_a_value_tag_with_attributes_does_not_shift_the_values(book, tmp_path, tag, cells):
+    """The fast cut splits at '<v>' and '</v>' alone: one other opening tag would hand every later value to
+    the cell before it, unless the reader notices (a '<' where a value goes, or an even count of parts:
+    two such tags keep the count odd) and cuts by pattern."""
+    import zipfile
+
+    out = tmp_path / "odd-v.xlsx"
+    with zipfile.ZipFile(book) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                for cell in cells:
+                    at = text.index("<v>", text.index(f'<c r="{cell}"'))
+                    text = text[:at] + tag + text[at + 3:]
+                data = text.encode()
+            zout.writestr(item, data)
+    fast, plain = _read_both(out)
+    _assert_same(fast, plain)
+    assert fast.cached.get(20, 9) == plain.cached.get(20, 9) and fast.cached.get(21, 9) == 3.0
+
+
 def test_the_fast_reader_reads_every_cell_as_lxml_does(book):
     with Package.open(book) as pkg:
         fast = read_sheet(pkg, "steps")
