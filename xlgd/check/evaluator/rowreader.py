@@ -317,6 +317,7 @@ class RowReader:
         self.tmpl, self.first, self.last = None, 0, 0
         self.buf, self.buf_holes, self.buf_r0, self.buf_n = [], (), 0, 0  # values waiting (`take_values`)
         self.recent = {}  # col -> (CellTemplates seen again, the last new one) of cells that differed from the row above
+        self.expected = None  # (r, the template's row r) when `match` stopped there
 
     def run(self):
         # rows_checked=False: a row taken whole equals a row rendered here from a row number of Excel's
@@ -324,49 +325,59 @@ class RowReader:
         for body in self.package.bodies(self.sc.name, rows_checked=False):
             parts = _split_values(body)
             values = parts[1::2]
-            rows = HOLE.join(parts[0::2]).split("</row>")
-            tail = rows.pop()
-            i = vi = 0
-            while i < len(rows):
-                n = self.match(rows, i) if self.tmpl is not None else 0
+            skel = HOLE.join(parts[0::2])
+            del parts
+            end = skel.rfind("</row>") + 6  # the rows; after them a tail (none when the piece has no </row>: 5)
+            end = end if end > 5 else 0
+            pos = vi = 0
+            while pos < end:
+                n, at = self.match(skel, pos) if self.tmpl is not None else (0, pos)
                 if n:
                     k = n * len(self.tmpl.holes)
                     self.take_values(self.last + 1, n, values[vi:vi + k], self.tmpl.holes)
-                    i, vi, self.last = i + n, vi + k, self.last + n
+                    pos, vi, self.last = at, vi + k, self.last + n
                     continue
-                nv = rows[i].count(HOLE)
+                stop = skel.index("</row>", pos)
+                row = skel[pos:stop]
+                nv = row.count(HOLE)
                 self.extend_runs()
-                self.row(rows[i], values[vi:vi + nv])
-                i, vi = i + 1, vi + nv
+                self.row(row, values[vi:vi + nv])
+                pos, vi = stop + 6, vi + nv
+            tail = skel[end:]
             if tail.strip():
                 self.extend_runs()
                 self.tmpl = None
                 self.slow(_with_values(tail, values[vi:]), rows=True)
         self.flush()
 
-    def match(self, rows, i) -> int:
-        """How many rows from rows[i] on are the template's rows last+1, last+2 ..."""
+    def match(self, skel, pos):
+        """(n, where they end): the rows of `skel` from `pos` on that are the template's rows last+1,
+        last+2 ... -- compared in place (str.startswith), no string made per row or block."""
         tm, n, r = self.tmpl, 0, self.last + 1
-        while i + n < len(rows) and r <= MAX_ROW:
-            B = self.block_match(rows, i + n, r) if r % RowTemplate.EVERY == 0 else 0
-            if B:
-                n, r = n + B, r + B
-                continue
-            if rows[i + n] != tm.text(r):
+        self.expected = None
+        while r <= MAX_ROW:
+            if r % RowTemplate.EVERY == 0:
+                B, at = self.block_match(skel, pos, r)
+                if B:
+                    n, r, pos = n + B, r + B, at
+                    continue
+            t = tm.text(r)
+            if not (skel.startswith(t, pos) and skel.startswith("</row>", pos + len(t))):
+                self.expected = (r, t)  # `row` compares the row's cells with it
                 break
-            n, r = n + 1, r + 1
-        return n
+            n, r, pos = n + 1, r + 1, pos + len(t) + 6
+        return n, pos
 
-    def block_match(self, rows, i, r) -> int:
-        """B when rows[i:i+B] are the template's rows r..r+B-1 (a block of 100 or 10, r a multiple of B), else 0.
-        Only for a template that has held for B rows already: rendering a block costs B rows' rendering, which
-        a template that lives one epoch (29 rows) would never win back."""
+    def block_match(self, skel, pos, r):
+        """(B, where they end) when the rows from `pos` are the template's rows r..r+B-1 (a block of 100,
+        r a multiple of B), else (0, pos). Only for a template that has held for B rows already: rendering
+        a block costs B rows' rendering, which a template that lives one epoch (29 rows) would never win back."""
         for B in RowTemplate.BLOCKS:
-            if r % B == 0 and r - self.first > B and i + B <= len(rows) and r + B - 1 <= MAX_ROW:
+            if r % B == 0 and r - self.first > B and r + B - 1 <= MAX_ROW:
                 block = self.tmpl.block(r, B)
-                if block is not None and "</row>".join(rows[i:i + B]) == block:
-                    return B
-        return 0
+                if block is not None and skel.startswith(block, pos) and skel.startswith("</row>", pos + len(block)):
+                    return B, pos + len(block) + 6
+        return 0, pos
 
     def row(self, skel, values):
         m = _ROW.match(skel)
@@ -378,8 +389,10 @@ class RowReader:
         if digits[0] == "0" or len(digits) > 7 or int(digits) > MAX_ROW:
             self.package.check_rows(self.sc.name, skel)  # (raises: the error the one reader gives)
         r = int(digits)
-        tm = self.tmpl
-        self.cells(skel, values, r, tm.text(r) if tm is not None and r == self.last + 1 else None)
+        tm, expected = self.tmpl, None
+        if tm is not None and r == self.last + 1:
+            expected = self.expected[1] if self.expected and self.expected[0] == r else tm.text(r)
+        self.cells(skel, values, r, expected)
 
     def cells(self, skel, values, r, expected):
         """A row that is not the row above again: cell by cell, reusing the cells that are."""
