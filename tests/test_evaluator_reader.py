@@ -150,3 +150,39 @@ def test_the_fast_reader_reads_every_cell_as_lxml_does(book):
     assert len(fast.runs[3]) == EPOCHS  # C reads the data sheet from its first row every epoch
     assert len(fast.runs[2]) == EPOCHS  # B: another anchored row every epoch
     assert len(fast.runs[8]) == 12  # H: a run per row, as many as its cells
+
+
+def test_cached_values_read_later_are_the_values_and_a_word_among_them_is_named(tmp_path):
+    """Rows of numbers hand their cached values to the store unparsed (`SheetValues.later`): read, they
+    are what lxml reads; a word among them is an error naming it and the sheet when they are read --
+    the constants (column A) are parsed at once."""
+    import re
+    import zipfile
+
+    from xlgd.errors import XlgdError
+
+    path = tmp_path / "numbers.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("steps")
+    for r in range(1, 301):
+        ws.write_number(r - 1, 0, r * 0.1)
+        ws.write_formula(r - 1, 1, f"=A{r}*2", None, r * 0.2)
+    wb.close()
+    fast, plain = _read_both(path)
+    assert fast.cached._later  # handed over unparsed ...
+    _assert_same(fast, plain)  # ... and, read, what lxml reads
+    assert fast.consts.get(250, 1) == 25.0
+
+    bad = tmp_path / "word.xlsx"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb"(<f>A250\*2</f><v>)[^<]*", rb"\1twelve", data)
+                assert b"twelve" in data
+            zout.writestr(item, data)
+    with Package.open(bad) as pkg:
+        sc = read_sheet(pkg, "steps")
+    assert sc.consts.get(250, 1) == 25.0
+    with pytest.raises(XlgdError, match="'twelve'.*steps"):
+        sc.cached.get(250, 2)

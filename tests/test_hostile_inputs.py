@@ -367,6 +367,32 @@ def test_a_word_in_a_number_cell_names_its_sheet(base, tmp_path):
     one_line(H.run_cli(["verify", p], inputs=[p], folder=tmp_path), "'twelve'", "intro")
 
 
+@pytest.fixture(scope="module")
+def long_book(tmp_path_factory):
+    """The hostile tests' small workbook with 60 epochs: 300 step rows, most taken whole by the fast reader."""
+    from xlgd.pipeline import build
+    from xlgd.recipe.template import load_recipe
+
+    folder = tmp_path_factory.mktemp("long")
+    tpl = folder / "long.toml"
+    tpl.write_text(H.SMALL_TEMPLATE.replace("epochs = 2", "epochs = 60"))
+    build(load_recipe(str(tpl)), folder / "long.xlsx")
+    return (folder / "long.xlsx").read_bytes()
+
+
+@pytest.mark.parametrize("args", [["verify"], ["verify", "--recalc"]])
+def test_a_word_deep_in_a_step_table_is_named_when_its_value_is_read(long_book, tmp_path, args):
+    """The fast reader hands a step table's cached values over unparsed (parsed when first read): a word
+    in one, far down the table where rows are taken whole, is still one line naming it and the sheet."""
+    def word(x):
+        x, n = re.subn(rb'(<c r="H200" s="\d+"><f[^<]*(?:</f>)?<v>)[^<]*(</v>)', rb"\1twelve\2", x, count=1)
+        assert n == 1
+        return x
+
+    p = H.write_case(tmp_path, "in.xlsx", _edit(long_book, PART["sgd"], word))
+    one_line(H.run_cli(args[:1] + [p] + args[1:], inputs=[p], folder=tmp_path), "'twelve'", "sgd")
+
+
 @pytest.mark.parametrize("part", ["docProps/app.xml", "xl/workbook.xml"])
 def test_xlgd_read_says_a_damaged_part_in_one_line(base, tmp_path, part):
     """The long run's last find: lxml's message for a NUL inside a part holds a newline, and

@@ -25,15 +25,20 @@ _MINUS_ZERO = re.compile(r"-0(?![.eE0-9])")  # JSON reads -0 as the integer 0: f
 
 def numbers(texts):
     """Cached values' texts as a float64 array, as float() reads them; None if one is not a number."""
-    joined = ",".join(texts)
+    return joined_numbers(",".join(texts), len(texts))
+
+
+def joined_numbers(joined: str, count: int):
+    """numbers() of `count` texts joined by commas (a text holding a comma is not a number: None)."""
     if joined.isascii() and not joined.encode().translate(None, _NUMBER_CHARS) and not _MINUS_ZERO.search(joined):
         try:
             arr = np.array(orjson.loads("[" + joined + "]"), dtype=np.float64)  # (twice fromiter's speed)
-            if arr.shape == (len(texts),):
+            if arr.shape == (count,):
                 return arr
         except (orjson.JSONDecodeError, ValueError, TypeError, OverflowError):
             pass
     try:
-        return np.array(texts, dtype=np.float64)
+        arr = np.array(joined.split(",") if count else [], dtype=np.float64)
     except ValueError:
         return None
+    return arr if arr.shape == (count,) else None

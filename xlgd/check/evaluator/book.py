@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 from ...xlsx.package import Package
 from .evaluate import Evaluator, Outcome, cells_of, describe_root
@@ -65,20 +65,25 @@ def _read_book(package, sheets, fixed) -> Book:
     runs = [run for sc in cells.values() for run in sc.all_runs()]
     for i, run in enumerate(runs):
         run.id = i
-    for sc in cells.values():  # a formula cell without a cached value holds nothing anyone can read
-        for run in sc.all_runs():
-            if run.array is None:
-                col = sc.cached.column(run.col)
-                col.ensure(run.r1)
-                kind = col.kind[run.r0:run.r1 + 1]
-                kind[kind == BLANK] = UNKNOWN
-                sc.cached.max_row = max(sc.cached.max_row, run.r1)
-                continue
-            for r, c in cells_of(run):
-                if sc.cached.get(r, c) is None:
-                    sc.cached.put(r, c, UNKNOWN_VALUE)
+    for sc in cells.values():  # (when the cached values are first read: see SheetValues.later)
+        sc.cached.max_row = max([sc.cached.max_row] + [run.r1 for run in sc.all_runs()])
+        sc.cached.later(partial(_unknown_where_blank, sc))
     return Book(package.path, package.producer, cells, runs, Names(package.defined_names, package.sheet_names),
                 RunIndex(runs))
+
+
+def _unknown_where_blank(sc):
+    """A formula cell without a cached value holds nothing anyone can read."""
+    for run in sc.all_runs():
+        if run.array is None:
+            col = sc.cached.column(run.col)
+            col.ensure(run.r1)
+            kind = col.kind[run.r0:run.r1 + 1]
+            kind[kind == BLANK] = UNKNOWN
+            continue
+        for r, c in cells_of(run):
+            if sc.cached.get(r, c) is None:
+                sc.cached.put(r, c, UNKNOWN_VALUE)
 
 
 class Evaluation:

@@ -41,8 +41,10 @@ from html import unescape
 from math import gcd
 from operator import itemgetter
 
+import numpy as np
+
 from ...core.values import Text
-from ...xlsx.numbers import numbers
+from ...xlsx.numbers import joined_numbers, numbers
 from ...xlsx.package import MAX_ROW, Fallback
 from ...xlsx.refs import FormulaSyntaxError, col_number, row_parts
 from .runs import CellTaker, SheetCells
@@ -606,6 +608,8 @@ class RowReader:
         sc, k = self.sc, len(holes)
         table = None
         if k and all(t == "n" for _, t, _ in holes):
+            if self.defer(holes, vals, r0, n):
+                return
             table = numbers(vals)  # None: an empty <v></v> or such: column by column below
             table = table.reshape(n, k) if table is not None else None
         for j, (col, t, formula) in enumerate(holes):
@@ -625,6 +629,28 @@ class RowReader:
                 for st in stores:
                     st.put(r0 + i, col, val)
 
+    def defer(self, holes, vals, r0, n) -> bool:
+        """Rows of number cells: the constants parsed now, the cached values handed to the store
+        unparsed (`SheetValues.later`: parsed when first read -- verify reads them, an evaluation
+        from the constants never does). False, nothing done, where a value is empty (no cached
+        value: counted now) or not a number."""
+        joined = ",".join(vals)
+        if not joined or joined.count(",") != len(vals) - 1 or ",," in joined or joined[0] == "," or joined[-1] == ",":
+            return False
+        k, consts = len(holes), []
+        for j, (col, _, formula) in enumerate(holes):
+            if not formula:
+                nums = numbers(vals[j::k])
+                if nums is None:
+                    return False
+                consts.append((col, nums))
+        for col, nums in consts:
+            self.sc.consts.put_numbers(col, r0, nums)
+        cached = self.sc.cached
+        cached.later(_CachedNumbers(cached, [col for col, _, _ in holes], r0, n, joined, self._typed))
+        cached.max_row = max(cached.max_row, r0 + n - 1)
+        return True
+
     def _typed(self, v, t):
         """A cut-out value as the evaluator holds it, read and checked by the one reader."""
         if t in ("str", "inlineStr"):
@@ -633,6 +659,24 @@ class RowReader:
         if kind == "s":
             return Text(value)
         return value == 1.0 if kind == "b" else value
+
+
+class _CachedNumbers:
+    """n rows of cached numbers, their texts joined by commas, put into `store` when called (`RowReader.defer`)."""
+
+    __slots__ = ("store", "cols", "r0", "n", "joined", "typed")
+
+    def __init__(self, store, cols, r0, n, joined, typed):
+        self.store, self.cols, self.r0, self.n, self.joined, self.typed = store, cols, r0, n, joined, typed
+
+    def __call__(self):
+        k = len(self.cols)
+        table = joined_numbers(self.joined, self.n * k)
+        if table is None:  # a text that is no number: the one reader names it (an error)
+            table = np.array([self.typed(v, "n") for v in self.joined.split(",")], dtype=np.float64)
+        table = table.reshape(self.n, k)
+        for j, col in enumerate(self.cols):
+            self.store.put_numbers(col, self.r0, table[:, j])
 
 
 def _column_of(chunk):
