@@ -233,7 +233,7 @@ class RowTemplate:
             self.formulas = [c.col for c in cells if c.formula]
             self.bare = sum(1 for c in cells if c.formula and not c.hole)  # formula cells without a value
         self.steps = sorted({0}.union(*(c.offsets for c in cells)))
-        self._blocks = {}
+        self._blocks, self._filled = {}, {}
         # text(): the same row positionally -- half the cost of the named format, and most rows of a
         # table whose template changes every epoch are compared one by one
         self.pfmt = head.replace("%", "%%").replace("#", "%s", 1) + "".join(c.pfmt for c in cells)
@@ -288,8 +288,15 @@ class RowTemplate:
         hi = R // B
         if text is None or hi + marks[0][1] < 1:  # a row number below B: no leading digits to fill in
             return None
-        for ch, d in marks:
-            text = text.replace(ch, str(hi + d))
+        digits = [str(hi + d) for _, d in marks]
+        width = len(digits[0])
+        if text.isascii() and all(len(x) == width for x in digits):  # (all but where the digits grow: 999 -> 1000)
+            filled = self._filled.get((B, width))
+            if filled is None:
+                filled = self._filled[B, width] = _Filled(text, [ch for ch, _ in marks], width)
+            return filled.fill(digits)
+        for (ch, _), x in zip(marks, digits):
+            text = text.replace(ch, x)
         return text
 
     def _render_block(self, B):
@@ -301,6 +308,27 @@ class RowTemplate:
         rows = [self.fmt % {name: marks[(j + k) // B] + low % ((j + k) % B) for name, k in self.keys}
                 for j in range(B)]
         return "</row>".join(rows), tuple((ch, d) for d, ch in marks.items())  # smallest delta first
+
+
+class _Filled:
+    """A block's text with each placeholder widened to `width` bytes, and where each one's digits go:
+    filling in a block is one numpy assignment per placeholder. str.replace costs ~30 ns an occurrence,
+    and a hundred rows of Jeremy's layout hold 3,900 row numbers: 120 us a block, 0.24 s of reading
+    100,000 rows; this ~55 us."""
+
+    def __init__(self, text, marks, width):
+        wide = text
+        for ch in marks:
+            wide = wide.replace(ch, ch * width)
+        self.base = np.frombuffer(wide.encode("ascii"), dtype=np.uint8).copy()
+        self.starts = [np.flatnonzero(self.base == ord(ch))[::width] for ch in marks]
+
+    def fill(self, digits) -> str:
+        out = self.base.copy()
+        for starts, x in zip(self.starts, digits):
+            for j, byte in enumerate(x.encode("ascii")):  # one scatter per digit: (a 2-D index cost twice this)
+                out[starts + j] = byte
+        return out.tobytes().decode("ascii")
 
 
 _C = '<c r="'
