@@ -175,8 +175,7 @@ class CellTemplate:
     """One cell's XML (value cut out) on any row: literal text and row offsets (`refs.row_parts`),
     kept as a %-format string whose row numbers are named by their offset."""
 
-    __slots__ = ("col", "fmt", "offsets", "type", "hole", "formula", "pfmt", "seq", "shape", "lowest", "nholes",
-                 "controls", "mk")
+    __slots__ = ("col", "fmt", "offsets", "type", "hole", "formula", "pfmt", "seq", "shape", "lowest", "nholes")
 
     def __init__(self, chunk: str, col: int, row: int):
         fmt, pfmt, seq = [], [], []
@@ -199,18 +198,8 @@ class CellTemplate:
         self.hole = self.nholes > 0
         t = _T.match(chunk)
         self.type = t.group(1) if t else "n"
-        self.controls = _CONTROLS.search(self.pfmt) is not None  # (never in XML text: `RowTemplate.marked`)
-        self.mk = None
         if self.render(row) != chunk:
             raise ValueError("the cell does not rebuild")
-
-    def marked(self, key, mark) -> str:
-        """The cell with each row number a mark character (`mark`: offset -> character; key: the steps the
-        marks stand for) -- kept for the next row template, which mostly has the same steps."""
-        mk = self.mk
-        if mk is None or mk[0] != key:
-            mk = self.mk = (key, self.pfmt % tuple(mark[k] for k in self.seq))
-        return mk[1]
 
     def render(self, r):
         return self.fmt % {_key_name(k): str(r + k) for k in self.offsets}
@@ -223,7 +212,6 @@ class CellTemplate:
 
 
 _NO_DIGITS = str.maketrans("", "", "0123456789")
-_CONTROLS = re.compile("[\x01-\x10]")  # RowTemplate's marks (at most 16)
 
 
 class RowTemplate:
@@ -246,25 +234,19 @@ class RowTemplate:
             self.bare = sum(1 for c in cells if c.formula and not c.hole)  # formula cells without a value
         self.steps = sorted({0}.union(*(c.offsets for c in cells)))
         self._blocks, self._filled = {}, {}
-        # text(): the row with one marker character per row offset, filled in by str.replace -- a handful
-        # of replaces (~2 us) instead of a %-format of a hundred numbers (~10 us); each cell's marked text
-        # is kept for the next template (an epoch's first row changes a few cells: 29 -> ~12 us a template).
-        # Control characters cannot occur in XML text, but a template holding one stays on the format.
-        self.marked = None
-        if len(self.steps) <= 16 and not _CONTROLS.search(head) and not any(c.controls for c in cells):
-            key, mark = tuple(self.steps), {k: chr(1 + i) for i, k in enumerate(self.steps)}
-            self.marked = head.replace("#", mark[0], 1) + "".join([c.marked(key, mark) for c in cells])
-            self.marks = [(mark[k], k) for k in self.steps]
-
-    @cached_property
-    def pfmt(self):
-        """The row as a positional %-format (text() where the row cannot be marked)."""
-        return self.head.replace("%", "%%").replace("#", "%s", 1) + "".join(c.pfmt for c in self.cells)
-
-    @cached_property
-    def order(self):
+        # text(): the same row positionally -- half the cost of the named format, and most rows of a
+        # table whose template changes every epoch are compared one by one
+        self.pfmt = head.replace("%", "%%").replace("#", "%s", 1) + "".join(c.pfmt for c in cells)
         where = {k: i for i, k in enumerate(self.steps)}
-        return itemgetter(where[0], *[where[k] for c in self.cells for k in c.seq])
+        self.order = itemgetter(where[0], *[where[k] for c in cells for k in c.seq])
+        # text(): the row with one marker character per row offset, filled in by str.replace -- a handful
+        # of replaces (~2 us) instead of a %-format of a hundred numbers (~10 us); control characters
+        # cannot occur in XML text, but the check keeps a template that holds one on the format
+        marks = [chr(1 + i) for i in range(len(self.steps))]
+        self.marked = None
+        if len(marks) <= 16 and not any(ch in self.pfmt for ch in marks):
+            self.marked = self.pfmt % self.order(marks)
+            self.marks = list(zip(marks, self.steps))
 
     @cached_property
     def keys(self):
