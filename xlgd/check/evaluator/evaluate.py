@@ -86,7 +86,7 @@ class Evaluator:
         self.outcome = Outcome(self.out)
         self.ns = {False: numpy_namespace(False, dialect), True: numpy_namespace(True, dialect)}
         self.compiled = {}
-        self.stretches = {}  # rows.Rows.stretch_for
+        self.stretches = {}  # rows.made_stretch
 
     def _mark_pending(self):
         """Every formula cell reads as not known until it is evaluated (a read before that is a cycle)."""

@@ -1,10 +1,14 @@
-"""Formulas whose texts differ only in row numbers are parsed once (`prepare.Family`): never a guess.
+"""The evaluator's shortcuts for many runs give what the long way gives.
 
-Each text is prepared twice -- after the texts before it, so its family has
+Formulas whose texts differ only in row numbers are parsed once (`prepare.Family`). Each text is
+prepared twice -- after the texts before it, so its family has
 been learned, and by a fresh Preparer, so it is parsed -- and both must give
 the same tree, the same reason, the same targets. The texts put digits where
 a row number is not one: in a string, a name, a sheet name, a function's
 name, an exponent; ranges whose ends come out reversed; whole rows.
+
+Runs of one recurrent formula (an epoch's running sum) are checked together (`rows.alone`): epochs
+with text, an error or an overflow among plain ones must each come out as the spreadsheet says.
 """
 
 import openpyxl
@@ -93,3 +97,36 @@ def test_a_column_of_epoch_cells_evaluates(tmp_path):
         lo, hi = sorted((r, max(1, 61 - r)))
         assert ev.value("s", r, 4) == pytest.approx(sum(a[lo - 1:hi]), rel=1e-15)
     assert len(ev.book.runs) > 50  # the columns are many runs: the families were used
+
+
+def test_epoch_running_sums_with_trouble(tmp_path):
+    """G: an epoch's running sum of F (`=F6`, then `=G6+F7` ...), 12 epochs of 5 rows; epoch 3 meets
+    text, epoch 5 overflows, epoch 7 reads #DIV/0!, the others are plain numbers."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "s"
+    f = {}
+    for k in range(12):
+        for i in range(5):
+            r = 1 + 5 * k + i
+            f[r] = {3: "x" if i == 2 else 1.5, 5: 1e308, 7: "=1/0" if i == 1 else 0.25}.get(k, r / 8)
+            ws.cell(r, 6, f[r])
+            ws.cell(r, 7, f"=F{r}" if i == 0 else f"=G{r - 1}+F{r}")
+    p = tmp_path / "sums.xlsx"
+    wb.save(p)
+    ev = open_and_evaluate(p, dialect="excel")
+    for k in range(12):
+        total = None
+        for i in range(5):
+            r = 1 + 5 * k + i
+            v = "#DIV/0!" if f[r] == "=1/0" else "#VALUE!" if f[r] == "x" else f[r]
+            if i == 0:
+                total = v
+            elif isinstance(total, str) or isinstance(v, str):
+                total = total if isinstance(total, str) else v
+            else:
+                total = total + v
+                if total == float("inf"):
+                    total = "#NUM!"
+            assert ev.value("s", r, 7) == total, (k, i)
+    assert len(ev.book.sheets["s"].runs[7]) == 24  # an epoch's first row and the rest: two runs each
