@@ -77,7 +77,8 @@ def test_a_probe_leaves_no_name_behind():
 
 
 def test_a_column_of_epoch_cells_evaluates(tmp_path):
-    """`=$A$k*2` on rows 1..60 (a run every 3 rows, k moving) and `=B(3k)/3` beside: the values."""
+    """`=$A$k*2` on rows 1..60 (a run every 3 rows, k moving), `=B(3k)/3`, ranges and sums beside,
+    each column one family of texts: the values."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "s"
@@ -86,6 +87,7 @@ def test_a_column_of_epoch_cells_evaluates(tmp_path):
         ws.cell(r, 2, f"=$A${(r - 1) // 3 + 1}*2")
         ws.cell(r, 3, f"=B{min(60, 3 * r)}/3")
         ws.cell(r, 4, f"=SUM($A${r}:A{max(1, 61 - r)})")
+        ws.cell(r, 5, f"=A{r}+A{r if r % 2 else r - 1}")  # one family; a row reads one cell twice, the next two
     p = tmp_path / "epochs.xlsx"
     wb.save(p)
     ev = open_and_evaluate(p, dialect="excel")
@@ -96,6 +98,7 @@ def test_a_column_of_epoch_cells_evaluates(tmp_path):
         assert ev.value("s", r, 3) == b[min(60, 3 * r) - 1] / 3
         lo, hi = sorted((r, max(1, 61 - r)))
         assert ev.value("s", r, 4) == pytest.approx(sum(a[lo - 1:hi]), rel=1e-15)
+        assert ev.value("s", r, 5) == a[r - 1] + a[(r if r % 2 else r - 1) - 1]
     assert len(ev.book.runs) > 50  # the columns are many runs: the families were used
 
 

@@ -87,6 +87,7 @@ class Evaluator:
         self.ns = {False: numpy_namespace(False, dialect), True: numpy_namespace(True, dialect)}
         self.compiled = {}
         self.stretches = {}  # rows.made_stretch
+        self.batch_keys = {}  # (id of a shape or kin, column) -> Batch group key
 
     def _mark_pending(self):
         """Every formula cell reads as not known until it is evaluated (a read before that is a cycle)."""
@@ -112,7 +113,7 @@ class Evaluator:
         first, later = _defer_dynamic(comps, deps, self.prepared)
         batch, circular = Batch(self), []  # circular: (component's place in dependency order, its cycles)
         for comp in [first[k] for k in graph.by_level(first, deps)] + [later[k] for k in graph.by_level(later, deps)]:
-            if batch.ids and any(d in batch.ids for i in comp for d in deps[i]):
+            if batch.ids and not all(batch.ids.isdisjoint(deps[i]) for i in comp):
                 batch.flush()
             if len(comp) == 1 and comp[0] not in deps[comp[0]]:
                 p = self.prepared[comp[0]]
@@ -236,6 +237,17 @@ class Evaluator:
             fn = self.compiled[(source, batch)] = ns[name]
         return fn
 
+    def batch_key(self, p: Prepared) -> tuple:
+        """What runs evaluated together share (`Batch`): their column, numpy source, and what their leaves
+        read but for the rows -- the same for every run of one shape or kin, so found once for them."""
+        shape = p.shape or p
+        shape = shape.kin or shape
+        key = self.batch_keys.get((id(shape), p.run.col))
+        if key is None:
+            leaves = tuple((leaf.sheet, leaf.col, leaf.row_abs) for leaf in p.leaves)
+            key = self.batch_keys[(id(shape), p.run.col)] = (p.run.sheet, p.run.col, source_of(p, self.dialect), leaves)
+        return key
+
     def vector(self, p: Prepared):
         Batch(self).together([p])
 
@@ -293,8 +305,7 @@ class Batch:
 
     def add(self, p):
         self.ids.add(p.run.id)
-        shape = tuple((leaf.sheet, leaf.col, leaf.row_abs) for leaf in p.leaves)
-        self.groups.setdefault((p.run.sheet, p.run.col, source_of(p, self.ev.dialect), shape), []).append(p)
+        self.groups.setdefault(self.ev.batch_key(p), []).append(p)
 
     def add_recurrent(self, p):
         """A run evaluated row by row on its own (`Evaluator.rows_alone`): with the others waiting, under one
@@ -347,6 +358,7 @@ class Batch:
 def source_of(p: Prepared, dialect) -> str:
     """A vector run's numpy expression over its leaves L0, L1 ... (shared by runs of one formula text)."""
     shape = p.shape or p
+    shape = shape.kin or shape
     if not shape.source:
         shape.source = py(p.expr, lambda leaf: f"L{p.leaves.index(leaf)}", dialect)
     return shape.source
@@ -379,6 +391,8 @@ def cells_of_row(run, r):
 
 def _defer_dynamic(comps, deps, prepared):
     """Components in order, those with OFFSET (which may read anything) and their dependants last."""
+    if not any(p.dynamic for p in prepared):
+        return comps, []
     deferred, first, later = set(), [], []
     for comp in comps:
         if any(prepared[i].dynamic for i in comp) or any(d in deferred for i in comp for d in deps[i]):

@@ -17,11 +17,10 @@ circular reference (a cell that reaches itself) instead of looping.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """What one reference of a run reads over the run's rows: rows lo..hi of columns c0..c1 of a sheet.
 
     offset: the row distance from the reading cell to the row read (a single cell moving with the

@@ -17,7 +17,7 @@ it points at a deleted range), and says
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ...core import functions
 from ...core.expr import Address, Bin, CellRef, Cmp, Const, Expr, Fn, Name, Neg, Num, RangeRef, leaves
@@ -45,6 +45,7 @@ class Prepared:
     ulp: bool = False  # its last bits come from a C library (EXP, LN, POWER, ^ other than 2 ...)
     source: str = ""  # numpy source (vector runs)
     shape: object = None  # the Prepared this one's analysis is shared with (Preparer)
+    kin: object = None  # a Prepared of the same numpy source: its Family's first, when leaves repeat alike
 
 
 class Names:
@@ -130,7 +131,8 @@ class Preparer:
 
     def __call__(self, run: Run) -> Prepared:
         key = (run.text, run.sheet, run.array is not None)
-        positional = "ROW(" in run.text.upper() or "OFFSET(" in run.text.upper()
+        upper = run.text.upper()
+        positional = "ROW(" in upper or "OFFSET(" in upper
         if positional:
             key += (run.r0, run.col)  # ROW() and OFFSET depend on where the formula is
         form = run.form and (("form", run.form),) + key[1:]  # one formula in R1C1 form: moved, not parsed
@@ -145,7 +147,7 @@ class Preparer:
         dr = run.r0 - shape.run.r0
         if dr and shape.run.text != run.text:  # the same formula in R1C1 form on other rows: moved
             expr = map_leaves(expr, lambda leaf: _moved(leaf, dr))
-            leaves = list(value_leaves(expr)) if shape.expr is not None else []
+            leaves = [_moved(leaf, dr) for leaf in leaves]  # value_leaves(expr), without the walk
         p = Prepared(run, expr, shape.reason, shape.volatile, [_target(run, leaf) for leaf in leaves],
                      leaves if shape.vector else [], shape.numbers_only, shape.vector, shape.strict,
                      shape.dynamic, shape.ulp)
@@ -192,6 +194,7 @@ class Family:
 
     shape: Prepared
     holes: list
+    repeats: tuple = ()  # which of the first's value leaves are equal (`_repeats`)
 
     @classmethod
     def learn(cls, shape, parts, rows, names):
@@ -212,7 +215,7 @@ class Family:
             _match(shape.expr, other, {p: i for i, p in enumerate(probe)}, rows, holes, used)
         except Differs:
             return None
-        return cls(shape, holes) if len(used) == len(rows) else None
+        return cls(shape, holes, _repeats(shape.leaves)) if len(used) == len(rows) else None
 
     def bind(self, run, rows) -> Prepared | None:
         """The analysis of `run`, whose text has these row numbers; None when they cannot be placed."""
@@ -223,7 +226,17 @@ class Family:
             expr = map_leaves(self.shape.expr, lambda leaf: _placed(leaf, next(holes), rows))
         except Differs:
             return None
-        return replace(self.shape, run=run, expr=expr, leaves=list(value_leaves(expr)), source="")
+        s, leaves = self.shape, list(value_leaves(expr))
+        p = Prepared(run, expr, s.reason, s.volatile, [], leaves, s.numbers_only, s.vector, s.strict, s.dynamic,
+                     s.ulp)
+        if _repeats(leaves) == self.repeats:  # the same source over L0, L1 ... (`evaluate.source_of`)
+            p.kin = s
+        return p
+
+
+def _repeats(leaves) -> tuple:
+    """For each leaf, the first leaf equal to it (`A5+A5` reads one input twice, `A6+A7` two)."""
+    return tuple(map(leaves.index, leaves))
 
 
 def _match(a, b, probe, rows, holes, used):
