@@ -326,8 +326,11 @@ class Batch:
         ev, p0 = self.ev, group[0]
         starts = np.array([p.run.r0 for p in group])
         lens = np.array([p.run.n for p in group])
-        rows = np.concatenate([np.arange(p.run.r0, p.run.r1 + 1) for p in group])
-        shift = rows - np.repeat(starts, lens)  # each cell's distance from its run's first row
+        # each cell's distance from its run's first row, and its row: one arange for all the runs (an
+        # arange per run was 17,267 numpy calls in xlgd's 100,000-row layout; `together` took 0.16-0.18 s
+        # of CPU, 0.11 s so: best of 5, two rounds, same minutes)
+        shift = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
+        rows = np.repeat(starts, lens) + shift
         args, dirty = [], np.zeros(len(rows), dtype=bool)
         for i, leaf in enumerate(p0.leaves):
             store = ev.read.get(leaf.sheet)
