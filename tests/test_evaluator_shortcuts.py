@@ -133,3 +133,15 @@ def test_epoch_running_sums_with_trouble(tmp_path):
                     total = "#NUM!"
             assert ev.value("s", r, 7) == total, (k, i)
     assert len(ev.book.sheets["s"].runs[7]) == 24  # an epoch's first row and the rest: two runs each
+
+
+def test_a_run_alone_is_in_row_order_as_row_order_says():
+    """`graph.alone_in_order` answers what `graph.row_order` of a group of one answers."""
+    from xlgd.check.evaluator.graph import alone_in_order, row_order
+
+    names = Names({}, ["s", "t"])
+    texts = ["D19+1", "D20", "D21", "$D$5+C20", "$D$30", "SUM(D5:D19)", "SUM(D5:D20)", "SUM($D$5:D19)",
+             "SUM(C5:E19)", "SUM(C5:E20)", "t!D20", "E20+D19", "SUM(D:D)", "MAX(D18,D19)+C21"]
+    for text in texts:
+        p = Preparer(names)(Run("s", 4, 20, 40, text))
+        assert alone_in_order(p.run, p.targets) == (row_order([p.run], lambda run: p.targets) == [4]), text

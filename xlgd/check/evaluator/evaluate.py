@@ -278,8 +278,7 @@ class Evaluator:
     def rows_alone(self, p: Prepared) -> bool:
         """A run that reads only its own earlier rows within its group (an epoch's running sum `=O36+H37`):
         evaluated row by row on its own, so with others like it (`Batch.add_recurrent`)."""
-        return (p.vector and p.reason is None and
-                graph.row_order([p.run], lambda run: self.prepared[run.id].targets) == [p.run.col])
+        return p.vector and p.reason is None and graph.alone_in_order(p.run, p.targets)
 
     def group(self, group):
         runs = [p.run for p in group]

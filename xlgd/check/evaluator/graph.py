@@ -179,6 +179,13 @@ def row_order(group, targets_of):
     return _topo(same_row)
 
 
+def alone_in_order(run, targets) -> bool:
+    """`row_order([run]) == [run.col]`, without its dictionaries: every reference of the run to its own
+    column reads an earlier row (3,452 runs of xlgd's 100,000-row layout are asked)."""
+    return all(_reads_earlier(run, t) is not None for t in targets
+               if t.sheet == run.sheet and t.c0 <= run.col <= t.c1)
+
+
 def _reads_earlier(run, t):
     """The group columns run reads on its own row (a set), or None when it may read a later row."""
     if t.offset is not None:  # one cell, moving with the rows
