@@ -17,11 +17,10 @@ circular reference (a cell that reaches itself) instead of looping.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """What one reference of a run reads over the run's rows: rows lo..hi of columns c0..c1 of a sheet.
 
     offset: the row distance from the reading cell to the row read (a single cell moving with the
@@ -178,6 +177,13 @@ def row_order(group, targets_of):
                 return None
             same_row[run.col] |= verdict
     return _topo(same_row)
+
+
+def alone_in_order(run, targets) -> bool:
+    """`row_order([run]) == [run.col]`, without its dictionaries: every reference of the run to its own
+    column reads an earlier row (3,452 runs of xlgd's 100,000-row layout are asked)."""
+    return all(_reads_earlier(run, t) is not None for t in targets
+               if t.sheet == run.sheet and t.c0 <= run.col <= t.c1)
 
 
 def _reads_earlier(run, t):
