@@ -10,22 +10,26 @@ Two 100,000-row step sheets, each evaluated from its constants:
   row to row (13 columns, 1,100,002 formula cells in 15 runs), written with
   XlsxWriter;
 * xlgd -- xlgd's own adam sheet (benchmarks/verify_adam.toml, `xlgd generate
-  --epochs`): the data on another sheet read at a row that wraps every 29
-  steps, epochs unrolled, chart and per-epoch columns (2,710,951 formula
-  cells in 20,729 runs, 235 MB of sheet XML).
+  --epochs`, written fresh whenever the writer's code changes: `writer_stamp`):
+  the data on another sheet read at a row that wraps every 29 steps, epochs
+  unrolled, chart and per-epoch columns (2,710,951 formula cells in 20,729
+  runs, 190 MB of sheet XML with shared formulas).
 
 The evaluator side is `check.evaluator`: read the file, parse and compile
-each run, evaluate every formula from the workbook's constants. LibreOffice
-loads the file with a profile that recalculates every formula on load and
-saves it (`--convert-to xlsx`, the documented peer route). Each side runs in
-its own subprocess; wall-clock and CPU time (user + sys of the subprocess and
-its children) and peak memory (ru_maxrss) are printed, and the ratios of
-both -- other people's jobs share this machine, so the CPU ratio is the
-steadier one.
+each run, evaluate every formula from the workbook's constants, `--repeat`
+times (the median is compared). LibreOffice loads the file with a profile
+that recalculates every formula on load and saves it (`--convert-to xlsx`,
+the documented peer route). Both are warmed once first, untimed (`warm`).
+Each side runs in its own subprocess; wall-clock and CPU time (user + sys of
+the subprocess and its children: the evaluator's inflating thread and
+LibreOffice's threads count) and peak memory (ru_maxrss) are printed, with
+the ratios of both.
 
-Measured (five runs, load 2-3.5, README "Benchmarks"): graddesc 2.5-2.9 s CPU
-against LibreOffice's 22.4-28.3 s, 7.8-10.7x; xlgd 9.1-11.0 s against
-63.9-74.1 s, 6.2-7.0x; peaks 207-213 and 246-250 MB. Issue 11 asks for 10x.
+Measured (three runs on a quiet machine, load 0.5-1.5, README "Benchmarks"):
+graddesc 1.71-2.00 s wall, 1.94-2.24 s CPU, against LibreOffice's 22.6-25.0 s
+wall, 28.7-30.6 s CPU: 12.1-13.3x wall, 13.3-14.7x CPU; xlgd 6.91-8.03 s wall,
+7.54-8.51 s CPU against 80.2-87.7 s, 93.5-101.8 s: 10.9-11.7x wall,
+12.0-12.8x CPU; peaks 177-187 and 240-250 MB. Issue 11 asks for 10x.
 """
 
 import argparse
