@@ -46,9 +46,9 @@ from ...core.values import Text
 from ...xlsx.numbers import joined_numbers, numbers
 from ...xlsx.package import MAX_ROW, Fallback
 from ...xlsx.refs import FormulaSyntaxError, col_number
+from .rowtemplates import HOLE, NO_DIGITS, CellTemplate, RowTemplate
 from .runs import CellTaker, SheetCells
 from .store import SheetValues
-from .rowtemplates import HOLE, NO_DIGITS, CellTemplate, RowTemplate
 
 
 def read_sheet(package, name) -> SheetCells:
@@ -399,8 +399,9 @@ class RowReader:
     def defer(self, holes, vals, r0, n) -> bool:
         """Rows of number cells: the constants parsed now, the cached values handed to the store
         unparsed (`SheetValues.later`: parsed when first read -- verify reads them, an evaluation
-        from the constants never does). False, nothing done, where a value is empty (no cached
-        value: counted now) or not a number."""
+        from the constants never does; a word among them is named then, by `_CachedNumbers`). False,
+        nothing done, where a value is empty (no cached value: counted now) or a constant is no number
+        (named now, by the path below)."""
         joined = ",".join(vals)
         if not joined or joined.count(",") != len(vals) - 1 or ",," in joined or joined[0] == "," or joined[-1] == ",":
             return False
