@@ -15,7 +15,7 @@ Two 100,000-row step sheets, each evaluated from its constants:
   unrolled, chart and per-epoch columns (2,710,951 formula cells in 20,729
   runs, 190 MB of sheet XML with shared formulas).
 
-The evaluator side is `check.evaluator`: read the file, parse and compile
+The evaluator side is `evaluator`: read the file, parse and compile
 each run, evaluate every formula from the workbook's constants, `--repeat`
 times (the median is compared). LibreOffice loads the file with a profile
 that recalculates every formula on load and saves it (`--convert-to xlsx`,
@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 EVALUATE = """
 import json, resource, sys, time
-from xlgd.check.evaluator import Evaluation, read_book
+from xlgd.evaluator import Evaluation, read_book
 from xlgd.xlsx.package import Package
 t0 = time.perf_counter()
 with Package.open(sys.argv[1]) as pkg:
@@ -132,7 +132,7 @@ def warm(tmp, prof):
 
     env = dict(os.environ, PYTHONPYCACHEPREFIX=str(tmp / "pycache"))
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    subprocess.run([sys.executable, "-c", "import xlgd.check.evaluator, xlgd.xlsx.package"], env=env, check=True,
+    subprocess.run([sys.executable, "-c", "import xlgd.evaluator, xlgd.xlsx.package"], env=env, check=True,
                    cwd=ROOT)
     tiny = tmp / "warm.xlsx"
     wb = xlsxwriter.Workbook(str(tiny))

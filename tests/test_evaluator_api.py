@@ -8,8 +8,8 @@ the API breaks this test before it breaks diff.
 
 import pytest
 
-import xlgd.check.evaluator as evaluator
-from xlgd.check.evaluator import (UNKNOWN_VALUE, Evaluation, Outcome, Run, SheetCells, SheetValues,
+import xlgd.evaluator as evaluator
+from xlgd.evaluator import (UNKNOWN_VALUE, Evaluation, Outcome, Run, SheetCells, SheetValues,
                                   open_and_evaluate, read_book)
 from xlgd.core.values import Text
 from xlgd.xlsx.package import Package

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from xlgd.check.evaluator import UNKNOWN_VALUE, open_and_evaluate
+from xlgd.evaluator import UNKNOWN_VALUE, open_and_evaluate
 from xlgd.core.values import Text, same
 from xlgd.pipeline import build
 from xlgd.recipe.template import load_recipe

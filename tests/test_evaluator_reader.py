@@ -1,4 +1,4 @@
-"""The evaluator's fast row reader (`check.evaluator.rowreader.RowReader`) against the plain one.
+"""The evaluator's fast row reader (`evaluator.rowreader.RowReader`) against the plain one.
 
 The fast reader compares rows as text with the row above moved down, looks only at the cells of a
 row that differ (`patch`), and reads a new cell from the recipe of a cell of the same shape (the
@@ -13,9 +13,9 @@ formula in R1C1 form, the same cached value and constant.
 import pytest
 import xlsxwriter
 
-from xlgd.check.evaluator.rowreader import read_sheet
-from xlgd.check.evaluator.runs import CellTaker, SheetCells
-from xlgd.check.evaluator.store import SheetValues
+from xlgd.evaluator.rowreader import read_sheet
+from xlgd.evaluator.runs import CellTaker, SheetCells
+from xlgd.evaluator.store import SheetValues
 from xlgd.xlsx.package import Package
 
 EPOCHS, STEPS, FIRST = 9, 7, 5

@@ -11,7 +11,7 @@ import math
 import openpyxl
 import pytest
 
-from xlgd.check.evaluator import UNKNOWN_VALUE, open_and_evaluate
+from xlgd.evaluator import UNKNOWN_VALUE, open_and_evaluate
 from xlgd.core.values import Text
 
 CASES = [  # (formula, excel value) -- A1:A5 hold 3, 4, "x", TRUE, (blank); B1:B3 hold 1, 2, 3

@@ -14,8 +14,8 @@ with text, an error or an overflow among plain ones must each come out as the sp
 import openpyxl
 import pytest
 
-from xlgd.check.evaluator import Run, open_and_evaluate
-from xlgd.check.evaluator.prepare import Names, Preparer
+from xlgd.evaluator import Run, open_and_evaluate
+from xlgd.evaluator.prepare import Names, Preparer
 
 FAMILIES = [
     ["$AC$6", "$AC$7", "$AC$100", "$AC$1048576", "$AC$1048577", "$AC$60"],
@@ -137,7 +137,7 @@ def test_epoch_running_sums_with_trouble(tmp_path):
 
 def test_a_run_alone_is_in_row_order_as_row_order_says():
     """`graph.alone_in_order` answers what `graph.row_order` of a group of one answers."""
-    from xlgd.check.evaluator.graph import alone_in_order, row_order
+    from xlgd.evaluator.graph import alone_in_order, row_order
 
     names = Names({}, ["s", "t"])
     texts = ["D19+1", "D20", "D21", "$D$5+C20", "$D$30", "SUM(D5:D19)", "SUM(D5:D20)", "SUM($D$5:D19)",

@@ -17,9 +17,10 @@ ALLOWED = {
     "xlsx": {"core.expr", "core.functions", "core.values"},  # formula.py parses formula text into the core's tree
     "recipe": {"core", "xlgd"},  # record.py writes xlgd's version
     "book": {"core", "recipe", "xlsx.output", "xlsx.refs"},
-    "check": {"core", "recipe", "book.layout", "xlsx"},
+    "evaluator": {"core", "xlsx"},  # evaluates any workbook as its spreadsheet would
+    "check": {"core", "recipe", "book.layout", "xlsx", "evaluator"},
     "diff": {"recipe.record", "xlsx", "charts.model",  # charts.model: chart series are compared too
-             "check.evaluator", "core.values", "core.functions"},  # values a file doesn't hold, recomputed
+             "evaluator", "core.values", "core.functions"},  # values a file doesn't hold, recomputed
     "charts": {"recipe.record", "xlsx", "pipeline"},  # pipeline: charts regenerate writes a fresh copy
     "cli": None,  # the command line may use every room
 }

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from ..core.expr import Bin, CellRef, leaves
 from ..xlsx.refs import a1, col_letters
-from .evaluator import Evaluation
-from .evaluator.prepare import calls
+from ..evaluator import Evaluation
+from ..evaluator.prepare import calls
 from .report import fmt_value
 
 

@@ -20,7 +20,7 @@ Each problem is one cause naming the name and where it points.
 from __future__ import annotations
 
 from ..xlsx.refs import FormulaSyntaxError, a1, split_ref, unquote_sheet
-from .evaluator.store import Unknown
+from ..evaluator.store import Unknown
 from .report import Cause, fmt_value
 
 

@@ -11,7 +11,7 @@ sheet is accounted for:
   xlgd's engine run from the workbook's own inputs, start values and data);
 * every other formula cell -- other sheets, a learner's own sheet, rows 33-34
   of graddesc, cells added to an xlgd sheet -- by the workbook evaluator
-  (`check/evaluator`, `evaluated.py`): inconsistent formulas, stale values
+  (`evaluator`, `evaluated.py`): inconsistent formulas, stale values
   and errors against the cell's own formula, values against the workbook
   evaluated from its own constants;
 * cells nobody can compute (volatile or unsupported functions) are
@@ -54,8 +54,8 @@ from . import graddesc as gl
 from .cells import CheckContext
 from .descent import describe_descent
 from .evaluated import Settings, check_evaluated, header, plain_value
-from .evaluator import Evaluation, RunBuilder, SheetCells, SheetValues, cell_value, read_book
-from .evaluator.store import BLANK, UNKNOWN_VALUE
+from ..evaluator import Evaluation, RunBuilder, SheetCells, SheetValues, cell_value, read_book
+from ..evaluator.store import BLANK, UNKNOWN_VALUE
 from .names import check_names
 from .report import Report, SheetReport
 from .steptable import CachedLayout

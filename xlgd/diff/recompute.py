@@ -4,7 +4,7 @@ A file written by openpyxl or pandas keeps every formula but no cached
 value (openpyxl cannot calculate), so a diff that compared cached values
 would call every formula cell of a re-saved, unedited workbook "changed".
 Here the first formula cell without a cached value makes the side read and
-evaluate its whole workbook once (`check.evaluator`, in the dialect of
+evaluate its whole workbook once (`evaluator`, in the dialect of
 whoever saved it); every absent value is then the evaluator's. Files that
 hold their values never pay for it.
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..check.evaluator import Evaluation, Unknown, read_book
+from ..evaluator import Evaluation, Unknown, read_book
 from ..core.values import Text
 
 

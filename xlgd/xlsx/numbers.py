@@ -9,7 +9,7 @@ doubles bit for bit (correctly rounded: 2 million random and long decimal
 texts compared here, and tests/test_verify_fastrows.py checks 100,000 random
 doubles and the corner cases). Texts JSON would read otherwise (true, null,
 -0) or not at all (inf, .5, 1.) go to numpy. Used by verify's step-table
-reader (`check.steptable`) and the workbook evaluator (`check.evaluator.rowreader`).
+reader (`check.steptable`) and the workbook evaluator (`evaluator.rowreader`).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Public API (what `verify` and `diff` use)::
 
-    from xlgd.check.evaluator import Evaluation, open_and_evaluate, read_book
+    from xlgd.evaluator import Evaluation, open_and_evaluate, read_book
 
     ev = open_and_evaluate("book.xlsx")            # dialect: whoever saved the file
     ev = Evaluation(read_book(package), "libreoffice")   # from an open xlsx.package.Package

@@ -28,7 +28,7 @@ from copy import copy
 
 import numpy as np
 
-from ...core.expr import CellRef, py
+from ..core.expr import CellRef, py
 from .store import ERROR, NUMBER
 
 

@@ -23,7 +23,7 @@ from operator import itemgetter
 
 import numpy as np
 
-from ...xlsx.refs import row_parts
+from ..xlsx.refs import row_parts
 
 _PIECE = re.compile(r'(<c r="[A-Z]{1,3})([0-9]+)(")|(<f(?:\s[^>]*)?>)([^<]*)(</f>)')
 _T = re.compile(r'^<c [^>]*?\st="([a-zA-Z]+)"')

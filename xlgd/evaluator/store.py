@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...core.values import ERRORS, Block, Text, is_error
+from ..core.values import ERRORS, Block, Text, is_error
 
 BLANK, NUMBER, BOOL, TEXT, UNKNOWN, ERROR = 0, 1, 2, 3, 4, 8
 _ERR_KIND = {code: ERROR + i for i, code in enumerate(ERRORS)}

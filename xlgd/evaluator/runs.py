@@ -20,8 +20,8 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from ...core.values import Text
-from ...xlsx.refs import FormulaSyntaxError, relative, row_parts, split_ref
+from ..core.values import Text
+from ..xlsx.refs import FormulaSyntaxError, relative, row_parts, split_ref
 from .store import SheetValues
 
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ...core import functions
-from ...core.expr import Address, Bin, CellRef, Cmp, Const, Expr, Fn, Name, Neg, Num, RangeRef, leaves
-from ...xlsx.formula import MAX_ROW, Unsupported, parse
+from ..core import functions
+from ..core.expr import Address, Bin, CellRef, Cmp, Const, Expr, Fn, Name, Neg, Num, RangeRef, leaves
+from ..xlsx.formula import MAX_ROW, Unsupported, parse
 from .graph import Target
 from .runs import Run
 

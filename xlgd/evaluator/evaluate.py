@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...core.expr import Address, CellRef, RangeRef, excel_value, py
-from ...core.functions import TINY, numpy_namespace
-from ...core.values import Block
-from ...xlsx.refs import a1, quote_sheet
+from ..core.expr import Address, CellRef, RangeRef, excel_value, py
+from ..core.functions import TINY, numpy_namespace
+from ..core.values import Block
+from ..xlsx.refs import a1, quote_sheet
 from . import graph
 from .prepare import Prepared
 from .store import NUMBER, UNKNOWN, UNKNOWN_VALUE, SheetValues, Unknown

@@ -42,10 +42,10 @@ from html import unescape
 
 import numpy as np
 
-from ...core.values import Text
-from ...xlsx.numbers import joined_numbers, numbers
-from ...xlsx.package import MAX_ROW, Fallback
-from ...xlsx.refs import FormulaSyntaxError, col_number
+from ..core.values import Text
+from ..xlsx.numbers import joined_numbers, numbers
+from ..xlsx.package import MAX_ROW, Fallback
+from ..xlsx.refs import FormulaSyntaxError, col_number
 from .rowtemplates import HOLE, NO_DIGITS, CellTemplate, RowTemplate
 from .runs import CellTaker, SheetCells
 from .store import SheetValues

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
-from ...core.expr import CellRef
+from ..core.expr import CellRef
 from . import graph
 from .prepare import value_leaves
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, partial
 
-from ...xlsx.package import Package
+from ..xlsx.package import Package
 from .evaluate import Evaluator, Outcome, cells_of, describe_root
 from .graph import RunIndex
 from .prepare import Names, Prepared, Preparer
