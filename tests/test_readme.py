@@ -78,3 +78,11 @@ def test_every_linked_file_and_image_exists_and_images_are_small():
             assert path.stat().st_size < rx.IMAGE_LIMIT, (target, path.stat().st_size)
     images = [b for b in rx.parse(text) if b.kind == "image"]
     assert len(images) >= 4 and all(re.search(r"\]\(docs/images/[\w-]+\.png\)", b.lines[0]) for b in images)
+
+
+def test_the_function_table_lists_every_function_the_evaluator_computes():
+    from xlgd.core.functions import FUNCTIONS
+
+    listed = set(re.findall(r"^\| `([A-Z0-9.]+)` \|", (rx.ROOT / "docs" / "functions.md").read_text(encoding="utf-8"),
+                            re.M))
+    assert listed == set(FUNCTIONS), (sorted(set(FUNCTIONS) - listed), sorted(listed - set(FUNCTIONS)))
