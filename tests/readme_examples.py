@@ -264,6 +264,21 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def update(text: str, outcomes: list[Outcome], folder: Path, problems: list[str]) -> int:
+    """Rewrite the README from the run, unless a command failed in a way its marker does not say."""
+    failed = [f"{o.block.where}: exit codes {o.exits}" for o in outcomes if o.block.kind == "example"
+              and any(code >= 2 for code in o.exits) and o.exits != expected_exits(o.block)]
+    if failed:
+        print("not updated: a command failed (exit 2 or 3) where its marker expects otherwise\n" + "\n".join(failed))
+        return 1
+    new = rewrite(text, outcomes, folder)
+    if new != text:
+        write_atomically(README, new)
+    changed = list(dict.fromkeys(":".join(p.split(":")[:2]) for p in problems))
+    print(f"README.md: {len(outcomes)} example block(s); rewritten: {', '.join(changed) if changed else 'none'}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--session"]:
         return session_main()
@@ -274,13 +289,9 @@ def main(argv: list[str]) -> int:
             print("\n".join(images(text, folder)))
             return 0
         outcomes = run_all(folder, text)
-        if argv[:1] == ["--update"]:
-            new = rewrite(text, outcomes, folder)
-            if new != text:
-                write_atomically(README, new)
-            print(f"README.md: {len(outcomes)} example block(s) {'rewritten' if new != text else 'already current'}")
-            return 0
         problems = differences(outcomes, folder)
+        if argv[:1] == ["--update"]:
+            return update(text, outcomes, folder, problems)
     print("\n\n".join(problems) if problems else f"README.md: {len(outcomes)} example block(s) match")
     return 1 if problems else 0
 
