@@ -86,3 +86,13 @@ def test_the_function_table_lists_every_function_the_evaluator_computes():
     listed = set(re.findall(r"^\| `([A-Z0-9.]+)` \|", (rx.ROOT / "docs" / "functions.md").read_text(encoding="utf-8"),
                             re.M))
     assert listed == set(FUNCTIONS), (sorted(set(FUNCTIONS) - listed), sorted(listed - set(FUNCTIONS)))
+
+
+def test_update_refuses_to_write_a_command_that_failed(tmp_path, capsys):
+    """An internal error (exit 3) where the marker expects 0 or 1 is never written into the README."""
+    text = rx.README.read_text(encoding="utf-8")
+    block = next(b for b in rx.parse(text) if b.kind == "example")
+    crashed = rx.Outcome(block, [block.lines[0], "xlgd: internal error (ValueError at x.py:1)"], [3])
+    assert rx.update(text, [crashed], tmp_path, []) == 1
+    assert "not updated" in capsys.readouterr().out
+    assert rx.README.read_text(encoding="utf-8") == text
