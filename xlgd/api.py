@@ -297,14 +297,16 @@ def _read_sheet(pkg, lay, book) -> History:
 
 
 def generate(template=None, path=None, *, model=None, sheet_knobs=None, epochs=None, data=None, optimizer=None,
-             convention=None, grad=None, fd=None, stability=None, **knobs) -> Path:
+             convention=None, grad=None, fd=None, stability=None, force=False, **knobs) -> Path:
     """Write the workbook (default output/NAME.xlsx); returns its path."""
-    from .pipeline import build
+    from .pipeline import build, refuse_edited
 
     rec = recipe(template, model=model, sheet_knobs=sheet_knobs, epochs=epochs, data=data, optimizer=optimizer,
                  convention=convention, grad=grad, fd=fd, stability=stability, **knobs)
     out = Path(path) if path else Path("output") / f"{rec.name}.xlsx"
     if out.suffix.lower() != ".xlsx":
         raise XlgdError(f"output must be an .xlsx file, got {out.name}")
+    if not force:
+        refuse_edited(out, "force=True replaces it; pass another path to write elsewhere")
     build(rec, out)
     return out

@@ -25,6 +25,10 @@ examples:
   xlgd generate graddesc --set adam.lr=0.05 --epochs 10 -o /tmp/adam.xlsx
   xlgd generate my-experiment.toml --json        # a summary for scripts
 
+an existing output is replaced only if it is xlgd's own workbook, untouched
+since xlgd wrote it (a digest in its hidden _xlgd record says so); a workbook
+someone edited, or another program's, is kept: exit 2, unless --force.
+
 knobs (per sheet, shown in its yellow input cells):
   lr, beta1, beta2, eps, h (forward-difference step), a_init, b_init, ...
   m_init, v_init, s_init (optimiser state before step 1),
@@ -72,6 +76,8 @@ def add_parser(sub):
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KNOB=VALUE",
                    help="override a knob on every sheet that has it; SHEET.KNOB=VALUE for one sheet")
     p.add_argument("--epochs", type=int, help="number of epochs (passes over the data) on every sheet")
+    p.add_argument("--force", action="store_true",
+                   help="replace the output even if it was edited since xlgd wrote it, or is not xlgd's")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=run)
@@ -80,7 +86,7 @@ def add_parser(sub):
 
 def run(args):
     from ..book.intro import plural
-    from ..pipeline import build
+    from ..pipeline import build, refuse_edited
     from ..recipe.template import Overrides, load_recipe
 
     if args.output is not None and not args.output.strip():
@@ -91,6 +97,8 @@ def run(args):
         raise XlgdError(f"output path {out} is a directory")
     if out.suffix.lower() not in (".xlsx",):
         raise XlgdError(f"output must be an .xlsx file, got {out.name}")
+    if not args.force:
+        refuse_edited(out, "--force replaces it; -o PATH writes elsewhere")
     t0 = time.perf_counter()
     total = sum(s.n_steps for s in recipe.sheets)
     progress = None
