@@ -91,7 +91,7 @@ def run(args):
 
     if args.output is not None and not args.output.strip():
         raise XlgdError("-o/--output is empty; give the workbook's path (or leave -o out for output/NAME.xlsx)")
-    recipe = load_recipe(args.template, Overrides.parse(args.sets, args.epochs))
+    recipe = load_recipe(args.template, Overrides.parse(once(args.sets), args.epochs))
     out = Path(args.output) if args.output else Path("output") / f"{recipe.name}.xlsx"
     if out.exists() and out.is_dir():
         raise XlgdError(f"output path {out} is a directory")
@@ -127,6 +127,18 @@ def run(args):
         for s in summary:
             print(f"  {s.sheet:<12} {s.optimizer:<9} {plural(s.epochs, 'epoch')}: {_outcome(s, len(recipe.data))}")
     return 0
+
+
+def once(sets: list) -> list:
+    """The --set texts, after refusing a knob set twice (which value would win is nobody's guess)."""
+    seen = {}
+    for item in sets:
+        key = item.split("=", 1)[0].strip() if "=" in item else None
+        if key in seen:
+            raise XlgdError(f"--set {key} is given twice ({seen[key]!r} and {item.strip()!r}); give each knob once")
+        if key is not None:
+            seen[key] = item.strip()
+    return sets
 
 
 def file_size(n: int) -> str:

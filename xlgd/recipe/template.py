@@ -21,6 +21,7 @@ is what a workbook records about itself, so it can be rebuilt exactly.
 from __future__ import annotations
 
 import copy
+import difflib
 import importlib.util
 import tomllib
 from dataclasses import dataclass, field
@@ -162,7 +163,9 @@ def apply_overrides(tpl: dict, over: Overrides | None = None) -> dict:
         hit = [s for s in sheets if s.get("name") == sheet]
         if not hit:
             names = [s.get("name") for s in sheets]
-            raise XlgdError(f"knob {knob!r} does not apply to sheet {sheet!r} (sheets: {', '.join(map(str, names))})")
+            close = difflib.get_close_matches(str(sheet), list(map(str, names)), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise XlgdError(f"no sheet {sheet!r}{hint}; sheets: {', '.join(map(str, names))}")
         for s in hit:
             if knob not in _knobs_of(tpl, s):
                 raise XlgdError(f"sheet {sheet!r} has no knob {knob!r}; its knobs: {', '.join(_knobs_of(tpl, s))}")
