@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import difflib
 import importlib.util
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,7 +103,9 @@ def read_template(path: Path) -> dict:
     if len(raw) > validate.MAX_TEMPLATE_BYTES:
         raise XlgdError(f"template {path.name} is larger than {validate.MAX_TEMPLATE_BYTES >> 20} MB; not a template")
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        _refuse_long_lists(text, path)
+        return tomllib.loads(text)
     except UnicodeDecodeError as e:
         raise XlgdError(f"template {path.name} is not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} "
                         f"at offset {e.start})") from None
@@ -110,6 +113,24 @@ def read_template(path: Path) -> dict:
         raise XlgdError(f"template {path.name} is not valid TOML: {e}") from None
     except RecursionError:
         raise XlgdError(f"template {path.name} nests arrays or tables too deeply to be a template") from None
+
+
+# A list of plain numbers, as TOML writes one (no comments, no strings, no nested lists).
+_NUMBER_LIST = re.compile(r"\[[-+0-9.eE_,\s]*\]")
+
+
+def _refuse_long_lists(text: str, path: Path) -> None:
+    """A list of numbers longer than a sheet has rows fits nowhere in a workbook: refused from the
+    text, before the TOML parser spends seconds on it. Text shorter than such a list passes at once."""
+    if len(text) < 2 * validate.MAX_DATA_ROWS:
+        return
+    for m in _NUMBER_LIST.finditer(text):
+        inner = m.group()[1:-1].rstrip()
+        count = inner.count(",") + (0 if inner.endswith(",") or not inner.strip() else 1)
+        if count > validate.MAX_DATA_ROWS:
+            line = text.count("\n", 0, m.start()) + 1
+            raise XlgdError(f"template {path.name} line {line}: a list of {count:,} numbers "
+                            f"(at most {validate.MAX_DATA_ROWS:,} rows fit a sheet)")
 
 
 @dataclass
