@@ -97,48 +97,34 @@ def test_an_openpyxl_edit_is_kept_unless_force(tmp_path, fresh):
     assert out.read_bytes() == fresh
 
 
-def test_a_zip_level_edit_of_one_cell_is_kept(tmp_path, fresh):
+EDITS = [
+    ("one cell", lambda out: edit_one_cell_in_zip(out, "basic", "A3", "0.5"), "was changed since xlgd wrote it"),
+    ("the record's note", lambda out: edit_sheet_part(out, record.META_SHEET, rb"Keep it so", b"Keep it, so"),
+     "was changed since xlgd wrote it"),
+    ("the record's digest row", lambda out: edit_sheet_part(out, record.META_SHEET, b"<t>written</t>", b"<t>notes</t>"),
+     "has no digest of what xlgd wrote"),
+    ("replaced by notes", lambda out: out.write_text("my notes"), "is not a workbook xlgd wrote"),
+    ("replaced by another program's workbook", lambda out: openpyxl.Workbook().save(out), "was not written by xlgd"),
+]
+
+
+@pytest.mark.parametrize("edit,words", [c[1:] for c in EDITS], ids=[c[0] for c in EDITS])
+def test_an_edit_or_a_foreign_file_is_kept(tmp_path, fresh, edit, words):
+    out = tmp_path / "g.xlsx"
+    out.write_bytes(fresh)
+    edit(out)
+    edited = out.read_bytes()
+    assert edited != fresh
+    r = generate(out)
+    assert refused(r, words), r.stderr
+    assert out.read_bytes() == edited
+
+
+def test_the_edited_cell_is_what_a_reader_sees(tmp_path, fresh):
     out = tmp_path / "g.xlsx"
     out.write_bytes(fresh)
     edit_one_cell_in_zip(out, "basic", "A3", "0.5")
-    edited = out.read_bytes()
     assert openpyxl.load_workbook(out)["basic"]["A3"].value == 0.5
-    r = generate(out)
-    assert refused(r, "was changed since xlgd wrote it"), r.stderr
-    assert out.read_bytes() == edited
-
-
-def test_an_edit_of_the_record_itself_is_kept(tmp_path, fresh):
-    out = tmp_path / "g.xlsx"
-    out.write_bytes(fresh)
-    edit_sheet_part(out, record.META_SHEET, rb"Keep it so", b"Keep it, so")
-    edited = out.read_bytes()
-    r = generate(out)
-    assert refused(r, "was changed since xlgd wrote it"), r.stderr
-    assert out.read_bytes() == edited
-
-
-def test_a_record_without_a_digest_is_kept(tmp_path, fresh):
-    out = tmp_path / "g.xlsx"
-    out.write_bytes(fresh)
-    edit_sheet_part(out, record.META_SHEET, b"<t>written</t>", b"<t>notes</t>")
-    edited = out.read_bytes()
-    r = generate(out)
-    assert refused(r, "has no digest of what xlgd wrote"), r.stderr
-    assert out.read_bytes() == edited
-
-
-@pytest.mark.parametrize("make,words", [
-    (lambda p: p.write_text("my notes"), "is not a workbook xlgd wrote"),
-    (lambda p: openpyxl.Workbook().save(p), "was not written by xlgd"),
-])
-def test_a_foreign_file_is_kept(tmp_path, make, words):
-    out = tmp_path / "mine.xlsx"
-    make(out)
-    before = out.read_bytes()
-    r = generate(out)
-    assert refused(r, words), r.stderr
-    assert out.read_bytes() == before
 
 
 def test_the_api_refuses_too_and_force_writes(tmp_path, fresh):
