@@ -35,7 +35,6 @@ import pandas as pd
 from .errors import XlgdError
 
 
-
 def _two_axes(ax, kw):
     """The two axes a plot draws on, side by side: the ones given, or a new figure's."""
     if ax is None:

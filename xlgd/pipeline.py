@@ -43,9 +43,12 @@ def refuse_edited(path, hint: str) -> None:
         with Package.open(path) as pkg:
             if record.unchanged(pkg):
                 return
-            why = ("was changed since xlgd wrote it" if record.written(pkg) else
-                   "has no digest of what xlgd wrote (cannot tell whether it was edited)" if record.META_SHEET in pkg.sheet_names
-                   else "was not written by xlgd")
+            if record.written(pkg):
+                why = "was changed since xlgd wrote it"
+            elif record.META_SHEET in pkg.sheet_names:
+                why = "has no digest of what xlgd wrote (cannot tell whether it was edited)"
+            else:
+                why = "was not written by xlgd"
     except (XlgdError, OSError):
-        why = "is not a workbook xlgd wrote"
+        why = "is not a workbook xlgd wrote, or is damaged"
     raise XlgdError(f"{path} {why}; not overwriting it ({hint})")

@@ -11,10 +11,11 @@ close. It reaches into `Worksheet.row_data_fh`, `Worksheet._write_single_row`,
 `Worksheet._check_dimensions`, `Worksheet._write_optimized_sheet_data`,
 `Worksheet.row_data_filename`, `Format._get_xf_index`, the chart's
 `_write_num_cache` and `fh`, and `xlsxwriter.workbook.ZipFile` (and, for
-docProps/app.xml and the chart parts, `Workbook._get_packager`,
-`Packager._write_app_file`, `Packager._write_chart_files`,
-`Packager._create_package`, `Packager.workbook` and `Packager.filenames`), which is why it is pinned: written against XlsxWriter
-`XLSXWRITER_VERSION`, pyproject.toml asks for exactly that version, and
+docProps/app.xml, the chart parts and the record's digest,
+`Workbook._get_packager`, `Packager._write_app_file`,
+`Packager._write_chart_files`, `Packager._create_package`,
+`Packager.workbook` and `Packager.filenames`), which is why it is pinned:
+written against XlsxWriter `XLSXWRITER_VERSION`, pyproject.toml asks for exactly that version, and
 tests/test_workbook.py fails when another one is installed -- an upgrade is
 a deliberate change: read this module against the new version's
 worksheet.py, chart.py, workbook.py and packager.py, then move both pins.

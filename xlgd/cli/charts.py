@@ -125,7 +125,8 @@ def cmd_fix(args) -> int:
         out = output_path(args.book, args.output, args.in_place, book.macro_enabled)
         res = fix_book(book, x=args.x, keep_type=args.keep_type)
         if res.changed:
-            left = write_zip(book, out, res.changed, check=lambda written: _remaining(written, args.book, args.keep_type))
+            left = write_zip(book, out, res.changed,
+                             check=lambda written: _remaining(written, args.book, args.keep_type))
         else:
             left = remaining(book, args.keep_type)
     if args.json:

@@ -135,7 +135,7 @@ def once(sets: list) -> list:
     for item in sets:
         key = item.split("=", 1)[0].strip() if "=" in item else None
         if key in seen:
-            raise XlgdError(f"--set {key} is given twice ({seen[key]!r} and {item.strip()!r}); give each knob once")
+            raise XlgdError(f"--set {key} is given twice ({seen[key]} and {item.strip()}); give each knob once")
         if key is not None:
             seen[key] = item.strip()
     return sets
