@@ -13,8 +13,8 @@ before any part is parsed, with one plain sentence (an `XlgdError`):
 * huge member counts: the entry count is read from the end-of-central-
   directory record ourselves, and the directory's entries are counted
   (up to the limit; zipfile's own `_EndRecData` finds them), both
-  *before* `zipfile` builds one object per entry -- an end record may
-  say 10 where the directory holds 250,000;
+  *before* `zipfile` builds one object per entry (an end record may
+  undercount them);
 * member names that leave the package (`..`, absolute, a drive letter) or
   that two members share (OPC names are case-insensitive);
 * decompression bombs: every member's declared size and compression ratio,
