@@ -8,7 +8,8 @@ it is compared with the value the file caches for the cell. Cells count when bot
 inputs are known (no volatile or unevaluated input). They are grouped by the outermost operation of the
 formula (`+ - * / ^2 ^ neg`, a function's name, `(reference)`) and by the saving application
 (Excel for Windows, Excel for Mac, LibreOffice). Per group: cells, books, bit-equal cells, the largest ulp
-distance, cells beyond 4 ulp (a different value rather than different last bits), and the rule xlgd
+distance among last-bit differences (at most 2^20 ulp apart), cells beyond 4 ulp, of those the cells
+whose values differ beyond 2^20 ulp (a different value: a semantic, not rounding), and the rule xlgd
 compares with (`exact`, or `ulp` where a run's last bits come from a C library).
 """
 
@@ -29,6 +30,7 @@ from xlgd.core.expr import Bin, Cmp, Fn, Neg, Num  # noqa: E402
 from xlgd.evaluator import cells_of, open_and_evaluate  # noqa: E402
 
 BUDGET = 4  # ulp: beyond it the two values differ by more than rounding
+ROUNDING = 1 << 20  # ulp: beyond it (a relative difference over about 2e-10) a value differs, not its last bits
 SUFFIXES = (".xlsx", ".xlsm")
 
 
@@ -77,7 +79,7 @@ class Tally:
     """Per (operation, application): cells, books, bit-equal, largest ulp, beyond budget, xlgd's rule."""
 
     def __init__(self):
-        self.rows = defaultdict(lambda: {"cells": 0, "books": set(), "equal": 0, "max": 0, "beyond": 0,
+        self.rows = defaultdict(lambda: {"cells": 0, "books": set(), "equal": 0, "max": 0, "beyond": 0, "other": 0,
                                          "rules": set(), "examples": []})
 
     def add(self, key, book, cell, have, got, rule):
@@ -89,7 +91,10 @@ class Tally:
             row["equal"] += 1
             return
         u = ulps(have, got)
-        row["max"] = max(row["max"], u)
+        if u <= ROUNDING:
+            row["max"] = max(row["max"], u)
+        else:
+            row["other"] += 1
         if u > BUDGET:
             row["beyond"] += 1
             if len(row["examples"]) < 2:
@@ -122,11 +127,23 @@ def _finite(a, b):
 
 
 def table(tally: Tally) -> list:
-    out = ["| operation | application | cells | books | bit-equal | largest ulp | beyond 4 ulp | xlgd compares |",
-           "|---|---|---:|---:|---:|---:|---:|---|"]
+    out = ["| operation | application | cells | books | bit-equal | largest last-bit ulp | beyond 4 ulp "
+           "| of which a different value | xlgd compares |", "|---|---|---:|---:|---:|---:|---:|---:|---|"]
     for (op, app), row in sorted(tally.rows.items(), key=lambda kv: (-kv[1]["cells"], kv[0])):
         out.append(f"| `{op}` | {app} | {row['cells']:,} | {len(row['books'])} | {row['equal']:,} | "
-                   f"{row['max']:,} | {row['beyond']:,} | {', '.join(sorted(row['rules']))} |")
+                   f"{row['max']:,} | {row['beyond']:,} | {row['other']:,} | {', '.join(sorted(row['rules']))} |")
+    return out
+
+
+def headline(tally: Tally) -> list:
+    """One line per application: cells, bit-equal, within 4 ulp, last-bit beyond 4 ulp, different values."""
+    out = []
+    for app in sorted({app for _, app in tally.rows}):
+        rows = [row for (_, a), row in tally.rows.items() if a == app]
+        n, eq = sum(r["cells"] for r in rows), sum(r["equal"] for r in rows)
+        beyond, other = sum(r["beyond"] for r in rows), sum(r["other"] for r in rows)
+        out.append(f"- {app}: {n:,} cells; {eq:,} bit-equal; {n - eq - beyond:,} within 1-4 ulp; "
+                   f"{beyond - other:,} 5 ulp to 2^20 ulp apart; {other:,} different values")
     return out
 
 
@@ -146,6 +163,7 @@ def main(argv=None) -> int:
             errors.append(f"{name}: {type(e).__name__}: {str(e)[:120]}")
     print(f"Books with numeric formula cells: {dict(books)}; "
           f"{sum(r['cells'] for r in tally.rows.values()):,} cells; {time.perf_counter() - t0:.0f} s\n")
+    print("\n".join(headline(tally)) + "\n")
     print("\n".join(table(tally)))
     print("\nExamples beyond 4 ulp (at most two per row):\n")
     for (op, app), row in sorted(tally.rows.items()):
