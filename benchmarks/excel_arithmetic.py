@@ -81,6 +81,7 @@ class Tally:
     def __init__(self):
         self.rows = defaultdict(lambda: {"cells": 0, "books": set(), "equal": 0, "max": 0, "beyond": 0, "other": 0,
                                          "rules": set(), "examples": []})
+        self.last_bits = []  # (op, application, cell, ulp) of every cell 1 to 2^20 ulp apart
 
     def add(self, key, book, cell, have, got, rule):
         row = self.rows[key]
@@ -93,6 +94,7 @@ class Tally:
         u = ulps(have, got)
         if u <= ROUNDING:
             row["max"] = max(row["max"], u)
+            self.last_bits.append((key[0], key[1], f"{book} {cell}", u))
         else:
             row["other"] += 1
         if u > BUDGET:
@@ -150,6 +152,7 @@ def headline(tally: Tally) -> list:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", type=Path)
+    ap.add_argument("--cells", action="store_true", help="also list every cell whose last bits differ")
     args = ap.parse_args(argv)
     tally, books, errors, t0 = Tally(), defaultdict(int), [], time.perf_counter()
     for path in sorted(p for p in args.folder.rglob("*") if p.suffix.lower() in SUFFIXES):
@@ -169,6 +172,10 @@ def main(argv=None) -> int:
     for (op, app), row in sorted(tally.rows.items()):
         for ex in row["examples"]:
             print(f"- `{op}` ({app}): {ex}")
+    if args.cells:
+        print("\nEvery cell whose last bits differ:\n")
+        for op, app, cell, u in sorted(tally.last_bits):
+            print(f"- `{op}` ({app}) {u} ulp: {cell}")
     if errors:
         print("\nBooks the evaluator could not read:\n")
         print("\n".join(f"- {e}" for e in errors))
