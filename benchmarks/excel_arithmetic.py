@@ -16,33 +16,28 @@ compares with (`exact`, or `ulp` where a run's last bits come from a C library).
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
-import zipfile
 from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from xlgd.check.report import ulp_distance  # noqa: E402
 from xlgd.core.expr import Bin, Cmp, Fn, Neg, Num  # noqa: E402
 from xlgd.evaluator import cells_of, open_and_evaluate  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from wild import SUFFIXES, producer  # noqa: E402
+
 BUDGET = 4  # ulp: beyond it the two values differ by more than rounding
 ROUNDING = 1 << 20  # ulp: beyond it (a relative difference over about 2e-10) a value differs, not its last bits
-SUFFIXES = (".xlsx", ".xlsm")
 
 
 def family(path: Path) -> str:
     """'Excel (Windows)', 'Excel (Mac)', 'LibreOffice', or '' (no docProps/app.xml)."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            text = z.read("docProps/app.xml").decode(errors="replace")
-    except (KeyError, OSError, zipfile.BadZipFile):
-        return ""
-    app = re.search(r"<Application>([^<]*)</Application>", text)
-    name = app.group(1) if app else ""
+    name = producer(path)
     if "Macintosh" in name:
         return "Excel (Mac)"
     if "Excel" in name:
@@ -65,16 +60,6 @@ def outermost(expr) -> str:
     return "(reference)"
 
 
-def ulps(a: float, b: float) -> int:
-    """Distance in units in the last place between two finite doubles (0 when equal)."""
-    import struct
-
-    def key(x):
-        i = struct.unpack("<q", struct.pack("<d", x))[0]
-        return i if i >= 0 else -(1 << 63) - i
-    return abs(key(a) - key(b))
-
-
 class Tally:
     """Per (operation, application): cells, books, bit-equal, largest ulp, beyond budget, xlgd's rule."""
 
@@ -91,7 +76,7 @@ class Tally:
         if have == got:
             row["equal"] += 1
             return
-        u = ulps(have, got)
+        u = ulp_distance(have, got)
         if u <= ROUNDING:
             row["max"] = max(row["max"], u)
             self.last_bits.append((key[0], key[1], f"{book} {cell}", u))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import sys
-import zipfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -22,6 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from xlgd.evaluator import cells_of, open_and_evaluate  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from excel_arithmetic import SUFFIXES, family  # noqa: E402
 
 REF = r"(\$?)([A-Z]{1,3})(\$?)(\d+)"
 SQUARE = re.compile(rf"^\(?{REF}(?:([-+]){REF})?\)?\^2$")
@@ -50,18 +52,8 @@ def candidates(a: float, op: str | None, b: float | None) -> dict:
     return dict(zip(RULES, (base * base, base ** 2, float(wide * wide), float(exact * exact))))
 
 
-def application(path: Path) -> str:
-    try:
-        text = zipfile.ZipFile(path).read("docProps/app.xml").decode(errors="replace")
-    except (KeyError, OSError, zipfile.BadZipFile):
-        return ""
-    if "Macintosh" in text:
-        return "Excel (Mac)"
-    return "Excel (Windows)" if "Excel" in text else "LibreOffice" if "LibreOffice" in text else ""
-
-
 def tally_book(path: Path, totals: dict, misses: list):
-    app, ev = application(path), open_and_evaluate(path)
+    app, ev = family(path), open_and_evaluate(path)
     for run in ev.book.runs:
         m = SQUARE.match(run.text.replace(" ", ""))
         if not (app and m):
@@ -84,7 +76,7 @@ def tally_book(path: Path, totals: dict, misses: list):
 def main(argv=None) -> int:
     folder = Path((argv or sys.argv[1:])[0])
     totals, misses = {}, []
-    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".xlsx", ".xlsm")):
+    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES):
         try:
             tally_book(path, totals, misses)
         except Exception as e:  # noqa: BLE001 -- a book the evaluator cannot read is a line, not the end
