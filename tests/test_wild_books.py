@@ -112,7 +112,7 @@ def test_a_stale_value_is_found_beside_excels_var_p(tmp_path):
     assert value_cells(report, "Sheet1 (2)") > value_cells(original, "Sheet1 (2)"), report["verdict"]
 
 
-@pytest.mark.xfail(strict=False, reason="Excel's VAR.P rounding: cached values up to 22 ulp from xlgd's")
+@pytest.mark.xfail(strict=False, reason="Excel's VAR.P is (n*SUMSQ-SUM^2)/n^2: up to 22 ulp from xlgd's two-pass")
 def test_var_p_last_bits_are_not_stale():
     code, report = verified("mom_bias.xlsx")
     assert not [c for c in causes(report) if c["kind"] == "stale"], report["verdict"]
