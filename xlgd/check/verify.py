@@ -53,6 +53,7 @@ from ..xlsx.refs import FormulaSyntaxError, a1, split_ref, tokens
 from . import graddesc as gl
 from .cells import CheckContext
 from .descent import describe_descent
+from .gradient_check import add_descent
 from .evaluated import Settings, check_evaluated, header, plain_value
 from ..evaluator import Evaluation, RunBuilder, SheetCells, SheetValues, cell_value, read_book
 from ..evaluator.store import BLANK, UNKNOWN_VALUE
@@ -344,7 +345,8 @@ def _check_rest(ev, report, known, how, ctx, only):
         check_evaluated(ev, name, rep, covered, settings)
         if isinstance(covered, Covered):
             _filled_down(ev, name, covered, rep)
-        if rep.layout == "unknown" and rep.formula_cells:
+        if rep.layout != "xlgd" and rep.formula_cells and not add_descent(ev, name, rep, report) \
+                and rep.layout == "unknown":
             found = describe_descent(ev, name, header)
             if found:
                 rep.notes.append(found)
