@@ -26,7 +26,7 @@ import numpy as np
 from ..core.expr import Bin, Expr, Num
 from ..xlsx.refs import col_letters
 from .gradient import Table, Weight, constant
-from .rowcalc import EPS, NotDifferentiable, RowCell, evaluate, magnitude_of, n_operations, substitute
+from .rowcalc import EPS, NotDifferentiable, RowCell, evaluate, magnitude_of, n_operations
 
 ROUNDING = 64  # ulps per operation a column and its reference may each be off by
 
@@ -188,12 +188,15 @@ def _analytic(table, loss, col, intended) -> Gradient:
     if same and out.checked_rows:
         out.of = intended
         return out
+    why = _explain(table, col, have, ref[intended], intended, close)
     for k in range(len(ref)):
-        if k != intended and close(ref[k])[1] and not close(ref[intended])[1]:
+        if k != intended and close(ref[k])[1]:
             out.of = k
             out.problem = f"{table.name(col)} is the derivative with respect to {_wname(table, k)}"
+            if "factor" in why:
+                out.problem += f" ({why.split(': ', 1)[1]})"
             return out
-    out.problem = _explain(table, col, have, ref[intended], intended, close)
+    out.problem = why
     return out
 
 
@@ -276,11 +279,19 @@ def _fd_value(table, loss, col, h, j, out: Gradient):
                        f"{bound[r]:.3g} at most")
 
 
-def _row_substitute(e, fn):
-    return substitute(e, fn)
+def _derivative_columns(table: Table, loss: Loss, k: int) -> list:
+    """Columns of the table holding dloss/dw_k to rounding or as a forward difference (for a hint)."""
+    out = []
+    for col in sorted(table.trees):
+        if col in table.weights:
+            continue
+        g = check_gradient(table, loss, col, k)
+        if g.problem is None and g.of == k:
+            out.append(col)
+    return out
 
 
-def update_causes(table: Table, weights: list, grads: dict) -> list:
+def update_causes(table: Table, weights: list, grads: dict, loss: Loss | None) -> list:
     """[(weight, message)]: an update going uphill, or using a gradient column of another weight."""
     out = []
     idx = {w: i for i, w in enumerate(sorted(table.weights))}
@@ -298,6 +309,7 @@ def update_causes(table: Table, weights: list, grads: dict) -> list:
         users = [x for x in weights if x.grad == w.grad]
         if len(users) > 1 or g.problem is None:
             own = [c for c, x in grads.items() if x.of == idx[w.col]]
+            own = own or (_derivative_columns(table, loss, idx[w.col]) if loss is not None else [])
             hint = f"; {table.header(w.col)}'s is {table.name(own[0])}" if own else ""
             out.append((w, f"{table.name(w.update)} updates {table.header(w.col)} with {table.name(w.grad)}, the "
                            f"derivative with respect to {_wname(table, g.of)}{hint}"))

@@ -54,7 +54,7 @@ def check_descent(ev, sheet: str) -> DescentCheck | None:
                 blame(w, "wrong", msg, col)
                 break
     grads, loss = _derivatives(table, weights, blame)
-    for w, msg in update_causes(table, weights, grads):
+    for w, msg in update_causes(table, weights, grads, loss):
         blame(w, "wrong", msg, w.update)
     entry = _entry(table, weights, grads, loss, problems)
     if loss is not None and not causes:
