@@ -137,3 +137,61 @@ def test_forum_learner_sheet_checks_out(tmp_path):
     rep = verify_book(tmp_path / "f.xlsx")
     e, = rep.gradient_descent
     assert rep.ok and e["derivative_kind"] == "forward difference" and e["lr"]["cell"] == "F1", rep.text()
+
+
+def _forum_sheet(tmp_path, lr=1e-4):
+    """The forum's 2-neuron sheet: y = 2x+30 on graddesc's x, every weight 1, forward differences, h = 0.01."""
+    wb, _ = learner.workbook(lr=lr)
+    for letter in "BCDE":
+        wb.active[f"{letter}{learner.FIRST}"] = 1.0
+    wb.save(tmp_path / "forum.xlsx")
+    return tmp_path / "forum.xlsx"
+
+
+def test_exploding_forum_sheet_is_right_and_says_why(tmp_path):
+    rep = verify_book(_forum_sheet(tmp_path))
+    assert rep.ok, rep.text()
+    d = rep.gradient_descent[0]["diagnosis"]
+    step, lr_safe = d["diverges_at_step"], d["stable_lr_below"]
+    assert 1 < step <= learner.N and d["lambda_lr"] > 2 and 0 < lr_safe < 1e-4, d
+    s = rep.sheets[0]
+    assert f"the sheet is right: at lr = 0.0001 this 4-weight model diverges from step {step} (lr·λ = " in s.descent
+    assert f"it stays stable below lr ≈ {lr_safe:.2g}" in s.descent, s.descent
+    # the same sheet at the lr it reports: nothing to explain
+    rep = verify_book(_forum_sheet(tmp_path, lr=lr_safe))
+    assert rep.ok and rep.gradient_descent[0]["diagnosis"] is None, rep.text()
+
+
+@pytest.mark.slow
+def test_stable_lr_trains_xlgd_two_neuron_and_three_times_it_explodes(tmp_path):
+    import subprocess
+    import sys
+
+    import xlgd
+
+    lr_safe = verify_book(_forum_sheet(tmp_path)).gradient_descent[0]["diagnosis"]["stable_lr_below"]
+    exploded = {}
+    for k, lr in enumerate((lr_safe, 3 * lr_safe)):
+        out = tmp_path / f"two{k}.xlsx"
+        r = subprocess.run([sys.executable, "-m", "xlgd", "generate", "two-neuron", "--set", f"lr={lr!r}",
+                            "--epochs", "1", "-q", "-o", str(out)], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        for sheet in ("linear2", "linear2_fd"):
+            err = xlgd.read(out, sheet)["err"]
+            exploded[(k, sheet)] = bool(err.isna().any() or (err > 1e10).any())
+    assert exploded == {(0, "linear2"): False, (0, "linear2_fd"): False,
+                        (1, "linear2"): True, (1, "linear2_fd"): True}, (lr_safe, exploded)
+
+
+def test_dead_relu_unit_is_named(tmp_path):
+    rep, s, _ = _check(tmp_path, model="relu2", derivative="fd", lr=1e-4)
+    d = rep.gradient_descent[0]["diagnosis"]
+    assert rep.ok and d["diverges_at_step"] is None and d["dead_units"], rep.text()
+    u, = d["dead_units"]
+    assert u["weights"] == ["a", "b"] and 1 < u["dead_from_step"] < 29
+    assert f"the ReLU unit of a, b is dead from step {u['dead_from_step']}" in s.descent
+
+
+def test_stable_sheet_has_no_diagnosis(tmp_path):
+    rep, s, _ = _check(tmp_path, model="linear", derivative="fd", lr=1e-4)
+    assert rep.ok and rep.gradient_descent[0]["diagnosis"] is None and "diverges" not in s.descent

@@ -1,5 +1,214 @@
-"""Why a sheet's loss explodes (placeholder filled below)."""
+"""Why a right sheet's error explodes: where, how sharply curved the loss is there, which lr is safe.
+
+Run only on a sheet whose derivatives and updates check out, so what it says
+is about the learning rate, never about a mistake:
+
+* the step where the loss left its running minimum tenfold and never came back
+  below (a row's loss overflowing, an error value, counts as infinite);
+* there, the largest eigenvalue lambda of the row loss's Hessian in the weights
+  (forward-mode second derivatives, `rowcalc`): with SGD, lr*lambda > 2 means
+  the step overshoots the bottom of that row's loss further than it started;
+* the largest lr that stays stable over the sheet's rows from its initial
+  weights: the sheet's own row formulas re-run with an array of learning rates
+  at once (numpy), first on a geometric grid, then finer below the first lr
+  that explodes; exploding is a row's loss above max(1e10, 1e6 x the first
+  row's) or not a finite number, the engine's own bound;
+* dead ReLU units: a MAX(0, z) or IF(z>0, ...) whose z is <= 0 on every row
+  from some step to the end, so the weights inside z stop training.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.expr import Bin, Cmp, Fn, Num, leaves
+from ..core.stability import EXPLODE_AT
+from .gradient import Table
+from .rowcalc import NotDifferentiable, RowCell, evaluate
+
+MAX_ROWS = 5000  # rows the lr sweep re-runs (the diagnosis reads every row)
+GRID = 49  # learning rates per sweep
 
 
-def diagnose(table, weights, loss):
-    return None
+def diagnose(table: Table, weights: list, loss) -> dict | None:
+    """{diverges_at_step, lambda_lr, stable_lr_below, dead_units, text}, or None (nothing to explain)."""
+    e = np.where(np.isfinite(loss.jet.v), loss.jet.v, np.inf) * np.ones(table.n)
+    step = diverges_at(e)
+    dead = dead_units(table, loss)
+    if step is None and not dead:
+        return None
+    lr_leaf = next((w.lr for w in weights if w.problem is None and w.lr is not None), None)
+    lr = _number(table, lr_leaf)
+    out = {"diverges_at_step": step, "lambda_lr": None, "stable_lr_below": None, "dead_units": dead}
+    if step is not None:
+        lam = _curvature(loss, step - 1)
+        sgd = all(w.first is None and w.second is None for w in weights if w.problem is None)
+        out["lambda_lr"] = lr * lam if sgd and lam is not None and np.isfinite(lr) else None
+        try:
+            out["stable_lr_below"] = stable_lr(table, weights, loss, lr_leaf, lr)
+        except NotDifferentiable:
+            pass
+    out["text"] = _words(out, lr, len(weights))
+    return out
+
+
+def diverges_at(e: np.ndarray) -> int | None:
+    """The first step (1-based) whose loss is over ten times the lowest before it, and every later one
+    too; None when the loss never leaves its minimum for good, or never blows up at all."""
+    if len(e) < 2 or not exploded(e[None, :], e[0])[0]:
+        return None
+    low = np.minimum.accumulate(e)[:-1]
+    after = np.minimum.accumulate(e[::-1])[::-1][1:]
+    hit = np.flatnonzero(after > 10 * low)
+    return int(hit[0]) + 2 if len(hit) else None
+
+
+def exploded(e: np.ndarray, first: float) -> np.ndarray:
+    """Per row of e (runs x rows): did its loss blow up (over the bound, or not a finite number)?"""
+    bound = max(EXPLODE_AT, 1e6 * abs(float(first))) if np.isfinite(first) else EXPLODE_AT
+    with np.errstate(invalid="ignore"):
+        return np.any(~np.isfinite(e) | (e > bound), axis=1)
+
+
+def _curvature(loss, i: int) -> float | None:
+    H = loss.jet.H
+    if H is None:
+        return None
+    h = np.asarray(H[:, :, i], dtype=float)
+    if not np.all(np.isfinite(h)):
+        return None
+    return float(np.linalg.eigvalsh((h + h.T) / 2)[-1])
+
+
+def _number(table: Table, leaf) -> float:
+    if leaf is None:
+        return float("nan")
+    v = np.asarray(evaluate(leaf, table.leaf, order=0).v, dtype=float).reshape(-1)
+    return float(v[0]) if v.size else float("nan")
+
+
+# ------------------------------------------------------------------ the lr sweep
+def stable_lr(table: Table, weights: list, loss, lr_leaf, lr: float) -> float | None:
+    """The largest lr (two significant digits, rounded down) whose run over the rows stays stable."""
+    if lr_leaf is None or not np.isfinite(lr) or lr <= 0:
+        return None
+    grid = lr * np.logspace(-4, 0, GRID)  # up to the sheet's own, which explodes
+    bad = sweep(table, weights, loss, lr_leaf, grid)
+    bad[-1] = True
+    if bad[0]:
+        return None
+    k = int(np.argmax(bad))  # the first lr that explodes: every smaller one of the grid stays stable
+    fine = np.linspace(grid[k - 1], grid[k], GRID)
+    bad_fine = sweep(table, weights, loss, lr_leaf, fine)
+    bad_fine[-1] = True
+    best = float(fine[max(int(np.argmax(bad_fine)) - 1, 0)])
+    digits = 10 ** (np.floor(np.log10(best)) - 1)
+    return float(f"{np.floor(best / digits) * digits:.12g}")
+
+
+def sweep(table: Table, weights: list, loss, lr_leaf, lrs: np.ndarray) -> np.ndarray:
+    """Per learning rate: does the table's run, re-computed row by row from its initial weights and
+    state, explode within its rows?"""
+    order = _order(table)
+    chain = {w.col: w.update for w in weights}
+    n = min(table.n, MAX_ROWS)
+    prev, losses = {}, np.empty((len(lrs), n))
+    for i in range(n):
+        now = {}
+
+        def leaf(node, i=i, now=now):
+            if node == lr_leaf:
+                return lrs
+            if isinstance(node, RowCell) and node.sheet == table.sheet:
+                if node.off == 0 and node.col in now:
+                    return now[node.col]
+                if node.off == -1 and node.col in prev:
+                    return prev[node.col]
+            return _at(table, node, i)
+
+        for w, nw in chain.items():
+            now[w] = prev[nw] if i else np.full(len(lrs), _at(table, RowCell(table.sheet, w, 0), 0))
+        for col in order:
+            now[col] = np.asarray(evaluate(table.trees[col], leaf, order=0).v, dtype=float) * np.ones(len(lrs))
+        losses[:, i] = np.asarray(evaluate(loss.tree, leaf, order=0).v, dtype=float) * np.ones(len(lrs))
+        prev = now
+    with np.errstate(invalid="ignore"):
+        return exploded(losses, losses[0, 0])
+
+
+def _at(table: Table, node, i: int):
+    v = table.leaf(node)
+    return v[i] if np.ndim(v) else v
+
+
+def _order(table: Table) -> list:
+    """The table's formula columns in an order where each comes after the same-row columns it reads."""
+    done, out = set(), []
+
+    def visit(c, depth=0):
+        if c in done or depth > 50:
+            return
+        done.add(c)
+        for x in leaves(table.trees[c]):
+            if isinstance(x, RowCell) and x.sheet == table.sheet and x.off == 0 and x.col in table.trees \
+                    and x.col not in table.weights:
+                visit(x.col, depth + 1)
+        out.append(c)
+
+    for c in sorted(table.trees):
+        if c not in table.weights:
+            visit(c)
+    return out
+
+
+# ------------------------------------------------------------------ dead units
+def dead_units(table: Table, loss) -> list:
+    """[{unit, weights, dead_from_step}] for each ReLU whose input stays <= 0 to the last row."""
+    out, seen = [], set()
+    for z in _relu_inputs(loss.tree):
+        names = sorted({table.header(x.col) for x in leaves(z) if isinstance(x, RowCell) and x.col in table.weights})
+        key = tuple(names)
+        if not names or key in seen:
+            continue
+        seen.add(key)
+        v = np.asarray(evaluate(z, table.leaf, order=0).v, dtype=float) * np.ones(table.n)
+        alive = np.flatnonzero(~(v <= 0))
+        start = int(alive[-1]) + 1 if len(alive) else 0
+        if start < table.n - 1 and table.n - start >= 3:
+            out.append({"unit": f"MAX(0, z) with z from {', '.join(names)}", "weights": names,
+                        "dead_from_step": start + 1})
+    return out
+
+
+def _relu_inputs(e):
+    """The z of each MAX(0, z) / MAX(z, 0) / IF(z > 0, ...) in a tree."""
+    if isinstance(e, Fn):
+        if e.name == "MAX" and len(e.args) == 2:
+            for a, b in (e.args, e.args[::-1]):
+                if isinstance(a, Num) and a.value == 0.0:
+                    yield b
+        if e.name == "IF" and isinstance(e.args[0], Cmp) and e.args[0].op in (">", ">=") \
+                and isinstance(e.args[0].right, Num) and e.args[0].right.value == 0.0:
+            yield e.args[0].left
+        for a in e.args:
+            yield from _relu_inputs(a)
+    elif isinstance(e, (Bin, Cmp)):
+        yield from _relu_inputs(e.left)
+        yield from _relu_inputs(e.right)
+    elif hasattr(e, "arg"):
+        yield from _relu_inputs(e.arg)
+
+
+def _words(d: dict, lr: float, n: int) -> str:
+    parts = []
+    if d["diverges_at_step"] is not None:
+        s = f"the sheet is right: at lr = {lr:.3g} this {n}-weight model diverges from step {d['diverges_at_step']}"
+        if d["lambda_lr"] is not None:
+            s += f" (lr·λ = {d['lambda_lr']:.2g} {'>' if d['lambda_lr'] > 2 else '<='} 2 there)"
+        if d["stable_lr_below"] is not None:
+            s += f"; it stays stable below lr ≈ {d['stable_lr_below']:.2g}"
+        parts.append(s)
+    for u in d["dead_units"]:
+        parts.append(f"the ReLU unit of {', '.join(u['weights'])} is dead from step {u['dead_from_step']}: its input "
+                     f"is <= 0 on every row after, so {', '.join(u['weights'])} stop training")
+    return "; ".join(parts)
