@@ -35,7 +35,7 @@ def test_clean_sheet_checks_out(tmp_path, model, derivative, square, optimizer):
     opt = "SGD" if optimizer == "sgd" else "momentum"
     n = len(L.PARAMS[model])
     assert rep.ok and not s.causes, rep.text()
-    assert s.descent == (f"gradient descent ({opt}, {kind}, lr in B1) — {n} weights, derivatives and updates "
+    assert s.descent == (f"gradient descent ({opt}, {kind}, lr in B1 (lr)) — {n} weights, derivatives and updates "
                          f"check out"), s.descent
     entry, = rep.gradient_descent
     assert entry["optimizer"] == opt and entry["derivative_kind"] == kind and entry["rows"] == [5, 33]
@@ -83,7 +83,7 @@ def test_json_entry_and_exit_code(tmp_path):
     assert r.returncode == 1, r.stdout + r.stderr
     d = json.loads(r.stdout)
     e, = d["gradient_descent"]
-    assert e["sheet"] == "mine" and e["lr"] == {"cell": "B1", "value": 1e-5} and e["loss"]["column"] == "F"
+    assert e["sheet"] == "mine" and e["lr"] == {"cell": "B1", "value": 1e-5, "label": "B1 (lr)"} and e["loss"]["column"] == "F"
     assert {w["name"]: (w["column"], w["update_column"], w["gradient_column"], w["status"]) for w in e["weights"]} \
         == {"a": ("C", "I", "G", "ok"), "b": ("D", "J", "H", "wrong")}
     assert set(e) >= {"sheet", "rows", "optimizer", "lr", "loss", "derivative_kind", "weights", "diagnosis"}
@@ -195,3 +195,17 @@ def test_dead_relu_unit_is_named(tmp_path):
 def test_stable_sheet_has_no_diagnosis(tmp_path):
     rep, s, _ = _check(tmp_path, model="linear", derivative="fd", lr=1e-4)
     assert rep.ok and rep.gradient_descent[0]["diagnosis"] is None and "diverges" not in s.descent
+
+
+def test_xlgd_layouts_get_the_same_entry(tmp_path):
+    from xlgd.pipeline import build
+    from xlgd.recipe.template import Overrides, load_recipe
+
+    p = tmp_path / "g.xlsx"
+    build(load_recipe("graddesc", Overrides(epochs=1)), p)
+    rep = verify_book(p)
+    got = {e["sheet"]: (e["optimizer"], e["derivative_kind"], e["lr"]["label"]) for e in rep.gradient_descent}
+    assert got == {"basic": ("SGD", "analytic", "A3 (lr)"), "momentum": ("momentum", "analytic", "A3 (lr)"),
+                   "rmsprop": ("RMSProp", "analytic", "A3 (lr)"),
+                   "adam": ("Adam without bias correction", "analytic", "A3 (lr)")}, got
+    assert rep.ok and all(w["status"] == "ok" for e in rep.gradient_descent for w in e["weights"]), rep.text()

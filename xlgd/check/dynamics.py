@@ -109,8 +109,8 @@ def stable_lr(table: Table, weights: list, loss, lr_leaf, lr: float) -> float | 
 def sweep(table: Table, weights: list, loss, lr_leaf, lrs: np.ndarray) -> np.ndarray:
     """Per learning rate: does the table's run, re-computed row by row from its initial weights and
     state, explode within its rows?"""
-    order = _order(table)
     chain = {w.col: w.update for w in weights}
+    order = _order(table, [loss.tree] + [RowCell(table.sheet, nw, 0) for nw in chain.values()])
     n = min(table.n, MAX_ROWS)
     prev, losses = {}, np.empty((len(lrs), n))
     for i in range(n):
@@ -141,23 +141,24 @@ def _at(table: Table, node, i: int):
     return v[i] if np.ndim(v) else v
 
 
-def _order(table: Table) -> list:
-    """The table's formula columns in an order where each comes after the same-row columns it reads."""
+def _order(table: Table, roots) -> list:
+    """The formula columns the roots (trees) read, row above included, each after the same-row columns
+    it reads."""
     done, out = set(), []
 
     def visit(c, depth=0):
-        if c in done or depth > 50:
+        if c in done or depth > 50 or c not in table.trees or c in table.weights:
             return
         done.add(c)
         for x in leaves(table.trees[c]):
-            if isinstance(x, RowCell) and x.sheet == table.sheet and x.off == 0 and x.col in table.trees \
-                    and x.col not in table.weights:
+            if isinstance(x, RowCell) and x.sheet == table.sheet:
                 visit(x.col, depth + 1)
         out.append(c)
 
-    for c in sorted(table.trees):
-        if c not in table.weights:
-            visit(c)
+    for tree in roots:
+        for x in leaves(tree):
+            if isinstance(x, RowCell) and x.sheet == table.sheet:
+                visit(x.col)
     return out
 
 

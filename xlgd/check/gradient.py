@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.expr import Bin, CellRef, Expr, Fn, Neg, Num, leaves
+from ..core.expr import LEAVES, Bin, CellRef, Col, Expr, Fn, Name, Neg, Num, leaves
 from ..evaluator import Evaluation
 from ..evaluator.store import NUMBER, BLANK
 from ..xlsx.refs import a1, col_letters
 from .evaluated import header
-from .rowcalc import RowCell, relative, same_tree
+from .rowcalc import RowCell, relative, same_tree, substitute
 
 
 @dataclass
@@ -40,6 +40,7 @@ class Table:
     last: int
     trees: dict = field(default_factory=dict)  # column -> tree (one formula over every step row)
     weights: set = field(default_factory=set)  # weight columns (never inlined)
+    headers: dict = field(default_factory=dict)  # column -> header, where the sheet's own text is not read
 
     @property
     def n(self):
@@ -66,8 +67,6 @@ class Table:
 
     def expand(self, e: Expr, depth=0) -> Expr:
         """e with each same-row reference to a column of the table inlined (not the weights)."""
-        from .rowcalc import substitute
-
         def inline(node):
             if isinstance(node, RowCell) and node.sheet == self.sheet and node.off == 0 \
                     and node.col in self.trees and node.col not in self.weights and depth < 30:
@@ -78,11 +77,11 @@ class Table:
 
     def name(self, col) -> str:
         """A column as a report names it: `de/db (K)`, or the letter alone."""
-        h = header(self.ev, self.sheet, self.first, col)
+        h = self.headers.get(col) or header(self.ev, self.sheet, self.first, col)
         return f"{h} ({col_letters(col)})" if h else col_letters(col)
 
     def header(self, col) -> str:
-        return header(self.ev, self.sheet, self.first, col) or col_letters(col)
+        return self.headers.get(col) or header(self.ev, self.sheet, self.first, col) or col_letters(col)
 
 
 @dataclass
@@ -148,6 +147,38 @@ def recognise(ev: Evaluation, sheet: str) -> Descent | None:
     if not any(w.problem is None for w in weights):
         return None
     return Descent(table, weights)
+
+
+def recognise_layout(ev: Evaluation, sheet: str, spec, first: int, input_row: int) -> Descent | None:
+    """The gradient descent of a sheet xlgd laid out from `spec` (a SheetSpec), its step rows from
+    `first`: the trees are the spec's own column definitions, the values the sheet's."""
+    index = {c.name: i + 1 for i, c in enumerate(spec.columns)}
+    inputs = {inp.name: i + 1 for i, inp in enumerate(spec.inputs)}
+    table = Table(ev, sheet, first, first + spec.n_steps - 1,
+                  headers={index[c.name]: c.header for c in spec.columns})
+
+    def leaf(node):
+        if isinstance(node, Col) and node.name in index:
+            return RowCell(sheet, index[node.name], -node.lag)
+        if isinstance(node, Name) and node.sheet is None and node.name in inputs:
+            return CellRef(sheet, input_row, inputs[node.name], True)
+        if isinstance(node, LEAVES):
+            raise KeyError(node)
+        return None
+
+    chains = []
+    for c in spec.columns:
+        if isinstance(c.expr, Col) and c.expr.lag == 1 and c.expr.name != c.name and c.expr.name in index:
+            chains.append((index[c.name], index[c.expr.name]))
+        try:
+            table.trees[index[c.name]] = substitute(c.expr, leaf)
+        except KeyError:
+            continue
+    table.weights = {w for w, _ in chains}
+    for w, _ in chains:
+        table.trees.pop(w, None)
+    weights = [_weight(table, w, nw) for w, nw in chains]
+    return Descent(table, weights) if any(w.problem is None for w in weights) else None
 
 
 def segments(ev: Evaluation, sheet: str) -> dict:
@@ -318,6 +349,18 @@ def _product(fs: list) -> Expr:
     for f in fs[1:]:
         out = Bin("*", out, f)
     return out
+
+
+def labelled(table: Table, e: Expr) -> str:
+    """An input cell as a report names it: `F1 (lr)` with the text left of it or above it."""
+    text = cell_text(e)
+    if isinstance(e, CellRef):
+        consts = table.ev.book.sheets[e.sheet].consts if e.sheet in table.ev.book.sheets else None
+        for r, c in ((e.row, e.col - 1), (e.row - 1, e.col)):
+            v = consts.get(r, c) if consts is not None and r >= 1 and c >= 1 else None
+            if isinstance(v, str) and not isinstance(v, bool) and v.strip() and not v.startswith("#"):
+                return f"{text} ({v.strip()})"
+    return text
 
 
 def cell_text(e: Expr) -> str:

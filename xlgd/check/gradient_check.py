@@ -18,7 +18,7 @@ import numpy as np
 
 from ..xlsx.refs import col_letters
 from .derivatives import check_gradient, differentiate, find_loss, guessed_losses, update_causes
-from .gradient import Table, cell_text, check_states, optimizer_name, recognise, _value
+from .gradient import Table, _value, cell_text, check_states, labelled, optimizer_name, recognise, recognise_layout
 from .report import Cause
 from .rowcalc import NotDifferentiable
 
@@ -30,8 +30,9 @@ class DescentCheck:
     causes: list = field(default_factory=list)
 
 
-def check_descent(ev, sheet: str) -> DescentCheck | None:
-    found = recognise(ev, sheet)
+def check_descent(ev, sheet: str, layout=None) -> DescentCheck | None:
+    """layout: (SheetSpec, first step row, input row) of a sheet xlgd laid out, else None."""
+    found = recognise(ev, sheet) if layout is None else recognise_layout(ev, sheet, *layout)
     if found is None:
         return None
     table, weights = found.table, found.weights
@@ -140,7 +141,8 @@ def _entry(table: Table, weights: list, grads: dict, loss, problems: dict) -> di
         "sheet": table.sheet,
         "rows": [table.first, table.last],
         "optimizer": optimizer_name(table, weights),
-        "lr": {"cell": cell_text(lr), "value": _value(table, lr)} if lr is not None else None,
+        "lr": {"cell": cell_text(lr), "value": _value(table, lr), "label": labelled(table, lr)} if lr is not None
+        else None,
         "loss": {"column": col_letters(loss.col) if loss is not None and loss.col else None},
         "derivative_kind": kinds[0] if len(kinds) == 1 else (" and ".join(kinds) or None),
         "weights": out,
@@ -151,7 +153,7 @@ def _entry(table: Table, weights: list, grads: dict, loss, problems: dict) -> di
 def _line(entry: dict, causes: list) -> str:
     ws = entry["weights"]
     how = ", ".join(x for x in (entry["optimizer"], entry["derivative_kind"],
-                                f"lr in {entry['lr']['cell']}" if entry["lr"] else None) if x)
+                                f"lr in {entry['lr']['label']}" if entry["lr"] else None) if x)
     head = f"gradient descent ({how}) — {len(ws)} weight{'s' if len(ws) != 1 else ''}"
     if causes:
         return f"{head}: {len(causes)} cause(s) in its mathematics (below)"
@@ -168,10 +170,10 @@ def finite(x) -> bool:
     return x is not None and bool(np.isfinite(x))
 
 
-def add_descent(ev, sheet: str, rep, report) -> bool:
+def add_descent(ev, sheet: str, rep, report, layout=None) -> bool:
     """The sheet's gradient descent checked into its SheetReport and the Report's `gradient_descent`
-    list; False when the sheet does none."""
-    found = check_descent(ev, sheet)
+    list; False when the sheet does none. layout: as `check_descent`'s."""
+    found = check_descent(ev, sheet, layout)
     if found is None:
         return False
     rep.descent = found.line

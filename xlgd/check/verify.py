@@ -93,6 +93,7 @@ class Known:
     covered: dict = field(default_factory=dict)  # sheet -> cells the layout checks covered
     fixed: dict = field(default_factory=dict)  # sheet -> SheetCells read by the step table reader
     names: dict = field(default_factory=dict)  # (sheet, name) -> (sheet, row, col) the layout expects
+    layouts: dict = field(default_factory=dict)  # sheet -> (SheetSpec, first step row, input row): xlgd's
     data_rows: int = 0
 
 
@@ -243,6 +244,7 @@ def _xlgd(ctx, known, t, data, stale_reason, how):
     layout_cells = _layout_cells(spec, lay)
     known.covered[t.name] = layout_cells
     known.fixed[t.name] = _fixed_sheet(t.name, table, spec, lay, layout_cells)
+    known.layouts[t.name] = (spec, lay.step_row(0), INPUT_ROW)
     for inp in spec.inputs:
         known.names[(t.name, inp.name)] = (t.name, INPUT_ROW, lay.input_index[inp.name] + 1)
 
@@ -345,7 +347,7 @@ def _check_rest(ev, report, known, how, ctx, only):
         check_evaluated(ev, name, rep, covered, settings)
         if isinstance(covered, Covered):
             _filled_down(ev, name, covered, rep)
-        if rep.layout != "xlgd" and rep.formula_cells and not add_descent(ev, name, rep, report) \
+        if rep.formula_cells and not add_descent(ev, name, rep, report, known.layouts.get(name)) \
                 and rep.layout == "unknown":
             found = describe_descent(ev, name, header)
             if found:
