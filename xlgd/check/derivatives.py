@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.expr import Bin, Expr, Num
+from ..core.expr import Bin, Expr, Num, leaves, n_ops
 from ..xlsx.refs import col_letters
-from .gradient import Table, Weight, constant
-from .rowcalc import EPS, NotDifferentiable, RowCell, evaluate, magnitude_of, n_operations
+from .gradient import Table, constant
+from .rowcalc import EPS, NotDifferentiable, RowCell, evaluate, magnitude_of, same_tree
 
 ROUNDING = 64  # ulps per operation a column and its reference may each be off by
 
@@ -109,16 +109,12 @@ def guessed_losses(table: Table, used: set) -> list:
 
 
 def _square(e: Expr) -> bool:
-    from .rowcalc import same_tree
-
     if isinstance(e, Bin) and e.op == "^" and isinstance(e.right, Num) and e.right.value == 2.0:
         return True
     return isinstance(e, Bin) and e.op == "*" and same_tree(e.left, e.right)
 
 
 def _row_leaves(e):
-    from ..core.expr import leaves
-
     return [x for x in leaves(e) if isinstance(x, RowCell)]
 
 
@@ -175,7 +171,7 @@ def _analytic(table, loss, col, intended) -> Gradient:
     have = table.values(col)
     ref = loss.jet.g
     scale = magnitude_of(table.expand(table.trees[col]), table.leaf)
-    ops = n_operations(table.expand(table.trees[col])) + n_operations(loss.tree)
+    ops = n_ops(table.expand(table.trees[col])) + n_ops(loss.tree)
     out = Gradient(col, "analytic")
 
     def close(want):
@@ -233,7 +229,7 @@ def _forward_difference(table, loss, col, parts, intended) -> Gradient:
     h = np.asarray(evaluate(h_tree, table.leaf, order=0).v, dtype=float)
     have_e1 = np.asarray(evaluate(e1, table.leaf, order=0).v, dtype=float)
     scale = magnitude_of(e1, table.leaf) + magnitude_of(loss.tree, table.leaf)
-    tol = ROUNDING * EPS * (n_operations(e1) + n_operations(loss.tree)) * scale
+    tol = ROUNDING * EPS * (n_ops(e1) + n_ops(loss.tree)) * scale
     moves = []
     for k in range(len(loss.jet.g)):
         want = np.asarray(evaluate(loss.tree, _moved(table, k, h), order=0).v, dtype=float)
@@ -267,7 +263,7 @@ def _fd_value(table, loss, col, h, j, out: Gradient):
     g = loss.jet.g[j]
     curv = np.maximum(np.abs(loss.jet.H[j, j]), np.abs(moved.H[j, j]))
     e_scale = np.abs(loss.jet.v) + magnitude_of(loss.tree, table.leaf)
-    bound = np.abs(h) / 2 * curv * (1 + 1e-9) + ROUNDING * EPS * n_operations(loss.tree) * (
+    bound = np.abs(h) / 2 * curv * (1 + 1e-9) + ROUNDING * EPS * n_ops(loss.tree) * (
         e_scale / np.abs(h) + np.abs(g))
     rows = _finite(have, g, bound) & ~crossing
     out.checked_rows = int(rows.sum())

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.expr import LEAVES, Bin, CellRef, Col, Expr, Fn, Name, Neg, Num, leaves
+from ..core.expr import Bin, CellRef, Col, Expr, Fn, Name, Neg, Num, leaves
 from ..evaluator import Evaluation
 from ..evaluator.store import NUMBER, BLANK
 from ..xlsx.refs import a1, col_letters
 from .evaluated import header
-from .rowcalc import RowCell, relative, same_tree, substitute
+from ..evaluator.prepare import map_leaves
+from .rowcalc import RowCell, evaluate, relative, same_tree
 
 
 @dataclass
@@ -71,9 +72,9 @@ class Table:
             if isinstance(node, RowCell) and node.sheet == self.sheet and node.off == 0 \
                     and node.col in self.trees and node.col not in self.weights and depth < 30:
                 return self.expand(self.trees[node.col], depth + 1)
-            return None
+            return node
 
-        return substitute(e, inline)
+        return map_leaves(e, inline)
 
     def name(self, col) -> str:
         """A column as a report names it: `de/db (K)`, or the letter alone."""
@@ -162,16 +163,14 @@ def recognise_layout(ev: Evaluation, sheet: str, spec, first: int, input_row: in
             return RowCell(sheet, index[node.name], -node.lag)
         if isinstance(node, Name) and node.sheet is None and node.name in inputs:
             return CellRef(sheet, input_row, inputs[node.name], True)
-        if isinstance(node, LEAVES):
-            raise KeyError(node)
-        return None
+        raise KeyError(node)
 
     chains = []
     for c in spec.columns:
         if isinstance(c.expr, Col) and c.expr.lag == 1 and c.expr.name != c.name and c.expr.name in index:
             chains.append((index[c.name], index[c.expr.name]))
         try:
-            table.trees[index[c.name]] = substitute(c.expr, leaf)
+            table.trees[index[c.name]] = map_leaves(c.expr, leaf)
         except KeyError:
             continue
     table.weights = {w for w, _ in chains}
@@ -394,8 +393,6 @@ def optimizer_name(table: Table, weights: list) -> str:
 
 
 def _value(table: Table, e: Expr) -> float:
-    from .rowcalc import evaluate
-
     v = np.asarray(evaluate(e, table.leaf, order=0).v, dtype=float)
     return float(v.reshape(-1)[0]) if v.size else float("nan")
 

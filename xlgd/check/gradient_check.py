@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ..xlsx.refs import col_letters
 from .derivatives import check_gradient, differentiate, find_loss, guessed_losses, update_causes
 from .gradient import Table, _value, cell_text, check_states, labelled, optimizer_name, recognise, recognise_layout
@@ -164,10 +162,6 @@ def _line(entry: dict, causes: list) -> str:
     line = f"{head}, derivatives and updates check out"
     said = (entry.get("diagnosis") or {}).get("text")
     return f"{line}; {said}" if said else line
-
-
-def finite(x) -> bool:
-    return x is not None and bool(np.isfinite(x))
 
 
 def add_descent(ev, sheet: str, rep, report, layout=None) -> bool:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.expr import Bin, CellRef, Cmp, Const, Expr, Fn, Neg, Num, Ref
+from ..core.expr import Bin, CellRef, Cmp, Const, Expr, Fn, Neg, Num, Ref, magnitude
+from ..evaluator.prepare import map_leaves
 
 EPS = np.finfo(float).eps
 
@@ -45,33 +46,8 @@ class Jet:
 
 def relative(e: Expr, r0: int) -> Expr:
     """A run's tree (its references as on row r0) with every row-relative reference a RowCell."""
-    if isinstance(e, CellRef):
-        return e if e.row_abs else RowCell(e.sheet, e.col, e.row - r0)
-    if isinstance(e, Bin):
-        return Bin(e.op, relative(e.left, r0), relative(e.right, r0), e.parsed)
-    if isinstance(e, Cmp):
-        return Cmp(e.op, relative(e.left, r0), relative(e.right, r0))
-    if isinstance(e, Neg):
-        return Neg(relative(e.arg, r0))
-    if isinstance(e, Fn):
-        return Fn(e.name, tuple(relative(a, r0) for a in e.args))
-    return e
-
-
-def substitute(e: Expr, fn) -> Expr:
-    """The tree with each node fn(node) returns a tree for replaced by that tree."""
-    r = fn(e)
-    if r is not None:
-        return r
-    if isinstance(e, Bin):
-        return Bin(e.op, substitute(e.left, fn), substitute(e.right, fn), e.parsed)
-    if isinstance(e, Cmp):
-        return Cmp(e.op, substitute(e.left, fn), substitute(e.right, fn))
-    if isinstance(e, Neg):
-        return Neg(substitute(e.arg, fn))
-    if isinstance(e, Fn):
-        return Fn(e.name, tuple(substitute(a, fn) for a in e.args))
-    return e
+    return map_leaves(e, lambda x: RowCell(x.sheet, x.col, x.row - r0)
+                      if isinstance(x, CellRef) and not x.row_abs else x)
 
 
 def tree_key(e: Expr) -> tuple:
@@ -264,15 +240,7 @@ def _compare(op, a, b):
 def magnitude_of(e: Expr, leaf) -> np.ndarray:
     """How large the terms of e are over the rows (every term added in absolute value): the scale its
     rounding errors are relative to."""
-    from ..core.expr import magnitude
-
     try:
         return np.abs(np.asarray(evaluate(magnitude(e), leaf, order=0).v, dtype=float))
     except NotDifferentiable:
         return np.asarray(np.inf)
-
-
-def n_operations(e: Expr) -> int:
-    from ..core.expr import n_ops
-
-    return n_ops(e)
