@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core.expr import Bin, Cmp, Fn, Num, leaves
 from ..core.stability import EXPLODE_AT
-from .gradient import Table
+from .gradient import Table, value_of
 from .rowcalc import NotDifferentiable, RowCell, evaluate
 
 MAX_ROWS = 5000  # rows the lr sweep re-runs (the diagnosis reads every row)
@@ -38,7 +38,7 @@ def diagnose(table: Table, weights: list, loss) -> dict | None:
     if step is None and not dead:
         return None
     lr_leaf = next((w.lr for w in weights if w.problem is None and w.lr is not None), None)
-    lr = _number(table, lr_leaf)
+    lr = value_of(table, lr_leaf) if lr_leaf is not None else float("nan")
     out = {"diverges_at_step": step, "lambda_lr": None, "stable_lr_below": None, "dead_units": dead}
     if step is not None:
         lam = _curvature(loss, step - 1)
@@ -78,13 +78,6 @@ def _curvature(loss, i: int) -> float | None:
     if not np.all(np.isfinite(h)):
         return None
     return float(np.linalg.eigvalsh((h + h.T) / 2)[-1])
-
-
-def _number(table: Table, leaf) -> float:
-    if leaf is None:
-        return float("nan")
-    v = np.asarray(evaluate(leaf, table.leaf, order=0).v, dtype=float).reshape(-1)
-    return float(v[0]) if v.size else float("nan")
 
 
 # ------------------------------------------------------------------ the lr sweep

@@ -387,12 +387,12 @@ def optimizer_name(table: Table, weights: list) -> str:
     if second:
         return "RMSProp"
     if first:
-        torch = all(abs(_value(table, w.first.coef) - 1.0) == 0 for w in ok)
+        torch = all(abs(value_of(table, w.first.coef) - 1.0) == 0 for w in ok)
         return "momentum (m = b*m + g)" if torch else "momentum"
     return "SGD"
 
 
-def _value(table: Table, e: Expr) -> float:
+def value_of(table: Table, e: Expr) -> float:
     v = np.asarray(evaluate(e, table.leaf, order=0).v, dtype=float)
     return float(v.reshape(-1)[0]) if v.size else float("nan")
 
@@ -408,7 +408,7 @@ def check_states(table: Table, weights: list) -> list:
             continue
         fine = {}
         for e in emas:
-            b, k = _value(table, e.beta), _value(table, e.coef)
+            b, k = value_of(table, e.beta), value_of(table, e.coef)
             fine[e.col] = (abs(b + k - 1.0) <= 4 * np.finfo(float).eps or k == 1.0, b, k)
         good = sorted({cell_text(e.beta) for e in emas if fine[e.col][0]})
         for e in emas:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 from ..xlsx.refs import col_letters
 from .derivatives import check_gradient, differentiate, find_loss, guessed_losses, update_causes
-from .gradient import Table, _value, cell_text, check_states, labelled, optimizer_name, recognise, recognise_layout
+from .gradient import (Table, cell_text, check_states, labelled, optimizer_name, recognise, recognise_layout,
+                       value_of)
 from .report import Cause
 from .rowcalc import NotDifferentiable
 
@@ -139,7 +140,7 @@ def _entry(table: Table, weights: list, grads: dict, loss, problems: dict) -> di
         "sheet": table.sheet,
         "rows": [table.first, table.last],
         "optimizer": optimizer_name(table, weights),
-        "lr": {"cell": cell_text(lr), "value": _value(table, lr), "label": labelled(table, lr)} if lr is not None
+        "lr": {"cell": cell_text(lr), "value": value_of(table, lr), "label": labelled(table, lr)} if lr is not None
         else None,
         "loss": {"column": col_letters(loss.col) if loss is not None and loss.col else None},
         "derivative_kind": kinds[0] if len(kinds) == 1 else (" and ".join(kinds) or None),
