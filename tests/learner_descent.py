@@ -100,3 +100,47 @@ def workbook(title="mine", **kw):
     ws.title = title
     letters = build(ws, **kw)
     return wb, letters
+
+
+def build_per_epoch(ws, model="linear", derivative="analytic", square="^2", lr=1e-5, edit=None, mean=False,
+                    weights=None):
+    """One update per epoch: the weights in parameter cells (row 1: 'a' in B1, 'b' in D1 ...; then lr and
+    h), every data row reading them, the new weights on row 36 from each derivative column's
+    SUM (or AVERAGE). Returns {header: column letter or cell}."""
+    ps = PARAMS[model]
+    cells = {p: f"{get_column_letter(2 * i + 2)}1" for i, p in enumerate(ps)}
+    for i, p in enumerate(ps):
+        ws.cell(1, 2 * i + 1, p)
+        ws[cells[p]] = (weights or [1.0] * len(ps))[i]
+    lr_col = 2 * len(ps) + 1
+    ws.cell(1, lr_col, "lr")
+    ws.cell(1, lr_col + 1, lr)
+    lr_cell = f"${get_column_letter(lr_col + 1)}$1"
+    ws.cell(1, lr_col + 2, "h")
+    ws.cell(1, lr_col + 3, 0.01)
+    h_cell = f"${get_column_letter(lr_col + 3)}$1"
+    cols = [c for c in columns(model, derivative, square) if c[0] not in ps and not c[0].startswith("new ")]
+    letter = {h: get_column_letter(i + 1) for i, (h, _) in enumerate(cols)}
+    refs = dict(letter)
+    fixed = {p: "$" + cells[p][0] + "$1" for p in ps}
+    for h, L in letter.items():
+        ws[f"{L}3"] = h
+    for k, x in enumerate(X):
+        r = FIRST + k
+        ws[f"{letter['x']}{r}"], ws[f"{letter['y']}{r}"] = x, 2 * x + 30
+        for h, template in cols:
+            if template is not None:
+                template = (edit or {}).get(h, template).replace("$D$1", h_cell)
+                template = re.sub(r"\{(%s)\}" % "|".join(ps), lambda m: fixed[m.group(1)], template)
+                ws[f"{letter[h]}{r}"] = "=" + fill(template, letter, r)
+    last = FIRST + len(X) - 1
+    agg = "AVERAGE" if mean else "SUM"
+    for i, p in enumerate(ps):
+        col = get_column_letter(2 * i + 2)
+        ws.cell(36, 2 * i + 1, f"new {p}")
+        g = letter[f"de/d{p}"]
+        default = f"{{{p}}}-{lr_cell}*{agg}({g}{FIRST}:{g}{last})"
+        text = (edit or {}).get(f"new {p}", default)
+        ws[f"{col}36"] = "=" + re.sub(r"\{(\w+)\}", lambda m: cells.get(m.group(1), m.group(0)), text)
+        refs[f"new {p}"] = f"{col}36"
+    return refs

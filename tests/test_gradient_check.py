@@ -209,3 +209,50 @@ def test_xlgd_layouts_get_the_same_entry(tmp_path):
                    "rmsprop": ("RMSProp", "analytic", "A3 (lr)"),
                    "adam": ("Adam without bias correction", "analytic", "A3 (lr)")}, got
     assert rep.ok and all(w["status"] == "ok" for e in rep.gradient_descent for w in e["weights"]), rep.text()
+
+
+def _per_epoch(tmp_path, **kw):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "mine"
+    refs = L.build_per_epoch(wb.active, **kw)
+    wb.save(tmp_path / "e.xlsx")
+    rep = verify_book(tmp_path / "e.xlsx")
+    return rep, rep.sheets[0], refs
+
+
+@pytest.mark.parametrize("model,derivative,square,mean", [("linear", "analytic", "^2", False),
+                                                          ("linear2", "fd", "*", False),
+                                                          ("relu2", "analytic", "^2", True),
+                                                          ("relu2", "fd", "^2", False)])
+def test_one_update_per_epoch_checks_out(tmp_path, model, derivative, square, mean):
+    rep, s, _ = _per_epoch(tmp_path, model=model, derivative=derivative, square=square, mean=mean,
+                           weights=[1.0, 1.0, 1.5, 0.5][:len(L.PARAMS[model])])
+    kind = "forward difference" if derivative == "fd" else "analytic"
+    assert rep.ok and s.descent.startswith(f"gradient descent (SGD, one update per epoch, {kind}, lr in "), rep.text()
+    assert s.descent.endswith("derivatives and updates check out"), s.descent
+    e, = rep.gradient_descent
+    assert e["update_every"] == "epoch" and [w["column"] for w in e["weights"]] == ["B1", "D1", "F1", "H1"][
+        :len(L.PARAMS[model])]
+
+
+PER_EPOCH_MISTAKES = [
+    (dict(model="linear2", derivative="fd"), {"de/db": "(({c}*(({a}+$D$1)*{x}+{b})+{d}-{y})^2-{err^2})/$D$1"},
+     "de/db", "de/db (F) is the derivative with respect to a (B1): its e(w+h) moves B1 by h, not D1"),
+    (dict(model="linear2", derivative="analytic"), {"de/da": "2*({pred}-{y})*{x}"}, "de/da",
+     "misses the chain rule's factor"),
+    (dict(model="linear", derivative="analytic"), {"new b": "{b}+$F$1*SUM(F5:F33)"}, "new b", "a sign error"),
+    (dict(model="linear", derivative="analytic"), {"new b": "{b}-$F$1*SUM(E5:E33)"}, "new b",
+     "new b (D36) updates b with de/da (E), the derivative with respect to a (B1); b's is de/db (F)"),
+]
+
+
+@pytest.mark.parametrize("shape,edit,column,words", PER_EPOCH_MISTAKES)
+def test_one_update_per_epoch_mistake_is_one_cause(tmp_path, shape, edit, column, words):
+    rep, s, refs = _per_epoch(tmp_path, edit=edit, weights=[1.0, 1.0, 1.5, 0.5][:len(L.PARAMS[shape["model"]])],
+                              **shape)
+    assert not rep.ok and len(s.causes) == 1, rep.text()
+    where = refs[column]
+    assert s.causes[0].cell == (where if where[-1].isdigit() else f"{where}5:{where}33"), s.causes[0]
+    assert words in s.causes[0].message, s.causes[0].message

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.expr import Bin, Expr, Num, leaves, n_ops
-from ..xlsx.refs import col_letters
+from ..evaluator.prepare import map_leaves
 from .gradient import Table, constant
 from .rowcalc import EPS, NotDifferentiable, RowCell, evaluate, magnitude_of, same_tree
 
@@ -52,7 +52,7 @@ class Gradient:
 
 
 def seeds(table: Table) -> dict:
-    return {RowCell(table.sheet, w, 0): i for i, w in enumerate(sorted(table.weights))}
+    return {x: i for i, x in enumerate(seed_leaves(table))}
 
 
 def fd_parts(tree: Expr):
@@ -135,7 +135,7 @@ def differentiate(table: Table, loss: Loss):
 
 def _moved(table: Table, k: int, h) -> callable:
     """Leaf values with weight k moved by h (an array or a number)."""
-    target = RowCell(table.sheet, sorted(table.weights)[k], 0)
+    target = seed_leaves(table)[k]
 
     def leaf(node):
         v = table.leaf(node)
@@ -236,13 +236,16 @@ def _forward_difference(table, loss, col, parts, intended) -> Gradient:
         rows = _finite(have_e1, want, tol)
         if rows.any() and np.all(np.abs(have_e1 - want)[rows] <= tol[rows]):
             moves.append(k)
+    if len(moves) > 1:  # the rows cannot tell (a weight the same on every row): the formulas can
+        moves = [k for k in moves if same_tree(table.expand(e1), _moved_tree(table, loss, k, h_tree))] or moves
+        moves = [intended] if intended in moves else moves
     e1_where = f"e(w+h) in {table.name(e1.col)}" if isinstance(e1, RowCell) else "its e(w+h)"
     if moves != [intended]:
         if len(moves) == 1:
             out.of = moves[0]
             w = sorted(table.weights)
             out.problem = (f"{table.name(col)} is the derivative with respect to {_wname(table, moves[0])}: "
-                           f"{e1_where} moves {col_letters(w[moves[0]])} by h, not {col_letters(w[intended])}")
+                           f"{e1_where} moves {table.where(w[moves[0]])} by h, not {table.where(w[intended])}")
         else:
             out.problem = (f"{table.name(col)} is no forward difference of the loss in {_wname(table, intended)}: "
                            f"{e1_where} is not the loss with that weight moved by h")
@@ -250,6 +253,16 @@ def _forward_difference(table, loss, col, parts, intended) -> Gradient:
     out.of = intended
     _fd_value(table, loss, col, h, intended, out)
     return out
+
+
+def _moved_tree(table: Table, loss: Loss, k: int, h_tree: Expr) -> Expr:
+    """The loss's tree with weight k written w+h."""
+    target = seed_leaves(table)[k]
+    return map_leaves(loss.tree, lambda x: Bin("+", x, h_tree) if x == target else x)
+
+
+def seed_leaves(table: Table) -> list:
+    return [RowCell(table.sheet, w, 0) for w in sorted(table.weights)]
 
 
 def _fd_value(table, loss, col, h, j, out: Gradient):

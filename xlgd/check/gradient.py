@@ -22,13 +22,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.expr import Bin, CellRef, Col, Expr, Fn, Name, Neg, Num, leaves
+from ..core.expr import Bin, CellRef, Col, Expr, Fn, Name, Neg, Num, RangeRef, leaves
 from ..evaluator import Evaluation
 from ..evaluator.store import NUMBER, BLANK
 from ..xlsx.refs import a1, col_letters
 from .evaluated import header
 from ..evaluator.prepare import map_leaves
 from .rowcalc import RowCell, evaluate, relative, same_tree
+
+
+SINGLE = 1 << 20  # ids of single cells standing as columns: past any sheet's last column
 
 
 @dataclass
@@ -42,6 +45,7 @@ class Table:
     trees: dict = field(default_factory=dict)  # column -> tree (one formula over every step row)
     weights: set = field(default_factory=set)  # weight columns (never inlined)
     headers: dict = field(default_factory=dict)  # column -> header, where the sheet's own text is not read
+    cells: dict = field(default_factory=dict)  # a single cell standing as a column (see `single`): id -> (row, col)
 
     @property
     def n(self):
@@ -49,6 +53,8 @@ class Table:
 
     def values(self, col, off=0, sheet=None) -> np.ndarray:
         """A column's computed values on the step rows (`off` rows down); NaN where not a number."""
+        if col in self.cells:
+            return np.full(self.n, self.cell(self.sheet, *self.cells[col]))
         num, kind = self.ev.values(sheet or self.sheet).slice(col, self.first + off, self.last + off)
         return np.where((kind == NUMBER) | (kind == BLANK), num, np.nan)
 
@@ -76,13 +82,30 @@ class Table:
 
         return map_leaves(e, inline)
 
+    def single(self, row, col) -> int:
+        """An id standing for one cell (a parameter cell, an update cell) wherever a column goes."""
+        key = SINGLE + len(self.cells)
+        self.cells[key] = (row, col)
+        return key
+
+    def where(self, col) -> str:
+        """A column's letter, or a single cell's address."""
+        return a1(*self.cells[col]) if col in self.cells else col_letters(col)
+
+    def span(self, col) -> str:
+        """A column's step rows (`K5:K33`), or a single cell's address."""
+        return self.where(col) if col in self.cells else f"{self.where(col)}{self.first}:{self.where(col)}{self.last}"
+
     def name(self, col) -> str:
         """A column as a report names it: `de/db (K)`, or the letter alone."""
-        h = self.headers.get(col) or header(self.ev, self.sheet, self.first, col)
-        return f"{h} ({col_letters(col)})" if h else col_letters(col)
+        h = self.header(col, None)
+        return f"{h} ({self.where(col)})" if h else self.where(col)
 
-    def header(self, col) -> str:
-        return self.headers.get(col) or header(self.ev, self.sheet, self.first, col) or col_letters(col)
+    def header(self, col, otherwise="") -> str | None:
+        if col in self.headers:
+            return self.headers[col]
+        h = None if col in self.cells else header(self.ev, self.sheet, self.first, col)
+        return h or (self.where(col) if otherwise == "" else otherwise)
 
 
 @dataclass
@@ -120,6 +143,7 @@ class Weight:
 class Descent:
     table: Table
     weights: list
+    per_epoch: bool = False  # one update per epoch from parameter cells (else one per row)
 
 
 def recognise(ev: Evaluation, sheet: str) -> Descent | None:
@@ -134,7 +158,7 @@ def recognise(ev: Evaluation, sheet: str) -> Descent | None:
                     chains.append((col, e.col, (r0, r1), new))
                 break
     if not chains:
-        return None
+        return recognise_epoch(ev, sheet, segs)
     first = max(max(w[0] - 1, n[0]) for _, _, w, n in chains)
     last = min(min(w[1], n[1]) for _, _, w, n in chains)
     if last - first < 1:
@@ -178,6 +202,82 @@ def recognise_layout(ev: Evaluation, sheet: str, spec, first: int, input_row: in
         table.trees.pop(w, None)
     weights = [_weight(table, w, nw) for w, nw in chains]
     return Descent(table, weights) if any(w.problem is None for w in weights) else None
+
+
+def recognise_epoch(ev: Evaluation, sheet: str, segs: dict) -> Descent | None:
+    """One update per epoch: every row reads the weights from parameter cells, and single cells compute
+    the new weights from a column's SUM or AVERAGE (`=B1-$F$1*SUM(E5:E33)`)."""
+    sc = ev.book.sheets[sheet]
+    found = []
+    for col, runs in sorted(sc.runs.items()):
+        for run in runs:
+            if run.n == 1 and run.array is None and ev.prepared_run(run).expr is not None:
+                got = _epoch_update(ev, sheet, ev.prepared_run(run).expr)
+                if got is not None:
+                    found.append(((run.r0, col),) + got)
+    if not found:
+        return None
+    first, last = max(f[3][0] for f in found), min(f[3][1] for f in found)
+    if last - first < 1:
+        return None
+    table = Table(ev, sheet, first, last)
+    param = {}
+    for (ur, uc), (pr, pc), step, (r0, r1, gcol) in found:
+        vcol = param.setdefault((pr, pc), table.single(pr, pc))
+        table.headers[vcol] = _label(sc, pr, pc) or a1(pr, pc)
+        table.weights.add(vcol)
+    for col, spans in segs.items():
+        for r0, r1, e in spans:
+            if r0 <= first and r1 >= last:
+                table.trees[col] = map_leaves(e, lambda x: RowCell(sheet, param[(x.row, x.col)], 0)
+                                              if isinstance(x, CellRef) and x.sheet == sheet
+                                              and (x.row, x.col) in param else x)
+    weights = []
+    for (ur, uc), (pr, pc), (sign, lr), (r0, r1, gcol) in found:
+        w = Weight(param[(pr, pc)], table.single(ur, uc), sign=sign, lr=lr, grad=gcol)
+        table.headers[w.update] = _label(sc, ur, uc) or a1(ur, uc)
+        weights.append(w)
+    reads = {x.col for t in table.trees.values() for x in leaves(t) if isinstance(x, RowCell)}
+    weights = [w for w in weights if w.col in reads]
+    return Descent(table, weights, per_epoch=True) if weights else None
+
+
+def _epoch_update(ev, sheet, e):
+    """((param row, col), (sign, lr), (first row, last row, gradient column)) of `P - lr*SUM(G5:G33)`."""
+    parts = terms(e)
+    if len(parts) != 2:
+        return None
+    (s1, own), (s2, step) = parts if isinstance(parts[0][1], CellRef) else parts[::-1]
+    sc = ev.book.sheets[sheet]
+    if not isinstance(own, CellRef) or own.sheet != sheet or s1 < 0 or sc.run_at(own.row, own.col) is not None:
+        return None
+    sign, num, den = factors(step)
+    agg = [f for f in num if _aggregate(ev, sheet, f) is not None]
+    lr = [f for f in num if isinstance(f, (CellRef, Num)) and _aggregate(ev, sheet, f) is None]
+    if len(agg) != 1 or len(lr) != 1 or den or len(num) != 2:
+        return None
+    return (own.row, own.col), (s2 * sign, lr[0]), _aggregate(ev, sheet, agg[0])
+
+
+def _aggregate(ev, sheet, e):
+    """(first row, last row, column) of SUM(G5:G33) or AVERAGE(G5:G33), or of a cell holding one."""
+    if isinstance(e, CellRef) and e.sheet == sheet:
+        run = ev.book.sheets[sheet].run_at(e.row, e.col)
+        e = ev.prepared_run(run).expr if run is not None and run.n == 1 else None
+    if isinstance(e, Fn) and e.name in ("SUM", "AVERAGE") and len(e.args) == 1:
+        r = e.args[0]
+        if isinstance(r, RangeRef) and r.sheet == sheet and r.col == r.col2 and r.row2 > r.row:
+            return r.row, r.row2, r.col
+    return None
+
+
+def _label(sc, row, col) -> str | None:
+    """The text left of a cell, or above it."""
+    for r, c in ((row, col - 1), (row - 1, col)):
+        v = sc.consts.get(r, c) if r >= 1 and c >= 1 else None
+        if isinstance(v, str) and v.strip() and not v.startswith("#"):
+            return v.strip()
+    return None
 
 
 def segments(ev: Evaluation, sheet: str) -> dict:
@@ -353,12 +453,10 @@ def _product(fs: list) -> Expr:
 def labelled(table: Table, e: Expr) -> str:
     """An input cell as a report names it: `F1 (lr)` with the text left of it or above it."""
     text = cell_text(e)
-    if isinstance(e, CellRef):
-        consts = table.ev.book.sheets[e.sheet].consts if e.sheet in table.ev.book.sheets else None
-        for r, c in ((e.row, e.col - 1), (e.row - 1, e.col)):
-            v = consts.get(r, c) if consts is not None and r >= 1 and c >= 1 else None
-            if isinstance(v, str) and not isinstance(v, bool) and v.strip() and not v.startswith("#"):
-                return f"{text} ({v.strip()})"
+    if isinstance(e, CellRef) and e.sheet in table.ev.book.sheets:
+        label = _label(table.ev.book.sheets[e.sheet], e.row, e.col)
+        if label:
+            return f"{text} ({label})"
     return text
 
 

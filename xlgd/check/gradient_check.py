@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..xlsx.refs import col_letters
 from .derivatives import check_gradient, differentiate, find_loss, guessed_losses, update_causes
 from .gradient import (Table, cell_text, check_states, labelled, optimizer_name, recognise, recognise_layout,
                        value_of)
@@ -42,7 +41,7 @@ def check_descent(ev, sheet: str, layout=None) -> DescentCheck | None:
         if w.col not in problems or problems[w.col][0] != "wrong":
             problems[w.col] = (status, reason)
         if status == "wrong":
-            causes.append(Cause(sheet, f"{col_letters(col)}{table.first}:{col_letters(col)}{table.last}",
+            causes.append(Cause(sheet, table.span(col),
                                 "gradient", reason, cells=table.n))
 
     for w in weights:
@@ -57,7 +56,8 @@ def check_descent(ev, sheet: str, layout=None) -> DescentCheck | None:
     for w, msg in update_causes(table, weights, grads, loss):
         blame(w, "wrong", msg, w.update)
     entry = _entry(table, weights, grads, loss, problems)
-    if loss is not None and not causes:
+    entry["update_every"] = "epoch" if found.per_epoch else "row"
+    if loss is not None and not causes and not found.per_epoch:
         from .dynamics import diagnose
 
         entry["diagnosis"] = diagnose(table, weights, loss)
@@ -132,9 +132,9 @@ def _entry(table: Table, weights: list, grads: dict, loss, problems: dict) -> di
     out = []
     for w in weights:
         status, reason = problems.get(w.col, ("ok", None))
-        out.append({"name": table.header(w.col), "column": col_letters(w.col),
-                    "update_column": col_letters(w.update),
-                    "gradient_column": col_letters(w.grad) if w.grad is not None else None,
+        out.append({"name": table.header(w.col), "column": table.where(w.col),
+                    "update_column": table.where(w.update),
+                    "gradient_column": table.where(w.grad) if w.grad is not None else None,
                     "status": status, "reason": reason})
     return {
         "sheet": table.sheet,
@@ -142,7 +142,7 @@ def _entry(table: Table, weights: list, grads: dict, loss, problems: dict) -> di
         "optimizer": optimizer_name(table, weights),
         "lr": {"cell": cell_text(lr), "value": value_of(table, lr), "label": labelled(table, lr)} if lr is not None
         else None,
-        "loss": {"column": col_letters(loss.col) if loss is not None and loss.col else None},
+        "loss": {"column": table.where(loss.col) if loss is not None and loss.col else None},
         "derivative_kind": kinds[0] if len(kinds) == 1 else (" and ".join(kinds) or None),
         "weights": out,
         "diagnosis": None,
@@ -151,7 +151,8 @@ def _entry(table: Table, weights: list, grads: dict, loss, problems: dict) -> di
 
 def _line(entry: dict, causes: list) -> str:
     ws = entry["weights"]
-    how = ", ".join(x for x in (entry["optimizer"], entry["derivative_kind"],
+    every = ", one update per epoch" if entry.get("update_every") == "epoch" else ""
+    how = ", ".join(x for x in (entry["optimizer"] + every, entry["derivative_kind"],
                                 f"lr in {entry['lr']['label']}" if entry["lr"] else None) if x)
     head = f"gradient descent ({how}) — {len(ws)} weight{'s' if len(ws) != 1 else ''}"
     if causes:
