@@ -256,3 +256,16 @@ def test_one_update_per_epoch_mistake_is_one_cause(tmp_path, shape, edit, column
     where = refs[column]
     assert s.causes[0].cell == (where if where[-1].isdigit() else f"{where}5:{where}33"), s.causes[0]
     assert words in s.causes[0].message, s.causes[0].message
+
+
+def test_rows_without_numbers_are_unchecked_never_wrong(tmp_path):
+    """y typed as =NA() on every row: no loss has a value, so no derivative can be proven or blamed."""
+    wb, letters = L.workbook(model="linear", derivative="analytic", lr=1e-5)
+    for r in range(5, 34):
+        wb.active[f"{letters['y']}{r}"] = "=NA()"
+    wb.save(tmp_path / "na.xlsx")
+    rep = verify_book(tmp_path / "na.xlsx")
+    s = rep.sheets[0]
+    e, = rep.gradient_descent
+    assert not s.causes and {w["status"] for w in e["weights"]} == {"unchecked"}, rep.text()
+    assert "check out" not in s.descent and e["diagnosis"] is None

@@ -49,6 +49,7 @@ class Gradient:
     of: int | None = None
     problem: str | None = None
     checked_rows: int = 0
+    wrong: bool = False  # the problem proves a mistake (else the column could not be checked)
 
 
 def seeds(table: Table) -> dict:
@@ -181,9 +182,13 @@ def _analytic(table, loss, col, intended) -> Gradient:
 
     rows, same = close(ref[intended])
     out.checked_rows = int(rows.sum())
-    if same and out.checked_rows:
+    if not out.checked_rows:
+        out.problem = f"{table.name(col)} holds no number on a row where the loss's derivative is one"
+        return out
+    if same:
         out.of = intended
         return out
+    out.wrong = True
     why = _explain(table, col, have, ref[intended], intended, close)
     for k in range(len(ref)):
         if k != intended and close(ref[k])[1]:
@@ -230,17 +235,22 @@ def _forward_difference(table, loss, col, parts, intended) -> Gradient:
     have_e1 = np.asarray(evaluate(e1, table.leaf, order=0).v, dtype=float)
     scale = magnitude_of(e1, table.leaf) + magnitude_of(loss.tree, table.leaf)
     tol = ROUNDING * EPS * (n_ops(e1) + n_ops(loss.tree)) * scale
-    moves = []
+    moves, seen = [], False
     for k in range(len(loss.jet.g)):
         want = np.asarray(evaluate(loss.tree, _moved(table, k, h), order=0).v, dtype=float)
         rows = _finite(have_e1, want, tol)
+        seen |= bool(rows.any())
         if rows.any() and np.all(np.abs(have_e1 - want)[rows] <= tol[rows]):
             moves.append(k)
+    if not seen:
+        out.problem = f"{table.name(col)}'s e(w+h) is a number on no row where the loss is one"
+        return out
     if len(moves) > 1:  # the rows cannot tell (a weight the same on every row): the formulas can
         moves = [k for k in moves if same_tree(table.expand(e1), _moved_tree(table, loss, k, h_tree))] or moves
         moves = [intended] if intended in moves else moves
     e1_where = f"e(w+h) in {table.name(e1.col)}" if isinstance(e1, RowCell) else "its e(w+h)"
     if moves != [intended]:
+        out.wrong = True
         if len(moves) == 1:
             out.of = moves[0]
             w = sorted(table.weights)
@@ -283,6 +293,7 @@ def _fd_value(table, loss, col, h, j, out: Gradient):
     bad = np.flatnonzero(rows & (np.abs(have - g) > bound))
     if len(bad):
         r = int(bad[0])
+        out.wrong = True
         out.problem = (f"{table.name(col)} is {have[r]:.6g} on row {table.first + r}, where the derivative is "
                        f"{g[r]:.6g} and a forward difference with h = {float(np.ravel(h)[0]):g} can be off by "
                        f"{bound[r]:.3g} at most")

@@ -32,8 +32,10 @@ GRID = 49  # learning rates per sweep
 
 def diagnose(table: Table, weights: list, loss) -> dict | None:
     """{diverges_at_step, lambda_lr, stable_lr_below, dead_units, text}, or None (nothing to explain)."""
-    e = np.where(np.isfinite(loss.jet.v), loss.jet.v, np.inf) * np.ones(table.n)
-    step = diverges_at(e)
+    v = np.asarray(loss.jet.v, dtype=float) * np.ones(table.n)
+    if not np.isfinite(v[0]):  # no number to start from: nothing to say about how it grows
+        return None
+    step = diverges_at(np.where(np.isfinite(v), v, np.inf))
     dead = dead_units(table, loss)
     if step is None and not dead:
         return None

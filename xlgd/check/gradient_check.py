@@ -118,9 +118,8 @@ def _against(table: Table, users: dict, loss, blame) -> dict:
                 break
         grads[col] = g
         if g.problem is not None and blame is not None:
-            wrong = g.of is not None or "not the derivative" in g.problem or "wrong sign" in g.problem
             for w in ws[:1]:
-                blame(w, "wrong" if wrong else "unchecked", g.problem, col)
+                blame(w, "wrong" if g.wrong else "unchecked", g.problem, col)
         for w in ws:
             w.derivative = g.kind
     return grads
@@ -169,7 +168,12 @@ def _line(entry: dict, causes: list) -> str:
 def add_descent(ev, sheet: str, rep, report, layout=None) -> bool:
     """The sheet's gradient descent checked into its SheetReport and the Report's `gradient_descent`
     list; False when the sheet does none. layout: as `check_descent`'s."""
-    found = check_descent(ev, sheet, layout)
+    try:
+        found = check_descent(ev, sheet, layout)
+    except (NotDifferentiable, ArithmeticError, LookupError, TypeError, ValueError) as e:
+        rep.notes.append(f"the gradient-descent check could not read this sheet's formulas ({type(e).__name__}: "
+                         f"{e}): its mathematics is unchecked")
+        return False
     if found is None:
         return False
     rep.descent = found.line

@@ -125,6 +125,7 @@ def verify_book(path, values="cached", rtol=0.0, sheet=None) -> Report:
         _warnings(ctx, report, ev, known)
         if sheet is not None:
             report.sheets = [s for s in report.sheets if s.name == sheet]
+            report.gradient_descent = [e for e in report.gradient_descent if e["sheet"] == sheet]
             if not report.sheets:
                 raise XlgdError(f"{path}: no sheet named {sheet!r} with formulas to check")
         if not report.sheets and not report.causes:
