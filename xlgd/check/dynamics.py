@@ -11,7 +11,7 @@ is about the learning rate, never about a mistake:
 * the largest lr that stays stable over the sheet's rows from its initial
   weights: the sheet's own row formulas re-run with an array of learning rates
   at once (numpy), first on a geometric grid, then finer below the first lr
-  that explodes; exploding is a row's loss above max(1e10, 1e6 x the first
+  that explodes (over the first MAX_ROWS rows of a longer sheet); exploding is a row's loss above max(1e10, 1e6 x the first
   row's) or not a finite number, the engine's own bound;
 * dead ReLU units: a MAX(0, z) or IF(z>0, ...) whose z is <= 0 on every row
   from some step to the end, so the weights inside z stop training.
@@ -26,8 +26,8 @@ from ..core.stability import EXPLODE_AT
 from .gradient import Table, value_of
 from .rowcalc import NotDifferentiable, RowCell, evaluate
 
-MAX_ROWS = 5000  # rows the lr sweep re-runs (the diagnosis reads every row)
-GRID = 49  # learning rates per sweep
+MAX_ROWS = 1000  # rows the lr sweep re-runs (the diagnosis reads every row); the text says so when cut
+GRID = 41  # learning rates per sweep
 
 
 def diagnose(table: Table, weights: list, loss) -> dict | None:
@@ -50,7 +50,7 @@ def diagnose(table: Table, weights: list, loss) -> dict | None:
             out["stable_lr_below"] = stable_lr(table, weights, loss, lr_leaf, lr)
         except NotDifferentiable:
             pass
-    out["text"] = _words(out, lr, len(weights))
+    out["text"] = _words(out, lr, len(weights), table.n)
     return out
 
 
@@ -127,8 +127,10 @@ def sweep(table: Table, weights: list, loss, lr_leaf, lrs: np.ndarray) -> np.nda
             now[col] = np.asarray(evaluate(table.trees[col], leaf, order=0).v, dtype=float) * np.ones(len(lrs))
         losses[:, i] = np.asarray(evaluate(loss.tree, leaf, order=0).v, dtype=float) * np.ones(len(lrs))
         prev = now
+        if i and i % 16 == 0 and exploded(losses[:, :i + 1], losses[0, 0]).all():
+            break  # every lr has blown up: the rows left cannot bring one back
     with np.errstate(invalid="ignore"):
-        return exploded(losses, losses[0, 0])
+        return exploded(losses[:, :i + 1], losses[0, 0])
 
 
 def _at(table: Table, node, i: int):
@@ -195,7 +197,7 @@ def _relu_inputs(e):
         yield from _relu_inputs(e.arg)
 
 
-def _words(d: dict, lr: float, n: int) -> str:
+def _words(d: dict, lr: float, n: int, rows: int) -> str:
     parts = []
     if d["diverges_at_step"] is not None:
         s = f"the sheet is right: at lr = {lr:.3g} this {n}-weight model diverges from step {d['diverges_at_step']}"
@@ -203,6 +205,8 @@ def _words(d: dict, lr: float, n: int) -> str:
             s += f" (lr·λ = {d['lambda_lr']:.2g} {'>' if d['lambda_lr'] > 2 else '<='} 2 there)"
         if d["stable_lr_below"] is not None:
             s += f"; it stays stable below lr ≈ {d['stable_lr_below']:.2g}"
+            if rows > MAX_ROWS:
+                s += f" (over its first {MAX_ROWS:,} rows)"
         parts.append(s)
     for u in d["dead_units"]:
         parts.append(f"the ReLU unit of {', '.join(u['weights'])} is dead from step {u['dead_from_step']}: its input "
