@@ -7,7 +7,9 @@ optimiser's start state on row 4 (momentum m0 = 0), one step per row from row
     model       'linear' (a*x+b), 'linear2' (c*(a*x+b)+d), 'relu2' (c*MAX(0,a*x+b)+d)
     derivative  'fd' (forward differences, h in D1) or 'analytic'
     square      '^2' or '*' (the error written (p-y)^2 or (p-y)*(p-y))
-    optimizer   'sgd' or 'momentum' (m = m*beta + (1-beta)*g, beta in F1, 1-beta in H1)
+    optimizer   'sgd', 'momentum' (m = m*beta + (1-beta)*g, beta in F1, 1-beta in H1), 'torch_momentum'
+                (m = beta*m + g), 'rmsprop' (v: an EMA of g^2, v0 = 1), 'adam', 'adam_bc' (with a step
+                column t and bias correction)
     edit        {header: formula template} replacing a column's formula on every step row
 
     row 1   A1 'lr' B1 lr   C1 'h' D1 0.01   E1 'beta' F1 0.9   G1 '1-beta' H1 =1-F1
@@ -50,10 +52,18 @@ def columns(model="linear2", derivative="fd", square="^2", optimizer="sgd") -> l
             cols.append((f"de/d{p}", f"({_square(moved + '-{y}', square)}-{{err^2}})/$D$1"))
         else:
             cols.append((f"de/d{p}", ANALYTIC[model][p]))
-    if optimizer == "momentum":
+    if optimizer in ("momentum", "adam", "adam_bc"):
         cols += [(f"m{p}", f"{{m{p}@-1}}*$F$1+$H$1*{{de/d{p}}}") for p in ps]
-    step = "{m%s}" if optimizer == "momentum" else "{de/d%s}"
-    cols += [(f"new {p}", f"{{{p}}}-$B$1*" + step % p) for p in ps]
+    if optimizer == "torch_momentum":
+        cols += [(f"m{p}", f"$F$1*{{m{p}@-1}}+{{de/d{p}}}") for p in ps]
+    if optimizer in ("rmsprop", "adam", "adam_bc"):
+        cols += [(f"v{p}", f"{{v{p}@-1}}*$F$1+$H$1*{{de/d{p}}}^2") for p in ps]
+    if optimizer == "adam_bc":
+        cols += [("t", "{t@-1}+1")]
+    step = {"sgd": "{de/d%s}", "momentum": "{m%s}", "torch_momentum": "{m%s}",
+            "rmsprop": "{de/d%s}/(SQRT({v%s})+1E-8)", "adam": "{m%s}/SQRT({v%s})",
+            "adam_bc": "({m%s}/(1-$F$1^{t}))/(SQRT({v%s}/(1-$F$1^{t}))+1E-8)"}[optimizer]
+    cols += [(f"new {p}", f"{{{p}}}-$B$1*" + step.replace("%s", p)) for p in ps]
     return cols
 
 
@@ -68,9 +78,9 @@ def build(ws, model="linear2", derivative="fd", square="^2", optimizer="sgd", lr
     for h, L in letter.items():
         ws[f"{L}3"] = h
     ps = PARAMS[model]
-    if optimizer == "momentum":
-        for p in ps:
-            ws[f"{letter['m' + p]}{FIRST - 1}"] = 0
+    for h in letter:  # the optimiser's state before step 1: m0 = 0, v0 = 1, t0 = 0
+        if h[0] in "mvt" and h not in ("x", "y"):
+            ws[f"{letter[h]}{FIRST - 1}"] = 1 if h[0] == "v" else 0
     start = dict(zip(ps, weights or [1.0] * len(ps)))
     for k in range(rows):
         r, x = FIRST + k, X[k % len(X)]

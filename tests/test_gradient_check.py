@@ -269,3 +269,19 @@ def test_rows_without_numbers_are_unchecked_never_wrong(tmp_path):
     e, = rep.gradient_descent
     assert not s.causes and {w["status"] for w in e["weights"]} == {"unchecked"}, rep.text()
     assert "check out" not in s.descent and e["diagnosis"] is None
+
+
+@pytest.mark.parametrize("optimizer,name", [("torch_momentum", "momentum (m = b*m + g)"), ("rmsprop", "RMSProp"),
+                                            ("adam", "Adam without bias correction"),
+                                            ("adam_bc", "Adam with bias correction")])
+def test_optimiser_named_by_the_form_of_its_update(tmp_path, optimizer, name):
+    rep, s, _ = _check(tmp_path, model="linear2", derivative="analytic", optimizer=optimizer, lr=1e-5)
+    assert rep.ok and s.descent.startswith(f"gradient descent ({name}, analytic, lr in B1 (lr)) — 4 weights, "
+                                           f"derivatives and updates check out"), s.descent
+
+
+def test_update_dividing_by_another_weights_mean_square_is_one_cause(tmp_path):
+    rep, s, letters = _check(tmp_path, model="linear", derivative="analytic", optimizer="rmsprop", lr=1e-3,
+                             edit={"new b": "{b}-$B$1*{de/db}/(SQRT({va})+1E-8)"})
+    assert len(s.causes) == 1 and s.causes[0].cell.startswith(letters["va"]), rep.text()
+    assert "va (I) averages the square of de/da (G), not of de/db (H)" in s.causes[0].message

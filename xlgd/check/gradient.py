@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.expr import Bin, CellRef, Col, Expr, Fn, Name, Neg, Num, RangeRef, leaves
+from ..core.expr import Bin, CellRef, Col, Expr, Fn, Name, Neg, Num, RangeRef, leaves, nodes
 from ..evaluator import Evaluation
 from ..evaluator.store import NUMBER, BLANK
 from ..xlsx.refs import a1, col_letters
@@ -351,6 +351,8 @@ def _weight(table: Table, w: int, nw: int) -> Weight:
 
 def _step(table: Table, out: Weight, num: list, den: list):
     """Read the step's factors into the weight: lr, gradient, state columns, denominator."""
+    out.bias_corrected = any(_bias(f) for f in num + den)
+    num, den = [f for f in num if not _bias(f)], [f for f in den if not _bias(f)]
     consts = [f for f in num if constant(f)]
     cols = [f for f in num if not constant(f)]
     if len(cols) != 1 or not isinstance(cols[0], RowCell) or cols[0].off != 0 or cols[0].sheet != table.sheet:
@@ -358,7 +360,6 @@ def _step(table: Table, out: Weight, num: list, den: list):
         return
     plain = [f for f in consts if isinstance(f, (CellRef, Num))]
     out.lr = plain[0] if len(plain) == 1 else (consts[0] if len(consts) == 1 else None)
-    out.bias_corrected = len(consts) > 1 or any(constant(f) and not isinstance(f, (CellRef, Num)) for f in den)
     if out.lr is None:
         out.problem = f"the step in {table.name(out.update)} has no one learning-rate cell"
         return
@@ -391,11 +392,24 @@ def _root(table, f, out) -> Ema | None:
     inner = f.args[0]
     if isinstance(inner, Bin) and inner.op == "+" and constant(inner.right):
         out.eps, inner = True, inner.left
+    if isinstance(inner, Bin) and inner.op == "/" and _bias(inner.right):
+        out.bias_corrected, inner = True, inner.left
     if not isinstance(inner, RowCell) or inner.sheet != table.sheet or inner.off not in (0, -1):
         return None
     out.lagged = inner.off == -1
     ema = _ema(table, inner.col)
     return ema if ema is not None and ema.squared else None
+
+
+def _bias(f: Expr) -> bool:
+    """A bias correction's factor: a constant raised to a power that changes by row (b^t), and nothing
+    else that changes by row (1-b^t, SQRT(1-b^t))."""
+    powers = [n for n in nodes(f) if isinstance(n, Bin) and n.op == "^" and constant(n.left)
+              and not constant(n.right)]
+    if not powers:
+        return False
+    inside = {id(x) for p in powers for x in nodes(p.right)}
+    return not any(isinstance(x, RowCell) and id(x) not in inside for x in nodes(f))
 
 
 def _ema(table: Table, col: int) -> Ema | None:
@@ -511,6 +525,9 @@ def check_states(table: Table, weights: list) -> list:
         good = sorted({cell_text(e.beta) for e in emas if fine[e.col][0]})
         for e in emas:
             ok, b, k = fine[e.col]
+            if e.problem is not None:
+                out.append((e.col, e.problem))
+                continue
             if ok:
                 continue
             c = cell_text(e.beta)
