@@ -68,9 +68,9 @@ def columns(model="linear2", derivative="fd", square="^2", optimizer="sgd") -> l
 
 
 def build(ws, model="linear2", derivative="fd", square="^2", optimizer="sgd", lr=1e-4, weights=None,
-          edit=None, rows=len(X)):
-    """Fill the worksheet; returns {header: column letter}."""
-    cols = columns(model, derivative, square, optimizer)
+          edit=None, rows=len(X), extra=()):
+    """Fill the worksheet; returns {header: column letter}. extra: more (header, template) columns, last."""
+    cols = columns(model, derivative, square, optimizer) + list(extra)
     edit = edit or {}
     letter = {h: get_column_letter(i + 1) for i, (h, _) in enumerate(cols)}
     ws["A1"], ws["B1"], ws["C1"], ws["D1"] = "lr", lr, "h", 0.01

@@ -285,3 +285,15 @@ def test_update_dividing_by_another_weights_mean_square_is_one_cause(tmp_path):
                              edit={"new b": "{b}-$B$1*{de/db}/(SQRT({va})+1E-8)"})
     assert len(s.causes) == 1 and s.causes[0].cell.startswith(letters["va"]), rep.text()
     assert "va (I) averages the square of de/da (G), not of de/db (H)" in s.causes[0].message
+
+
+def test_derivative_no_update_uses_is_proven_too(tmp_path):
+    """An `est de/db` beside the analytic derivatives the updates use (graddesc's basic has two)."""
+    good = ("est de/db", "((({a}*{x}+{b}+$D$1)-{y})^2-{err^2})/$D$1")
+    rep, s, _ = _check(tmp_path, model="linear", derivative="analytic", lr=1e-5, extra=[good])
+    assert rep.ok and s.descent.endswith("check out"), rep.text()
+    bad = ("est de/db", "(((({a}+$D$1)*{x}+{b})-{y})^2-{err^2})/$D$1")
+    rep, s, letters = _check(tmp_path, "bad.xlsx", model="linear", derivative="analytic", lr=1e-5, extra=[bad])
+    assert len(s.causes) == 1 and s.causes[0].cell == f"{letters['est de/db']}5:{letters['est de/db']}33"
+    assert "est de/db (K) is the derivative with respect to a (C): its e(w+h) moves C by h, not D" in \
+        s.causes[0].message, s.causes[0].message

@@ -19,6 +19,7 @@ one cause naming the update.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -308,6 +309,32 @@ def _derivative_columns(table: Table, loss: Loss, k: int) -> list:
         g = check_gradient(table, loss, col, k)
         if g.problem is None and g.of == k:
             out.append(col)
+    return out
+
+
+DERIVATIVE_HEADER = re.compile(r"d\w*\s*/\s*d\s*(\w+)\s*$")  # de/db, est de/db, dE/da: the weight it names
+
+
+def other_derivatives(table: Table, grads: dict, loss: Loss) -> list:
+    """[(column, message)] for each derivative column no update uses (an `est de/db` beside the analytic
+    one) whose header names a weight it is not the derivative with respect to, or which is wrong. A
+    weight is named by its header, or by the name in its own derivative's header (graddesc's intercept
+    is the b of de/db)."""
+    names = {table.header(w): i for i, w in enumerate(sorted(table.weights))}
+    for col, g in grads.items():
+        m = DERIVATIVE_HEADER.search(table.header(col, None) or "")
+        if m is not None and g.of is not None and g.problem is None:
+            names.setdefault(m.group(1), g.of)
+    used, out = set(grads), []
+    for col in sorted(table.trees):
+        if col in used or col in table.weights:
+            continue
+        m = DERIVATIVE_HEADER.search(table.header(col, None) or "")
+        if m is None or m.group(1) not in names:
+            continue
+        g = check_gradient(table, loss, col, names[m.group(1)])
+        if g.wrong:
+            out.append((col, g.problem))
     return out
 
 

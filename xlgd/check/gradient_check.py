@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .derivatives import check_gradient, differentiate, find_loss, guessed_losses, update_causes
+from .derivatives import (check_gradient, differentiate, find_loss, guessed_losses, other_derivatives,
+                          update_causes)
 from .gradient import (Table, cell_text, check_states, labelled, optimizer_name, recognise, recognise_layout,
                        value_of)
 from .report import Cause
@@ -55,6 +56,9 @@ def check_descent(ev, sheet: str, layout=None) -> DescentCheck | None:
     grads, loss = _derivatives(table, weights, blame)
     for w, msg in update_causes(table, weights, grads, loss):
         blame(w, "wrong", msg, w.update)
+    if loss is not None:
+        for col, msg in other_derivatives(table, grads, loss):
+            causes.append(Cause(sheet, table.span(col), "gradient", msg, cells=table.n))
     entry = _entry(table, weights, grads, loss, problems)
     entry["update_every"] = "epoch" if found.per_epoch else "row"
     if loss is not None and not causes and not found.per_epoch:
