@@ -105,7 +105,7 @@ def test_sheet_without_gradient_descent_is_not_listed(tmp_path):
 def test_graddesc_every_optimiser_sheet_recognised():
     rep = verify_book(GRADDESC)
     got = {e["sheet"]: e["optimizer"] for e in rep.gradient_descent}
-    assert got == {"basic": "SGD", "momentum": "momentum", "rmsprop": "RMSProp",
+    assert got == {"basic": "SGD", "momentum": "momentum", "rmsprop": "RMSProp (dividing by the row above's mean square)",
                    "adam": "Adam without bias correction", "adam_ann": "Adam without bias correction"}, got
     assert rep.ok, rep.text()
     for e in rep.gradient_descent:
@@ -206,7 +206,7 @@ def test_xlgd_layouts_get_the_same_entry(tmp_path):
     rep = verify_book(p)
     got = {e["sheet"]: (e["optimizer"], e["derivative_kind"], e["lr"]["label"]) for e in rep.gradient_descent}
     assert got == {"basic": ("SGD", "analytic", "A3 (lr)"), "momentum": ("momentum", "analytic", "A3 (lr)"),
-                   "rmsprop": ("RMSProp", "analytic", "A3 (lr)"),
+                   "rmsprop": ("RMSProp (dividing by the row above's mean square)", "analytic", "A3 (lr)"),
                    "adam": ("Adam without bias correction", "analytic", "A3 (lr)")}, got
     assert rep.ok and all(w["status"] == "ok" for e in rep.gradient_descent for w in e["weights"]), rep.text()
 

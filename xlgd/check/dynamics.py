@@ -7,7 +7,8 @@ is about the learning rate, never about a mistake:
   below (a row's loss overflowing, an error value, counts as infinite);
 * there, the largest eigenvalue lambda of the row loss's Hessian in the weights
   (forward-mode second derivatives, `rowcalc`): with SGD, lr*lambda > 2 means
-  the step overshoots the bottom of that row's loss further than it started;
+  the step overshoots the bottom of that row's loss further than it started
+  (momentum: its heavy-ball bound, `overshoot_bound`);
 * the largest lr that stays stable over the sheet's rows from its initial
   weights: the sheet's own row formulas re-run with an array of learning rates
   at once (numpy), first on a geometric grid, then finer below the first lr
@@ -31,7 +32,8 @@ GRID = 41  # learning rates per sweep
 
 
 def diagnose(table: Table, weights: list, loss) -> dict | None:
-    """{diverges_at_step, lambda_lr, stable_lr_below, dead_units, text}, or None (nothing to explain)."""
+    """{diverges_at_step, lambda_lr, lambda_lr_bound, stable_lr_below, dead_units, text}, or None (nothing
+    to explain)."""
     v = np.asarray(loss.jet.v, dtype=float) * np.ones(table.n)
     if not np.isfinite(v[0]):  # no number to start from: nothing to say about how it grows
         return None
@@ -41,17 +43,36 @@ def diagnose(table: Table, weights: list, loss) -> dict | None:
         return None
     lr_leaf = next((w.lr for w in weights if w.problem is None and w.lr is not None), None)
     lr = value_of(table, lr_leaf) if lr_leaf is not None else float("nan")
-    out = {"diverges_at_step": step, "lambda_lr": None, "stable_lr_below": None, "dead_units": dead}
+    out = {"diverges_at_step": step, "lambda_lr": None, "lambda_lr_bound": None, "stable_lr_below": None,
+           "dead_units": dead}
     if step is not None:
         lam = _curvature(loss, step - 1)
-        sgd = all(w.first is None and w.second is None for w in weights if w.problem is None)
-        out["lambda_lr"] = lr * lam if sgd and lam is not None and np.isfinite(lr) else None
+        bound = overshoot_bound(table, weights)
+        if bound is not None and lam is not None and np.isfinite(lr):
+            out["lambda_lr"], out["lambda_lr_bound"] = lr * lam, bound
         try:
             out["stable_lr_below"] = stable_lr(table, weights, loss, lr_leaf, lr)
         except NotDifferentiable:
             pass
     out["text"] = _words(out, lr, len(weights), table.n)
     return out
+
+
+def overshoot_bound(table: Table, weights: list) -> float | None:
+    """The lr*lambda above which a step overshoots a quadratic's bottom further than it started: 2 for
+    SGD; heavy ball's 2(1+b) for m = b*m + g, and 2(1+b)/(1-b) for the average m = b*m + (1-b)*g;
+    None for RMSProp and Adam (their step is not lr times the gradient)."""
+    ok = [w for w in weights if w.problem is None]
+    if not ok or any(w.second is not None for w in ok):
+        return None
+    if all(w.first is None for w in ok):
+        return 2.0
+    if any(w.first is None for w in ok):
+        return None
+    b, k = value_of(table, ok[0].first.beta), value_of(table, ok[0].first.coef)
+    if not 0 <= b < 1:
+        return None
+    return 2 * (1 + b) if k == 1.0 else 2 * (1 + b) / (1 - b)
 
 
 def diverges_at(e: np.ndarray) -> int | None:
@@ -202,7 +223,8 @@ def _words(d: dict, lr: float, n: int, rows: int) -> str:
     if d["diverges_at_step"] is not None:
         s = f"the sheet is right: at lr = {lr:.3g} this {n}-weight model diverges from step {d['diverges_at_step']}"
         if d["lambda_lr"] is not None:
-            s += f" (lr·λ = {d['lambda_lr']:.2g} {'>' if d['lambda_lr'] > 2 else '<='} 2 there)"
+            b = d["lambda_lr_bound"]
+            s += f" (lr·λ = {d['lambda_lr']:.2g} {'>' if d['lambda_lr'] > b else '<='} {b:.3g} there)"
         if d["stable_lr_below"] is not None:
             s += f"; it stays stable below lr ≈ {d['stable_lr_below']:.2g}"
             if rows > MAX_ROWS:

@@ -497,7 +497,7 @@ def optimizer_name(table: Table, weights: list) -> str:
         return "Adam" + (" with bias correction" if any(w.bias_corrected for w in ok) else
                          " without bias correction")
     if second:
-        return "RMSProp"
+        return "RMSProp" + (" (dividing by the row above's mean square)" if all(w.lagged for w in ok) else "")
     if first:
         torch = all(abs(value_of(table, w.first.coef) - 1.0) == 0 for w in ok)
         return "momentum (m = b*m + g)" if torch else "momentum"
