@@ -15,7 +15,10 @@ sheet is accounted for:
   and errors against the cell's own formula, values against the workbook
   evaluated from its own constants;
 * cells nobody can compute (volatile or unsupported functions) are
-  unchecked, with the reason; the verdict says how many.
+  unchecked, with the reason; the verdict says how many;
+* a sheet doing gradient descent (any of the above) also has its mathematics
+  proven: derivatives against its own loss, updates against the recognised
+  optimiser, and an exploding loss explained (`gradient_check.py`).
 
 A sheet named like a known layout whose cells are not laid out like it gets
 one line saying so and is checked as an unknown sheet -- never a cause per
@@ -52,9 +55,8 @@ from ..xlsx.package import Fallback, Package
 from ..xlsx.refs import FormulaSyntaxError, a1, split_ref, tokens
 from . import graddesc as gl
 from .cells import CheckContext
-from .descent import describe_descent
 from .gradient_check import add_descent
-from .evaluated import Settings, check_evaluated, header, plain_value
+from .evaluated import Settings, check_evaluated, plain_value
 from ..evaluator import Evaluation, RunBuilder, SheetCells, SheetValues, cell_value, read_book
 from ..evaluator.store import BLANK, UNKNOWN_VALUE
 from .names import check_names
@@ -348,11 +350,8 @@ def _check_rest(ev, report, known, how, ctx, only):
         check_evaluated(ev, name, rep, covered, settings)
         if isinstance(covered, Covered):
             _filled_down(ev, name, covered, rep)
-        if rep.formula_cells and not add_descent(ev, name, rep, report, known.layouts.get(name)) \
-                and rep.layout == "unknown":
-            found = describe_descent(ev, name, header)
-            if found:
-                rep.notes.append(found)
+        if rep.formula_cells:
+            add_descent(ev, name, rep, report, known.layouts.get(name))
         if name not in by_name and (rep.formula_cells or rep.causes or rep.notes):
             report.sheets.append(rep)
     if how.mode == "evaluator":
