@@ -297,3 +297,18 @@ def test_derivative_no_update_uses_is_proven_too(tmp_path):
     assert len(s.causes) == 1 and s.causes[0].cell == f"{letters['est de/db']}5:{letters['est de/db']}33"
     assert "est de/db (K) is the derivative with respect to a (C): its e(w+h) moves C by h, not D" in \
         s.causes[0].message, s.causes[0].message
+
+
+def test_half_squared_error_and_its_derivative_check_out(tmp_path):
+    edit = {"err^2": "({pred}-{y})^2/2", "de/da": "({pred}-{y})*{x}", "de/db": "{pred}-{y}"}
+    rep, s, _ = _check(tmp_path, model="linear", derivative="analytic", lr=1e-5, edit=edit)
+    assert rep.ok and s.descent.endswith("derivatives and updates check out"), rep.text()
+
+
+def test_central_difference_is_unchecked_never_wrong(tmp_path):
+    """(e(w+h) - e(w-h))/(2h): exact for these models, but no forward difference; not blamed."""
+    edit = {f"de/d{p}": f"((({moved.format(s='+')})-{{y}})^2-(({moved.format(s='-')})-{{y}})^2)/(2*$D$1)"
+            for p, moved in (("a", "({{a}}{s}$D$1)*{{x}}+{{b}}"), ("b", "{{a}}*{{x}}+({{b}}{s}$D$1)"))}
+    rep, s, _ = _check(tmp_path, model="linear", derivative="fd", lr=1e-5, edit=edit)
+    e, = rep.gradient_descent
+    assert rep.ok and not s.causes and {w["status"] for w in e["weights"]} == {"unchecked"}, rep.text()

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..core.expr import Bin, Expr, Num, leaves, n_ops
 from ..evaluator.prepare import map_leaves
-from .gradient import Table, constant
+from .gradient import Table, constant, factors
 from .rowcalc import EPS, NotDifferentiable, RowCell, evaluate, magnitude_of, same_tree
 
 ROUNDING = 64  # ulps per operation a column and its reference may each be off by
@@ -67,12 +67,12 @@ def fd_parts(tree: Expr):
 
 def find_loss(table: Table, grads: list) -> Loss | None:
     """The row's loss: what the forward differences subtract, else a column holding a square."""
-    for g in grads:
-        parts = fd_parts(table.trees.get(g, Num(0.0)))
-        if parts is not None:
-            e0 = parts[1]
-            col = e0.col if isinstance(e0, RowCell) and e0.off == 0 else None
-            return Loss(table.expand(e0), col, "forward differences")
+    e0s = [p[1] for p in (fd_parts(table.trees.get(g, Num(0.0))) for g in grads) if p is not None]
+    if e0s and all(same_tree(table.expand(e), table.expand(e0s[0])) for e in e0s) and (
+            len(e0s) > 1 or isinstance(e0s[0], RowCell)):
+        e0 = e0s[0]
+        col = e0.col if isinstance(e0, RowCell) and e0.off == 0 else None
+        return Loss(table.expand(e0), col, "forward differences")
     best = None
     for col, tree in sorted(table.trees.items()):
         if col in table.weights or col in grads or not _square(tree):
@@ -111,9 +111,15 @@ def guessed_losses(table: Table, used: set) -> list:
 
 
 def _square(e: Expr) -> bool:
-    if isinstance(e, Bin) and e.op == "^" and isinstance(e.right, Num) and e.right.value == 2.0:
-        return True
-    return isinstance(e, Bin) and e.op == "*" and same_tree(e.left, e.right)
+    """A square, maybe scaled by constants: (p-y)^2, (p-y)*(p-y), 0.5*(p-y)^2, (p-y)^2/2."""
+    _, num, den = factors(e)
+    rest = [f for f in num if not constant(f)]
+    if not all(constant(f) for f in den):
+        return False
+    if len(rest) == 2:
+        return same_tree(rest[0], rest[1])
+    e = rest[0] if len(rest) == 1 else None
+    return isinstance(e, Bin) and e.op == "^" and isinstance(e.right, Num) and e.right.value == 2.0
 
 
 def _row_leaves(e):
@@ -236,6 +242,12 @@ def _forward_difference(table, loss, col, parts, intended) -> Gradient:
     have_e1 = np.asarray(evaluate(e1, table.leaf, order=0).v, dtype=float)
     scale = magnitude_of(e1, table.leaf) + magnitude_of(loss.tree, table.leaf)
     tol = ROUNDING * EPS * (n_ops(e1) + n_ops(loss.tree)) * scale
+    have_e0 = np.asarray(evaluate(e0, table.leaf, order=0).v, dtype=float)
+    rows = _finite(have_e0, loss.jet.v, tol)
+    if not np.all(np.abs(have_e0 - loss.jet.v)[rows] <= tol[rows]):
+        out.problem = (f"{table.name(col)} is (e1 - e0)/h with e0 not the row's loss (a central difference?): "
+                       f"not checked")
+        return out
     moves, seen = [], False
     for k in range(len(loss.jet.g)):
         want = np.asarray(evaluate(loss.tree, _moved(table, k, h), order=0).v, dtype=float)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.expr import Bin, Cmp, Fn, Num, leaves
+from ..core.expr import Bin, CellRef, Cmp, Fn, Num, leaves
 from ..core.stability import EXPLODE_AT
 from .gradient import Table, value_of
 from .rowcalc import NotDifferentiable, RowCell, evaluate
@@ -106,8 +106,8 @@ def _curvature(loss, i: int) -> float | None:
 # ------------------------------------------------------------------ the lr sweep
 def stable_lr(table: Table, weights: list, loss, lr_leaf, lr: float) -> float | None:
     """The largest lr (two significant digits, rounded down) whose run over the rows stays stable."""
-    if lr_leaf is None or not np.isfinite(lr) or lr <= 0:
-        return None
+    if not isinstance(lr_leaf, CellRef) or not np.isfinite(lr) or lr <= 0:
+        return None  # a rate typed into each formula has no one cell to vary
     grid = lr * np.logspace(-4, 0, GRID)  # up to the sheet's own, which explodes
     bad = sweep(table, weights, loss, lr_leaf, grid)
     bad[-1] = True
