@@ -83,7 +83,8 @@ def test_json_entry_and_exit_code(tmp_path):
     assert r.returncode == 1, r.stdout + r.stderr
     d = json.loads(r.stdout)
     e, = d["gradient_descent"]
-    assert e["sheet"] == "mine" and e["lr"] == {"cell": "B1", "value": 1e-5, "label": "B1 (lr)"} and e["loss"]["column"] == "F"
+    assert e["sheet"] == "mine" and e["loss"]["column"] == "F"
+    assert e["lr"] == {"cell": "B1", "value": 1e-5, "label": "B1 (lr)"}
     assert {w["name"]: (w["column"], w["update_column"], w["gradient_column"], w["status"]) for w in e["weights"]} \
         == {"a": ("C", "I", "G", "ok"), "b": ("D", "J", "H", "wrong")}
     assert set(e) >= {"sheet", "rows", "optimizer", "lr", "loss", "derivative_kind", "weights", "diagnosis"}
@@ -105,8 +106,8 @@ def test_sheet_without_gradient_descent_is_not_listed(tmp_path):
 def test_graddesc_every_optimiser_sheet_recognised():
     rep = verify_book(GRADDESC)
     got = {e["sheet"]: e["optimizer"] for e in rep.gradient_descent}
-    assert got == {"basic": "SGD", "momentum": "momentum", "rmsprop": "RMSProp (dividing by the row above's mean square)",
-                   "adam": "Adam without bias correction", "adam_ann": "Adam without bias correction"}, got
+    assert got == {"basic": "SGD", "momentum": "momentum",
+                   "rmsprop": "RMSProp (dividing by the row above's mean square)", "adam": "Adam without bias correction", "adam_ann": "Adam without bias correction"}, got
     assert rep.ok, rep.text()
     for e in rep.gradient_descent:
         assert [w["status"] for w in e["weights"]] == ["ok", "ok"], e

@@ -12,8 +12,9 @@ is about the learning rate, never about a mistake:
 * the largest lr that stays stable over the sheet's rows from its initial
   weights: the sheet's own row formulas re-run with an array of learning rates
   at once (numpy), first on a geometric grid, then finer below the first lr
-  that explodes (over the first MAX_ROWS rows of a longer sheet); exploding is a row's loss above max(1e10, 1e6 x the first
-  row's) or not a finite number, the engine's own bound;
+  that explodes (over the first MAX_ROWS rows of a longer sheet); exploding is
+  a row's loss above max(1e10, 1e6 x the first row's) or not a finite number,
+  the engine's own bound;
 * dead ReLU units: a MAX(0, z) or IF(z>0, ...) whose z is <= 0 on every row
   from some step to the end, so the weights inside z stop training.
 """
