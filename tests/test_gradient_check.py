@@ -14,8 +14,6 @@ from tests import learner, learner_descent as L
 from tests.verify_helpers import soffice, verify
 from xlgd.check.verify import verify_book
 
-GRADDESC = "/work/shared/reference/graddesc-2018.xlsm"
-
 
 def _check(tmp_path, name="b.xlsx", **kw):
     wb, letters = L.workbook(**kw)
@@ -103,11 +101,12 @@ def test_sheet_without_gradient_descent_is_not_listed(tmp_path):
 
 
 @pytest.mark.slow
-def test_graddesc_every_optimiser_sheet_recognised():
-    rep = verify_book(GRADDESC)
+def test_graddesc_every_optimiser_sheet_recognised(reference_xlsm):
+    rep = verify_book(reference_xlsm)
     got = {e["sheet"]: e["optimizer"] for e in rep.gradient_descent}
     assert got == {"basic": "SGD", "momentum": "momentum",
-                   "rmsprop": "RMSProp (dividing by the row above's mean square)", "adam": "Adam without bias correction", "adam_ann": "Adam without bias correction"}, got
+                   "rmsprop": "RMSProp (dividing by the row above's mean square)",
+                   "adam": "Adam without bias correction", "adam_ann": "Adam without bias correction"}, got
     assert rep.ok, rep.text()
     for e in rep.gradient_descent:
         assert [w["status"] for w in e["weights"]] == ["ok", "ok"], e
