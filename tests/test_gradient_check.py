@@ -43,7 +43,7 @@ def test_clean_sheet_checks_out(tmp_path, model, derivative, square, optimizer):
 MISTAKES = [
     # (sheet shape, the edited column's template, the column the one cause names, words it says)
     (dict(model="linear2", derivative="fd"), {"de/db": "(({c}*(({a}+$D$1)*{x}+{b})+{d}-{y})^2-{err^2})/$D$1"},
-     "de/db", "de/db (J) is the derivative with respect to a (C): its e(w+h) moves C by h, not D"),
+     "de/db", "de/db (J) is the derivative with respect to a (C): its e(b+h) moves C by h, not D"),
     (dict(model="linear2", derivative="analytic", square="*"), {"de/da": "2*({pred}-{y})*{x}"},
      "de/da", "misses the chain rule's factor c (E)"),
     (dict(model="relu2", derivative="analytic"), {"de/db": "IF({a}*{x}+{b}>0,2*({pred}-{y}),0)"},
@@ -239,7 +239,7 @@ def test_one_update_per_epoch_checks_out(tmp_path, model, derivative, square, me
 
 PER_EPOCH_MISTAKES = [
     (dict(model="linear2", derivative="fd"), {"de/db": "(({c}*(({a}+$D$1)*{x}+{b})+{d}-{y})^2-{err^2})/$D$1"},
-     "de/db", "de/db (F) is the derivative with respect to a (B1): its e(w+h) moves B1 by h, not D1"),
+     "de/db", "de/db (F) is the derivative with respect to a (B1): its e(b+h) moves B1 by h, not D1"),
     (dict(model="linear2", derivative="analytic"), {"de/da": "2*({pred}-{y})*{x}"}, "de/da",
      "misses the chain rule's factor"),
     (dict(model="linear", derivative="analytic"), {"new b": "{b}+$F$1*SUM(F5:F33)"}, "new b", "a sign error"),
@@ -295,7 +295,7 @@ def test_derivative_no_update_uses_is_proven_too(tmp_path):
     bad = ("est de/db", "(((({a}+$D$1)*{x}+{b})-{y})^2-{err^2})/$D$1")
     rep, s, letters = _check(tmp_path, "bad.xlsx", model="linear", derivative="analytic", lr=1e-5, extra=[bad])
     assert len(s.causes) == 1 and s.causes[0].cell == f"{letters['est de/db']}5:{letters['est de/db']}33"
-    assert "est de/db (K) is the derivative with respect to a (C): its e(w+h) moves C by h, not D" in \
+    assert "est de/db (K) is the derivative with respect to a (C): its e(b+h) moves C by h, not D" in \
         s.causes[0].message, s.causes[0].message
 
 

@@ -261,7 +261,8 @@ def _forward_difference(table, loss, col, parts, intended) -> Gradient:
     if len(moves) > 1:  # the rows cannot tell (a weight the same on every row): the formulas can
         moves = [k for k in moves if same_tree(table.expand(e1), _moved_tree(table, loss, k, h_tree))] or moves
         moves = [intended] if intended in moves else moves
-    e1_where = f"e(w+h) in {table.name(e1.col)}" if isinstance(e1, RowCell) else "its e(w+h)"
+    moved = f"e({table.header(seed_leaves(table)[intended].col)}+h)"
+    e1_where = f"{moved} in {table.where(e1.col)}" if isinstance(e1, RowCell) else f"its {moved}"
     if moves != [intended]:
         out.wrong = True
         if len(moves) == 1:

@@ -4,7 +4,8 @@ Run only on a sheet whose derivatives and updates check out, so what it says
 is about the learning rate, never about a mistake:
 
 * the step where the loss left its running minimum tenfold and never came back
-  below (a row's loss overflowing, an error value, counts as infinite);
+  below (a row's loss overflowing, an error value, counts as infinite); the
+  minimum is of a 5-row median, as single rows fit by chance;
 * there, the largest eigenvalue lambda of the row loss's Hessian in the weights
   (forward-mode second derivatives, `rowcalc`): with SGD, lr*lambda > 2 means
   the step overshoots the bottom of that row's loss further than it started
@@ -30,6 +31,7 @@ from .rowcalc import NotDifferentiable, RowCell, evaluate
 
 MAX_ROWS = 1000  # rows the lr sweep re-runs (the diagnosis reads every row); the text says so when cut
 GRID = 41  # learning rates per sweep
+LEVEL = 5  # rows whose median is the loss's level at a step
 
 
 def diagnose(table: Table, weights: list, loss) -> dict | None:
@@ -78,10 +80,12 @@ def overshoot_bound(table: Table, weights: list) -> float | None:
 
 def diverges_at(e: np.ndarray) -> int | None:
     """The first step (1-based) whose loss is over ten times the lowest before it, and every later one
-    too; None when the loss never leaves its minimum for good, or never blows up at all."""
+    too; None when the loss never leaves its minimum for good, or never blows up at all. The minimum
+    is of the median of each LEVEL rows: one row the weights happen to fit is no level to leave."""
     if len(e) < 2 or not exploded(e[None, :], e[0])[0]:
         return None
-    low = np.minimum.accumulate(e)[:-1]
+    typical = np.array([np.median(e[max(0, i - LEVEL + 1):i + 1]) for i in range(len(e))])
+    low = np.minimum.accumulate(typical)[:-1]
     after = np.minimum.accumulate(e[::-1])[::-1][1:]
     hit = np.flatnonzero(after > 10 * low)
     return int(hit[0]) + 2 if len(hit) else None
