@@ -312,3 +312,20 @@ def test_central_difference_is_unchecked_never_wrong(tmp_path):
     rep, s, _ = _check(tmp_path, model="linear", derivative="fd", lr=1e-5, edit=edit)
     e, = rep.gradient_descent
     assert rep.ok and not s.causes and {w["status"] for w in e["weights"]} == {"unchecked"}, rep.text()
+
+
+def test_a_balance_paid_down_row_by_row_is_not_gradient_descent(tmp_path):
+    """new balance = balance - rate*payment, chained like weights: no loss, nothing differentiated."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["B1"] = "rate", 0.5
+    ws["A3"], ws["B3"], ws["C3"] = "balance", "payment", "new balance"
+    for r in range(4, 20):
+        ws[f"A{r}"] = 1000 if r == 4 else f"=C{r - 1}"
+        ws[f"B{r}"] = 10 * r
+        ws[f"C{r}"] = f"=A{r}-$B$1*B{r}"
+    wb.save(tmp_path / "loan.xlsx")
+    rep = verify_book(tmp_path / "loan.xlsx")
+    assert rep.ok and rep.gradient_descent == [] and rep.sheets[0].descent is None, rep.text()

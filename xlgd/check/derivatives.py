@@ -328,6 +328,12 @@ def _derivative_columns(table: Table, loss: Loss, k: int) -> list:
 DERIVATIVE_HEADER = re.compile(r"d\w*\s*/\s*d\s*(\w+)\s*$")  # de/db, est de/db, dE/da: the weight it names
 
 
+def looks_like_derivative(table: Table, col: int) -> bool:
+    """A forward difference, or a column headed like one (de/db, est de/da)."""
+    return fd_parts(table.trees.get(col, Num(0.0))) is not None or \
+        DERIVATIVE_HEADER.search(table.header(col, None) or "") is not None
+
+
 def other_derivatives(table: Table, grads: dict, loss: Loss) -> list:
     """[(column, message)] for each derivative column no update uses (an `est de/db` beside the analytic
     one) whose header names a weight it is not the derivative with respect to, or which is wrong. A

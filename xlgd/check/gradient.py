@@ -13,7 +13,11 @@ optimiser:
 where g is a gradient column and m, v state columns reading their own row
 above. `recognise` returns a `Descent` (the table, one `Weight` each) or
 None when the sheet has no such chain; an update it cannot read is kept, with
-the reason, so the report can say which cells and why.
+the reason, so the report can say which cells and why. Two other shapes:
+one update per epoch (`recognise_epoch`: the rows read parameter cells, a
+single cell computes each new weight from a derivative column's SUM or
+AVERAGE; a single cell stands where a column goes, `Table.single`), and
+xlgd's own layouts (`recognise_layout`: the trees are the SheetSpec's).
 """
 
 from __future__ import annotations
@@ -24,12 +28,11 @@ import numpy as np
 
 from ..core.expr import Bin, CellRef, Col, Expr, Fn, Name, Neg, Num, RangeRef, leaves, nodes
 from ..evaluator import Evaluation
-from ..evaluator.store import NUMBER, BLANK
+from ..evaluator.prepare import map_leaves
+from ..evaluator.store import BLANK, NUMBER
 from ..xlsx.refs import a1, col_letters
 from .evaluated import header
-from ..evaluator.prepare import map_leaves
 from .rowcalc import RowCell, evaluate, relative, same_tree
-
 
 SINGLE = 1 << 20  # ids of single cells standing as columns: past any sheet's last column
 
@@ -59,11 +62,13 @@ class Table:
         return np.where((kind == NUMBER) | (kind == BLANK), num, np.nan)
 
     def cell(self, sheet, row, col) -> float:
+        """A cell's computed value as a number (blank 0, anything else not a number NaN)."""
         v = self.ev.value(sheet, row, col)
         return float(v) if isinstance(v, (float, int)) and not isinstance(v, bool) else \
             (0.0 if v is None else np.nan)
 
     def leaf(self, node):
+        """A leaf's values for `rowcalc.evaluate`: a column's over the step rows, a cell's number."""
         if isinstance(node, RowCell):
             return self.values(node.col, node.off, node.sheet)
         if isinstance(node, CellRef):
@@ -102,6 +107,7 @@ class Table:
         return f"{h} ({self.where(col)})" if h else self.where(col)
 
     def header(self, col, otherwise="") -> str | None:
+        """A column's header text; without one, `otherwise` (by default its letter or address)."""
         if col in self.headers:
             return self.headers[col]
         h = None if col in self.cells else header(self.ev, self.sheet, self.first, col)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .derivatives import (check_gradient, differentiate, find_loss, guessed_losses, other_derivatives,
-                          update_causes)
+from .derivatives import (check_gradient, differentiate, find_loss, guessed_losses, looks_like_derivative,
+                          other_derivatives, update_causes)
 from .gradient import (Table, cell_text, check_states, labelled, optimizer_name, recognise, recognise_layout,
                        value_of)
 from .report import Cause
@@ -54,6 +54,8 @@ def check_descent(ev, sheet: str, layout=None) -> DescentCheck | None:
                 blame(w, "wrong", msg, col)
                 break
     grads, loss = _derivatives(table, weights, blame)
+    if loss is None and not any(looks_like_derivative(table, w.grad) for w in weights if w.grad is not None):
+        return None  # a rate times a column, but of nothing that is differentiated: no gradient descent
     for w, msg in update_causes(table, weights, grads, loss):
         blame(w, "wrong", msg, w.update)
     if loss is not None:
