@@ -45,8 +45,8 @@ def test_clean_book_every_formula_cell_checks_out(book, tmp_path):
     assert rep.ok and s.layout == "unknown" and s.formula_cells == s.checked == n and not s.unchecked
     assert "no cached values" in rep.values_source
     # what the sheet is: its weights, their update and the learning rate every update reads
-    assert any(n.startswith("looks like gradient descent: weight(s) a (B, new in M), c (C, new in N)") and
-               "learning rate in F1 = 0.0001" in n for n in s.notes), s.notes
+    assert s.descent == ("gradient descent (SGD, forward difference, lr in F1 (lr)) — 4 weights, derivatives and "
+                         "updates check out"), s.descent
     d = json.loads(verify(p, "--json").stdout)
     assert (d["formula_cells"], d["checked"], d["unchecked"]) == (n, n, [])
     assert d["sheets"][0]["formula_cells"] == n and d["sheets"][0]["checked"] == n
@@ -236,7 +236,7 @@ def test_forum_two_neuron_book_named_basic_with_lr_moved(tmp_path):
     said = [n for n in rep.notes + s.notes if "checked as an unknown sheet" in n]
     assert len(said) == 1 and said[0].startswith("basic: named like graddesc's basic sheet"), rep.text()
     assert "#VALUE!" not in rep.text()
-    assert any("learning rate in K1 = 0.0001" in note for note in s.notes), s.notes
+    assert s.descent.startswith("gradient descent (SGD, forward difference, lr in K1 (lr))"), s.descent
     ws["M12"] = "=B12-$K$1*I11"
     rep = verify_book(_save(wb, tmp_path / "basic_edited.xlsx"))
     assert [c.cell for c in _sheet(rep, "basic").causes] == ["M12 (new a)"], rep.text()

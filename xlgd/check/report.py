@@ -71,6 +71,7 @@ class SheetReport:
     max_ulp: int = 0
     formula_cells: int = 0
     unchecked: list = field(default_factory=list)  # [Unchecked]
+    descent: str | None = None  # what its gradient descent is and whether it checks out (gradient_check.py)
 
     @property
     def unchecked_cells(self) -> int:
@@ -87,6 +88,7 @@ class Report:
     notes: list = field(default_factory=list)
     sheets: list = field(default_factory=list)
     causes: list = field(default_factory=list)  # workbook-level causes (defined names ...)
+    gradient_descent: list = field(default_factory=list)  # one entry per sheet doing gradient descent
 
     @property
     def ok(self):
@@ -143,6 +145,8 @@ class Report:
             ulp = f", max {s.max_ulp} ulp" if s.checked else ""
             out.append(f"{s.name} ({s.layout}): {s.checked:,} of {s.formula_cells:,} formula cells checked, "
                        f"{status}{ulp}")
+            if s.descent:
+                out.append(f"  {s.descent}")
             out += [f"  note: {n}" for n in s.notes]
             out += [f"  unchecked: {u.text()}" for u in s.unchecked]
             for c in s.causes:

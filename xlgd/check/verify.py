@@ -15,7 +15,10 @@ sheet is accounted for:
   and errors against the cell's own formula, values against the workbook
   evaluated from its own constants;
 * cells nobody can compute (volatile or unsupported functions) are
-  unchecked, with the reason; the verdict says how many.
+  unchecked, with the reason; the verdict says how many;
+* a sheet doing gradient descent (any of the above) also has its mathematics
+  proven: derivatives against its own loss, updates against the recognised
+  optimiser, and an exploding loss explained (`gradient_check.py`).
 
 A sheet named like a known layout whose cells are not laid out like it gets
 one line saying so and is checked as an unknown sheet -- never a cause per
@@ -52,8 +55,8 @@ from ..xlsx.package import Fallback, Package
 from ..xlsx.refs import FormulaSyntaxError, a1, split_ref, tokens
 from . import graddesc as gl
 from .cells import CheckContext
-from .descent import describe_descent
-from .evaluated import Settings, check_evaluated, header, plain_value
+from .gradient_check import add_descent
+from .evaluated import Settings, check_evaluated, plain_value
 from ..evaluator import Evaluation, RunBuilder, SheetCells, SheetValues, cell_value, read_book
 from ..evaluator.store import BLANK, UNKNOWN_VALUE
 from .names import check_names
@@ -92,6 +95,7 @@ class Known:
     covered: dict = field(default_factory=dict)  # sheet -> cells the layout checks covered
     fixed: dict = field(default_factory=dict)  # sheet -> SheetCells read by the step table reader
     names: dict = field(default_factory=dict)  # (sheet, name) -> (sheet, row, col) the layout expects
+    layouts: dict = field(default_factory=dict)  # sheet -> (SheetSpec, first step row, input row): xlgd's
     data_rows: int = 0
 
 
@@ -123,6 +127,7 @@ def verify_book(path, values="cached", rtol=0.0, sheet=None) -> Report:
         _warnings(ctx, report, ev, known)
         if sheet is not None:
             report.sheets = [s for s in report.sheets if s.name == sheet]
+            report.gradient_descent = [e for e in report.gradient_descent if e["sheet"] == sheet]
             if not report.sheets:
                 raise XlgdError(f"{path}: no sheet named {sheet!r} with formulas to check")
         if not report.sheets and not report.causes:
@@ -242,6 +247,7 @@ def _xlgd(ctx, known, t, data, stale_reason, how):
     layout_cells = _layout_cells(spec, lay)
     known.covered[t.name] = layout_cells
     known.fixed[t.name] = _fixed_sheet(t.name, table, spec, lay, layout_cells)
+    known.layouts[t.name] = (spec, lay.step_row(0), INPUT_ROW)
     for inp in spec.inputs:
         known.names[(t.name, inp.name)] = (t.name, INPUT_ROW, lay.input_index[inp.name] + 1)
 
@@ -344,10 +350,8 @@ def _check_rest(ev, report, known, how, ctx, only):
         check_evaluated(ev, name, rep, covered, settings)
         if isinstance(covered, Covered):
             _filled_down(ev, name, covered, rep)
-        if rep.layout == "unknown" and rep.formula_cells:
-            found = describe_descent(ev, name, header)
-            if found:
-                rep.notes.append(found)
+        if rep.formula_cells:
+            add_descent(ev, name, rep, report, known.layouts.get(name))
         if name not in by_name and (rep.formula_cells or rep.causes or rep.notes):
             report.sheets.append(rep)
     if how.mode == "evaluator":
