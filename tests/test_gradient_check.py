@@ -211,6 +211,29 @@ def test_xlgd_layouts_get_the_same_entry(tmp_path):
     assert rep.ok and all(w["status"] == "ok" for e in rep.gradient_descent for w in e["weights"]), rep.text()
 
 
+def test_xlgd_layout_resaved_by_openpyxl_is_checked_and_an_edited_update_is_not_claimed(tmp_path):
+    """openpyxl drops the layout's cached values; x wraps every epoch (`=data!B5` again on epoch 2's first
+    row), so x is data to the derivatives. A retyped update cell leaves that weight unchecked, never ok."""
+    import openpyxl
+
+    from xlgd.pipeline import build
+    from xlgd.recipe.template import Overrides, load_recipe
+
+    p = tmp_path / "g.xlsx"
+    build(load_recipe("graddesc", Overrides(epochs=2)), p)
+    book = openpyxl.load_workbook(p)
+    book.save(tmp_path / "resaved.xlsx")
+    rep = verify_book(tmp_path / "resaved.xlsx")
+    assert rep.ok and len(rep.gradient_descent) == 4, rep.text()
+    assert all(w["status"] == "ok" for e in rep.gradient_descent for w in e["weights"]), rep.text()
+    book["basic"]["Q17"] = "=F17-M17*lr"
+    book.save(tmp_path / "mine.xlsx")
+    rep = verify_book(tmp_path / "mine.xlsx")
+    basic = next(e for e in rep.gradient_descent if e["sheet"] == "basic")
+    assert [(w["name"], w["status"]) for w in basic["weights"]] == [("a", "ok"), ("b", "unchecked")], basic
+    assert not rep.ok and "check out" not in next(s for s in rep.sheets if s.name == "basic").descent
+
+
 def _per_epoch(tmp_path, **kw):
     import openpyxl
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.expr import Bin, Expr, Num, leaves, n_ops
+from ..core.expr import Address, Bin, CellRef, Expr, Num, RangeRef, leaves, n_ops
 from ..evaluator.prepare import map_leaves
 from .gradient import Table, constant, factors
 from .rowcalc import EPS, NotDifferentiable, RowCell, evaluate, magnitude_of, same_tree
@@ -132,13 +132,37 @@ def differentiate(table: Table, loss: Loss):
     sc = table.ev.book.sheets[table.sheet]
     for x in _row_leaves(loss.tree):
         if x.sheet == table.sheet and x.off == 0 and x.col not in table.weights and any(
-                sc.run_at(r, x.col) is not None for r in range(table.first, table.last + 1)):
+                sc.run_at(r, x.col) is not None for r in range(table.first, table.last + 1)) \
+                and not _weight_free(table, x.col):
             raise NotDifferentiable(f"{table.name(x.col)}, which does not hold one formula on rows "
                                     f"{table.first}..{table.last}")
     loss.kinks = []
     loss.jet = evaluate(loss.tree, table.leaf, seeds(table), order=2, kinks=loss.kinks)
     if loss.jet.g is None:
         raise NotDifferentiable("no weight of the table")
+
+
+def _weight_free(table: Table, col: int, depth: int = 0) -> bool:
+    """Whether no formula of a column on the step rows reads a weight through this sheet's cells
+    (graddesc's x column, `=data!B5` wrapping every epoch): to the derivatives it is data."""
+    if col in table.weights or col in table.trees or depth > 4:
+        return False
+    sc = table.ev.book.sheets[table.sheet]
+    runs = {run.id: run for r in range(table.first, table.last + 1) if (run := sc.run_at(r, col)) is not None}
+    for run in runs.values():
+        expr = table.ev.prepared_run(run).expr
+        if expr is None:
+            return False
+        for leaf in leaves(expr):
+            if isinstance(leaf, Address) or getattr(leaf, "sheet", None) != table.sheet:
+                continue
+            if not isinstance(leaf, CellRef) or isinstance(leaf, RangeRef):
+                return False
+            if sc.run_at(leaf.row, leaf.col) is not None and not _weight_free(table, leaf.col, depth + 1):
+                return False
+            if leaf.col in table.weights:
+                return False
+    return True
 
 
 def _moved(table: Table, k: int, h) -> callable:

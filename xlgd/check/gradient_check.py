@@ -18,6 +18,7 @@ from .derivatives import (check_gradient, differentiate, find_loss, guessed_loss
                           other_derivatives, update_causes)
 from .gradient import (Table, cell_text, check_states, labelled, optimizer_name, recognise, recognise_layout,
                        value_of)
+from ..xlsx.refs import FormulaSyntaxError, split_ref
 from .report import Cause
 from .rowcalc import NotDifferentiable
 
@@ -29,8 +30,9 @@ class DescentCheck:
     causes: list = field(default_factory=list)
 
 
-def check_descent(ev, sheet: str, layout=None) -> DescentCheck | None:
-    """layout: (SheetSpec, first step row, input row) of a sheet xlgd laid out, else None."""
+def check_descent(ev, sheet: str, layout=None, departed=frozenset()) -> DescentCheck | None:
+    """layout: (SheetSpec, first step row, input row) of a sheet xlgd laid out, else None; departed: the
+    columns where the layout check found cells that are not the layout's (their weights stay unchecked)."""
     found = recognise(ev, sheet) if layout is None else recognise_layout(ev, sheet, *layout)
     if found is None:
         return None
@@ -48,6 +50,9 @@ def check_descent(ev, sheet: str, layout=None) -> DescentCheck | None:
     for w in weights:
         if w.problem is not None:
             problems[w.col] = ("unchecked", w.problem)
+        elif departed & {w.update, w.grad}:
+            problems[w.col] = ("unchecked", f"{table.name(min(departed & {w.update, w.grad}))} holds cells that "
+                                            "are not the layout's formula (the causes below)")
     for col, msg in check_states(table, weights):
         for w in weights:
             if (w.first is not None and w.first.col == col) or (w.second is not None and w.second.col == col):
@@ -175,7 +180,7 @@ def add_descent(ev, sheet: str, rep, report, layout=None) -> bool:
     """The sheet's gradient descent checked into its SheetReport and the Report's `gradient_descent`
     list; False when the sheet does none. layout: as `check_descent`'s."""
     try:
-        found = check_descent(ev, sheet, layout)
+        found = check_descent(ev, sheet, layout, _departed(rep, sheet) if layout is not None else frozenset())
     except (NotDifferentiable, ArithmeticError, LookupError, TypeError, ValueError) as e:
         rep.notes.append(f"the gradient-descent check could not read this sheet's formulas ({type(e).__name__}: "
                          f"{e}): its mathematics is unchecked")
@@ -186,3 +191,15 @@ def add_descent(ev, sheet: str, rep, report, layout=None) -> bool:
     rep.causes += found.causes
     report.gradient_descent.append(found.entry)
     return True
+
+
+def _departed(rep, sheet: str) -> frozenset:
+    """The columns of the layout check's formula, constant and missing-cell causes on the sheet."""
+    cols = set()
+    for c in rep.causes:
+        if c.sheet == sheet and c.kind in ("formula", "constant", "missing"):
+            try:
+                cols.add(split_ref(c.cell.split(":")[0])[1])
+            except FormulaSyntaxError:
+                continue
+    return frozenset(cols)
