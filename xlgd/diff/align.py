@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from ..xlsx import refs
 from ..xlsx.refs import col_letters, quote_sheet, unquote_sheet
+from .changes import ColumnAdded, ColumnRemoved
 from .recompute import NOT_HELD
 
 # How far ahead to look for the point where two sheets agree again, and
@@ -286,16 +287,14 @@ def _align_opcode(out, sheet, cols, tag, i1, i2, j1, j2):
     elif tag in ("insert", "replace") and j2 > j1:
         for j in range(j1, j2):
             if tag == "insert" or j - j1 >= i2 - i1:
-                out.changes.append({"kind": "column_removed", "sheet": sheet, "ref_column": col_letters(j + 1),
-                                    "header": out.headers_ref.get(j + 1, "")})
+                out.changes.append(ColumnRemoved(sheet, col_letters(j + 1), out.headers_ref.get(j + 1, "")))
         if tag == "replace":
             for k in range(min(i2 - i1, j2 - j1)):
                 cols[i1 + k + 1] = j1 + k + 1
     if tag in ("delete", "replace") and i2 - i1 > j2 - j1:
         for i in range(i1 + (j2 - j1 if tag == "replace" else 0), i2):
             cols[i + 1] = None
-            out.changes.append({"kind": "column_added", "sheet": sheet, "column": col_letters(i + 1),
-                                "header": out.headers_ed.get(i + 1, "")})
+            out.changes.append(ColumnAdded(sheet, col_letters(i + 1), out.headers_ed.get(i + 1, "")))
 
 
 # --------------------------------------------------------------------------

@@ -18,27 +18,18 @@ charts), report.py and html.py (what a person reads), textconv.py (git).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from ..errors import XlgdError
 from ..recipe.record import META_SHEET
 from .align import RowMap, SheetMap, Translator, canon, value_key
 from .cells import Options, norm_formula
+from .changes import (CalcSettingChanged, ChartAdded, ChartRemoved, ChartSeriesChanged, NameAdded,
+                      NameChanged, NameRemoved, ReferencesUnadjusted, RowMove, SheetAdded, SheetRemoved, SheetRenamed)
+from .effects import sheet_effect
 from .recompute import Recompute
 from .sheet import SheetDiff
-
-ORDER = [  # causes first: what a person typed, then what they moved, then what only followed
-    "input_changed", "formula_changed", "formula_to_constant", "constant_to_formula", "cell_added", "cell_removed",
-    "text_changed", "more_cells", "defined_name_added", "defined_name_removed", "defined_name_changed",
-    "chart_series_changed", "calc_settings_changed",
-    "sheet_renamed", "sheet_added", "sheet_removed", "rows_inserted", "rows_inserted_unadjusted", "rows_deleted",
-    "rows_deleted_unadjusted", "references_unadjusted", "column_added", "column_removed", "chart_added", "chart_removed",
-    "volatile_changed", "values_changed"]
-
-
-STRUCTURAL = ("sheet_added", "sheet_removed", "sheet_renamed", "rows_inserted", "rows_deleted",
-              "column_added", "column_removed")
-
 
 @dataclass
 class DiffResult:
@@ -51,6 +42,7 @@ class DiffResult:
     grids: dict = field(default_factory=dict)    # edited sheet -> Grid
     recomputed: list = field(default_factory=list)  # per side without cached values: recompute.summary()
     notes: list = field(default_factory=list)    # differences that change no value (calculation settings)
+    effects: list = field(default_factory=list)  # what the changes did to each training sheet (effects.Effect)
 
     @property
     def same(self):
@@ -59,8 +51,7 @@ class DiffResult:
     def counts(self):
         out = {}
         for ch in self.changes:
-            k = ch["kind"]
-            out[k] = out.get(k, 0) + (ch.get("count", 1) if k in ("values_changed", "volatile_changed", "more_cells") else 1)
+            out[ch.kind] = out.get(ch.kind, 0) + ch.weight
         return out
 
     def as_dict(self):
@@ -71,9 +62,10 @@ class DiffResult:
                         "values": self.options.values, "sheet": self.options.sheet},
             "sheets": self.sheets,
             "recomputed": self.recomputed,
-            "notes": self.notes,
+            "notes": [n.as_dict() for n in self.notes],
             "counts": self.counts(),
-            "changes": self.changes,
+            "effects": [e.as_dict() for e in self.effects],
+            "changes": [c.as_dict() for c in self.changes],
         }
 
 
@@ -139,11 +131,10 @@ def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", ref
             continue  # xlgd's own record, rewritten on every generate: not the learner's content
         res.sheets.append({"name": e, "ref_name": r, "status": status})
         if status in ("added", "removed"):
-            res.changes.append({"kind": "sheet_added", "sheet": e} if status == "added" else
-                               {"kind": "sheet_removed", "ref_sheet": r})
+            res.changes.append(SheetAdded(e) if status == "added" else SheetRemoved(r))
             continue
         if status == "renamed":
-            res.changes.append({"kind": "sheet_renamed", "sheet": e, "old": r, "new": e})
+            res.changes.append(SheetRenamed(e, r, e))
         local = {(row, col): n for (s, row, col), n in names_at.items() if s == r}
         sd = SheetDiff(e, r, opt, tr, local, sheet_rows(ed_src, e, ed_re), sheet_rows(ref_src, r, ref_re))
         tr.maps[e] = SheetMap(r, sd.rowmap, None)
@@ -154,10 +145,26 @@ def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", ref
             res.grids[e] = sd.grid
     if opt.formulas:
         _whole_book(res, ed_src, ref_src, ref_names_map, tr)
+    if opt.values:
+        res.effects = training_effects(res.changes, pairs, (ed_src, ed_re), (ref_src, ref_re))
     res.recomputed = [s for s in (ed_re.summary(), ref_re.summary()) if s]
-    rank = {k: i for i, k in enumerate(ORDER)}
-    res.changes.sort(key=lambda ch: rank.get(ch["kind"], len(ORDER)))  # causes first (stable: sheet order kept)
+    res.changes.sort(key=lambda ch: ch.rank)  # causes first (stable: sheet order kept)
     return res
+
+
+def training_effects(changes, pairs, edited, reference) -> list:
+    """What the changes did to each training sheet whose values followed them (`effects.Effect`).
+    `edited` and `reference` are (package, Recompute) pairs."""
+    followed = {c.sheet for c in changes if c.kind == "values_changed"}
+    out = []
+    for e, r, _status in pairs:
+        if e not in followed or r is None:
+            continue
+        effect = sheet_effect(e, lambda: sheet_rows(edited[0], e, edited[1]),
+                              lambda: sheet_rows(reference[0], r, reference[1]))
+        if effect is not None:
+            out.append(effect)
+    return out
 
 
 def _sheet_pairs(ed_src, ref_src, opt):
@@ -186,7 +193,7 @@ def _whole_book(res, ed_src, ref_src, ref_names_map, tr):
     """Defined names, calculation settings and charts (with --sheet: that sheet's charts only)."""
     charts = diff_charts(book_charts(ed_src), book_charts(ref_src), tr)
     if res.options.sheet is not None:
-        res.changes.extend(_fold_unadjusted(res.changes, [c for c in charts if c.get("sheet") == res.options.sheet]))
+        res.changes.extend(_fold_unadjusted(res.changes, [c for c in charts if c.sheet == res.options.sheet]))
         return
     res.changes.extend(diff_names(learner_names(ed_src), ref_names_map, tr))
     calc, res.notes = diff_calc(ed_src.calc, ref_src.calc)
@@ -197,12 +204,15 @@ def _whole_book(res, ed_src, ref_src, ref_names_map, tr):
 def _fold_unadjusted(changes, chart_changes):
     """Chart series whose reference text stayed while the rows it names moved join their sheet's
     "references were not adjusted" cause instead of each being a change."""
-    moved = {c["sheet"]: c for c in changes if c["kind"].endswith("_unadjusted")}
+    moved = {c.sheet: i for i, c in enumerate(changes)
+             if isinstance(c, ReferencesUnadjusted) or isinstance(c, RowMove) and c.unadjusted}
     out = []
     for ch in chart_changes:
-        cause = moved.get(ch.get("sheet"))
-        if cause is not None and ch["kind"] == "chart_series_changed" and ch["old"] == ch["new"]:
-            cause["charts"] = cause.get("charts", 0) + 1
+        at = moved.get(ch.sheet)
+        if at is not None and isinstance(ch, ChartSeriesChanged) and ch.old == ch.new:
+            cause = changes[at]
+            more = dataclasses.replace(cause.unadjusted, charts=cause.unadjusted.charts + 1)
+            changes[at] = dataclasses.replace(cause, unadjusted=more)
         else:
             out.append(ch)
     return out
@@ -217,15 +227,14 @@ def diff_names(ed: dict, ref: dict, tr: Translator):
     for key in sorted(set(ed2) | set(ref), key=lambda k: (k[0] or "", k[1])):
         scope, name = key
         if key not in ref:
-            out.append({"kind": "defined_name_added", "name": name, "scope": ed2[key][0], "new": ed2[key][1]})
+            out.append(NameAdded(name, ed2[key][0], ed2[key][1]))
         elif key not in ed2:
-            out.append({"kind": "defined_name_removed", "name": name, "scope": scope, "old": ref[key]})
+            out.append(NameRemoved(name, scope, ref[key]))
         else:
             escope, text = ed2[key]
             t = tr.translate(text, escope or "")
             if norm_formula(t.lstrip("=")) != norm_formula(ref[key].lstrip("=")):
-                out.append({"kind": "defined_name_changed", "name": name, "scope": escope,
-                            "old": ref[key], "new": text})
+                out.append(NameChanged(name, escope, ref[key], text))
     return out
 
 
@@ -249,7 +258,7 @@ def diff_calc(ed: dict, ref: dict):
         a, b = _calc(ref, k), _calc(ed, k)
         if a != b:
             quiet = k in NO_VALUE_SETTINGS or (k in ITERATION_LIMITS and not iterating)
-            (notes if quiet else changes).append({"kind": "calc_settings_changed", "setting": k, "old": a, "new": b})
+            (notes if quiet else changes).append(CalcSettingChanged(k, a, b))
     return changes, notes
 
 
@@ -283,28 +292,26 @@ def diff_charts(ed_charts, ref_charts, tr: Translator):
             rc = rl[k] if k < len(rl) else None
             ed_sheet = ec.sheet if ec else next((e for e, r in ren.items() if r == sheet), sheet)
             if ec is None:
-                out.append({"kind": "chart_removed", "sheet": ed_sheet, "chart": rc.title})
+                out.append(ChartRemoved(ed_sheet, rc.title))
                 continue
             if rc is None:
-                out.append({"kind": "chart_added", "sheet": ed_sheet, "chart": ec.title})
+                out.append(ChartAdded(ed_sheet, ec.title))
                 continue
             for n in range(max(len(ec.series), len(rc.series))):
                 es = ec.series[n] if n < len(ec.series) else None
                 rs = rc.series[n] if n < len(rc.series) else None
                 label = (rs or es).name or f"series {n + 1}"
                 if es is None or rs is None:
-                    out.append({"kind": "chart_series_changed", "sheet": ed_sheet, "chart": rc.title,
-                                "series": label, "role": "series", "old": "present" if rs else None,
-                                "new": "present" if es else None})
+                    out.append(ChartSeriesChanged(ed_sheet, rc.title, label, "series", "present" if rs else None,
+                                                  "present" if es else None))
                     continue
                 for a, b in ((es.cats, rs.cats), (es.values, rs.values)):
                     old = b.formula if b.kind else None
                     new = a.formula if a.kind else None
                     new_t = tr.translate(new, ec.sheet or "") if new else new
                     if (old or "") != (new_t or "") or (a.is_literal != b.is_literal):
-                        out.append({"kind": "chart_series_changed", "sheet": ed_sheet, "chart": rc.title,
-                                    "series": label, "role": ROLE.get(b.role, b.role),
-                                    "old": old if old else (b.kind or None), "new": new if new else (a.kind or None)})
+                        out.append(ChartSeriesChanged(ed_sheet, rc.title, label, ROLE.get(b.role, b.role),
+                                                      old if old else (b.kind or None), new if new else (a.kind or None)))
     return out
 
 

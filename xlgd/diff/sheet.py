@@ -9,10 +9,12 @@ kept for the HTML report (`Grid`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 
 from .align import RowKeys, RowMap, Stream, Translator, align_columns, anchored, header_block, reads_row, resync
 from .cells import Classifier, Options, show
+from .changes import ReferencesUnadjusted, RowMove, RowsDeleted, RowsInserted, Unadjusted
 
 GRID_ROWS_PER_SHEET = 120  # rows of context kept per sheet for the HTML grid
 GRID_CONTEXT = 2
@@ -125,12 +127,12 @@ class SheetDiff:
         n = self.cells.unadjusted
         if not n:
             return
-        extra = {"formulas": n, "first": self.cells.unadjusted_first}
-        move = next((c for c in self.changes if c["kind"] in ("rows_inserted", "rows_deleted")), None)
-        if move is not None:
-            move.update(kind=move["kind"] + "_unadjusted", **extra)
+        extra = Unadjusted(n, self.cells.unadjusted_first)
+        at = next((i for i, c in enumerate(self.changes) if isinstance(c, RowMove)), None)
+        if at is not None:
+            self.changes[at] = dataclasses.replace(self.changes[at], unadjusted=extra)
         else:
-            self.changes.append({"kind": "references_unadjusted", "sheet": self.ed_name, **extra})
+            self.changes.append(ReferencesUnadjusted(self.ed_name, extra))
 
     def _pair_next(self, ed, ref):
         self._flush()
@@ -213,9 +215,7 @@ class SheetDiff:
         self.ins = self.dels = None
 
     def _inserted(self, at, count, last):
-        self.changes.append({"kind": "rows_inserted", "sheet": self.ed_name, "at": at, "count": count,
-                             "rows": f"{at}:{last}"})
+        self.changes.append(RowsInserted(self.ed_name, count, at, f"{at}:{last}"))
 
     def _deleted(self, at, count, last):
-        self.changes.append({"kind": "rows_deleted", "sheet": self.ed_name, "ref_at": at, "count": count,
-                             "ref_rows": f"{at}:{last}"})
+        self.changes.append(RowsDeleted(self.ed_name, count, at, f"{at}:{last}"))
