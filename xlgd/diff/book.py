@@ -19,11 +19,13 @@ charts), report.py and html.py (what a person reads), textconv.py (git).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass, field
 
 from ..errors import XlgdError
 from ..recipe.record import META_SHEET
-from .align import RowMap, SheetMap, Translator, canon, value_key
+from ..xlsx import refs
+from .align import PLAN_ROWS, RowMap, SheetMap, Translator, canon, row_plan, value_key
 from .cells import Options, norm_formula
 from .changes import (CalcSettingChanged, ChartAdded, ChartRemoved, ChartSeriesChanged, NameAdded,
                       NameChanged, NameRemoved, ReferencesUnadjusted, RowMove, SheetAdded, SheetRemoved, SheetRenamed)
@@ -136,10 +138,7 @@ def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", ref
         if status == "renamed":
             res.changes.append(SheetRenamed(e, r, e))
         local = {(row, col): n for (s, row, col), n in names_at.items() if s == r}
-        sd = SheetDiff(e, r, opt, tr, local, sheet_rows(ed_src, e, ed_re), sheet_rows(ref_src, r, ref_re))
-        tr.maps[e] = SheetMap(r, sd.rowmap, None)
-        sd.run()
-        tr.maps[e].set_columns(sd.columns)
+        sd = diff_sheet(e, r, opt, tr, local, sheet_rows(ed_src, e, ed_re), sheet_rows(ref_src, r, ref_re))
         res.changes.extend(sd.changes)
         if sd.grid is not None and sd.grid.rows:
             res.grids[e] = sd.grid
@@ -150,6 +149,36 @@ def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", ref
     res.recomputed = [s for s in (ed_re.summary(), ref_re.summary()) if s]
     res.changes.sort(key=lambda ch: ch.rank)  # causes first (stable: sheet order kept)
     return res
+
+
+def diff_sheet(ed_name, ref_name, opt, tr, names_at, ed_rows, ref_rows) -> SheetDiff:
+    """One sheet's diff. A small sheet is also lined up as a whole (`align.row_plan`); when that
+    explains it with fewer changes than the lockstep walk (a row inserted above a table whose
+    values all changed), it is the one kept."""
+    ed_rows, ref_rows = _small(ed_rows), _small(ref_rows)
+    sd = _walk(ed_name, ref_name, opt, tr, names_at, ed_rows, ref_rows)
+    if isinstance(ed_rows, list) and isinstance(ref_rows, list):
+        plan = row_plan(ed_rows, ref_rows)
+        if plan is not None and sd.causes > 1:
+            walked, sd_map = sd, tr.maps[ed_name]
+            sd = _walk(ed_name, ref_name, opt, tr, names_at, ed_rows, ref_rows, plan)
+            if sd.causes >= walked.causes:
+                sd, tr.maps[ed_name] = walked, sd_map
+    return sd
+
+
+def _walk(ed_name, ref_name, opt, tr, names_at, ed_rows, ref_rows, plan=None) -> SheetDiff:
+    sd = SheetDiff(ed_name, ref_name, opt, tr, names_at, iter(ed_rows), iter(ref_rows), plan)
+    tr.maps[ed_name] = SheetMap(ref_name, sd.rowmap, None)
+    sd.run()
+    tr.maps[ed_name].set_columns(sd.columns)
+    return sd
+
+
+def _small(rows):
+    """The rows as a list when there are at most PLAN_ROWS of them, else an iterator over them all."""
+    head = list(itertools.islice(rows, PLAN_ROWS + 1))
+    return head if len(head) <= PLAN_ROWS else itertools.chain(head, rows)
 
 
 def training_effects(changes, pairs, edited, reference) -> list:
@@ -309,10 +338,30 @@ def diff_charts(ed_charts, ref_charts, tr: Translator):
                     old = b.formula if b.kind else None
                     new = a.formula if a.kind else None
                     new_t = tr.translate(new, ec.sheet or "") if new else new
-                    if (old or "") != (new_t or "") or (a.is_literal != b.is_literal):
+                    if ref_key(old) != ref_key(new_t) or (a.is_literal != b.is_literal):
                         out.append(ChartSeriesChanged(ed_sheet, rc.title, label, ROLE.get(b.role, b.role),
                                                       old if old else (b.kind or None), new if new else (a.kind or None)))
     return out
+
+
+def ref_key(text: str | None) -> str:
+    """A reference by what it names: sheet names quoted only where they must be, `$` left out,
+    case ignored -- so `'basic'!$E$7:$E$151` (openpyxl quotes every name) and LibreOffice's
+    `basic!$E$7:$E$151` are one reference."""
+    if not text:
+        return ""
+    try:
+        toks = refs.tokens(text.lstrip("="))
+    except refs.FormulaSyntaxError:
+        return text
+    out = []
+    for kind, t in toks:
+        if kind == "sheet":
+            t = refs.quote_sheet(refs.unquote_sheet(t)) + "!"
+        elif kind == "ref":
+            t = t.replace("$", "")
+        out.append(t.upper())
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from functools import lru_cache
 from dataclasses import dataclass, field
 
 from ..core.functions import FUNCTIONS
-from ..xlsx.refs import FormulaSyntaxError, a1, col_letters, r1c1, tokens
+from ..xlsx.refs import FormulaSyntaxError, a1, col_letters, r1c1, split_ref, tokens
 from .align import Columns, Translator, canon, points_below
 from .changes import (CellAdded, CellRemoved, ConstantToFormula, FormulaChanged, FormulaToConstant, InputChanged,
                       MoreCells, TextChanged, ValuesChanged, VolatileChanged)
@@ -194,6 +194,34 @@ def formula_change(p: CellPair, sheet: str, **values) -> FormulaChanged:
             for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
             if tag != "equal"]
     return dataclasses.replace(ch, old_r1c1=old, new_r1c1=new, differs_r1c1=what)
+
+
+def fold_formula_runs(changes: list) -> list:
+    """Formula changes down one column on consecutive rows, each the same edit in R1C1 form, as one
+    change with its range (`data!C6:C34`); every other change as it is, in its place."""
+    runs, last, members = {}, {}, set()
+    for ch in changes:
+        if not (isinstance(ch, FormulaChanged) and ch.old_r1c1):
+            continue
+        r, c = split_ref(ch.cell)[:2]
+        key = (ch.sheet, c, ch.old_r1c1, ch.new_r1c1)
+        prev = last.get(key)
+        if prev is not None and prev[0] == r - 1:
+            prev[1].append(ch)
+            members.add(id(ch))
+            last[key] = (r, prev[1])
+        else:
+            runs[id(ch)] = [ch]
+            last[key] = (r, runs[id(ch)])
+    out = []
+    for ch in changes:
+        if id(ch) in members:
+            continue
+        run = runs.get(id(ch))
+        if run is not None and len(run) > 1:
+            ch = dataclasses.replace(ch, last=run[-1].cell, cells=len(run), old_value=None, new_value=None)
+        out.append(ch)
+    return out
 
 
 @dataclass
