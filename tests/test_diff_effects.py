@@ -62,6 +62,10 @@ def test_lr_raised_on_momentum_says_it_explodes(base, tmp_path):
     assert eff["final_mse"][0] == pytest.approx(was.final_mse, rel=1e-9)
     assert eff["final_mse"][1] == pytest.approx(twin.final_mse, rel=1e-6)
     assert set(eff["final_weights"]) == {"a", "b"}
+    # Reading momentum again for its effect recomputes no cell twice in the note's count.
+    n = sum(isinstance(c.value, str) and c.value.startswith("=") for ws in wb.worksheets
+            if ws.title != "_xlgd" for row in ws.iter_rows() for c in row)
+    assert [r["recomputed"] for r in rep["recomputed"]] == [n]
     rc, text = xdiff(mine, path, json_out=False)
     lines = text.splitlines()
     line = next(x for x in lines if x.startswith("momentum: explodes at step"))
@@ -158,3 +162,30 @@ def test_learners_libreoffice_edit_reads_in_a_dozen_lines(base, tmp_path):
                           "  momentum!G50: formula changed: =E50*C50+F50 -> =E50*C50-F50  [+ -> -]"]
     assert any(x.startswith("momentum: explodes at step ") for x in lines[:6]), text
     assert "momentum: " in text and "values in" in text and "follow from these causes" in text
+
+
+def _relu_alive(path, sheet):
+    """Whether relu2's z column is positive on some step of the last epoch, from xlgd's cached values."""
+    ws = openpyxl.load_workbook(path, data_only=True)[sheet]
+    head = {}
+    for c in ws[5]:
+        head.setdefault(c.value, c.column_letter)  # the step table's epoch column, not the summary's
+    last = ws.max_row
+    epoch = ws[f"{head['epoch']}{last}"].value
+    return any(ws[f"{head['z=a*x+b']}{r}"].value > 0 for r in range(7, last + 1)
+               if ws[f"{head['epoch']}{r}"].value == epoch)
+
+
+def test_a_relu_that_comes_back(tmp_path):
+    ref, slow = tmp_path / "two.xlsx", tmp_path / "slow.xlsx"
+    build(load_recipe("two-neuron"), ref)
+    build(load_recipe("two-neuron", Overrides(sheet_knobs={("relu2", "lr"): 1e-6})), slow)
+    before, after = _relu_alive(ref, "relu2"), _relu_alive(slow, "relu2")
+    assert (before, after) == (False, True)  # the engine's values: at lr 1e-6 the unit stays alive
+    rc, rep = xdiff(slow, ref)
+    eff = next(e for e in rep["effects"] if e["sheet"] == "relu2")
+    assert eff["relu_alive"] == {"z=a*x+b": [before, after]}
+    rc, text = xdiff(slow, ref, json_out=False)
+    assert "the ReLU of z=a*x+b came back" in text
+    rc, text = xdiff(ref, slow, json_out=False)
+    assert "the ReLU of z=a*x+b died" in text

@@ -4,16 +4,17 @@ A learner changes one input and every cell below it changes value; a cell
 by cell diff buries the one edit under thousands of consequences. Here the
 two workbooks are aligned first (sheets by name or content, columns by
 header, rows by content with formulas compared in relative form), then
-each difference is classified: the cell kinds (input_changed,
-formula_changed, values_changed ...) are listed in cells.py; the structural
-ones are rows_inserted/deleted, column_added/removed (align.py, sheet.py) and,
-here, sheet_added/removed/renamed, chart_series_changed,
-defined_name_changed/added/removed and calc_settings_changed.
+each difference becomes one change (a class of changes.py): cell edits
+(cells.py), rows and columns inserted or deleted (align.py, sheet.py) and,
+here, sheets added, removed or renamed, chart series, defined names and
+calculation settings. Last, what the changes did to each training sheet
+(effects.py).
 
-The room: align.py (columns, rows, the row map and formula translation),
-cells.py (what kind of change a cell pair is), sheet.py (the walk over one
-sheet), this module (whole workbooks: sheets, names, calculation settings,
-charts), report.py and html.py (what a person reads), textconv.py (git).
+The room: changes.py (the kinds of change), align.py (columns, rows, the
+row map and formula translation), cells.py (what kind of change a cell pair
+is), sheet.py (the walk over one sheet), this module (whole workbooks:
+sheets, names, calculation settings, charts), effects.py (training before
+-> after), report.py and html.py (what a person reads), textconv.py (git).
 """
 
 from __future__ import annotations
@@ -189,8 +190,8 @@ def training_effects(changes, pairs, edited, reference) -> list:
     for e, r, _status in pairs:
         if e not in followed or r is None:
             continue
-        effect = sheet_effect(e, lambda: sheet_rows(edited[0], e, edited[1]),
-                              lambda: sheet_rows(reference[0], r, reference[1]))
+        effect = sheet_effect(e, lambda: sheet_rows(edited[0], e, edited[1], tally=False),
+                              lambda: sheet_rows(reference[0], r, reference[1], tally=False))
         if effect is not None:
             out.append(effect)
     return out
@@ -368,18 +369,18 @@ def ref_key(text: str | None) -> str:
 # What the diff reads from a workbook (an open `xlsx.package.Package`)
 
 
-def sheet_rows(pkg, name, recompute=None):
+def sheet_rows(pkg, name, recompute=None, tally=True):
     """(row, {col: (formula without '=' or None, cached value)}) of one worksheet, streamed.
 
     With `recompute` (a `recompute.Recompute`), a formula cell the file holds no value for
-    gets the workbook evaluator's (or `NOT_HELD`)."""
+    gets the workbook evaluator's (or `NOT_HELD`), counted for the report's note when `tally`."""
     for r, cells in pkg.rows(name):
         d = {}
         for c in cells:
             if c.formula is not None:
                 v = c.value
                 if v is None and recompute is not None:
-                    v = recompute.value(name, r, c.col)
+                    v = recompute.value(name, r, c.col, tally)
                 d[c.col] = (c.formula, v)
             elif c.value not in (None, ""):
                 d[c.col] = (None, c.value)

@@ -1,4 +1,4 @@
-"""Classifying the differences of two paired cells.
+"""Classifying the differences of two paired cells (each kind a class of changes.py).
 
     input_changed          a constant (named input, data x/y) old -> new
     formula_changed        both formulas, and the tokens that differ

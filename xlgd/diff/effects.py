@@ -11,7 +11,9 @@ place to swap for a richer recogniser.
 Each side's values (the cached ones, or recomputed where a file holds none)
 give the mean err^2 of each epoch (grouped by an `epoch` column where the
 table has one, else one epoch), the first step whose err^2 is not finite or
-passes `EXPLODE_AT`, and the new weights on the last step row.
+passes `EXPLODE_AT`, the new weights on the last step row, and whether each
+ReLU's input was positive on some step of the last epoch (a unit that never
+is has died: no gradient flows through it).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ SCAN_ROWS = 400   # rows read to recognise a table
 _CARRY = re.compile(r"([A-Za-z]{1,3})(\d+)")
 _ERR = re.compile(r"(err|error|loss)\s*(\^2|²|\*\*2)?|sq(uared)?\.? ?err(or)?", re.I)
 _PRED = {"pred", "y_pred", "prediction", "y pred", "ŷ"}
+_RELU = re.compile(r"MAX\(\s*0\s*,\s*\$?([A-Za-z]{1,3})\$?(\d+)\s*\)", re.I)
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class TrainingTable:
     err: int | None = None
     pred_y: tuple | None = None
     epoch: int | None = None
+    relus: dict = field(default_factory=dict)  # name -> column whose value a MAX(0, .) on its row reads
 
 
 def _carries(rows) -> tuple:
@@ -61,6 +65,18 @@ def _carries(rows) -> tuple:
         if n >= 2 and w not in pairs and w not in pairs.values():
             pairs[w] = nw
     return pairs, min((first[w] for w in pairs), default=0)
+
+
+def _relus(rows) -> set:
+    """Columns a `MAX(0, cell)` reads on its own row: the inputs of ReLU units."""
+    out = set()
+    for r, cells in rows:
+        for f, _v in cells.values():
+            for m in _RELU.finditer(f or ""):
+                row, col = split_ref(m.group(1) + m.group(2))[:2]
+                if row == r:
+                    out.add(col)
+    return out
 
 
 def _headers(rows, weights, first_row) -> dict:
@@ -87,7 +103,8 @@ def find_table(rows) -> TrainingTable | None:
         return None
     epoch = next((c for c, h in sorted(low.items()) if h == "epoch"), None)
     weights = {head.get(w) or col_letters(w): nw for w, nw in sorted(pairs.items())}
-    return TrainingTable(weights, first_row - 1, err, None if err else (pred, y), epoch)
+    relus = {head.get(c) or col_letters(c): c for c in sorted(_relus(rows))}
+    return TrainingTable(weights, first_row - 1, err, None if err else (pred, y), epoch, relus)
 
 
 def _number(v) -> float:
@@ -106,6 +123,7 @@ class TrainingOutcome:
     epochs: list = field(default_factory=list)
     explodes_at: int | None = None
     weights: dict = field(default_factory=dict)
+    alive: dict = field(default_factory=dict)  # ReLU input name -> positive on some step of the last epoch
 
     @property
     def final_mse(self):
@@ -143,6 +161,10 @@ def outcome(rows, table: TrainingTable) -> TrainingOutcome:
         if out.explodes_at is None and not (e <= EXPLODE_AT):
             out.explodes_at = step
         key = cells.get(table.epoch, (None, 0))[1] if table.epoch is not None else 0
+        if key not in sums:
+            out.alive = {}  # a new epoch: the last one decides
+        for name, c in table.relus.items():
+            out.alive[name] = out.alive.get(name, False) or _number(cells.get(c, (None, 0))[1]) > 0
         total, n = sums.get(key, (0.0, 0))
         sums[key] = (total + e, n + 1)
         for name, c in table.weights.items():
@@ -183,6 +205,7 @@ class Effect:
     explodes_at: tuple
     final_weights: dict
     epochs: int = 1
+    relu_alive: dict = field(default_factory=dict)  # ReLU input -> (before, after): positive in the last epoch
 
     def _explosion(self) -> str | None:
         before, after = self.explodes_at
@@ -201,13 +224,17 @@ class Effect:
         moved = [f"{name} {fmt(b)} -> {fmt(a)}" for name, (b, a) in self.final_weights.items() if not _close(b, a)]
         if moved:
             parts.append("final " + ", ".join(moved))
+        for name, (before, after) in self.relu_alive.items():
+            if before != after:
+                parts.append(f"the ReLU of {name} {'came back' if after else 'died (not positive once in the last epoch)'}")
         return "; ".join(p for p in parts if p) or "training unchanged"
 
     def as_dict(self) -> dict:
         pair = lambda t: [show(t[0]), show(t[1])]  # noqa: E731
         return {"sheet": self.sheet, "final_mse": pair(self.final_mse), "best_mse": pair(self.best_mse),
                 "explodes_at": list(self.explodes_at),
-                "final_weights": {k: pair(v) for k, v in self.final_weights.items()}}
+                "final_weights": {k: pair(v) for k, v in self.final_weights.items()},
+                "relu_alive": {k: list(v) for k, v in self.relu_alive.items()}}
 
 
 def sheet_effect(sheet: str, ed_rows, ref_rows) -> Effect | None:
@@ -221,9 +248,11 @@ def sheet_effect(sheet: str, ed_rows, ref_rows) -> Effect | None:
     effect = Effect(sheet, (before.final_mse, after.final_mse), (before.best_mse, after.best_mse),
                     (before.explodes_at, after.explodes_at),
                     {n: (before.weights.get(n), after.weights.get(n)) for n in names},
-                    max(len(before.epochs), len(after.epochs)))
+                    max(len(before.epochs), len(after.epochs)),
+                    {n: (before.alive[n], after.alive[n]) for n in ref_table.relus if n in after.alive and n in before.alive})
     changed = (effect.explodes_at[0] != effect.explodes_at[1] or not _close(*effect.final_mse)
-               or not _close(*effect.best_mse) or any(not _close(*v) for v in effect.final_weights.values()))
+               or not _close(*effect.best_mse) or any(not _close(*v) for v in effect.final_weights.values())
+               or any(b != a for b, a in effect.relu_alive.values()))
     return effect if changed else None
 
 

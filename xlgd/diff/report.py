@@ -2,8 +2,10 @@
 
 The text report reads cause first: the edits a person made (inputs,
 formulas, chart links, names, calculation settings), then structure
-(sheets, rows, columns), then one line per column for the values that only
-followed (volatile cells apart: they re-roll on their own).
+(sheets, rows, columns), volatile cells (they re-roll on their own), then
+what the changes did to each training sheet (`effects.Effect`), then one
+line per sheet for the values that only followed (one per column with
+`verbose`), then the notes.
 """
 
 from __future__ import annotations
