@@ -88,7 +88,55 @@ def test_jeremys_2016_to_2018(reference_xlsm, tmp_path):
     assert [c["kind"] for c in ch] == ["formula_changed", "text_changed", "sheet_renamed", "sheet_renamed",
                                        "rows_deleted", "rows_deleted", "column_added"]
     rc, text = xdiff(reference_xlsm, old, json_out=False)
-    assert text.splitlines()[4].startswith("  adam_ann!J5: formula changed: =adam!J4*$J$1+$K$1*F5 -> =J4*$J$1+$K$1*F5")
+    assert text.splitlines()[3].startswith("  adam_ann!J5: formula changed: =adam!J4*$J$1+$K$1*F5 -> =J4*$J$1+$K$1*F5")
+
+
+def redrawn(path, out):
+    """The data sheet with other RANDBETWEEN draws (x) and y following, as each recalculation leaves it:
+    every row of the table differs in value, only the formulas say which row is which."""
+    first = 6  # like_2016's data rows start one row lower
+
+    def fn(data):
+        for i in range(29):
+            x = (7 * i) % 100 + 1
+            data = E.set_cached(f"B{first + i}", repr(float(x)))(data)
+            data = E.set_cached(f"C{first + i}", repr(30.0 + 2.0 * x))(data)
+        return data
+    return E.rewrite(path, out, {E.sheet_part(path, "data"): fn})
+
+
+@pytest.mark.graddesc
+def test_jeremys_2016_with_other_draws(reference_xlsm, tmp_path):
+    old = redrawn(like_2016(reference_xlsm, tmp_path / "a.xlsm"), tmp_path / "graddesc-2016.xlsm")
+    rc, text = xdiff(reference_xlsm, old, json_out=False)
+    lines = text.splitlines()
+    assert rc == 1 and len(lines) <= 30, text
+    assert any(x.startswith("  adam_ann!J5: formula changed") for x in lines[:10]), text
+    assert "input changed" not in text and "data!C6" not in text
+    rc, rep = xdiff(reference_xlsm, old)
+    assert [(c["sheet"], c["ref_rows"]) for c in of(rep, "rows_deleted")] == [("Sheet1", "31:32"), ("data", "1:1")]
+    assert len(of(rep, "formula_changed")) == 1 and not of(rep, "input_changed")
+    # The other way round: one row inserted at the top of the data sheet, its constants moved with it.
+    rc, rep = xdiff(old, reference_xlsm)
+    assert [(c["sheet"], c["at"], c["count"]) for c in of(rep, "rows_inserted")] == [("Intro", 31, 2), ("data", 1, 1)]
+    assert not of(rep, "input_changed") and [c["cell"] for c in of(rep, "formula_changed")] == ["J5"]
+
+
+def test_a_column_edited_the_same_way_is_one_change(base, tmp_path):
+    wb = openpyxl.load_workbook(base)
+    ws = wb["momentum"]
+    last = ws.max_row
+    for r in range(7, last + 1):
+        ws[f"H{r}"] = f"=(G{r}-D{r})^2"
+    ws["H20"] = "=(G20-D20)^3"  # one cell edited otherwise: a change of its own, splitting the run
+    mine = tmp_path / "squared.xlsx"
+    wb.save(mine)
+    rc, rep = xdiff(mine, base)
+    assert rc == 1
+    got = [(c["cell"], c.get("last"), c.get("cells")) for c in of(rep, "formula_changed")]
+    assert got == [("H7", "H19", 13), ("H20", None, None), ("H21", f"H{last}", last - 20)]
+    rc, text = xdiff(mine, base, json_out=False)
+    assert f"  momentum!H21:H{last}: formula changed: =(G21-D21)*(G21-D21) -> =(G21-D21)^2" in text
 
 
 @pytest.fixture(scope="module")

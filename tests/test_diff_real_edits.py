@@ -226,3 +226,50 @@ def test_libreoffice_resave_of_jeremys_workbook_rerolls_only_volatile_cells(refe
     n = rep["changes"][0]["count"]
     assert 20 <= n <= 29 and rep["changes"][1]["count"] == n
     assert [n["setting"] for n in rep["notes"]] == ["iterateDelta"]
+
+
+def _chart_book(path):
+    """A learner's loss curve charted with openpyxl, which quotes every sheet name in chart references."""
+    from openpyxl.chart import LineChart, Reference
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "losses"
+    ws.append(["step", "loss"])
+    for i in range(1, 21):
+        ws.append([i, 100.0 / i])
+    chart = LineChart()
+    chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=21), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=21))
+    ws.add_chart(chart, "D2")
+    wb.save(path)
+    return path
+
+
+def test_identical_copies_of_an_openpyxl_chart_are_no_difference(tmp_path):
+    one = _chart_book(tmp_path / "one.xlsx")
+    two = tmp_path / "two.xlsx"
+    two.write_bytes(one.read_bytes())
+    rc, text = xdiff(one, two, json_out=False)
+    assert rc == 0 and text.splitlines()[-1] == "no differences", text
+    # The quotes are the only thing the references differ in from a re-save's: a moved series still shows.
+    wb = openpyxl.load_workbook(one)
+    wb["losses"].insert_rows(5)  # openpyxl moves the cells, not the chart's references
+    moved = tmp_path / "moved.xlsx"
+    wb.save(moved)
+    rc, rep = xdiff(moved, one)
+    series = [(c["role"], c["old"], c["new"]) for c in rep["changes"] if c["kind"] == "chart_series_changed"]
+    assert rc == 1 and series == [("x", "'losses'!$A$2:$A$21", "'losses'!$A$2:$A$21"),
+                                  ("y", "'losses'!$B$2:$B$21", "'losses'!$B$2:$B$21")]
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_resave_of_an_openpyxl_chart_is_no_difference(tmp_path):
+    from xlgd.xlsx import libreoffice
+
+    if not libreoffice.soffice():
+        pytest.skip("LibreOffice is not installed")
+    one = _chart_book(tmp_path / "one.xlsx")
+    mine = libreoffice.recalc_xlsx(one, tmp_path / "lo")
+    rc, rep = xdiff(mine, one)
+    assert rc == 0 and rep["same"] and rep["changes"] == [], rep["changes"]

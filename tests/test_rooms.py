@@ -20,7 +20,8 @@ ALLOWED = {
     "evaluator": {"core", "xlsx"},  # evaluates any workbook as its spreadsheet would
     "check": {"core", "recipe", "book.layout", "xlsx", "evaluator"},
     "diff": {"recipe.record", "xlsx", "charts.model",  # charts.model: chart series are compared too
-             "evaluator", "core.values", "core.functions"},  # values a file doesn't hold, recomputed
+             "evaluator", "core.values", "core.functions",  # values a file doesn't hold, recomputed
+             "core.stability"},  # EXPLODE_AT: when a training sheet's effects say it explodes
     "charts": {"recipe.record", "xlsx", "pipeline"},  # pipeline: charts regenerate writes a fresh copy
     "cli": None,  # the command line may use every room
 }

@@ -14,8 +14,10 @@ HELP = """\
 Compare an edited workbook with its reference, cause by cause: the inputs
 you changed (old -> new), formulas you edited or typed over, rows, columns
 and sheets you inserted, deleted or renamed, chart series you relinked,
-defined names and calculation settings -- and, summarised per column, the
-values that changed only as a consequence.
+defined names and calculation settings; then what they did to each
+training sheet (final and best mean err^2, the step it explodes at, the
+final weights, before -> after); then, one line per sheet, the values that
+changed only as a consequence (column by column with --verbose or --json).
 
 Rows and columns are aligned by content (formulas in relative R1C1 form),
 so one inserted row is one change, not a cascade down the sheet. Values a
@@ -58,6 +60,8 @@ def add_parser(sub):
                    help="compare values only (cached results and constants), not formula text")
     p.add_argument("--sheet", metavar="NAME", help="only this sheet")
     p.add_argument("--json", action="store_true", help="machine-readable report on stdout")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="list the values that followed column by column (default: one line per sheet)")
     p.add_argument("--html", metavar="FILE", type=Path, help="also write an HTML report: each changed sheet "
                                                              "as a grid, changed cells highlighted")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
@@ -99,7 +103,7 @@ def run(args):
     else:
         color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                            and os.environ.get("NO_COLOR") is None)
-        diffreport.write_text(result, sys.stdout, color=color)
+        diffreport.write_text(result, sys.stdout, color=color, verbose=args.verbose)
     if args.html is not None:
         from ..diff.html import write_html
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import re
 from collections import deque
 from dataclasses import dataclass, field
 
 from ..xlsx import refs
 from ..xlsx.refs import col_letters, quote_sheet, unquote_sheet
+from .changes import ColumnAdded, ColumnRemoved
 from .recompute import NOT_HELD
 
 # How far ahead to look for the point where two sheets agree again, and
@@ -286,16 +288,14 @@ def _align_opcode(out, sheet, cols, tag, i1, i2, j1, j2):
     elif tag in ("insert", "replace") and j2 > j1:
         for j in range(j1, j2):
             if tag == "insert" or j - j1 >= i2 - i1:
-                out.changes.append({"kind": "column_removed", "sheet": sheet, "ref_column": col_letters(j + 1),
-                                    "header": out.headers_ref.get(j + 1, "")})
+                out.changes.append(ColumnRemoved(sheet, col_letters(j + 1), out.headers_ref.get(j + 1, "")))
         if tag == "replace":
             for k in range(min(i2 - i1, j2 - j1)):
                 cols[i1 + k + 1] = j1 + k + 1
     if tag in ("delete", "replace") and i2 - i1 > j2 - j1:
         for i in range(i1 + (j2 - j1 if tag == "replace" else 0), i2):
             cols[i + 1] = None
-            out.changes.append({"kind": "column_added", "sheet": sheet, "column": col_letters(i + 1),
-                                "header": out.headers_ed.get(i + 1, "")})
+            out.changes.append(ColumnAdded(sheet, col_letters(i + 1), out.headers_ed.get(i + 1, "")))
 
 
 # --------------------------------------------------------------------------
@@ -437,3 +437,54 @@ def _confirm(ed, ref, i, j, similar):
             return False
         n += 1
     return True
+
+
+# --------------------------------------------------------------------------
+# Whole-sheet row plans for small sheets
+
+PLAN_ROWS = 2000  # a sheet with at most this many rows on each side is also aligned as a whole
+_ABS_ROW = re.compile(r"(?<![A-Za-z0-9_\[])R\d+")
+
+
+@dataclass
+class RowPlan:
+    """Rows inserted (edited row numbers) and deleted (reference row numbers), found for the whole
+    sheet at once (`row_plan`)."""
+
+    inserted: set
+    deleted: set
+
+
+def _plan_key(row) -> tuple:
+    """A row as the whole-sheet alignment compares it: texts as written, numbers as 'a number' (an
+    input may have changed), formulas in R1C1 form with absolute row numbers left out (they move
+    with the rows they name)."""
+    r, cells = row
+    out = []
+    for c in sorted(cells):
+        f, v = cells[c]
+        if f is not None:
+            try:
+                out.append((c, _ABS_ROW.sub("R#", refs.r1c1(f, r, c))))
+            except refs.FormulaSyntaxError:
+                out.append((c, f))
+        elif isinstance(v, str):
+            out.append((c, "'" + v.strip()))
+        else:
+            out.append((c, 0))
+    return tuple(out)
+
+
+def row_plan(ed_rows: list, ref_rows: list) -> RowPlan | None:
+    """Rows inserted and deleted when both whole sheets are lined up at once (difflib over the rows'
+    `_plan_key`s), or None when that finds none: what the lockstep walk cannot see when a row
+    above a table moved its absolute references and the values below changed too."""
+    a, b = [_plan_key(x) for x in ref_rows], [_plan_key(x) for x in ed_rows]
+    plan = RowPlan(set(), set())
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        paired = min(i2 - i1, j2 - j1) if tag == "replace" else 0
+        plan.deleted.update(ref_rows[i][0] for i in range(i1 + paired, i2))
+        plan.inserted.update(ed_rows[j][0] for j in range(j1 + paired, j2))
+    return plan if plan.inserted or plan.deleted else None

@@ -4,41 +4,35 @@ A learner changes one input and every cell below it changes value; a cell
 by cell diff buries the one edit under thousands of consequences. Here the
 two workbooks are aligned first (sheets by name or content, columns by
 header, rows by content with formulas compared in relative form), then
-each difference is classified: the cell kinds (input_changed,
-formula_changed, values_changed ...) are listed in cells.py; the structural
-ones are rows_inserted/deleted, column_added/removed (align.py, sheet.py) and,
-here, sheet_added/removed/renamed, chart_series_changed,
-defined_name_changed/added/removed and calc_settings_changed.
+each difference becomes one change (a class of changes.py): cell edits
+(cells.py), rows and columns inserted or deleted (align.py, sheet.py) and,
+here, sheets added, removed or renamed, chart series, defined names and
+calculation settings. Last, what the changes did to each training sheet
+(effects.py).
 
-The room: align.py (columns, rows, the row map and formula translation),
-cells.py (what kind of change a cell pair is), sheet.py (the walk over one
-sheet), this module (whole workbooks: sheets, names, calculation settings,
-charts), report.py and html.py (what a person reads), textconv.py (git).
+The room: changes.py (the kinds of change), align.py (columns, rows, the
+row map and formula translation), cells.py (what kind of change a cell pair
+is), sheet.py (the walk over one sheet), this module (whole workbooks:
+sheets, names, calculation settings, charts), effects.py (training before
+-> after), report.py and html.py (what a person reads), textconv.py (git).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from dataclasses import dataclass, field
 
 from ..errors import XlgdError
 from ..recipe.record import META_SHEET
-from .align import RowMap, SheetMap, Translator, canon, value_key
+from ..xlsx import refs
+from .align import PLAN_ROWS, RowMap, SheetMap, Translator, canon, row_plan, value_key
 from .cells import Options, norm_formula
+from .changes import (CalcSettingChanged, ChartAdded, ChartRemoved, ChartSeriesChanged, NameAdded,
+                      NameChanged, NameRemoved, ReferencesUnadjusted, RowMove, SheetAdded, SheetRemoved, SheetRenamed)
+from .effects import sheet_effect
 from .recompute import Recompute
 from .sheet import SheetDiff
-
-ORDER = [  # causes first: what a person typed, then what they moved, then what only followed
-    "input_changed", "formula_changed", "formula_to_constant", "constant_to_formula", "cell_added", "cell_removed",
-    "text_changed", "more_cells", "defined_name_added", "defined_name_removed", "defined_name_changed",
-    "chart_series_changed", "calc_settings_changed",
-    "sheet_renamed", "sheet_added", "sheet_removed", "rows_inserted", "rows_inserted_unadjusted", "rows_deleted",
-    "rows_deleted_unadjusted", "references_unadjusted", "column_added", "column_removed", "chart_added", "chart_removed",
-    "volatile_changed", "values_changed"]
-
-
-STRUCTURAL = ("sheet_added", "sheet_removed", "sheet_renamed", "rows_inserted", "rows_deleted",
-              "column_added", "column_removed")
-
 
 @dataclass
 class DiffResult:
@@ -51,6 +45,7 @@ class DiffResult:
     grids: dict = field(default_factory=dict)    # edited sheet -> Grid
     recomputed: list = field(default_factory=list)  # per side without cached values: recompute.summary()
     notes: list = field(default_factory=list)    # differences that change no value (calculation settings)
+    effects: list = field(default_factory=list)  # what the changes did to each training sheet (effects.Effect)
 
     @property
     def same(self):
@@ -59,8 +54,7 @@ class DiffResult:
     def counts(self):
         out = {}
         for ch in self.changes:
-            k = ch["kind"]
-            out[k] = out.get(k, 0) + (ch.get("count", 1) if k in ("values_changed", "volatile_changed", "more_cells") else 1)
+            out[ch.kind] = out.get(ch.kind, 0) + ch.weight
         return out
 
     def as_dict(self):
@@ -71,9 +65,10 @@ class DiffResult:
                         "values": self.options.values, "sheet": self.options.sheet},
             "sheets": self.sheets,
             "recomputed": self.recomputed,
-            "notes": self.notes,
+            "notes": [n.as_dict() for n in self.notes],
             "counts": self.counts(),
-            "changes": self.changes,
+            "effects": [e.as_dict() for e in self.effects],
+            "changes": [c.as_dict() for c in self.changes],
         }
 
 
@@ -139,25 +134,67 @@ def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", ref
             continue  # xlgd's own record, rewritten on every generate: not the learner's content
         res.sheets.append({"name": e, "ref_name": r, "status": status})
         if status in ("added", "removed"):
-            res.changes.append({"kind": "sheet_added", "sheet": e} if status == "added" else
-                               {"kind": "sheet_removed", "ref_sheet": r})
+            res.changes.append(SheetAdded(e) if status == "added" else SheetRemoved(r))
             continue
         if status == "renamed":
-            res.changes.append({"kind": "sheet_renamed", "sheet": e, "old": r, "new": e})
+            res.changes.append(SheetRenamed(e, r, e))
         local = {(row, col): n for (s, row, col), n in names_at.items() if s == r}
-        sd = SheetDiff(e, r, opt, tr, local, sheet_rows(ed_src, e, ed_re), sheet_rows(ref_src, r, ref_re))
-        tr.maps[e] = SheetMap(r, sd.rowmap, None)
-        sd.run()
-        tr.maps[e].set_columns(sd.columns)
+        sd = diff_sheet(e, r, opt, tr, local, sheet_rows(ed_src, e, ed_re), sheet_rows(ref_src, r, ref_re))
         res.changes.extend(sd.changes)
         if sd.grid is not None and sd.grid.rows:
             res.grids[e] = sd.grid
     if opt.formulas:
         _whole_book(res, ed_src, ref_src, ref_names_map, tr)
+    if opt.values:
+        res.effects = training_effects(res.changes, pairs, (ed_src, ed_re), (ref_src, ref_re))
     res.recomputed = [s for s in (ed_re.summary(), ref_re.summary()) if s]
-    rank = {k: i for i, k in enumerate(ORDER)}
-    res.changes.sort(key=lambda ch: rank.get(ch["kind"], len(ORDER)))  # causes first (stable: sheet order kept)
+    res.changes.sort(key=lambda ch: ch.rank)  # causes first (stable: sheet order kept)
     return res
+
+
+def diff_sheet(ed_name, ref_name, opt, tr, names_at, ed_rows, ref_rows) -> SheetDiff:
+    """One sheet's diff. A small sheet is also lined up as a whole (`align.row_plan`); when that
+    explains it with fewer changes than the lockstep walk (a row inserted above a table whose
+    values all changed), it is the one kept."""
+    ed_rows, ref_rows = _small(ed_rows), _small(ref_rows)
+    sd = _walk(ed_name, ref_name, opt, tr, names_at, ed_rows, ref_rows)
+    if isinstance(ed_rows, list) and isinstance(ref_rows, list):
+        plan = row_plan(ed_rows, ref_rows)
+        if plan is not None and sd.causes > 1:
+            walked, sd_map = sd, tr.maps[ed_name]
+            sd = _walk(ed_name, ref_name, opt, tr, names_at, ed_rows, ref_rows, plan)
+            if sd.causes >= walked.causes:
+                sd, tr.maps[ed_name] = walked, sd_map
+    return sd
+
+
+def _walk(ed_name, ref_name, opt, tr, names_at, ed_rows, ref_rows, plan=None) -> SheetDiff:
+    sd = SheetDiff(ed_name, ref_name, opt, tr, names_at, iter(ed_rows), iter(ref_rows), plan)
+    tr.maps[ed_name] = SheetMap(ref_name, sd.rowmap, None)
+    sd.run()
+    tr.maps[ed_name].set_columns(sd.columns)
+    return sd
+
+
+def _small(rows):
+    """The rows as a list when there are at most PLAN_ROWS of them, else an iterator over them all."""
+    head = list(itertools.islice(rows, PLAN_ROWS + 1))
+    return head if len(head) <= PLAN_ROWS else itertools.chain(head, rows)
+
+
+def training_effects(changes, pairs, edited, reference) -> list:
+    """What the changes did to each training sheet whose values followed them (`effects.Effect`).
+    `edited` and `reference` are (package, Recompute) pairs."""
+    followed = {c.sheet for c in changes if c.kind == "values_changed"}
+    out = []
+    for e, r, _status in pairs:
+        if e not in followed or r is None:
+            continue
+        effect = sheet_effect(e, lambda: sheet_rows(edited[0], e, edited[1], tally=False),
+                              lambda: sheet_rows(reference[0], r, reference[1], tally=False))
+        if effect is not None:
+            out.append(effect)
+    return out
 
 
 def _sheet_pairs(ed_src, ref_src, opt):
@@ -186,7 +223,7 @@ def _whole_book(res, ed_src, ref_src, ref_names_map, tr):
     """Defined names, calculation settings and charts (with --sheet: that sheet's charts only)."""
     charts = diff_charts(book_charts(ed_src), book_charts(ref_src), tr)
     if res.options.sheet is not None:
-        res.changes.extend(_fold_unadjusted(res.changes, [c for c in charts if c.get("sheet") == res.options.sheet]))
+        res.changes.extend(_fold_unadjusted(res.changes, [c for c in charts if c.sheet == res.options.sheet]))
         return
     res.changes.extend(diff_names(learner_names(ed_src), ref_names_map, tr))
     calc, res.notes = diff_calc(ed_src.calc, ref_src.calc)
@@ -197,12 +234,15 @@ def _whole_book(res, ed_src, ref_src, ref_names_map, tr):
 def _fold_unadjusted(changes, chart_changes):
     """Chart series whose reference text stayed while the rows it names moved join their sheet's
     "references were not adjusted" cause instead of each being a change."""
-    moved = {c["sheet"]: c for c in changes if c["kind"].endswith("_unadjusted")}
+    moved = {c.sheet: i for i, c in enumerate(changes)
+             if isinstance(c, ReferencesUnadjusted) or isinstance(c, RowMove) and c.unadjusted}
     out = []
     for ch in chart_changes:
-        cause = moved.get(ch.get("sheet"))
-        if cause is not None and ch["kind"] == "chart_series_changed" and ch["old"] == ch["new"]:
-            cause["charts"] = cause.get("charts", 0) + 1
+        at = moved.get(ch.sheet)
+        if at is not None and isinstance(ch, ChartSeriesChanged) and ch.old == ch.new:
+            cause = changes[at]
+            more = dataclasses.replace(cause.unadjusted, charts=cause.unadjusted.charts + 1)
+            changes[at] = dataclasses.replace(cause, unadjusted=more)
         else:
             out.append(ch)
     return out
@@ -217,15 +257,14 @@ def diff_names(ed: dict, ref: dict, tr: Translator):
     for key in sorted(set(ed2) | set(ref), key=lambda k: (k[0] or "", k[1])):
         scope, name = key
         if key not in ref:
-            out.append({"kind": "defined_name_added", "name": name, "scope": ed2[key][0], "new": ed2[key][1]})
+            out.append(NameAdded(name, ed2[key][0], ed2[key][1]))
         elif key not in ed2:
-            out.append({"kind": "defined_name_removed", "name": name, "scope": scope, "old": ref[key]})
+            out.append(NameRemoved(name, scope, ref[key]))
         else:
             escope, text = ed2[key]
             t = tr.translate(text, escope or "")
             if norm_formula(t.lstrip("=")) != norm_formula(ref[key].lstrip("=")):
-                out.append({"kind": "defined_name_changed", "name": name, "scope": escope,
-                            "old": ref[key], "new": text})
+                out.append(NameChanged(name, escope, ref[key], text))
     return out
 
 
@@ -249,7 +288,7 @@ def diff_calc(ed: dict, ref: dict):
         a, b = _calc(ref, k), _calc(ed, k)
         if a != b:
             quiet = k in NO_VALUE_SETTINGS or (k in ITERATION_LIMITS and not iterating)
-            (notes if quiet else changes).append({"kind": "calc_settings_changed", "setting": k, "old": a, "new": b})
+            (notes if quiet else changes).append(CalcSettingChanged(k, a, b))
     return changes, notes
 
 
@@ -283,47 +322,65 @@ def diff_charts(ed_charts, ref_charts, tr: Translator):
             rc = rl[k] if k < len(rl) else None
             ed_sheet = ec.sheet if ec else next((e for e, r in ren.items() if r == sheet), sheet)
             if ec is None:
-                out.append({"kind": "chart_removed", "sheet": ed_sheet, "chart": rc.title})
+                out.append(ChartRemoved(ed_sheet, rc.title))
                 continue
             if rc is None:
-                out.append({"kind": "chart_added", "sheet": ed_sheet, "chart": ec.title})
+                out.append(ChartAdded(ed_sheet, ec.title))
                 continue
             for n in range(max(len(ec.series), len(rc.series))):
                 es = ec.series[n] if n < len(ec.series) else None
                 rs = rc.series[n] if n < len(rc.series) else None
                 label = (rs or es).name or f"series {n + 1}"
                 if es is None or rs is None:
-                    out.append({"kind": "chart_series_changed", "sheet": ed_sheet, "chart": rc.title,
-                                "series": label, "role": "series", "old": "present" if rs else None,
-                                "new": "present" if es else None})
+                    out.append(ChartSeriesChanged(ed_sheet, rc.title, label, "series", "present" if rs else None,
+                                                  "present" if es else None))
                     continue
                 for a, b in ((es.cats, rs.cats), (es.values, rs.values)):
                     old = b.formula if b.kind else None
                     new = a.formula if a.kind else None
                     new_t = tr.translate(new, ec.sheet or "") if new else new
-                    if (old or "") != (new_t or "") or (a.is_literal != b.is_literal):
-                        out.append({"kind": "chart_series_changed", "sheet": ed_sheet, "chart": rc.title,
-                                    "series": label, "role": ROLE.get(b.role, b.role),
-                                    "old": old if old else (b.kind or None), "new": new if new else (a.kind or None)})
+                    if ref_key(old) != ref_key(new_t) or (a.is_literal != b.is_literal):
+                        out.append(ChartSeriesChanged(ed_sheet, rc.title, label, ROLE.get(b.role, b.role),
+                                                      old if old else (b.kind or None), new if new else (a.kind or None)))
     return out
+
+
+def ref_key(text: str | None) -> str:
+    """A reference by what it names: sheet names quoted only where they must be, `$` left out,
+    case ignored -- so `'basic'!$E$7:$E$151` (openpyxl quotes every name) and LibreOffice's
+    `basic!$E$7:$E$151` are one reference."""
+    if not text:
+        return ""
+    try:
+        toks = refs.tokens(text.lstrip("="))
+    except refs.FormulaSyntaxError:
+        return text
+    out = []
+    for kind, t in toks:
+        if kind == "sheet":
+            t = refs.quote_sheet(refs.unquote_sheet(t)) + "!"
+        elif kind == "ref":
+            t = t.replace("$", "")
+        out.append(t.upper())
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------
 # What the diff reads from a workbook (an open `xlsx.package.Package`)
 
 
-def sheet_rows(pkg, name, recompute=None):
+def sheet_rows(pkg, name, recompute=None, tally=True):
     """(row, {col: (formula without '=' or None, cached value)}) of one worksheet, streamed.
 
     With `recompute` (a `recompute.Recompute`), a formula cell the file holds no value for
-    gets the workbook evaluator's (or `NOT_HELD`)."""
+    gets the workbook evaluator's (or `NOT_HELD`), counted for the report's note when `tally`."""
     for r, cells in pkg.rows(name):
         d = {}
         for c in cells:
             if c.formula is not None:
                 v = c.value
                 if v is None and recompute is not None:
-                    v = recompute.value(name, r, c.col)
+                    v = recompute.value(name, r, c.col, tally)
                 d[c.col] = (c.formula, v)
             elif c.value not in (None, ""):
                 d[c.col] = (None, c.value)

@@ -1,4 +1,4 @@
-"""Classifying the differences of two paired cells.
+"""Classifying the differences of two paired cells (each kind a class of changes.py).
 
     input_changed          a constant (named input, data x/y) old -> new
     formula_changed        both formulas, and the tokens that differ
@@ -18,6 +18,7 @@ A formula is "the same" when, translated into the reference's coordinates
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import re
@@ -25,13 +26,13 @@ from functools import lru_cache
 from dataclasses import dataclass, field
 
 from ..core.functions import FUNCTIONS
-from ..xlsx.refs import FormulaSyntaxError, a1, col_letters, r1c1, tokens
+from ..xlsx.refs import FormulaSyntaxError, a1, col_letters, r1c1, split_ref, tokens
 from .align import Columns, Translator, canon, points_below
+from .changes import (CellAdded, CellRemoved, ConstantToFormula, FormulaChanged, FormulaToConstant, InputChanged,
+                      MoreCells, TextChanged, ValuesChanged, VolatileChanged)
 from .recompute import NOT_HELD
 
 MAX_LISTED = 2000          # cell-level changes listed per sheet; the rest are counted
-CELL_KINDS = ("input_changed", "formula_changed", "formula_to_constant", "constant_to_formula",
-              "cell_added", "cell_removed", "text_changed")
 
 
 @dataclass
@@ -145,14 +146,18 @@ class ColumnSummary:
             if rel > self.max_rel:
                 self.max_rel = rel
 
-    def as_change(self):
-        extra = {"function": self.volatile} if self.volatile else {}
-        return {"kind": "volatile_changed" if self.volatile else "values_changed", **extra,
-                "sheet": self.sheet, "column": col_letters(self.ed_col),
-                "ref_column": col_letters(self.col), "header": self.header, "count": self.count,
-                "first": self.first, "last": self.last,
-                "max_abs": show(self.max_abs), "max_rel": show(self.max_rel),
-                "example": {"cell": self.example[0], "old": self.example[1], "new": self.example[2]}}
+    @property
+    def kind(self) -> str:
+        return VolatileChanged.kind if self.volatile else ValuesChanged.kind
+
+    def as_change(self) -> ValuesChanged:
+        fields = dict(sheet=self.sheet, column=col_letters(self.ed_col), ref_column=col_letters(self.col),
+                      header=self.header, count=self.count, first=self.first, last=self.last,
+                      max_abs=show(self.max_abs), max_rel=show(self.max_rel),
+                      example={"cell": self.example[0], "old": self.example[1], "new": self.example[2]})
+        if self.volatile:
+            return VolatileChanged(**fields, function=self.volatile)
+        return ValuesChanged(**fields)
 
 
 @dataclass
@@ -176,11 +181,10 @@ _R1C1_TOKEN = re.compile(r"""(?:(?:'(?:[^']|'')+'|[A-Za-z_][A-Za-z0-9_.]*)!)?R(?
     |"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_.]*|\d+\.?\d*(?:[eE][-+]?\d+)?|<>|<=|>=|\S""", re.X)
 
 
-def formula_change(p: CellPair, sheet: str) -> dict:
-    """A formula_changed entry: both texts and what differs, in A1 and in Excel's R1C1 form
+def formula_change(p: CellPair, sheet: str, **values) -> FormulaChanged:
+    """A FormulaChanged: both texts and what differs, in A1 and in Excel's R1C1 form
     (which shows what an A1 text hides: `=X -> =X` read from a row that moved)."""
-    ch = {"kind": "formula_changed", **p.where(sheet), "old": "=" + p.gf, "new": "=" + p.ef,
-          "differs": what_differs(p.gf, p.ef)}
+    ch = FormulaChanged(**p.where(sheet), old="=" + p.gf, new="=" + p.ef, differs=what_differs(p.gf, p.ef), **values)
     try:
         old, new = r1c1(p.gf, p.fr, p.rc), r1c1(p.ef, p.er, p.c)
     except FormulaSyntaxError:
@@ -189,7 +193,35 @@ def formula_change(p: CellPair, sheet: str) -> dict:
     what = [["".join(a[i1:i2]), "".join(b[j1:j2])]
             for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
             if tag != "equal"]
-    return {**ch, "old_r1c1": old, "new_r1c1": new, "differs_r1c1": what}
+    return dataclasses.replace(ch, old_r1c1=old, new_r1c1=new, differs_r1c1=what)
+
+
+def fold_formula_runs(changes: list) -> list:
+    """Formula changes down one column on consecutive rows, each the same edit in R1C1 form, as one
+    change with its range (`data!C6:C34`); every other change as it is, in its place."""
+    runs, last, members = {}, {}, set()
+    for ch in changes:
+        if not (isinstance(ch, FormulaChanged) and ch.old_r1c1):
+            continue
+        r, c = split_ref(ch.cell)[:2]
+        key = (ch.sheet, c, ch.old_r1c1, ch.new_r1c1)
+        prev = last.get(key)
+        if prev is not None and prev[0] == r - 1:
+            prev[1].append(ch)
+            members.add(id(ch))
+            last[key] = (r, prev[1])
+        else:
+            runs[id(ch)] = [ch]
+            last[key] = (r, runs[id(ch)])
+    out = []
+    for ch in changes:
+        if id(ch) in members:
+            continue
+        run = runs.get(id(ch))
+        if run is not None and len(run) > 1:
+            ch = dataclasses.replace(ch, last=run[-1].cell, cells=len(run), old_value=None, new_value=None)
+        out.append(ch)
+    return out
 
 
 @dataclass
@@ -301,7 +333,7 @@ class Classifier:
             return
         if self._unadjusted(p, marks):
             return
-        self.list({**formula_change(p, self.sheet), "old_value": show(p.gv), "new_value": show(p.ev)})
+        self.list(formula_change(p, self.sheet, old_value=show(p.gv), new_value=show(p.ev)))
         if marks is not None:
             marks[p.c] = ("formula_changed", f"formula ={p.gf} -> ={p.ef}")
 
@@ -329,53 +361,49 @@ class Classifier:
         s.add(p.er, p.c, p.gv, p.ev)
         if marks is not None and s.count <= 3:
             why = f"{vol} (volatile) re-rolled" if vol else "upstream change"
-            marks[p.c] = (s.as_change()["kind"], f"value {show(p.gv)} -> {show(p.ev)} ({why})")
+            marks[p.c] = (s.kind, f"value {show(p.gv)} -> {show(p.ev)} ({why})")
 
     def _formula_gone(self, p, marks):
         """A formula in the reference, a constant or nothing here."""
         if p.ev in (None, ""):
             if not self.opt.formulas:
                 return
-            ch = {"kind": "cell_removed", **p.where(self.sheet), "old": "=" + p.gf, "old_value": show(p.gv)}
+            ch = CellRemoved(**p.where(self.sheet), old="=" + p.gf, new=None, old_value=show(p.gv))
             reason = f"formula ={p.gf} deleted"
         else:
             if not self.opt.formulas and values_equal(p.ev, p.gv, self.opt):
                 return
-            ch = {"kind": "formula_to_constant", **p.where(self.sheet), "old": "=" + p.gf, "new": show(p.ev),
-                  "old_value": show(p.gv)}
+            ch = FormulaToConstant(**p.where(self.sheet), old="=" + p.gf, new=show(p.ev), old_value=show(p.gv))
             reason = f"constant {show(p.ev)} typed over ={p.gf}"
         self.list(ch)
         if marks is not None:
-            marks[p.c] = (ch["kind"], reason)
+            marks[p.c] = (ch.kind, reason)
 
     def _formula_new(self, p, marks):
         """A formula here, a constant or nothing in the reference."""
         if not self.opt.formulas and values_equal(p.ev, p.gv, self.opt):
             return
-        kind = "cell_added" if p.gv in (None, "") else "constant_to_formula"
-        self.list({"kind": kind, **p.where(self.sheet), "old": show(p.gv), "new": "=" + p.ef,
-                   "new_value": show(p.ev)})
+        cls = CellAdded if p.gv in (None, "") else ConstantToFormula
+        self.list(cls(**p.where(self.sheet), old=show(p.gv), new="=" + p.ef, new_value=show(p.ev)))
         if marks is not None:
-            marks[p.c] = (kind, f"formula ={p.ef} where the reference has {show(p.gv)!r}")
+            marks[p.c] = (cls.kind, f"formula ={p.ef} where the reference has {show(p.gv)!r}")
 
     def _two_constants(self, p, marks):
         if not self.opt.values or values_equal(p.ev, p.gv, self.opt):
             return
+        where = p.where(self.sheet)
         if p.ev in (None, "") or p.gv in (None, ""):
-            kind = "cell_removed" if p.ev in (None, "") else "cell_added"
-        elif _is_num(p.ev) and _is_num(p.gv):
-            kind = "input_changed"
+            cls = CellRemoved if p.ev in (None, "") else CellAdded
+            ch = cls(**where, old=show(p.gv), new=show(p.ev))
         else:
-            kind = "text_changed"
-        ch = {"kind": kind, **p.where(self.sheet), "old": show(p.gv), "new": show(p.ev)}
-        name = self.names_at.get((p.fr, p.rc))
-        if name:
-            ch["name"] = name
-        elif kind == "input_changed" and self.label(p.rc):
-            ch["name"] = self.label(p.rc)  # a data column: x, y
+            cls = InputChanged if _is_num(p.ev) and _is_num(p.gv) else TextChanged
+            name = self.names_at.get((p.fr, p.rc))
+            if not name and cls is InputChanged:
+                name = self.label(p.rc) or None  # a data column: x, y
+            ch = cls(**where, old=show(p.gv), new=show(p.ev), name=name)
         self.list(ch)
         if marks is not None:
-            marks[p.c] = (kind, f"{ch.get('name', a1(p.er, p.c))}: {show(p.gv)} -> {show(p.ev)}")
+            marks[p.c] = (cls.kind, f"{getattr(ch, 'name', None) or a1(p.er, p.c)}: {show(p.gv)} -> {show(p.ev)}")
 
     def _same_formula(self, p):
         t = self.tr.translate(p.ef, self.sheet)
@@ -407,4 +435,4 @@ class Classifier:
         for s in sorted(self.summaries.values(), key=lambda s: (s.ed_col, s.first_row)):
             self.changes.append(s.as_change())
         if self.unlisted:
-            self.changes.append({"kind": "more_cells", "sheet": self.sheet, "count": self.unlisted})
+            self.changes.append(MoreCells(self.sheet, self.unlisted))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..xlsx.output import atomic_output
 from ..xlsx.refs import a1, col_letters
-from .report import ORDER, describe, kind_label, note_lines, verdict_same, where
+from .report import note_lines, summary_line, verdict_same
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
@@ -47,17 +47,14 @@ def render_html(result) -> str:
     if result.same:
         parts.append(f"<p id='verdict'>{e(verdict_same(result))}</p></body></html>")
         return "".join(parts)
-    counts = result.counts()
-    parts.append("<p id='verdict'>" + e(", ".join(f"{counts[k]} {kind_label(k)}" for k in ORDER
-                                                  if k in counts)) + "</p>")
+    parts.append("<p id='verdict'>" + e(summary_line(result)) + "</p>")
     parts.append("<p class='legend'>" + "".join(
         f"<span class='{k}' style='background:{c}'>{k.replace('_', ' ')}</span>" for k, c in (
             ("input_changed", "#ffe066"), ("formula_changed", "#e599f7"), ("formula_to_constant", "#ff8787"),
             ("values_changed", "#d0ebff"), ("volatile_changed", "#e9ecef"), ("inserted row", "#d3f9d8"))) + "</p>")
     parts.append("<ul class='changes'>")
-    rank = {k: i for i, k in enumerate(ORDER)}
-    for ch in sorted(result.changes, key=lambda c: rank.get(c["kind"], 99)):
-        parts.append(f"<li data-kind='{e(ch['kind'])}'><span class='k'>{e(where(ch))}</span>: {e(describe(ch))}</li>")
+    for ch in sorted(result.changes, key=lambda c: c.rank):
+        parts.append(f"<li data-kind='{e(ch.kind)}'><span class='k'>{e(ch.where())}</span>: {e(ch.describe())}</li>")
     parts.append("</ul>")
     for sheet, grid in result.grids.items():
         parts.append(f"<h2>{e(sheet)}</h2>")

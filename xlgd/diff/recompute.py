@@ -56,20 +56,24 @@ class Recompute:
                 self.failed = f"the workbook evaluator could not evaluate this file ({type(e).__name__}: {e})"
         return self._ev
 
-    def value(self, sheet: str, r: int, c: int):
-        """The value of a formula cell whose file holds none."""
+    def value(self, sheet: str, r: int, c: int, tally: bool = True):
+        """The value of a formula cell whose file holds none; counted for the note unless `tally` is
+        False (a second read of a sheet already compared)."""
         ev = self.evaluation()
         if ev is None:
-            self.not_computed += 1
-            self.reasons[self.failed] += 1
+            if tally:
+                self.not_computed += 1
+                self.reasons[self.failed] += 1
             return NOT_HELD
         v = ev.value(sheet, r, c)
         if isinstance(v, Unknown):
-            self.not_computed += 1
-            self.reasons[_root_reason(ev.unknown(sheet, r, c) or "not computed")] += 1
+            if tally:
+                self.not_computed += 1
+                self.reasons[_root_reason(ev.unknown(sheet, r, c) or "not computed")] += 1
             return NOT_HELD
-        self.filled += 1
-        self.sheets[sheet] += 1
+        if tally:
+            self.filled += 1
+            self.sheets[sheet] += 1
         return as_cached(v)
 
     def summary(self) -> dict | None:

@@ -9,10 +9,13 @@ kept for the HTML report (`Grid`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 
-from .align import RowKeys, RowMap, Stream, Translator, align_columns, anchored, header_block, reads_row, resync
-from .cells import Classifier, Options, show
+from .align import (RowKeys, RowMap, RowPlan, Stream, Translator, align_columns, anchored, header_block, reads_row,
+                    resync)
+from .cells import Classifier, Options, fold_formula_runs, show
+from .changes import FOLLOWERS, ReferencesUnadjusted, RowMove, RowsDeleted, RowsInserted, Unadjusted
 
 GRID_ROWS_PER_SHEET = 120  # rows of context kept per sheet for the HTML grid
 GRID_CONTEXT = 2
@@ -72,7 +75,8 @@ class Grid:
 class SheetDiff:
     """One edited sheet against its reference sheet; `run()` fills `changes`."""
 
-    def __init__(self, ed_name, ref_name, opt: Options, tr: Translator, names_at: dict, ed_rows, ref_rows):
+    def __init__(self, ed_name, ref_name, opt: Options, tr: Translator, names_at: dict, ed_rows, ref_rows,
+                 plan: RowPlan | None = None):
         self.ed_name, self.ref_name = ed_name, ref_name
         self.opt, self.tr, self.names_at = opt, tr, names_at
         self.ed_it, self.ref_it = iter(ed_rows), iter(ref_rows)
@@ -84,6 +88,7 @@ class SheetDiff:
         self.ins = self.dels = None  # (first row, count, last row) of the current inserted / deleted run
         self.held = None  # the last pair, classified when the next one comes (an insertion may slide over it)
         self.force_pair = False
+        self.plan = plan  # rows inserted and deleted, decided for the whole sheet (`align.row_plan`)
 
     @property
     def cols(self):
@@ -105,6 +110,9 @@ class SheetDiff:
                 break
             if e is None or f is None:
                 skip_e, skip_f = (0, 1) if e is None else (1, 0)
+            elif self.plan is not None:
+                skip_e, skip_f = (int(e[0] in self.plan.inserted), int(f[0] in self.plan.deleted and
+                                                                        e[0] not in self.plan.inserted))
             elif self.force_pair or keys.similar(e, f):  # lockstep: rows at the current offset that are alike
                 skip_e = skip_f = 0
             else:
@@ -117,20 +125,26 @@ class SheetDiff:
         self._flush()
         self.cells.recheck_pending(self.grid)
         self.cells.finish()
+        self.changes[:] = fold_formula_runs(self.changes)
         self._unadjusted()
         return self
+
+    @property
+    def causes(self) -> int:
+        """How many changes this walk needed to explain the sheet (values that only followed apart)."""
+        return sum(c.weight for c in self.changes if c.kind not in FOLLOWERS)
 
     def _unadjusted(self):
         """Formulas that kept their text while rows moved: one cause, on the row move that explains them."""
         n = self.cells.unadjusted
         if not n:
             return
-        extra = {"formulas": n, "first": self.cells.unadjusted_first}
-        move = next((c for c in self.changes if c["kind"] in ("rows_inserted", "rows_deleted")), None)
-        if move is not None:
-            move.update(kind=move["kind"] + "_unadjusted", **extra)
+        extra = Unadjusted(n, self.cells.unadjusted_first)
+        at = next((i for i, c in enumerate(self.changes) if isinstance(c, RowMove)), None)
+        if at is not None:
+            self.changes[at] = dataclasses.replace(self.changes[at], unadjusted=extra)
         else:
-            self.changes.append({"kind": "references_unadjusted", "sheet": self.ed_name, **extra})
+            self.changes.append(ReferencesUnadjusted(self.ed_name, extra))
 
     def _pair_next(self, ed, ref):
         self._flush()
@@ -213,9 +227,7 @@ class SheetDiff:
         self.ins = self.dels = None
 
     def _inserted(self, at, count, last):
-        self.changes.append({"kind": "rows_inserted", "sheet": self.ed_name, "at": at, "count": count,
-                             "rows": f"{at}:{last}"})
+        self.changes.append(RowsInserted(self.ed_name, count, at, f"{at}:{last}"))
 
     def _deleted(self, at, count, last):
-        self.changes.append({"kind": "rows_deleted", "sheet": self.ed_name, "ref_at": at, "count": count,
-                             "ref_rows": f"{at}:{last}"})
+        self.changes.append(RowsDeleted(self.ed_name, count, at, f"{at}:{last}"))
