@@ -4,7 +4,7 @@ import numpy as np
 
 from xlgd.book.cells import formula_cells
 from xlgd.core.engine import run
-from xlgd.book.layout import Layout
+from xlgd.layout import Layout
 
 
 def ulps(a: float, b: float) -> int:

@@ -13,7 +13,7 @@ import pytest
 from xlgd.book.experiments import extra_cells
 from xlgd.book.cells import formula_cells
 from xlgd.recipe.compute import compute
-from xlgd.book.layout import Layout
+from xlgd.layout import Layout
 from xlgd.recipe.template import load_recipe
 from xlgd.pipeline import build
 

@@ -236,7 +236,7 @@ def read(book, sheet=None) -> History:
     The workbook's hidden record says what each sheet is; its `Layout` says where each cell lives. A sheet
     that is not an xlgd step table (intro, data, an experiment sheet, another program's workbook), or one
     whose rows or columns were moved, is an XlgdError saying so."""
-    from .book.layout import Layout
+    from .layout import Layout
     from .recipe import record
     from .xlsx.package import Package
 
@@ -261,7 +261,7 @@ def _read_sheet(pkg, lay, book) -> History:
     """One step table from a workbook's cells, checked against its Layout first."""
     import numpy as np
 
-    from .book.layout import HEADER_ROW, INPUT_ROW
+    from .layout import HEADER_ROW, INPUT_ROW
     from .xlsx.package import UNKNOWN
 
     spec = lay.spec

@@ -6,7 +6,7 @@ re-derives the layout on its own.
 
 from __future__ import annotations
 
-from .layout import START_ROW, Layout
+from ..layout import START_ROW, Layout
 
 
 def formula_cells(lay: Layout, result=None):

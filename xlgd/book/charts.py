@@ -30,7 +30,7 @@ import numpy as np
 
 from ..core.chart_columns import chart_name, derivative_columns
 from ..xlsx.refs import col_letter
-from .layout import HEADER_ROW
+from ..layout import HEADER_ROW
 from .xlsxwriter_fast import fast_caches
 
 CHART_W, CHART_H = 520, 300

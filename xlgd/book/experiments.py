@@ -13,7 +13,7 @@ from ..xlsx.refs import col_letter, quote_sheet
 from .charts import CHART_H, CHART_W, chart_rows, make_chart
 from .formats import add_rules
 from .printing import print_table
-from .layout import Layout
+from ..layout import Layout
 
 EXP_CHART_H = CHART_H + 60
 

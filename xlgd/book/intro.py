@@ -15,7 +15,7 @@ from ..core.optimizers import get_optimizer
 from ..recipe import record
 from ..xlsx.refs import quote_sheet
 from .formats import BIG, ORANGE, RED
-from .layout import Layout
+from ..layout import Layout
 from .printing import print_table
 
 LABEL_WIDTH, TEXT_WIDTH, LR_WIDTH = 20, 80, 10

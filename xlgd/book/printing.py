@@ -12,7 +12,7 @@ charts render` writes each chart to a PNG.
 
 from __future__ import annotations
 
-from .layout import HEADER_ROW
+from ..layout import HEADER_ROW
 
 FOOTER = "&L&A&RPage &P of &N"  # sheet name left, page number right
 

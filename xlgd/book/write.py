@@ -25,7 +25,7 @@ from .experiments import write_grids
 from .intro import write_intro
 from .formats import Formats, add_rules, add_step_table_rules
 from .printing import print_step_sheet, print_table
-from .layout import (DATA_FIRST_ROW, DATA_SHEET, HEADER_ROW, HINT_ROW, INPUT_ROW, LABEL_ROW, START_ROW,
+from ..layout import (DATA_FIRST_ROW, DATA_SHEET, HEADER_ROW, HINT_ROW, INPUT_ROW, LABEL_ROW, START_ROW,
                      TITLE_ROW, Layout)
 from .steprows import StepRows
 from .xlsxwriter_fast import RawRows, Workbook, discard

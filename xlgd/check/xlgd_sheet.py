@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..book.layout import DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW, Layout
+from ..layout import DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW, Layout
 from ..core.engine import run
 from ..core.expr import Col, Data, Name, magnitude, n_ops, py
 from ..core.functions import numpy_namespace

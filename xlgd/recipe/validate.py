@@ -20,7 +20,7 @@ from ..errors import XlgdError, shorten
 
 EXCEL_ROWS = 1_048_576
 # Above a step sheet's first step: title, labels, inputs, hints, headers, start row
-# (book/layout.py START_ROW = 6; tests/test_hostile_inputs.py checks the two agree).
+# (layout.py START_ROW = 6; tests/test_hostile_inputs.py checks the two agree).
 ROWS_ABOVE_STEPS = 6
 MAX_STEPS = EXCEL_ROWS - ROWS_ABOVE_STEPS
 MAX_DATA_ROWS = MAX_STEPS  # every sheet runs at least one epoch over the data

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from ..core.expr import Col, Data, EpochValue, Name, StepEdge, excel
-from ..core.table import SheetSpec
-from ..xlsx.refs import col_letter, quote_sheet
+from .core.expr import Col, Data, EpochValue, Name, StepEdge, excel
+from .core.table import SheetSpec
+from .xlsx.refs import col_letter, quote_sheet
 
 TITLE_ROW, LABEL_ROW, INPUT_ROW, HINT_ROW, HEADER_ROW, START_ROW = 1, 2, 3, 4, 5, 6
 DATA_SHEET = "data"
