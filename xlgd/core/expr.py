@@ -184,8 +184,23 @@ class GridCell(Ref):
     col: int
 
 
+class Movable:
+    """A reference OFFSET can move: a cell (`CellRef`) or a rectangle (`RangeRef`)."""
+
+    def moved(self, rows: int, cols: int, height: int | None = None, width: int | None = None) -> "RangeRef":
+        """The rectangle `rows` down and `cols` right, `height` x `width` (its own size by default);
+        it keeps this reference's row anchoring, so in a run of cells it moves with the rows as this one does."""
+        last_row, last_col = getattr(self, "row2", self.row), getattr(self, "col2", self.col)
+        height = last_row - self.row + 1 if height is None else height
+        width = last_col - self.col + 1 if width is None else width
+        top, left = self.row + rows, self.col + cols
+        if top < 1 or left < 1 or height < 1 or width < 1:
+            raise SheetError("#REF!")
+        return RangeRef(self.sheet, top, left, top + height - 1, left + width - 1, self.row_abs, self.row_abs)
+
+
 @dataclass(frozen=True)
-class CellRef(Ref):
+class CellRef(Ref, Movable):
     """A cell a formula's text refers to: sheet name, 1-based row and column; `row_abs` when the
     text anchors the row ($A$1, A$1): filled down, the reference stays on that row."""
 
@@ -196,7 +211,7 @@ class CellRef(Ref):
 
 
 @dataclass(frozen=True)
-class RangeRef(Ref):
+class RangeRef(Ref, Movable):
     """A rectangle of cells a formula's text refers to (A1:B5; whole columns and rows too)."""
 
     sheet: str

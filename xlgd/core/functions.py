@@ -343,20 +343,13 @@ def _index(args, dialect):
 
 def _offset_lazy(args, ev, dialect):
     """OFFSET(reference, rows, cols, [height], [width]): the reference moved, read like a range."""
-    from .expr import CellRef, RangeRef  # the tree's leaves (expr imports this module)
-
     base = args[0]
-    if not isinstance(base, (CellRef, RangeRef)):
+    if not callable(getattr(base, "moved", None)):  # only a cell or range reference (expr.Movable) moves
         raise SheetError("#VALUE!")
-    r2, c2 = (base.row2, base.col2) if isinstance(base, RangeRef) else (base.row, base.col)
-    dr, dc = (int(number(scalar(ev(a)))) for a in args[1:3])
-    h = int(number(scalar(ev(args[3])))) if len(args) > 3 and args[3] is not None else r2 - base.row + 1
-    w = int(number(scalar(ev(args[4])))) if len(args) > 4 and args[4] is not None else c2 - base.col + 1
-    top, left = base.row + dr, base.col + dc
-    if top < 1 or left < 1 or h < 1 or w < 1:
-        raise SheetError("#REF!")
-    # the moved range keeps the base's anchoring: in a run of cells it moves with the rows as the base does
-    return ev(RangeRef(base.sheet, top, left, top + h - 1, left + w - 1, base.row_abs, base.row_abs))
+    rows, cols = (int(number(scalar(ev(a)))) for a in args[1:3])
+    height, width = (int(number(scalar(ev(args[k])))) if len(args) > k and args[k] is not None else None
+                     for k in (3, 4))
+    return ev(base.moved(rows, cols, height, width))
 
 
 def _countif(args, dialect):

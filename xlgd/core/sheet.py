@@ -20,9 +20,13 @@ from .table import Column, EpochColumn, Input, SheetSpec, grad_column
 GRADS = ("analytic", "fd")
 
 
-def default_knobs(model: str, optimizer: str, convention: str = "graddesc", stability: bool = False) -> dict:
-    """Every knob (named input cell) of such a sheet, with its default: the one answer to
-    "does this knob apply to this sheet?" (the template, --set and build_sheet all ask here)."""
+def resolve_knobs(model: str, optimizer: str, convention: str, given: dict, *, stability: bool = False) -> dict:
+    """Every knob (named input cell) of such a sheet: its default, or the value `given` sets.
+
+    The one answer to "does this knob apply to this sheet?": a given knob the sheet
+    does not have, or an unknown model, optimiser or convention, is one XlgdError."""
+    if convention not in CONVENTIONS:
+        raise XlgdError(f"unknown convention {convention!r}; choose one of: {', '.join(CONVENTIONS)}")
     m, o = get_model(model), get_optimizer(optimizer)
     knobs = dict(o.hypers[convention])
     knobs.update(o.start_values(convention))
@@ -34,6 +38,11 @@ def default_knobs(model: str, optimizer: str, convention: str = "graddesc", stab
 
         knobs["explode_at"] = EXPLODE_AT
     knobs["chart_max"] = CHART_MAX  # last: every other input keeps its cell
+    for k, v in given.items():
+        if k not in knobs:
+            raise XlgdError(f"knob {k!r} does not apply to {model}/{optimizer} ({convention}); "
+                            f"its knobs are: {', '.join(knobs)}")
+        knobs[k] = v
     return knobs
 
 
@@ -41,14 +50,9 @@ def build_sheet(model: str, optimizer: str, convention: str = "graddesc", *, n_d
                 epochs: int = 1, knobs: dict | None = None, grad: str = "analytic", fd: bool = True,
                 name: str | None = None, stability: bool = False) -> SheetSpec:
     """The SheetSpec of one (model, optimiser, convention): its inputs, step columns and epoch block."""
-    _check_choices(convention, grad, fd, epochs, n_data)
+    values = resolve_knobs(model, optimizer, convention, knobs or {}, stability=stability)
+    _check_choices(grad, fd, epochs, n_data)
     m, opt = get_model(model), get_optimizer(optimizer)
-    values = default_knobs(model, optimizer, convention, stability)
-    for k, v in (knobs or {}).items():
-        if k not in values:
-            raise XlgdError(f"knob {k!r} does not apply to {model}/{optimizer} ({convention}); "
-                            f"its knobs are: {', '.join(values)}")
-        values[k] = v
     lr = EpochValue("lr") if opt.epoch_rule else Name("lr")  # an epoch rule sets each epoch's lr
     columns = _model_columns(m, fd) + _optimizer_columns(m, opt, convention, grad, lr)
     if stability:
@@ -73,9 +77,7 @@ def build_sheet(model: str, optimizer: str, convention: str = "graddesc", *, n_d
     return spec
 
 
-def _check_choices(convention, grad, fd, epochs, n_data):
-    if convention not in CONVENTIONS:
-        raise XlgdError(f"unknown convention {convention!r}; choose one of: {', '.join(CONVENTIONS)}")
+def _check_choices(grad, fd, epochs, n_data):
     if grad not in GRADS:
         raise XlgdError(f"unknown gradient {grad!r}; choose one of: {', '.join(GRADS)}")
     if grad == "fd" and not fd:

@@ -32,8 +32,7 @@ import numpy as np
 from ..errors import XlgdError
 from ..core.chart_columns import CHART_MAX, clipped, gap_errors
 from ..core.expr import EpochCell, Fn, GridCell, Name, Num, SheetInput, StepCell, excel_value
-from .record import RESERVED
-from .validate import EXCEL_ROWS
+from .validate import EXCEL_ROWS, RESERVED
 
 KINDS = ("comparison", "sweep", "sine", "derivatives")
 SWEEP_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)

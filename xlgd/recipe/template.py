@@ -26,11 +26,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from . import validate
 from .data import Data, load_data
-from .record import RESERVED
+from .experiments import check_rows as check_extra_rows, expand_sheets
 from ..errors import XlgdError
-from ..core.sheet import build_sheet, default_knobs
+from ..core.sheet import build_sheet, resolve_knobs
 from ..core.table import SheetSpec
 
 SHEET_KEYS = {"name", "model", "optimizer", "convention", "grad", "fd", "epochs", "knobs", "title", "stability"}
@@ -174,9 +176,15 @@ def _number(value, knob) -> float:
     return validate.number(value, f"knob {knob}")
 
 
-def _knobs_of(tpl, s):
-    conv = s.get("convention", tpl.get("convention", "graddesc"))
-    return default_knobs(s.get("model", "linear"), s.get("optimizer", "sgd"), conv, bool(s.get("stability")))
+def _choices(tpl, s) -> tuple:
+    """(model, optimizer, convention, stability) of one [[sheets]] table, template defaults filled in."""
+    return (s.get("model", "linear"), s.get("optimizer", "sgd"), s.get("convention", tpl.get("convention", "graddesc")),
+            bool(s.get("stability", False)))
+
+
+def _knobs_of(tpl, s) -> dict:
+    model, opt, conv, stab = _choices(tpl, s)
+    return resolve_knobs(model, opt, conv, {}, stability=stab)
 
 
 def build_recipe(tpl: dict, base: Path | None = None) -> Recipe:
@@ -185,8 +193,6 @@ def build_recipe(tpl: dict, base: Path | None = None) -> Recipe:
     unknown = set(tpl) - TOP_KEYS
     if unknown:
         raise XlgdError(f"unknown template setting(s): {', '.join(sorted(unknown))}")
-    from .experiments import check_rows as check_extra_rows, expand_sheets
-
     sheets_cfg = expand_sheets(tpl)
     if not sheets_cfg:
         raise XlgdError("the template defines no [[sheets]]")
@@ -205,15 +211,13 @@ def _sheet_spec(tpl, s, i, data, seen):
     bad = set(s) - SHEET_KEYS
     if bad:
         raise XlgdError(f"sheet {i + 1}: unknown setting(s) {', '.join(sorted(bad))}")
-    model, opt = s.get("model", "linear"), s.get("optimizer", "sgd")
-    conv = s.get("convention", tpl.get("convention", "graddesc"))
-    stab = bool(s.get("stability", False))
-    applicable = default_knobs(model, opt, conv, stab) if _valid(model, opt, conv) else {}
+    model, opt, conv, stab = _choices(tpl, s)
+    applicable = _knobs_of(tpl, s)
     knobs = {k: v for k, v in tpl.get("knobs", {}).items() if k in applicable}
     knobs.update(s.get("knobs", {}))
     knobs = {k: validate.number(v, f"knob {k}") for k, v in knobs.items()}
     name = s.get("name") or f"{model}_{opt}"
-    _check_sheet_name(name, seen)
+    validate.unique_sheet_name(name, seen)
     epochs = validate.whole(s.get("epochs", tpl.get("epochs", 1)), f"sheet {name}: epochs", 1, validate.MAX_STEPS)
     validate.check_rows(name, len(data), epochs)
     spec = build_sheet(model, opt, conv, n_data=len(data), epochs=epochs, knobs=knobs,
@@ -231,24 +235,6 @@ def _extra_names(tpl) -> list:
             if isinstance(e, dict) and isinstance(e.get("name"), str)]
 
 
-def _valid(model, opt, conv):
-    from ..core.models import MODELS
-    from ..core.optimizers import CONVENTIONS, OPTIMIZERS
-
-    if model not in MODELS or opt not in OPTIMIZERS or conv not in CONVENTIONS:
-        build_sheet(model, opt, conv, n_data=1)  # raises the right one-line error
-    return True
-
-
-def _check_sheet_name(name, seen):
-    validate.sheet_name(name)
-    if name.lower() in RESERVED:
-        raise XlgdError(f"sheet name {name!r} is not allowed: xlgd writes {', '.join(RESERVED)} itself")
-    if name.lower() in seen:
-        raise XlgdError(f"two sheets are named {name!r}")
-    seen.add(name.lower())
-
-
 def load_recipe(name_or_path: str = "graddesc", overrides: Overrides | None = None) -> Recipe:
     path = find_template(name_or_path)
     tpl = read_template(path)
@@ -256,3 +242,24 @@ def load_recipe(name_or_path: str = "graddesc", overrides: Overrides | None = No
     validate.check_template(tpl)  # before the overrides look at sheets and knobs
     tpl = apply_overrides(tpl, overrides)
     return build_recipe(tpl, path.parent)
+
+
+def rebuild(rec: dict) -> Recipe:
+    """The Recipe a workbook's record (`record.read`) describes, to regenerate or compare.
+
+    A record this xlgd cannot rebuild is an XlgdError."""
+    try:
+        return _rebuild(rec)
+    except XlgdError as e:
+        raise XlgdError(f"its xlgd record cannot be rebuilt ({e})") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise XlgdError(f"its xlgd record does not describe a workbook this xlgd can rebuild ({e!r})") from None
+
+
+def _rebuild(rec: dict) -> Recipe:
+    tpl = dict(rec["resolved"])
+    recipe = build_recipe(tpl)
+    data_y = tpl["data"].get("y")
+    if data_y is not None:
+        recipe.data.y_given = np.array(data_y, dtype=np.float64)
+    return recipe

@@ -6,9 +6,9 @@ one line that names the setting and its value (shortened), before the engine or 
 starts -- a billion epochs would otherwise be minutes of computing, then rows past Excel's last.
 
 What is checked where: this module checks types, finiteness and sizes of the template as a
-whole (`check_template`) and of single values (`number`, `whole`, `sheet_name`); `data.py`
-checks the data it loads with the same helpers; `template.py` checks names against models,
-optimisers and conventions (the core knows those) and the rows each sheet needs (`check_rows`).
+whole (`check_template`), of single values (`number`, `whole`, `sheet_name`) and the sheet-name
+rules (`unique_sheet_name`, `RESERVED`); `data.py` checks the data it loads with the same helpers;
+the core checks names against models, optimisers, conventions and knobs (`resolve_knobs`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import math
 import re
 
 from ..errors import XlgdError, shorten
+from .record import META_SHEET
 
 EXCEL_ROWS = 1_048_576
 # Above a step sheet's first step: title, labels, inputs, hints, headers, start row
@@ -28,6 +29,8 @@ MAX_SHEETS = 250  # sheets of one workbook, sweeps included: far beyond any less
 MAX_TITLE = 255  # Excel's limit for document properties (XlsxWriter warns past it)
 MAX_TEXT = 32_767  # characters in one cell
 MAX_TEMPLATE_BYTES = 16 << 20
+# Sheet names a template may not use: the intro, the data and the record.
+RESERVED = ("data", "intro", META_SHEET)
 
 TOP_TYPES = {"name": str, "title": str, "description": str, "epochs": int, "convention": str, "grad": str,
              "fd": bool, "data": dict, "knobs": dict, "sheets": list, "extras": (list, dict)}
@@ -105,6 +108,16 @@ def sheet_name(name, what: str = "sheet name") -> str:
     if why:
         raise XlgdError(f"{what} {show(name)} is not allowed: {why}")
     return name
+
+
+def unique_sheet_name(name: str, seen: set) -> None:
+    """A step sheet's name: one Excel accepts, none xlgd writes itself, none already in `seen` (lower case)."""
+    sheet_name(name)
+    if name.lower() in RESERVED:
+        raise XlgdError(f"sheet name {name!r} is not allowed: xlgd writes {', '.join(RESERVED)} itself")
+    if name.lower() in seen:
+        raise XlgdError(f"two sheets are named {name!r}")
+    seen.add(name.lower())
 
 
 def _typed(table: dict, types: dict, where: str):
