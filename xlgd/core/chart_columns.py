@@ -27,7 +27,7 @@ when it keeps one: the forum's "derivative with and without momentum".
 Cost. The columns add about a quarter to a sheet's cells (graddesc 14,157
 -> 18,242 formula cells). In the engine they cost little: nothing reads
 them, so they are computed after each epoch's rows, a column at a time over
-the epoch's arrays (`engine.Program.derived`), not row by row -- where a
+the epoch's arrays (`program.Program.derived`), not row by row -- where a
 clipped #N/A used to look like trouble and send the rest of its epoch to the
 exact evaluator. `python benchmarks/chart_columns.py` (graddesc, 300 epochs,
 2 cores under load 5): computing every sheet took 18.29 s with the columns

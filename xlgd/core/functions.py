@@ -140,7 +140,7 @@ class Function:
     # dialect) -> (values, codes, kinds) (`masked_call`); None: `exact`/`lazy` element by element.
     masked: Callable | None = None
     # May turn a non-finite argument into a finite result in compiled code (MAX(-inf, 1), IF,
-    # ISERROR, SIGN(inf), EXP(-inf)): the engine's batch fast path watches such arguments (`engine.Program`).
+    # ISERROR, SIGN(inf), EXP(-inf)): the engine's batch fast path watches such arguments (`program.Program`).
     absorbs: bool = False
 
     @property
