@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from ..core.functions import error_name
+from ..core.masked import error_name
 from ..layout import START_ROW
 from .numbers import text as number_text, texts
 

@@ -11,7 +11,7 @@ epoch reads, which is what lets `generate` stream a 290,000-row sheet into
 the file in flat memory; `run()` collects the epochs into one `Result`.
 
 Spreadsheet errors are values, not exceptions, kept as int8 codes
-(`functions.CODE`) beside the values (which hold nan there):
+(`masked.CODE`) beside the values (which hold nan there):
 
 * one configuration: where the fast path meets an overflow, a division by
   zero or an invalid operation, the epoch's rows from there on are
@@ -39,7 +39,7 @@ from functools import cached_property
 import numpy as np
 
 from .expr import Col, Data, EpochValue, Name, StepEdge, excel_value, masked_value
-from .functions import CODE, NA, TINY, error_name
+from .masked import CODE, NA, TINY, error_name
 from .program import Program
 from .table import SheetSpec
 
@@ -54,7 +54,7 @@ class Epoch:
     """One epoch of a run: its step rows (row r is data row r) and its epoch-block cells.
 
     steps: column -> (n_data,) or (n_data, B) values, nan where the cell is an
-    error; codes: column -> int8 of the same shape (0, or `functions.CODE` of
+    error; codes: column -> int8 of the same shape (0, or `masked.CODE` of
     the error); cells / cell_codes: epoch-block column -> float and int (or
     (B,) arrays)."""
 
@@ -83,7 +83,7 @@ class Result:
 
     Arrays are (rows,) for one configuration or (rows, B) for a batch; error
     cells hold nan in `steps` / `epochs` and their code in `codes` /
-    `epoch_codes` (int8, `functions.CODE`). `errors` spells them out as
+    `epoch_codes` (int8, `masked.CODE`). `errors` spells them out as
     {(column, row[, b]): '#NUM!'}, epoch-summary columns keyed '@name'.
     """
 

@@ -34,7 +34,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import functions
+from . import functions, masked
 from .values import Block, SheetError, Text, compare, number, text
 
 # Excel operator precedence (higher binds tighter). Unary minus binds tighter
@@ -569,11 +569,11 @@ def masked_py(e: Expr, var: Callable[[Expr], tuple], emit: Callable[[str], None]
 
     var(leaf) gives the leaf's (values, codes) source, codes 'None' where it
     is never an error; leaves are numbers (or errors held as values: see
-    `functions.operand_error`). The statements call
-    functions.masked_arith / masked_compare / masked_call as `_arith`, `_cmp`,
+    `masked.operand_error`). The statements call
+    masked.masked_arith / masked_compare, functions.masked_call as `_arith`, `_cmp`,
     `_call` (the engine's batch namespace), name their results prefix_1,
     prefix_2 ..., and run under np.errstate(all="ignore"). Inside, each node
-    also knows where its value is a boolean (`functions.masked_compare`).
+    also knows where its value is a boolean (`masked.masked_compare`).
     """
     count = [0]
 
@@ -619,14 +619,14 @@ def _masked_const(v) -> tuple:
     if isinstance(v, bool):
         return f"_f64({float(v)!r})", "None", "True"
     if isinstance(v, str) and not isinstance(v, Text):  # an error literal: a value, as a cell's error
-        return "_f64(np.nan)", f"np.int8({-functions.CODE[v]})", "None"
+        return "_f64(np.nan)", f"np.int8({-masked.CODE[v]})", "None"
     raise TypeError(f"no value over arrays for the literal {v!r}")
 
 
 def masked_value(e: Expr, env: Callable[[Expr], tuple], dialect: str = "excel") -> tuple:
     """`excel_value` for many configurations at once: (values, codes).
 
-    env(leaf) gives (values, codes) -- codes an int8 array of `functions.CODE`
+    env(leaf) gives (values, codes) -- codes an int8 array of `masked.CODE`
     values (0: a number) or None where the leaf is never an error. Values
     where codes are non-zero are meaningless; a boolean is 1.0 or 0.0; both
     branches of an IF are evaluated and one is taken per configuration, as

@@ -51,24 +51,10 @@ from typing import Callable
 import numpy as np
 
 from . import ranges
-from .ranges import E48, approx_equal
-from .values import ERRORS, Block, SheetError, Text, is_error, number, scalar, truth
-
-# Names other modules take from here: the error codes, the error type, LibreOffice's approxEqual.
-REEXPORTED = (ERRORS, SheetError, approx_equal)
-
-DIALECTS = ("excel", "libreoffice")
-# Error values as small integers, for arrays of cells (0: not an error): CODE["#NUM!"] == 1.
-CODE = {e: i + 1 for i, e in enumerate(ERRORS)}
-NUM, DIV0, VALUE, NA = CODE["#NUM!"], CODE["#DIV/0!"], CODE["#VALUE!"], CODE["#N/A"]
-
-
-def error_name(code: int) -> str:
-    """The error value an integer code stands for (CODE's inverse)."""
-    return ERRORS[code - 1]
-
-
-TINY = 2.2250738585072014e-308  # the smallest normal double; LibreOffice calls anything below it #NUM!
+from .masked import (CODE, NA, TINY, error_name, held, masked_arith, masked_compare, masked_if, masked_iserror,
+                     masked_pick, masked_sqrt, raised, snapped_add, snapped_sub)
+from .ranges import approx_equal
+from .values import Block, SheetError, Text, is_error, number, scalar, truth
 
 
 def finite(v, code="#NUM!"):
@@ -412,11 +398,11 @@ def _reg(name, lo, hi, **kw):
 
 _RANGE = ("range",)
 _reg("SQRT", 1, 1, exact=_sqrt, scalar=np.sqrt, batch=np.sqrt, magnitude="same",
-     masked=lambda a, d: _masked_sqrt(a[0], d))
+     masked=lambda a, d: masked_sqrt(a[0], d))
 _reg("MAX", 1, None, exact=lambda a, d: ranges.extreme(a, d, max), scalar=_np_max, batch=_np_max, args=_RANGE,
-     masked=lambda a, d: _masked_pick(a, np.greater), absorbs=True)
+     masked=lambda a, d: masked_pick(a, np.greater), absorbs=True)
 _reg("MIN", 1, None, exact=lambda a, d: ranges.extreme(a, d, min), scalar=_np_min, batch=_np_min, args=_RANGE,
-     masked=lambda a, d: _masked_pick(a, np.less), absorbs=True)
+     masked=lambda a, d: masked_pick(a, np.less), absorbs=True)
 _reg("SIN", 1, 1, exact=_math1(math.sin), scalar=np.sin, batch=np.sin, ulp=True)
 for _name, _fn, _dom in (("COS", math.cos, None), ("TAN", math.tan, None), ("TANH", math.tanh, None),
                          ("EXP", math.exp, None), ("LN", math.log, lambda x: x > 0),
@@ -435,11 +421,11 @@ _reg("CEILING.MATH", 1, 3, exact=_ceiling_math, ulp=True)
 _reg("PI", 0, 0, exact=lambda a, d: math.pi, magnitude="exact")
 _reg("NORM.INV", 3, 3, exact=_norm_inv, ulp=True)
 _reg("IF", 2, 3, lazy=_if_lazy, scalar=_scalar_if, batch=_np_if, magnitude="branches",
-     masked=lambda a, d: _masked_if(*a), absorbs=True)
+     masked=lambda a, d: masked_if(*a), absorbs=True)
 # The fast paths only need ISERROR right for finite inputs: non-finite values are recomputed exactly.
 _reg("ISERROR", 1, 1, lazy=_iserror_lazy, scalar=lambda a: not np.isfinite(a),
      batch=lambda a: ~np.isfinite(a), magnitude="exact",
-     masked=lambda a, d: (_f01(a[0][1]), None, True), absorbs=True)
+     masked=lambda a, d: (masked_iserror(a[0][1]), None, True), absorbs=True)
 _reg("IFERROR", 2, 2, lazy=_iferror_lazy)
 _reg("ISNUMBER", 1, 1, lazy=_isnumber_lazy, magnitude="exact")
 _reg("ISBLANK", 1, 1, lazy=_isblank_lazy, magnitude="exact")
@@ -492,7 +478,7 @@ def numpy_namespace(batch: bool, dialect: str) -> dict:
     ns.update({"_sq": _sq, "_pow": np.power, "np": np, "_w": _watch, "_f64": np.float64,
                "_arith": masked_arith, "_cmp": masked_compare, "_call": masked_call,
                "_raised": raised, "_held": held,
-               "_add": _add_array if batch else _add_scalar, "_sub": _sub_array if batch else _sub_scalar})
+               "_add": snapped_add if batch else _add_scalar, "_sub": snapped_sub if batch else _sub_scalar})
     return ns
 
 
@@ -512,154 +498,10 @@ def _add_scalar(a, b):
     return a + b
 
 
-def _snap(r, a, b, same_sign):
-    d = np.abs(r)
-    hit = same_sign & (d < np.abs(a) * E48) & (d < np.abs(b) * E48)
-    return np.where(hit, 0.0, r)
-
-
-def _sub_array(a, b):
-    return _snap(a - b, a, b, ((a < 0) & (b < 0)) | ((a > 0) & (b > 0)))
-
-
-def _add_array(a, b):
-    return _snap(a + b, a, -b, ((a < 0) & (b > 0)) | ((a > 0) & (b < 0)))
-
-
-
 def _watch(k, r, v):
     """The batch fast path's record of an argument a function or operator may absorb (see Function.absorbs)."""
     k[r] = v
     return v
-
-
-# ------------------------------------------------------------------ the exact value over arrays
-# `expr.masked_value` evaluates a tree for many configurations at once: each node is a triple
-# (values, codes, kinds) -- codes an int8 array of CODE values (0: a number) or None where no
-# configuration can hold an error; kinds True where the value is a boolean (a comparison,
-# ISERROR, IF's missing third argument: TRUE/FALSE, which `values.compare` ranks above every
-# number), None where it never is. These are `arith`, `values.compare` and the functions'
-# `exact` over arrays, value for value the same doubles (the same operations, in the same
-# order), errors met in `excel_value`'s order. That order has two kinds of error: one raised
-# while an operand is computed (1/0, SQRT(-1): a positive code) stops the evaluation there,
-# while an error *value* (a cell holding #N/A, an IF branch handing one on, an error literal:
-# a negative code) is only raised where an operator or function converts it. So A1/SIN(B1)
-# with both cells errors is B1's error: SIN raised it before / looked at A1 (`operand_error`).
-# Values under an error code are meaningless.
-def first_error(*codes):
-    """The first error of the operands, per configuration (left to right); None if none can be one."""
-    out = None
-    for c in reversed(codes):
-        if c is not None:
-            out = c if out is None else np.where(c, c, out)
-    return out
-
-
-def operand_error(*codes):
-    """The raised error (a positive code) of operands evaluated in turn, then converted in turn:
-    the first raised error of any, else the first error value."""
-    codes = [c for c in codes if c is not None]
-    if len(codes) < 2:
-        return raised(codes[0]) if codes else None
-    up = first_error(*(np.maximum(c, 0) for c in codes))
-    held = first_error(*(np.maximum(np.negative(c), 0) for c in codes))
-    return np.where(up != 0, up, held)
-
-
-def raised(codes):
-    """Error values raised (converted): positive codes."""
-    return None if codes is None else np.abs(codes)
-
-
-def held(codes):
-    """Errors as values (a leaf, a cell): negative codes, raised only where converted (`operand_error`)."""
-    return None if codes is None else np.negative(codes)
-
-
-def masked_arith(op: str, a, ea, b, eb, dialect: str = "excel", square: bool = False):
-    """`arith` over arrays: (values, codes). Call it under np.errstate(all="ignore")."""
-    lo = dialect == "libreoffice"
-    if op == "+":
-        r = _add_array(a, b) if lo else a + b
-    elif op == "-":
-        r = _sub_array(a, b) if lo else a - b
-    elif op == "*":
-        r = a * b
-    elif op == "/":
-        r = a / b
-    elif square:
-        r = a * a
-    else:
-        r = _pow_exactly(a, b)  # math.pow, as `arith`: np.power takes shortcuts (x^0.5 is sqrt: -0.0)
-    fresh = ~np.isfinite(r)
-    if lo:
-        fresh |= (r != 0.0) & (np.abs(r) < TINY)
-    fresh = fresh.view(np.int8) if isinstance(fresh, np.ndarray) else np.int8(fresh)  # NUM == 1
-    if op == "/":
-        fresh = np.where(b == 0.0, DIV0, fresh)
-    elif op == "^" and not square:
-        fresh = np.where((a == 0.0) & (b < 0), DIV0, fresh)
-    return r, first_error(operand_error(ea, eb), fresh)
-
-
-_ORDERED = {"=": np.equal, "<>": np.not_equal, "<": np.less, ">": np.greater, "<=": np.less_equal,
-            ">=": np.greater_equal}
-
-
-def masked_compare(op: str, a, ea, ka, b, eb, kb):
-    """`values.compare` over arrays: (values 0/1, codes); a boolean ranks above every number."""
-    c = np.greater(a, b).astype(np.int8) - np.less(a, b).astype(np.int8)
-    if ka is not None or kb is not None:
-        ra, rb = _flag(ka), _flag(kb)
-        c = np.where(np.not_equal(ra, rb), np.where(rb, -1, 1), c)
-    return _ORDERED[op](c, 0).astype(np.float64), operand_error(ea, eb)
-
-
-def _flag(kinds):
-    return False if kinds is None else kinds
-
-
-def _f01(codes):
-    """ISERROR over arrays: 1.0 where an error."""
-    return 0.0 if codes is None else np.not_equal(codes, 0).astype(np.float64)
-
-
-def _masked_sqrt(arg, dialect):
-    v, e, _ = arg
-    neg = np.less(v, 0.0)
-    code = np.where(neg, VALUE if dialect == "libreoffice" else NUM, 0).astype(np.int8)
-    return np.sqrt(v), first_error(raised(e), code), None
-
-
-def _masked_pick(args, better):
-    """MAX/MIN of values (`ranges.extreme` of scalars: Python's max/min, the first of equal values wins)."""
-    r = args[0][0]
-    for v, _, _ in args[1:]:
-        r = np.where(better(v, r), v, r)
-    return r, operand_error(*(e for _, e, _ in args)), None  # arguments of kind 'range': all evaluated first
-
-
-def _masked_if(cond, yes, no=(0.0, None, True)):
-    """IF: one branch per configuration, handed on as it is (an error value stays one); without
-    a third argument FALSE (a boolean, 0)."""
-    take = np.not_equal(cond[0], 0.0)
-    codes = kinds = None
-    if yes[1] is not None or no[1] is not None:
-        codes = np.where(take, 0 if yes[1] is None else yes[1], 0 if no[1] is None else no[1])
-    if yes[2] is not None or no[2] is not None:
-        kinds = np.where(take, _flag(yes[2]), _flag(no[2]))
-    return np.where(take, yes[0], no[0]), first_error(raised(cond[1]), codes), kinds
-
-
-def _pow_exactly(a, b):
-    def one(x, y):
-        try:
-            return math.pow(x, y)
-        except (OverflowError, ValueError):
-            return math.nan
-
-    a, b = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64))
-    return np.array([one(x, y) for x, y in zip(a.ravel().tolist(), b.ravel().tolist())]).reshape(a.shape)
 
 
 def masked_call(name: str, args: list, dialect: str = "excel"):

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..core.engine import Result, epochs, run
 from ..core.expr import EpochCell, StepCell, leaves
-from ..core.functions import NA
+from ..core.masked import NA
 from ..core.stability import EXPLODE_AT
 from ..core.table import SheetSpec
 from . import experiments
