@@ -155,7 +155,3 @@ class Layout:
             raise TypeError(f"an epoch-block cell cannot refer to {leaf!r}")
 
         return "=" + excel(e, ref)
-
-    @cached_property
-    def carried_columns(self) -> list[str]:
-        return [c.name for c in self.spec.columns if c.init is not None]

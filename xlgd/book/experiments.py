@@ -8,7 +8,7 @@ addresses through each sheet's `Layout`); its cached value is the one
 from __future__ import annotations
 
 from ..core.expr import EpochCell, Expr, GridCell, Name, SheetInput, StepCell, excel
-from ..recipe.experiments import HEAD_ROW, Grid, grids
+from ..recipe.experiments import HEAD_ROW, grids
 from ..xlsx.refs import col_letter, quote_sheet
 from .charts import CHART_H, CHART_W, chart_rows, make_chart
 from .formats import add_rules
@@ -18,7 +18,7 @@ from ..layout import Layout
 EXP_CHART_H = CHART_H + 60
 
 
-def render(grid: Grid, e: Expr, layouts: dict) -> str:
+def render(e: Expr, layouts: dict) -> str:
     """The formula text of one grid cell; layouts: {sheet name: Layout} of the recipe's sheets."""
 
     def r(leaf):
@@ -47,7 +47,7 @@ def extra_cells(recipe, results) -> dict:
     out = {}
     for g in grids(recipe):
         vals = results.grids[g.name]
-        out[g.name] = [(r, c, render(g, p, layouts), vals[(r, c)])
+        out[g.name] = [(r, c, render(p, layouts), vals[(r, c)])
                        for (r, c), (kind, p, _) in sorted(g.cells.items()) if kind == "formula"]
     return out
 
@@ -76,7 +76,7 @@ def write_grids(wb, f, recipe, results, experiment_grids=None):
                 ws.write_number(r, c, p, fm)
             else:
                 v = vals[(r, c)]
-                ws.write_formula(r, c, render(g, p, layouts), fm, v if isinstance(v, str) else float(v))
+                ws.write_formula(r, c, render(p, layouts), fm, v if isinstance(v, str) else float(v))
         ws.freeze_panes(HEAD_ROW + 1, 1)
         last_row, last_col = max(r for r, _ in g.cells), max(c for _, c in g.cells)
         add_rules(ws, f, (HEAD_ROW + 1, 1, last_row, last_col), big_cell=f"B{HEAD_ROW + 2}")

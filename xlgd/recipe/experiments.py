@@ -204,7 +204,7 @@ def evaluate(grid: Grid, recipe, results: dict, dialect: str = "excel") -> dict:
 
 
 # ------------------------------------------------------------------ the four kinds
-def _steps_table(sheets, grid, first_col, columns, n_steps):
+def _steps_table(grid, first_col, columns, n_steps):
     """Write a step column and one column per (header, expr-of-step-i), charted; returns col ranges."""
     top = HEAD_ROW + 1
     grid.text(HEAD_ROW, 0, "step")
@@ -250,7 +250,7 @@ def comparison(sheets, e) -> Grid:
              lambda i: clipped(ref(two, "c", i) * ref(two, "b", i) + ref(two, "d", i)) if ok(t, i) else None,
              "0.0000"),
         ]
-    top, bot = _steps_table(sheets, g, 1, cols, n)
+    top, bot = _steps_table(g, 1, cols, n)
     cat = (g.name, 0, top, bot)
     k = len(specs)
     g.charts.append(Chart("err^2 per step (log scale)", "scatter", "step", "err^2",
@@ -264,7 +264,7 @@ def comparison(sheets, e) -> Grid:
     return g
 
 
-def sweep(sheets, e, specs) -> Grid:
+def sweep(e, specs) -> Grid:
     lrs = sweep_lrs(e)
     base = e["sheet"]
     g = Grid(e.get("name", f"{base}_summary"),
@@ -358,7 +358,7 @@ def derivatives(sheets, e) -> Grid:
     g.input(2, 1, "chart_max", CHART_MAX)
     cols = [(label, lambda i, s=sheet, c=col: clipped(ref(s, c, i)) if i < sheets.specs[s].n_steps else None,
              "#,##0.00") for label, sheet, col in series]
-    top, bot = _steps_table(sheets, g, 1, cols, n)
+    top, bot = _steps_table(g, 1, cols, n)
     g.charts.append(Chart(f"de/d{w} per step", "scatter", "step", f"de/d{w}",
                           [Series(cols[j][0], (g.name, 0, top, bot), (g.name, 1 + j, top, bot))
                            for j in range(len(cols))], anchor=(1, len(cols) + 2)))
@@ -373,7 +373,7 @@ def grids(recipe) -> list[Grid]:
     for e in _cfgs(recipe.resolved):
         kind = e["kind"]
         if kind == "sweep":
-            g = sweep(sheets, e, sweeps[id(e)])
+            g = sweep(e, sweeps[id(e)])
         else:
             g = {"comparison": comparison, "sine": sine, "derivatives": derivatives}[kind](sheets, e)
         out.append(g)
