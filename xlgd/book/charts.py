@@ -57,7 +57,7 @@ CACHE_POINTS = 32_000
 
 
 @dataclass
-class SheetValues:
+class ChartValues:
     """A sheet's values as its charts cache them (an engine Result has the same four fields)."""
 
     steps: dict
@@ -91,7 +91,7 @@ def chart_specs(lay, result=None):
     """The charts as plain dicts: title, type, series (name, categories/x, values/y).
 
     `charts regenerate` and the tests use the same description the writer uses.
-    result: the values to cache (an engine Result or SheetValues), None for none.
+    result: the values to cache (an engine Result or ChartValues), None for none.
     """
     spec = lay.spec
     steps = range(spec.n_steps)

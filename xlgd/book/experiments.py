@@ -40,7 +40,7 @@ def render(e: Expr, layouts: dict) -> str:
 
 
 def extra_cells(recipe, results) -> dict:
-    """{extra sheet: [(row, col, formula, value)]}, 0-based, like cells.formula_cells.
+    """{extra sheet: [(row, col, formula, value)]}, 0-based, like layout.formula_cells.
 
     results: the `compute.Results` of the recipe (its grid values)."""
     layouts = {s.name: Layout(s) for s in recipe.sheets}

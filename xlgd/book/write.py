@@ -20,7 +20,7 @@ from ..recipe import record
 from ..recipe.experiments import grids
 from ..xlsx.output import atomic_output
 from ..xlsx.refs import quote_sheet
-from .charts import CACHE_POINTS, SheetValues, add_sheet_charts
+from .charts import CACHE_POINTS, ChartValues, add_sheet_charts
 from .experiments import write_grids
 from .intro import write_intro
 from .formats import Formats, add_rules, add_step_table_rules
@@ -155,6 +155,6 @@ def write_sheet(wb, f, run, progress=None):
     ws.freeze_panes(START_ROW - 1, 4)
     add_step_table_rules(ws, f, lay)
     print_step_sheet(ws, lay)
-    add_sheet_charts(wb, ws, lay, SheetValues.gather(kept) if kept is not None else None)
+    add_sheet_charts(wb, ws, lay, ChartValues.gather(kept) if kept is not None else None)
     if progress:
         progress(spec.name, n, n)

@@ -39,7 +39,7 @@ cells and error codes (tests/test_engine_derived.py).
 from __future__ import annotations
 
 from .expr import Col, Expr, Fn, Name, if_, iserror, na
-from .table import Column, EpochColumn, grad_column
+from .table import StepColumn, EpochColumn, grad_column
 
 CHART_MAX = 1000.0
 SUFFIX = "_chart"
@@ -67,14 +67,14 @@ def derivative_columns(params, grad: str, columns) -> list[str]:
     return [grad_column(last, grad)] + ([f"m_{last}"] if f"m_{last}" in names else [])
 
 
-def step_columns(params, grad: str, columns) -> list[Column]:
+def step_columns(params, grad: str, columns) -> list[StepColumn]:
     """err^2 (for a log axis), the prediction, each weight and the derivative chart's columns, chart-safe."""
     by = {c.name: c for c in columns}
-    out = [Column(chart_name("err"), "err^2 (chart)", gap_errors(Col("err")), fmt="#,##0.00",
+    out = [StepColumn(chart_name("err"), "err^2 (chart)", gap_errors(Col("err")), fmt="#,##0.00",
                   note="err^2, #N/A where it overflowed: the error charts (log axis) skip it")]
     for name in ["pred", *params, *derivative_columns(params, grad, columns)]:
         src = by[name]
-        out.append(Column(chart_name(name), f"{src.header} (chart)", clipped(Col(name)), fmt=src.fmt,
+        out.append(StepColumn(chart_name(name), f"{src.header} (chart)", clipped(Col(name)), fmt=src.fmt,
                           note=f"{src.header} as the charts draw it: #N/A where it is an error or beyond "
                                f"+-chart_max"))
     return out

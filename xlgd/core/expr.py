@@ -120,26 +120,26 @@ class Name(Expr):
     sheet: str | None = None
 
 
-class Ref(Expr):
+class RefLeaf(Expr):
     """A leaf that names a cell by what it is; the renderer or evaluator of a tree resolves it."""
 
 
 @dataclass(frozen=True)
-class Data(Ref):
+class Data(RefLeaf):
     """This step's data row: name 'x' or 'y' (on the data sheet, wrapping every epoch)."""
 
     name: str
 
 
 @dataclass(frozen=True)
-class EpochValue(Ref):
+class EpochValue(RefLeaf):
     """This step's epoch's cell of an epoch-block column (its epoch number, its lr)."""
 
     col: str
 
 
 @dataclass(frozen=True)
-class StepEdge(Ref):
+class StepEdge(RefLeaf):
     """A step column at an epoch's edge: 'before' its first row (the row above) or at its 'end'."""
 
     col: str
@@ -151,7 +151,7 @@ class StepEdge(Ref):
 
 
 @dataclass(frozen=True)
-class StepCell(Ref):
+class StepCell(RefLeaf):
     """Another sheet's step-table cell: column col on step (0-based; -1 the start row)."""
 
     sheet: str
@@ -160,7 +160,7 @@ class StepCell(Ref):
 
 
 @dataclass(frozen=True)
-class EpochCell(Ref):
+class EpochCell(RefLeaf):
     """Another sheet's epoch-block cell: column col of epoch (0-based)."""
 
     sheet: str
@@ -169,7 +169,7 @@ class EpochCell(Ref):
 
 
 @dataclass(frozen=True)
-class SheetInput(Ref):
+class SheetInput(RefLeaf):
     """Another sheet's named input cell."""
 
     sheet: str
@@ -177,7 +177,7 @@ class SheetInput(Ref):
 
 
 @dataclass(frozen=True)
-class GridCell(Ref):
+class GridCell(RefLeaf):
     """A cell of the grid being defined (an experiment sheet), 0-based row and column."""
 
     row: int
@@ -200,7 +200,7 @@ class Movable:
 
 
 @dataclass(frozen=True)
-class CellRef(Ref, Movable):
+class CellRef(RefLeaf, Movable):
     """A cell a formula's text refers to: sheet name, 1-based row and column; `row_abs` when the
     text anchors the row ($A$1, A$1): filled down, the reference stays on that row."""
 
@@ -211,7 +211,7 @@ class CellRef(Ref, Movable):
 
 
 @dataclass(frozen=True)
-class RangeRef(Ref, Movable):
+class RangeRef(RefLeaf, Movable):
     """A rectangle of cells a formula's text refers to (A1:B5; whole columns and rows too)."""
 
     sheet: str
@@ -224,14 +224,14 @@ class RangeRef(Ref, Movable):
 
 
 @dataclass(frozen=True)
-class Address(Ref):
+class Address(RefLeaf):
     """A reference asked for its place only (ROW, ROWS, COLUMNS): whoever evaluates a tree answers
     env(Address(leaf)) with a values.Block of the right size and position and no values."""
 
-    of: Ref
+    of: RefLeaf
 
 
-LEAVES = (Col, Name, Ref)
+LEAVES = (Col, Name, RefLeaf)
 
 
 @dataclass(frozen=True, eq=False)
@@ -315,7 +315,7 @@ def fn(name: str, *args) -> Fn:
 
 
 def leaves(e: Expr, skip=None):
-    """Every leaf (Col, Name, Ref) of a tree, in evaluation order; skip(fn, i): leave out argument i
+    """Every leaf (Col, Name, RefLeaf) of a tree, in evaluation order; skip(fn, i): leave out argument i
     of function node fn (an argument read for its address only)."""
     if isinstance(e, LEAVES):
         yield e
@@ -349,7 +349,7 @@ def _eprec(e):
 
 
 def excel(e: Expr, ref: Callable[[Expr], str]) -> str:
-    """Formula text (without '='); `ref` renders a leaf (Col, Name, Ref)."""
+    """Formula text (without '='); `ref` renders a leaf (Col, Name, RefLeaf)."""
     if isinstance(e, Num):
         return _num_text(e.value)
     if isinstance(e, Const):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .expr import Col, Expr, Name, if_, maximum
-from .table import Column
+from .table import StepColumn
 
 x, y = Col("x"), Col("y")
 h = Name("h")
@@ -35,25 +35,25 @@ class Model:
     doc: str = ""
     inits: dict | None = None  # start values other than 1 (e.g. to break an mlp's symmetry)
 
-    def columns(self, fd: bool = True) -> list[Column]:
+    def columns(self, fd: bool = True) -> list[StepColumn]:
         w = {p: Col(p) for p in self.params}
         hidden, pred = self.forward(w)
-        cols = [Column(n, hd, e, note=note) for n, hd, e, note in hidden]
-        cols.append(Column("pred", "pred", pred, note=f"prediction {self.formula.split('=')[1].strip()}"))
+        cols = [StepColumn(n, hd, e, note=note) for n, hd, e, note in hidden]
+        cols.append(StepColumn("pred", "pred", pred, note=f"prediction {self.formula.split('=')[1].strip()}"))
         err = Col("pred") - y
-        cols.append(Column("err", "err^2", err**2, fmt="#,##0.00", note="e = (pred - y)^2"))
+        cols.append(StepColumn("err", "err^2", err**2, fmt="#,##0.00", note="e = (pred - y)^2"))
         if fd:
             for p in self.params:
                 nudged = dict(w, **{p: w[p] + h})
                 _, pred_h = self.forward(nudged)
-                cols.append(Column(f"eh_{p}", f"e({p}+h)", (pred_h - y) ** 2, fmt="#,##0.00",
+                cols.append(StepColumn(f"eh_{p}", f"e({p}+h)", (pred_h - y) ** 2, fmt="#,##0.00",
                                    note=f"the error with {p} nudged by h"))
-                cols.append(Column(f"est_{p}", f"est de/d{p}", (Col(f"eh_{p}") - Col("err")) / h,
+                cols.append(StepColumn(f"est_{p}", f"est de/d{p}", (Col(f"eh_{p}") - Col("err")) / h,
                                    fmt="#,##0.00", note=f"forward difference (e({p}+h) - e)/h"))
         hid = {n: Col(n) for n, *_ in hidden}
         grads = self.backward(w, 2 * (Col("pred") - y), hid)
         for p in self.params:
-            cols.append(Column(f"g_{p}", f"de/d{p}", grads[p], fmt="#,##0.00",
+            cols.append(StepColumn(f"g_{p}", f"de/d{p}", grads[p], fmt="#,##0.00",
                                note=f"analytic derivative of e with respect to {p}"))
         return cols
 

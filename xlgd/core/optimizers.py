@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from .expr import Col, StepEdge, Expr, Name, Num, if_, maximum, minimum, sqrt
-from .table import Column, EpochColumn
+from .table import StepColumn, EpochColumn
 
 CONVENTIONS = ("graddesc", "torch")
 
@@ -48,7 +48,7 @@ class Param:
 
     def state(self, stat: str, update: Callable[[Col], Expr], init: str, note: str, fmt="#,##0.00") -> Col:
         col = Col(f"{stat}_{self.name}")
-        self._sink.append(Column(col.name, f"{stat} ({self.name})", update(col.prev), init=Name(init),
+        self._sink.append(StepColumn(col.name, f"{stat} ({self.name})", update(col.prev), init=Name(init),
                                  fmt=fmt, note=note))
         return col
 
@@ -56,7 +56,7 @@ class Param:
         """A state column shared by all weights (a step count, beta^t)."""
         col = Col(name)
         if name not in self._shared:
-            self._shared[name] = Column(name, header, update(col.prev), init=init, fmt="0.0000", note=note)
+            self._shared[name] = StepColumn(name, header, update(col.prev), init=init, fmt="0.0000", note=note)
         return col
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .expr import Col, Data, EpochValue, Fn, Name, Ref, StepEdge, leaves, masked_py, nodes, py
+from .expr import Col, Data, EpochValue, Fn, Name, RefLeaf, StepEdge, leaves, masked_py, nodes, py
 from .functions import compiled
 from .table import SheetSpec
 
@@ -247,7 +247,7 @@ def _pure_columns(spec: SheetSpec) -> set:
             for leaf in _leaves_of(c):
                 if isinstance(leaf, Col) and leaf.name not in pure and leaf.name != c.name:
                     ok = False
-                elif isinstance(leaf, Ref) and not isinstance(leaf, Data) and leaf != EpochValue("epoch"):
+                elif isinstance(leaf, RefLeaf) and not isinstance(leaf, Data) and leaf != EpochValue("epoch"):
                     ok = False
             if ok:
                 pure.add(c.name)

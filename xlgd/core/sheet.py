@@ -15,7 +15,7 @@ from .chart_columns import CHART_MAX
 from .expr import Col, Data, EpochValue, Name, Num, StepEdge, leaves
 from .models import get_model
 from .optimizers import CONVENTIONS, Param, get_optimizer
-from .table import Column, EpochColumn, Input, SheetSpec, grad_column
+from .table import StepColumn, EpochColumn, Input, SheetSpec, grad_column
 
 GRADS = ("analytic", "fd")
 
@@ -89,15 +89,15 @@ def _check_choices(grad, fd, epochs, n_data):
 def _model_columns(m, fd) -> list:
     """step, epoch, the data row, the weights this row uses, the model's columns, the running error."""
     columns = [
-        Column("step", "step", Col("step", 1) + 1, init=Num(0), fmt="0", width=6, note="SGD step number"),
-        Column("epoch", "epoch", EpochValue("epoch"), fmt="0", width=6, note="which pass over the data"),
-        Column("x", "x", Data("x"), fmt="0.####", width=7, note="x of this data row (from the data sheet)"),
-        Column("y", "y", Data("y"), fmt="0.####", width=7, note="y of this data row (from the data sheet)"),
+        StepColumn("step", "step", Col("step", 1) + 1, init=Num(0), fmt="0", width=6, note="SGD step number"),
+        StepColumn("epoch", "epoch", EpochValue("epoch"), fmt="0", width=6, note="which pass over the data"),
+        StepColumn("x", "x", Data("x"), fmt="0.####", width=7, note="x of this data row (from the data sheet)"),
+        StepColumn("y", "y", Data("y"), fmt="0.####", width=7, note="y of this data row (from the data sheet)"),
     ]
     for p in m.params:
-        columns.append(Column(p, p, Col(f"new_{p}", 1), fmt="0.0000", note=f"weight {p} used in this row"))
+        columns.append(StepColumn(p, p, Col(f"new_{p}", 1), fmt="0.0000", note=f"weight {p} used in this row"))
     columns += m.columns(fd=fd)
-    columns.append(Column("sum_err", "epoch sum err", Col("sum_err", 1) + Col("err"), first=Col("err"),
+    columns.append(StepColumn("sum_err", "epoch sum err", Col("sum_err", 1) + Col("err"), first=Col("err"),
                           fmt="#,##0.00", note="running sum of err^2 within the epoch"))
     return columns
 
@@ -107,7 +107,7 @@ def _optimizer_columns(m, opt, convention, grad, lr) -> list:
     state, shared, steps = [], {}, []
     for p in m.params:
         param = Param(p, grad_column(p, grad), lr, state, shared)
-        steps.append(Column(f"new_{p}", f"new {p}", opt.step(param, convention), init=Name(f"{p}_init"),
+        steps.append(StepColumn(f"new_{p}", f"new {p}", opt.step(param, convention), init=Name(f"{p}_init"),
                             note=f"updated {p}: {opt.doc}"))
     # Stats of one kind side by side (m_a, m_b, v_a, v_b), as in graddesc.
     state.sort(key=lambda c: c.name.split("_")[0], reverse=False)

@@ -67,7 +67,7 @@ from __future__ import annotations
 from .expr import Bin, Col, Cmp, Expr, Fn, Name, Neg, Num, if_, iserror
 from .models import get_model
 from .optimizers import Optimizer, Param
-from .table import Column
+from .table import StepColumn
 
 EXPLODE_AT = 1e10
 STAB, BOOM = "stab", "boom"
@@ -125,7 +125,7 @@ def jacobian(model: str) -> dict:
     return {p: out[p] for p in m.params}
 
 
-def columns(model: str, opt: Optimizer, convention: str, lr: Expr) -> list[Column]:
+def columns(model: str, opt: Optimizer, convention: str, lr: Expr) -> list[StepColumn]:
     """The stability column and the running 'exploded at' step (the charts' columns: chart_columns.py)."""
     jac = jacobian(model)
     total = None
@@ -137,9 +137,9 @@ def columns(model: str, opt: Optimizer, convention: str, lr: Expr) -> list[Colum
     step = Col("step")
     prev = Col(BOOM, 1)
     return [
-        Column(STAB, "lr*|dpred/dw|^2", total, fmt="0.000",
+        StepColumn(STAB, "lr*|dpred/dw|^2", total, fmt="0.000",
                note="stability: above the bound, this row's step overshoots its own target (see intro)"),
-        Column(BOOM, "exploded at", if_(prev > 0, prev, if_(iserror(err), step, if_(err > Name("explode_at"), step, 0))),
+        StepColumn(BOOM, "exploded at", if_(prev > 0, prev, if_(iserror(err), step, if_(err > Name("explode_at"), step, 0))),
                init=Num(0), fmt="0;-0;\"-\"",
                note="the first step whose err^2 overflowed or exceeded explode_at (- : not yet)"),
     ]

@@ -26,7 +26,7 @@ class Input:
 
 
 @dataclass
-class Column:
+class StepColumn:
     """One column of the step table: one formula per SGD step.
 
     `expr` is the formula of every step row; `first` (optional) replaces it
@@ -78,7 +78,7 @@ class SheetSpec:
     convention: str
     grad: str
     inputs: list[Input]
-    columns: list[Column]
+    columns: list[StepColumn]
     epoch_columns: list[EpochColumn]
     n_data: int
     epochs: int
@@ -90,7 +90,7 @@ class SheetSpec:
     def n_steps(self):
         return self.n_data * self.epochs
 
-    def column(self, name) -> Column:
+    def column(self, name) -> StepColumn:
         for c in self.columns:
             if c.name == name:
                 return c

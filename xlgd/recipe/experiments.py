@@ -119,14 +119,14 @@ def check_rows(recipe) -> None:
 
 # ------------------------------------------------------------------ grids
 @dataclass
-class Series:
+class ExperimentSeries:
     name: str
     cat: tuple  # (sheet, col, r1, r2) 0-based cells
     val: tuple
 
 
 @dataclass
-class Chart:
+class ExperimentChart:
     title: str
     type: str  # scatter: every x of an experiment chart is a number (book/charts.make_chart)
     x_title: str
@@ -137,7 +137,7 @@ class Chart:
 
 
 @dataclass
-class Grid:
+class ExperimentGrid:
     name: str
     title: str
     hint: str = ""
@@ -174,7 +174,7 @@ class Sheets:
         return self.specs[name]
 
 
-def evaluate(grid: Grid, recipe, results: dict, dialect: str = "excel") -> dict:
+def evaluate(grid: ExperimentGrid, recipe, results: dict, dialect: str = "excel") -> dict:
     """{(row, col): value or error code} for every formula cell, in grid order.
 
     results: {sheet name: engine Result} of the recipe's sheets."""
@@ -222,14 +222,15 @@ def _steps_table(grid, first_col, columns, n_steps):
     return top, top + n_steps - 1
 
 
-def comparison(sheets, e) -> Grid:
+def comparison(sheets, e) -> ExperimentGrid:
     names = e.get("sheets") or [s.name for s in sheets.recipe.sheets]
     specs = [sheets.spec(n, "comparison") for n in names]
     n = max(s.n_steps for s in specs)
-    g = Grid(e.get("name", "compare"), "The same data, the same lr, the same start: error per step of each sheet",
-             "err^2 per step of each sheet (#N/A where it overflowed, so the chart skips it). Right: the line "
-             "linear2 has learned, collapsed to one neuron (slope a*c, intercept c*b+d), beside linear's a and b "
-             "(#N/A beyond +-chart_max, so one exploded value does not flatten the chart).")
+    g = ExperimentGrid(e.get("name", "compare"),
+                       "The same data, the same lr, the same start: error per step of each sheet",
+                       "err^2 per step of each sheet (#N/A where it overflowed, so the chart skips it). Right: the line "
+                       "linear2 has learned, collapsed to one neuron (slope a*c, intercept c*b+d), beside linear's a and b "
+                       "(#N/A beyond +-chart_max, so one exploded value does not flatten the chart).")
     cols = []
     for s in specs:
         cols.append((f"err^2 {s.name}", lambda i, s=s: gap_errors(ref(s.name, "err", i)) if i < s.n_steps else None,
@@ -253,24 +254,25 @@ def comparison(sheets, e) -> Grid:
     top, bot = _steps_table(g, 1, cols, n)
     cat = (g.name, 0, top, bot)
     k = len(specs)
-    g.charts.append(Chart("err^2 per step (log scale)", "scatter", "step", "err^2",
-                          [Series(s.name, cat, (g.name, 1 + j, top, bot)) for j, s in enumerate(specs)], log_y=True,
-                          anchor=(1, len(cols) + 2)))
+    g.charts.append(ExperimentChart(
+        "err^2 per step (log scale)", "scatter", "step", "err^2",
+        [ExperimentSeries(s.name, cat, (g.name, 1 + j, top, bot)) for j, s in enumerate(specs)], log_y=True,
+        anchor=(1, len(cols) + 2)))
     if one and two:
-        g.charts.append(Chart(f"The learned line: {one} (a, b) and {two} collapsed (a*c, c*b+d)", "scatter",
-                              "step", "value",
-                              [Series(cols[k + j][0], cat, (g.name, 1 + k + j, top, bot)) for j in range(4)],
-                              anchor=(17, len(cols) + 2)))
+        g.charts.append(ExperimentChart(f"The learned line: {one} (a, b) and {two} collapsed (a*c, c*b+d)", "scatter",
+                                        "step", "value",
+                                        [ExperimentSeries(cols[k + j][0], cat, (g.name, 1 + k + j, top, bot)) for j in range(4)],
+                                        anchor=(17, len(cols) + 2)))
     return g
 
 
-def sweep(e, specs) -> Grid:
+def sweep(e, specs) -> ExperimentGrid:
     lrs = sweep_lrs(e)
     base = e["sheet"]
-    g = Grid(e.get("name", f"{base}_summary"),
-             f"Learning-rate sweep: {specs[0].title.split('  --  ')[0]} at lr {lrs[0]:g} ... {lrs[-1]:g}",
-             "One row per learning rate: its sheet, lr (linked to that sheet's lr cell), the last epoch's mean "
-             "err^2, and the first step whose err^2 overflowed or passed explode_at (- : never).")
+    g = ExperimentGrid(e.get("name", f"{base}_summary"),
+                       f"Learning-rate sweep: {specs[0].title.split('  --  ')[0]} at lr {lrs[0]:g} ... {lrs[-1]:g}",
+                       "One row per learning rate: its sheet, lr (linked to that sheet's lr cell), the last epoch's mean "
+                       "err^2, and the first step whose err^2 overflowed or passed explode_at (- : never).")
     hdr = ["sheet", "lr", "final mean err^2", "first exploding step", "explode_at"]
     for c, h in enumerate(hdr):
         g.text(HEAD_ROW, c, h)
@@ -297,13 +299,14 @@ def sweep(e, specs) -> Grid:
             g.formula(t0 + 1 + i, 1 + j, gap_errors(ref(s.name, "err", i)), "#,##0.00")
     bot = t0 + n
     cat = (g.name, 0, t0 + 1, bot)
-    g.charts.append(Chart(f"err^2 per step at each learning rate ({base}, log scale)", "scatter", "step", "err^2",
-                          [Series(f"lr {lrs[j]:g}", cat, (g.name, 1 + j, t0 + 1, bot)) for j in range(len(specs))],
-                          log_y=True, anchor=(1, max(len(hdr), len(specs) + 1) + 1)))
+    g.charts.append(ExperimentChart(
+        f"err^2 per step at each learning rate ({base}, log scale)", "scatter", "step", "err^2",
+        [ExperimentSeries(f"lr {lrs[j]:g}", cat, (g.name, 1 + j, t0 + 1, bot)) for j in range(len(specs))],
+        log_y=True, anchor=(1, max(len(hdr), len(specs) + 1) + 1)))
     return g
 
 
-def sine(sheets, e) -> Grid:
+def sine(sheets, e) -> ExperimentGrid:
     start, stop, step, beta = (float(e.get(k, d)) for k, d in
                                (("start", 0.0), ("stop", 20.0), ("step", 0.2), ("beta", 0.9)))
     if step == 0 or (stop - start) / step < 0 or not (0 <= beta < 1):
@@ -311,9 +314,9 @@ def sine(sheets, e) -> Grid:
     count = int(np.floor((stop - start) / step + 1e-9)) + 1
     if count > 100000:
         raise XlgdError(f"sine: {count} rows is too many; use a larger step")
-    g = Grid(e.get("name", "sine"), "Momentum on a wiggly line: the EMA of sin(x), and fastai's debiased EMA",
-             "ema = beta*ema(row above) + (1-beta)*sin(x), starting from 0; debiased = ema/(1-beta^t) "
-             "(fastai's debias). Change beta, start or step; the row count is fixed when the file is written.")
+    g = ExperimentGrid(e.get("name", "sine"), "Momentum on a wiggly line: the EMA of sin(x), and fastai's debiased EMA",
+                       "ema = beta*ema(row above) + (1-beta)*sin(x), starting from 0; debiased = ema/(1-beta^t) "
+                       "(fastai's debias). Change beta, start or step; the row count is fixed when the file is written.")
     for c, (nm, v) in enumerate((("start", start), ("stop", stop), ("step", step), ("beta", beta))):
         g.input(2, c, nm, v)
     hdr = ["t", "x", "sin(x)", "ema", "beta^t", "debiased ema"]
@@ -336,14 +339,14 @@ def sine(sheets, e) -> Grid:
         g.formula(r, 5, here(r, 3) / (1 - here(r, 4)), "0.0000")
     top, bot = s0 + 1, s0 + count
     xs = (g.name, 1, top, bot)
-    g.charts.append(Chart("sin(x), its EMA and the debiased EMA, against x", "scatter", "x", "value",
-                          [Series(h, xs, (g.name, c, top, bot)) for c, h in ((2, "sin(x)"), (3, "ema"),
-                                                                            (5, "debiased ema"))],
-                          anchor=(1, len(hdr) + 1)))
+    g.charts.append(ExperimentChart("sin(x), its EMA and the debiased EMA, against x", "scatter", "x", "value",
+                                    [ExperimentSeries(h, xs, (g.name, c, top, bot)) for c, h in ((2, "sin(x)"), (3, "ema"),
+                                                                                                (5, "debiased ema"))],
+                                    anchor=(1, len(hdr) + 1)))
     return g
 
 
-def derivatives(sheets, e) -> Grid:
+def derivatives(sheets, e) -> ExperimentGrid:
     w = e.get("weight", "d")
     series = e.get("series")
     if not series or not all(isinstance(s, list) and len(s) == 3 for s in series):
@@ -353,19 +356,20 @@ def derivatives(sheets, e) -> Grid:
         if col not in {c.name for c in sp.columns}:
             raise XlgdError(f"derivatives: sheet {sheet!r} has no column {col!r}")
     n = max(sheets.specs[s].n_steps for _, s, _ in series)
-    g = Grid(e.get("name", "derivatives"), f"The derivative of weight {w}, with and without ReLU and momentum",
-             "Each column links to another sheet's cells (#N/A where that sheet overflowed or beyond +-chart_max).")
+    g = ExperimentGrid(e.get("name", "derivatives"),
+                       f"The derivative of weight {w}, with and without ReLU and momentum",
+                       "Each column links to another sheet's cells (#N/A where that sheet overflowed or beyond +-chart_max).")
     g.input(2, 1, "chart_max", CHART_MAX)
     cols = [(label, lambda i, s=sheet, c=col: clipped(ref(s, c, i)) if i < sheets.specs[s].n_steps else None,
              "#,##0.00") for label, sheet, col in series]
     top, bot = _steps_table(g, 1, cols, n)
-    g.charts.append(Chart(f"de/d{w} per step", "scatter", "step", f"de/d{w}",
-                          [Series(cols[j][0], (g.name, 0, top, bot), (g.name, 1 + j, top, bot))
-                           for j in range(len(cols))], anchor=(1, len(cols) + 2)))
+    g.charts.append(ExperimentChart(f"de/d{w} per step", "scatter", "step", f"de/d{w}",
+                                    [ExperimentSeries(cols[j][0], (g.name, 0, top, bot), (g.name, 1 + j, top, bot))
+                                     for j in range(len(cols))], anchor=(1, len(cols) + 2)))
     return g
 
 
-def grids(recipe) -> list[Grid]:
+def grids(recipe) -> list[ExperimentGrid]:
     """The experiment sheets a recipe asks for, in template order (cells as expressions, no values)."""
     sheets = Sheets(recipe)
     sweeps = dict((id(e), specs) for e, specs in sweep_groups(recipe))

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from . import validate
-from .data import Data, load_data
+from .data import Dataset, load_data
 from .experiments import check_rows as check_extra_rows, expand_sheets
 from ..errors import XlgdError
 from ..core.sheet import build_sheet, resolve_knobs
@@ -45,7 +45,7 @@ class Recipe:
     name: str
     title: str
     description: str
-    data: Data
+    data: Dataset
     sheets: list[SheetSpec]
     resolved: dict  # the template after overrides: enough to rebuild the workbook
 

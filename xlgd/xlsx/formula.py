@@ -61,7 +61,7 @@ def parse(text: str, sheet: str, row: int | None = None, col: int | None = None,
         toks = list(tokens(text))
     except FormulaSyntaxError as e:
         raise Unsupported(str(e)) from None
-    p = _Parser(toks, sheet, row, col, array)
+    p = _FormulaParser(toks, sheet, row, col, array)
     e = p.expr(0)
     if p.i != len(toks):
         raise Unsupported(f"unexpected {toks[p.i][1]!r}")
@@ -95,7 +95,7 @@ def function_name(t: str) -> str:
     return name
 
 
-class _Parser:
+class _FormulaParser:
     def __init__(self, toks, sheet, row, col, array):
         self.t, self.i, self.sheet = toks, 0, sheet
         self.row, self.col = row, col
