@@ -7,7 +7,7 @@ asks it what to write, `verify` and `diff` ask it what should be there.
     row 2   input labels         (lr, beta1, h, a_init, ...)
     row 3   input values         each a defined name local to the sheet
     row 5   headers              step table  |  epoch summary block
-    row 6   start row            weights and optimiser state before step 1
+    row 6   start row            weights and optimiser state ahead of step 1
     row 7+  one row per step     epochs unrolled downward
 
 The data sheet holds x (numbers) and y (=true_a*x+true_b) from row 5 on.
@@ -151,7 +151,7 @@ class Layout:
             if isinstance(leaf, Name):
                 return leaf.name
             if isinstance(leaf, StepEdge):
-                return self.cell(leaf.col, k * n - 1 if leaf.edge == "before" else k * n + n - 1)
+                return self.cell(leaf.col, k * n - 1 if leaf.edge == "above" else k * n + n - 1)
             raise TypeError(f"an epoch-block cell cannot refer to {leaf!r}")
 
         return "=" + excel(e, ref)

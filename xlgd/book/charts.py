@@ -1,23 +1,10 @@
 """The five charts of every sheet, each series a link to cells.
 
-The forum learner's chart went wrong because its x axis was typed values;
-here every series names its category / x cells (the step, epoch or x
-column), both axes stay visible, and the cached points are the engine's
-values so a viewer that does not recalculate still draws the right curve.
-
-What they draw are the chart-safe columns (`core/chart_columns.py`): #N/A
-where a value overflowed (a gap; Excel and LibreOffice draw #NUM! as 0),
-errors on a log axis, weights, prediction and derivative clipped to
-+-chart_max, so one exploded point does not flatten the others. The series
-of one chart get distinct colours (`palette`).
-
-Caches stop at CACHE_POINTS steps: a sheet with more step rows gets charts
-without cached points (no <c:numCache>), which Excel and LibreOffice draw
-from the cells they link to (LibreOffice checked: tests/test_charts_render.py
-renders both and compares the drawn series). 32,000 is Excel 2007's own
-limit of points per series; past it a cache costs about 60 bytes of XML per
-point and series and keeps every value in memory until the file is closed,
-for previewers that would have to draw 100,000-point lines.
+Every series names its category / x cells (the step, epoch or x column), both axes stay visible,
+and the cached points are the engine's values, so a viewer that does not recalculate draws the
+right curve. The series draw the chart-safe columns (`core/chart_columns.py`) in distinct colours
+(`palette`). A sheet of more than CACHE_POINTS steps (Excel 2007's limit of points per series) gets
+charts without cached points, which Excel and LibreOffice draw from the linked cells.
 """
 
 from __future__ import annotations

@@ -1,27 +1,11 @@
 """Cell formats, and the conditional formats of a step table: stability colours and big numbers.
 
-Big numbers. A fixed format such as 0.0000 prints 9e230 with 235 characters,
-which no column fits: the cell shows ###. From |value| >= 1e5 (BIG) on a
-conditional format switches the cell to 0.00E+00 ("9.06E+230"), so every
-double fits an 11-character column in Excel and in LibreOffice (-99999.9999, the
-widest fixed value left, is 11 characters). Not a number
-format with conditions ([>=1E6]0.00E+00;...): for a negative value Excel and
-LibreOffice disagree on which section prints the minus sign (LibreOffice 7.4
-drops it in the second and third sections, measured), so one of them would
-print -8.5e76 as 8.51E+76 or --8.51E+76.
-
-Colours (sheets with `stability = true`; the bound is each optimiser's, from
-`optimizers.py`): a row past the bound (stab > bound: its step overshoots its
-own target) is orange; a row is red when its err^2 overflowed, or when it is
-the runaway: err^2 grew tenfold in this step, on a row past the bound that
-follows a row past the bound (one overshooting row can grow its error tenfold
-just by meeting a far-off x; two in a row are the self-reinforcing loop).
-
-One list of rules per range, red before orange before big numbers, each
-with stopIfTrue: Excel applies the first true rule by priority, and
-LibreOffice applies only the first true rule of a range anyway (and only one
-range's rules where ranges overlap: measured, so the ranges never overlap and
-a red or orange big number has a rule of its own).
+From |value| >= BIG a conditional format switches a cell to 0.00E+00, so every double fits an
+11-character column (a number format with sections would lose the minus sign in one of Excel and
+LibreOffice). On sheets with `stability = true` a row past its optimiser's bound is orange, and red
+when its err^2 overflowed or grew tenfold on a second row past the bound in a row. One list of
+rules per range, red, orange, then big numbers, each with stopIfTrue, and ranges that never
+overlap: LibreOffice applies only the first true rule of one range.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from .printing import print_table
 
 LABEL_WIDTH, TEXT_WIDTH, LR_WIDTH = 20, 80, 10
 # Characters of ordinary text per line of a TEXT_WIDTH column (its width counts '0's, wider than most
-# letters): LibreOffice fits 98-100 of the intro's characters on a line (measured on its PDF); fewer, to be safe.
+# letters): LibreOffice fits 98-100 of the intro's characters on a line (its PDF); fewer, to be safe.
 LINE_CHARS = 92
 LINE_HEIGHT = 15  # points, the default row height of an 11-point font
 SHEETS = "Sheets, in tab order"
@@ -69,7 +69,7 @@ def how_to_read(recipe) -> list[tuple[str, str]]:
         ("Change a knob", "The yellow cells in row 3 of each sheet are inputs with names (lr, "
                           + ("beta1, h, " if fd else "beta1, ") + "a_init...). Type a new value and watch every "
                           "step, chart and epoch total follow."),
-        ("Row 6", "The start row: the weights and optimiser state before the first step."),
+        ("Row 6", "The start row: the weights and optimiser state ahead of the first step."),
         ("Epoch block", "Right of the steps: one row per epoch, with its mean squared error."),
         ("Charts", "Error per step and per epoch (log axes: an error from 1 to 1e230 stays readable), the weights, "
                    "the derivative of the last weight (with its momentum where the optimiser keeps one), and the "
@@ -85,7 +85,7 @@ def how_to_read(recipe) -> list[tuple[str, str]]:
             ("Stability column", "lr*|dpred/dw|^2 (sheets with stability = true): the step this row takes, "
                                  "measured against the row's own target. Past the optimiser's bound (1 for SGD, "
                                  "(1+beta1)/(1-beta1) with momentum) the step overshoots: the row's error after "
-                                 "the step is larger than before. 'exploded at' carries the first step whose err^2 "
+                                 "the step is larger than it was. 'exploded at' carries the first step whose err^2 "
                                  "overflowed or passed explode_at."),
             ("Orange row", "Past the bound: this row's step overshoots its own target."),
             ("Red row", "The runaway: err^2 grew tenfold in this step, on a row past the bound that follows a row "

@@ -1,13 +1,9 @@
 """Page setup: what a printed workbook shows, and on how many pages.
 
-Without it LibreOffice printed graddesc on 113 pages: every sheet's used
-area cut into page-wide strips, the charts among them, no column headers
-after the first page. Here each sheet prints its table only, as wide as the
-paper (fit to one page wide, as many pages down as it needs), with its header
-row repeated on every page, gridlines, and the sheet's name and page number
-in the footer. The charts are floating objects beside the table and are
-left out: at one page wide they would shrink the table with them; `xlgd
-charts render` writes each chart to a PNG.
+Each sheet prints its table only, one page wide and as many pages down as it needs, with its header
+row repeated, gridlines, and the sheet's name and page number in the footer. The charts float
+beside the table and are left out (at one page wide they would shrink it); `xlgd charts render`
+writes each chart to a PNG.
 """
 
 from __future__ import annotations

@@ -1,23 +1,11 @@
 """A sheet's step table as sheet XML: shared formulas, each double formatted once.
 
-A step table is millions of formula cells that differ only by row. Excel
-itself stores a run of them as a shared formula: the first cell holds the
-formula and the run's range (`<f t="shared" ref="E7:E151" si="4">`), every
-other cell only `<f t="shared" si="4"/>`, and Excel, LibreOffice, openpyxl
-and xlgd's own reader shift the first cell's relative references to each
-row. `Layout.shared` says which columns run so; the others (data, epoch
-and running-sum columns, short formulas) keep a formula per cell. A row is
-one string template per kind of row (the first step, an epoch's first row,
-any other; 32 plain rows at a time) with the row numbers and the values put
-in; each value is the shortest text that reads back as the same bits
-(`numbers.py`: what the LibreOffice 0-ulp and verify tests rely on),
-formatted once, a whole epoch in one call.
-
-Epochs come one at a time (`add`), from `compute` as the engine finishes
-them. The epoch block sits beside the first step rows (epoch k on sheet row
-START_ROW + k), so those rows wait, as text, for the epoch summaries; the
-rows below go to a spool file as they come; `close` writes the start row,
-the rows beside the block, then the spool -- memory stays flat in rows.
+A column that `Layout.shared` names is stored as Excel stores a run: the first cell holds the
+formula and the run's range (`<f t="shared" ref="E7:E151" si="4">`), every other only the `si`;
+the other columns keep a formula per cell. A row is one string template per kind of row with row
+numbers and values put in, each value the shortest text that reads back as the same bits
+(`numbers.py`). Epochs come one at a time (`add`); the rows beside the epoch block wait as text,
+the rows below go to a spool file, and `close` writes them in order: memory stays flat in rows.
 """
 
 from __future__ import annotations

@@ -1,39 +1,12 @@
 """What the charts draw: a chart-safe copy of every charted column that can explode.
 
-A chart draws cells, and cannot transform them. Two things make a chart lie
-when training explodes, and each charted quantity gets a column of its own
-(at the right end of the step table, header "... (chart)") that avoids both:
-
-* an error cell (#NUM!: a number past 1.8e308) is drawn as 0 by Excel and
-  LibreOffice, so an exploded run seems to land softly on zero. #N/A is the
-  one error value charts skip, so the chart columns hold NA() there: a gap.
-* one huge point flattens every other point of its chart. err^2 and the
-  epoch's mean err^2 are never negative, so their charts use a log axis
-  (err^2 from 10 to 10^230 stays readable). Weights, predictions and derivatives can be negative, where a
-  log axis cannot go, so their columns clip instead: a value beyond
-  +-chart_max (a named input, 1000 by default: xlgd's templates fit data
-  below 250, and a weight past 1000 has left any fit behind) is #N/A and not
-  drawn, so the axis keeps the scale of the points that are. Saturating
-  at the band's edge would draw a point that is not there and stretch the
-  axis to +-chart_max; a symmetric-log transform would keep every point but
-  turn a slope of 2.0 into 0.48 on every healthy sheet.
-
-The derivative chart follows one weight, the last (the output bias b or d):
-its derivative is 2*(pred - y), on the scale of the data, where every other
-weight's derivative carries a factor x or a weight and would be clipped on a
-healthy sheet. Beside it, the optimiser's momentum of that weight (m_b, m_d)
-when it keeps one: the forum's "derivative with and without momentum".
-
-Cost. The columns add about a quarter to a sheet's cells (graddesc 14,157
--> 18,242 formula cells). In the engine they cost little: nothing reads
-them, so they are computed after each epoch's rows, a column at a time over
-the epoch's arrays (`program.Program.derived`), not row by row -- where a
-clipped #N/A used to look like trouble and send the rest of its epoch to the
-exact evaluator. `python benchmarks/chart_columns.py` (graddesc, 300 epochs,
-2 cores under load 5): computing every sheet took 18.29 s with the columns
-in the row path and 1.78 s after the rows at true_b = 3000 (98,349 #N/A
-cells), 2.55 s and 1.83 s at graddesc's own scale, bit for bit the same
-cells and error codes (tests/test_engine_derived.py).
+A chart draws cells and cannot transform them, so each charted quantity gets a column of its own
+(at the right end of the step table, header "... (chart)"): an error cell (drawn as 0) becomes
+NA(), a gap; err^2 and the epoch's mean err^2 use a log axis; weights, predictions and derivatives,
+which can be negative, are #N/A beyond +-chart_max (a named input), so one huge point does not
+flatten the chart. The derivative chart follows the last weight (the output bias, on the data's
+scale), beside its momentum when the optimiser keeps one. Nothing reads these columns, so the
+engine computes them after each epoch's rows (`program.Program.derived`).
 """
 
 from __future__ import annotations

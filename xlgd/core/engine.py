@@ -1,34 +1,12 @@
-"""The reference engine: every cell of a sheet, computed as the spreadsheet would.
+"""The reference engine: every cell of a sheet, computed as the spreadsheet would, bit for bit.
 
-The step columns compile (via `expr.py`) to one Python function per sheet
-that runs an epoch row by row on numpy float64 scalars, or on arrays to run
-a batch of configurations at once (an lr sweep). Operations associate
-exactly as the formulas do, so values equal Excel's bit for bit.
-
-A run goes epoch by epoch: `epochs()` yields each epoch as an `Epoch` (its
-rows, its error codes, its epoch-block cells) and keeps only what the next
-epoch reads, which is what lets `generate` stream a 290,000-row sheet into
-the file in flat memory; `run()` collects the epochs into one `Result`.
-
-Spreadsheet errors are values, not exceptions, kept as int8 codes
-(`masked.CODE`) beside the values (which hold nan there):
-
-* one configuration: where the fast path meets an overflow, a division by
-  zero or an invalid operation, the epoch's rows from there on are
-  recomputed by the exact evaluator (`expr.excel_value`);
-* a batch: the fast path runs for every configuration with floating-point
-  errors ignored; each configuration's first row in trouble is read off its
-  cells and off the operands a function may absorb (x/inf is 0: `expr.py`'s
-  watches), and from there the configurations in trouble -- only those --
-  are recomputed together by the same evaluator over arrays
-  (`expr.masked_value`), never one by one and never the whole batch. Each
-  configuration meets exactly the rows a run of its own recomputes, so a
-  batch equals its single runs bit for bit, error codes included
-  (tests/test_engine_batch.py; benchmarks/sweep.py measures the speed).
-
-dialect='libreoffice' reproduces LibreOffice's arithmetic quirks
-(near-cancellations snapped to 0, underflow as #NUM!, #VALUE! for SQRT of
-a negative) so our tests can compare with LibreOffice to the last bit too.
+A run goes epoch by epoch through the sheet's compiled step table (`program.Program`): `epochs()`
+yields each `Epoch` and keeps only what the next one reads (so `generate` streams a sheet in flat
+memory); `run()` collects them into one `Result`. Spreadsheet errors are int8 codes
+(`masked.CODE`) beside nan values. Where the fast path meets an overflow, a division by zero or an
+invalid operation, the rows from there on are recomputed by the exact evaluator: one configuration
+by `expr.excel_value`, a batch's configurations in trouble (only those) together by
+`expr.masked_value`, so a batch equals its single runs, error codes included.
 """
 
 from __future__ import annotations
@@ -197,8 +175,8 @@ class RunState:
 
     inputs: name -> value ((B,) arrays for a batch); start: the start row's
     values; carried / carried_codes: the columns later rows read with lag 1,
-    as the last row left them; last: the previous epoch (None before the
-    first), which StepEdge 'before' and lag-1 epoch-block cells read."""
+    as the last row left them; last: the previous epoch (None for the
+    first), which StepEdge 'above' and lag-1 epoch-block cells read."""
 
     prog: Program
     inputs: dict
@@ -553,7 +531,7 @@ def _derived_env(st, ep, A):
 
 # ------------------------------------------------------------------ the epoch block
 def _epoch_cells(st, ep, phase):
-    """The epoch block's cells of one phase ('pre': known before the epoch runs, 'post': its summary)."""
+    """The epoch block's cells of one phase ('pre': known as the epoch starts, 'post': its summary)."""
     for c in st.spec.epoch_columns:
         if c.phase != phase:
             continue
@@ -594,7 +572,7 @@ def _masked_epoch_env(st, ep):
             src = ep if leaf.lag == 0 else st.last
             return src.cells[leaf.name], src.cell_codes[leaf.name]
         if isinstance(leaf, StepEdge):
-            if leaf.edge == "before" and st.last is None:
+            if leaf.edge == "above" and st.last is None:
                 return st.start[leaf.col], None
             src = ep if leaf.edge == "end" else st.last
             return src.steps[leaf.col][-1], src.codes[leaf.col][-1]

@@ -1,28 +1,11 @@
-"""Column expressions: one tree gives both the Excel formula and the numpy step.
+"""Column expressions: one tree gives the Excel formula, the numpy step and the exact value.
 
-A sheet column is defined once, as a tiny expression over named quantities
-(`Col("m_b", lag=1) * Name("beta1") + (1 - Name("beta1")) * Col("g_b")`).
-From that tree come
-
-* `excel(e, refs)` -- the formula text for one row; `refs` turns each leaf
-  into an A1 reference or a defined name;
-* `py(e)` -- Python source evaluated on numpy float64 scalars or arrays by
-  the engine, fully parenthesised so it associates exactly like the
-  formula. Excel evaluates IEEE doubles without fused multiply-add, so the
-  engine and the sheet agree to the last bit;
-* `excel_value(e, env)` -- a slow, exact evaluator with spreadsheet error
-  semantics (#NUM!, #DIV/0!, #VALUE!), used only for cells where the fast
-  path produced a non-finite number.
-
-Leaves are `Col` (a step-table column, this row or the row above), `Name`
-(a named input cell) and the typed references below (`Data`, `EpochValue`,
-`StepEdge`, ... `CellRef`): whoever renders or evaluates a tree says what
-each kind of leaf means there (an address for the layout, a value for the
-engine). Functions and operators mean what `functions.py` says.
-
-Keep the node set small: every node must be renderable, evaluable and
-checkable, and every function used here must be in `functions.FUNCTIONS`
-(so it exists in Excel and LibreOffice with the same meaning).
+A column is defined once, as a small tree (`Col("m_b", lag=1) * Name("beta1") + ...`). `excel(e, refs)`
+renders its formula text; `py(e)` its Python source for numpy float64 scalars or arrays, fully
+parenthesised so it associates exactly like the formula (no fused multiply-add: the engine and the
+sheet agree to the last bit); `excel_value(e, env)` evaluates it exactly, with spreadsheet errors.
+Leaves (`Col`, `Name`, the `RefLeaf` kinds) mean what whoever renders or evaluates the tree says;
+every function used must be in `functions.FUNCTIONS`.
 """
 
 from __future__ import annotations
@@ -140,14 +123,14 @@ class EpochValue(RefLeaf):
 
 @dataclass(frozen=True)
 class StepEdge(RefLeaf):
-    """A step column at an epoch's edge: 'before' its first row (the row above) or at its 'end'."""
+    """A step column at an epoch's edge: 'above' its first row or at its 'end' (its last row)."""
 
     col: str
     edge: str
 
     def __post_init__(self):
-        if self.edge not in ("before", "end"):
-            raise ValueError(f"StepEdge edge must be 'before' or 'end', not {self.edge!r}")
+        if self.edge not in ("above", "end"):
+            raise ValueError(f"StepEdge edge must be 'above' or 'end', not {self.edge!r}")
 
 
 @dataclass(frozen=True)

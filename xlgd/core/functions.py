@@ -1,43 +1,11 @@
 """Spreadsheet functions and operators, each defined once.
 
-A function used in a formula needs five things: its Excel name and arity
-(for the formula parser), its exact value with spreadsheet error semantics
-(for `expr.excel_value`), a numpy version for compiled code (the engine's
-step, the workbook evaluator's runs: scalars, and arrays for a batch of
-rows or configurations), and how far rounding of its inputs can move its
-result (for `verify`'s consistency check on 15-digit files). Here each is
-one `Function` in `FUNCTIONS`; the parser, the exact evaluator, the engine,
-the workbook evaluator and the checker all read this table.
-
-Error semantics follow the spreadsheet, not Python: an error argument
-propagates (left to right), SQRT of a negative is #NUM! in Excel and
-#VALUE! in LibreOffice (the `dialect`), and lazy functions (IF, IFERROR,
-ISERROR, ISNUMBER, ISBLANK) evaluate their arguments themselves, so IF only
-evaluates the branch it takes and ISERROR turns an error into TRUE.
-
-Argument kinds (`Function.args`, the last one repeats): 'number' (the
-argument as a number: blank 0, TRUE 1, an error raised), 'value' (as it
-is), 'bool' (as a condition), 'range' (a `values.Block` or a value: SUM's
-arguments, which skip text inside ranges), 'ref' (only the address is used:
-ROW, ROWS, COLUMNS -- no dependency on the cells' values). Ranges are only
-allowed where a function takes them, and in array context (`array_args`:
-SUMPRODUCT's arguments; array formulas), where + - * / work cell by cell.
-
-A function without `exact` or `lazy` is known but never evaluated: the
-volatile ones (RAND, RANDBETWEEN, NOW, TODAY, INDIRECT) have a new value
-on every recalculation, so no cached value can be reproduced. OFFSET is
-volatile in Excel too, but its value is determined by its arguments, so
-it is evaluated (`dynamic`: which cells it reads is only known once its
-arguments are).
-
-Where the C library decides the last bits (EXP, LN, LOG, SIN, POWER with
-an exponent other than 2 ...), `ulp` says so: the workbook evaluator
-reports the largest distance from the file instead of failing.
-
-Operators sit beside the functions: `arith(op, a, b, dialect)` is the exact
-meaning of + - * / ^ (LibreOffice's near-cancellation snap and underflow
-#NUM! included) and `numpy_namespace` the compiled code's helpers for the
-same.
+Each function is one `Function` in `FUNCTIONS`: its name and arity (the formula parser), its exact
+value with spreadsheet error semantics (`expr.excel_value`), its numpy forms for compiled code
+(scalars, and arrays for a batch of rows or configurations) and how far rounding of its inputs can
+move its result (`verify` on 15-digit files). `arith` is the exact meaning of + - * / ^ in either
+`dialect` (LibreOffice snaps near-cancellations to 0 and calls underflow #NUM!), and
+`numpy_namespace` holds the helpers compiled code calls for both.
 """
 
 from __future__ import annotations
@@ -102,7 +70,13 @@ def _power(a, b, square):
 # ------------------------------------------------------------------ the table
 @dataclass(frozen=True)
 class Function:
-    """One spreadsheet function: everything the parser, evaluators and checker need."""
+    """One spreadsheet function: everything the parser, evaluators and checker need.
+
+    An error argument propagates, left to right; a lazy function (IF, IFERROR, ISERROR ...)
+    evaluates its own arguments, so IF evaluates only the branch it takes. Argument kinds (`args`):
+    'number' (blank 0, TRUE 1, an error raised), 'value' (as it is), 'bool' (a condition), 'range'
+    (a `values.Block` or a value), 'ref' (only the address: ROW, ROWS, COLUMNS). A function with
+    neither `exact` nor `lazy` is known but never evaluated (RAND, NOW, INDIRECT: volatile)."""
 
     name: str
     min_args: int
@@ -464,8 +438,7 @@ VOLATILE = tuple(f.name for f in FUNCTIONS.values() if f.volatile) + ("OFFSET",)
 @lru_cache(maxsize=1024)
 def compiled(source: str, name: str, batch: bool, dialect: str, label: str = "<xlgd>"):
     """The function `name` that Python source defines, run in `numpy_namespace`; cached by its text,
-    so a sheet built again (a loop of xlgd.run over 1,000 learning rates) compiles nothing again:
-    compiling was most of a short run's time."""
+    so a sheet built again (a loop of xlgd.run over many learning rates) compiles nothing again."""
     ns = numpy_namespace(batch, dialect)
     exec(compile(source, label, "exec"), ns)
     return ns[name]

@@ -1,17 +1,13 @@
 """Spreadsheet values over arrays of configurations: values beside int8 error codes.
 
-`expr.masked_value` evaluates a tree for many configurations at once: each node is a triple
-(values, codes, kinds) -- codes an int8 array of CODE values (0: a number) or None where no
-configuration can hold an error; kinds True where the value is a boolean (a comparison,
-ISERROR, IF's missing third argument: TRUE/FALSE, which `values.compare` ranks above every
-number), None where it never is. These are `functions.arith`, `values.compare` and the functions'
-`exact` over arrays, value for value the same doubles (the same operations, in the same
-order), errors met in `excel_value`'s order. That order has two kinds of error: one raised
-while an operand is computed (1/0, SQRT(-1): a positive code) stops the evaluation there,
-while an error *value* (a cell holding #N/A, an IF branch handing one on, an error literal:
-a negative code) is only raised where an operator or function converts it. So A1/SIN(B1)
-with both cells errors is B1's error: SIN raised it before / looked at A1 (`operand_error`).
-Values under an error code are meaningless.
+`expr.masked_value` evaluates a tree for many configurations at once, each node a triple (values,
+codes, kinds): codes an int8 array of `CODE` values (0: a number) or None where no configuration
+can hold an error, kinds True where the value is a boolean (None where it never is). These are
+`functions.arith`, `values.compare` and the functions' `exact` over arrays: the same doubles, and
+errors in `excel_value`'s order. An error raised while an operand is computed (1/0: a positive
+code) stops there; an error *value* (a cell holding #N/A: a negative code) is raised only where an
+operator or function converts it, so in A1/SIN(B1) with both cells errors, SIN raises B1's
+first (`operand_error`). Values under an error code are meaningless.
 """
 
 from __future__ import annotations

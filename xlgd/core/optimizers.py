@@ -1,27 +1,12 @@
 """Optimisers as fastai composes them: small stats, then one stepper.
 
-A *stat* is one state column per weight (`average_grad` -> m_a, m_b, ...);
-a *stepper* is the formula of the "new w" column. An optimiser is a
-function `(p, conv) -> new-weight expression` that calls the stats it
-needs; `p` is the weight being updated (p.w its value in this row, p.g its
-gradient, p.lr the learning rate cell).
-
-Two conventions per optimiser:
-  graddesc -- exactly Jeremy Howard's workbook: no eps, no bias correction,
-              RMSProp divides by the previous row's mean square;
-  torch    -- what torch.optim computes: eps outside the sqrt, Adam's bias
-              correction, RMSProp with the current mean square.
-
-To add an optimiser: write one function here with @optimizer, and one
-test in tests/test_torch_crosscheck.py (or a graddesc oracle test).
-
-What the rest of xlgd needs to know about an optimiser is declared with it:
-its knobs per convention, the start values of its state (each stat's
-`*_init`, 0 unless declared), and what the stability column needs
-(`stability.py`): `eta`, the step the optimiser takes per unit of gradient
-on one weight (default: lr), and `bound`, the value of sum eta*J^2 past
-which a row's step overshoots (default: 1, plain SGD's). An optimiser that
-declares neither still works on a sheet with `stability = true`.
+A *stat* is one state column per weight (`average_grad` -> m_a, m_b, ...); an optimiser is a function
+`(p, conv) -> new-weight expression` calling the stats it needs (`p.w`, `p.g`, `p.lr`). Two
+conventions: graddesc (Jeremy Howard's workbook: no eps, no bias correction, RMSProp divides by the
+previous row's mean square) and torch (torch.optim's formulas). `@optimizer` declares its knobs per
+convention, its stats' start values, and for `stability.py` its `eta` (step per unit of gradient,
+default lr) and `bound` (default 1). A new optimiser is one function here and one test in
+tests/test_torch_crosscheck.py.
 """
 
 from __future__ import annotations
@@ -185,7 +170,7 @@ def rmsprop(p, conv):
     v = average_sqr_grad(p)
     if conv == "torch":
         return p.w - p.lr * p.g / (sqrt(v) + Name("eps"))
-    # graddesc's H4 = C4-F4*$D$2/SQRT(J3): the mean square *before* this row.
+    # graddesc's H4 = C4-F4*$D$2/SQRT(J3): the mean square of the row above.
     return p.w - p.g * p.lr / sqrt(v.prev)
 
 
@@ -207,12 +192,12 @@ def annealing(params, conv):
     """graddesc's adam_ann rule as live formulas, one row per epoch.
 
     The indicator is sum(sqrt(v)) of the state carried into the epoch; when
-    it exceeds ann_ratio times the best (lowest) seen before, lr is divided
+    it exceeds ann_ratio times the best (lowest) of the earlier epochs, lr is divided
     by ann_factor for this and later epochs.
     """
     ind = None
     for p in params:
-        term = sqrt(StepEdge(f"v_{p}", "before"))
+        term = sqrt(StepEdge(f"v_{p}", "above"))
         ind = term if ind is None else ind + term
     prev = lambda n: Col(n, 1)  # noqa: E731 -- the previous epoch's cell
     best, lr = prev("best"), prev("lr")

@@ -24,7 +24,7 @@ class Program:
         self.dialect = dialect
         # Output-only columns (the chart columns) leave the row path: computed after each
         # epoch's rows over its arrays (`_derived_cells`). derive=False keeps them in the rows,
-        # as before: what the tests and benchmarks/chart_columns.py compare against.
+        # which the tests and benchmarks/chart_columns.py compare against.
         order, derived = _topo_order(spec), _output_only(spec) if derive else set()
         self.derived = [n for n in order if n in derived]
         self.order = [n for n in order if n not in derived]
@@ -197,8 +197,8 @@ def _output_only(spec: SheetSpec) -> set:
     Nothing downstream waits for them, so they need not run row by row: `_derived_cells`
     computes them after the epoch's rows, a column at a time over the epoch's arrays, with
     the exact evaluator's masks (`expr.masked_value`): the same values and error codes. In the
-    row path their #N/A (a clipped point) looked like trouble and sent the rest of the epoch
-    to the exact evaluator, row by row (benchmarks/chart_columns.py)."""
+    row path their #N/A (a clipped point) would look like trouble and send the rest of the epoch
+    to the exact evaluator, row by row."""
     def plain(leaf):
         return isinstance(leaf, (Name, Data, EpochValue)) or (isinstance(leaf, Col) and leaf.lag == 0)
 
@@ -208,7 +208,7 @@ def _output_only(spec: SheetSpec) -> set:
            if c.first is None and c.init is None and all(plain(leaf) for leaf in leaves(c.expr))} - edges
     out -= _pure_columns(spec)
     deps = {c.name: (c.deps(0), c.deps(1)) for c in spec.columns}
-    out -= {d for now, before in deps.values() for d in before}  # a value the next row reads
+    out -= {d for now, above in deps.values() for d in above}  # a value the next row reads
     shrunk = True
     while shrunk:  # a column read by one that stays in the rows stays there too
         read = {d for name, (now, _) in deps.items() if name not in out for d in now}

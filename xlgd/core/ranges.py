@@ -1,24 +1,10 @@
 """Functions over ranges and arrays, in the order each spreadsheet adds.
 
-Sums are where spreadsheets differ in the last bits, so each dialect's
-order of additions is reproduced, as measured:
-
-* Excel adds left to right, plainly: over every SUM and SUMSQ cell of
-  graddesc-2018.xlsm (rows 33 of basic, momentum and adam_ann) only a
-  plain left-to-right sum equals Excel's cached values (math.fsum, numpy's
-  pairwise sum and Neumaier's compensated sum each miss at least one).
-* LibreOffice 7.4 compensates (Neumaier's variant of Kahan summation,
-  `KahanSum`), and its SUM over a range adds a run of constant numbers
-  eight at a time in SSE2 lanes (`_lanes8`), formula results one by one,
-  arguments last to first, and merges partial sums by adding their three
-  parts. Measured over UNO on 1,080 adversarial sums (cancelling 1e16
-  terms; ranges of 17, 40, 60 and 203 cells, constants, formula results
-  and mixtures; SUM of a range, of three columns and of two cells plus a
-  range): every one equal to `lo_sum`. AVERAGE, SUMSQ, SUMPRODUCT and
-  MMULT add one value at a time into one KahanSum (`lo_serial`).
-
-Everything here takes `Block`s (values.py) and floats and raises
-`SheetError` for a spreadsheet error.
+Excel adds left to right, plainly. LibreOffice compensates (Neumaier's variant of Kahan summation,
+`KahanSum`); its SUM adds a run of constant numbers eight at a time (`_lanes8`), formula results
+one by one, arguments last to first (`lo_sum`); AVERAGE, SUMSQ, SUMPRODUCT and MMULT add one value
+at a time into one KahanSum (`lo_serial`). Everything here takes `Block`s (values.py) and floats
+and raises `SheetError` for a spreadsheet error.
 """
 
 from __future__ import annotations

@@ -54,9 +54,9 @@ class EpochColumn:
     """One column of the epoch summary block (one row per epoch).
 
     Leaves: Col(name, 1) is the previous epoch's value of a summary column;
-    StepEdge(c, 'end') / StepEdge(c, 'before') the step column c on the epoch's last row /
-    on the row before its first; Name the sheet's inputs.
-    `phase` 'pre' cells are known before the epoch runs (its lr); 'post'
+    StepEdge(c, 'end') / StepEdge(c, 'above') the step column c on the epoch's last row /
+    on the row above its first; Name the sheet's inputs.
+    `phase` 'pre' cells are known as the epoch starts (its lr); 'post'
     cells summarise it.
     """
 

@@ -1,27 +1,11 @@
 """Spreadsheet values, and how a formula sees each kind.
 
-A cell holds a number (float), text (`Text`), a boolean (bool), an error
-(its code, a plain str such as '#NUM!'), or nothing (None). Error codes
-have always been plain strings in xlgd (the engine, verify, diff), so text
-gets its own type: `Text` is a str that is *not* an error. A reference to
-several cells, or an array, is a `Block`.
-
-How a formula reads each kind (Excel's rules; LibreOffice agrees unless
-said otherwise):
-
-* in arithmetic (`number`): blank is 0, TRUE is 1, text that reads as a
-  number is that number, other text is #VALUE!, an error propagates;
-* in text (`text`, the & operator): blank is "", numbers as Excel's
-  General format writes them (15 significant digits), TRUE as "TRUE";
-* as a condition (`truth`): a number is TRUE unless 0, text TRUE/FALSE
-  reads as such, other text is #VALUE!;
-* in comparisons (`compare`): numbers < text < booleans; text compares
-  without regard to case; blank is 0 against a number, "" against text
-  and FALSE against a boolean.
-
-Functions that take ranges (SUM, COUNT, AVERAGE ...) skip text, booleans
-and blanks *inside* ranges (`Block.numbers`), as Excel does; LibreOffice
-stores booleans as numbers, so its ranges count them (`dialect`).
+A cell holds a number (float), text (`Text`, a str that is not an error), a boolean, an error (its
+code, a plain str such as '#NUM!') or nothing (None); several cells or an array are a `Block`.
+`number`, `text`, `truth` and `compare` read a value as arithmetic, the & operator, a condition and
+a comparison do, by Excel's rules (numbers < text < booleans; text without regard to case).
+Functions taking ranges skip text, booleans and blanks inside them (`Block.numbers`); LibreOffice
+counts booleans there (`dialect`).
 """
 
 from __future__ import annotations

@@ -1,20 +1,10 @@
-"""compute(recipe) -> Results: every value a workbook will show, before anything is written.
+"""compute(recipe) -> Results: every value a workbook will show, computed ahead of writing.
 
-The pipeline is straight: template -> `Recipe` -> `compute` -> `Results` ->
-`book.write.write(recipe, results, path)`. Writing never runs the engine, so
-the command line, the notebook API, `charts regenerate` and `diff`'s "what
-xlgd would generate" all get the same numbers from the same call, and a
-caller that only wants the numbers (`xlgd.run`) never writes a file.
-
-`stream(recipe)` is `compute` for writing a big workbook in flat memory: a
-sheet no experiment grid reads is not kept but run epoch by epoch as the
-writer takes it (`Results.runs`), its summary tallied on the way. The writer
-still only consumes values: the engine runs inside the iterator it is handed.
-
-Each sheet is one engine run; the sheets of an lr sweep are one vectorised
-run of the base sheet over the grid of learning rates (`Result.take` splits
-it), which is bit-for-bit what separate runs give. Then each experiment grid
-is evaluated from the sheets' results with spreadsheet error semantics.
+template -> `Recipe` -> `compute` -> `Results` -> `book.write.write(recipe, results, path)`: writing
+never runs the engine, so every caller gets the same numbers from the same call. `stream(recipe)`
+runs a sheet no experiment grid reads epoch by epoch as the writer takes it (flat memory). The
+sheets of an lr sweep are one vectorised run of the base sheet (`Result.take` splits it); the
+experiment grids are evaluated from the sheets' results with spreadsheet error semantics.
 """
 
 from __future__ import annotations

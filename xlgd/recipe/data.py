@@ -143,7 +143,7 @@ def _csv_rows(path: Path) -> list:
         raise XlgdError(f"cannot read data CSV {path}: {e.strerror}") from None
     if len(raw) > MAX_CSV_BYTES:
         raise XlgdError(f"data CSV {path.name} is larger than {MAX_CSV_BYTES >> 20} MB; not data for one sheet")
-    # Counted in C before the csv module builds a list per row (a second per million rows).
+    # Counted in C, ahead of the csv module building a list per row.
     if raw.count(b"\n") > MAX_DATA_ROWS + 1 and len(_NONBLANK.findall(raw)) > MAX_DATA_ROWS + 1:
         raise XlgdError(f"data CSV {path.name} has more than {MAX_DATA_ROWS:,} rows (what fits a sheet)")
     try:

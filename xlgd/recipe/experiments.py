@@ -3,22 +3,15 @@
     [[extras]]
     kind = "comparison"    # errors of several sheets per step on one chart, and
                            # linear2's collapsed line (a*c, c*b+d) beside linear's a, b
-    kind = "sweep"         # one sheet trained at several learning rates (one
-                           # vectorised engine run), a chart and a summary table
+    kind = "sweep"         # one sheet trained at several learning rates, a chart and a summary
     kind = "sine"          # sin(x), its EMA and fastai's debiased EMA against x
     kind = "derivatives"   # one weight's derivative: no ReLU / ReLU / under mom / mom
 
-Each extra sheet is a small grid of cells. A computed cell is a column
-expression (expr.py) whose leaves name another sheet's cell (`StepCell`,
-`EpochCell`, `SheetInput`) or a cell of this grid (`GridCell`), and `Name`s
-defined on this sheet (beta, start).
-One tree gives the formula text (`book/experiments.py` renders it) and,
-through `expr.excel_value` (`evaluate` here, run by `compute`), the value
-the spreadsheet will show -- #NUM! and #N/A included -- so the cached values
-and `extra_cells` (what the LibreOffice test walks) come from the same place.
-Every chart series is a link to cells; errors are charted through
-IF(ISERROR(v), NA(), v): #N/A is the one error value charts skip, while
-Excel plots other errors as 0.
+Each extra sheet is an `ExperimentGrid` of cells; a computed cell is an expression whose leaves
+name another sheet's cell (`StepCell`, `EpochCell`, `SheetInput`), a cell of this grid (`GridCell`)
+or a `Name` defined on it. One tree gives the formula text (`book/experiments.py`) and the value
+the spreadsheet will show (`evaluate`). Errors are charted through IF(ISERROR(v), NA(), v): #N/A is
+the one error value charts skip.
 """
 
 from __future__ import annotations
@@ -106,7 +99,7 @@ def sweep_groups(recipe) -> list[tuple[dict, list]]:
 
 
 def check_rows(recipe) -> None:
-    """Every extra sheet fits above Excel's last row, checked before any work. Only a sweep's
+    """Every extra sheet fits above Excel's last row, checked ahead of any work. Only a sweep's
     summary can pass it: it lists each step of its sheets below its table of lrs, while a
     comparison or derivatives table starts above a step sheet's first step and a sine grid has at
     most 100,000 rows."""

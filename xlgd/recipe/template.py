@@ -13,9 +13,9 @@
     optimizer = "momentum"         # sgd, momentum, adagrad, rmsprop, adam, adam_ann
     knobs = { lr = 0.0001, beta1 = 0.9 }
 
-`--set lr=0.001` changes a knob on every sheet that has it; `--set
-momentum.lr=0.001` on one sheet (`Overrides`; a sheet's own setting wins). The resolved template (after overrides)
-is what a workbook records about itself, so it can be rebuilt exactly.
+`--set lr=0.001` changes a knob on every sheet that has it, `--set momentum.lr=0.001` on one sheet
+(`Overrides`). The resolved template is what a workbook records about itself; `rebuild` turns that
+record back into the same `Recipe`.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def template_dirs() -> list[Path]:
     (pyproject maps the top-level templates/ onto it, so there is one copy),
     else templates/ beside the package in a source checkout (PYTHONPATH, or
     an editable install: setuptools' editable finder does not resolve the
-    mapped xlgd.templates, measured with setuptools 84).
+    mapped xlgd.templates).
     """
     dirs = [Path.cwd() / "templates"]
     # find_spec, not resources.files: a data-only (namespace) package has no single path.
@@ -188,7 +188,7 @@ def _knobs_of(tpl, s) -> dict:
 
 
 def build_recipe(tpl: dict, base: Path | None = None) -> Recipe:
-    """The Recipe of a template (after overrides); every setting is checked before any work."""
+    """The Recipe of a template (after overrides); every setting is checked ahead of any work."""
     validate.check_template(tpl)
     unknown = set(tpl) - TOP_KEYS
     if unknown:
@@ -239,7 +239,7 @@ def load_recipe(name_or_path: str = "graddesc", overrides: Overrides | None = No
     path = find_template(name_or_path)
     tpl = read_template(path)
     tpl.setdefault("name", path.stem)
-    validate.check_template(tpl)  # before the overrides look at sheets and knobs
+    validate.check_template(tpl)  # the overrides look at sheets and knobs next
     tpl = apply_overrides(tpl, overrides)
     return build_recipe(tpl, path.parent)
 

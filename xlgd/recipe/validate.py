@@ -1,14 +1,10 @@
-"""A template checked before any work: every setting of the right type, numbers finite, sizes sane.
+"""A template checked ahead of any work: every setting of the right type, numbers finite, sizes sane.
 
-A TOML file can say `lr = nan`, `x = "123"`, `epochs = 1000000000` or `name = 5`; an xlgd
-record inside a workbook can say the same after someone edited it. Each is refused here, in
-one line that names the setting and its value (shortened), before the engine or the writer
-starts -- a billion epochs would otherwise be minutes of computing, then rows past Excel's last.
-
-What is checked where: this module checks types, finiteness and sizes of the template as a
-whole (`check_template`), of single values (`number`, `whole`, `sheet_name`) and the sheet-name
-rules (`unique_sheet_name`, `RESERVED`); `data.py` checks the data it loads with the same helpers;
-the core checks names against models, optimisers, conventions and knobs (`resolve_knobs`).
+A template or an edited record inside a workbook can say `lr = nan`, `x = "123"` or `epochs =
+1000000000`; each is refused here in one line naming the setting and its value. This module checks
+the template as a whole (`check_template`), single values (`number`, `whole`, `sheet_name`) and
+the sheet-name rules (`unique_sheet_name`, `RESERVED`); `data.py` checks its data with the same
+helpers; the core checks models, optimisers, conventions and knobs (`resolve_knobs`).
 """
 
 from __future__ import annotations

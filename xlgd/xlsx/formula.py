@@ -1,25 +1,12 @@
 """Formula text -> the core's expression tree, for everything the core's function table evaluates.
 
-`parse(text, sheet, row, col, array=False)` turns formula text into the core's
-expression tree (`core/expr.py`): cell references become
-`CellRef(sheet, row, col)` leaves, ranges (A1:B5, A:A, 3:3, on any sheet)
-`RangeRef` leaves, defined names `Name` leaves (with their sheet when the text
-says `Sheet!name`), text, TRUE/FALSE and error literals `Const`, array
-constants ({1,2;3,4}) a `Const` holding a Block. Operators: + - * / ^ & and
-the six comparisons, unary minus and plus, postfix %. Functions: every
-function of the core's table (`core/functions.py`) that can be evaluated,
-with Excel's `_xlfn.` prefix of newer functions dropped.
-
-Anything else raises `Unsupported` with a reason a person can read, and
-callers say the cell is unchecked rather than guessing: an unknown
-function, a volatile one (RAND, NOW ...), a union or intersection of ranges,
-a range where one value is expected outside an array formula (Excel's
-implicit intersection, which depends on where the formula sits), ROW()
-without knowing the cell.
-
-Ranges are allowed where a function takes them (`Function.args` 'range' or
-'ref') and anywhere in array context: an array formula (`array=True`) or
-the arguments of SUMPRODUCT, where + - * / work cell by cell.
+`parse(text, sheet, row, col, array=False)` gives `CellRef` and `RangeRef` leaves for references
+(on any sheet), `Name` leaves for defined names, `Const` for text, booleans, errors and array
+constants, the operators and every evaluable function of `core/functions.py` (`_xlfn.` dropped).
+Anything else raises `Unsupported` with a reason a person can read (an unknown or volatile function,
+a union of ranges, implicit intersection, ROW() without its cell), and callers call the cell
+unchecked. Ranges are allowed where a function takes them and in array context (an array formula,
+SUMPRODUCT's arguments).
 """
 
 from __future__ import annotations
