@@ -26,8 +26,8 @@ LINE_HEIGHT = 15  # points, the default row height of an 11-point font
 SHEETS = "Sheets, in tab order"
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def row_height(text: str) -> float:
@@ -94,13 +94,13 @@ def how_to_read(recipe) -> list[tuple[str, str]]:
     return lines
 
 
-def write_intro(wb, f, recipe, grids):
+def write_intro(workbook, formats, recipe, grids):
     """The intro sheet, first in the workbook and the one it opens on."""
-    ws = wb.add_worksheet("intro")
+    ws = workbook.add_worksheet("intro")
     ws.set_column(0, 0, LABEL_WIDTH)
     ws.set_column(1, 1, TEXT_WIDTH)
     ws.set_column(2, 2, LR_WIDTH)
-    swatch = {"Orange row": f.conditional(ORANGE), "Red row": f.conditional(RED)}
+    swatch = {"Orange row": formats.conditional(ORANGE), "Red row": formats.conditional(RED)}
     rows = [(recipe.title, None),
             ("", recipe.description or "Gradient descent in a spreadsheet: every number is a formula you can "
                                        "click on."), ("", "")]
@@ -113,16 +113,16 @@ def write_intro(wb, f, recipe, grids):
     specs = {s.name: s for s in recipe.sheets}
     for r, (a, b) in enumerate(rows):
         if a:
-            ws.write_string(r, 0, a, f.title if r == 0 else swatch.get(a, f.bold_top))
+            ws.write_string(r, 0, a, formats.title if r == 0 else swatch.get(a, formats.bold_top))
         if b:
-            ws.write_string(r, 1, b, f.wrap)
+            ws.write_string(r, 1, b, formats.wrap)
             ws.set_row(r, row_height(b))
         if a == SHEETS:
-            ws.write_string(r, 2, "lr", f.bold_top)
+            ws.write_string(r, 2, "lr", formats.bold_top)
         elif a in specs and "lr" in specs[a].input_values():
             # A link, not a copy: it shows the lr the sheet runs at now, after an edit too.
             spec = specs[a]
-            ws.write_formula(r, 2, f"={quote_sheet(a)}!{Layout(spec).input_abs('lr')}", f.num("General", "top"),
+            ws.write_formula(r, 2, f"={quote_sheet(a)}!{Layout(spec).input_abs('lr')}", formats.num("General", "top"),
                              spec.input_values()["lr"])
     print_table(ws, len(rows) - 1, 2, landscape=False, gridlines=False)
     ws.activate()

@@ -39,12 +39,12 @@ def _fields(text: str) -> str:
 class StepRows:
     """One sheet's start row, step rows and epoch block, written through `out` (an `xlsxwriter_fast.RawRows`)."""
 
-    def __init__(self, lay, f, out):
-        spec = lay.spec
-        self.lay, self.f, self.out = lay, f, out
+    def __init__(self, layout, formats, out):
+        spec = layout.spec
+        self.lay, self.f, self.out = layout, formats, out
         self.n = spec.n_data
         self.names = [c.name for c in spec.columns]
-        xfs = [out.xf(f.num(c.fmt)) for c in spec.columns]
+        xfs = [out.xf(formats.num(c.fmt)) for c in spec.columns]
         # Per kind of row, per column: the cell as %-format text, holding a number / an error.
         self.cells = {kind: [self._cell(j, kind, xf) for j, xf in enumerate(xfs)] for kind in ("top", "first", "rest")}
         self.rows = {kind: _positional('<row r="%(r)s">' + "".join(c for c, _ in cells), len(self.names))
@@ -68,16 +68,16 @@ class StepRows:
         return tuple(f'<c r="{L}%(r)s" s="{xf}"{t}>{f}<v>%(v{j})s</v></c>' for t in ("", ' t="e"'))
 
     # ------------------------------------------------------------ step rows
-    def add(self, ep):
+    def add(self, epoch):
         """Write (or keep) the step rows of one epoch (`core.engine.Epoch`)."""
         n, C = self.n, len(self.names)
-        vals = texts(np.column_stack([ep.steps[nm] for nm in self.names]))
-        codes = np.column_stack([ep.codes[nm] for nm in self.names])
+        vals = texts(np.column_stack([epoch.steps[nm] for nm in self.names]))
+        codes = np.column_stack([epoch.codes[nm] for nm in self.names])
         bad = codes.any(axis=1)
-        top = self.lay.row_fields(ep.k * n)  # rows of an epoch: r, p and d count up, e stays
+        top = self.lay.row_fields(epoch.k * n)  # rows of an epoch: r, p and d count up, e stays
         done, r = [], 0
         while r < n:
-            i = ep.k * n + r
+            i = epoch.k * n + r
             m = self._plain_run(r, i, bad)
             if m:  # rows r..r+m-1: any other row, numbers only, below the epoch block: one template
                 R = top["r"] + r
@@ -100,7 +100,7 @@ class StepRows:
                 done.append(text + "</row>")
             r += 1
         self.spool.write("".join(done).encode())
-        self.block.append((dict(ep.cells), dict(ep.cell_codes)))
+        self.block.append((dict(epoch.cells), dict(epoch.cell_codes)))
 
     BLOCK = 32  # rows formatted by one template
 

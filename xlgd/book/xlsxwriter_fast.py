@@ -40,13 +40,13 @@ class RawRows:
     after rows not written yet go to a spool file (`spool`, `append`), which
     the sheet part gets straight after XlsxWriter's own row file, as bytes."""
 
-    def __init__(self, ws, first_row: int):
-        if not ws.constant_memory:
+    def __init__(self, sheet, first_row: int):
+        if not sheet.constant_memory:
             raise ValueError("RawRows needs a worksheet in constant_memory mode")
-        self.ws = ws
+        self.ws = sheet
         self.tail = None
-        ws._write_single_row(first_row)  # flush the rows above; later rows are ours
-        ws._write_optimized_sheet_data = self._sheet_data
+        sheet._write_single_row(first_row)  # flush the rows above; later rows are ours
+        sheet._write_optimized_sheet_data = self._sheet_data
 
     @staticmethod
     def xf(fmt) -> int:
@@ -91,10 +91,10 @@ class RawRows:
         ws._xml_end_tag("sheetData")
 
 
-def discard(wb) -> None:
+def discard(workbook) -> None:
     """Close the temporary files of a workbook that will never be closed (a failure half-way):
     constant_memory keeps one open per sheet, and the folder they are in is about to go."""
-    for ws in wb.worksheets():
+    for ws in workbook.worksheets():
         fh = getattr(ws, "row_data_fh", None)
         if fh is not None and not fh.closed:
             fh.close()

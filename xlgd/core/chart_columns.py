@@ -23,14 +23,14 @@ def chart_name(col: str) -> str:
     return col + SUFFIX
 
 
-def gap_errors(e: Expr) -> Expr:
+def gap_errors(expr: Expr) -> Expr:
     """e, with #N/A where e is an error (charts skip #N/A and draw other errors as 0)."""
-    return if_(iserror(e), na(), e)
+    return if_(iserror(expr), na(), expr)
 
 
-def clipped(e: Expr) -> Expr:
+def clipped(expr: Expr) -> Expr:
     """e, with #N/A where e is an error or |e| > chart_max."""
-    return if_(iserror(e), na(), if_(Fn("ABS", (e,)) > Name("chart_max"), na(), e))
+    return if_(iserror(expr), na(), if_(Fn("ABS", (expr,)) > Name("chart_max"), na(), expr))
 
 
 def derivative_columns(params, grad: str, columns) -> list[str]:

@@ -43,16 +43,16 @@ class Epoch:
     cell_codes: dict = field(default_factory=dict)
     may_hold_errors: bool = True  # False: no step cell of the epoch is an error (the exact path never ran)
 
-    def value(self, col, r, b=None):
+    def value(self, col, row, config=None):
         """A step cell as the sheet shows it: float, or an error code string."""
-        at = r if b is None else (r, b)
+        at = row if config is None else (row, config)
         return _cell(self.steps[col][at], self.codes[col][at])
 
-    def cell(self, col, b=None):
+    def cell(self, col, config=None):
         """An epoch-block cell as the sheet shows it."""
-        if b is None:
+        if config is None:
             return _cell(self.cells[col], self.cell_codes[col])
-        return _cell(self.cells[col][b], self.cell_codes[col][b])
+        return _cell(self.cells[col][config], self.cell_codes[col][config])
 
 
 @dataclass
@@ -83,10 +83,10 @@ class Result:
         epoch_codes = {c.name: np.zeros((spec.epochs,) + tail, np.int8) for c in spec.epoch_columns}
         return cls(spec, start, steps, epochs, codes, epoch_codes, batch)
 
-    def epoch(self, k) -> "Epoch":
-        """Epoch k's rows as views of the sheet-long arrays."""
-        rows = slice(k * self.spec.n_data, (k + 1) * self.spec.n_data)
-        return Epoch(k, {n: a[rows] for n, a in self.steps.items()}, {n: a[rows] for n, a in self.codes.items()})
+    def epoch(self, index) -> "Epoch":
+        """Epoch `index`'s rows as views of the sheet-long arrays."""
+        rows = slice(index * self.spec.n_data, (index + 1) * self.spec.n_data)
+        return Epoch(index, {n: a[rows] for n, a in self.steps.items()}, {n: a[rows] for n, a in self.codes.items()})
 
     def chunks(self):
         """The run again, epoch by epoch (views): what `epochs()` yielded."""
@@ -96,11 +96,11 @@ class Result:
             ep.cell_codes = {n: a[k] for n, a in self.epoch_codes.items()}
             yield ep
 
-    def keep(self, ep: "Epoch"):
+    def keep(self, epoch: "Epoch"):
         """Store an epoch's epoch-block cells (its rows are views already)."""
         for name in self.epochs:
-            self.epochs[name][ep.k] = ep.cells[name]
-            self.epoch_codes[name][ep.k] = ep.cell_codes[name]
+            self.epochs[name][epoch.k] = epoch.cells[name]
+            self.epoch_codes[name][epoch.k] = epoch.cell_codes[name]
 
     @cached_property
     def errors(self) -> dict:
@@ -114,26 +114,26 @@ class Result:
                                    (names[c] for c in arr[at].tolist())))
         return out
 
-    def value(self, col, row, b=None):
+    def value(self, col, row, config=None):
         """A cell as the sheet shows it: float, or an error code string."""
-        at = row if b is None else (row, b)
+        at = row if config is None else (row, config)
         if col.startswith("@"):
             return _cell(self.epochs[col[1:]][at], self.epoch_codes[col[1:]][at])
         return _cell(self.steps[col][at], self.codes[col][at])
 
-    def first_error_step(self, b=None):
+    def first_error_step(self, config=None):
         """First step (0-based) with an error cell, or None; #N/A is not one: the chart columns' gaps.
-        For a batch without b: one per configuration."""
-        if self.batch is not None and b is None:
+        For a batch without config: one per configuration."""
+        if self.batch is not None and config is None:
             return [self.first_error_step(j) for j in range(self.batch)]
         any_err = np.zeros(self.spec.n_steps, bool)
         for arr in self.codes.values():
-            arr = arr if b is None else arr[:, b]
+            arr = arr if config is None else arr[:, config]
             any_err |= (arr != 0) & (arr != NA)
         rows = np.nonzero(any_err)[0]
         return int(rows[0]) if len(rows) else None
 
-    def first_explosion_step(self, threshold=None, b=None):
+    def first_explosion_step(self, threshold=None, config=None):
         """First step (0-based) whose err^2 is an error or exceeds threshold, or None.
 
         threshold defaults to the sheet's explode_at input, else 1e10.
@@ -143,7 +143,7 @@ class Result:
             from .stability import EXPLODE_AT
 
             threshold = self.spec.input_values().get("explode_at", EXPLODE_AT)
-        err = self.steps["err"] if b is None else self.steps["err"][:, b]
+        err = self.steps["err"] if config is None else self.steps["err"][:, config]
         with np.errstate(invalid="ignore"):
             hit = ~np.isfinite(err) | (err > threshold)
         first = np.where(hit.any(axis=0), hit.argmax(axis=0), -1)
@@ -151,21 +151,21 @@ class Result:
             return [None if f < 0 else int(f) for f in first]
         return None if first < 0 else int(first)
 
-    def take(self, b, spec=None):
-        """Configuration b of a batch as a Result of its own (spec: that sheet's spec)."""
+    def take(self, config, spec=None):
+        """Configuration `config` of a batch as a Result of its own (spec: that sheet's spec)."""
         def col(d):
-            return {k: v[:, b].copy() for k, v in d.items()}
+            return {k: v[:, config].copy() for k, v in d.items()}
 
-        return Result(spec or self.spec, {k: np.float64(v[b]) for k, v in self.start.items()},
+        return Result(spec or self.spec, {k: np.float64(v[config]) for k, v in self.start.items()},
                       col(self.steps), col(self.epochs), col(self.codes), col(self.epoch_codes), None)
 
-    def frame(self, b=None):
+    def frame(self, config=None):
         import pandas as pd
 
         data = {}
         for c in self.spec.columns:
             arr = self.steps[c.name]
-            data[c.name] = arr if b is None else arr[:, b]
+            data[c.name] = arr if config is None else arr[:, config]
         return pd.DataFrame(data)
 
 
@@ -192,10 +192,10 @@ class RunState:
     def spec(self):
         return self.prog.spec
 
-    def new_epoch(self, k) -> Epoch:
+    def new_epoch(self, epoch) -> Epoch:
         shape = (self.spec.n_data,) + (() if self.batch is None else (self.batch,))
         cols = self.spec.columns
-        return Epoch(k, {c.name: np.empty(shape) for c in cols}, {c.name: np.zeros(shape, np.int8) for c in cols})
+        return Epoch(epoch, {c.name: np.empty(shape) for c in cols}, {c.name: np.zeros(shape, np.int8) for c in cols})
 
 
 def run(spec: SheetSpec, x, y, inputs: dict | None = None, start: dict | None = None,

@@ -1,9 +1,9 @@
 """Column expressions: one tree gives the Excel formula, the numpy step and the exact value.
 
-A column is defined once, as a small tree (`Col("m_b", lag=1) * Name("beta1") + ...`). `excel(e, refs)`
-renders its formula text; `py(e)` its Python source for numpy float64 scalars or arrays, fully
+A column is defined once, as a small tree (`Col("m_b", lag=1) * Name("beta1") + ...`). `excel(expr, ref)`
+renders its formula text; `py(expr)` its Python source for numpy float64 scalars or arrays, fully
 parenthesised so it associates exactly like the formula (no fused multiply-add: the engine and the
-sheet agree to the last bit); `excel_value(e, env)` evaluates it exactly, with spreadsheet errors.
+sheet agree to the last bit); `excel_value(expr, env)` evaluates it exactly, with spreadsheet errors.
 Leaves (`Col`, `Name`, the `RefLeaf` kinds) mean what whoever renders or evaluates the tree says;
 every function used must be in `functions.FUNCTIONS`.
 """
@@ -256,12 +256,12 @@ class Fn(Expr):
     args: tuple
 
 
-def lift(v) -> Expr:
-    if isinstance(v, Expr):
-        return v
-    if isinstance(v, (int, float)):
-        return Num(float(v))
-    raise TypeError(f"cannot use {v!r} in a column expression")
+def lift(value) -> Expr:
+    if isinstance(value, Expr):
+        return value
+    if isinstance(value, (int, float)):
+        return Num(float(value))
+    raise TypeError(f"cannot use {value!r} in a column expression")
 
 
 def sqrt(x):
@@ -297,19 +297,19 @@ def fn(name: str, *args) -> Fn:
     return Fn(f.name, tuple(lift(a) if not isinstance(a, Expr) else a for a in args))
 
 
-def leaves(e: Expr, skip=None):
+def leaves(expr: Expr, skip=None):
     """Every leaf (Col, Name, RefLeaf) of a tree, in evaluation order; skip(fn, i): leave out argument i
     of function node fn (an argument read for its address only)."""
-    if isinstance(e, LEAVES):
-        yield e
-    elif isinstance(e, (Bin, Cmp)):
-        yield from leaves(e.left, skip)
-        yield from leaves(e.right, skip)
-    elif isinstance(e, Neg):
-        yield from leaves(e.arg, skip)
-    elif isinstance(e, Fn):
-        for i, a in enumerate(e.args):
-            if skip is None or not skip(e, i):
+    if isinstance(expr, LEAVES):
+        yield expr
+    elif isinstance(expr, (Bin, Cmp)):
+        yield from leaves(expr.left, skip)
+        yield from leaves(expr.right, skip)
+    elif isinstance(expr, Neg):
+        yield from leaves(expr.arg, skip)
+    elif isinstance(expr, Fn):
+        for i, a in enumerate(expr.args):
+            if skip is None or not skip(expr, i):
                 yield from leaves(a, skip)
 
 
@@ -331,39 +331,39 @@ def _eprec(e):
     return _PREC["*"] if _is_square(e) else e.prec
 
 
-def excel(e: Expr, ref: Callable[[Expr], str]) -> str:
+def excel(expr: Expr, ref: Callable[[Expr], str]) -> str:
     """Formula text (without '='); `ref` renders a leaf (Col, Name, RefLeaf)."""
-    if isinstance(e, Num):
-        return _num_text(e.value)
-    if isinstance(e, Const):
-        return _const_text(e.value)
-    if isinstance(e, LEAVES):
-        return ref(e)
-    if isinstance(e, Neg):
-        inner = excel(e.arg, ref)
-        return f"-{inner}" if _eprec(e.arg) >= Neg.prec else f"-({inner})"
-    if _is_square(e) and not e.parsed:
+    if isinstance(expr, Num):
+        return _num_text(expr.value)
+    if isinstance(expr, Const):
+        return _const_text(expr.value)
+    if isinstance(expr, LEAVES):
+        return ref(expr)
+    if isinstance(expr, Neg):
+        inner = excel(expr.arg, ref)
+        return f"-{inner}" if _eprec(expr.arg) >= Neg.prec else f"-({inner})"
+    if _is_square(expr) and not expr.parsed:
         # A square is written as a product: x*x is one correctly rounded
         # multiply in every spreadsheet, while x^2 goes through the C
         # library's pow(), which glibc (LibreOffice) rounds differently
         # from x*x in about one case in a thousand.
-        base = excel(e.left, ref)
-        if _eprec(e.left) <= _PREC["*"]:
+        base = excel(expr.left, ref)
+        if _eprec(expr.left) <= _PREC["*"]:
             base = f"({base})"
         return f"{base}*{base}"
-    if isinstance(e, (Bin, Cmp)):
-        left = excel(e.left, ref)
-        right = excel(e.right, ref)
+    if isinstance(expr, (Bin, Cmp)):
+        left = excel(expr.left, ref)
+        right = excel(expr.right, ref)
         # Left-associative everywhere (Excel's ^ too): the right operand needs
         # brackets at equal precedence, or a-(b-c) would print as a-b-c.
-        if _eprec(e.left) < e.prec:
+        if _eprec(expr.left) < expr.prec:
             left = f"({left})"
-        if _eprec(e.right) <= e.prec:
+        if _eprec(expr.right) <= expr.prec:
             right = f"({right})"
-        return f"{left}{e.op}{right}"
-    if isinstance(e, Fn):
-        return f"{e.name}({','.join(excel(a, ref) for a in e.args)})"
-    raise TypeError(e)
+        return f"{left}{expr.op}{right}"
+    if isinstance(expr, Fn):
+        return f"{expr.name}({','.join(excel(a, ref) for a in expr.args)})"
+    raise TypeError(expr)
 
 
 def _const_text(v) -> str:
@@ -380,13 +380,13 @@ _PY_CMP = {"=": "==", "<>": "!="}
 _SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[A-Za-z0-9_ +-]*\])?")  # a name or an element: squared inline
 
 
-def squares_as_product(n: Bin, dialect: str) -> bool:
+def squares_as_product(node: Bin, dialect: str) -> bool:
     """Whether n is x^2 computed as x*x: xlgd's own squares always (it writes them as products),
     a formula's x^2 in Excel; LibreOffice computes a written ^ with pow() (see Bin)."""
-    return _is_square(n) and not (n.parsed and dialect == "libreoffice")
+    return _is_square(node) and not (node.parsed and dialect == "libreoffice")
 
 
-def py(e: Expr, var: Callable[[Expr], str], dialect: str = "excel", watch: Callable[[str], str] | None = None) -> str:
+def py(expr: Expr, var: Callable[[Expr], str], dialect: str = "excel", watch: Callable[[str], str] | None = None) -> str:
     """Python source for compiled numpy code, bracketed to keep Excel's association.
 
     dialect 'libreoffice' routes + and - through LibreOffice's
@@ -402,7 +402,7 @@ def py(e: Expr, var: Callable[[Expr], str], dialect: str = "excel", watch: Calla
         src = _py_node(n, go, var, dialect)
         return watch(src) if watched and watch is not None and _may_hide(n) else src
 
-    return go(e)
+    return go(expr)
 
 
 def _py_node(n, go, var, dialect):
@@ -435,17 +435,17 @@ def _py_node(n, go, var, dialect):
     raise TypeError(n)
 
 
-def absorbed(n: Expr) -> tuple:
+def absorbed(node: Expr) -> tuple:
     """Per operand of n: can a non-finite operand give a finite result (x/inf, inf^0, IF, MAX...)?"""
-    if isinstance(n, Bin):
-        if n.op == "/":
+    if isinstance(node, Bin):
+        if node.op == "/":
             return (False, True)
-        return (True, True) if n.op == "^" and not _is_square(n) else (False, False)
-    if isinstance(n, Cmp):
+        return (True, True) if node.op == "^" and not _is_square(node) else (False, False)
+    if isinstance(node, Cmp):
         return (True, True)
-    if isinstance(n, Fn):
-        return (functions.FUNCTIONS[n.name].absorbs,) * len(n.args)
-    return (False,) * len(_children(n))
+    if isinstance(node, Fn):
+        return (functions.FUNCTIONS[node.name].absorbs,) * len(node.args)
+    return (False,) * len(_children(node))
 
 
 def _may_hide(n: Expr) -> bool:
@@ -458,7 +458,7 @@ def _may_hide(n: Expr) -> bool:
 # ----------------------------------------------- exact evaluation with errors
 
 
-def excel_value(e: Expr, env: Callable[[Expr], object], dialect: str = "excel", array: bool = False):
+def excel_value(expr: Expr, env: Callable[[Expr], object], dialect: str = "excel", array: bool = False):
     """Evaluate one cell as the spreadsheet would: a float, an error code, text (`values.Text`)
     or a boolean.
 
@@ -468,7 +468,7 @@ def excel_value(e: Expr, env: Callable[[Expr], object], dialect: str = "excel", 
     a range where one value is expected is #VALUE! unless `array` (an array formula,
     whose Block result fills its cells)."""
     try:
-        v = _ev(e, env, dialect)
+        v = _ev(expr, env, dialect)
     except SheetError as err:
         return err.code
     if v is None:
@@ -546,7 +546,7 @@ def _caught(fn, *args):
         return e.code
 
 
-def masked_py(e: Expr, var: Callable[[Expr], tuple], emit: Callable[[str], None], dialect: str = "excel",
+def masked_py(expr: Expr, var: Callable[[Expr], tuple], emit: Callable[[str], None], dialect: str = "excel",
               prefix: str = "t") -> tuple:
     """`masked_value` as Python source: statements go to emit(line); returns (values, codes) source.
 
@@ -594,7 +594,7 @@ def masked_py(e: Expr, var: Callable[[Expr], tuple], emit: Callable[[str], None]
             return tmp(f"_call({n.name!r}, [{args}], {dialect!r})")
         raise TypeError(n)
 
-    v, c, _ = go(e)
+    v, c, _ = go(expr)
     return v, (c if c == "None" else f"_raised({c})")
 
 
@@ -606,7 +606,7 @@ def _masked_const(v) -> tuple:
     raise TypeError(f"no value over arrays for the literal {v!r}")
 
 
-def masked_value(e: Expr, env: Callable[[Expr], tuple], dialect: str = "excel") -> tuple:
+def masked_value(expr: Expr, env: Callable[[Expr], tuple], dialect: str = "excel") -> tuple:
     """`excel_value` for many configurations at once: (values, codes).
 
     env(leaf) gives (values, codes) -- codes an int8 array of `masked.CODE`
@@ -616,7 +616,7 @@ def masked_value(e: Expr, env: Callable[[Expr], tuple], dialect: str = "excel") 
     IF takes one. The tree is compiled once (`masked_py`), the engine's rows
     are the same source.
     """
-    fn, slots = _masked_function(e, dialect)
+    fn, slots = _masked_function(expr, dialect)
     with np.errstate(all="ignore"):
         return fn([env(leaf) for leaf in slots])
 
@@ -637,25 +637,25 @@ def _masked_function(e, dialect):
 # ----------------------------------------------- how far rounding can move a value
 
 
-def magnitude(e: Expr) -> Expr:
+def magnitude(expr: Expr) -> Expr:
     """An expression bounding how far rounding of the inputs can move e (all terms added in absolute value).
 
     Each function's rule is its `functions.Function.magnitude`."""
-    if isinstance(e, Num):
-        return Num(abs(e.value))
-    if isinstance(e, LEAVES):
-        return Fn("MAX", (e, Neg(e)))
-    if isinstance(e, Neg):
-        return magnitude(e.arg)
-    if isinstance(e, Bin):
-        a, b = magnitude(e.left), magnitude(e.right)
-        if e.op in "+-":
+    if isinstance(expr, Num):
+        return Num(abs(expr.value))
+    if isinstance(expr, LEAVES):
+        return Fn("MAX", (expr, Neg(expr)))
+    if isinstance(expr, Neg):
+        return magnitude(expr.arg)
+    if isinstance(expr, Bin):
+        a, b = magnitude(expr.left), magnitude(expr.right)
+        if expr.op in "+-":
             return Bin("+", a, b)
-        if e.op == "^":
-            return Bin("*", a, a) if _is_square(e) else Bin("^", a, b)
-        return Bin(e.op, a, b)
-    if isinstance(e, Fn):
-        return _fn_magnitude(e)
+        if expr.op == "^":
+            return Bin("*", a, a) if _is_square(expr) else Bin("^", a, b)
+        return Bin(expr.op, a, b)
+    if isinstance(expr, Fn):
+        return _fn_magnitude(expr)
     return Num(0.0)  # comparisons: exactly 0 or 1
 
 
@@ -671,17 +671,17 @@ def _fn_magnitude(e: Fn) -> Expr:
     return Fn("MAX", tuple(args)) if len(args) > 1 else args[0]
 
 
-def nodes(e: Expr):
+def nodes(expr: Expr):
     """Every node of a tree, the root first."""
-    yield e
-    for ch in _children(e):
+    yield expr
+    for ch in _children(expr):
         yield from nodes(ch)
 
 
-def n_ops(e: Expr) -> int:
+def n_ops(expr: Expr) -> int:
     """Operations in a tree (each rounds once)."""
-    n = 1 if isinstance(e, (Bin, Fn, Neg)) else 0
-    for ch in _children(e):
+    n = 1 if isinstance(expr, (Bin, Fn, Neg)) else 0
+    for ch in _children(expr):
         n += n_ops(ch)
     return n
 

@@ -25,10 +25,10 @@ from .ranges import approx_equal
 from .values import Block, SheetError, Text, is_error, number, scalar, truth
 
 
-def finite(v, code="#NUM!"):
-    if math.isnan(v) or math.isinf(v):
+def finite(value, code="#NUM!"):
+    if math.isnan(value) or math.isinf(value):
         raise SheetError(code)
-    return v
+    return value
 
 
 # ------------------------------------------------------------------ operators
@@ -107,19 +107,19 @@ class Function:
     def evaluable(self) -> bool:
         return self.exact is not None or self.lazy is not None
 
-    def arity_ok(self, n: int) -> bool:
-        return n >= self.min_args and (self.max_args is None or n <= self.max_args)
+    def arity_ok(self, count: int) -> bool:
+        return count >= self.min_args and (self.max_args is None or count <= self.max_args)
 
-    def arg_kind(self, i: int) -> str:
-        return self.args[min(i, len(self.args) - 1)] if self.args else "number"
+    def arg_kind(self, position: int) -> str:
+        return self.args[min(position, len(self.args) - 1)] if self.args else "number"
 
 
 FUNCTIONS: dict[str, Function] = {}
 
 
-def register(f: Function) -> Function:
-    FUNCTIONS[f.name] = f
-    return f
+def register(function: Function) -> Function:
+    FUNCTIONS[function.name] = function
+    return function
 
 
 def get(name: str) -> Function | None:
@@ -136,7 +136,7 @@ def _convert(kind, v):
     return v  # range, ref
 
 
-def evaluate(name: str, args: tuple, ev: Callable, dialect: str = "excel", is_ref: Callable | None = None,
+def evaluate(name: str, args: tuple, evaluate_arg: Callable, dialect: str = "excel", is_ref: Callable | None = None,
              address: Callable | None = None):
     """The exact value of name(args); ev(expr) evaluates one argument (raw: errors as codes).
 
@@ -146,11 +146,11 @@ def evaluate(name: str, args: tuple, ev: Callable, dialect: str = "excel", is_re
     read no values: ROW() in a cell must not read the cell itself)."""
     f = FUNCTIONS[name]
     if f.lazy is not None:
-        return f.lazy(args, ev, dialect)
+        return f.lazy(args, evaluate_arg, dialect)
     vals = []
     for i, a in enumerate(args):
         kind = f.arg_kind(i)
-        v = address(a) if kind == "ref" and address is not None else ev(a)
+        v = address(a) if kind == "ref" and address is not None else evaluate_arg(a)
         if kind == "range" and is_ref is not None and not isinstance(v, Block) and is_ref(a):
             v = Block(((v,),))
         vals.append(_convert(kind, v))

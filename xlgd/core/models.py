@@ -106,7 +106,7 @@ MODELS = {
 }
 
 
-def mlp(k: int = 4, act: str = "relu") -> Model:
+def mlp(width: int = 4, act: str = "relu") -> Model:
     """y = sum_j c_j*act(a_j*x + b_j) + d: one hidden layer of k units.
 
     With every weight 1 all units would be the same unit forever (they get
@@ -115,7 +115,7 @@ def mlp(k: int = 4, act: str = "relu") -> Model:
     """
     if act not in ("relu", "linear"):
         raise ValueError(act)
-    units = range(1, k + 1)
+    units = range(1, width + 1)
     params = tuple(f"{p}{j}" for p in "abc" for j in units) + ("d",)
 
     def f(z):
@@ -146,14 +146,14 @@ def mlp(k: int = 4, act: str = "relu") -> Model:
     inits = {"d": 0.0}
     for j in units:
         sign = 1.0 if j % 2 else -1.0
-        kink = -50.0 + 150.0 * (j - 0.5) / k
+        kink = -50.0 + 150.0 * (j - 0.5) / width
         inits[f"a{j}"] = sign
         inits[f"b{j}"] = -sign * kink
-        inits[f"c{j}"] = round(1.0 / k, 6)
-    name = f"mlp{k}" + ("" if act == "relu" else "_linear")
+        inits[f"c{j}"] = round(1.0 / width, 6)
+    name = f"mlp{width}" + ("" if act == "relu" else "_linear")
     formula = f"y = sum_j c_j*{'max(0, a_j*x + b_j)' if act == 'relu' else '(a_j*x + b_j)'} + d"
     return Model(name, formula, params, forward, backward,
-                 f"one hidden layer of {k} {act} units", inits)
+                 f"one hidden layer of {width} {act} units", inits)
 
 
 MODELS["mlp"] = mlp(4, "relu")

@@ -1,7 +1,7 @@
 """Optimisers as fastai composes them: small stats, then one stepper.
 
 A *stat* is one state column per weight (`average_grad` -> m_a, m_b, ...); an optimiser is a function
-`(p, conv) -> new-weight expression` calling the stats it needs (`p.w`, `p.g`, `p.lr`). Two
+`(param, conv) -> new-weight expression` calling the stats it needs (`param.w`, `.g`, `.lr`). Two
 conventions: graddesc (Jeremy Howard's workbook: no eps, no bias correction, RMSProp divides by the
 previous row's mean square) and torch (torch.optim's formulas). `@optimizer` declares its knobs per
 convention, its stats' start values, and for `stability.py` its `eta` (step per unit of gradient,
@@ -46,38 +46,38 @@ class Param:
 
 
 # ------------------------------------------------------------------ stats
-def average_grad(p: Param, beta="beta1") -> Col:
+def average_grad(param: Param, beta="beta1") -> Col:
     """m = beta*m + (1-beta)*g -- an EMA of the gradient (fastai, dampened)."""
     b = Name(beta)
-    return p.state("m", lambda m: m * b + (1 - b) * p.g, "m_init", f"EMA of de/d{p.name}")
+    return param.state("m", lambda m: m * b + (1 - b) * param.g, "m_init", f"EMA of de/d{param.name}")
 
 
-def average_sqr_grad(p: Param, beta="beta2") -> Col:
+def average_sqr_grad(param: Param, beta="beta2") -> Col:
     """v = beta*v + (1-beta)*g^2 -- an EMA of the squared gradient."""
     b = Name(beta)
-    return p.state("v", lambda v: v * b + (1 - b) * p.g**2, "v_init", f"EMA of (de/d{p.name})^2")
+    return param.state("v", lambda v: v * b + (1 - b) * param.g**2, "v_init", f"EMA of (de/d{param.name})^2")
 
 
-def sum_sqr_grad(p: Param) -> Col:
+def sum_sqr_grad(param: Param) -> Col:
     """s = s + g^2 -- Adagrad's running sum."""
-    return p.state("s", lambda s: s + p.g**2, "s_init", f"running sum of (de/d{p.name})^2")
+    return param.state("s", lambda s: s + param.g**2, "s_init", f"running sum of (de/d{param.name})^2")
 
 
-def power_of(p: Param, beta: str) -> Col:
+def power_of(param: Param, beta: str) -> Col:
     """beta^t kept as a running product, for Adam's bias correction.
 
     A product instead of POWER(beta, t) because LibreOffice turns the
     underflow of POWER(0.9, 7000) into #NUM!; the floor keeps it normal.
     """
     b = Name(beta)
-    return p.shared_state(f"{beta}_t", f"{beta}^t", lambda q: maximum(q * b, 1e-300), Num(1.0),
+    return param.shared_state(f"{beta}_t", f"{beta}^t", lambda q: maximum(q * b, 1e-300), Num(1.0),
                           f"{beta} to the power of the step count")
 
 
 # ------------------------------------------------------- what stability needs
-def lr_eta(p: Param, conv: str) -> Expr:
+def lr_eta(param: Param, conv: str) -> Expr:
     """The step per unit of gradient of SGD and of momentum's EMA (the gradient is reused, not rescaled)."""
-    return p.lr
+    return param.lr
 
 
 def adaptive_eta(stat: str, graddesc_row_above: bool = False):
@@ -142,50 +142,50 @@ def optimizer(name, doc, graddesc, torch, inits=None, epoch_rule=None, eta=lr_et
 
 
 @optimizer("sgd", "w <- w - g*lr", graddesc={"lr": 1e-4}, torch={"lr": 1e-4})
-def sgd(p, conv):
-    return p.w - p.g * p.lr
+def sgd(param, conv):
+    return param.w - param.g * param.lr
 
 
 @optimizer("momentum", "m = beta1*m + (1-beta1)*g;  w <- w - m*lr",
            graddesc={"lr": 1e-4, "beta1": 0.9}, torch={"lr": 1e-4, "beta1": 0.9},
            bound=heavy_ball_bound)
-def momentum(p, conv):
-    return p.w - average_grad(p) * p.lr
+def momentum(param, conv):
+    return param.w - average_grad(param) * param.lr
 
 
 @optimizer("adagrad", "s = s + g^2;  w <- w - g*lr/sqrt(s)  (torch: lr*g/(sqrt(s)+eps))",
            graddesc={"lr": 0.1}, torch={"lr": 0.1, "eps": 1e-10},
            eta=adaptive_eta("s"))
-def adagrad(p, conv):
-    s = sum_sqr_grad(p)
+def adagrad(param, conv):
+    s = sum_sqr_grad(param)
     if conv == "torch":
-        return p.w - p.lr * p.g / (sqrt(s) + Name("eps"))
-    return p.w - p.g * p.lr / sqrt(s)
+        return param.w - param.lr * param.g / (sqrt(s) + Name("eps"))
+    return param.w - param.g * param.lr / sqrt(s)
 
 
 @optimizer("rmsprop", "v = beta2*v + (1-beta2)*g^2;  w <- w - g*lr/sqrt(v)  (graddesc: the previous row's v)",
            graddesc={"lr": 0.02, "beta2": 0.9}, torch={"lr": 0.01, "beta2": 0.99, "eps": 1e-8},
            inits={"graddesc": {"v_init": 10000.0}}, eta=adaptive_eta("v", graddesc_row_above=True))
-def rmsprop(p, conv):
-    v = average_sqr_grad(p)
+def rmsprop(param, conv):
+    v = average_sqr_grad(param)
     if conv == "torch":
-        return p.w - p.lr * p.g / (sqrt(v) + Name("eps"))
+        return param.w - param.lr * param.g / (sqrt(v) + Name("eps"))
     # graddesc's H4 = C4-F4*$D$2/SQRT(J3): the mean square of the row above.
-    return p.w - p.g * p.lr / sqrt(v.prev)
+    return param.w - param.g * param.lr / sqrt(v.prev)
 
 
 @optimizer("adam", "m, v as momentum and rmsprop;  w <- w - m*lr/sqrt(v)  (torch: bias-corrected, + eps)",
            graddesc={"lr": 0.1, "beta1": 0.9, "beta2": 0.9},
            torch={"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
            inits={"graddesc": {"v_init": 10000.0}}, eta=adaptive_eta("v"), bound=heavy_ball_bound)
-def adam(p, conv):
-    m = average_grad(p)
-    v = average_sqr_grad(p)
+def adam(param, conv):
+    m = average_grad(param)
+    v = average_sqr_grad(param)
     if conv == "torch":
-        bc1 = 1 - power_of(p, "beta1")
-        bc2 = 1 - power_of(p, "beta2")
-        return p.w - p.lr / bc1 * m / (sqrt(v) / sqrt(bc2) + Name("eps"))
-    return p.w - m * p.lr / sqrt(v)
+        bc1 = 1 - power_of(param, "beta1")
+        bc2 = 1 - power_of(param, "beta2")
+        return param.w - param.lr / bc1 * m / (sqrt(v) / sqrt(bc2) + Name("eps"))
+    return param.w - m * param.lr / sqrt(v)
 
 
 def annealing(params, conv):

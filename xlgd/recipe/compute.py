@@ -112,17 +112,17 @@ class Tally:
     def __init__(self, spec):
         self.spec, self.bad, self.boom, self.final = spec, None, None, None
 
-    def add(self, ep):
-        r0 = ep.k * self.spec.n_data
-        if self.bad is None and ep.may_hold_errors and any(c.any() for c in ep.codes.values()):
-            rows = np.nonzero(np.any([(c != 0) & (c != NA) for c in ep.codes.values()], axis=0))[0]
+    def add(self, epoch):
+        r0 = epoch.k * self.spec.n_data
+        if self.bad is None and epoch.may_hold_errors and any(c.any() for c in epoch.codes.values()):
+            rows = np.nonzero(np.any([(c != 0) & (c != NA) for c in epoch.codes.values()], axis=0))[0]
             self.bad = r0 + int(rows[0]) if len(rows) else None  # #N/A is not one (Result.first_error_step)
-        if self.boom is None and "err" in ep.steps:
-            err = ep.steps["err"]
+        if self.boom is None and "err" in epoch.steps:
+            err = epoch.steps["err"]
             with np.errstate(invalid="ignore"):
                 rows = np.nonzero(~np.isfinite(err) | (err > _explode_at(self.spec)))[0]
             self.boom = r0 + int(rows[0]) if len(rows) else None
-        self.final = ep.cell("mse")
+        self.final = epoch.cell("mse")
 
     def summary(self) -> SheetSummary:
         return _summary(self.spec, self.bad, self.boom, self.final)

@@ -32,8 +32,8 @@ SWEEP_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 HEAD_ROW = 4  # 0-based row of the column headers on an extra sheet; data below
 
 
-def ref(sheet, col, i) -> StepCell:
-    return StepCell(sheet, col, i)
+def ref(sheet, col, step) -> StepCell:
+    return StepCell(sheet, col, step)
 
 
 def _cfgs(tpl) -> list[dict]:
@@ -75,8 +75,8 @@ def expand_sheets(tpl: dict) -> list[dict]:
     return sheets
 
 
-def sweep_lrs(e) -> list[float]:
-    lrs = e.get("lr", list(SWEEP_GRID))
+def sweep_lrs(extra) -> list[float]:
+    lrs = extra.get("lr", list(SWEEP_GRID))
     if not isinstance(lrs, list) or not lrs:
         raise XlgdError("sweep: lr must be a non-empty list of learning rates")
     out = []
@@ -139,19 +139,19 @@ class ExperimentGrid:
     widths: dict = field(default_factory=dict)
     charts: list = field(default_factory=list)
 
-    def text(self, r, c, s, fmt="header"):
-        self.cells[(r, c)] = ("text", s, fmt)
+    def text(self, row, col, content, fmt="header"):
+        self.cells[(row, col)] = ("text", content, fmt)
 
-    def number(self, r, c, v, fmt="0.####"):
-        self.cells[(r, c)] = ("num", float(v), fmt)
+    def number(self, row, col, value, fmt="0.####"):
+        self.cells[(row, col)] = ("num", float(value), fmt)
 
-    def formula(self, r, c, e, fmt="0.0000"):
-        self.cells[(r, c)] = ("formula", e, fmt)
+    def formula(self, row, col, expr, fmt="0.0000"):
+        self.cells[(row, col)] = ("formula", expr, fmt)
 
-    def input(self, r, c, name, v):
-        self.text(r - 1, c, name, "label")
-        self.cells[(r, c)] = ("num", float(v), "input")
-        self.names[name] = (r, c)
+    def input(self, row, col, name, value):
+        self.text(row - 1, col, name, "label")
+        self.cells[(row, col)] = ("num", float(value), "input")
+        self.names[name] = (row, col)
 
 
 class Sheets:
@@ -215,11 +215,11 @@ def _steps_table(grid, first_col, columns, n_steps):
     return top, top + n_steps - 1
 
 
-def comparison(sheets, e) -> ExperimentGrid:
-    names = e.get("sheets") or [s.name for s in sheets.recipe.sheets]
+def comparison(sheets, extra) -> ExperimentGrid:
+    names = extra.get("sheets") or [s.name for s in sheets.recipe.sheets]
     specs = [sheets.spec(n, "comparison") for n in names]
     n = max(s.n_steps for s in specs)
-    g = ExperimentGrid(e.get("name", "compare"),
+    g = ExperimentGrid(extra.get("name", "compare"),
                        "The same data, the same lr, the same start: error per step of each sheet",
                        "err^2 per step of each sheet (#N/A where it overflowed, so the chart skips it). Right: the line "
                        "linear2 has learned, collapsed to one neuron (slope a*c, intercept c*b+d), beside linear's a and b "
@@ -228,7 +228,7 @@ def comparison(sheets, e) -> ExperimentGrid:
     for s in specs:
         cols.append((f"err^2 {s.name}", lambda i, s=s: gap_errors(ref(s.name, "err", i)) if i < s.n_steps else None,
                      "#,##0.00"))
-    one, two = e.get("one_neuron"), e.get("two_neuron")
+    one, two = extra.get("one_neuron"), extra.get("two_neuron")
     if one and two:
         g.input(2, 1, "chart_max", CHART_MAX)
         o, t = sheets.spec(one, "comparison"), sheets.spec(two, "comparison")
@@ -259,10 +259,10 @@ def comparison(sheets, e) -> ExperimentGrid:
     return g
 
 
-def sweep(e, specs) -> ExperimentGrid:
-    lrs = sweep_lrs(e)
-    base = e["sheet"]
-    g = ExperimentGrid(e.get("name", f"{base}_summary"),
+def sweep(extra, specs) -> ExperimentGrid:
+    lrs = sweep_lrs(extra)
+    base = extra["sheet"]
+    g = ExperimentGrid(extra.get("name", f"{base}_summary"),
                        f"Learning-rate sweep: {specs[0].title.split('  --  ')[0]} at lr {lrs[0]:g} ... {lrs[-1]:g}",
                        "One row per learning rate: its sheet, lr (linked to that sheet's lr cell), the last epoch's mean "
                        "err^2, and the first step whose err^2 overflowed or passed explode_at (- : never).")
@@ -299,15 +299,15 @@ def sweep(e, specs) -> ExperimentGrid:
     return g
 
 
-def sine(sheets, e) -> ExperimentGrid:
-    start, stop, step, beta = (float(e.get(k, d)) for k, d in
+def sine(sheets, extra) -> ExperimentGrid:
+    start, stop, step, beta = (float(extra.get(k, d)) for k, d in
                                (("start", 0.0), ("stop", 20.0), ("step", 0.2), ("beta", 0.9)))
     if step == 0 or (stop - start) / step < 0 or not (0 <= beta < 1):
         raise XlgdError("sine: step must move from start towards stop, and 0 <= beta < 1")
     count = int(np.floor((stop - start) / step + 1e-9)) + 1
     if count > 100000:
         raise XlgdError(f"sine: {count} rows is too many; use a larger step")
-    g = ExperimentGrid(e.get("name", "sine"), "Momentum on a wiggly line: the EMA of sin(x), and fastai's debiased EMA",
+    g = ExperimentGrid(extra.get("name", "sine"), "Momentum on a wiggly line: the EMA of sin(x), and fastai's debiased EMA",
                        "ema = beta*ema(row above) + (1-beta)*sin(x), starting from 0; debiased = ema/(1-beta^t) "
                        "(fastai's debias). Change beta, start or step; the row count is fixed when the file is written.")
     for c, (nm, v) in enumerate((("start", start), ("stop", stop), ("step", step), ("beta", beta))):
@@ -339,9 +339,9 @@ def sine(sheets, e) -> ExperimentGrid:
     return g
 
 
-def derivatives(sheets, e) -> ExperimentGrid:
-    w = e.get("weight", "d")
-    series = e.get("series")
+def derivatives(sheets, extra) -> ExperimentGrid:
+    w = extra.get("weight", "d")
+    series = extra.get("series")
     if not series or not all(isinstance(s, list) and len(s) == 3 for s in series):
         raise XlgdError('derivatives: series must be a list of ["label", "sheet", "column"]')
     for label, sheet, col in series:
@@ -349,7 +349,7 @@ def derivatives(sheets, e) -> ExperimentGrid:
         if col not in {c.name for c in sp.columns}:
             raise XlgdError(f"derivatives: sheet {sheet!r} has no column {col!r}")
     n = max(sheets.specs[s].n_steps for _, s, _ in series)
-    g = ExperimentGrid(e.get("name", "derivatives"),
+    g = ExperimentGrid(extra.get("name", "derivatives"),
                        f"The derivative of weight {w}, with and without ReLU and momentum",
                        "Each column links to another sheet's cells (#N/A where that sheet overflowed or beyond +-chart_max).")
     g.input(2, 1, "chart_max", CHART_MAX)

@@ -71,16 +71,16 @@ def number_text(text: str, what: str) -> float:
     return v
 
 
-def whole(value, what: str, lo: int, hi: int) -> int:
+def whole(value, what: str, low: int, high: int) -> int:
     """A whole number in lo..hi (a float with no fraction counts, as TOML writes 1e3)."""
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise XlgdError(f"{what} must be a whole number, got {show(value)}")
-    if value < lo:
-        raise XlgdError(f"{what} must be at least {lo:,}, got {show(value)}")
-    if value > hi:
-        raise XlgdError(f"{what} must be at most {hi:,}, got {show(value)}")
+    if value < low:
+        raise XlgdError(f"{what} must be at least {low:,}, got {show(value)}")
+    if value > high:
+        raise XlgdError(f"{what} must be at most {high:,}, got {show(value)}")
     return value
 
 

@@ -73,9 +73,9 @@ def _depth(e) -> int:
     return deepest
 
 
-def function_name(t: str) -> str:
+def function_name(token: str) -> str:
     """A function's name as the table has it: upper case, Excel's _xlfn. prefix dropped."""
-    name = t.upper()
+    name = token.upper()
     for pre in _PREFIXES:
         if name.startswith(pre):
             return name[len(pre):]

@@ -44,18 +44,18 @@ def col_number(letters: str) -> int:
     return n
 
 
-def col_letters(n: int) -> str:
+def col_letters(count: int) -> str:
     """1 -> 'A'."""
     s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
+    while count:
+        count, r = divmod(count - 1, 26)
         s = chr(65 + r) + s
     return s
 
 
-def col_letter(i: int) -> str:
+def col_letter(index: int) -> str:
     """0-based column index -> letters (0 -> 'A'), for writers that count from 0."""
-    return col_letters(i + 1)
+    return col_letters(index + 1)
 
 
 def a1(row: int, col: int) -> str:
@@ -219,9 +219,9 @@ def refs(text: str, row: int, col: int):
         sheet = None
 
 
-def shift(text: str, dr: int, dc: int) -> str:
+def shift(text: str, rows: int, cols: int) -> str:
     """Move the relative references of a formula by dr rows and dc columns (shared formulas)."""
-    if dr == 0 and dc == 0:
+    if rows == 0 and cols == 0:
         return text
     out, pos = [], 0
     body = text[1:] if text.startswith("=") else text
@@ -230,14 +230,14 @@ def shift(text: str, dr: int, dc: int) -> str:
         t = m.group(kind)
         if kind == "ref":
             r, c, ra, ca = split_ref(t)
-            r2 = r if ra else r + dr
-            c2 = c if ca else c + dc
+            r2 = r if ra else r + rows
+            c2 = c if ca else c + cols
             if r2 < 1 or c2 < 1:
                 t = "#REF!"
             else:
                 t = f"{'$' if ca else ''}{col_letters(c2)}{'$' if ra else ''}{r2}"
         elif kind in ("rows", "cols"):
-            t = _shift_span(t, dr if kind == "rows" else dc)
+            t = _shift_span(t, rows if kind == "rows" else cols)
         out.append(t)
         pos = m.end()
     if pos != len(body):

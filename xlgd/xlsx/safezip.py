@@ -313,7 +313,7 @@ def iterparse(fileobj, what: str = "a workbook part", **kw):
         raise XlgdError(f"{what} is not well-formed XML ({e})") from None
 
 
-def root_element(f, where: str):
+def root_element(source, where: str):
     """(root element without children, 'UTF-8' or 'UTF-16') of the XML stream f, reading no more
     than its start; an error naming the part when it is empty, not XML, not well-formed, or not
     in the encoding it declares."""
@@ -322,7 +322,7 @@ def root_element(f, where: str):
     head, encoding = b"", None
     try:
         while len(head) < ROOT_BYTES:
-            data = f.read(8192)
+            data = source.read(8192)
             if not data:
                 if head.strip():
                     parser.close()  # raises what is wrong with it
