@@ -85,6 +85,26 @@ def test_each_module_imports_only_what_its_room_may(name, path):
     assert not bad, f"xlgd.{name} imports {', '.join(sorted(set(bad)))}"
 
 
+def _circle(edges):
+    """The first import circle of a graph {node: nodes it imports} as a path, or None."""
+    done, stack = set(), []
+
+    def visit(node):
+        if node in stack:
+            return stack[stack.index(node):] + [node]
+        if node in done:
+            return None
+        stack.append(node)
+        for other in sorted(edges.get(node, ())):
+            if (found := visit(other)):
+                return found
+        stack.pop()
+        done.add(node)
+        return None
+
+    return next((found for node in sorted(edges) if (found := visit(node))), None)
+
+
 def test_rooms_have_no_import_cycles():
     edges = {}
     for name, path in _modules():
@@ -93,20 +113,8 @@ def test_rooms_have_no_import_cycles():
             other = target.split(".")[0]
             if other not in (room, "errors", "xlgd"):
                 edges.setdefault(room, set()).add(other)
-    seen, stack = set(), []
-
-    def visit(r):
-        assert r not in stack, f"import cycle between rooms: {' -> '.join(stack + [r])}"
-        if r in seen:
-            return
-        stack.append(r)
-        for o in sorted(edges.get(r, ())):
-            visit(o)
-        stack.pop()
-        seen.add(r)
-
-    for r in sorted(edges):
-        visit(r)
+    circle = _circle(edges)
+    assert circle is None, f"import cycle between rooms: {' -> '.join(circle)}"
 
 
 def test_every_room_and_the_layout_have_a_rule():
@@ -126,20 +134,8 @@ def test_modules_import_each_other_without_a_circle():
     mods = dict(_modules())
     edges = {name: {m for t, _ in _imports(name, path) if (m := _module_of(t, mods)) not in (None, name)}
              for name, path in mods.items()}
-    done, stack = set(), []
-
-    def visit(m):
-        assert m not in stack, f"import circle: {' -> '.join(stack[stack.index(m):] + [m])}"
-        if m in done:
-            return
-        stack.append(m)
-        for o in sorted(edges[m]):
-            visit(o)
-        stack.pop()
-        done.add(m)
-
-    for m in sorted(edges):
-        visit(m)
+    circle = _circle(edges)
+    assert circle is None, f"import circle: {' -> '.join(circle)}"
 
 
 def test_class_names_of_the_lower_rooms_are_unique_in_the_package():
