@@ -50,6 +50,10 @@ BAD = [
     (["generate", "graddesc", "-o", "/proc/xlgd-test.xlsx"], "xlgd-test.xlsx"),
     (["generate", "graddesc", "-o", "/etc/hostname/x.xlsx"], "x.xlsx"),
     (["generate", "graddesc", "-o", "out.csv"], ".xlsx"),
+    (["generate", "graddesc", "--set", "adamm.lr=0.1"], "no sheet 'adamm' (did you mean 'adam'?); sheets: basic,"),
+    (["generate", "graddesc", "--set", "nosuch.lr=0.1"], "no sheet 'nosuch'; sheets: basic,"),
+    (["generate", "graddesc", "--set", "lr=0.1", "--set", "lr=0.2"], "--set lr is given twice"),
+    (["generate", "graddesc", "--set", "adam.lr=0.1", "--set", "adam.lr = 0.2"], "--set adam.lr is given twice"),
 ]
 
 
@@ -85,3 +89,12 @@ def test_help_teaches():
     r = xlgd("generate", "--help")
     assert r.returncode == 0
     assert "--set" in r.stdout and "examples" in r.stdout
+
+
+def test_a_knob_on_every_sheet_and_on_one_sheet_are_two_knobs(tmp_path):
+    out = tmp_path / "o.xlsx"
+    r = xlgd("generate", "graddesc", "--set", "lr=0.001", "--set", "adam.lr=0.05", "--epochs", "1", "-q",
+             "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    wb = openpyxl.load_workbook(out)
+    assert (wb["basic"]["A3"].value, wb["adam"]["A3"].value) == (0.001, 0.05)

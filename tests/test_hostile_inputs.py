@@ -541,12 +541,12 @@ def test_an_output_that_is_the_input_is_refused(base, tmp_path):
 
 def test_outputs_keep_their_permission_bits(base, tmp_path):
     out = tmp_path / "out.xlsx"
-    out.write_bytes(b"old")
-    out.chmod(0o640)
-    inode = out.stat().st_ino
     tpl = tmp_path / "t.toml"
     tpl.write_text(H.SMALL_TEMPLATE)
-    r = H.run_cli(["generate", tpl, "-o", out], folder=tmp_path, outputs=[out])
+    assert H.run_cli(["generate", tpl, "-o", out], folder=tmp_path, outputs=[out]).rc == 0
+    out.chmod(0o640)
+    inode = out.stat().st_ino
+    r = H.run_cli(["generate", tpl, "-o", out, "--set", "lr=0.001"], folder=tmp_path, outputs=[out])
     assert r.rc == 0 and not r.problems((0,)), r.describe()
     assert stat.S_IMODE(out.stat().st_mode) == 0o640 and out.stat().st_ino != inode  # replaced by a rename
 

@@ -1,4 +1,4 @@
-"""The README's "Adding an optimiser" example, run as written: one function, stability on.
+"""The "Adding an optimiser" example of docs/architecture.md, run as written: one function, stability on.
 
 The optimiser declares no state start values and nothing for the stability
 column, so it gets the defaults (m_init = 0, eta = lr, bound 1); the engine's
@@ -19,7 +19,7 @@ from xlgd.recipe.data import GRADDESC_X
 
 @pytest.fixture
 def nesterov():
-    # --- as in the README
+    # --- as in docs/architecture.md
     @optimizer("nesterov", "m = beta1*m + (1-beta1)*g;  w <- w - (g + beta1*m)*lr",
                graddesc={"lr": 1e-4, "beta1": 0.9}, torch={"lr": 1e-4, "beta1": 0.9})
     def nesterov(p, conv):

@@ -1,4 +1,4 @@
-"""The package's rooms and who may import whom (README "Code map"), read from the source.
+"""The package's rooms and who may import whom (docs/architecture.md), read from the source.
 
 Every import counts, the ones inside functions too: a rule that only held at
 module level would let the writer start the engine from a lazy import.

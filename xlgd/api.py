@@ -16,7 +16,9 @@ The frame has one column per step-table column of the sheet, with the same
 names the engine uses (x, y, a, b, pred, err, g_a, new_a, m_a, stab...),
 indexed by step (1, 2, ...). Cells that are errors in the sheet (#NUM!) are
 NaN; their codes are in `attrs["errors"]`, the sheet's headers in
-`attrs["headers"]`.
+`attrs["headers"]`; `headers=True` names the columns as the sheet's header
+row does instead ("err^2", "de/da", "new a"). `optimizer=` may be spelt
+`optimiser=`.
 
 `sweep` runs one sheet at many configurations in one vectorised engine run
 (`core/engine.py`: errors handled per configuration, bit for bit what each
@@ -31,8 +33,6 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import XlgdError
-
-_SHEET_OPTS = ("optimizer", "convention", "grad", "fd", "stability")
 
 
 def _two_axes(ax, kw):
@@ -53,10 +53,17 @@ class History(pd.DataFrame):
     def _constructor(self):
         return History
 
+    def column(self, name):
+        """The column xlgd calls `name` (err, g_a, new_a), whether the frame is named by xlgd's
+        names or by the sheet's headers (`headers=True`)."""
+        if name in self.columns:
+            return self[name]
+        return self[self.attrs.get("headers", {}).get(name, name)]
+
     def plot(self, ax=None, log=True, **kw):
         """err^2 per step (log scale) and the weights per step, side by side. Returns the axes."""
         e_ax, w_ax = ax = _two_axes(ax, kw)
-        e_ax.plot(self.index, self["err"], lw=1.2)
+        e_ax.plot(self.index, self.column("err"), lw=1.2)
         if log:
             e_ax.set_yscale("log")
         e_ax.set_xlabel("step")
@@ -67,10 +74,10 @@ class History(pd.DataFrame):
             e_ax.axvline(boom, color="#D62728", ls="--", lw=1)
             title += f" -- exploded at step {boom}"
         e_ax.set_title(title)
-        for p in self.attrs.get("params", ()):
-            w_ax.plot(self.index, self[p], lw=1.2, label=p)
         params = list(self.attrs.get("params", ()))
-        if params and log and self[params].abs().max().max() > 1e6:
+        for p in params:
+            w_ax.plot(self.index, self.column(p), lw=1.2, label=p)
+        if params and log and max(self.column(p).abs().max() for p in params) > 1e6:
             w_ax.set_yscale("symlog")  # exploded weights span hundreds of decades
         w_ax.set_xlabel("step")
         w_ax.set_ylabel("weight")
@@ -106,24 +113,67 @@ def recipe(template=None, *, model=None, sheet_knobs=None, epochs=None, data=Non
     """The Recipe the other calls use: a template (name or path) or one sheet built from model=.
 
     knobs (lr=1e-3, beta1=0.8 ...) apply to every sheet that has them; sheet_knobs={("adam", "lr"): 0.05}
-    to one sheet."""
+    to one sheet; optimiser= is optimizer= spelt the British way."""
     from .recipe.template import build_recipe
 
+    optimizer = _optimizer(optimizer, knobs.pop("optimiser", None))
     opts = dict(optimizer=optimizer, convention=convention, grad=grad, fd=fd, stability=stability)
     tpl, base = _template(template, model, knobs, sheet_knobs, epochs, data, opts)
     return build_recipe(tpl, base)
 
 
+def _optimizer(optimizer, optimiser):
+    """The optimizer asked for under either spelling (both given: they must agree)."""
+    if optimizer is not None and optimiser is not None and optimizer != optimiser:
+        raise XlgdError(f"optimizer={optimizer!r} and optimiser={optimiser!r} disagree; give one")
+    return optimizer if optimizer is not None else optimiser
+
+
 def run(template=None, sheet=None, *, model=None, sheet_knobs=None, epochs=None, data=None, optimizer=None,
-        convention=None, grad=None, fd=None, stability=None, **knobs) -> History:
-    """The step-by-step history of one sheet as a DataFrame (see the module doc)."""
+        convention=None, grad=None, fd=None, stability=None, headers=False, **knobs) -> History:
+    """The step-by-step history of one sheet, computed without writing a workbook.
+
+    Parameters
+    ----------
+    template : str or path, optional
+        A template name ("graddesc", "two-neuron", "momentum-sine", "lr-sweep") or a .toml file.
+    sheet : str, optional
+        The template's sheet to run (needed when it has several).
+    model : str, optional
+        Instead of a template, one sheet built here: "linear", "linear2", "relu2", ... with
+        optimizer= (or optimiser=) "sgd", "momentum", "rmsprop", "adam", ..., and data=.
+    epochs : int, optional
+        Passes over the data.
+    headers : bool
+        Name the columns as the sheet's header row ("err^2", "de/da") instead of err, g_a.
+    **knobs : float
+        lr=1e-3, beta1=0.9, ...: on every sheet that has the knob (sheet_knobs={(sheet, knob): v}
+        for one sheet).
+
+    Returns
+    -------
+    History
+        A DataFrame, one row per step (index 1, 2, ...), one column per step-table column; error
+        cells NaN, their codes in attrs["errors"]; attrs["first_explosion_step"] (or None).
+
+    Examples
+    --------
+    >>> h = xlgd.run("graddesc", sheet="adam", lr=0.05, epochs=2)
+    >>> h[["a", "b", "err"]].tail(3)
+    >>> h.plot()
+    """
     from .recipe.compute import compute
 
     rec = recipe(template, model=model, sheet_knobs=sheet_knobs, epochs=epochs, data=data, optimizer=optimizer,
                  convention=convention, grad=grad, fd=fd, stability=stability, **knobs)
     spec = _sheet_of(rec, sheet)
     res = compute(rec)[spec.name]  # the same numbers the workbook caches (a sweep sheet from its batch run)
-    return _history(spec, res)
+    return _named(_history(spec, res), headers)
+
+
+def _named(frame: History, headers: bool) -> History:
+    """The frame with its columns named as the sheet's headers when asked (attrs["headers"] maps them)."""
+    return frame.rename(columns=frame.attrs["headers"]) if headers else frame
 
 
 class Sweep(pd.DataFrame):
@@ -154,13 +204,28 @@ class Sweep(pd.DataFrame):
 
 def sweep(template=None, sheet=None, *, model=None, sheet_knobs=None, epochs=None, data=None, optimizer=None,
           convention=None, grad=None, fd=None, stability=None, dialect="excel", **knobs) -> Sweep:
-    """One sheet at many configurations, one vectorised engine run: a frame, one row per configuration.
+    """One sheet at many configurations in one vectorised engine run: one row per configuration.
 
-    Knobs given as sequences (lr=np.logspace(-6, -2, 1000)) are swept together, one
-    configuration per position (so they must have one length); the others are fixed. Columns:
-    the swept knobs, final_mse (the last epoch's mean err^2, NaN if it is an error) and
-    explosion_step (the first step whose err^2 is an error or passes explode_at, NaN: never).
-    The engine's batch Result is `.result`."""
+    Parameters
+    ----------
+    template, sheet, model, epochs, data, optimizer (or optimiser) :
+        As for `run`.
+    **knobs : float or sequence of floats
+        Knobs given as sequences (lr=np.logspace(-6, -2, 1000)) are swept together, one
+        configuration per position (so all of one length); the others are fixed.
+
+    Returns
+    -------
+    Sweep
+        A DataFrame with the swept knobs, final_mse (the last epoch's mean err^2, NaN if it is an
+        error) and explosion_step (the first step whose err^2 is an error or passes explode_at,
+        NaN: never); the engine's batch Result is `.result`; .plot().
+
+    Examples
+    --------
+    >>> s = xlgd.sweep(model="linear2", lr=np.logspace(-6, -2, 200), epochs=5)
+    >>> s[s.explosion_step.isna()].lr.max()     # the largest lr that does not explode
+    """
     import numpy as np
 
     from .core.engine import run as run_engine
@@ -227,15 +292,32 @@ def _frame(spec, data, errors, epoch_mse, inputs, boom, bad) -> History:
     return frame
 
 
-def read(book, sheet=None) -> History:
-    """The step table of a sheet of a workbook xlgd generated, as `run` gives it: a DataFrame with the
-    same columns (x, y, a, b, pred, err, g_a, new_a ...), indexed by step, error cells NaN with their codes
-    in attrs["errors"], and the same attrs, all read from the workbook's cells: the values the file
-    holds now (Excel's or LibreOffice's after an edit, xlgd's as generated).
+def read(book, sheet=None, headers=False) -> History:
+    """A step table of a workbook xlgd generated, read from its cells, as `run` gives it.
 
-    The workbook's hidden record says what each sheet is; its `Layout` says where each cell lives. A sheet
-    that is not an xlgd step table (intro, data, an experiment sheet, another program's workbook), or one
-    whose rows or columns were moved, is an XlgdError saying so."""
+    The values are those the file holds now: Excel's or LibreOffice's after an edit, xlgd's as
+    generated. The hidden record says what each sheet is; a sheet that is not a step table, or
+    whose rows or columns were moved, is an XlgdError saying so.
+
+    Parameters
+    ----------
+    book : str or path
+        An .xlsx that `xlgd generate` wrote (and anyone may have edited since).
+    sheet : str, optional
+        The step sheet to read (needed when the workbook has several).
+    headers : bool
+        Name the columns as the sheet's header row instead of xlgd's names.
+
+    Returns
+    -------
+    History
+        The same columns, index and attrs as `run`'s.
+
+    Examples
+    --------
+    >>> h = xlgd.read("output/graddesc.xlsx", "adam")
+    >>> (h["a"] - xlgd.run("graddesc", sheet="adam")["a"]).abs().max()   # what an edit changed
+    """
     from .layout import Layout
     from .recipe import record
     from .recipe.template import rebuild
@@ -255,7 +337,7 @@ def read(book, sheet=None) -> History:
             what = (f"sheet {sheet!r} of {book} is not an xlgd step table" if sheet in pkg.sheet_names
                     else f"{book} has no sheet {sheet!r}")
             raise XlgdError(f"{what}; its step tables: {', '.join(specs)}")
-        return _read_sheet(pkg, Layout(specs[sheet]), book)
+        return _named(_read_sheet(pkg, Layout(specs[sheet]), book), headers)
 
 
 def _read_sheet(pkg, lay, book) -> History:
@@ -298,14 +380,37 @@ def _read_sheet(pkg, lay, book) -> History:
 
 
 def generate(template=None, path=None, *, model=None, sheet_knobs=None, epochs=None, data=None, optimizer=None,
-             convention=None, grad=None, fd=None, stability=None, **knobs) -> Path:
-    """Write the workbook (default output/NAME.xlsx); returns its path."""
-    from .pipeline import build
+             convention=None, grad=None, fd=None, stability=None, force=False, **knobs) -> Path:
+    """Write the workbook, every computed cell a live formula with its value cached.
+
+    Parameters
+    ----------
+    template, model, epochs, data, optimizer (or optimiser), **knobs :
+        As for `run`; every sheet of the template is written.
+    path : str or path, optional
+        Where to write it (default output/NAME.xlsx).
+    force : bool
+        Replace `path` even if someone edited it since xlgd wrote it, or it is not xlgd's (without
+        force that is an XlgdError and the file is kept).
+
+    Returns
+    -------
+    Path
+        The path written.
+
+    Examples
+    --------
+    >>> xlgd.generate("graddesc", "my.xlsx", lr=1e-3, epochs=2)
+    PosixPath('my.xlsx')
+    """
+    from .pipeline import build, refuse_edited
 
     rec = recipe(template, model=model, sheet_knobs=sheet_knobs, epochs=epochs, data=data, optimizer=optimizer,
                  convention=convention, grad=grad, fd=fd, stability=stability, **knobs)
     out = Path(path) if path else Path("output") / f"{rec.name}.xlsx"
     if out.suffix.lower() != ".xlsx":
         raise XlgdError(f"output must be an .xlsx file, got {out.name}")
+    if not force:
+        refuse_edited(out, "force=True replaces it; pass another path to write elsewhere")
     build(rec, out)
     return out

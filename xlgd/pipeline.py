@@ -11,7 +11,11 @@ engine (`recipe.compute`) and writes a file (`book.write`).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .book.write import write
+from .errors import XlgdError
+from .recipe import record
 from .recipe.compute import Results, stream
 
 
@@ -24,3 +28,27 @@ def build(recipe, path, progress=None, dialect: str = "excel") -> Results:
     results = stream(recipe, dialect)
     write(recipe, results, path, progress)
     return results
+
+
+def refuse_edited(path, hint: str) -> None:
+    """An XlgdError if writing `path` would destroy work: it exists and is not a workbook xlgd wrote
+    and nobody changed since (the digest in its record, `record.unchanged`). Nothing there, or an
+    untouched xlgd output, passes. hint: how the caller replaces it anyway, or writes elsewhere."""
+    from .xlsx.package import Package
+
+    path = Path(path)
+    if not path.is_file():
+        return  # nothing to lose (a directory or a device is refused when written)
+    try:
+        with Package.open(path) as pkg:
+            if record.unchanged(pkg):
+                return
+            if record.written(pkg):
+                why = "was changed since xlgd wrote it"
+            elif record.META_SHEET in pkg.sheet_names:
+                why = "has no digest of what xlgd wrote (cannot tell whether it was edited)"
+            else:
+                why = "was not written by xlgd"
+    except (XlgdError, OSError):
+        why = "is not a workbook xlgd wrote, or is damaged"
+    raise XlgdError(f"{path} {why}; not overwriting it ({hint})")

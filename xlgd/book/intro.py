@@ -50,7 +50,8 @@ def sheet_list(recipe, grids) -> list[tuple[str, str]]:
     out += [(g.name, g.title + ".") for g in grids]
     out += [(s.name, sheet_line(s)) for s in recipe.sheets]
     out.append((record.META_SHEET, "Hidden: what this workbook was made from, so `xlgd verify`, `xlgd diff` and "
-                                   "`xlgd charts regenerate` can rebuild it."))
+                                   "`xlgd charts regenerate` can rebuild it, and a digest of what xlgd wrote, so "
+                                   "`xlgd generate` never writes over your edits."))
     return out
 
 

@@ -50,7 +50,8 @@ def write(recipe, results, path, progress=None):
     # our own so that a failure half-way leaves none behind.
     with atomic_output(path, suffix=".xlsx.tmp") as tmp, tempfile.TemporaryDirectory(prefix="xlgd-write-") as scratch:
         wb = Workbook(tmp, {"constant_memory": True, "nan_inf_to_errors": True, "tmpdir": scratch},
-                      application=f"xlgd {__version__}", app_version=app_version(__version__))
+                      application=f"xlgd {__version__}", app_version=app_version(__version__),
+                      seal=(record.META_SHEET, record.UNSEALED, record.seal))
         try:
             _write_book(wb, recipe, results, progress)
         except BaseException:
@@ -76,11 +77,12 @@ def _write_book(wb, recipe, results, progress):
 
 
 def _write_record(wb, recipe):
-    """The hidden sheet that says what the workbook was made from (`recipe/record.py`)."""
+    """The hidden sheet that says what the workbook was made from (`recipe/record.py`); the digest of
+    the parts replaces UNSEALED when the package is assembled (`Workbook`'s seal)."""
     rec = record.record(recipe)
     ws = wb.add_worksheet(record.META_SHEET)
     rows = (("xlgd", [rec["xlgd"]]), (record.RECORD_KEY, record.pieces(json.dumps(rec, sort_keys=True))),
-            ("note", [record.NOTE]))
+            (record.WRITTEN_KEY, [record.UNSEALED]), ("note", [record.NOTE]))
     for r, (key, values) in enumerate(rows):
         ws.write_string(r, 0, key)
         for c, value in enumerate(values, 1):

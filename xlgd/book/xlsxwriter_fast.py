@@ -2,7 +2,7 @@
 
 `RawRows` lets `book/steprows.py` hand XlsxWriter whole `<row>` elements of sheet XML in
 constant-memory mode (XlsxWriter streams rows into `Worksheet.row_data_fh`); `fast_caches` writes
-chart caches; docProps/app.xml and the chart parts go through its packager. Those private names
+chart caches; docProps/app.xml, the chart parts and the record's digest go through its packager. Those private names
 (`Worksheet._write_single_row`, `Format._get_xf_index`, `Packager._write_app_file`, ...) are why
 XlsxWriter is pinned to `XLSXWRITER_VERSION` (pyproject.toml asks for exactly it, and
 tests/test_workbook.py fails on another): an upgrade means reading this module against the new
@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import tempfile
+import zlib
 from io import StringIO
 from xml.sax.saxutils import escape
 
@@ -118,15 +119,21 @@ class Workbook(xlsxwriter.Workbook):
     the pixels. `_get_packager` is XlsxWriter's hook for its packager.
 
     Its parts are deflated at `deflate_level` (1), not zlib's default (6): much less CPU time
-    on step sheets for slightly larger files (benchmarks/generate.py measures both)."""
+    on step sheets for slightly larger files (benchmarks/generate.py measures both).
 
-    def __init__(self, filename, options=None, *, application="xlgd", app_version="00.0000", deflate_level=1):
+    seal=(sheet, placeholder, digest): once every part is written, `digest(parts)` of their
+    (name, size, CRC-32) -- the sheet's part holding `placeholder` -- replaces the placeholder in
+    that sheet's part (`recipe.record.seal`)."""
+
+    def __init__(self, filename, options=None, *, application="xlgd", app_version="00.0000", deflate_level=1,
+                 seal=None):
         super().__init__(filename, options)
         self.xlgd_app = (application, app_version)
         self.deflate_level = deflate_level
+        self.seal = seal
 
     def _get_packager(self):
-        return _XlgdPackager(*self.xlgd_app)
+        return _XlgdPackager(*self.xlgd_app, seal=self.seal)
 
     def _store_workbook(self):
         import xlsxwriter.workbook as xw
@@ -140,9 +147,29 @@ class Workbook(xlsxwriter.Workbook):
 
 
 class _XlgdPackager(Packager):
-    def __init__(self, application, app_version):
+    def __init__(self, application, app_version, seal=None):
         super().__init__()
         self.xlgd_app = (application, app_version)
+        self.seal = seal
+
+    def _create_package(self):
+        files = super()._create_package()
+        if self.seal:
+            self._seal(*self.seal)
+        return files
+
+    def _seal(self, sheet, placeholder, digest):
+        """Put the digest of every part, as written, where `placeholder` is in `sheet`'s part."""
+        names = [ws.name for ws in self.workbook.worksheets() if not ws.is_chartsheet]
+        part = f"xl/worksheets/sheet{names.index(sheet) + 1}.xml"  # XlsxWriter's own naming
+        sealed = digest([(name, *_size_crc(where, binary)) for where, name, binary in self.filenames])
+
+        def put(text):
+            if text.count(placeholder) != 1:
+                raise ValueError(f"{part} holds {text.count(placeholder)} digest placeholders, not 1")
+            return text.replace(placeholder, sealed)
+
+        self._rewrite(lambda name: name == part, put)
 
     def _write_app_file(self):
         super()._write_app_file()
@@ -179,6 +206,21 @@ def explicit_chart_xml(text: str) -> str:
     # Namespace declarations first, as lxml writes them: `charts regenerate` compares a chart it
     # parsed and wrote back with the one in the file, and an attribute order is no change.
     return re.sub(r'<c:ext (uri="[^"]*") (xmlns:\w+="[^"]*")>', r"<c:ext \2 \1>", text)
+
+
+def _size_crc(where, binary) -> tuple:
+    """(size, CRC-32) of a part XlsxWriter wrote, as the zip will hold it."""
+    if isinstance(where, StringIO):
+        data = where.getvalue().encode("utf-8")
+        return len(data), zlib.crc32(data)
+    if hasattr(where, "getvalue"):  # an in-memory binary part
+        data = where.getvalue()
+        return len(data), zlib.crc32(data)
+    size, crc = 0, 0
+    with open(where, "rb") as f:
+        while chunk := f.read(1 << 20):
+            size, crc = size + len(chunk), zlib.crc32(chunk, crc)
+    return size, crc
 
 
 def _edit_part(where, edit):

@@ -346,17 +346,27 @@ def explicit_x(book: Package, x: str | None) -> Area | None:
     """--x checked before anything is written: one row or column of this workbook holding something."""
     if not x:
         return None
+    hidden = next((i for i, ch in enumerate(x) if not ch.isprintable()), None)
+    if hidden is not None:
+        raise XlgdError(f"--x holds {_invisible(x[hidden])} as its character {hidden + 1} of {len(x)}; "
+                        f"type a reference such as \"Sheet1!$A$4:$A$32\"")
     target = resolve_ref(book, x)
     if target.status == "bad":
-        raise XlgdError(f"--x {x!r}: {target.why}")
+        raise XlgdError(f"--x \"{x}\": {target.why}")
     area = target.area
     if area is None or not area.is_line:
-        raise XlgdError(f"--x {x!r}: want one row or column of cells such as \"Sheet1!$A$4:$A$32\"")
+        raise XlgdError(f"--x \"{x}\": want one row or column of cells such as \"Sheet1!$A$4:$A$32\"")
     vals = area_values(book, area)
     if all(v is None for v in vals):
-        raise XlgdError(f"--x {x!r}: those {area.length} cells are empty; type the x values there first "
+        raise XlgdError(f"--x \"{x}\": those {area.length} cells are empty; type the x values there first "
                         "(nothing written)")
     return area
+
+
+def _invisible(ch: str) -> str:
+    """A character that prints as nothing, said in words."""
+    return {"\t": "a tab", "\n": "a line break", "\r": "a carriage return"}.get(
+        ch, f"an invisible control character (U+{ord(ch):04X})")
 
 
 def fix_book(book: Package, x: str | None = None, keep_type: bool = False) -> FixResult:
@@ -394,24 +404,33 @@ def default_output(src: Path) -> Path:
     return src.with_name(f"{src.stem}-fixed{src.suffix}")
 
 
-def write_zip(book: Package, out: Path, replacements: dict, additions: dict | None = None):
+def write_zip(book: Package, out: Path, replacements: dict, additions: dict | None = None, check=None):
     """Copy `book` to `out` member by member, swapping in `replacements` and
     appending `additions` (new parts) at the end; atomic. The copy keeps the
-    input's permission bits, in place or not: it is the same workbook."""
-    with atomic_output(out, mode=file_mode(book.path)) as tmp, open(tmp, "wb") as raw, zipfile.ZipFile(raw, "w") as zout:
-        members = book.members()
-        for info in members:
-            zi = zipfile.ZipInfo(info.filename, info.date_time)
-            zi.compress_type = info.compress_type
-            zi.external_attr = info.external_attr
-            zi.create_system = info.create_system
-            zi.comment = info.comment
-            if info.filename in replacements:
-                zout.writestr(zi, replacements[info.filename])
-                continue
-            with book.open_member(info.filename) as fin, zout.open(zi, "w", force_zip64=info.file_size > 2**31) as fout:
-                shutil.copyfileobj(fin, fout, 1024 * 1024)
-        for name, data in (additions or {}).items():
-            zi = zipfile.ZipInfo(name, members[0].date_time if members else (1980, 1, 1, 0, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zout.writestr(zi, data)
+    input's permission bits, in place or not: it is the same workbook.
+
+    check(path of the finished copy, before it becomes `out`) reads the copy back; its result is
+    returned, and if it fails `out` is left as it was: all or nothing."""
+    with atomic_output(out, mode=file_mode(book.path)) as tmp:
+        with open(tmp, "wb") as raw, zipfile.ZipFile(raw, "w") as zout:
+            _copy_members(book, zout, replacements, additions or {})
+        return check(Path(tmp)) if check is not None else None
+
+
+def _copy_members(book: Package, zout, replacements: dict, additions: dict):
+    members = book.members()
+    for info in members:
+        zi = zipfile.ZipInfo(info.filename, info.date_time)
+        zi.compress_type = info.compress_type
+        zi.external_attr = info.external_attr
+        zi.create_system = info.create_system
+        zi.comment = info.comment
+        if info.filename in replacements:
+            zout.writestr(zi, replacements[info.filename])
+            continue
+        with book.open_member(info.filename) as fin, zout.open(zi, "w", force_zip64=info.file_size > 2**31) as fout:
+            shutil.copyfileobj(fin, fout, 1024 * 1024)
+    for name, data in additions.items():
+        zi = zipfile.ZipInfo(name, members[0].date_time if members else (1980, 1, 1, 0, 0, 0))
+        zi.compress_type = zipfile.ZIP_DEFLATED
+        zout.writestr(zi, data)

@@ -51,6 +51,7 @@ class Plan:
     replaced: dict = field(default_factory=dict)   # existing part -> new bytes
     added: dict = field(default_factory=dict)      # new part -> bytes (in order)
     messages: list = field(default_factory=list)
+    checked: object = None  # what `regenerate`'s check said of the written copy
 
 
 def read_record(book: Package) -> dict:
@@ -326,7 +327,9 @@ def plan_regenerate(book: Package, fresh: Package) -> Plan:
     return plan
 
 
-def regenerate(book_path: Path, out: Path):
+def regenerate(book_path: Path, out: Path, check=None):
+    """Plan and write the regenerated copy; check(path of the copy) reads it back before it
+    becomes `out` (its result is Plan.checked; if it fails, nothing is written)."""
     from .fix import write_zip
 
     with Package.open(book_path) as book:
@@ -336,5 +339,5 @@ def regenerate(book_path: Path, out: Path):
             with Package.open(fresh_path) as fresh:
                 plan = plan_regenerate(book, fresh)
         if plan.replaced or plan.added:
-            write_zip(book, out, plan.replaced, plan.added)
+            plan.checked = write_zip(book, out, plan.replaced, plan.added, check)
     return plan

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from ..errors import XlgdError
@@ -29,7 +28,7 @@ def add_parser(subparsers):
     p = subparsers.add_parser("charts", help="check and fix chart axis links",
                               description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="charts_command", metavar="ACTION", parser_class=type(p))
-    p.set_defaults(func=lambda args: _usage(p))
+    p.set_defaults(func=_no_action)
 
     c = sub.add_parser("check", help="list charts and flag broken axis links",
                        description="List every chart and flag axis-link problems. Exit 1 when a problem is flagged, "
@@ -79,9 +78,9 @@ def add_parser(subparsers):
     return p
 
 
-def _usage(p):
-    p.print_help(sys.stderr)
-    return 2
+def _no_action(args):
+    """`xlgd charts` without an action: one line naming the actions, exit 2 (--help explains them)."""
+    raise XlgdError("charts needs an action: check, fix, render or regenerate (try: xlgd charts --help)")
 
 
 def cmd_check(args) -> int:
@@ -126,9 +125,8 @@ def cmd_fix(args) -> int:
         out = output_path(args.book, args.output, args.in_place, book.macro_enabled)
         res = fix_book(book, x=args.x, keep_type=args.keep_type)
         if res.changed:
-            write_zip(book, out, res.changed)
-            with Package.open(out) as fixed:
-                left = remaining(fixed, args.keep_type)
+            left = write_zip(book, out, res.changed,
+                             check=lambda written: _remaining(written, args.book, args.keep_type))
         else:
             left = remaining(book, args.keep_type)
     if args.json:
@@ -153,6 +151,15 @@ def cmd_fix(args) -> int:
     return 1 if problems(left) else 0
 
 
+def _remaining(written: Path, source: Path, keep_type: bool) -> list:
+    """What is still flagged in a fixed copy, read back before it replaces anything (see `_flagged`)."""
+    from ..charts.fix import remaining
+    from ..xlsx.package import Package
+
+    with Package.open(written, shown_as=source) as fixed:
+        return remaining(fixed, keep_type)
+
+
 def cmd_render(args) -> int:
     from ..charts.render import render_book
 
@@ -168,8 +175,18 @@ def cmd_render(args) -> int:
     return 1 if done.repairs else 0
 
 
+def _flagged(written: Path, source: Path) -> list:
+    """The charts of a written copy that have issues, read back before the copy replaces anything;
+    a part the copy took unchanged from `source` and cannot be read is an error naming `source`."""
+    from ..charts.check import check_book
+    from ..xlsx.package import Package
+
+    with Package.open(written, shown_as=source) as book:
+        return [(ch, iss) for ch, iss in check_book(book) if iss]
+
+
 def cmd_regenerate(args) -> int:
-    from ..charts.check import check_book, issue_line, problems
+    from ..charts.check import issue_line, problems
     from ..charts.regenerate import regenerate
     from ..xlsx.package import Package
 
@@ -178,7 +195,7 @@ def cmd_regenerate(args) -> int:
     default = args.book.with_name(f"{args.book.stem}-regenerated{args.book.suffix}")
     out = output_path(args.book, args.output if args.output or args.in_place else default,
                       args.in_place, macros)
-    plan = regenerate(args.book, out)
+    plan = regenerate(args.book, out, check=lambda written: _flagged(written, args.book))
     for m in plan.messages:
         print(m)
     if not (plan.replaced or plan.added):
@@ -186,8 +203,7 @@ def cmd_regenerate(args) -> int:
         return 0
     changed = sorted(plan.replaced) + list(plan.added)
     print(f"wrote {out} ({len(plan.replaced)} part(s) changed, {len(plan.added)} added: {', '.join(changed)})")
-    with Package.open(out) as b:
-        flagged = [(ch, iss) for ch, iss in check_book(b) if iss]
+    flagged = plan.checked
     for ch, iss in flagged:
         for i in iss:
             print(f"{'still flagged' if i.is_problem else 'note'}: {ch.sheet or '?'}: {ch.title or ch.part!s}: "

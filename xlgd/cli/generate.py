@@ -25,6 +25,10 @@ examples:
   xlgd generate graddesc --set adam.lr=0.05 --epochs 10 -o /tmp/adam.xlsx
   xlgd generate my-experiment.toml --json        # a summary for scripts
 
+an existing output is replaced only if it is xlgd's own workbook, untouched
+since xlgd wrote it (a digest in its hidden _xlgd record says so); a workbook
+someone edited, or another program's, is kept: exit 2, unless --force.
+
 knobs (per sheet, shown in its yellow input cells):
   lr, beta1, beta2, eps, h (forward-difference step), a_init, b_init, ...
   m_init, v_init, s_init (optimiser state before step 1),
@@ -72,6 +76,8 @@ def add_parser(sub):
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KNOB=VALUE",
                    help="override a knob on every sheet that has it; SHEET.KNOB=VALUE for one sheet")
     p.add_argument("--epochs", type=int, help="number of epochs (passes over the data) on every sheet")
+    p.add_argument("--force", action="store_true",
+                   help="replace the output even if it was edited since xlgd wrote it, or is not xlgd's")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=run)
@@ -80,17 +86,19 @@ def add_parser(sub):
 
 def run(args):
     from ..book.intro import plural
-    from ..pipeline import build
+    from ..pipeline import build, refuse_edited
     from ..recipe.template import Overrides, load_recipe
 
     if args.output is not None and not args.output.strip():
         raise XlgdError("-o/--output is empty; give the workbook's path (or leave -o out for output/NAME.xlsx)")
-    recipe = load_recipe(args.template, Overrides.parse(args.sets, args.epochs))
+    recipe = load_recipe(args.template, Overrides.parse(once(args.sets), args.epochs))
     out = Path(args.output) if args.output else Path("output") / f"{recipe.name}.xlsx"
     if out.exists() and out.is_dir():
         raise XlgdError(f"output path {out} is a directory")
     if out.suffix.lower() not in (".xlsx",):
         raise XlgdError(f"output must be an .xlsx file, got {out.name}")
+    if not args.force:
+        refuse_edited(out, "--force replaces it; -o PATH writes elsewhere")
     t0 = time.perf_counter()
     total = sum(s.n_steps for s in recipe.sheets)
     progress = None
@@ -119,6 +127,18 @@ def run(args):
         for s in summary:
             print(f"  {s.sheet:<12} {s.optimizer:<9} {plural(s.epochs, 'epoch')}: {_outcome(s, len(recipe.data))}")
     return 0
+
+
+def once(sets: list) -> list:
+    """The --set texts, after refusing a knob set twice (which value would win is nobody's guess)."""
+    seen = {}
+    for item in sets:
+        key = item.split("=", 1)[0].strip() if "=" in item else None
+        if key in seen:
+            raise XlgdError(f"--set {key} is given twice ({seen[key]} and {item.strip()}); give each knob once")
+        if key is not None:
+            seen[key] = item.strip()
+    return sets
 
 
 def file_size(n: int) -> str:

@@ -1,14 +1,19 @@
 """What a workbook was made from, recorded inside it so edits don't lose it.
 
-A hidden sheet `_xlgd` (META_SHEET, spelt only here) holds the xlgd version and the resolved template
-(data included) as JSON; custom document properties repeat the essentials.
+A hidden sheet `_xlgd` (META_SHEET, spelt only here) holds the xlgd version, the resolved template
+(data included) as JSON, and the digest of every part as xlgd wrote it (`seal`, `unchanged`: so
+`generate` can tell its own untouched output from a workbook someone edited); custom document
+properties repeat the essentials.
 A person may edit every visible cell and the record survives, so verify,
 diff and `charts regenerate` can rebuild what xlgd would have written.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+import zlib
 
 from .. import __version__
 
@@ -20,6 +25,9 @@ RECORD_KEY = "record"  # column A of the record's row; columns B, C, ... hold th
 # row's cells in pieces of CELL_CHARS, read back in column order.
 CELL_CHARS = 32_000
 MAX_RECORD_CHARS = 64 << 20
+WRITTEN_KEY = "written"  # column A of the row whose column B holds the digest of the parts (`seal`)
+UNSEALED = "sha256:" + "0" * 64  # where the digest goes, as the parts are digested
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 NOTE = "Written by xlgd: what this workbook was made from. Keep it so `xlgd verify` can check it."
 
 
@@ -82,3 +90,42 @@ def _row_texts(cells, row):
     while isinstance(cells.get((row, col)), str):
         yield cells[(row, col)]
         col += 1
+
+
+def seal(parts) -> str:
+    """The digest of a package's parts: sha256 over each part's name, size and CRC-32, in name order.
+
+    parts: (name, uncompressed size, CRC-32) of every zip member, the record's own part as it is
+    with UNSEALED where its digest goes. Any edit to any part (a cell, a style, a re-save by another
+    program) changes a size or a CRC, so it changes the digest."""
+    h = hashlib.sha256()
+    for name, size, crc in sorted(parts):
+        h.update(f"{name}\0{size}\0{crc:08x}\n".encode("utf-8", "surrogatepass"))
+    return "sha256:" + h.hexdigest()
+
+
+def written(package) -> str | None:
+    """The digest of the parts xlgd wrote (`seal`), as the workbook's record holds it; None when it holds none."""
+    if META_SHEET not in package.sheet_names:
+        return None
+    cells = package.values(META_SHEET, (1, 10), None)
+    digest = next((cells.get((r, 2)) for r in range(1, 11) if cells.get((r, 1)) == WRITTEN_KEY), None)
+    return digest if isinstance(digest, str) and _DIGEST.fullmatch(digest) else None
+
+
+def unchanged(package) -> bool:
+    """True if the workbook (an open `xlsx.package.Package`) holds every part exactly as xlgd wrote
+    it: its record's digest (`written`) matches its parts. A workbook without a digest -- another
+    program's, or one whose record was edited or lost -- is not unchanged."""
+    digest = written(package)
+    if digest is None:
+        return False
+    own = package.sheet_part(META_SHEET)
+    parts = []
+    for member in package.members():
+        if member.filename == own:
+            data = package.part(own).replace(digest.encode(), UNSEALED.encode())
+            parts.append((own, len(data), zlib.crc32(data)))
+        else:
+            parts.append((member.filename, member.file_size, member.CRC))
+    return seal(parts) == digest

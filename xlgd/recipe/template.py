@@ -21,7 +21,9 @@ record back into the same `Recipe`.
 from __future__ import annotations
 
 import copy
+import difflib
 import importlib.util
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,7 +105,9 @@ def read_template(path: Path) -> dict:
     if len(raw) > validate.MAX_TEMPLATE_BYTES:
         raise XlgdError(f"template {path.name} is larger than {validate.MAX_TEMPLATE_BYTES >> 20} MB; not a template")
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        _refuse_long_lists(text, path)
+        return tomllib.loads(text)
     except UnicodeDecodeError as e:
         raise XlgdError(f"template {path.name} is not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} "
                         f"at offset {e.start})") from None
@@ -111,6 +115,24 @@ def read_template(path: Path) -> dict:
         raise XlgdError(f"template {path.name} is not valid TOML: {e}") from None
     except RecursionError:
         raise XlgdError(f"template {path.name} nests arrays or tables too deeply to be a template") from None
+
+
+# A list of plain numbers, as TOML writes one (no comments, no strings, no nested lists).
+_NUMBER_LIST = re.compile(r"\[[-+0-9.eE_,\s]*\]")
+
+
+def _refuse_long_lists(text: str, path: Path) -> None:
+    """A list of numbers longer than a sheet has rows fits nowhere in a workbook: refused from the
+    text, ahead of the TOML parser. Text shorter than such a list passes at once."""
+    if len(text) < 2 * validate.MAX_DATA_ROWS:
+        return
+    for m in _NUMBER_LIST.finditer(text):
+        inner = m.group()[1:-1].rstrip()
+        count = inner.count(",") + (0 if inner.endswith(",") or not inner.strip() else 1)
+        if count > validate.MAX_DATA_ROWS:
+            line = text.count("\n", 0, m.start()) + 1
+            raise XlgdError(f"template {path.name} line {line}: a list of {count:,} numbers "
+                            f"(at most {validate.MAX_DATA_ROWS:,} rows fit a sheet)")
 
 
 @dataclass
@@ -164,7 +186,9 @@ def apply_overrides(tpl: dict, over: Overrides | None = None) -> dict:
         hit = [s for s in sheets if s.get("name") == sheet]
         if not hit:
             names = [s.get("name") for s in sheets]
-            raise XlgdError(f"knob {knob!r} does not apply to sheet {sheet!r} (sheets: {', '.join(map(str, names))})")
+            close = difflib.get_close_matches(str(sheet), list(map(str, names)), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise XlgdError(f"no sheet {sheet!r}{hint}; sheets: {', '.join(map(str, names))}")
         for s in hit:
             if knob not in _knobs_of(tpl, s):
                 raise XlgdError(f"sheet {sheet!r} has no knob {knob!r}; its knobs: {', '.join(_knobs_of(tpl, s))}")

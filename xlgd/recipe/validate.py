@@ -84,15 +84,22 @@ def whole(value, what: str, low: int, high: int) -> int:
     return value
 
 
+def utf16_units(text: str) -> int:
+    """The length of text as Excel counts it: UTF-16 code units (an emoji is two)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def sheet_name(name, what: str = "sheet name") -> str:
-    """A name Excel accepts for a sheet (1-31 characters, none of []:*?/\\, no quote at either end)."""
+    """A name Excel accepts for a sheet (1-31 UTF-16 units, none of []:*?/\\, no quote at either end)."""
     if not isinstance(name, str):
         raise XlgdError(f"{what} must be text, got {show(name)}")
     why = None
     if not name.strip():
         why = "it is blank"
-    elif len(name) > 31:
-        why = f"it has {len(name)} characters (Excel allows 31)"
+    elif utf16_units(name) > 31:
+        why = (f"it has {len(name)} characters (Excel allows 31)" if utf16_units(name) == len(name) else
+               f"it is {utf16_units(name)} characters long as Excel counts them (an emoji counts as two; "
+               f"Excel allows 31)")
     elif _SHEET_FORBIDDEN & set(name):
         why = "it contains one of []:*?/\\"
     elif name.startswith("'") or name.endswith("'"):

@@ -47,6 +47,7 @@ knows the exact text of in bulk and only scan the others (`scan_piece`).
 from __future__ import annotations
 
 import codecs
+import itertools
 import posixpath
 import re
 from dataclasses import dataclass
@@ -138,9 +139,11 @@ class Package:
         self.macro_enabled = False  # the content type says .xlsm (macros or not)
 
     @classmethod
-    def open(cls, path) -> "Package":
+    def open(cls, path, shown_as=None) -> "Package":
+        """The workbook at path; shown_as: the name its messages give it (a copy about to replace
+        a file, checked under the name of the file it was made from)."""
         z = SafeZip(path)
-        pkg = cls(path, z)
+        pkg = cls(shown_as if shown_as is not None else path, z)
         try:
             pkg._read_workbook()
         except BaseException:
@@ -363,13 +366,15 @@ class Package:
             raise XlgdError(f"{self.path}: sheet {sheet!r} has no worksheet part (a chart sheet?)")
         if not self._scannable(info):
             force_xml = True
+        done = 0
         if not force_xml:
             try:
-                yield from self._scan(info)
+                for done, cell in enumerate(self._scan(info), 1):
+                    yield cell
                 return
             except _Fallback:
-                pass
-        yield from self._iterparse(info)
+                pass  # lxml reads the sheet from the start: the cells the scanner gave are not given twice
+        yield from itertools.islice(self._iterparse(info), done, None)
 
     def rows(self, sheet: str, force_xml=False):
         """Cells grouped by row: yields (row, [Cell, ...])."""
@@ -544,15 +549,17 @@ class Package:
         shared = {}
         C, F, V, IS, ROW = _M + "c", _M + "f", _M + "v", _M + "is", _M + "row"
         where = self._where(info)
+        at = (0, 0)  # (row, column) of the cell before: where a cell without `r` follows on
         with self._z.open(info.part) as f:
             for event, el in iterparse(f, where, events=("start", "end"), tag=(C, ROW)):
                 if el.tag == ROW:
                     if event == "start":
                         _row_number(el.get("r"), where)
+                        at = (int(el.get("r")) if el.get("r") else at[0] + 1, 0)
                     continue
                 if event == "start":
                     continue
-                r, col = _address(el.get("r"), where)
+                r, col = at = _address(el.get("r"), where, at)
                 formula, v, rest, arr = None, None, None, None
                 for ch in el:
                     if ch.tag == F:
@@ -592,10 +599,17 @@ def _row_number(r, where) -> None:
         raise XlgdError(f"{where} has a row numbered {shorten(r, 20)!r}, outside Excel's rows 1..{MAX_ROW:,}")
 
 
-def _address(ref, where) -> tuple:
-    """(row, col) of a cell's `r` attribute, inside Excel's grid; an error naming the part otherwise."""
+def _address(ref, where, before=(1, 0)) -> tuple:
+    """(row, col) of a cell's `r` attribute, inside Excel's grid; an error naming the part otherwise.
+
+    A cell without `r` is the one after the cell before it in its row (`before`: that cell's
+    (row, col), or (row, 0) at the start of a row), as ECMA-376 lets a writer leave it out."""
     if ref is None:
-        raise XlgdError(f"{where} has cells without an address")
+        r, col = before[0], before[1] + 1
+        if not (1 <= r <= MAX_ROW and col <= MAX_COL):
+            raise XlgdError(f"{where} has a cell without an address that falls outside Excel's grid "
+                            f"(A1:XFD{MAX_ROW})")
+        return r, col
     try:
         r, col, _, _ = split_ref(ref)
     except FormulaSyntaxError:

@@ -2,8 +2,8 @@
 
 Whatever a hostile or broken file can do to a reader is refused here, ahead of parsing any part,
 in one plain sentence (an `XlgdError`): not a regular file; not a zip, an old .xls or an encrypted
-workbook (OLE containers); a truncated or corrupt zip; too many members (counted from the
-end-of-central-directory record, not by `zipfile`); names that leave the package or
+workbook (OLE containers); a truncated or corrupt zip; too many members (from the
+end-of-central-directory record and the directory's entries, counted ahead of `zipfile`); names that leave the package or
 that two members share; decompression bombs (declared sizes and ratios checked, inflated bytes
 capped); DTDs and entity declarations in any XML part. `xml_parser()` and `iterparse()` use lxml
 with entity resolution, DTD loading and network access off. Limits are module constants.
@@ -56,6 +56,32 @@ def _tail_entry_count(f, size):
         (count64,) = struct.unpack("<Q", tail[j + 32:j + 40])
         count = max(count, count64)
     return count
+
+
+def _directory_entries(f, most: int) -> int:
+    """How many entries the central directory holds, counted up to `most`: zipfile reads the
+    directory by its size, whatever count the end record gives, one object an entry. The walk
+    stops at the first bytes that are not an entry (zipfile then says what is wrong)."""
+    try:
+        end = zipfile._EndRecData(f)
+    except OSError:
+        return 0
+    if not end:
+        return 0
+    size_cd = end[zipfile._ECD_SIZE]
+    at = end[zipfile._ECD_LOCATION] - size_cd  # where zipfile will look (data prepended included)
+    if end[zipfile._ECD_SIGNATURE] == zipfile.stringEndArchive64:
+        at -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator
+    stop, n = at + size_cd, 0
+    while n < most and at + 46 <= stop:
+        f.seek(at)
+        head = f.read(46)
+        if len(head) < 46 or head[:4] != b"PK\x01\x02":
+            break
+        name, extra, comment = struct.unpack("<HHH", head[28:34])
+        at += 46 + name + extra + comment
+        n += 1
+    return n
 
 
 def _ole_kind(f) -> str:
@@ -199,6 +225,9 @@ class SafeZip:
             raise XlgdError(f"{self.path} is truncated or damaged (its zip directory is missing)")
         if count > MAX_MEMBERS:
             raise XlgdError(f"{self.path} has {count} zip members (limit {MAX_MEMBERS}); not a workbook")
+        if _directory_entries(f, MAX_MEMBERS + 1) > MAX_MEMBERS:
+            raise XlgdError(f"{self.path} has more than {MAX_MEMBERS} zip members (its end record says {count}); "
+                            f"not a workbook")
         f.seek(0)
 
     def _refuse_dtds(self):
