@@ -6,7 +6,7 @@
 The chart columns (core/chart_columns.py: err^2 with #N/A gaps, prediction,
 weights and derivative clipped to +-chart_max) are output-only: no other cell
 reads them. The engine computes them after each epoch's rows, over the epoch's
-arrays with masks (`engine.Program.derived`); `derive=False` puts them back in
+arrays with masks (`program.Program.derived`); `derive=False` puts them back in
 the per-row fast path, as before, where each #N/A they hold (the clipping at
 true_b = 3000: b passes chart_max on almost every row) sends the rest of the
 epoch to the exact evaluator. For each data scale, in one run, it times

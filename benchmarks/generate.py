@@ -53,8 +53,7 @@ def run_xlgd(epochs, out):
 
 def run_raw(epochs, out):
     """The recipe's formula cells and values as plain sheet XML: only the writing is timed."""
-    from xlgd.book.cells import formula_cells
-    from xlgd.book.layout import Layout
+    from xlgd.layout import Layout, formula_cells
     from xlgd.recipe.compute import compute
     from xlgd.xlsx.refs import col_letter
 

@@ -30,7 +30,7 @@ def same_bits(a, b):
 
 def check_frames(res, frames):
     """Configurations whose xlgd.run frame differs from the batch in a value or an error code."""
-    from xlgd.core.functions import error_name
+    from xlgd.core.masked import error_name
 
     bad = []
     for j, h in enumerate(frames):

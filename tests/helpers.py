@@ -2,9 +2,8 @@
 
 import numpy as np
 
-from xlgd.book.cells import formula_cells
+from xlgd.layout import Layout, formula_cells
 from xlgd.core.engine import run
-from xlgd.book.layout import Layout
 
 
 def ulps(a: float, b: float) -> int:

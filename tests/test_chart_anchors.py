@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from xlgd.book.charts import chart_specs
-from xlgd.book.layout import HEADER_ROW, Layout
+from xlgd.layout import HEADER_ROW, Layout
 from xlgd.pipeline import build
 from xlgd.recipe.template import load_recipe
 from xlgd.xlsx.package import Package

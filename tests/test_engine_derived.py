@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from xlgd.core.chart_columns import SUFFIX
-from xlgd.core.engine import Program, run
+from xlgd.core.engine import run
+from xlgd.core.program import Program
 from xlgd.core.sheet import build_sheet
 from xlgd.recipe.data import GRADDESC_X
 

@@ -1,6 +1,6 @@
 """LibreOffice recalculates every experiment template: every formula cell must equal the engine.
 
-Step sheets are walked with cells.formula_cells, extra sheets with
+Step sheets are walked with layout.formula_cells, extra sheets with
 book.experiments.extra_cells; the engine runs in its 'libreoffice' dialect (and the lr
 sweep as one batch, as the writer does). Error cells must carry the same
 code: #NUM! where a number overflowed, #N/A where a chart column hides it.
@@ -11,9 +11,8 @@ import math
 import pytest
 
 from xlgd.book.experiments import extra_cells
-from xlgd.book.cells import formula_cells
+from xlgd.layout import Layout, formula_cells
 from xlgd.recipe.compute import compute
-from xlgd.book.layout import Layout
 from xlgd.recipe.template import load_recipe
 from xlgd.pipeline import build
 

@@ -502,7 +502,7 @@ def test_bad_csv_data(tmp_path, label, words):
 
 def test_the_row_limit_is_the_layouts():
     """recipe/validate.py may not import the book's Layout; this keeps the two in step."""
-    from xlgd.book.layout import Layout
+    from xlgd.layout import Layout
     from xlgd.core.sheet import build_sheet
     from xlgd.recipe import validate
 

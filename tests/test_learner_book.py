@@ -89,7 +89,7 @@ def test_libreoffice_colours_the_runaway_red_and_no_stable_row(books, tmp_path, 
     import openpyxl
 
     from xlgd.book.formats import ORANGE, RED
-    from xlgd.book.layout import Layout
+    from xlgd.layout import Layout
     from xlgd.recipe.compute import compute
     from xlgd.xlsx.refs import shift
 
@@ -189,7 +189,7 @@ def test_intro_rows_are_tall_enough_for_their_wrapped_text(books):
 def test_every_sheet_prints_its_table_one_page_wide_with_its_headers(books):
     import re
 
-    from xlgd.book.layout import HEADER_ROW, Layout
+    from xlgd.layout import HEADER_ROW, Layout
 
     for name, path in books.items():
         recipe = load_recipe(name)

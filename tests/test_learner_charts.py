@@ -152,7 +152,7 @@ def test_libreoffice_draws_the_charts_as_it_would_for_excel_2007(tmp_path):
 def test_every_model_sheet_charts_a_derivative_per_step_with_its_momentum(books):
     """The forum's "derivative with and without momentum", on every sheet: the last weight's gradient
     (the one the optimiser reads: analytic, or the forward-difference estimate) and its momentum."""
-    from xlgd.book.layout import Layout
+    from xlgd.layout import Layout
 
     want = {("graddesc", "basic"): ["g_b"], ("graddesc", "momentum"): ["g_b", "m_b"],
             ("graddesc", "rmsprop"): ["g_b"], ("graddesc", "adam"): ["g_b", "m_b"],

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tests.verify_helpers import edit_zip, set_constant, set_formula, set_value, sheet_part, verify
-from xlgd.book.layout import Layout
+from xlgd.layout import Layout
 from xlgd.check.verify import verify_book
 
 

@@ -17,7 +17,7 @@ from xlgd.xlsx import package
 from xlgd.check import steptable, verify, xlgd_sheet
 from xlgd.check.cells import CheckContext
 from xlgd.check.steptable import CachedLayout, RowMatcher, read_xlgd_sheet
-from xlgd.book.layout import Layout
+from xlgd.layout import Layout
 from xlgd.xlsx.package import Package
 from xlgd.recipe.template import Overrides, load_recipe
 from xlgd.pipeline import build

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.verify_helpers import edit_zip, set_formula, sheet_part, soffice
-from xlgd.book.layout import Layout
+from xlgd.layout import Layout
 from xlgd.recipe.template import load_recipe
 from xlgd.check.verify import verify_book
 from xlgd.pipeline import build

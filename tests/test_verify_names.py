@@ -102,7 +102,7 @@ def test_inf_and_nan_compare_as_values_of_their_own():
 
 @pytest.mark.parametrize("cached", ["inf", "-inf", "nan"])
 def test_a_cached_inf_or_nan_is_a_difference_whatever_the_tolerance(small, tmp_path, cached):
-    from xlgd.book.layout import Layout
+    from xlgd.layout import Layout
     from xlgd.recipe.template import Overrides, load_recipe
 
     spec = next(s for s in load_recipe("graddesc", Overrides(epochs=2)).sheets if s.name == "momentum")

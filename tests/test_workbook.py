@@ -7,9 +7,8 @@ import openpyxl
 import pytest
 from lxml import etree
 
-from xlgd.book.cells import formula_cells
+from xlgd.layout import HEADER_ROW, START_ROW, Layout, formula_cells
 from xlgd.core.engine import run
-from xlgd.book.layout import HEADER_ROW, START_ROW, Layout
 from xlgd.recipe.template import Overrides, load_recipe
 from xlgd.pipeline import build
 from xlgd.recipe.compute import compute

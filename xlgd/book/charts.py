@@ -1,23 +1,10 @@
 """The five charts of every sheet, each series a link to cells.
 
-The forum learner's chart went wrong because its x axis was typed values;
-here every series names its category / x cells (the step, epoch or x
-column), both axes stay visible, and the cached points are the engine's
-values so a viewer that does not recalculate still draws the right curve.
-
-What they draw are the chart-safe columns (`core/chart_columns.py`): #N/A
-where a value overflowed (a gap; Excel and LibreOffice draw #NUM! as 0),
-errors on a log axis, weights, prediction and derivative clipped to
-+-chart_max, so one exploded point does not flatten the others. The series
-of one chart get distinct colours (`palette`).
-
-Caches stop at CACHE_POINTS steps: a sheet with more step rows gets charts
-without cached points (no <c:numCache>), which Excel and LibreOffice draw
-from the cells they link to (LibreOffice checked: tests/test_charts_render.py
-renders both and compares the drawn series). 32,000 is Excel 2007's own
-limit of points per series; past it a cache costs about 60 bytes of XML per
-point and series and keeps every value in memory until the file is closed,
-for previewers that would have to draw 100,000-point lines.
+Every series names its category / x cells (the step, epoch or x column), both axes stay visible,
+and the cached points are the engine's values, so a viewer that does not recalculate draws the
+right curve. The series draw the chart-safe columns (`core/chart_columns.py`) in distinct colours
+(`palette`). A sheet of more than CACHE_POINTS steps (Excel 2007's limit of points per series) gets
+charts without cached points, which Excel and LibreOffice draw from the linked cells.
 """
 
 from __future__ import annotations
@@ -30,7 +17,7 @@ import numpy as np
 
 from ..core.chart_columns import chart_name, derivative_columns
 from ..xlsx.refs import col_letter
-from .layout import HEADER_ROW
+from ..layout import HEADER_ROW
 from .xlsxwriter_fast import fast_caches
 
 CHART_W, CHART_H = 520, 300
@@ -40,11 +27,11 @@ TAB10 = ("#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E37
          "#17BECF")
 
 
-def palette(n: int) -> list[str]:
+def palette(count: int) -> list[str]:
     """n distinct colours: tab10, then hues a golden angle apart (an mlp's dozens of weights)."""
-    out = list(TAB10[:n])
+    out = list(TAB10[:count])
     k = 0
-    while len(out) < n:
+    while len(out) < count:
         r, g, b = colorsys.hls_to_rgb((k * 0.618033988749895) % 1.0, 0.35 + 0.2 * (k % 3) / 2, 0.75)
         c = f"#{round(r * 255):02X}{round(g * 255):02X}{round(b * 255):02X}"
         if c not in out:
@@ -57,7 +44,7 @@ CACHE_POINTS = 32_000
 
 
 @dataclass
-class SheetValues:
+class ChartValues:
     """A sheet's values as its charts cache them (an engine Result has the same four fields)."""
 
     steps: dict
@@ -91,7 +78,7 @@ def chart_specs(lay, result=None):
     """The charts as plain dicts: title, type, series (name, categories/x, values/y).
 
     `charts regenerate` and the tests use the same description the writer uses.
-    result: the values to cache (an engine Result or SheetValues), None for none.
+    result: the values to cache (an engine Result or ChartValues), None for none.
     """
     spec = lay.spec
     steps = range(spec.n_steps)
@@ -139,47 +126,47 @@ def chart_rows(height_px: int) -> int:
     return math.ceil(height_px / ROW_PX) + 1
 
 
-def add_sheet_charts(wb, ws, lay, result):
+def add_sheet_charts(workbook, sheet, layout, result):
     # Beside the top of the step table (its header row), right of the epoch
     # block, one under the other: a chart's anchor depends on its place in
     # the list only, so no two charts share rows (tests/test_chart_anchors.py).
-    anchor_col = col_letter(max(lay.epoch_index.values()) + 2)
-    for place, c in enumerate(chart_specs(lay, result)):
-        chart = make_chart(wb, c)
+    anchor_col = col_letter(max(layout.epoch_index.values()) + 2)
+    for place, c in enumerate(chart_specs(layout, result)):
+        chart = make_chart(workbook, c)
         chart.set_size({"width": CHART_W, "height": CHART_H})
-        ws.insert_chart(f"{anchor_col}{HEADER_ROW + place * chart_rows(CHART_H)}", chart)
+        sheet.insert_chart(f"{anchor_col}{HEADER_ROW + place * chart_rows(CHART_H)}", chart)
 
 
 # Tick marks said explicitly: left out, LibreOffice takes ECMA-376's default and draws minor ticks.
 TICKS = {"major_tick_mark": "outside", "minor_tick_mark": "none"}
 
 
-def make_chart(wb, c: dict):
+def make_chart(workbook, description: dict):
     """An XlsxWriter chart from a chart description (`chart_specs`, the experiment grids).
 
     Always a scatter chart (straight lines, or markers): every x here is a
     number (step, epoch, x), and LibreOffice 7.4 leaves a gap for a #N/A
     point only in a scatter chart; in a line chart it draws #N/A as 0.
     Excel leaves the gap in both (show #N/A as an empty cell)."""
-    chart = fast_caches(wb.add_chart({"type": "scatter", "subtype": "straight"}))
-    for s, color in zip(c["series"], palette(len(c["series"]))):
+    chart = fast_caches(workbook.add_chart({"type": "scatter", "subtype": "straight"}))
+    for s, color in zip(description["series"], palette(len(description["series"]))):
         opts = {"name": s["name"], "categories": "=" + s["cat"], "values": "=" + s["val"],
                 "categories_data": s["cat_data"], "values_data": s["val_data"],
                 "line": {"none": True} if s.get("markers_only") else {"color": color, "width": 1.5}}
-        if s.get("markers_only") or c.get("markers"):
+        if s.get("markers_only") or description.get("markers"):
             opts["marker"] = {"type": "circle", "size": 5, "fill": {"color": color}, "border": {"color": color}}
         chart.add_series(opts)
-    chart.set_title({"name": c["title"], "name_font": {"size": 11}})
+    chart.set_title({"name": description["title"], "name_font": {"size": 11}})
     # Tick labels at the bottom edge even when y goes negative (a derivative, a weight).
-    x_axis = {"name": c["x_title"], "visible": True, "label_position": "low", **TICKS}
-    if c.get("x_unit"):
-        x_axis["major_unit"] = c["x_unit"]
+    x_axis = {"name": description["x_title"], "visible": True, "label_position": "low", **TICKS}
+    if description.get("x_unit"):
+        x_axis["major_unit"] = description["x_unit"]
     chart.set_x_axis(x_axis)
-    y_axis = {"name": c["y_title"], "visible": True, "major_gridlines": {"visible": True}, **TICKS}
-    if c.get("log_y"):
+    y_axis = {"name": description["y_title"], "visible": True, "major_gridlines": {"visible": True}, **TICKS}
+    if description.get("log_y"):
         y_axis["log_base"] = 10
     chart.set_y_axis(y_axis)
-    chart.set_legend({"position": "bottom"} if len(c["series"]) > 1 else {"none": True})
+    chart.set_legend({"position": "bottom"} if len(description["series"]) > 1 else {"none": True})
     chart.show_blanks_as("gap")
     chart.show_na_as_empty_cell()
     return chart

@@ -8,17 +8,17 @@ addresses through each sheet's `Layout`); its cached value is the one
 from __future__ import annotations
 
 from ..core.expr import EpochCell, Expr, GridCell, Name, SheetInput, StepCell, excel
-from ..recipe.experiments import HEAD_ROW, Grid, grids
+from ..recipe.experiments import HEAD_ROW, grids
 from ..xlsx.refs import col_letter, quote_sheet
 from .charts import CHART_H, CHART_W, chart_rows, make_chart
 from .formats import add_rules
 from .printing import print_table
-from .layout import Layout
+from ..layout import Layout
 
 EXP_CHART_H = CHART_H + 60
 
 
-def render(grid: Grid, e: Expr, layouts: dict) -> str:
+def render(expr: Expr, layouts: dict) -> str:
     """The formula text of one grid cell; layouts: {sheet name: Layout} of the recipe's sheets."""
 
     def r(leaf):
@@ -36,53 +36,53 @@ def render(grid: Grid, e: Expr, layouts: dict) -> str:
             return f"{sheet}!{lay.input_abs(leaf.name)}"
         raise TypeError(f"an experiment cell cannot refer to {leaf!r}")
 
-    return "=" + excel(e, r)
+    return "=" + excel(expr, r)
 
 
 def extra_cells(recipe, results) -> dict:
-    """{extra sheet: [(row, col, formula, value)]}, 0-based, like cells.formula_cells.
+    """{extra sheet: [(row, col, formula, value)]}, 0-based, like layout.formula_cells.
 
     results: the `compute.Results` of the recipe (its grid values)."""
     layouts = {s.name: Layout(s) for s in recipe.sheets}
     out = {}
     for g in grids(recipe):
         vals = results.grids[g.name]
-        out[g.name] = [(r, c, render(g, p, layouts), vals[(r, c)])
+        out[g.name] = [(r, c, render(p, layouts), vals[(r, c)])
                        for (r, c), (kind, p, _) in sorted(g.cells.items()) if kind == "formula"]
     return out
 
 
-def write_grids(wb, f, recipe, results, experiment_grids=None):
+def write_grids(workbook, formats, recipe, results, experiment_grids=None):
     """One worksheet per experiment grid; values from `results.grids` (computed, never here).
 
     experiment_grids: `recipe.experiments.grids(recipe)`, when the caller has them already."""
     layouts = {s.name: Layout(s) for s in recipe.sheets}
     for g in grids(recipe) if experiment_grids is None else experiment_grids:
         vals = results.grids[g.name]
-        ws = wb.add_worksheet(g.name)
+        ws = workbook.add_worksheet(g.name)
         g.text(0, 0, g.title, "title")
         if g.hint:
             g.text(HEAD_ROW - 1, 0, g.hint, "hint")
         for c, wdt in g.widths.items():
             ws.set_column(c, c, wdt)
         for nm, (r, c) in g.names.items():
-            wb.define_name(f"{quote_sheet(g.name)}!{nm}", f"={quote_sheet(g.name)}!${col_letter(c)}${r + 1}")
+            workbook.define_name(f"{quote_sheet(g.name)}!{nm}", f"={quote_sheet(g.name)}!${col_letter(c)}${r + 1}")
         # constant_memory: rows must be written top to bottom.
         for (r, c), (kind, p, fmt) in sorted(g.cells.items()):
-            fm = _fmt(f, fmt)
+            fm = _fmt(formats, fmt)
             if kind == "text":
                 ws.write_string(r, c, p, fm)
             elif kind == "num":
                 ws.write_number(r, c, p, fm)
             else:
                 v = vals[(r, c)]
-                ws.write_formula(r, c, render(g, p, layouts), fm, v if isinstance(v, str) else float(v))
+                ws.write_formula(r, c, render(p, layouts), fm, v if isinstance(v, str) else float(v))
         ws.freeze_panes(HEAD_ROW + 1, 1)
         last_row, last_col = max(r for r, _ in g.cells), max(c for _, c in g.cells)
-        add_rules(ws, f, (HEAD_ROW + 1, 1, last_row, last_col), big_cell=f"B{HEAD_ROW + 2}")
+        add_rules(ws, formats, (HEAD_ROW + 1, 1, last_row, last_col), big_cell=f"B{HEAD_ROW + 2}")
         print_table(ws, last_row, last_col, HEAD_ROW)
         for ch, (row, col) in zip(g.charts, _placed(g.charts)):
-            _chart(wb, ws, g, ch, vals, row, col)
+            _chart(workbook, ws, g, ch, vals, row, col)
 
 
 def _fmt(f, fmt):

@@ -1,27 +1,11 @@
 """Cell formats, and the conditional formats of a step table: stability colours and big numbers.
 
-Big numbers. A fixed format such as 0.0000 prints 9e230 with 235 characters,
-which no column fits: the cell shows ###. From |value| >= 1e5 (BIG) on a
-conditional format switches the cell to 0.00E+00 ("9.06E+230"), so every
-double fits an 11-character column in Excel and in LibreOffice (-99999.9999, the
-widest fixed value left, is 11 characters). Not a number
-format with conditions ([>=1E6]0.00E+00;...): for a negative value Excel and
-LibreOffice disagree on which section prints the minus sign (LibreOffice 7.4
-drops it in the second and third sections, measured), so one of them would
-print -8.5e76 as 8.51E+76 or --8.51E+76.
-
-Colours (sheets with `stability = true`; the bound is each optimiser's, from
-`optimizers.py`): a row past the bound (stab > bound: its step overshoots its
-own target) is orange; a row is red when its err^2 overflowed, or when it is
-the runaway: err^2 grew tenfold in this step, on a row past the bound that
-follows a row past the bound (one overshooting row can grow its error tenfold
-just by meeting a far-off x; two in a row are the self-reinforcing loop).
-
-One list of rules per range, red before orange before big numbers, each
-with stopIfTrue: Excel applies the first true rule by priority, and
-LibreOffice applies only the first true rule of a range anyway (and only one
-range's rules where ranges overlap: measured, so the ranges never overlap and
-a red or orange big number has a rule of its own).
+From |value| >= BIG a conditional format switches a cell to 0.00E+00, so every double fits an
+11-character column (a number format with sections would lose the minus sign in one of Excel and
+LibreOffice). On sheets with `stability = true` a row past its optimiser's bound is orange, and red
+when its err^2 overflowed or grew tenfold on a second row past the bound in a row. One list of
+rules per range, red, orange, then big numbers, each with stopIfTrue, and ranges that never
+overlap: LibreOffice applies only the first true rule of one range.
 """
 
 from __future__ import annotations
@@ -39,16 +23,16 @@ ORANGE, RED = "#FCE4D6", "#F8696B"
 class Formats:
     """The workbook's cell formats, made once each (XlsxWriter keeps one per add_format call)."""
 
-    def __init__(self, wb):
-        self.wb = wb
+    def __init__(self, workbook):
+        self.wb = workbook
         self._cache = {}
-        self.title = wb.add_format({"bold": True, "font_size": 13})
-        self.label = wb.add_format({"bold": True, "font_color": "#1F4E79", "align": "center"})
-        self.header = wb.add_format({"bold": True, "bottom": 1, "align": "center", "text_wrap": True})
-        self.hint = wb.add_format({"italic": True, "font_color": "#595959"})
-        self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-        self.bold = wb.add_format({"bold": True})
-        self.bold_top = wb.add_format({"bold": True, "valign": "top"})
+        self.title = workbook.add_format({"bold": True, "font_size": 13})
+        self.label = workbook.add_format({"bold": True, "font_color": "#1F4E79", "align": "center"})
+        self.header = workbook.add_format({"bold": True, "bottom": 1, "align": "center", "text_wrap": True})
+        self.hint = workbook.add_format({"italic": True, "font_color": "#595959"})
+        self.wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+        self.bold = workbook.add_format({"bold": True})
+        self.bold_top = workbook.add_format({"bold": True, "valign": "top"})
 
     def num(self, fmt, kind="cell"):
         key = (fmt, kind)
@@ -97,7 +81,7 @@ def colour_conditions(lay) -> list:
     return [(f"IF(ISERROR({e}{first}),TRUE,{runaway})", RED), (past, ORANGE)]
 
 
-def add_rules(ws, f, rng, colours=(), big_cell=None):
+def add_rules(sheet, formats, cells, colours=(), big_cell=None):
     """One range's rules in priority order, each stopping the ones after it (see the module doc).
 
     rng: (first row, first col, last row, last col), 0-based; big_cell: its top-left cell (A1) when big
@@ -105,27 +89,27 @@ def add_rules(ws, f, rng, colours=(), big_cell=None):
     rules = []
     for cond, fill in colours:
         if big_cell:
-            rules.append((f"AND({cond},{big_number(big_cell)})", f.conditional(fill, big=True)))
-        rules.append((cond, f.conditional(fill)))
+            rules.append((f"AND({cond},{big_number(big_cell)})", formats.conditional(fill, big=True)))
+        rules.append((cond, formats.conditional(fill)))
     if big_cell:
-        rules.append((big_number(big_cell), f.conditional(big=True)))
+        rules.append((big_number(big_cell), formats.conditional(big=True)))
     for cond, fmt in rules:
-        ws.conditional_format(*rng, {"type": "formula", "criteria": "=" + cond, "format": fmt,
+        sheet.conditional_format(*cells, {"type": "formula", "criteria": "=" + cond, "format": fmt,
                                      "stop_if_true": True})
 
 
-def add_step_table_rules(ws, f, lay):
+def add_step_table_rules(sheet, formats, layout):
     """The step table's colours (stability sheets) and big numbers; the epoch block's big numbers."""
-    spec = lay.spec
+    spec = layout.spec
     if spec.n_steps < 1:
         return
-    top, bottom = lay.step_row(0) - 1, lay.step_row(spec.n_steps - 1) - 1
-    colours = colour_conditions(lay) if spec.stability and STAB in lay.col_index else ()
+    top, bottom = layout.step_row(0) - 1, layout.step_row(spec.n_steps - 1) - 1
+    colours = colour_conditions(layout) if spec.stability and STAB in layout.col_index else ()
     # step, epoch, x, y: counters and data, never big; from the first weight on anything can explode.
-    split = lay.col_index[spec.params[0]]
-    add_rules(ws, f, (top, 0, bottom, split - 1), colours)
-    add_rules(ws, f, (top, split, bottom, len(spec.columns) - 1), colours, f"{col_letter(split)}{top + 1}")
-    cols = sorted(lay.epoch_index.values())
-    r0 = lay.epoch_row(0)
-    add_rules(ws, f, (r0 - 1, cols[0], lay.epoch_row(spec.epochs - 1) - 1, cols[-1]), (),
+    split = layout.col_index[spec.params[0]]
+    add_rules(sheet, formats, (top, 0, bottom, split - 1), colours)
+    add_rules(sheet, formats, (top, split, bottom, len(spec.columns) - 1), colours, f"{col_letter(split)}{top + 1}")
+    cols = sorted(layout.epoch_index.values())
+    r0 = layout.epoch_row(0)
+    add_rules(sheet, formats, (r0 - 1, cols[0], layout.epoch_row(spec.epochs - 1) - 1, cols[-1]), (),
               f"{col_letter(cols[0])}{r0}")

@@ -15,19 +15,19 @@ from ..core.optimizers import get_optimizer
 from ..recipe import record
 from ..xlsx.refs import quote_sheet
 from .formats import BIG, ORANGE, RED
-from .layout import Layout
+from ..layout import Layout
 from .printing import print_table
 
 LABEL_WIDTH, TEXT_WIDTH, LR_WIDTH = 20, 80, 10
 # Characters of ordinary text per line of a TEXT_WIDTH column (its width counts '0's, wider than most
-# letters): LibreOffice fits 98-100 of the intro's characters on a line (measured on its PDF); fewer, to be safe.
+# letters): LibreOffice fits 98-100 of the intro's characters on a line (its PDF); fewer, to be safe.
 LINE_CHARS = 92
 LINE_HEIGHT = 15  # points, the default row height of an 11-point font
 SHEETS = "Sheets, in tab order"
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def row_height(text: str) -> float:
@@ -70,7 +70,7 @@ def how_to_read(recipe) -> list[tuple[str, str]]:
         ("Change a knob", "The yellow cells in row 3 of each sheet are inputs with names (lr, "
                           + ("beta1, h, " if fd else "beta1, ") + "a_init...). Type a new value and watch every "
                           "step, chart and epoch total follow."),
-        ("Row 6", "The start row: the weights and optimiser state before the first step."),
+        ("Row 6", "The start row: the weights and optimiser state ahead of the first step."),
         ("Epoch block", "Right of the steps: one row per epoch, with its mean squared error."),
         ("Charts", "Error per step and per epoch (log axes: an error from 1 to 1e230 stays readable), the weights, "
                    "the derivative of the last weight (with its momentum where the optimiser keeps one), and the "
@@ -86,7 +86,7 @@ def how_to_read(recipe) -> list[tuple[str, str]]:
             ("Stability column", "lr*|dpred/dw|^2 (sheets with stability = true): the step this row takes, "
                                  "measured against the row's own target. Past the optimiser's bound (1 for SGD, "
                                  "(1+beta1)/(1-beta1) with momentum) the step overshoots: the row's error after "
-                                 "the step is larger than before. 'exploded at' carries the first step whose err^2 "
+                                 "the step is larger than it was. 'exploded at' carries the first step whose err^2 "
                                  "overflowed or passed explode_at."),
             ("Orange row", "Past the bound: this row's step overshoots its own target."),
             ("Red row", "The runaway: err^2 grew tenfold in this step, on a row past the bound that follows a row "
@@ -95,13 +95,13 @@ def how_to_read(recipe) -> list[tuple[str, str]]:
     return lines
 
 
-def write_intro(wb, f, recipe, grids):
+def write_intro(workbook, formats, recipe, grids):
     """The intro sheet, first in the workbook and the one it opens on."""
-    ws = wb.add_worksheet("intro")
+    ws = workbook.add_worksheet("intro")
     ws.set_column(0, 0, LABEL_WIDTH)
     ws.set_column(1, 1, TEXT_WIDTH)
     ws.set_column(2, 2, LR_WIDTH)
-    swatch = {"Orange row": f.conditional(ORANGE), "Red row": f.conditional(RED)}
+    swatch = {"Orange row": formats.conditional(ORANGE), "Red row": formats.conditional(RED)}
     rows = [(recipe.title, None),
             ("", recipe.description or "Gradient descent in a spreadsheet: every number is a formula you can "
                                        "click on."), ("", "")]
@@ -114,16 +114,16 @@ def write_intro(wb, f, recipe, grids):
     specs = {s.name: s for s in recipe.sheets}
     for r, (a, b) in enumerate(rows):
         if a:
-            ws.write_string(r, 0, a, f.title if r == 0 else swatch.get(a, f.bold_top))
+            ws.write_string(r, 0, a, formats.title if r == 0 else swatch.get(a, formats.bold_top))
         if b:
-            ws.write_string(r, 1, b, f.wrap)
+            ws.write_string(r, 1, b, formats.wrap)
             ws.set_row(r, row_height(b))
         if a == SHEETS:
-            ws.write_string(r, 2, "lr", f.bold_top)
+            ws.write_string(r, 2, "lr", formats.bold_top)
         elif a in specs and "lr" in specs[a].input_values():
             # A link, not a copy: it shows the lr the sheet runs at now, after an edit too.
             spec = specs[a]
-            ws.write_formula(r, 2, f"={quote_sheet(a)}!{Layout(spec).input_abs('lr')}", f.num("General", "top"),
+            ws.write_formula(r, 2, f"={quote_sheet(a)}!{Layout(spec).input_abs('lr')}", formats.num("General", "top"),
                              spec.input_values()["lr"])
     print_table(ws, len(rows) - 1, 2, landscape=False, gridlines=False)
     ws.activate()

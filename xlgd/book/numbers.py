@@ -1,14 +1,9 @@
 """Doubles as the text of a cell's value: the shortest decimal that reads back as the same bits.
 
-A cached value must survive the round trip bit for bit (verify and the
-LibreOffice 0-ulp tests compare doubles exactly), and each one is formatted
-once. Python's repr gives the shortest round-trip text, one number at a time
-(David Gay's dtoa): about a second for the million values of a 350-epoch
-graddesc workbook. orjson (Ryu) gives the shortest round-trip text too, for a
-whole numpy array in one call: five times faster. Its spelling differs from
-repr's only in exponents and small numbers ('1e16' for '1e+16', '0.00001' for
-'1e-05'); both are xsd:double, which Excel, LibreOffice, openpyxl and
-float() read (tests/test_workbook.py checks every cached value bit for bit).
+orjson (Ryu) formats a whole numpy array in one call, each value the shortest round-trip text;
+its spelling differs from repr's only in exponents and small numbers ('1e16', '0.00001'), both
+xsd:double, which Excel, LibreOffice, openpyxl and float() read (tests/test_workbook.py checks
+every cached value bit for bit).
 """
 
 from __future__ import annotations

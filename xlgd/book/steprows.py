@@ -1,23 +1,11 @@
 """A sheet's step table as sheet XML: shared formulas, each double formatted once.
 
-A step table is millions of formula cells that differ only by row. Excel
-itself stores a run of them as a shared formula: the first cell holds the
-formula and the run's range (`<f t="shared" ref="E7:E151" si="4">`), every
-other cell only `<f t="shared" si="4"/>`, and Excel, LibreOffice, openpyxl
-and xlgd's own reader shift the first cell's relative references to each
-row. `Layout.shared` says which columns run so; the others (data, epoch
-and running-sum columns, short formulas) keep a formula per cell. A row is
-one string template per kind of row (the first step, an epoch's first row,
-any other; 32 plain rows at a time) with the row numbers and the values put
-in; each value is the shortest text that reads back as the same bits
-(`numbers.py`: what the LibreOffice 0-ulp and verify tests rely on),
-formatted once, a whole epoch in one call.
-
-Epochs come one at a time (`add`), from `compute` as the engine finishes
-them. The epoch block sits beside the first step rows (epoch k on sheet row
-START_ROW + k), so those rows wait, as text, for the epoch summaries; the
-rows below go to a spool file as they come; `close` writes the start row,
-the rows beside the block, then the spool -- memory stays flat in rows.
+A column that `Layout.shared` names is stored as Excel stores a run: the first cell holds the
+formula and the run's range (`<f t="shared" ref="E7:E151" si="4">`), every other only the `si`;
+the other columns keep a formula per cell. A row is one string template per kind of row with row
+numbers and values put in, each value the shortest text that reads back as the same bits
+(`numbers.py`). Epochs come one at a time (`add`); the rows beside the epoch block wait as text,
+the rows below go to a spool file, and `close` writes them in order: memory stays flat in rows.
 """
 
 from __future__ import annotations
@@ -28,8 +16,8 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from ..core.functions import error_name
-from .layout import START_ROW
+from ..core.masked import error_name
+from ..layout import START_ROW
 from .numbers import text as number_text, texts
 
 
@@ -51,12 +39,12 @@ def _fields(text: str) -> str:
 class StepRows:
     """One sheet's start row, step rows and epoch block, written through `out` (an `xlsxwriter_fast.RawRows`)."""
 
-    def __init__(self, lay, f, out):
-        spec = lay.spec
-        self.lay, self.f, self.out = lay, f, out
+    def __init__(self, layout, formats, out):
+        spec = layout.spec
+        self.lay, self.f, self.out = layout, formats, out
         self.n = spec.n_data
         self.names = [c.name for c in spec.columns]
-        xfs = [out.xf(f.num(c.fmt)) for c in spec.columns]
+        xfs = [out.xf(formats.num(c.fmt)) for c in spec.columns]
         # Per kind of row, per column: the cell as %-format text, holding a number / an error.
         self.cells = {kind: [self._cell(j, kind, xf) for j, xf in enumerate(xfs)] for kind in ("top", "first", "rest")}
         self.rows = {kind: _positional('<row r="%(r)s">' + "".join(c for c, _ in cells), len(self.names))
@@ -80,16 +68,16 @@ class StepRows:
         return tuple(f'<c r="{L}%(r)s" s="{xf}"{t}>{f}<v>%(v{j})s</v></c>' for t in ("", ' t="e"'))
 
     # ------------------------------------------------------------ step rows
-    def add(self, ep):
+    def add(self, epoch):
         """Write (or keep) the step rows of one epoch (`core.engine.Epoch`)."""
         n, C = self.n, len(self.names)
-        vals = texts(np.column_stack([ep.steps[nm] for nm in self.names]))
-        codes = np.column_stack([ep.codes[nm] for nm in self.names])
+        vals = texts(np.column_stack([epoch.steps[nm] for nm in self.names]))
+        codes = np.column_stack([epoch.codes[nm] for nm in self.names])
         bad = codes.any(axis=1)
-        top = self.lay.row_fields(ep.k * n)  # rows of an epoch: r, p and d count up, e stays
+        top = self.lay.row_fields(epoch.k * n)  # rows of an epoch: r, p and d count up, e stays
         done, r = [], 0
         while r < n:
-            i = ep.k * n + r
+            i = epoch.k * n + r
             m = self._plain_run(r, i, bad)
             if m:  # rows r..r+m-1: any other row, numbers only, below the epoch block: one template
                 R = top["r"] + r
@@ -112,7 +100,7 @@ class StepRows:
                 done.append(text + "</row>")
             r += 1
         self.spool.write("".join(done).encode())
-        self.block.append((dict(ep.cells), dict(ep.cell_codes)))
+        self.block.append((dict(epoch.cells), dict(epoch.cell_codes)))
 
     BLOCK = 32  # rows formatted by one template
 

@@ -20,12 +20,12 @@ from ..recipe import record
 from ..recipe.experiments import grids
 from ..xlsx.output import atomic_output
 from ..xlsx.refs import quote_sheet
-from .charts import CACHE_POINTS, SheetValues, add_sheet_charts
+from .charts import CACHE_POINTS, ChartValues, add_sheet_charts
 from .experiments import write_grids
 from .intro import write_intro
 from .formats import Formats, add_rules, add_step_table_rules
 from .printing import print_step_sheet, print_table
-from .layout import (DATA_FIRST_ROW, DATA_SHEET, HEADER_ROW, HINT_ROW, INPUT_ROW, LABEL_ROW, START_ROW,
+from ..layout import (DATA_FIRST_ROW, DATA_SHEET, HEADER_ROW, HINT_ROW, INPUT_ROW, LABEL_ROW, START_ROW,
                      TITLE_ROW, Layout)
 from .steprows import StepRows
 from .xlsxwriter_fast import RawRows, Workbook, discard
@@ -122,29 +122,29 @@ def _write_data(wb, f, recipe):
     print_table(ws, last, 2, DATA_FIRST_ROW - 2, landscape=False)
 
 
-def write_sheet(wb, f, run, progress=None):
+def write_sheet(workbook, formats, run, progress=None):
     """One sheet from its `compute.SheetRun`: inputs and headers, then the step rows as the epochs come."""
     spec = run.spec
     lay = Layout(spec)
-    ws = wb.add_worksheet(spec.name)
-    ws.write_string(TITLE_ROW - 1, 0, spec.title, f.title)
+    ws = workbook.add_worksheet(spec.name)
+    ws.write_string(TITLE_ROW - 1, 0, spec.title, formats.title)
     for i, inp in enumerate(spec.inputs):
-        ws.write_string(LABEL_ROW - 1, i, inp.name, f.label)
+        ws.write_string(LABEL_ROW - 1, i, inp.name, formats.label)
     for i, inp in enumerate(spec.inputs):
-        ws.write_number(INPUT_ROW - 1, i, inp.value, f.num("General", "input"))
-        wb.define_name(f"{quote_sheet(spec.name)}!{inp.name}", f"={quote_sheet(spec.name)}!{lay.input_abs(inp.name)}")
+        ws.write_number(INPUT_ROW - 1, i, inp.value, formats.num("General", "input"))
+        workbook.define_name(f"{quote_sheet(spec.name)}!{inp.name}", f"={quote_sheet(spec.name)}!{lay.input_abs(inp.name)}")
     ws.write_string(HINT_ROW - 1, 0, "Yellow cells are inputs: change one and everything below recalculates. "
-                                     "Row 6 is the start state; each row below is one SGD step.", f.hint)
+                                     "Row 6 is the start state; each row below is one SGD step.", formats.hint)
     for c in spec.columns:
-        ws.write_string(HEADER_ROW - 1, lay.col_index[c.name], c.header, f.header)
+        ws.write_string(HEADER_ROW - 1, lay.col_index[c.name], c.header, formats.header)
         ws.set_column(lay.col_index[c.name], lay.col_index[c.name], c.width)
     for c in spec.epoch_columns:
-        ws.write_string(HEADER_ROW - 1, lay.epoch_index[c.name], c.header, f.header)
+        ws.write_string(HEADER_ROW - 1, lay.epoch_index[c.name], c.header, formats.header)
         ws.set_column(lay.epoch_index[c.name], lay.epoch_index[c.name], 12)
     ws.set_row(HEADER_ROW - 1, 30)
 
     # The start row, the step rows and the epoch block, as sheet XML (book/steprows.py).
-    rows = StepRows(lay, f, RawRows(ws, START_ROW - 1))
+    rows = StepRows(lay, formats, RawRows(ws, START_ROW - 1))
     kept = [] if spec.n_steps <= CACHE_POINTS else None  # what the charts cache
     n = spec.n_steps
     for ep in run.epochs:
@@ -155,8 +155,8 @@ def write_sheet(wb, f, run, progress=None):
             progress(spec.name, min(n, (ep.k + 1) * spec.n_data), n)
     rows.close(run.start)
     ws.freeze_panes(START_ROW - 1, 4)
-    add_step_table_rules(ws, f, lay)
+    add_step_table_rules(ws, formats, lay)
     print_step_sheet(ws, lay)
-    add_sheet_charts(wb, ws, lay, SheetValues.gather(kept) if kept is not None else None)
+    add_sheet_charts(workbook, ws, lay, ChartValues.gather(kept) if kept is not None else None)
     if progress:
         progress(spec.name, n, n)

@@ -1,26 +1,12 @@
 """The one place that touches XlsxWriter's private names.
 
-XlsxWriter writes a cell at a time (`write_formula` re-parses each formula
-for future functions, ~40 regular-expression passes per cell, then escapes
-and writes it through its XML writer); a step table is millions of formula
-cells that differ only by row. `RawRows` lets `book/steprows.py` hand
-XlsxWriter whole `<row>` elements of sheet XML instead, in constant-memory
-mode, where XlsxWriter itself streams rows into a temporary file
-(`Worksheet.row_data_fh`) and copies that file into the sheet part at
-close. It reaches into `Worksheet.row_data_fh`, `Worksheet._write_single_row`,
-`Worksheet._check_dimensions`, `Worksheet._write_optimized_sheet_data`,
-`Worksheet.row_data_filename`, `Format._get_xf_index`, the chart's
-`_write_num_cache` and `fh`, and `xlsxwriter.workbook.ZipFile` (and, for
-docProps/app.xml, the chart parts and the record's digest,
-`Workbook._get_packager`, `Packager._write_app_file`,
-`Packager._write_chart_files`, `Packager._create_package`,
-`Packager.workbook` and `Packager.filenames`), which is why it is pinned:
-written against XlsxWriter `XLSXWRITER_VERSION`, pyproject.toml asks for exactly that version, and
-tests/test_workbook.py fails when another one is installed -- an upgrade is
-a deliberate change: read this module against the new version's
-worksheet.py, chart.py, workbook.py and packager.py, then move both pins.
-benchmarks/generate.py measures the writer against a raw sheet-XML writer
-of the same cells.
+`RawRows` lets `book/steprows.py` hand XlsxWriter whole `<row>` elements of sheet XML in
+constant-memory mode (XlsxWriter streams rows into `Worksheet.row_data_fh`); `fast_caches` writes
+chart caches; docProps/app.xml, the chart parts and the record's digest go through its packager. Those private names
+(`Worksheet._write_single_row`, `Format._get_xf_index`, `Packager._write_app_file`, ...) are why
+XlsxWriter is pinned to `XLSXWRITER_VERSION` (pyproject.toml asks for exactly it, and
+tests/test_workbook.py fails on another): an upgrade means reading this module against the new
+version's worksheet.py, chart.py, workbook.py and packager.py, then moving both pins.
 """
 
 from __future__ import annotations
@@ -55,13 +41,13 @@ class RawRows:
     after rows not written yet go to a spool file (`spool`, `append`), which
     the sheet part gets straight after XlsxWriter's own row file, as bytes."""
 
-    def __init__(self, ws, first_row: int):
-        if not ws.constant_memory:
+    def __init__(self, sheet, first_row: int):
+        if not sheet.constant_memory:
             raise ValueError("RawRows needs a worksheet in constant_memory mode")
-        self.ws = ws
+        self.ws = sheet
         self.tail = None
-        ws._write_single_row(first_row)  # flush the rows above; later rows are ours
-        ws._write_optimized_sheet_data = self._sheet_data
+        sheet._write_single_row(first_row)  # flush the rows above; later rows are ours
+        sheet._write_optimized_sheet_data = self._sheet_data
 
     @staticmethod
     def xf(fmt) -> int:
@@ -106,10 +92,10 @@ class RawRows:
         ws._xml_end_tag("sheetData")
 
 
-def discard(wb) -> None:
+def discard(workbook) -> None:
     """Close the temporary files of a workbook that will never be closed (a failure half-way):
     constant_memory keeps one open per sheet, and the folder they are in is about to go."""
-    for ws in wb.worksheets():
+    for ws in workbook.worksheets():
         fh = getattr(ws, "row_data_fh", None)
         if fh is not None and not fh.closed:
             fh.close()
@@ -132,9 +118,8 @@ class Workbook(xlsxwriter.Workbook):
     tests/test_learner_charts.py renders the charts both ways and compares
     the pixels. `_get_packager` is XlsxWriter's hook for its packager.
 
-    Its parts are deflated at `deflate_level` (1): XlsxWriter uses zlib's
-    default (6), which takes 3.4 times the CPU time of level 1 on step
-    sheets, for files 20% smaller (benchmarks/generate.py).
+    Its parts are deflated at `deflate_level` (1), not zlib's default (6): much less CPU time
+    on step sheets for slightly larger files (benchmarks/generate.py measures both).
 
     seal=(sheet, placeholder, digest): once every part is written, `digest(parts)` of their
     (name, size, CRC-32) -- the sheet's part holding `placeholder` -- replaces the placeholder in

@@ -27,6 +27,7 @@ from lxml import etree
 
 from .fix import rebuild_caches
 from ..recipe import record
+from ..recipe.template import rebuild
 from ..xlsx.package import Package
 from .model import NS, chart_title, parse_xml, read_chart, serialize
 from ..errors import XlgdError
@@ -64,7 +65,7 @@ def read_record(book: Package) -> dict:
 def generate_fresh(rec: dict, tmpdir: Path) -> Path:
     from ..pipeline import build
 
-    recipe = record.rebuild(rec)
+    recipe = rebuild(rec)
     out = tmpdir / "fresh.xlsx"
     build(recipe, out)
     return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..book.layout import INPUT_ROW
+from ..layout import INPUT_ROW
 from ..core.engine import Result, run
 from ..errors import XlgdError
 from ..xlsx.package import Fallback

@@ -16,7 +16,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..book.layout import DATA_FIRST_ROW, START_ROW, Layout
+from ..layout import DATA_FIRST_ROW, START_ROW, Layout
 from ..core.expr import Data, EpochValue, leaves
 from ..xlsx.numbers import numbers
 from ..xlsx.package import Cell, Fallback

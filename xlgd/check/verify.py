@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..book.layout import DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW
+from ..layout import DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW
 from ..core.functions import VOLATILE
 from ..errors import XlgdError
 from ..recipe import record

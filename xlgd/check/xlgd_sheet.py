@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..book.layout import DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW, Layout
+from ..layout import DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW, Layout
 from ..core.engine import run
 from ..core.expr import Col, Data, Name, magnitude, n_ops, py
 from ..core.functions import numpy_namespace
 from ..core.table import SheetSpec
 from ..errors import XlgdError
 from ..recipe import record
+from ..recipe.template import rebuild
 from ..xlsx.package import Package
 from ..xlsx.refs import a1
 from .cells import ROUNDED_RTOL, CheckContext, Failures, check_cells, eval_text, group
@@ -45,7 +46,7 @@ def load_xlgd(book: Package):
         rec = record.read(book)
         if rec is None:
             return None, None, None
-        return rec, record.rebuild(rec), None
+        return rec, rebuild(rec), None
     except XlgdError as e:
         why = str(e).removeprefix(f"{book.path}: ")
         return None, None, f"{why}; checked without it, as a workbook of unknown layout"

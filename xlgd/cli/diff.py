@@ -133,6 +133,7 @@ def regenerate(edited: Path, out: Path) -> Path:
     """Write what xlgd would generate from the record inside `edited`."""
     from ..pipeline import build
     from ..recipe import record
+    from ..recipe.template import rebuild
     from ..xlsx.package import Package
 
     with Package.open(edited) as pkg:
@@ -141,7 +142,7 @@ def regenerate(edited: Path, out: Path) -> Path:
         raise XlgdError(f"{edited} has no xlgd record (hidden sheet {record.META_SHEET}); give a reference "
                         f"workbook: xlgd diff {edited} REFERENCE.xlsx")
     try:
-        recipe = record.rebuild(rec)
+        recipe = rebuild(rec)
     except XlgdError as e:
         raise XlgdError(f"{edited}: {e}") from None
     build(recipe, out)

@@ -1,286 +1,25 @@
-"""The reference engine: every cell of a sheet, computed as the spreadsheet would.
+"""The reference engine: every cell of a sheet, computed as the spreadsheet would, bit for bit.
 
-The step columns compile (via `expr.py`) to one Python function per sheet
-that runs an epoch row by row on numpy float64 scalars, or on arrays to run
-a batch of configurations at once (an lr sweep). Operations associate
-exactly as the formulas do, so values equal Excel's bit for bit.
-
-A run goes epoch by epoch: `epochs()` yields each epoch as an `Epoch` (its
-rows, its error codes, its epoch-block cells) and keeps only what the next
-epoch reads, which is what lets `generate` stream a 290,000-row sheet into
-the file in flat memory; `run()` collects the epochs into one `Result`.
-
-Spreadsheet errors are values, not exceptions, kept as int8 codes
-(`functions.CODE`) beside the values (which hold nan there):
-
-* one configuration: where the fast path meets an overflow, a division by
-  zero or an invalid operation, the epoch's rows from there on are
-  recomputed by the exact evaluator (`expr.excel_value`);
-* a batch: the fast path runs for every configuration with floating-point
-  errors ignored; each configuration's first row in trouble is read off its
-  cells and off the operands a function may absorb (x/inf is 0: `expr.py`'s
-  watches), and from there the configurations in trouble -- only those --
-  are recomputed together by the same evaluator over arrays
-  (`expr.masked_value`), never one by one and never the whole batch. Each
-  configuration meets exactly the rows a run of its own recomputes, so a
-  batch equals its single runs bit for bit, error codes included
-  (tests/test_engine_batch.py; benchmarks/sweep.py measures the speed).
-
-dialect='libreoffice' reproduces LibreOffice's arithmetic quirks
-(near-cancellations snapped to 0, underflow as #NUM!, #VALUE! for SQRT of
-a negative) so our tests can compare with LibreOffice to the last bit too.
+A run goes epoch by epoch through the sheet's compiled step table (`program.Program`): `epochs()`
+yields each `Epoch` and keeps only what the next one reads (so `generate` streams a sheet in flat
+memory); `run()` collects them into one `Result`. Spreadsheet errors are int8 codes
+(`masked.CODE`) beside nan values. Where the fast path meets an overflow, a division by zero or an
+invalid operation, the rows from there on are recomputed by the exact evaluator: one configuration
+by `expr.excel_value`, a batch's configurations in trouble (only those) together by
+`expr.masked_value`, so a batch equals its single runs, error codes included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
-from .expr import Col, Data, EpochValue, Fn, Name, Ref, StepEdge, excel_value, leaves, masked_py, masked_value, nodes, py
-from .functions import CODE, NA, TINY, compiled, error_name
+from .expr import Col, Data, EpochValue, Name, StepEdge, excel_value, masked_value
+from .masked import CODE, NA, TINY, error_name
+from .program import Program
 from .table import SheetSpec
-
-
-class Program:
-    """The compiled step table of one sheet."""
-
-    def __init__(self, spec: SheetSpec, dialect: str = "excel", derive: bool = True):
-        self.spec = spec
-        self.dialect = dialect
-        # Output-only columns (the chart columns) leave the row path: computed after each
-        # epoch's rows over its arrays (`_derived_cells`). derive=False keeps them in the rows,
-        # as before: what the tests and benchmarks/chart_columns.py compare against.
-        order, derived = _topo_order(spec), _output_only(spec) if derive else set()
-        self.derived = [n for n in order if n in derived]
-        self.order = [n for n in order if n not in derived]
-        by_name = {c.name: list(leaves(c.expr)) for c in spec.columns if c.name in derived}
-        self.reads = {n: ({lf.name for lf in by_name[n] if isinstance(lf, Col)},
-                          {lf.col for lf in by_name[n] if isinstance(lf, EpochValue)})
-                      for n in self.derived}  # the cells an output-only column reads
-        self.carried = sorted({d for c in spec.columns for d in c.deps(1)})
-        self.row_keys = ["x", "y"]
-        self.epoch_keys = sorted({leaf.col for c in spec.columns for leaf in _leaves_of(c)
-                                  if isinstance(leaf, EpochValue)})
-        self.pure = _pure_columns(spec)
-        self.quiet = _quiet_nan_columns(spec)
-        self.columns = {c.name: c for c in spec.columns}
-        self.watches = {}  # batch?: how many operands its source watches (the K rows it fills)
-        self._fns = {}
-
-    def source(self, batch: bool = False) -> str:
-        """The epoch function (the row columns); a batch's also records each absorbable operand in K (`expr.py`)."""
-        cols = {c.name: c for c in self.spec.columns}
-        idx = {c.name: i for i, c in enumerate(self.spec.columns)}
-        inputs = {i.name: k for k, i in enumerate(self.spec.inputs)}
-        watched = []
-
-        def watch(src):
-            watched.append(src)
-            return f"_w(k{len(watched) - 1}, r, {src})"
-
-        var = LeafForm(col=lambda lf: f"{'p' if lf.lag else 'c'}{idx[lf.name]}", name=lambda lf: f"i{inputs[lf.name]}",
-                       data=lambda lf: f"a_{lf.name}[r]", epoch=lambda lf: f"e{self.epoch_keys.index(lf.col)}")
-
-        def body(first, indent):
-            out = []
-            for name in self.order:
-                c = cols[name]
-                e = c.first if (first and c.first is not None) else c.expr
-                out.append(f"{indent}c{idx[name]} = {py(e, var, self.dialect, watch if batch else None)}")
-            for name in self.order:
-                out.append(f"{indent}o{idx[name]}[r0 + r] = c{idx[name]}")
-            for name in self.carried:
-                out.append(f"{indent}p{idx[name]} = c{idx[name]}")
-            return out
-
-        # Run under np.errstate(raise) for one configuration: an overflow, a
-        # division by zero or an invalid operation anywhere inside a formula
-        # stops the fast path at that row, even when the cell's final value
-        # would look finite (x/(y/0) is 0 in IEEE, #DIV/0! in a spreadsheet).
-        # A batch runs with errors ignored and finds its rows in trouble after.
-        first_row, rows = body(True, "        "), body(False, "            ")
-        self.watches[batch] = len(watched)
-        lines = ["def run_epoch(I, P, A, E, O, r0, n, K):"]
-        lines += [f"    i{k} = I[{name!r}]" for name, k in inputs.items()]
-        lines += [f"    p{idx[name]} = P[{name!r}]" for name in self.carried]
-        lines += [f"    a_{key} = A[{key!r}]" for key in self.row_keys]
-        lines += [f"    e{k} = E[{key!r}]" for k, key in enumerate(self.epoch_keys)]
-        lines += [f"    o{idx[name]} = O[{name!r}]" for name in self.order]
-        lines += [f"    k{j} = K[{j}]" for j in range(len(watched))]
-        lines += ["    r = 0", "    try:"] + first_row + ["        for r in range(1, n):"] + rows
-        lines += ["    except FloatingPointError:", "        return r", "    return n"]
-        return "\n".join(lines)
-
-    def masked_source(self, first: bool) -> str:
-        """One row's exact cells over arrays of configurations (`expr.masked_py`), as a function."""
-        idx = {c.name: i for i, c in enumerate(self.spec.columns)}
-        inputs = {i.name: k for k, i in enumerate(self.spec.inputs)}
-
-        def code(name, var):
-            return "None" if name in self.pure else var
-
-        def col(lf):
-            i = idx[lf.name]
-            return (f"p{i}", code(lf.name, f"g{i}")) if lf.lag else (f"c{i}", code(lf.name, f"f{i}"))
-
-        def epoch(lf):
-            k = self.epoch_keys.index(lf.col)
-            return f"e{k}", f"h{k}"
-
-        # (value, error codes) per leaf: inputs and data are never errors
-        var = LeafForm(col=col, name=lambda lf: (f"i{inputs[lf.name]}", "None"),
-                       data=lambda lf: (f"a_{lf.name}", "None"), epoch=epoch)
-
-        lines = ["def masked_row(I, P, PC, E, EC, a_x, a_y):"]
-        lines += [f"    i{k} = I[{name!r}]" for name, k in inputs.items()]
-        lines += [f"    p{idx[name]} = P[{name!r}]" for name in self.carried]
-        lines += [f"    g{idx[name]} = PC[{name!r}]" for name in self.carried if name not in self.pure]
-        lines += [f"    e{k} = E[{key!r}]\n    h{k} = EC[{key!r}]" for k, key in enumerate(self.epoch_keys)]
-        for name in self.order:
-            c, i = self.columns[name], idx[name]
-            e = c.first if (first and c.first is not None) else c.expr
-            v, err = masked_py(e, var, lambda line: lines.append("    " + line), self.dialect, f"t{i}")
-            lines += [f"    c{i} = {v}", f"    f{i} = {code(name, err)}"]
-        lines.append("    return {" + ", ".join(f"{name!r}: (c{idx[name]}, f{idx[name]})" for name in self.order) + "}")
-        return "\n".join(lines)
-
-    def derived_function(self, name: str):
-        """An output-only column over an epoch's arrays, the fast way: f(S, I, A, E) -> values.
-        Exact where no floating-point error is raised and every value is a finite number."""
-        key = ("derived", name)
-        if key not in self._fns:
-            var = LeafForm(col=lambda lf: f"S[{lf.name!r}]", name=lambda lf: f"I[{lf.name!r}]",
-                           data=lambda lf: f"A[{lf.name!r}]", epoch=lambda lf: f"E[{lf.col!r}]")
-            src = f"def derived(S, I, A, E):\n    return {py(self.columns[name].expr, var, self.dialect)}"
-            self._fns[key] = compiled(src, "derived", True, self.dialect, f"<xlgd sheet {self.spec.name} {name}>")
-        return self._fns[key]
-
-    def function(self, batch: bool):
-        if batch not in self._fns:
-            self._fns[batch] = compiled(self.source(batch), "run_epoch", batch, self.dialect,
-                                        f"<xlgd sheet {self.spec.name}>")
-        return self._fns[batch]
-
-    def masked(self, first: bool):
-        """The compiled `masked_source`: row -> {column: (values, codes)}."""
-        key = ("masked", first)
-        if key not in self._fns:
-            self._fns[key] = compiled(self.masked_source(first), "masked_row", True, self.dialect,
-                                      f"<xlgd sheet {self.spec.name} exact>")
-        return self._fns[key]
-
-
-@dataclass(frozen=True)
-class LeafForm:
-    """How one generated function names the leaves a step column reads: one naming per kind of leaf.
-
-    The row path (`source`), the exact path over configurations (`masked_source`) and the output-only
-    columns (`derived_function`) read the same four kinds of leaf under different local names; this is
-    the one place the kinds are told apart."""
-
-    col: Callable  # a column of this sheet (this row's, or the row above's when lag)
-    name: Callable  # an input cell (lr, beta1 ...)
-    data: Callable  # x or y of the step's data row
-    epoch: Callable  # a value fixed for the epoch (the per-epoch mean of a column ...)
-
-    def __call__(self, leaf):
-        for kind, form in ((Col, self.col), (Name, self.name), (Data, self.data), (EpochValue, self.epoch)):
-            if isinstance(leaf, kind):
-                return form(leaf)
-        raise TypeError(f"a step column cannot read {leaf!r}")
-
-
-def _leaves_of(c):
-    for e in (c.expr, c.first, c.init):
-        if e is not None:
-            yield from leaves(e)
-
-
-def _topo_order(spec: SheetSpec) -> list[str]:
-    deps = {c.name: c.deps(0) for c in spec.columns}
-    done, order = set(), []
-
-    def visit(n, path=()):
-        if n in done:
-            return
-        if n in path:
-            raise AssertionError(f"circular columns: {' -> '.join(path + (n,))}")
-        for d in sorted(deps[n]):
-            visit(d, path + (n,))
-        done.add(n)
-        order.append(n)
-
-    for c in spec.columns:
-        visit(c.name)
-    return order
-
-
-def _output_only(spec: SheetSpec) -> set:
-    """Columns no cell reads -- no other column, no epoch-block cell -- whose formula reads only
-    its own row's cells, the inputs, the data and the epoch's cells: the chart columns.
-
-    Nothing downstream waits for them, so they need not run row by row: `_derived_cells`
-    computes them after the epoch's rows, a column at a time over the epoch's arrays, with
-    the exact evaluator's masks (`expr.masked_value`): the same values and error codes. In the
-    row path their #N/A (a clipped point) looked like trouble and sent the rest of the epoch
-    to the exact evaluator, row by row (benchmarks/chart_columns.py)."""
-    def plain(leaf):
-        return isinstance(leaf, (Name, Data, EpochValue)) or (isinstance(leaf, Col) and leaf.lag == 0)
-
-    edges = {leaf.col for c in spec.epoch_columns for e in (c.expr, c.first) if e is not None
-             for leaf in leaves(e) if isinstance(leaf, StepEdge)}
-    out = {c.name for c in spec.columns
-           if c.first is None and c.init is None and all(plain(leaf) for leaf in leaves(c.expr))} - edges
-    out -= _pure_columns(spec)
-    deps = {c.name: (c.deps(0), c.deps(1)) for c in spec.columns}
-    out -= {d for now, before in deps.values() for d in before}  # a value the next row reads
-    shrunk = True
-    while shrunk:  # a column read by one that stays in the rows stays there too
-        read = {d for name, (now, _) in deps.items() if name not in out for d in now}
-        shrunk = bool(out & read)
-        out -= read
-    return out
-
-
-def _quiet_nan_columns(spec: SheetSpec) -> set:
-    """Columns that can hold nan with no floating-point error raised: NA() is nan, and nan
-    passes quietly through whatever reads it (this row's cells or the next row's)."""
-    def has_na(e):
-        return any(isinstance(n, Fn) and n.name == "NA" for n in nodes(e))
-
-    quiet = {c.name for c in spec.columns if any(has_na(e) for e in (c.expr, c.first) if e is not None)}
-    grown = True
-    while grown:
-        grown = False
-        for c in spec.columns:
-            if c.name not in quiet and (c.deps(0) | c.deps(1)) & quiet:
-                quiet.add(c.name)
-                grown = True
-    return quiet
-
-
-def _pure_columns(spec: SheetSpec) -> set:
-    """Columns that can never hold an error: they read only the data and step counters."""
-    pure = set()
-    changed = True
-    while changed:
-        changed = False
-        for c in spec.columns:
-            if c.name in pure:
-                continue
-            ok = True
-            for leaf in _leaves_of(c):
-                if isinstance(leaf, Col) and leaf.name not in pure and leaf.name != c.name:
-                    ok = False
-                elif isinstance(leaf, Ref) and not isinstance(leaf, Data) and leaf != EpochValue("epoch"):
-                    ok = False
-            if ok:
-                pure.add(c.name)
-                changed = True
-    return pure
 
 
 def _cell(v, code):
@@ -293,7 +32,7 @@ class Epoch:
     """One epoch of a run: its step rows (row r is data row r) and its epoch-block cells.
 
     steps: column -> (n_data,) or (n_data, B) values, nan where the cell is an
-    error; codes: column -> int8 of the same shape (0, or `functions.CODE` of
+    error; codes: column -> int8 of the same shape (0, or `masked.CODE` of
     the error); cells / cell_codes: epoch-block column -> float and int (or
     (B,) arrays)."""
 
@@ -304,16 +43,16 @@ class Epoch:
     cell_codes: dict = field(default_factory=dict)
     may_hold_errors: bool = True  # False: no step cell of the epoch is an error (the exact path never ran)
 
-    def value(self, col, r, b=None):
+    def value(self, col, row, config=None):
         """A step cell as the sheet shows it: float, or an error code string."""
-        at = r if b is None else (r, b)
+        at = row if config is None else (row, config)
         return _cell(self.steps[col][at], self.codes[col][at])
 
-    def cell(self, col, b=None):
+    def cell(self, col, config=None):
         """An epoch-block cell as the sheet shows it."""
-        if b is None:
+        if config is None:
             return _cell(self.cells[col], self.cell_codes[col])
-        return _cell(self.cells[col][b], self.cell_codes[col][b])
+        return _cell(self.cells[col][config], self.cell_codes[col][config])
 
 
 @dataclass
@@ -322,7 +61,7 @@ class Result:
 
     Arrays are (rows,) for one configuration or (rows, B) for a batch; error
     cells hold nan in `steps` / `epochs` and their code in `codes` /
-    `epoch_codes` (int8, `functions.CODE`). `errors` spells them out as
+    `epoch_codes` (int8, `masked.CODE`). `errors` spells them out as
     {(column, row[, b]): '#NUM!'}, epoch-summary columns keyed '@name'.
     """
 
@@ -344,10 +83,10 @@ class Result:
         epoch_codes = {c.name: np.zeros((spec.epochs,) + tail, np.int8) for c in spec.epoch_columns}
         return cls(spec, start, steps, epochs, codes, epoch_codes, batch)
 
-    def epoch(self, k) -> "Epoch":
-        """Epoch k's rows as views of the sheet-long arrays."""
-        rows = slice(k * self.spec.n_data, (k + 1) * self.spec.n_data)
-        return Epoch(k, {n: a[rows] for n, a in self.steps.items()}, {n: a[rows] for n, a in self.codes.items()})
+    def epoch(self, index) -> "Epoch":
+        """Epoch `index`'s rows as views of the sheet-long arrays."""
+        rows = slice(index * self.spec.n_data, (index + 1) * self.spec.n_data)
+        return Epoch(index, {n: a[rows] for n, a in self.steps.items()}, {n: a[rows] for n, a in self.codes.items()})
 
     def chunks(self):
         """The run again, epoch by epoch (views): what `epochs()` yielded."""
@@ -357,11 +96,11 @@ class Result:
             ep.cell_codes = {n: a[k] for n, a in self.epoch_codes.items()}
             yield ep
 
-    def keep(self, ep: "Epoch"):
+    def keep(self, epoch: "Epoch"):
         """Store an epoch's epoch-block cells (its rows are views already)."""
         for name in self.epochs:
-            self.epochs[name][ep.k] = ep.cells[name]
-            self.epoch_codes[name][ep.k] = ep.cell_codes[name]
+            self.epochs[name][epoch.k] = epoch.cells[name]
+            self.epoch_codes[name][epoch.k] = epoch.cell_codes[name]
 
     @cached_property
     def errors(self) -> dict:
@@ -375,26 +114,26 @@ class Result:
                                    (names[c] for c in arr[at].tolist())))
         return out
 
-    def value(self, col, row, b=None):
+    def value(self, col, row, config=None):
         """A cell as the sheet shows it: float, or an error code string."""
-        at = row if b is None else (row, b)
+        at = row if config is None else (row, config)
         if col.startswith("@"):
             return _cell(self.epochs[col[1:]][at], self.epoch_codes[col[1:]][at])
         return _cell(self.steps[col][at], self.codes[col][at])
 
-    def first_error_step(self, b=None):
+    def first_error_step(self, config=None):
         """First step (0-based) with an error cell, or None; #N/A is not one: the chart columns' gaps.
-        For a batch without b: one per configuration."""
-        if self.batch is not None and b is None:
+        For a batch without config: one per configuration."""
+        if self.batch is not None and config is None:
             return [self.first_error_step(j) for j in range(self.batch)]
         any_err = np.zeros(self.spec.n_steps, bool)
         for arr in self.codes.values():
-            arr = arr if b is None else arr[:, b]
+            arr = arr if config is None else arr[:, config]
             any_err |= (arr != 0) & (arr != NA)
         rows = np.nonzero(any_err)[0]
         return int(rows[0]) if len(rows) else None
 
-    def first_explosion_step(self, threshold=None, b=None):
+    def first_explosion_step(self, threshold=None, config=None):
         """First step (0-based) whose err^2 is an error or exceeds threshold, or None.
 
         threshold defaults to the sheet's explode_at input, else 1e10.
@@ -404,7 +143,7 @@ class Result:
             from .stability import EXPLODE_AT
 
             threshold = self.spec.input_values().get("explode_at", EXPLODE_AT)
-        err = self.steps["err"] if b is None else self.steps["err"][:, b]
+        err = self.steps["err"] if config is None else self.steps["err"][:, config]
         with np.errstate(invalid="ignore"):
             hit = ~np.isfinite(err) | (err > threshold)
         first = np.where(hit.any(axis=0), hit.argmax(axis=0), -1)
@@ -412,21 +151,21 @@ class Result:
             return [None if f < 0 else int(f) for f in first]
         return None if first < 0 else int(first)
 
-    def take(self, b, spec=None):
-        """Configuration b of a batch as a Result of its own (spec: that sheet's spec)."""
+    def take(self, config, spec=None):
+        """Configuration `config` of a batch as a Result of its own (spec: that sheet's spec)."""
         def col(d):
-            return {k: v[:, b].copy() for k, v in d.items()}
+            return {k: v[:, config].copy() for k, v in d.items()}
 
-        return Result(spec or self.spec, {k: np.float64(v[b]) for k, v in self.start.items()},
+        return Result(spec or self.spec, {k: np.float64(v[config]) for k, v in self.start.items()},
                       col(self.steps), col(self.epochs), col(self.codes), col(self.epoch_codes), None)
 
-    def frame(self, b=None):
+    def frame(self, config=None):
         import pandas as pd
 
         data = {}
         for c in self.spec.columns:
             arr = self.steps[c.name]
-            data[c.name] = arr if b is None else arr[:, b]
+            data[c.name] = arr if config is None else arr[:, config]
         return pd.DataFrame(data)
 
 
@@ -436,8 +175,8 @@ class RunState:
 
     inputs: name -> value ((B,) arrays for a batch); start: the start row's
     values; carried / carried_codes: the columns later rows read with lag 1,
-    as the last row left them; last: the previous epoch (None before the
-    first), which StepEdge 'before' and lag-1 epoch-block cells read."""
+    as the last row left them; last: the previous epoch (None for the
+    first), which StepEdge 'above' and lag-1 epoch-block cells read."""
 
     prog: Program
     inputs: dict
@@ -453,10 +192,10 @@ class RunState:
     def spec(self):
         return self.prog.spec
 
-    def new_epoch(self, k) -> Epoch:
+    def new_epoch(self, epoch) -> Epoch:
         shape = (self.spec.n_data,) + (() if self.batch is None else (self.batch,))
         cols = self.spec.columns
-        return Epoch(k, {c.name: np.empty(shape) for c in cols}, {c.name: np.zeros(shape, np.int8) for c in cols})
+        return Epoch(epoch, {c.name: np.empty(shape) for c in cols}, {c.name: np.zeros(shape, np.int8) for c in cols})
 
 
 def run(spec: SheetSpec, x, y, inputs: dict | None = None, start: dict | None = None,
@@ -745,7 +484,7 @@ def _index(configs):
 
 # ------------------------------------------------------------------ output-only columns
 def _derived_cells(st, ep):
-    """The output-only columns (`_output_only`) of an epoch, a column at a time over its rows
+    """The output-only columns (`program._output_only`) of an epoch, a column at a time over its rows
     (and configurations): numpy over the arrays where no source cell is an error, no
     floating-point error is raised and every value comes out a finite number (what the row
     path's fast path asks of a row); else the exact evaluator's masks (`expr.masked_value`):
@@ -792,7 +531,7 @@ def _derived_env(st, ep, A):
 
 # ------------------------------------------------------------------ the epoch block
 def _epoch_cells(st, ep, phase):
-    """The epoch block's cells of one phase ('pre': known before the epoch runs, 'post': its summary)."""
+    """The epoch block's cells of one phase ('pre': known as the epoch starts, 'post': its summary)."""
     for c in st.spec.epoch_columns:
         if c.phase != phase:
             continue
@@ -833,7 +572,7 @@ def _masked_epoch_env(st, ep):
             src = ep if leaf.lag == 0 else st.last
             return src.cells[leaf.name], src.cell_codes[leaf.name]
         if isinstance(leaf, StepEdge):
-            if leaf.edge == "before" and st.last is None:
+            if leaf.edge == "above" and st.last is None:
                 return st.start[leaf.col], None
             src = ep if leaf.edge == "end" else st.last
             return src.steps[leaf.col][-1], src.codes[leaf.col][-1]

@@ -1,28 +1,11 @@
-"""Column expressions: one tree gives both the Excel formula and the numpy step.
+"""Column expressions: one tree gives the Excel formula, the numpy step and the exact value.
 
-A sheet column is defined once, as a tiny expression over named quantities
-(`Col("m_b", lag=1) * Name("beta1") + (1 - Name("beta1")) * Col("g_b")`).
-From that tree come
-
-* `excel(e, refs)` -- the formula text for one row; `refs` turns each leaf
-  into an A1 reference or a defined name;
-* `py(e)` -- Python source evaluated on numpy float64 scalars or arrays by
-  the engine, fully parenthesised so it associates exactly like the
-  formula. Excel evaluates IEEE doubles without fused multiply-add, so the
-  engine and the sheet agree to the last bit;
-* `excel_value(e, env)` -- a slow, exact evaluator with spreadsheet error
-  semantics (#NUM!, #DIV/0!, #VALUE!), used only for cells where the fast
-  path produced a non-finite number.
-
-Leaves are `Col` (a step-table column, this row or the row above), `Name`
-(a named input cell) and the typed references below (`Data`, `EpochValue`,
-`StepEdge`, ... `CellRef`): whoever renders or evaluates a tree says what
-each kind of leaf means there (an address for the layout, a value for the
-engine). Functions and operators mean what `functions.py` says.
-
-Keep the node set small: every node must be renderable, evaluable and
-checkable, and every function used here must be in `functions.FUNCTIONS`
-(so it exists in Excel and LibreOffice with the same meaning).
+A column is defined once, as a small tree (`Col("m_b", lag=1) * Name("beta1") + ...`). `excel(expr, ref)`
+renders its formula text; `py(expr)` its Python source for numpy float64 scalars or arrays, fully
+parenthesised so it associates exactly like the formula (no fused multiply-add: the engine and the
+sheet agree to the last bit); `excel_value(expr, env)` evaluates it exactly, with spreadsheet errors.
+Leaves (`Col`, `Name`, the `RefLeaf` kinds) mean what whoever renders or evaluates the tree says;
+every function used must be in `functions.FUNCTIONS`.
 """
 
 from __future__ import annotations
@@ -34,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import functions
+from . import functions, masked
 from .values import Block, SheetError, Text, compare, number, text
 
 # Excel operator precedence (higher binds tighter). Unary minus binds tighter
@@ -120,38 +103,38 @@ class Name(Expr):
     sheet: str | None = None
 
 
-class Ref(Expr):
+class RefLeaf(Expr):
     """A leaf that names a cell by what it is; the renderer or evaluator of a tree resolves it."""
 
 
 @dataclass(frozen=True)
-class Data(Ref):
+class Data(RefLeaf):
     """This step's data row: name 'x' or 'y' (on the data sheet, wrapping every epoch)."""
 
     name: str
 
 
 @dataclass(frozen=True)
-class EpochValue(Ref):
+class EpochValue(RefLeaf):
     """This step's epoch's cell of an epoch-block column (its epoch number, its lr)."""
 
     col: str
 
 
 @dataclass(frozen=True)
-class StepEdge(Ref):
-    """A step column at an epoch's edge: 'before' its first row (the row above) or at its 'end'."""
+class StepEdge(RefLeaf):
+    """A step column at an epoch's edge: 'above' its first row or at its 'end' (its last row)."""
 
     col: str
     edge: str
 
     def __post_init__(self):
-        if self.edge not in ("before", "end"):
-            raise ValueError(f"StepEdge edge must be 'before' or 'end', not {self.edge!r}")
+        if self.edge not in ("above", "end"):
+            raise ValueError(f"StepEdge edge must be 'above' or 'end', not {self.edge!r}")
 
 
 @dataclass(frozen=True)
-class StepCell(Ref):
+class StepCell(RefLeaf):
     """Another sheet's step-table cell: column col on step (0-based; -1 the start row)."""
 
     sheet: str
@@ -160,7 +143,7 @@ class StepCell(Ref):
 
 
 @dataclass(frozen=True)
-class EpochCell(Ref):
+class EpochCell(RefLeaf):
     """Another sheet's epoch-block cell: column col of epoch (0-based)."""
 
     sheet: str
@@ -169,7 +152,7 @@ class EpochCell(Ref):
 
 
 @dataclass(frozen=True)
-class SheetInput(Ref):
+class SheetInput(RefLeaf):
     """Another sheet's named input cell."""
 
     sheet: str
@@ -177,15 +160,30 @@ class SheetInput(Ref):
 
 
 @dataclass(frozen=True)
-class GridCell(Ref):
+class GridCell(RefLeaf):
     """A cell of the grid being defined (an experiment sheet), 0-based row and column."""
 
     row: int
     col: int
 
 
+class Movable:
+    """A reference OFFSET can move: a cell (`CellRef`) or a rectangle (`RangeRef`)."""
+
+    def moved(self, rows: int, cols: int, height: int | None = None, width: int | None = None) -> "RangeRef":
+        """The rectangle `rows` down and `cols` right, `height` x `width` (its own size by default);
+        it keeps this reference's row anchoring, so in a run of cells it moves with the rows as this one does."""
+        last_row, last_col = getattr(self, "row2", self.row), getattr(self, "col2", self.col)
+        height = last_row - self.row + 1 if height is None else height
+        width = last_col - self.col + 1 if width is None else width
+        top, left = self.row + rows, self.col + cols
+        if top < 1 or left < 1 or height < 1 or width < 1:
+            raise SheetError("#REF!")
+        return RangeRef(self.sheet, top, left, top + height - 1, left + width - 1, self.row_abs, self.row_abs)
+
+
 @dataclass(frozen=True)
-class CellRef(Ref):
+class CellRef(RefLeaf, Movable):
     """A cell a formula's text refers to: sheet name, 1-based row and column; `row_abs` when the
     text anchors the row ($A$1, A$1): filled down, the reference stays on that row."""
 
@@ -196,7 +194,7 @@ class CellRef(Ref):
 
 
 @dataclass(frozen=True)
-class RangeRef(Ref):
+class RangeRef(RefLeaf, Movable):
     """A rectangle of cells a formula's text refers to (A1:B5; whole columns and rows too)."""
 
     sheet: str
@@ -209,14 +207,14 @@ class RangeRef(Ref):
 
 
 @dataclass(frozen=True)
-class Address(Ref):
+class Address(RefLeaf):
     """A reference asked for its place only (ROW, ROWS, COLUMNS): whoever evaluates a tree answers
     env(Address(leaf)) with a values.Block of the right size and position and no values."""
 
-    of: Ref
+    of: RefLeaf
 
 
-LEAVES = (Col, Name, Ref)
+LEAVES = (Col, Name, RefLeaf)
 
 
 @dataclass(frozen=True, eq=False)
@@ -258,12 +256,12 @@ class Fn(Expr):
     args: tuple
 
 
-def lift(v) -> Expr:
-    if isinstance(v, Expr):
-        return v
-    if isinstance(v, (int, float)):
-        return Num(float(v))
-    raise TypeError(f"cannot use {v!r} in a column expression")
+def lift(value) -> Expr:
+    if isinstance(value, Expr):
+        return value
+    if isinstance(value, (int, float)):
+        return Num(float(value))
+    raise TypeError(f"cannot use {value!r} in a column expression")
 
 
 def sqrt(x):
@@ -299,19 +297,19 @@ def fn(name: str, *args) -> Fn:
     return Fn(f.name, tuple(lift(a) if not isinstance(a, Expr) else a for a in args))
 
 
-def leaves(e: Expr, skip=None):
-    """Every leaf (Col, Name, Ref) of a tree, in evaluation order; skip(fn, i): leave out argument i
+def leaves(expr: Expr, skip=None):
+    """Every leaf (Col, Name, RefLeaf) of a tree, in evaluation order; skip(fn, i): leave out argument i
     of function node fn (an argument read for its address only)."""
-    if isinstance(e, LEAVES):
-        yield e
-    elif isinstance(e, (Bin, Cmp)):
-        yield from leaves(e.left, skip)
-        yield from leaves(e.right, skip)
-    elif isinstance(e, Neg):
-        yield from leaves(e.arg, skip)
-    elif isinstance(e, Fn):
-        for i, a in enumerate(e.args):
-            if skip is None or not skip(e, i):
+    if isinstance(expr, LEAVES):
+        yield expr
+    elif isinstance(expr, (Bin, Cmp)):
+        yield from leaves(expr.left, skip)
+        yield from leaves(expr.right, skip)
+    elif isinstance(expr, Neg):
+        yield from leaves(expr.arg, skip)
+    elif isinstance(expr, Fn):
+        for i, a in enumerate(expr.args):
+            if skip is None or not skip(expr, i):
                 yield from leaves(a, skip)
 
 
@@ -333,39 +331,39 @@ def _eprec(e):
     return _PREC["*"] if _is_square(e) else e.prec
 
 
-def excel(e: Expr, ref: Callable[[Expr], str]) -> str:
-    """Formula text (without '='); `ref` renders a leaf (Col, Name, Ref)."""
-    if isinstance(e, Num):
-        return _num_text(e.value)
-    if isinstance(e, Const):
-        return _const_text(e.value)
-    if isinstance(e, LEAVES):
-        return ref(e)
-    if isinstance(e, Neg):
-        inner = excel(e.arg, ref)
-        return f"-{inner}" if _eprec(e.arg) >= Neg.prec else f"-({inner})"
-    if _is_square(e) and not e.parsed:
+def excel(expr: Expr, ref: Callable[[Expr], str]) -> str:
+    """Formula text (without '='); `ref` renders a leaf (Col, Name, RefLeaf)."""
+    if isinstance(expr, Num):
+        return _num_text(expr.value)
+    if isinstance(expr, Const):
+        return _const_text(expr.value)
+    if isinstance(expr, LEAVES):
+        return ref(expr)
+    if isinstance(expr, Neg):
+        inner = excel(expr.arg, ref)
+        return f"-{inner}" if _eprec(expr.arg) >= Neg.prec else f"-({inner})"
+    if _is_square(expr) and not expr.parsed:
         # A square is written as a product: x*x is one correctly rounded
         # multiply in every spreadsheet, while x^2 goes through the C
         # library's pow(), which glibc (LibreOffice) rounds differently
         # from x*x in about one case in a thousand.
-        base = excel(e.left, ref)
-        if _eprec(e.left) <= _PREC["*"]:
+        base = excel(expr.left, ref)
+        if _eprec(expr.left) <= _PREC["*"]:
             base = f"({base})"
         return f"{base}*{base}"
-    if isinstance(e, (Bin, Cmp)):
-        left = excel(e.left, ref)
-        right = excel(e.right, ref)
+    if isinstance(expr, (Bin, Cmp)):
+        left = excel(expr.left, ref)
+        right = excel(expr.right, ref)
         # Left-associative everywhere (Excel's ^ too): the right operand needs
         # brackets at equal precedence, or a-(b-c) would print as a-b-c.
-        if _eprec(e.left) < e.prec:
+        if _eprec(expr.left) < expr.prec:
             left = f"({left})"
-        if _eprec(e.right) <= e.prec:
+        if _eprec(expr.right) <= expr.prec:
             right = f"({right})"
-        return f"{left}{e.op}{right}"
-    if isinstance(e, Fn):
-        return f"{e.name}({','.join(excel(a, ref) for a in e.args)})"
-    raise TypeError(e)
+        return f"{left}{expr.op}{right}"
+    if isinstance(expr, Fn):
+        return f"{expr.name}({','.join(excel(a, ref) for a in expr.args)})"
+    raise TypeError(expr)
 
 
 def _const_text(v) -> str:
@@ -382,13 +380,13 @@ _PY_CMP = {"=": "==", "<>": "!="}
 _SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[A-Za-z0-9_ +-]*\])?")  # a name or an element: squared inline
 
 
-def squares_as_product(n: Bin, dialect: str) -> bool:
+def squares_as_product(node: Bin, dialect: str) -> bool:
     """Whether n is x^2 computed as x*x: xlgd's own squares always (it writes them as products),
     a formula's x^2 in Excel; LibreOffice computes a written ^ with pow() (see Bin)."""
-    return _is_square(n) and not (n.parsed and dialect == "libreoffice")
+    return _is_square(node) and not (node.parsed and dialect == "libreoffice")
 
 
-def py(e: Expr, var: Callable[[Expr], str], dialect: str = "excel", watch: Callable[[str], str] | None = None) -> str:
+def py(expr: Expr, var: Callable[[Expr], str], dialect: str = "excel", watch: Callable[[str], str] | None = None) -> str:
     """Python source for compiled numpy code, bracketed to keep Excel's association.
 
     dialect 'libreoffice' routes + and - through LibreOffice's
@@ -404,7 +402,7 @@ def py(e: Expr, var: Callable[[Expr], str], dialect: str = "excel", watch: Calla
         src = _py_node(n, go, var, dialect)
         return watch(src) if watched and watch is not None and _may_hide(n) else src
 
-    return go(e)
+    return go(expr)
 
 
 def _py_node(n, go, var, dialect):
@@ -437,17 +435,17 @@ def _py_node(n, go, var, dialect):
     raise TypeError(n)
 
 
-def absorbed(n: Expr) -> tuple:
+def absorbed(node: Expr) -> tuple:
     """Per operand of n: can a non-finite operand give a finite result (x/inf, inf^0, IF, MAX...)?"""
-    if isinstance(n, Bin):
-        if n.op == "/":
+    if isinstance(node, Bin):
+        if node.op == "/":
             return (False, True)
-        return (True, True) if n.op == "^" and not _is_square(n) else (False, False)
-    if isinstance(n, Cmp):
+        return (True, True) if node.op == "^" and not _is_square(node) else (False, False)
+    if isinstance(node, Cmp):
         return (True, True)
-    if isinstance(n, Fn):
-        return (functions.FUNCTIONS[n.name].absorbs,) * len(n.args)
-    return (False,) * len(_children(n))
+    if isinstance(node, Fn):
+        return (functions.FUNCTIONS[node.name].absorbs,) * len(node.args)
+    return (False,) * len(_children(node))
 
 
 def _may_hide(n: Expr) -> bool:
@@ -460,7 +458,7 @@ def _may_hide(n: Expr) -> bool:
 # ----------------------------------------------- exact evaluation with errors
 
 
-def excel_value(e: Expr, env: Callable[[Expr], object], dialect: str = "excel", array: bool = False):
+def excel_value(expr: Expr, env: Callable[[Expr], object], dialect: str = "excel", array: bool = False):
     """Evaluate one cell as the spreadsheet would: a float, an error code, text (`values.Text`)
     or a boolean.
 
@@ -470,7 +468,7 @@ def excel_value(e: Expr, env: Callable[[Expr], object], dialect: str = "excel", 
     a range where one value is expected is #VALUE! unless `array` (an array formula,
     whose Block result fills its cells)."""
     try:
-        v = _ev(e, env, dialect)
+        v = _ev(expr, env, dialect)
     except SheetError as err:
         return err.code
     if v is None:
@@ -548,17 +546,17 @@ def _caught(fn, *args):
         return e.code
 
 
-def masked_py(e: Expr, var: Callable[[Expr], tuple], emit: Callable[[str], None], dialect: str = "excel",
+def masked_py(expr: Expr, var: Callable[[Expr], tuple], emit: Callable[[str], None], dialect: str = "excel",
               prefix: str = "t") -> tuple:
     """`masked_value` as Python source: statements go to emit(line); returns (values, codes) source.
 
     var(leaf) gives the leaf's (values, codes) source, codes 'None' where it
     is never an error; leaves are numbers (or errors held as values: see
-    `functions.operand_error`). The statements call
-    functions.masked_arith / masked_compare / masked_call as `_arith`, `_cmp`,
+    `masked.operand_error`). The statements call
+    masked.masked_arith / masked_compare, functions.masked_call as `_arith`, `_cmp`,
     `_call` (the engine's batch namespace), name their results prefix_1,
     prefix_2 ..., and run under np.errstate(all="ignore"). Inside, each node
-    also knows where its value is a boolean (`functions.masked_compare`).
+    also knows where its value is a boolean (`masked.masked_compare`).
     """
     count = [0]
 
@@ -596,7 +594,7 @@ def masked_py(e: Expr, var: Callable[[Expr], tuple], emit: Callable[[str], None]
             return tmp(f"_call({n.name!r}, [{args}], {dialect!r})")
         raise TypeError(n)
 
-    v, c, _ = go(e)
+    v, c, _ = go(expr)
     return v, (c if c == "None" else f"_raised({c})")
 
 
@@ -604,21 +602,21 @@ def _masked_const(v) -> tuple:
     if isinstance(v, bool):
         return f"_f64({float(v)!r})", "None", "True"
     if isinstance(v, str) and not isinstance(v, Text):  # an error literal: a value, as a cell's error
-        return "_f64(np.nan)", f"np.int8({-functions.CODE[v]})", "None"
+        return "_f64(np.nan)", f"np.int8({-masked.CODE[v]})", "None"
     raise TypeError(f"no value over arrays for the literal {v!r}")
 
 
-def masked_value(e: Expr, env: Callable[[Expr], tuple], dialect: str = "excel") -> tuple:
+def masked_value(expr: Expr, env: Callable[[Expr], tuple], dialect: str = "excel") -> tuple:
     """`excel_value` for many configurations at once: (values, codes).
 
-    env(leaf) gives (values, codes) -- codes an int8 array of `functions.CODE`
+    env(leaf) gives (values, codes) -- codes an int8 array of `masked.CODE`
     values (0: a number) or None where the leaf is never an error. Values
     where codes are non-zero are meaningless; a boolean is 1.0 or 0.0; both
     branches of an IF are evaluated and one is taken per configuration, as
     IF takes one. The tree is compiled once (`masked_py`), the engine's rows
     are the same source.
     """
-    fn, slots = _masked_function(e, dialect)
+    fn, slots = _masked_function(expr, dialect)
     with np.errstate(all="ignore"):
         return fn([env(leaf) for leaf in slots])
 
@@ -639,25 +637,25 @@ def _masked_function(e, dialect):
 # ----------------------------------------------- how far rounding can move a value
 
 
-def magnitude(e: Expr) -> Expr:
+def magnitude(expr: Expr) -> Expr:
     """An expression bounding how far rounding of the inputs can move e (all terms added in absolute value).
 
     Each function's rule is its `functions.Function.magnitude`."""
-    if isinstance(e, Num):
-        return Num(abs(e.value))
-    if isinstance(e, LEAVES):
-        return Fn("MAX", (e, Neg(e)))
-    if isinstance(e, Neg):
-        return magnitude(e.arg)
-    if isinstance(e, Bin):
-        a, b = magnitude(e.left), magnitude(e.right)
-        if e.op in "+-":
+    if isinstance(expr, Num):
+        return Num(abs(expr.value))
+    if isinstance(expr, LEAVES):
+        return Fn("MAX", (expr, Neg(expr)))
+    if isinstance(expr, Neg):
+        return magnitude(expr.arg)
+    if isinstance(expr, Bin):
+        a, b = magnitude(expr.left), magnitude(expr.right)
+        if expr.op in "+-":
             return Bin("+", a, b)
-        if e.op == "^":
-            return Bin("*", a, a) if _is_square(e) else Bin("^", a, b)
-        return Bin(e.op, a, b)
-    if isinstance(e, Fn):
-        return _fn_magnitude(e)
+        if expr.op == "^":
+            return Bin("*", a, a) if _is_square(expr) else Bin("^", a, b)
+        return Bin(expr.op, a, b)
+    if isinstance(expr, Fn):
+        return _fn_magnitude(expr)
     return Num(0.0)  # comparisons: exactly 0 or 1
 
 
@@ -673,17 +671,17 @@ def _fn_magnitude(e: Fn) -> Expr:
     return Fn("MAX", tuple(args)) if len(args) > 1 else args[0]
 
 
-def nodes(e: Expr):
+def nodes(expr: Expr):
     """Every node of a tree, the root first."""
-    yield e
-    for ch in _children(e):
+    yield expr
+    for ch in _children(expr):
         yield from nodes(ch)
 
 
-def n_ops(e: Expr) -> int:
+def n_ops(expr: Expr) -> int:
     """Operations in a tree (each rounds once)."""
-    n = 1 if isinstance(e, (Bin, Fn, Neg)) else 0
-    for ch in _children(e):
+    n = 1 if isinstance(expr, (Bin, Fn, Neg)) else 0
+    for ch in _children(expr):
         n += n_ops(ch)
     return n
 

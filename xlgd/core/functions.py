@@ -1,43 +1,11 @@
 """Spreadsheet functions and operators, each defined once.
 
-A function used in a formula needs five things: its Excel name and arity
-(for the formula parser), its exact value with spreadsheet error semantics
-(for `expr.excel_value`), a numpy version for compiled code (the engine's
-step, the workbook evaluator's runs: scalars, and arrays for a batch of
-rows or configurations), and how far rounding of its inputs can move its
-result (for `verify`'s consistency check on 15-digit files). Here each is
-one `Function` in `FUNCTIONS`; the parser, the exact evaluator, the engine,
-the workbook evaluator and the checker all read this table.
-
-Error semantics follow the spreadsheet, not Python: an error argument
-propagates (left to right), SQRT of a negative is #NUM! in Excel and
-#VALUE! in LibreOffice (the `dialect`), and lazy functions (IF, IFERROR,
-ISERROR, ISNUMBER, ISBLANK) evaluate their arguments themselves, so IF only
-evaluates the branch it takes and ISERROR turns an error into TRUE.
-
-Argument kinds (`Function.args`, the last one repeats): 'number' (the
-argument as a number: blank 0, TRUE 1, an error raised), 'value' (as it
-is), 'bool' (as a condition), 'range' (a `values.Block` or a value: SUM's
-arguments, which skip text inside ranges), 'ref' (only the address is used:
-ROW, ROWS, COLUMNS -- no dependency on the cells' values). Ranges are only
-allowed where a function takes them, and in array context (`array_args`:
-SUMPRODUCT's arguments; array formulas), where + - * / work cell by cell.
-
-A function without `exact` or `lazy` is known but never evaluated: the
-volatile ones (RAND, RANDBETWEEN, NOW, TODAY, INDIRECT) have a new value
-on every recalculation, so no cached value can be reproduced. OFFSET is
-volatile in Excel too, but its value is determined by its arguments, so
-it is evaluated (`dynamic`: which cells it reads is only known once its
-arguments are).
-
-Where the C library decides the last bits (EXP, LN, LOG, SIN, POWER with
-an exponent other than 2 ...), `ulp` says so: the workbook evaluator
-reports the largest distance from the file instead of failing.
-
-Operators sit beside the functions: `arith(op, a, b, dialect)` is the exact
-meaning of + - * / ^ (LibreOffice's near-cancellation snap and underflow
-#NUM! included) and `numpy_namespace` the compiled code's helpers for the
-same.
+Each function is one `Function` in `FUNCTIONS`: its name and arity (the formula parser), its exact
+value with spreadsheet error semantics (`expr.excel_value`), its numpy forms for compiled code
+(scalars, and arrays for a batch of rows or configurations) and how far rounding of its inputs can
+move its result (`verify` on 15-digit files). `arith` is the exact meaning of + - * / ^ in either
+`dialect` (LibreOffice snaps near-cancellations to 0 and calls underflow #NUM!), and
+`numpy_namespace` holds the helpers compiled code calls for both.
 """
 
 from __future__ import annotations
@@ -51,30 +19,16 @@ from typing import Callable
 import numpy as np
 
 from . import ranges
-from .ranges import E48, approx_equal
-from .values import ERRORS, Block, SheetError, Text, is_error, number, scalar, truth
-
-# Names other modules take from here: the error codes, the error type, LibreOffice's approxEqual.
-REEXPORTED = (ERRORS, SheetError, approx_equal)
-
-DIALECTS = ("excel", "libreoffice")
-# Error values as small integers, for arrays of cells (0: not an error): CODE["#NUM!"] == 1.
-CODE = {e: i + 1 for i, e in enumerate(ERRORS)}
-NUM, DIV0, VALUE, NA = CODE["#NUM!"], CODE["#DIV/0!"], CODE["#VALUE!"], CODE["#N/A"]
+from .masked import (CODE, NA, TINY, error_name, held, masked_arith, masked_compare, masked_if, masked_iserror,
+                     masked_pick, masked_sqrt, raised, snapped_add, snapped_sub)
+from .ranges import approx_equal
+from .values import Block, SheetError, Text, is_error, number, scalar, truth
 
 
-def error_name(code: int) -> str:
-    """The error value an integer code stands for (CODE's inverse)."""
-    return ERRORS[code - 1]
-
-
-TINY = 2.2250738585072014e-308  # the smallest normal double; LibreOffice calls anything below it #NUM!
-
-
-def finite(v, code="#NUM!"):
-    if math.isnan(v) or math.isinf(v):
+def finite(value, code="#NUM!"):
+    if math.isnan(value) or math.isinf(value):
         raise SheetError(code)
-    return v
+    return value
 
 
 # ------------------------------------------------------------------ operators
@@ -116,7 +70,13 @@ def _power(a, b, square):
 # ------------------------------------------------------------------ the table
 @dataclass(frozen=True)
 class Function:
-    """One spreadsheet function: everything the parser, evaluators and checker need."""
+    """One spreadsheet function: everything the parser, evaluators and checker need.
+
+    An error argument propagates, left to right; a lazy function (IF, IFERROR, ISERROR ...)
+    evaluates its own arguments, so IF evaluates only the branch it takes. Argument kinds (`args`):
+    'number' (blank 0, TRUE 1, an error raised), 'value' (as it is), 'bool' (a condition), 'range'
+    (a `values.Block` or a value), 'ref' (only the address: ROW, ROWS, COLUMNS). A function with
+    neither `exact` nor `lazy` is known but never evaluated (RAND, NOW, INDIRECT: volatile)."""
 
     name: str
     min_args: int
@@ -140,26 +100,26 @@ class Function:
     # dialect) -> (values, codes, kinds) (`masked_call`); None: `exact`/`lazy` element by element.
     masked: Callable | None = None
     # May turn a non-finite argument into a finite result in compiled code (MAX(-inf, 1), IF,
-    # ISERROR, SIGN(inf), EXP(-inf)): the engine's batch fast path watches such arguments (`engine.Program`).
+    # ISERROR, SIGN(inf), EXP(-inf)): the engine's batch fast path watches such arguments (`program.Program`).
     absorbs: bool = False
 
     @property
     def evaluable(self) -> bool:
         return self.exact is not None or self.lazy is not None
 
-    def arity_ok(self, n: int) -> bool:
-        return n >= self.min_args and (self.max_args is None or n <= self.max_args)
+    def arity_ok(self, count: int) -> bool:
+        return count >= self.min_args and (self.max_args is None or count <= self.max_args)
 
-    def arg_kind(self, i: int) -> str:
-        return self.args[min(i, len(self.args) - 1)] if self.args else "number"
+    def arg_kind(self, position: int) -> str:
+        return self.args[min(position, len(self.args) - 1)] if self.args else "number"
 
 
 FUNCTIONS: dict[str, Function] = {}
 
 
-def register(f: Function) -> Function:
-    FUNCTIONS[f.name] = f
-    return f
+def register(function: Function) -> Function:
+    FUNCTIONS[function.name] = function
+    return function
 
 
 def get(name: str) -> Function | None:
@@ -176,7 +136,7 @@ def _convert(kind, v):
     return v  # range, ref
 
 
-def evaluate(name: str, args: tuple, ev: Callable, dialect: str = "excel", is_ref: Callable | None = None,
+def evaluate(name: str, args: tuple, evaluate_arg: Callable, dialect: str = "excel", is_ref: Callable | None = None,
              address: Callable | None = None):
     """The exact value of name(args); ev(expr) evaluates one argument (raw: errors as codes).
 
@@ -186,11 +146,11 @@ def evaluate(name: str, args: tuple, ev: Callable, dialect: str = "excel", is_re
     read no values: ROW() in a cell must not read the cell itself)."""
     f = FUNCTIONS[name]
     if f.lazy is not None:
-        return f.lazy(args, ev, dialect)
+        return f.lazy(args, evaluate_arg, dialect)
     vals = []
     for i, a in enumerate(args):
         kind = f.arg_kind(i)
-        v = address(a) if kind == "ref" and address is not None else ev(a)
+        v = address(a) if kind == "ref" and address is not None else evaluate_arg(a)
         if kind == "range" and is_ref is not None and not isinstance(v, Block) and is_ref(a):
             v = Block(((v,),))
         vals.append(_convert(kind, v))
@@ -343,20 +303,13 @@ def _index(args, dialect):
 
 def _offset_lazy(args, ev, dialect):
     """OFFSET(reference, rows, cols, [height], [width]): the reference moved, read like a range."""
-    from .expr import CellRef, RangeRef  # the tree's leaves (expr imports this module)
-
     base = args[0]
-    if not isinstance(base, (CellRef, RangeRef)):
+    if not callable(getattr(base, "moved", None)):  # only a cell or range reference (expr.Movable) moves
         raise SheetError("#VALUE!")
-    r2, c2 = (base.row2, base.col2) if isinstance(base, RangeRef) else (base.row, base.col)
-    dr, dc = (int(number(scalar(ev(a)))) for a in args[1:3])
-    h = int(number(scalar(ev(args[3])))) if len(args) > 3 and args[3] is not None else r2 - base.row + 1
-    w = int(number(scalar(ev(args[4])))) if len(args) > 4 and args[4] is not None else c2 - base.col + 1
-    top, left = base.row + dr, base.col + dc
-    if top < 1 or left < 1 or h < 1 or w < 1:
-        raise SheetError("#REF!")
-    # the moved range keeps the base's anchoring: in a run of cells it moves with the rows as the base does
-    return ev(RangeRef(base.sheet, top, left, top + h - 1, left + w - 1, base.row_abs, base.row_abs))
+    rows, cols = (int(number(scalar(ev(a)))) for a in args[1:3])
+    height, width = (int(number(scalar(ev(args[k])))) if len(args) > k and args[k] is not None else None
+                     for k in (3, 4))
+    return ev(base.moved(rows, cols, height, width))
 
 
 def _countif(args, dialect):
@@ -419,11 +372,11 @@ def _reg(name, lo, hi, **kw):
 
 _RANGE = ("range",)
 _reg("SQRT", 1, 1, exact=_sqrt, scalar=np.sqrt, batch=np.sqrt, magnitude="same",
-     masked=lambda a, d: _masked_sqrt(a[0], d))
+     masked=lambda a, d: masked_sqrt(a[0], d))
 _reg("MAX", 1, None, exact=lambda a, d: ranges.extreme(a, d, max), scalar=_np_max, batch=_np_max, args=_RANGE,
-     masked=lambda a, d: _masked_pick(a, np.greater), absorbs=True)
+     masked=lambda a, d: masked_pick(a, np.greater), absorbs=True)
 _reg("MIN", 1, None, exact=lambda a, d: ranges.extreme(a, d, min), scalar=_np_min, batch=_np_min, args=_RANGE,
-     masked=lambda a, d: _masked_pick(a, np.less), absorbs=True)
+     masked=lambda a, d: masked_pick(a, np.less), absorbs=True)
 _reg("SIN", 1, 1, exact=_math1(math.sin), scalar=np.sin, batch=np.sin, ulp=True)
 for _name, _fn, _dom in (("COS", math.cos, None), ("TAN", math.tan, None), ("TANH", math.tanh, None),
                          ("EXP", math.exp, None), ("LN", math.log, lambda x: x > 0),
@@ -442,11 +395,11 @@ _reg("CEILING.MATH", 1, 3, exact=_ceiling_math, ulp=True)
 _reg("PI", 0, 0, exact=lambda a, d: math.pi, magnitude="exact")
 _reg("NORM.INV", 3, 3, exact=_norm_inv, ulp=True)
 _reg("IF", 2, 3, lazy=_if_lazy, scalar=_scalar_if, batch=_np_if, magnitude="branches",
-     masked=lambda a, d: _masked_if(*a), absorbs=True)
+     masked=lambda a, d: masked_if(*a), absorbs=True)
 # The fast paths only need ISERROR right for finite inputs: non-finite values are recomputed exactly.
 _reg("ISERROR", 1, 1, lazy=_iserror_lazy, scalar=lambda a: not np.isfinite(a),
      batch=lambda a: ~np.isfinite(a), magnitude="exact",
-     masked=lambda a, d: (_f01(a[0][1]), None, True), absorbs=True)
+     masked=lambda a, d: (masked_iserror(a[0][1]), None, True), absorbs=True)
 _reg("IFERROR", 2, 2, lazy=_iferror_lazy)
 _reg("ISNUMBER", 1, 1, lazy=_isnumber_lazy, magnitude="exact")
 _reg("ISBLANK", 1, 1, lazy=_isblank_lazy, magnitude="exact")
@@ -485,8 +438,7 @@ VOLATILE = tuple(f.name for f in FUNCTIONS.values() if f.volatile) + ("OFFSET",)
 @lru_cache(maxsize=1024)
 def compiled(source: str, name: str, batch: bool, dialect: str, label: str = "<xlgd>"):
     """The function `name` that Python source defines, run in `numpy_namespace`; cached by its text,
-    so a sheet built again (a loop of xlgd.run over 1,000 learning rates) compiles nothing again:
-    compiling was most of a short run's time."""
+    so a sheet built again (a loop of xlgd.run over many learning rates) compiles nothing again."""
     ns = numpy_namespace(batch, dialect)
     exec(compile(source, label, "exec"), ns)
     return ns[name]
@@ -499,7 +451,7 @@ def numpy_namespace(batch: bool, dialect: str) -> dict:
     ns.update({"_sq": _sq, "_pow": np.power, "np": np, "_w": _watch, "_f64": np.float64,
                "_arith": masked_arith, "_cmp": masked_compare, "_call": masked_call,
                "_raised": raised, "_held": held,
-               "_add": _add_array if batch else _add_scalar, "_sub": _sub_array if batch else _sub_scalar})
+               "_add": snapped_add if batch else _add_scalar, "_sub": snapped_sub if batch else _sub_scalar})
     return ns
 
 
@@ -519,154 +471,10 @@ def _add_scalar(a, b):
     return a + b
 
 
-def _snap(r, a, b, same_sign):
-    d = np.abs(r)
-    hit = same_sign & (d < np.abs(a) * E48) & (d < np.abs(b) * E48)
-    return np.where(hit, 0.0, r)
-
-
-def _sub_array(a, b):
-    return _snap(a - b, a, b, ((a < 0) & (b < 0)) | ((a > 0) & (b > 0)))
-
-
-def _add_array(a, b):
-    return _snap(a + b, a, -b, ((a < 0) & (b > 0)) | ((a > 0) & (b < 0)))
-
-
-
 def _watch(k, r, v):
     """The batch fast path's record of an argument a function or operator may absorb (see Function.absorbs)."""
     k[r] = v
     return v
-
-
-# ------------------------------------------------------------------ the exact value over arrays
-# `expr.masked_value` evaluates a tree for many configurations at once: each node is a triple
-# (values, codes, kinds) -- codes an int8 array of CODE values (0: a number) or None where no
-# configuration can hold an error; kinds True where the value is a boolean (a comparison,
-# ISERROR, IF's missing third argument: TRUE/FALSE, which `values.compare` ranks above every
-# number), None where it never is. These are `arith`, `values.compare` and the functions'
-# `exact` over arrays, value for value the same doubles (the same operations, in the same
-# order), errors met in `excel_value`'s order. That order has two kinds of error: one raised
-# while an operand is computed (1/0, SQRT(-1): a positive code) stops the evaluation there,
-# while an error *value* (a cell holding #N/A, an IF branch handing one on, an error literal:
-# a negative code) is only raised where an operator or function converts it. So A1/SIN(B1)
-# with both cells errors is B1's error: SIN raised it before / looked at A1 (`operand_error`).
-# Values under an error code are meaningless.
-def first_error(*codes):
-    """The first error of the operands, per configuration (left to right); None if none can be one."""
-    out = None
-    for c in reversed(codes):
-        if c is not None:
-            out = c if out is None else np.where(c, c, out)
-    return out
-
-
-def operand_error(*codes):
-    """The raised error (a positive code) of operands evaluated in turn, then converted in turn:
-    the first raised error of any, else the first error value."""
-    codes = [c for c in codes if c is not None]
-    if len(codes) < 2:
-        return raised(codes[0]) if codes else None
-    up = first_error(*(np.maximum(c, 0) for c in codes))
-    held = first_error(*(np.maximum(np.negative(c), 0) for c in codes))
-    return np.where(up != 0, up, held)
-
-
-def raised(codes):
-    """Error values raised (converted): positive codes."""
-    return None if codes is None else np.abs(codes)
-
-
-def held(codes):
-    """Errors as values (a leaf, a cell): negative codes, raised only where converted (`operand_error`)."""
-    return None if codes is None else np.negative(codes)
-
-
-def masked_arith(op: str, a, ea, b, eb, dialect: str = "excel", square: bool = False):
-    """`arith` over arrays: (values, codes). Call it under np.errstate(all="ignore")."""
-    lo = dialect == "libreoffice"
-    if op == "+":
-        r = _add_array(a, b) if lo else a + b
-    elif op == "-":
-        r = _sub_array(a, b) if lo else a - b
-    elif op == "*":
-        r = a * b
-    elif op == "/":
-        r = a / b
-    elif square:
-        r = a * a
-    else:
-        r = _pow_exactly(a, b)  # math.pow, as `arith`: np.power takes shortcuts (x^0.5 is sqrt: -0.0)
-    fresh = ~np.isfinite(r)
-    if lo:
-        fresh |= (r != 0.0) & (np.abs(r) < TINY)
-    fresh = fresh.view(np.int8) if isinstance(fresh, np.ndarray) else np.int8(fresh)  # NUM == 1
-    if op == "/":
-        fresh = np.where(b == 0.0, DIV0, fresh)
-    elif op == "^" and not square:
-        fresh = np.where((a == 0.0) & (b < 0), DIV0, fresh)
-    return r, first_error(operand_error(ea, eb), fresh)
-
-
-_ORDERED = {"=": np.equal, "<>": np.not_equal, "<": np.less, ">": np.greater, "<=": np.less_equal,
-            ">=": np.greater_equal}
-
-
-def masked_compare(op: str, a, ea, ka, b, eb, kb):
-    """`values.compare` over arrays: (values 0/1, codes); a boolean ranks above every number."""
-    c = np.greater(a, b).astype(np.int8) - np.less(a, b).astype(np.int8)
-    if ka is not None or kb is not None:
-        ra, rb = _flag(ka), _flag(kb)
-        c = np.where(np.not_equal(ra, rb), np.where(rb, -1, 1), c)
-    return _ORDERED[op](c, 0).astype(np.float64), operand_error(ea, eb)
-
-
-def _flag(kinds):
-    return False if kinds is None else kinds
-
-
-def _f01(codes):
-    """ISERROR over arrays: 1.0 where an error."""
-    return 0.0 if codes is None else np.not_equal(codes, 0).astype(np.float64)
-
-
-def _masked_sqrt(arg, dialect):
-    v, e, _ = arg
-    neg = np.less(v, 0.0)
-    code = np.where(neg, VALUE if dialect == "libreoffice" else NUM, 0).astype(np.int8)
-    return np.sqrt(v), first_error(raised(e), code), None
-
-
-def _masked_pick(args, better):
-    """MAX/MIN of values (`ranges.extreme` of scalars: Python's max/min, the first of equal values wins)."""
-    r = args[0][0]
-    for v, _, _ in args[1:]:
-        r = np.where(better(v, r), v, r)
-    return r, operand_error(*(e for _, e, _ in args)), None  # arguments of kind 'range': all evaluated first
-
-
-def _masked_if(cond, yes, no=(0.0, None, True)):
-    """IF: one branch per configuration, handed on as it is (an error value stays one); without
-    a third argument FALSE (a boolean, 0)."""
-    take = np.not_equal(cond[0], 0.0)
-    codes = kinds = None
-    if yes[1] is not None or no[1] is not None:
-        codes = np.where(take, 0 if yes[1] is None else yes[1], 0 if no[1] is None else no[1])
-    if yes[2] is not None or no[2] is not None:
-        kinds = np.where(take, _flag(yes[2]), _flag(no[2]))
-    return np.where(take, yes[0], no[0]), first_error(raised(cond[1]), codes), kinds
-
-
-def _pow_exactly(a, b):
-    def one(x, y):
-        try:
-            return math.pow(x, y)
-        except (OverflowError, ValueError):
-            return math.nan
-
-    a, b = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64))
-    return np.array([one(x, y) for x, y in zip(a.ravel().tolist(), b.ravel().tolist())]).reshape(a.shape)
 
 
 def masked_call(name: str, args: list, dialect: str = "excel"):

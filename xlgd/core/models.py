@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .expr import Col, Expr, Name, if_, maximum
-from .table import Column
+from .table import StepColumn
 
 x, y = Col("x"), Col("y")
 h = Name("h")
@@ -35,25 +35,25 @@ class Model:
     doc: str = ""
     inits: dict | None = None  # start values other than 1 (e.g. to break an mlp's symmetry)
 
-    def columns(self, fd: bool = True) -> list[Column]:
+    def columns(self, fd: bool = True) -> list[StepColumn]:
         w = {p: Col(p) for p in self.params}
         hidden, pred = self.forward(w)
-        cols = [Column(n, hd, e, note=note) for n, hd, e, note in hidden]
-        cols.append(Column("pred", "pred", pred, note=f"prediction {self.formula.split('=')[1].strip()}"))
+        cols = [StepColumn(n, hd, e, note=note) for n, hd, e, note in hidden]
+        cols.append(StepColumn("pred", "pred", pred, note=f"prediction {self.formula.split('=')[1].strip()}"))
         err = Col("pred") - y
-        cols.append(Column("err", "err^2", err**2, fmt="#,##0.00", note="e = (pred - y)^2"))
+        cols.append(StepColumn("err", "err^2", err**2, fmt="#,##0.00", note="e = (pred - y)^2"))
         if fd:
             for p in self.params:
                 nudged = dict(w, **{p: w[p] + h})
                 _, pred_h = self.forward(nudged)
-                cols.append(Column(f"eh_{p}", f"e({p}+h)", (pred_h - y) ** 2, fmt="#,##0.00",
+                cols.append(StepColumn(f"eh_{p}", f"e({p}+h)", (pred_h - y) ** 2, fmt="#,##0.00",
                                    note=f"the error with {p} nudged by h"))
-                cols.append(Column(f"est_{p}", f"est de/d{p}", (Col(f"eh_{p}") - Col("err")) / h,
+                cols.append(StepColumn(f"est_{p}", f"est de/d{p}", (Col(f"eh_{p}") - Col("err")) / h,
                                    fmt="#,##0.00", note=f"forward difference (e({p}+h) - e)/h"))
         hid = {n: Col(n) for n, *_ in hidden}
         grads = self.backward(w, 2 * (Col("pred") - y), hid)
         for p in self.params:
-            cols.append(Column(f"g_{p}", f"de/d{p}", grads[p], fmt="#,##0.00",
+            cols.append(StepColumn(f"g_{p}", f"de/d{p}", grads[p], fmt="#,##0.00",
                                note=f"analytic derivative of e with respect to {p}"))
         return cols
 
@@ -106,7 +106,7 @@ MODELS = {
 }
 
 
-def mlp(k: int = 4, act: str = "relu") -> Model:
+def mlp(width: int = 4, act: str = "relu") -> Model:
     """y = sum_j c_j*act(a_j*x + b_j) + d: one hidden layer of k units.
 
     With every weight 1 all units would be the same unit forever (they get
@@ -115,7 +115,7 @@ def mlp(k: int = 4, act: str = "relu") -> Model:
     """
     if act not in ("relu", "linear"):
         raise ValueError(act)
-    units = range(1, k + 1)
+    units = range(1, width + 1)
     params = tuple(f"{p}{j}" for p in "abc" for j in units) + ("d",)
 
     def f(z):
@@ -146,14 +146,14 @@ def mlp(k: int = 4, act: str = "relu") -> Model:
     inits = {"d": 0.0}
     for j in units:
         sign = 1.0 if j % 2 else -1.0
-        kink = -50.0 + 150.0 * (j - 0.5) / k
+        kink = -50.0 + 150.0 * (j - 0.5) / width
         inits[f"a{j}"] = sign
         inits[f"b{j}"] = -sign * kink
-        inits[f"c{j}"] = round(1.0 / k, 6)
-    name = f"mlp{k}" + ("" if act == "relu" else "_linear")
+        inits[f"c{j}"] = round(1.0 / width, 6)
+    name = f"mlp{width}" + ("" if act == "relu" else "_linear")
     formula = f"y = sum_j c_j*{'max(0, a_j*x + b_j)' if act == 'relu' else '(a_j*x + b_j)'} + d"
     return Model(name, formula, params, forward, backward,
-                 f"one hidden layer of {k} {act} units", inits)
+                 f"one hidden layer of {width} {act} units", inits)
 
 
 MODELS["mlp"] = mlp(4, "relu")

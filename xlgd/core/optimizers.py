@@ -1,27 +1,12 @@
 """Optimisers as fastai composes them: small stats, then one stepper.
 
-A *stat* is one state column per weight (`average_grad` -> m_a, m_b, ...);
-a *stepper* is the formula of the "new w" column. An optimiser is a
-function `(p, conv) -> new-weight expression` that calls the stats it
-needs; `p` is the weight being updated (p.w its value in this row, p.g its
-gradient, p.lr the learning rate cell).
-
-Two conventions per optimiser:
-  graddesc -- exactly Jeremy Howard's workbook: no eps, no bias correction,
-              RMSProp divides by the previous row's mean square;
-  torch    -- what torch.optim computes: eps outside the sqrt, Adam's bias
-              correction, RMSProp with the current mean square.
-
-To add an optimiser: write one function here with @optimizer, and one
-test in tests/test_torch_crosscheck.py (or a graddesc oracle test).
-
-What the rest of xlgd needs to know about an optimiser is declared with it:
-its knobs per convention, the start values of its state (each stat's
-`*_init`, 0 unless declared), and what the stability column needs
-(`stability.py`): `eta`, the step the optimiser takes per unit of gradient
-on one weight (default: lr), and `bound`, the value of sum eta*J^2 past
-which a row's step overshoots (default: 1, plain SGD's). An optimiser that
-declares neither still works on a sheet with `stability = true`.
+A *stat* is one state column per weight (`average_grad` -> m_a, m_b, ...); an optimiser is a function
+`(param, conv) -> new-weight expression` calling the stats it needs (`param.w`, `.g`, `.lr`). Two
+conventions: graddesc (Jeremy Howard's workbook: no eps, no bias correction, RMSProp divides by the
+previous row's mean square) and torch (torch.optim's formulas). `@optimizer` declares its knobs per
+convention, its stats' start values, and for `stability.py` its `eta` (step per unit of gradient,
+default lr) and `bound` (default 1). A new optimiser is one function here and one test in
+tests/test_torch_crosscheck.py.
 """
 
 from __future__ import annotations
@@ -30,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from .expr import Col, StepEdge, Expr, Name, Num, if_, maximum, minimum, sqrt
-from .table import Column, EpochColumn
+from .table import StepColumn, EpochColumn
 
 CONVENTIONS = ("graddesc", "torch")
 
@@ -48,7 +33,7 @@ class Param:
 
     def state(self, stat: str, update: Callable[[Col], Expr], init: str, note: str, fmt="#,##0.00") -> Col:
         col = Col(f"{stat}_{self.name}")
-        self._sink.append(Column(col.name, f"{stat} ({self.name})", update(col.prev), init=Name(init),
+        self._sink.append(StepColumn(col.name, f"{stat} ({self.name})", update(col.prev), init=Name(init),
                                  fmt=fmt, note=note))
         return col
 
@@ -56,43 +41,43 @@ class Param:
         """A state column shared by all weights (a step count, beta^t)."""
         col = Col(name)
         if name not in self._shared:
-            self._shared[name] = Column(name, header, update(col.prev), init=init, fmt="0.0000", note=note)
+            self._shared[name] = StepColumn(name, header, update(col.prev), init=init, fmt="0.0000", note=note)
         return col
 
 
 # ------------------------------------------------------------------ stats
-def average_grad(p: Param, beta="beta1") -> Col:
+def average_grad(param: Param, beta="beta1") -> Col:
     """m = beta*m + (1-beta)*g -- an EMA of the gradient (fastai, dampened)."""
     b = Name(beta)
-    return p.state("m", lambda m: m * b + (1 - b) * p.g, "m_init", f"EMA of de/d{p.name}")
+    return param.state("m", lambda m: m * b + (1 - b) * param.g, "m_init", f"EMA of de/d{param.name}")
 
 
-def average_sqr_grad(p: Param, beta="beta2") -> Col:
+def average_sqr_grad(param: Param, beta="beta2") -> Col:
     """v = beta*v + (1-beta)*g^2 -- an EMA of the squared gradient."""
     b = Name(beta)
-    return p.state("v", lambda v: v * b + (1 - b) * p.g**2, "v_init", f"EMA of (de/d{p.name})^2")
+    return param.state("v", lambda v: v * b + (1 - b) * param.g**2, "v_init", f"EMA of (de/d{param.name})^2")
 
 
-def sum_sqr_grad(p: Param) -> Col:
+def sum_sqr_grad(param: Param) -> Col:
     """s = s + g^2 -- Adagrad's running sum."""
-    return p.state("s", lambda s: s + p.g**2, "s_init", f"running sum of (de/d{p.name})^2")
+    return param.state("s", lambda s: s + param.g**2, "s_init", f"running sum of (de/d{param.name})^2")
 
 
-def power_of(p: Param, beta: str) -> Col:
+def power_of(param: Param, beta: str) -> Col:
     """beta^t kept as a running product, for Adam's bias correction.
 
     A product instead of POWER(beta, t) because LibreOffice turns the
     underflow of POWER(0.9, 7000) into #NUM!; the floor keeps it normal.
     """
     b = Name(beta)
-    return p.shared_state(f"{beta}_t", f"{beta}^t", lambda q: maximum(q * b, 1e-300), Num(1.0),
+    return param.shared_state(f"{beta}_t", f"{beta}^t", lambda q: maximum(q * b, 1e-300), Num(1.0),
                           f"{beta} to the power of the step count")
 
 
 # ------------------------------------------------------- what stability needs
-def lr_eta(p: Param, conv: str) -> Expr:
+def lr_eta(param: Param, conv: str) -> Expr:
     """The step per unit of gradient of SGD and of momentum's EMA (the gradient is reused, not rescaled)."""
-    return p.lr
+    return param.lr
 
 
 def adaptive_eta(stat: str, graddesc_row_above: bool = False):
@@ -157,62 +142,62 @@ def optimizer(name, doc, graddesc, torch, inits=None, epoch_rule=None, eta=lr_et
 
 
 @optimizer("sgd", "w <- w - g*lr", graddesc={"lr": 1e-4}, torch={"lr": 1e-4})
-def sgd(p, conv):
-    return p.w - p.g * p.lr
+def sgd(param, conv):
+    return param.w - param.g * param.lr
 
 
 @optimizer("momentum", "m = beta1*m + (1-beta1)*g;  w <- w - m*lr",
            graddesc={"lr": 1e-4, "beta1": 0.9}, torch={"lr": 1e-4, "beta1": 0.9},
            bound=heavy_ball_bound)
-def momentum(p, conv):
-    return p.w - average_grad(p) * p.lr
+def momentum(param, conv):
+    return param.w - average_grad(param) * param.lr
 
 
 @optimizer("adagrad", "s = s + g^2;  w <- w - g*lr/sqrt(s)  (torch: lr*g/(sqrt(s)+eps))",
            graddesc={"lr": 0.1}, torch={"lr": 0.1, "eps": 1e-10},
            eta=adaptive_eta("s"))
-def adagrad(p, conv):
-    s = sum_sqr_grad(p)
+def adagrad(param, conv):
+    s = sum_sqr_grad(param)
     if conv == "torch":
-        return p.w - p.lr * p.g / (sqrt(s) + Name("eps"))
-    return p.w - p.g * p.lr / sqrt(s)
+        return param.w - param.lr * param.g / (sqrt(s) + Name("eps"))
+    return param.w - param.g * param.lr / sqrt(s)
 
 
 @optimizer("rmsprop", "v = beta2*v + (1-beta2)*g^2;  w <- w - g*lr/sqrt(v)  (graddesc: the previous row's v)",
            graddesc={"lr": 0.02, "beta2": 0.9}, torch={"lr": 0.01, "beta2": 0.99, "eps": 1e-8},
            inits={"graddesc": {"v_init": 10000.0}}, eta=adaptive_eta("v", graddesc_row_above=True))
-def rmsprop(p, conv):
-    v = average_sqr_grad(p)
+def rmsprop(param, conv):
+    v = average_sqr_grad(param)
     if conv == "torch":
-        return p.w - p.lr * p.g / (sqrt(v) + Name("eps"))
-    # graddesc's H4 = C4-F4*$D$2/SQRT(J3): the mean square *before* this row.
-    return p.w - p.g * p.lr / sqrt(v.prev)
+        return param.w - param.lr * param.g / (sqrt(v) + Name("eps"))
+    # graddesc's H4 = C4-F4*$D$2/SQRT(J3): the mean square of the row above.
+    return param.w - param.g * param.lr / sqrt(v.prev)
 
 
 @optimizer("adam", "m, v as momentum and rmsprop;  w <- w - m*lr/sqrt(v)  (torch: bias-corrected, + eps)",
            graddesc={"lr": 0.1, "beta1": 0.9, "beta2": 0.9},
            torch={"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
            inits={"graddesc": {"v_init": 10000.0}}, eta=adaptive_eta("v"), bound=heavy_ball_bound)
-def adam(p, conv):
-    m = average_grad(p)
-    v = average_sqr_grad(p)
+def adam(param, conv):
+    m = average_grad(param)
+    v = average_sqr_grad(param)
     if conv == "torch":
-        bc1 = 1 - power_of(p, "beta1")
-        bc2 = 1 - power_of(p, "beta2")
-        return p.w - p.lr / bc1 * m / (sqrt(v) / sqrt(bc2) + Name("eps"))
-    return p.w - m * p.lr / sqrt(v)
+        bc1 = 1 - power_of(param, "beta1")
+        bc2 = 1 - power_of(param, "beta2")
+        return param.w - param.lr / bc1 * m / (sqrt(v) / sqrt(bc2) + Name("eps"))
+    return param.w - m * param.lr / sqrt(v)
 
 
 def annealing(params, conv):
     """graddesc's adam_ann rule as live formulas, one row per epoch.
 
     The indicator is sum(sqrt(v)) of the state carried into the epoch; when
-    it exceeds ann_ratio times the best (lowest) seen before, lr is divided
+    it exceeds ann_ratio times the best (lowest) of the earlier epochs, lr is divided
     by ann_factor for this and later epochs.
     """
     ind = None
     for p in params:
-        term = sqrt(StepEdge(f"v_{p}", "before"))
+        term = sqrt(StepEdge(f"v_{p}", "above"))
         ind = term if ind is None else ind + term
     prev = lambda n: Col(n, 1)  # noqa: E731 -- the previous epoch's cell
     best, lr = prev("best"), prev("lr")

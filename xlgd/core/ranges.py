@@ -1,24 +1,10 @@
 """Functions over ranges and arrays, in the order each spreadsheet adds.
 
-Sums are where spreadsheets differ in the last bits, so each dialect's
-order of additions is reproduced, as measured:
-
-* Excel adds left to right, plainly: over every SUM and SUMSQ cell of
-  graddesc-2018.xlsm (rows 33 of basic, momentum and adam_ann) only a
-  plain left-to-right sum equals Excel's cached values (math.fsum, numpy's
-  pairwise sum and Neumaier's compensated sum each miss at least one).
-* LibreOffice 7.4 compensates (Neumaier's variant of Kahan summation,
-  `KahanSum`), and its SUM over a range adds a run of constant numbers
-  eight at a time in SSE2 lanes (`_lanes8`), formula results one by one,
-  arguments last to first, and merges partial sums by adding their three
-  parts. Measured over UNO on 1,080 adversarial sums (cancelling 1e16
-  terms; ranges of 17, 40, 60 and 203 cells, constants, formula results
-  and mixtures; SUM of a range, of three columns and of two cells plus a
-  range): every one equal to `lo_sum`. AVERAGE, SUMSQ, SUMPRODUCT and
-  MMULT add one value at a time into one KahanSum (`lo_serial`).
-
-Everything here takes `Block`s (values.py) and floats and raises
-`SheetError` for a spreadsheet error.
+Excel adds left to right, plainly. LibreOffice compensates (Neumaier's variant of Kahan summation,
+`KahanSum`); its SUM adds a run of constant numbers eight at a time (`_lanes8`), formula results
+one by one, arguments last to first (`lo_sum`); AVERAGE, SUMSQ, SUMPRODUCT and MMULT add one value
+at a time into one KahanSum (`lo_serial`). Everything here takes `Block`s (values.py) and floats
+and raises `SheetError` for a spreadsheet error.
 """
 
 from __future__ import annotations
@@ -109,16 +95,16 @@ def _lanes8(xs) -> KahanSum:
     return k
 
 
-def excel_sum(xs) -> float:
+def excel_sum(values) -> float:
     s = 0.0
-    for x in xs:
+    for x in values:
         s += x
     return s
 
 
-def lo_serial(xs) -> float:
+def lo_serial(values) -> float:
     k = KahanSum()
-    for x in xs:
+    for x in values:
         k.add(x)
     return k.get()
 
@@ -277,16 +263,16 @@ def mmult(a, b, dialect) -> Block:
 _CRIT = re.compile(r"^(<=|>=|<>|=|<|>)?(.*)$", re.S)
 
 
-def criterion(c):
+def criterion(condition):
     """COUNTIF's criterion as a test of one value: '>5', '<>a', 'ab*', 5, TRUE."""
-    if isinstance(c, Block):
-        c = c.single()
-    if is_error(c):
-        raise SheetError(c)
-    if not isinstance(c, Text):
-        want = c
+    if isinstance(condition, Block):
+        condition = condition.single()
+    if is_error(condition):
+        raise SheetError(condition)
+    if not isinstance(condition, Text):
+        want = condition
         return lambda v: v is not None and not is_error(v) and type(v) is type(want) and v == want
-    op, rest = _CRIT.match(str(c)).groups()
+    op, rest = _CRIT.match(str(condition)).groups()
     op = op or "="
     try:
         target = float(rest)
@@ -324,23 +310,23 @@ def _vector(b) -> list:
     raise SheetError("#N/A")
 
 
-def match(x, rng, kind=1.0) -> float:
+def match(value, rng, kind=1.0) -> float:
     """MATCH: 1-based position of x; kind 0 exact (wildcards for text), 1 largest <= x, -1 smallest >= x."""
-    if is_error(x):
-        raise SheetError(x)
+    if is_error(value):
+        raise SheetError(value)
     xs = _vector(rng)
     if kind == 0:
-        test = criterion(x) if isinstance(x, Text) else (lambda v: v is not None and not is_error(v) and
-                                                        type(v) is type(x) and compare("=", v, x))
+        test = criterion(value) if isinstance(value, Text) else (lambda v: v is not None and not is_error(v) and
+                                                        type(v) is type(value) and compare("=", v, value))
         for i, v in enumerate(xs):
             if test(v):
                 return float(i + 1)
         raise SheetError("#N/A")
     best = None
     for i, v in enumerate(xs):  # sorted data: the last that does not pass x
-        if v is None or is_error(v) or type(v) is not type(x):
+        if v is None or is_error(v) or type(v) is not type(value):
             continue
-        if compare("<=" if kind > 0 else ">=", v, x):
+        if compare("<=" if kind > 0 else ">=", v, value):
             best = i
         else:
             break
@@ -349,45 +335,45 @@ def match(x, rng, kind=1.0) -> float:
     return float(best + 1)
 
 
-def index(rng, r, c=None):
+def index(rng, row_number, col_number=None):
     """INDEX(range, row, col): a value, or a whole row/column (0) as a Block."""
     if not isinstance(rng, Block):
         rng = Block(((rng,),))
     rows, cols = rng.shape
-    r = int(r)
-    if c is None:
+    row_number = int(row_number)
+    if col_number is None:
         if rows == 1 and cols > 1:
-            r, c = 1, r
+            row_number, col_number = 1, row_number
         else:
-            c = 1
-    c = int(c)
-    if r < 0 or c < 0 or r > rows or c > cols:
+            col_number = 1
+    col_number = int(col_number)
+    if row_number < 0 or col_number < 0 or row_number > rows or col_number > cols:
         raise SheetError("#REF!")
-    if r == 0 and c == 0:
+    if row_number == 0 and col_number == 0:
         return rng
-    if r == 0:
-        return Block(tuple((row[c - 1],) for row in rng.values))
-    if c == 0:
-        return Block((rng.values[r - 1],))
-    return rng.values[r - 1][c - 1]
+    if row_number == 0:
+        return Block(tuple((row[col_number - 1],) for row in rng.values))
+    if col_number == 0:
+        return Block((rng.values[row_number - 1],))
+    return rng.values[row_number - 1][col_number - 1]
 
 
-def round_half_away(x: float, digits: float) -> float:
+def round_half_away(value: float, digits: float) -> float:
     """ROUND: half away from zero, on the number as its shortest decimal reads (2.675 -> 2.68)."""
     from decimal import ROUND_HALF_UP, Decimal
 
     d = int(math.trunc(digits))
-    if not math.isfinite(x):
+    if not math.isfinite(value):
         raise SheetError("#NUM!")
     q = Decimal(1).scaleb(-d)
-    return float(Decimal(repr(x)).quantize(q, rounding=ROUND_HALF_UP)) if abs(d) < 300 else x
+    return float(Decimal(repr(value)).quantize(q, rounding=ROUND_HALF_UP)) if abs(d) < 300 else value
 
 
-def ceiling_math(x, sig=1.0, mode=0.0) -> float:
+def ceiling_math(value, sig=1.0, mode=0.0) -> float:
     sig = abs(sig)
-    if sig == 0.0 or x == 0.0:
+    if sig == 0.0 or value == 0.0:
         return 0.0
-    q = x / sig
-    if x < 0 and mode != 0.0:
+    q = value / sig
+    if value < 0 and mode != 0.0:
         return -math.ceil(-q) * sig
     return math.ceil(q) * sig

@@ -15,14 +15,18 @@ from .chart_columns import CHART_MAX
 from .expr import Col, Data, EpochValue, Name, Num, StepEdge, leaves
 from .models import get_model
 from .optimizers import CONVENTIONS, Param, get_optimizer
-from .table import Column, EpochColumn, Input, SheetSpec, grad_column
+from .table import StepColumn, EpochColumn, Input, SheetSpec, grad_column
 
 GRADS = ("analytic", "fd")
 
 
-def default_knobs(model: str, optimizer: str, convention: str = "graddesc", stability: bool = False) -> dict:
-    """Every knob (named input cell) of such a sheet, with its default: the one answer to
-    "does this knob apply to this sheet?" (the template, --set and build_sheet all ask here)."""
+def resolve_knobs(model: str, optimizer: str, convention: str, given: dict, *, stability: bool = False) -> dict:
+    """Every knob (named input cell) of such a sheet: its default, or the value `given` sets.
+
+    The one answer to "does this knob apply to this sheet?": a given knob the sheet
+    does not have, or an unknown model, optimiser or convention, is one XlgdError."""
+    if convention not in CONVENTIONS:
+        raise XlgdError(f"unknown convention {convention!r}; choose one of: {', '.join(CONVENTIONS)}")
     m, o = get_model(model), get_optimizer(optimizer)
     knobs = dict(o.hypers[convention])
     knobs.update(o.start_values(convention))
@@ -34,6 +38,11 @@ def default_knobs(model: str, optimizer: str, convention: str = "graddesc", stab
 
         knobs["explode_at"] = EXPLODE_AT
     knobs["chart_max"] = CHART_MAX  # last: every other input keeps its cell
+    for k, v in given.items():
+        if k not in knobs:
+            raise XlgdError(f"knob {k!r} does not apply to {model}/{optimizer} ({convention}); "
+                            f"its knobs are: {', '.join(knobs)}")
+        knobs[k] = v
     return knobs
 
 
@@ -41,14 +50,9 @@ def build_sheet(model: str, optimizer: str, convention: str = "graddesc", *, n_d
                 epochs: int = 1, knobs: dict | None = None, grad: str = "analytic", fd: bool = True,
                 name: str | None = None, stability: bool = False) -> SheetSpec:
     """The SheetSpec of one (model, optimiser, convention): its inputs, step columns and epoch block."""
-    _check_choices(convention, grad, fd, epochs, n_data)
+    values = resolve_knobs(model, optimizer, convention, knobs or {}, stability=stability)
+    _check_choices(grad, fd, epochs, n_data)
     m, opt = get_model(model), get_optimizer(optimizer)
-    values = default_knobs(model, optimizer, convention, stability)
-    for k, v in (knobs or {}).items():
-        if k not in values:
-            raise XlgdError(f"knob {k!r} does not apply to {model}/{optimizer} ({convention}); "
-                            f"its knobs are: {', '.join(values)}")
-        values[k] = v
     lr = EpochValue("lr") if opt.epoch_rule else Name("lr")  # an epoch rule sets each epoch's lr
     columns = _model_columns(m, fd) + _optimizer_columns(m, opt, convention, grad, lr)
     if stability:
@@ -73,9 +77,7 @@ def build_sheet(model: str, optimizer: str, convention: str = "graddesc", *, n_d
     return spec
 
 
-def _check_choices(convention, grad, fd, epochs, n_data):
-    if convention not in CONVENTIONS:
-        raise XlgdError(f"unknown convention {convention!r}; choose one of: {', '.join(CONVENTIONS)}")
+def _check_choices(grad, fd, epochs, n_data):
     if grad not in GRADS:
         raise XlgdError(f"unknown gradient {grad!r}; choose one of: {', '.join(GRADS)}")
     if grad == "fd" and not fd:
@@ -87,15 +89,15 @@ def _check_choices(convention, grad, fd, epochs, n_data):
 def _model_columns(m, fd) -> list:
     """step, epoch, the data row, the weights this row uses, the model's columns, the running error."""
     columns = [
-        Column("step", "step", Col("step", 1) + 1, init=Num(0), fmt="0", width=6, note="SGD step number"),
-        Column("epoch", "epoch", EpochValue("epoch"), fmt="0", width=6, note="which pass over the data"),
-        Column("x", "x", Data("x"), fmt="0.####", width=7, note="x of this data row (from the data sheet)"),
-        Column("y", "y", Data("y"), fmt="0.####", width=7, note="y of this data row (from the data sheet)"),
+        StepColumn("step", "step", Col("step", 1) + 1, init=Num(0), fmt="0", width=6, note="SGD step number"),
+        StepColumn("epoch", "epoch", EpochValue("epoch"), fmt="0", width=6, note="which pass over the data"),
+        StepColumn("x", "x", Data("x"), fmt="0.####", width=7, note="x of this data row (from the data sheet)"),
+        StepColumn("y", "y", Data("y"), fmt="0.####", width=7, note="y of this data row (from the data sheet)"),
     ]
     for p in m.params:
-        columns.append(Column(p, p, Col(f"new_{p}", 1), fmt="0.0000", note=f"weight {p} used in this row"))
+        columns.append(StepColumn(p, p, Col(f"new_{p}", 1), fmt="0.0000", note=f"weight {p} used in this row"))
     columns += m.columns(fd=fd)
-    columns.append(Column("sum_err", "epoch sum err", Col("sum_err", 1) + Col("err"), first=Col("err"),
+    columns.append(StepColumn("sum_err", "epoch sum err", Col("sum_err", 1) + Col("err"), first=Col("err"),
                           fmt="#,##0.00", note="running sum of err^2 within the epoch"))
     return columns
 
@@ -105,7 +107,7 @@ def _optimizer_columns(m, opt, convention, grad, lr) -> list:
     state, shared, steps = [], {}, []
     for p in m.params:
         param = Param(p, grad_column(p, grad), lr, state, shared)
-        steps.append(Column(f"new_{p}", f"new {p}", opt.step(param, convention), init=Name(f"{p}_init"),
+        steps.append(StepColumn(f"new_{p}", f"new {p}", opt.step(param, convention), init=Name(f"{p}_init"),
                             note=f"updated {p}: {opt.doc}"))
     # Stats of one kind side by side (m_a, m_b, v_a, v_b), as in graddesc.
     state.sort(key=lambda c: c.name.split("_")[0], reverse=False)

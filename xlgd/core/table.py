@@ -26,7 +26,7 @@ class Input:
 
 
 @dataclass
-class Column:
+class StepColumn:
     """One column of the step table: one formula per SGD step.
 
     `expr` is the formula of every step row; `first` (optional) replaces it
@@ -54,9 +54,9 @@ class EpochColumn:
     """One column of the epoch summary block (one row per epoch).
 
     Leaves: Col(name, 1) is the previous epoch's value of a summary column;
-    StepEdge(c, 'end') / StepEdge(c, 'before') the step column c on the epoch's last row /
-    on the row before its first; Name the sheet's inputs.
-    `phase` 'pre' cells are known before the epoch runs (its lr); 'post'
+    StepEdge(c, 'end') / StepEdge(c, 'above') the step column c on the epoch's last row /
+    on the row above its first; Name the sheet's inputs.
+    `phase` 'pre' cells are known as the epoch starts (its lr); 'post'
     cells summarise it.
     """
 
@@ -78,7 +78,7 @@ class SheetSpec:
     convention: str
     grad: str
     inputs: list[Input]
-    columns: list[Column]
+    columns: list[StepColumn]
     epoch_columns: list[EpochColumn]
     n_data: int
     epochs: int
@@ -90,7 +90,7 @@ class SheetSpec:
     def n_steps(self):
         return self.n_data * self.epochs
 
-    def column(self, name) -> Column:
+    def column(self, name) -> StepColumn:
         for c in self.columns:
             if c.name == name:
                 return c

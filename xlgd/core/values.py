@@ -1,27 +1,11 @@
 """Spreadsheet values, and how a formula sees each kind.
 
-A cell holds a number (float), text (`Text`), a boolean (bool), an error
-(its code, a plain str such as '#NUM!'), or nothing (None). Error codes
-have always been plain strings in xlgd (the engine, verify, diff), so text
-gets its own type: `Text` is a str that is *not* an error. A reference to
-several cells, or an array, is a `Block`.
-
-How a formula reads each kind (Excel's rules; LibreOffice agrees unless
-said otherwise):
-
-* in arithmetic (`number`): blank is 0, TRUE is 1, text that reads as a
-  number is that number, other text is #VALUE!, an error propagates;
-* in text (`text`, the & operator): blank is "", numbers as Excel's
-  General format writes them (15 significant digits), TRUE as "TRUE";
-* as a condition (`truth`): a number is TRUE unless 0, text TRUE/FALSE
-  reads as such, other text is #VALUE!;
-* in comparisons (`compare`): numbers < text < booleans; text compares
-  without regard to case; blank is 0 against a number, "" against text
-  and FALSE against a boolean.
-
-Functions that take ranges (SUM, COUNT, AVERAGE ...) skip text, booleans
-and blanks *inside* ranges (`Block.numbers`), as Excel does; LibreOffice
-stores booleans as numbers, so its ranges count them (`dialect`).
+A cell holds a number (float), text (`Text`, a str that is not an error), a boolean, an error (its
+code, a plain str such as '#NUM!') or nothing (None); several cells or an array are a `Block`.
+`number`, `text`, `truth` and `compare` read a value as arithmetic, the & operator, a condition and
+a comparison do, by Excel's rules (numbers < text < booleans; text without regard to case).
+Functions taking ranges skip text, booleans and blanks inside them (`Block.numbers`); LibreOffice
+counts booleans there (`dialect`).
 """
 
 from __future__ import annotations
@@ -48,8 +32,8 @@ class Text(str):
         return f"Text({str.__repr__(self)})"
 
 
-def is_error(v) -> bool:
-    return isinstance(v, str) and not isinstance(v, Text)
+def is_error(value) -> bool:
+    return isinstance(value, str) and not isinstance(value, Text)
 
 
 @dataclass(frozen=True)
@@ -110,27 +94,27 @@ def array(rows) -> Block:
     return Block(tuple(tuple(r) for r in rows))
 
 
-def scalar(v):
+def scalar(value):
     """A value where one value is expected: a 1x1 block becomes its value."""
-    return v.single() if isinstance(v, Block) else v
+    return value.single() if isinstance(value, Block) else value
 
 
-def number(v) -> float:
+def number(value) -> float:
     """v in arithmetic: a float, or SheetError."""
-    if isinstance(v, float):
-        return v
-    if v is None:
+    if isinstance(value, float):
+        return value
+    if value is None:
         return 0.0
-    if isinstance(v, bool):
-        return 1.0 if v else 0.0
-    if isinstance(v, Text):
-        return _text_number(v)
-    if isinstance(v, str):
-        raise SheetError(v)
-    if isinstance(v, int):
-        return float(v)
-    if isinstance(v, Block):
-        return number(v.single())
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, Text):
+        return _text_number(value)
+    if isinstance(value, str):
+        raise SheetError(value)
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, Block):
+        return number(value.single())
     raise SheetError("#VALUE!")
 
 
@@ -144,52 +128,52 @@ def _text_number(t: str) -> float:
     raise SheetError("#VALUE!")
 
 
-def text(v) -> str:
+def text(value) -> str:
     """v where text is expected (the & operator): a str, or SheetError."""
-    v = scalar(v)
-    if isinstance(v, Text):
-        return str(v)
-    if v is None:
+    value = scalar(value)
+    if isinstance(value, Text):
+        return str(value)
+    if value is None:
         return ""
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, str):
-        raise SheetError(v)
-    return general(float(v))
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, str):
+        raise SheetError(value)
+    return general(float(value))
 
 
-def general(x: float) -> str:
+def general(value: float) -> str:
     """A number as Excel's General format writes it in text: 15 significant digits, no trailing zeros."""
-    if x == 0:
+    if value == 0:
         return "0"
-    if 1e-5 <= abs(x) < 1e15:
-        s = f"{x:.15g}"
+    if 1e-5 <= abs(value) < 1e15:
+        s = f"{value:.15g}"
         if "e" not in s:
             return s
-    s = f"{x:.14E}"
+    s = f"{value:.14E}"
     mant, exp = s.split("E")
     mant = mant.rstrip("0").rstrip(".")
     e = int(exp)
     return f"{mant}E{'+' if e >= 0 else '-'}{abs(e):02d}"
 
 
-def truth(v) -> bool:
+def truth(value) -> bool:
     """v as a condition (IF, AND, NOT): a bool, or SheetError."""
-    v = scalar(v)
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, float):
-        return v != 0.0
-    if v is None:
+    value = scalar(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return value != 0.0
+    if value is None:
         return False
-    if isinstance(v, Text):
-        u = v.strip().upper()
+    if isinstance(value, Text):
+        u = value.strip().upper()
         if u in ("TRUE", "FALSE"):
             return u == "TRUE"
         raise SheetError("#VALUE!")
-    if isinstance(v, str):
-        raise SheetError(v)
-    return bool(v)
+    if isinstance(value, str):
+        raise SheetError(value)
+    return bool(value)
 
 
 _RANK = {float: 0, Text: 1, bool: 2}

@@ -1,20 +1,10 @@
-"""compute(recipe) -> Results: every value a workbook will show, before anything is written.
+"""compute(recipe) -> Results: every value a workbook will show, computed ahead of writing.
 
-The pipeline is straight: template -> `Recipe` -> `compute` -> `Results` ->
-`book.write.write(recipe, results, path)`. Writing never runs the engine, so
-the command line, the notebook API, `charts regenerate` and `diff`'s "what
-xlgd would generate" all get the same numbers from the same call, and a
-caller that only wants the numbers (`xlgd.run`) never writes a file.
-
-`stream(recipe)` is `compute` for writing a big workbook in flat memory: a
-sheet no experiment grid reads is not kept but run epoch by epoch as the
-writer takes it (`Results.runs`), its summary tallied on the way. The writer
-still only consumes values: the engine runs inside the iterator it is handed.
-
-Each sheet is one engine run; the sheets of an lr sweep are one vectorised
-run of the base sheet over the grid of learning rates (`Result.take` splits
-it), which is bit-for-bit what separate runs give. Then each experiment grid
-is evaluated from the sheets' results with spreadsheet error semantics.
+template -> `Recipe` -> `compute` -> `Results` -> `book.write.write(recipe, results, path)`: writing
+never runs the engine, so every caller gets the same numbers from the same call. `stream(recipe)`
+runs a sheet no experiment grid reads epoch by epoch as the writer takes it (flat memory). The
+sheets of an lr sweep are one vectorised run of the base sheet (`Result.take` splits it); the
+experiment grids are evaluated from the sheets' results with spreadsheet error semantics.
 """
 
 from __future__ import annotations
@@ -26,7 +16,7 @@ import numpy as np
 
 from ..core.engine import Result, epochs, run
 from ..core.expr import EpochCell, StepCell, leaves
-from ..core.functions import NA
+from ..core.masked import NA
 from ..core.stability import EXPLODE_AT
 from ..core.table import SheetSpec
 from . import experiments
@@ -122,17 +112,17 @@ class Tally:
     def __init__(self, spec):
         self.spec, self.bad, self.boom, self.final = spec, None, None, None
 
-    def add(self, ep):
-        r0 = ep.k * self.spec.n_data
-        if self.bad is None and ep.may_hold_errors and any(c.any() for c in ep.codes.values()):
-            rows = np.nonzero(np.any([(c != 0) & (c != NA) for c in ep.codes.values()], axis=0))[0]
+    def add(self, epoch):
+        r0 = epoch.k * self.spec.n_data
+        if self.bad is None and epoch.may_hold_errors and any(c.any() for c in epoch.codes.values()):
+            rows = np.nonzero(np.any([(c != 0) & (c != NA) for c in epoch.codes.values()], axis=0))[0]
             self.bad = r0 + int(rows[0]) if len(rows) else None  # #N/A is not one (Result.first_error_step)
-        if self.boom is None and "err" in ep.steps:
-            err = ep.steps["err"]
+        if self.boom is None and "err" in epoch.steps:
+            err = epoch.steps["err"]
             with np.errstate(invalid="ignore"):
                 rows = np.nonzero(~np.isfinite(err) | (err > _explode_at(self.spec)))[0]
             self.boom = r0 + int(rows[0]) if len(rows) else None
-        self.final = ep.cell("mse")
+        self.final = epoch.cell("mse")
 
     def summary(self) -> SheetSummary:
         return _summary(self.spec, self.bad, self.boom, self.final)

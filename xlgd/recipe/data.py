@@ -28,7 +28,7 @@ GRADDESC_X = (14, 86, 28, 51, 28, 29, 72, 62, 84, 15, 42, 62, 47, 35, 9, 38, 44,
 
 
 @dataclass
-class Data:
+class Dataset:
     x: np.ndarray
     true_a: float = 2.0
     true_b: float = 30.0
@@ -53,7 +53,7 @@ def _numbers(v, what) -> np.ndarray:
     return np.array([number(x, what) for x in v], dtype=np.float64)
 
 
-def load_data(cfg: dict, base: Path | None = None) -> Data:
+def load_data(cfg: dict, base: Path | None = None) -> Dataset:
     """Build the data from a template's [data] table (every value checked: see recipe/validate.py)."""
     if not isinstance(cfg, dict):
         raise XlgdError(f"data must be a table ([data] with a source), got {show(cfg)}")
@@ -85,7 +85,7 @@ def load_data(cfg: dict, base: Path | None = None) -> Data:
         raise XlgdError(f"unknown data setting(s) for source {source!r}: {', '.join(sorted(cfg))}")
     if len(x) == 0:
         raise XlgdError("the data has no rows")
-    data = Data(x, true_a, true_b, y_given, source)
+    data = Dataset(x, true_a, true_b, y_given, source)
     with np.errstate(all="ignore"):
         y = data.y
     if not np.isfinite(y).all():
@@ -143,7 +143,7 @@ def _csv_rows(path: Path) -> list:
         raise XlgdError(f"cannot read data CSV {path}: {e.strerror}") from None
     if len(raw) > MAX_CSV_BYTES:
         raise XlgdError(f"data CSV {path.name} is larger than {MAX_CSV_BYTES >> 20} MB; not data for one sheet")
-    # Counted in C before the csv module builds a list per row (a second per million rows).
+    # Counted in C, ahead of the csv module building a list per row.
     if raw.count(b"\n") > MAX_DATA_ROWS + 1 and len(_NONBLANK.findall(raw)) > MAX_DATA_ROWS + 1:
         raise XlgdError(f"data CSV {path.name} has more than {MAX_DATA_ROWS:,} rows (what fits a sheet)")
     try:

@@ -3,22 +3,15 @@
     [[extras]]
     kind = "comparison"    # errors of several sheets per step on one chart, and
                            # linear2's collapsed line (a*c, c*b+d) beside linear's a, b
-    kind = "sweep"         # one sheet trained at several learning rates (one
-                           # vectorised engine run), a chart and a summary table
+    kind = "sweep"         # one sheet trained at several learning rates, a chart and a summary
     kind = "sine"          # sin(x), its EMA and fastai's debiased EMA against x
     kind = "derivatives"   # one weight's derivative: no ReLU / ReLU / under mom / mom
 
-Each extra sheet is a small grid of cells. A computed cell is a column
-expression (expr.py) whose leaves name another sheet's cell (`StepCell`,
-`EpochCell`, `SheetInput`) or a cell of this grid (`GridCell`), and `Name`s
-defined on this sheet (beta, start).
-One tree gives the formula text (`book/experiments.py` renders it) and,
-through `expr.excel_value` (`evaluate` here, run by `compute`), the value
-the spreadsheet will show -- #NUM! and #N/A included -- so the cached values
-and `extra_cells` (what the LibreOffice test walks) come from the same place.
-Every chart series is a link to cells; errors are charted through
-IF(ISERROR(v), NA(), v): #N/A is the one error value charts skip, while
-Excel plots other errors as 0.
+Each extra sheet is an `ExperimentGrid` of cells; a computed cell is an expression whose leaves
+name another sheet's cell (`StepCell`, `EpochCell`, `SheetInput`), a cell of this grid (`GridCell`)
+or a `Name` defined on it. One tree gives the formula text (`book/experiments.py`) and the value
+the spreadsheet will show (`evaluate`). Errors are charted through IF(ISERROR(v), NA(), v): #N/A is
+the one error value charts skip.
 """
 
 from __future__ import annotations
@@ -32,16 +25,15 @@ import numpy as np
 from ..errors import XlgdError
 from ..core.chart_columns import CHART_MAX, clipped, gap_errors
 from ..core.expr import EpochCell, Fn, GridCell, Name, Num, SheetInput, StepCell, excel_value
-from .record import RESERVED
-from .validate import EXCEL_ROWS
+from .validate import EXCEL_ROWS, RESERVED
 
 KINDS = ("comparison", "sweep", "sine", "derivatives")
 SWEEP_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 HEAD_ROW = 4  # 0-based row of the column headers on an extra sheet; data below
 
 
-def ref(sheet, col, i) -> StepCell:
-    return StepCell(sheet, col, i)
+def ref(sheet, col, step) -> StepCell:
+    return StepCell(sheet, col, step)
 
 
 def _cfgs(tpl) -> list[dict]:
@@ -83,8 +75,8 @@ def expand_sheets(tpl: dict) -> list[dict]:
     return sheets
 
 
-def sweep_lrs(e) -> list[float]:
-    lrs = e.get("lr", list(SWEEP_GRID))
+def sweep_lrs(extra) -> list[float]:
+    lrs = extra.get("lr", list(SWEEP_GRID))
     if not isinstance(lrs, list) or not lrs:
         raise XlgdError("sweep: lr must be a non-empty list of learning rates")
     out = []
@@ -107,7 +99,7 @@ def sweep_groups(recipe) -> list[tuple[dict, list]]:
 
 
 def check_rows(recipe) -> None:
-    """Every extra sheet fits above Excel's last row, checked before any work. Only a sweep's
+    """Every extra sheet fits above Excel's last row, checked ahead of any work. Only a sweep's
     summary can pass it: it lists each step of its sheets below its table of lrs, while a
     comparison or derivatives table starts above a step sheet's first step and a sine grid has at
     most 100,000 rows."""
@@ -120,14 +112,14 @@ def check_rows(recipe) -> None:
 
 # ------------------------------------------------------------------ grids
 @dataclass
-class Series:
+class ExperimentSeries:
     name: str
     cat: tuple  # (sheet, col, r1, r2) 0-based cells
     val: tuple
 
 
 @dataclass
-class Chart:
+class ExperimentChart:
     title: str
     type: str  # scatter: every x of an experiment chart is a number (book/charts.make_chart)
     x_title: str
@@ -138,7 +130,7 @@ class Chart:
 
 
 @dataclass
-class Grid:
+class ExperimentGrid:
     name: str
     title: str
     hint: str = ""
@@ -147,19 +139,19 @@ class Grid:
     widths: dict = field(default_factory=dict)
     charts: list = field(default_factory=list)
 
-    def text(self, r, c, s, fmt="header"):
-        self.cells[(r, c)] = ("text", s, fmt)
+    def text(self, row, col, content, fmt="header"):
+        self.cells[(row, col)] = ("text", content, fmt)
 
-    def number(self, r, c, v, fmt="0.####"):
-        self.cells[(r, c)] = ("num", float(v), fmt)
+    def number(self, row, col, value, fmt="0.####"):
+        self.cells[(row, col)] = ("num", float(value), fmt)
 
-    def formula(self, r, c, e, fmt="0.0000"):
-        self.cells[(r, c)] = ("formula", e, fmt)
+    def formula(self, row, col, expr, fmt="0.0000"):
+        self.cells[(row, col)] = ("formula", expr, fmt)
 
-    def input(self, r, c, name, v):
-        self.text(r - 1, c, name, "label")
-        self.cells[(r, c)] = ("num", float(v), "input")
-        self.names[name] = (r, c)
+    def input(self, row, col, name, value):
+        self.text(row - 1, col, name, "label")
+        self.cells[(row, col)] = ("num", float(value), "input")
+        self.names[name] = (row, col)
 
 
 class Sheets:
@@ -175,7 +167,7 @@ class Sheets:
         return self.specs[name]
 
 
-def evaluate(grid: Grid, recipe, results: dict, dialect: str = "excel") -> dict:
+def evaluate(grid: ExperimentGrid, recipe, results: dict, dialect: str = "excel") -> dict:
     """{(row, col): value or error code} for every formula cell, in grid order.
 
     results: {sheet name: engine Result} of the recipe's sheets."""
@@ -205,7 +197,7 @@ def evaluate(grid: Grid, recipe, results: dict, dialect: str = "excel") -> dict:
 
 
 # ------------------------------------------------------------------ the four kinds
-def _steps_table(sheets, grid, first_col, columns, n_steps):
+def _steps_table(grid, first_col, columns, n_steps):
     """Write a step column and one column per (header, expr-of-step-i), charted; returns col ranges."""
     top = HEAD_ROW + 1
     grid.text(HEAD_ROW, 0, "step")
@@ -223,19 +215,20 @@ def _steps_table(sheets, grid, first_col, columns, n_steps):
     return top, top + n_steps - 1
 
 
-def comparison(sheets, e) -> Grid:
-    names = e.get("sheets") or [s.name for s in sheets.recipe.sheets]
+def comparison(sheets, extra) -> ExperimentGrid:
+    names = extra.get("sheets") or [s.name for s in sheets.recipe.sheets]
     specs = [sheets.spec(n, "comparison") for n in names]
     n = max(s.n_steps for s in specs)
-    g = Grid(e.get("name", "compare"), "The same data, the same lr, the same start: error per step of each sheet",
-             "err^2 per step of each sheet (#N/A where it overflowed, so the chart skips it). Right: the line "
-             "linear2 has learned, collapsed to one neuron (slope a*c, intercept c*b+d), beside linear's a and b "
-             "(#N/A beyond +-chart_max, so one exploded value does not flatten the chart).")
+    g = ExperimentGrid(extra.get("name", "compare"),
+                       "The same data, the same lr, the same start: error per step of each sheet",
+                       "err^2 per step of each sheet (#N/A where it overflowed, so the chart skips it). Right: the line "
+                       "linear2 has learned, collapsed to one neuron (slope a*c, intercept c*b+d), beside linear's a and b "
+                       "(#N/A beyond +-chart_max, so one exploded value does not flatten the chart).")
     cols = []
     for s in specs:
         cols.append((f"err^2 {s.name}", lambda i, s=s: gap_errors(ref(s.name, "err", i)) if i < s.n_steps else None,
                      "#,##0.00"))
-    one, two = e.get("one_neuron"), e.get("two_neuron")
+    one, two = extra.get("one_neuron"), extra.get("two_neuron")
     if one and two:
         g.input(2, 1, "chart_max", CHART_MAX)
         o, t = sheets.spec(one, "comparison"), sheets.spec(two, "comparison")
@@ -251,27 +244,28 @@ def comparison(sheets, e) -> Grid:
              lambda i: clipped(ref(two, "c", i) * ref(two, "b", i) + ref(two, "d", i)) if ok(t, i) else None,
              "0.0000"),
         ]
-    top, bot = _steps_table(sheets, g, 1, cols, n)
+    top, bot = _steps_table(g, 1, cols, n)
     cat = (g.name, 0, top, bot)
     k = len(specs)
-    g.charts.append(Chart("err^2 per step (log scale)", "scatter", "step", "err^2",
-                          [Series(s.name, cat, (g.name, 1 + j, top, bot)) for j, s in enumerate(specs)], log_y=True,
-                          anchor=(1, len(cols) + 2)))
+    g.charts.append(ExperimentChart(
+        "err^2 per step (log scale)", "scatter", "step", "err^2",
+        [ExperimentSeries(s.name, cat, (g.name, 1 + j, top, bot)) for j, s in enumerate(specs)], log_y=True,
+        anchor=(1, len(cols) + 2)))
     if one and two:
-        g.charts.append(Chart(f"The learned line: {one} (a, b) and {two} collapsed (a*c, c*b+d)", "scatter",
-                              "step", "value",
-                              [Series(cols[k + j][0], cat, (g.name, 1 + k + j, top, bot)) for j in range(4)],
-                              anchor=(17, len(cols) + 2)))
+        g.charts.append(ExperimentChart(f"The learned line: {one} (a, b) and {two} collapsed (a*c, c*b+d)", "scatter",
+                                        "step", "value",
+                                        [ExperimentSeries(cols[k + j][0], cat, (g.name, 1 + k + j, top, bot)) for j in range(4)],
+                                        anchor=(17, len(cols) + 2)))
     return g
 
 
-def sweep(sheets, e, specs) -> Grid:
-    lrs = sweep_lrs(e)
-    base = e["sheet"]
-    g = Grid(e.get("name", f"{base}_summary"),
-             f"Learning-rate sweep: {specs[0].title.split('  --  ')[0]} at lr {lrs[0]:g} ... {lrs[-1]:g}",
-             "One row per learning rate: its sheet, lr (linked to that sheet's lr cell), the last epoch's mean "
-             "err^2, and the first step whose err^2 overflowed or passed explode_at (- : never).")
+def sweep(extra, specs) -> ExperimentGrid:
+    lrs = sweep_lrs(extra)
+    base = extra["sheet"]
+    g = ExperimentGrid(extra.get("name", f"{base}_summary"),
+                       f"Learning-rate sweep: {specs[0].title.split('  --  ')[0]} at lr {lrs[0]:g} ... {lrs[-1]:g}",
+                       "One row per learning rate: its sheet, lr (linked to that sheet's lr cell), the last epoch's mean "
+                       "err^2, and the first step whose err^2 overflowed or passed explode_at (- : never).")
     hdr = ["sheet", "lr", "final mean err^2", "first exploding step", "explode_at"]
     for c, h in enumerate(hdr):
         g.text(HEAD_ROW, c, h)
@@ -298,23 +292,24 @@ def sweep(sheets, e, specs) -> Grid:
             g.formula(t0 + 1 + i, 1 + j, gap_errors(ref(s.name, "err", i)), "#,##0.00")
     bot = t0 + n
     cat = (g.name, 0, t0 + 1, bot)
-    g.charts.append(Chart(f"err^2 per step at each learning rate ({base}, log scale)", "scatter", "step", "err^2",
-                          [Series(f"lr {lrs[j]:g}", cat, (g.name, 1 + j, t0 + 1, bot)) for j in range(len(specs))],
-                          log_y=True, anchor=(1, max(len(hdr), len(specs) + 1) + 1)))
+    g.charts.append(ExperimentChart(
+        f"err^2 per step at each learning rate ({base}, log scale)", "scatter", "step", "err^2",
+        [ExperimentSeries(f"lr {lrs[j]:g}", cat, (g.name, 1 + j, t0 + 1, bot)) for j in range(len(specs))],
+        log_y=True, anchor=(1, max(len(hdr), len(specs) + 1) + 1)))
     return g
 
 
-def sine(sheets, e) -> Grid:
-    start, stop, step, beta = (float(e.get(k, d)) for k, d in
+def sine(sheets, extra) -> ExperimentGrid:
+    start, stop, step, beta = (float(extra.get(k, d)) for k, d in
                                (("start", 0.0), ("stop", 20.0), ("step", 0.2), ("beta", 0.9)))
     if step == 0 or (stop - start) / step < 0 or not (0 <= beta < 1):
         raise XlgdError("sine: step must move from start towards stop, and 0 <= beta < 1")
     count = int(np.floor((stop - start) / step + 1e-9)) + 1
     if count > 100000:
         raise XlgdError(f"sine: {count} rows is too many; use a larger step")
-    g = Grid(e.get("name", "sine"), "Momentum on a wiggly line: the EMA of sin(x), and fastai's debiased EMA",
-             "ema = beta*ema(row above) + (1-beta)*sin(x), starting from 0; debiased = ema/(1-beta^t) "
-             "(fastai's debias). Change beta, start or step; the row count is fixed when the file is written.")
+    g = ExperimentGrid(extra.get("name", "sine"), "Momentum on a wiggly line: the EMA of sin(x), and fastai's debiased EMA",
+                       "ema = beta*ema(row above) + (1-beta)*sin(x), starting from 0; debiased = ema/(1-beta^t) "
+                       "(fastai's debias). Change beta, start or step; the row count is fixed when the file is written.")
     for c, (nm, v) in enumerate((("start", start), ("stop", stop), ("step", step), ("beta", beta))):
         g.input(2, c, nm, v)
     hdr = ["t", "x", "sin(x)", "ema", "beta^t", "debiased ema"]
@@ -337,16 +332,16 @@ def sine(sheets, e) -> Grid:
         g.formula(r, 5, here(r, 3) / (1 - here(r, 4)), "0.0000")
     top, bot = s0 + 1, s0 + count
     xs = (g.name, 1, top, bot)
-    g.charts.append(Chart("sin(x), its EMA and the debiased EMA, against x", "scatter", "x", "value",
-                          [Series(h, xs, (g.name, c, top, bot)) for c, h in ((2, "sin(x)"), (3, "ema"),
-                                                                            (5, "debiased ema"))],
-                          anchor=(1, len(hdr) + 1)))
+    g.charts.append(ExperimentChart("sin(x), its EMA and the debiased EMA, against x", "scatter", "x", "value",
+                                    [ExperimentSeries(h, xs, (g.name, c, top, bot)) for c, h in ((2, "sin(x)"), (3, "ema"),
+                                                                                                (5, "debiased ema"))],
+                                    anchor=(1, len(hdr) + 1)))
     return g
 
 
-def derivatives(sheets, e) -> Grid:
-    w = e.get("weight", "d")
-    series = e.get("series")
+def derivatives(sheets, extra) -> ExperimentGrid:
+    w = extra.get("weight", "d")
+    series = extra.get("series")
     if not series or not all(isinstance(s, list) and len(s) == 3 for s in series):
         raise XlgdError('derivatives: series must be a list of ["label", "sheet", "column"]')
     for label, sheet, col in series:
@@ -354,19 +349,20 @@ def derivatives(sheets, e) -> Grid:
         if col not in {c.name for c in sp.columns}:
             raise XlgdError(f"derivatives: sheet {sheet!r} has no column {col!r}")
     n = max(sheets.specs[s].n_steps for _, s, _ in series)
-    g = Grid(e.get("name", "derivatives"), f"The derivative of weight {w}, with and without ReLU and momentum",
-             "Each column links to another sheet's cells (#N/A where that sheet overflowed or beyond +-chart_max).")
+    g = ExperimentGrid(extra.get("name", "derivatives"),
+                       f"The derivative of weight {w}, with and without ReLU and momentum",
+                       "Each column links to another sheet's cells (#N/A where that sheet overflowed or beyond +-chart_max).")
     g.input(2, 1, "chart_max", CHART_MAX)
     cols = [(label, lambda i, s=sheet, c=col: clipped(ref(s, c, i)) if i < sheets.specs[s].n_steps else None,
              "#,##0.00") for label, sheet, col in series]
-    top, bot = _steps_table(sheets, g, 1, cols, n)
-    g.charts.append(Chart(f"de/d{w} per step", "scatter", "step", f"de/d{w}",
-                          [Series(cols[j][0], (g.name, 0, top, bot), (g.name, 1 + j, top, bot))
-                           for j in range(len(cols))], anchor=(1, len(cols) + 2)))
+    top, bot = _steps_table(g, 1, cols, n)
+    g.charts.append(ExperimentChart(f"de/d{w} per step", "scatter", "step", f"de/d{w}",
+                                    [ExperimentSeries(cols[j][0], (g.name, 0, top, bot), (g.name, 1 + j, top, bot))
+                                     for j in range(len(cols))], anchor=(1, len(cols) + 2)))
     return g
 
 
-def grids(recipe) -> list[Grid]:
+def grids(recipe) -> list[ExperimentGrid]:
     """The experiment sheets a recipe asks for, in template order (cells as expressions, no values)."""
     sheets = Sheets(recipe)
     sweeps = dict((id(e), specs) for e, specs in sweep_groups(recipe))
@@ -374,7 +370,7 @@ def grids(recipe) -> list[Grid]:
     for e in _cfgs(recipe.resolved):
         kind = e["kind"]
         if kind == "sweep":
-            g = sweep(sheets, e, sweeps[id(e)])
+            g = sweep(e, sweeps[id(e)])
         else:
             g = {"comparison": comparison, "sine": sine, "derivatives": derivatives}[kind](sheets, e)
         out.append(g)

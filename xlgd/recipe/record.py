@@ -19,8 +19,6 @@ from .. import __version__
 
 META_SHEET = "_xlgd"
 FORMAT = 1
-# Sheet names a template may not use: the intro, the data and the record.
-RESERVED = ("data", "intro", META_SHEET)
 RECORD_KEY = "record"  # column A of the record's row; columns B, C, ... hold the JSON
 # A cell holds at most 32,767 characters (XlsxWriter cuts longer strings without a word), and a
 # record embeds the data: 5,000 x values are ~90,000 characters. The JSON is split across the
@@ -92,32 +90,6 @@ def _row_texts(cells, row):
     while isinstance(cells.get((row, col)), str):
         yield cells[(row, col)]
         col += 1
-
-
-def rebuild(rec: dict):
-    """The Recipe a record describes (to regenerate or compare); a record this xlgd cannot rebuild is an XlgdError."""
-    from ..errors import XlgdError
-
-    try:
-        return _rebuild(rec)
-    except XlgdError as e:
-        raise XlgdError(f"its xlgd record cannot be rebuilt ({e})") from None
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
-        raise XlgdError(f"its xlgd record does not describe a workbook this xlgd can rebuild ({e!r})") from None
-
-
-def _rebuild(rec: dict):
-    """The Recipe a record describes (to regenerate or compare)."""
-    from .template import build_recipe
-
-    tpl = dict(rec["resolved"])
-    recipe = build_recipe(tpl)
-    data_y = tpl["data"].get("y")
-    if data_y is not None:
-        import numpy as np
-
-        recipe.data.y_given = np.array(data_y, dtype=np.float64)
-    return recipe
 
 
 def seal(parts) -> str:

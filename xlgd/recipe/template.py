@@ -13,9 +13,9 @@
     optimizer = "momentum"         # sgd, momentum, adagrad, rmsprop, adam, adam_ann
     knobs = { lr = 0.0001, beta1 = 0.9 }
 
-`--set lr=0.001` changes a knob on every sheet that has it; `--set
-momentum.lr=0.001` on one sheet (`Overrides`; a sheet's own setting wins). The resolved template (after overrides)
-is what a workbook records about itself, so it can be rebuilt exactly.
+`--set lr=0.001` changes a knob on every sheet that has it, `--set momentum.lr=0.001` on one sheet
+(`Overrides`). The resolved template is what a workbook records about itself; `rebuild` turns that
+record back into the same `Recipe`.
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from . import validate
-from .data import Data, load_data
-from .record import RESERVED
+from .data import Dataset, load_data
+from .experiments import check_rows as check_extra_rows, expand_sheets
 from ..errors import XlgdError
-from ..core.sheet import build_sheet, default_knobs
+from ..core.sheet import build_sheet, resolve_knobs
 from ..core.table import SheetSpec
 
 SHEET_KEYS = {"name", "model", "optimizer", "convention", "grad", "fd", "epochs", "knobs", "title", "stability"}
@@ -45,7 +47,7 @@ class Recipe:
     name: str
     title: str
     description: str
-    data: Data
+    data: Dataset
     sheets: list[SheetSpec]
     resolved: dict  # the template after overrides: enough to rebuild the workbook
 
@@ -58,7 +60,7 @@ def template_dirs() -> list[Path]:
     (pyproject maps the top-level templates/ onto it, so there is one copy),
     else templates/ beside the package in a source checkout (PYTHONPATH, or
     an editable install: setuptools' editable finder does not resolve the
-    mapped xlgd.templates, measured with setuptools 84).
+    mapped xlgd.templates).
     """
     dirs = [Path.cwd() / "templates"]
     # find_spec, not resources.files: a data-only (namespace) package has no single path.
@@ -121,7 +123,7 @@ _NUMBER_LIST = re.compile(r"\[[-+0-9.eE_,\s]*\]")
 
 def _refuse_long_lists(text: str, path: Path) -> None:
     """A list of numbers longer than a sheet has rows fits nowhere in a workbook: refused from the
-    text, before the TOML parser spends seconds on it. Text shorter than such a list passes at once."""
+    text, ahead of the TOML parser. Text shorter than such a list passes at once."""
     if len(text) < 2 * validate.MAX_DATA_ROWS:
         return
     for m in _NUMBER_LIST.finditer(text):
@@ -198,19 +200,23 @@ def _number(value, knob) -> float:
     return validate.number(value, f"knob {knob}")
 
 
-def _knobs_of(tpl, s):
-    conv = s.get("convention", tpl.get("convention", "graddesc"))
-    return default_knobs(s.get("model", "linear"), s.get("optimizer", "sgd"), conv, bool(s.get("stability")))
+def _choices(tpl, s) -> tuple:
+    """(model, optimizer, convention, stability) of one [[sheets]] table, template defaults filled in."""
+    return (s.get("model", "linear"), s.get("optimizer", "sgd"), s.get("convention", tpl.get("convention", "graddesc")),
+            bool(s.get("stability", False)))
+
+
+def _knobs_of(tpl, s) -> dict:
+    model, opt, conv, stab = _choices(tpl, s)
+    return resolve_knobs(model, opt, conv, {}, stability=stab)
 
 
 def build_recipe(tpl: dict, base: Path | None = None) -> Recipe:
-    """The Recipe of a template (after overrides); every setting is checked before any work."""
+    """The Recipe of a template (after overrides); every setting is checked ahead of any work."""
     validate.check_template(tpl)
     unknown = set(tpl) - TOP_KEYS
     if unknown:
         raise XlgdError(f"unknown template setting(s): {', '.join(sorted(unknown))}")
-    from .experiments import check_rows as check_extra_rows, expand_sheets
-
     sheets_cfg = expand_sheets(tpl)
     if not sheets_cfg:
         raise XlgdError("the template defines no [[sheets]]")
@@ -229,15 +235,13 @@ def _sheet_spec(tpl, s, i, data, seen):
     bad = set(s) - SHEET_KEYS
     if bad:
         raise XlgdError(f"sheet {i + 1}: unknown setting(s) {', '.join(sorted(bad))}")
-    model, opt = s.get("model", "linear"), s.get("optimizer", "sgd")
-    conv = s.get("convention", tpl.get("convention", "graddesc"))
-    stab = bool(s.get("stability", False))
-    applicable = default_knobs(model, opt, conv, stab) if _valid(model, opt, conv) else {}
+    model, opt, conv, stab = _choices(tpl, s)
+    applicable = _knobs_of(tpl, s)
     knobs = {k: v for k, v in tpl.get("knobs", {}).items() if k in applicable}
     knobs.update(s.get("knobs", {}))
     knobs = {k: validate.number(v, f"knob {k}") for k, v in knobs.items()}
     name = s.get("name") or f"{model}_{opt}"
-    _check_sheet_name(name, seen)
+    validate.unique_sheet_name(name, seen)
     epochs = validate.whole(s.get("epochs", tpl.get("epochs", 1)), f"sheet {name}: epochs", 1, validate.MAX_STEPS)
     validate.check_rows(name, len(data), epochs)
     spec = build_sheet(model, opt, conv, n_data=len(data), epochs=epochs, knobs=knobs,
@@ -255,28 +259,31 @@ def _extra_names(tpl) -> list:
             if isinstance(e, dict) and isinstance(e.get("name"), str)]
 
 
-def _valid(model, opt, conv):
-    from ..core.models import MODELS
-    from ..core.optimizers import CONVENTIONS, OPTIMIZERS
-
-    if model not in MODELS or opt not in OPTIMIZERS or conv not in CONVENTIONS:
-        build_sheet(model, opt, conv, n_data=1)  # raises the right one-line error
-    return True
-
-
-def _check_sheet_name(name, seen):
-    validate.sheet_name(name)
-    if name.lower() in RESERVED:
-        raise XlgdError(f"sheet name {name!r} is not allowed: xlgd writes {', '.join(RESERVED)} itself")
-    if name.lower() in seen:
-        raise XlgdError(f"two sheets are named {name!r}")
-    seen.add(name.lower())
-
-
 def load_recipe(name_or_path: str = "graddesc", overrides: Overrides | None = None) -> Recipe:
     path = find_template(name_or_path)
     tpl = read_template(path)
     tpl.setdefault("name", path.stem)
-    validate.check_template(tpl)  # before the overrides look at sheets and knobs
+    validate.check_template(tpl)  # the overrides look at sheets and knobs next
     tpl = apply_overrides(tpl, overrides)
     return build_recipe(tpl, path.parent)
+
+
+def rebuild(rec: dict) -> Recipe:
+    """The Recipe a workbook's record (`record.read`) describes, to regenerate or compare.
+
+    A record this xlgd cannot rebuild is an XlgdError."""
+    try:
+        return _rebuild(rec)
+    except XlgdError as e:
+        raise XlgdError(f"its xlgd record cannot be rebuilt ({e})") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise XlgdError(f"its xlgd record does not describe a workbook this xlgd can rebuild ({e!r})") from None
+
+
+def _rebuild(rec: dict) -> Recipe:
+    tpl = dict(rec["resolved"])
+    recipe = build_recipe(tpl)
+    data_y = tpl["data"].get("y")
+    if data_y is not None:
+        recipe.data.y_given = np.array(data_y, dtype=np.float64)
+    return recipe

@@ -1,14 +1,10 @@
-"""A template checked before any work: every setting of the right type, numbers finite, sizes sane.
+"""A template checked ahead of any work: every setting of the right type, numbers finite, sizes sane.
 
-A TOML file can say `lr = nan`, `x = "123"`, `epochs = 1000000000` or `name = 5`; an xlgd
-record inside a workbook can say the same after someone edited it. Each is refused here, in
-one line that names the setting and its value (shortened), before the engine or the writer
-starts -- a billion epochs would otherwise be minutes of computing, then rows past Excel's last.
-
-What is checked where: this module checks types, finiteness and sizes of the template as a
-whole (`check_template`) and of single values (`number`, `whole`, `sheet_name`); `data.py`
-checks the data it loads with the same helpers; `template.py` checks names against models,
-optimisers and conventions (the core knows those) and the rows each sheet needs (`check_rows`).
+A template or an edited record inside a workbook can say `lr = nan`, `x = "123"` or `epochs =
+1000000000`; each is refused here in one line naming the setting and its value. This module checks
+the template as a whole (`check_template`), single values (`number`, `whole`, `sheet_name`) and
+the sheet-name rules (`unique_sheet_name`, `RESERVED`); `data.py` checks its data with the same
+helpers; the core checks models, optimisers, conventions and knobs (`resolve_knobs`).
 """
 
 from __future__ import annotations
@@ -17,10 +13,11 @@ import math
 import re
 
 from ..errors import XlgdError, shorten
+from .record import META_SHEET
 
 EXCEL_ROWS = 1_048_576
 # Above a step sheet's first step: title, labels, inputs, hints, headers, start row
-# (book/layout.py START_ROW = 6; tests/test_hostile_inputs.py checks the two agree).
+# (layout.py START_ROW = 6; tests/test_hostile_inputs.py checks the two agree).
 ROWS_ABOVE_STEPS = 6
 MAX_STEPS = EXCEL_ROWS - ROWS_ABOVE_STEPS
 MAX_DATA_ROWS = MAX_STEPS  # every sheet runs at least one epoch over the data
@@ -28,6 +25,8 @@ MAX_SHEETS = 250  # sheets of one workbook, sweeps included: far beyond any less
 MAX_TITLE = 255  # Excel's limit for document properties (XlsxWriter warns past it)
 MAX_TEXT = 32_767  # characters in one cell
 MAX_TEMPLATE_BYTES = 16 << 20
+# Sheet names a template may not use: the intro, the data and the record.
+RESERVED = ("data", "intro", META_SHEET)
 
 TOP_TYPES = {"name": str, "title": str, "description": str, "epochs": int, "convention": str, "grad": str,
              "fd": bool, "data": dict, "knobs": dict, "sheets": list, "extras": (list, dict)}
@@ -72,16 +71,16 @@ def number_text(text: str, what: str) -> float:
     return v
 
 
-def whole(value, what: str, lo: int, hi: int) -> int:
+def whole(value, what: str, low: int, high: int) -> int:
     """A whole number in lo..hi (a float with no fraction counts, as TOML writes 1e3)."""
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise XlgdError(f"{what} must be a whole number, got {show(value)}")
-    if value < lo:
-        raise XlgdError(f"{what} must be at least {lo:,}, got {show(value)}")
-    if value > hi:
-        raise XlgdError(f"{what} must be at most {hi:,}, got {show(value)}")
+    if value < low:
+        raise XlgdError(f"{what} must be at least {low:,}, got {show(value)}")
+    if value > high:
+        raise XlgdError(f"{what} must be at most {high:,}, got {show(value)}")
     return value
 
 
@@ -112,6 +111,16 @@ def sheet_name(name, what: str = "sheet name") -> str:
     if why:
         raise XlgdError(f"{what} {show(name)} is not allowed: {why}")
     return name
+
+
+def unique_sheet_name(name: str, seen: set) -> None:
+    """A step sheet's name: one Excel accepts, none xlgd writes itself, none already in `seen` (lower case)."""
+    sheet_name(name)
+    if name.lower() in RESERVED:
+        raise XlgdError(f"sheet name {name!r} is not allowed: xlgd writes {', '.join(RESERVED)} itself")
+    if name.lower() in seen:
+        raise XlgdError(f"two sheets are named {name!r}")
+    seen.add(name.lower())
 
 
 def _typed(table: dict, types: dict, where: str):

@@ -1,9 +1,8 @@
 """Run by the system Python (which has LibreOffice's `uno`): recalculate a
 workbook in LibreOffice and dump every cell's value as an exact double.
 
-LibreOffice 7.4 writes only 15 significant digits when it saves .xlsx or
-.ods, so a saved file cannot show whether it agrees with the engine to the
-last bit; asking the running spreadsheet for its doubles can.
+A saved .xlsx or .ods holds 15 significant digits; the running spreadsheet's doubles show whether it
+agrees with the engine to the last bit.
 
 usage: python3 _lo_dump.py SOFFICE PROFILE_DIR BOOK OUT.json
 """
@@ -43,7 +42,7 @@ def main(soffice, profile, book, out):
                 break
             except Exception:
                 if proc.poll() is not None:
-                    raise SystemExit("soffice exited before accepting a connection")
+                    raise SystemExit("soffice exited without accepting a connection")
                 time.sleep(0.1)
         if ctx is None:
             raise SystemExit("could not connect to soffice")

@@ -1,25 +1,12 @@
 """Formula text -> the core's expression tree, for everything the core's function table evaluates.
 
-`parse(text, sheet, row, col, array=False)` turns formula text into the core's
-expression tree (`core/expr.py`): cell references become
-`CellRef(sheet, row, col)` leaves, ranges (A1:B5, A:A, 3:3, on any sheet)
-`RangeRef` leaves, defined names `Name` leaves (with their sheet when the text
-says `Sheet!name`), text, TRUE/FALSE and error literals `Const`, array
-constants ({1,2;3,4}) a `Const` holding a Block. Operators: + - * / ^ & and
-the six comparisons, unary minus and plus, postfix %. Functions: every
-function of the core's table (`core/functions.py`) that can be evaluated,
-with Excel's `_xlfn.` prefix of newer functions dropped.
-
-Anything else raises `Unsupported` with a reason a person can read, and
-callers say the cell is unchecked rather than guessing: an unknown
-function, a volatile one (RAND, NOW ...), a union or intersection of ranges,
-a range where one value is expected outside an array formula (Excel's
-implicit intersection, which depends on where the formula sits), ROW()
-without knowing the cell.
-
-Ranges are allowed where a function takes them (`Function.args` 'range' or
-'ref') and anywhere in array context: an array formula (`array=True`) or
-the arguments of SUMPRODUCT, where + - * / work cell by cell.
+`parse(text, sheet, row, col, array=False)` gives `CellRef` and `RangeRef` leaves for references
+(on any sheet), `Name` leaves for defined names, `Const` for text, booleans, errors and array
+constants, the operators and every evaluable function of `core/functions.py` (`_xlfn.` dropped).
+Anything else raises `Unsupported` with a reason a person can read (an unknown or volatile function,
+a union of ranges, implicit intersection, ROW() without its cell), and callers call the cell
+unchecked. Ranges are allowed where a function takes them and in array context (an array formula,
+SUMPRODUCT's arguments).
 """
 
 from __future__ import annotations
@@ -61,7 +48,7 @@ def parse(text: str, sheet: str, row: int | None = None, col: int | None = None,
         toks = list(tokens(text))
     except FormulaSyntaxError as e:
         raise Unsupported(str(e)) from None
-    p = _Parser(toks, sheet, row, col, array)
+    p = _FormulaParser(toks, sheet, row, col, array)
     e = p.expr(0)
     if p.i != len(toks):
         raise Unsupported(f"unexpected {toks[p.i][1]!r}")
@@ -86,16 +73,16 @@ def _depth(e) -> int:
     return deepest
 
 
-def function_name(t: str) -> str:
+def function_name(token: str) -> str:
     """A function's name as the table has it: upper case, Excel's _xlfn. prefix dropped."""
-    name = t.upper()
+    name = token.upper()
     for pre in _PREFIXES:
         if name.startswith(pre):
             return name[len(pre):]
     return name
 
 
-class _Parser:
+class _FormulaParser:
     def __init__(self, toks, sheet, row, col, array):
         self.t, self.i, self.sheet = toks, 0, sheet
         self.row, self.col = row, col

@@ -1,15 +1,8 @@
 """Cached values' texts (`<v>` of number cells) as doubles, read in bulk.
 
-A 100,000-row step table holds two to three million cached values; numpy
-reads a list of strings at about 0.5 us a value (1.6 s of the workbook
-evaluator's reading of xlgd's own 100,000-row layout), orjson the same texts
-joined as one JSON array in a third of that (a million repr()s of doubles:
-0.16 s with the join against 0.51 s, measured here), and gives float()'s
-doubles bit for bit (correctly rounded: 2 million random and long decimal
-texts compared here, and tests/test_verify_fastrows.py checks 100,000 random
-doubles and the corner cases). Texts JSON would read otherwise (true, null,
--0) or not at all (inf, .5, 1.) go to numpy. Used by verify's step-table
-reader (`check.steptable`) and the workbook evaluator (`evaluator.rowreader`).
+The texts are joined as one JSON array and read by orjson, which gives float()'s doubles bit for
+bit (correctly rounded); texts JSON reads otherwise (true, null, -0) or not at all (inf, .5, 1.) go
+to numpy. Used by verify's step-table reader and the workbook evaluator's row reader.
 """
 
 from __future__ import annotations

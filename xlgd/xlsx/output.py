@@ -1,14 +1,9 @@
 """Writing an output file atomically: all of it, or nothing.
 
-Every file xlgd writes (a generated workbook, a chart-fixed copy, an HTML
-report) goes through `atomic_output`: the bytes go to a temporary file in
-the target's own folder (so the final rename never crosses a file system),
-are flushed to disk, get their permission bits -- `mode` when the caller
-passes one (a chart-fixed copy takes its input's bits: it is that workbook),
-else the bits the target had, or, for a new file, what the umask gives a
-new file (mkstemp's 0600 would surprise whoever shares the folder) -- and
-only then replace the target in one rename. If anything fails on the way the temporary file is removed and the
-target is untouched; the input of a command is never the file written.
+`atomic_output` writes the bytes to a temporary file in the target's own folder, flushes them, gives
+them their permission bits (`mode` when given, else the target's, else what the umask gives a new
+file) and only then replaces the target in one rename; on any failure the temporary file is removed
+and the target is untouched.
 """
 
 from __future__ import annotations

@@ -1,24 +1,11 @@
 """Formula text as tokens, and A1 references in relative (R1C1) form.
 
-Two formulas "are the same formula" for a spreadsheet when their R1C1 forms
-are equal: `=J4*$J$1+$K$1*F5` in J5 and `=J5*$J$1+$K$1*F6` in J6 are both
-`=R[-1]C*R1C10+R1C11*RC[-4]`. This is Excel's "inconsistent formula" rule,
-and what `verify` (and `diff`) compare a cell against its column with.
-
-Canonical form (`canonical(text, row, col)`): a tuple of tokens where
-
-* same-sheet references are relative (`('ref', None, ('r', -1), ('r', 0))`)
-  unless `$`-anchored (`('a', 1)`);
-* references to another sheet are absolute, whatever their `$`s, because
-  xlgd's step rows read the data sheet by data-row index, which wraps at
-  every epoch;
-* names and functions are upper-cased, numbers compared by value, white
-  space dropped -- so LibreOffice's or Excel's re-serialisation of the same
-  formula compares equal.
-
-`shift(text, dr, dc)` moves the relative references of a formula, which is
-how a shared formula (`<f t="shared" si=..>` in the sheet XML, written by
-Excel and LibreOffice for runs of similar formulas) expands to each cell.
+Two formulas are the same formula for a spreadsheet when their R1C1 forms are equal (`=J4*$J$1` in
+J5 and `=J5*$J$1` in J6): Excel's "inconsistent formula" rule, which `verify` and `diff` compare a
+cell against its column with. `canonical(text, row, col)` gives that form as tokens: same-sheet
+references relative unless `$`-anchored, other sheets' absolute (xlgd's rows read the data sheet by
+a data-row index that wraps every epoch), names and functions upper-cased, numbers by value, white
+space dropped. `shift(text, dr, dc)` expands a shared formula (`<f t="shared">`) to each cell.
 """
 
 from __future__ import annotations
@@ -57,18 +44,18 @@ def col_number(letters: str) -> int:
     return n
 
 
-def col_letters(n: int) -> str:
+def col_letters(count: int) -> str:
     """1 -> 'A'."""
     s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
+    while count:
+        count, r = divmod(count - 1, 26)
         s = chr(65 + r) + s
     return s
 
 
-def col_letter(i: int) -> str:
+def col_letter(index: int) -> str:
     """0-based column index -> letters (0 -> 'A'), for writers that count from 0."""
-    return col_letters(i + 1)
+    return col_letters(index + 1)
 
 
 def a1(row: int, col: int) -> str:
@@ -82,7 +69,7 @@ _LIKE_R1C1 = re.compile(r"[Rr][0-9]*(?:[Cc][0-9]*)?|[Cc][0-9]*")
 
 
 def quote_sheet(name: str) -> str:
-    """The sheet name as a formula must write it before '!': quoted whenever Excel would need it.
+    """The sheet name as a formula writes it ahead of '!': quoted whenever Excel would need it.
 
     Quoted: names that read as a cell (A1 ... XFD1048576, `sgd1`), as an R1C1
     reference (R, C, RC, R1C1, R2), as a boolean (TRUE, FALSE), that start with
@@ -232,9 +219,9 @@ def refs(text: str, row: int, col: int):
         sheet = None
 
 
-def shift(text: str, dr: int, dc: int) -> str:
+def shift(text: str, rows: int, cols: int) -> str:
     """Move the relative references of a formula by dr rows and dc columns (shared formulas)."""
-    if dr == 0 and dc == 0:
+    if rows == 0 and cols == 0:
         return text
     out, pos = [], 0
     body = text[1:] if text.startswith("=") else text
@@ -243,14 +230,14 @@ def shift(text: str, dr: int, dc: int) -> str:
         t = m.group(kind)
         if kind == "ref":
             r, c, ra, ca = split_ref(t)
-            r2 = r if ra else r + dr
-            c2 = c if ca else c + dc
+            r2 = r if ra else r + rows
+            c2 = c if ca else c + cols
             if r2 < 1 or c2 < 1:
                 t = "#REF!"
             else:
                 t = f"{'$' if ca else ''}{col_letters(c2)}{'$' if ra else ''}{r2}"
         elif kind in ("rows", "cols"):
-            t = _shift_span(t, dr if kind == "rows" else dc)
+            t = _shift_span(t, rows if kind == "rows" else cols)
         out.append(t)
         pos = m.end()
     if pos != len(body):
@@ -277,8 +264,8 @@ def row_template(text: str, row: int, other_sheets: bool = False):
 
     Returns f(R) -> text for row R, valid when the formula's same-sheet
     relative references keep their row offsets (a column of formulas). Used
-    to compare millions of cells by plain string equality before falling
-    back to `canonical`. other_sheets: references to other sheets move too
+    to compare millions of cells by plain string equality, falling
+    back on `canonical`. other_sheets: references to other sheets move too
     (Excel's R1C1, `relative`).
     """
     return template_function(row_parts(text, row, other_sheets))

@@ -1,34 +1,12 @@
 """Open an .xlsx/.xlsm as a zip without trusting it.
 
-Everything a hostile or broken file can do to a reader is stopped here,
-before any part is parsed, with one plain sentence (an `XlgdError`):
-
-* not a regular file (a directory, FIFO, device or socket: never opened
-  for reading, which blocks on a FIFO and never ends on /dev/zero);
-* not a zip at all, an old binary .xls, or a password-protected workbook
-  (both are OLE/CFB containers: recognised by their magic bytes and, for
-  encryption, the `EncryptionInfo` stream name);
-* truncated or corrupt zips (no end-of-central-directory record, CRC or
-  deflate errors while reading);
-* huge member counts: the entry count is read from the end-of-central-
-  directory record ourselves, and the directory's entries are counted
-  (up to the limit; zipfile's own `_EndRecData` finds them), both
-  *before* `zipfile` builds one object per entry (an end record may
-  undercount them);
-* member names that leave the package (`..`, absolute, a drive letter) or
-  that two members share (OPC names are case-insensitive);
-* decompression bombs: every member's declared size and compression ratio,
-  and the whole package's, are checked before anything is inflated, and
-  the bytes actually inflated are counted and capped (a lying header
-  cannot make us inflate more);
-* XML entity expansion: OOXML parts never carry a DTD, so the prolog of
-  every XML part (UTF-8 or UTF-16) is read at open and a DTD or entity
-  declaration refuses the file; `xml_parser()` / `iterparse()` use lxml
-  with entity resolution, DTD loading and network access all off, and
-  `check_encoding` refuses encodings OOXML does not allow or bytes that
-  disagree with the declaration.
-
-Limits are module constants so `diff` and tests can share them.
+Whatever a hostile or broken file can do to a reader is refused here, ahead of parsing any part,
+in one plain sentence (an `XlgdError`): not a regular file; not a zip, an old .xls or an encrypted
+workbook (OLE containers); a truncated or corrupt zip; too many members (from the
+end-of-central-directory record and the directory's entries, counted ahead of `zipfile`); names that leave the package or
+that two members share; decompression bombs (declared sizes and ratios checked, inflated bytes
+capped); DTDs and entity declarations in any XML part. `xml_parser()` and `iterparse()` use lxml
+with entity resolution, DTD loading and network access off. Limits are module constants.
 """
 
 from __future__ import annotations
@@ -45,8 +23,8 @@ from lxml import etree
 
 from ..errors import XlgdError, shorten
 
-# A workbook of 1,000 sheets has ~3,000 members; every member's prolog is read at open (~50 us
-# each), so this also bounds that to about half a second.
+# A workbook of 1,000 sheets has ~3,000 members; every member's prolog is read at open, so this
+# also bounds that work.
 MAX_MEMBERS = 10_000
 # A million-row formula sheet is ~1.5 GB of XML; more than this is not a workbook a learner made.
 MAX_MEMBER_BYTES = 8 << 30
@@ -57,7 +35,7 @@ RATIO_FLOOR = 4 << 20
 # A whole package may inflate MAX_RATIO x its file size, or this much whatever its size.
 TOTAL_RATIO_FLOOR = 64 << 20
 ROOT_BYTES = 1 << 20  # how far into a part its root element's start tag must be
-PROLOG_BYTES = 64 << 10  # a part's XML declaration and comments before its root element
+PROLOG_BYTES = 64 << 10  # a part's XML declaration and comments ahead of its root element
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
 _DOCTYPE_TEXT = re.compile(r"<!DOCTYPE|<!ENTITY", re.I)
@@ -117,7 +95,7 @@ def _ole_kind(f) -> str:
 def _open_regular(path):
     """The file opened for reading, if it is a regular file: (file object, size).
 
-    A directory, FIFO, socket or device is refused before anything reads it (opening a FIFO
+    A directory, FIFO, socket or device is refused without reading it (opening a FIFO
     for reading blocks until a writer comes; /dev/zero never ends). O_NONBLOCK makes the open
     itself return at once even if the path was swapped for a FIFO after the stat."""
     st = os.stat(path)  # FileNotFoundError, PermissionError -> the CLI's one line
@@ -183,7 +161,7 @@ def _unsafe_name(name: str) -> bool:
 
 def _prolog_problem(head: bytes, complete: bool) -> str | None:
     """What is wrong with the prolog of an XML part (UTF-8 or UTF-16), given its first bytes:
-    a DTD or entity declaration before the root element, or no root element in sight."""
+    a DTD or entity declaration ahead of the root element, or no root element in sight."""
     text = _prolog_text(head)
     if text is None:
         return None  # not XML: an image, vbaProject.bin
@@ -253,7 +231,7 @@ class SafeZip:
         f.seek(0)
 
     def _refuse_dtds(self):
-        """OPC forbids DTDs in every part (Part 2, 8.1.4): look at each XML part's prolog now, so a
+        """OPC forbids DTDs in every part (Part 2, 8.1.4): look at each XML part's prolog at open, so a
         DTD in a part no command reads is refused as surely as one in the workbook part."""
         for name, zi in self.infos.items():
             if zi.file_size == 0 or name.endswith("/"):
@@ -364,7 +342,7 @@ def iterparse(fileobj, what: str = "a workbook part", **kw):
         raise XlgdError(f"{what} is not well-formed XML ({e})") from None
 
 
-def root_element(f, where: str):
+def root_element(source, where: str):
     """(root element without children, 'UTF-8' or 'UTF-16') of the XML stream f, reading no more
     than its start; an error naming the part when it is empty, not XML, not well-formed, or not
     in the encoding it declares."""
@@ -373,7 +351,7 @@ def root_element(f, where: str):
     head, encoding = b"", None
     try:
         while len(head) < ROOT_BYTES:
-            data = f.read(8192)
+            data = source.read(8192)
             if not data:
                 if head.strip():
                     parser.close()  # raises what is wrong with it

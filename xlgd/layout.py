@@ -7,7 +7,7 @@ asks it what to write, `verify` and `diff` ask it what should be there.
     row 2   input labels         (lr, beta1, h, a_init, ...)
     row 3   input values         each a defined name local to the sheet
     row 5   headers              step table  |  epoch summary block
-    row 6   start row            weights and optimiser state before step 1
+    row 6   start row            weights and optimiser state ahead of step 1
     row 7+  one row per step     epochs unrolled downward
 
 The data sheet holds x (numbers) and y (=true_a*x+true_b) from row 5 on.
@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from ..core.expr import Col, Data, EpochValue, Name, StepEdge, excel
-from ..core.table import SheetSpec
-from ..xlsx.refs import col_letter, quote_sheet
+from .core.expr import Col, Data, EpochValue, Name, StepEdge, excel
+from .core.table import SheetSpec
+from .xlsx.refs import col_letter, quote_sheet
 
 TITLE_ROW, LABEL_ROW, INPUT_ROW, HINT_ROW, HEADER_ROW, START_ROW = 1, 2, 3, 4, 5, 6
 DATA_SHEET = "data"
@@ -36,12 +36,12 @@ class Layout:
         self.input_index = {inp.name: i for i, inp in enumerate(spec.inputs)}
 
     # ---------------------------------------------------------------- cells
-    def step_row(self, i: int) -> int:
+    def step_row(self, step: int) -> int:
         """Excel row (1-based) of step i (0-based); i = -1 is the start row."""
-        return START_ROW + 1 + i
+        return START_ROW + 1 + step
 
-    def epoch_row(self, k: int) -> int:
-        return START_ROW + k
+    def epoch_row(self, epoch: int) -> int:
+        return START_ROW + epoch
 
     @property
     def last_row(self) -> int:
@@ -59,8 +59,8 @@ class Layout:
     def input_abs(self, name: str) -> str:
         return f"${col_letter(self.input_index[name])}${INPUT_ROW}"
 
-    def cell(self, col: str, i: int) -> str:
-        return f"{self.letter(col)}{self.step_row(i)}"
+    def cell(self, col: str, step: int) -> str:
+        return f"{self.letter(col)}{self.step_row(step)}"
 
     def column_range(self, col: str, absolute=True, sheet=True, epoch=None) -> str:
         """The step-table cells of a column (all steps, or one epoch)."""
@@ -78,14 +78,14 @@ class Layout:
         return f"{prefix}{d}{letter}{d}{r1}:{d}{letter}{d}{r2}"
 
     # ------------------------------------------------------------- formulas
-    def formula(self, col: str, i: int) -> str:
+    def formula(self, col: str, step: int) -> str:
         """The formula of column `col` on step i (0-based), with '='."""
-        return self.templates[(col, i % self.spec.n_data == 0)].format(**self.row_fields(i))
+        return self.templates[(col, step % self.spec.n_data == 0)].format(**self.row_fields(step))
 
-    def row_fields(self, i: int) -> dict:
+    def row_fields(self, step: int) -> dict:
         """What `templates` leave out on step i's row: {r} the row, {p} the row above, {d} its data row, {e} its epoch's row."""
-        k, d = divmod(i, self.spec.n_data)
-        row = self.step_row(i)
+        k, d = divmod(step, self.spec.n_data)
+        row = self.step_row(step)
         return {"r": row, "p": row - 1, "d": DATA_FIRST_ROW + d, "e": self.epoch_row(k)}
 
     @cached_property
@@ -140,22 +140,47 @@ class Layout:
             return None
         return "=" + excel(c.init, lambda leaf: leaf.name)
 
-    def epoch_formula(self, col: str, k: int) -> str:
+    def epoch_formula(self, col: str, epoch: int) -> str:
         c = self.spec.epoch_columns[[e.name for e in self.spec.epoch_columns].index(col)]
-        e = c.first if (k == 0 and c.first is not None) else c.expr
+        e = c.first if (epoch == 0 and c.first is not None) else c.expr
         n = self.spec.n_data
 
         def ref(leaf):
             if isinstance(leaf, Col):
-                return f"{self.epoch_letter(leaf.name)}{self.epoch_row(k - leaf.lag)}"
+                return f"{self.epoch_letter(leaf.name)}{self.epoch_row(epoch - leaf.lag)}"
             if isinstance(leaf, Name):
                 return leaf.name
             if isinstance(leaf, StepEdge):
-                return self.cell(leaf.col, k * n - 1 if leaf.edge == "before" else k * n + n - 1)
+                return self.cell(leaf.col, epoch * n - 1 if leaf.edge == "above" else epoch * n + n - 1)
             raise TypeError(f"an epoch-block cell cannot refer to {leaf!r}")
 
         return "=" + excel(e, ref)
 
-    @cached_property
-    def carried_columns(self) -> list[str]:
-        return [c.name for c in self.spec.columns if c.init is not None]
+
+def formula_cells(layout: Layout, result=None):
+    """Every formula cell of a sheet: (row, col, formula, value), 0-based row and col.
+
+    value is the engine's float or error code (None without a result)."""
+    spec = layout.spec
+
+    def val(key, arr, idx):
+        if result is None:
+            return None
+        if key in result.errors:
+            return result.errors[key]
+        return float(arr[idx])
+
+    for c in spec.columns:
+        text = layout.start_formula(c.name)
+        if text is not None:
+            v = None if result is None else float(result.start[c.name])
+            yield START_ROW - 1, layout.col_index[c.name], text, v
+    for k in range(spec.epochs):
+        for c in spec.epoch_columns:
+            yield (layout.epoch_row(k) - 1, layout.epoch_index[c.name], layout.epoch_formula(c.name, k),
+                   val(("@" + c.name, k), result.epochs[c.name] if result else None, k))
+    for c in spec.columns:
+        ci = layout.col_index[c.name]
+        arr = result.steps[c.name] if result is not None else None
+        for i in range(spec.n_steps):
+            yield layout.step_row(i) - 1, ci, layout.formula(c.name, i), val((c.name, i), arr, i)
