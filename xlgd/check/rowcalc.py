@@ -16,14 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.expr import Bin, CellRef, Cmp, Const, Expr, Fn, Neg, Num, Ref, magnitude
+from ..core.expr import Bin, CellRef, Cmp, Const, Expr, Fn, Neg, Num, RefLeaf, magnitude
 from ..evaluator.prepare import map_leaves
 
 EPS = np.finfo(float).eps
 
 
 @dataclass(frozen=True)
-class RowCell(Ref):
+class RowCell(RefLeaf):
     """The cell of column `col` on sheet `sheet`, `off` rows from the row being evaluated."""
 
     sheet: str
@@ -88,7 +88,7 @@ def _ev(e, ctx) -> Jet:
         if isinstance(e.value, bool):
             return Jet(float(e.value))
         raise NotDifferentiable(f"the literal {e.value}")
-    if isinstance(e, Ref):
+    if isinstance(e, RefLeaf):
         return _leaf(e, ctx)
     if isinstance(e, Neg):
         a = _ev(e.arg, ctx)
