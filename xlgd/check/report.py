@@ -141,7 +141,7 @@ class Report:
         for c in self.causes:
             out += c.lines()
         for s in self.sheets:
-            status = f"{s.failed} failed" if s.failed else f"{len(s.causes)} problem(s)" if s.causes else "ok"
+            status = f"{s.failed:,} failed" if s.failed else f"{len(s.causes)} problem(s)" if s.causes else "ok"
             ulp = f", max {s.max_ulp} ulp" if s.checked else ""
             out.append(f"{s.name} ({s.layout}): {s.checked:,} of {s.formula_cells:,} formula cells checked, "
                        f"{status}{ulp}")
