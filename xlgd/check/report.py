@@ -8,7 +8,7 @@ Coverage: every formula cell of every sheet is counted once, as checked (by
 the engine's run for xlgd's and graddesc's sheets, by the workbook
 evaluator for everything else) or unchecked with a reason (`Unchecked`: a
 range of cells, the reason, and how many cells depend on them). The last
-line says it: `OK: 14,157 of 14,157 formula cells check out`, `OK with 30
+line says it: `OK: 18,276 of 18,276 formula cells check out`, `OK with 30
 unchecked: ...; data!B5:B33 and 1 dependant use RANDBETWEEN (volatile)`, or
 `FAILED: ...`. "Every" is never said when a cell was not checked.
 
