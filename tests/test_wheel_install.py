@@ -8,6 +8,7 @@ was once missing from it, and every `xlgd generate` of a `pip install .` said
 "no template named 'graddesc'; known templates: none".
 """
 
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -40,11 +41,21 @@ def run(cmd, cwd):
     return r.stdout
 
 
+def builds_without_isolation() -> bool:
+    """setuptools>=61 (pyproject's build requirement) with a bdist_wheel command (its own from
+    70.1, else the wheel package's) is importable here: a venv's setuptools 65 alone is not."""
+    try:
+        version = tuple(int(p) for p in importlib.metadata.version("setuptools").split(".")[:2])
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return False
+    return version >= (70, 1) or (version >= (61, 0) and importlib.util.find_spec("wheel") is not None)
+
+
 def build_wheel(tmp: Path) -> Path:
     """The wheel of a copy of the checkout (building in place would leave build/ and egg-info behind)."""
     src = shutil.copytree(ROOT, tmp / "src", ignore=NOT_SOURCE)
-    # Without build isolation when setuptools is here already: no download, and 5 s instead of 15.
-    isolation = ["--no-build-isolation"] if importlib.util.find_spec("setuptools") else []
+    # Without build isolation when a setuptools that can build it is here already: 5 s instead of 15.
+    isolation = ["--no-build-isolation"] if builds_without_isolation() else []
     run([sys.executable, "-m", "pip", "wheel", src, "--no-deps", *isolation, "-q", "-w", tmp / "dist"], cwd=tmp)
     (wheel,) = (tmp / "dist").glob("xlgd-*.whl")
     return wheel
