@@ -59,19 +59,31 @@ def test_the_dependencies_xlgd_names_are_pyprojects():
     assert set(PLOT_EXTRA) == names(project["optional-dependencies"]["plot"])
 
 
+def third_party_imports(folder: Path) -> set[str]:
+    """The top-level names of every import in the folder's modules that are neither the
+    standard library's nor a module of the folder itself."""
+    found = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                found.add(node.module.split(".")[0])
+    return found - set(sys.stdlib_module_names) - {p.stem for p in folder.glob("*.py")} - {"xlgd", folder.name}
+
+
 def test_xlgd_imports_no_third_party_package_pyproject_does_not_name():
     """A package xlgd imports but pyproject leaves out installs on the machine that has it and
     fails in every fresh environment."""
-    third_party = set()
-    for path in (ROOT / "xlgd").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                third_party |= {a.name.split(".")[0] for a in node.names}
-            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-                third_party.add(node.module.split(".")[0])
-    third_party -= set(sys.stdlib_module_names) | {"xlgd"}
     # uno and com: LibreOffice's bridge, imported only by xlsx/_lo_dump.py, which the system Python runs.
-    assert third_party - {"uno", "com"} <= set(DEPENDENCIES) | set(PLOT_EXTRA)
+    assert third_party_imports(ROOT / "xlgd") - {"uno", "com"} <= set(DEPENDENCIES) | set(PLOT_EXTRA)
+
+
+def test_the_tests_import_only_what_the_test_extra_installs():
+    """`pip install -e '.[test]'` in a plain venv is all the suite gets (.ci/run)."""
+    declared = set(DEPENDENCIES) | names(pyproject()["optional-dependencies"]["test"])
+    importable_as = {"pillow": "pil"}
+    assert {m.lower() for m in third_party_imports(ROOT / "tests")} <= {importable_as.get(n, n) for n in declared}
 
 
 @pytest.mark.parametrize("module,command", [
