@@ -17,6 +17,8 @@ from xlgd.book.layout import Layout
 from xlgd.recipe.template import load_recipe
 from xlgd.pipeline import build
 
+pytestmark = pytest.mark.slow
+
 TEMPLATES = ["two-neuron", "lr-sweep", "momentum-sine", "tests/data/mlp.toml"]
 
 

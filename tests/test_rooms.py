@@ -83,6 +83,7 @@ def test_each_module_imports_only_what_its_room_may(name, path):
     assert not bad, f"xlgd.{name} imports {', '.join(sorted(set(bad)))}"
 
 
+@pytest.mark.slow
 def test_rooms_have_no_import_cycles():
     edges = {}
     for name, path in _modules():

@@ -101,6 +101,7 @@ def test_a_cycle_through_whole_columns_is_found_from_the_cells_it_covers(tmp_pat
     assert s.formula_cells == 2 * 299
 
 
+@pytest.mark.slow
 def test_a_group_too_wide_to_order_is_unchecked_with_its_reason(tmp_path):
     """3,000 rows each reading whole columns of each other: more cell-to-cell dependencies than are
     ordered one by one -- every cell unchecked, the reason named, never "OK: every"."""
