@@ -4,20 +4,14 @@ import pytest
 
 from xlgd import __version__
 from xlgd.book.write import app_version
-from xlgd.pipeline import build
 from xlgd.recipe.template import load_recipe
 from xlgd.xlsx.package import Package
 
 
 @pytest.fixture(scope="module")
-def books(tmp_path_factory):
-    """Every shipped template, generated once: {template: path}."""
-    d = tmp_path_factory.mktemp("learner")
-    out = {}
-    for name in ("graddesc", "two-neuron", "lr-sweep", "momentum-sine"):
-        out[name] = d / f"{name}.xlsx"
-        build(load_recipe(name), out[name])
-    return out
+def books(shipped_books):
+    """Every shipped template: {template: path} (tests/conftest.py)."""
+    return shipped_books
 
 
 @pytest.mark.slow

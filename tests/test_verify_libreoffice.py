@@ -39,6 +39,7 @@ def test_matrix_with_errors_after_recalculation(tmp_path):
     assert rep.ok, rep.text()
 
 
+@pytest.mark.slow
 def test_changed_formula_recalculated_groups_downstream(book, tmp_path):
     from xlgd.xlsx.libreoffice import recalc_xlsx
 
@@ -56,6 +57,7 @@ def test_changed_formula_recalculated_groups_downstream(book, tmp_path):
     assert "downstream of momentum!" + ref in "\n".join(c.lines())
 
 
+@pytest.mark.slow
 def test_recalc_option_uses_libreoffice_values(book):
     from xlgd.xlsx.libreoffice import system_python_with_uno
 
