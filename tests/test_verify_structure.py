@@ -20,6 +20,7 @@ def small(graddesc_book):
     return graddesc_book[0]
 
 
+@pytest.mark.slow
 def test_blank_row_inserted_in_a_step_table(small, tmp_path):
     import openpyxl
 
@@ -112,6 +113,7 @@ def test_a_group_too_wide_to_order_is_unchecked_with_its_reason(tmp_path):
     assert rep.verdict().startswith(f"OK with {2 * 2999:,} unchecked: 0 of {2 * 2999:,} formula cells"), rep.verdict()
 
 
+@pytest.mark.slow
 def test_rows_filled_down_below_a_step_table_are_one_note(small, tmp_path):
     """The last step row dragged down three rows (the fill handle: references move with the row, the
     data cells read are past the data, so empty). Consistent formulas: no cause, every cell counted
