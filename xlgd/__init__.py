@@ -15,7 +15,8 @@ def __getattr__(name):
             from . import api
         except ImportError as e:
             raise (dependency_error(e, f"xlgd.{name}") or e) from e
-        return _environment_errors(getattr(api, name))
+        function = globals()[name] = _environment_errors(getattr(api, name))  # looked up once
+        return function
     raise AttributeError(f"module 'xlgd' has no attribute {name!r}")
 
 
