@@ -61,9 +61,13 @@ def build_wheel(tmp: Path) -> Path:
     return wheel
 
 
-# pip's words when the package index cannot be reached at all (DNS, no route, refused, timed out).
+# pip's words when the package index cannot be reached at all (DNS, no route, refused, timed out):
+# the warning of its one retry, which PIP_OPTIONS asks for.
 NO_INDEX = re.compile(r"NewConnectionError|Temporary failure in name resolution|Network is unreachable"
                       r"|Max retries exceeded|ConnectTimeoutError|ReadTimeoutError|Could not fetch URL")
+
+
+PIP_OPTIONS = ["-q", "--retries", "1", "--timeout", "20"]
 
 
 def install_with_dependencies(python: Path, wheel: Path, cwd: Path):
@@ -72,8 +76,7 @@ def install_with_dependencies(python: Path, wheel: Path, cwd: Path):
 
     The running interpreter's pip does it (`--python`, pip 22.3+): the venv needs no pip of its
     own. No byte-compiling: the venv lives for one module of tests."""
-    cmd = [sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-compile",
-           "--retries", "1", "--timeout", "20", wheel]
+    cmd = [sys.executable, "-m", "pip", "--python", python, "install", *PIP_OPTIONS, "--no-compile", wheel]
     r = call(cmd, cwd)
     if r.returncode != 0 and NO_INDEX.search(r.stderr + r.stdout):
         pytest.skip("wheel install: pip cannot reach the package index for the wheel's dependencies")
@@ -146,3 +149,19 @@ def test_wheel_ships_every_module_of_the_checkout(installed):
         shipped = {n for n in z.namelist() if n.startswith("xlgd/") and n.endswith(".py")}
     source = {p.relative_to(ROOT).as_posix() for p in (ROOT / "xlgd").rglob("*.py")}
     assert source - shipped == set()
+
+
+@pytest.mark.parametrize("index", ["http://127.0.0.1:9/simple", "https://no-such-host.invalid/simple"])
+def test_an_unreachable_index_is_what_skips_the_install(index, tmp_path):
+    """pip's own words, with the fixture's options, when its only index refuses the connection
+    or has no address are the ones NO_INDEX skips on; a requirement that a reachable index
+    cannot satisfy is not among them."""
+    cmd = [sys.executable, "-m", "pip", "download", *PIP_OPTIONS, "--no-deps", "-d", tmp_path, "xlsxwriter==3.3.1"]
+    isolated = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_FIND_LINKS": "", "PIP_INDEX_URL": index}
+    r = subprocess.run([str(c) for c in cmd], env=isolated, capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and NO_INDEX.search(r.stderr + r.stdout), r.stderr
+    unsatisfiable = [str(c) for c in cmd[:-1]] + ["xlsxwriter==0.0.0.1"]
+    r = subprocess.run(unsatisfiable, env={**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_FIND_LINKS": "",
+                                           "PIP_INDEX_URL": f"file://{tmp_path}/empty-index"},
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and not NO_INDEX.search(r.stderr + r.stdout), r.stderr
