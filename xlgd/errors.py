@@ -1,8 +1,10 @@
 """One exception type for everything a user can get wrong, and how it is said.
 
-The CLI turns an `XlgdError` into one line on stderr and exit code 2;
-anything else that escapes a command is a bug in xlgd, not in the user's
-input, and the CLI says so on one line with exit code 3 (README, "Bad input").
+The CLI turns an `XlgdError` into one line on stderr and exit code 2, and so
+an ImportError of a package xlgd needs (`dependency_error` gives the
+`MissingDependency` that names the package and the pip command); anything
+else that escapes a command is a bug in xlgd, not in the user's input, and
+the CLI says so on one line with exit code 3 (README, "Bad input").
 """
 
 from __future__ import annotations
