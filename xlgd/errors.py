@@ -45,7 +45,7 @@ def one_line(message: str, limit: int = MAX_LINE - len("xlgd: ")) -> str:
     return shorten(text, limit)
 
 
-# The distributions xlgd imports (pyproject's dependencies; tests/test_environment.py keeps them
+# The distributions pyproject names as dependencies (tests/test_environment.py keeps them
 # equal), and matplotlib, which only plotting needs: the [plot] extra.
 DEPENDENCIES = ("openpyxl", "numpy", "pandas", "xlsxwriter", "lxml", "orjson")
 PLOT_EXTRA = ("matplotlib",)
