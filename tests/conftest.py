@@ -31,6 +31,21 @@ FIXTURE_MARKERS = {"reference_xlsm": "graddesc", "lo_exact": "libreoffice"}
 NO_REFERENCE = pytest.StashKey[bool]()
 
 
+@pytest.fixture(scope="session")
+def shipped_books(tmp_path_factory):
+    """Every template in templates/, generated once for the whole run: {template: path}.
+    Tests only read them (a test that edits one copies it first)."""
+    from xlgd.pipeline import build
+    from xlgd.recipe.template import load_recipe
+
+    folder = tmp_path_factory.mktemp("shipped")
+    out = {}
+    for template in sorted(p.stem for p in (ROOT / "templates").glob("*.toml")):
+        out[template] = folder / f"{template}.xlsx"
+        build(load_recipe(template), out[template])
+    return out
+
+
 def reference_path() -> Path:
     """XLGD_GRADDESC if set, else ../shared/reference/graddesc-2018.xlsm beside the repository."""
     env = os.environ.get(GRADDESC_ENV)

@@ -11,7 +11,6 @@ from lxml import etree
 
 from xlgd.book.charts import chart_specs
 from xlgd.layout import HEADER_ROW, Layout
-from xlgd.pipeline import build
 from xlgd.recipe.template import load_recipe
 from xlgd.xlsx.package import Package
 
@@ -44,11 +43,8 @@ def overlap(a, b) -> bool:
 
 
 @pytest.fixture(scope="module", params=TEMPLATES)
-def generated(request, tmp_path_factory):
-    recipe = load_recipe(request.param)
-    path = tmp_path_factory.mktemp("anchors") / f"{request.param}.xlsx"
-    build(recipe, path)
-    return recipe, path
+def generated(request, shipped_books):
+    return load_recipe(request.param), shipped_books[request.param]
 
 
 def test_templates_are_found():

@@ -75,12 +75,14 @@ def delete_all_charts(src, dst, sheet):
     return rewrite(src, dst, edit)
 
 
+@pytest.mark.slow
 def test_untouched_workbook_is_left_alone(generated, tmp_path, capsys):
     out = tmp_path / "out.xlsx"
     rc, text, _ = run(capsys, "charts", "regenerate", str(generated), "-o", str(out))
     assert rc == 0 and "nothing written" in text and not out.exists()
 
 
+@pytest.mark.slow
 def test_deleted_charts_come_back(generated, tmp_path, capsys):
     import os
     import stat
@@ -108,6 +110,7 @@ def test_deleted_charts_come_back(generated, tmp_path, capsys):
         assert not any(iss for _, iss in __import__("xlgd.charts.check").charts.check.check_book(b))
 
 
+@pytest.mark.slow
 def test_broken_and_missing_chart_on_a_sheet_with_charts(generated, tmp_path, capsys):
     _, drawing, charts = sheet_parts(generated, "basic")
     first, second = charts[0], charts[1]

@@ -274,6 +274,7 @@ def unlink_all(src, dst):
     return dst
 
 
+@pytest.mark.slow
 def test_generated_workbook_gets_its_own_links_back(generated, tmp_path, capsys):
     with Package.open(generated) as b:
         want = {(ch.sheet, ch.title): [s.cats.formula for s in ch.series] for ch in read_charts(b)}

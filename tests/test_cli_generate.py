@@ -15,6 +15,7 @@ def xlgd(*args, cwd=ROOT):
     return subprocess.run([sys.executable, "-m", "xlgd", *args], capture_output=True, text=True, cwd=cwd)
 
 
+@pytest.mark.slow
 def test_default_writes_output_graddesc(tmp_path):
     # Run from a copy of the layout so the test does not touch the repo's output/.
     (tmp_path / "templates").mkdir()
@@ -26,6 +27,7 @@ def test_default_writes_output_graddesc(tmp_path):
     assert wb.sheetnames[:7] == ["intro", "data", "basic", "momentum", "rmsprop", "adam", "adam_ann"]
 
 
+@pytest.mark.slow
 def test_overrides_reach_the_input_cells(tmp_path):
     out = tmp_path / "o.xlsx"
     r = xlgd("generate", "graddesc", "--set", "lr=0.001", "--set", "adam.beta2=0.99", "--epochs", "2",

@@ -163,6 +163,7 @@ def series_reaching(path, sheet, row):
     return sum(max(int(n) for n in re.findall(r"\$(\d+)", t)) >= row for t in texts)
 
 
+@pytest.mark.slow
 def test_inserted_row_filled_down_is_named(base, tmp_path):
     edits = excel_insert(base, 61)
     edits[E.sheet_part(base, "basic")] = E.chain(E.insert_row(61), E.fill_down(60))
@@ -184,6 +185,7 @@ def openpyxl_rows(base, tmp_path, method, at):
     return (mine, *xdiff(mine, base))
 
 
+@pytest.mark.slow
 def test_naive_insert_is_one_cause(base, tmp_path):
     # openpyxl's insert_rows moves the cells but leaves every reference as it was written.
     mine, rc, rep = openpyxl_rows(base, tmp_path, "insert_rows", 61)
@@ -199,6 +201,7 @@ def test_naive_insert_is_one_cause(base, tmp_path):
     assert not any("formula changed" in l for l in lines)
 
 
+@pytest.mark.slow
 def test_formula_change_shows_the_r1c1_difference(base, tmp_path):
     # A1 texts identical, R1C1 not: =G79 typed into G81 reads two rows up.
     part = E.sheet_part(base, "basic")
@@ -212,6 +215,7 @@ def test_formula_change_shows_the_r1c1_difference(base, tmp_path):
     assert "basic!E81: formula changed: =P80 -> =P79  [P80 -> P79]; R1C1 =R[-1]C[11] -> =R[-2]C[11]" in text
 
 
+@pytest.mark.slow
 def test_lr_change_and_row_insert_keep_the_moved_cells_value_changes(base, tmp_path):
     # Inserted above the epoch block's rows 8..10, which move to 9..11: their own value
     # changes (lr changed) are still reported, recomputed by the evaluator (openpyxl save).
@@ -230,6 +234,7 @@ def test_lr_change_and_row_insert_keep_the_moved_cells_value_changes(base, tmp_p
     assert {c["sheet"] for c in of(rep, "values_changed")} == {"basic", "intro"}  # intro links basic's lr
 
 
+@pytest.mark.slow
 def test_added_column_is_one_change(base, tmp_path):
     # The reference lacks basic's column J (est de/da), as a sheet written before it existed.
     older = E.rewrite(base, tmp_path / "older.xlsx", {
@@ -241,6 +246,7 @@ def test_added_column_is_one_change(base, tmp_path):
         ("column_added", "basic", "J", "est de/da")]
 
 
+@pytest.mark.slow
 def test_renamed_and_edited_sheet_is_matched_by_content(base, tmp_path):
     mine = E.rewrite(base, tmp_path / "renamed.xlsx", {
         "xl/workbook.xml": E.rename_sheet("momentum", "Sheet1"),
@@ -319,6 +325,7 @@ def test_row_filled_down_in_jeremys_layout(reference_xlsm, tmp_path):
             "it now names other cells") in text
 
 
+@pytest.mark.slow
 def test_naive_delete_is_one_cause(base, tmp_path):
     mine, rc, rep = openpyxl_rows(base, tmp_path, "delete_rows", 61)
     assert rc == 1

@@ -16,6 +16,8 @@ from xlgd.pipeline import build
 
 from tests import diffedits as E
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):

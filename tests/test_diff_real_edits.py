@@ -47,6 +47,7 @@ def resave(src, dst, edit=None):
     return dst
 
 
+@pytest.mark.slow
 def test_openpyxl_resave_without_edit_is_no_difference(base, tmp_path):
     mine = resave(base, tmp_path / "resaved.xlsx")
     assert openpyxl.load_workbook(mine, data_only=True)["basic"]["G7"].value is None  # no cached values
@@ -61,6 +62,7 @@ def test_openpyxl_resave_without_edit_is_no_difference(base, tmp_path):
     assert f"holds no cached value for {n:,} formula cell(s): {n:,} recomputed by xlgd's workbook evaluator" in text
 
 
+@pytest.mark.slow
 def test_openpyxl_edit_recomputes_what_followed(base, tmp_path):
     # The learner types a new lr with openpyxl: only basic's values follow, and they are
     # recomputed, never reported as "changed" merely for being absent.
@@ -87,6 +89,7 @@ def test_openpyxl_edit_recomputes_what_followed(base, tmp_path):
     assert rc == 0 and rep["same"], rep["changes"][:3]
 
 
+@pytest.mark.slow
 def test_pandas_edit_of_the_data_sheet(base, tmp_path):
     pd = pytest.importorskip("pandas")
     mine = tmp_path / "pandas.xlsx"
@@ -105,6 +108,7 @@ def test_pandas_edit_of_the_data_sheet(base, tmp_path):
     assert [(c["header"], c["count"], c["first"]) for c in ys] == [("y", 1, "C10")]
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_libreoffice_resave_without_edit_is_no_difference(base, tmp_path):
     from xlgd.xlsx import libreoffice
@@ -141,6 +145,7 @@ def test_inf_and_nan_are_values_of_their_own(old, new, equal):
     assert values_equal(old, new, Options()) is equal and values_equal(new, old, loose) is equal
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text, shown", [("inf", "inf"), ("-inf", "-inf"), ("NaN", "nan")])
 def test_a_cached_value_turned_inf_or_nan_is_a_change(base, tmp_path, text, shown):
     part = E.sheet_part(base, "basic")
@@ -197,6 +202,7 @@ def test_openpyxl_resave_of_jeremys_workbook(reference_xlsm, tmp_path):
     assert text.splitlines()[-1] == "no differences (58 formula cell(s) not compared: no value held or computable, see note)"
 
 
+@pytest.mark.slow
 def test_textconv_of_an_openpyxl_resave_is_the_same_text(base, tmp_path):
     mine = resave(base, tmp_path / "resaved.xlsx")
     a, b = io.StringIO(), io.StringIO()

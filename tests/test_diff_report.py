@@ -45,6 +45,7 @@ def run(*args):
     return rc, out.getvalue(), err.getvalue()
 
 
+@pytest.mark.slow
 def test_text_report_names_each_cause_once(books):
     base, mine, _ = books
     rc, out, err = run("diff", mine, base)
@@ -61,6 +62,7 @@ def test_text_report_names_each_cause_once(books):
     assert "\x1b[33m" in out  # inputs in yellow
 
 
+@pytest.mark.slow
 def test_options_filter(books):
     base, mine, _ = books
     _, out, _ = run("diff", mine, base, "--json", "--formulas-only")
@@ -84,6 +86,7 @@ def _chromium(args, tmp):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 @pytest.mark.chromium
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian package: chromium)")
 def test_html_report_highlights_changed_cells_in_a_browser(books, tmp_path):
@@ -126,6 +129,7 @@ def test_html_report_highlights_changed_cells_in_a_browser(books, tmp_path):
     assert {(255, 224, 102), (229, 153, 247), (255, 135, 135)} <= colours
 
 
+@pytest.mark.slow
 @pytest.mark.chromium
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian package: chromium)")
 def test_html_report_of_a_resaved_edit_in_a_browser(books, tmp_path):
@@ -174,6 +178,7 @@ def test_html_report_of_a_resaved_edit_in_a_browser(books, tmp_path):
     assert got["basic!E9"].startswith("rgb(208, 235, 255)|value ") and "(upstream change)" in got["basic!E9"]
 
 
+@pytest.mark.slow
 def test_textconv_is_stable_and_shows_an_edit_as_a_line(books):
     base, mine, _ = books
     rc, a, _ = run("diff", "--textconv", base)
@@ -190,6 +195,7 @@ def test_textconv_is_stable_and_shows_an_edit_as_a_line(books):
     assert sum("G =RC[-2]*RC[-4]+RC[-1]" in l for l in basic) == 145
 
 
+@pytest.mark.slow
 def test_textconv_through_git(books, tmp_path):
     if not shutil.which("git"):
         pytest.skip("git not installed")
@@ -230,6 +236,7 @@ def test_bad_input_is_one_line_exit_2(tmp_path, books, content, message):
         assert rc == 2 and message in err and err.count("\n") == 1 and "Traceback" not in err, (args, err)
 
 
+@pytest.mark.slow
 def test_missing_record_and_missing_file(tmp_path, books):
     base, _, _ = books
 

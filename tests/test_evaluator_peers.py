@@ -97,6 +97,7 @@ def _compare_with_lo(book, lo_exact):
     return compared, diffs, max_ulp, codes
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("template", TEMPLATES, ids=[Path(t).stem for t in TEMPLATES])
 def test_every_template_equals_libreoffice_to_the_bit(template, tmp_path, lo_exact):
@@ -123,6 +124,7 @@ def _adversarial(rng, n):
     return [rng.uniform(-1, 1) * 10 ** rng.choice([20, 0, -20, 10]) for _ in range(n)]
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_sums_in_libreoffices_order_of_additions(tmp_path, lo_exact):
     """SUM over constants (SSE2 lanes), over formula results (one by one), several arguments (last to

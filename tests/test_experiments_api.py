@@ -30,6 +30,7 @@ def test_run_from_a_model_and_knobs_equals_the_template_sheet():
     assert np.array_equal(a[common].to_numpy(), b[common].to_numpy(), equal_nan=True)
 
 
+@pytest.mark.slow
 def test_plot_draws_error_and_weights():
     import matplotlib
 
@@ -60,6 +61,7 @@ def test_bad_calls_raise_one_line_errors(call):
         call()
 
 
+@pytest.mark.slow
 def test_sweep_rows_are_the_single_runs_across_the_explosion():
     lrs = np.logspace(-6, -2, 16)
     s = xlgd.sweep(model="linear2", optimizer="sgd", lr=lrs, epochs=3)

@@ -16,6 +16,8 @@ from xlgd.recipe.compute import compute
 from xlgd.recipe.template import load_recipe
 from xlgd.pipeline import build
 
+pytestmark = pytest.mark.slow
+
 TEMPLATES = ["two-neuron", "lr-sweep", "momentum-sine", "tests/data/mlp.toml"]
 
 

@@ -37,6 +37,7 @@ def test_gradients_equal_torch_autograd(model):
         assert r.steps["stab"][i] == pytest.approx(1e-5 * jj, rel=1e-12)
 
 
+@pytest.mark.slow
 def test_wider_layers_get_closer():
     """The forum's "in high dimensions SGD gets close": same data, lr and epochs, only the width changes."""
     d = load_data({})

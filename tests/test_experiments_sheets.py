@@ -21,6 +21,7 @@ def sine_book(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_sine_sheet_is_fastais_ema_and_debias(sine_book):
     ws = openpyxl.load_workbook(sine_book, data_only=True)["sine"]
     start, stop, step, beta = (ws.cell(3, c).value for c in range(1, 5))
@@ -48,6 +49,7 @@ def test_derivatives_sheet_links_each_series(sine_book):
     assert [re.search(r"ISERROR\((\w+)!", v).group(1) for v in row] == ["no_relu", "relu", "relu_mom", "relu_mom"]
 
 
+@pytest.mark.slow
 def test_every_chart_series_is_a_link_to_cells(sine_book, tmp_path):
     two = tmp_path / "two.xlsx"
     build(load_recipe("two-neuron"), two)
@@ -66,6 +68,7 @@ def _conditional(book, sheet_index):
         return z.read(f"xl/worksheets/sheet{sheet_index}.xml").decode().count("<cfRule")
 
 
+@pytest.mark.slow
 def test_stability_sheets_colour_rows_past_the_bound(tmp_path):
     two = tmp_path / "two.xlsx"
     recipe = load_recipe("two-neuron")

@@ -54,6 +54,7 @@ def test_first_exploding_step_never_gets_later_as_lr_grows(sweep):
             assert np.nanmax(results[s.name].steps["stab"][:k]) > 1, s.name
 
 
+@pytest.mark.slow
 def test_summary_sheet_matches_the_engine(sweep, tmp_path):
     recipe, results = sweep
     out = tmp_path / "sweep.xlsx"

@@ -80,6 +80,7 @@ def test_numpy_source_and_exact_evaluator_agree_on_random_trees():
     assert raised > 0  # the trees do reach errors, so the check above means something
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_libreoffice_evaluates_our_text_as_the_engine_does(tmp_path, lo_exact):
     """500 random trees written as formulas: LibreOffice parses our text on its
@@ -243,6 +244,7 @@ def _random_workbook_tree(rng, depth):
     return Fn(name, tuple(sub() for _ in range(n)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dialect", ["excel", "libreoffice"])
 def test_masked_value_keeps_the_workbook_evaluators_semantics(dialect):
     """masked_value equals excel_value per element on the trees main's evaluator reads: booleans

@@ -26,6 +26,8 @@ from hypothesis import strategies as st
 
 from tests import hostile as H
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES = int(os.environ.get("XLGD_FUZZ_EXAMPLES", "0")) or None
 # No shrinking: each example runs ten commands, and the label of a failing damage already says
 # exactly what was done (Hypothesis would spend minutes re-running near variants).

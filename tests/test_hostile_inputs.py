@@ -73,6 +73,7 @@ def _specials(tmp_path):
                   (tmp_path / "missing.xlsx", "no such file")]
 
 
+@pytest.mark.slow
 def test_not_a_regular_file_is_refused_at_once_by_every_command(base, tmp_path, watchdog):
     sock, cases = _specials(tmp_path)
     try:
@@ -132,6 +133,7 @@ def test_a_compression_method_zipfile_cannot_or_should_not_read(base, tmp_path, 
         one_line(H.run_cli(argv, inputs=[p], folder=tmp_path), "workbook.xml")
 
 
+@pytest.mark.slow
 def test_bombs(base, tmp_path):
     data = base["xlgd"].read_bytes()
     bomb = H.bomb_member(H.BOMB)
@@ -355,6 +357,7 @@ def test_what_the_long_hostile_run_found(base, tmp_path, case, argv):
         one_line(r, *words)
 
 
+@pytest.mark.slow
 def test_a_word_in_a_number_cell_names_its_sheet(base, tmp_path):
     """The evaluator's fast reader meets the word first on the intro sheet: one line naming the
     word and the sheet, as the one reader's slow path names the part and cell."""
@@ -380,7 +383,7 @@ def long_book(tmp_path_factory):
     return (folder / "long.xlsx").read_bytes()
 
 
-@pytest.mark.parametrize("args", [["verify"], ["verify", "--recalc"]])
+@pytest.mark.parametrize("args", [["verify"], pytest.param(["verify", "--recalc"], marks=pytest.mark.slow)])
 def test_a_word_deep_in_a_step_table_is_named_when_its_value_is_read(long_book, tmp_path, args):
     """The fast reader hands a step table's cached values over unparsed (parsed when first read): a word
     in one, far down the table where rows are taken whole, is still one line naming it and the sheet."""
@@ -436,6 +439,7 @@ def test_a_damaged_record_is_a_warning_and_the_book_is_still_checked(base, tmp_p
     assert "warning: " in r.out and "checked without it" in r.out and "basic (graddesc:basic)" in r.out
 
 
+@pytest.mark.slow
 def test_a_long_record_is_split_over_cells_and_read_back(tmp_path):
     """5,000 data rows made a record longer than a cell holds (32,767): it was cut and read as damaged."""
     from xlgd.recipe import record

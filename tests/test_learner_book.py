@@ -4,22 +4,17 @@ import pytest
 
 from xlgd import __version__
 from xlgd.book.write import app_version
-from xlgd.pipeline import build
 from xlgd.recipe.template import load_recipe
 from xlgd.xlsx.package import Package
 
 
 @pytest.fixture(scope="module")
-def books(tmp_path_factory):
-    """Every shipped template, generated once: {template: path}."""
-    d = tmp_path_factory.mktemp("learner")
-    out = {}
-    for name in ("graddesc", "two-neuron", "lr-sweep", "momentum-sine"):
-        out[name] = d / f"{name}.xlsx"
-        build(load_recipe(name), out[name])
-    return out
+def books(shipped_books):
+    """Every shipped template: {template: path} (tests/conftest.py)."""
+    return shipped_books
 
 
+@pytest.mark.slow
 def test_app_properties_name_xlgd_and_its_version(books):
     for path in books.values():
         with Package.open(path) as book:
@@ -80,6 +75,7 @@ def test_step_table_rules_red_before_orange_before_big_numbers(books):
         assert all(fill is None and fmt == SCIENTIFIC for _, fill, fmt, _ in r), sq
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_libreoffice_colours_the_runaway_red_and_no_stable_row(books, tmp_path, lo_exact):
     """Each rule's formula, evaluated by LibreOffice on every step row of linear2: the first true rule
@@ -128,6 +124,7 @@ def intro_rows(path):
             for r in range(1, ws.max_row + 1)]
 
 
+@pytest.mark.slow
 def test_intro_lists_every_sheet_in_tab_order(books):
     for name, path in books.items():
         rows = intro_rows(path)
@@ -148,6 +145,7 @@ def test_experiment_sheets_come_right_after_data(books):
     assert not grids(load_recipe("graddesc"))
 
 
+@pytest.mark.slow
 def test_intro_says_what_each_sheet_is(books):
     text = {name: "\n".join(f"{a}: {b}" for a, b, _ in intro_rows(p)) for name, p in books.items()}
     # each sweep sheet with its own lr, a link to the sheet's lr cell; no "sweep of sweep"
@@ -175,6 +173,7 @@ def test_intro_says_what_each_sheet_is(books):
     assert "Stability column" not in text["graddesc"]
 
 
+@pytest.mark.slow
 def test_intro_rows_are_tall_enough_for_their_wrapped_text(books):
     """LibreOffice does not grow rows when it opens a file: every wrapped row has its height, at least one
     15-point line per 100 characters (LibreOffice fits 98-100 on a line of the intro, measured)."""

@@ -19,13 +19,10 @@ TEMPLATES = ("graddesc", "two-neuron", "lr-sweep", "momentum-sine")
 
 
 @pytest.fixture(scope="module")
-def books(tmp_path_factory):
-    d = tmp_path_factory.mktemp("charts")
-    out = {}
-    for name in TEMPLATES:
-        out[name] = d / f"{name}.xlsx"
-        build(load_recipe(name), out[name])
-    return out
+def books(shipped_books):
+    """Every shipped template: {template: path} (tests/conftest.py)."""
+    assert set(TEMPLATES) <= set(shipped_books)
+    return shipped_books
 
 
 def charts(path):
@@ -57,6 +54,7 @@ def first_formula(book: Package, ref: str) -> str:
     return ""
 
 
+@pytest.mark.slow
 def test_series_of_one_chart_have_distinct_colours(books):
     for name, path in books.items():
         for part, root in charts(path):
@@ -68,6 +66,7 @@ def test_series_of_one_chart_have_distinct_colours(books):
     assert len(list(sweep.iter(f"{C}ser"))) == 7
 
 
+@pytest.mark.slow
 def test_charts_that_can_explode_draw_gaps_on_a_readable_axis(books):
     """Every series that xlgd computes is drawn from a cell holding NA() where it is an error (a gap in
     Excel, and in LibreOffice's scatter charts; a line chart would draw it as 0), on a log axis or

@@ -59,6 +59,7 @@ def test_file_size_reads_like_a_file_manager():
         ["512 bytes", "99.5 kB", "10.7 MB", "2.5 GB"]
 
 
+@pytest.mark.slow
 def test_short_run_is_quiet_on_stderr_and_says_its_size(tmp_path):
     out = tmp_path / "g.xlsx"
     r = subprocess.run([sys.executable, "-m", "xlgd", "generate", "graddesc", "-o", str(out)],

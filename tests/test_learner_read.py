@@ -20,6 +20,7 @@ def two(tmp_path_factory):
     return xlgd.generate("two-neuron", tmp_path_factory.mktemp("read") / "two.xlsx")
 
 
+@pytest.mark.slow
 def test_read_gives_run_s_frame_for_every_step_table(two):
     for sheet in ("linear", "linear2", "linear2_fd", "relu2", "relu2_fd", "relu2_mom"):
         got, want = xlgd.read(two, sheet), xlgd.run("two-neuron", sheet=sheet)
@@ -49,6 +50,7 @@ def test_read_says_which_sheets_are_step_tables(two, tmp_path):
         xlgd.read(tmp_path / "x.xlsx", "basic")
 
 
+@pytest.mark.slow
 def test_a_moved_table_is_an_error_not_wrong_numbers(two, tmp_path):
     part = E.sheet_part(two, "linear")
     moved = E.rewrite(two, tmp_path / "rows.xlsx", {part: E.insert_row(40)})
@@ -64,6 +66,7 @@ def test_a_moved_table_is_an_error_not_wrong_numbers(two, tmp_path):
         xlgd.read(tmp_path / "openpyxl.xlsx", "linear")
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_read_a_workbook_a_learner_edited_and_libreoffice_saved(two, tmp_path):
     """A new lr typed into linear's input cell, the file recalculated and saved by LibreOffice: read

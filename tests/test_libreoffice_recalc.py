@@ -18,7 +18,7 @@ from xlgd.pipeline import build
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = {"graddesc": "graddesc", "matrix": str(ROOT / "tests/data/matrix.toml")}
 
-pytestmark = pytest.mark.libreoffice
+pytestmark = [pytest.mark.libreoffice, pytest.mark.slow]
 
 
 def _lookup(lo):

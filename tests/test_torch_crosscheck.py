@@ -16,7 +16,7 @@ from xlgd.core.engine import run
 from xlgd.core.sheet import build_sheet
 
 torch = pytest.importorskip("torch")
-pytestmark = pytest.mark.torch
+pytestmark = [pytest.mark.torch, pytest.mark.slow]
 
 X = np.array(GRADDESC_X, dtype=np.float64)
 Y = 2 * X + 30

@@ -32,6 +32,7 @@ def test_not_a_zip(tmp_path):
     assert "not a zip" in _one_line(verify(p))
 
 
+@pytest.mark.slow
 def test_empty_and_missing(tmp_path):
     p = tmp_path / "e.xlsx"
     p.write_bytes(b"")
@@ -39,6 +40,7 @@ def test_empty_and_missing(tmp_path):
     _one_line(verify(tmp_path / "nope.xlsx"))
 
 
+@pytest.mark.slow
 def test_truncated(good, tmp_path):
     p = tmp_path / "t.xlsx"
     p.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
@@ -51,18 +53,21 @@ def _cfb(stream_name):
     return head + stream_name.encode("utf-16-le") + b"\0" * 1024
 
 
+@pytest.mark.slow
 def test_password_protected(tmp_path):
     p = tmp_path / "p.xlsx"
     p.write_bytes(_cfb("EncryptionInfo") + _cfb("EncryptedPackage"))
     assert "password-protected" in _one_line(verify(p))
 
 
+@pytest.mark.slow
 def test_old_xls(tmp_path):
     p = tmp_path / "old.xls"
     p.write_bytes(_cfb("Workbook"))
     assert ".xls" in _one_line(verify(p))
 
 
+@pytest.mark.slow
 def test_decompression_bomb(tmp_path):
     p = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as z:

@@ -50,6 +50,7 @@ def _same_table(a, b):
     assert a.misc == b.misc and a.no_cache == b.no_cache
 
 
+@pytest.mark.slow
 def test_every_matrix_sheet_reads_the_same(matrix, small_pieces, monkeypatch):
     p, recipe = matrix
     whole = 0
@@ -71,6 +72,7 @@ def long_sheet(tmp_path_factory):
     return p, recipe
 
 
+@pytest.mark.slow
 def test_long_sheet_reads_the_same(long_sheet, small_pieces, monkeypatch):
     p, recipe = long_sheet
     spec = recipe.sheets[0]
@@ -79,6 +81,7 @@ def test_long_sheet_reads_the_same(long_sheet, small_pieces, monkeypatch):
     assert fast.rows_whole > 0.9 * spec.n_steps
 
 
+@pytest.mark.slow
 def test_a_formula_per_cell_reads_the_same(long_sheet, small_pieces, monkeypatch, tmp_path):
     """Shared formulas written out cell by cell (older xlgd, openpyxl, LibreOffice): rows still taken whole."""
     from lxml import etree
@@ -151,8 +154,9 @@ def _edits(lay):
     }
 
 
-@pytest.mark.parametrize("which", ["formula", "constant", "stale", "error", "text", "nocache", "input", "epoch cell",
-                                   "style", "row gone", "run"])
+@pytest.mark.parametrize("which", [pytest.param("formula", marks=pytest.mark.slow), "constant", "stale", "error", "text",
+                                   "nocache", "input", "epoch cell", pytest.param("style", marks=pytest.mark.slow),
+                                   "row gone", pytest.param("run", marks=pytest.mark.slow)])
 def test_edited_books_report_the_same(book, small_pieces, monkeypatch, tmp_path, which):
     p, recipe = book
     lay = Layout(next(s for s in recipe.sheets if s.name == "adam"))

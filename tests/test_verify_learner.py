@@ -34,6 +34,7 @@ def book():
     return learner.workbook()
 
 
+@pytest.mark.slow
 def test_clean_book_every_formula_cell_checks_out(book, tmp_path):
     wb, n = book
     p = _save(wb, tmp_path / "learner.xlsx")
@@ -130,6 +131,7 @@ def test_deleted_row_is_one_cause(book, tmp_path):
     assert "and 3 more formula(s) on row 15" in causes[0].message
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not soffice(), reason="LibreOffice not installed")
 def test_stale_values_in_a_book_libreoffice_saved(book, tmp_path):
@@ -152,6 +154,7 @@ def test_stale_values_in_a_book_libreoffice_saved(book, tmp_path):
     assert causes[0].downstream > 100
 
 
+@pytest.mark.slow
 def test_learner_sheet_added_to_a_generated_workbook_is_checked(tmp_path):
     import openpyxl
 

@@ -16,6 +16,7 @@ def book(graddesc_book):
     return graddesc_book
 
 
+@pytest.mark.slow
 def test_after_libreoffice_recalculation_verifies_clean(book, tmp_path):
     from xlgd.xlsx.libreoffice import recalc_xlsx
 
@@ -26,6 +27,7 @@ def test_after_libreoffice_recalculation_verifies_clean(book, tmp_path):
     assert rep.ok, rep.text()
 
 
+@pytest.mark.slow
 def test_matrix_with_errors_after_recalculation(tmp_path):
     """#NUM! / #DIV/0! / LibreOffice's #VALUE! cells sit where the engine (LibreOffice dialect) puts them."""
     from xlgd.xlsx.libreoffice import recalc_xlsx
@@ -37,6 +39,7 @@ def test_matrix_with_errors_after_recalculation(tmp_path):
     assert rep.ok, rep.text()
 
 
+@pytest.mark.slow
 def test_changed_formula_recalculated_groups_downstream(book, tmp_path):
     from xlgd.xlsx.libreoffice import recalc_xlsx
 
@@ -54,6 +57,7 @@ def test_changed_formula_recalculated_groups_downstream(book, tmp_path):
     assert "downstream of momentum!" + ref in "\n".join(c.lines())
 
 
+@pytest.mark.slow
 def test_recalc_option_uses_libreoffice_values(book):
     from xlgd.xlsx.libreoffice import system_python_with_uno
 

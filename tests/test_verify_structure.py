@@ -20,6 +20,7 @@ def small(graddesc_book):
     return graddesc_book[0]
 
 
+@pytest.mark.slow
 def test_blank_row_inserted_in_a_step_table(small, tmp_path):
     import openpyxl
 
@@ -101,6 +102,7 @@ def test_a_cycle_through_whole_columns_is_found_from_the_cells_it_covers(tmp_pat
     assert s.formula_cells == 2 * 299
 
 
+@pytest.mark.slow
 def test_a_group_too_wide_to_order_is_unchecked_with_its_reason(tmp_path):
     """3,000 rows each reading whole columns of each other: more cell-to-cell dependencies than are
     ordered one by one -- every cell unchecked, the reason named, never "OK: every"."""
@@ -111,6 +113,7 @@ def test_a_group_too_wide_to_order_is_unchecked_with_its_reason(tmp_path):
     assert rep.verdict().startswith(f"OK with {2 * 2999:,} unchecked: 0 of {2 * 2999:,} formula cells"), rep.verdict()
 
 
+@pytest.mark.slow
 def test_rows_filled_down_below_a_step_table_are_one_note(small, tmp_path):
     """The last step row dragged down three rows (the fill handle: references move with the row, the
     data cells read are past the data, so empty). Consistent formulas: no cause, every cell counted

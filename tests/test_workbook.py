@@ -47,6 +47,7 @@ def test_no_computed_cell_is_a_plain_number(generated):
         assert data[f"C{r}"].value == f"=true_a*B{r}+true_b"
 
 
+@pytest.mark.slow
 def test_formulas_in_the_file_are_the_layouts(generated):
     recipe, path, _ = generated
     wb = openpyxl.load_workbook(path)

@@ -32,13 +32,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import XlgdError
+from .errors import XlgdError, dependency_error
 
 
 def _two_axes(ax, kw):
     """The two axes a plot draws on, side by side: the ones given, or a new figure's."""
     if ax is None:
-        import matplotlib.pyplot as plt
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as e:
+            raise (dependency_error(e, "plot()") or e) from e
 
         _, ax = plt.subplots(1, 2, figsize=kw.pop("figsize", (11, 3.8)))
     return ax

@@ -13,7 +13,7 @@ import traceback
 import warnings
 
 from .. import __version__
-from ..errors import XlgdError, one_line
+from ..errors import XlgdError, dependency_error, one_line
 
 
 def _commands():
@@ -73,7 +73,8 @@ def main(argv=None):
 
 
 def _failure(e: BaseException) -> int:
-    """One line on stderr and the exit code: 2 for bad input or the user's environment, 3 for a bug.
+    """One line on stderr and the exit code: 2 for bad input or the user's environment (a full
+    disk, a dependency missing or broken), 3 for a bug.
 
     Exit 3 keeps "your file is bad" (2) apart from "xlgd failed" (3): the user can report the
     second, and the fuzz test (tests/test_hostile_fuzz.py) fails on it, so a bug is found, not
@@ -90,6 +91,9 @@ def _failure(e: BaseException) -> int:
         # Unwritable paths, missing files, a full disk: the user's environment, not a bug.
         where = f" ({e.filename})" if getattr(e, "filename", None) else ""
         return _say(f"{e.strerror or e}{where}", 2)
+    missing = dependency_error(e) if isinstance(e, ImportError) else None
+    if missing is not None:
+        return _say(str(missing), 2)
     if os.environ.get("XLGD_DEBUG"):
         traceback.print_exc()
     return _say(f"internal error ({type(e).__name__} at {_where(e)}): a bug in xlgd, not in your input; "
