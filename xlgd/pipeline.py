@@ -24,3 +24,16 @@ def build(recipe, path, progress=None, dialect: str = "excel") -> Results:
     results = stream(recipe, dialect)
     write(recipe, results, path, progress)
     return results
+
+
+def chart_links(recipe) -> dict:
+    """{sheet: {chart title: [(x formula, values formula) per series]}}: the links `build` writes
+    on each training sheet, read from the chart descriptions (no values computed)."""
+    from .book.charts import chart_specs
+    from .book.layout import Layout
+
+    out = {}
+    for spec in recipe.sheets:
+        out[spec.name] = {c["title"]: [(s["cat"], s["val"]) for s in c["series"]]
+                          for c in chart_specs(Layout(spec))}
+    return out

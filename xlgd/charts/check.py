@@ -11,6 +11,13 @@ them):
                                the points 1..n, while a column of the sheet is
                                the series' x (fix links it), or two columns
                                could be (the message names both as --x)
+  wrong-x                      the linked x is not the series' x: xlgd's record
+                               of what it wrote, or the sheet's words, say so (a
+                               per-step series against the data x, a fit against
+                               a counter, values against themselves); fix
+                               relinks it, or leaves it naming why
+  scribble                     a scatter series draws lines through unsorted x
+                               (fix draws its points alone)
   literal-data                 numLit/strLit typed into the chart instead of
                                a link to cells
   length-mismatch              the category/x reference is not as long as
@@ -53,13 +60,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..xlsx.package import UNKNOWN, Package
-from .model import (Chart, Series, Source, area_values, format_value, is_number, missing_parts, read_charts,
+from .model import (A, C, Area, Chart, Series, Source, area_values, format_value, is_number, missing_parts, read_charts,
                     resolve)
-from .xaxis import XChoice, choose_x
+from .xaxis import XChoice, choose_x, judge_x, series_name
 from ..errors import XlgdError
 
 PROBLEM, NOTE = "problem", "note"
-RELINK_CODES = ("no-categories", "no-x-values", "literal-data", "length-mismatch", "bad-reference", "empty-x")
+RELINK_CODES = ("no-categories", "no-x-values", "literal-data", "length-mismatch", "bad-reference", "empty-x",
+                "wrong-x")
 ROLE_WORDS = {"val": "values", "yVal": "y values", "cat": "categories", "xVal": "x values", "tx": "series name"}
 
 
@@ -71,6 +79,7 @@ class Issue:
     role: str | None = None       # 'val', 'cat', 'xVal', 'yVal', 'tx'
     severity: str = PROBLEM
     choice: XChoice | None = None  # for a missing x: what `xaxis.choose_x` found
+    should: Area | None = None     # for a wrong x: the x the evidence names (None: fix leaves it)
 
     @property
     def is_problem(self) -> bool:
@@ -250,6 +259,7 @@ def check_series(book: Package, chart: Chart, s: Series) -> list:
         out.append(Issue("length-mismatch", f"{ROLE_WORDS[s.cats.role]} {s.cats.formula} has {ca.length} cells "
                          f"but values {s.values.formula} have {va.length}", s.number, s.cats.role))
     out += empty_issues(book, s)
+    out += present_x_issues(book, chart, s)
     if s.chart_type in ("lineChart", "line3DChart") and s.cats.kind and not _date_axis(chart):
         xs = numeric_sequence(book, s.cats)
         problem = spacing_problem(xs) if xs else None
@@ -263,6 +273,32 @@ def check_series(book: Package, chart: Chart, s: Series) -> list:
         if issue:
             out.append(issue)
     return out
+
+
+def present_x_issues(book: Package, chart: Chart, s: Series) -> list:
+    """A linked x the evidence says is wrong (`xaxis.judge_x`); a scatter line through unsorted x."""
+    out = []
+    if s.cats.is_ref and s.cats.area is not None:
+        verdict = judge_x(book, chart, s)
+        if verdict is not None:
+            label = series_name(book, s)
+            head = f"{label + ' ' if label else ''}is drawn against {s.cats.area.formula()}: {verdict.why}"
+            tail = (f"; its x is {verdict.should.formula()}: fix relinks it" if verdict.should is not None
+                    else f"; fix leaves it: {verdict.left}")
+            out.append(Issue("wrong-x", head + tail, s.number, s.cats.role, should=verdict.should))
+    if s.chart_type == "scatterChart" and s.cats.kind and draws_lines(s.elem):
+        xs = numeric_sequence(book, s.cats)
+        if xs and spacing_problem(xs) == "unsorted":
+            out.append(Issue("scribble", f"a line joins the points in row order through x that is unsorted "
+                             f"({_preview(xs)}): it zigzags back and forth across the plot; fix draws the points "
+                             "alone (markers only)", s.number, s.cats.role))
+    return out
+
+
+def draws_lines(ser) -> bool:
+    """Whether a series draws a line between its points (not when its line is set to no fill)."""
+    ln = ser.find(f"{C}spPr/{A}ln")
+    return ln is None or ln.find(A + "noFill") is None
 
 
 def _date_axis(chart: Chart) -> bool:

@@ -1,0 +1,240 @@
+"""`charts check` judges an x that is there, and `fix` puts it right: by what the reader of the chart sees.
+
+Books are built as learners meet them: xlgd's graddesc with a chart's link edited inside the zip
+(as Excel's "Select Data" box leaves it), and openpyxl sheets (no cached values unless typed).
+"""
+
+import random
+import re
+import shutil
+
+import openpyxl
+import pytest
+from openpyxl.chart import LineChart, Reference, ScatterChart, Series
+
+try:
+    from .test_charts_helpers import cli_main, edit_member, generate_graddesc
+except ImportError:  # tests/ run as plain modules, not a package
+    from test_charts_helpers import cli_main, edit_member, generate_graddesc
+from xlgd.charts.check import check_book
+from xlgd.charts.model import read_charts
+from xlgd.xlsx.package import Package
+
+
+def run(capsys, *argv):
+    rc = cli_main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def problems_of(path):
+    """{(sheet, chart title): [(code, message)]} of the problems (not notes) `check` finds."""
+    with Package.open(path) as b:
+        return {(ch.sheet, ch.title): [(i.code, i.message) for i in iss if i.is_problem] for ch, iss in check_book(b)}
+
+
+def links_of(path):
+    """{(sheet, title): [(x formula, values formula)]}."""
+    with Package.open(path) as b:
+        return {(ch.sheet, ch.title): [(s.cats.formula, s.values.formula) for s in ch.series]
+                for ch in read_charts(b)}
+
+
+def chart_part(path, sheet, title_start):
+    with Package.open(path) as b:
+        return next(ch.part for ch in read_charts(b) if ch.sheet == sheet and ch.title.startswith(title_start))
+
+
+def relink(path, part, old, new, count=0):
+    """Point the chart's <c:f>old</c:f> at new, as a learner's edit of the series' x leaves it."""
+    def edit(xml):
+        out, n = re.subn(b"<c:f>" + re.escape(old.encode()) + b"</c:f>", b"<c:f>" + new.encode() + b"</c:f>",
+                         xml, count=count)
+        assert n, (old, part)
+        return out
+    edit_member(path, part, edit)
+
+
+@pytest.fixture(scope="module")
+def graddesc(tmp_path_factory):
+    return generate_graddesc(tmp_path_factory.mktemp("judge") / "graddesc.xlsx", epochs=2)
+
+
+def broken_graddesc(graddesc, path):
+    """The issue's edits: "Error per step" against the data x, the fit's data series against y."""
+    shutil.copy(graddesc, path)
+    links = links_of(path)
+    err = next(v for (sh, t), v in links.items() if sh == "basic" and t.startswith("Error per step"))
+    fit = next(v for (sh, t), v in links.items() if sh == "basic" and t.startswith("Fit in epoch"))
+    step_x, step_y = err[0]
+    fit_x, fit_y = fit[0]
+    data_x = step_y.split("!")[0] + "!$C$" + step_x.split("$")[-3].rstrip(":") + ":$C$" + step_x.split("$")[-1]
+    relink(path, chart_part(path, "basic", "Error per step"), step_x, data_x)
+    relink(path, chart_part(path, "basic", "Fit in epoch"), fit_x, fit_y, count=1)
+    return path, {"err": (data_x, step_x), "fit": (fit_y, fit_x)}
+
+
+def test_generated_wrong_x_is_named_and_relinked(graddesc, tmp_path, capsys):
+    book, want = broken_graddesc(graddesc, tmp_path / "edited.xlsx")
+    rc, out, _ = run(capsys, "charts", "check", str(book))
+    assert rc == 1, out
+    found = problems_of(book)
+    err = dict(next(v for (sh, t), v in found.items() if sh == "basic" and t.startswith("Error per step")))
+    fit = dict(next(v for (sh, t), v in found.items() if sh == "basic" and t.startswith("Fit in epoch")))
+    have, should = want["err"]
+    assert have in err["wrong-x"] and should in err["wrong-x"] and "err^2" in err["wrong-x"]
+    assert "scribble" in err   # lines through the unsorted data x
+    have, should = want["fit"]
+    assert have in fit["wrong-x"] and should in fit["wrong-x"] and "data y" in fit["wrong-x"]
+    fixed = tmp_path / "fixed.xlsx"
+    rc, out, _ = run(capsys, "charts", "fix", str(book), "-o", str(fixed))
+    assert rc == 0, out
+    assert links_of(fixed) == links_of(graddesc)
+    rc, out, _ = run(capsys, "charts", "check", str(fixed))
+    assert rc == 0, out
+
+
+def test_generated_book_as_written_has_no_wrong_x(graddesc):
+    assert not any(c in ("wrong-x", "scribble") for v in problems_of(graddesc).values() for c, _ in v)
+
+
+def learner_book(path, fit_x_col=3, err_x_col=2, two_x=False):
+    """A learner's openpyxl sheet: step, x, y, pred, err² typed in (as values, so a reader can judge
+    them), an "err² per step" scatter with lines and a "fit against x" scatter of markers."""
+    random.seed(7)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "sgd"
+    ws.append(["step", "x", "y", "pred", "err²"] + (["x2"] if two_x else []))
+    for i in range(30):
+        x = random.randint(1, 99)
+        ws.append([i + 1, x, 2 * x + 30, 1.5 * x + 20 + i, (0.5 * x + 10 - i) ** 2] + ([x + 0.5] if two_x else []))
+    err = ScatterChart()
+    err.title = "err² per step"
+    err.series.append(Series(Reference(ws, min_col=5, min_row=2, max_row=31),
+                             Reference(ws, min_col=err_x_col, min_row=2, max_row=31), title="err²"))
+    ws.add_chart(err, "H2")
+    fit = ScatterChart()
+    fit.title = "fit against x"
+    s = Series(Reference(ws, min_col=3, min_row=2, max_row=31), Reference(ws, min_col=fit_x_col, min_row=2, max_row=31),
+               title="data y")
+    s.graphicalProperties.line.noFill = True
+    s.marker.symbol = "circle"
+    fit.series.append(s)
+    ws.add_chart(fit, "H20")
+    wb.save(path)
+    return path
+
+
+def test_learner_wrong_x_by_the_sheets_words(tmp_path, capsys):
+    book = learner_book(tmp_path / "learner.xlsx")
+    found = problems_of(book)
+    err, fit = dict(found[("sgd", "err² per step")]), dict(found[("sgd", "fit against x")])
+    assert "sgd!$B$2:$B$31" in err["wrong-x"] and "sgd!$A$2:$A$31" in err["wrong-x"]
+    assert "themselves" in fit["wrong-x"] and "sgd!$B$2:$B$31" in fit["wrong-x"]
+    fixed = tmp_path / "fixed.xlsx"
+    rc, out, _ = run(capsys, "charts", "fix", str(book), "-o", str(fixed))
+    assert rc == 0, out
+    links = links_of(fixed)
+    assert links[("sgd", "err² per step")][0][0] == "sgd!$A$2:$A$31"
+    assert links[("sgd", "fit against x")][0][0] == "sgd!$B$2:$B$31"
+    assert run(capsys, "charts", "check", str(fixed))[0] == 0
+
+
+def test_a_right_x_is_left_alone(tmp_path):
+    book = learner_book(tmp_path / "learner.xlsx", fit_x_col=2, err_x_col=1)
+    codes = {c for v in problems_of(book).values() for c, _ in v}
+    assert codes == {"missing-cache"}   # openpyxl writes no cached points; the links are right
+
+
+def test_split_evidence_is_named_and_left(tmp_path, capsys):
+    """A fit drawn against the step, with two x columns holding different numbers: fix cannot tell which."""
+    book = learner_book(tmp_path / "learner.xlsx", fit_x_col=1, err_x_col=1, two_x=True)
+    msg = dict(problems_of(book)[("sgd", "fit against x")])["wrong-x"]
+    assert "sgd!$B$2:$B$31" in msg and "sgd!$F$2:$F$31" in msg and "fix leaves it" in msg
+    fixed = tmp_path / "fixed.xlsx"
+    rc, out, _ = run(capsys, "charts", "fix", str(book), "-o", str(fixed))
+    assert "sgd!$F$2:$F$31" in out and fixed.exists()   # caches were filled; the x was not chosen
+    assert links_of(book) == links_of(fixed)
+    rc, out, _ = run(capsys, "charts", "check", str(fixed))
+    assert rc == 1 and "wrong-x" in out   # still true after fix: nobody chose
+
+
+def test_scribble_is_drawn_as_points(tmp_path, capsys):
+    """A curve with no words saying what it is, drawn with lines over unsorted x: fix keeps the x and
+    draws the points alone; a markers-only series over the same x is no problem."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["u", "v"])
+    for u in (5, 1, 4, 2, 3, 0):
+        ws.append([u, u * u])
+    ch = ScatterChart()
+    ch.title = "v and u"
+    ch.series.append(Series(Reference(ws, min_col=2, min_row=2, max_row=7), Reference(ws, min_col=1, min_row=2,
+                                                                                       max_row=7)))
+    ws.add_chart(ch, "D2")
+    book = tmp_path / "curve.xlsx"
+    wb.save(book)
+    assert [c for c, _ in problems_of(book)[("Sheet", "v and u")] if c != "missing-cache"] == ["scribble"]
+    fixed = tmp_path / "fixed.xlsx"
+    assert run(capsys, "charts", "fix", str(book), "-o", str(fixed))[0] == 0
+    assert problems_of(fixed)[("Sheet", "v and u")] == []
+    assert links_of(fixed) == links_of(book)
+
+
+# --------------------------------------------------------------------------
+# What LibreOffice draws, and what Microsoft's validator says of fix's output
+
+
+def series_crossings(png, rgb):
+    """Pixel columns where the series colour shows as more than two separate vertical runs: a line
+    doubling back across the plot (a scribble) crosses a column many times, a curve once or twice."""
+    np = pytest.importorskip("numpy")
+    Image = pytest.importorskip("PIL.Image")
+    a = np.asarray(Image.open(png).convert("RGB")).astype(int)
+    m = (abs(a - np.array(rgb)) < 40).all(axis=2)
+    n = 0
+    for c in range(m.shape[1]):
+        col = m[:, c]
+        n += int(col[0]) + int((~col[:-1] & col[1:]).sum()) > 2
+    return n
+
+
+@pytest.mark.slow
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice not installed")
+def test_render_before_and_after_fix(graddesc, tmp_path, capsys):
+    from xlgd.charts.render import render_book
+
+    book, _ = broken_graddesc(graddesc, tmp_path / "edited.xlsx")
+    fixed = tmp_path / "fixed.xlsx"
+    assert run(capsys, "charts", "fix", str(book), "-o", str(fixed))[0] == 0
+    part = chart_part(book, "basic", "Error per step").rsplit("/", 1)[-1][:-4]
+    pngs = {}
+    for name, path in (("before", book), ("after", fixed)):
+        done = render_book(path, tmp_path / name)
+        assert done.repairs == []
+        pngs[name] = next(p for p in done.paths if p.name == f"basic-{part}.png")
+    blue = (0x1F, 0x77, 0xB4)
+    before, after = series_crossings(pngs["before"], blue), series_crossings(pngs["after"], blue)
+    assert before > 100 and after < 10, (before, after)
+
+
+@pytest.mark.slow
+@pytest.mark.ooxml
+def test_fix_output_passes_the_open_xml_validator(graddesc, tmp_path, capsys):
+    try:
+        from .ooxml_helpers import validate
+    except ImportError:
+        from ooxml_helpers import validate
+    learner = learner_book(tmp_path / "learner.xlsx")
+    outs = []
+    for name, book in (("gen", broken_graddesc(graddesc, tmp_path / "edited.xlsx")[0]), ("learner", learner)):
+        out = tmp_path / f"{name}-fixed.xlsx"
+        assert run(capsys, "charts", "fix", str(book), "-o", str(out))[0] == 0
+        outs.append(out)
+    got = validate(outs + [learner])
+    assert got[str(outs[0])] == [], got
+    # openpyxl's own styles part draws a finding the fix leaves as it is; no chart finding remains.
+    assert not any("chart" in line.lower() for line in got[str(outs[1])]), got
+    assert set(got[str(outs[1])]) <= set(got[str(learner)]), got
