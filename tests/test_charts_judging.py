@@ -238,3 +238,109 @@ def test_fix_output_passes_the_open_xml_validator(graddesc, tmp_path, capsys):
     # openpyxl's own styles part draws a finding the fix leaves as it is; no chart finding remains.
     assert not any("chart" in line.lower() for line in got[str(outs[1])]), got
     assert set(got[str(outs[1])]) <= set(got[str(learner)]), got
+
+
+# --------------------------------------------------------------------------
+# Problem or note by what the reader sees: smoothing, and 1..n that are the step numbers
+
+ERRS = [900, 400, 30, 0.5, 200, 5, 0.1, 80, 1, 0.2, 60, 0.3, 0.1, 40, 0.2]
+
+
+def smoothed_learner(path, title="err² per step", header="err²", values=ERRS, smooth=True, first_step=1):
+    """A learner's openpyxl line chart of typed values beside a step column, no x link."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "sgd"
+    ws.append(["step", header])
+    for i, e in enumerate(values):
+        ws.append([i + first_step, e])
+    ch = LineChart()
+    ch.title = title
+    ch.add_data(Reference(ws, min_col=2, min_row=1, max_row=len(values) + 1), titles_from_data=True)
+    ch.series[0].smooth = smooth
+    ws.add_chart(ch, "D2")
+    wb.save(path)
+    return path
+
+
+def test_smoothed_error_is_a_problem_fix_turns_off(tmp_path, capsys):
+    book = smoothed_learner(tmp_path / "smooth.xlsx")
+    rc, out, _ = run(capsys, "charts", "check", str(book))
+    assert rc == 1 and "! smoothing" in out and "below 0" in out, out
+    fixed = tmp_path / "fixed.xlsx"
+    rc, out, _ = run(capsys, "charts", "fix", str(book), "-o", str(fixed))
+    assert rc == 0 and "smoothing turned off" in out, out
+    rc, out, _ = run(capsys, "charts", "check", str(fixed))
+    assert rc == 0 and "smoothing" not in out, out
+
+
+@pytest.mark.parametrize("title,header,values,problem", [
+    ("loss", "loss", [5.0, 4.0, 3.5, 3.2, 3.0], True),         # smooth curve, but an error all the same
+    ("a per step", "a", ERRS, True),                            # no error words, its curve dips below 0
+    ("a per step", "a", [5.0, 4.0, 3.5, 3.2, 3.0], False),      # a gentle weight: smoothing draws no lie
+    ("a per step", "a", [3.0, -1.0, 2.0, -4.0, 1.0], False),    # goes below 0 itself
+], ids=["loss", "dips", "gentle", "signed"])
+def test_smoothing_judged_by_what_it_draws(tmp_path, title, header, values, problem):
+    book = smoothed_learner(tmp_path / "s.xlsx", title, header, values)
+    codes = [c for v in problems_of(book).values() for c, _ in v]
+    assert ("smoothing" in codes) == problem, codes
+
+
+def test_generated_error_chart_smoothed_is_found_and_fixed(graddesc, tmp_path, capsys):
+    book = tmp_path / "smooth.xlsx"
+    shutil.copy(graddesc, book)
+    part = chart_part(book, "basic", "Error per step")
+    edit_member(book, part, lambda xml: xml.replace(b'<c:smooth val="0"/>', b'<c:smooth val="1"/>'))
+    found = problems_of(book)
+    assert [c for (sh, t), v in found.items() for c, _ in v] == ["smoothing"]
+    fixed = tmp_path / "fixed.xlsx"
+    assert run(capsys, "charts", "fix", str(book), "-o", str(fixed))[0] == 0
+    assert run(capsys, "charts", "check", str(fixed))[0] == 0
+
+
+def test_categories_1_to_n_that_are_the_steps_are_a_note(tmp_path, capsys):
+    """Beside a step column holding exactly 1..n the implicit axis shows the step numbers: exit 0, and
+    fix has nothing to link; from a later epoch's step 30 the axis would lie: a problem fix links."""
+    book = smoothed_learner(tmp_path / "steps.xlsx", smooth=False)
+    rc, out, _ = run(capsys, "charts", "check", str(book))
+    assert "note implicit-categories" in out and "sgd!$A$2:$A$16" in out, out
+    assert [c for v in problems_of(book).values() for c, _ in v] == ["missing-cache"]  # openpyxl writes none
+    rc, out, _ = run(capsys, "charts", "fix", str(book), "-o", str(tmp_path / "fixed.xlsx"))
+    assert rc == 0 and "linked" not in out, out
+    assert links_of(tmp_path / "fixed.xlsx")[("sgd", "err² per step")][0][0] is None
+    assert run(capsys, "charts", "check", str(tmp_path / "fixed.xlsx"))[0] == 0
+    later = smoothed_learner(tmp_path / "later.xlsx", smooth=False, first_step=30)
+    rc, out, _ = run(capsys, "charts", "check", str(later))
+    assert rc == 1 and "! no-categories" in out, out
+    fixed = tmp_path / "later-fixed.xlsx"
+    assert run(capsys, "charts", "fix", str(later), "-o", str(fixed))[0] == 0
+    assert links_of(fixed)[("sgd", "err² per step")][0][0] == "sgd!$A$2:$A$16"
+    assert run(capsys, "charts", "check", str(fixed))[0] == 0
+
+
+def plot_gaps(png):
+    """Pixel columns between the series' first and last that show none of it (a curve clipped below
+    the axis), the legend's right-hand strip left out."""
+    np = pytest.importorskip("numpy")
+    Image = pytest.importorskip("PIL.Image")
+    a = np.asarray(Image.open(png).convert("RGB")).astype(int)
+    m = (a[..., 2] > a[..., 0] + 60) & (a[..., 2] > a[..., 1] + 30)
+    m[:, int(m.shape[1] * 0.85):] = False
+    cols = [c for c in range(m.shape[1]) if m[:, c].any()]
+    return sum(1 for c in range(cols[0], cols[-1] + 1) if not m[:, c].any())
+
+
+@pytest.mark.slow
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice not installed")
+def test_render_smoothing_before_and_after_fix(tmp_path, capsys):
+    from xlgd.charts.render import render_book
+
+    book = smoothed_learner(tmp_path / "smooth.xlsx")
+    fixed = tmp_path / "fixed.xlsx"
+    assert run(capsys, "charts", "fix", str(book), "-o", str(fixed))[0] == 0
+    gaps = {}
+    for name, path in (("before", book), ("after", fixed)):
+        (png,) = render_book(path, tmp_path / name).paths
+        gaps[name] = plot_gaps(png)
+    assert gaps["before"] > 50 and gaps["after"] == 0, gaps

@@ -8,7 +8,8 @@ What a fix does, per chart: a series whose x is missing or broken (typed in,
 too short, empty, pointing nowhere) is linked to `--x` or to the column
 `xaxis.choose_x` finds (none when two columns could be its x); a linked x
 the evidence calls wrong is relinked to the x it names; a scatter series
-drawing lines through unsorted x draws its points alone; a line chart
+drawing lines through unsorted x draws its points alone; smoothing that
+draws an error between its points, or below 0, is turned off; a line chart
 over numeric x that is unsorted or unevenly spaced becomes a scatter chart,
 the only chart type that plots x to scale (`--keep-type` keeps the line);
 hidden axes are shown; caches are rebuilt from the cells.
@@ -331,6 +332,11 @@ def fix_chart(book: Package, chart: Chart, opts: Options, messages: list) -> boo
         elif to_scatter(book, chart, messages):
             changed = True
             chart = _reread(book, chart)
+    for s in chart.series:
+        if any(i.code == "smoothing" and i.series == s.number for i in issues):
+            s.elem.find(C + "smooth").set("val", "0")
+            say(f"series {s.number}: smoothing turned off (straight lines between the points)")
+            changed = True
     scribbles = {i.series for i in check_chart(book, chart) if i.code == "scribble"}
     for s in chart.series:
         if s.number in scribbles:
