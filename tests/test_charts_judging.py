@@ -228,16 +228,18 @@ def test_fix_output_passes_the_open_xml_validator(graddesc, tmp_path, capsys):
     except ImportError:
         from ooxml_helpers import validate
     learner = learner_book(tmp_path / "learner.xlsx")
-    outs = []
-    for name, book in (("gen", broken_graddesc(graddesc, tmp_path / "edited.xlsx")[0]), ("learner", learner)):
-        out = tmp_path / f"{name}-fixed.xlsx"
-        assert run(capsys, "charts", "fix", str(book), "-o", str(out))[0] == 0
-        outs.append(out)
-    got = validate(outs + [learner])
-    assert got[str(outs[0])] == [], got
+    books = {"gen": broken_graddesc(graddesc, tmp_path / "edited.xlsx")[0], "learner": learner,
+             "smooth": smoothed_learner(tmp_path / "smooth.xlsx"), "log": log_learner(tmp_path / "log.xlsx")}
+    outs = {}
+    for name, book in books.items():
+        outs[name] = tmp_path / f"{name}-fixed.xlsx"
+        assert run(capsys, "charts", "fix", str(book), "-o", str(outs[name]))[0] == 0
+    got = validate(list(outs.values()) + [learner])
+    assert got[str(outs["gen"])] == [], got
     # openpyxl's own styles part draws a finding the fix leaves as it is; no chart finding remains.
-    assert not any("chart" in line.lower() for line in got[str(outs[1])]), got
-    assert set(got[str(outs[1])]) <= set(got[str(learner)]), got
+    for name in ("learner", "smooth", "log"):
+        assert not any("chart" in line.lower() for line in got[str(outs[name])]), got
+        assert set(got[str(outs[name])]) <= set(got[str(learner)]), got
 
 
 # --------------------------------------------------------------------------
@@ -344,3 +346,133 @@ def test_render_smoothing_before_and_after_fix(tmp_path, capsys):
         (png,) = render_book(path, tmp_path / name).paths
         gaps[name] = plot_gaps(png)
     assert gaps["before"] > 50 and gaps["after"] == 0, gaps
+
+
+# --------------------------------------------------------------------------
+# Axes a learner can read: one label format per log axis, no spike flattening a comparison
+
+
+def log_learner(path):
+    """A learner's openpyxl scatter of an exploding err² on a log axis, labelled General (openpyxl's default)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "sgd"
+    ws.append(["step", "err²"])
+    for i in range(40):
+        ws.append([i + 1, 1.7 * 10.0 ** (i * 1.2 - 3)])
+    ch = ScatterChart()
+    ch.title = "err² per step"
+    ch.scatterStyle = "lineMarker"
+    ch.series.append(Series(Reference(ws, min_col=2, min_row=2, max_row=41),
+                            Reference(ws, min_col=1, min_row=2, max_row=41), title="err²"))
+    ch.y_axis.scaling.logBase = 10
+    ws.add_chart(ch, "D2")
+    wb.save(path)
+    return path
+
+
+def log_axes(path):
+    """{(sheet, title): [formatCode of each log axis]}."""
+    with Package.open(path) as b:
+        out = {}
+        for ch in read_charts(b):
+            codes = []
+            for ax in ch.axes:
+                if ax.elem.find("{%s}scaling/{%s}logBase" % (C_NS, C_NS)) is not None:
+                    fmt = ax.elem.find("{%s}numFmt" % C_NS)
+                    codes.append(fmt.get("formatCode") if fmt is not None else None)
+            out[(ch.sheet, ch.title)] = codes
+        return out
+
+
+C_NS = "http://schemas.openxmlformats.org/drawingml/2006/chart"
+
+
+def test_learner_log_axis_in_two_formats_is_found_and_fixed(tmp_path, capsys):
+    book = log_learner(tmp_path / "log.xlsx")
+    rc, out, _ = run(capsys, "charts", "check", str(book))
+    assert rc == 1 and "! log-axis-labels" in out and "1E-03 to 1E+45" in out, out
+    fixed = tmp_path / "fixed.xlsx"
+    assert run(capsys, "charts", "fix", str(book), "-o", str(fixed))[0] == 0
+    assert log_axes(fixed) == {("sgd", "err² per step"): ["0E+00"]}
+    assert run(capsys, "charts", "check", str(fixed))[0] == 0
+
+
+def test_a_log_axis_general_can_show_in_one_format_is_left(tmp_path):
+    book = smoothed_learner(tmp_path / "narrow.xlsx", smooth=False)
+    edit_member(book, "xl/charts/chart1.xml", lambda xml: xml.replace(
+        b"<scaling><orientation", b'<scaling><logBase val="10"/><orientation', 1))
+    assert "log-axis-labels" not in [c for v in problems_of(book).values() for c, _ in v]
+
+
+@pytest.fixture(scope="module")
+def two_neuron(tmp_path_factory):
+    from xlgd.pipeline import build
+    from xlgd.recipe.template import Overrides, load_recipe
+
+    path = tmp_path_factory.mktemp("tn") / "two-neuron.xlsx"
+    build(load_recipe("two-neuron", Overrides()), path)
+    return path
+
+
+def test_two_neuron_log_axes_have_one_format_and_the_learned_line_is_apart_from_zero(two_neuron, capsys):
+    axes = log_axes(two_neuron)
+    assert all(codes == ["0E+00"] for codes in axes.values() if codes), axes
+    learned = next(k for k in axes if k[0] == "compare" and k[1].startswith("The learned line"))
+    assert axes[learned] == ["0E+00"]      # a log axis: one spike cannot flatten the others onto 0
+    with Package.open(two_neuron) as b:
+        ch = next(c for c in read_charts(b) if (c.sheet, c.title) == learned)
+        for s in ch.series:
+            pts = [float(v) for v in s.values.points.values() if v is not None]
+            assert pts and min(pts) > 0, s.name   # drawn, and above 0 where a log axis draws
+    assert run(capsys, "charts", "check", str(two_neuron))[0] == 0
+
+
+def value_labels(emf):
+    """The numeric labels LibreOffice drew that are not along the bottom: the value axis's."""
+    try:
+        from .test_charts_helpers import category_labels, emf_texts
+    except ImportError:
+        from test_charts_helpers import category_labels, emf_texts
+    bottom = set(category_labels(emf))
+    out = []
+    for _, _, text in emf_texts(emf):
+        t = text.strip()
+        try:
+            v = float(t.replace(",", ""))
+        except ValueError:
+            continue
+        if v not in bottom or "E" in t:
+            out.append(t)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice not installed")
+def test_render_log_axis_labels_before_and_after_fix(two_neuron, tmp_path, capsys):
+    from xlgd.charts.render import render_book
+
+    book = log_learner(tmp_path / "log.xlsx")
+    fixed = tmp_path / "fixed.xlsx"
+    assert run(capsys, "charts", "fix", str(book), "-o", str(fixed))[0] == 0
+    sci = re.compile(r"\d(\.\d+)?E[+-]\d+")
+    labels = {}
+    for name, path in (("before", book), ("after", fixed)):
+        (emf,) = render_book(path, tmp_path / name, fmt="emf").paths
+        labels[name] = value_labels(emf)
+    assert any(sci.fullmatch(t) for t in labels["before"]) and not all(sci.fullmatch(t) for t in labels["before"])
+    assert labels["after"] and all(sci.fullmatch(t) for t in labels["after"]), labels
+    # xlgd's own two-neuron book, as generated: every log axis in one format, a few decades a label.
+    done = render_book(two_neuron, tmp_path / "tn", fmt="emf")
+    logs = {f"{sh}-{part.rsplit('/', 1)[-1][:-4]}.emf" for (sh, t), codes in log_axes(two_neuron).items() if codes
+            for part in [_part(two_neuron, sh, t)]}
+    for emf in done.paths:
+        if emf.name in logs:
+            got = value_labels(emf)
+            assert 2 <= len(got) <= 12 and all(sci.fullmatch(t) for t in got), (emf.name, got)
+
+
+def _part(path, sheet, title):
+    with Package.open(path) as b:
+        return next(ch.part for ch in read_charts(b) if (ch.sheet, ch.title) == (sheet, title))

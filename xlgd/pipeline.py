@@ -11,6 +11,7 @@ engine (`recipe.compute`) and writes a file (`book.write`).
 
 from __future__ import annotations
 
+from .book.charts import LOG_FORMAT, log_axis  # noqa: F401  (charts fix labels a learner's log axis alike)
 from .book.write import write
 from .recipe.compute import Results, stream
 

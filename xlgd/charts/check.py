@@ -21,6 +21,9 @@ them):
   smoothing                    a smoothed series of errors or losses, or one whose
                                smoothed curve dips below 0 where its values never
                                do (fix turns smoothing off)
+  log-axis-labels              a log axis labelled "General" over decades that
+                               General writes in two formats (1000, 1E+20); fix
+                               labels it 0E+00, a label every few decades
   literal-data                 numLit/strLit typed into the chart instead of
                                a link to cells
   length-mismatch              the category/x reference is not as long as
@@ -62,6 +65,7 @@ the shape of the sheet (see its docstring).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -379,6 +383,38 @@ def _date_axis(chart: Chart) -> bool:
     return any(a.kind == "dateAx" for a in chart.axes)
 
 
+def axis_values(book: Package, chart: Chart, ax) -> list:
+    """The positive numbers the series plot along an axis (a series group's first axis is its x)."""
+    out = []
+    for s in chart.series:
+        ids = [a.get("val") for a in s.elem.getparent().findall(C + "axId")]
+        if ax.ax_id in ids:
+            src = s.cats if ids.index(ax.ax_id) == 0 else s.values
+            out += [v for v in plotted_numbers(book, src) if v is not None and v > 0]
+    return out
+
+
+def log_axis_issue(book: Package, chart: Chart, ax) -> Issue | None:
+    """A log axis labelled "General" over a range where General writes some decades out (1000) and
+    others in E notation (1E+20): labels in two formats on one axis."""
+    if ax.elem is None or ax.elem.find(f"{C}scaling/{C}logBase") is None:
+        return None
+    fmt = ax.elem.find(C + "numFmt")
+    if fmt is not None and (fmt.get("formatCode") or "General").lower() != "general":
+        return None
+    pos = axis_values(book, chart, ax)
+    if not pos:
+        return None
+    lo, hi = math.floor(math.log10(min(pos))), math.ceil(math.log10(max(pos)))
+    plain = any(-4 <= k <= 10 for k in range(lo, hi + 1))
+    sci = hi >= 15 or lo <= -10
+    if not (plain and sci):
+        return None
+    return Issue("log-axis-labels", f"the log axis {ax.ax_id} spans 1E{lo:+03d} to 1E{hi:+03d} in the General "
+                 "format, which writes some labels out (1000) and others in E notation (1E+20); fix labels "
+                 "every decade 0E+00")
+
+
 def check_chart(book: Package, chart: Chart) -> list:
     resolve(book, chart)
     out = []
@@ -389,6 +425,10 @@ def check_chart(book: Package, chart: Chart) -> list:
                              f"{ax.ax_id} is hidden (c:delete val=\"1\"): no labels show"))
     for s in chart.series:
         out.extend(check_series(book, chart, s))
+    for ax in chart.axes:
+        issue = log_axis_issue(book, chart, ax)
+        if issue is not None:
+            out.append(issue)
     return out
 
 

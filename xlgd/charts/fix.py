@@ -9,7 +9,8 @@ too short, empty, pointing nowhere) is linked to `--x` or to the column
 `xaxis.choose_x` finds (none when two columns could be its x); a linked x
 the evidence calls wrong is relinked to the x it names; a scatter series
 drawing lines through unsorted x draws its points alone; smoothing that
-draws an error between its points, or below 0, is turned off; a line chart
+draws an error between its points, or below 0, is turned off; a log axis
+labelled in two formats gets one (0E+00); a line chart
 over numeric x that is unsorted or unevenly spaced becomes a scatter chart,
 the only chart type that plots x to scale (`--keep-type` keeps the line);
 hidden axes are shown; caches are rebuilt from the cells.
@@ -25,8 +26,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from .check import (RELINK_CODES, Issue, cache_issue, check_book, check_chart, numeric_sequence, prime_cells,
-                    spacing_problem)
+from .check import (RELINK_CODES, Issue, axis_values, cache_issue, check_book, check_chart, log_axis_issue,
+                    numeric_sequence, prime_cells, spacing_problem)
 from ..xlsx.package import UNKNOWN, Package
 from .model import (A, C, Area, Chart, Series, area_values, format_value, is_number, read_chart, read_charts,
                     resolve, resolve_ref, serialize)
@@ -337,6 +338,11 @@ def fix_chart(book: Package, chart: Chart, opts: Options, messages: list) -> boo
             s.elem.find(C + "smooth").set("val", "0")
             say(f"series {s.number}: smoothing turned off (straight lines between the points)")
             changed = True
+    for ax in chart.axes:
+        if log_axis_issue(book, chart, ax) is not None:
+            label_log_axis(ax.elem, axis_values(book, chart, ax))
+            say(f"log axis {ax.ax_id} labelled 0E+00")
+            changed = True
     scribbles = {i.series for i in check_chart(book, chart) if i.code == "scribble"}
     for s in chart.series:
         if s.number in scribbles:
@@ -365,6 +371,32 @@ def _scatter_style(root):
     for group in root.iter(C + "scatterChart"):
         if group.find(C + "scatterStyle") is None:
             group.insert(0, _val_el("scatterStyle", "lineMarker"))
+
+
+_AFTER_NUMFMT = ("majorTickMark", "minorTickMark", "tickLblPos", "spPr", "txPr", "crossAx")
+_AFTER_MAJOR_UNIT = ("minorUnit", "dispUnits", "extLst")
+
+
+def label_log_axis(ax, values):
+    """One scientific label format on a log value axis, and a label every few decades over a range
+    wider than the labels can show one by one (as `xlgd generate` writes its own)."""
+    from ..pipeline import LOG_FORMAT, log_axis
+
+    fmt = ax.find(C + "numFmt")
+    if fmt is None:
+        fmt = etree.Element(C + "numFmt")
+        _insert_before(ax, fmt, _AFTER_NUMFMT)
+    fmt.set("formatCode", LOG_FORMAT)
+    fmt.set("sourceLinked", "0")
+    unit = log_axis(values).get("major_unit")
+    if unit is not None and ax.tag == C + "valAx" and ax.find(C + "majorUnit") is None:
+        _insert_before(ax, _val_el("majorUnit", format_value(unit)), _AFTER_MAJOR_UNIT)
+
+
+def _insert_before(parent, el, later):
+    """Insert el before the first child named in `later` (the schema's order), else at the end."""
+    anchor = next((c for c in parent if etree.QName(c).localname in later), None)
+    parent.append(el) if anchor is None else anchor.addprevious(el)
 
 
 def _reread(book: Package, chart: Chart) -> Chart:
