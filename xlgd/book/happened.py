@@ -46,17 +46,21 @@ def exploded_cell(lay: Layout) -> str | None:
     return f"${col_letter(len(lay.spec.inputs) + 1)}${INPUT_ROW}"
 
 
-def write_happened(ws, f, lay: Layout, facts, hint: str = "") -> None:
-    """Two columns right of the inputs: "exploded at step" (a live formula where the sheet has the
-    stability columns), then "what happened" in words."""
+def write_happened(ws, f, lay: Layout, facts, hint: str = "", row: int = LABEL_ROW) -> None:
+    """Two columns right of the inputs, one row of them (the writer goes row by row: LABEL_ROW, then
+    INPUT_ROW): "exploded at step" (a live formula where the sheet has the stability columns), then
+    "what happened" in words."""
     spec = lay.spec
     col = len(spec.inputs) + 1
     if exploded_cell(lay) is not None and facts is not None:
-        ws.write_string(LABEL_ROW - 1, col, "exploded at step", f.label)
-        ws.write_formula(INPUT_ROW - 1, col, f"={lay.cell(BOOM, spec.n_steps - 1)}", f.num(NEVER),
-                         float(facts.exploded or 0))
+        if row == LABEL_ROW:
+            ws.write_string(row - 1, col, "exploded at step", f.label)
+        else:
+            ws.write_formula(row - 1, col, f"={lay.cell(BOOM, spec.n_steps - 1)}", f.num(NEVER),
+                             float(facts.exploded or 0))
         col += 2
     text = happened_text(spec, facts, hint)
-    if text:
-        ws.write_string(LABEL_ROW - 1, col, "what happened", f.label)
-        ws.write_string(INPUT_ROW - 1, col, text, f.hint)
+    if text and row == LABEL_ROW:
+        ws.write_string(row - 1, col, "what happened", f.label)
+    elif text:
+        ws.write_string(row - 1, col, text, f.hint)

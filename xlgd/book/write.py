@@ -129,10 +129,11 @@ def write_sheet(wb, f, run, progress=None, hint: str = ""):
     ws.write_string(TITLE_ROW - 1, 0, spec.title, f.title)
     for i, inp in enumerate(spec.inputs):
         ws.write_string(LABEL_ROW - 1, i, inp.name, f.label)
+    write_happened(ws, f, lay, run.facts, hint, LABEL_ROW)
     for i, inp in enumerate(spec.inputs):
         ws.write_number(INPUT_ROW - 1, i, inp.value, f.num("General", "input"))
         wb.define_name(f"{quote_sheet(spec.name)}!{inp.name}", f"={quote_sheet(spec.name)}!{lay.input_abs(inp.name)}")
-    write_happened(ws, f, lay, run.facts, hint)
+    write_happened(ws, f, lay, run.facts, hint, INPUT_ROW)
     ws.write_string(HINT_ROW - 1, 0, "Yellow cells are inputs: change one and everything below recalculates. "
                                      "Row 6 is the start state; each row below is one SGD step.", f.hint)
     for c in spec.columns:
