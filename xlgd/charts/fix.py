@@ -333,6 +333,25 @@ def fix_chart(book: Package, chart: Chart, opts: Options, messages: list) -> boo
         elif to_scatter(book, chart, messages):
             changed = True
             chart = _reread(book, chart)
+    redrawn, chart = redraw(book, chart, issues, say)
+    changed |= redrawn
+    for ax in chart.axes:
+        if ax.deleted:
+            ax.elem.find(C + "delete").set("val", "0")
+            say(f"{ax.kind} {ax.ax_id} made visible")
+            changed = True
+    if rebuild_caches(book, chart):
+        say("caches rebuilt from the cell values")
+        changed = True
+    if changed:
+        _scatter_style(chart.root)
+    return changed
+
+
+def redraw(book: Package, chart: Chart, issues: list, say) -> tuple:
+    """What the reader sees drawn wrong with the right cells: smoothing turned off, a log axis given one
+    label format, a line through unsorted x drawn as points. (changed, the chart re-read)."""
+    changed = False
     for s in chart.series:
         if any(i.code == "smoothing" and i.series == s.number for i in issues):
             s.elem.find(C + "smooth").set("val", "0")
@@ -350,19 +369,7 @@ def fix_chart(book: Package, chart: Chart, opts: Options, messages: list) -> boo
             say(f"series {s.number}: its x is unsorted, so its points are drawn alone (no line zigzagging "
                 "between them)")
             changed = True
-    if scribbles:
-        chart = _reread(book, chart)
-    for ax in chart.axes:
-        if ax.deleted:
-            ax.elem.find(C + "delete").set("val", "0")
-            say(f"{ax.kind} {ax.ax_id} made visible")
-            changed = True
-    if rebuild_caches(book, chart):
-        say("caches rebuilt from the cell values")
-        changed = True
-    if changed:
-        _scatter_style(chart.root)
-    return changed
+    return changed, (_reread(book, chart) if scribbles else chart)
 
 
 def _scatter_style(root):
