@@ -306,16 +306,19 @@ def judge_x(book: Package, chart: Chart, s: Series) -> XVerdict | None:
 
     xlgd's record of the links it wrote is the first evidence (a series xlgd wrote, values where
     it put them); then the sheet: a series against its own values, a per-step series against the
-    data x, a fit against a counter, an x in the right column but other rows."""
+    data x, a fit against a counter, an x in the right column but other rows. The columns around
+    the values are read only once something looks wrong."""
     have, values = s.cats.area, s.values.area
     if have is None or values is None or not values.is_column or not have.is_column:
         return None
     if have.length != values.length:
         return None   # length-mismatch says so, and relinks
-    choice = choose_x(book, chart, s)
     written = written_x(book, chart, s)
     if written is not None:
-        return None if have == written else _against_record(book, choice, have, written)
+        return None if have == written else _against_record(book, choose_x(book, chart, s), have, written)
+    if not _suspect(book, chart, s, have, values):
+        return None
+    choice = choose_x(book, chart, s)
     why = contradiction(book, choice, have, values)
     if why is None:
         return None
@@ -327,6 +330,28 @@ def judge_x(book: Package, chart: Chart, s: Series) -> XVerdict | None:
         return XVerdict(why, None, f"{len(choice.candidates)} columns could be its x and hold different "
                                    f"numbers: pass {opts}")
     return XVerdict(why, None, "no step, epoch or x column runs along its rows: pass --x")
+
+
+def column_header(book: Package, area: Area):
+    """The label above the run of values an area sits in (one column read, not the table around it)."""
+    col = area.c1
+    column = book.values(area.sheet, (1, MAX_ROW), [col])
+    top = area.r1
+    while top > 1 and is_value(column.get((top - 1, col))):
+        top -= 1
+    return label_above(column, col, top)
+
+
+def _suspect(book: Package, chart: Chart, s: Series, have: Area, values: Area) -> bool:
+    """Whether the linked x may be wrong, from the two columns' own headers: worth the full look."""
+    if have.sheet != values.sheet:
+        return False
+    if have.c1 == values.c1 or (have.r1, have.r2) != (values.r1, values.r2):
+        return True
+    kind, _ = series_kind(evidence(chart, series_name(book, s), column_header(book, values)),
+                          s.cats.role == "xVal")
+    word = header_word(column_header(book, have))
+    return (kind == "progress" and word == "x") or (kind == "fit" and word in ("step", "epoch"))
 
 
 def _against_record(book: Package, choice: XChoice, have: Area, written: Area) -> XVerdict:
