@@ -476,3 +476,21 @@ def test_render_log_axis_labels_before_and_after_fix(two_neuron, tmp_path, capsy
 def _part(path, sheet, title):
     with Package.open(path) as b:
         return next(ch.part for ch in read_charts(b) if (ch.sheet, ch.title) == (sheet, title))
+
+
+@pytest.mark.slow
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice not installed")
+def test_render_of_implicit_steps_is_what_the_step_column_would_draw(tmp_path, capsys):
+    """The note's claim, drawn: 1..n beside a step column of 1..n renders as the linked chart does."""
+    np = pytest.importorskip("numpy")
+    Image = pytest.importorskip("PIL.Image")
+    from xlgd.charts.render import render_book
+
+    book = smoothed_learner(tmp_path / "steps.xlsx", smooth=False)
+    linked = tmp_path / "linked.xlsx"
+    assert run(capsys, "charts", "fix", str(book), "-o", str(linked), "--x", "sgd!$A$2:$A$16")[0] == 0
+    assert links_of(linked)[("sgd", "err² per step")][0][0] == "sgd!$A$2:$A$16"
+    pngs = [render_book(p, tmp_path / p.stem).paths[0] for p in (book, linked)]
+    a, b = (np.asarray(Image.open(p).convert("L")).astype(int) for p in pngs)
+    assert a.shape == b.shape and (abs(a - b) > 60).mean() < 0.002
