@@ -27,6 +27,9 @@ X = [99, 14, 86, 28, 51, 28, 29, 72, 62, 84, 15, 42, 62, 47, 35, 9, 38, 44, 13, 
      27, 17, 8]
 FIRST, LAST = 4, 4 + len(X) - 1          # data rows on the sgd sheet, 1-based
 FORUM_X = list(range(-80, 121, 10))       # the forum learner's evenly spaced x
+# The step of a table's first row when it shows a later epoch: its step numbers are not the 1..n an
+# unlinked axis shows, so a missing link draws a wrong axis.
+LATER_STEP = 30
 
 # Where each chart's x cells are, by chart title (what the fix must link to).
 EXPECTED_X = {
@@ -83,7 +86,7 @@ def build_book(path: Path) -> Path:
         pred = 1.5 * x + 20 + i
         sgd.write_number(r - 1, 0, x)
         sgd.write_formula(r - 1, 1, f"=2*A{r}+30", None, 2 * x + 30)
-        sgd.write_number(r - 1, 2, i + 1)
+        sgd.write_number(r - 1, 2, i + LATER_STEP)
         sgd.write_formula(r - 1, 3, f"=(B{r}-E{r})^2", None, (2 * x + 30 - pred) ** 2)
         sgd.write_number(r - 1, 4, pred)
     if macros:

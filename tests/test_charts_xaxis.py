@@ -14,9 +14,11 @@ import pytest
 from openpyxl.chart import LineChart, Reference, ScatterChart, Series
 
 try:
-    from .test_charts_helpers import X, cli_main, edit_member, generate_graddesc, learner_sgd, soffice_convert
+    from .test_charts_helpers import (LATER_STEP, X, cli_main, edit_member, generate_graddesc, learner_sgd,
+                                      soffice_convert)
 except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import X, cli_main, edit_member, generate_graddesc, learner_sgd, soffice_convert
+    from test_charts_helpers import (LATER_STEP, X, cli_main, edit_member, generate_graddesc, learner_sgd,
+                                     soffice_convert)
 from xlgd.charts.check import check_book
 from xlgd.charts.model import parse_area, read_charts
 from xlgd.xlsx.package import Package
@@ -56,7 +58,8 @@ def line(ws, title, col, r1, r2, anchor, header=True):
                                                   (False, "t"), (False, "Step #")],
                          ids=["typed-steps", "step-formulas", "iteration", "t", "Step #"])
 def test_err_per_step_links_the_step_column_not_x(tmp_path, capsys, step_formulas, header):
-    book = learner_sgd(tmp_path / "learner.xlsx", step_formulas, step_header=header)
+    # A later epoch's rows (typed steps 30..58; formulas nobody calculated could hold anything).
+    book = learner_sgd(tmp_path / "learner.xlsx", step_formulas, first_step=LATER_STEP, step_header=header)
     found = issues_of(book)["err² per step"]
     assert [c for c, s, _ in found if s == "problem"] == ["no-categories"], found
     assert "sgd!$C$2:$C$30" in found[0][2] and "per step" in found[0][2]
@@ -92,7 +95,8 @@ def test_learner_book_saved_by_libreoffice(tmp_path, capsys):
     if not shutil.which("soffice"):
         pytest.skip("LibreOffice not installed")
     (tmp_path / "lo").mkdir()
-    book = soffice_convert(learner_sgd(tmp_path / "learner.xlsx"), "xlsx:Calc MS Excel 2007 XML", tmp_path / "lo")
+    book = soffice_convert(learner_sgd(tmp_path / "learner.xlsx", first_step=LATER_STEP), "xlsx:Calc MS Excel 2007 XML",
+                           tmp_path / "lo")
     with Package.open(book) as b:      # the premise: LibreOffice wrote it, with cached values, still no categories
         assert "libreoffice" in b.application.lower()
         assert b.values("sgd", (2, 2), [5])[(2, 5)] == (1.5 * X[0] + 20 - 2 * X[0] - 30) ** 2
@@ -188,7 +192,7 @@ def _step_x_book():
     ws.title = "t"
     ws.append(["step", "x", "z"])
     for i, x in enumerate(X):
-        ws.append([i + 1, x, float(x % 7)])
+        ws.append([i + LATER_STEP, x, float(x % 7)])
     return wb, ws
 
 
@@ -237,7 +241,7 @@ def test_two_counters_with_the_same_numbers_are_one_axis(tmp_path, capsys):
     ws.title = "adam"
     ws.append(["step", "t", "x", "err"])
     for i, x in enumerate(X):
-        ws.append([i + 1, i + 1, x, float(1000 / (i + 1))])
+        ws.append([i + LATER_STEP, i + LATER_STEP, x, float(1000 / (i + 1))])
     line(ws, "err", 4, 2, len(X) + 1, "F2")
     book = tmp_path / "adam.xlsx"
     wb.save(book)
@@ -281,21 +285,30 @@ def test_generated_workbook_gets_its_own_links_back(generated, tmp_path, capsys)
         assert not any(iss for _, iss in check_book(b))
     broken = unlink_all(generated, tmp_path / "broken.xlsx")
     with Package.open(broken) as b:
-        codes = {i.code for _, iss in check_book(b) for i in iss if i.is_problem}
-    assert codes == {"no-x-values"}  # every generated chart is a scatter chart (LibreOffice gaps #N/A only there)
+        found = {(ch.sheet, ch.title): {(i.code, i.severity) for i in iss} for ch, iss in check_book(b)}
+    # Steps and epochs count 1..n: the unlinked axis shows the same numbers, a note. The fit's x is
+    # the data x: a problem (every generated chart is a scatter chart: LibreOffice gaps #N/A only there).
+    for (sheet, title), codes in found.items():
+        fit = title.startswith("Fit")
+        assert codes == ({("no-x-values", "problem")} if fit else {("implicit-categories", "note")}), title
     out = tmp_path / "fixed.xlsx"
     rc, text, _ = run(capsys, "charts", "fix", str(broken), "-o", str(out))
     assert rc == 0, text
     with Package.open(out) as b:
         got = {(ch.sheet, ch.title): [s.cats.formula for s in ch.series] for ch in read_charts(b)}
-        assert not any(iss for _, iss in check_book(b))
-    assert {k: [parse_area(f) for f in v] for k, v in got.items()} == \
-        {k: [parse_area(f) for f in v] for k, v in want.items()}
-    # The ones the issue saw go wrong, by name: error per step on the step column, the fit on x.
-    err = next(v for (sh, t), v in got.items() if sh == "basic" and t.startswith("Error per step"))
-    assert parse_area(err[0]) == parse_area("basic!$A$7:$A$64")
+        assert not any(i.is_problem for _, iss in check_book(b) for i in iss)
+    for key, formulas in got.items():
+        expect = want[key] if key[1].startswith("Fit") else [None] * len(formulas)
+        assert [parse_area(f) if f else None for f in formulas] == [parse_area(f) if f else None for f in expect]
     fit = next(v for (sh, t), v in got.items() if sh == "basic" and t.startswith("Fit"))
     assert parse_area(fit[0]) == parse_area("basic!$C$36:$C$64")
+    # With --x the user links the step column all the same.
+    rc, text, _ = run(capsys, "charts", "fix", str(broken), "-o", str(tmp_path / "x.xlsx"), "--x",
+                      "basic!$A$7:$A$64")
+    assert rc in (0, 1), text   # other sheets' series are other lengths: left as they were, and said
+    with Package.open(tmp_path / "x.xlsx") as b:
+        err = next(c for c in read_charts(b) if c.sheet == "basic" and c.title.startswith("Error per step"))
+        assert parse_area(err.series[0].cats.formula) == parse_area("basic!$A$7:$A$64")
 
 
 # --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .book.charts import LOG_FORMAT, log_axis  # noqa: F401  (charts fix labels a learner's log axis alike)
 from .book.write import write
 from .errors import XlgdError
 from .recipe import record
@@ -52,3 +53,16 @@ def refuse_edited(path, hint: str) -> None:
     except (XlgdError, OSError):
         why = "is not a workbook xlgd wrote, or is damaged"
     raise XlgdError(f"{path} {why}; not overwriting it ({hint})")
+
+
+def chart_links(recipe) -> dict:
+    """{sheet: {chart title: [(x formula, values formula) per series]}}: the links `build` writes
+    on each training sheet, read from the chart descriptions (no values computed)."""
+    from .book.charts import chart_specs
+    from .layout import Layout
+
+    out = {}
+    for spec in recipe.sheets:
+        out[spec.name] = {c["title"]: [(s["cat"], s["val"]) for s in c["series"]]
+                          for c in chart_specs(Layout(spec))}
+    return out

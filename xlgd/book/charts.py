@@ -164,12 +164,31 @@ def make_chart(workbook, description: dict):
     chart.set_x_axis(x_axis)
     y_axis = {"name": description["y_title"], "visible": True, "major_gridlines": {"visible": True}, **TICKS}
     if description.get("log_y"):
-        y_axis["log_base"] = 10
+        y_axis.update(log_axis([v for s in description["series"] for v in (s["val_data"] or ())]))
     chart.set_y_axis(y_axis)
     chart.set_legend({"position": "bottom"} if len(description["series"]) > 1 else {"none": True})
     chart.show_blanks_as("gap")
     chart.show_na_as_empty_cell()
     return chart
+
+
+LOG_FORMAT = "0E+00"   # one label format for every decade: General mixes 1E+108 with 1000000000000
+LOG_LABELS = 8         # at most this many labelled decades on an axis the cached values span
+DECADE_STEPS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 100)
+
+
+def log_axis(values) -> dict:
+    """A base-10 axis labelled in one scientific format; over a range wider than LOG_LABELS decades
+    (a run that exploded) a label every few decades (`major_unit` 10^k: Excel and LibreOffice read a
+    log axis's unit as a factor), else the spreadsheet's own choice of a label per decade."""
+    out = {"log_base": 10, "num_format": LOG_FORMAT}
+    pos = [v for v in values if v is not None and math.isfinite(v) and v > 0]
+    if pos:
+        span = math.ceil(math.log10(max(pos))) - math.floor(math.log10(min(pos)))
+        if span > LOG_LABELS:
+            k = next((d for d in DECADE_STEPS if span / d <= LOG_LABELS), DECADE_STEPS[-1])
+            out["major_unit"] = 10.0 ** k
+    return out
 
 
 def _nice_step(raw):

@@ -16,6 +16,7 @@ from ..recipe import record
 from ..xlsx.refs import quote_sheet
 from .formats import BIG, ORANGE, RED
 from ..layout import Layout
+from .happened import NEVER, exploded_cell, happened_text
 from .printing import print_table
 
 LABEL_WIDTH, TEXT_WIDTH, LR_WIDTH = 20, 80, 10
@@ -24,6 +25,7 @@ LABEL_WIDTH, TEXT_WIDTH, LR_WIDTH = 20, 80, 10
 LINE_CHARS = 92
 LINE_HEIGHT = 15  # points, the default row height of an 11-point font
 SHEETS = "Sheets, in tab order"
+HAPPENED = "What happened"
 
 
 def plural(count: int, word: str) -> str:
@@ -95,8 +97,17 @@ def how_to_read(recipe) -> list[tuple[str, str]]:
     return lines
 
 
-def write_intro(workbook, formats, recipe, grids):
-    """The intro sheet, first in the workbook and the one it opens on."""
+def happened_rows(recipe, facts: dict) -> list[tuple[str, str]]:
+    """(sheet, what happened) for each sheet where something went wrong, under a heading; [] if none."""
+    rows = [(s.name, happened_text(s, facts.get(s.name), recipe.hint)) for s in recipe.sheets]
+    rows = [(a, b) for a, b in rows if b]
+    return [("", ""), (HAPPENED, "")] + rows if rows else []
+
+
+def write_intro(workbook, formats, recipe, grids, facts: dict | None = None):
+    """The intro sheet, first in the workbook and the one it opens on.
+
+    facts: {sheet: `recipe.facts.SheetFacts` or None}, what happened on each sheet."""
     ws = workbook.add_worksheet("intro")
     ws.set_column(0, 0, LABEL_WIDTH)
     ws.set_column(1, 1, TEXT_WIDTH)
@@ -105,21 +116,30 @@ def write_intro(workbook, formats, recipe, grids):
     rows = [(recipe.title, None),
             ("", recipe.description or "Gradient descent in a spreadsheet: every number is a formula you can "
                                        "click on."), ("", "")]
-    rows += how_to_read(recipe) + [("", ""), (SHEETS, "")] + sheet_list(recipe, grids)
+    rows += how_to_read(recipe) + happened_rows(recipe, facts or {}) + [("", ""), (SHEETS, "")]
+    rows += sheet_list(recipe, grids)
     rows += [("", ""),
              ("Conventions", "graddesc = Jeremy Howard's workbook (no eps, no bias correction, RMSProp divides by "
                              "the previous row's mean square). torch = what torch.optim computes (eps, bias "
                              "correction)."),
              ("Made by", "xlgd -- `xlgd verify` checks every cell of this workbook, even after you edit it.")]
     specs = {s.name: s for s in recipe.sheets}
+    section = None
     for r, (a, b) in enumerate(rows):
         if a:
             ws.write_string(r, 0, a, formats.title if r == 0 else swatch.get(a, formats.bold_top))
         if b:
             ws.write_string(r, 1, b, formats.wrap)
             ws.set_row(r, row_height(b))
-        if a == SHEETS:
-            ws.write_string(r, 2, "lr", formats.bold_top)
+        if a in (SHEETS, HAPPENED):
+            section = a
+            ws.write_string(r, 2, "lr" if a == SHEETS else "exploded at", formats.bold_top)
+        elif section == HAPPENED and a in specs:
+            cell = exploded_cell(Layout(specs[a]))
+            if cell is not None:
+                # A link: the step the sheet explodes at now (or "never"), after an edit of its lr too.
+                ws.write_formula(r, 2, f"={quote_sheet(a)}!{cell}", formats.num(NEVER, "top"),
+                                 float((facts or {}).get(a).exploded or 0))
         elif a in specs and "lr" in specs[a].input_values():
             # A link, not a copy: it shows the lr the sheet runs at now, after an edit too.
             spec = specs[a]

@@ -22,6 +22,7 @@ from ..xlsx.output import atomic_output
 from ..xlsx.refs import quote_sheet
 from .charts import CACHE_POINTS, ChartValues, add_sheet_charts
 from .experiments import write_grids
+from .happened import write_happened
 from .intro import write_intro
 from .formats import Formats, add_rules, add_step_table_rules
 from .printing import print_step_sheet, print_table
@@ -68,11 +69,11 @@ def _write_book(wb, recipe, results, progress):
     # Tab order: intro, data, then each experiment's own sheet (what the template is for: the
     # comparison, the sweep's summary), then the sheets behind it, then the hidden record.
     experiments = grids(recipe)
-    write_intro(wb, f, recipe, experiments)
+    write_intro(wb, f, recipe, experiments, {s.name: results.facts(s) for s in recipe.sheets})
     _write_data(wb, f, recipe)
     write_grids(wb, f, recipe, results, experiments)
     for run in results.runs(recipe):
-        write_sheet(wb, f, run, progress)
+        write_sheet(wb, f, run, progress, recipe.hint)
     _write_record(wb, recipe)
 
 
@@ -122,7 +123,7 @@ def _write_data(wb, f, recipe):
     print_table(ws, last, 2, DATA_FIRST_ROW - 2, landscape=False)
 
 
-def write_sheet(workbook, formats, run, progress=None):
+def write_sheet(workbook, formats, run, progress=None, hint: str = ""):
     """One sheet from its `compute.SheetRun`: inputs and headers, then the step rows as the epochs come."""
     spec = run.spec
     lay = Layout(spec)
@@ -130,9 +131,11 @@ def write_sheet(workbook, formats, run, progress=None):
     ws.write_string(TITLE_ROW - 1, 0, spec.title, formats.title)
     for i, inp in enumerate(spec.inputs):
         ws.write_string(LABEL_ROW - 1, i, inp.name, formats.label)
+    write_happened(ws, formats, lay, run.facts, hint, LABEL_ROW)
     for i, inp in enumerate(spec.inputs):
         ws.write_number(INPUT_ROW - 1, i, inp.value, formats.num("General", "input"))
         workbook.define_name(f"{quote_sheet(spec.name)}!{inp.name}", f"={quote_sheet(spec.name)}!{lay.input_abs(inp.name)}")
+    write_happened(ws, formats, lay, run.facts, hint, INPUT_ROW)
     ws.write_string(HINT_ROW - 1, 0, "Yellow cells are inputs: change one and everything below recalculates. "
                                      "Row 6 is the start state; each row below is one SGD step.", formats.hint)
     for c in spec.columns:

@@ -11,6 +11,19 @@ them):
                                the points 1..n, while a column of the sheet is
                                the series' x (fix links it), or two columns
                                could be (the message names both as --x)
+  wrong-x                      the linked x is not the series' x: xlgd's record
+                               of what it wrote, or the sheet's words, say so (a
+                               per-step series against the data x, a fit against
+                               a counter, values against themselves); fix
+                               relinks it, or leaves it naming why
+  scribble                     a scatter series draws lines through unsorted x
+                               (fix draws its points alone)
+  smoothing                    a smoothed series of errors or losses, or one whose
+                               smoothed curve dips below 0 where its values never
+                               do (fix turns smoothing off)
+  log-axis-labels              a log axis labelled "General" over decades that
+                               General writes in two formats (1000, 1E+20); fix
+                               labels it 0E+00, a label every few decades
   literal-data                 numLit/strLit typed into the chart instead of
                                a link to cells
   length-mismatch              the category/x reference is not as long as
@@ -30,8 +43,10 @@ them):
   no-values                    a series with no values at all (draws nothing)
 
   notes
-  implicit-categories          no category/x reference, and no step, epoch or x
-                               column runs along exactly the values' rows: 1..n
+  implicit-categories          no category/x reference, and the step or epoch
+                               column beside the values holds 1..n, the numbers
+                               the axis shows; or no step, epoch or x column
+                               runs along exactly the values' rows: 1..n
                                is the best axis there is (for a per-step or
                                per-epoch series, 1..n are its step or epoch
                                numbers -- graddesc's "Error by epoch")
@@ -50,16 +65,19 @@ the shape of the sheet (see its docstring).
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 
 from ..xlsx.package import UNKNOWN, Package
-from .model import (Chart, Series, Source, area_values, format_value, is_number, missing_parts, read_charts,
+from .model import (A, C, Area, Chart, Series, Source, area_values, format_value, is_number, missing_parts, read_charts,
                     resolve)
-from .xaxis import XChoice, choose_x
+from .xaxis import XChoice, choose_x, judge_x, series_name
 from ..errors import XlgdError
 
 PROBLEM, NOTE = "problem", "note"
-RELINK_CODES = ("no-categories", "no-x-values", "literal-data", "length-mismatch", "bad-reference", "empty-x")
+RELINK_CODES = ("no-categories", "no-x-values", "literal-data", "length-mismatch", "bad-reference", "empty-x",
+                "wrong-x")
 ROLE_WORDS = {"val": "values", "yVal": "y values", "cat": "categories", "xVal": "x values", "tx": "series name"}
 
 
@@ -71,6 +89,7 @@ class Issue:
     role: str | None = None       # 'val', 'cat', 'xVal', 'yVal', 'tx'
     severity: str = PROBLEM
     choice: XChoice | None = None  # for a missing x: what `xaxis.choose_x` found
+    should: Area | None = None     # for a wrong x: the x the evidence names (None: fix leaves it)
 
     @property
     def is_problem(self) -> bool:
@@ -194,6 +213,11 @@ def missing_x_issue(book: Package, chart: Chart, s: Series) -> Issue:
     head = f"no {ROLE_WORDS[s.cats.role]} reference: the axis numbers the points 1..{n}"
     choice = choose_x(book, chart, s)
     code = "no-x-values" if xy else "no-categories"
+    if choice.chosen is not None and _counts_one_to_n(choice.chosen, n):
+        c = choice.chosen
+        return Issue("implicit-categories", f"{head}, the numbers {c.area.formula()} holds (the column headed "
+                     f"{c.header!r} beside it): the chart reads right as it is (pass --x to link the column)",
+                     s.number, s.cats.role, NOTE, choice)
     if choice.chosen is not None:
         c = choice.chosen
         return Issue(code, f"{head}; its x is {c.area.formula()} (the column headed {c.header!r}; a {choice.kind} "
@@ -207,6 +231,11 @@ def missing_x_issue(book: Package, chart: Chart, s: Series) -> Issue:
                      f"looked for: pass --x with {n} cells", s.number, s.cats.role, choice=choice)
     return Issue("implicit-categories", f"{head}, and no step, epoch or x column runs along exactly these rows"
                  + _implicit_reading(choice, n), s.number, s.cats.role, NOTE, choice)
+
+
+def _counts_one_to_n(c, n: int) -> bool:
+    """A step or epoch column holding exactly 1..n: the numbers the implicit axis shows."""
+    return c.word in ("step", "epoch") and c.numbers == tuple(float(k) for k in range(1, n + 1))
 
 
 def _implicit_reading(choice: XChoice, n: int) -> str:
@@ -250,6 +279,10 @@ def check_series(book: Package, chart: Chart, s: Series) -> list:
         out.append(Issue("length-mismatch", f"{ROLE_WORDS[s.cats.role]} {s.cats.formula} has {ca.length} cells "
                          f"but values {s.values.formula} have {va.length}", s.number, s.cats.role))
     out += empty_issues(book, s)
+    out += present_x_issues(book, chart, s)
+    smooth = smoothing_issue(book, chart, s) if s.values.kind else None
+    if smooth is not None:
+        out.append(smooth)
     if s.chart_type in ("lineChart", "line3DChart") and s.cats.kind and not _date_axis(chart):
         xs = numeric_sequence(book, s.cats)
         problem = spacing_problem(xs) if xs else None
@@ -265,8 +298,121 @@ def check_series(book: Package, chart: Chart, s: Series) -> list:
     return out
 
 
+def present_x_issues(book: Package, chart: Chart, s: Series) -> list:
+    """A linked x the evidence says is wrong (`xaxis.judge_x`); a scatter line through unsorted x."""
+    out = []
+    if s.cats.is_ref and s.cats.area is not None:
+        verdict = judge_x(book, chart, s)
+        if verdict is not None:
+            label = series_name(book, s)
+            head = f"{label + ' ' if label else ''}is drawn against {s.cats.area.formula()}: {verdict.why}"
+            tail = (f"; its x is {verdict.should.formula()}: fix relinks it" if verdict.should is not None
+                    else f"; fix leaves it: {verdict.left}")
+            out.append(Issue("wrong-x", head + tail, s.number, s.cats.role, should=verdict.should))
+    if s.chart_type == "scatterChart" and s.cats.kind and draws_lines(s.elem):
+        xs = numeric_sequence(book, s.cats)
+        if xs and spacing_problem(xs) == "unsorted":
+            out.append(Issue("scribble", f"a line joins the points in row order through x that is unsorted "
+                             f"({_preview(xs)}): it zigzags back and forth across the plot; fix draws the points "
+                             "alone (markers only)", s.number, s.cats.role))
+    return out
+
+
+def smoothing_issue(book: Package, chart: Chart, s: Series) -> Issue | None:
+    """Smoothing that draws what the sheet never holds: a curve below 0 for values that never are, or
+    any smoothed error or loss (the bends between steps are no error anyone computed)."""
+    sm = s.elem.find(C + "smooth")
+    if sm is None or sm.get("val", "1") not in ("1", "true"):
+        return None
+    ys = plotted_numbers(book, s.values)
+    if not ys or min(y for y in ys if y is not None) < 0:
+        return None
+    dip = smoothed_min(ys)
+    words = " ".join([series_name(book, s), chart.title or ""])
+    if dip >= 0 and not ERROR_WORDS.search(words.lower()):
+        return None
+    why = (f"the smoothed curve dips to {dip:.3g}, below 0, where the values never go" if dip < 0 else
+           "it bends between the points through values no step computed")
+    return Issue("smoothing", f"smoothing on an error or loss series that is never below 0: {why}; fix turns "
+                 "smoothing off (straight lines between the points)", s.number, s.values.role)
+
+
+ERROR_WORDS = re.compile(r"\b(err|errs|error|errors|loss|losses|cost|mse|rmse)\b|err\^?2|err²")
+
+
+def plotted_numbers(book: Package, src: Source) -> list:
+    """The numbers a values source draws, None for a gap (cells first, else the cache)."""
+    vals = area_values(book, src.area) if src.area is not None else None
+    if vals is None or any(v is UNKNOWN for v in vals):
+        if not src.points:
+            return []
+        vals = []
+        for i in range(src.pt_count or (max(src.points) + 1)):
+            try:
+                vals.append(float(src.points[i]))
+            except (KeyError, TypeError, ValueError):
+                vals.append(None)
+    return [v if is_number(v) else None for v in vals]
+
+
+def smoothed_min(ys) -> float:
+    """The lowest point of the smoothed curve Excel draws through ys (a Bezier between neighbours, its
+    control points a sixth of the way along the neighbours' chord); gaps break the curve."""
+    low = min(y for y in ys if y is not None)
+    for i in range(len(ys) - 1):
+        y1, y2 = ys[i], ys[i + 1]
+        if y1 is None or y2 is None:
+            continue
+        y0 = ys[i - 1] if i > 0 and ys[i - 1] is not None else y1
+        y3 = ys[i + 2] if i + 2 < len(ys) and ys[i + 2] is not None else y2
+        c1, c2 = y1 + (y2 - y0) / 6, y2 - (y3 - y1) / 6
+        for k in range(1, 16):
+            t = k / 16
+            u = 1 - t
+            low = min(low, u ** 3 * y1 + 3 * u * u * t * c1 + 3 * u * t * t * c2 + t ** 3 * y2)
+    return low
+
+
+def draws_lines(ser) -> bool:
+    """Whether a series draws a line between its points (not when its line is set to no fill)."""
+    ln = ser.find(f"{C}spPr/{A}ln")
+    return ln is None or ln.find(A + "noFill") is None
+
+
 def _date_axis(chart: Chart) -> bool:
     return any(a.kind == "dateAx" for a in chart.axes)
+
+
+def axis_values(book: Package, chart: Chart, ax) -> list:
+    """The positive numbers the series plot along an axis (a series group's first axis is its x)."""
+    out = []
+    for s in chart.series:
+        ids = [a.get("val") for a in s.elem.getparent().findall(C + "axId")]
+        if ax.ax_id in ids:
+            src = s.cats if ids.index(ax.ax_id) == 0 else s.values
+            out += [v for v in plotted_numbers(book, src) if v is not None and v > 0]
+    return out
+
+
+def log_axis_issue(book: Package, chart: Chart, ax) -> Issue | None:
+    """A log axis labelled "General" over a range where General writes some decades out (1000) and
+    others in E notation (1E+20): labels in two formats on one axis."""
+    if ax.elem is None or ax.elem.find(f"{C}scaling/{C}logBase") is None:
+        return None
+    fmt = ax.elem.find(C + "numFmt")
+    if fmt is not None and (fmt.get("formatCode") or "General").lower() != "general":
+        return None
+    pos = axis_values(book, chart, ax)
+    if not pos:
+        return None
+    lo, hi = math.floor(math.log10(min(pos))), math.ceil(math.log10(max(pos)))
+    plain = any(-4 <= k <= 10 for k in range(lo, hi + 1))
+    sci = hi >= 15 or lo <= -10
+    if not (plain and sci):
+        return None
+    return Issue("log-axis-labels", f"the log axis {ax.ax_id} spans 1E{lo:+03d} to 1E{hi:+03d} in the General "
+                 "format, which writes some labels out (1000) and others in E notation (1E+20); fix labels "
+                 "every decade 0E+00")
 
 
 def check_chart(book: Package, chart: Chart) -> list:
@@ -279,6 +425,10 @@ def check_chart(book: Package, chart: Chart) -> list:
                              f"{ax.ax_id} is hidden (c:delete val=\"1\"): no labels show"))
     for s in chart.series:
         out.extend(check_series(book, chart, s))
+    for ax in chart.axes:
+        issue = log_axis_issue(book, chart, ax)
+        if issue is not None:
+            out.append(issue)
     return out
 
 

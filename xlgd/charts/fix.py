@@ -6,7 +6,11 @@ and chart styles; here every member other than an edited
 
 What a fix does, per chart: a series whose x is missing or broken (typed in,
 too short, empty, pointing nowhere) is linked to `--x` or to the column
-`xaxis.choose_x` finds (none when two columns could be its x); a line chart
+`xaxis.choose_x` finds (none when two columns could be its x); a linked x
+the evidence calls wrong is relinked to the x it names; a scatter series
+drawing lines through unsorted x draws its points alone; smoothing that
+draws an error between its points, or below 0, is turned off; a log axis
+labelled in two formats gets one (0E+00); a line chart
 over numeric x that is unsorted or unevenly spaced becomes a scatter chart,
 the only chart type that plots x to scale (`--keep-type` keeps the line);
 hidden axes are shown; caches are rebuilt from the cells.
@@ -22,10 +26,10 @@ from pathlib import Path
 
 from lxml import etree
 
-from .check import (RELINK_CODES, Issue, cache_issue, check_book, check_chart, numeric_sequence, prime_cells,
-                    spacing_problem)
+from .check import (RELINK_CODES, Issue, axis_values, cache_issue, check_book, check_chart, log_axis_issue,
+                    numeric_sequence, prime_cells, spacing_problem)
 from ..xlsx.package import UNKNOWN, Package
-from .model import (C, Area, Chart, Series, area_values, format_value, is_number, read_chart, read_charts,
+from .model import (A, C, Area, Chart, Series, area_values, format_value, is_number, read_chart, read_charts,
                     resolve, resolve_ref, serialize)
 from .xaxis import choose_x
 from ..errors import XlgdError
@@ -199,7 +203,6 @@ def to_scatter(book: Package, chart: Chart, messages: list) -> bool:
     return changed
 
 
-A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 _AFTER_LN = ("effectLst", "effectDag", "scene3d", "sp3d", "extLst")   # CT_ShapeProperties after a:ln
 _AFTER_SPPR = ("marker", "dPt", "dLbls", "trendline", "errBars", "xVal", "yVal", "smooth", "extLst")
 
@@ -273,6 +276,11 @@ def relink(book: Package, chart: Chart, s: Series, issue: Issue | None, opts: Op
     """Link one series' categories/x to --x, or to the column `xaxis.choose_x` found."""
     n = s.values.area.length if s.values.area else s.values.pt_count
     target = opts.x
+    if target is None and issue is not None and issue.code == "wrong-x":
+        if issue.should is None:
+            say(f"series {s.number}: {issue.message}")
+            return False
+        target = issue.should
     if target is None:
         # A missing x was looked for by the check; a broken link (typed, too short, empty) is looked for here.
         choice = issue.choice if issue is not None and issue.choice is not None else choose_x(book, chart, s)
@@ -325,6 +333,8 @@ def fix_chart(book: Package, chart: Chart, opts: Options, messages: list) -> boo
         elif to_scatter(book, chart, messages):
             changed = True
             chart = _reread(book, chart)
+    redrawn, chart = redraw(book, chart, issues, say)
+    changed |= redrawn
     for ax in chart.axes:
         if ax.deleted:
             ax.elem.find(C + "delete").set("val", "0")
@@ -333,7 +343,67 @@ def fix_chart(book: Package, chart: Chart, opts: Options, messages: list) -> boo
     if rebuild_caches(book, chart):
         say("caches rebuilt from the cell values")
         changed = True
+    if changed:
+        _scatter_style(chart.root)
     return changed
+
+
+def redraw(book: Package, chart: Chart, issues: list, say) -> tuple:
+    """What the reader sees drawn wrong with the right cells: smoothing turned off, a log axis given one
+    label format, a line through unsorted x drawn as points. (changed, the chart re-read)."""
+    changed = False
+    for s in chart.series:
+        if any(i.code == "smoothing" and i.series == s.number for i in issues):
+            s.elem.find(C + "smooth").set("val", "0")
+            say(f"series {s.number}: smoothing turned off (straight lines between the points)")
+            changed = True
+    for ax in chart.axes:
+        if log_axis_issue(book, chart, ax) is not None:
+            label_log_axis(ax.elem, axis_values(book, chart, ax))
+            say(f"log axis {ax.ax_id} labelled 0E+00")
+            changed = True
+    scribbles = {i.series for i in check_chart(book, chart) if i.code == "scribble"}
+    for s in chart.series:
+        if s.number in scribbles:
+            _markers_only(s.elem)
+            say(f"series {s.number}: its x is unsorted, so its points are drawn alone (no line zigzagging "
+                "between them)")
+            changed = True
+    return changed, (_reread(book, chart) if scribbles else chart)
+
+
+def _scatter_style(root):
+    """The c:scatterStyle a scatter chart must open with (openpyxl leaves it out; the schema wants
+    it): "lineMarker", how Excel draws a series with no style of its own."""
+    for group in root.iter(C + "scatterChart"):
+        if group.find(C + "scatterStyle") is None:
+            group.insert(0, _val_el("scatterStyle", "lineMarker"))
+
+
+_AFTER_NUMFMT = ("majorTickMark", "minorTickMark", "tickLblPos", "spPr", "txPr", "crossAx")
+_AFTER_MAJOR_UNIT = ("minorUnit", "dispUnits", "extLst")
+
+
+def label_log_axis(ax, values):
+    """One scientific label format on a log value axis, and a label every few decades over a range
+    wider than the labels can show one by one (as `xlgd generate` writes its own)."""
+    from ..pipeline import LOG_FORMAT, log_axis
+
+    fmt = ax.find(C + "numFmt")
+    if fmt is None:
+        fmt = etree.Element(C + "numFmt")
+        _insert_before(ax, fmt, _AFTER_NUMFMT)
+    fmt.set("formatCode", LOG_FORMAT)
+    fmt.set("sourceLinked", "0")
+    unit = log_axis(values).get("major_unit")
+    if unit is not None and ax.tag == C + "valAx" and ax.find(C + "majorUnit") is None:
+        _insert_before(ax, _val_el("majorUnit", format_value(unit)), _AFTER_MAJOR_UNIT)
+
+
+def _insert_before(parent, el, later):
+    """Insert el before the first child named in `later` (the schema's order), else at the end."""
+    anchor = next((c for c in parent if etree.QName(c).localname in later), None)
+    parent.append(el) if anchor is None else anchor.addprevious(el)
 
 
 def _reread(book: Package, chart: Chart) -> Chart:

@@ -35,6 +35,7 @@ NS = {
     "xdr": "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing",
 }
 C = "{%s}" % NS["c"]
+A = "{%s}" % NS["a"]
 REL_BASE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
 
 CHART_TYPES = (

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 
 from ..xlsx.package import UNKNOWN, Package
 from .model import C, NS, Area, Chart, Series, area_values, is_number
+from .written import written_x
 
 LOOKUP = 4           # rows above the first value searched for a header
 MAX_ROW = 1048576    # Excel's last row: the values column is read to its end once
@@ -284,3 +285,98 @@ def choose_x(book: Package, chart: Chart, s: Series) -> XChoice:
     kind, because = series_kind(evidence(chart, name, label_above(w.cells, values.c1, w.top)), scatter)
     return XChoice(kind, because, best_group(kind, because, candidates(w)))
 
+
+
+# --------------------------------------------------------------------------
+# Judging an x that is there
+
+
+@dataclass(frozen=True)
+class XVerdict:
+    """A linked x the evidence says is wrong: why, and the x it should be (None when fix cannot
+    tell which: `left` says why)."""
+
+    why: str
+    should: Area | None
+    left: str = ""
+
+
+def judge_x(book: Package, chart: Chart, s: Series) -> XVerdict | None:
+    """The verdict on a series' linked x, or None when it is right or nothing says otherwise.
+
+    xlgd's record of the links it wrote is the first evidence (a series xlgd wrote, values where
+    it put them); then the sheet: a series against its own values, a per-step series against the
+    data x, a fit against a counter, an x in the right column but other rows. The columns around
+    the values are read only once something looks wrong."""
+    have, values = s.cats.area, s.values.area
+    if have is None or values is None or not values.is_column or not have.is_column:
+        return None
+    if have.length != values.length:
+        return None   # length-mismatch says so, and relinks
+    written = written_x(book, chart, s)
+    if written is not None:
+        return None if have == written else _against_record(book, choose_x(book, chart, s), have, written)
+    if not _suspect(book, chart, s, have, values):
+        return None
+    choice = choose_x(book, chart, s)
+    why = contradiction(book, choice, have, values)
+    if why is None:
+        return None
+    chosen = choice.chosen
+    if chosen is not None:
+        return XVerdict(why, chosen.area) if chosen.area != have else None
+    if choice.ambiguous:
+        opts = " or ".join(f'--x "{c.area.formula()}" ({c.header!r})' for c in choice.candidates)
+        return XVerdict(why, None, f"{len(choice.candidates)} columns could be its x and hold different "
+                                   f"numbers: pass {opts}")
+    return XVerdict(why, None, "no step, epoch or x column runs along its rows: pass --x")
+
+
+def column_header(book: Package, area: Area):
+    """The label above the run of values an area sits in (one column read, not the table around it)."""
+    col = area.c1
+    column = book.values(area.sheet, (1, MAX_ROW), [col])
+    top = area.r1
+    while top > 1 and is_value(column.get((top - 1, col))):
+        top -= 1
+    return label_above(column, col, top)
+
+
+def _suspect(book: Package, chart: Chart, s: Series, have: Area, values: Area) -> bool:
+    """Whether the linked x may be wrong, from the two columns' own headers: worth the full look."""
+    if have.sheet != values.sheet:
+        return False
+    if have.c1 == values.c1 or (have.r1, have.r2) != (values.r1, values.r2):
+        return True
+    kind, _ = series_kind(evidence(chart, series_name(book, s), column_header(book, values)),
+                          s.cats.role == "xVal")
+    word = header_word(column_header(book, have))
+    return (kind == "progress" and word == "x") or (kind == "fit" and word in ("step", "epoch"))
+
+
+def _against_record(book: Package, choice: XChoice, have: Area, written: Area) -> XVerdict:
+    why = f"xlgd wrote this series against {written.formula()}"
+    chosen = choice.chosen
+    if chosen is not None and chosen.area != written and chosen.numbers != tuple(area_values(book, written)):
+        return XVerdict(why, None, f"but the sheet's words point at {chosen.area.formula()} "
+                                   f"({chosen.header!r}; {choice.because}): pass --x with the one you mean")
+    return XVerdict(why, written)
+
+
+def contradiction(book: Package, choice: XChoice, have: Area, values: Area) -> str | None:
+    """Why the sheet says a linked x is wrong for a series of this kind, or None."""
+    if have.sheet == values.sheet and have.c1 == values.c1:
+        return "its x is its own values' column: it draws the values against themselves"
+    chosen = choice.chosen
+    if chosen is not None and have.sheet == chosen.area.sheet and have.c1 == chosen.area.c1:
+        return (None if (have.r1, have.r2) == (chosen.area.r1, chosen.area.r2)
+                else f"its x is rows {have.r1}-{have.r2} but its values are rows {values.r1}-{values.r2}")
+    if have.sheet != values.sheet:
+        return None
+    w = window(book, values)
+    word = header_word(label_above(w.cells, have.c1, w.top))
+    if choice.kind == "progress" and word == "x":
+        return f"a per-step series ({choice.because}) drawn against the data x: a learning curve needs the step"
+    if choice.kind == "fit" and word in ("step", "epoch"):
+        return f"a function of x ({choice.because}) drawn against the {word} counter"
+    return None

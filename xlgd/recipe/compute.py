@@ -20,6 +20,11 @@ from ..core.masked import NA
 from ..core.stability import EXPLODE_AT
 from ..core.table import SheetSpec
 from . import experiments
+from .facts import SheetFacts, sheet_facts
+
+# A sheet up to this many steps is computed before writing (not streamed), so what happened on it
+# (`facts.py`) can be written above its step table, beside the inputs.
+FACT_STEPS = 32_000
 
 
 @dataclass
@@ -48,6 +53,7 @@ class SheetRun:
     spec: SheetSpec
     start: dict
     epochs: Iterable  # of core.engine.Epoch
+    facts: SheetFacts | None = None  # None: a streamed sheet, its facts known only after writing
 
 
 @dataclass
@@ -62,6 +68,7 @@ class Results:
     dialect: str = "excel"
     summaries: dict = field(default_factory=dict)  # sheet -> SheetSummary of a streamed sheet
     data: object = None  # the recipe's data, for the sheets still to run
+    _facts: dict = field(default_factory=dict, repr=False)
 
     def __getitem__(self, sheet: str) -> Result:
         return self.sheets[sheet]
@@ -71,10 +78,18 @@ class Results:
         for spec in recipe.sheets:
             if spec.name in self.sheets:
                 res = self.sheets[spec.name]
-                yield SheetRun(spec, res.start, res.chunks())
+                yield SheetRun(spec, res.start, res.chunks(), self.facts(spec))
             else:
                 start, eps = epochs(spec, self.data.x, self.data.y, dialect=self.dialect)
                 yield SheetRun(spec, start, self._tally(spec, eps))
+
+    def facts(self, spec) -> SheetFacts | None:
+        """What happened on a computed sheet (`facts.py`); None for a sheet streamed while written."""
+        if spec.name not in self.sheets:
+            return None
+        if spec.name not in self._facts:
+            self._facts[spec.name] = sheet_facts(spec, self.sheets[spec.name].chunks())
+        return self._facts[spec.name]
 
     def _tally(self, spec, eps):
         """Pass the epochs on, noting what the sheet's summary needs."""
@@ -134,10 +149,11 @@ def compute(recipe, dialect: str = "excel") -> Results:
 
 
 def stream(recipe, dialect: str = "excel") -> Results:
-    """compute, but a sheet that no experiment grid reads runs only when `Results.runs` is iterated."""
+    """compute, but a sheet that no experiment grid reads and longer than FACT_STEPS runs only when
+    `Results.runs` is iterated."""
     read = {leaf.sheet for g in experiments.grids(recipe) for kind, e, _ in g.cells.values()
             if kind == "formula" for leaf in leaves(e) if isinstance(leaf, (StepCell, EpochCell))}
-    return _results(recipe, dialect, keep=lambda spec: spec.name in read)
+    return _results(recipe, dialect, keep=lambda spec: spec.name in read or spec.n_steps <= FACT_STEPS)
 
 
 def _results(recipe, dialect, keep) -> Results:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import XlgdError
-from ..core.chart_columns import CHART_MAX, clipped, gap_errors
+from ..core.chart_columns import CHART_MAX, clipped, gap_errors, positive
 from ..core.expr import EpochCell, Fn, GridCell, Name, Num, SheetInput, StepCell, excel_value
 from .validate import EXCEL_ROWS, RESERVED
 
@@ -219,11 +219,11 @@ def comparison(sheets, extra) -> ExperimentGrid:
     names = extra.get("sheets") or [s.name for s in sheets.recipe.sheets]
     specs = [sheets.spec(n, "comparison") for n in names]
     n = max(s.n_steps for s in specs)
-    g = ExperimentGrid(extra.get("name", "compare"),
-                       "The same data, the same lr, the same start: error per step of each sheet",
+    g = ExperimentGrid(extra.get("name", "compare"), "The same data, the same lr, the same start: error per step of each sheet",
                        "err^2 per step of each sheet (#N/A where it overflowed, so the chart skips it). Right: the line "
-                       "linear2 has learned, collapsed to one neuron (slope a*c, intercept c*b+d), beside linear's a and b "
-                       "(#N/A beyond +-chart_max, so one exploded value does not flatten the chart).")
+                       "linear2 has learned, collapsed to one neuron (slope a*c, intercept c*b+d), beside linear's a and b, "
+                       "on a log axis so one exploded value does not flatten the others (#N/A at 0 or below, where a log "
+                       "axis cannot go, and beyond chart_max).")
     cols = []
     for s in specs:
         cols.append((f"err^2 {s.name}", lambda i, s=s: gap_errors(ref(s.name, "err", i)) if i < s.n_steps else None,
@@ -236,12 +236,12 @@ def comparison(sheets, extra) -> ExperimentGrid:
             raise XlgdError("comparison: one_neuron must be a linear sheet and two_neuron a linear2/relu2 sheet")
         ok = lambda s, i: i < s.n_steps  # noqa: E731
         cols += [
-            (f"slope a ({one})", lambda i: clipped(ref(one, "a", i)) if ok(o, i) else None, "0.0000"),
-            (f"slope a*c ({two})", lambda i: clipped(ref(two, "a", i) * ref(two, "c", i)) if ok(t, i) else None,
+            (f"slope a ({one})", lambda i: positive(ref(one, "a", i)) if ok(o, i) else None, "0.0000"),
+            (f"slope a*c ({two})", lambda i: positive(ref(two, "a", i) * ref(two, "c", i)) if ok(t, i) else None,
              "0.0000"),
-            (f"intercept b ({one})", lambda i: clipped(ref(one, "b", i)) if ok(o, i) else None, "0.0000"),
+            (f"intercept b ({one})", lambda i: positive(ref(one, "b", i)) if ok(o, i) else None, "0.0000"),
             (f"intercept c*b+d ({two})",
-             lambda i: clipped(ref(two, "c", i) * ref(two, "b", i) + ref(two, "d", i)) if ok(t, i) else None,
+             lambda i: positive(ref(two, "c", i) * ref(two, "b", i) + ref(two, "d", i)) if ok(t, i) else None,
              "0.0000"),
         ]
     top, bot = _steps_table(g, 1, cols, n)
@@ -253,9 +253,9 @@ def comparison(sheets, extra) -> ExperimentGrid:
         anchor=(1, len(cols) + 2)))
     if one and two:
         g.charts.append(ExperimentChart(f"The learned line: {one} (a, b) and {two} collapsed (a*c, c*b+d)", "scatter",
-                                        "step", "value",
-                                        [ExperimentSeries(cols[k + j][0], cat, (g.name, 1 + k + j, top, bot)) for j in range(4)],
-                                        anchor=(17, len(cols) + 2)))
+                              "step", "value (log scale)",
+                              [ExperimentSeries(cols[k + j][0], cat, (g.name, 1 + k + j, top, bot)) for j in range(4)],
+                              log_y=True, anchor=(17, len(cols) + 2)))
     return g
 
 

@@ -38,7 +38,7 @@ from ..core.sheet import build_sheet, resolve_knobs
 from ..core.table import SheetSpec
 
 SHEET_KEYS = {"name", "model", "optimizer", "convention", "grad", "fd", "epochs", "knobs", "title", "stability"}
-TOP_KEYS = {"name", "title", "description", "epochs", "convention", "grad", "fd", "data", "knobs", "sheets",
+TOP_KEYS = {"name", "title", "description", "hint", "epochs", "convention", "grad", "fd", "data", "knobs", "sheets",
             "extras"}
 
 
@@ -50,6 +50,7 @@ class Recipe:
     data: Dataset
     sheets: list[SheetSpec]
     resolved: dict  # the template after overrides: enough to rebuild the workbook
+    hint: str = ""  # what to try when a sheet explodes, shown beside the inputs and on intro
 
 
 def template_dirs() -> list[Path]:
@@ -226,7 +227,7 @@ def build_recipe(tpl: dict, base: Path | None = None) -> Recipe:
     seen = {n.lower() for n in _extra_names(tpl)}
     specs = [_sheet_spec(tpl, s, i, data, seen) for i, s in enumerate(sheets_cfg)]
     recipe = Recipe(tpl.get("name", "xlgd"), tpl.get("title", tpl.get("name", "xlgd")),
-                    tpl.get("description", ""), data, specs, tpl)
+                    tpl.get("description", ""), data, specs, tpl, tpl.get("hint", ""))
     check_extra_rows(recipe)
     return recipe
 

@@ -28,7 +28,7 @@ MAX_TEMPLATE_BYTES = 16 << 20
 # Sheet names a template may not use: the intro, the data and the record.
 RESERVED = ("data", "intro", META_SHEET)
 
-TOP_TYPES = {"name": str, "title": str, "description": str, "epochs": int, "convention": str, "grad": str,
+TOP_TYPES = {"name": str, "title": str, "description": str, "hint": str, "epochs": int, "convention": str, "grad": str,
              "fd": bool, "data": dict, "knobs": dict, "sheets": list, "extras": (list, dict)}
 SHEET_TYPES = {"name": str, "model": str, "optimizer": str, "convention": str, "grad": str, "fd": bool,
                "epochs": int, "knobs": dict, "title": str, "stability": bool}
@@ -149,7 +149,7 @@ def check_template(tpl) -> None:
     _typed(tpl, TOP_TYPES, "")
     if "name" in tpl:
         _text(tpl["name"], "name", 100, _FILE_NAME)  # the default output is output/NAME.xlsx
-    for key, limit in (("title", MAX_TITLE), ("description", MAX_TEXT)):
+    for key, limit in (("title", MAX_TITLE), ("description", MAX_TEXT), ("hint", MAX_TEXT)):
         if key in tpl:
             _text(tpl[key], key, limit)
     if "epochs" in tpl:
