@@ -13,6 +13,7 @@ import weakref
 
 from ..errors import XlgdError
 from ..recipe import record
+from ..recipe.template import rebuild
 from ..xlsx.package import Package
 from .model import Area, Chart, Series, parse_area
 
@@ -33,7 +34,7 @@ def _read_links(book: Package) -> dict:
         rec = record.read(book)
         if rec is None:
             return {}
-        found = chart_links(record.rebuild(rec))
+        found = chart_links(rebuild(rec))
     except XlgdError:
         return {}
     return {sheet: {title: [(parse_area(x), parse_area(v)) for x, v in pairs] for title, pairs in charts.items()}
