@@ -1,6 +1,6 @@
 """Write my-book.xlsx: a learner's own SGD sheet typed by hand, with two charts as a spreadsheet's
-chart wizard leaves them when you select only the values: "err^2 per step" has no x at all, and
-"prediction over x" is a line chart over the data x, which are not sorted.
+chart wizard leaves them: "err^2 per step" has no x (the axis numbers its points 1..n, which are the
+steps) and a smoothed line, and "prediction over x" is a line chart over the data x, which are not sorted.
 
     python3 docs/examples/my_book.py        # then: xlgd charts check my-book.xlsx
 """
@@ -25,6 +25,7 @@ last = len(X) + 2
 err = LineChart()
 err.title = "err^2 per step"
 err.add_data(Reference(ws, min_col=7, min_row=2, max_row=last), titles_from_data=True)
+err.series[0].smooth = True
 ws.add_chart(err, "K2")
 
 fit = LineChart()

@@ -325,9 +325,10 @@ def smoothing_issue(book: Package, chart: Chart, s: Series) -> Issue | None:
     if sm is None or sm.get("val", "1") not in ("1", "true"):
         return None
     ys = plotted_numbers(book, s.values)
-    if not ys or min(y for y in ys if y is not None) < 0:
+    numbers = [y for y in ys if y is not None]
+    if numbers and min(numbers) < 0:
         return None
-    dip = smoothed_min(ys)
+    dip = smoothed_min(ys) if numbers else 0.0  # no values yet: the words alone decide
     words = " ".join([series_name(book, s), chart.title or ""])
     if dip >= 0 and not ERROR_WORDS.search(words.lower()):
         return None
@@ -514,8 +515,13 @@ def report_text(book: Package, results) -> str:
 
 def issue_line(i: Issue) -> str:
     """`! code: ...` for a problem, `- note code: ...` for a note."""
+    return f"! {issue_text(i)}" if i.is_problem else f"- note {issue_text(i)}"
+
+
+def issue_text(i: Issue) -> str:
+    """`code: series N: message`, for a line that says problem or note itself."""
     who = f"series {i.series}: " if i.series else ""
-    return f"! {i.code}: {who}{i.message}" if i.is_problem else f"- note {i.code}: {who}{i.message}"
+    return f"{i.code}: {who}{i.message}"
 
 
 def summary_line(results) -> str:

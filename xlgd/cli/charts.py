@@ -117,7 +117,7 @@ def _default(p: Path) -> Path:
 
 
 def cmd_fix(args) -> int:
-    from ..charts.check import issue_line, problems
+    from ..charts.check import issue_text, problems
     from ..charts.fix import fix_book, remaining, write_zip
     from ..xlsx.package import Package
 
@@ -147,7 +147,7 @@ def cmd_fix(args) -> int:
         for ch, iss in left:
             for i in iss:
                 print(f"{'still flagged' if i.is_problem else 'note'}: {ch.sheet or '?'}: "
-                      f"{ch.title or ch.part!s}: {issue_line(i)}")
+                      f"{ch.title or ch.part!s}: {issue_text(i)}")
     return 1 if problems(left) else 0
 
 
@@ -186,7 +186,7 @@ def _flagged(written: Path, source: Path) -> list:
 
 
 def cmd_regenerate(args) -> int:
-    from ..charts.check import issue_line, problems
+    from ..charts.check import issue_text, problems
     from ..charts.regenerate import regenerate
     from ..xlsx.package import Package
 
@@ -207,5 +207,5 @@ def cmd_regenerate(args) -> int:
     for ch, iss in flagged:
         for i in iss:
             print(f"{'still flagged' if i.is_problem else 'note'}: {ch.sheet or '?'}: {ch.title or ch.part!s}: "
-                  f"{issue_line(i)}")
+                  f"{issue_text(i)}")
     return 1 if problems(flagged) else 0
