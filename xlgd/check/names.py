@@ -19,6 +19,8 @@ Each problem is one cause naming the name and where it points.
 
 from __future__ import annotations
 
+import re
+
 from ..xlsx.refs import FormulaSyntaxError, a1, split_ref, unquote_sheet
 from ..evaluator.store import Unknown
 from .report import Cause, fmt_value
@@ -79,11 +81,16 @@ def _cell(want):
     return f"{sheet}!{a1(r, c)}"
 
 
+PLAIN_REF = re.compile(r"^('(?:[^']|'')+'|[^'!\s:,()+\-*/^&=<>\[\]{}\"]+)!([$A-Za-z0-9]+(?::[$A-Za-z0-9]+)?)$")
+
+
 def _target(text):
-    """(sheet, r1, c1, r2, c2) of a name's text 'Sheet!$A$1' or 'Sheet!$A$1:$B$2', else None."""
-    if "!" not in text:
+    """(sheet, r1, c1, r2, c2) of a name's text 'Sheet!$A$1' or 'Sheet!$A$1:$B$2', else None (a formula, an
+    intersection, another name, a link to another workbook `[1]Sheet!$A$1`)."""
+    m = PLAIN_REF.match(text.strip())
+    if m is None or m.group(1).lstrip("'").startswith("["):
         return None
-    sh, ref = text.rsplit("!", 1)
+    sh, ref = m.group(1), m.group(2)
     ends = ref.replace("$", "").split(":")
     try:
         cells = [split_ref(e) for e in ends]

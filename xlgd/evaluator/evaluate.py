@@ -352,9 +352,9 @@ class Batch:
         col.num[rows[good]] = vals[good]
         col.kind[rows[good]] = NUMBER
         ev.out[p0.run.sheet].max_row = max(ev.out[p0.run.sheet].max_row, int(rows.max()))
+        owner = np.repeat(np.arange(len(group)), lens)  # runs come in dependency order, not by row
         for j in np.nonzero(~good)[0]:
-            k = int(np.searchsorted(starts, rows[j], side="right")) - 1
-            ev.exact(group[k], int(rows[j]))
+            ev.exact(group[int(owner[j])], int(rows[j]))
 
 
 def source_of(p: Prepared, dialect) -> str:
