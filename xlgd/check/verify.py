@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..book.layout import DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW
-from ..core.functions import VOLATILE
+from ..core.functions import FUNCTIONS
 from ..errors import XlgdError
 from ..recipe import record
 from ..xlsx.package import Fallback, Package
@@ -425,14 +425,17 @@ def _warnings(ctx, report, ev, known):
         _volatile_note(ev, report, sheet, known)
 
 
+NEVER_EVALUATED = frozenset(f.name for f in FUNCTIONS.values() if f.volatile)  # OFFSET is volatile but evaluated
+
+
 def _volatile_note(ev, report, sheet, known):
     vol = sorted((r, c) for run in ev.book.sheets[sheet].all_runs() for r, c in [(run.r0, run.col)]
-                 if any(kind == "func" and t.upper() in VOLATILE for kind, t in _safe_tokens(run.text)))
+                 if any(kind == "func" and t.upper() in NEVER_EVALUATED for kind, t in _safe_tokens(run.text)))
     if not vol:
         return
     n = sum(ev.book.sheets[sheet].run_at(r, c).n for r, c in vol)
     run = ev.book.sheets[sheet].run_at(*vol[0])
-    fn = next(t.upper() for kind, t in _safe_tokens(run.text) if kind == "func" and t.upper() in VOLATILE)
+    fn = next(t.upper() for kind, t in _safe_tokens(run.text) if kind == "func" and t.upper() in NEVER_EVALUATED)
     where = f"{sheet}!{a1(*vol[0])}" + (f" and {n - 1} more" if n > 1 else "")
     feeds = sheet == DATA_SHEET and known.data_rows and any(
         DATA_FIRST_ROW <= r < DATA_FIRST_ROW + known.data_rows and c in (2, 3) for r, c in vol)
