@@ -29,7 +29,7 @@ RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         'extended-properties" Target="docProps/app.xml"/></Relationships>')
 APP = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
-       '<Application>Microsoft Excel</Application><AppVersion>16.0300</AppVersion></Properties>')
+       '<Application>{application}</Application><AppVersion>16.0300</AppVersion></Properties>')
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
@@ -77,7 +77,7 @@ def sheet_xml(cells: dict) -> str:
     return f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN}"><sheetData>{body}</sheetData></worksheet>'
 
 
-def write(path, sheets: dict, names: dict | None = None):
+def write(path, sheets: dict, names: dict | None = None, application="Microsoft Excel"):
     """The workbook at `path` (see the module doc); returns path."""
     names = names or {}
     sheet_list = "".join(f'<sheet name="{escape(n)}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(sheets, 1))
@@ -90,7 +90,7 @@ def write(path, sheets: dict, names: dict | None = None):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", CT.format(sheets="".join(SHEET_CT.format(i=i) for i in range(1, len(sheets) + 1))))
         z.writestr("_rels/.rels", RELS)
-        z.writestr("docProps/app.xml", APP)
+        z.writestr("docProps/app.xml", APP.format(application=escape(application)))
         z.writestr("xl/workbook.xml", wb)
         z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'

@@ -36,3 +36,38 @@ def test_a_wrong_offset_value_is_found(tmp_path):
     cells = dict(OFFSETS, B1=("OFFSET(A1,2,0)", 4.0), B4=("B1*2", 8.0))
     rc, rep = _json(write(tmp_path / "o.xlsx", {"Sheet1": cells}))
     assert rc == 1 and _causes(rep) == ["Sheet1!B1"]
+
+
+def _var_book(path, inputs, excel_ulps, application="Microsoft Excel", cached_from=None):
+    """A1:A4 inputs; B1 =VAR.P(A1:A4) whose cached value is numpy's variance of `cached_from` (the inputs
+    unless given) moved by `excel_ulps` (Excel's own rounding); B2 =B1^2 and B3 =B2*10 cached from it."""
+    import numpy as np
+
+    var = float(np.var(np.array(cached_from or inputs)))
+    for _ in range(excel_ulps):
+        var = float(np.nextafter(var, np.inf))
+    cells = {f"A{i + 1}": x for i, x in enumerate(inputs)}
+    cells.update({"B1": ("_xlfn.VAR.P(A1:A4)", var), "B2": ("B1^2", var * var), "B3": ("B2*10", var * var * 10)})
+    return write(path, {"Sheet1": cells}, application=application)
+
+
+INPUTS = [0.31, 0.47, 0.1234567, 0.9]
+
+
+def test_var_p_a_few_ulp_from_numpy_agrees_with_a_note(tmp_path):
+    rc, rep = _json(_var_book(tmp_path / "v.xlsx", INPUTS, 3))
+    notes = [n for s in rep["sheets"] for n in s["notes"]]
+    assert rc == 0 and _causes(rep) == [], rep
+    assert any("agree to ≤ 3 ulp" in n and "VAR.P" in n for n in notes), notes
+
+
+def test_a_stale_value_after_an_input_changed_by_a_billionth_is_still_found(tmp_path):
+    """A2 changed by 1e-9 relative, B1:B3 left as Excel computed them from the old A2 (manual calculation)."""
+    changed = INPUTS[:1] + [INPUTS[1] * (1 + 1e-9)] + INPUTS[2:]
+    rc, rep = _json(_var_book(tmp_path / "stale.xlsx", changed, 3, cached_from=INPUTS))
+    assert rc == 1 and _causes(rep) == ["Sheet1!B1"], rep
+
+
+def test_values_not_saved_by_excel_compare_bit_for_bit(tmp_path):
+    rc, rep = _json(_var_book(tmp_path / "v.xlsx", INPUTS, 3, application="Microsoft Excel Compatible / Openpyxl"))
+    assert rc == 1 and _causes(rep) == ["Sheet1!B1"], rep

@@ -23,11 +23,16 @@ Cells are named by the header above their column where there is one
 digits: consistency then allows what rounding of the inputs can move the
 formula (`expr.magnitude`), the trajectory 1e-14 relative, as for xlgd's sheets.
 Where the last bits come from a C library (EXP, LN ... in a file Excel
-saved), 1e-12 relative, and the largest ulp distance is reported.
+saved), 1e-12 relative, and the largest ulp distance is reported. In values
+Excel saved, a formula using an operation Excel rounds its own way
+(`excel_rounding.EXCEL_ROUNDING`) agrees with its cached value within that
+operation's measured ulp budget, and a note says how many cells did so;
+the cells reading it are compared within 1e-12 relative.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +42,7 @@ from ..core.values import Text
 from ..xlsx.package import Cell
 from ..xlsx.refs import a1, col_letters, parse_cell, quote_sheet, shift
 from .cells import ROUNDED_RTOL, Failures, group, structure_reason
+from .excel_rounding import ULP, budget, operations
 from ..evaluator import Evaluation, Unknown, cells_of, describe_root
 from ..evaluator.store import BOOL, NUMBER, TEXT, UNKNOWN
 from .report import Cause, SheetReport, Unchecked, agree, same_value, ulp_distance
@@ -53,6 +59,7 @@ class Settings:
     rounded: bool = False  # values saved with 15 significant digits (LibreOffice)
     stale_reason: str = ""
     iterate: bool = False  # the workbook asks for iterative calculation: circular references are meant
+    excel_rounding: bool = False  # values Excel saved: its measured last-bit rounding is allowed (excel_rounding.py)
 
 
 def check_evaluated(ev: Evaluation, sheet: str, rep: SheetReport, skip=frozenset(), settings=None):
@@ -65,7 +72,7 @@ def check_evaluated(ev: Evaluation, sheet: str, rep: SheetReport, skip=frozenset
     cells = [(r, c) for run in sc.all_runs() for r, c in cells_of(run) if (r, c) not in skip]
     rep.formula_cells += len(cells) + sum(1 for k, (kind, _) in found.structure.items()
                                           if kind in ("constant", "missing") and k not in skip)
-    tainted = ev.ulp_tainted
+    tainted = _tainted(ev, settings)
     unchecked, checked = {}, 0
     circular = _circular(ev, sheet, rep, settings, skip)
     leave = skip | circular if circular else skip
@@ -81,6 +88,31 @@ def check_evaluated(ev: Evaluation, sheet: str, rep: SheetReport, skip=frozenset
                                 f"{col_letters(cols[0])}..{col_letters(cols[-1])}): a row inserted? The formulas "
                                 f"below it read across it", step=(r, 0)))
     rep.unchecked += _unchecked_ranges(ev, sheet, unchecked)
+    rep.notes += _rounding_notes(found.rounded)
+
+
+def _tainted(ev, settings) -> set:
+    """Runs compared within a relative tolerance: those whose last bits come from a C library, with Excel's
+    values those using an operation Excel rounds its own way, and the runs reading them."""
+    if not settings.excel_rounding:
+        return ev.ulp_tainted
+    return ev.tainted({p.run.id for p in ev.prepared if p.ulp or operations(p.expr)})
+
+
+def _rounding_notes(rounded: dict) -> list:
+    """One note per set of operations: how many cells agree with Excel within the budget, not bit for bit."""
+    return [f"{n} cell(s) agree to ≤ {worst} ulp, not bit for bit: Excel's {'/'.join(ops)} rounding "
+            f"(docs/excel-arithmetic.md)" for ops, (n, worst) in sorted(rounded.items())]
+
+
+def _within_budget(have, local, ops, p) -> int | None:
+    """The ulp distance of two numbers that agree within the formula's Excel rounding budget, else None."""
+    if not (ops and isinstance(have, float) and isinstance(local, float) and not isinstance(have, bool)):
+        return None
+    if not (math.isfinite(have) and math.isfinite(local)):
+        return None
+    room = budget(ops) * max(n_ops(p.expr), 1) * ULP * max(abs(have), abs(local))
+    return ulp_distance(have, local) if abs(have - local) <= room else None
 
 
 def _circular(ev, sheet, rep, settings, skip) -> set:
@@ -112,8 +144,9 @@ def _check_run(ev, run, skip, st: Settings, tainted, found: Failures, unchecked,
     sheet = run.sheet
     p = ev.prepared_run(run)
     close = ([], [])
-    rtol = max(st.rtol, ULP_RTOL if run.id in tainted else 0.0, ROUNDED_LOCAL if st.rounded else 0.0)
-    trtol = max(rtol, ROUNDED_RTOL if st.rounded else 0.0)
+    ops = operations(p.expr) if st.excel_rounding else []
+    rtol = max(st.rtol, ULP_RTOL if run.id in tainted and not ops else 0.0, ROUNDED_LOCAL if st.rounded else 0.0)
+    trtol = max(rtol, ULP_RTOL if run.id in tainted else 0.0, ROUNDED_RTOL if st.rounded else 0.0)
     checked, cells = 0, cells_of(run)
     if run.array is None and run.n >= FAST_CELLS and p.reason is None:
         ok = _agreeing(ev, run, rtol, trtol, skip)
@@ -133,7 +166,12 @@ def _check_run(ev, run, skip, st: Settings, tainted, found: Failures, unchecked,
             continue  # no cached value: computed, nothing to compare (the report says where values came from)
         local = None if (sheet, r, c) in ev.local.unknown else ev.local.values[sheet].get(r, c)
         if local is not None and not _same(have, local, rtol, _tol(ev, p, r, st)):
-            found.local[(r, c)] = (_plain(have), _plain(local))
+            ulps = _within_budget(_plain(have), _plain(local), ops, p)
+            if ulps is None:
+                found.local[(r, c)] = (_plain(have), _plain(local))
+            else:
+                n, worst = found.rounded.get(tuple(ops), (0, 0))
+                found.rounded[tuple(ops)] = (n + 1, max(worst, ulps))
         if why is None:
             want = ev.value(sheet, r, c)
             if not _same(have, want, trtol):

@@ -51,6 +51,7 @@ from ..recipe import record
 from ..xlsx.package import Fallback, Package
 from ..xlsx.refs import FormulaSyntaxError, a1, split_ref, tokens
 from . import graddesc as gl
+from . import excel_rounding
 from .cells import CheckContext
 from .descent import describe_descent
 from .evaluated import Settings, check_evaluated, header, plain_value
@@ -334,7 +335,8 @@ def _graddesc_names(book, known, name, g):
 def _check_rest(ev, report, known, how, ctx, only):
     """Every formula cell the layouts did not cover, sheet by sheet, with the evaluator."""
     settings = Settings(ctx.rtol, how.rounded, _stale_reason(ctx.book.calc),
-                        ctx.book.calc.get("iterate") in ("1", "true"))
+                        ctx.book.calc.get("iterate") in ("1", "true"),
+                        excel_rounding.applies(ctx.book.application, how.mode, bool(known.covered)))
     by_name = {s.name: s for s in report.sheets}
     for name in ev.book.sheets:
         if name == record.META_SHEET:
