@@ -71,3 +71,25 @@ def test_a_stale_value_after_an_input_changed_by_a_billionth_is_still_found(tmp_
 def test_values_not_saved_by_excel_compare_bit_for_bit(tmp_path):
     rc, rep = _json(_var_book(tmp_path / "v.xlsx", INPUTS, 3, application="Microsoft Excel Compatible / Openpyxl"))
     assert rc == 1 and _causes(rep) == ["Sheet1!B1"], rep
+
+
+def test_an_inconsistent_formula_in_a_layout_xlgd_does_not_know_is_a_warning(tmp_path):
+    """A column of `=A1*2` with a gap (a pooling layer written every other row) and one deliberate change
+    (`=A5*2+$E$1`, a finite-difference probe) whose cached value is right: exit 0, one warning line."""
+    cells = {f"A{r}": float(r) for r in range(1, 13)}
+    cells["E1"] = 0.5
+    cells.update({f"C{r}": (f"A{r}*2", 2.0 * r) for r in range(1, 13) if r != 8})
+    cells["C4"] = ("A4*2+$E$1", 8.5)
+    rc, rep = _json(write(tmp_path / "p.xlsx", {"Sheet1": cells}))
+    notes = [n for s in rep["sheets"] for n in s["notes"]]
+    assert rc == 0 and _causes(rep) == [], rep
+    assert rep["formula_cells"] == 11 and rep["checked"] == 11, rep
+    assert [n for n in notes if n.startswith("warning:") and "2 cell(s) do not follow their column" in n], notes
+
+
+def test_an_inconsistent_formula_with_a_wrong_value_is_still_a_cause(tmp_path):
+    cells = {f"A{r}": float(r) for r in range(1, 13)}
+    cells.update({f"C{r}": (f"A{r}*2", 2.0 * r) for r in range(1, 13)})
+    cells["C5"] = ("A4*2", 10.0)  # the row above's input, a value left from the column's formula
+    rc, rep = _json(write(tmp_path / "p.xlsx", {"Sheet1": cells}))
+    assert rc == 1 and _causes(rep) == ["Sheet1!C5"], rep

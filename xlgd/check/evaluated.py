@@ -42,6 +42,7 @@ from ..core.values import Text
 from ..xlsx.package import Cell
 from ..xlsx.refs import a1, col_letters, parse_cell, quote_sheet, shift
 from .cells import ROUNDED_RTOL, Failures, group, structure_reason
+from .descent import describe_descent
 from .excel_rounding import ULP, budget, operations
 from ..evaluator import Evaluation, Unknown, cells_of, describe_root
 from ..evaluator.store import BOOL, NUMBER, TEXT, UNKNOWN
@@ -60,6 +61,7 @@ class Settings:
     stale_reason: str = ""
     iterate: bool = False  # the workbook asks for iterative calculation: circular references are meant
     excel_rounding: bool = False  # values Excel saved: its measured last-bit rounding is allowed (excel_rounding.py)
+    layout_sheets: frozenset = frozenset()  # sheets of a known layout, also where their cells no longer follow it
 
 
 def check_evaluated(ev: Evaluation, sheet: str, rep: SheetReport, skip=frozenset(), settings=None):
@@ -69,6 +71,8 @@ def check_evaluated(ev: Evaluation, sheet: str, rep: SheetReport, skip=frozenset
     found = Failures()
     blank_rows = _blank_rows(ev, sheet, skip)
     _structure(ev, sheet, skip, found, blank_rows)
+    warn = sheet not in settings.layout_sheets and rep.layout == "unknown" and describe_descent(ev, sheet, header) is None
+    warned = _set_aside(found, ("constant", "missing")) if warn else {}
     cells = [(r, c) for run in sc.all_runs() for r, c in cells_of(run) if (r, c) not in skip]
     rep.formula_cells += len(cells) + sum(1 for k, (kind, _) in found.structure.items()
                                           if kind in ("constant", "missing") and k not in skip)
@@ -79,16 +83,40 @@ def check_evaluated(ev: Evaluation, sheet: str, rep: SheetReport, skip=frozenset
     for run in sc.all_runs():
         checked += _check_run(ev, run, leave, settings, tainted, found, unchecked, rep)
     rep.checked += checked + sum(1 for kind, _ in found.structure.values() if kind in ("constant", "missing"))
+    if warn:
+        warned.update(_set_aside(found, ("formula",), keep=set(found.local) | set(found.trajectory)))
     causes_before = len(rep.causes)
     group(sheet, rep, found, lambda k: (k[0], k[1]), settings.stale_reason, SOURCE)
     _name_cells(ev, sheet, rep.causes[causes_before:])
     for r, (first, last, cols) in blank_rows.items():
-        rep.causes.append(Cause(sheet, a1(r, cols[0]), "structure",
-                                f"row {r} is empty inside a table of formulas (rows {first}..{last}, columns "
-                                f"{col_letters(cols[0])}..{col_letters(cols[-1])}): a row inserted? The formulas "
-                                f"below it read across it", step=(r, 0)))
+        message = (f"row {r} is empty inside a table of formulas (rows {first}..{last}, columns "
+                   f"{col_letters(cols[0])}..{col_letters(cols[-1])}): a row inserted? The formulas below it read "
+                   f"across it")
+        if warn:
+            warned[(r, cols[0])] = ("structure", message)
+        else:
+            rep.causes.append(Cause(sheet, a1(r, cols[0]), "structure", message, step=(r, 0)))
+    rep.notes += _structure_warning(sheet, warned)
     rep.unchecked += _unchecked_ranges(ev, sheet, unchecked)
     rep.notes += _rounding_notes(found.rounded)
+
+
+def _set_aside(found: Failures, kinds, keep=frozenset()) -> dict:
+    """Structure findings of these kinds (but at cells in `keep`) taken out of `found`: (r, c) -> (kind, message)."""
+    out = {k: v for k, v in found.structure.items() if v[0] in kinds and k not in keep}
+    for k in out:
+        del found.structure[k]
+    return out
+
+
+def _structure_warning(sheet, warned: dict) -> list:
+    """One line for the cells that do not follow their column on a sheet whose layout xlgd does not know:
+    Excel flags them as inconsistent formulas; their values are checked, they fail nothing."""
+    if not warned:
+        return []
+    (r, c), (_, message) = min(warned.items())
+    return [f"warning: {len(warned)} cell(s) do not follow their column (Excel's inconsistent-formula flag; a "
+            f"layout xlgd does not know, so not a cause), first {quote_sheet(sheet)}!{a1(r, c)}: {message}"]
 
 
 def _tainted(ev, settings) -> set:

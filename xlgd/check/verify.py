@@ -336,7 +336,8 @@ def _check_rest(ev, report, known, how, ctx, only):
     """Every formula cell the layouts did not cover, sheet by sheet, with the evaluator."""
     settings = Settings(ctx.rtol, how.rounded, _stale_reason(ctx.book.calc),
                         ctx.book.calc.get("iterate") in ("1", "true"),
-                        excel_rounding.applies(ctx.book.application, how.mode, bool(known.covered)))
+                        excel_rounding.applies(ctx.book.application, how.mode, bool(known.covered)),
+                        frozenset(known.reports))
     by_name = {s.name: s for s in report.sheets}
     for name in ev.book.sheets:
         if name == record.META_SHEET:
