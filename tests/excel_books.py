@@ -3,8 +3,8 @@
 `write(path, {"Sheet1": {"A1": 3.0, "B1": ("A1*2", 6.0), ...}}, names={"lr": "Sheet1!$A$1"})` writes a
 minimal .xlsx: a cell is a number, a str (text), a bool, or (formula, cached value) where the formula
 has no `=` and the cached value is a number, str, bool or an error code like "#N/A"; (formula, cached,
-"A1:A3") is an array formula over that range, whose other cells are given as (None, cached) -- written
-`<f ca="1"/>`-free with only a value, as Excel writes them.
+"A1:A3") is an array formula over that range, whose other cells are given as (None, cached) -- a value
+only -- or ("", cached) -- `<f ca="1"/>` and a value: Excel writes both.
 """
 
 import re
@@ -39,6 +39,8 @@ def _cell(ref, v):
         formula, cached, *array = v
         if formula is None:
             f = ""
+        elif formula == "":
+            f = '<f ca="1"/>'  # an array formula's other cell, as Excel marks one that calculates always
         elif array:
             f = f'<f t="array" ref="{array[0]}">{escape(formula)}</f>'
         else:

@@ -325,28 +325,56 @@ def _vector(b) -> list:
 
 
 def match(x, rng, kind=1.0) -> float:
-    """MATCH: 1-based position of x; kind 0 exact (wildcards for text), 1 largest <= x, -1 smallest >= x."""
+    """MATCH: 1-based position of x; kind 0 exact (wildcards for text), 1 largest <= x, -1 smallest >= x
+    (found as Excel finds them: `approximate`)."""
     if is_error(x):
         raise SheetError(x)
     xs = _vector(rng)
     if kind == 0:
-        test = criterion(x) if isinstance(x, Text) else (lambda v: v is not None and not is_error(v) and
-                                                        type(v) is type(x) and compare("=", v, x))
-        for i, v in enumerate(xs):
-            if test(v):
-                return float(i + 1)
-        raise SheetError("#N/A")
-    best = None
-    for i, v in enumerate(xs):  # sorted data: the last that does not pass x
-        if v is None or is_error(v) or type(v) is not type(x):
+        return float(exact_position(xs, x) + 1)
+    return float(approximate(xs, x, descending=kind < 0) + 1)
+
+
+def exact_position(xs, x) -> int:
+    """0-based position of the first value equal to x (text without case, wildcards * and ?), else #N/A."""
+    test = criterion(x) if isinstance(x, Text) else (
+        lambda v: v is not None and not is_error(v) and type(v) is type(x) and compare("=", v, x))
+    for i, v in enumerate(xs):
+        if test(v):
+            return i
+    raise SheetError("#N/A")
+
+
+def _comparable(v, x) -> bool:
+    """Whether an approximate lookup compares cell value v with x: same kind (numbers with numbers ...)."""
+    if v is None or is_error(v):
+        return False
+    return isinstance(v, Text) == isinstance(x, Text) and isinstance(v, bool) == isinstance(x, bool)
+
+
+def approximate(xs, x, descending=False) -> int:
+    """0-based position Excel's approximate lookup finds for x in xs: bisection for the last value <= x
+    (>= x when descending); on a value equal to x, the last of the equal values that follow it."""
+    lo, hi, best = 0, len(xs) - 1, None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        k = mid
+        while k >= lo and not _comparable(xs[k], x):  # the nearest comparable value at or before mid
+            k -= 1
+        if k < lo:
+            lo = mid + 1
             continue
-        if compare("<=" if kind > 0 else ">=", v, x):
-            best = i
+        if compare("=", xs[k], x):
+            while k + 1 < len(xs) and _comparable(xs[k + 1], x) and compare("=", xs[k + 1], x):
+                k += 1
+            return k
+        if compare(">=" if descending else "<=", xs[k], x):
+            best, lo = k, mid + 1
         else:
-            break
+            hi = k - 1
     if best is None:
         raise SheetError("#N/A")
-    return float(best + 1)
+    return best
 
 
 def index(rng, r, c=None):

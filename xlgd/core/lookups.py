@@ -1,0 +1,159 @@
+"""Excel's lookup, reference, choice and text functions, registered in the one function table (`functions.FUNCTIONS`).
+
+Each entry names Microsoft's reference page beside it. Approximate lookups
+(MATCH, VLOOKUP, HLOOKUP, LOOKUP without an exact match type) search as
+Excel does, by bisection, so on data that is not sorted they give Excel's
+answer, not the first or last value that fits (`approximate`).
+"""
+
+from __future__ import annotations
+
+from .functions import Function, convert, register
+from .ranges import approximate, exact_position
+from .values import Block, SheetError, Text, compare, is_error, number, scalar, spread_at, text, truth
+
+MS = "https://support.microsoft.com/office/"
+
+
+def _table(v) -> list:
+    if isinstance(v, Block):
+        return [list(r) for r in v.values]
+    return [[v]]
+
+
+def _lookup_in(rows, x, col, approx, across=False):
+    """VLOOKUP (across=False: search the first column, return column `col`) and HLOOKUP (across=True)."""
+    if is_error(x):
+        raise SheetError(x)
+    grid = [list(c) for c in zip(*rows)] if across else rows
+    col = int(col)
+    if col < 1:
+        raise SheetError("#VALUE!")
+    if not grid or col > len(grid[0]):
+        raise SheetError("#REF!")
+    keys = [r[0] for r in grid]
+    i = approximate(keys, x) if approx else exact_position(keys, x)
+    v = grid[i][col - 1]
+    return 0.0 if v is None else v
+
+
+def _vlookup(args, dialect):
+    approx = truth(args[3]) if len(args) > 3 and args[3] is not None else True
+    return _lookup_in(_table(args[1]), scalar(args[0]), number(args[2]), approx)
+
+
+def _hlookup(args, dialect):
+    approx = truth(args[3]) if len(args) > 3 and args[3] is not None else True
+    return _lookup_in(_table(args[1]), scalar(args[0]), number(args[2]), approx, across=True)
+
+
+def _lookup(args, dialect):
+    """LOOKUP(x, vector, [result]); LOOKUP(x, array): the first row (wider than tall) or column, the last
+    row or column's value."""
+    x, rows = scalar(args[0]), _table(args[1])
+    if is_error(x):
+        raise SheetError(x)
+    wide = len(rows[0]) > len(rows)
+    keys = rows[0] if wide else [r[0] for r in rows]
+    i = approximate(keys, x)
+    if len(args) > 2:
+        res = [v for r in _table(args[2]) for v in r]
+        if i >= len(res):
+            raise SheetError("#N/A")
+        v = res[i]
+    else:
+        v = rows[-1][i] if wide else rows[i][-1]
+    return 0.0 if v is None else v
+
+
+def _choose_lazy(args, ev, dialect):
+    k = int(number(scalar(ev(args[0]))))
+    if k < 1 or k >= len(args):
+        raise SheetError("#VALUE!")
+    return ev(args[k])
+
+
+def _switch_lazy(args, ev, dialect):
+    x = scalar(ev(args[0]))
+    if is_error(x):
+        raise SheetError(x)
+    pairs = args[1:]
+    for i in range(0, len(pairs) - 1, 2):
+        v = scalar(ev(pairs[i]))
+        if is_error(v):
+            raise SheetError(v)
+        if type(v) is type(x) and compare("=", v, x):
+            return ev(pairs[i + 1])
+    if len(pairs) % 2 == 1:
+        return ev(pairs[-1])
+    raise SheetError("#N/A")
+
+
+def _concatenate(args, dialect):
+    return Text("".join(text(a) for a in args))
+
+
+def _concat(args, dialect):
+    out = []
+    for a in args:
+        cells = a.cells() if isinstance(a, Block) else [a]
+        out += [text(v) for v in cells]
+    return Text("".join(out))
+
+
+def elementwise_call(f, vals, arrays, dialect) -> Block:
+    """A function of single values given arrays (an array formula's `EXP(B28:C28)`): applied cell by cell,
+    a 1x1 array spread like a value; arrays of other shapes are #N/A where they do not overlap."""
+    shapes = [vals[i].shape for i in arrays]
+    rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
+
+    def one(r, c):
+        try:
+            return f.exact([convert(f.arg_kind(i), spread_at(v, r, c)) for i, v in enumerate(vals)], dialect)
+        except SheetError as e:
+            return e.code
+
+    return Block(tuple(tuple(one(r, c) for c in range(cols)) for r in range(rows)))
+
+
+def _row(args, dialect):
+    """ROW(ref): its first row; over several rows, the column of their numbers (an array)."""
+    b = args[0]
+    if not isinstance(b, Block) or b.ref is None:
+        raise SheetError("#VALUE!")
+    n = b.shape[0]
+    return float(b.ref[1]) if n == 1 else Block(tuple((float(b.ref[1] + i),) for i in range(n)))
+
+
+def _column(args, dialect):
+    """COLUMN(ref): its first column; over several columns, the row of their numbers (an array)."""
+    b = args[0]
+    if not isinstance(b, Block) or b.ref is None:
+        raise SheetError("#VALUE!")
+    n = b.shape[1]
+    return float(b.ref[2]) if n == 1 else Block((tuple(float(b.ref[2] + j) for j in range(n)),))
+
+
+def _reg(name, lo, hi, page, **kw):
+    """One function, with its Microsoft reference page (`url`)."""
+    register(Function(name, lo, hi, magnitude="exact", **kw))
+    PAGES[name] = MS + page
+
+
+PAGES: dict = {}
+_reg("ROW", 1, 1, "row-function-3a63b74a-c4d0-4093-b49a-e76eb49a6d8d", exact=_row, args=("ref",),
+     array_result=True)
+_reg("COLUMN", 1, 1, "column-function-44e8c754-711c-4df3-9da4-47a55042554b", exact=_column, args=("ref",),
+     array_result=True)
+_reg("VLOOKUP", 3, 4, "vlookup-function-0bbc8083-26fe-4963-8ab8-93a18ad188a1",
+     exact=_vlookup, args=("value", "range", "number", "value"))
+_reg("HLOOKUP", 3, 4, "hlookup-function-a3034eec-b719-4ba3-bb65-e1ad662ed95f",
+     exact=_hlookup, args=("value", "range", "number", "value"))
+_reg("LOOKUP", 2, 3, "lookup-function-446d94af-663b-451d-8251-369d5e3864cb",
+     exact=_lookup, args=("value", "range", "range"))
+_reg("CHOOSE", 2, 255, "choose-function-fc5c184f-cb62-4ec7-a46e-38653b98f5bc", lazy=_choose_lazy)
+_reg("SWITCH", 3, 254, "switch-function-47ab33c0-28ce-4530-8a45-d532ec4aa25e", lazy=_switch_lazy)
+_reg("CONCATENATE", 1, 255, "concatenate-function-8f8ae884-2ca8-4f7a-b093-75d702bea31d",
+     exact=_concatenate, args=("value",))
+_reg("CONCAT", 1, 254, "concat-function-9b1a9a3f-94ff-41af-9736-694cbd6b4ca2",
+     exact=_concat, args=("range",))
