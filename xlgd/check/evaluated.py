@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.expr import CellRef, excel_value, magnitude, n_ops
+from ..core.expr import Bin, CellRef, excel_value, magnitude, n_ops
 from ..core.values import Text
 from ..xlsx.package import Cell
 from ..xlsx.refs import a1, col_letters, parse_cell, quote_sheet, shift
@@ -52,6 +52,7 @@ ULP_RTOL = 1e-12  # functions whose last bits come from a C library (functions.F
 ROUNDED_LOCAL = 1e-12  # a formula on 15-digit inputs against its own 15-digit value (as cells.check_cells)
 CONSIST_ROUNDED = 4e-14  # per operation, times the formula's magnitude (15-digit files)
 SOURCE = "the workbook evaluated from its own constants"
+EXCEL_ZERO_ULPS = 8  # a final + or - this many ulp of its terms from 0: Excel's value is 0
 
 
 @dataclass
@@ -133,6 +134,20 @@ def _rounding_notes(rounded: dict) -> list:
             f"(docs/excel-arithmetic.md)" for ops, (n, worst) in sorted(rounded.items())]
 
 
+def _excel_zero(ev, p, r, st: Settings, have, got) -> bool:
+    """Excel saved 0 where a formula ending in + or - gives a few ulp of its terms: Excel sets such a
+    near-cancellation to 0 (docs/excel-arithmetic.md)."""
+    if not (st.excel_rounding and have == 0.0 and type(have) is float and type(got) is float and got != 0.0):
+        return False
+    if not (isinstance(p.expr, Bin) and p.expr.op in "+-"):
+        return False
+    try:
+        m = excel_value(magnitude(p.expr), _local_env(ev, p, r), "excel")
+    except (TypeError, KeyError):
+        return False
+    return isinstance(m, float) and abs(got) <= EXCEL_ZERO_ULPS * ULP * m
+
+
 def _within_budget(have, local, ops, p) -> int | None:
     """The ulp distance of two numbers that agree within the formula's Excel rounding budget, else None."""
     if not (ops and isinstance(have, float) and isinstance(local, float) and not isinstance(have, bool)):
@@ -193,7 +208,8 @@ def _check_run(ev, run, skip, st: Settings, tainted, found: Failures, unchecked,
         if isinstance(have, Unknown):
             continue  # no cached value: computed, nothing to compare (the report says where values came from)
         local = None if (sheet, r, c) in ev.local.unknown else ev.local.values[sheet].get(r, c)
-        if local is not None and not _same(have, local, rtol, _tol(ev, p, r, st)):
+        if local is not None and not _same(have, local, rtol, _tol(ev, p, r, st)) \
+                and not _excel_zero(ev, p, r, st, have, local):
             ulps = _within_budget(_plain(have), _plain(local), ops, p)
             if ulps is None:
                 found.local[(r, c)] = (_plain(have), _plain(local))
@@ -202,7 +218,9 @@ def _check_run(ev, run, skip, st: Settings, tainted, found: Failures, unchecked,
                 found.rounded[tuple(ops)] = (n + 1, max(worst, ulps))
         if why is None:
             want = ev.value(sheet, r, c)
-            if not _same(have, want, trtol):
+            if _excel_zero(ev, p, r, st, have, want):
+                pass  # Excel's 0 for a near-cancellation: agrees, and says nothing of the ulp distance
+            elif not _same(have, want, trtol):
                 found.trajectory[(r, c)] = (_plain(have), _plain(want))
             elif isinstance(have, float) and isinstance(want, float):
                 close[0].append(have)

@@ -26,9 +26,11 @@ from ..evaluator.store import Unknown
 from .report import Cause, fmt_value
 
 
-def check_names(package, used, expected, value, sheets) -> list:
+def check_names(package, used, expected, value, sheets, warnings=None) -> list:
     """Causes for the names in `used` ({(sheet the formula is on, name)}) and `expected`
-    ({(scope sheet, name): (sheet, row, col)} from known layouts); value(sheet, r, c) reads a cell."""
+    ({(scope sheet, name): (sheet, row, col)} from known layouts); value(sheet, r, c) reads a cell. A name
+    no known layout expects and nobody defined goes to `warnings` (the cells reading it hold #NAME?, as
+    their formulas give: a book that tries #NAME? on purpose is not wrong)."""
     defs = {}
     for scope, name, text in package.defined_name_list:
         defs.setdefault((scope, name.upper()), []).append(text)
@@ -41,7 +43,9 @@ def check_names(package, used, expected, value, sheets) -> list:
         seen.add(key)
         where = sheet if scope is not None else (sheet or "the workbook")
         cause = _one(name, defs.get(key), expected.get((sheet, name)), value, sheets)
-        if cause is not None:
+        if cause is not None and warnings is not None and key not in defs and expected.get((sheet, name)) is None:
+            warnings.append(f"the name {name} (used on {where}) {cause}")
+        elif cause is not None:
             kind_sheet = scope or sheet or ""
             causes.append(Cause(kind_sheet, name, "name", f"the name {name} (used on {where}) {cause}"))
     return causes

@@ -386,7 +386,7 @@ def _names(book, ev, report, known):
         v = ev.cached(sheet, r, c)
         return ev.value(sheet, r, c) if v is UNKNOWN_VALUE else v
 
-    causes = check_names(book, used, known.names, value, set(book.sheet_names))
+    causes = check_names(book, used, known.names, value, set(book.sheet_names), report.warnings)
     by_name = {s.name: s for s in report.sheets}
     for c in causes:
         rep = by_name.get(c.sheet)

@@ -235,6 +235,8 @@ def _log(args, dialect):
 
 
 def _power_fn(args, dialect):
+    if args[0] == 0.0 and args[1] == 0.0 and dialect != "libreoffice":
+        raise SheetError("#NUM!")  # Excel's POWER(0, 0); LibreOffice's is 1
     return arith("^", args[0], args[1], dialect)
 
 

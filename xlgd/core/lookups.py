@@ -57,7 +57,10 @@ def _lookup(args, dialect):
     keys = rows[0] if wide else [r[0] for r in rows]
     i = approximate(keys, x)
     if len(args) > 2:
-        res = [v for r in _table(args[2]) for v in r]
+        table = _table(args[2])
+        if len(table) > 1 and len(table[0]) > 1:
+            raise SheetError("#N/A")  # a result that is no single row or column
+        res = [v for r in table for v in r]
         if i >= len(res):
             raise SheetError("#N/A")
         v = res[i]

@@ -354,7 +354,9 @@ def _comparable(v, x) -> bool:
 
 def approximate(xs, x, descending=False) -> int:
     """0-based position Excel's approximate lookup finds for x in xs: bisection for the last value <= x
-    (>= x when descending); on a value equal to x, the last of the equal values that follow it."""
+    (descending: `_descending`); on a value equal to x, the last of the equal values that follow it."""
+    if descending:
+        return _descending(xs, x)
     lo, hi, best = 0, len(xs) - 1, None
     while lo <= hi:
         mid = (lo + hi) // 2
@@ -377,6 +379,23 @@ def approximate(xs, x, descending=False) -> int:
     return best
 
 
+def _descending(xs, x) -> int:
+    """MATCH(x, xs, -1) as Excel answers it (pycel's lookup.xlsx): from the first value on, the last value
+    >= x before one below x; a value equal to x at once."""
+    best = None
+    for i, v in enumerate(xs):
+        if not _comparable(v, x):
+            continue
+        if compare("=", v, x):
+            return i
+        if compare("<", v, x):
+            break
+        best = i
+    if best is None:
+        raise SheetError("#N/A")
+    return best
+
+
 def index(rng, r, c=None):
     """INDEX(range, row, col): a value, or a whole row/column (0) as a Block."""
     if not isinstance(rng, Block):
@@ -387,9 +406,11 @@ def index(rng, r, c=None):
         if rows == 1 and cols > 1:
             r, c = 1, r
         else:
-            c = 1
+            c = 1 if cols == 1 else 0  # a table and a row number: the whole row
     c = int(c)
-    if r < 0 or c < 0 or r > rows or c > cols:
+    if r < 0 or c < 0:
+        raise SheetError("#VALUE!")  # Excel: a negative index is a wrong value, not a place outside
+    if r > rows or c > cols:
         raise SheetError("#REF!")
     if r == 0 and c == 0:
         return rng
