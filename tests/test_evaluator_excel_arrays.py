@@ -58,3 +58,14 @@ def test_implicit_intersection_in_a_plain_formula(tmp_path):
     p, ev = _book(tmp_path, cells, names={"SINUS": "s!$B$1:$B$3"})
     assert (ev.value("s", 2, 5), ev.value("s", 3, 6), ev.value("s", 5, 7)) == (7.0, 5.75, "#VALUE!")
     assert verify(p).returncode == 0
+
+
+def test_a_whole_row_reference_spread_over_its_array_range(tmp_path):
+    """`{=First!1:1}` over A7:F7 (xlcalculator's reader.xlsm spreads one over A1:XFD1): past the row's last
+    value the cells are blank, which an array formula's cell shows as 0."""
+    first = {"A1": 1.0, "B1": 4.0, "C1": 0.5, "D1": -0.25}
+    cells = {"A7": ("First!1:1", 1.0, "A7:F7"), **{f"{c}7": (None, v) for c, v in zip("BCDEF", (4.0, 0.5, -0.25, 0, 0))}}
+    p = write(tmp_path / "w.xlsx", {"First": first, "s": cells})
+    ev = open_and_evaluate(p)
+    assert [ev.value("s", 7, c) for c in range(1, 7)] == [1.0, 4.0, 0.5, -0.25, 0.0, 0.0]
+    assert verify(p).returncode == 0

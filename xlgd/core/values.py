@@ -137,13 +137,16 @@ def intersect(v):
 
 def spread_at(v, i, j):
     """Row i, column j of an array spread to a larger shape (a value everywhere, a single row down, a
-    single column across); #N/A beyond it."""
+    single column across); #N/A beyond it; blank past a whole row or column's last cell."""
     if not isinstance(v, Block):
         return v
-    h, w = v.shape
+    h, w = v.extent or v.shape
     if (i >= h and h != 1) or (j >= w and w != 1):
         raise SheetError("#N/A")
-    return v.values[0 if h == 1 else i][0 if w == 1 else j]
+    i, j = 0 if h == 1 else i, 0 if w == 1 else j
+    if i >= len(v.values) or j >= len(v.values[i]):
+        return None  # a reference's cell past what the sheet holds: blank
+    return v.values[i][j]
 
 
 def scalar(v):
