@@ -56,3 +56,16 @@ def test_a_name_nobody_defined_is_a_warning_in_a_layout_xlgd_does_not_know(tmp_p
     cells = {"A1": 1.0, "B1": ("ISERROR(na)", True), "C1": ("A1+1", 2.0)}
     rc, rep = _run(write(tmp_path / "w.xlsx", {"Information": cells}))
     assert rc == 0 and any("the name na" in w and "not defined" in w for w in rep["warnings"]), rep
+
+
+def test_iferror_if_and_switch_over_arrays_and_switch_blanks(tmp_path):
+    """logical.xlsx: `{=IFERROR(A3:B3,"ERROR")}` over K3:L3 with A3 #DIV/0!; `{=SWITCH(A45:C45,FALSE,0,TRUE,1)}`
+    over A44:C44; SWITCH of a blank matches 0, not "" nor FALSE."""
+    cells = {"A3": ("1/0", "#DIV/0!"), "B3": ("ROW()", 3.0), "K3": ('IFERROR(A3:B3,"ERROR")', "ERROR", "K3:L3"),
+             "L3": (None, 3.0), "K4": ('IF(A5:B5>1,"big","small")', "small", "K4:L4"), "L4": (None, "big"),
+             "A5": 1.0, "B5": 2.0, "A45": ("FALSE", False), "B45": ("FALSE", False), "C45": ("TRUE", True),
+             "A44": ("SWITCH(A45:C45,FALSE,0,TRUE,1)", 0.0, "A44:C44"), "B44": (None, 0.0), "C44": (None, 1.0),
+             "A32": False, "C32": ('SWITCH(A32,B32,"match")', "#N/A"), "A36": 0.0, "C36": ('SWITCH(A36,B36,"match")', "match"),
+             "B38": "", "C38": ('SWITCH(A38,B38,"match")', "#N/A")}
+    rc, rep = _run(write(tmp_path / "l.xlsx", {"Switch": cells}))
+    assert rc == 0 and rep["checked"] == rep["formula_cells"] == 15, rep

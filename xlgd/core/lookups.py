@@ -8,9 +8,11 @@ answer, not the first or last value that fits (`approximate`).
 
 from __future__ import annotations
 
-from .functions import Function, convert, register
+from dataclasses import replace
+
+from .functions import FUNCTIONS, Function, convert, register
 from .ranges import approximate, exact_position
-from .values import Block, SheetError, Text, compare, is_error, number, scalar, spread_at, text, truth
+from .values import Block, SheetError, Text, compare, intersect, is_error, number, scalar, spread_at, text, truth
 
 MS = "https://support.microsoft.com/office/"
 
@@ -77,19 +79,42 @@ def _choose_lazy(args, ev, dialect):
 
 
 def _switch_lazy(args, ev, dialect):
-    x = scalar(ev(args[0]))
+    """SWITCH: the value after the first case equal to x, else the default, else #N/A; over an array x
+    (an array formula's `SWITCH(A45:C45, ...)`), cell by cell."""
+    x = intersect(ev(args[0]))
+    if isinstance(x, Block):
+        return _grid_of(x, lambda i, j: _caught_code(lambda: _switch_one(spread_at(x, i, j), args[1:], ev)))
+    return _switch_one(scalar(x), args[1:], ev)
+
+
+def _switch_one(x, pairs, ev):
     if is_error(x):
         raise SheetError(x)
-    pairs = args[1:]
     for i in range(0, len(pairs) - 1, 2):
         v = scalar(ev(pairs[i]))
         if is_error(v):
             raise SheetError(v)
-        if type(v) is type(x) and compare("=", v, x):
-            return ev(pairs[i + 1])
+        if _switch_equal(v, x):
+            return scalar(ev(pairs[i + 1]))
     if len(pairs) % 2 == 1:
-        return ev(pairs[-1])
+        return scalar(ev(pairs[-1]))
     raise SheetError("#N/A")
+
+
+def _caught_code(fn):
+    try:
+        return fn()
+    except SheetError as e:
+        return e.code
+
+
+def _switch_equal(v, x) -> bool:
+    """SWITCH's test (pycel's logical.xlsx as Excel saved it): same kind and equal (texts without case); a
+    blank equals a blank and 0, not "" nor FALSE."""
+    if v is None or x is None:
+        other = x if v is None else v
+        return other is None or (type(other) is float and other == 0.0)
+    return type(v) is type(x) and compare("=", v, x)
 
 
 def _concatenate(args, dialect):
@@ -160,3 +185,52 @@ _reg("CONCATENATE", 1, 255, "concatenate-function-8f8ae884-2ca8-4f7a-b093-75d702
      exact=_concatenate, args=("value",))
 _reg("CONCAT", 1, 254, "concat-function-9b1a9a3f-94ff-41af-9736-694cbd6b4ca2",
      exact=_concat, args=("range",))
+
+
+def _if_lazy(args, ev, dialect):
+    """IF: only the branch taken is evaluated; a condition that is an array (an array formula's `IF(A1:A3>0,
+    ...)`) picks cell by cell from both branches."""
+    c = intersect(ev(args[0]))
+    if not isinstance(c, Block):
+        if truth(c):
+            return ev(args[1])
+        return ev(args[2]) if len(args) > 2 else False
+    yes, no = ev(args[1]), (ev(args[2]) if len(args) > 2 else False)
+
+    def one(i, j):
+        try:
+            return spread_at(yes if truth(spread_at(c, i, j)) else no, i, j)
+        except SheetError as e:
+            return e.code
+
+    return _grid_of(c, one)
+
+
+def _iferror_lazy(args, ev, dialect):
+    """IFERROR: the value, or the fallback where it is an error; cell by cell over an array."""
+    try:
+        v = intersect(ev(args[0]))
+    except SheetError as e:
+        v = e.code
+    if not isinstance(v, Block):
+        v = scalar(v) if not is_error(v) else v
+        return ev(args[1]) if is_error(v) else v
+    fallback = ev(args[1])
+
+    def one(i, j):
+        x = spread_at(v, i, j)
+        try:
+            return spread_at(fallback, i, j) if is_error(x) else x
+        except SheetError as e:
+            return e.code
+
+    return _grid_of(v, one)
+
+
+def _grid_of(b: Block, one) -> Block:
+    rows, cols = b.extent or b.shape
+    return Block(tuple(tuple(one(i, j) for j in range(cols)) for i in range(rows)))
+
+
+register(replace(FUNCTIONS["IF"], lazy=_if_lazy))
+register(replace(FUNCTIONS["IFERROR"], lazy=_iferror_lazy))
