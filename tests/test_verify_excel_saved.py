@@ -20,7 +20,7 @@ def _report(name):
 
 @pytest.mark.parametrize("name", ["xlcalculator-VLOOKUP.xlsx", "xlcalculator-choose.xlsx",
                                   "xlcalculator-CONCATENATE.xlsx", "xlcalculator-POWER.xlsx",
-                                  "fastai-entropy_example.xlsx"])
+                                  "fastai-entropy_example.xlsx", "efc-functions.xlsx"])
 def test_every_formula_cell_checked_and_ok(name):
     rep = _report(name)
     assert rep["ok"] and rep["unchecked"] == [] and rep["checked"] == rep["formula_cells"] > 0, rep
@@ -39,3 +39,10 @@ def test_var_p_and_powers_agree_within_excels_rounding_and_rand_is_unchecked():
     assert any("VAR.P" in n and "not bit for bit" in n for n in notes), notes
     assert {u["reason"] for u in rep["unchecked"]} == {"use RAND (volatile)"}, rep["unchecked"]
     assert rep["checked"] + sum(u["cells"] + u["dependants"] for u in rep["unchecked"]) == rep["formula_cells"]
+
+
+def test_countif_and_match_on_texts_that_look_like_numbers_and_blanks():
+    ev = open_and_evaluate(DATA / "efc-functions.xlsx")
+    for sheet, cells in (("countif", [(7, 12), (11, 11), (11, 12), (11, 6)]), ("match", [(7, 7), (26, 7), (27, 7)])):
+        for r, c in cells:
+            assert ev.value(sheet, r, c) == ev.cached(sheet, r, c), (sheet, r, c)

@@ -283,6 +283,8 @@ def criterion(c):
         c = c.single()
     if is_error(c):
         raise SheetError(c)
+    if c is None:
+        c = 0.0  # Excel: a blank criterion counts zeros
     if not isinstance(c, Text):
         want = c
         return lambda v: v is not None and not is_error(v) and type(v) is type(want) and v == want
@@ -302,6 +304,8 @@ def criterion(c):
             return False
         if v is None:
             return op == "<>" or (op == "=" and rest == "")
+        if isinstance(v, Text) and isinstance(target, float) and op == "=":
+            return v.upper() == rest.upper()  # "13" counts the text 13 too ("<>13" counts every text)
         if type(v) is not type(target) and not (isinstance(v, float) and isinstance(target, float)):
             return op == "<>"
         return compare(op, v, target)
@@ -337,8 +341,12 @@ def match(x, rng, kind=1.0) -> float:
 
 def exact_position(xs, x) -> int:
     """0-based position of the first value equal to x (text without case, wildcards * and ?), else #N/A."""
-    test = criterion(x) if isinstance(x, Text) else (
-        lambda v: v is not None and not is_error(v) and type(v) is type(x) and compare("=", v, x))
+    x = 0.0 if x is None else x  # Excel: a blank looked up is 0
+    if isinstance(x, Text):  # text matches text only (without case, wildcards * ? ~), never the number 13
+        pat = re.compile(fnmatch.translate(str(x).replace("[", "[[]")), re.I | re.S)
+        test = (lambda v: isinstance(v, Text) and bool(pat.match(v)))
+    else:
+        test = (lambda v: v is not None and not is_error(v) and type(v) is type(x) and compare("=", v, x))
     for i, v in enumerate(xs):
         if test(v):
             return i
