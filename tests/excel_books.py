@@ -7,6 +7,7 @@ has no `=` and the cached value is a number, str, bool or an error code like "#N
 only -- or ("", cached) -- `<f ca="1"/>` and a value: Excel writes both.
 """
 
+import json
 import re
 import zipfile
 from xml.sax.saxutils import escape
@@ -100,3 +101,17 @@ def write(path, sheets: dict, names: dict | None = None, application="Microsoft 
         for i, cells in enumerate(sheets.values(), 1):
             z.writestr(f"xl/worksheets/sheet{i}.xml", sheet_xml(cells))
     return path
+
+
+def verify_json(path):
+    """(exit code, the --json report) of `xlgd verify path`; exit 0 or 1, never an error."""
+    from tests.verify_helpers import verify
+
+    r = verify(path, "--json")
+    assert r.returncode in (0, 1), r.stderr
+    return r.returncode, json.loads(r.stdout)
+
+
+def cause_cells(rep) -> list:
+    """Where each cause of a --json report is: 'Sheet!A1'."""
+    return [f"{c['sheet']}!{c['cell']}" for s in rep["sheets"] for c in s["causes"]] + [c["cell"] for c in rep["causes"]]

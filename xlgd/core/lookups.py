@@ -162,6 +162,36 @@ def _column(args, dialect):
     return float(b.ref[2]) if n == 1 else Block((tuple(float(b.ref[2] + j) for j in range(n)),))
 
 
+def _single_lazy(args, ev, dialect):
+    """`@x` (written `_xlfn.SINGLE(x)`): one value, a range read on the formula's row or column."""
+    return scalar(intersect(ev(args[0])))
+
+
+def _text_fn(fn):
+    """A text function of a text and whole numbers: fn(str, *ints) -> str or number."""
+    def f(args, dialect):
+        out = fn(text(args[0]), *[number(a) for a in args[1:] if a is not None])
+        return Text(out) if isinstance(out, str) else float(out)
+
+    return f
+
+
+def _count_arg(n) -> int:
+    if n < 0:
+        raise SheetError("#VALUE!")
+    return int(n)
+
+
+def _mid(t, start, n):
+    if start < 1:
+        raise SheetError("#VALUE!")
+    return t[int(start) - 1:int(start) - 1 + _count_arg(n)]
+
+
+def _exact(args, dialect):
+    return text(args[0]) == text(args[1])
+
+
 def _reg(name, lo, hi, page, **kw):
     """One function, with its Microsoft reference page (`url`)."""
     register(Function(name, lo, hi, magnitude="exact", **kw))
@@ -234,3 +264,18 @@ def _grid_of(b: Block, one) -> Block:
 
 register(replace(FUNCTIONS["IF"], lazy=_if_lazy))
 register(replace(FUNCTIONS["IFERROR"], lazy=_iferror_lazy))
+
+_reg("SINGLE", 1, 1, "implicit-intersection-operator-ce3be07b-0101-4450-a24e-c1c999be2b34", lazy=_single_lazy)
+_reg("LEN", 1, 1, "len-lenb-functions-29236f94-cedc-429d-affd-b5e33d2c67cb", exact=_text_fn(len), args=("value",))
+_reg("LEFT", 1, 2, "left-leftb-functions-9203d2d2-7960-479b-84c6-1ea52b99640c",
+     exact=_text_fn(lambda t, n=1: t[:_count_arg(n)]), args=("value", "number"))
+_reg("RIGHT", 1, 2, "right-rightb-functions-240267ee-9afa-4639-a02b-f19e1786cf2f",
+     exact=_text_fn(lambda t, n=1: t[max(0, len(t) - _count_arg(n)):] if n else ""), args=("value", "number"))
+_reg("MID", 3, 3, "mid-midb-functions-d5f9e25c-d7d6-472e-b568-4ecb12433028", exact=_text_fn(_mid),
+     args=("value", "number"))
+_reg("UPPER", 1, 1, "upper-function-c11f29b3-d1a3-4537-8df6-04d0049963d6", exact=_text_fn(str.upper), args=("value",))
+_reg("LOWER", 1, 1, "lower-function-3f21df02-a80c-44b2-afaf-81358f9fdeb4", exact=_text_fn(str.lower), args=("value",))
+_reg("TRIM", 1, 1, "trim-function-410388fa-c5df-49c6-b16c-9e5630b479f9",
+     exact=_text_fn(lambda t: " ".join(w for w in t.split(" ") if w)),
+     args=("value",))
+_reg("EXACT", 2, 2, "exact-function-d3087698-fc15-4a15-9631-12575cf29926", exact=_exact, args=("value",))
