@@ -327,14 +327,6 @@ def _norm_inv(args, dialect):
     return NormalDist(mu, sigma).inv_cdf(p)
 
 
-def _shape(i):
-    def f(args, dialect):
-        b = args[0]
-        return float(b.shape[i]) if isinstance(b, Block) else 1.0
-
-    return f
-
-
 def _match(args, dialect):
     kind = number(args[2]) if len(args) > 2 else 1.0
     return ranges.match(scalar(args[0]), args[1], kind)
@@ -470,8 +462,6 @@ _reg("SUMXMY2", 2, 2, exact=lambda a, d: ranges.sumxmy2(a[0], a[1], d), args=_RA
 _reg("MMULT", 2, 2, exact=_mmult, args=_RANGE, array_result=True)
 _reg("VAR.P", 1, None, exact=lambda a, d: ranges.variance_p(a, d), args=_RANGE)
 _reg("STDEV.P", 1, None, exact=lambda a, d: math.sqrt(ranges.variance_p(a, d)), args=_RANGE)
-_reg("ROWS", 1, 1, exact=_shape(0), args=("ref",), magnitude="exact")
-_reg("COLUMNS", 1, 1, exact=_shape(1), args=("ref",), magnitude="exact")
 _reg("MATCH", 2, 3, exact=_match, args=("value", "range", "number"), magnitude="exact")
 _reg("INDEX", 2, 3, exact=_index, args=("range", "number"))
 _reg("OFFSET", 3, 5, lazy=_offset_lazy, args=("ref", "number"), dynamic=True)

@@ -192,6 +192,14 @@ def _exact(args, dialect):
     return text(args[0]) == text(args[1])
 
 
+def _shape(i):
+    def f(args, dialect):
+        b = args[0]
+        return float(b.shape[i]) if isinstance(b, Block) else 1.0
+
+    return f
+
+
 def _reg(name, lo, hi, page, **kw):
     """One function, with its Microsoft reference page (`url`)."""
     register(Function(name, lo, hi, magnitude="exact", **kw))
@@ -203,6 +211,8 @@ _reg("ROW", 1, 1, "row-function-3a63b74a-c4d0-4093-b49a-e76eb49a6d8d", exact=_ro
      array_result=True)
 _reg("COLUMN", 1, 1, "column-function-44e8c754-711c-4df3-9da4-47a55042554b", exact=_column, args=("ref",),
      array_result=True)
+_reg("ROWS", 1, 1, "rows-function-b592593e-3fc2-47f2-bec1-bda493811597", exact=_shape(0), args=("ref",))
+_reg("COLUMNS", 1, 1, "columns-function-4e8e7b4e-e603-43e8-b177-956088fa48ca", exact=_shape(1), args=("ref",))
 _reg("VLOOKUP", 3, 4, "vlookup-function-0bbc8083-26fe-4963-8ab8-93a18ad188a1",
      exact=_vlookup, args=("value", "range", "number", "value"))
 _reg("HLOOKUP", 3, 4, "hlookup-function-a3034eec-b719-4ba3-bb65-e1ad662ed95f",
