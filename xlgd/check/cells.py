@@ -30,6 +30,7 @@ class Failures:
     structure: dict = field(default_factory=dict)  # -> (kind, message): not its column's formula
     local: dict = field(default_factory=dict)  # -> (holds, its formula gives): consistency
     trajectory: dict = field(default_factory=dict)  # -> (holds, the engine computes)
+    rounded: dict = field(default_factory=dict)  # operations -> (cells, largest ulp): within Excel's rounding
 
     def update(self, other: "Failures"):
         self.structure.update(other.structure)

@@ -23,20 +23,26 @@ Cells are named by the header above their column where there is one
 digits: consistency then allows what rounding of the inputs can move the
 formula (`expr.magnitude`), the trajectory 1e-14 relative, as for xlgd's sheets.
 Where the last bits come from a C library (EXP, LN ... in a file Excel
-saved), 1e-12 relative, and the largest ulp distance is reported.
+saved), 1e-12 relative, and the largest ulp distance is reported. In values
+Excel saved, a formula using an operation Excel rounds its own way
+(`excel_rounding.EXCEL_ROUNDING`) agrees with its cached value within that
+operation's measured ulp budget, and a note says how many cells did so;
+the cells reading it are compared within 1e-12 relative.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.expr import CellRef, excel_value, magnitude, n_ops
+from ..core.expr import Bin, CellRef, excel_value, magnitude, n_ops
 from ..core.values import Text
 from ..xlsx.package import Cell
 from ..xlsx.refs import a1, col_letters, parse_cell, quote_sheet, shift
 from .cells import ROUNDED_RTOL, Failures, group, structure_reason
+from .excel_rounding import ULP, budget, operations
 from ..evaluator import Evaluation, Unknown, cells_of, describe_root
 from ..evaluator.store import BOOL, NUMBER, TEXT, UNKNOWN
 from .report import Cause, SheetReport, Unchecked, agree, same_value, ulp_distance
@@ -45,6 +51,7 @@ ULP_RTOL = 1e-12  # functions whose last bits come from a C library (functions.F
 ROUNDED_LOCAL = 1e-12  # a formula on 15-digit inputs against its own 15-digit value (as cells.check_cells)
 CONSIST_ROUNDED = 4e-14  # per operation, times the formula's magnitude (15-digit files)
 SOURCE = "the workbook evaluated from its own constants"
+EXCEL_ZERO_ULPS = 8  # a final + or - this many ulp of its terms from 0: Excel's value is 0
 
 
 @dataclass
@@ -53,6 +60,18 @@ class Settings:
     rounded: bool = False  # values saved with 15 significant digits (LibreOffice)
     stale_reason: str = ""
     iterate: bool = False  # the workbook asks for iterative calculation: circular references are meant
+    excel_rounding: bool = False  # values Excel saved: its measured last-bit rounding is allowed (excel_rounding.py)
+    layout_sheets: frozenset = frozenset()  # sheets of a known layout, also where their cells no longer follow it
+
+
+def _does_descent(ev: Evaluation, sheet: str) -> bool:
+    """Whether the gradient-descent check recognises the sheet (then its formulas are judged as such)."""
+    from .gradient import recognise  # imported here: gradient reads its headers from this module
+
+    try:
+        return recognise(ev, sheet) is not None
+    except (ArithmeticError, LookupError, TypeError, ValueError):
+        return False
 
 
 def check_evaluated(ev: Evaluation, sheet: str, rep: SheetReport, skip=frozenset(), settings=None):
@@ -62,25 +81,90 @@ def check_evaluated(ev: Evaluation, sheet: str, rep: SheetReport, skip=frozenset
     found = Failures()
     blank_rows = _blank_rows(ev, sheet, skip)
     _structure(ev, sheet, skip, found, blank_rows)
+    warn = sheet not in settings.layout_sheets and rep.layout == "unknown" and not _does_descent(ev, sheet)
+    warned = _set_aside(found, ("constant", "missing")) if warn else {}
     cells = [(r, c) for run in sc.all_runs() for r, c in cells_of(run) if (r, c) not in skip]
     rep.formula_cells += len(cells) + sum(1 for k, (kind, _) in found.structure.items()
                                           if kind in ("constant", "missing") and k not in skip)
-    tainted = ev.ulp_tainted
+    tainted = _tainted(ev, settings)
     unchecked, checked = {}, 0
     circular = _circular(ev, sheet, rep, settings, skip)
     leave = skip | circular if circular else skip
     for run in sc.all_runs():
         checked += _check_run(ev, run, leave, settings, tainted, found, unchecked, rep)
     rep.checked += checked + sum(1 for kind, _ in found.structure.values() if kind in ("constant", "missing"))
+    if warn:
+        warned.update(_set_aside(found, ("formula",), keep=set(found.local) | set(found.trajectory)))
     causes_before = len(rep.causes)
     group(sheet, rep, found, lambda k: (k[0], k[1]), settings.stale_reason, SOURCE)
     _name_cells(ev, sheet, rep.causes[causes_before:])
     for r, (first, last, cols) in blank_rows.items():
-        rep.causes.append(Cause(sheet, a1(r, cols[0]), "structure",
-                                f"row {r} is empty inside a table of formulas (rows {first}..{last}, columns "
-                                f"{col_letters(cols[0])}..{col_letters(cols[-1])}): a row inserted? The formulas "
-                                f"below it read across it", step=(r, 0)))
+        message = (f"row {r} is empty inside a table of formulas (rows {first}..{last}, columns "
+                   f"{col_letters(cols[0])}..{col_letters(cols[-1])}): a row inserted? The formulas below it read "
+                   f"across it")
+        if warn:
+            warned[(r, cols[0])] = ("structure", message)
+        else:
+            rep.causes.append(Cause(sheet, a1(r, cols[0]), "structure", message, step=(r, 0)))
+    rep.notes += _structure_warning(sheet, warned)
     rep.unchecked += _unchecked_ranges(ev, sheet, unchecked)
+    rep.notes += _rounding_notes(found.rounded)
+
+
+def _set_aside(found: Failures, kinds, keep=frozenset()) -> dict:
+    """Structure findings of these kinds (but at cells in `keep`) taken out of `found`: (r, c) -> (kind, message)."""
+    out = {k: v for k, v in found.structure.items() if v[0] in kinds and k not in keep}
+    for k in out:
+        del found.structure[k]
+    return out
+
+
+def _structure_warning(sheet, warned: dict) -> list:
+    """One line for the cells that do not follow their column on a sheet whose layout xlgd does not know:
+    Excel flags them as inconsistent formulas; their values are checked, they fail nothing."""
+    if not warned:
+        return []
+    (r, c), (_, message) = min(warned.items())
+    return [f"warning: {len(warned)} cell(s) do not follow their column (Excel's inconsistent-formula flag; a "
+            f"layout xlgd does not know, so not a cause), first {quote_sheet(sheet)}!{a1(r, c)}: {message}"]
+
+
+def _tainted(ev, settings) -> set:
+    """Runs compared within a relative tolerance: those whose last bits come from a C library, with Excel's
+    values those using an operation Excel rounds its own way, and the runs reading them."""
+    if not settings.excel_rounding:
+        return ev.ulp_tainted
+    return ev.tainted({p.run.id for p in ev.prepared if p.ulp or operations(p.expr)})
+
+
+def _rounding_notes(rounded: dict) -> list:
+    """One note per set of operations: how many cells agree with Excel within the budget, not bit for bit."""
+    return [f"{n} cell(s) agree to ≤ {worst} ulp, not bit for bit: Excel's {'/'.join(ops)} rounding "
+            f"(docs/excel-arithmetic.md)" for ops, (n, worst) in sorted(rounded.items())]
+
+
+def _excel_zero(ev, p, r, st: Settings, have, got) -> bool:
+    """Excel saved 0 where a formula ending in + or - gives a few ulp of its terms: Excel sets such a
+    near-cancellation to 0 (docs/excel-arithmetic.md)."""
+    if not (st.excel_rounding and have == 0.0 and type(have) is float and type(got) is float and got != 0.0):
+        return False
+    if not (isinstance(p.expr, Bin) and p.expr.op in "+-"):
+        return False
+    try:
+        m = excel_value(magnitude(p.expr), _local_env(ev, p, r), "excel")
+    except (TypeError, KeyError):
+        return False
+    return isinstance(m, float) and abs(got) <= EXCEL_ZERO_ULPS * ULP * m
+
+
+def _within_budget(have, local, ops, p) -> int | None:
+    """The ulp distance of two numbers that agree within the formula's Excel rounding budget, else None."""
+    if not (ops and isinstance(have, float) and isinstance(local, float) and not isinstance(have, bool)):
+        return None
+    if not (math.isfinite(have) and math.isfinite(local)):
+        return None
+    room = budget(ops) * max(n_ops(p.expr), 1) * ULP * max(abs(have), abs(local))
+    return ulp_distance(have, local) if abs(have - local) <= room else None
 
 
 def _circular(ev, sheet, rep, settings, skip) -> set:
@@ -112,8 +196,9 @@ def _check_run(ev, run, skip, st: Settings, tainted, found: Failures, unchecked,
     sheet = run.sheet
     p = ev.prepared_run(run)
     close = ([], [])
-    rtol = max(st.rtol, ULP_RTOL if run.id in tainted else 0.0, ROUNDED_LOCAL if st.rounded else 0.0)
-    trtol = max(rtol, ROUNDED_RTOL if st.rounded else 0.0)
+    ops = operations(p.expr) if st.excel_rounding else []
+    rtol = max(st.rtol, ULP_RTOL if run.id in tainted and not ops else 0.0, ROUNDED_LOCAL if st.rounded else 0.0)
+    trtol = max(rtol, ULP_RTOL if run.id in tainted else 0.0, ROUNDED_RTOL if st.rounded else 0.0)
     checked, cells = 0, cells_of(run)
     if run.array is None and run.n >= FAST_CELLS and p.reason is None:
         ok = _agreeing(ev, run, rtol, trtol, skip)
@@ -132,11 +217,19 @@ def _check_run(ev, run, skip, st: Settings, tainted, found: Failures, unchecked,
         if isinstance(have, Unknown):
             continue  # no cached value: computed, nothing to compare (the report says where values came from)
         local = None if (sheet, r, c) in ev.local.unknown else ev.local.values[sheet].get(r, c)
-        if local is not None and not _same(have, local, rtol, _tol(ev, p, r, st)):
-            found.local[(r, c)] = (_plain(have), _plain(local))
+        if local is not None and not _same(have, local, rtol, _tol(ev, p, r, st)) \
+                and not _excel_zero(ev, p, r, st, have, local):
+            ulps = _within_budget(_plain(have), _plain(local), ops, p)
+            if ulps is None:
+                found.local[(r, c)] = (_plain(have), _plain(local))
+            else:
+                n, worst = found.rounded.get(tuple(ops), (0, 0))
+                found.rounded[tuple(ops)] = (n + 1, max(worst, ulps))
         if why is None:
             want = ev.value(sheet, r, c)
-            if not _same(have, want, trtol):
+            if _excel_zero(ev, p, r, st, have, want):
+                pass  # Excel's 0 for a near-cancellation: agrees, and says nothing of the ulp distance
+            elif not _same(have, want, trtol):
                 found.trajectory[(r, c)] = (_plain(have), _plain(want))
             elif isinstance(have, float) and isinstance(want, float):
                 close[0].append(have)

@@ -19,14 +19,18 @@ Each problem is one cause naming the name and where it points.
 
 from __future__ import annotations
 
+import re
+
 from ..xlsx.refs import FormulaSyntaxError, a1, split_ref, unquote_sheet
 from ..evaluator.store import Unknown
 from .report import Cause, fmt_value
 
 
-def check_names(package, used, expected, value, sheets) -> list:
+def check_names(package, used, expected, value, sheets, warnings=None) -> list:
     """Causes for the names in `used` ({(sheet the formula is on, name)}) and `expected`
-    ({(scope sheet, name): (sheet, row, col)} from known layouts); value(sheet, r, c) reads a cell."""
+    ({(scope sheet, name): (sheet, row, col)} from known layouts); value(sheet, r, c) reads a cell. A name
+    no known layout expects and nobody defined goes to `warnings` (the cells reading it hold #NAME?, as
+    their formulas give: a book that tries #NAME? on purpose is not wrong)."""
     defs = {}
     for scope, name, text in package.defined_name_list:
         defs.setdefault((scope, name.upper()), []).append(text)
@@ -39,7 +43,9 @@ def check_names(package, used, expected, value, sheets) -> list:
         seen.add(key)
         where = sheet if scope is not None else (sheet or "the workbook")
         cause = _one(name, defs.get(key), expected.get((sheet, name)), value, sheets)
-        if cause is not None:
+        if cause is not None and warnings is not None and key not in defs and expected.get((sheet, name)) is None:
+            warnings.append(f"the name {name} (used on {where}) {cause}")
+        elif cause is not None:
             kind_sheet = scope or sheet or ""
             causes.append(Cause(kind_sheet, name, "name", f"the name {name} (used on {where}) {cause}"))
     return causes
@@ -79,11 +85,16 @@ def _cell(want):
     return f"{sheet}!{a1(r, c)}"
 
 
+PLAIN_REF = re.compile(r"^('(?:[^']|'')+'|[^'!\s:,()+\-*/^&=<>\[\]{}\"]+)!([$A-Za-z0-9]+(?::[$A-Za-z0-9]+)?)$")
+
+
 def _target(text):
-    """(sheet, r1, c1, r2, c2) of a name's text 'Sheet!$A$1' or 'Sheet!$A$1:$B$2', else None."""
-    if "!" not in text:
+    """(sheet, r1, c1, r2, c2) of a name's text 'Sheet!$A$1' or 'Sheet!$A$1:$B$2', else None (a formula, an
+    intersection, another name, a link to another workbook `[1]Sheet!$A$1`)."""
+    m = PLAIN_REF.match(text.strip())
+    if m is None or m.group(1).lstrip("'").startswith("["):
         return None
-    sh, ref = text.rsplit("!", 1)
+    sh, ref = m.group(1), m.group(2)
     ends = ref.replace("$", "").split(":")
     try:
         cells = [split_ref(e) for e in ends]

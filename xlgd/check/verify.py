@@ -48,12 +48,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..layout import DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW
-from ..core.functions import VOLATILE
+from ..core.functions import FUNCTIONS
 from ..errors import XlgdError
 from ..recipe import record
 from ..xlsx.package import Fallback, Package
 from ..xlsx.refs import FormulaSyntaxError, a1, split_ref, tokens
 from . import graddesc as gl
+from . import excel_rounding
 from .cells import CheckContext
 from .gradient_check import add_descent
 from .evaluated import Settings, check_evaluated, plain_value
@@ -340,7 +341,9 @@ def _graddesc_names(book, known, name, g):
 def _check_rest(ev, report, known, how, ctx, only):
     """Every formula cell the layouts did not cover, sheet by sheet, with the evaluator."""
     settings = Settings(ctx.rtol, how.rounded, _stale_reason(ctx.book.calc),
-                        ctx.book.calc.get("iterate") in ("1", "true"))
+                        ctx.book.calc.get("iterate") in ("1", "true"),
+                        excel_rounding.applies(ctx.book.application, how.mode, bool(known.covered)),
+                        frozenset(known.reports))
     by_name = {s.name: s for s in report.sheets}
     for name in ev.book.sheets:
         if name == record.META_SHEET:
@@ -387,7 +390,7 @@ def _names(book, ev, report, known):
         v = ev.cached(sheet, r, c)
         return ev.value(sheet, r, c) if v is UNKNOWN_VALUE else v
 
-    causes = check_names(book, used, known.names, value, set(book.sheet_names))
+    causes = check_names(book, used, known.names, value, set(book.sheet_names), report.warnings)
     by_name = {s.name: s for s in report.sheets}
     for c in causes:
         rep = by_name.get(c.sheet)
@@ -429,14 +432,17 @@ def _warnings(ctx, report, ev, known):
         _volatile_note(ev, report, sheet, known)
 
 
+NEVER_EVALUATED = frozenset(f.name for f in FUNCTIONS.values() if f.volatile)  # OFFSET is volatile but evaluated
+
+
 def _volatile_note(ev, report, sheet, known):
     vol = sorted((r, c) for run in ev.book.sheets[sheet].all_runs() for r, c in [(run.r0, run.col)]
-                 if any(kind == "func" and t.upper() in VOLATILE for kind, t in _safe_tokens(run.text)))
+                 if any(kind == "func" and t.upper() in NEVER_EVALUATED for kind, t in _safe_tokens(run.text)))
     if not vol:
         return
     n = sum(ev.book.sheets[sheet].run_at(r, c).n for r, c in vol)
     run = ev.book.sheets[sheet].run_at(*vol[0])
-    fn = next(t.upper() for kind, t in _safe_tokens(run.text) if kind == "func" and t.upper() in VOLATILE)
+    fn = next(t.upper() for kind, t in _safe_tokens(run.text) if kind == "func" and t.upper() in NEVER_EVALUATED)
     where = f"{sheet}!{a1(*vol[0])}" + (f" and {n - 1} more" if n > 1 else "")
     feeds = sheet == DATA_SHEET and known.data_rows and any(
         DATA_FIRST_ROW <= r < DATA_FIRST_ROW + known.data_rows and c in (2, 3) for r, c in vol)

@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from . import functions, masked
-from .values import Block, SheetError, Text, compare, number, text
+from .values import HERE, Block, SheetError, Text, compare, intersect, number, scalar, spread_at, text
 
 # Excel operator precedence (higher binds tighter). Unary minus binds tighter
 # than ^ in Excel (-2^2 = 4), which is why Neg sits above Pow.
@@ -458,28 +458,27 @@ def _may_hide(n: Expr) -> bool:
 # ----------------------------------------------- exact evaluation with errors
 
 
-def excel_value(expr: Expr, env: Callable[[Expr], object], dialect: str = "excel", array: bool = False):
+def excel_value(expr: Expr, env: Callable[[Expr], object], dialect: str = "excel", array: bool = False, here=None):
     """Evaluate one cell as the spreadsheet would: a float, an error code, text (`values.Text`)
     or a boolean.
 
     `env(leaf)` returns the leaf's value: a float, an error code, Text, a bool, None for
     a blank cell, or a `values.Block` for a range. Errors propagate left to right like
     Excel; IF only evaluates the branch it takes. A formula showing a blank cell shows 0;
-    a range where one value is expected is #VALUE! unless `array` (an array formula,
-    whose Block result fills its cells)."""
+    in a plain formula at `here` (row, col), a range where one value is expected is its cell
+    on that row or column (`values.intersect`), else #VALUE!; in an array formula (`array`)
+    ranges are arrays, operators and functions of one value apply cell by cell, and the
+    Block result fills the formula's cells."""
+    token = HERE.set(None if array else here)
     try:
         v = _ev(expr, env, dialect)
+        if isinstance(v, Block) and not array:  # a reference: implicit intersection; an array: its first value
+            v = scalar(intersect(v)) if v.ref is not None else v.values[0][0] if v.values and v.values[0] else None
     except SheetError as err:
         return err.code
-    if v is None:
-        return 0.0
-    if isinstance(v, Block) and not array:
-        try:
-            v = v.single()
-        except SheetError as err:
-            return err.code
-        return 0.0 if v is None else v
-    return v
+    finally:
+        HERE.reset(token)
+    return 0.0 if v is None else v
 
 
 def _ev(n, env, dialect):
@@ -490,18 +489,18 @@ def _ev(n, env, dialect):
     if isinstance(n, LEAVES):
         return env(n)
     if isinstance(n, Neg):
-        a = _ev(n.arg, env, dialect)
+        a = intersect(_ev(n.arg, env, dialect))
         if isinstance(a, Block):
             return _cellwise(lambda x: -number(x), a)
         return -number(a)
     if isinstance(n, Bin):
-        a = _ev(n.left, env, dialect)
-        b = _ev(n.right, env, dialect)
+        a = intersect(_ev(n.left, env, dialect))
+        b = intersect(_ev(n.right, env, dialect))
         if isinstance(a, Block) or isinstance(b, Block):
             return _cellwise2(lambda x, y: _bin(n, x, y, dialect), a, b)
         return _bin(n, a, b, dialect)
     if isinstance(n, Cmp):
-        a, b = _ev(n.left, env, dialect), _ev(n.right, env, dialect)
+        a, b = intersect(_ev(n.left, env, dialect)), intersect(_ev(n.right, env, dialect))
         if isinstance(a, Block) or isinstance(b, Block):
             return _cellwise2(lambda x, y: compare(n.op, x, y), a, b)
         return compare(n.op, a, b)
@@ -526,17 +525,12 @@ def _cellwise(fn, a: Block) -> Block:
 
 
 def _cellwise2(fn, a, b) -> Block:
-    """fn cell by cell over two arrays (a value is spread over the other's shape)."""
-    ra = a.values if isinstance(a, Block) else None
-    rb = b.values if isinstance(b, Block) else None
-    shape = (a if isinstance(a, Block) else b).shape
-    if ra is not None and rb is not None and a.shape != b.shape:
-        raise SheetError("#N/A")  # arrays of different shapes (Excel pads with #N/A)
-    rows = []
-    for i in range(shape[0]):
-        rows.append(tuple(_caught(fn, ra[i][j] if ra is not None else a, rb[i][j] if rb is not None else b)
-                          for j in range(shape[1])))
-    return Block(tuple(rows))
+    """fn cell by cell over two arrays, as Excel pairs them: a value, a 1x1 array, a single row or a single
+    column is spread over the other's shape; beyond either array's size the cell is #N/A."""
+    shapes = [x.shape for x in (a, b) if isinstance(x, Block)]
+    rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
+    return Block(tuple(tuple(_caught(lambda i, j: fn(spread_at(a, i, j), spread_at(b, i, j)), i, j)
+                             for j in range(cols)) for i in range(rows)))
 
 
 def _caught(fn, *args):

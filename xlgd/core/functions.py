@@ -22,7 +22,7 @@ from . import ranges
 from .masked import (CODE, NA, TINY, error_name, held, masked_arith, masked_compare, masked_if, masked_iserror,
                      masked_pick, masked_sqrt, raised, snapped_add, snapped_sub)
 from .ranges import approx_equal
-from .values import Block, SheetError, Text, is_error, number, scalar, truth
+from .values import HERE, Block, SheetError, Text, intersect, is_error, number, scalar, truth
 
 
 def finite(value, code="#NUM!"):
@@ -126,7 +126,7 @@ def get(name: str) -> Function | None:
     return FUNCTIONS.get(name.upper())
 
 
-def _convert(kind, v):
+def convert(kind, v):
     if kind == "number":
         return number(v)
     if kind == "bool":
@@ -147,14 +147,22 @@ def evaluate(name: str, args: tuple, evaluate_arg: Callable, dialect: str = "exc
     f = FUNCTIONS[name]
     if f.lazy is not None:
         return f.lazy(args, evaluate_arg, dialect)
-    vals = []
-    for i, a in enumerate(args):
-        kind = f.arg_kind(i)
-        v = address(a) if kind == "ref" and address is not None else evaluate_arg(a)
-        if kind == "range" and is_ref is not None and not isinstance(v, Block) and is_ref(a):
-            v = Block(((v,),))
-        vals.append(_convert(kind, v))
-    return f.exact(vals, dialect)
+    token = HERE.set(None) if f.array_args else None  # SUMPRODUCT's arguments are arrays in any formula
+    try:
+        vals = []
+        for i, a in enumerate(args):
+            kind = f.arg_kind(i)
+            v = address(a) if kind == "ref" and address is not None else evaluate_arg(a)
+            if kind == "range" and is_ref is not None and not isinstance(v, Block) and is_ref(a):
+                v = Block(((v,),))
+            vals.append(v if kind in ("range", "ref") else intersect(v))
+    finally:
+        if token is not None:
+            HERE.reset(token)
+    arrays = [i for i, v in enumerate(vals) if isinstance(v, Block) and f.arg_kind(i) not in ("range", "ref")]
+    if arrays and not f.array_args and not f.array_result:
+        return elementwise_call(f, vals, arrays, dialect)
+    return f.exact([convert(f.arg_kind(i), v) for i, v in enumerate(vals)], dialect)
 
 
 # ------------------------------------------------------------------ exact implementations
@@ -187,6 +195,8 @@ def _log(args, dialect):
 
 
 def _power_fn(args, dialect):
+    if args[0] == 0.0 and args[1] == 0.0 and dialect != "libreoffice":
+        raise SheetError("#NUM!")  # Excel's POWER(0, 0); LibreOffice's is 1
     return arith("^", args[0], args[1], dialect)
 
 
@@ -275,21 +285,6 @@ def _norm_inv(args, dialect):
     if not 0.0 < p < 1.0 or sigma <= 0.0:
         raise SheetError("#NUM!")
     return NormalDist(mu, sigma).inv_cdf(p)
-
-
-def _row(args, dialect):
-    b = args[0]
-    if not isinstance(b, Block) or b.ref is None:
-        raise SheetError("#VALUE!")
-    return float(b.ref[1])
-
-
-def _shape(i):
-    def f(args, dialect):
-        b = args[0]
-        return float(b.shape[i]) if isinstance(b, Block) else 1.0
-
-    return f
 
 
 def _match(args, dialect):
@@ -420,9 +415,6 @@ _reg("SUMXMY2", 2, 2, exact=lambda a, d: ranges.sumxmy2(a[0], a[1], d), args=_RA
 _reg("MMULT", 2, 2, exact=_mmult, args=_RANGE, array_result=True)
 _reg("VAR.P", 1, None, exact=lambda a, d: ranges.variance_p(a, d), args=_RANGE)
 _reg("STDEV.P", 1, None, exact=lambda a, d: math.sqrt(ranges.variance_p(a, d)), args=_RANGE)
-_reg("ROW", 1, 1, exact=_row, args=("ref",), magnitude="exact")
-_reg("ROWS", 1, 1, exact=_shape(0), args=("ref",), magnitude="exact")
-_reg("COLUMNS", 1, 1, exact=_shape(1), args=("ref",), magnitude="exact")
 _reg("MATCH", 2, 3, exact=_match, args=("value", "range", "number"), magnitude="exact")
 _reg("INDEX", 2, 3, exact=_index, args=("range", "number"))
 _reg("OFFSET", 3, 5, lazy=_offset_lazy, args=("ref", "number"), dynamic=True)
@@ -521,3 +513,6 @@ def _arg(cell):
     if isinstance(cell, SheetError):
         raise cell
     return cell
+
+
+from .lookups import elementwise_call  # noqa: E402 -- registers VLOOKUP, ROW ... (it imports this module)

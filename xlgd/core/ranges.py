@@ -269,6 +269,8 @@ def criterion(condition):
         condition = condition.single()
     if is_error(condition):
         raise SheetError(condition)
+    if condition is None:
+        condition = 0.0  # Excel: a blank criterion counts zeros
     if not isinstance(condition, Text):
         want = condition
         return lambda v: v is not None and not is_error(v) and type(v) is type(want) and v == want
@@ -288,6 +290,8 @@ def criterion(condition):
             return False
         if v is None:
             return op == "<>" or (op == "=" and rest == "")
+        if isinstance(v, Text) and isinstance(target, float) and op == "=":
+            return v.upper() == rest.upper()  # "13" counts the text 13 too ("<>13" counts every text)
         if type(v) is not type(target) and not (isinstance(v, float) and isinstance(target, float)):
             return op == "<>"
         return compare(op, v, target)
@@ -310,29 +314,80 @@ def _vector(b) -> list:
     raise SheetError("#N/A")
 
 
-def match(value, rng, kind=1.0) -> float:
-    """MATCH: 1-based position of x; kind 0 exact (wildcards for text), 1 largest <= x, -1 smallest >= x."""
-    if is_error(value):
-        raise SheetError(value)
+def match(x, rng, kind=1.0) -> float:
+    """MATCH: 1-based position of x; kind 0 exact (wildcards for text), 1 largest <= x, -1 smallest >= x
+    (found as Excel finds them: `approximate`)."""
+    if is_error(x):
+        raise SheetError(x)
     xs = _vector(rng)
     if kind == 0:
-        test = criterion(value) if isinstance(value, Text) else (lambda v: v is not None and not is_error(v) and
-                                                        type(v) is type(value) and compare("=", v, value))
-        for i, v in enumerate(xs):
-            if test(v):
-                return float(i + 1)
-        raise SheetError("#N/A")
-    best = None
-    for i, v in enumerate(xs):  # sorted data: the last that does not pass x
-        if v is None or is_error(v) or type(v) is not type(value):
+        return float(exact_position(xs, x) + 1)
+    return float(approximate(xs, x, descending=kind < 0) + 1)
+
+
+def exact_position(xs, x) -> int:
+    """0-based position of the first value equal to x (text without case, wildcards * and ?), else #N/A."""
+    x = 0.0 if x is None else x  # Excel: a blank looked up is 0
+    if isinstance(x, Text):  # text matches text only (without case, wildcards * ? ~), never the number 13
+        pat = re.compile(fnmatch.translate(str(x).replace("[", "[[]")), re.I | re.S)
+        test = (lambda v: isinstance(v, Text) and bool(pat.match(v)))
+    else:
+        test = (lambda v: v is not None and not is_error(v) and type(v) is type(x) and compare("=", v, x))
+    for i, v in enumerate(xs):
+        if test(v):
+            return i
+    raise SheetError("#N/A")
+
+
+def _comparable(v, x) -> bool:
+    """Whether an approximate lookup compares cell value v with x: same kind (numbers with numbers ...)."""
+    if v is None or is_error(v):
+        return False
+    return isinstance(v, Text) == isinstance(x, Text) and isinstance(v, bool) == isinstance(x, bool)
+
+
+def approximate(xs, x, descending=False) -> int:
+    """0-based position Excel's approximate lookup finds for x in xs: bisection for the last value <= x
+    (descending: `_descending`); on a value equal to x, the last of the equal values that follow it."""
+    if descending:
+        return _descending(xs, x)
+    lo, hi, best = 0, len(xs) - 1, None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        k = mid
+        while k >= lo and not _comparable(xs[k], x):  # the nearest comparable value at or before mid
+            k -= 1
+        if k < lo:
+            lo = mid + 1
             continue
-        if compare("<=" if kind > 0 else ">=", v, value):
-            best = i
+        if compare("=", xs[k], x):
+            while k + 1 < len(xs) and _comparable(xs[k + 1], x) and compare("=", xs[k + 1], x):
+                k += 1
+            return k
+        if compare(">=" if descending else "<=", xs[k], x):
+            best, lo = k, mid + 1
         else:
-            break
+            hi = k - 1
     if best is None:
         raise SheetError("#N/A")
-    return float(best + 1)
+    return best
+
+
+def _descending(xs, x) -> int:
+    """MATCH(x, xs, -1) as Excel answers it (pycel's lookup.xlsx): from the first value on, the last value
+    >= x before one below x; a value equal to x at once."""
+    best = None
+    for i, v in enumerate(xs):
+        if not _comparable(v, x):
+            continue
+        if compare("=", v, x):
+            return i
+        if compare("<", v, x):
+            break
+        best = i
+    if best is None:
+        raise SheetError("#N/A")
+    return best
 
 
 def index(rng, row_number, col_number=None):
@@ -345,9 +400,11 @@ def index(rng, row_number, col_number=None):
         if rows == 1 and cols > 1:
             row_number, col_number = 1, row_number
         else:
-            col_number = 1
+            col_number = 1 if cols == 1 else 0  # a table and a row number: the whole row
     col_number = int(col_number)
-    if row_number < 0 or col_number < 0 or row_number > rows or col_number > cols:
+    if row_number < 0 or col_number < 0:
+        raise SheetError("#VALUE!")  # Excel: a negative index is a wrong value, not a place outside
+    if row_number > rows or col_number > cols:
         raise SheetError("#REF!")
     if row_number == 0 and col_number == 0:
         return rng

@@ -106,7 +106,10 @@ class Evaluation:
     @cached_property
     def ulp_tainted(self) -> set:
         """Ids of the runs whose values depend on a function whose last bits come from a C library."""
-        roots = [p.run.id for p in self.prepared if p.ulp]
+        return self.tainted({p.run.id for p in self.prepared if p.ulp})
+
+    def tainted(self, roots) -> set:
+        """Ids of the runs in `roots` (run ids) and of every run reading one of them, however indirectly."""
         if not roots:
             return set()
         readers = {}

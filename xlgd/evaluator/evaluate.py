@@ -29,13 +29,13 @@ dependants are still checked against the file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..core.expr import Address, CellRef, RangeRef, excel_value, py
+from ..core.expr import Address, CellRef, RangeRef, excel_value, py, spread_at
 from ..core.functions import TINY, numpy_namespace
-from ..core.values import Block
+from ..core.values import Block, SheetError
 from ..xlsx.refs import a1, quote_sheet
 from . import graph
 from .prepare import Prepared
@@ -160,7 +160,7 @@ class Evaluator:
         """Evaluate the cell of run p on row r exactly and store it (an array formula fills its range)."""
         run = p.run
         try:
-            v = excel_value(p.expr, self.env(p, r), self.dialect, array=run.array is not None)
+            v = excel_value(p.expr, self.env(p, r), self.dialect, array=run.array is not None, here=(r, run.col))
         except NotKnown as nk:
             for cell in cells_of_row(run, r):
                 self.unknown_cell(cell, nk.root, nk.reason)
@@ -169,11 +169,13 @@ class Evaluator:
             self.out[run.sheet].put(r, run.col, v)
             return v
         ar0, ac0, ar1, ac1 = run.array
-        grid = v.values if isinstance(v, Block) else ((v,),)
+        grid = v if isinstance(v, Block) else Block(((v,),))
         for rr in range(ar0, ar1 + 1):
             for cc in range(ac0, ac1 + 1):
-                i, j = rr - ar0, cc - ac0
-                val = grid[i][j] if i < len(grid) and j < len(grid[i]) else "#N/A"
+                try:
+                    val = spread_at(grid, rr - ar0, cc - ac0)  # a value, a row or a column fills the range
+                except SheetError as err:
+                    val = err.code
                 self.out[run.sheet].put(rr, cc, 0.0 if val is None else val)
         return v
 
@@ -216,6 +218,8 @@ class Evaluator:
             return "#REF!"
         sc = self.book.sheets[sheet]
         b = store.block(r0, c0, r1, c1, sc.is_formula if self.dialect == "libreoffice" else None)
+        if b.shape != (r1 - r0 + 1, c1 - c0 + 1):
+            b = replace(b, extent=(r1 - r0 + 1, c1 - c0 + 1))
         for i, row in enumerate(b.values):
             for j, v in enumerate(row):
                 if isinstance(v, Unknown):
@@ -352,9 +356,9 @@ class Batch:
         col.num[rows[good]] = vals[good]
         col.kind[rows[good]] = NUMBER
         ev.out[p0.run.sheet].max_row = max(ev.out[p0.run.sheet].max_row, int(rows.max()))
+        owner = np.repeat(np.arange(len(group)), lens)  # runs come in dependency order, not by row
         for j in np.nonzero(~good)[0]:
-            k = int(np.searchsorted(starts, rows[j], side="right")) - 1
-            ev.exact(group[k], int(rows[j]))
+            ev.exact(group[int(owner[j])], int(rows[j]))
 
 
 def source_of(p: Prepared, dialect) -> str:

@@ -58,14 +58,24 @@ class Names:
         self.used = set()  # (sheet, name as written) of every name a formula uses
 
     def resolve(self, name: str, sheet: str, record: bool = True):
-        """The expression a name stands for on `sheet`: an anchored reference, a constant, or an error
-        (`record`: the formula is the workbook's, not a probe of `Family.learn`)."""
+        """The expression a name stands for on `sheet`: an anchored reference, a constant, a formula, or an
+        error (`record`: the formula is the workbook's, not a probe of `Family.learn`). A name xlgd cannot
+        evaluate (an intersection `A B`, a union, a circular definition) raises `Unsupported` naming it."""
         if record:
             self.used.add((sheet, name))
         key = (sheet, name.upper())
         if key not in self._cache:
-            self._cache[key] = self._resolve(name, sheet)
-        return self._cache[key]
+            self._cache[key] = None  # a name reached again while it is resolved: a circular definition
+            try:
+                self._cache[key] = self._resolve(name, sheet)
+            except Unsupported as u:
+                self._cache[key] = u
+        hit = self._cache[key]
+        if hit is None:
+            raise Unsupported(f"the name {name} is defined through itself")
+        if isinstance(hit, Unsupported):
+            raise Unsupported(str(hit), hit.function, hit.volatile)
+        return hit
 
     def text(self, name, sheet):
         return self.by_key.get((sheet, name.upper()), self.by_key.get((None, name.upper())))
@@ -78,9 +88,11 @@ class Names:
             return Const("#REF!")
         try:
             e = parse(text, sheet, array=True)
-        except Unsupported:
-            return Const("#NAME?")
-        e = _anchor(e)
+        except Unsupported as u:
+            reason = f"the name {name} is defined as {text}, which xlgd does not evaluate ({u})"
+            raise Unsupported(reason, u.function, u.volatile) from None
+        e = map_leaves(e, lambda leaf: self.resolve(leaf.name, leaf.sheet or sheet, False)
+                       if isinstance(leaf, Name) else _anchor(leaf))
         if isinstance(e, (CellRef, RangeRef)) and e.sheet not in self.sheets:
             return Const("#REF!")
         return e
@@ -324,11 +336,11 @@ def _analyse(run, names) -> Prepared:
     p = Prepared(run)
     p.leaves = []
     try:
-        e = parse(run.text, run.sheet, run.r0, run.col, array=run.array is not None)
+        e = _resolved(parse(run.text, run.sheet, run.r0, run.col, array=run.array is not None), run, names)
     except Unsupported as u:
         p.reason, p.volatile = _reason(u, run), u.volatile
         return p
-    e = p.expr = _resolved(e, run, names)
+    p.expr = e
     fns = {f.name for f in calls(e)}
     p.ulp = any(functions.FUNCTIONS[f].ulp for f in fns) or _powers(e)
     p.dynamic = any(functions.FUNCTIONS[f].dynamic for f in fns)

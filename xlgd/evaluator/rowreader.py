@@ -471,10 +471,28 @@ def _with_values(chunk, vals):
 
 
 def _finish(sc):
+    _drop_bare_formulas(sc)
     for (r, c) in sc.members:  # an array formula's other cells: their values are the formula's
         if sc.consts.get(r, c) is not None:
             sc.consts.put(r, c, None)
     _fix_extent(sc)
+
+
+def _drop_bare_formulas(sc):
+    """A bare `<f/>` (`<f ca="1"/>`: Excel marks an array formula's other cells so, and some writers mark
+    any cell) holds no formula: inside an array formula's range the cell is the array's; elsewhere its
+    value is a constant."""
+    for col, runs in list(sc.runs.items()):
+        bare = [run for run in runs if not run.text.strip()]
+        if not bare:
+            continue
+        sc.runs[col] = [run for run in runs if run.text.strip()]
+        if not sc.runs[col]:
+            del sc.runs[col]
+        for run in bare:
+            for r in range(run.r0, run.r1 + 1):
+                if (r, col) not in sc.members:
+                    sc.consts.put(r, col, sc.cached.get(r, col))
 
 
 def _fix_extent(sc):

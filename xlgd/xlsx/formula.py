@@ -48,11 +48,12 @@ def parse(text: str, sheet: str, row: int | None = None, col: int | None = None,
         toks = list(tokens(text))
     except FormulaSyntaxError as e:
         raise Unsupported(str(e)) from None
+    if not toks:
+        raise Unsupported("an empty formula")
     p = _FormulaParser(toks, sheet, row, col, array)
     e = p.expr(0)
     if p.i != len(toks):
         raise Unsupported(f"unexpected {toks[p.i][1]!r}")
-    p.check_scalar(e)
     if _depth(e) > MAX_DEPTH:
         raise Unsupported(f"a formula nested more than {MAX_DEPTH} levels deep")
     return e
@@ -102,11 +103,6 @@ class _FormulaParser:
         self.i += 1
         return tok
 
-    def check_scalar(self, e):
-        """A range where one value is expected: only in array context."""
-        if isinstance(e, RangeRef) and not self.array_depth:
-            raise Unsupported("a range where one value is expected (implicit intersection)")
-
     def expr(self, min_prec):
         self._enter()
         try:
@@ -136,8 +132,6 @@ class _FormulaParser:
                 return left
             self.take()
             right = self.expr(prec + 0.25)  # left-associative, ^ included (as in Excel)
-            self.check_scalar(left)
-            self.check_scalar(right)
             left = Cmp(op, left, right) if op in _CMP else Bin(op, left, right, parsed=True)
 
     def unary(self):
@@ -152,7 +146,6 @@ class _FormulaParser:
         if kind == "op" and t in ("+", "-"):
             self.take()
             arg = self.unary()
-            self.check_scalar(arg)
             return Neg(arg) if t == "-" else arg
         return self.atom()
 
@@ -255,9 +248,9 @@ class _FormulaParser:
         args = self.arguments(f)
         if f.array_args:
             self.array_depth -= 1
-        if name == "ROW" and not args:
+        if name in ("ROW", "COLUMN") and not args:
             if self.row is None:
-                raise Unsupported("ROW() without the cell it is in")
+                raise Unsupported(f"{name}() without the cell it is in")
             args = [CellRef(self.sheet, self.row, self.col)]
         if not f.arity_ok(len(args)):
             raise Unsupported(f"{name} with {len(args)} argument(s)", function=name)
@@ -268,8 +261,6 @@ class _FormulaParser:
         if self.peek() != ("op", ")"):
             while True:
                 a = self.expr(0) if self.peek() not in (("op", ","), ("op", ")")) else Const(None)
-                if f.arg_kind(len(args)) not in ("range", "ref"):
-                    self.check_scalar(a)
                 args.append(a)
                 if self.peek() == ("op", ","):
                     self.take()

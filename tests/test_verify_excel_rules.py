@@ -1,0 +1,58 @@
+"""Excel's own rules where they differ from the obvious, each on a book written as Excel writes it with the
+values Excel saved for the same formulas in pycel's test workbooks (lookup.xlsx, npv.xlsx, information.xlsx):
+verify finds no cause, the cells checked; a value off by more is still a cause."""
+
+from tests.excel_books import cause_cells, verify_json, write
+from xlgd.evaluator import open_and_evaluate
+
+ASCENDING = {f"B{5 + i}": float(i) for i in range(5)}  # 0 1 2 3 4
+
+
+def test_match_descending_on_ascending_data(tmp_path):
+    cells = dict(ASCENDING, C3=0.5, D3=2.0, F3=4.5)
+    cells.update({f"{c}32": (f"MATCH({c}$3,$B$5:$B$9,-1)", want) for c, want in
+                  (("C", "#N/A"), ("D", "#N/A"), ("F", "#N/A"), ("G", 1.0))})
+    rc, rep = verify_json(write(tmp_path / "m.xlsx", {"Lookup": cells}))
+    assert rc == 0 and rep["checked"] == 4, rep
+
+
+def test_index_negative_whole_row_and_lookup_of_a_table(tmp_path):
+    cells = dict(ASCENDING, E5=1.0, E6=2.0, F5=3.0, F6=4.0, B41=1.0,
+                 C41=("INDEX({1,2;3,4},$B41)", 1.0, "C41:D41"), D41=(None, 2.0),
+                 C42=("INDEX($B$5:$B$9,-1)", "#VALUE!"), J30=("LOOKUP(2,$B$5:$B$9,$E$5:$F$6)", "#N/A"),
+                 C50=("POWER(0,0)", "#NUM!"))
+    p = write(tmp_path / "i.xlsx", {"Index": cells})
+    ev = open_and_evaluate(p)
+    assert [ev.value("Index", 41, c) for c in (3, 4)] == [1.0, 2.0]
+    rc, rep = verify_json(p)
+    assert rc == 0 and rep["checked"] == rep["formula_cells"] == 5, rep
+
+
+def test_a_final_subtraction_near_zero_is_excels_zero(tmp_path):
+    """npv.xlsx: `=C3-A3`, C3 typed as 1188.443, A3 a value a few ulp from it: Excel saved 0."""
+    a = 1188.4430000000002
+    cells = {"A3": ("A4*1", a), "A4": a, "C3": 1188.443, "D3": ("C3-A3", 0.0)}
+    rc, rep = verify_json(write(tmp_path / "n.xlsx", {"NPV": cells}))
+    assert rc == 0 and rep["checked"] == 2 and rep["sheets"][0]["max_ulp"] == 0, rep
+    cells["D3"] = ("C3-A3", 1e-9)  # not Excel's zero, not the formula's value: a cause
+    rc, rep = verify_json(write(tmp_path / "m.xlsx", {"NPV": cells}))
+    assert rc == 1 and cause_cells(rep) == ["NPV!D3"], rep
+
+
+def test_a_name_nobody_defined_is_a_warning_in_a_layout_xlgd_does_not_know(tmp_path):
+    cells = {"A1": 1.0, "B1": ("ISERROR(na)", True), "C1": ("A1+1", 2.0)}
+    rc, rep = verify_json(write(tmp_path / "w.xlsx", {"Information": cells}))
+    assert rc == 0 and any("the name na" in w and "not defined" in w for w in rep["warnings"]), rep
+
+
+def test_iferror_if_and_switch_over_arrays_and_switch_blanks(tmp_path):
+    """logical.xlsx: `{=IFERROR(A3:B3,"ERROR")}` over K3:L3 with A3 #DIV/0!; `{=SWITCH(A45:C45,FALSE,0,TRUE,1)}`
+    over A44:C44; SWITCH of a blank matches 0, not "" nor FALSE."""
+    cells = {"A3": ("1/0", "#DIV/0!"), "B3": ("ROW()", 3.0), "K3": ('IFERROR(A3:B3,"ERROR")', "ERROR", "K3:L3"),
+             "L3": (None, 3.0), "K4": ('IF(A5:B5>1,"big","small")', "small", "K4:L4"), "L4": (None, "big"),
+             "A5": 1.0, "B5": 2.0, "A45": ("FALSE", False), "B45": ("FALSE", False), "C45": ("TRUE", True),
+             "A44": ("SWITCH(A45:C45,FALSE,0,TRUE,1)", 0.0, "A44:C44"), "B44": (None, 0.0), "C44": (None, 1.0),
+             "A32": False, "C32": ('SWITCH(A32,B32,"match")', "#N/A"), "A36": 0.0, "C36": ('SWITCH(A36,B36,"match")', "match"),
+             "B38": "", "C38": ('SWITCH(A38,B38,"match")', "#N/A")}
+    rc, rep = verify_json(write(tmp_path / "l.xlsx", {"Switch": cells}))
+    assert rc == 0 and rep["checked"] == rep["formula_cells"] == 15, rep
