@@ -39,12 +39,14 @@ import numpy as np
 
 from ..core.expr import Bin, CellRef, excel_value, magnitude, n_ops
 from ..core.values import Text
+from ..evaluator import Evaluation, Unknown, cells_of, describe_root
+from ..evaluator.store import BOOL, NUMBER, TEXT, UNKNOWN
 from ..xlsx.package import Cell
 from ..xlsx.refs import a1, col_letters, parse_cell, quote_sheet, shift
 from .cells import ROUNDED_RTOL, Failures, group, structure_reason
 from .excel_rounding import ULP, budget, operations
-from ..evaluator import Evaluation, Unknown, cells_of, describe_root
-from ..evaluator.store import BOOL, NUMBER, TEXT, UNKNOWN
+from .gradient import recognise
+from .headers import header
 from .report import Cause, SheetReport, Unchecked, agree, same_value, ulp_distance
 
 ULP_RTOL = 1e-12  # functions whose last bits come from a C library (functions.Function.ulp)
@@ -66,8 +68,6 @@ class Settings:
 
 def _does_descent(ev: Evaluation, sheet: str) -> bool:
     """Whether the gradient-descent check recognises the sheet (then its formulas are judged as such)."""
-    from .gradient import recognise  # imported here: gradient reads its headers from this module
-
     try:
         return recognise(ev, sheet) is not None
     except (ArithmeticError, LookupError, TypeError, ValueError):
@@ -406,28 +406,6 @@ def _blank_rows(ev, sheet, skip) -> dict:
 
 
 # ------------------------------------------------------------------ naming and coverage
-def header(ev, sheet, r, c) -> str | None:
-    """The text heading a cell's column: above the column's block of formulas, past at most two
-    numbers (a start row), within ten rows."""
-    sc = ev.book.sheets[sheet]
-    top = r
-    while top > 1:
-        run = sc.run_at(top - 1, c)
-        if run is None:
-            break
-        top = run.r0
-    numbers = 0
-    for rr in range(top - 1, max(0, top - 11), -1):
-        v = sc.consts.get(rr, c)
-        if isinstance(v, Text) and v.strip():
-            return v.strip()
-        if v is not None:
-            numbers += 1
-            if numbers > 2 or isinstance(v, str):
-                return None
-    return None
-
-
 def _name_cells(ev, sheet, causes):
     for cause in causes:
         where = parse_cell(cause.cell)

@@ -31,7 +31,7 @@ from ..evaluator import Evaluation
 from ..evaluator.prepare import map_leaves
 from ..evaluator.store import BLANK, NUMBER
 from ..xlsx.refs import a1, col_letters
-from .evaluated import header
+from .headers import header
 from .rowcalc import RowCell, evaluate, relative, same_tree
 
 SINGLE = 1 << 20  # ids of single cells standing as columns: past any sheet's last column

@@ -18,7 +18,6 @@ cached inf where 15.0 belongs is a difference, whatever the tolerance).
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np

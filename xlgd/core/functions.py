@@ -22,7 +22,7 @@ from . import ranges
 from .masked import (CODE, NA, TINY, error_name, held, masked_arith, masked_compare, masked_if, masked_iserror,
                      masked_pick, masked_sqrt, raised, snapped_add, snapped_sub)
 from .ranges import approx_equal
-from .values import HERE, Block, SheetError, Text, intersect, is_error, number, scalar, truth
+from .values import HERE, Block, SheetError, Text, intersect, is_error, number, scalar, spread_at, truth
 
 
 def finite(value, code="#NUM!"):
@@ -163,6 +163,22 @@ def evaluate(name: str, args: tuple, evaluate_arg: Callable, dialect: str = "exc
     if arrays and not f.array_args and not f.array_result:
         return elementwise_call(f, vals, arrays, dialect)
     return f.exact([convert(f.arg_kind(i), v) for i, v in enumerate(vals)], dialect)
+
+
+def elementwise_call(f, vals, arrays, dialect) -> Block:
+    """A function of single values given arrays (an array formula's `EXP(B28:C28)`): applied cell by cell,
+    a 1x1 array spread like a value; arrays of other shapes are #N/A where they do not overlap."""
+    shapes = [vals[i].shape for i in arrays]
+    rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
+
+    def one(r, c):
+        try:
+            return f.exact([convert(f.arg_kind(i), spread_at(v, r, c)) for i, v in enumerate(vals)], dialect)
+        except SheetError as e:
+            return e.code
+
+    return Block(tuple(tuple(one(r, c) for c in range(cols)) for r in range(rows)))
+
 
 
 # ------------------------------------------------------------------ exact implementations
@@ -514,5 +530,3 @@ def _arg(cell):
         raise cell
     return cell
 
-
-from .lookups import elementwise_call  # noqa: E402 -- registers VLOOKUP, ROW ... (it imports this module)

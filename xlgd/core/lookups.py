@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .functions import FUNCTIONS, Function, convert, register
+from .functions import FUNCTIONS, Function, register
 from .ranges import approximate, exact_position
 from .values import Block, SheetError, Text, compare, intersect, is_error, number, scalar, spread_at, text, truth
 
@@ -127,21 +127,6 @@ def _concat(args, dialect):
         cells = a.cells() if isinstance(a, Block) else [a]
         out += [text(v) for v in cells]
     return Text("".join(out))
-
-
-def elementwise_call(f, vals, arrays, dialect) -> Block:
-    """A function of single values given arrays (an array formula's `EXP(B28:C28)`): applied cell by cell,
-    a 1x1 array spread like a value; arrays of other shapes are #N/A where they do not overlap."""
-    shapes = [vals[i].shape for i in arrays]
-    rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
-
-    def one(r, c):
-        try:
-            return f.exact([convert(f.arg_kind(i), spread_at(v, r, c)) for i, v in enumerate(vals)], dialect)
-        except SheetError as e:
-            return e.code
-
-    return Block(tuple(tuple(one(r, c) for c in range(cols)) for r in range(rows)))
 
 
 def _row(args, dialect):
