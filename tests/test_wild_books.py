@@ -2,10 +2,10 @@
 
 Each workbook is a public repository's file, byte for byte (tests/data/wild/SOURCES.md): its cached
 values are the saving application's own arithmetic. What holds for every one: verify reads it and
-ends with a verdict (exit 0 or 1, never an internal error), and its coverage adds up. The checks
-marked xfail name a phenomenon on which verify says FAILED although the file is right; they pass
-once verify reproduces the phenomenon or leaves the cell unchecked with a reason. A stale value
-after a changed input is found on these real books as on xlgd's own.
+ends with a verdict (exit 0 or 1, never an internal error), and its coverage adds up. Each check
+below names a phenomenon of Excel's on which a right file must not fail (Excel's rounding, array
+formulas, lookups, layouts by design). A stale value after a changed input is found on these real
+books as on xlgd's own.
 """
 
 import contextlib
@@ -25,8 +25,6 @@ except ImportError:  # tests/ run as plain modules, not a package
 
 WILD = Path(__file__).resolve().parent / "data" / "wild"
 SLOW = {"conv-example.xlsx"}
-CRASHES = {"openpyxl-names-book1.xlsx": "defined names that are not plain references (another name, "
-                                        "an external workbook's cell) stop the evaluator"}
 
 
 def verify_json(path):
@@ -54,8 +52,6 @@ def causes(report):
 def book_params():
     for path in sorted(WILD.glob("*.xls[xm]")):
         marks = [pytest.mark.slow] if path.name in SLOW else []
-        if path.name in CRASHES:
-            marks.append(pytest.mark.xfail(strict=False, reason=CRASHES[path.name]))
         yield pytest.param(path.name, marks=marks, id=path.stem)
 
 
@@ -112,66 +108,55 @@ def test_a_stale_value_is_found_beside_excels_var_p(tmp_path):
     assert value_cells(report, "Sheet1 (2)") > value_cells(original, "Sheet1 (2)"), report["verdict"]
 
 
-@pytest.mark.xfail(strict=False, reason="Excel's VAR.P is (n*SUMSQ-SUM^2)/n^2: up to 22 ulp from xlgd's two-pass")
 def test_var_p_last_bits_are_not_stale():
     code, report = verified("mom_bias.xlsx")
     assert not [c for c in causes(report) if c["kind"] == "stale"], report["verdict"]
     assert code == 0
 
 
-@pytest.mark.xfail(strict=False, reason="Excel's MMULT/SUMPRODUCT last bits (1 ulp)")
 def test_mmult_last_bits_are_not_stale():
     code, report = verified("collab_filter.xlsx")
     assert not [c for c in causes(report) if c["kind"] == "stale"], report["verdict"]
     assert code == 0
 
 
-@pytest.mark.xfail(strict=False, reason="OFFSET cells left unchecked as volatile while counted as checked")
 def test_offset_cells_are_checked_not_only_counted():
     _, report = verified("collab_filter.xlsx")
     notes = report["notes"] + [n for s in report["sheets"] for n in s["notes"]]
     assert not [n for n in notes if "OFFSET" in n and "unchecked" in n]
 
 
-@pytest.mark.xfail(strict=False, reason="MATCH with the default match type on unsorted data (Excel's binary search)")
 def test_match_on_unsorted_data_is_excels():
     code, report = verified("entropy_example.xlsx")
     assert code == 0, report["verdict"]
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="a max-pool written in every other column: its gaps are the layout")
 def test_strided_max_pool_gaps_are_not_missing_cells():
     _, report = verified("conv-example.xlsx")
     assert not [c for c in causes(report) if c["kind"] == "missing"]
 
 
-@pytest.mark.xfail(strict=False, reason="array formula {=SUM(EXP(B28:C28))}: element-wise EXP over a range")
 def test_array_formula_sum_of_exp_agrees():
     _, report = verified("layers_example.xlsx")
     assert not [c for c in causes(report) if c["kind"] == "error"], report["verdict"]
 
 
-@pytest.mark.xfail(strict=False, reason="a deliberate one-cell change (=C25+$H$22, a finite difference) "
-                                        "in a layout xlgd does not know is a warning")
 def test_a_deliberate_one_cell_change_is_not_a_failure():
     _, report = verified("layers_example.xlsx")
     assert not [c for c in causes(report) if c["sheet"] == "fixed" and c["cell"].startswith("C36")]
 
 
-@pytest.mark.xfail(strict=False, reason="COUNTIF matching the text \"13\" with 13, a blank criterion as 0")
 def test_countif_criteria_are_excels():
     _, report = verified("efc-functions.xlsx")
     assert not [c for c in causes(report) if c["sheet"] == "countif"]
 
 
-@pytest.mark.xfail(strict=False, reason="a cell evaluated with a neighbour's formula (=$M$3 where M3 is =\"\")")
 def test_a_text_result_in_a_column_of_references_agrees():
     _, report = verified("efc-arith.xlsx")
     assert not [c for c in causes(report) if c["sheet"] == "compare"]
 
 
-@pytest.mark.xfail(strict=False, reason="array formula member cells holding a scalar result (not spread)")
 def test_array_formula_member_cells_agree():
     code, report = verified("openpyxl-formulae.xlsx")
     assert code == 0, report["verdict"]
