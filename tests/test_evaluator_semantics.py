@@ -130,3 +130,18 @@ def test_errors_fill_an_exploding_step_table_without_looping(tmp_path):
         assert ev.value(s, r, 1) == x  # the same squarings, in the same order
     assert x > 1e255
     assert ev.value(s, 10, 1) == "#NUM!" and ev.value(s, 2999, 1) == "#NUM!" and ev.value(s, 2999, 2) == "#NUM!"
+
+
+def test_text_typed_into_a_step_tables_first_weight_is_value_error_down_the_table(tmp_path):
+    """A learner's step table (openpyxl, no cached values) with the word "one" typed as the first
+    weight: Excel and LibreOffice give #VALUE! in the prediction and in everything after it."""
+    from tests.learner_descent import FIRST, workbook
+
+    wb, letter = workbook(model="linear", derivative="analytic")
+    wb.active[f"{letter['a']}{FIRST}"] = "one"
+    wb.save(tmp_path / "text.xlsx")
+    ev = open_and_evaluate(tmp_path / "text.xlsx")
+    col = {h: openpyxl.utils.column_index_from_string(L) for h, L in letter.items()}
+    assert ev.value("mine", FIRST, col["pred"]) == "#VALUE!"
+    last = FIRST + 9
+    assert {ev.value("mine", last, col[h]) for h in ("a", "b", "pred", "new a", "new b")} == {"#VALUE!"}

@@ -120,7 +120,7 @@ class Stretch:
                 self.top = max(self.top, leaf.row)
                 if inside:
                     self.top_inside = max(self.top_inside, leaf.row)
-                i = self._array(leaf, inside)
+                i = self._array(leaf, watch=True)
                 self.before[f"k{i}_{leaf.row}"] = (i, leaf.row)
                 return f"k{i}_{leaf.row}"
             off = leaf.row - p.run.r0
@@ -129,7 +129,8 @@ class Stretch:
             if inside and off == -1 and leaf.col in active_cols:
                 self.carried.add(leaf.col)  # kept in a local from row to row, as the engine does
                 return f"p{leaf.col}"
-            i = self._array(leaf, inside, off)
+            # a column of the group this stretch does not write holds constants: text there is no number
+            i = self._array(leaf, watch=not inside or leaf.col not in active_cols, off=off)
             at = "r" if off == 0 else f"r{off:+d}"
             if not inside:
                 name = f"a{i}_{'m' if off < 0 else ''}{abs(off)}"
@@ -139,13 +140,15 @@ class Stretch:
 
         return var
 
-    def _array(self, leaf, inside, off=None) -> int:
+    def _array(self, leaf, watch, off=None) -> int:
+        """The index of the num array the leaf reads; watch: `dirty` checks that the cells it reads are
+        plain numbers (cells the loop itself does not write)."""
         key = (leaf.sheet, leaf.col)
         if key not in self.names:
             self.names[key] = len(self.arrays)
             self.arrays.append(key)
         i = self.names[key]
-        if not inside:
+        if watch:
             self.outside.append((i, leaf, off))
         return i
 
