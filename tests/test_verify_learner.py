@@ -243,3 +243,41 @@ def test_forum_two_neuron_book_named_basic_with_lr_moved(tmp_path):
     ws["M12"] = "=B12-$K$1*I11"
     rep = verify_book(_save(wb, tmp_path / "basic_edited.xlsx"))
     assert [c.cell for c in _sheet(rep, "basic").causes] == ["M12 (new a)"], rep.text()
+
+
+def _text_weight_book(path):
+    """A learner's step table with the word "one" typed as the first weight a, saved by openpyxl."""
+    from tests.learner_descent import FIRST, workbook
+
+    wb, letter = workbook(model="linear", derivative="analytic")
+    wb.active[f"{letter['a']}{FIRST}"] = "one"
+    wb.save(path)
+    return path, f"{letter['a']}{FIRST}"
+
+
+def _assert_text_weight_blamed(rep, cell):
+    causes = [c for s in rep.sheets for c in s.causes]
+    assert not rep.ok and rep.verdict().startswith("FAILED"), rep.text()
+    assert [(c.cell, c.kind) for c in causes] == [(cell, "constant")], rep.text()
+    assert "'one'" in causes[0].message and "#VALUE!" in causes[0].message
+
+
+def test_text_typed_as_a_weight_is_a_cause_at_the_cell(tmp_path):
+    path, cell = _text_weight_book(tmp_path / "text.xlsx")
+    _assert_text_weight_blamed(verify_book(path), cell)
+    r = verify(path)
+    assert r.returncode == 1 and f"mine!{cell}:" in r.stdout, r.stdout + r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not soffice(), reason="LibreOffice not installed")
+def test_text_typed_as_a_weight_libreoffice_saved_same_verdict(tmp_path):
+    from xlgd.xlsx.libreoffice import recalc_xlsx
+
+    path, cell = _text_weight_book(tmp_path / "text.xlsx")
+    saved = recalc_xlsx(path, tmp_path / "lo")
+    rep = verify_book(saved)
+    assert "LibreOffice" in rep.producer
+    _assert_text_weight_blamed(rep, cell)
+    assert rep.checked_ok == rep.formula_cells, rep.text()  # LibreOffice's #VALUE!s are what the evaluator computes

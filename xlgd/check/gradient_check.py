@@ -20,6 +20,8 @@ from .gradient import (Table, cell_text, check_states, labelled, optimizer_name,
                        value_of)
 from ..xlsx.refs import FormulaSyntaxError, split_ref
 from .report import Cause
+from ..core.values import SheetError, Text, is_error, number
+from ..xlsx.refs import a1
 from .rowcalc import NotDifferentiable
 
 
@@ -58,6 +60,7 @@ def check_descent(ev, sheet: str, layout=None, departed=frozenset()) -> DescentC
             if (w.first is not None and w.first.col == col) or (w.second is not None and w.second.col == col):
                 blame(w, "wrong", msg, col)
                 break
+    causes += _text_weights(table, weights)
     grads, loss = _derivatives(table, weights, blame)
     if loss is None and not any(looks_like_derivative(table, w.grad) for w in weights if w.grad is not None):
         return None  # a rate times a column, but of nothing that is differentiated: no gradient descent
@@ -73,6 +76,26 @@ def check_descent(ev, sheet: str, layout=None, departed=frozenset()) -> DescentC
 
         entry["diagnosis"] = diagnose(table, weights, loss)
     return DescentCheck(entry, _line(entry, causes), causes)
+
+
+def _text_weights(table: Table, weights: list) -> list:
+    """A Cause per weight cell typed as text that is no number (`"one"`): arithmetic on it is #VALUE!
+    in Excel and LibreOffice, and so is every cell computed from it."""
+    ev, sheet, out = table.ev, table.sheet, []
+    for w in weights:
+        for row in range(table.first, table.last + 1):
+            v = ev.value(sheet, row, w.col)
+            if not isinstance(v, Text) or ev.book.sheets[sheet].is_formula(row, w.col):
+                continue
+            try:
+                number(v)
+            except SheetError:
+                errors = sum(1 for r, c in ev.formula_cells(sheet) if is_error(ev.value(sheet, r, c)))
+                out.append(Cause(sheet, a1(row, w.col), "constant",
+                                 f"the weight {table.name(w.col)} holds the text {str(v)!r}, not a number: "
+                                 f"arithmetic on it is #VALUE!, and {errors:,} formula cell(s) of the sheet hold "
+                                 "errors", cells=1))
+    return out
 
 
 def _derivatives(table: Table, weights: list, blame) -> tuple:
