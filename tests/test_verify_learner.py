@@ -281,3 +281,54 @@ def test_text_typed_as_a_weight_libreoffice_saved_same_verdict(tmp_path):
     assert "LibreOffice" in rep.producer
     _assert_text_weight_blamed(rep, cell)
     assert rep.checked_ok == rep.formula_cells, rep.text()  # LibreOffice's #VALUE!s are what the evaluator computes
+
+
+def _forecast_sheet(ws, rows=10):
+    """x, y and a column of =FORECAST.LINEAR (a function xlgd does not evaluate) on every row."""
+    for r in range(1, rows + 1):
+        ws.cell(r, 1, r)
+        ws.cell(r, 2, 2 * r + 1)
+        ws.cell(r, 3, f"=FORECAST.LINEAR(A{r},B$1:B${rows},A$1:A${rows})")
+
+
+def test_a_book_no_formula_cell_of_which_can_be_checked_is_unchecked_not_ok(tmp_path):
+    import openpyxl
+    from openpyxl.worksheet.table import Table
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "fc"
+    _forecast_sheet(ws)
+    people = wb.create_sheet("people")
+    people.append(["Name", "Age"])
+    for i in range(5):
+        people.append([f"p{i}", 20 + i])
+    people.add_table(Table(displayName="Table1", ref="A1:B6"))
+    people["D1"], people["D2"] = "=AVERAGE(Table1[Age])", "=SUM(Table1[Age])"
+    path = _save(wb, tmp_path / "none.xlsx")
+    rep = verify_book(path)
+    assert not rep.ok and rep.verdict().startswith("UNCHECKED: 0 of 12 formula cells could be checked ("), rep.text()
+    lines = rep.text().splitlines()
+    assert "fc (unknown): 10 formula cells, none checked: fc!C1:C10 use FORECAST.LINEAR" in rep.text(), rep.text()
+    assert any(ln.startswith("people (unknown): 2 formula cells, none checked: people!D1:D2") for ln in lines), lines
+    r = verify(path)
+    assert r.returncode == 1 and r.stdout.strip().splitlines()[-1].startswith("UNCHECKED: "), r.stdout + r.stderr
+    r = verify(path, "--json")
+    assert r.returncode == 1 and json.loads(r.stdout)["ok"] is False
+
+
+def test_a_sheet_none_of_whose_cells_is_checked_says_so_beside_a_checked_one(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    _forecast_sheet(wb.active)
+    wb.active.title = "fc"
+    ok = wb.create_sheet("ok")
+    ok["A1"], ok["A2"] = 1, "=A1+1"
+    path = _save(wb, tmp_path / "some.xlsx")
+    r = verify(path)
+    lines = r.stdout.strip().splitlines()
+    assert r.returncode == 0 and lines[-1].startswith("OK with 10 unchecked: 1 of 11 formula cells check out"), lines
+    assert [ln for ln in lines if ln.startswith("fc ")] == [
+        "fc (unknown): 10 formula cells, none checked: fc!C1:C10 use FORECAST.LINEAR, which xlgd does not evaluate"]
+    assert "ok (unknown): 1 of 1 formula cells checked, ok, max 0 ulp" in lines

@@ -9,8 +9,10 @@ the engine's run for xlgd's and graddesc's sheets, by the workbook
 evaluator for everything else) or unchecked with a reason (`Unchecked`: a
 range of cells, the reason, and how many cells depend on them). The last
 line says it: `OK: 18,276 of 18,276 formula cells check out`, `OK with 30
-unchecked: ...; data!B5:B33 and 1 dependant use RANDBETWEEN (volatile)`, or
-`FAILED: ...`. "Every" is never said when a cell was not checked.
+unchecked: ...; data!B5:B33 and 1 dependant use RANDBETWEEN (volatile)`,
+`FAILED: ...`, or `UNCHECKED: 0 of 37 formula cells could be checked (...)` when
+not one formula cell could be (never OK). "Every" is never said when a cell was
+not checked.
 
 Numbers compare as values: inf, -inf and NaN equal only themselves (a
 cached inf where 15.0 belongs is a difference, whatever the tolerance).
@@ -90,8 +92,19 @@ class Report:
     gradient_descent: list = field(default_factory=list)  # one entry per sheet doing gradient descent
 
     @property
+    def has_causes(self):
+        return bool(self.causes) or any(s.failed or s.causes for s in self.sheets)
+
+    @property
+    def none_checked(self):
+        """The book has formula cells and not one of them could be checked."""
+        return self.formula_cells > 0 and not any(s.checked for s in self.sheets)
+
+    @property
     def ok(self):
-        return not self.causes and all(s.failed == 0 and not s.causes for s in self.sheets)
+        """No cause, and something was checked: a book none of whose formula cells could be checked
+        is not OK."""
+        return not self.has_causes and not self.none_checked
 
     @property
     def formula_cells(self):
@@ -125,9 +138,11 @@ class Report:
         if len(self.unchecked) > 3:
             why += f"; and {len(self.unchecked) - 3} more"
         tally = f"{good:,} of {n:,} formula cells check out"
-        if not self.ok:
+        if self.has_causes:
             causes = len(self.causes) + sum(len(s.causes) for s in self.sheets)
             return f"FAILED: {causes} root cause(s); {tally}" + (f"; {un:,} unchecked: {why}" if un else "")
+        if self.none_checked:
+            return f"UNCHECKED: 0 of {n:,} formula cells could be checked ({why or 'no reason recorded'})"
         if un:
             return f"OK with {un:,} unchecked: {tally}; {why}"
         return f"OK: {tally}"
@@ -140,10 +155,7 @@ class Report:
         for c in self.causes:
             out += c.lines()
         for s in self.sheets:
-            status = f"{s.failed:,} failed" if s.failed else f"{len(s.causes)} problem(s)" if s.causes else "ok"
-            ulp = f", max {s.max_ulp} ulp" if s.checked else ""
-            out.append(f"{s.name} ({s.layout}): {s.checked:,} of {s.formula_cells:,} formula cells checked, "
-                       f"{status}{ulp}")
+            out.append(_sheet_line(s))
             if s.descent:
                 out.append(f"  {s.descent}")
             out += [f"  note: {n}" for n in s.notes]
@@ -152,6 +164,18 @@ class Report:
                 out += ["  " + line for line in c.lines()]
         out.append(self.verdict())
         return "\n".join(out)
+
+
+def _sheet_line(s: SheetReport) -> str:
+    """A sheet's first line: how many formula cells were checked, how many not, and the outcome."""
+    if s.formula_cells and not s.checked and not s.causes:
+        why = "; ".join(u.text() for u in s.unchecked[:2]) or "no reason recorded"
+        more = f"; and {len(s.unchecked) - 2} more" if len(s.unchecked) > 2 else ""
+        return f"{s.name} ({s.layout}): {s.formula_cells:,} formula cells, none checked: {why}{more}"
+    status = f"{s.failed:,} failed" if s.failed else f"{len(s.causes)} problem(s)" if s.causes else "ok"
+    un = f", {s.unchecked_cells:,} unchecked" if s.unchecked_cells else ""
+    ulp = f", max {s.max_ulp} ulp" if s.checked else ""
+    return f"{s.name} ({s.layout}): {s.checked:,} of {s.formula_cells:,} formula cells checked, {status}{un}{ulp}"
 
 
 def fmt_value(v):

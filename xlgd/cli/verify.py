@@ -23,6 +23,10 @@ for the cells downstream of it. The last line is the verdict:
   OK: 18,276 of 18,276 formula cells check out
   OK with 29 unchecked: 1,594 of 1,623 formula cells check out; data!B5:B33 use RANDBETWEEN (volatile)
   FAILED: 2 root cause(s); ...
+  UNCHECKED: 0 of 37 formula cells could be checked (data!C2:C38 use FORECAST.LINEAR, ...)
+A sheet none of whose formula cells could be checked says so on its line
+(`37 formula cells, none checked: <reason>`), never "ok"; a sheet partly
+checked says how many cells were not.
 
 Sheets made by `xlgd generate` (its hidden _xlgd record, even after edits)
 and Jeremy Howard's graddesc sheets (basic, momentum, rmsprop, adam,
@@ -50,7 +54,9 @@ values: cached values by default; a file without cached values (e.g. saved
 by openpyxl) is recalculated by the workbook evaluator. The report says which
 source was used.
 
-exit codes: 0 every checked cell checks out, 1 failures found, 2 unreadable
+exit codes: 0 every checked cell checks out (OK, OK with N unchecked), 1
+failures found (FAILED) or not one formula cell could be checked (UNCHECKED:
+nothing was verified, so it is no pass; --json's "ok" is false), 2 unreadable
 input (with --json, a JSON object with the error on stdout too).
 """
 
