@@ -145,3 +145,49 @@ def test_text_typed_into_a_step_tables_first_weight_is_value_error_down_the_tabl
     assert ev.value("mine", FIRST, col["pred"]) == "#VALUE!"
     last = FIRST + 9
     assert {ev.value("mine", last, col[h]) for h in ("a", "b", "pred", "new a", "new b")} == {"#VALUE!"}
+
+
+@pytest.mark.parametrize("dialect,zero_zero", [("excel", "#NUM!"), ("libreoffice", 1.0)])
+def test_zero_to_the_zero_written_as_an_operator(tmp_path, dialect, zero_zero):
+    """0^0 is #NUM! in Excel, as POWER(0,0) is; LibreOffice gives 1 for both. A single cell (exact), a
+    column of =A^B (numpy over the run) and a step table carrying w^w (a row-by-row loop)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "p"
+    ws["D1"], ws["D2"], ws["D3"] = "=0^0", "=POWER(0,0)", "=2^0"
+    for r in range(1, 41):
+        ws.cell(r, 1, r % 4)  # a 0 on every fourth row
+        ws.cell(r, 2, 0 if r % 8 == 0 else 1)
+        ws.cell(r, 3, f"=A{r}^B{r}")
+    ws["F1"] = 0
+    for r in range(2, 41):  # a chain: F_r = F_{r-1}^0 * 0 ... the weight stays 0, its power is 0^0
+        ws.cell(r, 6, f"=F{r - 1}^0*0")
+    wb.save(tmp_path / "pow.xlsx")
+    ev = open_and_evaluate(tmp_path / "pow.xlsx", dialect=dialect)
+    assert [ev.value("p", r, 4) for r in (1, 2, 3)] == [zero_zero, zero_zero, 1.0]
+    assert ev.value("p", 8, 3) == zero_zero and ev.value("p", 16, 3) == zero_zero
+    assert ev.value("p", 4, 3) == 0.0 and ev.value("p", 7, 3) == 3.0
+    want = "#NUM!" if dialect == "excel" else 0.0
+    assert {ev.value("p", r, 6) for r in range(2, 41)} == {want}
+
+
+@pytest.mark.parametrize("dialect", ["excel", "libreoffice"])
+def test_zero_to_the_zero_over_arrays_agrees_with_one_cell(dialect):
+    """The batch form of ^ (configurations side by side) gives what one cell gives, error or value."""
+    import numpy as np
+
+    from xlgd.core.functions import arith
+    from xlgd.core.masked import masked_arith
+    from xlgd.core.values import SheetError, ERRORS
+
+    a, b = np.array([0.0, 0.0, 2.0, 0.0]), np.array([0.0, 1.0, 0.0, -1.0])
+    with np.errstate(all="ignore"):
+        v, codes = masked_arith("^", a, None, b, None, dialect)
+    got, want = [], []
+    for i in range(len(a)):
+        try:
+            want.append(arith("^", float(a[i]), float(b[i]), dialect))
+        except SheetError as e:
+            want.append(e.args[0])
+        got.append(ERRORS[abs(int(codes[i])) - 1] if codes is not None and codes[i] else float(v[i]))
+    assert got == want and got[0] == ("#NUM!" if dialect == "excel" else 1.0), (got, want)

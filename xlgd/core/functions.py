@@ -49,6 +49,8 @@ def arith(op: str, a: float, b: float, dialect: str = "excel", square: bool = Fa
             raise SheetError("#DIV/0!")
         r = a / b
     else:  # ^
+        if a == 0.0 and b == 0.0 and dialect != "libreoffice":
+            raise SheetError("#NUM!")  # Excel's 0^0, as its POWER(0, 0); LibreOffice's is 1
         r = _power(a, b, square)
     r = finite(r)
     if dialect == "libreoffice" and r != 0.0 and abs(r) < TINY:
@@ -211,8 +213,6 @@ def _log(args, dialect):
 
 
 def _power_fn(args, dialect):
-    if args[0] == 0.0 and args[1] == 0.0 and dialect != "libreoffice":
-        raise SheetError("#NUM!")  # Excel's POWER(0, 0); LibreOffice's is 1
     return arith("^", args[0], args[1], dialect)
 
 
@@ -456,7 +456,7 @@ def numpy_namespace(batch: bool, dialect: str) -> dict:
     """The names compiled source (`expr.py`) calls: `_sqrt`, `_if`, `_add` ..."""
     ns = {f"_{f.name.lower().replace('.', '_')}": (f.batch if batch else f.scalar) for f in FUNCTIONS.values()
           if f.scalar is not None}
-    ns.update({"_sq": _sq, "_pow": np.power, "np": np, "_w": _watch, "_f64": np.float64,
+    ns.update({"_sq": _sq, "_pow": np.power if dialect == "libreoffice" else _pow_excel, "np": np, "_w": _watch, "_f64": np.float64,
                "_arith": masked_arith, "_cmp": masked_compare, "_call": masked_call,
                "_raised": raised, "_held": held,
                "_add": snapped_add if batch else _add_scalar, "_sub": snapped_sub if batch else _sub_scalar})
@@ -465,6 +465,14 @@ def numpy_namespace(batch: bool, dialect: str) -> dict:
 
 def _sq(a):
     return a * a
+
+
+def _pow_excel(a, b):
+    """np.power where Excel's 0^0 (#NUM!) raises a floating-point error: compiled code stops there and
+    the cells are evaluated exactly (`arith`)."""
+    if np.any((a == 0.0) & (b == 0.0)):
+        raise FloatingPointError("0^0 is #NUM! in Excel")
+    return np.power(a, b)
 
 
 def _sub_scalar(a, b):

@@ -99,6 +99,8 @@ def masked_arith(op: str, a, ea, b, eb, dialect: str = "excel", square: bool = F
         fresh = np.where(b == 0.0, DIV0, fresh)
     elif op == "^" and not square:
         fresh = np.where((a == 0.0) & (b < 0), DIV0, fresh)
+        if not lo:
+            fresh = np.where((a == 0.0) & (b == 0.0), NUM, fresh)  # Excel's 0^0
     return r, first_error(operand_error(ea, eb), fresh)
 
 
