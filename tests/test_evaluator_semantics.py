@@ -178,7 +178,7 @@ def test_zero_to_the_zero_over_arrays_agrees_with_one_cell(dialect):
 
     from xlgd.core.functions import arith
     from xlgd.core.masked import masked_arith
-    from xlgd.core.values import SheetError, ERRORS
+    from xlgd.core.values import ERRORS, SheetError
 
     a, b = np.array([0.0, 0.0, 2.0, 0.0]), np.array([0.0, 1.0, 0.0, -1.0])
     with np.errstate(all="ignore"):

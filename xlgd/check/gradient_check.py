@@ -18,10 +18,9 @@ from .derivatives import (check_gradient, differentiate, find_loss, guessed_loss
                           other_derivatives, update_causes)
 from .gradient import (Table, cell_text, check_states, labelled, optimizer_name, recognise, recognise_layout,
                        value_of)
-from ..xlsx.refs import FormulaSyntaxError, split_ref
-from .report import Cause
 from ..core.values import SheetError, Text, is_error, number
-from ..xlsx.refs import a1
+from ..xlsx.refs import FormulaSyntaxError, a1, split_ref
+from .report import Cause
 from .rowcalc import NotDifferentiable
 
 
