@@ -59,7 +59,6 @@ def check_descent(ev, sheet: str, layout=None, departed=frozenset()) -> DescentC
             if (w.first is not None and w.first.col == col) or (w.second is not None and w.second.col == col):
                 blame(w, "wrong", msg, col)
                 break
-    causes += _text_weights(table, weights)
     grads, loss = _derivatives(table, weights, blame)
     if loss is None and not any(looks_like_derivative(table, w.grad) for w in weights if w.grad is not None):
         return None  # a rate times a column, but of nothing that is differentiated: no gradient descent
@@ -74,7 +73,7 @@ def check_descent(ev, sheet: str, layout=None, departed=frozenset()) -> DescentC
         from .dynamics import diagnose
 
         entry["diagnosis"] = diagnose(table, weights, loss)
-    return DescentCheck(entry, _line(entry, causes), causes)
+    return DescentCheck(entry, _line(entry, causes), _text_weights(table, weights) + causes)
 
 
 def _text_weights(table: Table, weights: list) -> list:
