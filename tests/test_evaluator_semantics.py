@@ -180,7 +180,7 @@ def test_zero_to_the_zero_over_arrays_agrees_with_one_cell(dialect):
     from xlgd.core.masked import masked_arith
     from xlgd.core.values import ERRORS, SheetError
 
-    a, b = np.array([0.0, 0.0, 2.0, 0.0]), np.array([0.0, 1.0, 0.0, -1.0])
+    a, b = np.array([0.0, 0.0, 2.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0, -1.0, -0.5])
     with np.errstate(all="ignore"):
         v, codes = masked_arith("^", a, None, b, None, dialect)
     got, want = [], []
@@ -191,3 +191,22 @@ def test_zero_to_the_zero_over_arrays_agrees_with_one_cell(dialect):
             want.append(e.args[0])
         got.append(ERRORS[abs(int(codes[i])) - 1] if codes is not None and codes[i] else float(v[i]))
     assert got == want and got[0] == ("#NUM!" if dialect == "excel" else 1.0), (got, want)
+    assert got[3:] == ["#DIV/0!" if dialect == "excel" else "#NUM!"] * 2, got
+
+
+@pytest.mark.parametrize("dialect,zero_negative", [("excel", "#DIV/0!"), ("libreoffice", "#NUM!")])
+def test_zero_to_a_negative_power(tmp_path, dialect, zero_negative):
+    """0 to a negative power: #DIV/0! in Excel, #NUM! in LibreOffice (its saved xlsx holds #NUM!), written
+    as an operator, as POWER, over cells and down a column."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "p"
+    ws["D1"], ws["D2"], ws["E1"], ws["E2"] = "=0^-1", "=POWER(0,-1)", 0, -1
+    ws["D3"] = "=E1^E2"
+    for r in range(1, 41):
+        ws.cell(r, 1, r % 4)
+        ws.cell(r, 2, f"=A{r}^-0.5")
+    wb.save(tmp_path / "neg.xlsx")
+    ev = open_and_evaluate(tmp_path / "neg.xlsx", dialect=dialect)
+    assert [ev.value("p", r, 4) for r in (1, 2, 3)] == [zero_negative] * 3
+    assert ev.value("p", 4, 2) == zero_negative and ev.value("p", 1, 2) == 1.0

@@ -51,16 +51,16 @@ def arith(op: str, a: float, b: float, dialect: str = "excel", square: bool = Fa
     else:  # ^
         if a == 0.0 and b == 0.0 and dialect != "libreoffice":
             raise SheetError("#NUM!")  # Excel's 0^0, as its POWER(0, 0); LibreOffice's is 1
-        r = _power(a, b, square)
+        r = _power(a, b, square, dialect)
     r = finite(r)
     if dialect == "libreoffice" and r != 0.0 and abs(r) < TINY:
         raise SheetError("#NUM!")  # LibreOffice reports underflow, Excel gives 0
     return r
 
 
-def _power(a, b, square):
+def _power(a, b, square, dialect):
     if a == 0.0 and b < 0:
-        raise SheetError("#DIV/0!")
+        raise SheetError("#NUM!" if dialect == "libreoffice" else "#DIV/0!")
     if square:
         return a * a
     try:

@@ -98,7 +98,7 @@ def masked_arith(op: str, a, ea, b, eb, dialect: str = "excel", square: bool = F
     if op == "/":
         fresh = np.where(b == 0.0, DIV0, fresh)
     elif op == "^" and not square:
-        fresh = np.where((a == 0.0) & (b < 0), DIV0, fresh)
+        fresh = np.where((a == 0.0) & (b < 0), NUM if lo else DIV0, fresh)
         if not lo:
             fresh = np.where((a == 0.0) & (b == 0.0), NUM, fresh)  # Excel's 0^0
     return r, first_error(operand_error(ea, eb), fresh)
