@@ -256,7 +256,7 @@ def _val_el(name, val):
 
 
 @dataclass(frozen=True)
-class Options:
+class FixOptions:
     """What the user asked of `fix`: an explicit x for every series to relink, and whether a line
     chart over uneven x keeps its type (else it becomes a scatter chart)."""
 
@@ -272,7 +272,7 @@ def _no_x_text(choice, n: int) -> str:
             f"to link one, put the x values in {n} cells and pass --x")
 
 
-def relink(book: Package, chart: Chart, s: Series, issue: Issue | None, opts: Options, say) -> bool:
+def relink(book: Package, chart: Chart, s: Series, issue: Issue | None, opts: FixOptions, say) -> bool:
     """Link one series' categories/x to --x, or to the column `xaxis.choose_x` found."""
     n = s.values.area.length if s.values.area else s.values.pt_count
     target = opts.x
@@ -308,7 +308,7 @@ def _to_relink(issues, explicit_x: bool) -> dict:
     return out
 
 
-def fix_chart(book: Package, chart: Chart, opts: Options, messages: list) -> bool:
+def fix_chart(book: Package, chart: Chart, opts: FixOptions, messages: list) -> bool:
     issues = check_chart(book, chart)
     if not issues:
         return False
@@ -440,7 +440,7 @@ def _invisible(ch: str) -> str:
 
 
 def fix_book(book: Package, x: str | None = None, keep_type: bool = False) -> FixResult:
-    opts = Options(explicit_x(book, x), keep_type)
+    opts = FixOptions(explicit_x(book, x), keep_type)
     res = FixResult()
     charts = read_charts(book)
     for chart in charts:

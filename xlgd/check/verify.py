@@ -69,7 +69,7 @@ MISMATCH_SHARE = 0.05  # an xlgd sheet whose step cells differ from its layout m
 
 
 @dataclass
-class Target:
+class SheetToCheck:
     """A sheet to check: kind 'xlgd' (what: its SheetSpec) or 'graddesc' (what: its GSheet)."""
 
     kind: str
@@ -145,7 +145,7 @@ def _targets(book, recipe, rtol) -> tuple:
             if spec.name not in book.sheet_names:
                 raise XlgdError(f"{path}: sheet {spec.name!r} of its xlgd record is missing "
                                 f"(sheets: {', '.join(book.sheet_names)})")
-            targets.append(Target("xlgd", spec.name, spec))
+            targets.append(SheetToCheck("xlgd", spec.name, spec))
         return targets, notes
     probe = CheckContext(book, rtol, None, "excel", False)
     for name in book.worksheet_names:
@@ -154,7 +154,7 @@ def _targets(book, recipe, rtol) -> tuple:
         row3 = {a1(r, c): cell.value for (r, c), cell in probe.grid(name).items() if r == 3}
         g = gl.recognise(name, row3)
         if g is not None:
-            targets.append(Target("graddesc", name, g))
+            targets.append(SheetToCheck("graddesc", name, g))
         else:
             notes.append(f"{name}: named like graddesc's {gl.SHEET_NAMES[name.strip().lower()]} sheet, but its "
                          f"row 3 does not have graddesc's x and y headers: checked as an unknown sheet")

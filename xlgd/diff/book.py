@@ -27,7 +27,7 @@ from ..errors import XlgdError
 from ..recipe.record import META_SHEET
 from ..xlsx import refs
 from .align import PLAN_ROWS, RowMap, SheetMap, Translator, canon, row_plan, value_key
-from .cells import Options, norm_formula
+from .cells import DiffOptions, norm_formula
 from .changes import (CalcSettingChanged, ChartAdded, ChartRemoved, ChartSeriesChanged, NameAdded,
                       NameChanged, NameRemoved, ReferencesUnadjusted, RowMove, SheetAdded, SheetRemoved, SheetRenamed)
 from .effects import sheet_effect
@@ -39,7 +39,7 @@ class DiffResult:
     edited: str
     reference: str
     reference_kind: str
-    options: Options
+    options: DiffOptions
     changes: list = field(default_factory=list)
     sheets: list = field(default_factory=list)   # [{name, ref_name, status}]
     grids: dict = field(default_factory=dict)    # edited sheet -> Grid
@@ -115,10 +115,10 @@ def match_sheets(ed_names, ref_names, ed_src, ref_src):
     return out + [(None, m, "removed") for m in lone_r]
 
 
-def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", reference_label="",
+def diff_books(ed_src, ref_src, opt: DiffOptions | None = None, edited_label="", reference_label="",
                reference_kind="file") -> DiffResult:
     """Diff two open workbooks (`Package`s): the edited one against its reference."""
-    opt = opt or Options()
+    opt = opt or DiffOptions()
     res = DiffResult(edited_label, reference_label, reference_kind, opt)
     pairs = _sheet_pairs(ed_src, ref_src, opt)
     tr = Translator()

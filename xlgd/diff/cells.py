@@ -36,7 +36,7 @@ MAX_LISTED = 2000          # cell-level changes listed per sheet; the rest are c
 
 
 @dataclass
-class Options:
+class DiffOptions:
     rtol: float = 1e-9
     atol: float = 1e-12
     formulas: bool = True     # compare formula text
@@ -87,7 +87,7 @@ def _is_num(v):
     return isinstance(v, float) or (isinstance(v, int) and not isinstance(v, bool))
 
 
-def values_equal(a, b, opt: Options) -> bool:
+def values_equal(a, b, opt: DiffOptions) -> bool:
     """Equal within the tolerances. inf, -inf and NaN are values of their own, equal only to
     themselves (a tolerance around inf would swallow every number: 15.0 -> inf is a change).
     A value nobody holds (`NOT_HELD`) is never a difference."""
@@ -230,7 +230,7 @@ class Classifier:
     counted) and per-column summaries of values that only followed an upstream change."""
 
     sheet: str
-    opt: Options
+    opt: DiffOptions
     tr: Translator
     names_at: dict  # (ref row, ref col) -> defined name of the input
     columns: Columns

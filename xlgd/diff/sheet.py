@@ -14,7 +14,7 @@ from collections import deque
 
 from .align import (RowKeys, RowMap, RowPlan, Stream, Translator, align_columns, anchored, header_block, reads_row,
                     resync)
-from .cells import Classifier, Options, fold_formula_runs, show
+from .cells import Classifier, DiffOptions, fold_formula_runs, show
 from .changes import FOLLOWERS, ReferencesUnadjusted, RowMove, RowsDeleted, RowsInserted, Unadjusted
 
 GRID_ROWS_PER_SHEET = 120  # rows of context kept per sheet for the HTML grid
@@ -75,7 +75,7 @@ class Grid:
 class SheetDiff:
     """One edited sheet against its reference sheet; `run()` fills `changes`."""
 
-    def __init__(self, ed_name, ref_name, opt: Options, tr: Translator, names_at: dict, ed_rows, ref_rows,
+    def __init__(self, ed_name, ref_name, opt: DiffOptions, tr: Translator, names_at: dict, ed_rows, ref_rows,
                  plan: RowPlan | None = None):
         self.ed_name, self.ref_name = ed_name, ref_name
         self.opt, self.tr, self.names_at = opt, tr, names_at
