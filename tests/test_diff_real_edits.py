@@ -13,7 +13,7 @@ import pytest
 
 from tests import diffedits as E
 from xlgd import cli
-from xlgd.diff.cells import DiffOptions, values_equal
+from xlgd.diff.classify import DiffOptions, values_equal
 from xlgd.pipeline import build
 from xlgd.recipe.template import load_recipe
 

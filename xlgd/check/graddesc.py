@@ -24,7 +24,7 @@ import numpy as np
 from ..core.engine import run
 from ..core.sheet import build_sheet
 from ..xlsx.refs import a1, shift, split_ref
-from .cells import check_cells, group
+from .listed_cells import check_cells, group
 from .report import fmt_value
 
 FIRST, LAST = 4, 32  # step rows

@@ -6,7 +6,7 @@ descent (no weight column chained to an update), else a `DescentCheck`: the
 the one line the text report prints for the sheet, and one `Cause` per thing
 wrong with the mathematics (a derivative of another weight, a dropped factor,
 a sign, an update with another weight's gradient, a decay rate from the wrong
-cell). The cells themselves are proven elsewhere (evaluated.py); this proves
+cell). The cells themselves are proven elsewhere (other_cells.py); this proves
 that what they compute is gradient descent on the sheet's own loss.
 """
 

@@ -21,7 +21,7 @@ from ..core.expr import Data, EpochValue, leaves
 from ..xlsx.numbers import numbers
 from ..xlsx.package import Cell, Fallback
 from ..xlsx.refs import row_template
-from .cells import structure_reason
+from .listed_cells import structure_reason
 
 FAST_ROWS = True  # take untouched step rows whole (`RowMatcher`); tests turn it off to compare
 

@@ -11,7 +11,7 @@ sheet is accounted for:
   xlgd's engine run from the workbook's own inputs, start values and data);
 * every other formula cell -- other sheets, a learner's own sheet, rows 33-34
   of graddesc, cells added to an xlgd sheet -- by the workbook evaluator
-  (`evaluator`, `evaluated.py`): inconsistent formulas, stale values
+  (`evaluator`, `other_cells.py`): inconsistent formulas, stale values
   and errors against the cell's own formula, values against the workbook
   evaluated from its own constants;
 * cells nobody can compute (volatile or unsupported functions) are
@@ -33,10 +33,10 @@ layout's per-column templates), so xlgd's step tables are read whole rows at
 a time (`steptable.RowMatcher`); the evaluator takes those sheets' values as
 they are and evaluates only the cells the layout does not have.
 
-The room: report.py (Report, SheetReport, Cause, Unchecked), cells.py
+The room: report.py (Report, SheetReport, Cause, Unchecked), listed_cells.py
 (generic cell checks and grouping into causes), steptable.py,
 engine_async.py, xlgd_sheet.py and graddesc.py (the two known kinds of
-sheet), evaluated.py (everything else, with the evaluator), names.py, and
+sheet), other_cells.py (everything else, with the evaluator), names.py, and
 this orchestrator.
 """
 
@@ -55,9 +55,9 @@ from ..xlsx.package import Fallback, Package
 from ..xlsx.refs import FormulaSyntaxError, a1, split_ref, tokens
 from . import graddesc as gl
 from . import excel_rounding
-from .cells import CheckContext
+from .listed_cells import CheckContext
 from .gradient_check import add_descent
-from .evaluated import Settings, check_evaluated, plain_value
+from .other_cells import Settings, check_evaluated, plain_value
 from ..evaluator import Evaluation, RunBuilder, SheetCells, SheetValues, cell_value, read_book
 from ..evaluator.store import BLANK, UNKNOWN_VALUE
 from .names import check_names

@@ -5,13 +5,13 @@ by cell diff buries the one edit under thousands of consequences. Here the
 two workbooks are aligned first (sheets by name or content, columns by
 header, rows by content with formulas compared in relative form), then
 each difference becomes one change (a class of changes.py): cell edits
-(cells.py), rows and columns inserted or deleted (align.py, sheet.py) and,
+(classify.py), rows and columns inserted or deleted (align.py, sheet.py) and,
 here, sheets added, removed or renamed, chart series, defined names and
 calculation settings. Last, what the changes did to each training sheet
 (effects.py).
 
 The room: changes.py (the kinds of change), align.py (columns, rows, the
-row map and formula translation), cells.py (what kind of change a cell pair
+row map and formula translation), classify.py (what kind of change a cell pair
 is), sheet.py (the walk over one sheet), this module (whole workbooks:
 sheets, names, calculation settings, charts), effects.py (training before
 -> after), report.py and html.py (what a person reads), textconv.py (git).
@@ -27,7 +27,7 @@ from ..errors import XlgdError
 from ..recipe.record import META_SHEET
 from ..xlsx import refs
 from .align import PLAN_ROWS, RowMap, SheetMap, Translator, canon, row_plan, value_key
-from .cells import DiffOptions, norm_formula
+from .classify import DiffOptions, norm_formula
 from .changes import (CalcSettingChanged, ChartAdded, ChartRemoved, ChartSeriesChanged, NameAdded,
                       NameChanged, NameRemoved, ReferencesUnadjusted, RowMove, SheetAdded, SheetRemoved, SheetRenamed)
 from .effects import sheet_effect

@@ -43,14 +43,14 @@ from ..evaluator import Evaluation, Unknown, cells_of, describe_root
 from ..evaluator.store import BOOL, NUMBER, TEXT, UNKNOWN
 from ..xlsx.package import Cell
 from ..xlsx.refs import a1, col_letters, parse_cell, quote_sheet, shift
-from .cells import ROUNDED_RTOL, Failures, group, structure_reason
+from .listed_cells import ROUNDED_RTOL, Failures, group, structure_reason
 from .excel_rounding import ULP, budget, operations
 from .gradient import recognise
 from .headers import header
 from .report import Cause, SheetReport, Unchecked, agree, same_value, ulp_distance
 
 ULP_RTOL = 1e-12  # functions whose last bits come from a C library (functions.Function.ulp)
-ROUNDED_LOCAL = 1e-12  # a formula on 15-digit inputs against its own 15-digit value (as cells.check_cells)
+ROUNDED_LOCAL = 1e-12  # a formula on 15-digit inputs against its own 15-digit value (as listed_cells.check_cells)
 CONSIST_ROUNDED = 4e-14  # per operation, times the formula's magnitude (15-digit files)
 SOURCE = "the workbook evaluated from its own constants"
 EXCEL_ZERO_ULPS = 8  # a final + or - this many ulp of its terms from 0: Excel's value is 0
