@@ -17,6 +17,8 @@ from .refs import FormulaSyntaxError, split_ref
 MAX_ROW, MAX_COL = 1_048_576, 16_384  # Excel's last row and column (XFD)
 MAX_ROW_BYTES = 64 << 20
 WORKSHEET_END = re.compile(r"</worksheet>\s*(?:<!--.*?-->\s*|<\?[^>]*\?>\s*)*\Z", re.S)
+# A row numbered with seven digits or more, or from 0 (a cell's r starts with its column letters):
+# checked only where found. The literal start keeps the search cheap (a small share of the scan).
 ODD_ROW = re.compile(r' r="(\d{7,}|0\d*)"')
 
 
@@ -123,8 +125,8 @@ def check_tail(tail, text, where):
 
 class Prefetch:
     """Reads the next piece of a zip member in a thread while the caller works on this one:
-    zlib inflates without holding the GIL, so on a big sheet (~1 s of inflating per
-    165 MB) the reading costs almost nothing. Errors (damaged zip, bomb guards) are
+    zlib inflates without holding the GIL, so on a big sheet the reading costs
+    almost nothing. Errors (damaged zip, bomb guards) are
     raised in the caller, in order; leaving the `with` early stops the thread first."""
 
     def __init__(self, f, size):
