@@ -199,7 +199,7 @@ class RowTemplate:
         where = {k: i for i, k in enumerate(self.steps)}
         self.order = itemgetter(where[0], *[where[k] for c in cells for k in c.seq])
         # text(): the row with one marker character per row offset, filled in by str.replace -- a handful
-        # of replaces (~2 us) instead of a %-format of a hundred numbers (~10 us); control characters
+        # of replaces, cheaper than a %-format of a hundred numbers; control characters
         # cannot occur in XML text, but the check keeps a template that holds one on the format
         marks = [chr(1 + i) for i in range(len(self.steps))]
         self.marked = None
