@@ -231,7 +231,7 @@ class Classifier:
 
     sheet: str
     opt: DiffOptions
-    tr: Translator
+    translator: Translator
     names_at: dict  # (ref row, ref col) -> defined name of the input
     columns: Columns
     changes: list = field(default_factory=list)
@@ -279,7 +279,7 @@ class Classifier:
 
     def _pair_same_columns(self, er, ec, fr, fc, marks):
         """`pair` when no column moved: the loop every row of a big sheet takes, kept lean."""
-        self.fast = fast = er == fr and self.tr.simple()
+        self.fast = fast = er == fr and self.translator.simple()
         values, opt = self.opt.values, self.opt
         texts = unmatched = 0
         for c, (ef, ev) in ec.items():
@@ -406,7 +406,7 @@ class Classifier:
             marks[p.c] = (cls.kind, f"{getattr(ch, 'name', None) or a1(p.er, p.c)}: {show(p.gv)} -> {show(p.ev)}")
 
     def _same_formula(self, p):
-        t = self.tr.translate(p.ef, self.sheet)
+        t = self.translator.translate(p.ef, self.sheet)
         if t == p.gf or canon(t, p.fr, p.rc) == canon(p.gf, p.fr, p.rc):
             return True
         # Does the formula point below the current row (an epoch total, a SUM)?
@@ -420,7 +420,7 @@ class Classifier:
         """The formulas that pointed below their row, now that the whole row map is known."""
         pend, self.pending = self.pending, []
         for p, label in pend:
-            if canon(self.tr.translate(p.ef, self.sheet), p.fr, p.rc) == canon(p.gf, p.fr, p.rc):
+            if canon(self.translator.translate(p.ef, self.sheet), p.fr, p.rc) == canon(p.gf, p.fr, p.rc):
                 if self.opt.values and not values_equal(p.ev, p.gv, self.opt):
                     self._summarise(p, None, label)  # a cell that moved keeps its own value change
                 continue
