@@ -43,10 +43,10 @@ from ..evaluator import Evaluation, Unknown, cells_of, describe_root
 from ..evaluator.store import BOOL, NUMBER, TEXT, UNKNOWN
 from ..xlsx.package import Cell
 from ..xlsx.refs import a1, col_letters, parse_cell, quote_sheet, shift
-from .listed_cells import ROUNDED_RTOL, Failures, group, structure_reason
 from .excel_rounding import ULP, budget, operations
 from .gradient import recognise
 from .headers import header
+from .listed_cells import ROUNDED_RTOL, Failures, group, structure_reason
 from .report import Cause, SheetReport, Unchecked, agree, same_value, ulp_distance
 
 ULP_RTOL = 1e-12  # functions whose last bits come from a C library (functions.Function.ulp)
