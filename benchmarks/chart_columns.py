@@ -7,7 +7,7 @@ The chart columns (core/chart_columns.py: err^2 with #N/A gaps, prediction,
 weights and derivative clipped to +-chart_max) are output-only: no other cell
 reads them. The engine computes them after each epoch's rows, over the epoch's
 arrays with masks (`program.Program.derived`); `derive=False` puts them back in
-the per-row fast path, as before, where each #N/A they hold (the clipping at
+the per-row fast path, where each #N/A they hold (the clipping at
 true_b = 3000: b passes chart_max on almost every row) sends the rest of the
 epoch to the exact evaluator. For each data scale, in one run, it times
 computing every sheet of the template both ways (best of --repeat, alternating)
@@ -81,7 +81,7 @@ def main():
         rows = sum(s.n_steps for s in recipe.sheets)
         print(f"{tb:>7g} {rows:>9,} {na:>10,} {t_rows:>13.2f} {t_after:>7.2f} {t_rows / t_after:>5.1f}x  "
               f"{'yes: every cell, code and epoch cell' if ok else 'NO'}", flush=True)
-    print("in the rows: chart columns in the per-row fast path (derive=False, as before); after: computed over "
+    print("in the rows: chart columns in the per-row fast path (derive=False); after: computed over "
           "each epoch's arrays after its rows (the default). Best of --repeat, engine only (no writing).")
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
 

@@ -1,4 +1,4 @@
-"""The long hostile-input run (issue 16): every damage of tests/hostile.py, enumerated, not sampled.
+"""The long hostile-input run: every damage of tests/hostile.py, enumerated, not sampled.
 
     python benchmarks/hostile.py [--every K] [--commands verify,diff,...] [--show N] [--libreoffice N]
 

@@ -1,4 +1,4 @@
-"""Hostile and damaged inputs, and the contract every xlgd command keeps on them (issue 16).
+"""Hostile and damaged inputs, and the contract every xlgd command keeps on them.
 
 The contract, checked by `Run.problems` for one command on one input:
 

@@ -1,4 +1,4 @@
-"""`charts check` reads every series reference and says where it points (issue 17, item 4).
+"""`charts check` reads every series reference and says where it points.
 
 No false all-clear: a reference xlgd cannot read, or that points outside the
 workbook, is a problem (exit 1); one Excel reads but xlgd does not check cell

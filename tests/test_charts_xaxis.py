@@ -1,4 +1,4 @@
-"""Which cells `charts fix` links as a series' x: by the evidence on the sheet (issue 13).
+"""Which cells `charts fix` links as a series' x: by the evidence on the sheet.
 
 Every workbook is built here the way a learner makes one: openpyxl (formulas
 with no cached values, charts with no categories), XlsxWriter, and xlgd's own

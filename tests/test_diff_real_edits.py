@@ -13,7 +13,7 @@ import pytest
 
 from tests import diffedits as E
 from xlgd import cli
-from xlgd.diff.cells import Options, values_equal
+from xlgd.diff.classify import DiffOptions, values_equal
 from xlgd.pipeline import build
 from xlgd.recipe.template import load_recipe
 
@@ -141,8 +141,8 @@ def test_calc_settings_that_change_values_are_differences(base, tmp_path):
     (-math.inf, -math.inf, True), (math.nan, math.nan, True), (math.nan, 15.0, False), (math.nan, math.inf, False),
     (1e308, math.inf, False), (15.0, 15.0 * (1 + 1e-12), True)])
 def test_inf_and_nan_are_values_of_their_own(old, new, equal):
-    loose = Options(rtol=0.5, atol=1e6)
-    assert values_equal(old, new, Options()) is equal and values_equal(new, old, loose) is equal
+    loose = DiffOptions(rtol=0.5, atol=1e6)
+    assert values_equal(old, new, DiffOptions()) is equal and values_equal(new, old, loose) is equal
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Fuzz every command with damaged and hostile workbooks and templates (issue 16).
+"""Fuzz every command with damaged and hostile workbooks and templates.
 
 Hypothesis draws a damage -- a truncation, byte flips in the zip or inside one part's XML,
 a deleted or duplicated member, malformed XML in one part, an XML attack, a decompression

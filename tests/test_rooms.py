@@ -139,13 +139,12 @@ def test_modules_import_each_other_without_a_circle():
     assert circle is None, f"import circle: {' -> '.join(circle)}"
 
 
-def test_class_names_of_the_lower_rooms_are_unique_in_the_package():
-    """A class of core/, recipe/, book/, xlsx/ or the layout has one name no other module defines."""
+def test_class_names_are_unique_in_the_package():
+    """Every class of the package has one name no other module defines."""
     where = {}
     for name, path in _modules():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ClassDef):
                 where.setdefault(node.name, []).append(name)
-    lower = ("core", "recipe", "book", "xlsx", "layout")
-    twice = {c: ms for c, ms in where.items() if len(ms) > 1 and any(m.split(".")[0] in lower for m in ms)}
+    twice = {c: ms for c, ms in where.items() if len(ms) > 1}
     assert not twice, f"class names defined in two modules: {twice}"

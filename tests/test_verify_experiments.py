@@ -1,7 +1,6 @@
 """xlgd's experiment sheets (compare, summary, sine, derivatives) are checked by verify, every formula cell.
 
-Before issue 11 verify never looked at them. They have no step-table layout:
-the workbook evaluator checks them, so an edit in one is found like an edit
+They have no step-table layout: the workbook evaluator checks them, so an edit in one is found like an edit
 in a learner's sheet -- one cause at its cell.
 """
 

@@ -15,7 +15,7 @@ import pytest
 from tests.verify_helpers import edit_zip, set_constant, set_formula, set_value, sheet_part
 from xlgd.xlsx import package
 from xlgd.check import steptable, verify, xlgd_sheet
-from xlgd.check.cells import CheckContext
+from xlgd.check.listed_cells import CheckContext
 from xlgd.check.steptable import CachedLayout, RowMatcher, read_xlgd_sheet
 from xlgd.layout import Layout
 from xlgd.xlsx.package import Package

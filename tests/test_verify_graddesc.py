@@ -20,9 +20,8 @@ def test_graddesc_2018_verifies_clean(reference_xlsm):
     assert {s.name for s in graddesc} == {"basic", "momentum", "rmsprop", "adam", "adam_ann"}
     assert all(s.checked >= 29 * 9 for s in graddesc)
     assert any("macros" in w for w in rep.warnings)
-    # The data sheet's RANDBETWEEN cells are unchecked (a new value every recalculation); since issue 11 the
-    # y cells reading them are checked (against the values the file holds), so the old note "no checked cell
-    # reads it" became this one.
+    # The data sheet's RANDBETWEEN cells are unchecked (a new value every recalculation); the y cells
+    # reading them are checked (against the values the file holds), so the note says only those are unchecked.
     assert any("RANDBETWEEN" in n and "those cells are unchecked" in n for n in rep.notes)
     data = next(s for s in rep.sheets if s.name == "data")
     assert [u.where for u in data.unchecked] == ["data!B5:B33"] and data.checked == 29 and data.failed == 0

@@ -1,4 +1,4 @@
-"""No false all-clear (issue 17, items 1 and 2 for verify): defined names that point wrong, and inf/NaN values.
+"""No false all-clear: defined names that point wrong, and inf/NaN values.
 
 Names are edited in workbook.xml the way a damaged or hand-edited file has
 them: pointing at #REF! (its cell deleted), at another cell, at a sheet that

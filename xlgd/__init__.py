@@ -6,7 +6,7 @@ _API = ("generate", "run", "sweep", "read")
 
 
 def __getattr__(name):
-    # The notebook API (xlgd.run, xlgd.sweep, xlgd.generate, xlgd.read) pulls in pandas: ~0.5 s that
+    # The notebook API (xlgd.run, xlgd.sweep, xlgd.generate, xlgd.read) pulls in pandas, an import
     # command-line runs (verify of a big workbook aims at a few seconds) need not pay.
     if name in _API:
         from .errors import dependency_error

@@ -189,48 +189,48 @@ def _cache_matches(kind: str, cell, cached) -> bool:
     return cached == (cell if isinstance(cell, str) else format_value(cell))
 
 
-def reference_issues(s: Series) -> list:
+def reference_issues(series: Series) -> list:
     """What each reference of a series is: typed in, unreadable, outside the workbook, unchecked."""
     out = []
-    for src in s.sources():
+    for src in series.sources():
         what = ROLE_WORDS[src.role]
         if src.is_literal and src.role != "tx":
             out.append(Issue("literal-data", f"{what} are typed into the chart ({src.kind}, {src.pt_count} "
-                             "points) instead of a link to cells", s.number, src.role))
+                             "points) instead of a link to cells", series.number, src.role))
         elif src.is_ref and src.target is not None and src.target.status == "bad":
             out.append(Issue("bad-reference", f"{what} {src.formula or '(no formula)'}: {src.target.why}",
-                             s.number, src.role))
+                             series.number, src.role))
         elif src.is_ref and src.target is not None and src.target.status == "unchecked":
             out.append(Issue("unchecked-reference", f"{what}: {src.target.why}; Excel reads it, xlgd does not "
-                             "check its cells, cache or x", s.number, src.role, NOTE))
+                             "check its cells, cache or x", series.number, src.role, NOTE))
     return out
 
 
-def missing_x_issue(book: Package, chart: Chart, s: Series) -> Issue:
+def missing_x_issue(book: Package, chart: Chart, series: Series) -> Issue:
     """A series with no category/x reference: a problem when a column is its x, else a note."""
-    xy = s.cats.role == "xVal"
-    n = s.values.area.length if s.values.area else s.values.pt_count
-    head = f"no {ROLE_WORDS[s.cats.role]} reference: the axis numbers the points 1..{n}"
-    choice = choose_x(book, chart, s)
+    xy = series.cats.role == "xVal"
+    n = series.values.area.length if series.values.area else series.values.pt_count
+    head = f"no {ROLE_WORDS[series.cats.role]} reference: the axis numbers the points 1..{n}"
+    choice = choose_x(book, chart, series)
     code = "no-x-values" if xy else "no-categories"
     if choice.chosen is not None and _counts_one_to_n(choice.chosen, n):
         c = choice.chosen
         return Issue("implicit-categories", f"{head}, the numbers {c.area.formula()} holds (the column headed "
                      f"{c.header!r} beside it): the chart reads right as it is (pass --x to link the column)",
-                     s.number, s.cats.role, NOTE, choice)
+                     series.number, series.cats.role, NOTE, choice)
     if choice.chosen is not None:
         c = choice.chosen
         return Issue(code, f"{head}; its x is {c.area.formula()} (the column headed {c.header!r}; a {choice.kind} "
-                     f"series, by its {choice.because}): fix links it", s.number, s.cats.role, choice=choice)
+                     f"series, by its {choice.because}): fix links it", series.number, series.cats.role, choice=choice)
     if choice.ambiguous:
         opts = " or ".join(f'--x "{c.area.formula()}" ({c.header!r})' for c in choice.candidates)
         return Issue(code, f"{head}; {len(choice.candidates)} columns could be its x and hold different numbers, "
-                     f"so fix links none: pass {opts}", s.number, s.cats.role, choice=choice)
+                     f"so fix links none: pass {opts}", series.number, series.cats.role, choice=choice)
     if not choice.searched:
         return Issue(code, f"{head}; its values are not one column of this workbook, so no x column was "
-                     f"looked for: pass --x with {n} cells", s.number, s.cats.role, choice=choice)
+                     f"looked for: pass --x with {n} cells", series.number, series.cats.role, choice=choice)
     return Issue("implicit-categories", f"{head}, and no step, epoch or x column runs along exactly these rows"
-                 + _implicit_reading(choice, n), s.number, s.cats.role, NOTE, choice)
+                 + _implicit_reading(choice, n), series.number, series.cats.role, NOTE, choice)
 
 
 def _counts_one_to_n(c, n: int) -> bool:
@@ -246,96 +246,97 @@ def _implicit_reading(choice: XChoice, n: int) -> str:
     return f"; to plot against x, put the x values in {n} cells beside the values and pass --x"
 
 
-def empty_issues(book: Package, s: Series) -> list:
+def empty_issues(book: Package, series: Series) -> list:
     out = []
-    for src in (s.values, s.cats):
+    for src in (series.values, series.cats):
         vals = area_values(book, src.area) if src.is_ref and src.area is not None else None
         if not vals:
             continue
         what = ROLE_WORDS[src.role]
         if all(v is None for v in vals):
-            code = "empty-x" if src is s.cats else "empty-values"
+            code = "empty-x" if src is series.cats else "empty-values"
             out.append(Issue(code, f"{what} {src.formula} are empty cells: the "
-                             f"{'axis has no labels' if src is s.cats else 'chart draws nothing'}",
-                             s.number, src.role))
+                             f"{'axis has no labels' if src is series.cats else 'chart draws nothing'}",
+                             series.number, src.role))
             continue
         tail = next(i for i, v in enumerate(reversed(vals)) if v is not None)
-        if tail and src is s.values:
+        if tail and src is series.values:
             out.append(Issue("empty-tail", f"the last {tail} of {len(vals)} cells of {what} {src.formula} are "
                              "empty (past the sheet's data): the chart leaves room for more points",
-                             s.number, src.role, NOTE))
+                             series.number, src.role, NOTE))
     return out
 
 
-def check_series(book: Package, chart: Chart, s: Series) -> list:
-    out = reference_issues(s)
-    if s.values.kind is None:
-        out.append(Issue("no-values", "the series has no values reference: it draws nothing", s.number,
-                         s.values.role))
-    if s.cats.kind is None and s.values.kind is not None:
-        out.append(missing_x_issue(book, chart, s))
-    va, ca = s.values.area, s.cats.area
+def check_series(book: Package, chart: Chart, series: Series) -> list:
+    out = reference_issues(series)
+    if series.values.kind is None:
+        out.append(Issue("no-values", "the series has no values reference: it draws nothing", series.number,
+                         series.values.role))
+    if series.cats.kind is None and series.values.kind is not None:
+        out.append(missing_x_issue(book, chart, series))
+    va, ca = series.values.area, series.cats.area
     if va is not None and ca is not None and va.length != ca.length:
-        out.append(Issue("length-mismatch", f"{ROLE_WORDS[s.cats.role]} {s.cats.formula} has {ca.length} cells "
-                         f"but values {s.values.formula} have {va.length}", s.number, s.cats.role))
-    out += empty_issues(book, s)
-    out += present_x_issues(book, chart, s)
-    smooth = smoothing_issue(book, chart, s) if s.values.kind else None
+        out.append(Issue("length-mismatch", f"{ROLE_WORDS[series.cats.role]} {series.cats.formula} has {ca.length} "
+                         f"cells but values {series.values.formula} have {va.length}", series.number,
+                         series.cats.role))
+    out += empty_issues(book, series)
+    out += present_x_issues(book, chart, series)
+    smooth = smoothing_issue(book, chart, series) if series.values.kind else None
     if smooth is not None:
         out.append(smooth)
-    if s.chart_type in ("lineChart", "line3DChart") and s.cats.kind and not _date_axis(chart):
-        xs = numeric_sequence(book, s.cats)
+    if series.chart_type in ("lineChart", "line3DChart") and series.cats.kind and not _date_axis(chart):
+        xs = numeric_sequence(book, series.cats)
         problem = spacing_problem(xs) if xs else None
         if problem:
             out.append(Issue("line-over-uneven-x", f"line chart over numeric x that is {problem} "
                              f"({_preview(xs)}): points are joined in row order at even spacing; fix makes "
                              "it a scatter chart, which plots x to scale (--keep-type keeps the line)",
-                             s.number, s.cats.role))
-    for src in (s.values, s.cats):
-        issue = cache_issue(book, src, s.number)
+                             series.number, series.cats.role))
+    for src in (series.values, series.cats):
+        issue = cache_issue(book, src, series.number)
         if issue:
             out.append(issue)
     return out
 
 
-def present_x_issues(book: Package, chart: Chart, s: Series) -> list:
+def present_x_issues(book: Package, chart: Chart, series: Series) -> list:
     """A linked x the evidence says is wrong (`xaxis.judge_x`); a scatter line through unsorted x."""
     out = []
-    if s.cats.is_ref and s.cats.area is not None:
-        verdict = judge_x(book, chart, s)
+    if series.cats.is_ref and series.cats.area is not None:
+        verdict = judge_x(book, chart, series)
         if verdict is not None:
-            label = series_name(book, s)
-            head = f"{label + ' ' if label else ''}is drawn against {s.cats.area.formula()}: {verdict.why}"
+            label = series_name(book, series)
+            head = f"{label + ' ' if label else ''}is drawn against {series.cats.area.formula()}: {verdict.why}"
             tail = (f"; its x is {verdict.should.formula()}: fix relinks it" if verdict.should is not None
                     else f"; fix leaves it: {verdict.left}")
-            out.append(Issue("wrong-x", head + tail, s.number, s.cats.role, should=verdict.should))
-    if s.chart_type == "scatterChart" and s.cats.kind and draws_lines(s.elem):
-        xs = numeric_sequence(book, s.cats)
+            out.append(Issue("wrong-x", head + tail, series.number, series.cats.role, should=verdict.should))
+    if series.chart_type == "scatterChart" and series.cats.kind and draws_lines(series.elem):
+        xs = numeric_sequence(book, series.cats)
         if xs and spacing_problem(xs) == "unsorted":
             out.append(Issue("scribble", f"a line joins the points in row order through x that is unsorted "
                              f"({_preview(xs)}): it zigzags back and forth across the plot; fix draws the points "
-                             "alone (markers only)", s.number, s.cats.role))
+                             "alone (markers only)", series.number, series.cats.role))
     return out
 
 
-def smoothing_issue(book: Package, chart: Chart, s: Series) -> Issue | None:
+def smoothing_issue(book: Package, chart: Chart, series: Series) -> Issue | None:
     """Smoothing that draws what the sheet never holds: a curve below 0 for values that never are, or
     any smoothed error or loss (the bends between steps are no error anyone computed)."""
-    sm = s.elem.find(C + "smooth")
+    sm = series.elem.find(C + "smooth")
     if sm is None or sm.get("val", "1") not in ("1", "true"):
         return None
-    ys = plotted_numbers(book, s.values)
+    ys = plotted_numbers(book, series.values)
     numbers = [y for y in ys if y is not None]
     if numbers and min(numbers) < 0:
         return None
     dip = smoothed_min(ys) if numbers else 0.0  # no values yet: the words alone decide
-    words = " ".join([series_name(book, s), chart.title or ""])
+    words = " ".join([series_name(book, series), chart.title or ""])
     if dip >= 0 and not ERROR_WORDS.search(words.lower()):
         return None
     why = (f"the smoothed curve dips to {dip:.3g}, below 0, where the values never go" if dip < 0 else
            "it bends between the points through values no step computed")
     return Issue("smoothing", f"smoothing on an error or loss series that is never below 0: {why}; fix turns "
-                 "smoothing off (straight lines between the points)", s.number, s.values.role)
+                 "smoothing off (straight lines between the points)", series.number, series.values.role)
 
 
 ERROR_WORDS = re.compile(r"\b(err|errs|error|errors|loss|losses|cost|mse|rmse)\b|err\^?2|err²")
@@ -384,26 +385,26 @@ def _date_axis(chart: Chart) -> bool:
     return any(a.kind == "dateAx" for a in chart.axes)
 
 
-def axis_values(book: Package, chart: Chart, ax) -> list:
+def axis_values(book: Package, chart: Chart, axis) -> list:
     """The positive numbers the series plot along an axis (a series group's first axis is its x)."""
     out = []
     for s in chart.series:
         ids = [a.get("val") for a in s.elem.getparent().findall(C + "axId")]
-        if ax.ax_id in ids:
-            src = s.cats if ids.index(ax.ax_id) == 0 else s.values
+        if axis.ax_id in ids:
+            src = s.cats if ids.index(axis.ax_id) == 0 else s.values
             out += [v for v in plotted_numbers(book, src) if v is not None and v > 0]
     return out
 
 
-def log_axis_issue(book: Package, chart: Chart, ax) -> Issue | None:
+def log_axis_issue(book: Package, chart: Chart, axis) -> Issue | None:
     """A log axis labelled "General" over a range where General writes some decades out (1000) and
     others in E notation (1E+20): labels in two formats on one axis."""
-    if ax.elem is None or ax.elem.find(f"{C}scaling/{C}logBase") is None:
+    if axis.elem is None or axis.elem.find(f"{C}scaling/{C}logBase") is None:
         return None
-    fmt = ax.elem.find(C + "numFmt")
+    fmt = axis.elem.find(C + "numFmt")
     if fmt is not None and (fmt.get("formatCode") or "General").lower() != "general":
         return None
-    pos = axis_values(book, chart, ax)
+    pos = axis_values(book, chart, axis)
     if not pos:
         return None
     lo, hi = math.floor(math.log10(min(pos))), math.ceil(math.log10(max(pos)))
@@ -411,7 +412,7 @@ def log_axis_issue(book: Package, chart: Chart, ax) -> Issue | None:
     sci = hi >= 15 or lo <= -10
     if not (plain and sci):
         return None
-    return Issue("log-axis-labels", f"the log axis {ax.ax_id} spans 1E{lo:+03d} to 1E{hi:+03d} in the General "
+    return Issue("log-axis-labels", f"the log axis {axis.ax_id} spans 1E{lo:+03d} to 1E{hi:+03d} in the General "
                  "format, which writes some labels out (1000) and others in E notation (1E+20); fix labels "
                  "every decade 0E+00")
 
@@ -513,15 +514,15 @@ def report_text(book: Package, results) -> str:
     return "\n".join(lines)
 
 
-def issue_line(i: Issue) -> str:
+def issue_line(issue: Issue) -> str:
     """`! code: ...` for a problem, `- note code: ...` for a note."""
-    return f"! {issue_text(i)}" if i.is_problem else f"- note {issue_text(i)}"
+    return f"! {issue_text(issue)}" if issue.is_problem else f"- note {issue_text(issue)}"
 
 
-def issue_text(i: Issue) -> str:
+def issue_text(issue: Issue) -> str:
     """`code: series N: message`, for a line that says problem or note itself."""
-    who = f"series {i.series}: " if i.series else ""
-    return f"{i.code}: {who}{i.message}"
+    who = f"series {issue.series}: " if issue.series else ""
+    return f"{issue.code}: {who}{issue.message}"
 
 
 def summary_line(results) -> str:

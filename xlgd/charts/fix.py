@@ -256,7 +256,7 @@ def _val_el(name, val):
 
 
 @dataclass(frozen=True)
-class Options:
+class FixOptions:
     """What the user asked of `fix`: an explicit x for every series to relink, and whether a line
     chart over uneven x keeps its type (else it becomes a scatter chart)."""
 
@@ -272,29 +272,30 @@ def _no_x_text(choice, n: int) -> str:
             f"to link one, put the x values in {n} cells and pass --x")
 
 
-def relink(book: Package, chart: Chart, s: Series, issue: Issue | None, opts: Options, say) -> bool:
+def relink(book: Package, chart: Chart, series: Series, issue: Issue | None, opts: FixOptions, say) -> bool:
     """Link one series' categories/x to --x, or to the column `xaxis.choose_x` found."""
-    n = s.values.area.length if s.values.area else s.values.pt_count
+    n = series.values.area.length if series.values.area else series.values.pt_count
     target = opts.x
     if target is None and issue is not None and issue.code == "wrong-x":
         if issue.should is None:
-            say(f"series {s.number}: {issue.message}")
+            say(f"series {series.number}: {issue.message}")
             return False
         target = issue.should
     if target is None:
         # A missing x was looked for by the check; a broken link (typed, too short, empty) is looked for here.
-        choice = issue.choice if issue is not None and issue.choice is not None else choose_x(book, chart, s)
+        choice = issue.choice if issue is not None and issue.choice is not None else choose_x(book, chart, series)
         target = choice.chosen.area if choice is not None and choice.chosen is not None else None
         if target is None:
-            say(f"series {s.number}: {_no_x_text(choice, n)}")
+            say(f"series {series.number}: {_no_x_text(choice, n)}")
             return False
     if target.length != n:
-        say(f"series {s.number}: --x {target.formula()} has {target.length} cells but the values have {n}; "
+        say(f"series {series.number}: --x {target.formula()} has {target.length} cells but the values have {n}; "
             "left as is")
         return False
-    link(_role_element(s.elem, s.cats.role), target, area_values(book, target),
-         force_numeric=s.cats.role == "xVal")
-    say(f"series {s.number}: {'x values' if s.cats.role == 'xVal' else 'categories'} linked to {target.formula()}")
+    link(_role_element(series.elem, series.cats.role), target, area_values(book, target),
+         force_numeric=series.cats.role == "xVal")
+    what = "x values" if series.cats.role == "xVal" else "categories"
+    say(f"series {series.number}: {what} linked to {target.formula()}")
     return True
 
 
@@ -308,7 +309,7 @@ def _to_relink(issues, explicit_x: bool) -> dict:
     return out
 
 
-def fix_chart(book: Package, chart: Chart, opts: Options, messages: list) -> bool:
+def fix_chart(book: Package, chart: Chart, opts: FixOptions, messages: list) -> bool:
     issues = check_chart(book, chart)
     if not issues:
         return False
@@ -384,20 +385,20 @@ _AFTER_NUMFMT = ("majorTickMark", "minorTickMark", "tickLblPos", "spPr", "txPr",
 _AFTER_MAJOR_UNIT = ("minorUnit", "dispUnits", "extLst")
 
 
-def label_log_axis(ax, values):
+def label_log_axis(axis, values):
     """One scientific label format on a log value axis, and a label every few decades over a range
     wider than the labels can show one by one (as `xlgd generate` writes its own)."""
     from ..pipeline import LOG_FORMAT, log_axis
 
-    fmt = ax.find(C + "numFmt")
+    fmt = axis.find(C + "numFmt")
     if fmt is None:
         fmt = etree.Element(C + "numFmt")
-        _insert_before(ax, fmt, _AFTER_NUMFMT)
+        _insert_before(axis, fmt, _AFTER_NUMFMT)
     fmt.set("formatCode", LOG_FORMAT)
     fmt.set("sourceLinked", "0")
     unit = log_axis(values).get("major_unit")
-    if unit is not None and ax.tag == C + "valAx" and ax.find(C + "majorUnit") is None:
-        _insert_before(ax, _val_el("majorUnit", format_value(unit)), _AFTER_MAJOR_UNIT)
+    if unit is not None and axis.tag == C + "valAx" and axis.find(C + "majorUnit") is None:
+        _insert_before(axis, _val_el("majorUnit", format_value(unit)), _AFTER_MAJOR_UNIT)
 
 
 def _insert_before(parent, el, later):
@@ -440,7 +441,7 @@ def _invisible(ch: str) -> str:
 
 
 def fix_book(book: Package, x: str | None = None, keep_type: bool = False) -> FixResult:
-    opts = Options(explicit_x(book, x), keep_type)
+    opts = FixOptions(explicit_x(book, x), keep_type)
     res = FixResult()
     charts = read_charts(book)
     for chart in charts:

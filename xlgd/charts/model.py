@@ -225,7 +225,7 @@ def parse_area(formula: str):
 
 
 @dataclass(frozen=True)
-class Target:
+class RefTarget:
     """Where a reference points in this workbook: 'ok' with its areas (sheet
     names as the workbook spells them), 'unchecked' (a union, whole columns,
     a computed name: valid for Excel, not checked cell by cell here) or
@@ -245,54 +245,54 @@ def _sheet_named(book: Package, name: str):
     return next((s for s in book.sheets if s.name.upper() == name.upper()), None)
 
 
-def _on_sheets(book: Package, areas) -> Target:
+def _on_sheets(book: Package, areas) -> RefTarget:
     out = []
     for a in areas:
         info = _sheet_named(book, a.sheet)
         if info is None:
-            return Target("bad", why=f"there is no sheet named {a.sheet!r}")
+            return RefTarget("bad", why=f"there is no sheet named {a.sheet!r}")
         if info.kind != "worksheet" or not info.part or not book.has(info.part):
-            return Target("bad", why=f"sheet {info.name!r} has no cells (a chart sheet or a missing part)")
+            return RefTarget("bad", why=f"sheet {info.name!r} has no cells (a chart sheet or a missing part)")
         out.append(Area(info.name, a.r1, a.c1, a.r2, a.c2))
-    return Target("ok", tuple(out))
+    return RefTarget("ok", tuple(out))
 
 
-def _named(book: Package, ref: Ref, depth: int) -> Target:
+def _named(book: Package, ref: Ref, depth: int) -> RefTarget:
     scope = None
     if ref.sheet is not None and not ref.sheet.startswith("[0]"):
         info = _sheet_named(book, ref.sheet)
         scope = info.name if info is not None else None
         if info is None and not ref.sheet.lower().endswith((".xlsx", ".xlsm")):
-            return Target("bad", why=f"there is no sheet named {ref.sheet!r} (for the name {ref.name})")
+            return RefTarget("bad", why=f"there is no sheet named {ref.sheet!r} (for the name {ref.name})")
     names = {(sc, n.upper()): text for (sc, n), text in book.defined_names.items()}
     text = names.get((scope, ref.name.upper()), names.get((None, ref.name.upper())))
     if text is None:
-        return Target("bad", why=f"there is no defined name {ref.name!r}")
+        return RefTarget("bad", why=f"there is no defined name {ref.name!r}")
     inner = resolve_ref(book, text, depth + 1)
     if inner.status == "bad":
-        return Target("bad", why=f"the name {ref.name!r} = {text}: {inner.why}")
+        return RefTarget("bad", why=f"the name {ref.name!r} = {text}: {inner.why}")
     return inner
 
 
-def resolve_ref(book: Package, formula: str | None, depth: int = 0) -> Target:
-    """Where a series reference points in `book` (see `Target`)."""
+def resolve_ref(book: Package, formula: str | None, depth: int = 0) -> RefTarget:
+    """Where a series reference points in `book` (see `RefTarget`)."""
     ref = parse_ref(formula)
     if ref.kind == "bad":
-        return Target("bad", why=ref.reason)
+        return RefTarget("bad", why=ref.reason)
     if ref.kind in ("whole", "dynamic"):
-        return Target("unchecked", why=ref.reason)
+        return RefTarget("unchecked", why=ref.reason)
     if ref.kind == "name":
         if depth > 4:
-            return Target("bad", why=f"the name {ref.name!r} refers to itself")
+            return RefTarget("bad", why=f"the name {ref.name!r} refers to itself")
         return _named(book, ref, depth)
     target = _on_sheets(book, ref.areas)
     big = next((a for a in target.areas if a.length > MAX_POINTS), None)
     if big is not None:
         # Never read cell by cell: $A$1:$XFD$1048576 is 17 billion cells.
-        return Target("bad", why=f"{formula} spans {big.length:,} cells, more than the {MAX_POINTS:,} points "
+        return RefTarget("bad", why=f"{formula} spans {big.length:,} cells, more than the {MAX_POINTS:,} points "
                       "a series can plot")
     if ref.kind == "union" and target.status == "ok":
-        return Target("unchecked", target.areas, f"{formula} is a union of {len(ref.areas)} blocks")
+        return RefTarget("unchecked", target.areas, f"{formula} is a union of {len(ref.areas)} blocks")
     return target
 
 
@@ -311,7 +311,7 @@ class Source:
     points: dict = field(default_factory=dict)  # idx -> cached value (str)
     has_cache: bool = False
     elem: object = None       # the c:cat / c:val ... element
-    target: Target | None = None   # set by `resolve`: where the formula points in the workbook
+    target: RefTarget | None = None   # set by `resolve`: where the formula points in the workbook
 
     @property
     def is_ref(self) -> bool:

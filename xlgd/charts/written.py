@@ -41,10 +41,10 @@ def _read_links(book: Package) -> dict:
             for sheet, charts in found.items()}
 
 
-def written_x(book: Package, chart: Chart, s: Series) -> Area | None:
+def written_x(book: Package, chart: Chart, series: Series) -> Area | None:
     """The x xlgd linked for this series, or None when the series is not one xlgd wrote."""
     pairs = links(book).get(chart.sheet, {}).get(chart.title)
-    if not pairs or s.number > len(pairs):
+    if not pairs or series.number > len(pairs):
         return None
-    x, values = pairs[s.number - 1]
-    return x if values is not None and values == s.values.area else None
+    x, values = pairs[series.number - 1]
+    return x if values is not None and values == series.values.area else None

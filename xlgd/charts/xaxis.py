@@ -116,15 +116,15 @@ def series_kind(sources: list, scatter: bool) -> tuple:
     return "unknown", "no words saying what it is"
 
 
-def series_name(book: Package, s: Series) -> str:
+def series_name(book: Package, series: Series) -> str:
     """The series name as a reader sees it: the named cell's text for a reference (openpyxl
     writes the reference with no cached text), else the typed or cached name."""
-    label = s.label
+    label = series.label
     if label is not None and label.is_ref and label.area is not None:
         vals = area_values(book, label.area)
         if vals and isinstance(vals[0], str):
             return vals[0]
-    return s.name
+    return series.name
 
 
 def evidence(chart: Chart, name: str, value_header) -> list:
@@ -222,30 +222,30 @@ def _rising(xs) -> bool | None:
     return all(b > a for a, b in zip(nums, nums[1:]))
 
 
-def candidate(w: Window, col: int) -> Candidate | None:
-    vc, sheet = w.values.c1, w.values.sheet
-    header = label_above(w.cells, col, w.top)
+def candidate(window: Window, col: int) -> Candidate | None:
+    vc, sheet = window.values.c1, window.values.sheet
+    header = label_above(window.cells, col, window.top)
     if header_word(header) is None:
         return None
-    rows = range(w.top, w.bottom + 1)
-    xs = [w.cells.get((r, col)) for r in rows]
-    ys = [w.cells.get((r, vc)) for r in rows]
+    rows = range(window.top, window.bottom + 1)
+    xs = [window.cells.get((r, col)) for r in rows]
+    ys = [window.cells.get((r, vc)) for r in rows]
     if any(x is not None and not (is_number(x) or x is UNKNOWN) for x in xs):
         return None           # text or errors: not an axis of numbers
     if not any(x is not None for x in xs) or any(is_value(y) and x is None for x, y in zip(xs, ys)):
         return None           # a point without its x
-    if is_value(w.cells.get((w.bottom + 1, col))):
+    if is_value(window.cells.get((window.bottom + 1, col))):
         return None           # goes on below the values: a slice of a longer column
     lo, hi = sorted((col, vc))
-    between = [c for c in w.filled if lo < c < hi]
-    linked = tuple(w.cells.get((r, col)) for r in range(w.values.r1, w.values.r2 + 1))
-    return Candidate(Area(sheet, w.values.r1, col, w.values.r2, col), header, header_word(header), _rising(xs),
-                     len(between) == hi - lo - 1, abs(col - vc), linked)
+    between = [c for c in window.filled if lo < c < hi]
+    linked = tuple(window.cells.get((r, col)) for r in range(window.values.r1, window.values.r2 + 1))
+    return Candidate(Area(sheet, window.values.r1, col, window.values.r2, col), header, header_word(header),
+                     _rising(xs), len(between) == hi - lo - 1, abs(col - vc), linked)
 
 
-def candidates(w: Window) -> list:
-    cols = {c for (_, c) in w.cells} - {w.values.c1}
-    return [c for c in (candidate(w, col) for col in sorted(cols)) if c is not None]
+def candidates(window: Window) -> list:
+    cols = {c for (_, c) in window.cells} - {window.values.c1}
+    return [c for c in (candidate(window, col) for col in sorted(cols)) if c is not None]
 
 
 # --------------------------------------------------------------------------
@@ -276,9 +276,9 @@ def best_group(kind: str, because: str, found: list) -> list:
     return sorted((c for c in found if rank(c) == best), key=lambda c: c.distance)
 
 
-def choose_x(book: Package, chart: Chart, s: Series) -> XChoice:
+def choose_x(book: Package, chart: Chart, series: Series) -> XChoice:
     """The x a series with no usable category/x reference should get, and why."""
-    values, name, scatter = s.values.area, series_name(book, s), s.cats.role == "xVal"
+    values, name, scatter = series.values.area, series_name(book, series), series.cats.role == "xVal"
     if values is None or not values.is_column:
         return XChoice(*series_kind(evidence(chart, name, None), scatter), searched=False)
     w = window(book, values)
@@ -301,24 +301,24 @@ class XVerdict:
     left: str = ""
 
 
-def judge_x(book: Package, chart: Chart, s: Series) -> XVerdict | None:
+def judge_x(book: Package, chart: Chart, series: Series) -> XVerdict | None:
     """The verdict on a series' linked x, or None when it is right or nothing says otherwise.
 
     xlgd's record of the links it wrote is the first evidence (a series xlgd wrote, values where
     it put them); then the sheet: a series against its own values, a per-step series against the
     data x, a fit against a counter, an x in the right column but other rows. The columns around
     the values are read only once something looks wrong."""
-    have, values = s.cats.area, s.values.area
+    have, values = series.cats.area, series.values.area
     if have is None or values is None or not values.is_column or not have.is_column:
         return None
     if have.length != values.length:
         return None   # length-mismatch says so, and relinks
-    written = written_x(book, chart, s)
+    written = written_x(book, chart, series)
     if written is not None:
-        return None if have == written else _against_record(book, choose_x(book, chart, s), have, written)
-    if not _suspect(book, chart, s, have, values):
+        return None if have == written else _against_record(book, choose_x(book, chart, series), have, written)
+    if not _suspect(book, chart, series, have, values):
         return None
-    choice = choose_x(book, chart, s)
+    choice = choose_x(book, chart, series)
     why = contradiction(book, choice, have, values)
     if why is None:
         return None

@@ -89,7 +89,7 @@ def find_loss(table: Table, grads: list) -> Loss | None:
 def guessed_losses(table: Table, used: set) -> list:
     """Without a loss in the sheet: (pred - y)^2 for each column of the table reading every weight
     (pred) and each column of numbers on the step rows (y)."""
-    sc = table.ev.book.sheets[table.sheet]
+    sc = table.evaluation.book.sheets[table.sheet]
     data = []
     for c in sorted(sc.consts.cols):
         if c in table.trees or c in table.weights or sc.run_at(table.first, c) is not None:
@@ -129,7 +129,7 @@ def _row_leaves(e):
 def differentiate(table: Table, loss: Loss):
     """The loss's value, gradient and Hessian in the weights over every step row; NotDifferentiable
     when a column between the weights and the loss changes formula within the rows."""
-    sc = table.ev.book.sheets[table.sheet]
+    sc = table.evaluation.book.sheets[table.sheet]
     for x in _row_leaves(loss.tree):
         if x.sheet == table.sheet and x.off == 0 and x.col not in table.weights and any(
                 sc.run_at(r, x.col) is not None for r in range(table.first, table.last + 1)) \
@@ -147,10 +147,10 @@ def _weight_free(table: Table, col: int, depth: int = 0) -> bool:
     (graddesc's x column, `=data!B5` wrapping every epoch): to the derivatives it is data."""
     if col in table.weights or col in table.trees or depth > 4:
         return False
-    sc = table.ev.book.sheets[table.sheet]
+    sc = table.evaluation.book.sheets[table.sheet]
     runs = {run.id: run for r in range(table.first, table.last + 1) if (run := sc.run_at(r, col)) is not None}
     for run in runs.values():
-        expr = table.ev.prepared_run(run).expr
+        expr = table.evaluation.prepared_run(run).expr
         if expr is None:
             return False
         for leaf in leaves(expr):

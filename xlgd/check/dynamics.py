@@ -78,24 +78,24 @@ def overshoot_bound(table: Table, weights: list) -> float | None:
     return 2 * (1 + b) if k == 1.0 else 2 * (1 + b) / (1 - b)
 
 
-def diverges_at(e: np.ndarray) -> int | None:
+def diverges_at(losses: np.ndarray) -> int | None:
     """The first step (1-based) whose loss is over ten times the lowest before it, and every later one
     too; None when the loss never leaves its minimum for good, or never blows up at all. The minimum
     is of the median of each LEVEL rows: one row the weights happen to fit is no level to leave."""
-    if len(e) < 2 or not exploded(e[None, :], e[0])[0]:
+    if len(losses) < 2 or not exploded(losses[None, :], losses[0])[0]:
         return None
-    typical = np.array([np.median(e[max(0, i - LEVEL + 1):i + 1]) for i in range(len(e))])
+    typical = np.array([np.median(losses[max(0, i - LEVEL + 1):i + 1]) for i in range(len(losses))])
     low = np.minimum.accumulate(typical)[:-1]
-    after = np.minimum.accumulate(e[::-1])[::-1][1:]
+    after = np.minimum.accumulate(losses[::-1])[::-1][1:]
     hit = np.flatnonzero(after > 10 * low)
     return int(hit[0]) + 2 if len(hit) else None
 
 
-def exploded(e: np.ndarray, first: float) -> np.ndarray:
-    """Per row of e (runs x rows): did its loss blow up (over the bound, or not a finite number)?"""
+def exploded(losses: np.ndarray, first: float) -> np.ndarray:
+    """Per row of losses (runs x rows): did its loss blow up (over the bound, or not a finite number)?"""
     bound = max(EXPLODE_AT, 1e6 * abs(float(first))) if np.isfinite(first) else EXPLODE_AT
     with np.errstate(invalid="ignore"):
-        return np.any(~np.isfinite(e) | (e > bound), axis=1)
+        return np.any(~np.isfinite(losses) | (losses > bound), axis=1)
 
 
 def _curvature(loss, i: int) -> float | None:

@@ -24,7 +24,7 @@ import numpy as np
 from ..core.engine import run
 from ..core.sheet import build_sheet
 from ..xlsx.refs import a1, shift, split_ref
-from .cells import check_cells, group
+from .listed_cells import check_cells, group
 from .report import fmt_value
 
 FIRST, LAST = 4, 32  # step rows
@@ -131,40 +131,40 @@ def recognise(name: str, cells: dict) -> GSheet | None:
     return g
 
 
-def build_spec(g: GSheet, knob_values: dict):
+def build_spec(sheet_layout: GSheet, knob_values: dict):
     """The core SheetSpec whose engine run is this sheet (29 rows, one epoch)."""
     knobs = dict(knob_values)
-    if g.kind == "basic":
+    if sheet_layout.kind == "basic":
         knobs["h"] = 0.01  # the literal forward-difference step in G and I
-    return build_sheet("linear", g.optimizer, "graddesc", n_data=LAST - FIRST + 1, epochs=1, knobs=knobs,
-                       name=g.kind)
+    return build_sheet("linear", sheet_layout.optimizer, "graddesc", n_data=LAST - FIRST + 1, epochs=1, knobs=knobs,
+                       name=sheet_layout.kind)
 
 
 MISMATCH_CELLS = 10  # more cells than this not holding their layout's formula: the layout does not match
 
 
-def present_columns(ctx, name, g: GSheet) -> GSheet:
-    """g without the optional columns this copy of the sheet does not have (all their step cells empty)."""
+def present_columns(ctx, name, sheet_layout: GSheet) -> GSheet:
+    """sheet_layout without the optional columns this copy of the sheet does not have (all their step cells empty)."""
     grid = ctx.grid(name)
-    gone = [L for L in g.optional
+    gone = [L for L in sheet_layout.optional
             if all(grid.get((r, split_ref(f"{L}1")[1])) is None for r in range(FIRST, LAST + 1))]
-    return g.without(gone) if gone else g
+    return sheet_layout.without(gone) if gone else sheet_layout
 
 
-def check_graddesc_sheet(ctx, name, g: GSheet, rep):
+def check_graddesc_sheet(ctx, name, sheet_layout: GSheet, rep):
     """Every computed cell of one of Jeremy's sheets: structure, consistency, and the engine's run
     from the sheet's own knobs, start values and data. Raises LayoutMismatch when the sheet is only
     named like one of graddesc's (a knob cell not holding a number, many cells not its formulas).
     Returns the cells it covered."""
     val = lambda ref: ctx.value(name, *split_ref(ref)[:2])  # noqa: E731
     knobs = {}
-    for k, ref in g.knobs.items():
+    for k, ref in sheet_layout.knobs.items():
         v = val(ref)
         if not isinstance(v, float):
             raise LayoutMismatch(f"{ref}, where graddesc keeps {k}, holds {fmt_value(v)}, not a number")
         knobs[k] = v
-    spec = build_spec(g, knobs)
-    start = {col: val(ref) for col, ref in g.start.items()}
+    spec = build_spec(sheet_layout, knobs)
+    start = {col: val(ref) for col, ref in sheet_layout.start.items()}
     x = np.array([val(f"A{r}") for r in range(FIRST, LAST + 1)], dtype=object)
     y = np.array([val(f"B{r}") for r in range(FIRST, LAST + 1)], dtype=object)
     bad = [v for v in list(x) + list(y) + list(start.values()) if not isinstance(v, float)]
@@ -175,12 +175,12 @@ def check_graddesc_sheet(ctx, name, g: GSheet, rep):
         res = run(spec, x.astype(float), y.astype(float), start={k: v for k, v in start.items()},
                   dialect=ctx.dialect)
         engine_values = {}
-        for letter, col in g.columns.items():
+        for letter, col in sheet_layout.columns.items():
             c = split_ref(f"{letter}1")[1]
             for i in range(spec.n_steps):
                 engine_values[(FIRST + i, c)] = res.value(col, i)
     items = []
-    for ref, text in g.expected():
+    for ref, text in sheet_layout.expected():
         r, c, _, _ = split_ref(ref)
         items.append((r, c, text))
     found = check_cells(ctx, name, items, rep, engine_values)

@@ -41,7 +41,7 @@ SINGLE = 1 << 20  # ids of single cells standing as columns: past any sheet's la
 class Table:
     """The step rows first..last of a sheet, its columns' row-relative trees and values."""
 
-    ev: Evaluation
+    evaluation: Evaluation
     sheet: str
     first: int
     last: int
@@ -58,12 +58,12 @@ class Table:
         """A column's computed values on the step rows (`off` rows down); NaN where not a number."""
         if col in self.cells:
             return np.full(self.n, self.cell(self.sheet, *self.cells[col]))
-        num, kind = self.ev.values(sheet or self.sheet).slice(col, self.first + off, self.last + off)
+        num, kind = self.evaluation.values(sheet or self.sheet).slice(col, self.first + off, self.last + off)
         return np.where((kind == NUMBER) | (kind == BLANK), num, np.nan)
 
     def cell(self, sheet, row, col) -> float:
         """A cell's computed value as a number (blank 0, anything else not a number NaN)."""
-        v = self.ev.value(sheet, row, col)
+        v = self.evaluation.value(sheet, row, col)
         return float(v) if isinstance(v, (float, int)) and not isinstance(v, bool) else \
             (0.0 if v is None else np.nan)
 
@@ -72,7 +72,7 @@ class Table:
         if isinstance(node, RowCell):
             return self.values(node.col, node.off, node.sheet)
         if isinstance(node, CellRef):
-            if node.sheet not in self.ev.book.sheets:
+            if node.sheet not in self.evaluation.book.sheets:
                 return np.nan
             return self.cell(node.sheet, node.row, node.col)
         return np.nan
@@ -110,7 +110,7 @@ class Table:
         """A column's header text; without one, `otherwise` (by default its letter or address)."""
         if col in self.headers:
             return self.headers[col]
-        h = None if col in self.cells else header(self.ev, self.sheet, self.first, col)
+        h = None if col in self.cells else header(self.evaluation, self.sheet, self.first, col)
         return h or (self.where(col) if otherwise == "" else otherwise)
 
 
@@ -152,9 +152,9 @@ class Descent:
     per_epoch: bool = False  # one update per epoch from parameter cells (else one per row)
 
 
-def recognise(ev: Evaluation, sheet: str) -> Descent | None:
+def recognise(evaluation: Evaluation, sheet: str) -> Descent | None:
     """The sheet's gradient descent, or None when no weight column is chained to an update."""
-    segs = segments(ev, sheet)
+    segs = segments(evaluation, sheet)
     chains = []
     for col, spans in sorted(segs.items()):
         for r0, r1, e in spans:
@@ -164,12 +164,12 @@ def recognise(ev: Evaluation, sheet: str) -> Descent | None:
                     chains.append((col, e.col, (r0, r1), new))
                 break
     if not chains:
-        return recognise_epoch(ev, sheet, segs)
+        return recognise_epoch(evaluation, sheet, segs)
     first = max(max(w[0] - 1, n[0]) for _, _, w, n in chains)
     last = min(min(w[1], n[1]) for _, _, w, n in chains)
     if last - first < 1:
         return None
-    table = Table(ev, sheet, first, last, weights={w for w, *_ in chains})
+    table = Table(evaluation, sheet, first, last, weights={w for w, *_ in chains})
     for col, spans in segs.items():
         for r0, r1, e in spans:
             if r0 <= first and r1 >= last:
@@ -180,12 +180,12 @@ def recognise(ev: Evaluation, sheet: str) -> Descent | None:
     return Descent(table, weights)
 
 
-def recognise_layout(ev: Evaluation, sheet: str, spec, first: int, input_row: int) -> Descent | None:
+def recognise_layout(evaluation: Evaluation, sheet: str, spec, first: int, input_row: int) -> Descent | None:
     """The gradient descent of a sheet xlgd laid out from `spec` (a SheetSpec), its step rows from
     `first`: the trees are the spec's own column definitions, the values the sheet's."""
     index = {c.name: i + 1 for i, c in enumerate(spec.columns)}
     inputs = {inp.name: i + 1 for i, inp in enumerate(spec.inputs)}
-    table = Table(ev, sheet, first, first + spec.n_steps - 1,
+    table = Table(evaluation, sheet, first, first + spec.n_steps - 1,
                   headers={index[c.name]: c.header for c in spec.columns})
 
     def leaf(node):
@@ -210,15 +210,15 @@ def recognise_layout(ev: Evaluation, sheet: str, spec, first: int, input_row: in
     return Descent(table, weights) if any(w.problem is None for w in weights) else None
 
 
-def recognise_epoch(ev: Evaluation, sheet: str, segs: dict) -> Descent | None:
+def recognise_epoch(evaluation: Evaluation, sheet: str, segs: dict) -> Descent | None:
     """One update per epoch: every row reads the weights from parameter cells, and single cells compute
     the new weights from a column's SUM or AVERAGE (`=B1-$F$1*SUM(E5:E33)`)."""
-    sc = ev.book.sheets[sheet]
+    sc = evaluation.book.sheets[sheet]
     found = []
     for col, runs in sorted(sc.runs.items()):
         for run in runs:
-            if run.n == 1 and run.array is None and ev.prepared_run(run).expr is not None:
-                got = _epoch_update(ev, sheet, ev.prepared_run(run).expr)
+            if run.n == 1 and run.array is None and evaluation.prepared_run(run).expr is not None:
+                got = _epoch_update(evaluation, sheet, evaluation.prepared_run(run).expr)
                 if got is not None:
                     found.append(((run.r0, col),) + got)
     if not found:
@@ -226,7 +226,7 @@ def recognise_epoch(ev: Evaluation, sheet: str, segs: dict) -> Descent | None:
     first, last = max(f[3][0] for f in found), min(f[3][1] for f in found)
     if last - first < 1:
         return None
-    table = Table(ev, sheet, first, last)
+    table = Table(evaluation, sheet, first, last)
     param = {}
     for (ur, uc), (pr, pc), step, (r0, r1, gcol) in found:
         vcol = param.setdefault((pr, pc), table.single(pr, pc))
@@ -248,28 +248,28 @@ def recognise_epoch(ev: Evaluation, sheet: str, segs: dict) -> Descent | None:
     return Descent(table, weights, per_epoch=True) if weights else None
 
 
-def _epoch_update(ev, sheet, e):
+def _epoch_update(evaluation, sheet, e):
     """((param row, col), (sign, lr), (first row, last row, gradient column)) of `P - lr*SUM(G5:G33)`."""
     parts = terms(e)
     if len(parts) != 2:
         return None
     (s1, own), (s2, step) = parts if isinstance(parts[0][1], CellRef) else parts[::-1]
-    sc = ev.book.sheets[sheet]
+    sc = evaluation.book.sheets[sheet]
     if not isinstance(own, CellRef) or own.sheet != sheet or s1 < 0 or sc.run_at(own.row, own.col) is not None:
         return None
     sign, num, den = factors(step)
-    agg = [f for f in num if _aggregate(ev, sheet, f) is not None]
-    lr = [f for f in num if isinstance(f, (CellRef, Num)) and _aggregate(ev, sheet, f) is None]
+    agg = [f for f in num if _aggregate(evaluation, sheet, f) is not None]
+    lr = [f for f in num if isinstance(f, (CellRef, Num)) and _aggregate(evaluation, sheet, f) is None]
     if len(agg) != 1 or len(lr) != 1 or den or len(num) != 2:
         return None
-    return (own.row, own.col), (s2 * sign, lr[0]), _aggregate(ev, sheet, agg[0])
+    return (own.row, own.col), (s2 * sign, lr[0]), _aggregate(evaluation, sheet, agg[0])
 
 
-def _aggregate(ev, sheet, e):
+def _aggregate(evaluation, sheet, e):
     """(first row, last row, column) of SUM(G5:G33) or AVERAGE(G5:G33), or of a cell holding one."""
     if isinstance(e, CellRef) and e.sheet == sheet:
-        run = ev.book.sheets[sheet].run_at(e.row, e.col)
-        e = ev.prepared_run(run).expr if run is not None and run.n == 1 else None
+        run = evaluation.book.sheets[sheet].run_at(e.row, e.col)
+        e = evaluation.prepared_run(run).expr if run is not None and run.n == 1 else None
     if isinstance(e, Fn) and e.name in ("SUM", "AVERAGE") and len(e.args) == 1:
         r = e.args[0]
         if isinstance(r, RangeRef) and r.sheet == sheet and r.col == r.col2 and r.row2 > r.row:
@@ -286,14 +286,14 @@ def _label(sc, row, col) -> str | None:
     return None
 
 
-def segments(ev: Evaluation, sheet: str) -> dict:
+def segments(evaluation: Evaluation, sheet: str) -> dict:
     """column -> [(r0, r1, row-relative tree)]: runs of one formula, adjacent runs of the same
     formula (a file's shared-formula blocks) joined."""
     out = {}
-    for col, runs in ev.book.sheets[sheet].runs.items():
+    for col, runs in evaluation.book.sheets[sheet].runs.items():
         spans = []
         for run in runs:
-            e = ev.prepared_run(run).expr if run.array is None else None
+            e = evaluation.prepared_run(run).expr if run.array is None else None
             if e is None:
                 continue
             e = relative(e, run.r0)
@@ -473,8 +473,8 @@ def _product(fs: list) -> Expr:
 def labelled(table: Table, e: Expr) -> str:
     """An input cell as a report names it: `F1 (lr)` with the text left of it or above it."""
     text = cell_text(e)
-    if isinstance(e, CellRef) and e.sheet in table.ev.book.sheets:
-        label = _label(table.ev.book.sheets[e.sheet], e.row, e.col)
+    if isinstance(e, CellRef) and e.sheet in table.evaluation.book.sheets:
+        label = _label(table.evaluation.book.sheets[e.sheet], e.row, e.col)
         if label:
             return f"{text} ({label})"
     return text

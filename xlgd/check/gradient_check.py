@@ -1,12 +1,12 @@
 """verify's gradient-descent check of one sheet: recognise, prove derivatives and updates, diagnose.
 
-`check_descent(ev, sheet)` returns None for a sheet that does no gradient
+`check_descent(evaluation, sheet)` returns None for a sheet that does no gradient
 descent (no weight column chained to an update), else a `DescentCheck`: the
 `gradient_descent` entry of `verify --json` (schema in docs/gradient-descent-check.md),
 the one line the text report prints for the sheet, and one `Cause` per thing
 wrong with the mathematics (a derivative of another weight, a dropped factor,
 a sign, an update with another weight's gradient, a decay rate from the wrong
-cell). The cells themselves are proven elsewhere (evaluated.py); this proves
+cell). The cells themselves are proven elsewhere (other_cells.py); this proves
 that what they compute is gradient descent on the sheet's own loss.
 """
 
@@ -31,10 +31,10 @@ class DescentCheck:
     causes: list = field(default_factory=list)
 
 
-def check_descent(ev, sheet: str, layout=None, departed=frozenset()) -> DescentCheck | None:
+def check_descent(evaluation, sheet: str, layout=None, departed=frozenset()) -> DescentCheck | None:
     """layout: (SheetSpec, first step row, input row) of a sheet xlgd laid out, else None; departed: the
     columns where the layout check found cells that are not the layout's (their weights stay unchecked)."""
-    found = recognise(ev, sheet) if layout is None else recognise_layout(ev, sheet, *layout)
+    found = recognise(evaluation, sheet) if layout is None else recognise_layout(evaluation, sheet, *layout)
     if found is None:
         return None
     table, weights = found.table, found.weights
@@ -197,11 +197,11 @@ def _line(entry: dict, causes: list) -> str:
     return f"{line}; {said}" if said else line
 
 
-def add_descent(ev, sheet: str, rep, report, layout=None) -> bool:
+def add_descent(evaluation, sheet: str, rep, report, layout=None) -> bool:
     """The sheet's gradient descent checked into its SheetReport and the Report's `gradient_descent`
     list; False when the sheet does none. layout: as `check_descent`'s."""
     try:
-        found = check_descent(ev, sheet, layout, _departed(rep, sheet) if layout is not None else frozenset())
+        found = check_descent(evaluation, sheet, layout, _departed(rep, sheet) if layout is not None else frozenset())
     except (NotDifferentiable, ArithmeticError, LookupError, TypeError, ValueError) as e:
         rep.notes.append(f"the gradient-descent check could not read this sheet's formulas ({type(e).__name__}: "
                          f"{e}): its mathematics is unchecked")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from ..core.values import Text
 
 
-def header(ev, sheet, r, c) -> str | None:
+def header(evaluation, sheet, r, c) -> str | None:
     """The text heading a cell's column: above the column's block of formulas, past at most two
     numbers (a start row), within ten rows."""
-    sc = ev.book.sheets[sheet]
+    sc = evaluation.book.sheets[sheet]
     top = r
     while top > 1:
         run = sc.run_at(top - 1, c)

@@ -11,7 +11,7 @@ sheet is accounted for:
   xlgd's engine run from the workbook's own inputs, start values and data);
 * every other formula cell -- other sheets, a learner's own sheet, rows 33-34
   of graddesc, cells added to an xlgd sheet -- by the workbook evaluator
-  (`evaluator`, `evaluated.py`): inconsistent formulas, stale values
+  (`evaluator`, `other_cells.py`): inconsistent formulas, stale values
   and errors against the cell's own formula, values against the workbook
   evaluated from its own constants;
 * cells nobody can compute (volatile or unsupported functions) are
@@ -33,10 +33,10 @@ layout's per-column templates), so xlgd's step tables are read whole rows at
 a time (`steptable.RowMatcher`); the evaluator takes those sheets' values as
 they are and evaluates only the cells the layout does not have.
 
-The room: report.py (Report, SheetReport, Cause, Unchecked), cells.py
+The room: report.py (Report, SheetReport, Cause, Unchecked), listed_cells.py
 (generic cell checks and grouping into causes), steptable.py,
 engine_async.py, xlgd_sheet.py and graddesc.py (the two known kinds of
-sheet), evaluated.py (everything else, with the evaluator), names.py, and
+sheet), other_cells.py (everything else, with the evaluator), names.py, and
 this orchestrator.
 """
 
@@ -55,9 +55,9 @@ from ..xlsx.package import Fallback, Package
 from ..xlsx.refs import FormulaSyntaxError, a1, split_ref, tokens
 from . import graddesc as gl
 from . import excel_rounding
-from .cells import CheckContext
+from .listed_cells import CheckContext
 from .gradient_check import add_descent
-from .evaluated import Settings, check_evaluated, plain_value
+from .other_cells import Settings, check_evaluated, plain_value
 from ..evaluator import Evaluation, RunBuilder, SheetCells, SheetValues, cell_value, read_book
 from ..evaluator.store import BLANK, UNKNOWN_VALUE
 from .names import check_names
@@ -69,7 +69,7 @@ MISMATCH_SHARE = 0.05  # an xlgd sheet whose step cells differ from its layout m
 
 
 @dataclass
-class Target:
+class SheetToCheck:
     """A sheet to check: kind 'xlgd' (what: its SheetSpec) or 'graddesc' (what: its GSheet)."""
 
     kind: str
@@ -145,7 +145,7 @@ def _targets(book, recipe, rtol) -> tuple:
             if spec.name not in book.sheet_names:
                 raise XlgdError(f"{path}: sheet {spec.name!r} of its xlgd record is missing "
                                 f"(sheets: {', '.join(book.sheet_names)})")
-            targets.append(Target("xlgd", spec.name, spec))
+            targets.append(SheetToCheck("xlgd", spec.name, spec))
         return targets, notes
     probe = CheckContext(book, rtol, None, "excel", False)
     for name in book.worksheet_names:
@@ -154,7 +154,7 @@ def _targets(book, recipe, rtol) -> tuple:
         row3 = {a1(r, c): cell.value for (r, c), cell in probe.grid(name).items() if r == 3}
         g = gl.recognise(name, row3)
         if g is not None:
-            targets.append(Target("graddesc", name, g))
+            targets.append(SheetToCheck("graddesc", name, g))
         else:
             notes.append(f"{name}: named like graddesc's {gl.SHEET_NAMES[name.strip().lower()]} sheet, but its "
                          f"row 3 does not have graddesc's x and y headers: checked as an unknown sheet")

@@ -29,7 +29,7 @@ from ..recipe import record
 from ..recipe.template import rebuild
 from ..xlsx.package import Package
 from ..xlsx.refs import a1
-from .cells import ROUNDED_RTOL, CheckContext, Failures, check_cells, eval_text, group
+from .listed_cells import ROUNDED_RTOL, CheckContext, Failures, check_cells, eval_text, group
 from .engine_async import engine_async, peek_inputs
 from .report import Cause, SheetReport, agree, fmt_value, same_value, ulp_distance
 from .steptable import StepTable, read_xlgd_sheet

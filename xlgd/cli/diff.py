@@ -95,7 +95,7 @@ def run(args):
 
     if args.html is not None:
         check_not_input(args.html, [p for p in (args.edited, args.reference) if p is not None], "--html")
-    opt = diff.Options(rtol=args.rtol, atol=args.atol, formulas=not args.values_only,
+    opt = diff.DiffOptions(rtol=args.rtol, atol=args.atol, formulas=not args.values_only,
                        values=not args.formulas_only, sheet=args.sheet, grid=args.html is not None)
     result = compare(args.edited, args.reference, opt)
     if args.json:

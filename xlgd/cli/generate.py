@@ -53,7 +53,7 @@ def templates_help() -> str:
 
 class ListTemplatesHelp(argparse.Action):
     """-h/--help with the template list appended. The list is read only when
-    help is asked for: reading templates imports the engine (0.3 s), which
+    help is asked for: reading templates imports the engine, which
     every other xlgd command would otherwise pay at start-up."""
 
     def __init__(self, option_strings, dest, **kwargs):

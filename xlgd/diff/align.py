@@ -305,8 +305,8 @@ def _align_opcode(out, sheet, cols, tag, i1, i2, j1, j2):
 class RowKeys:
     """Row signatures for matching: (values, relative-form formulas) in reference columns."""
 
-    def __init__(self, sheet: str, columns: Columns, tr: "Translator"):
-        self.ed_name, self.columns, self.tr = sheet, columns, tr
+    def __init__(self, sheet: str, columns: Columns, translator: "Translator"):
+        self.ed_name, self.columns, self.translator = sheet, columns, translator
         self._kcache = {True: {}, False: {}}
 
     def keys(self, row, mapped: bool):
@@ -321,7 +321,7 @@ class RowKeys:
         skip = self.columns.removed if not mapped else ()
         # Once rows or columns moved, an edited formula is read in reference coordinates (the rows
         # mapped so far), so `=$S$9` after a row inserted above row 9 is the reference's `=$S$8`.
-        moved = mapped and not self.tr.simple()
+        moved = mapped and not self.translator.simple()
         for c in sorted(cells):
             f, v = cells[c]
             if mapped:
@@ -336,9 +336,9 @@ class RowKeys:
                 vals.append((cc, value_key(v)))
             if f is not None:
                 if moved:
-                    f = self.tr.translate(f, self.ed_name)
+                    f = self.translator.translate(f, self.ed_name)
                 elif mapped and self.columns.cols is not None:
-                    f = self.tr.translate(f, self.ed_name, cols_only=True)
+                    f = self.translator.translate(f, self.ed_name, cols_only=True)
                 sig.append((cc, canon(f, r, cc)))
                 texts.append((cc, f.replace(" ", "").upper()))
             elif v not in (None, ""):
@@ -385,7 +385,7 @@ class RowKeys:
         return True
 
 
-def resync(ed: Stream, ref: Stream, similar, alike=None) -> tuple:
+def resync(edited: Stream, ref: Stream, similar, alike=None) -> tuple:
     """(edited rows to skip, reference rows to skip) to get back in step.
 
     The nearest point where CONFIRM rows are `similar` decides: (i, 0) or (0, j) is a run
@@ -394,11 +394,11 @@ def resync(ed: Stream, ref: Stream, similar, alike=None) -> tuple:
     then, and when nothing is similar at all, the nearer point where rows are `alike`
     decides instead (a sheet whose top lost a row, with its header retitled and its absolute
     references moved, is alike row by row but similar only further down)."""
-    got = _search(ed, ref, similar, False)
+    got = _search(edited, ref, similar, False)
     if got is not None and (min(got[:2]) == 0 or got[0] == got[1]):
         return (got[0], got[1]) if min(got[:2]) == 0 else (0, 0)
     if alike is not None:
-        near = _search(ed, ref, alike, True, got[2] if got else 2 * WINDOW + 1)
+        near = _search(edited, ref, alike, True, got[2] if got else 2 * WINDOW + 1)
         if near is not None:
             return (near[0], near[1]) if min(near[:2]) == 0 else (0, 0)
     return 0, 0  # nothing lines up nearby: pair the rows and let cells tell

@@ -5,13 +5,13 @@ by cell diff buries the one edit under thousands of consequences. Here the
 two workbooks are aligned first (sheets by name or content, columns by
 header, rows by content with formulas compared in relative form), then
 each difference becomes one change (a class of changes.py): cell edits
-(cells.py), rows and columns inserted or deleted (align.py, sheet.py) and,
+(classify.py), rows and columns inserted or deleted (align.py, sheet.py) and,
 here, sheets added, removed or renamed, chart series, defined names and
 calculation settings. Last, what the changes did to each training sheet
 (effects.py).
 
 The room: changes.py (the kinds of change), align.py (columns, rows, the
-row map and formula translation), cells.py (what kind of change a cell pair
+row map and formula translation), classify.py (what kind of change a cell pair
 is), sheet.py (the walk over one sheet), this module (whole workbooks:
 sheets, names, calculation settings, charts), effects.py (training before
 -> after), report.py and html.py (what a person reads), textconv.py (git).
@@ -27,7 +27,7 @@ from ..errors import XlgdError
 from ..recipe.record import META_SHEET
 from ..xlsx import refs
 from .align import PLAN_ROWS, RowMap, SheetMap, Translator, canon, row_plan, value_key
-from .cells import Options, norm_formula
+from .classify import DiffOptions, norm_formula
 from .changes import (CalcSettingChanged, ChartAdded, ChartRemoved, ChartSeriesChanged, NameAdded,
                       NameChanged, NameRemoved, ReferencesUnadjusted, RowMove, SheetAdded, SheetRemoved, SheetRenamed)
 from .effects import sheet_effect
@@ -39,7 +39,7 @@ class DiffResult:
     edited: str
     reference: str
     reference_kind: str
-    options: Options
+    options: DiffOptions
     changes: list = field(default_factory=list)
     sheets: list = field(default_factory=list)   # [{name, ref_name, status}]
     grids: dict = field(default_factory=dict)    # edited sheet -> Grid
@@ -115,17 +115,17 @@ def match_sheets(ed_names, ref_names, ed_src, ref_src):
     return out + [(None, m, "removed") for m in lone_r]
 
 
-def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", reference_label="",
+def diff_books(ed_src, ref_src, opt: DiffOptions | None = None, edited_label="", reference_label="",
                reference_kind="file") -> DiffResult:
     """Diff two open workbooks (`Package`s): the edited one against its reference."""
-    opt = opt or Options()
+    opt = opt or DiffOptions()
     res = DiffResult(edited_label, reference_label, reference_kind, opt)
     pairs = _sheet_pairs(ed_src, ref_src, opt)
-    tr = Translator()
+    translator = Translator()
     for e, r, status in pairs:
         if e and r:
-            tr.maps[e] = SheetMap(r, RowMap(), None)
-            tr.renamed = tr.renamed or e != r
+            translator.maps[e] = SheetMap(r, RowMap(), None)
+            translator.renamed = translator.renamed or e != r
     ed_re, ref_re = Recompute(ed_src, "edited"), Recompute(ref_src, "reference")
     ref_names_map = learner_names(ref_src)
     names_at = _named_cells(ref_names_map)
@@ -139,12 +139,12 @@ def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", ref
         if status == "renamed":
             res.changes.append(SheetRenamed(e, r, e))
         local = {(row, col): n for (s, row, col), n in names_at.items() if s == r}
-        sd = diff_sheet(e, r, opt, tr, local, sheet_rows(ed_src, e, ed_re), sheet_rows(ref_src, r, ref_re))
+        sd = diff_sheet(e, r, opt, translator, local, sheet_rows(ed_src, e, ed_re), sheet_rows(ref_src, r, ref_re))
         res.changes.extend(sd.changes)
         if sd.grid is not None and sd.grid.rows:
             res.grids[e] = sd.grid
     if opt.formulas:
-        _whole_book(res, ed_src, ref_src, ref_names_map, tr)
+        _whole_book(res, ed_src, ref_src, ref_names_map, translator)
     if opt.values:
         res.effects = training_effects(res.changes, pairs, (ed_src, ed_re), (ref_src, ref_re))
     res.recomputed = [s for s in (ed_re.summary(), ref_re.summary()) if s]
@@ -152,27 +152,27 @@ def diff_books(ed_src, ref_src, opt: Options | None = None, edited_label="", ref
     return res
 
 
-def diff_sheet(ed_name, ref_name, opt, tr, names_at, ed_rows, ref_rows) -> SheetDiff:
+def diff_sheet(ed_name, ref_name, opt, translator, names_at, ed_rows, ref_rows) -> SheetDiff:
     """One sheet's diff. A small sheet is also lined up as a whole (`align.row_plan`); when that
     explains it with fewer changes than the lockstep walk (a row inserted above a table whose
     values all changed), it is the one kept."""
     ed_rows, ref_rows = _small(ed_rows), _small(ref_rows)
-    sd = _walk(ed_name, ref_name, opt, tr, names_at, ed_rows, ref_rows)
+    sd = _walk(ed_name, ref_name, opt, translator, names_at, ed_rows, ref_rows)
     if isinstance(ed_rows, list) and isinstance(ref_rows, list):
         plan = row_plan(ed_rows, ref_rows)
         if plan is not None and sd.causes > 1:
-            walked, sd_map = sd, tr.maps[ed_name]
-            sd = _walk(ed_name, ref_name, opt, tr, names_at, ed_rows, ref_rows, plan)
+            walked, sd_map = sd, translator.maps[ed_name]
+            sd = _walk(ed_name, ref_name, opt, translator, names_at, ed_rows, ref_rows, plan)
             if sd.causes >= walked.causes:
-                sd, tr.maps[ed_name] = walked, sd_map
+                sd, translator.maps[ed_name] = walked, sd_map
     return sd
 
 
-def _walk(ed_name, ref_name, opt, tr, names_at, ed_rows, ref_rows, plan=None) -> SheetDiff:
-    sd = SheetDiff(ed_name, ref_name, opt, tr, names_at, iter(ed_rows), iter(ref_rows), plan)
-    tr.maps[ed_name] = SheetMap(ref_name, sd.rowmap, None)
+def _walk(ed_name, ref_name, opt, translator, names_at, ed_rows, ref_rows, plan=None) -> SheetDiff:
+    sd = SheetDiff(ed_name, ref_name, opt, translator, names_at, iter(ed_rows), iter(ref_rows), plan)
+    translator.maps[ed_name] = SheetMap(ref_name, sd.rowmap, None)
     sd.run()
-    tr.maps[ed_name].set_columns(sd.columns)
+    translator.maps[ed_name].set_columns(sd.columns)
     return sd
 
 
@@ -219,13 +219,13 @@ def _named_cells(names: dict) -> dict:
     return out
 
 
-def _whole_book(res, ed_src, ref_src, ref_names_map, tr):
+def _whole_book(res, ed_src, ref_src, ref_names_map, translator):
     """Defined names, calculation settings and charts (with --sheet: that sheet's charts only)."""
-    charts = diff_charts(book_charts(ed_src), book_charts(ref_src), tr)
+    charts = diff_charts(book_charts(ed_src), book_charts(ref_src), translator)
     if res.options.sheet is not None:
         res.changes.extend(_fold_unadjusted(res.changes, [c for c in charts if c.sheet == res.options.sheet]))
         return
-    res.changes.extend(diff_names(learner_names(ed_src), ref_names_map, tr))
+    res.changes.extend(diff_names(learner_names(ed_src), ref_names_map, translator))
     calc, res.notes = diff_calc(ed_src.calc, ref_src.calc)
     res.changes.extend(calc)
     res.changes.extend(_fold_unadjusted(res.changes, charts))
@@ -248,11 +248,11 @@ def _fold_unadjusted(changes, chart_changes):
     return out
 
 
-def diff_names(ed: dict, ref: dict, tr: Translator):
+def diff_names(edited: dict, ref: dict, translator: Translator):
     out = []
-    ren = {e: m.ref_name for e, m in tr.maps.items()}
+    ren = {e: m.ref_name for e, m in translator.maps.items()}
     ed2 = {}
-    for (scope, name), text in ed.items():
+    for (scope, name), text in edited.items():
         ed2[(ren.get(scope, scope), name)] = (scope, text)
     for key in sorted(set(ed2) | set(ref), key=lambda k: (k[0] or "", k[1])):
         scope, name = key
@@ -262,7 +262,7 @@ def diff_names(ed: dict, ref: dict, tr: Translator):
             out.append(NameRemoved(name, scope, ref[key]))
         else:
             escope, text = ed2[key]
-            t = tr.translate(text, escope or "")
+            t = translator.translate(text, escope or "")
             if norm_formula(t.lstrip("=")) != norm_formula(ref[key].lstrip("=")):
                 out.append(NameChanged(name, escope, ref[key], text))
     return out
@@ -278,14 +278,14 @@ NO_VALUE_SETTINGS = {"fullCalcOnLoad", "calcOnSave", "forceFullCalc", "concurren
 ITERATION_LIMITS = {"iterateCount", "iterateDelta"}
 
 
-def diff_calc(ed: dict, ref: dict):
+def diff_calc(edited: dict, ref: dict):
     """(changes, notes): calculation settings that can change values, and those that cannot."""
     changes, notes = [], []
-    iterating = "1" in (_calc(ed, "iterate"), _calc(ref, "iterate"))
-    for k in sorted(set(ed) | set(ref) | set(CALC_DEFAULTS)):
+    iterating = "1" in (_calc(edited, "iterate"), _calc(ref, "iterate"))
+    for k in sorted(set(edited) | set(ref) | set(CALC_DEFAULTS)):
         if k == "calcId":
             continue  # the Excel version that last saved: not a setting a learner chose
-        a, b = _calc(ref, k), _calc(ed, k)
+        a, b = _calc(ref, k), _calc(edited, k)
         if a != b:
             quiet = k in NO_VALUE_SETTINGS or (k in ITERATION_LIMITS and not iterating)
             (notes if quiet else changes).append(CalcSettingChanged(k, a, b))
@@ -303,9 +303,9 @@ def _bool_norm(v):
 ROLE = {"cat": "x", "xVal": "x", "val": "y", "yVal": "y"}
 
 
-def diff_charts(ed_charts, ref_charts, tr: Translator):
+def diff_charts(ed_charts, ref_charts, translator: Translator):
     out = []
-    ren = {e: m.ref_name for e, m in tr.maps.items()}
+    ren = {e: m.ref_name for e, m in translator.maps.items()}
 
     def key_list(charts, rename):
         by = {}
@@ -338,7 +338,7 @@ def diff_charts(ed_charts, ref_charts, tr: Translator):
                 for a, b in ((es.cats, rs.cats), (es.values, rs.values)):
                     old = b.formula if b.kind else None
                     new = a.formula if a.kind else None
-                    new_t = tr.translate(new, ec.sheet or "") if new else new
+                    new_t = translator.translate(new, ec.sheet or "") if new else new
                     if ref_key(old) != ref_key(new_t) or (a.is_literal != b.is_literal):
                         out.append(ChartSeriesChanged(ed_sheet, rc.title, label, ROLE.get(b.role, b.role),
                                                       old if old else (b.kind or None), new if new else (a.kind or None)))

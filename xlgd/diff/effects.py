@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from ..core.stability import EXPLODE_AT
 from ..xlsx.refs import col_letters, split_ref
-from .cells import show
+from .classify import show
 
 SCAN_ROWS = 400   # rows read to recognise a table
 _CARRY = re.compile(r"([A-Za-z]{1,3})(\d+)")

@@ -14,7 +14,7 @@ from collections import deque
 
 from .align import (RowKeys, RowMap, RowPlan, Stream, Translator, align_columns, anchored, header_block, reads_row,
                     resync)
-from .cells import Classifier, Options, fold_formula_runs, show
+from .classify import Classifier, DiffOptions, fold_formula_runs, show
 from .changes import FOLLOWERS, ReferencesUnadjusted, RowMove, RowsDeleted, RowsInserted, Unadjusted
 
 GRID_ROWS_PER_SHEET = 120  # rows of context kept per sheet for the HTML grid
@@ -75,10 +75,10 @@ class Grid:
 class SheetDiff:
     """One edited sheet against its reference sheet; `run()` fills `changes`."""
 
-    def __init__(self, ed_name, ref_name, opt: Options, tr: Translator, names_at: dict, ed_rows, ref_rows,
+    def __init__(self, ed_name, ref_name, opt: DiffOptions, translator: Translator, names_at: dict, ed_rows, ref_rows,
                  plan: RowPlan | None = None):
         self.ed_name, self.ref_name = ed_name, ref_name
-        self.opt, self.tr, self.names_at = opt, tr, names_at
+        self.opt, self.translator, self.names_at = opt, translator, names_at
         self.ed_it, self.ref_it = iter(ed_rows), iter(ref_rows)
         self.rowmap = RowMap()
         self.grid = Grid() if opt.grid else None
@@ -98,11 +98,11 @@ class SheetDiff:
         ed_block, ref_block = header_block(self.ed_it), header_block(self.ref_it)
         self.columns = align_columns(self.ed_name, ed_block, ref_block)
         self.changes += self.columns.changes
-        m = self.tr.maps.get(self.ed_name)
+        m = self.translator.maps.get(self.ed_name)
         if m is not None:
             m.set_columns(self.columns)
-        keys = RowKeys(self.ed_name, self.columns, self.tr)
-        self.cells = Classifier(self.ed_name, self.opt, self.tr, self.names_at, self.columns, self.changes)
+        keys = RowKeys(self.ed_name, self.columns, self.translator)
+        self.cells = Classifier(self.ed_name, self.opt, self.translator, self.names_at, self.columns, self.changes)
         ed, ref = Stream(ed_block, self.ed_it), Stream(ref_block, self.ref_it)
         while True:
             e, f = ed.peek(0), ref.peek(0)

@@ -39,9 +39,8 @@ class Book:
 @contextmanager
 def without_gc():
     """Python's cycle collector paused while a workbook is read or evaluated: reading makes millions
-    of objects and few cycles, and the collector's passes over them cost 0.77 s of about 10 s of
-    CPU on xlgd's own 100,000-row layout (545 collections, timed with gc.callbacks). The cycles made
-    meanwhile are collected by its first pass after."""
+    of objects and few cycles, and the collector's passes over them cost a share of the CPU
+    (benchmarks/RESULTS.md). The cycles made meanwhile are collected by its first pass after."""
     was = gc.isenabled()
     gc.disable()
     try:

@@ -20,7 +20,7 @@ from bisect import bisect_left, bisect_right
 from typing import NamedTuple
 
 
-class Target(NamedTuple):
+class ReadRange(NamedTuple):
     """What one reference of a run reads over the run's rows: rows lo..hi of columns c0..c1 of a sheet.
 
     offset: the row distance from the reading cell to the row read (a single cell moving with the

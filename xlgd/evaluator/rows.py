@@ -52,9 +52,8 @@ def alone(ev, ps):
     goes through `by_rows` from its first row (the runs do not read each other).
 
     Runs of one compiled loop are checked together: their inputs in one numpy pass over the rows
-    they span, their results in another (an epoch's running sum is 3,450 runs of one formula in
-    R1C1 form in xlgd's 100,000-row layout: `alone` took 0.12-0.16 s of CPU run by run, 0.07-0.10 s
-    so, best of 5 in two rounds, same minutes)."""
+    they span, their results in another (an epoch's running sum is thousands of runs of one formula
+    in R1C1 form)."""
     loops = {}
     for p in ps:
         st = made_stretch(ev, p.run.sheet, {p.run.col}, [(p.run.col, p)])
@@ -84,9 +83,7 @@ class Stretch:
     Cells are read into locals where nothing the loop writes can change them: an anchored cell once
     per call (one of the group's own columns is above every row of its runs, `graph.row_order`), a
     cell from outside the group once per row however often the row's formulas read it; the same
-    float64 scalars, so the same values. The 100,000-row loop of xlgd's own layout (its formulas read
-    `beta1`, `beta2` four times a row) took 0.31-0.40 s of CPU and takes 0.26-0.27 s; graddesc's
-    layout 0.29-0.30 s, now 0.23 s (best of 15 calls of the loop, two rounds, same minutes)."""
+    float64 scalars, so the same values (xlgd's own layout reads `beta1`, `beta2` four times a row)."""
 
     def __init__(self, ev, sheet, active, group_cols):
         self.ev, self.sheet, self.active = ev, sheet, active

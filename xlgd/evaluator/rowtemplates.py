@@ -199,7 +199,7 @@ class RowTemplate:
         where = {k: i for i, k in enumerate(self.steps)}
         self.order = itemgetter(where[0], *[where[k] for c in cells for k in c.seq])
         # text(): the row with one marker character per row offset, filled in by str.replace -- a handful
-        # of replaces (~2 us) instead of a %-format of a hundred numbers (~10 us); control characters
+        # of replaces, cheaper than a %-format of a hundred numbers; control characters
         # cannot occur in XML text, but the check keeps a template that holds one on the format
         marks = [chr(1 + i) for i in range(len(self.steps))]
         self.marked = None
@@ -271,9 +271,8 @@ class RowTemplate:
 
 class _Filled:
     """A block's text with each placeholder widened to `width` bytes, and where each one's digits go:
-    filling in a block is one numpy assignment per placeholder. str.replace costs ~30 ns an occurrence,
-    and a hundred rows of Jeremy's layout hold 3,900 row numbers: 120 us a block, 0.24 s of reading
-    100,000 rows; this ~55 us."""
+    filling in a block is one numpy assignment per placeholder, cheaper than a str.replace per
+    occurrence (a hundred rows of Jeremy's layout hold 3,900 row numbers)."""
 
     def __init__(self, text, marks, width):
         wide = text

@@ -13,25 +13,15 @@ sheet's cells in file order as `Cell(row, col, formula, value, kind)`:
 * value: float for numbers and booleans, str for text, an error code
   ('#NUM!') for kind 'e', None when the cell has no cached value.
 
-Why a scanner and not a full XML parser for the sheet body: measured on a
-100,021-row single-sheet adam workbook (165 MB of sheet XML, 2.1 M cells,
-this 2-core machine; see benchmarks/verify.py for the full run):
-
-    openpyxl read-only (formulas)           31.2 s
-    lxml iterparse of the sheet XML         15.9 s
-    python-calamine (engines-measured.md)    3.4 s, but errors come back as
-                                            '' -- cannot tell #NUM! from blank,
-                                            and no formulas
-    regex scan of the inflated XML           1.6 s (+ per-cell work)
-
-LibreOffice recalculates the same file in ~30 s, so only the scanner leaves
-room for the 10x goal. It reads the `<sheetData>` body in 8 MB chunks cut
-at `</row>` boundaries (memory flat in the row count), and it is strict:
-each chunk's count of `<c` elements must equal the cells it matched; any
-shape it does not know (namespace prefixes, cells without an `r`
-attribute) makes the whole sheet fall back to lxml `iterparse` (hardened:
-no entities, no DTD, no network), which yields the same cells. Tests read
-every sheet both ways and compare.
+The sheet body is read by a regex scanner, not a full XML parser: it is the
+one reader fast enough for big sheets (benchmarks/RESULTS.md compares it with
+openpyxl, lxml iterparse and python-calamine). `sheetdata.py` streams the
+`<sheetData>` body in chunks cut at `</row>` boundaries (memory flat in the row
+count); the scanner is strict: each piece's count of `<c` elements must equal
+the cells it matched; any shape it does not know (namespace prefixes, cells
+without an `r` attribute) makes the whole sheet fall back to lxml `iterparse`
+(hardened: no entities, no DTD, no network), which yields the same cells.
+Tests read every sheet both ways and compare.
 
 Nothing damaged passes as empty: every part is checked for its root
 element (namespace-aware, so `<x:worksheet>` is SpreadsheetML too) before
@@ -39,14 +29,13 @@ it is read, a worksheet must be UTF-8 or UTF-16 as it declares and close
 after its cells, and a cell outside A1:XFD1048576, a shared string that
 does not exist or a sheet without its part is an error naming the part.
 
-Even the scanner costs ~2 us a cell in Python objects; `bodies()` hands
-out the raw pieces of whole rows so that `verify` can compare rows it
-knows the exact text of in bulk and only scan the others (`scan_piece`).
+`bodies()` hands out the raw pieces of whole rows so that `verify` can
+compare rows it knows the exact text of in bulk and only scan the others
+(`scan_piece`), as a cell scanned costs Python objects.
 """
 
 from __future__ import annotations
 
-import codecs
 import itertools
 import posixpath
 import re
@@ -57,6 +46,8 @@ from typing import Iterator, NamedTuple
 from ..errors import XlgdError, shorten
 from .refs import FormulaSyntaxError, col_number, shift, split_ref
 from .safezip import SafeZip, iterparse, parse_xml, root_element
+from .sheetdata import (MAX_COL, MAX_ROW, ODD_ROW, Fallback, Prefetch, cell_address, check_tail, checked_rows,
+                        decoded, row_number, row_pieces, sheet_data_start)
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RNS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -64,19 +55,12 @@ PNS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CTNS = "http://schemas.openxmlformats.org/package/2006/content-types"
 _M = "{%s}" % NS
 _P = "{%s}" % PNS
-MAX_ROW, MAX_COL = 1_048_576, 16_384  # Excel's last row and column (XFD)
-_WORKSHEET_END = re.compile(r"</worksheet>\s*(?:<!--.*?-->\s*|<\?[^>]*\?>\s*)*\Z", re.S)
 CHUNK = 8 << 20
-MAX_ROW_BYTES = 64 << 20
 
 _CELL = re.compile(
     r'<c r="([A-Z]{1,3})([0-9]+)"([^>]*?)(?:/>|>'
     r'(?:<f>([^<]*)</f>|<f((?:\s+[a-zA-Z]+="[^"]*")*)\s*(?:/>|>([^<]*)</f>))?'
     r'(?:<v>([^<]*)</v>)?(.*?)</c>)', re.S)
-# A row numbered with seven digits or more, or from 0 (a cell's r starts with its column letters):
-# checked only where found. The literal start keeps the search cheap: ~3% of the scan of a sheet
-# (measured: 45 ms per 100,000 rows; a lookahead over every row's attributes took 170 ms).
-_ODD_ROW = re.compile(r' r="(\d{7,}|0\d*)"')
 _T_ATTR = re.compile(r'\st="([a-zA-Z]+)"')
 _ATTR = re.compile(r'([a-zA-Z]+)="([^"]*)"')
 _INLINE_T = re.compile(r"<t(?:\s[^>]*)?>([^<]*)</t>|<t\s*/>", re.S)
@@ -372,7 +356,7 @@ class Package:
                 for done, cell in enumerate(self._scan(info), 1):
                     yield cell
                 return
-            except _Fallback:
+            except Fallback:
                 pass  # lxml reads the sheet from the start: the cells the scanner gave are not given twice
         yield from itertools.islice(self._iterparse(info), done, None)
 
@@ -436,21 +420,21 @@ class Package:
         """The sheet's `<sheetData>` text in pieces of whole rows (about CHUNK bytes each), for
         readers that check many rows at once; parse a piece with `scan_piece`. Raises `Fallback`
         where the scanner cannot read the sheet (use `cells(sheet, force_xml=True)` then).
-        rows_checked=False: the pieces' row numbers are not checked (0.24 s of a 235 MB sheet); the
+        rows_checked=False: the pieces' row numbers are not checked (a cost on big sheets); the
         reader promises to pass every row it does not match against a row it rendered itself from a
         row number of Excel's to `check_rows` (the workbook evaluator's row reader does)."""
         info = self.sheet(sheet)
         if not info.part or not self._z.has(info.part):
             raise XlgdError(f"{self.path}: sheet {sheet!r} has no worksheet part (a chart sheet?)")
         if not self._scannable(info):
-            raise _Fallback
+            raise Fallback
         return self._bodies(info, rows_checked)
 
     def check_rows(self, sheet: str, text: str) -> None:
         """An error naming the part if a row of `text` (a piece of `bodies`) is numbered outside Excel's rows."""
         where = self._where(self.sheet(sheet))
-        for row in _ODD_ROW.findall(text):
-            _row_number(row, where)
+        for row in ODD_ROW.findall(text):
+            row_number(row, where)
 
     def _where(self, info) -> str:
         return f"{self.path}: part {info.part} (sheet {shorten(info.name)!r})"
@@ -477,17 +461,17 @@ class Package:
 
     def _bodies(self, info, rows_checked=True):
         where = self._where(info)
-        with self._z.open(info.part) as f, _Prefetch(f, CHUNK) as chunks:
-            text = _decoded(chunks, where)
-            buf, empty = _sheet_data_start(text, where)
-            pieces = _row_pieces(text, buf, where)
-            tail = buf if empty else (yield from (_checked_rows(pieces, where) if rows_checked else pieces))
-            _check_tail(tail, text, where)
+        with self._z.open(info.part) as f, Prefetch(f, CHUNK) as chunks:
+            text = decoded(chunks, where)
+            buf, empty = sheet_data_start(text, where)
+            pieces = row_pieces(text, buf, where)
+            tail = buf if empty else (yield from (checked_rows(pieces, where) if rows_checked else pieces))
+            check_tail(tail, text, where)
 
     def _scan_body(self, body, shared, cols, info):
         matches = _CELL.findall(body)
         if len(matches) != body.count("<c ") + body.count("<c>") + body.count("<c/>"):
-            raise _Fallback
+            raise Fallback
         strs = None
         for letters, row, attrs, fplain, fattrs, ftext, v, rest in matches:
             col = cols.get(letters)
@@ -521,7 +505,7 @@ class Package:
                 yield Cell(r, col, formula, num, "n")
                 continue
             if rest and "<v" in rest:
-                raise _Fallback  # <v> in an order we do not scan
+                raise Fallback  # <v> in an order we do not scan
             value, kind = self._value(v if v else None, t, rest)
             if formula is None and kind == "" and t != "inlineStr":
                 value = None
@@ -554,12 +538,12 @@ class Package:
             for event, el in iterparse(f, where, events=("start", "end"), tag=(C, ROW)):
                 if el.tag == ROW:
                     if event == "start":
-                        _row_number(el.get("r"), where)
+                        row_number(el.get("r"), where)
                         at = (int(el.get("r")) if el.get("r") else at[0] + 1, 0)
                     continue
                 if event == "start":
                     continue
-                r, col = at = _address(el.get("r"), where, at)
+                r, col = at = cell_address(el.get("r"), where, at)
                 formula, v, rest, arr = None, None, None, None
                 for ch in el:
                     if ch.tag == F:
@@ -577,161 +561,6 @@ class Package:
                 while el.getprevious() is not None:
                     del el.getparent()[0]
                 yield Cell(r, col, formula, value, kind, arr)
-
-
-def _checked_rows(pieces, where):
-    """The pieces, each checked for rows outside Excel's (every reader of `bodies` gets them so:
-    the scanner and the workbook evaluator's own row reader); returns what `pieces` returns."""
-    while True:
-        try:
-            piece = next(pieces)
-        except StopIteration as stop:
-            return stop.value
-        for row in _ODD_ROW.findall(piece):
-            _row_number(row, where)
-        yield piece
-
-
-def _row_number(r, where) -> None:
-    """A row's `r` attribute (optional) must be a row of Excel's grid; its cells carry their own
-    addresses, but Excel calls a file with row 0 or row 10^5000 damaged, and so does xlgd."""
-    if r is not None and not (r.isdigit() and len(r) < 8 and 1 <= int(r) <= MAX_ROW):
-        raise XlgdError(f"{where} has a row numbered {shorten(r, 20)!r}, outside Excel's rows 1..{MAX_ROW:,}")
-
-
-def _address(ref, where, before=(1, 0)) -> tuple:
-    """(row, col) of a cell's `r` attribute, inside Excel's grid; an error naming the part otherwise.
-
-    A cell without `r` is the one after the cell before it in its row (`before`: that cell's
-    (row, col), or (row, 0) at the start of a row), as ECMA-376 lets a writer leave it out."""
-    if ref is None:
-        r, col = before[0], before[1] + 1
-        if not (1 <= r <= MAX_ROW and col <= MAX_COL):
-            raise XlgdError(f"{where} has a cell without an address that falls outside Excel's grid "
-                            f"(A1:XFD{MAX_ROW})")
-        return r, col
-    try:
-        r, col, _, _ = split_ref(ref)
-    except FormulaSyntaxError:
-        raise XlgdError(f"{where} has a cell with address {shorten(ref, 20)!r}") from None
-    if not (1 <= r <= MAX_ROW and 1 <= col <= MAX_COL):
-        raise XlgdError(f"{where} has a cell at {shorten(ref, 20)}, outside Excel's grid (A1:XFD{MAX_ROW})")
-    return r, col
-
-
-def _decoded(chunks, where):
-    """The text of a part's chunks (UTF-8, strictly), piece by piece."""
-    dec = codecs.getincrementaldecoder("utf-8")()
-    while True:
-        data = chunks.next()
-        try:
-            text = dec.decode(data, not data)
-        except UnicodeDecodeError as e:
-            raise XlgdError(f"{where} is not UTF-8 text as it declares (byte {e.object[e.start:e.start + 1]!r})") from None
-        if text:
-            yield text
-        if not data:
-            return
-
-
-def _sheet_data_start(text, where):
-    """(the text after `<sheetData ...>`, whether it was `<sheetData/>`)."""
-    buf = ""
-    for piece in text:
-        buf += piece
-        i = buf.find("<sheetData")
-        if i < 0:
-            if len(buf) > MAX_ROW_BYTES:
-                raise _Fallback
-            continue
-        if buf[i - 1:i] == ":":
-            raise _Fallback
-        j = buf.find(">", i)
-        if j >= 0:
-            return buf[j + 1:], buf[j - 1] == "/"
-    raise XlgdError(f"{where} has no <sheetData> (every worksheet has one)")
-
-
-def _row_pieces(text, buf, where):
-    """Yield the sheetData body in pieces of whole rows; return the text after </sheetData>."""
-    while True:
-        end = buf.find("</sheetData>")
-        if end >= 0:
-            yield buf[:end]
-            return buf[end + len("</sheetData>"):]
-        cut = buf.rfind("</row>")
-        if cut >= 0:
-            yield buf[:cut + 6]
-            buf = buf[cut + 6:]
-        elif len(buf) > MAX_ROW_BYTES:
-            raise XlgdError(f"{where} has a row of more than {MAX_ROW_BYTES >> 20} MB; not a sheet xlgd reads")
-        piece = next(text, None)
-        if piece is None:
-            raise XlgdError(f"{where} is truncated (no </sheetData>)")
-        buf += piece
-
-
-def _check_tail(tail, text, where):
-    """The rest of a worksheet after its cells must close it: a part cut short after </sheetData>,
-    or with something after </worksheet>, is damaged even though every cell was read."""
-    for piece in text:
-        tail = tail[-4096:] + piece
-    if not _WORKSHEET_END.search(tail[-8192:]):
-        raise XlgdError(f"{where} is not well-formed XML after its cells (cut short, or more after </worksheet>)")
-
-
-class _Prefetch:
-    """Reads the next piece of a zip member in a thread while the caller works on this one:
-    zlib inflates without holding the GIL, so on a big sheet (~1 s of inflating per
-    165 MB) the reading costs almost nothing. Errors (damaged zip, bomb guards) are
-    raised in the caller, in order; leaving the `with` early stops the thread first."""
-
-    def __init__(self, f, size):
-        import queue
-        import threading
-
-        self.f, self.size = f, size
-        self.q = queue.Queue(maxsize=2)
-        self.stop = threading.Event()
-        self.t = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        import queue
-
-        while not self.stop.is_set():
-            try:
-                item = (self.f.read(self.size), None)
-            except BaseException as e:  # handed over, raised in the reader's thread
-                item = (b"", e)
-            while not self.stop.is_set():
-                try:
-                    self.q.put(item, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
-            if not item[0]:
-                return
-
-    def __enter__(self):
-        self.t.start()
-        return self
-
-    def next(self) -> bytes:
-        data, err = self.q.get()
-        if err is not None:
-            raise err
-        return data
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.t.join()
-
-
-class _Fallback(Exception):
-    pass
-
-
-Fallback = _Fallback
 
 
 def _array_ref(fattrs):

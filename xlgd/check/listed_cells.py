@@ -157,18 +157,18 @@ def check_cells(ctx, sheet, items, rep: SheetReport, engine_values=None) -> Fail
     return out
 
 
-def group(sheet, rep: SheetReport, f: Failures, order, stale_reason="",
+def group(sheet, rep: SheetReport, failures: Failures, order, stale_reason="",
           source="the engine's run from this workbook's own inputs"):
     """Turn per-cell failures into root causes. order(key) -> sortable step position; source: what the
     trajectory values are (the engine's run, or the workbook evaluated from its own constants)."""
-    causes = _structure_causes(sheet, f, order)
-    stale = _stale_cause(sheet, f, order, stale_reason)
+    causes = _structure_causes(sheet, failures, order)
+    stale = _stale_cause(sheet, failures, order, stale_reason)
     if stale is not None:
         causes.append(stale)
     causes.sort(key=lambda c: c.step)
-    primary = set(f.structure) | set(f.local)
+    primary = set(failures.structure) | set(failures.local)
     loose = []
-    for k in sorted(f.trajectory, key=order):
+    for k in sorted(failures.trajectory, key=order):
         if k in primary:
             continue
         owner = None
@@ -181,7 +181,7 @@ def group(sheet, rep: SheetReport, f: Failures, order, stale_reason="",
             owner.downstream += 1
     if loose:
         k = loose[0]
-        have, want = f.trajectory[k]
+        have, want = failures.trajectory[k]
         causes.append(Cause(sheet, a1(*k), "trajectory",
                             f"{len(loose)} cell(s) differ from {source} "
                             f"(first holds {fmt_value(have)}, {_short(source)} computes {fmt_value(want)})",
@@ -189,7 +189,7 @@ def group(sheet, rep: SheetReport, f: Failures, order, stale_reason="",
     for c in causes:
         c.source = _short(source)
     rep.causes += causes
-    rep.failed += len(primary | set(f.trajectory))
+    rep.failed += len(primary | set(failures.trajectory))
 
 
 def _short(source):

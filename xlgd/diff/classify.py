@@ -36,7 +36,7 @@ MAX_LISTED = 2000          # cell-level changes listed per sheet; the rest are c
 
 
 @dataclass
-class Options:
+class DiffOptions:
     rtol: float = 1e-9
     atol: float = 1e-12
     formulas: bool = True     # compare formula text
@@ -87,7 +87,7 @@ def _is_num(v):
     return isinstance(v, float) or (isinstance(v, int) and not isinstance(v, bool))
 
 
-def values_equal(a, b, opt: Options) -> bool:
+def values_equal(a, b, opt: DiffOptions) -> bool:
     """Equal within the tolerances. inf, -inf and NaN are values of their own, equal only to
     themselves (a tolerance around inf would swallow every number: 15.0 -> inf is a change).
     A value nobody holds (`NOT_HELD`) is never a difference."""
@@ -181,12 +181,13 @@ _R1C1_TOKEN = re.compile(r"""(?:(?:'(?:[^']|'')+'|[A-Za-z_][A-Za-z0-9_.]*)!)?R(?
     |"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_.]*|\d+\.?\d*(?:[eE][-+]?\d+)?|<>|<=|>=|\S""", re.X)
 
 
-def formula_change(p: CellPair, sheet: str, **values) -> FormulaChanged:
+def formula_change(pair: CellPair, sheet: str, **values) -> FormulaChanged:
     """A FormulaChanged: both texts and what differs, in A1 and in Excel's R1C1 form
     (which shows what an A1 text hides: `=X -> =X` read from a row that moved)."""
-    ch = FormulaChanged(**p.where(sheet), old="=" + p.gf, new="=" + p.ef, differs=what_differs(p.gf, p.ef), **values)
+    ch = FormulaChanged(**pair.where(sheet), old="=" + pair.gf, new="=" + pair.ef,
+                        differs=what_differs(pair.gf, pair.ef), **values)
     try:
-        old, new = r1c1(p.gf, p.fr, p.rc), r1c1(p.ef, p.er, p.c)
+        old, new = r1c1(pair.gf, pair.fr, pair.rc), r1c1(pair.ef, pair.er, pair.c)
     except FormulaSyntaxError:
         return ch
     a, b = _R1C1_TOKEN.findall(old[1:]), _R1C1_TOKEN.findall(new[1:])
@@ -230,8 +231,8 @@ class Classifier:
     counted) and per-column summaries of values that only followed an upstream change."""
 
     sheet: str
-    opt: Options
-    tr: Translator
+    opt: DiffOptions
+    translator: Translator
     names_at: dict  # (ref row, ref col) -> defined name of the input
     columns: Columns
     changes: list = field(default_factory=list)
@@ -244,16 +245,16 @@ class Classifier:
     unadjusted_first: str = ""
     fast: bool = False  # same row, same columns, nothing moved: the same text is the same formula
 
-    def list(self, ch):
+    def list(self, change):
         if self.listed < MAX_LISTED:
-            self.changes.append(ch)
+            self.changes.append(change)
             self.listed += 1
         else:
             self.unlisted += 1
 
-    def pair(self, e, f, marks):
-        """Classify every cell of an edited row e against its reference row f."""
-        (er, ec), (fr, fc) = e, f
+    def pair(self, edited_row, reference_row, marks):
+        """Classify every cell of an edited row against its reference row."""
+        (er, ec), (fr, fc) = edited_row, reference_row
         cols = self.columns
         if cols.cols is None:
             self._pair_same_columns(er, ec, fr, fc, marks)
@@ -279,7 +280,7 @@ class Classifier:
 
     def _pair_same_columns(self, er, ec, fr, fc, marks):
         """`pair` when no column moved: the loop every row of a big sheet takes, kept lean."""
-        self.fast = fast = er == fr and self.tr.simple()
+        self.fast = fast = er == fr and self.translator.simple()
         values, opt = self.opt.values, self.opt
         texts = unmatched = 0
         for c, (ef, ev) in ec.items():
@@ -307,21 +308,21 @@ class Classifier:
         if len(texts) >= 2 and 2 * len(texts) > len(cells):
             self.labels = {c: cells[c][1].strip() for c in texts}
 
-    def label(self, rc) -> str:
-        """The header of reference column rc in the table being walked ('' if it has none)."""
+    def label(self, ref_col) -> str:
+        """The header of reference column ref_col in the table being walked ('' if it has none)."""
         if self.labels is None:
-            return self.columns.headers_ref.get(rc, "")
-        return self.labels.get(rc, "")
+            return self.columns.headers_ref.get(ref_col, "")
+        return self.labels.get(ref_col, "")
 
-    def cell(self, p: CellPair, marks):
-        if p.ef is not None and p.gf is not None:
-            self._two_formulas(p, marks)
-        elif p.gf is not None:
-            self._formula_gone(p, marks)
-        elif p.ef is not None:
-            self._formula_new(p, marks)
+    def cell(self, pair: CellPair, marks):
+        if pair.ef is not None and pair.gf is not None:
+            self._two_formulas(pair, marks)
+        elif pair.gf is not None:
+            self._formula_gone(pair, marks)
+        elif pair.ef is not None:
+            self._formula_new(pair, marks)
         else:
-            self._two_constants(p, marks)
+            self._two_constants(pair, marks)
 
     def _two_formulas(self, p, marks):
         same = True if (p.ef == p.gf and self.fast) else self._same_formula(p)
@@ -406,7 +407,7 @@ class Classifier:
             marks[p.c] = (cls.kind, f"{getattr(ch, 'name', None) or a1(p.er, p.c)}: {show(p.gv)} -> {show(p.ev)}")
 
     def _same_formula(self, p):
-        t = self.tr.translate(p.ef, self.sheet)
+        t = self.translator.translate(p.ef, self.sheet)
         if t == p.gf or canon(t, p.fr, p.rc) == canon(p.gf, p.fr, p.rc):
             return True
         # Does the formula point below the current row (an epoch total, a SUM)?
@@ -420,7 +421,7 @@ class Classifier:
         """The formulas that pointed below their row, now that the whole row map is known."""
         pend, self.pending = self.pending, []
         for p, label in pend:
-            if canon(self.tr.translate(p.ef, self.sheet), p.fr, p.rc) == canon(p.gf, p.fr, p.rc):
+            if canon(self.translator.translate(p.ef, self.sheet), p.fr, p.rc) == canon(p.gf, p.fr, p.rc):
                 if self.opt.values and not values_equal(p.ev, p.gv, self.opt):
                     self._summarise(p, None, label)  # a cell that moved keeps its own value change
                 continue

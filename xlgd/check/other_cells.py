@@ -43,14 +43,14 @@ from ..evaluator import Evaluation, Unknown, cells_of, describe_root
 from ..evaluator.store import BOOL, NUMBER, TEXT, UNKNOWN
 from ..xlsx.package import Cell
 from ..xlsx.refs import a1, col_letters, parse_cell, quote_sheet, shift
-from .cells import ROUNDED_RTOL, Failures, group, structure_reason
 from .excel_rounding import ULP, budget, operations
 from .gradient import recognise
 from .headers import header
+from .listed_cells import ROUNDED_RTOL, Failures, group, structure_reason
 from .report import Cause, SheetReport, Unchecked, agree, same_value, ulp_distance
 
 ULP_RTOL = 1e-12  # functions whose last bits come from a C library (functions.Function.ulp)
-ROUNDED_LOCAL = 1e-12  # a formula on 15-digit inputs against its own 15-digit value (as cells.check_cells)
+ROUNDED_LOCAL = 1e-12  # a formula on 15-digit inputs against its own 15-digit value (as listed_cells.check_cells)
 CONSIST_ROUNDED = 4e-14  # per operation, times the formula's magnitude (15-digit files)
 SOURCE = "the workbook evaluated from its own constants"
 EXCEL_ZERO_ULPS = 8  # a final + or - this many ulp of its terms from 0: Excel's value is 0
@@ -66,38 +66,38 @@ class Settings:
     layout_sheets: frozenset = frozenset()  # sheets of a known layout, also where their cells no longer follow it
 
 
-def _does_descent(ev: Evaluation, sheet: str) -> bool:
+def _does_descent(evaluation: Evaluation, sheet: str) -> bool:
     """Whether the gradient-descent check recognises the sheet (then its formulas are judged as such)."""
     try:
-        return recognise(ev, sheet) is not None
+        return recognise(evaluation, sheet) is not None
     except (ArithmeticError, LookupError, TypeError, ValueError):
         return False
 
 
-def check_evaluated(ev: Evaluation, sheet: str, rep: SheetReport, skip=frozenset(), settings=None):
+def check_evaluated(evaluation: Evaluation, sheet: str, rep: SheetReport, skip=frozenset(), settings=None):
     """Check every formula cell of `sheet` that is not in `skip` into rep (see the module doc)."""
     settings = settings or Settings()
-    sc = ev.book.sheets[sheet]
+    sc = evaluation.book.sheets[sheet]
     found = Failures()
-    blank_rows = _blank_rows(ev, sheet, skip)
-    _structure(ev, sheet, skip, found, blank_rows)
-    warn = sheet not in settings.layout_sheets and rep.layout == "unknown" and not _does_descent(ev, sheet)
+    blank_rows = _blank_rows(evaluation, sheet, skip)
+    _structure(evaluation, sheet, skip, found, blank_rows)
+    warn = sheet not in settings.layout_sheets and rep.layout == "unknown" and not _does_descent(evaluation, sheet)
     warned = _set_aside(found, ("constant", "missing")) if warn else {}
     cells = [(r, c) for run in sc.all_runs() for r, c in cells_of(run) if (r, c) not in skip]
     rep.formula_cells += len(cells) + sum(1 for k, (kind, _) in found.structure.items()
                                           if kind in ("constant", "missing") and k not in skip)
-    tainted = _tainted(ev, settings)
+    tainted = _tainted(evaluation, settings)
     unchecked, checked = {}, 0
-    circular = _circular(ev, sheet, rep, settings, skip)
+    circular = _circular(evaluation, sheet, rep, settings, skip)
     leave = skip | circular if circular else skip
     for run in sc.all_runs():
-        checked += _check_run(ev, run, leave, settings, tainted, found, unchecked, rep)
+        checked += _check_run(evaluation, run, leave, settings, tainted, found, unchecked, rep)
     rep.checked += checked + sum(1 for kind, _ in found.structure.values() if kind in ("constant", "missing"))
     if warn:
         warned.update(_set_aside(found, ("formula",), keep=set(found.local) | set(found.trajectory)))
     causes_before = len(rep.causes)
     group(sheet, rep, found, lambda k: (k[0], k[1]), settings.stale_reason, SOURCE)
-    _name_cells(ev, sheet, rep.causes[causes_before:])
+    _name_cells(evaluation, sheet, rep.causes[causes_before:])
     for r, (first, last, cols) in blank_rows.items():
         message = (f"row {r} is empty inside a table of formulas (rows {first}..{last}, columns "
                    f"{col_letters(cols[0])}..{col_letters(cols[-1])}): a row inserted? The formulas below it read "
@@ -107,7 +107,7 @@ def check_evaluated(ev: Evaluation, sheet: str, rep: SheetReport, skip=frozenset
         else:
             rep.causes.append(Cause(sheet, a1(r, cols[0]), "structure", message, step=(r, 0)))
     rep.notes += _structure_warning(sheet, warned)
-    rep.unchecked += _unchecked_ranges(ev, sheet, unchecked)
+    rep.unchecked += _unchecked_ranges(evaluation, sheet, unchecked)
     rep.notes += _rounding_notes(found.rounded)
 
 
@@ -129,12 +129,12 @@ def _structure_warning(sheet, warned: dict) -> list:
             f"layout xlgd does not know, so not a cause), first {quote_sheet(sheet)}!{a1(r, c)}: {message}"]
 
 
-def _tainted(ev, settings) -> set:
+def _tainted(evaluation, settings) -> set:
     """Runs compared within a relative tolerance: those whose last bits come from a C library, with Excel's
     values those using an operation Excel rounds its own way, and the runs reading them."""
     if not settings.excel_rounding:
-        return ev.ulp_tainted
-    return ev.tainted({p.run.id for p in ev.prepared if p.ulp or operations(p.expr)})
+        return evaluation.ulp_tainted
+    return evaluation.tainted({p.run.id for p in evaluation.prepared if p.ulp or operations(p.expr)})
 
 
 def _rounding_notes(rounded: dict) -> list:
@@ -143,7 +143,7 @@ def _rounding_notes(rounded: dict) -> list:
             f"(docs/excel-arithmetic.md)" for ops, (n, worst) in sorted(rounded.items())]
 
 
-def _excel_zero(ev, p, r, st: Settings, have, got) -> bool:
+def _excel_zero(evaluation, p, r, st: Settings, have, got) -> bool:
     """Excel saved 0 where a formula ending in + or - gives a few ulp of its terms: Excel sets such a
     near-cancellation to 0 (docs/excel-arithmetic.md)."""
     if not (st.excel_rounding and have == 0.0 and type(have) is float and type(got) is float and got != 0.0):
@@ -151,7 +151,7 @@ def _excel_zero(ev, p, r, st: Settings, have, got) -> bool:
     if not (isinstance(p.expr, Bin) and p.expr.op in "+-"):
         return False
     try:
-        m = excel_value(magnitude(p.expr), _local_env(ev, p, r), "excel")
+        m = excel_value(magnitude(p.expr), _local_env(evaluation, p, r), "excel")
     except (TypeError, KeyError):
         return False
     return isinstance(m, float) and abs(got) <= EXCEL_ZERO_ULPS * ULP * m
@@ -167,11 +167,11 @@ def _within_budget(have, local, ops, p) -> int | None:
     return ulp_distance(have, local) if abs(have - local) <= room else None
 
 
-def _circular(ev, sheet, rep, settings, skip) -> set:
+def _circular(evaluation, sheet, rep, settings, skip) -> set:
     """One cause per circular reference on this sheet (unchecked when the workbook iterates on purpose);
     returns its cells."""
     cells = set()
-    for cycle in ev.computed.circular:
+    for cycle in evaluation.computed.circular:
         mine = [(r, c) for s, r, c in cycle if s == sheet and (r, c) not in skip]
         if not mine:
             continue
@@ -190,35 +190,35 @@ def _circular(ev, sheet, rep, settings, skip) -> set:
 
 
 # ------------------------------------------------------------------ values
-def _check_run(ev, run, skip, st: Settings, tainted, found: Failures, unchecked, rep) -> int:
+def _check_run(evaluation, run, skip, st: Settings, tainted, found: Failures, unchecked, rep) -> int:
     """Compare one run's cells: cached against local (consistency) and computed (trajectory).
     Cells that agree everywhere are found with numpy; the rest are looked at one by one."""
     sheet = run.sheet
-    p = ev.prepared_run(run)
+    p = evaluation.prepared_run(run)
     close = ([], [])
     ops = operations(p.expr) if st.excel_rounding else []
     rtol = max(st.rtol, ULP_RTOL if run.id in tainted and not ops else 0.0, ROUNDED_LOCAL if st.rounded else 0.0)
     trtol = max(rtol, ULP_RTOL if run.id in tainted else 0.0, ROUNDED_RTOL if st.rounded else 0.0)
     checked, cells = 0, cells_of(run)
     if run.array is None and run.n >= FAST_CELLS and p.reason is None:
-        ok = _agreeing(ev, run, rtol, trtol, skip)
+        ok = _agreeing(evaluation, run, rtol, trtol, skip)
         checked = int(ok.sum())
-        _ulps(ev, run, ok, rep)
+        _ulps(evaluation, run, ok, rep)
         cells = [(run.r0 + int(i), run.col) for i in np.nonzero(~ok)[0]]
     for r, c in cells:
         if (r, c) in skip:
             continue
-        why = ev.unknown(sheet, r, c)
-        have = ev.cached(sheet, r, c)
-        if why is not None and (isinstance(have, Unknown) or (sheet, r, c) in ev.local.unknown):
-            unchecked[(r, c)] = ev.computed.unknown[(sheet, r, c)]
+        why = evaluation.unknown(sheet, r, c)
+        have = evaluation.cached(sheet, r, c)
+        if why is not None and (isinstance(have, Unknown) or (sheet, r, c) in evaluation.local.unknown):
+            unchecked[(r, c)] = evaluation.computed.unknown[(sheet, r, c)]
             continue
         checked += 1
         if isinstance(have, Unknown):
             continue  # no cached value: computed, nothing to compare (the report says where values came from)
-        local = None if (sheet, r, c) in ev.local.unknown else ev.local.values[sheet].get(r, c)
-        if local is not None and not _same(have, local, rtol, _tol(ev, p, r, st)) \
-                and not _excel_zero(ev, p, r, st, have, local):
+        local = None if (sheet, r, c) in evaluation.local.unknown else evaluation.local.values[sheet].get(r, c)
+        if local is not None and not _same(have, local, rtol, _tol(evaluation, p, r, st)) \
+                and not _excel_zero(evaluation, p, r, st, have, local):
             ulps = _within_budget(_plain(have), _plain(local), ops, p)
             if ulps is None:
                 found.local[(r, c)] = (_plain(have), _plain(local))
@@ -226,15 +226,15 @@ def _check_run(ev, run, skip, st: Settings, tainted, found: Failures, unchecked,
                 n, worst = found.rounded.get(tuple(ops), (0, 0))
                 found.rounded[tuple(ops)] = (n + 1, max(worst, ulps))
         if why is None:
-            want = ev.value(sheet, r, c)
-            if _excel_zero(ev, p, r, st, have, want):
+            want = evaluation.value(sheet, r, c)
+            if _excel_zero(evaluation, p, r, st, have, want):
                 pass  # Excel's 0 for a near-cancellation: agrees, and says nothing of the ulp distance
             elif not _same(have, want, trtol):
                 found.trajectory[(r, c)] = (_plain(have), _plain(want))
             elif isinstance(have, float) and isinstance(want, float):
                 close[0].append(have)
                 close[1].append(want)
-        elif (sheet, r, c) not in ev.local.unknown and (r, c) not in found.local:
+        elif (sheet, r, c) not in evaluation.local.unknown and (r, c) not in found.local:
             pass  # checked against its own formula; what it depends on is reported unchecked
     if close[0]:
         rep.max_ulp = max(rep.max_ulp, ulp_distance(close[0], close[1]))
@@ -244,13 +244,13 @@ def _check_run(ev, run, skip, st: Settings, tainted, found: Failures, unchecked,
 FAST_CELLS = 64  # runs at least this long are compared with numpy first
 
 
-def _agreeing(ev, run, rtol, trtol, skip):
+def _agreeing(evaluation, run, rtol, trtol, skip):
     """Rows of a run where the cached value is a number, boolean, error or blank equal to both the
     local and the computed value, and neither pass left the cell unknown."""
     sheet, col, r0, r1 = run.sheet, run.col, run.r0, run.r1
-    nc, kc = ev.book.sheets[sheet].cached.slice(col, r0, r1)
+    nc, kc = evaluation.book.sheets[sheet].cached.slice(col, r0, r1)
     ok = kc != UNKNOWN
-    for out, tol in ((ev.local, rtol), (ev.computed, trtol)):
+    for out, tol in ((evaluation.local, rtol), (evaluation.computed, trtol)):
         nv, kv = out.values[sheet].slice(col, r0, r1)
         same_kind = (kv == kc) & (kv != TEXT) & (kv != UNKNOWN)
         numeric = (kc == NUMBER) | (kc == BOOL)
@@ -262,9 +262,9 @@ def _agreeing(ev, run, rtol, trtol, skip):
     return ok
 
 
-def _ulps(ev, run, ok, rep):
-    nc, kc = ev.book.sheets[run.sheet].cached.slice(run.col, run.r0, run.r1)
-    ng, _ = ev.computed.values[run.sheet].slice(run.col, run.r0, run.r1)
+def _ulps(evaluation, run, ok, rep):
+    nc, kc = evaluation.book.sheets[run.sheet].cached.slice(run.col, run.r0, run.r1)
+    ng, _ = evaluation.computed.values[run.sheet].slice(run.col, run.r0, run.r1)
     m = ok & (kc == NUMBER)
     if m.any():
         rep.max_ulp = max(rep.max_ulp, ulp_distance(nc[m], ng[m]))
@@ -294,11 +294,11 @@ def plain_value(v):
 _plain = plain_value
 
 
-def _tol(ev, p, r, st: Settings) -> float:
+def _tol(evaluation, p, r, st: Settings) -> float:
     """How far 15-digit rounding of the inputs can move this formula (0 for full-precision files)."""
     if not st.rounded or p.expr is None:
         return 0.0
-    env = _local_env(ev, p, r)
+    env = _local_env(evaluation, p, r)
     try:
         m = excel_value(magnitude(p.expr), env, "excel")
     except (TypeError, KeyError):
@@ -306,13 +306,13 @@ def _tol(ev, p, r, st: Settings) -> float:
     return CONSIST_ROUNDED * max(n_ops(p.expr), 1) * abs(m) if isinstance(m, float) else 0.0
 
 
-def _local_env(ev, p, r):
+def _local_env(evaluation, p, r):
     dr = r - p.run.r0
 
     def env(leaf):
         if isinstance(leaf, CellRef):
-            v = ev.cached(leaf.sheet, leaf.row if leaf.row_abs else leaf.row + dr, leaf.col) \
-                if leaf.sheet in ev.book.sheets else 0.0
+            v = evaluation.cached(leaf.sheet, leaf.row if leaf.row_abs else leaf.row + dr, leaf.col) \
+                if leaf.sheet in evaluation.book.sheets else 0.0
             return float(v) if isinstance(v, (float, bool)) else 0.0
         return 0.0
 
@@ -320,9 +320,9 @@ def _local_env(ev, p, r):
 
 
 # ------------------------------------------------------------------ structure
-def _structure(ev, sheet, skip, found: Failures, blank_rows):
+def _structure(evaluation, sheet, skip, found: Failures, blank_rows):
     """Inconsistent formulas, formulas typed over with constants or cleared, #REF! in formulas."""
-    sc = ev.book.sheets[sheet]
+    sc = evaluation.book.sheets[sheet]
     across = {r + 1 for r in blank_rows} | _breaking_rows(sc)
     for col, runs in sc.runs.items():
         sandwiched = _sandwiched(runs)
@@ -330,14 +330,14 @@ def _structure(ev, sheet, skip, found: Failures, blank_rows):
             for r in range(mid.r0, mid.r1 + 1):
                 if (r, col) in skip or r in across:
                     continue
-                actual = Cell(r, col, shift(mid.text, r - mid.r0, 0), ev.cached(sheet, r, col), "n")
+                actual = Cell(r, col, shift(mid.text, r - mid.r0, 0), evaluation.cached(sheet, r, col), "n")
                 why = structure_reason(actual, "=" + shift(a.text, r - a.r0, 0), r, col)
                 if why:
                     found.structure[(r, col)] = why
         for a, b in zip(runs, runs[1:]):  # one cell between two runs of one formula
             r = a.r1 + 1
             if b.r0 == r + 1 and a.key == b.key and (r, col) not in skip and r not in blank_rows:
-                _typed_over(ev, sheet, r, col, a, found)
+                _typed_over(evaluation, sheet, r, col, a, found)
     _deleted(sc, skip, found)
 
 
@@ -378,8 +378,8 @@ def _sandwiched(runs):
     return [t for t in out if keys.count(t[1].key) == 1]
 
 
-def _typed_over(ev, sheet, r, col, run_above, found):
-    v = ev.book.sheets[sheet].consts.get(r, col)
+def _typed_over(evaluation, sheet, r, col, run_above, found):
+    v = evaluation.book.sheets[sheet].consts.get(r, col)
     expected = "=" + shift(run_above.text, r - run_above.r0, 0)
     cell = None if v is None else Cell(r, col, None, _plain(v), "n")
     why = structure_reason(cell, expected, r, col)
@@ -387,9 +387,9 @@ def _typed_over(ev, sheet, r, col, run_above, found):
         found.structure[(r, col)] = why
 
 
-def _blank_rows(ev, sheet, skip) -> dict:
+def _blank_rows(evaluation, sheet, skip) -> dict:
     """Rows that are empty inside a table of formulas: {row: (first row, last row, columns)}."""
-    sc = ev.book.sheets[sheet]
+    sc = evaluation.book.sheets[sheet]
     ends = {}  # row r -> columns whose run ends at r-1 and whose next run starts at r+1
     for col, runs in sc.runs.items():
         for a, b in zip(runs, runs[1:]):
@@ -406,17 +406,17 @@ def _blank_rows(ev, sheet, skip) -> dict:
 
 
 # ------------------------------------------------------------------ naming and coverage
-def _name_cells(ev, sheet, causes):
+def _name_cells(evaluation, sheet, causes):
     for cause in causes:
         where = parse_cell(cause.cell)
         if where is None:
             continue
-        h = header(ev, sheet, *where)
+        h = header(evaluation, sheet, *where)
         if h:
             cause.cell = f"{cause.cell} ({h})"
 
 
-def _unchecked_ranges(ev, sheet, unchecked: dict) -> list:
+def _unchecked_ranges(evaluation, sheet, unchecked: dict) -> list:
     """Unchecked cells grouped: roots on this sheet in column ranges, with their dependants counted."""
     roots, deps = {}, {}
     for (r, c), (root, reason) in unchecked.items():
