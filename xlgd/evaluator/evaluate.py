@@ -128,7 +128,7 @@ class Evaluator:
                 self.group([self.prepared[i] for i in comp])
                 circular += [(comp, c) for c in self.outcome.circular[before:]]
         batch.flush()
-        if len(circular) == len(self.outcome.circular):  # cycles reported in dependency order, as before
+        if len(circular) == len(self.outcome.circular):  # cycles reported in dependency order
             place = {id(comp): k for k, comp in enumerate(first + later)}
             self.outcome.circular[:] = [c for _, c in sorted(circular, key=lambda x: place[id(x[0])])]
         return self.outcome
@@ -329,9 +329,7 @@ class Batch:
         ev, p0 = self.ev, group[0]
         starts = np.array([p.run.r0 for p in group])
         lens = np.array([p.run.n for p in group])
-        # each cell's distance from its run's first row, and its row: one arange for all the runs (an
-        # arange per run was 17,267 numpy calls in xlgd's 100,000-row layout; `together` took 0.16-0.18 s
-        # of CPU, 0.11 s so: best of 5, two rounds, same minutes)
+        # each cell's distance from its run's first row, and its row: one arange for all the runs
         shift = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
         rows = np.repeat(starts, lens) + shift
         args, dirty = [], np.zeros(len(rows), dtype=bool)
