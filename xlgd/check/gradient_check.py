@@ -79,16 +79,17 @@ def check_descent(evaluation, sheet: str, layout=None, departed=frozenset()) -> 
 def _text_weights(table: Table, weights: list) -> list:
     """A Cause per weight cell typed as text that is no number (`"one"`): arithmetic on it is #VALUE!
     in Excel and LibreOffice, and so is every cell computed from it."""
-    ev, sheet, out = table.ev, table.sheet, []
+    evaluation, sheet, out = table.evaluation, table.sheet, []
     for w in weights:
         for row in range(table.first, table.last + 1):
-            v = ev.value(sheet, row, w.col)
-            if not isinstance(v, Text) or ev.book.sheets[sheet].is_formula(row, w.col):
+            v = evaluation.value(sheet, row, w.col)
+            if not isinstance(v, Text) or evaluation.book.sheets[sheet].is_formula(row, w.col):
                 continue
             try:
                 number(v)
             except SheetError:
-                errors = sum(1 for r, c in ev.formula_cells(sheet) if is_error(ev.value(sheet, r, c)))
+                errors = sum(1 for r, c in evaluation.formula_cells(sheet)
+                             if is_error(evaluation.value(sheet, r, c)))
                 out.append(Cause(sheet, a1(row, w.col), "constant",
                                  f"the weight {table.name(w.col)} holds the text {str(v)!r}, not a number: "
                                  f"arithmetic on it is #VALUE!, and {errors:,} formula cell(s) of the sheet hold "
