@@ -229,7 +229,10 @@ def _words(d: dict, lr: float, n: int, rows: int) -> str:
         s = f"the sheet is right: at lr = {lr:.3g} this {n}-weight model diverges from step {d['diverges_at_step']}"
         if d["lambda_lr"] is not None:
             b = d["lambda_lr_bound"]
-            s += f" (lr·λ = {d['lambda_lr']:.2g} {'>' if d['lambda_lr'] > b else '<='} {b:.3g} there)"
+            if d["lambda_lr"] > b:
+                s += f" (lr·λ = {d['lambda_lr']:.2g} > {b:.3g} there: each step overshoots the minimum)"
+            else:
+                s += f" (lr·λ = {d['lambda_lr']:.2g} there, under {b:.3g})"
         if d["stable_lr_below"] is not None:
             s += f"; it stays stable below lr ≈ {d['stable_lr_below']:.2g}"
             if rows > MAX_ROWS:
