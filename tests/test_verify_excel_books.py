@@ -26,11 +26,16 @@ def test_a_wrong_offset_value_is_found(tmp_path):
 
 
 def _var_book(path, inputs, excel_ulps, application="Microsoft Excel", cached_from=None):
-    """A1:A4 inputs; B1 =VAR.P(A1:A4) whose cached value is numpy's variance of `cached_from` (the inputs
-    unless given) moved by `excel_ulps` (Excel's own rounding); B2 =B1^2 and B3 =B2*10 cached from it."""
+    """A1:A4 inputs; B1 =VAR.P(A1:A4) whose cached value is Excel's one-pass variance of `cached_from` (the
+    inputs unless given), (n*SUMSQ - SUM^2)/n^2 summed left to right, moved by `excel_ulps`; B2 =B1^2 and
+    B3 =B2*10 cached from it."""
     import numpy as np
 
-    var = float(np.var(np.array(cached_from or inputs)))
+    xs = cached_from or inputs
+    total, squares = 0.0, 0.0
+    for x in xs:
+        total, squares = total + x, squares + x * x
+    var = (len(xs) * squares - total * total) / (len(xs) * len(xs))
     for _ in range(excel_ulps):
         var = float(np.nextafter(var, np.inf))
     cells = {f"A{i + 1}": x for i, x in enumerate(inputs)}
@@ -41,7 +46,13 @@ def _var_book(path, inputs, excel_ulps, application="Microsoft Excel", cached_fr
 INPUTS = [0.31, 0.47, 0.1234567, 0.9]
 
 
-def test_var_p_a_few_ulp_from_numpy_agrees_with_a_note(tmp_path):
+def test_var_p_exactly_as_excel_computes_it_is_bit_for_bit(tmp_path):
+    rc, rep = verify_json(_var_book(tmp_path / "v.xlsx", INPUTS, 0))
+    notes = [n for s in rep["sheets"] for n in s["notes"]]
+    assert rc == 0 and cause_cells(rep) == [] and not any("VAR.P" in n for n in notes), rep
+
+
+def test_var_p_a_few_ulp_from_excels_agrees_with_a_note(tmp_path):
     rc, rep = verify_json(_var_book(tmp_path / "v.xlsx", INPUTS, 3))
     notes = [n for s in rep["sheets"] for n in s["notes"]]
     assert rc == 0 and cause_cells(rep) == [], rep

@@ -46,11 +46,11 @@ def _entry(operation, evidence, largest, budget, page=""):
 EXCEL_ROUNDING = dict([
     _entry("^", 1455, 2, 4),  # x^2 as x*x, x^y as C's pow: Excel differs in the last bit
     _entry("POWER", 53, 5, 8, "power-function-d3f2908b-56f4-4c3f-895a-07fb519c362a"),
-    _entry("VAR.P", 52, 22, 64, "var-p-function-73d1285c-108c-4843-ba5d-a51f90656f3a"),
+    _entry("VAR.P", 57, 0, 4, "var-p-function-73d1285c-108c-4843-ba5d-a51f90656f3a"),  # one-pass: every cell exact
     _entry("VAR.S", 0, 0, 64, "var-s-function-913633de-136b-449d-813e-65a00b2b990b"),
     _entry("VAR", 0, 0, 64, "var-function-1f2b7ab2-954d-4e17-ba2c-9e58b15a7da2"),
     _entry("VARP", 0, 0, 64, "varp-function-26a541c4-ecee-464d-a731-bd4c575b1a6b"),
-    _entry("STDEV.P", 23, 1, 64, "stdev-p-function-6e917c05-31a0-496f-ade7-4f4e7462f285"),
+    _entry("STDEV.P", 28, 1, 4, "stdev-p-function-6e917c05-31a0-496f-ade7-4f4e7462f285"),
     _entry("STDEV.S", 0, 0, 64, "stdev-s-function-7d69cf97-0c1f-4acf-be27-f3e83904cc23"),
     _entry("STDEV", 0, 0, 64, "stdev-function-51fecaaa-231e-4bbb-9230-33650a72c9b0"),
     _entry("STDEVP", 0, 0, 64, "stdevp-function-1f7c1c88-1bec-4422-8242-e9f7dc8bb195"),

@@ -430,7 +430,7 @@ _reg("SUMPRODUCT", 1, None, exact=lambda a, d: ranges.sumproduct(a, d), args=_RA
 _reg("SUMXMY2", 2, 2, exact=lambda a, d: ranges.sumxmy2(a[0], a[1], d), args=_RANGE)
 _reg("MMULT", 2, 2, exact=_mmult, args=_RANGE, array_result=True)
 _reg("VAR.P", 1, None, exact=lambda a, d: ranges.variance_p(a, d), args=_RANGE)
-_reg("STDEV.P", 1, None, exact=lambda a, d: math.sqrt(ranges.variance_p(a, d)), args=_RANGE)
+_reg("STDEV.P", 1, None, exact=lambda a, d: math.sqrt(ranges.squared_deviations(a, d)), args=_RANGE)
 _reg("MATCH", 2, 3, exact=_match, args=("value", "range", "number"), magnitude="exact")
 _reg("INDEX", 2, 3, exact=_index, args=("range", "number"))
 _reg("OFFSET", 3, 5, lazy=_offset_lazy, args=("ref", "number"), dynamic=True)

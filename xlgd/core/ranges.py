@@ -196,7 +196,21 @@ def extreme(args, dialect, pick) -> float:
 
 
 def variance_p(args, dialect) -> float:
-    """VAR.P: the mean first, then the mean squared deviation (two passes)."""
+    """VAR.P. LibreOffice: two passes (`squared_deviations`). Excel: the one-pass
+    `(n*SUMSQ - SUM^2) / n^2`, sums left to right, which gives every VAR.P Excel cached in the measured
+    workbooks bit for bit (docs/excel-arithmetic-measured.md)."""
+    if dialect == "libreoffice":
+        return squared_deviations(args, dialect)
+    xs = numbers_of(args, dialect)
+    if not xs:
+        raise SheetError("#DIV/0!")
+    n, total = float(len(xs)), excel_sum(xs)
+    return (n * excel_sum([x * x for x in xs]) - total * total) / (n * n)
+
+
+def squared_deviations(args, dialect) -> float:
+    """The mean squared deviation from the mean, in two passes: LibreOffice's VAR.P, and what Excel's
+    STDEV.P takes the square root of (closer to its cached values than the one-pass form)."""
     xs = numbers_of(args, dialect)
     if not xs:
         raise SheetError("#DIV/0!")
