@@ -1,6 +1,6 @@
 """How xlgd's arithmetic compares with the cached values of workbooks saved by Excel and LibreOffice.
 
-    PYTHONPATH=$PWD python3 benchmarks/excel_arithmetic.py /work/cache/wild > docs/excel-arithmetic-measured.md
+    PYTHONPATH=$PWD python3 benchmarks/excel_arithmetic.py CORPUS > docs/excel-arithmetic-measured.md
 
 For every formula cell of every workbook under the folder, the evaluator's local pass (`Evaluation.local`:
 each formula applied to the values its inputs hold in the file) gives xlgd's value from the cached inputs;

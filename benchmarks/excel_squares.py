@@ -1,6 +1,6 @@
 """What a spreadsheet computes for `x^2`: the cached values of `=A1^2` and `=(A1-B1)^2` cells against rules.
 
-    PYTHONPATH=$PWD python3 benchmarks/excel_squares.py /work/cache/wild
+    PYTHONPATH=$PWD python3 benchmarks/excel_squares.py CORPUS
 
 For every cell whose formula is a square of one reference or of a sum or difference of two, the cached
 inputs give the base; the cached result is compared, bit for bit, with: `x*x` (the base rounded to a

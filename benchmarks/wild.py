@@ -1,7 +1,7 @@
 """`xlgd verify --json` over every workbook with formulas under a folder: one line per book, then totals.
 
-    PYTHONPATH=$PWD python3 benchmarks/wild.py /work/cache/wild
-    PYTHONPATH=$PWD python3 benchmarks/wild.py /work/cache/wild --save /tmp/wild.json --jobs 2
+    PYTHONPATH=$PWD python3 benchmarks/wild.py CORPUS
+    PYTHONPATH=$PWD python3 benchmarks/wild.py CORPUS --save /tmp/wild.json --jobs 2
 
 Each book runs in its own subprocess (`python -m xlgd verify --json`), so an internal error (exit 3)
 or a hang is that book's line, not the end of the run. A line says: file, the application that saved
