@@ -282,7 +282,7 @@ def criterion(condition):
     if isinstance(condition, Block):
         condition = condition.single()
     if is_error(condition):
-        raise SheetError(condition)
+        return lambda v: v == condition  # Excel counts the cells holding that error
     if condition is None:
         condition = 0.0  # Excel: a blank criterion counts zeros
     if not isinstance(condition, Text):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import math
+import re
 from dataclasses import dataclass
 
 ERRORS = ("#NUM!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N/A", "#NULL!")
@@ -157,6 +158,20 @@ def number(value) -> float:
     raise SheetError("#VALUE!")
 
 
+class NotEvaluated(Exception):
+    """A value whose Excel semantics xlgd does not reproduce (a date typed as text); `reason` says what.
+    The evaluator leaves the cell unchecked with that reason, never a guessed value."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# Text Excel may read as a date or a time in arithmetic ("29/02/1900", "1-Jan", "12:30"): its serial
+# depends on the machine's locale, which the file does not record.
+_DATE_LIKE = re.compile(r"\d\s*[/:\-.]\s*\d|\d\s*[/\-\s]\s*(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.I)
+
+
 def _text_number(t: str) -> float:
     s = t.strip()
     try:
@@ -164,6 +179,9 @@ def _text_number(t: str) -> float:
             return float(s)
     except ValueError:
         pass
+    if _DATE_LIKE.search(s):
+        raise NotEvaluated(f'reads the text "{s}" as a number, which Excel takes as a date or time '
+                           "by the locale; xlgd does not parse dates")
     raise SheetError("#VALUE!")
 
 

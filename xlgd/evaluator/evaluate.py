@@ -35,7 +35,7 @@ import numpy as np
 
 from ..core.expr import Address, CellRef, RangeRef, excel_value, py, spread_at
 from ..core.functions import TINY, numpy_namespace
-from ..core.values import Block, SheetError
+from ..core.values import Block, NotEvaluated, SheetError
 from ..xlsx.refs import a1, quote_sheet
 from . import graph
 from .prepare import Prepared
@@ -164,6 +164,10 @@ class Evaluator:
         except NotKnown as nk:
             for cell in cells_of_row(run, r):
                 self.unknown_cell(cell, nk.root, nk.reason)
+            return None
+        except NotEvaluated as ne:
+            for cell in cells_of_row(run, r):
+                self.unknown_cell(cell, (run.sheet, r, run.col), ne.reason)
             return None
         if run.array is None:
             self.out[run.sheet].put(r, run.col, v)
