@@ -27,3 +27,30 @@ def test_countif_with_an_error_criterion_counts_that_error(tmp_path):
     cells["AB24"] = ("COUNTIF(K24:L24,K24)", 2.0)
     rc, rep = verify_json(write(tmp_path / "c2.xlsx", {"S": cells}))
     assert rc == 1 and cause_cells(rep) == ["S!AB24"], rep
+
+
+def _reasons(rep) -> str:
+    return " ".join(str(u) for s in rep["sheets"] for u in s.get("unchecked", []))
+
+
+def test_a_reference_to_another_workbook_is_unchecked(tmp_path):
+    """`=A2:'[2]MISSING'!A2` (Excel saved #VALUE!) and `='[2]MISSING'!A2+1` read another workbook."""
+    cells = {"A2": 1.0, "P18": ("A2:'[2]MISSING'!A2", "#VALUE!"), "P19": ("'[2]MISSING'!A2+1", 3.0),
+             "B1": ("A2*2", 2.0)}
+    rc, rep = verify_json(write(tmp_path / "x.xlsx", {"CORE": cells}))
+    assert rc == 0 and cause_cells(rep) == [] and rep["checked"] == 1, rep
+    assert "another workbook" in _reasons(rep), rep
+
+
+def test_one_value_functions_given_an_array_are_unchecked(tmp_path):
+    """Array formulas Excel applies cell by cell: `{=CHOOSE(D5:F5,...)}`, `{=ISBLANK(H6:Q6)}`,
+    `{=HLOOKUP(C44:E44,{..},{2,1},0)}` -- values Excel saved; xlgd does not spread them."""
+    cells = {"C5": -2.0, "D5": 1.0, "E5": 2.0, "F5": 3.0, "H6": None, "I6": 4.0,
+             "AG5": ("CHOOSE(D5:F5,C5:E5,2,3)", -2.0, "AG5"),
+             "AH6": ("ISBLANK(H6:I6)", True, "AH6"),
+             "AH44": ("HLOOKUP(C5:E5,{-2,1;5,6},{2,1},0)", 5.0, "AH44"),
+             "B1": ("C5*2", -4.0)}
+    rc, rep = verify_json(write(tmp_path / "a.xlsx", {"L": cells}))
+    assert rc == 0 and cause_cells(rep) == [] and rep["checked"] == 1, rep
+    for name in ("CHOOSE", "ISBLANK", "HLOOKUP"):
+        assert f"{name} with an array" in _reasons(rep), rep

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..core import functions
+from ..core.values import Block
 from ..core.expr import Address, Bin, CellRef, Cmp, Const, Expr, Fn, Name, Neg, Num, RangeRef, leaves
 from ..xlsx.formula import MAX_ROW, Unsupported, parse
 from .graph import ReadRange
@@ -336,6 +337,10 @@ def _analyse(run, names) -> Prepared:
     except Unsupported as u:
         p.reason, p.volatile = _reason(u, run), u.volatile
         return p
+    unknown = _unknown_semantics(e)
+    if unknown:
+        p.reason = unknown
+        return p
     p.expr = e
     fns = {f.name for f in calls(e)}
     p.ulp = any(functions.FUNCTIONS[f].ulp for f in fns) or _powers(e)
@@ -348,6 +353,34 @@ def _analyse(run, names) -> Prepared:
         direct = {id(a) for f in calls(e) if f.name in ("MIN", "MAX") for a in f.args}
         p.numbers_only = {i for i, leaf in enumerate(p.leaves) if id(leaf) in direct}
     return p
+
+
+# Functions whose Excel semantics for an array argument xlgd does not reproduce: Excel applies them
+# cell by cell over a range or array given where one value is expected. Excel's pages:
+# CHOOSE https://support.microsoft.com/office/choose-function-fc5c184f-cb62-4ec7-a46e-38653b98f5bc,
+# IS functions https://support.microsoft.com/office/is-functions-0f2d7971-6019-40a0-a171-f2d869135665,
+# HLOOKUP https://support.microsoft.com/office/hlookup-function-a3034eec-b719-4ba3-bb65-e1ad662ed95f,
+# VLOOKUP https://support.microsoft.com/office/vlookup-function-0bbc8083-26fe-4963-8ab8-93a18ad188a1
+_ONE_VALUE_ARGS = {"CHOOSE": (0,), "HLOOKUP": (0, 2), "VLOOKUP": (0, 2),
+                   **{f: (0,) for f in ("ISBLANK", "ISERROR", "ISERR", "ISNA", "ISNUMBER", "ISTEXT",
+                                        "ISLOGICAL", "ISNONTEXT", "ISEVEN", "ISODD")}}
+
+
+def _unknown_semantics(e) -> str | None:
+    """Why xlgd cannot give Excel's value for this tree (a range or array where _ONE_VALUE_ARGS says one
+    value is expected), or None."""
+    for f in calls(e):
+        for i in _ONE_VALUE_ARGS.get(f.name, ()):
+            if i < len(f.args) and _many(f.args[i]):
+                return f"uses {f.name} with an array as argument {i + 1} (Excel applies it cell by cell), " \
+                       "which xlgd does not evaluate"
+    return None
+
+
+def _many(arg) -> bool:
+    if isinstance(arg, RangeRef):
+        return (arg.row, arg.col) != (arg.row2, arg.col2)
+    return isinstance(arg, Const) and isinstance(arg.value, Block) and arg.value.shape != (1, 1)
 
 
 def _resolved(e, run, names, record=True):

@@ -175,12 +175,19 @@ class _FormulaParser:
         return self.reference(kind, t, sheet, explicit)
 
     def reference(self, kind, t, sheet, explicit):
+        if explicit and sheet.startswith("["):
+            raise Unsupported("reads another workbook")
         if kind == "ref":
             r, c, ra, _ = split_ref(t)
             if self.peek() == ("op", ":"):
                 self.take()
                 k2, t2 = self.take()
                 if k2 == "sheet":  # Sheet1!A1:Sheet1!B2
+                    other = unquote_sheet(t2)
+                    if other.startswith("["):
+                        raise Unsupported("reads another workbook")
+                    if other != sheet:
+                        raise Unsupported(f"a range from sheet {sheet} to sheet {other}")
                     k2, t2 = self.take()
                 if k2 != "ref":
                     raise Unsupported("a range whose end is not a cell")
