@@ -54,3 +54,15 @@ def test_one_value_functions_given_an_array_are_unchecked(tmp_path):
     assert rc == 0 and cause_cells(rep) == [] and rep["checked"] == 1, rep
     for name in ("CHOOSE", "ISBLANK", "HLOOKUP"):
         assert f"{name} with an array" in _reasons(rep), rep
+
+
+def test_and_or_error_before_text_and_numeric_text_skipped(tmp_path):
+    """Excel saved #REF! for `AND(TRUE,"ciao",#REF!,"0")` and `OR(TRUE,"0",#REF!)`, TRUE for
+    `AND(TRUE,"0")`; a FALSE where Excel's TRUE is is still a cause."""
+    cells = {"AP3": ('AND(TRUE,"0",#REF!)', "#REF!"), "AS3": ('AND(TRUE,"ciao",#REF!,"0")', "#REF!"),
+             "AP21": ('OR(TRUE,"0",#REF!)', "#REF!"), "AT3": ('AND(TRUE,"0")', True)}
+    rc, rep = verify_json(write(tmp_path / "l.xlsx", {"LOGICAL": cells}))
+    assert rc == 0 and rep["checked"] == 4, rep
+    cells["AT3"] = ('AND(TRUE,"0")', False)
+    rc, rep = verify_json(write(tmp_path / "m.xlsx", {"LOGICAL": cells}))
+    assert rc == 1 and "LOGICAL!AT3" in cause_cells(rep), rep

@@ -22,7 +22,7 @@ from . import ranges
 from .masked import (CODE, NA, TINY, error_name, held, masked_arith, masked_compare, masked_if, masked_iserror,
                      masked_pick, masked_sqrt, raised, snapped_add, snapped_sub)
 from .ranges import approx_equal
-from .values import HERE, Block, SheetError, Text, intersect, is_error, number, scalar, spread_at, truth
+from .values import HERE, Block, NotEvaluated, SheetError, Text, intersect, is_error, number, scalar, spread_at, truth
 
 
 def finite(value, code="#NUM!"):
@@ -267,20 +267,35 @@ def _na(args, dialect):
 
 
 def _logical(args, dialect, combine):
-    """AND/OR: booleans and numbers of the arguments (text and blanks in ranges skipped)."""
+    """AND/OR: booleans and numbers of the arguments (text and blanks in ranges skipped). In Excel an
+    error among the arguments wins over text before it (`AND(TRUE,"ciao",#REF!)` is #REF!) and a text
+    argument that is a number is skipped (`AND(TRUE,"0")` is TRUE); other text is left unevaluated."""
+    cells = [(v, isinstance(a, Block)) for a in args for v in (a.cells() if isinstance(a, Block) else [a])]
+    first_error = next((v for v, _ in cells if is_error(v)), None)
+    if first_error is not None and dialect != "libreoffice":
+        raise SheetError(first_error)
     found = []
-    for a in args:
-        cells = a.cells() if isinstance(a, Block) else [a]
-        for v in cells:
-            if is_error(v):
-                raise SheetError(v)
-            if isinstance(v, (float, bool)):
-                found.append(v != 0)
-            elif isinstance(v, Text) and not isinstance(a, Block):
-                found.append(truth(v))
+    for v, in_range in cells:
+        if is_error(v):
+            raise SheetError(v)
+        if isinstance(v, (float, bool)):
+            found.append(v != 0)
+        elif isinstance(v, Text) and not in_range:
+            found += _logical_text(v, dialect)
     if not found:
         raise SheetError("#VALUE!")
     return combine(found)
+
+
+def _logical_text(v, dialect) -> list:
+    """A text argument of AND/OR: TRUE/FALSE read; in Excel a number skipped, other text not known."""
+    if v.strip().upper() in ("TRUE", "FALSE") or dialect == "libreoffice":
+        return [truth(v)]
+    try:
+        float(v)
+        return []
+    except ValueError:
+        raise NotEvaluated(f'gives AND/OR the text "{v}", whose reading in Excel xlgd does not know') from None
 
 
 def _sign(args, dialect):
