@@ -66,3 +66,27 @@ def test_and_or_error_before_text_and_numeric_text_skipped(tmp_path):
     cells["AT3"] = ('AND(TRUE,"0")', False)
     rc, rep = verify_json(write(tmp_path / "m.xlsx", {"LOGICAL": cells}))
     assert rc == 1 and "LOGICAL!AT3" in cause_cells(rep), rep
+
+
+def test_sumproduct_of_unequal_sizes_gives_the_first_error(tmp_path):
+    """`SUMPRODUCT(P75:Q75,H75:I75,I75:K75)` with P75 #NUM!, Q75 #REF!, K75 #VALUE!: Excel saved #NUM!;
+    of unequal sizes without errors, #VALUE!."""
+    cells = {"P75": ("SQRT(-1)", "#NUM!"), "Q75": ("#REF!+1", "#REF!"), "I75": "ciao", "J75": True,
+             "K75": ("#VALUE!+1", "#VALUE!"), "L75": 1.0, "M75": 2.0, "N75": 3.0,
+             "AE75": ("SUMPRODUCT(P75:Q75,H75:I75,I75:K75)", "#NUM!"),
+             "AF75": ("SUMPRODUCT(L75:M75,L75:N75)", "#VALUE!")}
+    rc, rep = verify_json(write(tmp_path / "s.xlsx", {"M": cells}))
+    assert rc == 0 and rep["checked"] == 5 and cause_cells(rep) == [], rep
+
+
+def test_index_and_countif_given_arrays_are_unchecked(tmp_path):
+    """`{=INDEX(C52:H54,E53:E54,1)}`, `{=COUNTIF(F24:J24,{"*ao","",TRUE})}` and `=INDEX(C52:E53,2)` (Excel
+    saved #REF!: a whole row in one cell) are left unchecked with the reason."""
+    cells = {"C52": -1.1, "D52": 2.1, "C53": -2.0, "D53": 4.0, "E53": 2.0, "E54": 1.0, "F24": "ciao",
+             "AH52": ("INDEX(C52:E54,E53:E54,1)", -2.0, "AH52:AH53"), "AH53": (None, -1.1),
+             "AH24": ('COUNTIF(F24:J24,{"*ao","",TRUE})', 1.0, "AH24:AJ24"), "AI24": (None, 4.0),
+             "AJ24": (None, 0.0), "R53": ("INDEX(C52:E53,2)", "#REF!"), "B1": ("C52*2", -2.2)}
+    rc, rep = verify_json(write(tmp_path / "i.xlsx", {"L": cells}))
+    assert rc == 0 and cause_cells(rep) == [] and rep["checked"] == 1, rep
+    for name in ("INDEX with an array", "COUNTIF with an array", "INDEX of a table with one index outside"):
+        assert name in _reasons(rep), rep

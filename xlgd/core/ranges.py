@@ -230,7 +230,9 @@ def sumproduct(args, dialect) -> float:
     grids = [_grid(a) for a in args]
     shape = (len(grids[0]), len(grids[0][0]) if grids[0] else 0)
     if any((len(g), len(g[0]) if g else 0) != shape for g in grids):
-        raise SheetError("#VALUE!")
+        # Excel: an error in the arguments (the first, argument by argument) wins over the sizes' #VALUE!
+        first = next((v for g in grids for row in g for v in row if is_error(v)), None)
+        raise SheetError(first if first and dialect != "libreoffice" else "#VALUE!")
     terms = []
     for r in range(shape[0]):
         for c in range(shape[1]):
