@@ -90,3 +90,15 @@ def test_index_and_countif_given_arrays_are_unchecked(tmp_path):
     assert rc == 0 and cause_cells(rep) == [] and rep["checked"] == 1, rep
     for name in ("INDEX with an array", "COUNTIF with an array", "INDEX of a table with one index outside"):
         assert name in _reasons(rep), rep
+
+
+def test_lookup_given_an_array_or_mixed_types_is_unchecked(tmp_path):
+    """`{=LOOKUP(C56:E56,{..},{..})}` spreads cell by cell in Excel; `=LOOKUP(I56,{"b",4.1,"a",1.1})`
+    (Excel saved "a") searches text and numbers mixed: both left unchecked with the reason."""
+    cells = {"C56": -1.0, "D56": 2.5, "E56": 3.5, "I56": "ab", "B1": ("C56*2", -2.0),
+             "AH56": ('LOOKUP(C56:E56,{-1.1,2.1,3.1},{"L","ML","MR"})', "L", "AH56:AJ56"),
+             "AI56": (None, "ML"), "AJ56": (None, "MR"),
+             "X60": ('LOOKUP(I56,{"b",4.1,"a",1.1})', "a")}
+    rc, rep = verify_json(write(tmp_path / "k.xlsx", {"LOOKUP": cells}))
+    assert rc == 0 and cause_cells(rep) == [] and rep["checked"] == 1, rep
+    assert "LOOKUP with an array" in _reasons(rep) and "mixed" in _reasons(rep), rep

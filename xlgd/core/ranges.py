@@ -13,7 +13,7 @@ import fnmatch
 import math
 import re
 
-from .values import Block, SheetError, Text, compare, is_error, number
+from .values import Block, NotEvaluated, SheetError, Text, compare, is_error, number
 
 E48 = 2.0**-48  # rtl::math::approxEqual's relative tolerance
 
@@ -362,11 +362,18 @@ def _comparable(v, x) -> bool:
     return isinstance(v, Text) == isinstance(x, Text) and isinstance(v, bool) == isinstance(x, bool)
 
 
+def _kind(v) -> type:
+    return bool if isinstance(v, bool) else Text if isinstance(v, Text) else float
+
+
 def approximate(xs, x, descending=False) -> int:
     """0-based position Excel's approximate lookup finds for x in xs: bisection for the last value <= x
     (descending: `_descending`); on a value equal to x, the last of the equal values that follow it."""
     if descending:
         return _descending(xs, x)
+    if len({_kind(v) for v in xs if v is not None and not is_error(v)}) > 1:
+        raise NotEvaluated("looks up a value approximately among text and numbers mixed, whose order in "
+                           "Excel's binary search xlgd does not know")
     lo, hi, best = 0, len(xs) - 1, None
     while lo <= hi:
         mid = (lo + hi) // 2

@@ -362,8 +362,10 @@ def _analyse(run, names) -> Prepared:
 # HLOOKUP https://support.microsoft.com/office/hlookup-function-a3034eec-b719-4ba3-bb65-e1ad662ed95f,
 # VLOOKUP https://support.microsoft.com/office/vlookup-function-0bbc8083-26fe-4963-8ab8-93a18ad188a1,
 # INDEX https://support.microsoft.com/office/index-function-a5dcf0dd-996d-40a4-a822-b56b061328bd,
-# COUNTIF https://support.microsoft.com/office/countif-function-e0de10c6-f885-4e71-abb4-1f464816df34
+# COUNTIF https://support.microsoft.com/office/countif-function-e0de10c6-f885-4e71-abb4-1f464816df34,
+# LOOKUP https://support.microsoft.com/office/lookup-function-446d94af-663b-451d-8251-369d5e3864cb
 _ONE_VALUE_ARGS = {"CHOOSE": (0,), "HLOOKUP": (0, 2), "VLOOKUP": (0, 2), "INDEX": (1, 2), "COUNTIF": (1,),
+                   "LOOKUP": (0,),
                    **{f: (0,) for f in ("ISBLANK", "ISERROR", "ISERR", "ISNA", "ISNUMBER", "ISTEXT",
                                         "ISLOGICAL", "ISNONTEXT", "ISEVEN", "ISODD")}}
 
