@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..core.expr import CellRef, Name, RangeRef, excel_value
-from ..core.values import ERRORS, Block
+from ..core.values import ERRORS, Block, NotEvaluated
 from ..errors import shorten
 from ..core.functions import VOLATILE
 from ..xlsx.formula import Unsupported, parse
@@ -120,7 +120,7 @@ class CheckContext:
 def eval_text(ctx, sheet, text):
     try:
         return excel_value(parse(text, sheet), ctx.env(sheet), ctx.dialect)
-    except Unsupported:
+    except (Unsupported, NotEvaluated):
         return None
 
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.expr import Bin, CellRef, excel_value, magnitude, n_ops
-from ..core.values import Text
+from ..core.values import NotEvaluated, Text
 from ..evaluator import Evaluation, Unknown, cells_of, describe_root
 from ..evaluator.store import BOOL, NUMBER, TEXT, UNKNOWN
 from ..xlsx.package import Cell
@@ -152,7 +152,7 @@ def _excel_zero(evaluation, p, r, st: Settings, have, got) -> bool:
         return False
     try:
         m = excel_value(magnitude(p.expr), _local_env(evaluation, p, r), "excel")
-    except (TypeError, KeyError):
+    except (TypeError, KeyError, NotEvaluated):
         return False
     return isinstance(m, float) and abs(got) <= EXCEL_ZERO_ULPS * ULP * m
 
@@ -301,7 +301,7 @@ def _tol(evaluation, p, r, st: Settings) -> float:
     env = _local_env(evaluation, p, r)
     try:
         m = excel_value(magnitude(p.expr), env, "excel")
-    except (TypeError, KeyError):
+    except (TypeError, KeyError, NotEvaluated):
         return 0.0
     return CONSIST_ROUNDED * max(n_ops(p.expr), 1) * abs(m) if isinstance(m, float) else 0.0
 

@@ -169,7 +169,8 @@ class NotEvaluated(Exception):
 
 # Text Excel may read as a date or a time in arithmetic ("29/02/1900", "1-Jan", "12:30"): its serial
 # depends on the machine's locale, which the file does not record.
-_DATE_LIKE = re.compile(r"\d\s*[/:\-.]\s*\d|\d\s*[/\-\s]\s*(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.I)
+_DATE_LIKE = re.compile(r"\d\s*[/:\-.]\s*\d|\d\s*[/\-\s]\s*(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
+                        re.IGNORECASE)
 
 
 def _text_number(t: str) -> float:
