@@ -39,11 +39,14 @@ from __future__ import annotations
 import itertools
 import posixpath
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from html import unescape
 from typing import Iterator, NamedTuple
 
 from ..errors import XlgdError, shorten
+from .ods import as_xlsx, is_ods
 from .refs import FormulaSyntaxError, col_number, shift, split_ref
 from .safezip import SafeZip, iterparse, parse_xml, root_element
 from .sheetdata import (MAX_COL, MAX_ROW, ODD_ROW, Fallback, Prefetch, cell_address, check_tail, checked_rows,
@@ -112,6 +115,7 @@ class Package:
         self._strings = None
         self._parts = {}
         self._values = {}
+        self._converted = None  # the temporary directory of an .ods read as .xlsx
         self._heads = {}  # sheet part -> True if the scanner reads it (see _scannable)
         self.sheets: list[SheetInfo] = []
         self.defined_names: dict = {}  # (sheet scope or None, name as written) -> reference text
@@ -126,17 +130,31 @@ class Package:
     def open(cls, path, shown_as=None) -> "Package":
         """The workbook at path; shown_as: the name its messages give it (a copy about to replace
         a file, checked under the name of the file it was made from)."""
-        z = SafeZip(path)
+        z, converted = SafeZip(path), None
+        if is_ods(z):  # read as the .xlsx LibreOffice makes of it (xlsx/ods.py)
+            converted = tempfile.mkdtemp(prefix="xlgd-ods-")
+            try:
+                xlsx = as_xlsx(path, z, converted)
+                z.close()
+                z = SafeZip(xlsx)
+            except BaseException:
+                z.close()
+                shutil.rmtree(converted, ignore_errors=True)
+                raise
         pkg = cls(shown_as if shown_as is not None else path, z)
+        pkg._converted = converted
         try:
             pkg._read_workbook()
         except BaseException:
-            z.close()
+            pkg.close()
             raise
         return pkg
 
     def close(self):
         self._z.close()
+        if self._converted:
+            shutil.rmtree(self._converted, ignore_errors=True)
+            self._converted = None
 
     def __enter__(self):
         return self

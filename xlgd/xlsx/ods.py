@@ -1,0 +1,75 @@
+"""OpenDocument spreadsheets (.ods) read as the .xlsx LibreOffice makes of them.
+
+`is_ods(zip)` tells an OpenDocument spreadsheet from an OOXML package by its `mimetype` member.
+`as_xlsx(path, zip, outdir)` checks the .ods's `content.xml` (hardened parser, its root element) and
+asks LibreOffice headless to convert the file to .xlsx in `outdir`, with a profile that never
+recalculates an ODF file on load: the .xlsx holds the formulas LibreOffice translates from
+OpenFormula and the cached values exactly as the .ods holds them (LibreOffice writes 15 significant
+digits in both formats), so a stale value in the .ods is stale in the .xlsx. The input is only read.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from ..errors import MissingDependency, XlgdError
+from .libreoffice import soffice
+from .safezip import SafeZip, parse_xml
+
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+CONVERT_TIMEOUT = 600
+
+# ODFRecalcMode 1: never recalculate on load (the cached values are what is checked).
+_NEVER_RECALC = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>1</value></prop></item>
+</oor:items>
+"""
+
+
+def is_ods(z: SafeZip) -> bool:
+    """True when the zip says it is an OpenDocument spreadsheet (its `mimetype` member)."""
+    if not z.has("mimetype") or z.has("[Content_Types].xml"):
+        return False
+    return z.read("mimetype").strip() == ODS_MIMETYPE
+
+
+def as_xlsx(path, z: SafeZip, outdir) -> Path:
+    """The .xlsx LibreOffice converts the .ods at `path` into, written in `outdir`."""
+    _check_content(path, z)
+    exe = soffice()
+    if not exe:
+        raise MissingDependency(f"reading {path} (OpenDocument) needs LibreOffice, which is not installed: "
+                                f"apt-get install libreoffice-calc")
+    outdir = Path(outdir)
+    profile = outdir / "profile"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(_NEVER_RECALC)
+    source = outdir / "book.ods"  # a plain name: LibreOffice names its output after the input
+    os.symlink(os.path.abspath(path), source)
+    try:
+        r = subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--calc",
+                            "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(outdir), str(source)],
+                           capture_output=True, text=True, timeout=CONVERT_TIMEOUT,
+                           env=dict(os.environ, TMPDIR=str(outdir)))
+    except subprocess.TimeoutExpired:
+        raise XlgdError(f"LibreOffice took longer than {CONVERT_TIMEOUT} s to read {path}") from None
+    out = outdir / "book.xlsx"
+    if r.returncode != 0 or not out.exists():
+        why = (r.stderr.strip() or r.stdout.strip()).splitlines()
+        raise XlgdError(f"LibreOffice could not read {path}" + (f": {why[-1]}" if why else ""))
+    return out
+
+
+def _check_content(path, z: SafeZip):
+    """A damaged or missing content.xml is the user's file, said on one line (LibreOffice would
+    convert it to an empty workbook)."""
+    if not z.has("content.xml"):
+        raise XlgdError(f"{path} is an OpenDocument file without content.xml: damaged")
+    root = parse_xml(z.read("content.xml"), f"{path}'s content.xml")
+    if root.tag != f"{{{OFFICE_NS}}}document-content":
+        raise XlgdError(f"{path} is damaged: its content.xml is not an OpenDocument document")
