@@ -116,6 +116,7 @@ class Package:
         self._parts = {}
         self._values = {}
         self._converted = None  # the temporary directory of an .ods read as .xlsx
+        self.opendocument = False  # the file is an .ods, read as the .xlsx LibreOffice makes of it
         self._heads = {}  # sheet part -> True if the scanner reads it (see _scannable)
         self.sheets: list[SheetInfo] = []
         self.defined_names: dict = {}  # (sheet scope or None, name as written) -> reference text
@@ -142,7 +143,7 @@ class Package:
                 shutil.rmtree(converted, ignore_errors=True)
                 raise
         pkg = cls(shown_as if shown_as is not None else path, z)
-        pkg._converted = converted
+        pkg._converted, pkg.opendocument = converted, converted is not None
         try:
             pkg._read_workbook()
         except BaseException:
