@@ -54,7 +54,7 @@ def as_xlsx(path, z: SafeZip, outdir) -> Path:
     try:
         r = subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--calc",
                             "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(outdir), str(source)],
-                           capture_output=True, text=True, timeout=CONVERT_TIMEOUT,
+                           capture_output=True, text=True, timeout=CONVERT_TIMEOUT, check=False,
                            env=dict(os.environ, TMPDIR=str(outdir)))
     except subprocess.TimeoutExpired:
         raise XlgdError(f"LibreOffice took longer than {CONVERT_TIMEOUT} s to read {path}") from None
