@@ -128,6 +128,22 @@ def test_stale_value_in_an_ods_is_the_cause(books, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.libreoffice
+def test_formula_edited_in_an_ods_is_found(books, tmp_path):
+    """A learner typed another formula into basic!I23 (the loss cell H23) and saved without recalculating."""
+    _, ods = books
+
+    def edit(root):
+        _cell(root, "basic", 23, 9).set(f"{{{TABLE}}}formula", "of:=[.H23]")
+
+    edited = edit_ods(ods, tmp_path / "learner.ods", edit)
+    r = xlgd("verify", edited)
+    assert r.returncode == 1, r.stdout[-2000:] + r.stderr
+    causes = [line for line in r.stdout.splitlines() if line.strip().startswith("basic!I")]
+    assert causes and any("I23" in line for line in causes), r.stdout[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.libreoffice
 def test_diff_an_ods_against_an_xlsx(books, tmp_path):
     xlsx, ods = books
     stale = tmp_path / "learner.ods"

@@ -138,6 +138,7 @@ class Package:
                 xlsx = as_xlsx(path, z, converted)
                 z.close()
                 z = SafeZip(xlsx)
+                z.path = str(path)  # messages name the user's file, not the temporary .xlsx
             except BaseException:
                 z.close()
                 shutil.rmtree(converted, ignore_errors=True)
