@@ -202,3 +202,13 @@ def test_missing_libreoffice_is_an_environment_problem(tmp_path):
     r = xlgd("verify", path, env=dict(os.environ, PATH=str(tmp_path / "nothing")))
     assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
     assert "LibreOffice" in r.stderr and "apt-get install libreoffice-calc" in r.stderr
+
+
+def test_an_opendocument_text_is_not_a_spreadsheet(tmp_path):
+    path = tmp_path / "notes.odt"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), b"application/vnd.oasis.opendocument.text")
+        z.writestr("content.xml", EMPTY_CONTENT)
+    r = xlgd("verify", path)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "OpenDocument text, not a spreadsheet" in r.stderr

@@ -14,11 +14,12 @@ import os
 import subprocess
 from pathlib import Path
 
-from ..errors import MissingDependency, XlgdError
+from ..errors import MissingDependency, XlgdError, shorten
 from .libreoffice import soffice
 from .safezip import SafeZip, parse_xml
 
-ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+ODF_MIMETYPE = b"application/vnd.oasis.opendocument."
+ODS_MIMETYPE = ODF_MIMETYPE + b"spreadsheet"
 OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 CONVERT_TIMEOUT = 600
 
@@ -32,10 +33,17 @@ _NEVER_RECALC = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def is_ods(z: SafeZip) -> bool:
-    """True when the zip says it is an OpenDocument spreadsheet (its `mimetype` member)."""
+    """True when the zip says it is an OpenDocument spreadsheet or its template (its `mimetype`
+    member); another OpenDocument type (a text, a drawing) is refused in one line."""
     if not z.has("mimetype") or z.has("[Content_Types].xml"):
         return False
-    return z.read("mimetype").strip() == ODS_MIMETYPE
+    mimetype = z.read("mimetype", limit=1 << 10).strip()
+    if mimetype.startswith(ODS_MIMETYPE):
+        return True
+    if mimetype.startswith(ODF_MIMETYPE):
+        kind = mimetype[len(ODF_MIMETYPE):].decode("ascii", "replace")
+        raise XlgdError(f"{z.path} is an OpenDocument {shorten(kind, 30)}, not a spreadsheet")
+    return False
 
 
 def as_xlsx(path, z: SafeZip, outdir) -> Path:
