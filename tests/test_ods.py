@@ -212,3 +212,41 @@ def test_an_opendocument_text_is_not_a_spreadsheet(tmp_path):
     r = xlgd("verify", path)
     assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
     assert "OpenDocument text, not a spreadsheet" in r.stderr
+
+
+HAND_CONTENT = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="{office}" xmlns:table="{table}"
+ xmlns:of="urn:oasis:names:tc:opendocument:xmlns:of:1.2" office:version="1.3"><office:body><office:spreadsheet>
+<table:table table:name="Sheet1"><table:table-row>
+<table:table-cell office:value-type="float" office:value="0.1"/><table:table-cell office:value-type="float" office:value="3"/>
+<table:table-cell table:formula="of:=[.A1]*[.B1]" office:value-type="float" office:value="{c1}"/>
+<table:table-cell table:formula="of:=SUM([.A1:.B1];[$Sheet2.A1])" office:value-type="float" office:value="{d1}"/>
+</table:table-row></table:table>
+<table:table table:name="Sheet2"><table:table-row><table:table-cell office:value-type="float" office:value="2"/>
+</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"""
+MANIFEST = (b'<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
+            b'<manifest:file-entry manifest:full-path="/" manifest:media-type="%s"/><manifest:file-entry '
+            b'manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>' % MIMETYPE)
+
+
+def hand_ods(path, c1, d1):
+    """An .ods written by another program (no LibreOffice settings): OpenFormula across two sheets."""
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), MIMETYPE)
+        z.writestr("META-INF/manifest.xml", MANIFEST, zipfile.ZIP_DEFLATED)
+        z.writestr("content.xml", HAND_CONTENT.format(office=OFFICE, table=TABLE, c1=c1, d1=d1), zipfile.ZIP_DEFLATED)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.libreoffice
+def test_openformula_is_read_and_a_value_libreoffice_recalculates_is_never_ok(tmp_path):
+    """LibreOffice recalculates such a file on opening it: where that changes a value the file holds,
+    the .ods is refused (exit 2) rather than its recalculation called OK."""
+    if not soffice():
+        pytest.skip("needs LibreOffice (soffice)")
+    good = xlgd("verify", hand_ods(tmp_path / "good.ods", "0.3", "5.1"))
+    assert good.returncode == 0 and "2 of 2 formula cells" in good.stdout, good.stdout + good.stderr
+    stale = xlgd("verify", hand_ods(tmp_path / "stale.ods", "0.3", "5.2"))
+    assert stale.returncode == 2 and len(stale.stderr.splitlines()) == 1, stale.stdout + stale.stderr
+    assert "Sheet1!D1" in stale.stderr and "5.2" in stale.stderr and "OK" not in stale.stdout

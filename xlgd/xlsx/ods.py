@@ -5,7 +5,10 @@
 asks LibreOffice headless to convert the file to .xlsx in `outdir`, with a profile that never
 recalculates an ODF file on load: the .xlsx holds the formulas LibreOffice translates from
 OpenFormula and the cached values exactly as the .ods holds them (LibreOffice writes 15 significant
-digits in both formats), so a stale value in the .ods is stale in the .xlsx. The input is only read.
+digits in both formats), so a stale value in the .ods is stale in the .xlsx. LibreOffice still
+recalculates some files on opening (an .ods another program wrote): `cached_numbers` reads every
+formula cell's cached number from content.xml and `recalculated` finds one the conversion changed.
+The input is only read.
 """
 
 from __future__ import annotations
@@ -21,7 +24,11 @@ from .safezip import SafeZip, parse_xml
 ODF_MIMETYPE = b"application/vnd.oasis.opendocument."
 ODS_MIMETYPE = ODF_MIMETYPE + b"spreadsheet"
 OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+OFFICE = f"{{{OFFICE_NS}}}"
 CONVERT_TIMEOUT = 600
+MAX_REPEAT = 1 << 16  # a formula repeated over more cells than this is not looked at one by one
+SAME_15_DIGITS = 1e-14  # both formats hold 15 significant digits
 
 # ODFRecalcMode 1: never recalculate on load (the cached values are what is checked).
 _NEVER_RECALC = """<?xml version="1.0" encoding="UTF-8"?>
@@ -46,9 +53,10 @@ def is_ods(z: SafeZip) -> bool:
     return False
 
 
-def as_xlsx(path, z: SafeZip, outdir) -> Path:
-    """The .xlsx LibreOffice converts the .ods at `path` into, written in `outdir`."""
-    _check_content(path, z)
+def as_xlsx(path, z: SafeZip, outdir) -> tuple:
+    """(the .xlsx LibreOffice converts the .ods at `path` into, written in `outdir`; the .ods's
+    cached numbers of formula cells, see `cached_numbers`)."""
+    numbers = cached_numbers(_check_content(path, z))
     exe = soffice()
     if not exe:
         raise MissingDependency(f"reading {path} (OpenDocument) needs LibreOffice, which is not installed: "
@@ -70,14 +78,50 @@ def as_xlsx(path, z: SafeZip, outdir) -> Path:
     if r.returncode != 0 or not out.exists():
         why = (r.stderr.strip() or r.stdout.strip()).splitlines()
         raise XlgdError(f"LibreOffice could not read {path}" + (f": {why[-1]}" if why else ""))
+    return out, numbers
+
+
+def cached_numbers(root) -> dict:
+    """{(sheet, row, col): the cached number} of every formula cell in content.xml (1-based, through
+    repeated rows and cells): what the .xlsx LibreOffice converts it to must hold."""
+    out = {}
+    for table in root.iter(TABLE + "table"):
+        name, row = table.get(TABLE + "name"), 0
+        for tr in table.iter(TABLE + "table-row"):
+            rows = int(tr.get(TABLE + "number-rows-repeated", "1"))
+            col = 0
+            for cell in tr:
+                cols = int(cell.get(TABLE + "number-columns-repeated", "1"))
+                value = cell.get(OFFICE + "value")
+                if cell.get(TABLE + "formula") and value is not None and rows * cols <= MAX_REPEAT:
+                    for r in range(row + 1, row + rows + 1):
+                        for c in range(col + 1, col + cols + 1):
+                            out[(name, r, c)] = float(value)
+                col += cols
+            row += rows
     return out
+
+
+def recalculated(book, numbers: dict) -> tuple | None:
+    """The first formula cell whose value in the converted book is not the .ods's own
+    ((sheet, row, col), .ods value, converted value), or None: LibreOffice kept every cached value."""
+    for sheet in sorted({key[0] for key in numbers}):
+        for cell in book.cells(sheet):
+            want = numbers.get((sheet, cell.row, cell.col))
+            if want is None or cell.formula is None:
+                continue
+            got = cell.value
+            if not isinstance(got, float) or abs(got - want) > SAME_15_DIGITS * max(abs(want), abs(got)):
+                return (sheet, cell.row, cell.col), want, got
+    return None
 
 
 def _check_content(path, z: SafeZip):
     """A damaged or missing content.xml is the user's file, said on one line (LibreOffice would
-    convert it to an empty workbook)."""
+    convert it to an empty workbook). Returns the parsed root."""
     if not z.has("content.xml"):
         raise XlgdError(f"{path} is an OpenDocument file without content.xml: damaged")
     root = parse_xml(z.read("content.xml"), f"{path}'s content.xml")
     if root.tag != f"{{{OFFICE_NS}}}document-content":
         raise XlgdError(f"{path} is damaged: its content.xml is not an OpenDocument document")
+    return root

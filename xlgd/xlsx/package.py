@@ -46,8 +46,8 @@ from html import unescape
 from typing import Iterator, NamedTuple
 
 from ..errors import XlgdError, shorten
-from .ods import as_xlsx, is_ods
-from .refs import FormulaSyntaxError, col_number, shift, split_ref
+from .ods import as_xlsx, is_ods, recalculated
+from .refs import FormulaSyntaxError, a1, col_number, shift, split_ref
 from .safezip import SafeZip, iterparse, parse_xml, root_element
 from .sheetdata import (MAX_COL, MAX_ROW, ODD_ROW, Fallback, Prefetch, cell_address, check_tail, checked_rows,
                         decoded, row_number, row_pieces, sheet_data_start)
@@ -98,6 +98,17 @@ UNKNOWN = _Unknown()
 MAX_PART_BYTES = 64 << 20  # a workbook's XML parts other than sheets are kilobytes; sheets stream
 
 
+def _kept_cached_values(pkg, numbers):
+    """Refuse an .ods whose cached values LibreOffice replaced while converting it: checking its
+    recalculation would call a stale file OK."""
+    changed = recalculated(pkg, numbers)
+    if changed is not None:
+        (sheet, row, col), want, got = changed
+        raise XlgdError(f"{pkg.path}: LibreOffice recalculates its formulas on opening it, and {sheet}!{a1(row, col)} "
+                        f"then differs from the value the file holds ({want!r}, recalculated {got!r}): a stale "
+                        f"value or another application's arithmetic; its cached values cannot be checked")
+
+
 class Package:
     """One .xlsx/.xlsm opened for reading: the only reader of workbook files in xlgd.
 
@@ -131,11 +142,11 @@ class Package:
     def open(cls, path, shown_as=None) -> "Package":
         """The workbook at path; shown_as: the name its messages give it (a copy about to replace
         a file, checked under the name of the file it was made from)."""
-        z, converted = SafeZip(path), None
+        z, converted, numbers = SafeZip(path), None, None
         if is_ods(z):  # read as the .xlsx LibreOffice makes of it (xlsx/ods.py)
             converted = tempfile.mkdtemp(prefix="xlgd-ods-")
             try:
-                xlsx = as_xlsx(path, z, converted)
+                xlsx, numbers = as_xlsx(path, z, converted)
                 z.close()
                 z = SafeZip(xlsx)
                 z.path = str(path)  # messages name the user's file, not the temporary .xlsx
@@ -147,6 +158,8 @@ class Package:
         pkg._converted, pkg.opendocument = converted, converted is not None
         try:
             pkg._read_workbook()
+            if numbers:
+                _kept_cached_values(pkg, numbers)
         except BaseException:
             pkg.close()
             raise
