@@ -122,6 +122,15 @@ def test_series_name_pointing_at_a_missing_sheet(tmp_path):
     assert codes(book) == {("bad-reference", "problem", "tx")}
 
 
+@pytest.mark.parametrize("literal", ['"err^2"', '="err ""sq"""'])
+def test_series_name_typed_as_a_text_formula_is_a_name(tmp_path, literal):
+    """LibreOffice writes a typed series name as a text formula in <c:strRef> (`"err^2"`)."""
+    book = names_book(tmp_path / "b.xlsx")
+    edit_member(book, "xl/charts/chart1.xml",
+                lambda xml: xml.replace(b"<c:f>sgd!$D$3</c:f>", f"<c:f>{literal}</c:f>".encode()))
+    assert codes(book) == set()
+
+
 def test_parse_ref_kinds():
     assert parse_ref("sgd!$A$1:$A$3").kind == "area"
     assert parse_ref("'my sheet'!A1").areas[0].sheet == "my sheet"

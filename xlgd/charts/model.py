@@ -117,6 +117,7 @@ _NAME = re.compile(r"[A-Za-z_\\][A-Za-z0-9_.\\]*")
 _CELLISH = re.compile(r"\$?[A-Za-z]{1,3}\$?[0-9]+|[Rr][0-9]*[Cc][0-9]*|[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]")
 _WHOLE = re.compile(r"\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3}|\$?[0-9]+:\$?[0-9]+")
 _DYNAMIC = re.compile(r"\b(OFFSET|INDEX|INDIRECT|CHOOSE|IF|FILTER|SORT)\s*\(", re.I)
+_LITERAL = re.compile(r'"(?:[^"]|"")*"')  # a text literal, `"data y"`
 
 
 @dataclass(frozen=True)
@@ -395,6 +396,8 @@ def _source(ser, role: str) -> Source:
         src = Source(role, kind, elem=el)
         f = k.find(C + "f")
         src.formula = f.text.strip() if f is not None and f.text else None
+        if role == "tx" and src.formula and _LITERAL.fullmatch(src.formula.lstrip("=")):
+            return Source(role, "text", elem=el)  # a typed name written as a formula (LibreOffice: "a")
         cache = k if kind in ("numLit", "strLit") else k.find(C + ("numCache" if kind == "numRef" else
                                                                  "strCache" if kind == "strRef" else "multiLvlStrCache"))
         if cache is not None:

@@ -116,12 +116,20 @@ def _default(p: Path) -> Path:
     return default_output(p)
 
 
+def refuse_opendocument(book, action: str):
+    """`charts fix` and `regenerate` edit the workbook's own zip members: an .ods has none to edit."""
+    if book.opendocument:
+        raise XlgdError(f"{book.path} is an OpenDocument spreadsheet: charts {action} edits .xlsx workbooks only "
+                        f"(charts check reads .ods); save it as .xlsx in LibreOffice and run it on that")
+
+
 def cmd_fix(args) -> int:
     from ..charts.check import issue_text, problems
     from ..charts.fix import fix_book, remaining, write_zip
     from ..xlsx.package import Package
 
     with Package.open(args.book) as book:
+        refuse_opendocument(book, "fix")
         out = output_path(args.book, args.output, args.in_place, book.macro_enabled)
         res = fix_book(book, x=args.x, keep_type=args.keep_type)
         if res.changed:
@@ -191,6 +199,7 @@ def cmd_regenerate(args) -> int:
     from ..xlsx.package import Package
 
     with Package.open(args.book) as book:
+        refuse_opendocument(book, "regenerate")
         macros = book.macro_enabled
     default = args.book.with_name(f"{args.book.stem}-regenerated{args.book.suffix}")
     out = output_path(args.book, args.output if args.output or args.in_place else default,

@@ -39,12 +39,15 @@ from __future__ import annotations
 import itertools
 import posixpath
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from html import unescape
 from typing import Iterator, NamedTuple
 
 from ..errors import XlgdError, shorten
-from .refs import FormulaSyntaxError, col_number, shift, split_ref
+from .ods import as_xlsx, is_ods, recalculated
+from .refs import FormulaSyntaxError, a1, col_number, shift, split_ref
 from .safezip import SafeZip, iterparse, parse_xml, root_element
 from .sheetdata import (MAX_COL, MAX_ROW, ODD_ROW, Fallback, Prefetch, cell_address, check_tail, checked_rows,
                         decoded, row_number, row_pieces, sheet_data_start)
@@ -95,6 +98,17 @@ UNKNOWN = _Unknown()
 MAX_PART_BYTES = 64 << 20  # a workbook's XML parts other than sheets are kilobytes; sheets stream
 
 
+def _kept_cached_values(pkg, numbers):
+    """Refuse an .ods whose cached values LibreOffice replaced while converting it: checking its
+    recalculation would call a stale file OK."""
+    changed = recalculated(pkg, numbers)
+    if changed is not None:
+        (sheet, row, col), want, got = changed
+        raise XlgdError(f"{pkg.path}: LibreOffice recalculates its formulas on opening it, and {sheet}!{a1(row, col)} "
+                        f"then differs from the value the file holds ({want!r}, recalculated {got!r}): a stale "
+                        f"value or another application's arithmetic; its cached values cannot be checked")
+
+
 class Package:
     """One .xlsx/.xlsm opened for reading: the only reader of workbook files in xlgd.
 
@@ -112,6 +126,8 @@ class Package:
         self._strings = None
         self._parts = {}
         self._values = {}
+        self._converted = None  # the temporary directory of an .ods read as .xlsx
+        self.opendocument = False  # the file is an .ods, read as the .xlsx LibreOffice makes of it
         self._heads = {}  # sheet part -> True if the scanner reads it (see _scannable)
         self.sheets: list[SheetInfo] = []
         self.defined_names: dict = {}  # (sheet scope or None, name as written) -> reference text
@@ -126,17 +142,34 @@ class Package:
     def open(cls, path, shown_as=None) -> "Package":
         """The workbook at path; shown_as: the name its messages give it (a copy about to replace
         a file, checked under the name of the file it was made from)."""
-        z = SafeZip(path)
+        z, converted, numbers = SafeZip(path), None, None
+        if is_ods(z):  # read as the .xlsx LibreOffice makes of it (xlsx/ods.py)
+            converted = tempfile.mkdtemp(prefix="xlgd-ods-")
+            try:
+                xlsx, numbers = as_xlsx(path, z, converted)
+                z.close()
+                z = SafeZip(xlsx)
+                z.path = str(path)  # messages name the user's file, not the temporary .xlsx
+            except BaseException:
+                z.close()
+                shutil.rmtree(converted, ignore_errors=True)
+                raise
         pkg = cls(shown_as if shown_as is not None else path, z)
+        pkg._converted, pkg.opendocument = converted, converted is not None
         try:
             pkg._read_workbook()
+            if numbers:
+                _kept_cached_values(pkg, numbers)
         except BaseException:
-            z.close()
+            pkg.close()
             raise
         return pkg
 
     def close(self):
         self._z.close()
+        if self._converted:
+            shutil.rmtree(self._converted, ignore_errors=True)
+            self._converted = None
 
     def __enter__(self):
         return self
