@@ -45,7 +45,13 @@ def compute_all(recipe, derive):
 
 def graddesc(true_b, epochs):
     """The graddesc template with its data at another scale (y = 2x + true_b)."""
-    from xlgd.recipe.template import Overrides, apply_overrides, build_recipe, find_template, read_template
+    from xlgd.recipe.template import (
+        Overrides,
+        apply_overrides,
+        build_recipe,
+        find_template,
+        read_template,
+    )
 
     path = find_template("graddesc")
     tpl = read_template(path)

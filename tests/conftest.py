@@ -129,8 +129,8 @@ def lo_exact():
 @pytest.fixture(scope="module")
 def graddesc_book(tmp_path_factory):
     """A freshly generated two-epoch graddesc workbook and its recipe."""
-    from xlgd.recipe.template import Overrides, load_recipe
     from xlgd.pipeline import build
+    from xlgd.recipe.template import Overrides, load_recipe
 
     recipe = load_recipe("graddesc", Overrides(epochs=2))
     path = tmp_path_factory.mktemp("graddesc") / "g.xlsx"

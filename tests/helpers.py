@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from xlgd.layout import Layout, formula_cells
 from xlgd.core.engine import run
+from xlgd.layout import Layout, formula_cells
 
 
 def ulps(a: float, b: float) -> int:

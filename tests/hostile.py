@@ -623,7 +623,7 @@ WORKBOOK_EDITS = [
     ("name to a whole column", lambda x: re.sub(rb"(<definedName[^>]*>)[^<]*", rb"\1data!$A:$A", x)),
     ("localSheetId huge", lambda x: re.sub(rb'localSheetId="\d+"', b'localSheetId="99999999999999999999"', x)),
     ("calcPr garbage", lambda x: re.sub(rb"<calcPr[^>]*/>", b'<calcPr calcId="x" calcMode="sideways"/>', x)),
-    ("no sheets", lambda x: re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", x, flags=re.S)),
+    ("no sheets", lambda x: re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", x, flags=re.DOTALL)),
 ]
 
 RELS_EDITS = [
@@ -656,7 +656,7 @@ def record_part(data: bytes) -> str | None:
 def record_edit(kind: str):
     """Damage the hidden _xlgd record's JSON (apply to the bytes of `record_part`)."""
     def edit(x: bytes) -> bytes:
-        m = re.search(rb'<t[^>]*>(\{[^<]*?(?:&quot;|")resolved(?:&quot;|")[^<]*)</t>', x, re.S)
+        m = re.search(rb'<t[^>]*>(\{[^<]*?(?:&quot;|")resolved(?:&quot;|")[^<]*)</t>', x, re.DOTALL)
         if not m:
             return x
         from html import escape, unescape

@@ -120,10 +120,10 @@ def build_book(path: Path) -> Path:
     edit_member(path, "xl/charts/chart2.xml", lambda xml: _literal_cat(xml, "numLit"))
     # A cache the cells moved away from (values edited, chart never redrawn) ...
     edit_member(path, "xl/charts/chart7.xml",
-                lambda xml: re.sub(rb'(<c:val>.*?<c:pt idx="3"><c:v>)[^<]*', rb"\g<1>12345", xml, flags=re.S))
+                lambda xml: re.sub(rb'(<c:val>.*?<c:pt idx="3"><c:v>)[^<]*', rb"\g<1>12345", xml, flags=re.DOTALL))
     # ... and categories with no cache at all.
     edit_member(path, "xl/charts/chart8.xml",
-                lambda xml: re.sub(rb"(<c:cat>.*?)<c:numCache>.*?</c:numCache>", rb"\1", xml, flags=re.S))
+                lambda xml: re.sub(rb"(<c:cat>.*?)<c:numCache>.*?</c:numCache>", rb"\1", xml, flags=re.DOTALL))
     return path
 
 
@@ -131,7 +131,7 @@ def _literal_cat(xml: bytes, kind: str) -> bytes:
     pts = "".join(f'<c:pt idx="{i}"><c:v>{x}</c:v></c:pt>' for i, x in enumerate(FORUM_X))
     fmt = "<c:formatCode>General</c:formatCode>" if kind == "numLit" else ""
     lit = f'<c:cat><c:{kind}>{fmt}<c:ptCount val="{len(FORUM_X)}"/>{pts}</c:{kind}></c:cat>'
-    new, n = re.subn(rb"<c:cat>.*?</c:cat>", lit.encode(), xml, flags=re.S)
+    new, n = re.subn(rb"<c:cat>.*?</c:cat>", lit.encode(), xml, flags=re.DOTALL)
     assert n == 1
     return new
 

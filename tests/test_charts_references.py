@@ -112,7 +112,7 @@ def test_names_and_spellings_excel_reads_are_followed_to_their_cells(tmp_path, c
     assert codes(book) == set()
     # Followed, not waved through: a cache that differs from the named cells is still caught.
     edit_member(book, "xl/charts/chart1.xml", lambda xml: re.sub(
-        rb'(<c:val>.*?<c:pt idx="2"><c:v>)[^<]*', rb"\g<1>12345", xml, count=1, flags=re.S))
+        rb'(<c:val>.*?<c:pt idx="2"><c:v>)[^<]*', rb"\g<1>12345", xml, count=1, flags=re.DOTALL))
     assert ("stale-cache", "problem", "val") in codes(book)
 
 

@@ -7,9 +7,21 @@ import zipfile
 import pytest
 
 try:
-    from .test_charts_helpers import build_book, cli_main, generate_graddesc, members, soffice_convert
+    from .test_charts_helpers import (
+        build_book,
+        cli_main,
+        generate_graddesc,
+        members,
+        soffice_convert,
+    )
 except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import build_book, cli_main, generate_graddesc, members, soffice_convert
+    from test_charts_helpers import (
+        build_book,
+        cli_main,
+        generate_graddesc,
+        members,
+        soffice_convert,
+    )
 from xlgd.charts.model import read_charts
 from xlgd.xlsx.package import Package
 
@@ -120,7 +132,7 @@ def test_broken_and_missing_chart_on_a_sheet_with_charts(generated, tmp_path, ca
 
     def edit(name, data):
         if name == first:   # x values pointed at the data x (step rows 7.., column C), axes hidden
-            data = re.sub(rb"(<c:xVal>.*?<c:f>[^<]*!)\$A\$(\d+):\$A\$", rb"\1$C$\2:$C$", data, flags=re.S)
+            data = re.sub(rb"(<c:xVal>.*?<c:f>[^<]*!)\$A\$(\d+):\$A\$", rb"\1$C$\2:$C$", data, flags=re.DOTALL)
             return data.replace(b'<c:delete val="0"/>', b'<c:delete val="1"/>')
         if name == second:
             return None
@@ -135,7 +147,7 @@ def test_broken_and_missing_chart_on_a_sheet_with_charts(generated, tmp_path, ca
     # drop the anchor that pointed at the removed chart
     rewrite(broken, tmp_path / "broken2.xlsx", lambda n, d: re.sub(
         rb"<xdr:twoCellAnchor>(?:(?!</xdr:twoCellAnchor>).)*r:id=\"" + edit.rid + rb"\".*?</xdr:twoCellAnchor>",
-        b"", d, flags=re.S) if n == drawing else d)
+        b"", d, flags=re.DOTALL) if n == drawing else d)
     broken = tmp_path / "broken2.xlsx"
     rc, _, _ = run(capsys, "charts", "check", str(broken))
     assert rc == 1

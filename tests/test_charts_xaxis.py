@@ -14,11 +14,25 @@ import pytest
 from openpyxl.chart import LineChart, Reference, ScatterChart, Series
 
 try:
-    from .test_charts_helpers import (LATER_STEP, X, cli_main, edit_member, generate_graddesc, learner_sgd,
-                                      soffice_convert)
+    from .test_charts_helpers import (
+        LATER_STEP,
+        X,
+        cli_main,
+        edit_member,
+        generate_graddesc,
+        learner_sgd,
+        soffice_convert,
+    )
 except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import (LATER_STEP, X, cli_main, edit_member, generate_graddesc, learner_sgd,
-                                     soffice_convert)
+    from test_charts_helpers import (
+        LATER_STEP,
+        X,
+        cli_main,
+        edit_member,
+        generate_graddesc,
+        learner_sgd,
+        soffice_convert,
+    )
 from xlgd.charts.check import check_book
 from xlgd.charts.model import parse_area, read_charts
 from xlgd.xlsx.package import Package
@@ -153,6 +167,7 @@ def test_a_series_with_no_values_is_a_problem(tmp_path, capsys):
 def two_x_book(path, kind="line"):
     """Data x in A2:A30 (and y); a grid x2 in F2:F22 next to sin(x2) in G2:G22 (XlsxWriter, cached values)."""
     import math
+
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(str(path))
@@ -274,7 +289,7 @@ def unlink_all(src, dst):
         names = [n for n in z.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
     dst.write_bytes(src.read_bytes())
     for n in names:
-        edit_member(dst, n, lambda xml: re.sub(rb"<c:(cat|xVal)>.*?</c:\1>", b"", xml, flags=re.S))
+        edit_member(dst, n, lambda xml: re.sub(rb"<c:(cat|xVal)>.*?</c:\1>", b"", xml, flags=re.DOTALL))
     return dst
 
 

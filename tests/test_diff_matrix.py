@@ -10,11 +10,10 @@ from contextlib import redirect_stdout
 import openpyxl
 import pytest
 
-from xlgd import cli
-from xlgd.recipe.template import Overrides, load_recipe
-from xlgd.pipeline import build
-
 from tests import diffedits as E
+from xlgd import cli
+from xlgd.pipeline import build
+from xlgd.recipe.template import Overrides, load_recipe
 
 pytestmark = pytest.mark.slow
 

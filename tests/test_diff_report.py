@@ -16,8 +16,8 @@ import pytest
 
 from tests import diffedits as E
 from xlgd import cli
-from xlgd.recipe.template import load_recipe
 from xlgd.pipeline import build
+from xlgd.recipe.template import load_recipe
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -120,9 +120,8 @@ def test_html_report_highlights_changed_cells_in_a_browser(books, tmp_path):
     shot = tmp_path / "shot.png"
     r = _chromium(["--window-size=1400,1000", f"--screenshot={shot}", page.as_uri()], tmp_path)
     assert shot.exists(), r.stderr[-500:]
-    from PIL import Image
-
     import numpy as np
+    from PIL import Image
 
     px = np.asarray(Image.open(shot).convert("RGB")).reshape(-1, 3)
     colours = set(map(tuple, np.unique(px, axis=0).tolist()))

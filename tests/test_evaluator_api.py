@@ -9,9 +9,17 @@ the API breaks this test before it breaks diff.
 import pytest
 
 import xlgd.evaluator as evaluator
-from xlgd.evaluator import (UNKNOWN_VALUE, Evaluation, Outcome, Run, SheetCells, SheetValues,
-                                  open_and_evaluate, read_book)
 from xlgd.core.values import Text
+from xlgd.evaluator import (
+    UNKNOWN_VALUE,
+    Evaluation,
+    Outcome,
+    Run,
+    SheetCells,
+    SheetValues,
+    open_and_evaluate,
+    read_book,
+)
 from xlgd.xlsx.package import Package
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from xlgd.evaluator import UNKNOWN_VALUE, open_and_evaluate
 from xlgd.core.values import Text, same
+from xlgd.evaluator import UNKNOWN_VALUE, open_and_evaluate
 from xlgd.pipeline import build
 from xlgd.recipe.template import load_recipe
 

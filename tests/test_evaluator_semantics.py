@@ -11,8 +11,8 @@ import math
 import openpyxl
 import pytest
 
-from xlgd.evaluator import UNKNOWN_VALUE, open_and_evaluate
 from xlgd.core.values import Text
+from xlgd.evaluator import UNKNOWN_VALUE, open_and_evaluate
 
 CASES = [  # (formula, excel value) -- A1:A5 hold 3, 4, "x", TRUE, (blank); B1:B3 hold 1, 2, 3
     ("=A1+A2", 7.0), ("=A1-A2*2^2", -13.0), ("=-2^2", 4.0), ("=2^3^2", 64.0), ("=5%", 0.05),

@@ -12,9 +12,9 @@ import pytest
 
 from xlgd.book.experiments import extra_cells
 from xlgd.layout import Layout, formula_cells
+from xlgd.pipeline import build
 from xlgd.recipe.compute import compute
 from xlgd.recipe.template import load_recipe
-from xlgd.pipeline import build
 
 pytestmark = pytest.mark.slow
 

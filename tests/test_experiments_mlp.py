@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from xlgd.recipe.data import load_data
 from xlgd.core.engine import run
-from xlgd.errors import XlgdError
 from xlgd.core.models import get_model
 from xlgd.core.sheet import build_sheet
+from xlgd.errors import XlgdError
+from xlgd.recipe.data import load_data
 from xlgd.recipe.template import load_recipe
 
 

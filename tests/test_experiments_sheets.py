@@ -8,10 +8,10 @@ import openpyxl
 import pytest
 
 from xlgd.book.experiments import extra_cells
+from xlgd.pipeline import build
 from xlgd.recipe import experiments
 from xlgd.recipe.compute import compute
 from xlgd.recipe.template import load_recipe
-from xlgd.pipeline import build
 
 
 @pytest.fixture(scope="module")

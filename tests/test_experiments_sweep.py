@@ -4,12 +4,18 @@ import numpy as np
 import openpyxl
 import pytest
 
-from xlgd.recipe import experiments
-from xlgd.recipe.compute import compute
 from xlgd.core.engine import run
 from xlgd.errors import XlgdError
-from xlgd.recipe.template import Overrides, build_recipe, find_template, load_recipe, read_template
 from xlgd.pipeline import build
+from xlgd.recipe import experiments
+from xlgd.recipe.compute import compute
+from xlgd.recipe.template import (
+    Overrides,
+    build_recipe,
+    find_template,
+    load_recipe,
+    read_template,
+)
 
 
 @pytest.fixture(scope="module")

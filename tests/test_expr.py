@@ -6,8 +6,19 @@ import random
 import numpy as np
 import pytest
 
+from xlgd.core.expr import (
+    Col,
+    Name,
+    Num,
+    excel,
+    excel_value,
+    if_,
+    maximum,
+    minimum,
+    py,
+    sqrt,
+)
 from xlgd.core.functions import numpy_namespace
-from xlgd.core.expr import Col, Name, Num, excel, excel_value, if_, maximum, minimum, py, sqrt
 
 a, b, c = Col("a"), Col("b"), Col("c")
 REF = {"a": "A1", "b": "B1", "c": "C1"}

@@ -10,7 +10,8 @@ import json
 
 import pytest
 
-from tests import learner, learner_descent as L
+from tests import learner
+from tests import learner_descent as L
 from tests.verify_helpers import soffice, verify
 from xlgd.check.verify import verify_book
 

@@ -506,8 +506,8 @@ def test_bad_csv_data(tmp_path, label, words):
 
 def test_the_row_limit_is_the_layouts():
     """recipe/validate.py may not import the book's Layout; this keeps the two in step."""
-    from xlgd.layout import Layout
     from xlgd.core.sheet import build_sheet
+    from xlgd.layout import Layout
     from xlgd.recipe import validate
 
     spec = build_sheet("linear", "sgd", "graddesc", n_data=1, epochs=1)

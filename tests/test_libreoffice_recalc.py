@@ -12,8 +12,8 @@ import pytest
 
 from tests.helpers import compare_with_sheet_values
 from tests.verify_helpers import edit_zip
-from xlgd.recipe.template import Overrides, load_recipe
 from xlgd.pipeline import build
+from xlgd.recipe.template import Overrides, load_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = {"graddesc": "graddesc", "matrix": str(ROOT / "tests/data/matrix.toml")}

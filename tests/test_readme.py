@@ -84,7 +84,7 @@ def test_the_function_table_lists_every_function_the_evaluator_computes():
     from xlgd.core.functions import FUNCTIONS
 
     listed = set(re.findall(r"^\| `([A-Z0-9.]+)` \|", (rx.ROOT / "docs" / "functions.md").read_text(encoding="utf-8"),
-                            re.M))
+                            re.MULTILINE))
     assert listed == set(FUNCTIONS), (sorted(set(FUNCTIONS) - listed), sorted(listed - set(FUNCTIONS)))
 
 

@@ -11,9 +11,9 @@ import math
 import numpy as np
 import pytest
 
-from xlgd.recipe.data import GRADDESC_X
 from xlgd.core.engine import run
 from xlgd.core.sheet import build_sheet
+from xlgd.recipe.data import GRADDESC_X
 
 torch = pytest.importorskip("torch")
 pytestmark = [pytest.mark.torch, pytest.mark.slow]

@@ -18,8 +18,8 @@ def _one_line(r):
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory):
-    from xlgd.recipe.template import Overrides, load_recipe
     from xlgd.pipeline import build
+    from xlgd.recipe.template import Overrides, load_recipe
 
     p = tmp_path_factory.mktemp("bad") / "g.xlsx"
     build(load_recipe("graddesc", Overrides(epochs=1)), p)

@@ -5,9 +5,16 @@ import re
 
 import pytest
 
-from tests.verify_helpers import edit_zip, set_constant, set_formula, set_value, sheet_part, verify
-from xlgd.layout import Layout
+from tests.verify_helpers import (
+    edit_zip,
+    set_constant,
+    set_formula,
+    set_value,
+    sheet_part,
+    verify,
+)
 from xlgd.check.verify import verify_book
+from xlgd.layout import Layout
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +108,7 @@ def test_text_typed_into_an_input_cell_is_one_cause(book, tmp_path):
     ref = _lay(recipe, "momentum").input_cell("lr")
 
     def typed(t):
-        m = re.search(r'<c r="%s"([^>]*?)(?:/>|>.*?</c>)' % ref, t, re.S)
+        m = re.search(r'<c r="%s"([^>]*?)(?:/>|>.*?</c>)' % ref, t, re.DOTALL)
         attrs = re.sub(r'\st="[^"]*"', "", m.group(1))
         return t[:m.start()] + f'<c r="{ref}"{attrs} t="inlineStr"><is><t>fast</t></is></c>' + t[m.end():]
 
@@ -137,7 +144,7 @@ def test_data_row_deleted(book, tmp_path):
     p, recipe = book
 
     def delete_row(t):
-        t = re.sub(r'<row r="10"[^>]*>.*?</row>', "", t, flags=re.S)
+        t = re.sub(r'<row r="10"[^>]*>.*?</row>', "", t, flags=re.DOTALL)
 
         def up(m):
             r = int(m.group(2))

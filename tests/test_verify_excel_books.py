@@ -7,7 +7,6 @@ the reason, and a wrong value is still found.
 
 from tests.excel_books import cause_cells, verify_json, write
 
-
 OFFSETS = {"A1": 1.0, "A2": 2.0, "A3": 3.0, "B1": ("OFFSET(A1,2,0)", 3.0), "B2": ("SUM(OFFSET(A1,0,0,2,1))", 3.0),
            "B3": ("INDEX(A1:A3,2)", 2.0), "B4": ("B1*2", 6.0), "B5": ("RAND()", 0.5)}
 

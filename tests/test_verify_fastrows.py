@@ -12,15 +12,21 @@ import re
 import numpy as np
 import pytest
 
-from tests.verify_helpers import edit_zip, set_constant, set_formula, set_value, sheet_part
-from xlgd.xlsx import package
+from tests.verify_helpers import (
+    edit_zip,
+    set_constant,
+    set_formula,
+    set_value,
+    sheet_part,
+)
 from xlgd.check import steptable, verify, xlgd_sheet
 from xlgd.check.listed_cells import CheckContext
 from xlgd.check.steptable import CachedLayout, RowMatcher, read_xlgd_sheet
 from xlgd.layout import Layout
-from xlgd.xlsx.package import Package
-from xlgd.recipe.template import Overrides, load_recipe
 from xlgd.pipeline import build
+from xlgd.recipe.template import Overrides, load_recipe
+from xlgd.xlsx import package
+from xlgd.xlsx.package import Package
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +152,7 @@ def _edits(lay):
         "input": lambda t: set_value(t, lay.input_cell("lr"), "0.5"),
         "epoch cell": lambda t: set_value(t, mse, "7.5"),
         "style": lambda t: re.sub(r'(<c r="%s" s=")(\d+)' % lay.cell("x", 60), r"\g<1>1\2", t, count=1),
-        "row gone": lambda t: re.sub(r'<row r="%d"[^>]*>.*?</row>' % lay.step_row(80), "", t, count=1, flags=re.S),
+        "row gone": lambda t: re.sub(r'<row r="%d"[^>]*>.*?</row>' % lay.step_row(80), "", t, count=1, flags=re.DOTALL),
         # The first step row holds each shared formula's run: a tool that edits the text there (not
         # Excel, which splits the run) changes the formula of every row below.
         "run": lambda t: re.sub(r'(<c r="%s"[^>]*><f t="shared"[^>]*>)[^<]*' % lay.cell("pred", 0),

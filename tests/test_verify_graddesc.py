@@ -5,7 +5,14 @@ import shutil
 import pytest
 
 from tests import learner
-from tests.verify_helpers import add_sheet, edit_zip, set_formula, set_value, sheet_part, verify
+from tests.verify_helpers import (
+    add_sheet,
+    edit_zip,
+    set_formula,
+    set_value,
+    sheet_part,
+    verify,
+)
 from xlgd.check.verify import verify_book
 
 pytestmark = pytest.mark.graddesc

@@ -3,10 +3,10 @@
 import pytest
 
 from tests.verify_helpers import edit_zip, set_formula, sheet_part, soffice
-from xlgd.layout import Layout
-from xlgd.recipe.template import load_recipe
 from xlgd.check.verify import verify_book
+from xlgd.layout import Layout
 from xlgd.pipeline import build
+from xlgd.recipe.template import load_recipe
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.skipif(not soffice(), reason="LibreOffice not installed")]
 

@@ -55,7 +55,7 @@ def test_momentum_without_err2_is_the_older_layout_not_an_error(reference_xlsm, 
     shutil.copy(reference_xlsm, src)
 
     def drop_l(t):  # the 2016 momentum sheet: no err^2 column L, no L33 total
-        return re.sub(r'<c r="L(?:[3-9]|[12][0-9]|3[0-3])"[^>]*?(?:/>|>.*?</c>)', "", t, flags=re.S)
+        return re.sub(r'<c r="L(?:[3-9]|[12][0-9]|3[0-3])"[^>]*?(?:/>|>.*?</c>)', "", t, flags=re.DOTALL)
 
     q = edit_zip(src, tmp_path / "old.xlsm", sheet_part(src, "momentum"), drop_l)
     rep = verify_book(q)

@@ -19,9 +19,9 @@ import pytest
 from xlgd.cli import main
 
 try:
-    from .verify_helpers import edit_zip, sheet_part, set_value
+    from .verify_helpers import edit_zip, set_value, sheet_part
 except ImportError:  # tests/ run as plain modules, not a package
-    from verify_helpers import edit_zip, sheet_part, set_value
+    from verify_helpers import edit_zip, set_value, sheet_part
 
 WILD = Path(__file__).resolve().parent / "data" / "wild"
 SLOW = {"conv-example.xlsx"}

@@ -7,11 +7,11 @@ import openpyxl
 import pytest
 from lxml import etree
 
-from xlgd.layout import HEADER_ROW, START_ROW, Layout, formula_cells
 from xlgd.core.engine import run
-from xlgd.recipe.template import Overrides, load_recipe
+from xlgd.layout import HEADER_ROW, START_ROW, Layout, formula_cells
 from xlgd.pipeline import build
 from xlgd.recipe.compute import compute
+from xlgd.recipe.template import Overrides, load_recipe
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 

@@ -91,7 +91,12 @@ class History(pd.DataFrame):
 
 def _template(template, model, knobs, sheet_knobs, epochs, data, opts):
     """(the template dict with the overrides applied, the folder its paths are relative to)."""
-    from .recipe.template import Overrides, apply_overrides, find_template, read_template
+    from .recipe.template import (
+        Overrides,
+        apply_overrides,
+        find_template,
+        read_template,
+    )
 
     if model is not None:
         if template not in (None, "graddesc"):

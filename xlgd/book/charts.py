@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.chart_columns import chart_name, derivative_columns
-from ..xlsx.refs import col_letter
 from ..layout import HEADER_ROW
+from ..xlsx.refs import col_letter
 from .xlsxwriter_fast import fast_caches
 
 CHART_W, CHART_H = 520, 300

@@ -8,12 +8,12 @@ addresses through each sheet's `Layout`); its cached value is the one
 from __future__ import annotations
 
 from ..core.expr import EpochCell, Expr, GridCell, Name, SheetInput, StepCell, excel
+from ..layout import Layout
 from ..recipe.experiments import HEAD_ROW, grids
 from ..xlsx.refs import col_letter, quote_sheet
 from .charts import CHART_H, CHART_W, chart_rows, make_chart
 from .formats import add_rules
 from .printing import print_table
-from ..layout import Layout
 
 EXP_CHART_H = CHART_H + 60
 

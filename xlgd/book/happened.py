@@ -11,8 +11,8 @@ the lr it was generated with.
 from __future__ import annotations
 
 from ..core.stability import BOOM
-from ..xlsx.refs import col_letter
 from ..layout import INPUT_ROW, LABEL_ROW, Layout
+from ..xlsx.refs import col_letter
 
 NEVER = '0;-0;"never"'
 

@@ -12,10 +12,10 @@ import math
 from ..core.chart_columns import CHART_MAX
 from ..core.models import get_model
 from ..core.optimizers import get_optimizer
+from ..layout import Layout
 from ..recipe import record
 from ..xlsx.refs import quote_sheet
 from .formats import BIG, ORANGE, RED
-from ..layout import Layout
 from .happened import NEVER, exploded_cell, happened_text
 from .printing import print_table
 

@@ -18,8 +18,8 @@ import numpy as np
 
 from ..core.masked import error_name
 from ..layout import START_ROW
-from .numbers import text as number_text, texts
-
+from .numbers import text as number_text
+from .numbers import texts
 
 _POOL = ("r", "p", "d", "e")  # then v0, v1 ...: a row's fields, in the order add() pools them
 

@@ -16,18 +16,27 @@ import tempfile
 from pathlib import Path
 
 from .. import __version__
+from ..layout import (
+    DATA_FIRST_ROW,
+    DATA_SHEET,
+    HEADER_ROW,
+    HINT_ROW,
+    INPUT_ROW,
+    LABEL_ROW,
+    START_ROW,
+    TITLE_ROW,
+    Layout,
+)
 from ..recipe import record
 from ..recipe.experiments import grids
 from ..xlsx.output import atomic_output
 from ..xlsx.refs import quote_sheet
 from .charts import CACHE_POINTS, ChartValues, add_sheet_charts
 from .experiments import write_grids
+from .formats import Formats, add_rules, add_step_table_rules
 from .happened import write_happened
 from .intro import write_intro
-from .formats import Formats, add_rules, add_step_table_rules
 from .printing import print_step_sheet, print_table
-from ..layout import (DATA_FIRST_ROW, DATA_SHEET, HEADER_ROW, HINT_ROW, INPUT_ROW, LABEL_ROW, START_ROW,
-                     TITLE_ROW, Layout)
 from .steprows import StepRows
 from .xlsxwriter_fast import RawRows, Workbook, discard
 

@@ -200,7 +200,7 @@ def explicit_chart_xml(text: str) -> str:
     extLst and always writes plotVisOnly."""
     text = re.sub(r"(<c:(?:lineChart|scatterChart)>.*?</c:(?:lineChart|scatterChart)>)",
                   lambda m: re.sub(r"(?<!<c:smooth val=\"[01]\"/>)</c:ser>", '<c:smooth val="0"/></c:ser>', m.group(1)),
-                  text, flags=re.S)
+                  text, flags=re.DOTALL)
     if "<c:dispBlanksAs" not in text:
         text = re.sub(r"(<c:plotVisOnly [^>]*/>)", r'\1<c:dispBlanksAs val="gap"/>', text, count=1)
     # Namespace declarations first, as lxml writes them: `charts regenerate` compares a chart it

@@ -70,10 +70,21 @@ import re
 from dataclasses import dataclass
 
 from ..xlsx.package import UNKNOWN, Package
-from .model import (A, C, Area, Chart, Series, Source, area_values, format_value, is_number, missing_parts, read_charts,
-                    resolve)
+from .model import (
+    A,
+    Area,
+    C,
+    Chart,
+    Series,
+    Source,
+    area_values,
+    format_value,
+    is_number,
+    missing_parts,
+    read_charts,
+    resolve,
+)
 from .xaxis import XChoice, choose_x, judge_x, series_name
-from ..errors import XlgdError
 
 PROBLEM, NOTE = "problem", "note"
 RELINK_CODES = ("no-categories", "no-x-values", "literal-data", "length-mismatch", "bad-reference", "empty-x",

@@ -26,14 +26,37 @@ from pathlib import Path
 
 from lxml import etree
 
-from .check import (RELINK_CODES, Issue, axis_values, cache_issue, check_book, check_chart, log_axis_issue,
-                    numeric_sequence, prime_cells, spacing_problem)
-from ..xlsx.package import UNKNOWN, Package
-from .model import (A, C, Area, Chart, Series, area_values, format_value, is_number, read_chart, read_charts,
-                    resolve, resolve_ref, serialize)
-from .xaxis import choose_x
 from ..errors import XlgdError
 from ..xlsx.output import atomic_output, file_mode
+from ..xlsx.package import UNKNOWN, Package
+from .check import (
+    RELINK_CODES,
+    Issue,
+    axis_values,
+    cache_issue,
+    check_book,
+    check_chart,
+    log_axis_issue,
+    numeric_sequence,
+    prime_cells,
+    spacing_problem,
+)
+from .model import (
+    A,
+    Area,
+    C,
+    Chart,
+    Series,
+    area_values,
+    format_value,
+    is_number,
+    read_chart,
+    read_charts,
+    resolve,
+    resolve_ref,
+    serialize,
+)
+from .xaxis import choose_x
 
 
 @dataclass

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ..xlsx.package import Package
-from ..xlsx.safezip import parse_xml as _parse_xml
 from ..errors import XlgdError, shorten
+from ..xlsx.package import Package
 from ..xlsx.refs import col_letters, parse_cell, quote_sheet
+from ..xlsx.safezip import parse_xml as _parse_xml
 
 NS = {
     "c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
@@ -116,7 +116,7 @@ MAX_ROW, MAX_COL = 1048576, 16384   # Excel's last row and column (XFD)
 _NAME = re.compile(r"[A-Za-z_\\][A-Za-z0-9_.\\]*")
 _CELLISH = re.compile(r"\$?[A-Za-z]{1,3}\$?[0-9]+|[Rr][0-9]*[Cc][0-9]*|[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]")
 _WHOLE = re.compile(r"\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3}|\$?[0-9]+:\$?[0-9]+")
-_DYNAMIC = re.compile(r"\b(OFFSET|INDEX|INDIRECT|CHOOSE|IF|FILTER|SORT)\s*\(", re.I)
+_DYNAMIC = re.compile(r"\b(OFFSET|INDEX|INDIRECT|CHOOSE|IF|FILTER|SORT)\s*\(", re.IGNORECASE)
 _LITERAL = re.compile(r'"(?:[^"]|"")*"')  # a text literal, `"data y"`
 
 

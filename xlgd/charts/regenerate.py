@@ -25,12 +25,12 @@ from pathlib import Path
 
 from lxml import etree
 
-from .fix import rebuild_caches
+from ..errors import XlgdError
 from ..recipe import record
 from ..recipe.template import rebuild
 from ..xlsx.package import Package
+from .fix import rebuild_caches
 from .model import NS, chart_title, parse_xml, read_chart, serialize
-from ..errors import XlgdError
 
 XDR = "{%s}" % NS["xdr"]
 PR = "{%s}" % NS["pr"]
@@ -207,7 +207,7 @@ def _fresh_charts(fresh: Package, sheet: str):
 _TOKEN = re.compile(
     rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<!DOCTYPE[^>]*>"
     rb"|<(/?)([A-Za-z_][\w.:-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>",
-    re.S)
+    re.DOTALL)
 
 
 def insert_drawing_element(sheet_xml: bytes, rid: str) -> bytes:

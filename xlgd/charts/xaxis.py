@@ -42,7 +42,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..xlsx.package import UNKNOWN, Package
-from .model import C, NS, Area, Chart, Series, area_values, is_number
+from .model import NS, Area, C, Chart, Series, area_values, is_number
 from .written import written_x
 
 LOOKUP = 4           # rows above the first value searched for a header

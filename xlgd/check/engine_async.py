@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..layout import INPUT_ROW
 from ..core.engine import Result, run
 from ..errors import XlgdError
+from ..layout import INPUT_ROW
 from ..xlsx.package import Fallback
 
 

@@ -26,7 +26,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.expr import Bin, CellRef, Col, Expr, Fn, Name, Neg, Num, RangeRef, leaves, nodes
+from ..core.expr import (
+    Bin,
+    CellRef,
+    Col,
+    Expr,
+    Fn,
+    Name,
+    Neg,
+    Num,
+    RangeRef,
+    leaves,
+    nodes,
+)
 from ..evaluator import Evaluation
 from ..evaluator.prepare import map_leaves
 from ..evaluator.store import BLANK, NUMBER

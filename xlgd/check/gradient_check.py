@@ -14,12 +14,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .derivatives import (check_gradient, differentiate, find_loss, guessed_losses, looks_like_derivative,
-                          other_derivatives, update_causes)
-from .gradient import (Table, cell_text, check_states, labelled, optimizer_name, recognise, recognise_layout,
-                       value_of)
 from ..core.values import SheetError, Text, is_error, number
 from ..xlsx.refs import FormulaSyntaxError, a1, split_ref
+from .derivatives import (
+    check_gradient,
+    differentiate,
+    find_loss,
+    guessed_losses,
+    looks_like_derivative,
+    other_derivatives,
+    update_causes,
+)
+from .gradient import (
+    Table,
+    cell_text,
+    check_states,
+    labelled,
+    optimizer_name,
+    recognise,
+    recognise_layout,
+    value_of,
+)
 from .report import Cause
 from .rowcalc import NotDifferentiable
 

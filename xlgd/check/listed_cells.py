@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..core.expr import CellRef, Name, RangeRef, excel_value
+from ..core.functions import VOLATILE
 from ..core.values import ERRORS, Block, NotEvaluated
 from ..errors import shorten
-from ..core.functions import VOLATILE
 from ..xlsx.formula import Unsupported, parse
 from ..xlsx.package import Cell, Package
 from ..xlsx.refs import FormulaSyntaxError, a1, canonical, tokens

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import re
 
-from ..xlsx.refs import FormulaSyntaxError, a1, split_ref, unquote_sheet
 from ..evaluator.store import Unknown
+from ..xlsx.refs import FormulaSyntaxError, a1, split_ref, unquote_sheet
 from .report import Cause, fmt_value
 
 

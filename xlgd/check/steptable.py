@@ -16,8 +16,8 @@ from functools import cached_property
 
 import numpy as np
 
-from ..layout import DATA_FIRST_ROW, START_ROW, Layout
 from ..core.expr import Data, EpochValue, leaves
+from ..layout import DATA_FIRST_ROW, START_ROW, Layout
 from ..xlsx.numbers import numbers
 from ..xlsx.package import Cell, Fallback
 from ..xlsx.refs import row_template

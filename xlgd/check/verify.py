@@ -47,20 +47,27 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..layout import DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW
 from ..core.functions import FUNCTIONS
 from ..errors import XlgdError
+from ..evaluator import (
+    Evaluation,
+    RunBuilder,
+    SheetCells,
+    SheetValues,
+    cell_value,
+    read_book,
+)
+from ..evaluator.store import BLANK, UNKNOWN_VALUE
+from ..layout import DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW
 from ..recipe import record
 from ..xlsx.package import Fallback, Package
 from ..xlsx.refs import FormulaSyntaxError, a1, split_ref, tokens
-from . import graddesc as gl
 from . import excel_rounding
-from .listed_cells import CheckContext
+from . import graddesc as gl
 from .gradient_check import add_descent
-from .other_cells import Settings, check_evaluated, plain_value
-from ..evaluator import Evaluation, RunBuilder, SheetCells, SheetValues, cell_value, read_book
-from ..evaluator.store import BLANK, UNKNOWN_VALUE
+from .listed_cells import CheckContext
 from .names import check_names
+from .other_cells import Settings, check_evaluated, plain_value
 from .report import Report, SheetReport
 from .steptable import CachedLayout
 from .xlgd_sheet import check_xlgd_sheet, data_info, load_xlgd

@@ -19,18 +19,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..layout import DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW, Layout
 from ..core.engine import run
 from ..core.expr import Col, Data, Name, magnitude, n_ops, py
 from ..core.functions import numpy_namespace
 from ..core.table import SheetSpec
 from ..errors import XlgdError
+from ..layout import DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW, Layout
 from ..recipe import record
 from ..recipe.template import rebuild
 from ..xlsx.package import Package
 from ..xlsx.refs import a1
-from .listed_cells import ROUNDED_RTOL, CheckContext, Failures, check_cells, eval_text, group
 from .engine_async import engine_async, peek_inputs
+from .listed_cells import (
+    ROUNDED_RTOL,
+    CheckContext,
+    Failures,
+    check_cells,
+    eval_text,
+    group,
+)
 from .report import Cause, SheetReport, agree, fmt_value, same_value, ulp_distance
 from .steptable import StepTable, read_xlgd_sheet
 

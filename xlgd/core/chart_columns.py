@@ -12,7 +12,7 @@ engine computes them after each epoch's rows (`program.Program.derived`).
 from __future__ import annotations
 
 from .expr import Col, Expr, Fn, Name, if_, iserror, na
-from .table import StepColumn, EpochColumn, grad_column
+from .table import EpochColumn, StepColumn, grad_column
 
 CHART_MAX = 1000.0
 SUFFIX = "_chart"

@@ -18,7 +18,18 @@ from typing import Callable
 import numpy as np
 
 from . import functions, masked
-from .values import HERE, Block, SheetError, Text, compare, intersect, number, scalar, spread_at, text
+from .values import (
+    HERE,
+    Block,
+    SheetError,
+    Text,
+    compare,
+    intersect,
+    number,
+    scalar,
+    spread_at,
+    text,
+)
 
 # Excel operator precedence (higher binds tighter). Unary minus binds tighter
 # than ^ in Excel (-2^2 = 4), which is why Neg sits above Pow.

@@ -19,10 +19,36 @@ from typing import Callable
 import numpy as np
 
 from . import ranges
-from .masked import (CODE, NA, TINY, error_name, held, masked_arith, masked_compare, masked_if, masked_iserror,
-                     masked_pick, masked_sqrt, raised, snapped_add, snapped_sub)
+from .masked import (
+    CODE,
+    NA,
+    TINY,
+    error_name,
+    held,
+    masked_arith,
+    masked_compare,
+    masked_if,
+    masked_iserror,
+    masked_pick,
+    masked_sqrt,
+    raised,
+    snapped_add,
+    snapped_sub,
+)
 from .ranges import approx_equal
-from .values import HERE, Block, NotEvaluated, SheetError, Text, intersect, is_error, number, scalar, spread_at, truth
+from .values import (
+    HERE,
+    Block,
+    NotEvaluated,
+    SheetError,
+    Text,
+    intersect,
+    is_error,
+    number,
+    scalar,
+    spread_at,
+    truth,
+)
 
 
 def finite(value, code="#NUM!"):

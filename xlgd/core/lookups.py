@@ -12,7 +12,19 @@ from dataclasses import replace
 
 from .functions import FUNCTIONS, Function, register
 from .ranges import approximate, exact_position
-from .values import Block, SheetError, Text, compare, intersect, is_error, number, scalar, spread_at, text, truth
+from .values import (
+    Block,
+    SheetError,
+    Text,
+    compare,
+    intersect,
+    is_error,
+    number,
+    scalar,
+    spread_at,
+    text,
+    truth,
+)
 
 MS = "https://support.microsoft.com/office/"
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
-from .expr import Col, StepEdge, Expr, Name, Num, if_, maximum, minimum, sqrt
-from .table import StepColumn, EpochColumn
+from .expr import Col, Expr, Name, Num, StepEdge, if_, maximum, minimum, sqrt
+from .table import EpochColumn, StepColumn
 
 CONVENTIONS = ("graddesc", "torch")
 

@@ -11,7 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .expr import Col, Data, EpochValue, Fn, Name, RefLeaf, StepEdge, leaves, masked_py, nodes, py
+from .expr import (
+    Col,
+    Data,
+    EpochValue,
+    Fn,
+    Name,
+    RefLeaf,
+    StepEdge,
+    leaves,
+    masked_py,
+    nodes,
+    py,
+)
 from .functions import compiled
 from .table import SheetSpec
 

@@ -276,7 +276,7 @@ def mmult(a, b, dialect) -> Block:
 
 
 # ------------------------------------------------------------------ criteria and lookup
-_CRIT = re.compile(r"^(<=|>=|<>|=|<|>)?(.*)$", re.S)
+_CRIT = re.compile(r"^(<=|>=|<>|=|<|>)?(.*)$", re.DOTALL)
 
 
 def criterion(condition):
@@ -297,7 +297,7 @@ def criterion(condition):
     except ValueError:
         target = Text(rest)
     if isinstance(target, Text) and op in ("=", "<>") and any(ch in rest for ch in "*?"):
-        pat = re.compile(fnmatch.translate(rest.replace("[", "[[]")), re.I | re.S)
+        pat = re.compile(fnmatch.translate(rest.replace("[", "[[]")), re.IGNORECASE | re.DOTALL)
         hit = (lambda v: isinstance(v, Text) and bool(pat.match(v)))
         return hit if op == "=" else (lambda v: not hit(v))
 
@@ -345,7 +345,7 @@ def exact_position(xs, x) -> int:
     """0-based position of the first value equal to x (text without case, wildcards * and ?), else #N/A."""
     x = 0.0 if x is None else x  # Excel: a blank looked up is 0
     if isinstance(x, Text):  # text matches text only (without case, wildcards * ? ~), never the number 13
-        pat = re.compile(fnmatch.translate(str(x).replace("[", "[[]")), re.I | re.S)
+        pat = re.compile(fnmatch.translate(str(x).replace("[", "[[]")), re.IGNORECASE | re.DOTALL)
         test = (lambda v: isinstance(v, Text) and bool(pat.match(v)))
     else:
         test = (lambda v: v is not None and not is_error(v) and type(v) is type(x) and compare("=", v, x))

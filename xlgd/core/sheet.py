@@ -15,7 +15,7 @@ from .chart_columns import CHART_MAX
 from .expr import Col, Data, EpochValue, Name, Num, StepEdge, leaves
 from .models import get_model
 from .optimizers import CONVENTIONS, Param, get_optimizer
-from .table import StepColumn, EpochColumn, Input, SheetSpec, grad_column
+from .table import EpochColumn, Input, SheetSpec, StepColumn, grad_column
 
 GRADS = ("analytic", "fd")
 

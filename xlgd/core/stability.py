@@ -13,7 +13,7 @@ r(1 - 2 lr ||J||^2): past the row's target once lr ||J||^2 > 1/2, further from i
 
 from __future__ import annotations
 
-from .expr import Bin, Col, Cmp, Expr, Fn, Name, Neg, Num, if_, iserror
+from .expr import Bin, Cmp, Col, Expr, Fn, Name, Neg, Num, if_, iserror
 from .models import get_model
 from .optimizers import Optimizer, Param
 from .table import StepColumn

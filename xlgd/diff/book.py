@@ -27,12 +27,25 @@ from ..errors import XlgdError
 from ..recipe.record import META_SHEET
 from ..xlsx import refs
 from .align import PLAN_ROWS, RowMap, SheetMap, Translator, canon, row_plan, value_key
+from .changes import (
+    CalcSettingChanged,
+    ChartAdded,
+    ChartRemoved,
+    ChartSeriesChanged,
+    NameAdded,
+    NameChanged,
+    NameRemoved,
+    ReferencesUnadjusted,
+    RowMove,
+    SheetAdded,
+    SheetRemoved,
+    SheetRenamed,
+)
 from .classify import DiffOptions, norm_formula
-from .changes import (CalcSettingChanged, ChartAdded, ChartRemoved, ChartSeriesChanged, NameAdded,
-                      NameChanged, NameRemoved, ReferencesUnadjusted, RowMove, SheetAdded, SheetRemoved, SheetRenamed)
 from .effects import sheet_effect
 from .recompute import Recompute
 from .sheet import SheetDiff
+
 
 @dataclass
 class DiffResult:

@@ -22,14 +22,24 @@ import dataclasses
 import difflib
 import math
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..core.functions import FUNCTIONS
 from ..xlsx.refs import FormulaSyntaxError, a1, col_letters, r1c1, split_ref, tokens
 from .align import Columns, Translator, canon, points_below
-from .changes import (CellAdded, CellRemoved, ConstantToFormula, FormulaChanged, FormulaToConstant, InputChanged,
-                      MoreCells, TextChanged, ValuesChanged, VolatileChanged)
+from .changes import (
+    CellAdded,
+    CellRemoved,
+    ConstantToFormula,
+    FormulaChanged,
+    FormulaToConstant,
+    InputChanged,
+    MoreCells,
+    TextChanged,
+    ValuesChanged,
+    VolatileChanged,
+)
 from .recompute import NOT_HELD
 
 MAX_LISTED = 2000          # cell-level changes listed per sheet; the rest are counted
@@ -80,7 +90,7 @@ def _volatile_call(formula: str) -> str | None:
 
 
 _VOLATILE = {f.name for f in FUNCTIONS.values() if f.volatile}
-_MAYBE_VOLATILE = re.compile("|".join(sorted(_VOLATILE)) + r"\s*\(", re.I)
+_MAYBE_VOLATILE = re.compile("|".join(sorted(_VOLATILE)) + r"\s*\(", re.IGNORECASE)
 
 
 def _is_num(v):
@@ -178,7 +188,7 @@ class CellPair:
 
 
 _R1C1_TOKEN = re.compile(r"""(?:(?:'(?:[^']|'')+'|[A-Za-z_][A-Za-z0-9_.]*)!)?R(?:\[-?\d+\]|\d+)?C(?:\[-?\d+\]|\d+)?(?![A-Za-z0-9_(])
-    |"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_.]*|\d+\.?\d*(?:[eE][-+]?\d+)?|<>|<=|>=|\S""", re.X)
+    |"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_.]*|\d+\.?\d*(?:[eE][-+]?\d+)?|<>|<=|>=|\S""", re.VERBOSE)
 
 
 def formula_change(pair: CellPair, sheet: str, **values) -> FormulaChanged:

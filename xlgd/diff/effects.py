@@ -29,9 +29,9 @@ from .classify import show
 
 SCAN_ROWS = 400   # rows read to recognise a table
 _CARRY = re.compile(r"([A-Za-z]{1,3})(\d+)")
-_ERR = re.compile(r"(err|error|loss)\s*(\^2|²|\*\*2)?|sq(uared)?\.? ?err(or)?", re.I)
+_ERR = re.compile(r"(err|error|loss)\s*(\^2|²|\*\*2)?|sq(uared)?\.? ?err(or)?", re.IGNORECASE)
 _PRED = {"pred", "y_pred", "prediction", "y pred", "ŷ"}
-_RELU = re.compile(r"MAX\(\s*0\s*,\s*\$?([A-Za-z]{1,3})\$?(\d+)\s*\)", re.I)
+_RELU = re.compile(r"MAX\(\s*0\s*,\s*\$?([A-Za-z]{1,3})\$?(\d+)\s*\)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..evaluator import Evaluation, Unknown, read_book
 from ..core.values import Text
+from ..evaluator import Evaluation, Unknown, read_book
 
 
 class NotHeld:

@@ -12,10 +12,27 @@ from __future__ import annotations
 import dataclasses
 from collections import deque
 
-from .align import (RowKeys, RowMap, RowPlan, Stream, Translator, align_columns, anchored, header_block, reads_row,
-                    resync)
+from .align import (
+    RowKeys,
+    RowMap,
+    RowPlan,
+    Stream,
+    Translator,
+    align_columns,
+    anchored,
+    header_block,
+    reads_row,
+    resync,
+)
+from .changes import (
+    FOLLOWERS,
+    ReferencesUnadjusted,
+    RowMove,
+    RowsDeleted,
+    RowsInserted,
+    Unadjusted,
+)
 from .classify import Classifier, DiffOptions, fold_formula_runs, show
-from .changes import FOLLOWERS, ReferencesUnadjusted, RowMove, RowsDeleted, RowsInserted, Unadjusted
 
 GRID_ROWS_PER_SHEET = 120  # rows of context kept per sheet for the HTML grid
 GRID_CONTEXT = 2

@@ -16,7 +16,6 @@ from ..core.expr import CellRef
 from . import graph
 from .prepare import value_leaves
 
-
 MAX_EDGES = 2_000_000  # cell-to-cell dependencies ordered at most: 300 cells each reading a whole
 # column of the group are 90,000; past the bound the group is unchecked rather than minutes long
 

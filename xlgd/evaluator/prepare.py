@@ -20,8 +20,21 @@ import re
 from dataclasses import dataclass, field
 
 from ..core import functions
+from ..core.expr import (
+    Address,
+    Bin,
+    CellRef,
+    Cmp,
+    Const,
+    Expr,
+    Fn,
+    Name,
+    Neg,
+    Num,
+    RangeRef,
+    leaves,
+)
 from ..core.values import Block
-from ..core.expr import Address, Bin, CellRef, Cmp, Const, Expr, Fn, Name, Neg, Num, RangeRef, leaves
 from ..xlsx.formula import MAX_ROW, Unsupported, parse
 from .graph import ReadRange
 from .runs import Run

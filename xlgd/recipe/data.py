@@ -22,7 +22,7 @@ from .validate import MAX_DATA_ROWS, number, number_text, show, whole
 # The 29 x values pasted on every optimiser sheet of graddesc.xlsm (y = 2x + 30).
 SOURCES = ("graddesc", "list", "range", "random", "csv")
 MAX_CSV_BYTES = 64 << 20  # a million rows of x and y are ~40 MB
-_NONBLANK = re.compile(rb"^[ \t\r,]*[^ \t\r,\n]", re.M)
+_NONBLANK = re.compile(rb"^[ \t\r,]*[^ \t\r,\n]", re.MULTILINE)
 GRADDESC_X = (14, 86, 28, 51, 28, 29, 72, 62, 84, 15, 42, 62, 47, 35, 9, 38, 44, 99, 13, 21, 28, 20, 8, 64,
               99, 70, 27, 17, 8)
 

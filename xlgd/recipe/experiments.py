@@ -22,9 +22,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import XlgdError
 from ..core.chart_columns import CHART_MAX, clipped, gap_errors, positive
-from ..core.expr import EpochCell, Fn, GridCell, Name, Num, SheetInput, StepCell, excel_value
+from ..core.expr import (
+    EpochCell,
+    Fn,
+    GridCell,
+    Name,
+    Num,
+    SheetInput,
+    StepCell,
+    excel_value,
+)
+from ..errors import XlgdError
 from .validate import EXCEL_ROWS, RESERVED
 
 KINDS = ("comparison", "sweep", "sine", "derivatives")

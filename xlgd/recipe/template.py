@@ -30,12 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import validate
-from .data import Dataset, load_data
-from .experiments import check_rows as check_extra_rows, expand_sheets
-from ..errors import XlgdError
 from ..core.sheet import build_sheet, resolve_knobs
 from ..core.table import SheetSpec
+from ..errors import XlgdError
+from . import validate
+from .data import Dataset, load_data
+from .experiments import check_rows as check_extra_rows
+from .experiments import expand_sheets
 
 SHEET_KEYS = {"name", "model", "optimizer", "convention", "grad", "fd", "epochs", "knobs", "title", "stability"}
 TOP_KEYS = {"name", "title", "description", "hint", "epochs", "convention", "grad", "fd", "data", "knobs", "sheets",

@@ -49,8 +49,20 @@ from ..errors import XlgdError, shorten
 from .ods import as_xlsx, is_ods, recalculated
 from .refs import FormulaSyntaxError, a1, col_number, shift, split_ref
 from .safezip import SafeZip, iterparse, parse_xml, root_element
-from .sheetdata import (MAX_COL, MAX_ROW, ODD_ROW, Fallback, Prefetch, cell_address, check_tail, checked_rows,
-                        decoded, row_number, row_pieces, sheet_data_start)
+from .sheetdata import (
+    MAX_COL,
+    MAX_ROW,
+    ODD_ROW,
+    Fallback,
+    Prefetch,
+    cell_address,
+    check_tail,
+    checked_rows,
+    decoded,
+    row_number,
+    row_pieces,
+    sheet_data_start,
+)
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RNS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -63,10 +75,10 @@ CHUNK = 8 << 20
 _CELL = re.compile(
     r'<c r="([A-Z]{1,3})([0-9]+)"([^>]*?)(?:/>|>'
     r'(?:<f>([^<]*)</f>|<f((?:\s+[a-zA-Z]+="[^"]*")*)\s*(?:/>|>([^<]*)</f>))?'
-    r'(?:<v>([^<]*)</v>)?(.*?)</c>)', re.S)
+    r'(?:<v>([^<]*)</v>)?(.*?)</c>)', re.DOTALL)
 _T_ATTR = re.compile(r'\st="([a-zA-Z]+)"')
 _ATTR = re.compile(r'([a-zA-Z]+)="([^"]*)"')
-_INLINE_T = re.compile(r"<t(?:\s[^>]*)?>([^<]*)</t>|<t\s*/>", re.S)
+_INLINE_T = re.compile(r"<t(?:\s[^>]*)?>([^<]*)</t>|<t\s*/>", re.DOTALL)
 
 
 class Cell(NamedTuple):

@@ -25,7 +25,7 @@ _TOKEN = re.compile(r"""
 |(?P<func>[A-Za-z_][A-Za-z0-9_.]*)(?=\s*\()
 |(?P<name>[A-Za-z_\\][A-Za-z0-9_.]*)
 |(?P<op><>|<=|>=|[-+*/^&=<>:,();%{}])
-""", re.X)
+""", re.VERBOSE)
 # Rows of seven digits at most (in _TOKEN too, so every `ref` and `rows` token splits): Excel's rows
 # end at 1,048,576, and int() of a longer run of digits is slow and, past 4,300 digits, refused.
 _REF = re.compile(r"(\$?)([A-Za-z]{1,3})(\$?)([0-9]{1,7})")

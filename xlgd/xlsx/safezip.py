@@ -37,8 +37,8 @@ TOTAL_RATIO_FLOOR = 64 << 20
 ROOT_BYTES = 1 << 20  # how far into a part its root element's start tag must be
 PROLOG_BYTES = 64 << 10  # a part's XML declaration and comments ahead of its root element
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
-_DOCTYPE_TEXT = re.compile(r"<!DOCTYPE|<!ENTITY", re.I)
+_DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+_DOCTYPE_TEXT = re.compile(r"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 _ROOT_START = re.compile(r"<[A-Za-z_:]")
 
 

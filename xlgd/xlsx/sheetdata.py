@@ -16,7 +16,7 @@ from .refs import FormulaSyntaxError, split_ref
 
 MAX_ROW, MAX_COL = 1_048_576, 16_384  # Excel's last row and column (XFD)
 MAX_ROW_BYTES = 64 << 20
-WORKSHEET_END = re.compile(r"</worksheet>\s*(?:<!--.*?-->\s*|<\?[^>]*\?>\s*)*\Z", re.S)
+WORKSHEET_END = re.compile(r"</worksheet>\s*(?:<!--.*?-->\s*|<\?[^>]*\?>\s*)*\Z", re.DOTALL)
 # A row numbered with seven digits or more, or from 0 (a cell's r starts with its column letters):
 # checked only where found. The literal start keeps the search cheap (a small share of the scan).
 ODD_ROW = re.compile(r' r="(\d{7,}|0\d*)"')
