@@ -1,0 +1,222 @@
+"""`xlgd verify` of course-sized workbooks against openpyxl just loading them, in one run.
+
+    python benchmarks/latency.py              # best of 5
+    python benchmarks/latency.py -n 9 --breakdown
+
+What a learner meets: each side is a fresh interpreter (start-up, imports, work), timed alternately
+in the same run, best of N for wall-clock and for CPU seconds (user + sys of the child):
+
+  verify    python -m xlgd verify BOOK
+  openpyxl  python -c "import openpyxl; openpyxl.load_workbook(BOOK)"
+
+The books: Jeremy's graddesc-2018.xlsm (env XLGD_GRADDESC, else /work/shared/reference/), skipped with
+one line when absent; `xlgd generate`'s default book and its two-neuron book; a learner's two-neuron
+sheet saved by openpyxl (formulas, no cached values) and, when LibreOffice is installed, the same sheet
+re-saved by LibreOffice. Both sides run with compiled bytecode, as an installed package has it: the
+children write and read their .pyc files in a private PYTHONPYCACHEPREFIX (warmed once per side),
+whatever PYTHONDONTWRITEBYTECODE says; --no-bytecode measures without it.
+
+--breakdown adds, per book, where verify's time goes in-process: the imports (`python -X importtime`:
+xlgd's own modules, numpy, the rest) and the phases of `verify_book` (layout checks with the reading
+they do, the workbook evaluator's reading and checks, the gradient-descent check, names, the report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GRADDESC = Path(os.environ.get("XLGD_GRADDESC", "/work/shared/reference/graddesc-2018.xlsm"))
+TARGET = 1.5  # verify may take this many times openpyxl's load
+
+
+def child_env(pycache: str | None) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if pycache is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = pycache
+    return env
+
+
+def timed(cmd, env) -> tuple:
+    """(wall s, CPU s, completed process) of one child."""
+    u0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    u1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (u1.ru_utime + u1.ru_stime) - (u0.ru_utime + u0.ru_stime), r
+
+
+def commands(book: Path) -> dict:
+    return {"verify": [sys.executable, "-m", "xlgd", "verify", str(book)],
+            "openpyxl": [sys.executable, "-c", f"import openpyxl; openpyxl.load_workbook({str(book)!r})"]}
+
+
+def books(tmp: Path, libreoffice: bool) -> list:
+    """(label, path) of the course-sized books; absent ones said in one line and left out."""
+    out = []
+    if GRADDESC.exists():
+        out.append(("graddesc-2018.xlsm", GRADDESC))
+    else:
+        print(f"graddesc-2018: skipped ({GRADDESC} absent; set XLGD_GRADDESC)")
+    for label, template in (("generate (graddesc)", []), ("generate two-neuron", ["two-neuron"])):
+        path = tmp / f"{template[0] if template else 'graddesc'}.xlsx"
+        subprocess.run([sys.executable, "-m", "xlgd", "generate", *template, "-o", str(path), "-q", "--force"],
+                       check=True, env=child_env(None), cwd=ROOT)
+        out.append((label, path))
+    sys.path.insert(0, str(ROOT))
+    from tests import learner
+
+    wb, _ = learner.workbook()
+    path = tmp / "learner.xlsx"
+    wb.save(path)
+    out.append(("learner (openpyxl)", path))
+    if libreoffice:
+        out += _libreoffice_copy(path, tmp)
+    return out
+
+
+def _libreoffice_copy(path: Path, tmp: Path) -> list:
+    from xlgd.errors import XlgdError
+    from xlgd.xlsx.libreoffice import recalc_xlsx, soffice
+
+    if not soffice():
+        print("learner (LibreOffice): skipped (soffice not installed)")
+        return []
+    try:
+        return [("learner (LibreOffice)", recalc_xlsx(path, tmp / "lo"))]
+    except XlgdError as e:
+        print(f"learner (LibreOffice): skipped ({e})")
+        return []
+
+
+def measure(items, n, env) -> dict:
+    """{label: {side: (best wall, best CPU)}}, the sides alternating, each warmed once."""
+    best = {}
+    for label, path in items:
+        for cmd in commands(path).values():
+            timed(cmd, env)  # compiles the bytecode, fills the page cache
+        best[label] = {side: (float("inf"), float("inf")) for side in commands(path)}
+    for _ in range(n):
+        for label, path in items:
+            for side, cmd in commands(path).items():
+                wall, cpu, r = timed(cmd, env)
+                if side == "verify" and r.returncode not in (0, 1):
+                    raise SystemExit(f"{label}: verify exit {r.returncode}: {r.stderr.strip()}")
+                w0, c0 = best[label][side]
+                best[label][side] = (min(w0, wall), min(c0, cpu))
+    return best
+
+
+def table(best) -> bool:
+    """Print the results; whether every ratio is within TARGET."""
+    print(f"\n{'book':24} {'verify s':>9} {'openpyxl s':>11} {'ratio':>6}   {'verify CPU':>10} "
+          f"{'openpyxl CPU':>12} {'ratio':>6}")
+    ok = True
+    for label, sides in best.items():
+        (vw, vc), (ow, oc) = sides["verify"], sides["openpyxl"]
+        ok &= vw / ow <= TARGET and vc / oc <= TARGET
+        print(f"{label:24} {vw:9.3f} {ow:11.3f} {vw / ow:5.2f}x   {vc:10.3f} {oc:12.3f} {vc / oc:5.2f}x")
+    print(f"every ratio <= {TARGET}x: {'yes' if ok else 'NO'}")
+    return ok
+
+
+_PHASES = r"""
+import sys, time
+t0 = time.perf_counter()
+import xlgd.check.verify as v
+import xlgd.check.report as report_module
+t_import = time.perf_counter() - t0
+spent = {}
+
+def timer(owner, attr, label):
+    inner = getattr(owner, attr)
+    def timed(*a, **k):
+        t = time.perf_counter()
+        try:
+            return inner(*a, **k)
+        finally:
+            spent[label] = spent.get(label, 0.0) + time.perf_counter() - t
+    setattr(owner, attr, timed)
+
+timer(v, "_check_known", "layout checks (reading their cells)")
+timer(v, "_evaluation", "evaluator: reading the book")
+timer(v, "_check_rest", "evaluator checks")
+timer(v, "add_descent", "gradient-descent check")
+timer(v, "_names", "defined names")
+timer(report_module.Report, "text", "report text")
+t = time.perf_counter()
+rep = v.verify_book(sys.argv[1])
+rep.text()
+total = time.perf_counter() - t
+spent["evaluator checks"] -= spent.get("gradient-descent check", 0.0)
+spent["other"] = total - sum(spent.values())
+print(f"  in-process: import xlgd.check.verify {t_import:.3f} s, verify_book + text {total:.3f} s")
+for k, s in spent.items():
+    print(f"    {k:40} {s:.3f} s")
+"""
+
+
+def breakdown(label, path, env):
+    """Where one verify's time goes: imports by top-level module, then the phases of verify_book."""
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "xlgd", "verify", str(path)], capture_output=True,
+                       text=True, env=env, cwd=ROOT)
+    own = numpy = other = 0
+    top = []
+    for line in r.stderr.splitlines():
+        parts = line.split("|")
+        if len(parts) != 3 or not parts[0].startswith("import time:") or not parts[1].strip().isdigit():
+            continue
+        name = parts[2].rstrip()
+        if name.startswith("  "):  # imported by another module: counted in its importer's cumulative time
+            continue
+        cumulative, name = int(parts[1]) / 1e6, name.strip()
+        top.append((cumulative, name))
+        if name.split(".")[0] == "xlgd":
+            own += cumulative
+        elif name.split(".")[0] == "numpy":
+            numpy += cumulative
+        else:
+            other += cumulative
+    print(f"{label}:\n  imports (-X importtime, top level): xlgd {own:.3f} s (numpy inside it where xlgd pulls it), "
+          f"numpy {numpy:.3f} s, others {other:.3f} s")
+    print("    largest: " + ", ".join(f"{name} {s:.3f}" for s, name in sorted(top, reverse=True)[:6]))
+    r = subprocess.run([sys.executable, "-c", _PHASES, str(path)], capture_output=True, text=True, env=env, cwd=ROOT)
+    sys.stdout.write(r.stdout if r.returncode == 0 else f"  phases: failed: {r.stderr.strip()[-300:]}\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-n", type=int, default=5, help="runs per side per book (best of N; default 5)")
+    ap.add_argument("--breakdown", action="store_true", help="where verify's time goes, per book")
+    ap.add_argument("--no-libreoffice", action="store_true", help="leave out the LibreOffice-saved learner sheet")
+    ap.add_argument("--no-bytecode", action="store_true", help="children compile every module (no .pyc)")
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="xlgd-latency-") as tmp:
+        tmp = Path(tmp)
+        env = child_env(None if a.no_bytecode else str(tmp / "pycache"))
+        items = books(tmp, not a.no_libreoffice)
+        print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, nproc {os.cpu_count()}, "
+              f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}, best of {a.n}, "
+              f"bytecode {'off' if a.no_bytecode else 'cached'}")
+        best = measure(items, a.n, env)
+        ok = table(best)
+        if a.breakdown:
+            print()
+            for label, path in items:
+                breakdown(label, path, env)
+        shutil.rmtree(tmp / "pycache", ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
