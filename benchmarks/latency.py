@@ -199,12 +199,13 @@ def main():
     ap.add_argument("-n", type=int, default=5, help="runs per side per book (best of N; default 5)")
     ap.add_argument("--breakdown", action="store_true", help="where verify's time goes, per book")
     ap.add_argument("--no-libreoffice", action="store_true", help="leave out the LibreOffice-saved learner sheet")
+    ap.add_argument("--only", metavar="TEXT", help="only the books whose label contains TEXT")
     ap.add_argument("--no-bytecode", action="store_true", help="children compile every module (no .pyc)")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="xlgd-latency-") as tmp:
         tmp = Path(tmp)
         env = child_env(None if a.no_bytecode else str(tmp / "pycache"))
-        items = books(tmp, not a.no_libreoffice)
+        items = [(label, path) for label, path in books(tmp, not a.no_libreoffice) if (a.only or "") in label]
         print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, nproc {os.cpu_count()}, "
               f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}, best of {a.n}, "
               f"bytecode {'off' if a.no_bytecode else 'cached'}")

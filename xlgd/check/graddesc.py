@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core.engine import run
 from ..core.sheet import build_sheet
-from ..xlsx.refs import a1, shift, split_ref
+from ..xlsx.refs import a1, row_parts, split_ref, template_function
 from .listed_cells import check_cells, group
 from .report import fmt_value
 
@@ -57,19 +57,16 @@ class GSheet:
     def expected(self):
         """(A1 cell, expected formula) for every computed cell, in evaluation order."""
         out = list(self.special.items())
+        on_row = {letter: template_function(row_parts(f, 5, True)) for letter, f in self.row5.items()}
         for r in range(FIRST, LAST + 1):
-            for letter, f in self.row5.items():
+            for letter, text_on in on_row.items():
                 text = self.special_row4.get(letter) if r == FIRST else None
-                out.append((f"{letter}{r}", text or _shift_rows(f, r - 5)))
+                out.append((f"{letter}{r}", text or "=" + text_on(r)))
         return out
 
     @property
     def special_row4(self):
         return {"C": "=C1", "D": "=C2"}
-
-
-def _shift_rows(f, dr):
-    return "=" + shift(f.lstrip("="), dr, 0)
 
 
 _XY = {"A3": "x", "B3": "y"}

@@ -45,6 +45,8 @@ def structure_reason(actual: Cell | None, expected: str, r, c):
     if actual.formula is None:
         return "constant", f"formula replaced by the constant {fmt_value(actual.value)} (its column has `{expected}`)"
     text = "=" + actual.formula
+    if text == expected:  # the same text is the same formula in the same cell
+        return None
     shown = shorten(text, MAX_SHOWN)  # a formula of 8,000 characters is one line of the report, not pages
     try:
         if canonical(text, r, c) == canonical(expected, r, c):

@@ -229,13 +229,7 @@ def shift(text: str, rows: int, cols: int) -> str:
         kind = m.lastgroup
         t = m.group(kind)
         if kind == "ref":
-            r, c, ra, ca = split_ref(t)
-            r2 = r if ra else r + rows
-            c2 = c if ca else c + cols
-            if r2 < 1 or c2 < 1:
-                t = "#REF!"
-            else:
-                t = f"{'$' if ca else ''}{col_letters(c2)}{'$' if ra else ''}{r2}"
+            t = _shift_ref(t, rows, cols)
         elif kind in ("rows", "cols"):
             t = _shift_span(t, rows if kind == "rows" else cols)
         out.append(t)
@@ -243,6 +237,20 @@ def shift(text: str, rows: int, cols: int) -> str:
     if pos != len(body):
         raise FormulaSyntaxError(f"cannot read formula at {body[pos:pos + 12]!r}")
     return "".join(out)
+
+
+def _shift_ref(t, rows, cols):
+    """One reference moved (`#REF!` when it leaves the sheet), letters upper-cased."""
+    col_dollar, letters, row_dollar, digits = _REF.fullmatch(t).groups()
+    r = int(digits) if row_dollar else int(digits) + rows
+    if col_dollar or not cols:
+        letters = letters.upper()
+    else:
+        c = col_number(letters) + cols
+        letters = col_letters(c) if c >= 1 else ""
+    if r < 1 or not letters:
+        return "#REF!"
+    return f"{col_dollar}{letters}{row_dollar}{r}"
 
 
 def _shift_span(t, d):
