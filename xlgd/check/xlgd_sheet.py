@@ -26,7 +26,6 @@ from ..core.table import SheetSpec
 from ..errors import XlgdError
 from ..layout import DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW, Layout
 from ..recipe import record
-from ..recipe.template import rebuild
 from ..xlsx.package import Package
 from ..xlsx.refs import a1
 from .engine_async import engine_async, peek_inputs
@@ -53,6 +52,8 @@ def load_xlgd(book: Package):
         rec = record.read(book)
         if rec is None:
             return None, None, None
+        from ..recipe.template import rebuild  # here: only a workbook with xlgd's record has a recipe
+
         return rec, rebuild(rec), None
     except XlgdError as e:
         why = str(e).removeprefix(f"{book.path}: ")

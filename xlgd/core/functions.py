@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from statistics import NormalDist
 from typing import Callable
 
 import numpy as np
@@ -341,6 +340,8 @@ def _norm_inv(args, dialect):
     p, mu, sigma = args
     if not 0.0 < p < 1.0 or sigma <= 0.0:
         raise SheetError("#NUM!")
+    from statistics import NormalDist  # here: few workbooks use NORM.INV
+
     return NormalDist(mu, sigma).inv_cdf(p)
 
 

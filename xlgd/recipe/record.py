@@ -10,7 +10,6 @@ diff and `charts regenerate` can rebuild what xlgd would have written.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import zlib
@@ -98,6 +97,8 @@ def seal(parts) -> str:
     parts: (name, uncompressed size, CRC-32) of every zip member, the record's own part as it is
     with UNSEALED where its digest goes. Any edit to any part (a cell, a style, a re-save by another
     program) changes a size or a CRC, so it changes the digest."""
+    import hashlib  # here: only an xlgd workbook's record is sealed or checked
+
     h = hashlib.sha256()
     for name, size, crc in sorted(parts):
         h.update(f"{name}\0{size}\0{crc:08x}\n".encode("utf-8", "surrogatepass"))

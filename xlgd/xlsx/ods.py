@@ -14,11 +14,9 @@ The input is only read.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 from ..errors import MissingDependency, XlgdError, shorten
-from .libreoffice import soffice
 from .safezip import SafeZip, parse_xml
 
 ODF_MIMETYPE = b"application/vnd.oasis.opendocument."
@@ -56,6 +54,10 @@ def is_ods(z: SafeZip) -> bool:
 def as_xlsx(path, z: SafeZip, outdir) -> tuple:
     """(the .xlsx LibreOffice converts the .ods at `path` into, written in `outdir`; the .ods's
     cached numbers of formula cells, see `cached_numbers`)."""
+    import subprocess  # here: reading an .xlsx never starts a process
+
+    from .libreoffice import soffice
+
     numbers = cached_numbers(_check_content(path, z))
     exe = soffice()
     if not exe:
