@@ -13,9 +13,10 @@ from ..core.expr import CellRef, Name, RangeRef, excel_value
 from ..core.functions import VOLATILE
 from ..core.values import ERRORS, Block, NotEvaluated
 from ..errors import shorten
-from ..xlsx.formula import Unsupported, parse
+from ..evaluator.prepare import moved_leaf
+from ..xlsx.formula import MAX_CHARS, Unsupported, function_name, parse
 from ..xlsx.package import Cell, Package
-from ..xlsx.refs import FormulaSyntaxError, a1, canonical, tokens
+from ..xlsx.refs import FormulaSyntaxError, a1, canonical, split_ref, tokens
 from .report import Cause, SheetReport, fmt_value, same_value, ulp_distance
 
 ROUNDED_RTOL = 1e-14  # LibreOffice 7.4 writes 15 significant digits
@@ -76,6 +77,7 @@ class CheckContext:
         self.book, self.rtol, self.values, self.dialect, self.rounded = book, rtol, values, dialect, rounded
         self.grids = {}
         self.big = {}  # sheet -> (lookup function) for sheets read as arrays
+        self.sheet_names = frozenset(book.sheet_names)
 
     def cells(self, sheet):
         over = self.values.get(sheet) if self.values else None
@@ -95,7 +97,7 @@ class CheckContext:
         """A cell's value as a formula reading it sees: float, error code, or 0.0 when empty."""
         if sheet in self.big:
             return self.big[sheet](r, c)
-        cell = self.grid(sheet).get((r, c)) if sheet in self.book.sheet_names else None
+        cell = self.grid(sheet).get((r, c)) if sheet in self.sheet_names else None
         if cell is None or cell.value is None:
             return 0.0
         if isinstance(cell.value, str):
@@ -126,6 +128,64 @@ def eval_text(ctx, sheet, text):
         return None
 
 
+class RowFormulas:
+    """Formulas of one sheet's cells evaluated as `eval_text` does, each column's formula parsed once:
+    a cell whose text is an earlier cell's of its column with every relative row moved by the same
+    number of rows is that cell's tree read that many rows further down."""
+
+    def __init__(self, ctx, sheet):
+        self.ctx, self.sheet, self.env = ctx, sheet, ctx.env(sheet)
+        self.trees = {}  # (column, text with relative rows as offsets) -> (tree, its row)
+
+    def value(self, r, c, text):
+        """The value of `text` in the cell at (r, c): float, error code, text, bool; None when not evaluated."""
+        key = _row_key(text, r)
+        if key is None:
+            return eval_text(self.ctx, self.sheet, text)
+        known = self.trees.get((c, key))
+        try:
+            if known is None:
+                tree = parse(text, self.sheet)
+                self.trees[(c, key)] = (tree, r)
+                return excel_value(tree, self.env, self.ctx.dialect)
+            tree, r0 = known
+            return excel_value(tree, self._moved_env(r - r0), self.ctx.dialect)
+        except (Unsupported, NotEvaluated):
+            return None
+
+    def _moved_env(self, dr):
+        """The env of a tree read dr rows further down (a cell's value read directly, the commonest leaf)."""
+        value, env = self.ctx.value, self.env
+
+        def moved(leaf):
+            if isinstance(leaf, CellRef):
+                return value(leaf.sheet, leaf.row if leaf.row_abs else leaf.row + dr, leaf.col)
+            return env(moved_leaf(leaf, dr))
+
+        return moved
+
+
+def _row_key(text, r):
+    """The formula with its relative rows as offsets from r; None where a tree read further down is not
+    the formula of that row (whole rows `5:9` stay put, ROW() and COLUMN() ask for the cell itself)."""
+    if len(text) > MAX_CHARS:
+        return None
+    try:
+        toks = tokens(text)
+    except FormulaSyntaxError:
+        return None
+    out = []
+    for kind, t in toks:
+        if kind == "rows" or (kind == "func" and function_name(t) in ("ROW", "COLUMN")):
+            return None
+        if kind == "ref":
+            row, col, row_abs, col_abs = split_ref(t)
+            out.append((kind, t) if row_abs else (kind, col_abs, col, row - r))
+        else:
+            out.append((kind, t))
+    return tuple(out)
+
+
 def check_cells(ctx, sheet, items, rep: SheetReport, engine_values=None) -> Failures:
     """Structure and consistency (and trajectory, given engine values) for listed cells.
 
@@ -135,6 +195,7 @@ def check_cells(ctx, sheet, items, rep: SheetReport, engine_values=None) -> Fail
     close = ([], [])  # (holds, engine) pairs that passed, for the ulp distance in one call
     rtol = max(ctx.rtol, 1e-12 if ctx.rounded else 0.0)
     trtol = max(ctx.rtol, ROUNDED_RTOL if ctx.rounded else 0.0)
+    formulas = RowFormulas(ctx, sheet)
     for r, c, expected in items:
         rep.checked += 1
         cell = grid.get((r, c))
@@ -144,7 +205,7 @@ def check_cells(ctx, sheet, items, rep: SheetReport, engine_values=None) -> Fail
         if cell is None or cell.formula is None or cell.value is None:
             continue
         have = ctx.value(sheet, r, c)
-        want = eval_text(ctx, sheet, "=" + cell.formula)
+        want = formulas.value(r, c, "=" + cell.formula)
         if want is not None and not same_value(have, want, rtol):
             out.local[(r, c)] = (have, want)
         if engine_values is not None and (r, c) in engine_values:

@@ -115,13 +115,15 @@ def verify_book(path, values="cached", rtol=0.0, sheet=None) -> Report:
         raise XlgdError(f"--rtol must be a finite number >= 0, got {rtol}")
     with Package.open(path) as book:
         rec, recipe, damage = load_xlgd(book)
-        targets, notes = _targets(book, recipe, rtol)
+        targets, notes, grids = _targets(book, recipe, rtol)
         how = _values(book, targets, values)
         ev = None
         if how.mode == "evaluator":  # the evaluator's values stand in for the file's everywhere
             ev = _evaluation(book, how, {})
             how.over = _computed_lookups(ev)
         ctx = CheckContext(book, rtol, how.over, how.dialect, how.rounded)
+        if how.over is None:  # the cells as the file holds them, read once
+            ctx.grids.update(grids)
         report = Report(str(path), book.application or "unknown", how.dialect, how.source)
         if damage:  # the record is read past; the evaluator checks every formula cell without it
             report.warnings.append(damage)
@@ -145,7 +147,8 @@ def verify_book(path, values="cached", rtol=0.0, sheet=None) -> Report:
 
 
 def _targets(book, recipe, rtol) -> tuple:
-    """The sheets with a known layout (xlgd's own, else the graddesc sheets it recognises), and notes."""
+    """The sheets with a known layout (xlgd's own, else the graddesc sheets it recognises), notes, and the
+    cells of the sheets read to recognise them ({sheet: grid} as `CheckContext.grid` reads the file)."""
     path, targets, notes = book.path, [], []
     if recipe is not None:
         for spec in recipe.sheets:
@@ -153,7 +156,7 @@ def _targets(book, recipe, rtol) -> tuple:
                 raise XlgdError(f"{path}: sheet {spec.name!r} of its xlgd record is missing "
                                 f"(sheets: {', '.join(book.sheet_names)})")
             targets.append(SheetToCheck("xlgd", spec.name, spec))
-        return targets, notes
+        return targets, notes, {}
     probe = CheckContext(book, rtol, None, "excel", False)
     for name in book.worksheet_names:
         if gl.SHEET_NAMES.get(name.strip().lower()) is None:
@@ -165,7 +168,7 @@ def _targets(book, recipe, rtol) -> tuple:
         else:
             notes.append(f"{name}: named like graddesc's {gl.SHEET_NAMES[name.strip().lower()]} sheet, but its "
                          f"row 3 does not have graddesc's x and y headers: checked as an unknown sheet")
-    return targets, notes
+    return targets, notes, probe.grids
 
 
 def _values(book, targets, values) -> Values:

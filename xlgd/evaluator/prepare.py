@@ -170,8 +170,8 @@ class Preparer:
         expr, leaves = shape.expr, shape.leaves
         dr = run.r0 - shape.run.r0
         if dr and shape.run.text != run.text:  # the same formula in R1C1 form on other rows: moved
-            expr = map_leaves(expr, lambda leaf: _moved(leaf, dr))
-            leaves = [_moved(leaf, dr) for leaf in leaves]  # value_leaves(expr), without the walk
+            expr = map_leaves(expr, lambda leaf: moved_leaf(leaf, dr))
+            leaves = [moved_leaf(leaf, dr) for leaf in leaves]  # value_leaves(expr), without the walk
         p = Prepared(run, expr, shape.reason, shape.volatile, [_target(run, leaf) for leaf in leaves],
                      leaves if shape.vector else [], shape.numbers_only, shape.vector, shape.strict,
                      shape.dynamic, shape.ulp)
@@ -325,7 +325,7 @@ def _placed(leaf, hole, rows):
     return Address(_placed(leaf.of, hole[0], rows))
 
 
-def _moved(leaf, dr):
+def moved_leaf(leaf, dr):
     """A reference leaf dr rows further down, anchored rows staying."""
     if isinstance(leaf, CellRef):
         return leaf if leaf.row_abs else CellRef(leaf.sheet, leaf.row + dr, leaf.col, False)
@@ -333,7 +333,7 @@ def _moved(leaf, dr):
         return RangeRef(leaf.sheet, leaf.row if leaf.row_abs else leaf.row + dr, leaf.col,
                         leaf.row2 if leaf.row2_abs else leaf.row2 + dr, leaf.col2, leaf.row_abs, leaf.row2_abs)
     if isinstance(leaf, Address):
-        return Address(_moved(leaf.of, dr))
+        return Address(moved_leaf(leaf.of, dr))
     return leaf
 
 
