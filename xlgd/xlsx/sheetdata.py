@@ -1,6 +1,6 @@
 """A worksheet part's `<sheetData>` text, streamed in pieces of whole rows, and checked.
 
-The part is inflated in a thread (`Prefetch`), decoded as strict UTF-8, cut at
+A part longer than one chunk is inflated ahead in a thread (`Prefetch`), decoded as strict UTF-8, cut at
 `</row>` boundaries (memory flat in the row count) and, after its cells, checked to
 close the worksheet. Row numbers and cell addresses outside Excel's grid are errors
 naming the part; a shape the fast scanner does not read raises `Fallback`.
@@ -126,7 +126,8 @@ def check_tail(tail, text, where):
 class Prefetch:
     """Reads the next piece of a zip member in a thread while the caller works on this one:
     zlib inflates without holding the GIL, so on a big sheet the reading costs
-    almost nothing. Errors (damaged zip, bomb guards) are
+    almost nothing. The first piece is read on entering; a member that fits in it starts no
+    thread. Errors (damaged zip, bomb guards) are
     raised in the caller, in order; leaving the `with` early stops the thread first."""
 
     def __init__(self, f, size):
@@ -137,15 +138,19 @@ class Prefetch:
         self.q = queue.Queue(maxsize=2)
         self.stop = threading.Event()
         self.t = threading.Thread(target=self._run, daemon=True)
+        self.first = None  # (data, error) read on entering, until `next` hands it over
+
+    def _read(self) -> tuple:
+        try:
+            return self.f.read(self.size), None
+        except BaseException as e:  # handed over, raised in the reader's thread
+            return b"", e
 
     def _run(self):
         import queue
 
         while not self.stop.is_set():
-            try:
-                item = (self.f.read(self.size), None)
-            except BaseException as e:  # handed over, raised in the reader's thread
-                item = (b"", e)
+            item = self._read()
             while not self.stop.is_set():
                 try:
                     self.q.put(item, timeout=0.1)
@@ -156,18 +161,26 @@ class Prefetch:
                 return
 
     def __enter__(self):
-        self.t.start()
+        data, err = self.first = self._read()
+        if err is None and len(data) == self.size:  # more to come: inflated ahead while this piece is read
+            self.t.start()
         return self
 
     def next(self) -> bytes:
-        data, err = self.q.get()
+        if self.first is not None:
+            (data, err), self.first = self.first, None
+        elif self.t.ident is None:  # the first piece was the whole member
+            data, err = b"", None
+        else:
+            data, err = self.q.get()
         if err is not None:
             raise err
         return data
 
     def __exit__(self, *exc):
         self.stop.set()
-        self.t.join()
+        if self.t.ident is not None:
+            self.t.join()
 
 
 class Fallback(Exception):
