@@ -52,7 +52,8 @@ def load_xlgd(book: Package):
         rec = record.read(book)
         if rec is None:
             return None, None, None
-        from ..recipe.template import rebuild  # here: only a workbook with xlgd's record has a recipe
+        # imported here: only a workbook with xlgd's record has a recipe to rebuild
+        from ..recipe.template import rebuild
 
         return rec, rebuild(rec), None
     except XlgdError as e:
