@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core.engine import run
 from ..core.sheet import build_sheet
-from ..xlsx.refs import a1, row_parts, split_ref, template_function
+from ..xlsx.refs import a1, row_parts, split_ref
 from .listed_cells import check_cells, group
 from .report import fmt_value
 
@@ -57,11 +57,12 @@ class GSheet:
     def expected(self):
         """(A1 cell, expected formula) for every computed cell, in evaluation order."""
         out = list(self.special.items())
-        on_row = {letter: template_function(row_parts(f, 5, True)) for letter, f in self.row5.items()}
+        parts = {letter: row_parts(f, 5, True) for letter, f in self.row5.items()}
         for r in range(FIRST, LAST + 1):
-            for letter, text_on in on_row.items():
+            for letter, pieces in parts.items():
                 text = self.special_row4.get(letter) if r == FIRST else None
-                out.append((f"{letter}{r}", text or "=" + text_on(r)))
+                out.append((f"{letter}{r}", text or "=" + "".join(p if isinstance(p, str) else str(r + p)
+                                                                  for p in pieces)))
         return out
 
     @property
