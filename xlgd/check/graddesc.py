@@ -17,10 +17,11 @@ its row-3 headers, then described as
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..core.chart_columns import SUFFIX
 from ..core.engine import run
 from ..core.sheet import build_sheet
 from ..xlsx.refs import a1, row_parts, split_ref
@@ -130,12 +131,15 @@ def recognise(name: str, cells: dict) -> GSheet | None:
 
 
 def build_spec(sheet_layout: GSheet, knob_values: dict):
-    """The core SheetSpec whose engine run is this sheet (29 rows, one epoch)."""
+    """The core SheetSpec whose engine run is this sheet (29 rows, one epoch), without the chart columns
+    xlgd adds to its own sheets (graddesc's have none; nothing reads them)."""
     knobs = dict(knob_values)
     if sheet_layout.kind == "basic":
         knobs["h"] = 0.01  # the literal forward-difference step in G and I
-    return build_sheet("linear", sheet_layout.optimizer, "graddesc", n_data=LAST - FIRST + 1, epochs=1, knobs=knobs,
+    spec = build_sheet("linear", sheet_layout.optimizer, "graddesc", n_data=LAST - FIRST + 1, epochs=1, knobs=knobs,
                        name=sheet_layout.kind)
+    return replace(spec, columns=[c for c in spec.columns if not c.name.endswith(SUFFIX)],
+                   epoch_columns=[c for c in spec.epoch_columns if not c.name.endswith(SUFFIX)])
 
 
 MISMATCH_CELLS = 10  # more cells than this not holding their layout's formula: the layout does not match
