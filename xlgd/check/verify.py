@@ -60,7 +60,7 @@ from ..evaluator import (
 from ..evaluator.store import BLANK, UNKNOWN_VALUE
 from ..layout import DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW
 from ..recipe import record
-from ..xlsx.package import Fallback, Package
+from ..xlsx.package import Package
 from ..xlsx.refs import FormulaSyntaxError, a1, split_ref, tokens
 from . import excel_rounding
 from . import graddesc as gl
@@ -72,6 +72,7 @@ from .report import Report, SheetReport
 from .steptable import CachedLayout
 from .xlgd_sheet import check_xlgd_sheet, data_info, load_xlgd
 
+FIRST_ROWS = 100  # the rows `_has_cached` looks at
 MISMATCH_SHARE = 0.05  # an xlgd sheet whose step cells differ from its layout more than this: not its layout
 
 
@@ -473,12 +474,12 @@ def _safe_tokens(text):
 
 def _has_cached(book, targets):
     """Whether the file holds cached values: a first sheet with formulas tells (its first 200
-    formula cells, read from its first rows only: the cell scanner reads a whole 8 MB piece, a
-    second of a 100,000-row sheet's reading)."""
+    formula cells, read from its first FIRST_ROWS rows only, which `first_rows` keeps for the
+    input row's read-ahead)."""
     names = [t.name for t in targets] or book.worksheet_names
     for name in names[:3]:
         n = 0
-        for c in _first_cells(book, name):
+        for c in book.first_rows(name, FIRST_ROWS):
             if c.formula is not None:
                 if c.value is not None:
                     return True
@@ -488,20 +489,6 @@ def _has_cached(book, targets):
         if n:
             return False
     return True
-
-
-def _first_cells(book, name, size=1 << 16):
-    """The cells of about the first `size` characters of a sheet (all of them where the scanner cannot read it)."""
-    try:
-        pieces = book.bodies(name)
-        try:
-            body = next(pieces, "")
-        finally:
-            pieces.close()
-        cut = body.find("</row>", size)
-        return list(book.scan_piece(name, body if cut < 0 else body[:cut + 6], {}, {}))
-    except Fallback:
-        return book.cells(name)
 
 
 def _lo_values(path):
