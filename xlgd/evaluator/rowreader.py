@@ -4,14 +4,14 @@ Reading is string comparison wherever rows repeat (`RowReader`): the
 values are cut out of a whole 8 MB piece at once (`_split_values`), and
 the piece's rows are compared in place (str.startswith at a position, no
 string made per row) with the row above's template moved down
-(`rowtemplates.RowTemplate`: a few str.replace a row, a hundred rows at a time
+(`xlsx.rowtemplate.RowTemplate`: a few str.replace a row, a hundred rows at a time
 where a template holds for long), and rows that match are taken whole:
 their runs extended, their values waiting to be handed over in bulk. A row
 that is the row above moved down but for a few cells -- an epoch's first
 row, a per-epoch cell that differs on every row (`=O905/29`) -- is read
 looking only at those cells (`RowReader.patch`); each becomes a template
 without the scanner where its XML is plain (`quick`: the column's templates
-seen twice tried first, else a new `rowtemplates.CellTemplate`). Rows shaped
+seen twice tried first, else a new `CellTemplate`). Rows shaped
 otherwise go cell by cell (`cells`), and only what is not plain through
 `Package.scan_piece`, the one reader's scanner. Row numbers are checked
 where the reader does not render them itself (`row`, `slow`;
@@ -36,7 +36,7 @@ from ..core.values import Text
 from ..xlsx.numbers import joined_numbers, numbers
 from ..xlsx.package import MAX_ROW, Fallback
 from ..xlsx.refs import FormulaSyntaxError, col_number
-from .rowtemplates import HOLE, NO_DIGITS, CellTemplate, RowTemplate
+from ..xlsx.rowtemplate import HOLE, NO_DIGITS, CellTemplate, RowTemplate, match_rows, split_values, with_values
 from .runs import CellTaker, SheetCells
 from .store import SheetValues
 
@@ -56,7 +56,6 @@ def read_sheet(package, name) -> SheetCells:
 
 
 _ROW = re.compile(r'\s*<row r="([0-9]+)"')
-_V = re.compile(r"<v>([^<]*)</v>")
 _PLAIN_F = re.compile(r"<f>([^<]*)</f>")
 
 
@@ -76,13 +75,13 @@ class RowReader:
         self.tmpl, self.first, self.last = None, 0, 0
         self.buf, self.buf_holes, self.buf_r0, self.buf_n = [], (), 0, 0  # values waiting (`take_values`)
         self.recent = {}  # col -> (CellTemplates seen again, the last new one) of cells that differed from the row above
-        self.expected = None  # (r, the template's row r) when `match` stopped there
+        self.expected = None  # (r, the template's row r) when `match_rows` stopped there
 
     def run(self):
         # rows_checked=False: a row taken whole equals a row rendered here from a row number of Excel's
-        # (`match` stops at MAX_ROW); every other row's number is checked where it is read (`row`, `slow`)
+        # (`match_rows` stops at MAX_ROW); every other row's number is checked where it is read (`row`, `slow`)
         for body in self.package.bodies(self.sc.name, rows_checked=False):
-            parts = _split_values(body)
+            parts = split_values(body)
             values = parts[1::2]
             skel = HOLE.join(parts[0::2])
             del parts
@@ -90,7 +89,9 @@ class RowReader:
             end = end if end > 5 else 0
             pos = vi = 0
             while pos < end:
-                n, at = self.match(skel, pos) if self.tmpl is not None else (0, pos)
+                n, at = 0, pos
+                if self.tmpl is not None:  # `expected`: `row` compares the row's cells with it
+                    n, at, self.expected = match_rows(skel, pos, self.tmpl, self.last + 1, self.first)
                 if n:
                     k = n * len(self.tmpl.holes)
                     self.take_values(self.last + 1, n, values[vi:vi + k], self.tmpl.holes)
@@ -106,43 +107,14 @@ class RowReader:
             if tail.strip():
                 self.extend_runs()
                 self.tmpl = None
-                self.slow(_with_values(tail, values[vi:]), rows=True)
+                self.slow(with_values(tail, values[vi:]), rows=True)
         self.flush()
-
-    def match(self, skel, pos):
-        """(n, where they end): the rows of `skel` from `pos` on that are the template's rows last+1,
-        last+2 ... -- compared in place (str.startswith), no string made per row or block."""
-        tm, n, r = self.tmpl, 0, self.last + 1
-        self.expected = None
-        while r <= MAX_ROW:
-            if r % RowTemplate.EVERY == 0:
-                B, at = self.block_match(skel, pos, r)
-                if B:
-                    n, r, pos = n + B, r + B, at
-                    continue
-            t = tm.text(r)
-            if not (skel.startswith(t, pos) and skel.startswith("</row>", pos + len(t))):
-                self.expected = (r, t)  # `row` compares the row's cells with it
-                break
-            n, r, pos = n + 1, r + 1, pos + len(t) + 6
-        return n, pos
-
-    def block_match(self, skel, pos, r):
-        """(B, where they end) when the rows from `pos` are the template's rows r..r+B-1 (a block of 100,
-        r a multiple of B), else (0, pos). Only for a template that has held for B rows already: rendering
-        a block costs B rows' rendering, which a template that lives one epoch (29 rows) would never win back."""
-        for B in RowTemplate.BLOCKS:
-            if r % B == 0 and r - self.first > B and r + B - 1 <= MAX_ROW:
-                block = self.tmpl.block(r, B)
-                if block is not None and skel.startswith(block, pos) and skel.startswith("</row>", pos + len(block)):
-                    return B, pos + len(block) + 6
-        return 0, pos
 
     def row(self, skel, values):
         m = _ROW.match(skel)
         if m is None:
             self.tmpl = None
-            self.slow(_with_values(skel, values) + "</row>", rows=True)
+            self.slow(with_values(skel, values) + "</row>", rows=True)
             return
         digits = m.group(1)
         if digits[0] == "0" or len(digits) > 7 or int(digits) > MAX_ROW:
@@ -239,7 +211,7 @@ class RowReader:
         ct = self.quick(chunk, col, r, vals, above)
         if ct is not None:
             return ct, False
-        self.slow(_with_values(chunk, vals))
+        self.slow(with_values(chunk, vals))
         try:
             return CellTemplate(chunk, col, r), True
         except (ValueError, FormulaSyntaxError, SyntaxError):
@@ -440,24 +412,6 @@ class _CachedNumbers:
 def _column_of(chunk):
     """The column number of a cell's XML ('<c r="AD36" ...')."""
     return col_number(chunk[6:chunk.index('"', 6)].rstrip("0123456789"))
-
-
-def _split_values(body):
-    """[text, value, text, value ...]: the <v>..</v> of a piece cut out (str.split where every <v> is
-    a plain one, else the regular expression). A `<v ...>` with attributes, or a lone tag, shifts every
-    part after it by one -- a text part (which always holds a tag: '</c>' follows each value) lands
-    where a value goes, or the count is even -- so a '<' in any value slot sends the piece to the
-    regular expression, which costs less than counting '<v' and '</v>' first."""
-    parts = body.replace("</v>", "<v>").split("<v>")
-    if len(parts) % 2 == 1 and "<" not in "".join(parts[1::2]):
-        return parts
-    return _V.split(body)
-
-
-def _with_values(chunk, vals):
-    for v in vals:
-        chunk = chunk.replace(HOLE, f"<v>{v}</v>", 1)
-    return chunk
 
 
 def _finish(sc):
