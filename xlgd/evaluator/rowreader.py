@@ -36,7 +36,15 @@ from ..core.values import Text
 from ..xlsx.numbers import joined_numbers, numbers
 from ..xlsx.package import MAX_ROW, Fallback
 from ..xlsx.refs import FormulaSyntaxError, col_number
-from ..xlsx.rowtemplate import HOLE, NO_DIGITS, CellTemplate, RowTemplate, match_rows, split_values, with_values
+from ..xlsx.rowtemplate import (
+    HOLE,
+    NO_DIGITS,
+    CellTemplate,
+    RowTemplate,
+    match_rows,
+    split_values,
+    with_values,
+)
 from .runs import CellTaker, SheetCells
 from .store import SheetValues
 

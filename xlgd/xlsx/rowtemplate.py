@@ -35,8 +35,8 @@ from operator import itemgetter
 
 import numpy as np
 
-from .sheetdata import MAX_ROW
 from .refs import row_parts
+from .sheetdata import MAX_ROW
 
 _PIECE = re.compile(r'(<c r="[A-Z]{1,3})([0-9]+)(")|(<f(?:\s[^>]*)?>)([^<]*)(</f>)')
 _T = re.compile(r'^<c [^>]*?\st="([a-zA-Z]+)"')
@@ -407,7 +407,7 @@ class PeriodicRows:
             self._no_blocks = True
             return None
         rows, offsets = [], set()
-        low = "%%0%dd" % (len(str(B)) - 1)  # B a power of ten: row R + j is str(R // B) + low % j
+        low = f"%0{len(str(B)) - 1}d"  # B a power of ten: row R + j is str(R // B) + low % j
         for j in range(B):
             d, ko = (phase + j) % n, (phase + j) // n
             offsets.add(ko)
