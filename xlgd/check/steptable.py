@@ -21,7 +21,7 @@ from ..layout import DATA_FIRST_ROW, START_ROW, Layout
 from ..xlsx.numbers import numbers
 from ..xlsx.package import Cell, Fallback
 from ..xlsx.refs import row_template
-from ..xlsx.rowtemplate import HOLE, PeriodicRows, match_rows, split_values, with_values
+from ..xlsx.rowtemplate import HOLE, PeriodicRows, TemplateRows, with_values
 from .listed_cells import structure_reason
 
 FAST_ROWS = True  # take untouched step rows whole (`RowMatcher`); tests turn it off to compare
@@ -230,8 +230,8 @@ def read_rows(book, reader: StepReader) -> int:
 
 
 class WholeRows:
-    """The fast path over one sheet's pieces: rows equal to the expected skeleton (`match_rows`, a
-    hundred at a time) have their values parsed in one numpy call; anything else is scanned cell by cell."""
+    """The fast path over one sheet: rows equal to the expected skeleton (`TemplateRows`, a hundred at
+    a time) have their values parsed in one numpy call; anything else is scanned cell by cell."""
 
     def __init__(self, book, reader: StepReader):
         self.book, self.reader = book, reader
@@ -242,39 +242,18 @@ class WholeRows:
         self._runs_ok = None
 
     def run(self) -> int:
-        for body in self.book.bodies(self.spec.name):
-            parts = split_values(body)
-            values, skel = parts[1::2], HOLE.join(parts[0::2])
-            del parts
-            end = skel.rfind("</row>") + 6  # the rows; after them a tail (none when the piece has no </row>: 5)
-            end = end if end > 5 else 0
-            pos = vi = 0
-            while pos < end:
-                n, at = self.match(skel, pos)
-                if n:
-                    k = skel.count(HOLE, pos, at)
-                    self.whole(skel[pos:at], values[vi:vi + k])
-                    pos, vi = at, vi + k
-                    continue
-                stop = skel.index("</row>", pos)
-                nv = skel.count(HOLE, pos, stop)
-                self.one_row(skel[pos:stop], values[vi:vi + nv])
-                pos, vi = stop + 6, vi + nv
-            if skel[end:].strip():
-                self.slow(with_values(skel[end:], values[vi:]))
+        rows = TemplateRows(self.book, self.spec.name)
+        for n, skel, values in rows:
+            if n > 0:
+                self.whole(skel, values)
+            elif n == 0:
+                self.one_row(skel, values)
+            else:
+                self.slow(with_values(skel, values))
+            # rows holding shared formulas are the layout's only while its runs are (`runs_ok`, asked
+            # once the rows are learned: `layout_runs` are the learned rows')
+            rows.template = self.mt.rows if self.mt.rows is not None and self.runs_ok else None
         return self.count
-
-    def match(self, skel, pos):
-        """(n, where they end) of the step rows from `pos` on that are the layout's (step row 0 is
-        `one_row`'s: the runs it starts are noted there)."""
-        rows = self.mt.rows
-        if rows is None or not self.runs_ok:
-            return 0, pos
-        m = _ROW_START.match(skel, pos)
-        if m is None or int(m.group(1)) <= self.mt.first_row:
-            return 0, pos
-        n, at, _ = match_rows(skel, pos, rows, int(m.group(1)), 0)
-        return n, at
 
     def whole(self, skel, values):
         """Rows matched whole: their values in one call, else (a value that is no number) row by row."""

@@ -1,11 +1,11 @@
 """A worksheet's XML read into a `SheetCells` fast, by string comparison where rows repeat.
 
-Reading is string comparison wherever rows repeat (`RowReader`): the
-values are cut out of a whole 8 MB piece at once (`_split_values`), and
-the piece's rows are compared in place (str.startswith at a position, no
-string made per row) with the row above's template moved down
-(`xlsx.rowtemplate.RowTemplate`: a few str.replace a row, a hundred rows at a time
-where a template holds for long), and rows that match are taken whole:
+Reading is string comparison wherever rows repeat (`RowReader`): xlsx's
+row-template reader (`xlsx.rowtemplate.TemplateRows`) cuts the values out
+of a whole 8 MB piece at once and compares the piece's rows in place with
+the row above's template moved down (`RowTemplate`: a few str.replace a
+row, a hundred rows at a time where a template holds for long), and rows
+that match are taken whole:
 their runs extended, their values waiting to be handed over in bulk. A row
 that is the row above moved down but for a few cells -- an epoch's first
 row, a per-epoch cell that differs on every row (`=O905/29`) -- is read
@@ -41,8 +41,7 @@ from ..xlsx.rowtemplate import (
     NO_DIGITS,
     CellTemplate,
     RowTemplate,
-    match_rows,
-    split_values,
+    TemplateRows,
     with_values,
 )
 from .runs import CellTaker, SheetCells
@@ -83,39 +82,24 @@ class RowReader:
         self.tmpl, self.first, self.last = None, 0, 0
         self.buf, self.buf_holes, self.buf_r0, self.buf_n = [], (), 0, 0  # values waiting (`take_values`)
         self.recent = {}  # col -> (CellTemplates seen again, the last new one) of cells that differed from the row above
-        self.expected = None  # (r, the template's row r) when `match_rows` stopped there
+        self.rows = None  # TemplateRows (`run`)
 
     def run(self):
         # rows_checked=False: a row taken whole equals a row rendered here from a row number of Excel's
         # (`match_rows` stops at MAX_ROW); every other row's number is checked where it is read (`row`, `slow`)
-        for body in self.package.bodies(self.sc.name, rows_checked=False):
-            parts = split_values(body)
-            values = parts[1::2]
-            skel = HOLE.join(parts[0::2])
-            del parts
-            end = skel.rfind("</row>") + 6  # the rows; after them a tail (none when the piece has no </row>: 5)
-            end = end if end > 5 else 0
-            pos = vi = 0
-            while pos < end:
-                n, at = 0, pos
-                if self.tmpl is not None:  # `expected`: `row` compares the row's cells with it
-                    n, at, self.expected = match_rows(skel, pos, self.tmpl, self.last + 1, self.first)
-                if n:
-                    k = n * len(self.tmpl.holes)
-                    self.take_values(self.last + 1, n, values[vi:vi + k], self.tmpl.holes)
-                    pos, vi, self.last = at, vi + k, self.last + n
-                    continue
-                stop = skel.index("</row>", pos)
-                row = skel[pos:stop]
-                nv = row.count(HOLE)
+        self.rows = rows = TemplateRows(self.package, self.sc.name, rows_checked=False)
+        for n, skel, values in rows:
+            if n > 0:
+                self.take_values(self.last + 1, n, values, self.tmpl.holes)
+                self.last += n
+            elif n == 0:
                 self.extend_runs()
-                self.row(row, values[vi:vi + nv])
-                pos, vi = stop + 6, vi + nv
-            tail = skel[end:]
-            if tail.strip():
+                self.row(skel, values)
+            else:
                 self.extend_runs()
                 self.tmpl = None
-                self.slow(with_values(tail, values[vi:]), rows=True)
+                self.slow(with_values(skel, values), rows=True)
+            rows.template, rows.at, rows.since = self.tmpl, self.last + 1, self.first
         self.flush()
 
     def row(self, skel, values):
@@ -130,7 +114,8 @@ class RowReader:
         r = int(digits)
         tm, expected = self.tmpl, None
         if tm is not None and r == self.last + 1:
-            expected = self.expected[1] if self.expected and self.expected[0] == r else tm.text(r)
+            seen = self.rows.expected  # (r, the template's row r) when `match_rows` stopped there
+            expected = seen[1] if seen and seen[0] == r else tm.text(r)
         self.cells(skel, values, r, expected)
 
     def cells(self, skel, values, r, expected):

@@ -5,8 +5,9 @@ A piece of `Package.bodies` is cut into its values and a skeleton with a
 the skeleton in place (str.startswith, no string made per row) with a
 template's rows r, r+1 ..., a hundred rows at a time where the template
 renders a block, and hands back how many rows matched, where they end and
-the row that did not. The caller takes matched rows' values in bulk and
-scans the others (`Package.scan_piece`, after `with_values`).
+the row that did not. `TemplateRows` walks a sheet so, handing back runs of rows
+matched whole and every other row; the caller takes matched rows' values in
+bulk and scans the others (`Package.scan_piece`, after `with_values`).
 
 Two templates render rows, both with `text(r)` and `block(R, B)`:
 
@@ -90,6 +91,56 @@ def _block_match(skel, pos, template, r, since):
             if block is not None and skel.startswith(block, pos) and skel.startswith("</row>", pos + len(block)):
                 return B, pos + len(block) + 6
     return 0, pos
+
+
+_ROW_AT = re.compile(r'\s*<row r="([0-9]{1,7})"')  # 7 digits: past that, no row of Excel (and no int())
+
+
+class TemplateRows:
+    """A worksheet's rows, piece by piece (`Package.bodies`), each piece's values cut out: runs of rows
+    equal to `template`'s rows, and every other row on its own.
+
+    Iterating gives (n, skeleton, values): n >= 1 rows matched whole (each row followed by '</row>'),
+    0 one row that was not (without its '</row>'), -1 what a piece holds after its last row. Between
+    items the caller sets `template` (None: no matching), `at` (the row number the template's next
+    row must have; None: the row's own) and `since` (the row since which the template holds, for
+    `match_rows`); `expected` is (row, text) of the template's row where matching last stopped."""
+
+    def __init__(self, package, sheet, rows_checked=True):
+        self.package, self.sheet, self.rows_checked = package, sheet, rows_checked
+        self.template, self.at, self.since, self.expected = None, None, 0, None
+
+    def __iter__(self):
+        for body in self.package.bodies(self.sheet, rows_checked=self.rows_checked):
+            parts = split_values(body)
+            values, skel = parts[1::2], HOLE.join(parts[0::2])
+            del parts
+            end = skel.rfind("</row>") + 6  # the rows; after them a tail (none when the piece has no </row>: 5)
+            end = end if end > 5 else 0
+            pos = vi = 0
+            while pos < end:
+                n, at = self._match(skel, pos)
+                if not n:
+                    at = skel.index("</row>", pos)
+                k = skel.count(HOLE, pos, at)
+                yield n, skel[pos:at], values[vi:vi + k]
+                pos, vi = at if n else at + 6, vi + k
+            if skel[end:].strip():
+                yield -1, skel[end:], values[vi:]
+
+    def _match(self, skel, pos):
+        if self.template is None:
+            return 0, pos
+        r = self.at
+        if r is None:
+            m = _ROW_AT.match(skel, pos)
+            if m is None:
+                return 0, pos
+            r = int(m.group(1))
+        n, at, self.expected = match_rows(skel, pos, self.template, r, self.since)
+        if n and self.at is not None:
+            self.at += n
+        return n, at
 
 
 BLOCKS = (100,)
