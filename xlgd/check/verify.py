@@ -30,7 +30,8 @@ where the engine puts them, in the dialect of whoever saved the file.
 
 Speed: an untouched step row's XML is known exactly (formulas from the
 layout's per-column templates), so xlgd's step tables are read whole rows at
-a time (`steptable.RowMatcher`); the evaluator takes those sheets' values as
+a time (`steptable.RowMatcher`, through xlsx's row-template reader
+`xlsx.rowtemplate`); the evaluator takes those sheets' values as
 they are and evaluates only the cells the layout does not have.
 
 The room: report.py (Report, SheetReport, Cause, Unchecked), listed_cells.py
