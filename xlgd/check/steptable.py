@@ -21,7 +21,7 @@ from ..layout import DATA_FIRST_ROW, START_ROW, Layout
 from ..xlsx.numbers import numbers
 from ..xlsx.package import Cell, Fallback
 from ..xlsx.refs import row_template
-from ..xlsx.rowtemplate import HOLE, PeriodicRows, TemplateRows, with_values
+from ..xlsx.rowtemplate import HOLE, ROW_AT, PeriodicRows, TemplateRows, with_values
 from .listed_cells import structure_reason
 
 FAST_ROWS = True  # take untouched step rows whole (`RowMatcher`); tests turn it off to compare
@@ -138,7 +138,6 @@ class CachedLayout(Layout):
         return f
 
 
-_ROW_START = re.compile(r'\s*<row r="([0-9]{1,7})"')  # 7 digits: past that, no row of Excel (and no int())
 _CELL_HEAD = re.compile(r'<c r="([A-Z]{1,3})[0-9]+"([^>]*)>')
 _STYLE_ONLY = re.compile(r'(?:\s+s="[0-9]+")?')
 
@@ -257,7 +256,7 @@ class WholeRows:
 
     def whole(self, skel, values):
         """Rows matched whole: their values in one call, else (a value that is no number) row by row."""
-        m = _ROW_START.match(skel)
+        m = ROW_AT.match(skel)
         i0, nrows = int(m.group(1)) - self.mt.first_row, skel.count("</row>")
         if self.put(i0, nrows, values):
             return
@@ -275,7 +274,7 @@ class WholeRows:
 
     def one_row(self, skel, values):
         mt = self.mt
-        m = _ROW_START.match(skel)
+        m = ROW_AT.match(skel)
         i = int(m.group(1)) - mt.first_row if m else -1
         if 0 <= i < mt.N:
             if mt.rows is None and mt.tries < 1000:

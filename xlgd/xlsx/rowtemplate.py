@@ -93,7 +93,7 @@ def _block_match(skel, pos, template, r, since):
     return 0, pos
 
 
-_ROW_AT = re.compile(r'\s*<row r="([0-9]{1,7})"')  # 7 digits: past that, no row of Excel (and no int())
+ROW_AT = re.compile(r'\s*<row r="([0-9]{1,7})"')  # 7 digits: past that, no row of Excel (and no int())
 
 
 class TemplateRows:
@@ -133,7 +133,7 @@ class TemplateRows:
             return 0, pos
         r = self.at
         if r is None:
-            m = _ROW_AT.match(skel, pos)
+            m = ROW_AT.match(skel, pos)
             if m is None:
                 return 0, pos
             r = int(m.group(1))
