@@ -531,22 +531,22 @@ def _bin(n, a, b, dialect):
     return functions.arith(n.op, number(a), number(b), dialect, square=squares_as_product(n, dialect))
 
 
-def _cellwise(fn, a: Block) -> Block:
-    return Block(tuple(tuple(_caught(fn, x) for x in row) for row in a.values))
+def _cellwise(function, a: Block) -> Block:
+    return Block(tuple(tuple(_caught(function, x) for x in row) for row in a.values))
 
 
-def _cellwise2(fn, a, b) -> Block:
-    """fn cell by cell over two arrays, as Excel pairs them: a value, a 1x1 array, a single row or a single
+def _cellwise2(function, a, b) -> Block:
+    """function cell by cell over two arrays, as Excel pairs them: a value, a 1x1 array, a single row or a single
     column is spread over the other's shape; beyond either array's size the cell is #N/A."""
     shapes = [x.shape for x in (a, b) if isinstance(x, Block)]
     rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
-    return Block(tuple(tuple(_caught(lambda i, j: fn(spread_at(a, i, j), spread_at(b, i, j)), i, j)
+    return Block(tuple(tuple(_caught(lambda i, j: function(spread_at(a, i, j), spread_at(b, i, j)), i, j)
                              for j in range(cols)) for i in range(rows)))
 
 
-def _caught(fn, *args):
+def _caught(function, *args):
     try:
-        return fn(*args)
+        return function(*args)
     except SheetError as e:
         return e.code
 

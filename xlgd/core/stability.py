@@ -23,19 +23,19 @@ STAB, BOOM = "stab", "boom"
 
 
 # ------------------------------------------------------------ expressions
-def _subst(e: Expr, fn) -> Expr:
-    """Rebuild a tree, replacing leaves where fn returns something."""
-    r = fn(e)
+def _subst(e: Expr, function) -> Expr:
+    """Rebuild a tree, replacing leaves where function returns something."""
+    r = function(e)
     if r is not None:
         return r
     if isinstance(e, Bin):
-        return _simplify(Bin(e.op, _subst(e.left, fn), _subst(e.right, fn)))
+        return _simplify(Bin(e.op, _subst(e.left, function), _subst(e.right, function)))
     if isinstance(e, Cmp):
-        return Cmp(e.op, _subst(e.left, fn), _subst(e.right, fn))
+        return Cmp(e.op, _subst(e.left, function), _subst(e.right, function))
     if isinstance(e, Neg):
-        return Neg(_subst(e.arg, fn))
+        return Neg(_subst(e.arg, function))
     if isinstance(e, Fn):
-        return Fn(e.name, tuple(_subst(a, fn) for a in e.args))
+        return Fn(e.name, tuple(_subst(a, function) for a in e.args))
     return e
 
 
