@@ -101,19 +101,19 @@ def _fmt(f, fmt):
     return f.num(fmt)
 
 
-def _range(sheet, c, r1, r2):
-    L = col_letter(c)
-    return f"={quote_sheet(sheet)}!${L}${r1 + 1}:${L}${r2 + 1}"
+def _range(sheet, column, first_row, last_row):
+    L = col_letter(column)
+    return f"={quote_sheet(sheet)}!${L}${first_row + 1}:${L}${last_row + 1}"
 
 
-def _data(g, vals, c, r1, r2):
+def _data(g, vals, column, first_row, last_row):
     out = []
-    for r in range(r1, r2 + 1):
-        kind = g.cells.get((r, c), (None,))[0]
+    for r in range(first_row, last_row + 1):
+        kind = g.cells.get((r, column), (None,))[0]
         if kind == "num":
-            out.append(g.cells[(r, c)][1])
+            out.append(g.cells[(r, column)][1])
         elif kind == "formula":
-            v = vals[(r, c)]
+            v = vals[(r, column)]
             out.append(None if isinstance(v, str) else float(v))
         else:
             out.append(None)
