@@ -174,11 +174,11 @@ class _FormulaParser:
             kind, t = self.take()
         return self.reference(kind, t, sheet, explicit)
 
-    def reference(self, kind, t, sheet, explicit):
+    def reference(self, kind, token, sheet, explicit):
         if explicit and sheet.startswith("["):
             raise Unsupported("reads another workbook")
         if kind == "ref":
-            r, c, ra, _ = split_ref(t)
+            r, c, ra, _ = split_ref(token)
             if self.peek() == ("op", ":"):
                 self.take()
                 k2, t2 = self.take()
@@ -198,17 +198,17 @@ class _FormulaParser:
             return CellRef(sheet, r, c, ra)
         if kind in ("rows", "cols"):
             ends = [(x.startswith("$"), int(x.strip("$")) if kind == "rows" else col_number(x.strip("$")))
-                    for x in t.split(":")]
+                    for x in token.split(":")]
             (a1, lo), (a2, hi) = sorted(ends, key=lambda e: e[1])
             if kind == "rows":
                 return RangeRef(sheet, lo, 1, hi, MAX_COL, a1, a2)
             return RangeRef(sheet, 1, lo, MAX_ROW, hi, True, True)
         if kind == "name":
-            u = t.upper()
+            u = token.upper()
             if u in ("TRUE", "FALSE") and not explicit:
                 return Const(u == "TRUE")
-            return Name(t, sheet) if explicit else Name(t)
-        raise Unsupported(f"unexpected {t!r}")
+            return Name(token, sheet) if explicit else Name(token)
+        raise Unsupported(f"unexpected {token!r}")
 
     def array_constant(self):
         rows, row = [], []
@@ -239,8 +239,8 @@ class _FormulaParser:
                 return Const(array(rows))
             raise Unsupported("a malformed array constant")
 
-    def call(self, t):
-        name = function_name(t)
+    def call(self, token):
+        name = function_name(token)
         f = functions.get(name)
         if f is None:
             raise Unsupported(f"function {name} is not one xlgd evaluates", function=name)
@@ -263,7 +263,7 @@ class _FormulaParser:
             raise Unsupported(f"{name} with {len(args)} argument(s)", function=name)
         return Fn(name, tuple(args))
 
-    def arguments(self, f):
+    def arguments(self, function):
         args = []
         if self.peek() != ("op", ")"):
             while True:
