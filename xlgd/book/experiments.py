@@ -101,19 +101,19 @@ def _fmt(f, fmt):
     return f.num(fmt)
 
 
-def _range(sheet, column, first_row, last_row):
-    L = col_letter(column)
+def _range(sheet, col, first_row, last_row):
+    L = col_letter(col)
     return f"={quote_sheet(sheet)}!${L}${first_row + 1}:${L}${last_row + 1}"
 
 
-def _data(g, vals, column, first_row, last_row):
+def _data(g, vals, col, first_row, last_row):
     out = []
     for r in range(first_row, last_row + 1):
-        kind = g.cells.get((r, column), (None,))[0]
+        kind = g.cells.get((r, col), (None,))[0]
         if kind == "num":
-            out.append(g.cells[(r, column)][1])
+            out.append(g.cells[(r, col)][1])
         elif kind == "formula":
-            v = vals[(r, column)]
+            v = vals[(r, col)]
             out.append(None if isinstance(v, str) else float(v))
         else:
             out.append(None)

@@ -120,19 +120,19 @@ def _anchor(e):
     return e
 
 
-def map_leaves(e, fn):
-    """The tree with each leaf replaced by fn(leaf)."""
+def map_leaves(e, function):
+    """The tree with each leaf replaced by function(leaf)."""
     if isinstance(e, (Num, Const)):
         return e
     if isinstance(e, Bin):
-        return Bin(e.op, map_leaves(e.left, fn), map_leaves(e.right, fn), e.parsed)
+        return Bin(e.op, map_leaves(e.left, function), map_leaves(e.right, function), e.parsed)
     if isinstance(e, Cmp):
-        return Cmp(e.op, map_leaves(e.left, fn), map_leaves(e.right, fn))
+        return Cmp(e.op, map_leaves(e.left, function), map_leaves(e.right, function))
     if isinstance(e, Neg):
-        return Neg(map_leaves(e.arg, fn))
+        return Neg(map_leaves(e.arg, function))
     if isinstance(e, Fn):
-        return Fn(e.name, tuple(map_leaves(a, fn) for a in e.args))
-    return fn(e)
+        return Fn(e.name, tuple(map_leaves(a, function) for a in e.args))
+    return function(e)
 
 
 def value_leaves(e):
@@ -325,15 +325,15 @@ def _placed(leaf, hole, rows):
     return Address(_placed(leaf.of, hole[0], rows))
 
 
-def _moved(leaf, dr):
-    """A reference leaf dr rows further down, anchored rows staying."""
+def _moved(leaf, row_shift):
+    """A reference leaf row_shift rows further down, anchored rows staying."""
     if isinstance(leaf, CellRef):
-        return leaf if leaf.row_abs else CellRef(leaf.sheet, leaf.row + dr, leaf.col, False)
+        return leaf if leaf.row_abs else CellRef(leaf.sheet, leaf.row + row_shift, leaf.col, False)
     if isinstance(leaf, RangeRef):
-        return RangeRef(leaf.sheet, leaf.row if leaf.row_abs else leaf.row + dr, leaf.col,
-                        leaf.row2 if leaf.row2_abs else leaf.row2 + dr, leaf.col2, leaf.row_abs, leaf.row2_abs)
+        return RangeRef(leaf.sheet, leaf.row if leaf.row_abs else leaf.row + row_shift, leaf.col,
+                        leaf.row2 if leaf.row2_abs else leaf.row2 + row_shift, leaf.col2, leaf.row_abs, leaf.row2_abs)
     if isinstance(leaf, Address):
-        return Address(_moved(leaf.of, dr))
+        return Address(_moved(leaf.of, row_shift))
     return leaf
 
 
