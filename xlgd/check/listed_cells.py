@@ -38,7 +38,7 @@ class Failures:
         self.trajectory.update(other.trajectory)
 
 
-def structure_reason(actual: Cell | None, expected: str, r, c):
+def structure_reason(actual: Cell | None, expected: str, row, col):
     """Why a cell's content is not its column's formula (None if it is)."""
     if actual is None or (actual.formula is None and actual.value is None):
         return "missing", f"the cell is empty; its column has `{expected}`"
@@ -47,7 +47,7 @@ def structure_reason(actual: Cell | None, expected: str, r, c):
     text = "=" + actual.formula
     shown = shorten(text, MAX_SHOWN)  # a formula of 8,000 characters is one line of the report, not pages
     try:
-        if canonical(text, r, c) == canonical(expected, r, c):
+        if canonical(text, row, col) == canonical(expected, row, col):
             return None
     except FormulaSyntaxError:
         return "formula", f"formula `{shown}` cannot be read; expected `{expected}`"
@@ -89,11 +89,11 @@ class CheckContext:
             self.grids[sheet] = {(c.row, c.col): c for c in self.cells(sheet)}
         return self.grids[sheet]
 
-    def value(self, sheet, r, c):
+    def value(self, sheet, row, col):
         """A cell's value as a formula reading it sees: float, error code, or 0.0 when empty."""
         if sheet in self.big:
-            return self.big[sheet](r, c)
-        cell = self.grid(sheet).get((r, c)) if sheet in self.book.sheet_names else None
+            return self.big[sheet](row, col)
+        cell = self.grid(sheet).get((row, col)) if sheet in self.book.sheet_names else None
         if cell is None or cell.value is None:
             return 0.0
         if isinstance(cell.value, str):

@@ -178,17 +178,17 @@ def _sheet_line(s: SheetReport) -> str:
     return f"{s.name} ({s.layout}): {s.checked:,} of {s.formula_cells:,} formula cells checked, {status}{un}{ulp}"
 
 
-def fmt_value(v):
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, str):
-        return v
-    if v is None:
+def fmt_value(value):
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, str):
+        return value
+    if value is None:
         return "empty"
-    v = float(v)
-    if not np.isfinite(v):
-        return repr(v)
-    return repr(v) if v != int(v) or abs(v) >= 1e15 else str(int(v))
+    value = float(value)
+    if not np.isfinite(value):
+        return repr(value)
+    return repr(value) if value != int(value) or abs(value) >= 1e15 else str(int(value))
 
 
 def same_value(a, b, rtol):
