@@ -82,9 +82,11 @@ def header_word(text) -> str | None:
 ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"}
 
 
-def is_value(v) -> bool:
+def is_value(value) -> bool:
     """A cell a chart plots: a number, a boolean, an error code or a formula not yet calculated."""
-    return v is UNKNOWN or isinstance(v, (float, bool)) or (isinstance(v, str) and v.strip() in ERRORS)
+    if isinstance(value, str):
+        return value is UNKNOWN or value.strip() in ERRORS
+    return value is UNKNOWN or isinstance(value, (float, bool))
 
 
 # --------------------------------------------------------------------------

@@ -141,12 +141,12 @@ def once(sets: list) -> list:
     return sets
 
 
-def file_size(n: int) -> str:
+def file_size(size: int) -> str:
     """1,234 bytes -> '1.2 kB'; 109,000,000 -> '109.0 MB' (powers of 1000, as file managers show them)."""
     for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} bytes"
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
 
 
 class Progress:
