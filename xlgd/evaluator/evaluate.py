@@ -263,21 +263,21 @@ class Evaluator:
     def vector(self, prepared: Prepared):
         Batch(self).together([prepared])
 
-    def compute(self, function, args, lo, hi, out) -> np.ndarray:
-        """function over rows lo..hi-1 into out; returns which rows are good (finite, no FP trouble)."""
-        sub = [a[lo:hi] if isinstance(a, np.ndarray) else a for a in args]
+    def compute(self, function, args, start, end, out) -> np.ndarray:
+        """function over rows start..end-1 into out; returns which rows are good (finite, no FP trouble)."""
+        sub = [a[start:end] if isinstance(a, np.ndarray) else a for a in args]
         under = "raise" if self.dialect == "libreoffice" else "ignore"
         try:
             with np.errstate(all="raise", under=under):
                 res = function(*sub)
         except (FloatingPointError, ZeroDivisionError):
-            if hi - lo <= EXACT_CHUNK:
-                return np.zeros(hi - lo, dtype=bool)
-            mid = (lo + hi) // 2
-            return np.concatenate((self.compute(function, args, lo, mid, out),
-                                   self.compute(function, args, mid, hi, out)))
-        res = np.broadcast_to(np.asarray(res, dtype=np.float64), (hi - lo,))
-        out[lo:hi] = res
+            if end - start <= EXACT_CHUNK:
+                return np.zeros(end - start, dtype=bool)
+            mid = (start + end) // 2
+            return np.concatenate((self.compute(function, args, start, mid, out),
+                                   self.compute(function, args, mid, end, out)))
+        res = np.broadcast_to(np.asarray(res, dtype=np.float64), (end - start,))
+        out[start:end] = res
         return self.good(res)
 
     def good(self, res) -> np.ndarray:

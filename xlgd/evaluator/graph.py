@@ -51,22 +51,22 @@ class RunIndex:
             lst.sort(key=lambda x: x.r0)
         self.starts = {k: [x.r0 for x in v] for k, v in self.by_col.items()}
 
-    def overlapping(self, sheet, first_col, last_col, lo, hi):
-        """Runs with a cell in rows lo..hi of columns first_col..last_col."""
+    def overlapping(self, sheet, first_col, last_col, first_row, last_row):
+        """Runs with a cell in rows first_row..last_row of columns first_col..last_col."""
         narrow = last_col - first_col < 64
         for c in range(first_col, last_col + 1) if narrow else self._cols(sheet, first_col, last_col):
             lst = self.by_col.get((sheet, c))
             if not lst:
                 continue
             st = self.starts[(sheet, c)]
-            i = max(0, bisect_right(st, lo) - 1)
-            j = bisect_left(st, hi + 1)
+            i = max(0, bisect_right(st, first_row) - 1)
+            j = bisect_left(st, last_row + 1)
             for run in lst[i:j]:
-                if run.r1 >= lo and run.r0 <= hi:
+                if run.r1 >= first_row and run.r0 <= last_row:
                     yield run
         for run in self.arrays.get(sheet, ()):
             r0, a0, r1, a1 = run.array
-            crosses = r0 <= hi and r1 >= lo and a0 <= last_col and a1 >= first_col
+            crosses = r0 <= last_row and r1 >= first_row and a0 <= last_col and a1 >= first_col
             if crosses and not (first_col <= run.col <= last_col):
                 yield run
 

@@ -149,9 +149,9 @@ class Stretch:
             self.outside.append((i, leaf, off))
         return i
 
-    def dirty(self, a, b) -> np.ndarray:
-        """Rows a..b-1 where an input from outside the group is not a plain number."""
-        bad = np.zeros(b - a, dtype=bool)
+    def dirty(self, start, end) -> np.ndarray:
+        """Rows start..end-1 where an input from outside the group is not a plain number."""
+        bad = np.zeros(end - start, dtype=bool)
         for _, leaf, off in self.outside:
             store = self.ev.read.get(leaf.sheet)
             if store is None:
@@ -161,7 +161,7 @@ class Stretch:
                 _, kind = store.slice(leaf.col, leaf.row, leaf.row)
                 bad |= kind[0] > NUMBER
             else:
-                _, kind = store.slice(leaf.col, a + off, b - 1 + off)
+                _, kind = store.slice(leaf.col, start + off, end - 1 + off)
                 bad |= kind > NUMBER
         return bad
 
@@ -171,15 +171,15 @@ class Stretch:
         lo, hi = min(p.run.r0 for p in members), max(p.run.r1 for p in members) + 1
         return _any_in(self.dirty(lo, hi), [p.run.r0 - lo for p in members], [p.run.r1 + 1 - lo for p in members])
 
-    def call(self, lo, hi, hi_row):
+    def call(self, start, end, hi_row):
         under = "raise" if self.ev.dialect == "libreoffice" else "ignore"
         with np.errstate(all="raise", under=under):
-            return self.loop(lo, hi, hi_row)
+            return self.loop(start, end, hi_row)
 
-    def loop(self, lo, hi, hi_row):
-        """The compiled loop over rows lo..hi-1 (the caller sets the floating-point context): the row where
+    def loop(self, start, end, hi_row):
+        """The compiled loop over rows start..end-1 (the caller sets the floating-point context): the row where
         it stopped."""
-        return self.loops([lo], [hi], hi_row)[0]
+        return self.loops([start], [end], hi_row)[0]
 
     def loops(self, starts, ends, hi_row) -> list:
         """The compiled loop over rows starts[k]..ends[k]-1 for each k: where each stopped."""
@@ -214,21 +214,21 @@ class Stretch:
                 self.mark_numbers(a, b)
         return failed
 
-    def first_bad(self, lo, hi) -> int:
-        """The first row of lo..hi-1 the loop filled that is not a finite number (hi if none)."""
-        first = hi
+    def first_bad(self, start, end) -> int:
+        """The first row of start..end-1 the loop filled that is not a finite number (end if none)."""
+        first = end
         store = self.ev.out[self.sheet]
         for c in self.out_cols:
-            vals = store.column(c).num[lo:hi]
+            vals = store.column(c).num[start:end]
             bad = np.nonzero(~self.ev.good(vals))[0]
             if len(bad):
-                first = min(first, lo + int(bad[0]))
+                first = min(first, start + int(bad[0]))
         return first
 
-    def mark_numbers(self, lo, hi):
+    def mark_numbers(self, start, end):
         store = self.ev.out[self.sheet]
         for c in self.out_cols:
-            store.column(c).kind[lo:hi] = NUMBER
+            store.column(c).kind[start:end] = NUMBER
 
 
 class Rows:
@@ -258,23 +258,23 @@ class Rows:
         st.active = active
         return st
 
-    def stretch(self, stretch: Stretch, a, b, exact_left) -> int:
-        dirty = stretch.dirty(a, b)
-        r = a
-        while r < b:
+    def stretch(self, stretch: Stretch, start, end, exact_left) -> int:
+        dirty = stretch.dirty(start, end)
+        r = start
+        while r < end:
             if not exact_left:
-                stop = a + _next_true(dirty, r - a)
+                stop = start + _next_true(dirty, r - start)
                 if stop > r:
                     r_fail = stretch.call(r, stop, self.hi)
                     r_bad = stretch.first_bad(r, r_fail)
                     stretch.mark_numbers(r, r_bad)
                     self.recent = []
                     r = r_bad
-                    if r >= b:
+                    if r >= end:
                         break
             kinds = self.exact_row(stretch, r)
             exact_left = self.back if any(k != NUMBER for k in kinds) else max(0, exact_left - 1)
-            if exact_left and self.fill(stretch, kinds, dirty, r, a, b):
+            if exact_left and self.fill(stretch, kinds, dirty, r, start, end):
                 return exact_left
             r += 1
         return exact_left
@@ -287,18 +287,18 @@ class Rows:
             kinds.append(int(store.column(c).kind[row]))
         return kinds
 
-    def fill(self, stretch, kinds, dirty, row, a, b) -> bool:
+    def fill(self, stretch, kinds, dirty, row, start, end) -> bool:
         """The rest of the stretch holds the same errors as the last back+1 rows (see the module doc)."""
         self.recent.append(kinds)
         need = self.back + 1
         if (not self.strict or len(self.recent) < need or any(k < ERROR for k in kinds)
-                or any(x != kinds for x in self.recent[-need:]) or dirty[row + 1 - a:].any()):
+                or any(x != kinds for x in self.recent[-need:]) or dirty[row + 1 - start:].any()):
             return False
         store = self.ev.out[self.sheet]
         for (c, _), k in zip(stretch.active, kinds):
             col = store.column(c)
-            col.kind[row + 1:b] = k
-            col.num[row + 1:b] = np.nan
+            col.kind[row + 1:end] = k
+            col.num[row + 1:end] = np.nan
         return True
 
 
