@@ -6,7 +6,7 @@ memory); `run()` collects them into one `Result`. Spreadsheet errors are int8 co
 (`masked.CODE`) beside nan values. Where the fast path meets an overflow, a division by zero or an
 invalid operation, the rows from there on are recomputed by the exact evaluator: one configuration
 by `expr.excel_value`, a batch's configurations in trouble (only those) together by
-`expr.masked_value`, so a batch equals its single runs, error codes included.
+`masked_tree.masked_value`, so a batch equals its single runs, error codes included.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from functools import cached_property
 
 import numpy as np
 
-from .expr import Col, Data, EpochValue, Name, StepEdge, excel_value, masked_value
+from .expr import Col, Data, EpochValue, Name, StepEdge, excel_value
 from .masked import CODE, NA, TINY, error_name
+from .masked_tree import masked_value
 from .program import Program
 from .table import SheetSpec
 
@@ -403,13 +404,13 @@ def _exact_rows(state, epoch, r_start):
         last_codes = codes
 
 
-def _fill_forward(state, epoch, r1, codes, prev):
-    """Rows r1.. of the epoch hold `codes` in every non-data column; their data and step columns are computed."""
+def _fill_forward(state, epoch, first_row, codes, prev):
+    """Rows first_row.. of the epoch hold `codes` in every non-data column; their data and step columns are computed."""
     prog = state.prog
     for name, code in zip([nm for nm in prog.order if nm not in prog.pure], codes):
-        epoch.codes[name][r1:] = CODE[code]
-        epoch.steps[name][r1:] = np.nan
-    for r in range(r1, state.spec.n_data):
+        epoch.codes[name][first_row:] = CODE[code]
+        epoch.steps[name][first_row:] = np.nan
+    for r in range(first_row, state.spec.n_data):
         prow = _eval_row(state, epoch, r, prev, only=prog.pure)
         prev.update({nm: prow[nm] for nm in prog.carried if nm in prow})
 
@@ -487,7 +488,7 @@ def _derived_cells(state, epoch):
     """The output-only columns (`program._output_only`) of an epoch, a column at a time over its rows
     (and configurations): numpy over the arrays where no source cell is an error, no
     floating-point error is raised and every value comes out a finite number (what the row
-    path's fast path asks of a row); else the exact evaluator's masks (`expr.masked_value`):
+    path's fast path asks of a row); else the exact evaluator's masks (`masked_tree.masked_value`):
     nan and a code where an error."""
     prog = state.prog
     if not prog.derived:
@@ -513,7 +514,7 @@ def _derived_cells(state, epoch):
 
 
 def _derived_env(state, epoch, A):
-    """Leaf (values, codes) of an epoch's output-only cells for `expr.masked_value`."""
+    """Leaf (values, codes) of an epoch's output-only cells for `masked_tree.masked_value`."""
     def env(leaf):
         if isinstance(leaf, Col):
             codes = epoch.codes[leaf.name]

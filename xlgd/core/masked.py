@@ -1,6 +1,6 @@
 """Spreadsheet values over arrays of configurations: values beside int8 error codes.
 
-`expr.masked_value` evaluates a tree for many configurations at once, each node a triple (values,
+`masked_tree.masked_value` evaluates a tree for many configurations at once, each node a triple (values,
 codes, kinds): codes an int8 array of `CODE` values (0: a number) or None where no configuration
 can hold an error, kinds True where the value is a boolean (None where it never is). These are
 `functions.arith`, `values.compare` and the functions' `exact` over arrays: the same doubles, and
