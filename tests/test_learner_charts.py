@@ -116,9 +116,9 @@ def test_explicit_chart_xml_says_what_xlsxwriter_leaves_to_excel_2007s_defaults(
 @pytest.mark.libreoffice
 @pytest.mark.slow
 def test_libreoffice_draws_the_charts_as_it_would_for_excel_2007(tmp_path):
-    """Our app.xml names xlgd, not "Microsoft Excel 12", so LibreOffice no longer fills the chart elements
-    XlsxWriter leaves out with Excel 2007's defaults (measured: smoothed lines, #N/A drawn as 0, minor
-    ticks). With those elements written out the pictures are the same pixels either way."""
+    """Our app.xml names xlgd, not "Microsoft Excel 12", so LibreOffice does not fill the chart elements
+    XlsxWriter leaves out with Excel 2007's defaults (it does for a file naming Excel 12: smoothed lines,
+    #N/A drawn as 0, minor ticks). With those elements written out the pictures are the same pixels either way."""
     import shutil
 
     from PIL import Image, ImageChops
