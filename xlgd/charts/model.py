@@ -36,7 +36,6 @@ NS = {
 }
 C = "{%s}" % NS["c"]
 A = "{%s}" % NS["a"]
-REL_BASE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
 
 CHART_TYPES = (
     "lineChart", "line3DChart", "barChart", "bar3DChart", "areaChart", "area3DChart",
@@ -352,10 +351,6 @@ class Series:
     def sources(self):
         """Every reference the series holds: values, categories/x, and its name."""
         return [src for src in (self.values, self.cats, self.label) if src is not None]
-
-    @property
-    def cat_role(self):
-        return self.cats.role
 
 
 @dataclass

@@ -181,11 +181,6 @@ def declared_charts(book: Package) -> dict:
     return out
 
 
-def chart_names(book: Package) -> dict:
-    """{sheet name: [image base name, …]} in the drawing's anchor order."""
-    return {sheet: [d.name for d in charts] for sheet, charts in declared_charts(book).items()}
-
-
 def repairs(declared: dict, loaded: dict, asked: list) -> list:
     """What LibreOffice did not load as the file says, one line each (empty: it loaded it all)."""
     out = [f"LibreOffice asked while loading: {a}" for a in asked]

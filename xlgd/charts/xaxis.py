@@ -317,7 +317,7 @@ def judge_x(book: Package, chart: Chart, series: Series) -> XVerdict | None:
         return None   # length-mismatch says so, and relinks
     written = written_x(book, chart, series)
     if written is not None:
-        return None if have == written else _against_record(book, choose_x(book, chart, series), have, written)
+        return None if have == written else _against_record(book, choose_x(book, chart, series), written)
     if not _suspect(book, chart, series, have, values):
         return None
     choice = choose_x(book, chart, series)
@@ -356,7 +356,7 @@ def _suspect(book: Package, chart: Chart, s: Series, have: Area, values: Area) -
     return (kind == "progress" and word == "x") or (kind == "fit" and word in ("step", "epoch"))
 
 
-def _against_record(book: Package, choice: XChoice, have: Area, written: Area) -> XVerdict:
+def _against_record(book: Package, choice: XChoice, written: Area) -> XVerdict:
     why = f"xlgd wrote this series against {written.formula()}"
     chosen = choice.chosen
     if chosen is not None and chosen.area != written and chosen.numbers != tuple(area_values(book, written)):

@@ -79,7 +79,7 @@ def check_evaluated(evaluation: Evaluation, sheet: str, rep: SheetReport, skip=f
     settings = settings or Settings()
     sc = evaluation.book.sheets[sheet]
     found = Failures()
-    blank_rows = _blank_rows(evaluation, sheet, skip)
+    blank_rows = _blank_rows(evaluation, sheet)
     _structure(evaluation, sheet, skip, found, blank_rows)
     warn = sheet not in settings.layout_sheets and rep.layout == "unknown" and not _does_descent(evaluation, sheet)
     warned = _set_aside(found, ("constant", "missing")) if warn else {}
@@ -107,7 +107,7 @@ def check_evaluated(evaluation: Evaluation, sheet: str, rep: SheetReport, skip=f
         else:
             rep.causes.append(Cause(sheet, a1(r, cols[0]), "structure", message, step=(r, 0)))
     rep.notes += _structure_warning(sheet, warned)
-    rep.unchecked += _unchecked_ranges(evaluation, sheet, unchecked)
+    rep.unchecked += _unchecked_ranges(sheet, unchecked)
     rep.notes += _rounding_notes(found.rounded)
 
 
@@ -388,7 +388,7 @@ def _typed_over(evaluation, sheet, row, col, run_above, found):
         found.structure[(row, col)] = why
 
 
-def _blank_rows(evaluation, sheet, skip) -> dict:
+def _blank_rows(evaluation, sheet) -> dict:
     """Rows that are empty inside a table of formulas: {row: (first row, last row, columns)}."""
     sc = evaluation.book.sheets[sheet]
     ends = {}  # row r -> columns whose run ends at r-1 and whose next run starts at r+1
@@ -417,7 +417,7 @@ def _name_cells(evaluation, sheet, causes):
             cause.cell = f"{cause.cell} ({h})"
 
 
-def _unchecked_ranges(evaluation, sheet, unchecked: dict) -> list:
+def _unchecked_ranges(sheet, unchecked: dict) -> list:
     """Unchecked cells grouped: roots on this sheet in column ranges, with their dependants counted."""
     roots, deps = {}, {}
     for (r, c), (root, reason) in unchecked.items():

@@ -1,6 +1,6 @@
 """A run's formula, parsed once and bound to the workbook: names resolved, references as targets.
 
-`prepare(run, names, dialect)` parses the run's first formula (`xlsx.formula`),
+`Preparer(names)(run)` parses the run's first formula (`xlsx.formula`),
 replaces each defined name by what it points at (a cell or a range on its
 sheet, anchored; a constant; #NAME? when the name does not exist, #REF! when
 it points at a deleted range), and says
@@ -101,7 +101,7 @@ class Names:
         if "#REF!" in text.upper():
             return Const("#REF!")
         try:
-            e = parse(text, sheet, array=True)
+            e = parse(text, sheet)
         except Unsupported as u:
             reason = f"the name {name} is defined as {text}, which xlgd does not evaluate ({u})"
             raise Unsupported(reason, u.function, u.volatile) from None
@@ -142,7 +142,7 @@ def value_leaves(expr):
 
 
 class Preparer:
-    """prepare() for many runs: a formula's text is parsed and analysed once per sheet (a step table
+    """Runs prepared: a formula's text is parsed and analysed once per sheet (a step table
     whose x column reads another sheet has thousands of runs of the same text, `=data!B5`), and texts
     that differ only in their row numbers are parsed once too (`Family`: an epoch's `=$AC$7`, `=$AC$8`
     ...; a summary row's `=O64/29`, `=O93/29` ...). A run's bookkeeping is cheap: `ReadRange` a
@@ -230,7 +230,7 @@ class Family:
         text = "".join(x if i % 2 == 0 else str(probe[i // 2]) for i, x in enumerate(parts))
         run = shape.run
         try:
-            other = _resolved(parse(text, run.sheet, run.r0, run.col, array=run.array is not None), run, names,
+            other = _resolved(parse(text, run.sheet, run.r0, run.col), run, names,
                               record=False)
         except Unsupported:
             return None
@@ -337,18 +337,14 @@ def _moved(leaf, row_shift):
     return leaf
 
 
-def prepare(run: Run, names: Names) -> Prepared:
-    return Preparer(names)(run)
-
-
 def _analyse(run, names) -> Prepared:
     """The parts of a Prepared that depend only on the formula's text and sheet (targets left empty)."""
     p = Prepared(run)
     p.leaves = []
     try:
-        e = _resolved(parse(run.text, run.sheet, run.r0, run.col, array=run.array is not None), run, names)
+        e = _resolved(parse(run.text, run.sheet, run.r0, run.col), run, names)
     except Unsupported as u:
-        p.reason, p.volatile = _reason(u, run), u.volatile
+        p.reason, p.volatile = _reason(u), u.volatile
         return p
     unknown = _unknown_semantics(e, run.array is not None)
     if unknown:
@@ -442,12 +438,12 @@ def calls(expr):
         yield from calls(expr.arg)
 
 
-def _reason(u: Unsupported, run: Run) -> str:
-    if u.volatile:
-        return f"uses {u.function} (volatile)"
-    if u.function:
-        return f"uses {u.function}, which xlgd does not evaluate"
-    return f"its formula cannot be evaluated by xlgd: {u}"
+def _reason(unsupported: Unsupported) -> str:
+    if unsupported.volatile:
+        return f"uses {unsupported.function} (volatile)"
+    if unsupported.function:
+        return f"uses {unsupported.function}, which xlgd does not evaluate"
+    return f"its formula cannot be evaluated by xlgd: {unsupported}"
 
 
 def _target(run: Run, leaf) -> ReadRange:

@@ -19,7 +19,6 @@ from ..core.values import ERRORS, Block, Text, is_error
 
 BLANK, NUMBER, BOOL, TEXT, UNKNOWN, ERROR = 0, 1, 2, 3, 4, 8
 _ERR_KIND = {code: ERROR + i for i, code in enumerate(ERRORS)}
-CLEAN_MAX = NUMBER  # kinds a number array can stand for in arithmetic: BLANK (0) and NUMBER
 
 
 class Unknown:
@@ -189,11 +188,6 @@ class SheetValues:
             n.num, n.kind, n.text = col.num.copy(), col.kind.copy(), dict(col.text)
             out.cols[c] = n
         return out
-
-
-def is_clean(kinds) -> np.ndarray:
-    """Which entries a number array stands for exactly in arithmetic (numbers and blanks)."""
-    return kinds <= CLEAN_MAX
 
 
 def describe(value) -> str:
