@@ -101,25 +101,25 @@ class SheetContext:
 def check_xlgd_sheet(ctx, spec, lay, data, rep, stale_reason, use_engine_values) -> StepTable:
     """Check every computed cell of one xlgd sheet into rep; returns the step table it read."""
     engine = None if use_engine_values else _start_engine(ctx, spec, lay, data)
-    sc = SheetContext(ctx, spec, lay, data, rep, read_xlgd_sheet(ctx, spec, lay))
+    context = SheetContext(ctx, spec, lay, data, rep, read_xlgd_sheet(ctx, spec, lay))
     rep.checked += spec.n_steps * len(spec.columns)
-    ctx.big[spec.name] = sc.lookup
-    ctx.grids[spec.name] = sc.table.misc
-    sc.inputs = _file_inputs(sc)
-    found = Failures({sc.step_key(*k): v for k, v in sc.table.formula_fail.items()})
+    ctx.big[spec.name] = context.lookup
+    ctx.grids[spec.name] = context.table.misc
+    context.inputs = _file_inputs(context)
+    found = Failures({context.step_key(*k): v for k, v in context.table.formula_fail.items()})
     res = None
     if use_engine_values:
-        _take_engine_values(sc)
+        _take_engine_values(context)
     else:
-        found.local = {sc.step_key(*k): v for k, v in _consistency(sc).items()}
-        res = _engine_result(sc, engine)  # collected after the consistency check: a big one ran meanwhile
-        found.trajectory = {sc.step_key(*k): v for k, v in _trajectory(sc, res).items()}
-    found.update(_check_edges(sc, res))
-    group(spec.name, rep, found, _step_order(sc), stale_reason)
+        found.local = {context.step_key(*k): v for k, v in _consistency(context).items()}
+        res = _engine_result(context, engine)  # collected after the consistency check: a big one ran meanwhile
+        found.trajectory = {context.step_key(*k): v for k, v in _trajectory(context, res).items()}
+    found.update(_check_edges(context, res))
+    group(spec.name, rep, found, _step_order(context), stale_reason)
     if use_engine_values:
         rep.notes.append("no cached values: checked the formulas, and computed values with xlgd's own column "
                          "definitions (the embedded evaluator)")
-    return sc.table
+    return context.table
 
 
 def _start_engine(ctx, spec, lay, data):
@@ -130,31 +130,31 @@ def _start_engine(ctx, spec, lay, data):
     return peeked, engine_async(spec, data["x"], data["y"], peeked, ctx.dialect)
 
 
-def _file_inputs(sheet: SheetContext) -> dict:
+def _file_inputs(context: SheetContext) -> dict:
     """The input row as the file holds it, against the record (a non-number is a cause)."""
     inputs = {}
-    for inp in sheet.spec.inputs:
-        r, c = INPUT_ROW, sheet.lay.input_index[inp.name] + 1
-        cell = sheet.table.misc.get((r, c))
+    for inp in context.spec.inputs:
+        r, c = INPUT_ROW, context.lay.input_index[inp.name] + 1
+        cell = context.table.misc.get((r, c))
         v = cell.value if cell is not None else None
         if not isinstance(v, float):
-            sheet.rep.causes.append(Cause(sheet.spec.name, a1(r, c), "input",
+            context.rep.causes.append(Cause(context.spec.name, a1(r, c), "input",
                                        f"input {inp.name} in {a1(r, c)} holds {fmt_value(v)}, not a number; "
                                        f"the template said {fmt_value(inp.value)}"))
             v = inp.value
         elif v != inp.value:
-            sheet.rep.notes.append(f"{inp.name} in {a1(r, c)} is {fmt_value(v)}, the template said "
+            context.rep.notes.append(f"{inp.name} in {a1(r, c)} is {fmt_value(v)}, the template said "
                                 f"{fmt_value(inp.value)} -- checked with {fmt_value(v)}")
         inputs[inp.name] = v
     return inputs
 
 
-def _take_engine_values(sheet: SheetContext):
+def _take_engine_values(context: SheetContext):
     """No cached values in the file: the embedded evaluator's values stand in for them."""
-    res = run(sheet.spec, sheet.data["x"], sheet.data["y"], inputs=sheet.inputs, dialect=sheet.ctx.dialect)
-    for c in sheet.spec.columns:
-        sheet.table.vals[sheet.idx[c.name]] = res.steps[c.name]
-    sheet.table.errs = {(sheet.idx[k[0]], k[1]): v for k, v in res.errors.items() if not k[0].startswith("@")}
+    res = run(context.spec, context.data["x"], context.data["y"], inputs=context.inputs, dialect=context.ctx.dialect)
+    for c in context.spec.columns:
+        context.table.vals[context.idx[c.name]] = res.steps[c.name]
+    context.table.errs = {(context.idx[k[0]], k[1]): v for k, v in res.errors.items() if not k[0].startswith("@")}
 
 
 # ------------------------------------------------------------------ consistency
@@ -169,40 +169,40 @@ class Vectors:
     helpers: dict  # the engine's numpy helpers (batch form)
 
 
-def _vectors(sheet: SheetContext) -> Vectors:
-    spec, lay, N = sheet.spec, sheet.lay, sheet.spec.n_steps
+def _vectors(context: SheetContext) -> Vectors:
+    spec, lay, N = context.spec, context.lay, context.spec.n_steps
     start_row = lay.step_row(-1)
-    start = {c.name: sheet.lookup(start_row, sheet.idx[c.name] + 1) for c in spec.columns if c.init is not None}
-    epoch_vals = {ec.name: np.array([sheet.lookup(lay.epoch_row(k), lay.epoch_index[ec.name] + 1)
+    start = {c.name: context.lookup(start_row, context.idx[c.name] + 1) for c in spec.columns if c.init is not None}
+    epoch_vals = {ec.name: np.array([context.lookup(lay.epoch_row(k), lay.epoch_index[ec.name] + 1)
                                      for k in range(spec.epochs)], dtype=object) for ec in spec.epoch_columns}
     return Vectors(start, epoch_vals, np.arange(N) // spec.n_data, np.arange(N) % spec.n_data,
-                   numpy_namespace(True, sheet.ctx.dialect))
+                   numpy_namespace(True, context.ctx.dialect))
 
 
-def _consistency(sheet: SheetContext) -> dict:
+def _consistency(context: SheetContext) -> dict:
     """{(ci, i): (holds, its formula gives)} for step cells whose value is not their own formula's."""
-    vec = _vectors(sheet)
+    vec = _vectors(context)
     local = {}
     with np.errstate(all="ignore"):
-        for c in sheet.spec.columns:
-            comp, tol = _column_values(sheet, vec, c)
-            for i in _disagreeing_rows(sheet, sheet.idx[c.name], comp, tol):
-                found = _exact_disagreement(sheet, c, i, tol[i])
+        for c in context.spec.columns:
+            comp, tol = _column_values(context, vec, c)
+            for i in _disagreeing_rows(context, context.idx[c.name], comp, tol):
+                found = _exact_disagreement(context, c, i, tol[i])
                 if found is not None:
-                    local[(sheet.idx[c.name], i)] = found
-    _edited_cells(sheet, local)
+                    local[(context.idx[c.name], i)] = found
+    _edited_cells(context, local)
     return local
 
 
-def _column_values(sheet, vec, col):
+def _column_values(context, vec, col):
     """The column's expression (its first-row variant on each epoch's first row) on all rows, and a tolerance."""
-    N = sheet.spec.n_steps
+    N = context.spec.n_steps
     first_mask = vec.d_idx == 0
     comp, tol = np.empty(N), np.zeros(N)
     for e, mask in ((col.expr, ~first_mask if col.first is not None else None), (col.first, first_mask)):
         if e is None:
             continue
-        comp_e, tol_e = _vector_eval(sheet, vec, e)
+        comp_e, tol_e = _vector_eval(context, vec, e)
         if mask is None:
             comp, tol = comp_e, tol_e
         else:
@@ -210,11 +210,11 @@ def _column_values(sheet, vec, col):
     return comp, tol
 
 
-def _disagreeing_rows(sheet, col_index, comp, tol):
-    have = sheet.table.vals[col_index]
+def _disagreeing_rows(context, col_index, comp, tol):
+    have = context.table.vals[col_index]
     # NaN stands for a cell that is not a number (an error): those are checked exactly below
-    bad = ~agree(have, comp, sheet.ctx.rtol, tol if sheet.ctx.rounded else None) | np.isnan(have) | np.isnan(comp)
-    st = sheet.table
+    bad = ~agree(have, comp, context.ctx.rtol, tol if context.ctx.rounded else None) | np.isnan(have) | np.isnan(comp)
+    st = context.table
     for i in np.nonzero(bad)[0]:
         i = int(i)
         cell = st.cells.get((col_index, i))
@@ -224,113 +224,114 @@ def _disagreeing_rows(sheet, col_index, comp, tol):
             yield i
 
 
-def _exact_disagreement(sheet, col, i, tol_i):
+def _exact_disagreement(context, col, i, tol_i):
     """(holds, want) when step i of column c is not its formula's value, evaluated exactly; else None."""
-    ci = sheet.idx[col.name]
-    cell = sheet.table.cells.get((ci, i))
-    text = "=" + cell.formula if cell is not None and cell.formula else sheet.lay.formula(col.name, i)
-    want = eval_text(sheet.ctx, sheet.spec.name, text)
-    have = sheet.lookup(sheet.lay.step_row(i), ci + 1)
-    if want is None or same_value(have, want, max(sheet.ctx.rtol, 1e-12 if sheet.ctx.rounded else 0.0)):
+    ci = context.idx[col.name]
+    cell = context.table.cells.get((ci, i))
+    text = "=" + cell.formula if cell is not None and cell.formula else context.lay.formula(col.name, i)
+    want = eval_text(context.ctx, context.spec.name, text)
+    have = context.lookup(context.lay.step_row(i), ci + 1)
+    if want is None or same_value(have, want, max(context.ctx.rtol, 1e-12 if context.ctx.rounded else 0.0)):
         return None
     if isinstance(have, float) and isinstance(want, float) and tol_i and abs(have - want) <= tol_i:
         return None
     return have, want
 
 
-def _edited_cells(sheet: SheetContext, local: dict):
+def _edited_cells(context: SheetContext, local: dict):
     """An edited formula: evaluate what the cell actually holds."""
-    rtol = max(sheet.ctx.rtol, 1e-12 if sheet.ctx.rounded else 0.0)
-    for (ci, i), cell in sheet.table.cells.items():
+    rtol = max(context.ctx.rtol, 1e-12 if context.ctx.rounded else 0.0)
+    for (ci, i), cell in context.table.cells.items():
         if not cell.formula or (ci, i) in local or cell.value is None:
             continue
-        want = eval_text(sheet.ctx, sheet.spec.name, "=" + cell.formula)
-        have = sheet.lookup(sheet.lay.step_row(i), ci + 1)
+        want = eval_text(context.ctx, context.spec.name, "=" + cell.formula)
+        have = context.lookup(context.lay.step_row(i), ci + 1)
         if want is None:
-            sheet.rep.notes.append(f"{sheet.spec.name}!{a1(sheet.lay.step_row(i), ci + 1)}: its formula uses "
+            context.rep.notes.append(f"{context.spec.name}!{a1(context.lay.step_row(i), ci + 1)}: its formula uses "
                                    f"something xlgd cannot evaluate; consistency not checked there")
         elif not same_value(have, want, rtol):
             local[(ci, i)] = (have, want)
 
 
-def _vector_eval(sheet: SheetContext, vec: Vectors, expr):
+def _vector_eval(context: SheetContext, vec: Vectors, expr):
     """The column expression on whole arrays of the values its references hold in the file."""
-    N = sheet.spec.n_steps
+    N = context.spec.n_steps
     env = dict(vec.helpers)
     names = {}
 
     def var(leaf):
         if isinstance(leaf, Col):
-            k = sheet.idx[leaf.name]
+            k = context.idx[leaf.name]
             if leaf.lag == 0:
-                env[f"c{k}"] = sheet.table.vals[k]
+                env[f"c{k}"] = context.table.vals[k]
                 return f"c{k}"
             s = vec.start.get(leaf.name, 0.0)
-            env[f"p{k}"] = np.concatenate(([np.nan if isinstance(s, str) else s], sheet.table.vals[k][:-1]))
+            env[f"p{k}"] = np.concatenate(([np.nan if isinstance(s, str) else s], context.table.vals[k][:-1]))
             return f"p{k}"
         if isinstance(leaf, Name):
             key = names.setdefault(leaf.name, f"n{len(names)}")
-            env[key] = np.float64(sheet.inputs[leaf.name])
+            env[key] = np.float64(context.inputs[leaf.name])
             return key
         if isinstance(leaf, Data):
-            env[f"d_{leaf.name}"] = np.asarray(sheet.data["file_" + leaf.name], dtype=np.float64)[vec.d_idx]
+            env[f"d_{leaf.name}"] = np.asarray(context.data["file_" + leaf.name], dtype=np.float64)[vec.d_idx]
             return f"d_{leaf.name}"
         ev = np.array([np.nan if isinstance(v, str) else v for v in vec.epoch_vals[leaf.col]], dtype=np.float64)
         env[f"e_{leaf.col}"] = ev[vec.ep_rows]
         return f"e_{leaf.col}"
 
-    comp = np.asarray(eval(py(expr, var, sheet.ctx.dialect), env), dtype=np.float64) * np.ones(N)  # noqa: S307 -- our own source
+    source = py(expr, var, context.ctx.dialect)
+    comp = np.asarray(eval(source, env), dtype=np.float64) * np.ones(N)  # noqa: S307 -- our own source
     tol = np.zeros(N)
-    if sheet.ctx.rounded:
+    if context.ctx.rounded:
         mag = np.asarray(eval(py(magnitude(expr), var, "excel"), env), dtype=np.float64) * np.ones(N)  # noqa: S307
         tol = CONSIST_ROUNDED * max(n_ops(expr), 1) * np.abs(mag)
     return comp, tol
 
 
 # ------------------------------------------------------------------ trajectory
-def _trajectory(sheet: SheetContext, res) -> dict:
+def _trajectory(context: SheetContext, res) -> dict:
     """{(ci, i): (holds, the engine computes)} against the engine's run `res` from the file's own inputs and data."""
-    spec, st = sheet.spec, sheet.table
-    trtol = max(sheet.ctx.rtol, ROUNDED_RTOL if sheet.ctx.rounded else 0.0)
+    spec, st = context.spec, context.table
+    trtol = max(context.ctx.rtol, ROUNDED_RTOL if context.ctx.rounded else 0.0)
     out = {}
     for c in spec.columns:
-        ci = sheet.idx[c.name]
+        ci = context.idx[c.name]
         ev, have = res.steps[c.name], st.vals[ci]
         ok = agree(have, ev, trtol)  # errors (NaN here) are compared by code below
         both = np.isfinite(have) & np.isfinite(ev) & ok
         if both.any():
-            sheet.rep.max_ulp = max(sheet.rep.max_ulp, ulp_distance(have[both], ev[both]))
+            context.rep.max_ulp = max(context.rep.max_ulp, ulp_distance(have[both], ev[both]))
         for i in np.nonzero(~ok)[0]:
-            out[(ci, int(i))] = (sheet.lookup(sheet.lay.step_row(int(i)), ci + 1), res.value(c.name, int(i)))
-    eng_err = {(sheet.idx[k[0]], k[1]): v for k, v in res.errors.items() if not k[0].startswith("@")}
+            out[(ci, int(i))] = (context.lookup(context.lay.step_row(int(i)), ci + 1), res.value(c.name, int(i)))
+    eng_err = {(context.idx[k[0]], k[1]): v for k, v in res.errors.items() if not k[0].startswith("@")}
     for k in set(eng_err) | set(st.errs):
         if eng_err.get(k) != st.errs.get(k):
             ci, i = k
-            out[k] = (sheet.lookup(sheet.lay.step_row(i), ci + 1), res.value(spec.columns[ci].name, i))
+            out[k] = (context.lookup(context.lay.step_row(i), ci + 1), res.value(spec.columns[ci].name, i))
     for k in list(out):
         if not st.seen[k[0], k[1]] and k in st.formula_fail:
             out.pop(k)
     return out
 
 
-def _engine_result(sheet: SheetContext, engine):
+def _engine_result(context: SheetContext, engine):
     if engine is not None:
         peeked, result = engine
         res = result()  # collect the child in any case
-        if peeked == sheet.inputs:
+        if peeked == context.inputs:
             return res
-    return run(sheet.spec, sheet.data["x"], sheet.data["y"], inputs=sheet.inputs, dialect=sheet.ctx.dialect)
+    return run(context.spec, context.data["x"], context.data["y"], inputs=context.inputs, dialect=context.ctx.dialect)
 
 
 # ------------------------------------------------------------------ start row and epoch block
-def _check_edges(sheet: SheetContext, res) -> Failures:
+def _check_edges(context: SheetContext, res) -> Failures:
     """The start row and the epoch block: few cells, checked one by one (trajectory too, given res)."""
-    spec, lay = sheet.spec, sheet.lay
+    spec, lay = context.spec, context.lay
     items, ev = [], {}
     for c in spec.columns:
         text = lay.start_formula(c.name)
         if text is not None:
-            rc = (lay.step_row(-1), sheet.idx[c.name] + 1)
+            rc = (lay.step_row(-1), context.idx[c.name] + 1)
             items.append((*rc, text))
             if res is not None:
                 ev[rc] = float(res.start[c.name])
@@ -340,13 +341,13 @@ def _check_edges(sheet: SheetContext, res) -> Failures:
             items.append((*rc, lay.epoch_formula(ec.name, k)))
             if res is not None:
                 ev[rc] = res.value("@" + ec.name, k)
-    return check_cells(sheet.ctx, spec.name, items, sheet.rep, ev if res is not None else None)
+    return check_cells(context.ctx, spec.name, items, context.rep, ev if res is not None else None)
 
 
-def _step_order(sheet: SheetContext):
+def _step_order(context: SheetContext):
     """Sort key of a (row, col) cell in computation order: a 'pre' epoch cell before its epoch's
     first step, a 'post' one after its last."""
-    spec, lay = sheet.spec, sheet.lay
+    spec, lay = context.spec, context.lay
     phase = {lay.epoch_index[ec.name]: ec.phase for ec in spec.epoch_columns}
     n = spec.n_data
 
@@ -354,7 +355,7 @@ def _step_order(sheet: SheetContext):
         r, c = k
         if c - 1 in phase:
             return (r - START_ROW + (phase[c - 1] == "post")) * n - 0.5
-        return r - sheet.first_row
+        return r - context.first_row
 
     return order
 
