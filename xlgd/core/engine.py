@@ -23,9 +23,9 @@ from .program import Program
 from .table import SheetSpec
 
 
-def _cell(v, code):
+def _cell(value, code):
     """A cell as the sheet shows it: float, or an error code string."""
-    return error_name(int(code)) if code else float(v)
+    return error_name(int(code)) if code else float(value)
 
 
 @dataclass
@@ -243,11 +243,11 @@ def _epochs(state, new_epoch):
         yield epoch
 
 
-def _as_cfg(v, B):
-    v = np.asarray(v, dtype=np.float64)
+def _as_cfg(value, B):
+    value = np.asarray(value, dtype=np.float64)
     if B is not None:
-        return np.broadcast_to(v.reshape(-1) if v.size > 1 else v.reshape(()), (B,)).copy()
-    return np.float64(v.reshape(()))
+        return np.broadcast_to(value.reshape(-1) if value.size > 1 else value.reshape(()), (B,)).copy()
+    return np.float64(value.reshape(()))
 
 
 def _prepare(prog, x, y, inputs, start) -> RunState:
@@ -281,8 +281,8 @@ def _prepare(prog, x, y, inputs, start) -> RunState:
     return state
 
 
-def _eval_small(e, env):
-    v = excel_value(e, env)
+def _eval_small(expr, env):
+    v = excel_value(expr, env)
     return np.nan if isinstance(v, str) else v
 
 

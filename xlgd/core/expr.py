@@ -324,19 +324,19 @@ def leaves(expr: Expr, skip=None):
 # ---------------------------------------------------------------- Excel text
 
 
-def _num_text(v: float) -> str:
-    if v == int(v) and abs(v) < 1e15:
-        return str(int(v))
-    return repr(v).upper().replace("E+", "E")
+def _num_text(value: float) -> str:
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value).upper().replace("E+", "E")
 
 
-def _is_square(e):
-    return isinstance(e, Bin) and e.op == "^" and isinstance(e.right, Num) and e.right.value == 2.0
+def _is_square(expr):
+    return isinstance(expr, Bin) and expr.op == "^" and isinstance(expr.right, Num) and expr.right.value == 2.0
 
 
-def _eprec(e):
+def _eprec(expr):
     # A square prints as a product, so it binds like *.
-    return _PREC["*"] if _is_square(e) else e.prec
+    return _PREC["*"] if _is_square(expr) else expr.prec
 
 
 def excel(expr: Expr, ref: Callable[[Expr], str]) -> str:
@@ -374,12 +374,12 @@ def excel(expr: Expr, ref: Callable[[Expr], str]) -> str:
     raise TypeError(expr)
 
 
-def _const_text(v) -> str:
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, Text):
-        return '"' + v.replace('"', '""') + '"'
-    return str(v)  # an error literal
+def _const_text(value) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, Text):
+        return '"' + value.replace('"', '""') + '"'
+    return str(value)  # an error literal
 
 
 # ------------------------------------------------------------- Python source
@@ -518,8 +518,8 @@ def _ev(n, env, dialect):
     raise TypeError(n)
 
 
-def _is_cell(e) -> bool:
-    return isinstance(e, CellRef)
+def _is_cell(expr) -> bool:
+    return isinstance(expr, CellRef)
 
 
 def _bin(n, a, b, dialect):
@@ -552,7 +552,7 @@ def _caught(function, *args):
 
 
 def magnitude(expr: Expr) -> Expr:
-    """An expression bounding how far rounding of the inputs can move e (all terms added in absolute value).
+    """An expression bounding how far rounding of the inputs can move expr (all terms added in absolute value).
 
     Each function's rule is its `functions.Function.magnitude`."""
     if isinstance(expr, Num):
@@ -573,13 +573,13 @@ def magnitude(expr: Expr) -> Expr:
     return Num(0.0)  # comparisons: exactly 0 or 1
 
 
-def _fn_magnitude(e: Fn) -> Expr:
-    rule = functions.FUNCTIONS[e.name].magnitude
-    args = [magnitude(x) for x in e.args]
+def _fn_magnitude(expr: Fn) -> Expr:
+    rule = functions.FUNCTIONS[expr.name].magnitude
+    args = [magnitude(x) for x in expr.args]
     if rule == "exact" or not args:
         return Num(0.0)
     if rule == "same":
-        return Fn(e.name, tuple(args))
+        return Fn(expr.name, tuple(args))
     if rule == "branches":
         return Fn("MAX", (args[1], args[2]))
     return Fn("MAX", tuple(args)) if len(args) > 1 else args[0]
@@ -600,11 +600,11 @@ def n_ops(expr: Expr) -> int:
     return n
 
 
-def _children(e):
-    if isinstance(e, (Bin, Cmp)):
-        return (e.left, e.right)
-    if isinstance(e, Neg):
-        return (e.arg,)
-    if isinstance(e, Fn):
-        return e.args
+def _children(expr):
+    if isinstance(expr, (Bin, Cmp)):
+        return (expr.left, expr.right)
+    if isinstance(expr, Neg):
+        return (expr.arg,)
+    if isinstance(expr, Fn):
+        return expr.args
     return ()

@@ -154,14 +154,14 @@ def get(name: str) -> Function | None:
     return FUNCTIONS.get(name.upper())
 
 
-def convert(kind, v):
+def convert(kind, value):
     if kind == "number":
-        return number(v)
+        return number(value)
     if kind == "bool":
-        return truth(v)
+        return truth(value)
     if kind == "value":
-        return scalar(v)
-    return v  # range, ref
+        return scalar(value)
+    return value  # range, ref
 
 
 def evaluate(name: str, args: tuple, evaluate_arg: Callable, dialect: str = "excel", is_ref: Callable | None = None,
@@ -313,15 +313,15 @@ def _logical(args, dialect, combine):
     return combine(found)
 
 
-def _logical_text(v, dialect) -> list:
+def _logical_text(value, dialect) -> list:
     """A text argument of AND/OR: TRUE/FALSE read; in Excel a number skipped, other text not known."""
-    if v.strip().upper() in ("TRUE", "FALSE") or dialect == "libreoffice":
-        return [truth(v)]
+    if value.strip().upper() in ("TRUE", "FALSE") or dialect == "libreoffice":
+        return [truth(value)]
     try:
-        float(v)
+        float(value)
         return []
     except ValueError:
-        raise NotEvaluated(f'gives AND/OR the text "{v}", whose reading in Excel xlgd does not know') from None
+        raise NotEvaluated(f'gives AND/OR the text "{value}", whose reading in Excel xlgd does not know') from None
 
 
 def _sign(args, dialect):
@@ -528,10 +528,10 @@ def _add_scalar(a, b):
     return a + b
 
 
-def _watch(k, r, v):
+def _watch(k, row, value):
     """The batch fast path's record of an argument a function or operator may absorb (see Function.absorbs)."""
-    k[r] = v
-    return v
+    k[row] = value
+    return value
 
 
 def masked_call(name: str, args: list, dialect: str = "excel"):

@@ -29,10 +29,10 @@ from .values import (
 MS = "https://support.microsoft.com/office/"
 
 
-def _table(v) -> list:
-    if isinstance(v, Block):
-        return [list(r) for r in v.values]
-    return [[v]]
+def _table(value) -> list:
+    if isinstance(value, Block):
+        return [list(r) for r in value.values]
+    return [[value]]
 
 
 def _lookup_in(rows, x, col, approx, across=False):
@@ -120,13 +120,13 @@ def _caught_code(function):
         return e.code
 
 
-def _switch_equal(v, x) -> bool:
+def _switch_equal(value, x) -> bool:
     """SWITCH's test (pycel's logical.xlsx as Excel saved it): same kind and equal (texts without case); a
     blank equals a blank and 0, not "" nor FALSE."""
-    if v is None or x is None:
-        other = x if v is None else v
+    if value is None or x is None:
+        other = x if value is None else value
         return other is None or (type(other) is float and other == 0.0)
-    return type(v) is type(x) and compare("=", v, x)
+    return type(value) is type(x) and compare("=", value, x)
 
 
 def _concatenate(args, dialect):

@@ -69,12 +69,12 @@ def masked_py(expr: Expr, var: Callable[[Expr], tuple], emit: Callable[[str], No
     return v, (c if c == "None" else f"_raised({c})")
 
 
-def _masked_const(v) -> tuple:
-    if isinstance(v, bool):
-        return f"_f64({float(v)!r})", "None", "True"
-    if isinstance(v, str) and not isinstance(v, Text):  # an error literal: a value, as a cell's error
-        return "_f64(np.nan)", f"np.int8({-masked.CODE[v]})", "None"
-    raise TypeError(f"no value over arrays for the literal {v!r}")
+def _masked_const(value) -> tuple:
+    if isinstance(value, bool):
+        return f"_f64({float(value)!r})", "None", "True"
+    if isinstance(value, str) and not isinstance(value, Text):  # an error literal: a value, as a cell's error
+        return "_f64(np.nan)", f"np.int8({-masked.CODE[value]})", "None"
+    raise TypeError(f"no value over arrays for the literal {value!r}")
 
 
 def masked_value(expr: Expr, env: Callable[[Expr], tuple], dialect: str = "excel") -> tuple:
@@ -93,13 +93,13 @@ def masked_value(expr: Expr, env: Callable[[Expr], tuple], dialect: str = "excel
 
 
 @lru_cache(maxsize=4096)
-def _masked_function(e, dialect):
+def _masked_function(expr, dialect):
     slots, lines = [], ["def f(L):"]
 
     def var(leaf):
         slots.append(leaf)
         return f"L[{len(slots) - 1}][0]", f"L[{len(slots) - 1}][1]"
 
-    v, c = masked_py(e, var, lambda line: lines.append("    " + line), dialect)
+    v, c = masked_py(expr, var, lambda line: lines.append("    " + line), dialect)
     lines.append(f"    return {v}, {c}")
     return functions.compiled("\n".join(lines), "f", True, dialect, "<xlgd masked_value>"), tuple(slots)

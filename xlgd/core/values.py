@@ -140,7 +140,7 @@ def scalar(value):
 
 
 def number(value) -> float:
-    """v in arithmetic: a float, or SheetError."""
+    """value in arithmetic: a float, or SheetError."""
     if isinstance(value, float):
         return value
     if value is None:
@@ -187,7 +187,7 @@ def _text_number(t: str) -> float:
 
 
 def text(value) -> str:
-    """v where text is expected (the & operator): a str, or SheetError."""
+    """value where text is expected (the & operator): a str, or SheetError."""
     value = scalar(value)
     if isinstance(value, Text):
         return str(value)
@@ -216,7 +216,7 @@ def general(value: float) -> str:
 
 
 def truth(value) -> bool:
-    """v as a condition (IF, AND, NOT): a bool, or SheetError."""
+    """value as a condition (IF, AND, NOT): a bool, or SheetError."""
     value = scalar(value)
     if isinstance(value, bool):
         return value
@@ -256,9 +256,9 @@ def compare(op: str, a, b) -> bool:
     return {"=": c == 0, "<>": c != 0, "<": c < 0, ">": c > 0, "<=": c <= 0, ">=": c >= 0}[op]
 
 
-def _blank_as(v, other):
-    if v is not None:
-        return v if not isinstance(v, int) or isinstance(v, bool) else float(v)
+def _blank_as(value, other):
+    if value is not None:
+        return value if not isinstance(value, int) or isinstance(value, bool) else float(value)
     if isinstance(other, Text):
         return Text("")
     if isinstance(other, bool):
