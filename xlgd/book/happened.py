@@ -57,7 +57,7 @@ def write_happened(worksheet, formats, lay: Layout, facts, hint: str = "", row: 
             worksheet.write_string(row - 1, col, "exploded at step", formats.label)
         else:
             worksheet.write_formula(row - 1, col, f"={lay.cell(BOOM, spec.n_steps - 1)}", formats.num(NEVER),
-                             float(facts.exploded or 0))
+                                    float(facts.exploded or 0))
         col += 2
     text = happened_text(spec, facts, hint)
     if text and row == LABEL_ROW:

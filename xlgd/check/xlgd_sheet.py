@@ -139,12 +139,12 @@ def _file_inputs(context: SheetContext) -> dict:
         v = cell.value if cell is not None else None
         if not isinstance(v, float):
             context.rep.causes.append(Cause(context.spec.name, a1(r, c), "input",
-                                       f"input {inp.name} in {a1(r, c)} holds {fmt_value(v)}, not a number; "
-                                       f"the template said {fmt_value(inp.value)}"))
+                                            f"input {inp.name} in {a1(r, c)} holds {fmt_value(v)}, not a number; "
+                                            f"the template said {fmt_value(inp.value)}"))
             v = inp.value
         elif v != inp.value:
             context.rep.notes.append(f"{inp.name} in {a1(r, c)} is {fmt_value(v)}, the template said "
-                                f"{fmt_value(inp.value)} -- checked with {fmt_value(v)}")
+                                     f"{fmt_value(inp.value)} -- checked with {fmt_value(v)}")
         inputs[inp.name] = v
     return inputs
 
@@ -248,7 +248,7 @@ def _edited_cells(context: SheetContext, local: dict):
         have = context.lookup(context.lay.step_row(i), ci + 1)
         if want is None:
             context.rep.notes.append(f"{context.spec.name}!{a1(context.lay.step_row(i), ci + 1)}: its formula uses "
-                                   f"something xlgd cannot evaluate; consistency not checked there")
+                                     f"something xlgd cannot evaluate; consistency not checked there")
         elif not same_value(have, want, rtol):
             local[(ci, i)] = (have, want)
 

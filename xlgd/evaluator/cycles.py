@@ -47,8 +47,8 @@ def _too_wide(evaluator, nodes):
     """Cells reading ranges of each other too widely to order one by one: unchecked, the reason named."""
     group = sorted((p.run.sheet, r, p.run.col) for p, r in nodes)
     for cell in group:
-        evaluator.unknown_cell(cell, group[0], f"read ranges of their own group too widely to be ordered cell by cell "
-                                        f"(more than {MAX_EDGES:,} cell-to-cell dependencies)")
+        evaluator.unknown_cell(cell, group[0], "read ranges of their own group too widely to be ordered cell by "
+                               f"cell (more than {MAX_EDGES:,} cell-to-cell dependencies)")
 
 
 class GroupCells:
