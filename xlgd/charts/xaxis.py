@@ -344,14 +344,14 @@ def column_header(book: Package, area: Area):
     return label_above(column, col, top)
 
 
-def _suspect(book: Package, chart: Chart, s: Series, have: Area, values: Area) -> bool:
+def _suspect(book: Package, chart: Chart, series: Series, have: Area, values: Area) -> bool:
     """Whether the linked x may be wrong, from the two columns' own headers: worth the full look."""
     if have.sheet != values.sheet:
         return False
     if have.c1 == values.c1 or (have.r1, have.r2) != (values.r1, values.r2):
         return True
-    kind, _ = series_kind(evidence(chart, series_name(book, s), column_header(book, values)),
-                          s.cats.role == "xVal")
+    kind, _ = series_kind(evidence(chart, series_name(book, series), column_header(book, values)),
+                          series.cats.role == "xVal")
     word = header_word(column_header(book, have))
     return (kind == "progress" and word == "x") or (kind == "fit" and word in ("step", "epoch"))
 
