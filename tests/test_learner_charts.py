@@ -92,9 +92,8 @@ def test_charts_that_can_explode_draw_gaps_on_a_readable_axis(books):
 def test_an_exploded_epoch_is_a_gap_in_the_cached_points(books):
     """linear2 overflows in epoch 1: the error-per-epoch chart caches epoch 1 and nothing for epochs 2 and 3."""
     path = books["two-neuron"]
-    with Package.open(path) as book:
-        part = next(p for p, r in charts(path)
-                    if title(r) == "Error per epoch (log scale)" and "linear2!" in r.find(f".//{C}yVal//{C}f").text)
+    part = next(p for p, r in charts(path)
+                if title(r) == "Error per epoch (log scale)" and "linear2!" in r.find(f".//{C}yVal//{C}f").text)
     root = dict(charts(path))[part]
     cache = root.find(f".//{C}yVal/{C}numRef/{C}numCache")
     assert cache.find(f"{C}ptCount").get("val") == "3"
