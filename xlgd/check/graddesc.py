@@ -68,8 +68,8 @@ class GSheet:
         return {"C": "=C1", "D": "=C2"}
 
 
-def _shift_rows(f, dr):
-    return "=" + shift(f.lstrip("="), dr, 0)
+def _shift_rows(f, row_shift):
+    return "=" + shift(f.lstrip("="), row_shift, 0)
 
 
 _XY = {"A3": "x", "B3": "y"}

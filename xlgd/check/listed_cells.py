@@ -38,7 +38,7 @@ class Failures:
         self.trajectory.update(other.trajectory)
 
 
-def structure_reason(actual: Cell | None, expected: str, r, c):
+def structure_reason(actual: Cell | None, expected: str, row, col):
     """Why a cell's content is not its column's formula (None if it is)."""
     if actual is None or (actual.formula is None and actual.value is None):
         return "missing", f"the cell is empty; its column has `{expected}`"
@@ -47,7 +47,7 @@ def structure_reason(actual: Cell | None, expected: str, r, c):
     text = "=" + actual.formula
     shown = shorten(text, MAX_SHOWN)  # a formula of 8,000 characters is one line of the report, not pages
     try:
-        if canonical(text, r, c) == canonical(expected, r, c):
+        if canonical(text, row, col) == canonical(expected, row, col):
             return None
     except FormulaSyntaxError:
         return "formula", f"formula `{shown}` cannot be read; expected `{expected}`"
@@ -89,11 +89,11 @@ class CheckContext:
             self.grids[sheet] = {(c.row, c.col): c for c in self.cells(sheet)}
         return self.grids[sheet]
 
-    def value(self, sheet, r, c):
+    def value(self, sheet, row, col):
         """A cell's value as a formula reading it sees: float, error code, or 0.0 when empty."""
         if sheet in self.big:
-            return self.big[sheet](r, c)
-        cell = self.grid(sheet).get((r, c)) if sheet in self.book.sheet_names else None
+            return self.big[sheet](row, col)
+        cell = self.grid(sheet).get((row, col)) if sheet in self.book.sheet_names else None
         if cell is None or cell.value is None:
             return 0.0
         if isinstance(cell.value, str):
@@ -196,26 +196,26 @@ def _short(source):
     return "the engine's run" if source.startswith("the engine") else "the evaluator's run"
 
 
-def _structure_causes(sheet, f: Failures, order) -> list:
+def _structure_causes(sheet, failures: Failures, order) -> list:
     causes = []
-    for k, (kind, msg) in sorted(f.structure.items(), key=lambda kv: order(kv[0])):
-        if k in f.local:
-            have, want = f.local[k]
+    for k, (kind, msg) in sorted(failures.structure.items(), key=lambda kv: order(kv[0])):
+        if k in failures.local:
+            have, want = failures.local[k]
             msg += f"; it holds {fmt_value(have)}, its formula gives {fmt_value(want)}"
         causes.append(Cause(sheet, a1(*k), kind, msg, step=order(k)))
     return causes
 
 
-def _stale_cause(sheet, f: Failures, order, stale_reason):
+def _stale_cause(sheet, failures: Failures, order, stale_reason):
     """One cause for every cell whose value is not its own (right) formula's: the first of them named."""
-    stale = sorted((k for k in f.local if k not in f.structure), key=order)
+    stale = sorted((k for k in failures.local if k not in failures.structure), key=order)
     if not stale:
         return None
     k = stale[0]
-    have, want = f.local[k]
+    have, want = failures.local[k]
     # error values only (both sides come as plain strings here): text where a number belongs, a word
     # typed into an input, is a stale value
-    errs = [kk for kk in stale if f.local[kk][0] in ERRORS or f.local[kk][1] in ERRORS]
+    errs = [kk for kk in stale if failures.local[kk][0] in ERRORS or failures.local[kk][1] in ERRORS]
     if errs and len(errs) == len(stale):
         kind, head = "error", "error cells disagree with their formulas"
     else:

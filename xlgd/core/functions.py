@@ -154,19 +154,19 @@ def get(name: str) -> Function | None:
     return FUNCTIONS.get(name.upper())
 
 
-def convert(kind, v):
+def convert(kind, value):
     if kind == "number":
-        return number(v)
+        return number(value)
     if kind == "bool":
-        return truth(v)
+        return truth(value)
     if kind == "value":
-        return scalar(v)
-    return v  # range, ref
+        return scalar(value)
+    return value  # range, ref
 
 
 def evaluate(name: str, args: tuple, evaluate_arg: Callable, dialect: str = "excel", is_ref: Callable | None = None,
              address: Callable | None = None):
-    """The exact value of name(args); ev(expr) evaluates one argument (raw: errors as codes).
+    """The exact value of name(args); evaluate_arg(expr) evaluates one argument (raw: errors as codes).
 
     is_ref(expr): whether an argument is a reference to one cell, which functions taking
     ranges read as a range of one cell (MAX(A1, 5) skips A1 when it is blank or text).
@@ -216,13 +216,13 @@ def _sqrt(args, dialect):
     return math.sqrt(args[0])
 
 
-def _math1(fn, domain=None, code="#NUM!"):
+def _math1(function, domain=None, code="#NUM!"):
     def f(args, dialect):
         x = args[0]
         if domain is not None and not domain(x):
             raise SheetError(code)
         try:
-            return finite(fn(x))
+            return finite(function(x))
         except (OverflowError, ValueError):
             raise SheetError("#NUM!") from None
 
@@ -252,39 +252,39 @@ def _mod(args, dialect):
         raise SheetError("#NUM!") from None
 
 
-def _if_lazy(args, ev, dialect):
-    if truth(ev(args[0])):
-        return ev(args[1])
-    return ev(args[2]) if len(args) > 2 else False
+def _if_lazy(args, evaluate_arg, dialect):
+    if truth(evaluate_arg(args[0])):
+        return evaluate_arg(args[1])
+    return evaluate_arg(args[2]) if len(args) > 2 else False
 
 
-def _caught(expr, ev):
+def _caught(expr, evaluate_arg):
     """(value, error code or None) of one argument, errors caught."""
     try:
-        v = scalar(ev(expr))
+        v = scalar(evaluate_arg(expr))
     except SheetError as e:
         return None, e.code
     return v, (v if is_error(v) else None)
 
 
-def _iserror_lazy(args, ev, dialect):
-    return _caught(args[0], ev)[1] is not None
+def _iserror_lazy(args, evaluate_arg, dialect):
+    return _caught(args[0], evaluate_arg)[1] is not None
 
 
-def _iferror_lazy(args, ev, dialect):
-    v, err = _caught(args[0], ev)
+def _iferror_lazy(args, evaluate_arg, dialect):
+    v, err = _caught(args[0], evaluate_arg)
     if err is not None:
-        return ev(args[1])
+        return evaluate_arg(args[1])
     return v
 
 
-def _isnumber_lazy(args, ev, dialect):
-    v, err = _caught(args[0], ev)
+def _isnumber_lazy(args, evaluate_arg, dialect):
+    v, err = _caught(args[0], evaluate_arg)
     return err is None and isinstance(v, float)
 
 
-def _isblank_lazy(args, ev, dialect):
-    v, err = _caught(args[0], ev)
+def _isblank_lazy(args, evaluate_arg, dialect):
+    v, err = _caught(args[0], evaluate_arg)
     return err is None and v is None
 
 
@@ -313,15 +313,15 @@ def _logical(args, dialect, combine):
     return combine(found)
 
 
-def _logical_text(v, dialect) -> list:
+def _logical_text(value, dialect) -> list:
     """A text argument of AND/OR: TRUE/FALSE read; in Excel a number skipped, other text not known."""
-    if v.strip().upper() in ("TRUE", "FALSE") or dialect == "libreoffice":
-        return [truth(v)]
+    if value.strip().upper() in ("TRUE", "FALSE") or dialect == "libreoffice":
+        return [truth(value)]
     try:
-        float(v)
+        float(value)
         return []
     except ValueError:
-        raise NotEvaluated(f'gives AND/OR the text "{v}", whose reading in Excel xlgd does not know') from None
+        raise NotEvaluated(f'gives AND/OR the text "{value}", whose reading in Excel xlgd does not know') from None
 
 
 def _sign(args, dialect):
@@ -353,15 +353,15 @@ def _index(args, dialect):
     return ranges.index(args[0], *[number(a) for a in args[1:]])
 
 
-def _offset_lazy(args, ev, dialect):
+def _offset_lazy(args, evaluate_arg, dialect):
     """OFFSET(reference, rows, cols, [height], [width]): the reference moved, read like a range."""
     base = args[0]
     if not callable(getattr(base, "moved", None)):  # only a cell or range reference (expr.Movable) moves
         raise SheetError("#VALUE!")
-    rows, cols = (int(number(scalar(ev(a)))) for a in args[1:3])
-    height, width = (int(number(scalar(ev(args[k])))) if len(args) > k and args[k] is not None else None
+    rows, cols = (int(number(scalar(evaluate_arg(a)))) for a in args[1:3])
+    height, width = (int(number(scalar(evaluate_arg(args[k])))) if len(args) > k and args[k] is not None else None
                      for k in (3, 4))
-    return ev(base.moved(rows, cols, height, width))
+    return evaluate_arg(base.moved(rows, cols, height, width))
 
 
 def _countif(args, dialect):
@@ -385,9 +385,9 @@ def _np_if(c, a, b=0.0):
     return np.where(c, a, b)
 
 
-def _elementwise(fn):
+def _elementwise(function):
     """A numpy form from the exact C-library function: the same last bits on both paths."""
-    vec = np.frompyfunc(fn, 1, 1)
+    vec = np.frompyfunc(function, 1, 1)
 
     def f(x):
         with np.errstate(all="ignore"):
@@ -528,10 +528,10 @@ def _add_scalar(a, b):
     return a + b
 
 
-def _watch(k, r, v):
+def _watch(k, row, value):
     """The batch fast path's record of an argument a function or operator may absorb (see Function.absorbs)."""
-    k[r] = v
-    return v
+    k[row] = value
+    return value
 
 
 def masked_call(name: str, args: list, dialect: str = "excel"):

@@ -29,10 +29,10 @@ from .values import (
 MS = "https://support.microsoft.com/office/"
 
 
-def _table(v) -> list:
-    if isinstance(v, Block):
-        return [list(r) for r in v.values]
-    return [[v]]
+def _table(value) -> list:
+    if isinstance(value, Block):
+        return [list(r) for r in value.values]
+    return [[value]]
 
 
 def _lookup_in(rows, x, col, approx, across=False):
@@ -83,50 +83,50 @@ def _lookup(args, dialect):
     return 0.0 if v is None else v
 
 
-def _choose_lazy(args, ev, dialect):
-    k = int(number(scalar(ev(args[0]))))
+def _choose_lazy(args, evaluate_arg, dialect):
+    k = int(number(scalar(evaluate_arg(args[0]))))
     if k < 1 or k >= len(args):
         raise SheetError("#VALUE!")
-    return ev(args[k])
+    return evaluate_arg(args[k])
 
 
-def _switch_lazy(args, ev, dialect):
+def _switch_lazy(args, evaluate_arg, dialect):
     """SWITCH: the value after the first case equal to x, else the default, else #N/A; over an array x
     (an array formula's `SWITCH(A45:C45, ...)`), cell by cell."""
-    x = intersect(ev(args[0]))
+    x = intersect(evaluate_arg(args[0]))
     if isinstance(x, Block):
-        return _grid_of(x, lambda i, j: _caught_code(lambda: _switch_one(spread_at(x, i, j), args[1:], ev)))
-    return _switch_one(scalar(x), args[1:], ev)
+        return _grid_of(x, lambda i, j: _caught_code(lambda: _switch_one(spread_at(x, i, j), args[1:], evaluate_arg)))
+    return _switch_one(scalar(x), args[1:], evaluate_arg)
 
 
-def _switch_one(x, pairs, ev):
+def _switch_one(x, pairs, evaluate_arg):
     if is_error(x):
         raise SheetError(x)
     for i in range(0, len(pairs) - 1, 2):
-        v = scalar(ev(pairs[i]))
+        v = scalar(evaluate_arg(pairs[i]))
         if is_error(v):
             raise SheetError(v)
         if _switch_equal(v, x):
-            return scalar(ev(pairs[i + 1]))
+            return scalar(evaluate_arg(pairs[i + 1]))
     if len(pairs) % 2 == 1:
-        return scalar(ev(pairs[-1]))
+        return scalar(evaluate_arg(pairs[-1]))
     raise SheetError("#N/A")
 
 
-def _caught_code(fn):
+def _caught_code(function):
     try:
-        return fn()
+        return function()
     except SheetError as e:
         return e.code
 
 
-def _switch_equal(v, x) -> bool:
+def _switch_equal(value, x) -> bool:
     """SWITCH's test (pycel's logical.xlsx as Excel saved it): same kind and equal (texts without case); a
     blank equals a blank and 0, not "" nor FALSE."""
-    if v is None or x is None:
-        other = x if v is None else v
+    if value is None or x is None:
+        other = x if value is None else value
         return other is None or (type(other) is float and other == 0.0)
-    return type(v) is type(x) and compare("=", v, x)
+    return type(value) is type(x) and compare("=", value, x)
 
 
 def _concatenate(args, dialect):
@@ -159,15 +159,15 @@ def _column(args, dialect):
     return float(b.ref[2]) if n == 1 else Block((tuple(float(b.ref[2] + j) for j in range(n)),))
 
 
-def _single_lazy(args, ev, dialect):
+def _single_lazy(args, evaluate_arg, dialect):
     """`@x` (written `_xlfn.SINGLE(x)`): one value, a range read on the formula's row or column."""
-    return scalar(intersect(ev(args[0])))
+    return scalar(intersect(evaluate_arg(args[0])))
 
 
-def _text_fn(fn):
-    """A text function of a text and whole numbers: fn(str, *ints) -> str or number."""
+def _text_fn(function):
+    """A text function of a text and whole numbers: function(str, *ints) -> str or number."""
     def f(args, dialect):
-        out = fn(text(args[0]), *[number(a) for a in args[1:] if a is not None])
+        out = function(text(args[0]), *[number(a) for a in args[1:] if a is not None])
         return Text(out) if isinstance(out, str) else float(out)
 
     return f
@@ -224,15 +224,15 @@ _reg("CONCAT", 1, 254, "concat-function-9b1a9a3f-94ff-41af-9736-694cbd6b4ca2",
      exact=_concat, args=("range",))
 
 
-def _if_lazy(args, ev, dialect):
+def _if_lazy(args, evaluate_arg, dialect):
     """IF: only the branch taken is evaluated; a condition that is an array (an array formula's `IF(A1:A3>0,
     ...)`) picks cell by cell from both branches."""
-    c = intersect(ev(args[0]))
+    c = intersect(evaluate_arg(args[0]))
     if not isinstance(c, Block):
         if truth(c):
-            return ev(args[1])
-        return ev(args[2]) if len(args) > 2 else False
-    yes, no = ev(args[1]), (ev(args[2]) if len(args) > 2 else False)
+            return evaluate_arg(args[1])
+        return evaluate_arg(args[2]) if len(args) > 2 else False
+    yes, no = evaluate_arg(args[1]), (evaluate_arg(args[2]) if len(args) > 2 else False)
 
     def one(i, j):
         try:
@@ -243,16 +243,16 @@ def _if_lazy(args, ev, dialect):
     return _grid_of(c, one)
 
 
-def _iferror_lazy(args, ev, dialect):
+def _iferror_lazy(args, evaluate_arg, dialect):
     """IFERROR: the value, or the fallback where it is an error; cell by cell over an array."""
     try:
-        v = intersect(ev(args[0]))
+        v = intersect(evaluate_arg(args[0]))
     except SheetError as e:
         v = e.code
     if not isinstance(v, Block):
         v = scalar(v) if not is_error(v) else v
-        return ev(args[1]) if is_error(v) else v
-    fallback = ev(args[1])
+        return evaluate_arg(args[1]) if is_error(v) else v
+    fallback = evaluate_arg(args[1])
 
     def one(i, j):
         x = spread_at(v, i, j)

@@ -1,6 +1,6 @@
 """Spreadsheet values over arrays of configurations: values beside int8 error codes.
 
-`expr.masked_value` evaluates a tree for many configurations at once, each node a triple (values,
+`masked_tree.masked_value` evaluates a tree for many configurations at once, each node a triple (values,
 codes, kinds): codes an int8 array of `CODE` values (0: a number) or None where no configuration
 can hold an error, kinds True where the value is a boolean (None where it never is). These are
 `functions.arith`, `values.compare` and the functions' `exact` over arrays: the same doubles, and
@@ -76,7 +76,7 @@ def held(codes):
     return None if codes is None else np.negative(codes)
 
 
-def masked_arith(op: str, a, ea, b, eb, dialect: str = "excel", square: bool = False):
+def masked_arith(op: str, a, a_codes, b, b_codes, dialect: str = "excel", square: bool = False):
     """`arith` over arrays: (values, codes). Call it under np.errstate(all="ignore")."""
     lo = dialect == "libreoffice"
     if op == "+":
@@ -101,20 +101,20 @@ def masked_arith(op: str, a, ea, b, eb, dialect: str = "excel", square: bool = F
         fresh = np.where((a == 0.0) & (b < 0), NUM if lo else DIV0, fresh)
         if not lo:
             fresh = np.where((a == 0.0) & (b == 0.0), NUM, fresh)  # Excel's 0^0
-    return r, first_error(operand_error(ea, eb), fresh)
+    return r, first_error(operand_error(a_codes, b_codes), fresh)
 
 
 _ORDERED = {"=": np.equal, "<>": np.not_equal, "<": np.less, ">": np.greater, "<=": np.less_equal,
             ">=": np.greater_equal}
 
 
-def masked_compare(op: str, a, ea, ka, b, eb, kb):
+def masked_compare(op: str, a, a_codes, a_kinds, b, b_codes, b_kinds):
     """`values.compare` over arrays: (values 0/1, codes); a boolean ranks above every number."""
     c = np.greater(a, b).astype(np.int8) - np.less(a, b).astype(np.int8)
-    if ka is not None or kb is not None:
-        ra, rb = _flag(ka), _flag(kb)
+    if a_kinds is not None or b_kinds is not None:
+        ra, rb = _flag(a_kinds), _flag(b_kinds)
         c = np.where(np.not_equal(ra, rb), np.where(rb, -1, 1), c)
-    return _ORDERED[op](c, 0).astype(np.float64), operand_error(ea, eb)
+    return _ORDERED[op](c, 0).astype(np.float64), operand_error(a_codes, b_codes)
 
 
 def _flag(kinds):

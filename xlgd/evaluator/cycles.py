@@ -20,7 +20,7 @@ MAX_EDGES = 2_000_000  # cell-to-cell dependencies ordered at most: 300 cells ea
 # column of the group are 90,000; past the bound the group is unchecked rather than minutes long
 
 
-def by_cells(ev, group):
+def by_cells(evaluator, group):
     nodes, where = [], {}
     for p in group:
         for r in range(p.run.r0, p.run.r1 + 1):
@@ -31,24 +31,24 @@ def by_cells(ev, group):
         deps.append(set(cells.read_by(p, r)))
         edges += len(deps[-1])
         if edges > MAX_EDGES:
-            return _too_wide(ev, nodes)
+            return _too_wide(evaluator, nodes)
     for comp in graph.strongly_connected(len(nodes), deps):
         if len(comp) == 1 and comp[0] not in deps[comp[0]]:
             p, r = nodes[comp[0]]
-            ev.exact(p, r)
+            evaluator.exact(p, r)
             continue
         cycle = sorted((nodes[i][0].run.sheet, nodes[i][1], nodes[i][0].run.col) for i in comp)
-        ev.outcome.circular.append(cycle)
+        evaluator.outcome.circular.append(cycle)
         for cell in cycle:
-            ev.unknown_cell(cell, cycle[0], "is on a circular reference")
+            evaluator.unknown_cell(cell, cycle[0], "is on a circular reference")
 
 
-def _too_wide(ev, nodes):
+def _too_wide(evaluator, nodes):
     """Cells reading ranges of each other too widely to order one by one: unchecked, the reason named."""
     group = sorted((p.run.sheet, r, p.run.col) for p, r in nodes)
     for cell in group:
-        ev.unknown_cell(cell, group[0], f"read ranges of their own group too widely to be ordered cell by cell "
-                                        f"(more than {MAX_EDGES:,} cell-to-cell dependencies)")
+        evaluator.unknown_cell(cell, group[0], "read ranges of their own group too widely to be ordered cell by "
+                               f"cell (more than {MAX_EDGES:,} cell-to-cell dependencies)")
 
 
 class GroupCells:
@@ -61,15 +61,15 @@ class GroupCells:
             cols.setdefault((sheet, c), []).append((r, i))
         self.cols = {k: ([r for r, _ in v], [i for _, i in v]) for k, v in ((k, sorted(v)) for k, v in cols.items())}
 
-    def covered(self, sheet, r0, r1, c0, c1):
+    def covered(self, sheet, first_row, last_row, first_col, last_col):
         for (s, c), (rows, ids) in self.cols.items():
-            if s == sheet and c0 <= c <= c1:
-                yield from ids[bisect_left(rows, r0):bisect_right(rows, r1)]
+            if s == sheet and first_col <= c <= last_col:
+                yield from ids[bisect_left(rows, first_row):bisect_right(rows, last_row)]
 
-    def read_by(self, p, r):
-        """The group's cells that run p's cell on row r reads."""
-        dr = r - p.run.r0
-        for leaf in value_leaves(p.expr):
+    def read_by(self, prepared, row):
+        """The group's cells that run `prepared`'s cell on row `row` reads."""
+        dr = row - prepared.run.r0
+        for leaf in value_leaves(prepared.expr):
             lo = leaf.row if leaf.row_abs else leaf.row + dr
             if isinstance(leaf, CellRef):
                 yield from self.covered(leaf.sheet, lo, lo, leaf.col, leaf.col)

@@ -1,6 +1,6 @@
 """A run's formula, parsed once and bound to the workbook: names resolved, references as targets.
 
-`prepare(run, names, dialect)` parses the run's first formula (`xlsx.formula`),
+`Preparer(names)(run)` parses the run's first formula (`xlsx.formula`),
 replaces each defined name by what it points at (a cell or a range on its
 sheet, anchored; a constant; #NAME? when the name does not exist, #REF! when
 it points at a deleted range), and says
@@ -101,7 +101,7 @@ class Names:
         if "#REF!" in text.upper():
             return Const("#REF!")
         try:
-            e = parse(text, sheet, array=True)
+            e = parse(text, sheet)
         except Unsupported as u:
             reason = f"the name {name} is defined as {text}, which xlgd does not evaluate ({u})"
             raise Unsupported(reason, u.function, u.volatile) from None
@@ -112,37 +112,37 @@ class Names:
         return e
 
 
-def _anchor(e):
-    if isinstance(e, CellRef):
-        return CellRef(e.sheet, e.row, e.col, True)
-    if isinstance(e, RangeRef):
-        return RangeRef(e.sheet, e.row, e.col, e.row2, e.col2, True, True)
-    return e
+def _anchor(expr):
+    if isinstance(expr, CellRef):
+        return CellRef(expr.sheet, expr.row, expr.col, True)
+    if isinstance(expr, RangeRef):
+        return RangeRef(expr.sheet, expr.row, expr.col, expr.row2, expr.col2, True, True)
+    return expr
 
 
-def map_leaves(e, fn):
-    """The tree with each leaf replaced by fn(leaf)."""
-    if isinstance(e, (Num, Const)):
-        return e
-    if isinstance(e, Bin):
-        return Bin(e.op, map_leaves(e.left, fn), map_leaves(e.right, fn), e.parsed)
-    if isinstance(e, Cmp):
-        return Cmp(e.op, map_leaves(e.left, fn), map_leaves(e.right, fn))
-    if isinstance(e, Neg):
-        return Neg(map_leaves(e.arg, fn))
-    if isinstance(e, Fn):
-        return Fn(e.name, tuple(map_leaves(a, fn) for a in e.args))
-    return fn(e)
+def map_leaves(expr, function):
+    """The tree with each leaf replaced by function(leaf)."""
+    if isinstance(expr, (Num, Const)):
+        return expr
+    if isinstance(expr, Bin):
+        return Bin(expr.op, map_leaves(expr.left, function), map_leaves(expr.right, function), expr.parsed)
+    if isinstance(expr, Cmp):
+        return Cmp(expr.op, map_leaves(expr.left, function), map_leaves(expr.right, function))
+    if isinstance(expr, Neg):
+        return Neg(map_leaves(expr.arg, function))
+    if isinstance(expr, Fn):
+        return Fn(expr.name, tuple(map_leaves(a, function) for a in expr.args))
+    return function(expr)
 
 
-def value_leaves(e):
+def value_leaves(expr):
     """The reference leaves whose values the tree reads (not ROW's or OFFSET's base: addresses only)."""
-    return (x for x in leaves(e, lambda fn, i: functions.FUNCTIONS[fn.name].arg_kind(i) == "ref")
+    return (x for x in leaves(expr, lambda fn, i: functions.FUNCTIONS[fn.name].arg_kind(i) == "ref")
             if isinstance(x, (CellRef, RangeRef)))
 
 
 class Preparer:
-    """prepare() for many runs: a formula's text is parsed and analysed once per sheet (a step table
+    """Runs prepared: a formula's text is parsed and analysed once per sheet (a step table
     whose x column reads another sheet has thousands of runs of the same text, `=data!B5`), and texts
     that differ only in their row numbers are parsed once too (`Family`: an epoch's `=$AC$7`, `=$AC$8`
     ...; a summary row's `=O64/29`, `=O93/29` ...). A run's bookkeeping is cheap: `ReadRange` a
@@ -230,7 +230,7 @@ class Family:
         text = "".join(x if i % 2 == 0 else str(probe[i // 2]) for i, x in enumerate(parts))
         run = shape.run
         try:
-            other = _resolved(parse(text, run.sheet, run.r0, run.col, array=run.array is not None), run, names,
+            other = _resolved(parse(text, run.sheet, run.r0, run.col), run, names,
                               record=False)
         except Unsupported:
             return None
@@ -325,20 +325,16 @@ def _placed(leaf, hole, rows):
     return Address(_placed(leaf.of, hole[0], rows))
 
 
-def _moved(leaf, dr):
-    """A reference leaf dr rows further down, anchored rows staying."""
+def _moved(leaf, row_shift):
+    """A reference leaf row_shift rows further down, anchored rows staying."""
     if isinstance(leaf, CellRef):
-        return leaf if leaf.row_abs else CellRef(leaf.sheet, leaf.row + dr, leaf.col, False)
+        return leaf if leaf.row_abs else CellRef(leaf.sheet, leaf.row + row_shift, leaf.col, False)
     if isinstance(leaf, RangeRef):
-        return RangeRef(leaf.sheet, leaf.row if leaf.row_abs else leaf.row + dr, leaf.col,
-                        leaf.row2 if leaf.row2_abs else leaf.row2 + dr, leaf.col2, leaf.row_abs, leaf.row2_abs)
+        return RangeRef(leaf.sheet, leaf.row if leaf.row_abs else leaf.row + row_shift, leaf.col,
+                        leaf.row2 if leaf.row2_abs else leaf.row2 + row_shift, leaf.col2, leaf.row_abs, leaf.row2_abs)
     if isinstance(leaf, Address):
-        return Address(_moved(leaf.of, dr))
+        return Address(_moved(leaf.of, row_shift))
     return leaf
-
-
-def prepare(run: Run, names: Names) -> Prepared:
-    return Preparer(names)(run)
 
 
 def _analyse(run, names) -> Prepared:
@@ -346,9 +342,9 @@ def _analyse(run, names) -> Prepared:
     p = Prepared(run)
     p.leaves = []
     try:
-        e = _resolved(parse(run.text, run.sheet, run.r0, run.col, array=run.array is not None), run, names)
+        e = _resolved(parse(run.text, run.sheet, run.r0, run.col), run, names)
     except Unsupported as u:
-        p.reason, p.volatile = _reason(u, run), u.volatile
+        p.reason, p.volatile = _reason(u), u.volatile
         return p
     unknown = _unknown_semantics(e, run.array is not None)
     if unknown:
@@ -383,10 +379,10 @@ _ONE_VALUE_ARGS = {"CHOOSE": (0,), "HLOOKUP": (0, 2), "VLOOKUP": (0, 2), "INDEX"
                                         "ISLOGICAL", "ISNONTEXT", "ISEVEN", "ISODD")}}
 
 
-def _unknown_semantics(e, array: bool) -> str | None:
+def _unknown_semantics(expr, array: bool) -> str | None:
     """Why xlgd cannot give Excel's value for this tree (a range or array where _ONE_VALUE_ARGS says one
     value is expected; outside an array formula, INDEX of a table with one index), or None."""
-    for f in calls(e):
+    for f in calls(expr):
         for i in _ONE_VALUE_ARGS.get(f.name, ()):
             if i < len(f.args) and _many(f.args[i]):
                 return f"uses {f.name} with an array as argument {i + 1} (Excel applies it cell by cell), " \
@@ -408,46 +404,46 @@ def _many(arg) -> bool:
     return isinstance(arg, Const) and isinstance(arg.value, Block) and arg.value.shape != (1, 1)
 
 
-def _resolved(e, run, names, record=True):
+def _resolved(expr, run, names, record=True):
     """The tree with each defined name replaced by what it stands for on the run's sheet."""
-    return map_leaves(e, lambda leaf: names.resolve(leaf.name, leaf.sheet or run.sheet, record)
+    return map_leaves(expr, lambda leaf: names.resolve(leaf.name, leaf.sheet or run.sheet, record)
                       if isinstance(leaf, Name) else leaf)
 
 
-def _powers(e) -> bool:
+def _powers(expr) -> bool:
     """A ^ other than ^2: C's pow() decides the last bits."""
-    if isinstance(e, Bin):
-        if e.op == "^" and not (isinstance(e.right, Num) and e.right.value == 2.0):
+    if isinstance(expr, Bin):
+        if expr.op == "^" and not (isinstance(expr.right, Num) and expr.right.value == 2.0):
             return True
-        return _powers(e.left) or _powers(e.right)
-    if isinstance(e, Cmp):
-        return _powers(e.left) or _powers(e.right)
-    if isinstance(e, Neg):
-        return _powers(e.arg)
-    if isinstance(e, Fn):
-        return any(_powers(a) for a in e.args)
+        return _powers(expr.left) or _powers(expr.right)
+    if isinstance(expr, Cmp):
+        return _powers(expr.left) or _powers(expr.right)
+    if isinstance(expr, Neg):
+        return _powers(expr.arg)
+    if isinstance(expr, Fn):
+        return any(_powers(a) for a in expr.args)
     return False
 
 
-def calls(e):
+def calls(expr):
     """Every function call node of a tree."""
-    if isinstance(e, Fn):
-        yield e
-        for a in e.args:
+    if isinstance(expr, Fn):
+        yield expr
+        for a in expr.args:
             yield from calls(a)
-    elif isinstance(e, (Bin, Cmp)):
-        yield from calls(e.left)
-        yield from calls(e.right)
-    elif isinstance(e, Neg):
-        yield from calls(e.arg)
+    elif isinstance(expr, (Bin, Cmp)):
+        yield from calls(expr.left)
+        yield from calls(expr.right)
+    elif isinstance(expr, Neg):
+        yield from calls(expr.arg)
 
 
-def _reason(u: Unsupported, run: Run) -> str:
-    if u.volatile:
-        return f"uses {u.function} (volatile)"
-    if u.function:
-        return f"uses {u.function}, which xlgd does not evaluate"
-    return f"its formula cannot be evaluated by xlgd: {u}"
+def _reason(unsupported: Unsupported) -> str:
+    if unsupported.volatile:
+        return f"uses {unsupported.function} (volatile)"
+    if unsupported.function:
+        return f"uses {unsupported.function}, which xlgd does not evaluate"
+    return f"its formula cannot be evaluated by xlgd: {unsupported}"
 
 
 def _target(run: Run, leaf) -> ReadRange:
@@ -463,31 +459,31 @@ def _target(run: Run, leaf) -> ReadRange:
     return ReadRange(leaf.sheet, leaf.col, leaf.col2, max(1, min(lo, hi)), max(lo, hi), None, lo_off, hi_off)
 
 
-def _numeric(e) -> bool:
+def _numeric(expr) -> bool:
     """Whether the tree's value is always a number when its inputs are numbers or blanks."""
-    if isinstance(e, (Num, CellRef)):
+    if isinstance(expr, (Num, CellRef)):
         return True
-    if isinstance(e, Neg):
+    if isinstance(expr, Neg):
         return True
-    if isinstance(e, Bin):
-        return e.op != "&"
-    if isinstance(e, Fn):
-        if e.name == "IF":
-            return len(e.args) == 3 and _numeric(e.args[1]) and _numeric(e.args[2])
-        return e.name in NUMERIC_FUNCTIONS or e.name == "NA"
+    if isinstance(expr, Bin):
+        return expr.op != "&"
+    if isinstance(expr, Fn):
+        if expr.name == "IF":
+            return len(expr.args) == 3 and _numeric(expr.args[1]) and _numeric(expr.args[2])
+        return expr.name in NUMERIC_FUNCTIONS or expr.name == "NA"
     return False
 
 
-def _compilable(e) -> bool:
-    if isinstance(e, (Num, CellRef)):
+def _compilable(expr) -> bool:
+    if isinstance(expr, (Num, CellRef)):
         return True
-    if isinstance(e, Const):
-        return isinstance(e.value, bool)
-    if isinstance(e, (Bin, Cmp)):
-        return (not isinstance(e, Bin) or e.op != "&") and _compilable(e.left) and _compilable(e.right)
-    if isinstance(e, Neg):
-        return _compilable(e.arg)
-    if isinstance(e, Fn):
-        f = functions.FUNCTIONS[e.name]
-        return f.scalar is not None and f.batch is not None and all(_compilable(a) for a in e.args)
+    if isinstance(expr, Const):
+        return isinstance(expr.value, bool)
+    if isinstance(expr, (Bin, Cmp)):
+        return (not isinstance(expr, Bin) or expr.op != "&") and _compilable(expr.left) and _compilable(expr.right)
+    if isinstance(expr, Neg):
+        return _compilable(expr.arg)
+    if isinstance(expr, Fn):
+        f = functions.FUNCTIONS[expr.name]
+        return f.scalar is not None and f.batch is not None and all(_compilable(a) for a in expr.args)
     return False

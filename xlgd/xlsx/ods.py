@@ -1,7 +1,7 @@
 """OpenDocument spreadsheets (.ods) read as the .xlsx LibreOffice makes of them.
 
-`is_ods(zip)` tells an OpenDocument spreadsheet from an OOXML package by its `mimetype` member.
-`as_xlsx(path, zip, outdir)` checks the .ods's `content.xml` (hardened parser, its root element) and
+`is_ods(archive)` tells an OpenDocument spreadsheet from an OOXML package by its `mimetype` member.
+`as_xlsx(path, archive, outdir)` checks the .ods's `content.xml` (hardened parser, its root element) and
 asks LibreOffice headless to convert the file to .xlsx in `outdir`, with a profile that never
 recalculates an ODF file on load: the .xlsx holds the formulas LibreOffice translates from
 OpenFormula and the cached values exactly as the .ods holds them (LibreOffice writes 15 significant
@@ -39,24 +39,24 @@ _NEVER_RECALC = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def is_ods(z: SafeZip) -> bool:
+def is_ods(archive: SafeZip) -> bool:
     """True when the zip says it is an OpenDocument spreadsheet or its template (its `mimetype`
     member); another OpenDocument type (a text, a drawing) is refused in one line."""
-    if not z.has("mimetype") or z.has("[Content_Types].xml"):
+    if not archive.has("mimetype") or archive.has("[Content_Types].xml"):
         return False
-    mimetype = z.read("mimetype", limit=1 << 10).strip()
+    mimetype = archive.read("mimetype", limit=1 << 10).strip()
     if mimetype.startswith(ODS_MIMETYPE):
         return True
     if mimetype.startswith(ODF_MIMETYPE):
         kind = mimetype[len(ODF_MIMETYPE):].decode("ascii", "replace")
-        raise XlgdError(f"{z.path} is an OpenDocument {shorten(kind, 30)}, not a spreadsheet")
+        raise XlgdError(f"{archive.path} is an OpenDocument {shorten(kind, 30)}, not a spreadsheet")
     return False
 
 
-def as_xlsx(path, z: SafeZip, outdir) -> tuple:
+def as_xlsx(path, archive: SafeZip, outdir) -> tuple:
     """(the .xlsx LibreOffice converts the .ods at `path` into, written in `outdir`; the .ods's
     cached numbers of formula cells, see `cached_numbers`)."""
-    numbers = cached_numbers(_check_content(path, z))
+    numbers = cached_numbers(_check_content(path, archive))
     exe = soffice()
     if not exe:
         raise MissingDependency(f"reading {path} (OpenDocument) needs LibreOffice, which is not installed: "
@@ -116,12 +116,12 @@ def recalculated(book, numbers: dict) -> tuple | None:
     return None
 
 
-def _check_content(path, z: SafeZip):
+def _check_content(path, archive: SafeZip):
     """A damaged or missing content.xml is the user's file, said on one line (LibreOffice would
     convert it to an empty workbook). Returns the parsed root."""
-    if not z.has("content.xml"):
+    if not archive.has("content.xml"):
         raise XlgdError(f"{path} is an OpenDocument file without content.xml: damaged")
-    root = parse_xml(z.read("content.xml"), f"{path}'s content.xml")
+    root = parse_xml(archive.read("content.xml"), f"{path}'s content.xml")
     if root.tag != f"{{{OFFICE_NS}}}document-content":
         raise XlgdError(f"{path} is damaged: its content.xml is not an OpenDocument document")
     return root
