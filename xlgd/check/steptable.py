@@ -301,30 +301,30 @@ class WholeRows:
             self._runs_ok = all(self.shared.get(si) == run for si, run in self.layout_runs.items())
         return self._runs_ok
 
-    def put(self, i0, nrows, texts) -> bool:
-        """Values of rows i0.. (all matched) into the arrays; False if one is not a number."""
+    def put(self, first_step, nrows, texts) -> bool:
+        """Values of rows first_step.. (all matched) into the arrays; False if one is not a number."""
         arr = numbers(texts)
         if arr is None:
             return False
         ncol, nep, st = self.mt.ncol, self.mt.nep, self.st
-        r0 = self.mt.first_row + i0
+        r0 = self.mt.first_row + first_step
         # Step rows START_ROW+1 .. START_ROW+epochs-1 also hold the epoch block's cells, and come first.
         m = max(0, min(nrows, START_ROW + self.spec.epochs - r0))
         if m:
             head = arr[:m * (ncol + nep)].reshape(m, ncol + nep)
-            st.vals[:, i0:i0 + m] = head[:, :ncol].T
+            st.vals[:, first_step:first_step + m] = head[:, :ncol].T
             self._epoch_cells(r0, m, head)
             arr = arr[m * (ncol + nep):]
         if nrows > m:
-            st.vals[:, i0 + m:i0 + nrows] = arr.reshape(nrows - m, ncol).T
-        st.seen[:, i0:i0 + nrows] = True
+            st.vals[:, first_step + m:first_step + nrows] = arr.reshape(nrows - m, ncol).T
+        st.seen[:, first_step:first_step + nrows] = True
         self.count += nrows
         return True
 
-    def _epoch_cells(self, r0, m, head):
+    def _epoch_cells(self, first_row, m, head):
         lay, ncol = self.lay, self.mt.ncol
         for j in range(m):
-            r = r0 + j
+            r = first_row + j
             for q, ec in enumerate(self.spec.epoch_columns):
                 c = lay.epoch_index[ec.name] + 1
                 f = lay.epoch_formula(ec.name, r - START_ROW)[1:]

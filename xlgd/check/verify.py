@@ -195,8 +195,8 @@ def _evaluation(book, how, fixed) -> Evaluation:
     return ev
 
 
-def _override(ev, name, get):
-    sc = ev.book.sheets.get(name)
+def _override(evaluator, name, get):
+    sc = evaluator.book.sheets.get(name)
     if sc is None:
         return
     for run in sc.all_runs():
@@ -204,11 +204,11 @@ def _override(ev, name, get):
             sc.cached.put(r, run.col, get(r, run.col))
 
 
-def _computed_lookups(ev) -> dict:
+def _computed_lookups(evaluator) -> dict:
     def lookup(name):
-        return lambda r, c: plain_value(ev.value(name, r, c))
+        return lambda r, c: plain_value(evaluator.value(name, r, c))
 
-    return {name: lookup(name) for name in ev.book.sheets}
+    return {name: lookup(name) for name in evaluator.book.sheets}
 
 
 # ------------------------------------------------------------------ known layouts
@@ -347,23 +347,23 @@ def _graddesc_names(book, known, name, g):
 
 
 # ------------------------------------------------------------------ everything else
-def _check_rest(ev, report, known, how, ctx, only):
+def _check_rest(evaluator, report, known, how, ctx, only):
     """Every formula cell the layouts did not cover, sheet by sheet, with the evaluator."""
     settings = Settings(ctx.rtol, how.rounded, _stale_reason(ctx.book.calc),
                         ctx.book.calc.get("iterate") in ("1", "true"),
                         excel_rounding.applies(ctx.book.application, how.mode, bool(known.covered)),
                         frozenset(known.reports))
     by_name = {s.name: s for s in report.sheets}
-    for name in ev.book.sheets:
+    for name in evaluator.book.sheets:
         if name == record.META_SHEET:
             continue
         rep = by_name.get(name) or SheetReport(name, "unknown")
         covered = known.covered.get(name, frozenset())
-        check_evaluated(ev, name, rep, covered, settings)
+        check_evaluated(evaluator, name, rep, covered, settings)
         if isinstance(covered, Covered):
-            _filled_down(ev, name, covered, rep)
+            _filled_down(evaluator, name, covered, rep)
         if rep.formula_cells:
-            add_descent(ev, name, rep, report, known.layouts.get(name))
+            add_descent(evaluator, name, rep, report, known.layouts.get(name))
         if name not in by_name and (rep.formula_cells or rep.causes or rep.notes):
             report.sheets.append(rep)
     if how.mode == "evaluator":
@@ -373,13 +373,13 @@ def _check_rest(ev, report, known, how, ctx, only):
                                  "values are the evaluator's own)")
 
 
-def _filled_down(ev, name, covered, rep):
+def _filled_down(evaluator, name, covered, rep):
     """Formulas below an xlgd step table, in its columns: rows filled down past the layout. Not an error
     in itself (the evaluator checks them like any cell), but said once, so a longer table is not
     mistaken for the one xlgd wrote."""
     (_, last), (c0, c1) = covered.rows, covered.cols
     rows = set()
-    for run in ev.book.sheets[name].all_runs():
+    for run in evaluator.book.sheets[name].all_runs():
         if c0 <= run.col <= c1 and run.r1 > last:
             rows.update(r for r in range(max(run.r0, last + 1), run.r1 + 1) if (r, run.col) not in covered)
     if rows:
@@ -388,16 +388,16 @@ def _filled_down(ev, name, covered, rep):
                          f"filled down: checked by the workbook evaluator, not by the engine's run")
 
 
-def _names(book, ev, report, known):
-    used = {(s, n) for s, n in ev.book.names.used}
+def _names(book, evaluator, report, known):
+    used = {(s, n) for s, n in evaluator.book.names.used}
 
     def value(sheet, r, c):
         """What the named cell holds: its cached value, else (a file without cached values, as
         openpyxl saves) the evaluator's; UNKNOWN_VALUE when neither is known."""
-        if sheet not in ev.book.sheets:
+        if sheet not in evaluator.book.sheets:
             return None
-        v = ev.cached(sheet, r, c)
-        return ev.value(sheet, r, c) if v is UNKNOWN_VALUE else v
+        v = evaluator.cached(sheet, r, c)
+        return evaluator.value(sheet, r, c) if v is UNKNOWN_VALUE else v
 
     causes = check_names(book, used, known.names, value, set(book.sheet_names), report.warnings)
     by_name = {s.name: s for s in report.sheets}
@@ -425,7 +425,7 @@ def _notes(book, report, rec, how):
         report.notes.append(f"made by xlgd {rec.get('xlgd')} from template {rec.get('template')!r}")
 
 
-def _warnings(ctx, report, ev, known):
+def _warnings(ctx, report, evaluator, known):
     book = ctx.book
     calc = book.calc
     if calc.get("calcMode") == "manual":
@@ -435,22 +435,22 @@ def _warnings(ctx, report, ev, known):
         report.warnings.append("the workbook was saved before its calculation completed (calcCompleted=0)")
     if book.has_macros:
         report.warnings.append("the workbook contains macros (vbaProject.bin); xlgd checks formulas, not macros")
-    for sheet in ev.book.sheets:
+    for sheet in evaluator.book.sheets:
         if sheet == record.META_SHEET:
             continue
-        _volatile_note(ev, report, sheet, known)
+        _volatile_note(evaluator, report, sheet, known)
 
 
 NEVER_EVALUATED = frozenset(f.name for f in FUNCTIONS.values() if f.volatile)  # OFFSET is volatile but evaluated
 
 
-def _volatile_note(ev, report, sheet, known):
-    vol = sorted((r, c) for run in ev.book.sheets[sheet].all_runs() for r, c in [(run.r0, run.col)]
+def _volatile_note(evaluator, report, sheet, known):
+    vol = sorted((r, c) for run in evaluator.book.sheets[sheet].all_runs() for r, c in [(run.r0, run.col)]
                  if any(kind == "func" and t.upper() in NEVER_EVALUATED for kind, t in _safe_tokens(run.text)))
     if not vol:
         return
-    n = sum(ev.book.sheets[sheet].run_at(r, c).n for r, c in vol)
-    run = ev.book.sheets[sheet].run_at(*vol[0])
+    n = sum(evaluator.book.sheets[sheet].run_at(r, c).n for r, c in vol)
+    run = evaluator.book.sheets[sheet].run_at(*vol[0])
     fn = next(t.upper() for kind, t in _safe_tokens(run.text) if kind == "func" and t.upper() in NEVER_EVALUATED)
     where = f"{sheet}!{a1(*vol[0])}" + (f" and {n - 1} more" if n > 1 else "")
     feeds = sheet == DATA_SHEET and known.data_rows and any(
@@ -458,7 +458,7 @@ def _volatile_note(ev, report, sheet, known):
     if feeds:
         report.warnings.append(f"volatile function {fn} in {where} feeds computed cells: every recalculation "
                                f"changes the data, so cached values cannot be reproduced")
-    elif ev.cached(sheet, *vol[0]) is UNKNOWN_VALUE:  # no value to stand in for them (openpyxl saved it)
+    elif evaluator.cached(sheet, *vol[0]) is UNKNOWN_VALUE:  # no value to stand in for them (openpyxl saved it)
         report.notes.append(f"volatile function {fn} in {where}: those cells are unchecked, and so are the cells "
                             f"reading them (the file holds no values for them)")
     else:

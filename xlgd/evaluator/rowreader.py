@@ -75,13 +75,14 @@ class RowReader:
     (`RowTemplate`) are taken whole; in any other row, each cell equal to the cell above's template
     is taken as it is and only the others are scanned (`Package.scan_piece`)."""
 
-    def __init__(self, package, sc: SheetCells):
-        self.package, self.sc = package, sc
-        self.taker = CellTaker(sc, package)
+    def __init__(self, package, sheet_cells: SheetCells):
+        self.package, self.sc = package, sheet_cells
+        self.taker = CellTaker(sheet_cells, package)
         self.shared, self.colmap = {}, {}
         self.tmpl, self.first, self.last = None, 0, 0
         self.buf, self.buf_holes, self.buf_r0, self.buf_n = [], (), 0, 0  # values waiting (`take_values`)
-        self.recent = {}  # col -> (CellTemplates seen again, the last new one) of cells that differed from the row above
+        # col -> (CellTemplates seen again, the last new one) of cells that differed from the row above
+        self.recent = {}
         self.rows = None  # TemplateRows (`run`)
 
     def run(self):
@@ -298,12 +299,12 @@ class RowReader:
         for cell in self.package.scan_piece(self.sc.name, text, self.shared, self.colmap):
             self.taker.take(cell)
 
-    def take_values(self, r0, n, vals, holes):
+    def take_values(self, first_row, n, vals, holes):
         """Rows r0..r0+n-1 hold `vals`, one per hole, row after row: kept to be parsed in bulk with the rows
         before them while the holes stay the same (an epoch's first row changes formulas, not values)."""
-        if holes != self.buf_holes or r0 != self.buf_r0 + self.buf_n or len(self.buf) > 200_000:
+        if holes != self.buf_holes or first_row != self.buf_r0 + self.buf_n or len(self.buf) > 200_000:
             self.flush_values()  # (a bound: a million value strings waiting would cost 60 MB)
-            self.buf_holes, self.buf_r0 = holes, r0
+            self.buf_holes, self.buf_r0 = holes, first_row
         self.buf.extend(vals)
         self.buf_n += n
 
@@ -351,7 +352,7 @@ class RowReader:
                 for st in stores:
                     st.put(r0 + i, col, val)
 
-    def defer(self, holes, vals, r0, n) -> bool:
+    def defer(self, holes, vals, first_row, n) -> bool:
         """Rows of number cells: the constants parsed now, the cached values handed to the store
         unparsed (`SheetValues.later`: parsed when first read -- verify reads them, an evaluation
         from the constants never does; a word among them is named then, by `_CachedNumbers`). False,
@@ -368,10 +369,10 @@ class RowReader:
                     return False
                 consts.append((col, nums))
         for col, nums in consts:
-            self.sc.consts.put_numbers(col, r0, nums)
+            self.sc.consts.put_numbers(col, first_row, nums)
         cached = self.sc.cached
-        cached.later(_CachedNumbers(cached, [col for col, _, _ in holes], r0, n, joined, self._typed))
-        cached.max_row = max(cached.max_row, r0 + n - 1)
+        cached.later(_CachedNumbers(cached, [col for col, _, _ in holes], first_row, n, joined, self._typed))
+        cached.max_row = max(cached.max_row, first_row + n - 1)
         return True
 
     def _typed(self, v, t):
@@ -389,8 +390,8 @@ class _CachedNumbers:
 
     __slots__ = ("store", "cols", "r0", "n", "joined", "typed")
 
-    def __init__(self, store, cols, r0, n, joined, typed):
-        self.store, self.cols, self.r0, self.n, self.joined, self.typed = store, cols, r0, n, joined, typed
+    def __init__(self, store, cols, first_row, n, joined, typed):
+        self.store, self.cols, self.r0, self.n, self.joined, self.typed = store, cols, first_row, n, joined, typed
 
     def __call__(self):
         k = len(self.cols)
@@ -407,34 +408,34 @@ def _column_of(chunk):
     return col_number(chunk[6:chunk.index('"', 6)].rstrip("0123456789"))
 
 
-def _finish(sc):
-    _drop_bare_formulas(sc)
-    for (r, c) in sc.members:  # an array formula's other cells: their values are the formula's
-        if sc.consts.get(r, c) is not None:
-            sc.consts.put(r, c, None)
-    _fix_extent(sc)
+def _finish(sheet_cells):
+    _drop_bare_formulas(sheet_cells)
+    for (r, c) in sheet_cells.members:  # an array formula's other cells: their values are the formula's
+        if sheet_cells.consts.get(r, c) is not None:
+            sheet_cells.consts.put(r, c, None)
+    _fix_extent(sheet_cells)
 
 
-def _drop_bare_formulas(sc):
+def _drop_bare_formulas(sheet_cells):
     """A bare `<f/>` (`<f ca="1"/>`: Excel marks an array formula's other cells so, and some writers mark
     any cell) holds no formula: inside an array formula's range the cell is the array's; elsewhere its
     value is a constant."""
-    for col, runs in list(sc.runs.items()):
+    for col, runs in list(sheet_cells.runs.items()):
         bare = [run for run in runs if not run.text.strip()]
         if not bare:
             continue
-        sc.runs[col] = [run for run in runs if run.text.strip()]
-        if not sc.runs[col]:
-            del sc.runs[col]
+        sheet_cells.runs[col] = [run for run in runs if run.text.strip()]
+        if not sheet_cells.runs[col]:
+            del sheet_cells.runs[col]
         for run in bare:
             for r in range(run.r0, run.r1 + 1):
-                if (r, col) not in sc.members:
-                    sc.consts.put(r, col, sc.cached.get(r, col))
+                if (r, col) not in sheet_cells.members:
+                    sheet_cells.consts.put(r, col, sheet_cells.cached.get(r, col))
 
 
-def _fix_extent(sc):
-    sc.consts.max_row = max(sc.consts.max_row, sc.cached.max_row)
-    for runs in sc.runs.values():
+def _fix_extent(sheet_cells):
+    sheet_cells.consts.max_row = max(sheet_cells.consts.max_row, sheet_cells.cached.max_row)
+    for runs in sheet_cells.runs.values():
         for run in runs:
-            sc.cached.max_row = max(sc.cached.max_row, run.r1)
-            sc.consts.max_row = max(sc.consts.max_row, run.r1)
+            sheet_cells.cached.max_row = max(sheet_cells.cached.max_row, run.r1)
+            sheet_cells.consts.max_row = max(sheet_cells.consts.max_row, run.r1)
