@@ -70,7 +70,7 @@ def verify_one(path: Path, timeout: float) -> dict:
     t0 = time.perf_counter()
     try:
         r = subprocess.run([sys.executable, "-m", "xlgd", "verify", "--json", str(path)],
-                           capture_output=True, text=True, timeout=timeout, env=env)
+                           capture_output=True, text=True, timeout=timeout, env=env, check=False)
     except subprocess.TimeoutExpired:
         return {"exit": "timeout", "seconds": timeout, "report": {}, "stderr": f"over {timeout:.0f} s"}
     seconds = time.perf_counter() - t0
