@@ -56,3 +56,21 @@ def test_iferror_if_and_switch_over_arrays_and_switch_blanks(tmp_path):
              "B38": "", "C38": ('SWITCH(A38,B38,"match")', "#N/A")}
     rc, rep = verify_json(write(tmp_path / "l.xlsx", {"Switch": cells}))
     assert rc == 0 and rep["checked"] == rep["formula_cells"] == 15, rep
+
+
+def test_a_loop_only_through_a_branch_not_taken_is_no_circular_reference(tmp_path):
+    """formulas' circular.xlsx (vinci1it2000/formulas, test/test_files, Excel 16 for Mac): rows whose
+    cells name one another only in an IF branch Excel does not take hold the values Excel computed (B6:D6
+    all 1, E6 2; C14:D14 #REF! from A14's error); `=B2` in B2 is the one real circular reference."""
+    cells = {"A2": True, "B2": ("B2", 0.0),
+             "A6": False, "B6": ("C6", 1.0), "C6": ("D6", 1.0), "D6": ("IF(IF(A6,B6,TRUE),1,B6)", 1.0),
+             "E6": ("B6+1", 2.0),
+             "A14": "#REF!", "B14": 1.0, "C14": ("D14", "#REF!"),
+             "D14": ('IF(A14="",0,3000-SUM(B14:C14)+(-SUM($A14:A14)-3000))', "#REF!")}
+    rc, rep = verify_json(write(tmp_path / "c.xlsx", {"DATA": cells}))
+    circular = [c["cell"] for s in rep["sheets"] for c in s["causes"] if c["kind"] == "circular"]
+    assert rc == 1 and circular == ["B2"] and cause_cells(rep) == ["DATA!B2"], rep
+    assert rep["checked_ok"] == 6, rep
+    cells["E6"] = ("B6+1", 1.0)  # a value its formula does not give: a cause
+    rc, rep = verify_json(write(tmp_path / "d.xlsx", {"DATA": cells}))
+    assert "DATA!E6" in cause_cells(rep), rep

@@ -63,10 +63,11 @@ def check_descent(evaluation, sheet: str, layout=None, departed=frozenset()) -> 
             causes.append(Cause(sheet, table.span(col),
                                 "gradient", reason, cells=table.n))
 
+    rule = "the layout's formula" if layout is not None else "its column's formula"
     for w in weights:
         hit = departed & _columns(w)
         if w.problem is None and hit:
-            w.problem = f"{table.name(min(hit))} holds cells that are not its column's formula (the causes below)"
+            w.problem = f"{table.name(min(hit))} holds cells that are not {rule} (the causes below)"
         if w.problem is not None:
             problems[w.col] = ("unchecked", w.problem)
     for col, msg in check_states(table, weights):

@@ -3,18 +3,23 @@
 When some reference inside a group may read a later row (or another sheet
 of the group), the runs are split into their cells, the cells' own
 references give the edges, and Tarjan's algorithm on cells orders them. A
-component of more than one cell, or a cell that reads itself, is a real
-circular reference: its cells get no value (the reason says so, and the
-report names the first of them) -- nothing is ever evaluated in a loop.
+component of more than one cell, or a cell that reads itself, reads itself
+through some branch; evaluated as Excel evaluates (the branch an IF takes),
+its cells that never read one another get their values, and the rest are a
+real circular reference: their cells get no value (the reason says so, and
+the report names the first of them) -- nothing is ever evaluated in a loop.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
-from ..core.expr import CellRef
+from ..core.expr import CellRef, excel_value
+from ..core.values import NotEvaluated
 from . import graph
+from .evaluate import NotKnown, cells_of_row
 from .prepare import value_leaves
+from .store import UNKNOWN_VALUE
 
 MAX_EDGES = 2_000_000  # cell-to-cell dependencies ordered at most: 300 cells each reading a whole
 # column of the group are 90,000; past the bound the group is unchecked rather than minutes long
@@ -37,10 +42,43 @@ def by_cells(ev, group):
             p, r = nodes[comp[0]]
             ev.exact(p, r)
             continue
-        cycle = sorted((nodes[i][0].run.sheet, nodes[i][1], nodes[i][0].run.col) for i in comp)
+        left = taken_branches(ev, [nodes[i] for i in comp])
+        if not left:
+            continue
+        cycle = sorted((p.run.sheet, r, p.run.col) for p, r in left)
         ev.outcome.circular.append(cycle)
         for cell in cycle:
             ev.unknown_cell(cell, cycle[0], "is on a circular reference")
+
+
+def taken_branches(ev, members: list) -> list:
+    """The cells of a loop of references that still read one another when evaluated as Excel evaluates:
+    IF, CHOOSE and the like read only the branch taken, so `=IF(A6,B6,1)` with A6 FALSE does not read
+    B6. Every other member is evaluated (and stored) in the order it becomes computable; the members
+    returned are the circular reference. members: [(Prepared, row)]."""
+    mine = set()
+    for p, r in members:
+        for cell in cells_of_row(p.run, r):
+            mine.add(cell)
+            ev.outcome.unknown.pop(cell, None)
+            ev.out[cell[0]].put(cell[1], cell[2], UNKNOWN_VALUE)
+    left, progress = list(members), True
+    while progress and left:
+        progress, waiting = False, []
+        for p, r in left:
+            try:
+                excel_value(p.expr, ev.env(p, r), ev.dialect, array=p.run.array is not None, here=(r, p.run.col))
+            except NotKnown as nk:
+                if nk.root in mine:
+                    waiting.append((p, r))
+                    continue
+            except NotEvaluated:
+                pass
+            ev.exact(p, r)
+            mine.difference_update(cells_of_row(p.run, r))
+            progress = True
+        left = waiting
+    return left
 
 
 def _too_wide(ev, nodes):
