@@ -31,6 +31,9 @@ def by_cells(ev, group):
         for r in range(p.run.r0, p.run.r1 + 1):
             where[(p.run.sheet, r, p.run.col)] = len(nodes)
             nodes.append((p, r))
+    for i, (p, r) in enumerate(nodes):
+        if p.run.array is not None:  # a cell of an array formula's range is computed by its first cell
+            where.update((cell, i) for cell in cells_of_row(p.run, r))
     cells, deps, edges = GroupCells(where), [], 0
     for p, r in nodes:
         deps.append(set(cells.read_by(p, r)))
@@ -42,35 +45,33 @@ def by_cells(ev, group):
             p, r = nodes[comp[0]]
             ev.exact(p, r)
             continue
-        left = taken_branches(ev, [nodes[i] for i in comp])
-        if not left:
-            continue
-        cycle = sorted((p.run.sheet, r, p.run.col) for p, r in left)
-        ev.outcome.circular.append(cycle)
-        for cell in cycle:
-            ev.unknown_cell(cell, cycle[0], "is on a circular reference")
+        stuck = taken_branches(ev, nodes, comp)
+        if stuck:
+            _circular(ev, nodes, deps, stuck)
 
 
-def taken_branches(ev, members: list) -> list:
-    """The cells of a loop of references that still read one another when evaluated as Excel evaluates:
-    IF, CHOOSE and the like read only the branch taken, so `=IF(A6,B6,1)` with A6 FALSE does not read
-    B6. Every other member is evaluated (and stored) in the order it becomes computable; the members
-    returned are the circular reference. members: [(Prepared, row)]."""
+def taken_branches(ev, nodes: list, comp: list) -> list:
+    """The cells of a loop of references (`comp`, indices into `nodes`, each a (Prepared, row)) that still
+    wait on one another when evaluated as Excel evaluates: IF, CHOOSE and the like read only the branch
+    taken, so `=IF(A6,B6,1)` with A6 FALSE does not read B6. Every other member is evaluated (and stored)
+    in the order it becomes computable; the indices returned are the cells left."""
     mine = set()
-    for p, r in members:
+    for i in comp:
+        p, r = nodes[i]
         for cell in cells_of_row(p.run, r):
             mine.add(cell)
             ev.outcome.unknown.pop(cell, None)
             ev.out[cell[0]].put(cell[1], cell[2], UNKNOWN_VALUE)
-    left, progress = list(members), True
+    left, progress = list(comp), True
     while progress and left:
         progress, waiting = False, []
-        for p, r in left:
+        for i in left:
+            p, r = nodes[i]
             try:
                 excel_value(p.expr, ev.env(p, r), ev.dialect, array=p.run.array is not None, here=(r, p.run.col))
             except NotKnown as nk:
                 if nk.root in mine:
-                    waiting.append((p, r))
+                    waiting.append(i)
                     continue
             except NotEvaluated:
                 pass
@@ -79,6 +80,36 @@ def taken_branches(ev, members: list) -> list:
             progress = True
         left = waiting
     return left
+
+
+def _circular(ev, nodes, deps, stuck: list):
+    """The cells left waiting: the loops among them are circular references (reported); a cell that only
+    reads a loop gets no value either, its root the loop's first cell."""
+    local = {i: k for k, i in enumerate(stuck)}
+    sub = [{local[j] for j in deps[i] if j in local} for i in stuck]
+    loops, readers = [], []
+    for comp in graph.strongly_connected(len(stuck), sub):
+        if len(comp) > 1 or comp[0] in sub[comp[0]]:
+            loops.append(sorted(stuck[k] for k in comp))
+        else:
+            readers.append(stuck[comp[0]])
+    if not loops:
+        loops, readers = [sorted(stuck)], []
+
+    def anchor(i):
+        p, r = nodes[i]
+        return p.run.sheet, r, p.run.col
+
+    for loop in loops:
+        cycle = sorted(anchor(i) for i in loop)
+        ev.outcome.circular.append(cycle)
+        for i in loop:
+            for cell in cells_of_row(nodes[i][0].run, nodes[i][1]):
+                ev.unknown_cell(cell, cycle[0], "is on a circular reference")
+    root = min(anchor(i) for i in loops[0])
+    for i in readers:
+        for cell in cells_of_row(nodes[i][0].run, nodes[i][1]):
+            ev.unknown_cell(cell, root, "is on a circular reference")
 
 
 def _too_wide(ev, nodes):

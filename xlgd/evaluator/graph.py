@@ -65,7 +65,8 @@ class RunIndex:
                     yield run
         for run in self.arrays.get(sheet, ()):
             r0, a0, r1, a1 = run.array
-            if r0 <= hi and r1 >= lo and a0 <= c1 and a1 >= c0 and not (c0 <= run.col <= c1):
+            found = c0 <= run.col <= c1 and run.r0 <= hi and run.r1 >= lo  # its own cell: yielded above
+            if r0 <= hi and r1 >= lo and a0 <= c1 and a1 >= c0 and not found:
                 yield run
 
     def _cols(self, sheet, c0, c1):
