@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
-from ..core.expr import CellRef, excel_value
-from ..core.values import NotEvaluated
+from ..core.expr import CellRef
 from . import graph
-from .evaluate import NotKnown, cells_of_row
+from .graph import cells_of_row
 from .prepare import value_leaves
 from .store import UNKNOWN_VALUE
 
@@ -67,14 +66,9 @@ def taken_branches(ev, nodes: list, comp: list) -> list:
         progress, waiting = False, []
         for i in left:
             p, r = nodes[i]
-            try:
-                excel_value(p.expr, ev.env(p, r), ev.dialect, array=p.run.array is not None, here=(r, p.run.col))
-            except NotKnown as nk:
-                if nk.root in mine:
-                    waiting.append(i)
-                    continue
-            except NotEvaluated:
-                pass
+            if ev.waits(p, r, mine):
+                waiting.append(i)
+                continue
             ev.exact(p, r)
             mine.difference_update(cells_of_row(p.run, r))
             progress = True
