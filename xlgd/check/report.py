@@ -147,15 +147,20 @@ class Report:
             return f"OK with {un:,} unchecked: {tally}; {why}"
         return f"OK: {tally}"
 
-    def text(self):
-        out = [f"{self.path}: values from {self.values_source}; saved by {self.producer}, "
-               f"errors compared in the {self.dialect} dialect"]
+    def head(self) -> list:
+        """The report's first lines: the file, where its values come from, the workbook's warnings and notes."""
+        out = [(f"{self.path}: values from {self.values_source}; saved by {self.producer}, "
+                f"errors compared in the {self.dialect} dialect")]
         out += [f"warning: {w}" for w in self.warnings]
-        out += [f"note: {n}" for n in self.notes]
+        return out + [f"note: {n}" for n in self.notes]
+
+    def text(self):
+        """The whole report, every sheet, unchecked range and cause (`report_text.screen_text` groups it)."""
+        out = self.head()
         for c in self.causes:
             out += c.lines()
         for s in self.sheets:
-            out.append(_sheet_line(s))
+            out.append(sheet_line(s))
             if s.descent:
                 out.append(f"  {s.descent}")
             out += [f"  note: {n}" for n in s.notes]
@@ -166,7 +171,7 @@ class Report:
         return "\n".join(out)
 
 
-def _sheet_line(sheet: SheetReport) -> str:
+def sheet_line(sheet: SheetReport) -> str:
     """A sheet's first line: how many formula cells were checked, how many not, and the outcome."""
     if sheet.formula_cells and not sheet.checked and not sheet.causes:
         why = "; ".join(u.text() for u in sheet.unchecked[:2]) or "no reason recorded"

@@ -38,6 +38,7 @@ from ..core.functions import TINY, numpy_namespace
 from ..core.values import Block, NotEvaluated, SheetError
 from ..xlsx.refs import a1, quote_sheet
 from . import graph
+from .graph import cells_of, cells_of_row
 from .prepare import Prepared
 from .store import NUMBER, UNKNOWN, UNKNOWN_VALUE, SheetValues, Unknown
 
@@ -184,6 +185,18 @@ class Evaluator:
                     val = err.code
                 self.out[run.sheet].put(rr, cc, 0.0 if val is None else val)
         return v
+
+    def waits(self, prepared: Prepared, row: int, cells: set) -> bool:
+        """True when the cell of `prepared` on `row`, evaluated as Excel evaluates it (the branch an IF takes),
+        reads one of `cells`, values not known yet; False when it can be evaluated or fails otherwise."""
+        try:
+            excel_value(prepared.expr, self.env(prepared, row), self.dialect, array=prepared.run.array is not None,
+                        here=(row, prepared.run.col))
+        except NotKnown as nk:
+            return nk.root in cells
+        except NotEvaluated:
+            return False
+        return False
 
     def env(self, prepared: Prepared, row: int):
         dr = row - prepared.run.r0
@@ -386,20 +399,6 @@ def _address(leaf, row_shift):
     else:
         size = (1, 1)
     return Block((), None, (leaf.sheet, r, leaf.col), size)
-
-
-def cells_of(run):
-    """Every cell a run fills: its column's rows, or an array formula's range."""
-    if run.array is None:
-        return [(r, run.col) for r in range(run.r0, run.r1 + 1)]
-    r0, c0, r1, c1 = run.array
-    return [(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
-
-
-def cells_of_row(run, row):
-    if run.array is None:
-        return [(run.sheet, row, run.col)]
-    return [(run.sheet, rr, cc) for rr, cc in cells_of(run)]
 
 
 def _defer_dynamic(comps, deps, prepared):

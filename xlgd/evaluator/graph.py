@@ -66,8 +66,9 @@ class RunIndex:
                     yield run
         for run in self.arrays.get(sheet, ()):
             r0, a0, r1, a1 = run.array
+            found = first_col <= run.col <= last_col and run.r0 <= last_row and run.r1 >= first_row  # yielded above
             crosses = r0 <= last_row and r1 >= first_row and a0 <= last_col and a1 >= first_col
-            if crosses and not (first_col <= run.col <= last_col):
+            if crosses and not found:
                 yield run
 
     def _cols(self, sheet, first_col, last_col):
@@ -221,3 +222,18 @@ def _topo(same_row):
         if not visit(c):
             return None
     return order
+
+
+def cells_of(run):
+    """Every cell a run fills: its column's rows, or an array formula's range."""
+    if run.array is None:
+        return [(r, run.col) for r in range(run.r0, run.r1 + 1)]
+    r0, c0, r1, c1 = run.array
+    return [(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
+
+
+def cells_of_row(run, r):
+    """(sheet, row, col) of the cells run's formula on row r fills: one, or its array formula's range."""
+    if run.array is None:
+        return [(run.sheet, r, run.col)]
+    return [(run.sheet, rr, cc) for rr, cc in cells_of(run)]
