@@ -25,6 +25,7 @@ from .masked import (
     TINY,
     error_name,
     held,
+    lo_power,
     masked_arith,
     masked_compare,
     masked_if,
@@ -90,7 +91,7 @@ def _power(a, b, square, dialect):
     if square:
         return a * a
     try:
-        return math.pow(a, b)
+        return lo_power(a, b) if dialect == "libreoffice" else math.pow(a, b)
     except (OverflowError, ValueError):
         raise SheetError("#NUM!") from None
 
@@ -194,14 +195,16 @@ def evaluate(name: str, args: tuple, evaluate_arg: Callable, dialect: str = "exc
 
 
 def elementwise_call(f, vals, arrays, dialect) -> Block:
-    """A function of single values given arrays (an array formula's `EXP(B28:C28)`): applied cell by cell,
-    a 1x1 array spread like a value; arrays of other shapes are #N/A where they do not overlap."""
+    """A function of single values given arrays (an array formula's `EXP(B28:C28)`, `VLOOKUP(A1:A3,T,2)`):
+    applied cell by cell over the arguments at positions `arrays` (ranges it takes whole stay whole), a 1x1
+    array spread like a value; arrays of other shapes are #N/A where they do not overlap."""
     shapes = [vals[i].shape for i in arrays]
     rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
 
     def one(r, c):
         try:
-            return f.exact([convert(f.arg_kind(i), spread_at(v, r, c)) for i, v in enumerate(vals)], dialect)
+            return f.exact([convert(f.arg_kind(i), spread_at(v, r, c) if i in arrays else v)
+                            for i, v in enumerate(vals)], dialect)
         except SheetError as e:
             return e.code
 
@@ -276,16 +279,6 @@ def _iferror_lazy(args, ev, dialect):
     if err is not None:
         return ev(args[1])
     return v
-
-
-def _isnumber_lazy(args, ev, dialect):
-    v, err = _caught(args[0], ev)
-    return err is None and isinstance(v, float)
-
-
-def _isblank_lazy(args, ev, dialect):
-    v, err = _caught(args[0], ev)
-    return err is None and v is None
 
 
 def _na(args, dialect):
@@ -448,13 +441,11 @@ _reg("PI", 0, 0, exact=lambda a, d: math.pi, magnitude="exact")
 _reg("NORM.INV", 3, 3, exact=_norm_inv, ulp=True)
 _reg("IF", 2, 3, lazy=_if_lazy, scalar=_scalar_if, batch=_np_if, magnitude="branches",
      masked=lambda a, d: masked_if(*a), absorbs=True)
-# The fast paths only need ISERROR right for finite inputs: non-finite values are recomputed exactly.
+# The fast paths only need ISERROR right for finite inputs (its exact form over arrays: core/info.py): non-finite values are recomputed exactly.
 _reg("ISERROR", 1, 1, lazy=_iserror_lazy, scalar=lambda a: not np.isfinite(a),
      batch=lambda a: ~np.isfinite(a), magnitude="exact",
      masked=lambda a, d: (masked_iserror(a[0][1]), None, True), absorbs=True)
 _reg("IFERROR", 2, 2, lazy=_iferror_lazy)
-_reg("ISNUMBER", 1, 1, lazy=_isnumber_lazy, magnitude="exact")
-_reg("ISBLANK", 1, 1, lazy=_isblank_lazy, magnitude="exact")
 _reg("NA", 0, 0, exact=_na, scalar=_na_numpy, batch=_na_numpy, magnitude="exact",
      masked=lambda a, d: (np.nan, np.int8(NA), None))
 _reg("AND", 1, None, exact=lambda a, d: _logical(a, d, all), args=_RANGE, magnitude="exact")

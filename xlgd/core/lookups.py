@@ -83,11 +83,32 @@ def _lookup(args, dialect):
     return 0.0 if v is None else v
 
 
-def _choose_lazy(args, ev, dialect):
-    k = int(number(scalar(ev(args[0]))))
-    if k < 1 or k >= len(args):
+def _choice(k, count) -> int:
+    k = int(number(scalar(k)))
+    if k < 1 or k >= count:
         raise SheetError("#VALUE!")
-    return ev(args[k])
+    return k
+
+
+def _choose_lazy(args, ev, dialect):
+    """CHOOSE: the k-th value, only it evaluated; over an array of k (an array formula's `CHOOSE({1,2},A1:A3,
+    B1:B3)`), cell by cell from the values chosen, spread to the largest of their shapes."""
+    k = intersect(ev(args[0]))
+    if not isinstance(k, Block):
+        return ev(args[_choice(k, len(args))])
+    picks = {}
+    for i in range(k.shape[0]):
+        for j in range(k.shape[1]):
+            n = _caught_code(lambda: _choice(spread_at(k, i, j), len(args)))
+            if not is_error(n) and n not in picks:
+                picks[n] = _caught_code(lambda: ev(args[n]))
+    shapes = [b.extent or b.shape for b in (k, *picks.values()) if isinstance(b, Block)]
+    rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
+
+    def one(i, j):
+        return spread_at(picks[_choice(spread_at(k, i, j), len(args))], i, j)
+
+    return Block(tuple(tuple(_caught_code(lambda: one(i, j)) for j in range(cols)) for i in range(rows)))
 
 
 def _switch_lazy(args, ev, dialect):

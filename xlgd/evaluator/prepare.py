@@ -368,29 +368,10 @@ def _analyse(run, names) -> Prepared:
     return p
 
 
-# Functions whose Excel semantics for an array argument xlgd does not reproduce: Excel applies them
-# cell by cell over a range or array given where one value is expected. Excel's pages:
-# CHOOSE https://support.microsoft.com/office/choose-function-fc5c184f-cb62-4ec7-a46e-38653b98f5bc,
-# IS functions https://support.microsoft.com/office/is-functions-0f2d7971-6019-40a0-a171-f2d869135665,
-# HLOOKUP https://support.microsoft.com/office/hlookup-function-a3034eec-b719-4ba3-bb65-e1ad662ed95f,
-# VLOOKUP https://support.microsoft.com/office/vlookup-function-0bbc8083-26fe-4963-8ab8-93a18ad188a1,
-# INDEX https://support.microsoft.com/office/index-function-a5dcf0dd-996d-40a4-a822-b56b061328bd,
-# COUNTIF https://support.microsoft.com/office/countif-function-e0de10c6-f885-4e71-abb4-1f464816df34,
-# LOOKUP https://support.microsoft.com/office/lookup-function-446d94af-663b-451d-8251-369d5e3864cb
-_ONE_VALUE_ARGS = {"CHOOSE": (0,), "HLOOKUP": (0, 2), "VLOOKUP": (0, 2), "INDEX": (1, 2), "COUNTIF": (1,),
-                   "LOOKUP": (0,),
-                   **{f: (0,) for f in ("ISBLANK", "ISERROR", "ISERR", "ISNA", "ISNUMBER", "ISTEXT",
-                                        "ISLOGICAL", "ISNONTEXT", "ISEVEN", "ISODD")}}
-
-
 def _unknown_semantics(e, array: bool) -> str | None:
-    """Why xlgd cannot give Excel's value for this tree (a range or array where _ONE_VALUE_ARGS says one
-    value is expected; outside an array formula, INDEX of a table with one index), or None."""
+    """Why xlgd cannot give Excel's value for this tree (outside an array formula, INDEX of a table with one
+    index: Excel's value is a whole row or column in one cell), or None."""
     for f in calls(e):
-        for i in _ONE_VALUE_ARGS.get(f.name, ()):
-            if i < len(f.args) and _many(f.args[i]):
-                return f"uses {f.name} with an array as argument {i + 1} (Excel applies it cell by cell), " \
-                       "which xlgd does not evaluate"
         if not array and f.name == "INDEX" and len(f.args) == 2 and _two_dimensional(f.args[0]):
             return "uses INDEX of a table with one index outside an array formula, which xlgd does not evaluate"
     return None
@@ -400,12 +381,6 @@ def _two_dimensional(arg) -> bool:
     if isinstance(arg, RangeRef):
         return arg.row != arg.row2 and arg.col != arg.col2
     return isinstance(arg, Const) and isinstance(arg.value, Block) and min(arg.value.shape) > 1
-
-
-def _many(arg) -> bool:
-    if isinstance(arg, RangeRef):
-        return (arg.row, arg.col) != (arg.row2, arg.col2)
-    return isinstance(arg, Const) and isinstance(arg.value, Block) and arg.value.shape != (1, 1)
 
 
 def _resolved(e, run, names, record=True):
