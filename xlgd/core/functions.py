@@ -285,7 +285,7 @@ def _na(args, dialect):
     raise SheetError("#N/A")
 
 
-def _logical(args, dialect, combine):
+def logical_values(args, dialect, combine):
     """AND/OR: booleans and numbers of the arguments (text and blanks in ranges skipped). In Excel an
     error among the arguments wins over text before it (`AND(TRUE,"ciao",#REF!)` is #REF!) and a text
     argument that is a number is skipped (`AND(TRUE,"0")` is TRUE); other text is left unevaluated."""
@@ -448,8 +448,8 @@ _reg("ISERROR", 1, 1, lazy=_iserror_lazy, scalar=lambda a: not np.isfinite(a),
 _reg("IFERROR", 2, 2, lazy=_iferror_lazy)
 _reg("NA", 0, 0, exact=_na, scalar=_na_numpy, batch=_na_numpy, magnitude="exact",
      masked=lambda a, d: (np.nan, np.int8(NA), None))
-_reg("AND", 1, None, exact=lambda a, d: _logical(a, d, all), args=_RANGE, magnitude="exact")
-_reg("OR", 1, None, exact=lambda a, d: _logical(a, d, any), args=_RANGE, magnitude="exact")
+_reg("AND", 1, None, exact=lambda a, d: logical_values(a, d, all), args=_RANGE, magnitude="exact")
+_reg("OR", 1, None, exact=lambda a, d: logical_values(a, d, any), args=_RANGE, magnitude="exact")
 _reg("NOT", 1, 1, exact=lambda a, d: not a[0], args=("bool",), magnitude="exact")
 _reg("TRUE", 0, 0, exact=lambda a, d: True, magnitude="exact")
 _reg("FALSE", 0, 0, exact=lambda a, d: False, magnitude="exact")

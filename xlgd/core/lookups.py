@@ -99,16 +99,16 @@ def _choose_lazy(args, ev, dialect):
     picks = {}
     for i in range(k.shape[0]):
         for j in range(k.shape[1]):
-            n = _caught_code(lambda: _choice(spread_at(k, i, j), len(args)))
+            n = caught_code(lambda: _choice(spread_at(k, i, j), len(args)))
             if not is_error(n) and n not in picks:
-                picks[n] = _caught_code(lambda: ev(args[n]))
+                picks[n] = caught_code(lambda: ev(args[n]))
     shapes = [b.extent or b.shape for b in (k, *picks.values()) if isinstance(b, Block)]
     rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
 
     def one(i, j):
         return spread_at(picks[_choice(spread_at(k, i, j), len(args))], i, j)
 
-    return Block(tuple(tuple(_caught_code(lambda: one(i, j)) for j in range(cols)) for i in range(rows)))
+    return Block(tuple(tuple(caught_code(lambda: one(i, j)) for j in range(cols)) for i in range(rows)))
 
 
 def _switch_lazy(args, ev, dialect):
@@ -116,7 +116,7 @@ def _switch_lazy(args, ev, dialect):
     (an array formula's `SWITCH(A45:C45, ...)`), cell by cell."""
     x = intersect(ev(args[0]))
     if isinstance(x, Block):
-        return _grid_of(x, lambda i, j: _caught_code(lambda: _switch_one(spread_at(x, i, j), args[1:], ev)))
+        return _grid_of(x, lambda i, j: caught_code(lambda: _switch_one(spread_at(x, i, j), args[1:], ev)))
     return _switch_one(scalar(x), args[1:], ev)
 
 
@@ -134,7 +134,7 @@ def _switch_one(x, pairs, ev):
     raise SheetError("#N/A")
 
 
-def _caught_code(fn):
+def caught_code(fn):
     try:
         return fn()
     except SheetError as e:
@@ -264,25 +264,29 @@ def _if_lazy(args, ev, dialect):
     return _grid_of(c, one)
 
 
-def _iferror_lazy(args, ev, dialect):
-    """IFERROR: the value, or the fallback where it is an error; cell by cell over an array."""
-    try:
-        v = intersect(ev(args[0]))
-    except SheetError as e:
-        v = e.code
-    if not isinstance(v, Block):
-        v = scalar(v) if not is_error(v) else v
-        return ev(args[1]) if is_error(v) else v
-    fallback = ev(args[1])
-
-    def one(i, j):
-        x = spread_at(v, i, j)
+def _if_caught(caught):
+    """IFERROR (caught: any error) and IFNA (#N/A only): the value, or the fallback where it is an error
+    caught; cell by cell over an array."""
+    def lazy(args, ev, dialect):
         try:
-            return spread_at(fallback, i, j) if is_error(x) else x
+            v = intersect(ev(args[0]))
         except SheetError as e:
-            return e.code
+            v = e.code
+        if not isinstance(v, Block):
+            v = scalar(v) if not is_error(v) else v
+            return ev(args[1]) if caught(v) else v
+        fallback = ev(args[1])
 
-    return _grid_of(v, one)
+        def one(i, j):
+            x = spread_at(v, i, j)
+            try:
+                return spread_at(fallback, i, j) if caught(x) else x
+            except SheetError as e:
+                return e.code
+
+        return _grid_of(v, one)
+
+    return lazy
 
 
 def _grid_of(b: Block, one) -> Block:
@@ -291,7 +295,9 @@ def _grid_of(b: Block, one) -> Block:
 
 
 register(replace(FUNCTIONS["IF"], lazy=_if_lazy))
-register(replace(FUNCTIONS["IFERROR"], lazy=_iferror_lazy))
+register(replace(FUNCTIONS["IFERROR"], lazy=_if_caught(is_error)))
+_reg("IFNA", 2, 2, "ifna-function-6626c961-a569-42fc-a49d-79b4951fd461",
+     lazy=_if_caught(lambda v: is_error(v) and v == "#N/A"))
 
 _reg("SINGLE", 1, 1, "implicit-intersection-operator-ce3be07b-0101-4450-a24e-c1c999be2b34", lazy=_single_lazy)
 _reg("LEN", 1, 1, "len-lenb-functions-29236f94-cedc-429d-affd-b5e33d2c67cb", exact=_text_fn(len), args=("value",))

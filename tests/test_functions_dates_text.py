@@ -1,0 +1,114 @@
+"""Date, text, logical and counting functions on workbooks holding real cached values: the examples of
+Microsoft's reference pages written as Excel saves them (the page beside each), and a learner's sheet
+(openpyxl) that LibreOffice recalculated and saved. Every cell is checked and agrees; a value the function
+would not give is a cause."""
+
+import pytest
+
+from tests.excel_books import cause_cells, verify_json, write
+from xlgd.evaluator import open_and_evaluate
+from xlgd.xlsx.libreoffice import soffice
+
+# Each (formula, the value Microsoft's page gives), with the page.
+MICROSOFT = {
+    # https://support.microsoft.com/office/date-function-e36c0c8c-4104-49da-ab83-82328b832349
+    "B1": ("DATE(2011,1,1)", 40544.0),
+    # https://learn.microsoft.com/office/troubleshoot/excel/wrongly-assumes-1900-is-leap-year : 29 February
+    # 1900 is serial 60, 1 March 1900 is 61
+    "B2": ("DATE(1900,2,29)", 60.0), "B3": ("DATE(1900,3,1)", 61.0), "B4": ("DAY(60)", 29.0), "B5": ("MONTH(60)", 2.0),
+    # https://support.microsoft.com/office/year-function-c64f017a-1354-490d-981f-578e8ec8d3b9 (7/5/2008)
+    "B6": ("YEAR(39634)", 2008.0),
+    # https://support.microsoft.com/office/weekday-function-60e44483-2ed1-439f-8bd0-e404c190949a (2/14/2008)
+    "B7": ("WEEKDAY(A1)", 5.0), "B8": ("WEEKDAY(A1,2)", 4.0), "B9": ("WEEKDAY(A1,3)", 3.0),
+    # https://support.microsoft.com/office/edate-function-3c920eb2-6e66-44e7-a1f5-753ae47ee4f5 (15-Jan-11)
+    "C1": ("EDATE(A2,1)", 40589.0), "C2": ("EDATE(A2,-1)", 40527.0), "C3": ("EDATE(A2,2)", 40617.0),
+    # https://support.microsoft.com/office/eomonth-function-7314ffa1-2bc9-4005-9d66-f49db127d628 (1-Jan-11)
+    "C4": ("EOMONTH(A3,1)", 40602.0), "C5": ("EOMONTH(A3,-3)", 40482.0),
+    # https://support.microsoft.com/office/datedif-function-25dba1a4-2812-480b-84dd-8b32a451b35c
+    "C6": ('DATEDIF(DATE(2001,1,1),DATE(2003,1,1),"Y")', 2.0), "C7": ('DATEDIF(DATE(2001,6,1),DATE(2002,8,15),"D")', 440.0),
+    "C8": ('DATEDIF(DATE(2001,6,1),DATE(2002,8,15),"YD")', 75.0),
+    # https://support.microsoft.com/office/find-findb-functions-c7912941-af2a-4bdf-a553-d0d89b0a0628
+    "D1": ('FIND("M",A4)', 1.0), "D2": ('FIND("m",A4)', 6.0), "D3": ('FIND("M",A4,3)', 8.0),
+    # https://support.microsoft.com/office/search-searchb-functions-9ab04538-0e55-4719-a72e-b6f54513b495
+    "D4": ('SEARCH("e",A5,6)', 7.0), "D5": ("SEARCH(A7,A6)", 8.0),
+    "D6": ('REPLACE(A6,SEARCH(A7,A6),6,"Amount")', "Profit Amount"),
+    # https://support.microsoft.com/office/substitute-function-6434944e-a904-4336-a9b0-1e58df3bc332
+    "E1": ('SUBSTITUTE(A8,"Sales","Cost")', "Cost Data"), "E2": ('SUBSTITUTE(A9,"1","2",1)', "Quarter 2, 2008"),
+    "E3": ('SUBSTITUTE(A10,"1","2",3)', "Quarter 1, 2012"),
+    # https://support.microsoft.com/office/xor-function-1548d4c2-5e47-4f77-9a92-0533bba14f37
+    "F1": ("XOR(3>0,2<9)", False), "F2": ("XOR(3>12,4>6)", False),
+    # https://support.microsoft.com/office/counta-function-7dc98875-d5c1-46f1-9a82-53f3219e2509
+    "F3": ("COUNTA(G2:G8)", 6.0),
+}
+INPUTS = {"A1": 39492.0, "A2": 40558.0, "A3": 40544.0, "A4": "Miriam McGovern", "A5": "Statements",
+          "A6": "Profit Margin", "A7": "margin", "A8": "Sales Data", "A9": "Quarter 1, 2008", "A10": "Quarter 1, 2011",
+          "G2": "Sales", "G3": 39790.0, "G5": 19.0, "G6": 22.24, "G7": True, "G8": ("1/0", "#DIV/0!")}
+
+
+def test_microsofts_examples_are_checked_and_agree(tmp_path):
+    rc, rep = verify_json(write(tmp_path / "m.xlsx", {"S": {**INPUTS, **MICROSOFT}}))
+    assert rc == 0 and cause_cells(rep) == [] and rep["unchecked_cells"] == 0, rep
+    assert rep["checked"] == len(MICROSOFT) + 1, rep
+
+
+@pytest.mark.parametrize("cell, wrong", [("B2", 61.0), ("C3", 40620.0), ("D2", 1.0), ("E3", "Quarter 2, 2012"),
+                                         ("F1", True), ("F3", 7.0), ("B9", 4.0)])
+def test_a_value_the_function_does_not_give_is_a_cause(tmp_path, cell, wrong):
+    cells = {**INPUTS, **MICROSOFT, cell: (MICROSOFT[cell][0], wrong)}
+    rc, rep = verify_json(write(tmp_path / "w.xlsx", {"S": cells}))
+    assert rc == 1 and f"S!{cell}" in cause_cells(rep), rep
+
+
+def test_date_text_and_1900_days_in_libreoffices_dialect_are_unchecked(tmp_path):
+    """LibreOffice's calendar has no 29 February 1900: a date before March 1900 is unchecked in its files."""
+    cells = {"A1": ("DAY(60)", 28.0), "A2": ("YEAR(45000)", 2023.0), "A3": ('DATEDIF(A4,A5,"MD")', 1.0),
+             "A4": 40574.0, "A5": 40603.0}
+    rc, rep = verify_json(write(tmp_path / "l.xlsx", {"S": cells}, application="LibreOffice/7.4.7.2$Linux_X86_64"))
+    reasons = " ".join(u["reason"] for u in rep["unchecked"])
+    assert rc == 0 and rep["checked"] == 1 and "before 1 March 1900" in reasons and '"MD"' in reasons, rep
+
+
+DATES = [f"DATE(2020,{m},{d})" for m, d in ((1, 31), (2, 29), (3, 0), (13, 1), (-1, 15), (12, 31), (2, 30))]
+
+
+def _learner_book(path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "s"
+    for r, date in enumerate(DATES, 1):
+        ws.cell(r, 1, "=" + date)
+        for c, f in enumerate(("YEAR(A{r})", "MONTH(A{r})", "DAY(A{r})", "WEEKDAY(A{r})", "WEEKDAY(A{r},2)",
+                               "WEEKDAY(A{r},3)", "WEEKDAY(A{r},13)", "EDATE(A{r},{r})", "EOMONTH(A{r},-{r})",
+                               'DATEDIF(DATE(2001,2,28),A{r},"M")', 'DATEDIF(DATE(2001,2,28),A{r},"YM")',
+                               'DATEDIF(DATE(2001,3,31),A{r},"YD")', "_xlfn.DAYS(A{r},DATE(2001,2,28))",
+                               "HOUR(A{r}/7)", "MINUTE(A{r}/7)", "SECOND(A{r}/7)"), 2):
+            ws.cell(r, c, "=" + f.format(r=r))
+    texts = ["abcABCabc", "a*c", "~", "Quarter 1, 2011"]
+    for r, t in enumerate(texts, 10):
+        ws.cell(r, 1, t)
+        for c, f in enumerate(('FIND("b",A{r})', 'FIND("B",A{r},3)', 'SEARCH("B",A{r},3)', 'SEARCH("?c",A{r})',
+                               'SEARCH("~*",A{r})', 'SUBSTITUTE(A{r},"a","-")', 'SUBSTITUTE(A{r},"1","x",2)',
+                               'REPLACE(A{r},2,3,"++")', "REPT(A{r},2)", "LEN(SUBSTITUTE(A{r},\"c\",\"\"))",
+                               "COUNTA(A10:A{r})", "COUNTBLANK(A10:B{r})", "_xlfn.XOR(A{r}=\"~\",TRUE)",
+                               "_xlfn.IFNA(MATCH(A{r},A10:A11,0),-1)", "TRUNC(-{r}.567,1)", "ROUNDUP({r}.0001,2)",
+                               "ROUNDDOWN(-{r}.999,0)", "ISEVEN({r})", "ISODD({r})", '_xlfn.IFS(A{r}="~",1,A{r}="a*c",2)'), 2):
+            ws.cell(r, c, "=" + f.format(r=r))
+    wb.save(path)
+    return path
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+@pytest.mark.skipif(not soffice(), reason="LibreOffice not installed")
+def test_dates_and_text_functions_equal_libreoffice(tmp_path):
+    """A learner's sheet of date and text formulas LibreOffice recalculated: every cell checked and agreeing."""
+    from xlgd.xlsx.libreoffice import recalc_xlsx
+
+    book = recalc_xlsx(_learner_book(tmp_path / "d.xlsx"), tmp_path / "out")
+    rc, rep = verify_json(book)
+    assert rc == 0 and cause_cells(rep) == [] and rep["unchecked_cells"] == 0, rep
+    assert rep["checked"] == rep["formula_cells"] == len(DATES) * 17 + 4 * 20, rep
+    ev = open_and_evaluate(book)
+    assert ev.value("s", 2, 1) == 43890.0 and ev.value("s", 2, 4) == 29.0  # 29 February 2020

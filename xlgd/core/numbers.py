@@ -1,0 +1,58 @@
+"""Counting and truncating functions (COUNTA, COUNTBLANK, TRUNC, ROUNDUP, ROUNDDOWN), registered in the one
+function table (`functions.FUNCTIONS`); each entry names Microsoft's reference page beside it. TRUNC, ROUNDUP
+and ROUNDDOWN act on the number as its shortest decimal reads, as ROUND does (`ranges.round_half_away`)."""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
+
+from .functions import Function, register
+from .values import Block, SheetError, Text
+
+MS = "https://support.microsoft.com/office/"
+
+
+def _counta(args, dialect):
+    """COUNTA: the cells of ranges that are not empty (an error, "" from a formula and FALSE count), and
+    every value given directly."""
+    n = 0
+    for a in args:
+        cells = a.cells() if isinstance(a, Block) else [a]
+        n += sum(1 for v in cells if v is not None)
+    return float(n)
+
+
+def _countblank(args, dialect):
+    """COUNTBLANK(range): empty cells and cells holding the text ""."""
+    cells = args[0].cells() if isinstance(args[0], Block) else [args[0]]
+    return float(sum(1 for v in cells if v is None or (isinstance(v, Text) and v == "")))
+
+
+def _rounded(mode):
+    def f(args, dialect):
+        value = args[0]
+        digits = int(math.trunc(args[1])) if len(args) > 1 and args[1] is not None else 0
+        if not math.isfinite(value):
+            raise SheetError("#NUM!")
+        if abs(digits) >= 300:
+            return value
+        return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=mode))
+
+    return f
+
+
+def _reg(name, lo, hi, page, **kw):
+    register(Function(name, lo, hi, **kw))
+    PAGES[name] = MS + page
+
+
+PAGES: dict = {}
+_reg("COUNTA", 1, 255, "counta-function-7dc98875-d5c1-46f1-9a82-53f3219e2509", exact=_counta, args=("range",),
+     magnitude="exact")
+_reg("COUNTBLANK", 1, 1, "countblank-function-6a92d772-675c-4bee-b346-24af6bd3ac22", exact=_countblank,
+     args=("range",), magnitude="exact")
+_reg("TRUNC", 1, 2, "trunc-function-8b86a64c-3127-43db-ba14-aad5013ca2d5", exact=_rounded(ROUND_DOWN), ulp=True)
+_reg("ROUNDDOWN", 2, 2, "rounddown-function-2ec94c73-241f-4b01-8c6f-17e6d7968f53", exact=_rounded(ROUND_DOWN),
+     ulp=True)
+_reg("ROUNDUP", 2, 2, "roundup-function-f8bc9b23-e795-47db-8703-db171d0c42a7", exact=_rounded(ROUND_UP), ulp=True)
