@@ -35,6 +35,7 @@ from ..core.expr import (
     leaves,
 )
 from ..core.values import Block
+from ..xlsx import tables
 from ..xlsx.formula import MAX_ROW, Unsupported, parse
 from .graph import ReadRange
 from .runs import Run
@@ -65,8 +66,10 @@ class Prepared:
 class Names:
     """The workbook's defined names, resolved for formulas on each sheet."""
 
-    def __init__(self, defined: dict, sheets):
+    def __init__(self, defined: dict, sheets, tables: dict | None = None):
         self.sheets = set(sheets)
+        self.tables = tables or {}  # table name upper case -> xlsx.tables.ExcelTable
+        self.dialect = "excel"  # how structured references read (set by the Preparer)
         self.by_key = {(s, n.upper()): text for (s, n), text in defined.items()}
         self._cache = {}
         self.used = set()  # (sheet, name as written) of every name a formula uses
@@ -95,9 +98,11 @@ class Names:
         return self.by_key.get((sheet, name.upper()), self.by_key.get((None, name.upper())))
 
     def _resolve(self, name, sheet):
+        if "[" in name:
+            return self.structured(name, (sheet, None, None, None))
         text = self.text(name, sheet)
         if text is None:
-            return Const("#NAME?")
+            return self.structured(name + "[]", (sheet, None, None, None)) if self.is_table(name, sheet) else Const("#NAME?")
         if "#REF!" in text.upper():
             return Const("#REF!")
         try:
@@ -110,6 +115,33 @@ class Names:
         if isinstance(e, (CellRef, RangeRef)) and e.sheet not in self.sheets:
             return Const("#REF!")
         return e
+
+    def structured(self, text: str, where: tuple):
+        """A structured reference (`Table1[Age]`, `[@Age]`) as the cell or range it names, for formula cells at
+        where = (sheet, first row, last row, column) -- rows None outside a formula (a defined name): a
+        #This Row reference moves with the formula's row, the rest are anchored."""
+        name, spec = tables.split(text)
+        table = self.tables.get(name.upper()) if name else self._around(where)
+        if table is None:
+            raise Unsupported(f"the structured reference {text} names no table of the workbook xlgd can read")
+        if self.dialect == "libreoffice" and (text.endswith("[]") or spec.strip().upper() in tables.SPECIALS):
+            raise Unsupported(f"the structured reference {text}, which LibreOffice reads otherwise than Excel "
+                              "(a table's name alone: its headers too; `[#All]` alone: #NAME?)")
+        if where[1] is None and ("@" in spec or "#THIS ROW" in spec.upper()):
+            raise Unsupported(f"the structured reference {text} without the formula's row")
+        r0, c0, r1, c1, this_row = table.cells(spec, (where[1], where[2]))
+        if (r0, c0) == (r1, c1):
+            return CellRef(table.sheet, r0, c0, not this_row)
+        return RangeRef(table.sheet, r0, c0, r1, c1, not this_row, not this_row)
+
+    def is_table(self, name, sheet) -> bool:
+        """A bare table name (`SUM(Table1)`: its data rows), not a defined name."""
+        return self.text(name, sheet) is None and name.upper() in self.tables
+
+    def _around(self, where):
+        sheet, row, _, col = where
+        return next((t for t in self.tables.values() if t.sheet == sheet and row is not None
+                     and t.r0 <= row <= t.r1 and t.c0 <= col <= t.c1), None)
 
 
 def _anchor(e):
@@ -148,15 +180,16 @@ class Preparer:
     ...; a summary row's `=O64/29`, `=O93/29` ...). A run's bookkeeping is cheap: `ReadRange` a
     tuple, moved leaves without a walk."""
 
-    def __init__(self, names: Names):
+    def __init__(self, names: Names, dialect: str = "excel"):
         self.names = names
+        names.dialect = dialect
         self.shapes = {}
         self.families = {}  # (text between row numbers, sheet, array) -> Family, or None: parse each
 
     def __call__(self, run: Run) -> Prepared:
         key = (run.text, run.sheet, run.array is not None)
         upper = run.text.upper()
-        positional = "ROW(" in upper or "OFFSET(" in upper
+        positional = "ROW(" in upper or "OFFSET(" in upper or "[" in upper  # [@Age]: the formula's row
         if positional:
             key += (run.r0, run.col)  # ROW() and OFFSET depend on where the formula is
         form = run.form and (("form", run.form),) + key[1:]  # one formula in R1C1 form: moved, not parsed
@@ -384,9 +417,17 @@ def _two_dimensional(arg) -> bool:
 
 
 def _resolved(e, run, names, record=True):
-    """The tree with each defined name replaced by what it stands for on the run's sheet."""
-    return map_leaves(e, lambda leaf: names.resolve(leaf.name, leaf.sheet or run.sheet, record)
-                      if isinstance(leaf, Name) else leaf)
+    """The tree with each defined name and structured reference replaced by what it stands for on the run's
+    sheet and rows."""
+    def leaf_of(leaf):
+        if not isinstance(leaf, Name):
+            return leaf
+        if "[" in leaf.name or names.is_table(leaf.name, leaf.sheet or run.sheet):
+            text = leaf.name if "[" in leaf.name else leaf.name + "[]"
+            return names.structured(text, (run.sheet, run.r0, run.r1, run.col))
+        return names.resolve(leaf.name, leaf.sheet or run.sheet, record)
+
+    return map_leaves(e, leaf_of)
 
 
 def _powers(e) -> bool:
