@@ -112,3 +112,19 @@ def test_dates_and_text_functions_equal_libreoffice(tmp_path):
     assert rep["checked"] == rep["formula_cells"] == len(DATES) * 17 + 4 * 20, rep
     ev = open_and_evaluate(book)
     assert ev.value("s", 2, 1) == 43890.0 and ev.value("s", 2, 4) == 29.0  # 29 February 2020
+
+
+def test_yearfrac_as_microsoft_documents_it(tmp_path):
+    """https://support.microsoft.com/office/yearfrac-function-3844141e-c76d-4143-82b6-208454ddc6a8: from 1/1/2012
+    to 7/30/2012, 0.58055556 (basis 0), 0.57650273 (basis 1), 0.57808219 (basis 3), as the page rounds them; a
+    basis out of range is #NUM! even beside an error date, an error basis wins over an error date (Excel's
+    values in pycel's tests/fixtures/yearfrac.xlsx)."""
+    shown = {"B1": ("YEARFRAC(A1,A2)", 0.58055556), "B2": ("YEARFRAC(A1,A2,1)", 0.57650273),
+             "B3": ("YEARFRAC(A1,A2,3)", 0.57808219)}
+    errors = {"C1": ("YEARFRAC(D1,200,5)", "#NUM!"), "C2": ("YEARFRAC(D1,200,D2)", "#N/A"),
+              "C3": ("YEARFRAC(A2,A1,2)", (41120 - 40909) / 360)}
+    inputs = {"A1": 40909.0, "A2": 41120.0, "D1": ("1/0", "#DIV/0!"), "D2": ("NA()", "#N/A")}
+    p = write(tmp_path / "y.xlsx", {"S": {**inputs, **shown, **errors}})
+    ev = open_and_evaluate(p)
+    assert [round(ev.value("S", r, 2), 8) for r in (1, 2, 3)] == [v for _, v in shown.values()]
+    assert [ev.value("S", r, 3) for r in (1, 2, 3)] == [v for _, v in errors.values()]

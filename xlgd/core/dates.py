@@ -165,6 +165,61 @@ def _clock(i):
     return f
 
 
+def _yearfrac(args, dialect):
+    """YEARFRAC(start, end, [basis]): the fraction of a year between two dates, by Excel's day-count bases 0
+    (US 30/360), 1 (actual/actual), 2 (actual/360), 3 (actual/365), 4 (European 30/360). An error in the basis,
+    or a basis out of range, wins over an error in the dates (Excel's values in pycel's yearfrac.xlsx)."""
+    basis = _whole(toolpak_number(args[2])) if len(args) > 2 and args[2] is not None else 0  # its error first
+    if basis not in (0, 1, 2, 3, 4):
+        raise SheetError("#NUM!")
+    start, end = sorted(math.floor(toolpak_number(a)) for a in args[:2])
+    if start < _MARCH_1900:
+        raise NotEvaluated("uses YEARFRAC from a date before 1 March 1900, which xlgd does not evaluate")
+    (y1, m1, d1), (y2, m2, d2) = ymd(start, dialect), ymd(end, dialect)
+    if basis == 2:
+        return (end - start) / 360.0
+    if basis == 3:
+        return (end - start) / 365.0
+    if basis == 1:
+        return _actual_actual(start, end, (y1, m1, d1), (y2, m2, d2), dialect)
+    if basis == 4:
+        d1, d2 = min(d1, 30), min(d2, 30)
+    else:
+        d1, d2 = _us_30_360(y1, m1, d1, y2, m2, d2)
+    return ((d2 + m2 * 30 + y2 * 360) - (d1 + m1 * 30 + y1 * 360)) / 360.0
+
+
+def _last_of_february(y, m, d) -> bool:
+    return m == 2 and d == month_days(y, 2)
+
+
+def _us_30_360(y1, m1, d1, y2, m2, d2):
+    if d1 == 31 and d2 == 31:
+        return 30, 30
+    if d1 == 31:
+        return 30, d2
+    if d1 == 30 and d2 == 31:
+        return d1, 30
+    if _last_of_february(y1, m1, d1) and _last_of_february(y2, m2, d2):
+        return 30, 30
+    if _last_of_february(y1, m1, d1):
+        return 30, d2
+    return d1, d2
+
+
+def _actual_actual(start, end, first, last, dialect) -> float:
+    """Basis 1: within a year, the days over 365 or 366 (a 29 February in between or at the end); across years,
+    over the average length of the years the dates touch."""
+    (y1, m1, d1), (y2, m2, d2) = first, last
+    if y1 == y2 or (y2 == y1 + 1 and (m1, d1) >= (m2, d2)):
+        leap = calendar.isleap(y1) if y1 == y2 else any(
+            calendar.isleap(y) and start <= serial(y, 2, 29, dialect) <= end for y in (y1, y2))
+        return (end - start) / (366.0 if leap or (m2, d2) == (2, 29) else 365.0)
+    years = y2 - y1 + 1
+    days = serial(y2 + 1, 1, 1, dialect) - serial(y1, 1, 1, dialect)
+    return (end - start) / (days / years)
+
+
 def _days(args, dialect):
     return float(math.floor(args[0]) - math.floor(args[1]))
 
@@ -189,4 +244,6 @@ _reg("MINUTE", 1, 1, "minute-function-af728df0-05c4-4b07-9eed-a84801a60589", exa
 _reg("SECOND", 1, 1, "second-function-740d1cfc-553c-4099-b668-80eaa24e8af1", exact=_clock(2))
 _reg("DATEDIF", 3, 3, "datedif-function-25dba1a4-2812-480b-84dd-8b32a451b35c", exact=_datedif,
      args=("number", "number", "value"))
+_reg("YEARFRAC", 2, 3, "yearfrac-function-3844141e-c76d-4143-82b6-208454ddc6a8", exact=_yearfrac,
+     args=("value",))
 _reg("DAYS", 2, 2, "days-function-57740535-d549-4395-8728-0f07bff0b9df", exact=_days)
