@@ -108,14 +108,17 @@ def _write_tables(z, tables: dict, sheet_names: list) -> str:
     return overrides
 
 
-def write(path, sheets: dict, names: dict | None = None, application="Microsoft Excel", tables: dict | None = None):
+def write(path, sheets: dict, names: dict | None = None, application="Microsoft Excel", tables: dict | None = None,
+          date1904=False):
     """The workbook at `path` (see the module doc); returns path. tables: {sheet: [(name, "A1:C5", [column
-    names], totals rows)]}, each a table part of that sheet (a header row first)."""
+    names], totals rows)]}, each a table part of that sheet (a header row first); date1904: the workbook counts
+    dates from 1904."""
     names = names or {}
     sheet_list = "".join(f'<sheet name="{escape(n)}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(sheets, 1))
     defined = "".join(f'<definedName name="{escape(n)}">{escape(t)}</definedName>' for n, t in names.items())
     wb = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{MAIN}" xmlns:r="{REL_NS}">'
-          f'<sheets>{sheet_list}</sheets>' + (f"<definedNames>{defined}</definedNames>" if defined else "")
+          + ('<workbookPr date1904="1"/>' if date1904 else "") + f'<sheets>{sheet_list}</sheets>'
+          + (f"<definedNames>{defined}</definedNames>" if defined else "")
           + '<calcPr calcId="191029"/></workbook>')
     wb_rels = "".join(f'<Relationship Id="rId{i}" Type="{REL_NS}/worksheet" Target="worksheets/sheet{i}.xml"/>'
                       for i in range(1, len(sheets) + 1))

@@ -128,3 +128,14 @@ def test_yearfrac_as_microsoft_documents_it(tmp_path):
     ev = open_and_evaluate(p)
     assert [round(ev.value("S", r, 2), 8) for r in (1, 2, 3)] == [v for _, v in shown.values()]
     assert [ev.value("S", r, 3) for r in (1, 2, 3)] == [v for _, v in errors.values()]
+
+
+def test_dates_in_a_1904_workbook_are_unchecked(tmp_path):
+    """In the 1904 date system serial 0 is 1 January 1904 (Excel saved 1904 for `=YEAR(0)`): xlgd counts from
+    1900, so its date functions there are unchecked with the reason, never a cause; other cells are checked."""
+    cells = {"A1": ("YEAR(0)", 1904.0), "A2": ("DATE(2011,1,1)", 39082.0), "A3": ("2*3", 6.0)}
+    rc, rep = verify_json(write(tmp_path / "m.xlsx", {"S": cells}, date1904=True))
+    assert rc == 0 and rep["checked"] == 1 and rep["unchecked_cells"] == 2, rep
+    assert "1904 date system" in rep["unchecked"][0]["reason"], rep
+    rc, rep = verify_json(write(tmp_path / "w.xlsx", {"S": cells}))
+    assert rc == 1, rep

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..core import functions
+from ..core import dates, functions
 from ..core.expr import (
     Address,
     Bin,
@@ -70,6 +70,7 @@ class Names:
         self.sheets = set(sheets)
         self.tables = tables or {}  # table name upper case -> xlsx.tables.ExcelTable
         self.dialect = "excel"  # how structured references read (set by the Preparer)
+        self.date1904 = False  # the workbook counts dates from 1904 (Mac Excel's old default)
         self.by_key = {(s, n.upper()): text for (s, n), text in defined.items()}
         self._cache = {}
         self.used = set()  # (sheet, name as written) of every name a formula uses
@@ -383,7 +384,7 @@ def _analyse(run, names) -> Prepared:
     except Unsupported as u:
         p.reason, p.volatile = _reason(u, run), u.volatile
         return p
-    unknown = _unknown_semantics(e, run.array is not None)
+    unknown = _unknown_semantics(e, run.array is not None, names.date1904)
     if unknown:
         p.reason = unknown
         return p
@@ -401,10 +402,13 @@ def _analyse(run, names) -> Prepared:
     return p
 
 
-def _unknown_semantics(e, array: bool) -> str | None:
+def _unknown_semantics(e, array: bool, date1904: bool = False) -> str | None:
     """Why xlgd cannot give Excel's value for this tree (outside an array formula, INDEX of a table with one
-    index: Excel's value is a whole row or column in one cell), or None."""
+    index: Excel's value is a whole row or column in one cell; a date function in a workbook on the 1904
+    date system), or None."""
     for f in calls(e):
+        if date1904 and f.name in dates.PAGES:
+            return f"uses {f.name} in a workbook on the 1904 date system, which xlgd does not evaluate"
         if not array and f.name == "INDEX" and len(f.args) == 2 and _two_dimensional(f.args[0]):
             return "uses INDEX of a table with one index outside an array formula, which xlgd does not evaluate"
     return None

@@ -1,4 +1,4 @@
-"""The workbook's tables (xl/tables/tableN.xml) and structured references to them.
+"""The workbook's tables (xl/tables/tableN.xml) and structured references to them; its date system.
 
 `read_tables(package)` gives each table (name, sheet, rectangle, header and totals rows, column names).
 `ExcelTable.cells(spec, rows)` reads the part of a structured reference inside its brackets -- `Table1[Age]`,
@@ -127,6 +127,15 @@ def split(text: str) -> tuple:
     """`Table1[[#This Row],[Age]]` -> ('Table1', '[#This Row],[Age]'); `[@Age]` -> ('', '@Age')."""
     at = text.index("[")
     return text[:at], text[at + 1:-1]
+
+
+def date1904(package) -> bool:
+    """Whether the workbook counts dates from 1 January 1904 (`<workbookPr date1904="1"/>`)."""
+    try:
+        pr = next(package.xml("xl/workbook.xml").iter(_M + "workbookPr"), None)
+    except Exception:  # noqa: BLE001 -- an unreadable workbook part was refused when the package opened
+        return False
+    return pr is not None and (pr.get("date1904") or "").strip().lower() in ("1", "true")
 
 
 def read_tables(package) -> dict:
