@@ -139,3 +139,23 @@ def test_dates_in_a_1904_workbook_are_unchecked(tmp_path):
     assert "1904 date system" in rep["unchecked"][0]["reason"], rep
     rc, rep = verify_json(write(tmp_path / "w.xlsx", {"S": cells}))
     assert rc == 1, rep
+
+
+# The examples of Microsoft's pages (DEC2BIN, DEC2HEX, BIN2DEC, HEX2DEC, OCT2BIN, HEX2BIN: .../office/dec2bin-
+# function-0f63dd0e-5d1a-42d8-b511-5bf5c6d43838 and the pages beside them in xlgd/core/bases.py), and Excel's values
+# in xlcalculator's tests/resources/BASES.xlsx for `places` out of 1-10 (checked before the number) and "".
+BASES = {"A1": ("DEC2BIN(9,4)", "1001"), "A2": ("DEC2BIN(-100)", "1110011100"), "A3": ("DEC2HEX(100,4)", "0064"),
+         "A4": ("DEC2HEX(-54)", "FFFFFFFFCA"), "A5": ("DEC2HEX(28)", "1C"), "A6": ("DEC2HEX(64,1)", "#NUM!"),
+         "A7": ("BIN2DEC(1100100)", 100.0), "A8": ("BIN2DEC(1111111111)", -1.0), "A9": ('HEX2DEC("A5")', 165.0),
+         "A10": ('HEX2DEC("FFFFFFFF5B")', -165.0), "A11": ('HEX2DEC("3DA408B9")', 1034160313.0),
+         "A12": ("OCT2BIN(3,3)", "011"), "A13": ("OCT2BIN(7777777000)", "1000000000"),
+         "A14": ('HEX2BIN("F",8)', "00001111"), "A15": ('HEX2BIN("B7")', "10110111"),
+         "A16": ('HEX2BIN("FFFFFFFFFF")', "1111111111"), "A17": ('DEC2BIN("E",0)', "#NUM!"),
+         "A18": ("DEC2BIN(-25,11)", "#NUM!"), "A19": ('BIN2DEC("")', 0.0), "A20": ("DEC2OCT(-25,1)", "7777777747")}
+
+
+def test_base_conversions_as_excel_gives_them(tmp_path):
+    rc, rep = verify_json(write(tmp_path / "b.xlsx", {"S": BASES}))
+    assert rc == 0 and rep["checked"] == len(BASES) and rep["unchecked_cells"] == 0, rep
+    rc, rep = verify_json(write(tmp_path / "w.xlsx", {"S": {**BASES, "A4": ("DEC2HEX(-54)", "-36")}}))
+    assert rc == 1 and cause_cells(rep) == ["S!A4"], rep
