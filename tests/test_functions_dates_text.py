@@ -170,3 +170,16 @@ def test_pv_and_sln_as_microsoft_documents_them(tmp_path):
     ev = open_and_evaluate(write(tmp_path / "f.xlsx", {"S": cells}))
     assert round(ev.value("S", 1, 1), 2) == -59777.15
     assert [ev.value("S", r, 1) for r in (2, 3, 4)] == [2250.0, -1000.0, "#DIV/0!"]
+
+
+def test_trigonometry_as_microsoft_documents_it(tmp_path):
+    """The examples of Microsoft's ACOS, ASIN, ATAN2, COSH, SINH, DEGREES and RADIANS pages (their links beside the
+    entries in xlgd/core/numbers.py), to the digits the pages show; out of the domain #NUM!, ATAN2(0,0) #DIV/0!."""
+    shown = {"A1": ("ACOS(-0.5)", 2.094395102), "A2": ("DEGREES(ACOS(-0.5))", 120.0), "A3": ("ASIN(-0.5)", -0.523598776),
+             "A4": ("ATAN2(1,1)", 0.785398163), "A5": ("ATAN2(-1,-1)", -2.35619449), "A6": ("COSH(4)", 27.308233),
+             "A7": ("SINH(1)", 1.175201194), "A8": ("RADIANS(270)", 4.712389), "A9": ("DEGREES(PI())", 180.0)}
+    errors = {"B1": ("ACOS(2)", "#NUM!"), "B2": ("ATAN2(0,0)", "#DIV/0!"), "B3": ("COSH(1000)", "#NUM!")}
+    ev = open_and_evaluate(write(tmp_path / "t.xlsx", {"S": {**shown, **errors}}))
+    for r, (_, v) in enumerate(shown.values(), 1):
+        assert round(ev.value("S", r, 1), len(repr(v).split(".")[1])) == v, (r, ev.value("S", r, 1))
+    assert [ev.value("S", r, 2) for r in (1, 2, 3)] == ["#NUM!", "#DIV/0!", "#NUM!"]

@@ -1,13 +1,15 @@
-"""Counting and truncating functions (COUNTA, COUNTBLANK, TRUNC, ROUNDUP, ROUNDDOWN), registered in the one
-function table (`functions.FUNCTIONS`); each entry names Microsoft's reference page beside it. TRUNC, ROUNDUP
-and ROUNDDOWN act on the number as its shortest decimal reads, as ROUND does (`ranges.round_half_away`)."""
+"""Counting, truncating and trigonometric functions (COUNTA, COUNTBLANK, TRUNC, ROUNDUP, ROUNDDOWN, ACOS, ASIN,
+ATAN, ATAN2, COSH, SINH, DEGREES, RADIANS), registered in the one function table (`functions.FUNCTIONS`); each
+entry names Microsoft's reference page beside it. TRUNC, ROUNDUP and ROUNDDOWN act on the number as its
+shortest decimal reads, as ROUND does (`ranges.round_half_away`); the trigonometric ones take their last bits
+from the C library (compared by ulp distance in files Excel saved)."""
 
 from __future__ import annotations
 
 import math
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
-from .functions import Function, register
+from .functions import Function, finite, register
 from .values import Block, SheetError, Text
 
 MS = "https://support.microsoft.com/office/"
@@ -42,6 +44,26 @@ def _rounded(mode):
     return f
 
 
+def _math(fn, domain=None):
+    def f(args, dialect):
+        if domain is not None and not domain(*args):
+            raise SheetError("#NUM!")
+        try:
+            return finite(fn(*args))
+        except (OverflowError, ValueError):
+            raise SheetError("#NUM!") from None
+
+    return f
+
+
+def _atan2(args, dialect):
+    """ATAN2(x_num, y_num): the angle of the point (x, y); #DIV/0! at the origin."""
+    x, y = args
+    if x == 0.0 and y == 0.0:
+        raise SheetError("#DIV/0!")
+    return math.atan2(y, x)
+
+
 def _reg(name, lo, hi, page, **kw):
     register(Function(name, lo, hi, **kw))
     PAGES[name] = MS + page
@@ -56,3 +78,13 @@ _reg("TRUNC", 1, 2, "trunc-function-8b86a64c-3127-43db-ba14-aad5013ca2d5", exact
 _reg("ROUNDDOWN", 2, 2, "rounddown-function-2ec94c73-241f-4b01-8c6f-17e6d7968f53", exact=_rounded(ROUND_DOWN),
      ulp=True)
 _reg("ROUNDUP", 2, 2, "roundup-function-f8bc9b23-e795-47db-8703-db171d0c42a7", exact=_rounded(ROUND_UP), ulp=True)
+for _name, _fn, _domain, _page in (
+        ("ACOS", math.acos, lambda x: -1 <= x <= 1, "acos-function-cb73173f-d089-4582-afa1-76e5524b5d5b"),
+        ("ASIN", math.asin, lambda x: -1 <= x <= 1, "asin-function-81fb95e5-6d6f-48c4-bc45-58f955c6d347"),
+        ("ATAN", math.atan, None, "atan-function-50746fa8-630a-406b-81d0-4a2aed395543"),
+        ("COSH", math.cosh, None, "cosh-function-e460d426-c471-43e8-9540-a57ff3b70555"),
+        ("SINH", math.sinh, None, "sinh-function-1e4e8b9f-2b65-43fc-ab8a-0a37f4081fa7"),
+        ("DEGREES", math.degrees, None, "degrees-function-4d6ec4db-e694-4b94-ace0-1cc3f61f9ba1"),
+        ("RADIANS", math.radians, None, "radians-function-ac409508-3d48-45f5-ac02-1497c92de5bf")):
+    _reg(_name, 1, 1, _page, exact=_math(_fn, _domain), ulp=True)
+_reg("ATAN2", 2, 2, "atan2-function-c04592ab-b9e3-4908-b428-c96b3a565033", exact=_atan2, ulp=True)
