@@ -82,7 +82,7 @@ def _learner_book(path):
         for c, f in enumerate(("YEAR(A{r})", "MONTH(A{r})", "DAY(A{r})", "WEEKDAY(A{r})", "WEEKDAY(A{r},2)",
                                "WEEKDAY(A{r},3)", "WEEKDAY(A{r},13)", "EDATE(A{r},{r})", "EOMONTH(A{r},-{r})",
                                'DATEDIF(DATE(2001,2,28),A{r},"M")', 'DATEDIF(DATE(2001,2,28),A{r},"YM")',
-                               'DATEDIF(DATE(2001,3,31),A{r},"YD")', "_xlfn.DAYS(A{r},DATE(2001,2,28))",
+                               'DATEDIF(DATE(2004,1,15),A{r},"YD")', "_xlfn.DAYS(A{r},DATE(2001,2,28))",
                                "HOUR(A{r}/7)", "MINUTE(A{r}/7)", "SECOND(A{r}/7)"), 2):
             ws.cell(r, c, "=" + f.format(r=r))
     texts = ["abcABCabc", "a*c", "~", "Quarter 1, 2011"]

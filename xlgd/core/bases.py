@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from .functions import Function, register
+from .functions import TOOLPAK, Function, register
 from .values import SheetError, Text, is_error, number, text
 
 MS = "https://support.microsoft.com/office/"
@@ -111,3 +111,4 @@ for _name, _page in _PAGE_IDS.items():
     register(Function(_name, 1, 1 if _target == "DEC" else 2, exact=_converter(_source, _target),
                       args=("value",), magnitude="exact"))
     PAGES[_name] = MS + _page
+    TOOLPAK.add(_name)

@@ -14,7 +14,7 @@ import calendar
 import datetime
 import math
 
-from .functions import Function, register
+from .functions import TOOLPAK, Function, register
 from .values import NotEvaluated, SheetError, number, text
 
 MS = "https://support.microsoft.com/office/"
@@ -148,8 +148,7 @@ def _datedif(args, dialect):
                                "as inaccurate")
         return float(d2 - d1)
     if unit == "YD":
-        year = y2 if (m1, d1) <= (m2, d2) else y2 - 1
-        return float(end - serial(year, m1, min(d1, month_days(year, m1)), dialect))
+        return _year_days(start, end, (y1, m1, d1), (y2, m2, d2), dialect)
     raise SheetError("#NUM!")
 
 
@@ -216,8 +215,26 @@ def _actual_actual(start, end, first, last, dialect) -> float:
             calendar.isleap(y) and start <= serial(y, 2, 29, dialect) <= end for y in (y1, y2))
         return (end - start) / (366.0 if leap or (m2, d2) == (2, 29) else 365.0)
     years = y2 - y1 + 1
-    days = serial(y2 + 1, 1, 1, dialect) - serial(y1, 1, 1, dialect)
+    days = datetime.date(y2 + 1, 1, 1).toordinal() - datetime.date(y1, 1, 1).toordinal()  # 1900 not leap here
     return (end - start) / (days / years)
+
+
+def _year_days(start, end, first, last, dialect) -> float:
+    """DATEDIF's "YD": the days from the start's month and day to the end's, counted in the end's year and in the
+    start's; where a 29 February makes the two differ, Excel's choice is not known: unchecked."""
+    (y1, m1, d1), (y2, m2, d2) = first, last
+    counts = set()
+    for year in (y2, y1):
+        across = (m1, d1) > (m2, d2)
+        base = year - 1 if across and year == y2 else year
+        begin = serial(base, m1, min(d1, month_days(base, m1)), dialect)
+        finish = serial(base + 1 if across else base, m2, min(d2, month_days(base + 1 if across else base, m2)),
+                        dialect)
+        counts.add(finish - begin)
+    if len(counts) > 1:
+        raise NotEvaluated('uses DATEDIF with "YD" where a 29 February makes the count depend on the year, '
+                           "which xlgd does not know for Excel")
+    return float(counts.pop())
 
 
 def _days(args, dialect):
@@ -246,4 +263,5 @@ _reg("DATEDIF", 3, 3, "datedif-function-25dba1a4-2812-480b-84dd-8b32a451b35c", e
      args=("number", "number", "value"))
 _reg("YEARFRAC", 2, 3, "yearfrac-function-3844141e-c76d-4143-82b6-208454ddc6a8", exact=_yearfrac,
      args=("value",))
+TOOLPAK.update(("EDATE", "EOMONTH", "YEARFRAC"))
 _reg("DAYS", 2, 2, "days-function-57740535-d549-4395-8728-0f07bff0b9df", exact=_days)

@@ -144,6 +144,9 @@ class Function:
 
 
 FUNCTIONS: dict[str, Function] = {}
+# The Analysis ToolPak's functions (DEC2BIN, EDATE, YEARFRAC, ISEVEN ...): given an array where they take one
+# value, #VALUE! rather than cell by cell (the modules defining them add their names).
+TOOLPAK: set = set()
 
 
 def register(function: Function) -> Function:
@@ -189,6 +192,8 @@ def evaluate(name: str, args: tuple, evaluate_arg: Callable, dialect: str = "exc
         if token is not None:
             HERE.reset(token)
     arrays = [i for i, v in enumerate(vals) if isinstance(v, Block) and f.arg_kind(i) not in ("range", "ref")]
+    if arrays and f.name in TOOLPAK:
+        raise SheetError("#VALUE!")  # Excel's `{=HEX2BIN(C26:J26)}`: #VALUE! in every cell
     if arrays and not f.array_args and not f.array_result:
         return elementwise_call(f, vals, arrays, dialect)
     return f.exact([convert(f.arg_kind(i), v) for i, v in enumerate(vals)], dialect)
@@ -203,10 +208,16 @@ def elementwise_call(f, vals, arrays, dialect) -> Block:
 
     def one(r, c):
         try:
-            return f.exact([convert(f.arg_kind(i), spread_at(v, r, c) if i in arrays else v)
-                            for i, v in enumerate(vals)], dialect)
+            out = f.exact([convert(f.arg_kind(i), spread_at(v, r, c) if i in arrays else v)
+                           for i, v in enumerate(vals)], dialect)
         except SheetError as e:
             return e.code
+        if isinstance(out, Block):  # INDEX({2,3;4,5},E52:E54): a whole row in each cell
+            if (out.extent or out.shape) != (1, 1):
+                raise NotEvaluated(f"uses {f.name} giving an array for each value of an array argument, "
+                                   "which xlgd does not evaluate")
+            out = spread_at(out, 0, 0)
+        return out
 
     return Block(tuple(tuple(one(r, c) for c in range(cols)) for r in range(rows)))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from .dates import toolpak_number
-from .functions import Function, logical_values, register
+from .functions import TOOLPAK, Function, logical_values, register
 from .lookups import caught_code
 from .values import Block, SheetError, intersect, spread_at, truth
 
@@ -57,3 +57,4 @@ _reg("XOR", 1, 254, "xor-function-1548d4c2-5e47-4f77-9a92-0533bba14f37",
 _reg("IFS", 2, 254, "ifs-function-36329a26-37b2-467c-972b-4a39bd951d45", lazy=_ifs_lazy)
 _reg("ISEVEN", 1, 1, "iseven-function-aa15929a-d77b-4fbb-92f4-2f479af55356", exact=_parity(0), args=("value",))
 _reg("ISODD", 1, 1, "isodd-function-1208a56d-4f10-4f44-a5fc-648cafd6c07a", exact=_parity(1), args=("value",))
+TOOLPAK.update(("ISEVEN", "ISODD"))

@@ -51,14 +51,21 @@ def _lookup_in(rows, x, col, approx, across=False):
     return 0.0 if v is None else v
 
 
+def _first(v):
+    """A column or row index given as an array: its first value (Excel's `{=HLOOKUP(C44:Q44,T,{2,1},0)}` reads
+    row 2 for every cell); a plain formula's range: its cell on the formula's row or column."""
+    v = intersect(v)
+    return v.values[0][0] if isinstance(v, Block) and v.values and v.values[0] else v
+
+
 def _vlookup(args, dialect):
     approx = truth(args[3]) if len(args) > 3 and args[3] is not None else True
-    return _lookup_in(_table(args[1]), scalar(args[0]), number(args[2]), approx)
+    return _lookup_in(_table(args[1]), scalar(args[0]), number(_first(args[2])), approx)
 
 
 def _hlookup(args, dialect):
     approx = truth(args[3]) if len(args) > 3 and args[3] is not None else True
-    return _lookup_in(_table(args[1]), scalar(args[0]), number(args[2]), approx, across=True)
+    return _lookup_in(_table(args[1]), scalar(args[0]), number(_first(args[2])), approx, across=True)
 
 
 def _lookup(args, dialect):
@@ -232,9 +239,9 @@ _reg("COLUMN", 1, 1, "column-function-44e8c754-711c-4df3-9da4-47a55042554b", exa
 _reg("ROWS", 1, 1, "rows-function-b592593e-3fc2-47f2-bec1-bda493811597", exact=_shape(0), args=("ref",))
 _reg("COLUMNS", 1, 1, "columns-function-4e8e7b4e-e603-43e8-b177-956088fa48ca", exact=_shape(1), args=("ref",))
 _reg("VLOOKUP", 3, 4, "vlookup-function-0bbc8083-26fe-4963-8ab8-93a18ad188a1",
-     exact=_vlookup, args=("value", "range", "number", "value"))
+     exact=_vlookup, args=("value", "range", "range", "value"))
 _reg("HLOOKUP", 3, 4, "hlookup-function-a3034eec-b719-4ba3-bb65-e1ad662ed95f",
-     exact=_hlookup, args=("value", "range", "number", "value"))
+     exact=_hlookup, args=("value", "range", "range", "value"))
 _reg("LOOKUP", 2, 3, "lookup-function-446d94af-663b-451d-8251-369d5e3864cb",
      exact=_lookup, args=("value", "range", "range"))
 _reg("CHOOSE", 2, 255, "choose-function-fc5c184f-cb62-4ec7-a46e-38653b98f5bc", lazy=_choose_lazy)

@@ -1,7 +1,7 @@
 """Counting, truncating and trigonometric functions (COUNTA, COUNTBLANK, TRUNC, ROUNDUP, ROUNDDOWN, ACOS, ASIN,
 ATAN, ATAN2, COSH, SINH, DEGREES, RADIANS), registered in the one function table (`functions.FUNCTIONS`); each
 entry names Microsoft's reference page beside it. TRUNC, ROUNDUP and ROUNDDOWN act on the number as its
-shortest decimal reads, as ROUND does (`ranges.round_half_away`); the trigonometric ones take their last bits
+15 significant digits read (Excel's TRUNC(-0.8999999999999999,1) is -0.9); the trigonometric ones take their last bits
 from the C library (compared by ulp distance in files Excel saved)."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _rounded(mode):
             raise SheetError("#NUM!")
         if abs(digits) >= 300:
             return value
-        return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=mode))
+        return float(Decimal(f"{value:.15g}").quantize(Decimal(1).scaleb(-digits), rounding=mode))
 
     return f
 

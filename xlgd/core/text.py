@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 
 from .functions import Function, register
-from .values import NotEvaluated, SheetError, Text, is_error, number, text
+from .values import Block, NotEvaluated, SheetError, Text, intersect, is_error, number, text
 
 MS = "https://support.microsoft.com/office/"
 
 
 def _start(args, within) -> int:
-    start = int(number(args[2])) if len(args) > 2 and args[2] is not None else 1
+    start = int(number(args[2])) if len(args) > 2 else 1  # a blank cell is 0: #VALUE!
     if start < 1 or start > len(within) + 1:
         raise SheetError("#VALUE!")
     return start - 1
@@ -25,7 +25,7 @@ def _start(args, within) -> int:
 
 def _find(args, dialect):
     """FIND(find_text, within_text, [start_num]): where find_text first starts, case-sensitive."""
-    wanted, within = text(args[0]), text(args[1])
+    wanted, within = _characters(args[0]), _characters(args[1])
     i = within.find(wanted, _start(args, within))
     if i < 0:
         raise SheetError("#VALUE!")
@@ -48,7 +48,7 @@ def wildcard(pattern: str) -> re.Pattern:
 
 def _search(args, dialect):
     """SEARCH(find_text, within_text, [start_num]): like FIND without case, with wildcards."""
-    wanted, within = text(args[0]), text(args[1])
+    wanted, within = _characters(args[0]), _characters(args[1])
     m = wildcard(wanted).search(within, _start(args, within))
     if m is None:
         raise SheetError("#VALUE!")
@@ -58,9 +58,11 @@ def _search(args, dialect):
 def _substitute(args, dialect):
     """SUBSTITUTE(text, old_text, new_text, [instance_num]): every occurrence, or only the instance_num-th."""
     t, old, new = text(args[0]), text(args[1]), text(args[2])
-    if len(args) < 4 or args[3] is None:
+    if len(args) < 4:
         return Text(t.replace(old, new) if old else t)
-    n = int(number(args[3]))
+    if isinstance(args[3], bool):
+        raise SheetError("#VALUE!")
+    n = int(number(args[3]))  # a blank cell is 0: #VALUE!
     if n < 1:
         raise SheetError("#VALUE!")
     at = -1
@@ -102,8 +104,11 @@ def _value(args, dialect):
 
 
 def _n(args, dialect):
-    """N(value): a number as it is, TRUE 1, FALSE 0, an error as it is, anything else 0."""
-    v = args[0]
+    """N(value): a number as it is, TRUE 1, FALSE 0, an error as it is, anything else 0; given a range or an
+    array in an array formula, its first value (Excel's `{=N(C19:Q19)}` is C19's in every cell)."""
+    v = intersect(args[0])
+    if isinstance(v, Block):
+        v = v.values[0][0] if v.values and v.values[0] else None
     if is_error(v):
         raise SheetError(v)
     if isinstance(v, bool):
@@ -117,11 +122,25 @@ def _char(args, dialect):
         raise SheetError("#VALUE!")
     if n > 127:
         raise NotEvaluated(f"uses CHAR({n}), a character of the machine's code page")
+    if n < 32:
+        raise NotEvaluated(f"uses CHAR({n}), a control character, which the file holds escaped (_x{n:04X}_)")
     return Text(chr(n))
 
 
+_ESCAPED = re.compile(r"_x[0-9A-Fa-f]{4}_")
+
+
+def _characters(v) -> str:
+    """A text whose characters are read one by one: `_x0001_` is how a file holds a control character, which
+    xlgd's reader leaves as written, so such a text is unchecked."""
+    t = text(v)
+    if _ESCAPED.search(t):
+        raise NotEvaluated(f'reads the characters of "{t}", which holds an escaped character xlgd does not decode')
+    return t
+
+
 def _code(args, dialect):
-    t = text(args[0])
+    t = _characters(args[0])
     if not t:
         raise SheetError("#VALUE!")
     if ord(t[0]) > 127:
@@ -133,11 +152,13 @@ def _unichar(args, dialect):
     n = int(number(args[0]))
     if not 1 <= n <= 0x10FFFF or 0xD800 <= n <= 0xDFFF:
         raise SheetError("#VALUE!")
+    if n < 32:
+        raise NotEvaluated(f"uses UNICHAR({n}), a control character, which the file holds escaped (_x{n:04X}_)")
     return Text(chr(n))
 
 
 def _unicode(args, dialect):
-    t = text(args[0])
+    t = _characters(args[0])
     if not t:
         raise SheetError("#VALUE!")
     return float(ord(t[0]))
@@ -159,7 +180,7 @@ _reg("REPLACE", 4, 4, "replace-replaceb-functions-8d799074-2425-4a8a-84bc-824728
      args=_VALUES)
 _reg("REPT", 2, 2, "rept-function-04c4d778-e712-43b4-9c15-d656582bb061", exact=_rept, args=_VALUES)
 _reg("VALUE", 1, 1, "value-function-257d0108-07dc-437d-ae1c-bc2d3953d8c2", exact=_value, args=_VALUES)
-_reg("N", 1, 1, "n-function-a624cad1-3635-4208-b54a-29733d1278c9", exact=_n, args=_VALUES)
+_reg("N", 1, 1, "n-function-a624cad1-3635-4208-b54a-29733d1278c9", exact=_n, args=("range",))
 _reg("CHAR", 1, 1, "char-function-bbd249c8-b36e-4a91-8017-1c133f9b837a", exact=_char)
 _reg("CODE", 1, 1, "code-function-c32b692b-2ed0-4a04-bdd9-75640144b928", exact=_code, args=_VALUES)
 _reg("UNICHAR", 1, 1, "unichar-function-ffeb64f5-f131-44c6-b332-5cd72f0659b8", exact=_unichar)

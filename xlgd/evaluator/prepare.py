@@ -43,6 +43,8 @@ from .runs import Run
 NUMERIC_FUNCTIONS = {"SQRT", "MAX", "MIN", "SIN", "COS", "TAN", "TANH", "EXP", "LN", "LOG10", "ABS", "SIGN",
                      "INT"}
 STRICT_FUNCTIONS = NUMERIC_FUNCTIONS | {"NA"}  # an error argument always gives an error
+ABSORBING = {"ISBLANK", "ISERR", "ISERROR", "ISLOGICAL", "ISNA", "ISNONTEXT", "ISNUMBER", "ISTEXT", "IFERROR", "IFNA",
+             "COUNTIF"}  # turn an error argument into a value
 
 
 @dataclass
@@ -58,6 +60,7 @@ class Prepared:
     strict: bool = False  # an error in any input is an error out (errors fill forward)
     dynamic: bool = False  # reads cells chosen by its arguments' values (OFFSET)
     ulp: bool = False  # its last bits come from a C library (EXP, LN, POWER, ^ other than 2 ...)
+    absorbs_errors: bool = False  # calls a function that turns an error into a value (ISNA, IFERROR ...)
     source: str = ""  # numpy source (vector runs)
     shape: object = None  # the Prepared this one's analysis is shared with (Preparer)
     kin: object = None  # a Prepared of the same numpy source: its Family's first, when leaves repeat alike
@@ -209,7 +212,7 @@ class Preparer:
         p = Prepared(run, expr, shape.reason, shape.volatile, [_target(run, leaf) for leaf in leaves],
                      leaves if shape.vector else [], shape.numbers_only, shape.vector, shape.strict,
                      shape.dynamic, shape.ulp)
-        p.shape = shape
+        p.shape, p.absorbs_errors = shape, shape.absorbs_errors
         return p
 
     def _shape(self, run) -> Prepared:
@@ -392,6 +395,7 @@ def _analyse(run, names) -> Prepared:
     fns = {f.name for f in calls(e)}
     p.ulp = any(functions.FUNCTIONS[f].ulp for f in fns) or _powers(e)
     p.dynamic = any(functions.FUNCTIONS[f].dynamic for f in fns)
+    p.absorbs_errors = bool(fns & ABSORBING)
     p.leaves = list(value_leaves(e))
     p.vector = (run.array is None and not p.dynamic and all(isinstance(x, CellRef) for x in p.leaves)
                 and _numeric(e) and _compilable(e))
