@@ -103,3 +103,40 @@ def test_lookup_given_an_array_spreads_and_mixed_types_is_unchecked(tmp_path):
     rc, rep = verify_json(write(tmp_path / "k.xlsx", {"LOOKUP": cells}))
     assert rc == 0 and cause_cells(rep) == [] and rep["checked"] == 4, rep
     assert "LOOKUP with an array" not in _reasons(rep) and "mixed" in _reasons(rep), rep
+
+
+def test_excels_own_rules_for_arrays_and_new_functions(tmp_path):
+    """Values Excel saved in the formulas project's test.xlsx: HLOOKUP reads an array row index's first value
+    (`{2,1}`: row 2 everywhere); an Analysis ToolPak function given a range in an array formula is #VALUE!; N
+    of a range its first value; COUNTIF's "TRUE" counts TRUE; SUBSTITUTE with a blank instance and FIND with a
+    blank start are #VALUE!; TRUNC reads 15 digits; XLOOKUP of an error is that error; XMATCH ranks text and
+    TRUE above numbers; YEARFRAC's basis 1 counts 1900 as 365 days. All checked, none a cause."""
+    cells = {"C44": -1.1, "D44": 2.1, "E44": 3.0, "C26": 0.0, "D26": 9999999999.0, "C19": 4.0, "D19": 1.0,
+             "E19": 2.3, "F24": 10.0, "G24": -1.0, "I24": "29/02/1900", "J24": True, "T14": "0, 1.9 TRUE",
+             "E14": -0.8999999999999999, "L162": ("NA()", "#N/A"), "I189": "*b?u*", "J189": True,
+             "C27": 1987.0, "D27": 1.0,
+             "AH44": ("HLOOKUP(C44:E44,{-1.1,2.1,3.1,4.1;5,6,7,8},{2,1},0)", 5.0, "AH44:AJ44"), "AI44": (None, 6.0),
+             "AJ44": (None, "#N/A"), "AH26": ("HEX2BIN(C26:D26)", "#VALUE!", "AH26:AI26"), "AI26": (None, "#VALUE!"),
+             "AH19": ("N(C19:E19)", 4.0, "AH19:AJ19"), "AI19": (None, 4.0), "AJ19": (None, 4.0),
+             "AJ24": ('COUNTIF(F24:J24,"TRUE")', 1.0), "AA14": ("SUBSTITUTE(T14,TRUE,AA12,AA11)", "#VALUE!"),
+             "W16": ('FIND("ia","ciao",H16)', "#VALUE!"), "C14": ("TRUNC(E14,1)", -0.9),
+             "AA163": ('_xlfn.XLOOKUP(L162,{"a",2.1,"b",4.1},{"L","ML","MR","R"},1)', "#N/A"),
+             "X189": ("_xlfn.XMATCH(I189,{-1.1,2.1,3.1,4.1},-1)", 4.0),
+             "Y189": ("_xlfn.XMATCH(J189,{-1.1,2.1,3.1,4.1},-1)", 4.0),
+             "R27": ("YEARFRAC(C27,345,D27)", 4.496576905522592)}
+    rc, rep = verify_json(write(tmp_path / "r.xlsx", {"S": cells}))
+    assert rc == 0 and cause_cells(rep) == [] and rep["unchecked_cells"] == 0, rep
+    assert rep["checked"] == rep["formula_cells"] == 17, rep
+    cells["AI44"] = (None, 2.1)  # row 1 for the second cell: not what Excel does
+    rc, rep = verify_json(write(tmp_path / "w.xlsx", {"S": cells}))
+    assert rc == 1, rep
+
+
+def test_cells_past_an_array_formulas_arrays_with_is_functions_are_unchecked(tmp_path):
+    """`{=ISBLANK(D6:F6)}` over AI6:AL6: Excel saved FALSE in AL6 (ISBLANK of the #N/A past the range); xlgd
+    leaves that cell unchecked with the reason, the three others checked."""
+    cells = {"D6": 1.0, "AI6": ("ISBLANK(D6:F6)", False, "AI6:AL6"), "AJ6": (None, True), "AK6": (None, True),
+             "AL6": (None, False)}
+    rc, rep = verify_json(write(tmp_path / "b.xlsx", {"S": cells}))
+    assert rc == 0 and rep["checked"] == 3 and rep["unchecked_cells"] == 1, rep
+    assert "past the size of its array formula's arrays" in rep["unchecked"][0]["reason"], rep
