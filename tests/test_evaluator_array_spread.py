@@ -5,11 +5,9 @@ LibreOffice's odd roots of negatives (`=(-8)^(1/3)` is -2 there, #NUM! in Excel)
 
 import math
 
-import pytest
-
 from tests.excel_books import cause_cells, verify_json, write
+from tests.verify_helpers import with_libreoffice
 from xlgd.evaluator import open_and_evaluate
-from xlgd.xlsx.libreoffice import soffice
 
 ARRAY_CELLS = 53  # the cells the array formulas of ARRAYS fill (LibreOffice also writes C4 as =TRUE())
 
@@ -43,9 +41,7 @@ def _learner_book(path, arrays, plain):
     return path
 
 
-@pytest.mark.libreoffice
-@pytest.mark.slow
-@pytest.mark.skipif(not soffice(), reason="LibreOffice not installed")
+@with_libreoffice
 def test_one_value_functions_over_arrays_equal_libreoffice(tmp_path):
     """Every cell of the array formulas and of the plain formulas is checked and agrees with LibreOffice."""
     from xlgd.xlsx.libreoffice import recalc_xlsx
@@ -60,9 +56,7 @@ def test_one_value_functions_over_arrays_equal_libreoffice(tmp_path):
     assert (ev.value("s", 2, 23), ev.value("s", 3, 23), ev.value("s", 7, 23)) == (True, True, False)
 
 
-@pytest.mark.libreoffice
-@pytest.mark.slow
-@pytest.mark.skipif(not soffice(), reason="LibreOffice not installed")
+@with_libreoffice
 def test_odd_roots_of_negatives_as_libreoffice_computes_them(tmp_path, lo_exact):
     """`(-8)^(1/3)`, `POWER(-32,0.2)`, `(-2)^(1/5)` and `(-8)^(-1/3)` are odd roots in LibreOffice (its exact
     doubles over UNO), `(-8)^(1/2)` and `(-8)^(2/3)` #NUM!; in Excel's dialect every one is #NUM!."""

@@ -2,11 +2,9 @@
 cached values: the values Excel saved for pycel's tests/fixtures/excelcompiler.xlsx (sheet `sref`), a
 course-style column of `Table1[[#This Row],[Age]]` formulas, and a learner's table LibreOffice recalculated."""
 
-import pytest
-
 from tests.excel_books import cause_cells, verify_json, write
+from tests.verify_helpers import with_libreoffice
 from xlgd.evaluator import open_and_evaluate
-from xlgd.xlsx.libreoffice import soffice
 
 # pycel's sref sheet: Table1 over D1:F4, a header row, a totals row (F4 held =SUBTOTAL(109,[col3]), 9).
 SREF = {"D1": "col1", "E1": "col2", "F1": "col3", "D2": 1.0, "E2": 2.0, "F2": 3.0, "D3": 4.0, "E3": 5.0, "F3": 6.0,
@@ -54,9 +52,7 @@ def test_what_is_not_read_is_unchecked_with_the_reason(tmp_path):
     assert "no column nope" in reasons and "Table9" in reasons and "union of ranges as an argument of INDEX" in reasons
 
 
-@pytest.mark.libreoffice
-@pytest.mark.slow
-@pytest.mark.skipif(not soffice(), reason="LibreOffice not installed")
+@with_libreoffice
 def test_a_learners_table_equals_libreoffice(tmp_path):
     """openpyxl table, LibreOffice recalculated and saved (it writes unions as `(B2:B3~C4:C5)`): each formula
     checked and agreeing, except the forms LibreOffice reads otherwise than Excel, unchecked with that reason."""

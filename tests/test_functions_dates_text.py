@@ -6,8 +6,8 @@ would not give is a cause."""
 import pytest
 
 from tests.excel_books import cause_cells, verify_json, write
+from tests.verify_helpers import with_libreoffice
 from xlgd.evaluator import open_and_evaluate
-from xlgd.xlsx.libreoffice import soffice
 
 # Each (formula, the value Microsoft's page gives), with the page.
 MICROSOFT = {
@@ -99,9 +99,7 @@ def _learner_book(path):
     return path
 
 
-@pytest.mark.libreoffice
-@pytest.mark.slow
-@pytest.mark.skipif(not soffice(), reason="LibreOffice not installed")
+@with_libreoffice
 def test_dates_and_text_functions_equal_libreoffice(tmp_path):
     """A learner's sheet of date and text formulas LibreOffice recalculated: every cell checked and agreeing."""
     from xlgd.xlsx.libreoffice import recalc_xlsx

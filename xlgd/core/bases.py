@@ -36,7 +36,7 @@ def _decimal_of(v) -> int:
     if isinstance(v, bool):
         raise SheetError("#VALUE!")
     x = number(v)
-    return int(math.trunc(x)) if abs(x) < 2.0**53 else _too_big()
+    return math.trunc(x) if abs(x) < 2.0**53 else _too_big()
 
 
 def _too_big():
@@ -49,7 +49,7 @@ def _width(places) -> int | None:
         return None
     if isinstance(places, bool):
         raise SheetError("#VALUE!")
-    width = int(math.trunc(number(places)))
+    width = math.trunc(number(places))
     if not 1 <= width <= 10:
         raise SheetError("#NUM!")
     return width

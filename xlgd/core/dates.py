@@ -68,7 +68,7 @@ def month_days(year: int, month: int) -> int:
 
 
 def _whole(x: float) -> int:
-    return int(math.trunc(x))
+    return math.trunc(x)
 
 
 def _date(args, dialect):

@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .functions import FUNCTIONS, Function, register
-from .values import Block, NotEvaluated, SheetError, Text, intersect, is_error, spread_at
+from .values import (
+    Block,
+    NotEvaluated,
+    SheetError,
+    Text,
+    intersect,
+    is_error,
+    spread_at,
+)
 
 PAGE = "https://support.microsoft.com/office/is-functions-0f2d7971-6019-40a0-a171-f2d869135665"
 

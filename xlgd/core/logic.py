@@ -26,7 +26,7 @@ def _ifs_lazy(args, evaluate_arg, dialect):
 
 
 def _ifs_cells(args, evaluate_arg):
-    parts = [caught_code(lambda: evaluate_arg(a)) for a in args[:len(args) // 2 * 2]]
+    parts = [caught_code(lambda a=a: evaluate_arg(a)) for a in args[:len(args) // 2 * 2]]
     shapes = [p.extent or p.shape for p in parts if isinstance(p, Block)]
     rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
 
@@ -36,7 +36,7 @@ def _ifs_cells(args, evaluate_arg):
                 return spread_at(parts[k + 1], r, c)
         raise SheetError("#N/A")
 
-    return Block(tuple(tuple(caught_code(lambda: one(r, c)) for c in range(cols)) for r in range(rows)))
+    return Block(tuple(tuple(caught_code(lambda r=r, c=c: one(r, c)) for c in range(cols)) for r in range(rows)))
 
 
 def _parity(remainder):

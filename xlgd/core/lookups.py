@@ -106,16 +106,16 @@ def _choose_lazy(args, ev, dialect):
     picks = {}
     for i in range(k.shape[0]):
         for j in range(k.shape[1]):
-            n = caught_code(lambda: _choice(spread_at(k, i, j), len(args)))
+            n = caught_code(lambda i=i, j=j: _choice(spread_at(k, i, j), len(args)))
             if not is_error(n) and n not in picks:
-                picks[n] = caught_code(lambda: ev(args[n]))
+                picks[n] = caught_code(lambda n=n: ev(args[n]))
     shapes = [b.extent or b.shape for b in (k, *picks.values()) if isinstance(b, Block)]
     rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
 
     def one(i, j):
         return spread_at(picks[_choice(spread_at(k, i, j), len(args))], i, j)
 
-    return Block(tuple(tuple(caught_code(lambda: one(i, j)) for j in range(cols)) for i in range(rows)))
+    return Block(tuple(tuple(caught_code(lambda i=i, j=j: one(i, j)) for j in range(cols)) for i in range(rows)))
 
 
 def _switch_lazy(args, ev, dialect):

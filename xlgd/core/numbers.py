@@ -34,7 +34,7 @@ def _countblank(args, dialect):
 def _rounded(mode):
     def f(args, dialect):
         value = args[0]
-        digits = int(math.trunc(args[1])) if len(args) > 1 and args[1] is not None else 0
+        digits = math.trunc(args[1]) if len(args) > 1 and args[1] is not None else 0
         if not math.isfinite(value):
             raise SheetError("#NUM!")
         if abs(digits) >= 300:

@@ -11,7 +11,16 @@ from __future__ import annotations
 import re
 
 from .functions import Function, register
-from .values import Block, NotEvaluated, SheetError, Text, intersect, is_error, number, text
+from .values import (
+    Block,
+    NotEvaluated,
+    SheetError,
+    Text,
+    intersect,
+    is_error,
+    number,
+    text,
+)
 
 MS = "https://support.microsoft.com/office/"
 

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from .functions import Function, register
 from .text import wildcard
-from .values import Block, NotEvaluated, SheetError, Text, compare, is_error, number, scalar
+from .values import (
+    Block,
+    NotEvaluated,
+    SheetError,
+    Text,
+    compare,
+    is_error,
+    number,
+    scalar,
+)
 
 MS = "https://support.microsoft.com/office/"
 

@@ -142,17 +142,20 @@ def read_tables(package) -> dict:
     """{table name upper case: ExcelTable} of every worksheet's table parts; a part that cannot be read is left out."""
     out = {}
     for sheet in package.worksheet_names:
-        try:
-            part = package.sheet_part(sheet)
-            rels = package.rels(part)
-        except Exception:  # noqa: BLE001 -- a sheet whose parts are unreadable has no tables to offer
-            continue
-        for kind, target in rels.values():
+        for kind, target in _sheet_rels(package, sheet).values():
             if kind == "table" and package.has(target):
                 table = _table(package.xml(target), sheet)
                 if table is not None:
                     out[table.name.upper()] = table
     return out
+
+
+def _sheet_rels(package, sheet) -> dict:
+    """A worksheet's relationships; none when its parts cannot be read (the sheet is reported elsewhere)."""
+    try:
+        return package.rels(package.sheet_part(sheet))
+    except Exception:  # noqa: BLE001 -- a sheet whose parts are unreadable has no tables to offer
+        return {}
 
 
 def _table(root, sheet) -> ExcelTable | None:
