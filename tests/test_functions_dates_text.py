@@ -181,3 +181,16 @@ def test_trigonometry_as_microsoft_documents_it(tmp_path):
     for r, (_, v) in enumerate(shown.values(), 1):
         assert round(ev.value("S", r, 1), len(repr(v).split(".")[1])) == v, (r, ev.value("S", r, 1))
     assert [ev.value("S", r, 2) for r in (1, 2, 3)] == ["#NUM!", "#DIV/0!", "#NUM!"]
+
+
+def test_ceiling_and_floor_as_microsoft_documents_them(tmp_path):
+    """https://support.microsoft.com/office/ceiling-function-0a5cd7c8-0720-4f0a-bd2c-c943e510899f and
+    https://support.microsoft.com/office/floor-function-14bb497c-24f2-4e04-b327-b0b4de5a8886: their examples."""
+    cells = {"A1": ("CEILING(2.5,1)", 3.0), "A2": ("CEILING(-2.5,-2)", -4.0), "A3": ("CEILING(-2.5,2)", -2.0),
+             "A4": ("CEILING(1.5,0.1)", 1.5), "A5": ("CEILING(0.234,0.01)", 0.24), "A6": ("FLOOR(3.7,2)", 2.0),
+             "A7": ("FLOOR(-2.5,-2)", -2.0), "A8": ("FLOOR(2.5,-2)", "#NUM!"), "A9": ("FLOOR(1.58,0.1)", 1.5),
+             "A10": ("FLOOR(0.234,0.01)", 0.23)}
+    rc, rep = verify_json(write(tmp_path / "c.xlsx", {"S": cells}))
+    assert rc == 0 and rep["checked"] == len(cells) and rep["unchecked_cells"] == 0, rep
+    rc, rep = verify_json(write(tmp_path / "w.xlsx", {"S": {**cells, "A2": ("CEILING(-2.5,-2)", -2.0)}}))
+    assert rc == 1 and cause_cells(rep) == ["S!A2"], rep
