@@ -194,3 +194,25 @@ def test_ceiling_and_floor_as_microsoft_documents_them(tmp_path):
     assert rc == 0 and rep["checked"] == len(cells) and rep["unchecked_cells"] == 0, rep
     rc, rep = verify_json(write(tmp_path / "w.xlsx", {"S": {**cells, "A2": ("CEILING(-2.5,-2)", -2.0)}}))
     assert rc == 1 and cause_cells(rep) == ["S!A2"], rep
+
+
+def test_conditional_sums_as_microsoft_documents_them(tmp_path):
+    """The property values and commissions of https://support.microsoft.com/office/sumif-function-169b8c99-c05c-
+    4483-a712-1697a653039b and https://support.microsoft.com/office/averageif-function-faec8e2e-0dec-4308-af69-
+    f5576d8ac642, with COUNTIFS, SUMIFS and AVERAGEIFS over the same cells; an array of criteria in COUNTIFS is
+    unchecked with the reason."""
+    data = {"A2": 100000.0, "A3": 200000.0, "A4": 300000.0, "A5": 400000.0, "B2": 7000.0, "B3": 14000.0,
+            "B4": 21000.0, "B5": 28000.0, "C2": 250000.0}
+    cells = {"D1": ('SUMIF(A2:A5,">160000",B2:B5)', 63000.0), "D2": ('SUMIF(A2:A5,">160000")', 900000.0),
+             "D3": ("SUMIF(A2:A5,300000,B2:B5)", 21000.0), "D4": ('SUMIF(A2:A5,">"&C2,B2:B5)', 49000.0),
+             "D5": ('AVERAGEIF(B2:B5,"<23000")', 14000.0), "D6": ('AVERAGEIF(A2:A5,"<250000")', 150000.0),
+             "D7": ('AVERAGEIF(A2:A5,"<95000")', "#DIV/0!"), "D8": ('AVERAGEIF(A2:A5,">250000",B2:B5)', 24500.0),
+             "D9": ('COUNTIFS(A2:A5,">150000",B2:B5,"<25000")', 2.0),
+             "D10": ('SUMIFS(B2:B5,A2:A5,">150000",B2:B5,"<25000")', 35000.0),
+             "D11": ('AVERAGEIFS(B2:B5,A2:A5,">150000",B2:B5,"<25000")', 17500.0),
+             "D12": ("COUNTIFS(A2:A5,A2:A3)", 1.0)}
+    rc, rep = verify_json(write(tmp_path / "s.xlsx", {"S": {**data, **cells}}))
+    assert rc == 0 and rep["checked"] == len(cells) - 1 and rep["unchecked_cells"] == 1, rep
+    assert "array of criteria" in rep["unchecked"][0]["reason"], rep
+    rc, rep = verify_json(write(tmp_path / "w.xlsx", {"S": {**data, **cells, "D4": ('SUMIF(A2:A5,">"&C2,B2:B5)', 63000.0)}}))
+    assert rc == 1 and cause_cells(rep) == ["S!D4"], rep
