@@ -159,14 +159,17 @@ def test_base_conversions_as_excel_gives_them(tmp_path):
     assert rc == 1 and cause_cells(rep) == ["S!A4"], rep
 
 
-def test_pv_and_sln_as_microsoft_documents_them(tmp_path):
+def test_pv_pmt_and_sln_as_microsoft_documents_them(tmp_path):
     """https://support.microsoft.com/office/pv-function-23879d31-0e02-4321-be01-da16e8168cbd: an annuity of 500 a
     month for 20 years at 8% is worth ($59,777.15); https://support.microsoft.com/office/sln-function-cdb666e5-
     c1c6-40a7-806a-e695edc2f1c8: a 30,000 asset worth 7,500 after 10 years depreciates 2,250 a year."""
     cells = {"A1": ("PV(0.08/12,12*20,500,,0)", -59777.15), "A2": ("SLN(30000,7500,10)", 2250.0),
              "A3": ("PV(0,10,100)", -1000.0), "A4": ("SLN(1,0,0)", "#DIV/0!")}
+    cells.update({"B1": ("PMT(0.08/12,10,10000)", -1037.03), "B2": ("PMT(0.08/12,10,10000,0,1)", -1030.16),
+                  "B3": ("PMT(0,10,1000)", -100.0)})  # https://support.microsoft.com/office/pmt-function-0214da64-9a63-4996-bc20-214433fa6441
     ev = open_and_evaluate(write(tmp_path / "f.xlsx", {"S": cells}))
     assert round(ev.value("S", 1, 1), 2) == -59777.15
+    assert [round(ev.value("S", r, 2), 2) for r in (1, 2, 3)] == [-1037.03, -1030.16, -100.0]
     assert [ev.value("S", r, 1) for r in (2, 3, 4)] == [2250.0, -1000.0, "#DIV/0!"]
 
 
