@@ -56,32 +56,24 @@ def _math(fn, domain=None):
     return f
 
 
-def _ceiling(args, dialect):
-    """CEILING(number, significance): up to a multiple of significance (away from zero when both are negative);
-    a positive number with a negative significance is #NUM!."""
-    value, sig = args
-    if sig == 0.0 or value == 0.0:
-        return 0.0
-    if value > 0 > sig:
-        raise SheetError("#NUM!")
-    if value < 0 and sig < 0:
-        return -math.ceil(-value / -sig) * -sig
-    return math.ceil(value / sig) * sig
+def _multiple(up: bool):
+    """CEILING (up) and FLOOR: to a multiple of significance, away from zero (CEILING) or toward it (FLOOR) when
+    both are negative; a positive number with a negative significance is #NUM!, FLOOR's significance 0 #DIV/0!."""
+    step = math.ceil if up else math.floor
 
+    def f(args, dialect):
+        value, sig = args
+        if sig == 0.0 and not up:
+            raise SheetError("#DIV/0!")
+        if sig == 0.0 or value == 0.0:
+            return 0.0
+        if value > 0 > sig:
+            raise SheetError("#NUM!")
+        if value < 0 and sig < 0:
+            return -step(-value / -sig) * -sig
+        return step(value / sig) * sig
 
-def _floor(args, dialect):
-    """FLOOR(number, significance): down to a multiple of significance (toward zero when both are negative);
-    significance 0 is #DIV/0!, a positive number with a negative significance #NUM!."""
-    value, sig = args
-    if sig == 0.0:
-        raise SheetError("#DIV/0!")
-    if value == 0.0:
-        return 0.0
-    if value > 0 > sig:
-        raise SheetError("#NUM!")
-    if value < 0 and sig < 0:
-        return -math.floor(-value / -sig) * -sig
-    return math.floor(value / sig) * sig
+    return f
 
 
 def _atan2(args, dialect):
@@ -116,5 +108,5 @@ for _name, _fn, _domain, _page in (
         ("RADIANS", math.radians, None, "radians-function-ac409508-3d48-45f5-ac02-1497c92de5bf")):
     _reg(_name, 1, 1, _page, exact=_math(_fn, _domain), ulp=True)
 _reg("ATAN2", 2, 2, "atan2-function-c04592ab-b9e3-4908-b428-c96b3a565033", exact=_atan2, ulp=True)
-_reg("CEILING", 2, 2, "ceiling-function-0a5cd7c8-0720-4f0a-bd2c-c943e510899f", exact=_ceiling, ulp=True)
-_reg("FLOOR", 2, 2, "floor-function-14bb497c-24f2-4e04-b327-b0b4de5a8886", exact=_floor, ulp=True)
+_reg("CEILING", 2, 2, "ceiling-function-0a5cd7c8-0720-4f0a-bd2c-c943e510899f", exact=_multiple(True), ulp=True)
+_reg("FLOOR", 2, 2, "floor-function-14bb497c-24f2-4e04-b327-b0b4de5a8886", exact=_multiple(False), ulp=True)
