@@ -25,6 +25,7 @@ from .masked import (
     TINY,
     error_name,
     held,
+    lo_power,
     masked_arith,
     masked_compare,
     masked_if,
@@ -90,7 +91,7 @@ def _power(a, b, square, dialect):
     if square:
         return a * a
     try:
-        return math.pow(a, b)
+        return lo_power(a, b) if dialect == "libreoffice" else math.pow(a, b)
     except (OverflowError, ValueError):
         raise SheetError("#NUM!") from None
 
@@ -143,6 +144,9 @@ class Function:
 
 
 FUNCTIONS: dict[str, Function] = {}
+# The Analysis ToolPak's functions (DEC2BIN, EDATE, YEARFRAC, ISEVEN ...): given an array where they take one
+# value, #VALUE! rather than cell by cell (the modules defining them add their names).
+TOOLPAK: set = set()
 
 
 def register(function: Function) -> Function:
@@ -188,22 +192,32 @@ def evaluate(name: str, args: tuple, evaluate_arg: Callable, dialect: str = "exc
         if token is not None:
             HERE.reset(token)
     arrays = [i for i, v in enumerate(vals) if isinstance(v, Block) and f.arg_kind(i) not in ("range", "ref")]
+    if arrays and f.name in TOOLPAK:
+        raise SheetError("#VALUE!")  # Excel's `{=HEX2BIN(C26:J26)}`: #VALUE! in every cell
     if arrays and not f.array_args and not f.array_result:
         return elementwise_call(f, vals, arrays, dialect)
     return f.exact([convert(f.arg_kind(i), v) for i, v in enumerate(vals)], dialect)
 
 
 def elementwise_call(f, vals, arrays, dialect) -> Block:
-    """A function of single values given arrays (an array formula's `EXP(B28:C28)`): applied cell by cell,
-    a 1x1 array spread like a value; arrays of other shapes are #N/A where they do not overlap."""
+    """A function of single values given arrays (an array formula's `EXP(B28:C28)`, `VLOOKUP(A1:A3,T,2)`):
+    applied cell by cell over the arguments at positions `arrays` (ranges it takes whole stay whole), a 1x1
+    array spread like a value; arrays of other shapes are #N/A where they do not overlap."""
     shapes = [vals[i].shape for i in arrays]
     rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
 
     def one(r, c):
         try:
-            return f.exact([convert(f.arg_kind(i), spread_at(v, r, c)) for i, v in enumerate(vals)], dialect)
+            out = f.exact([convert(f.arg_kind(i), spread_at(v, r, c) if i in arrays else v)
+                           for i, v in enumerate(vals)], dialect)
         except SheetError as e:
             return e.code
+        if isinstance(out, Block):  # INDEX({2,3;4,5},E52:E54): a whole row in each cell
+            if (out.extent or out.shape) != (1, 1):
+                raise NotEvaluated(f"uses {f.name} giving an array for each value of an array argument, "
+                                   "which xlgd does not evaluate")
+            out = spread_at(out, 0, 0)
+        return out
 
     return Block(tuple(tuple(one(r, c) for c in range(cols)) for r in range(rows)))
 
@@ -278,21 +292,11 @@ def _iferror_lazy(args, evaluate_arg, dialect):
     return v
 
 
-def _isnumber_lazy(args, evaluate_arg, dialect):
-    v, err = _caught(args[0], evaluate_arg)
-    return err is None and isinstance(v, float)
-
-
-def _isblank_lazy(args, evaluate_arg, dialect):
-    v, err = _caught(args[0], evaluate_arg)
-    return err is None and v is None
-
-
 def _na(args, dialect):
     raise SheetError("#N/A")
 
 
-def _logical(args, dialect, combine):
+def logical_values(args, dialect, combine):
     """AND/OR: booleans and numbers of the arguments (text and blanks in ranges skipped). In Excel an
     error among the arguments wins over text before it (`AND(TRUE,"ciao",#REF!)` is #REF!) and a text
     argument that is a number is skipped (`AND(TRUE,"0")` is TRUE); other text is left unevaluated."""
@@ -448,17 +452,15 @@ _reg("PI", 0, 0, exact=lambda a, d: math.pi, magnitude="exact")
 _reg("NORM.INV", 3, 3, exact=_norm_inv, ulp=True)
 _reg("IF", 2, 3, lazy=_if_lazy, scalar=_scalar_if, batch=_np_if, magnitude="branches",
      masked=lambda a, d: masked_if(*a), absorbs=True)
-# The fast paths only need ISERROR right for finite inputs: non-finite values are recomputed exactly.
+# The fast paths only need ISERROR right for finite inputs (its exact form over arrays: core/info.py): non-finite values are recomputed exactly.
 _reg("ISERROR", 1, 1, lazy=_iserror_lazy, scalar=lambda a: not np.isfinite(a),
      batch=lambda a: ~np.isfinite(a), magnitude="exact",
      masked=lambda a, d: (masked_iserror(a[0][1]), None, True), absorbs=True)
 _reg("IFERROR", 2, 2, lazy=_iferror_lazy)
-_reg("ISNUMBER", 1, 1, lazy=_isnumber_lazy, magnitude="exact")
-_reg("ISBLANK", 1, 1, lazy=_isblank_lazy, magnitude="exact")
 _reg("NA", 0, 0, exact=_na, scalar=_na_numpy, batch=_na_numpy, magnitude="exact",
      masked=lambda a, d: (np.nan, np.int8(NA), None))
-_reg("AND", 1, None, exact=lambda a, d: _logical(a, d, all), args=_RANGE, magnitude="exact")
-_reg("OR", 1, None, exact=lambda a, d: _logical(a, d, any), args=_RANGE, magnitude="exact")
+_reg("AND", 1, None, exact=lambda a, d: logical_values(a, d, all), args=_RANGE, magnitude="exact")
+_reg("OR", 1, None, exact=lambda a, d: logical_values(a, d, any), args=_RANGE, magnitude="exact")
 _reg("NOT", 1, 1, exact=lambda a, d: not a[0], args=("bool",), magnitude="exact")
 _reg("TRUE", 0, 0, exact=lambda a, d: True, magnitude="exact")
 _reg("FALSE", 0, 0, exact=lambda a, d: False, magnitude="exact")

@@ -51,14 +51,21 @@ def _lookup_in(rows, x, col, approx, across=False):
     return 0.0 if v is None else v
 
 
+def _first(v):
+    """A column or row index given as an array: its first value (Excel's `{=HLOOKUP(C44:Q44,T,{2,1},0)}` reads
+    row 2 for every cell); a plain formula's range: its cell on the formula's row or column."""
+    v = intersect(v)
+    return v.values[0][0] if isinstance(v, Block) and v.values and v.values[0] else v
+
+
 def _vlookup(args, dialect):
     approx = truth(args[3]) if len(args) > 3 and args[3] is not None else True
-    return _lookup_in(_table(args[1]), scalar(args[0]), number(args[2]), approx)
+    return _lookup_in(_table(args[1]), scalar(args[0]), number(_first(args[2])), approx)
 
 
 def _hlookup(args, dialect):
     approx = truth(args[3]) if len(args) > 3 and args[3] is not None else True
-    return _lookup_in(_table(args[1]), scalar(args[0]), number(args[2]), approx, across=True)
+    return _lookup_in(_table(args[1]), scalar(args[0]), number(_first(args[2])), approx, across=True)
 
 
 def _lookup(args, dialect):
@@ -83,11 +90,32 @@ def _lookup(args, dialect):
     return 0.0 if v is None else v
 
 
-def _choose_lazy(args, evaluate_arg, dialect):
-    k = int(number(scalar(evaluate_arg(args[0]))))
-    if k < 1 or k >= len(args):
+def _choice(k, count) -> int:
+    k = int(number(scalar(k)))
+    if k < 1 or k >= count:
         raise SheetError("#VALUE!")
-    return evaluate_arg(args[k])
+    return k
+
+
+def _choose_lazy(args, evaluate_arg, dialect):
+    """CHOOSE: the k-th value, only it evaluated; over an array of k (an array formula's `CHOOSE({1,2},A1:A3,
+    B1:B3)`), cell by cell from the values chosen, spread to the largest of their shapes."""
+    k = intersect(evaluate_arg(args[0]))
+    if not isinstance(k, Block):
+        return evaluate_arg(args[_choice(k, len(args))])
+    picks = {}
+    for i in range(k.shape[0]):
+        for j in range(k.shape[1]):
+            n = caught_code(lambda i=i, j=j: _choice(spread_at(k, i, j), len(args)))
+            if not is_error(n) and n not in picks:
+                picks[n] = caught_code(lambda n=n: evaluate_arg(args[n]))
+    shapes = [b.extent or b.shape for b in (k, *picks.values()) if isinstance(b, Block)]
+    rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
+
+    def one(i, j):
+        return spread_at(picks[_choice(spread_at(k, i, j), len(args))], i, j)
+
+    return Block(tuple(tuple(caught_code(lambda i=i, j=j: one(i, j)) for j in range(cols)) for i in range(rows)))
 
 
 def _switch_lazy(args, evaluate_arg, dialect):
@@ -95,7 +123,7 @@ def _switch_lazy(args, evaluate_arg, dialect):
     (an array formula's `SWITCH(A45:C45, ...)`), cell by cell."""
     x = intersect(evaluate_arg(args[0]))
     if isinstance(x, Block):
-        return _grid_of(x, lambda i, j: _caught_code(lambda: _switch_one(spread_at(x, i, j), args[1:], evaluate_arg)))
+        return _grid_of(x, lambda i, j: caught_code(lambda: _switch_one(spread_at(x, i, j), args[1:], evaluate_arg)))
     return _switch_one(scalar(x), args[1:], evaluate_arg)
 
 
@@ -113,7 +141,8 @@ def _switch_one(x, pairs, evaluate_arg):
     raise SheetError("#N/A")
 
 
-def _caught_code(function):
+def caught_code(function):
+    """The value `function()` gives, or the code of the sheet error it raises."""
     try:
         return function()
     except SheetError as e:
@@ -211,9 +240,9 @@ _reg("COLUMN", 1, 1, "column-function-44e8c754-711c-4df3-9da4-47a55042554b", exa
 _reg("ROWS", 1, 1, "rows-function-b592593e-3fc2-47f2-bec1-bda493811597", exact=_shape(0), args=("ref",))
 _reg("COLUMNS", 1, 1, "columns-function-4e8e7b4e-e603-43e8-b177-956088fa48ca", exact=_shape(1), args=("ref",))
 _reg("VLOOKUP", 3, 4, "vlookup-function-0bbc8083-26fe-4963-8ab8-93a18ad188a1",
-     exact=_vlookup, args=("value", "range", "number", "value"))
+     exact=_vlookup, args=("value", "range", "range", "value"))
 _reg("HLOOKUP", 3, 4, "hlookup-function-a3034eec-b719-4ba3-bb65-e1ad662ed95f",
-     exact=_hlookup, args=("value", "range", "number", "value"))
+     exact=_hlookup, args=("value", "range", "range", "value"))
 _reg("LOOKUP", 2, 3, "lookup-function-446d94af-663b-451d-8251-369d5e3864cb",
      exact=_lookup, args=("value", "range", "range"))
 _reg("CHOOSE", 2, 255, "choose-function-fc5c184f-cb62-4ec7-a46e-38653b98f5bc", lazy=_choose_lazy)
@@ -243,25 +272,29 @@ def _if_lazy(args, evaluate_arg, dialect):
     return _grid_of(c, one)
 
 
-def _iferror_lazy(args, evaluate_arg, dialect):
-    """IFERROR: the value, or the fallback where it is an error; cell by cell over an array."""
-    try:
-        v = intersect(evaluate_arg(args[0]))
-    except SheetError as e:
-        v = e.code
-    if not isinstance(v, Block):
-        v = scalar(v) if not is_error(v) else v
-        return evaluate_arg(args[1]) if is_error(v) else v
-    fallback = evaluate_arg(args[1])
-
-    def one(i, j):
-        x = spread_at(v, i, j)
+def _if_caught(caught):
+    """IFERROR (caught: any error) and IFNA (#N/A only): the value, or the fallback where it is an error
+    caught; cell by cell over an array."""
+    def lazy(args, evaluate_arg, dialect):
         try:
-            return spread_at(fallback, i, j) if is_error(x) else x
+            v = intersect(evaluate_arg(args[0]))
         except SheetError as e:
-            return e.code
+            v = e.code
+        if not isinstance(v, Block):
+            v = scalar(v) if not is_error(v) else v
+            return evaluate_arg(args[1]) if caught(v) else v
+        fallback = evaluate_arg(args[1])
 
-    return _grid_of(v, one)
+        def one(i, j):
+            x = spread_at(v, i, j)
+            try:
+                return spread_at(fallback, i, j) if caught(x) else x
+            except SheetError as e:
+                return e.code
+
+        return _grid_of(v, one)
+
+    return lazy
 
 
 def _grid_of(b: Block, one) -> Block:
@@ -270,7 +303,9 @@ def _grid_of(b: Block, one) -> Block:
 
 
 register(replace(FUNCTIONS["IF"], lazy=_if_lazy))
-register(replace(FUNCTIONS["IFERROR"], lazy=_iferror_lazy))
+register(replace(FUNCTIONS["IFERROR"], lazy=_if_caught(is_error)))
+_reg("IFNA", 2, 2, "ifna-function-6626c961-a569-42fc-a49d-79b4951fd461",
+     lazy=_if_caught(lambda v: is_error(v) and v == "#N/A"))
 
 _reg("SINGLE", 1, 1, "implicit-intersection-operator-ce3be07b-0101-4450-a24e-c1c999be2b34", lazy=_single_lazy)
 _reg("LEN", 1, 1, "len-lenb-functions-29236f94-cedc-429d-affd-b5e33d2c67cb", exact=_text_fn(len), args=("value",))

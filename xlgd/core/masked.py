@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from .ranges import E48
+from .ranges import E48, approx_equal
 from .values import ERRORS
 
 # Error values as small integers, for arrays of cells (0: not an error): CODE["#NUM!"] == 1.
@@ -90,7 +90,7 @@ def masked_arith(op: str, a, a_codes, b, b_codes, dialect: str = "excel", square
     elif square:
         r = a * a
     else:
-        r = _pow_exactly(a, b)  # math.pow, as `arith`: np.power takes shortcuts (x^0.5 is sqrt: -0.0)
+        r = _pow_exactly(a, b, lo)  # math.pow, as `arith`: np.power takes shortcuts (x^0.5 is sqrt: -0.0)
     fresh = ~np.isfinite(r)
     if lo:
         fresh |= (r != 0.0) & (np.abs(r) < TINY)
@@ -153,10 +153,24 @@ def masked_if(cond, yes, no=(0.0, None, True)):
     return np.where(take, yes[0], no[0]), first_error(raised(cond[1]), codes), kinds
 
 
-def _pow_exactly(a, b):
+def lo_power(a: float, b: float) -> float:
+    """a ^ b as LibreOffice computes it (sc::power): a negative base with 1/b an odd whole number is an odd
+    root, -((-a) ^ b) (`=(-8)^(1/3)` is -2, where Excel gives #NUM!); anything else C's pow."""
+    if a < 0 and b != 0.0:
+        f = 1.0 / b + (-0.5 if b < 0 else 0.5)
+        if abs(f) < 2.0**63:
+            i = int(f)
+            if i % 2 != 0 and approx_equal(1.0 / i, b):
+                return -math.pow(-a, b)
+    return math.pow(a, b)
+
+
+def _pow_exactly(a, b, lo=False):
+    power = lo_power if lo else math.pow
+
     def one(x, y):
         try:
-            return math.pow(x, y)
+            return power(x, y)
         except (OverflowError, ValueError):
             return math.nan
 

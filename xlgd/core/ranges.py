@@ -296,6 +296,8 @@ def criterion(condition):
         target = float(rest)
     except ValueError:
         target = Text(rest)
+    if rest.strip().upper() in ("TRUE", "FALSE"):
+        target = rest.strip().upper() == "TRUE"  # "TRUE" counts the boolean TRUE
     if isinstance(target, Text) and op in ("=", "<>") and any(ch in rest for ch in "*?"):
         pat = re.compile(fnmatch.translate(rest.replace("[", "[[]")), re.IGNORECASE | re.DOTALL)
         hit = (lambda v: isinstance(v, Text) and bool(pat.match(v)))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property, partial
 
 from ..xlsx.package import Package
+from ..xlsx.tables import date1904, read_tables
 from .evaluate import Evaluator, Outcome, cells_of, describe_root
 from .graph import RunIndex
 from .prepare import Names, Prepared, Preparer
@@ -67,8 +68,9 @@ def _read_book(package, sheets, fixed) -> Book:
     for sc in cells.values():  # (when the cached values are first read: see SheetValues.later)
         sc.cached.max_row = max([sc.cached.max_row] + [run.r1 for run in sc.all_runs()])
         sc.cached.later(partial(_unknown_where_blank, sc))
-    return Book(package.path, package.producer, cells, runs, Names(package.defined_names, package.sheet_names),
-                RunIndex(runs))
+    defined = Names(package.defined_names, package.sheet_names, read_tables(package))
+    defined.date1904 = date1904(package)
+    return Book(package.path, package.producer, cells, runs, defined, RunIndex(runs))
 
 
 def _unknown_where_blank(sheet_cells):
@@ -93,7 +95,7 @@ class Evaluation:
 
     @cached_property
     def prepared(self) -> list:
-        prep = Preparer(self.book.names)
+        prep = Preparer(self.book.names, self.dialect)
         return [prep(run) for run in self.book.runs]
 
     @cached_property

@@ -42,6 +42,12 @@ from .graph import cells_of, cells_of_row
 from .prepare import Prepared
 from .store import NUMBER, UNKNOWN, UNKNOWN_VALUE, SheetValues, Unknown
 
+# Excel computes an array formula cell by cell over its range: past its arrays' size an argument is #N/A,
+# which ISBLANK, ISNA, IFERROR ... turn into a value (`{=ISBLANK(D6:Q6)}` over 15 cells holds FALSE in the
+# 15th). xlgd computes the arrays first, so those cells are left unchecked.
+BEYOND = ("lies past the size of its array formula's arrays, where Excel applies the formula's error-catching "
+          "functions to #N/A; xlgd does not evaluate it")
+
 EXACT_CHUNK = 8  # rows below which a failing vectorised stretch is evaluated exactly
 
 
@@ -182,6 +188,9 @@ class Evaluator:
                 try:
                     val = spread_at(grid, rr - ar0, cc - ac0)  # a value, a row or a column fills the range
                 except SheetError as err:
+                    if prepared.absorbs_errors:
+                        self.unknown_cell((run.sheet, rr, cc), (run.sheet, row, run.col), BEYOND)
+                        continue
                     val = err.code
                 self.out[run.sheet].put(rr, cc, 0.0 if val is None else val)
         return v

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..core import functions
+from ..core import dates, functions
 from ..core.expr import (
     Address,
     Bin,
@@ -35,6 +35,7 @@ from ..core.expr import (
     leaves,
 )
 from ..core.values import Block
+from ..xlsx import tables
 from ..xlsx.formula import MAX_ROW, Unsupported, parse
 from .graph import ReadRange
 from .runs import Run
@@ -42,6 +43,8 @@ from .runs import Run
 NUMERIC_FUNCTIONS = {"SQRT", "MAX", "MIN", "SIN", "COS", "TAN", "TANH", "EXP", "LN", "LOG10", "ABS", "SIGN",
                      "INT"}
 STRICT_FUNCTIONS = NUMERIC_FUNCTIONS | {"NA"}  # an error argument always gives an error
+ABSORBING = {"ISBLANK", "ISERR", "ISERROR", "ISLOGICAL", "ISNA", "ISNONTEXT", "ISNUMBER", "ISTEXT", "IFERROR", "IFNA",
+             "COUNTIF"}  # turn an error argument into a value
 
 
 @dataclass
@@ -57,6 +60,7 @@ class Prepared:
     strict: bool = False  # an error in any input is an error out (errors fill forward)
     dynamic: bool = False  # reads cells chosen by its arguments' values (OFFSET)
     ulp: bool = False  # its last bits come from a C library (EXP, LN, POWER, ^ other than 2 ...)
+    absorbs_errors: bool = False  # calls a function that turns an error into a value (ISNA, IFERROR ...)
     source: str = ""  # numpy source (vector runs)
     shape: object = None  # the Prepared this one's analysis is shared with (Preparer)
     kin: object = None  # a Prepared of the same numpy source: its Family's first, when leaves repeat alike
@@ -65,8 +69,11 @@ class Prepared:
 class Names:
     """The workbook's defined names, resolved for formulas on each sheet."""
 
-    def __init__(self, defined: dict, sheets):
+    def __init__(self, defined: dict, sheets, tables: dict | None = None):
         self.sheets = set(sheets)
+        self.tables = tables or {}  # table name upper case -> xlsx.tables.ExcelTable
+        self.dialect = "excel"  # how structured references read (set by the Preparer)
+        self.date1904 = False  # the workbook counts dates from 1904 (Mac Excel's old default)
         self.by_key = {(s, n.upper()): text for (s, n), text in defined.items()}
         self._cache = {}
         self.used = set()  # (sheet, name as written) of every name a formula uses
@@ -95,9 +102,11 @@ class Names:
         return self.by_key.get((sheet, name.upper()), self.by_key.get((None, name.upper())))
 
     def _resolve(self, name, sheet):
+        if "[" in name:
+            return self.structured(name, (sheet, None, None, None))
         text = self.text(name, sheet)
         if text is None:
-            return Const("#NAME?")
+            return self.structured(name + "[]", (sheet, None, None, None)) if self.is_table(name, sheet) else Const("#NAME?")
         if "#REF!" in text.upper():
             return Const("#REF!")
         try:
@@ -110,6 +119,33 @@ class Names:
         if isinstance(e, (CellRef, RangeRef)) and e.sheet not in self.sheets:
             return Const("#REF!")
         return e
+
+    def structured(self, text: str, where: tuple):
+        """A structured reference (`Table1[Age]`, `[@Age]`) as the cell or range it names, for formula cells at
+        where = (sheet, first row, last row, column) -- rows None outside a formula (a defined name): a
+        #This Row reference moves with the formula's row, the rest are anchored."""
+        name, spec = tables.split(text)
+        table = self.tables.get(name.upper()) if name else self._around(where)
+        if table is None:
+            raise Unsupported(f"the structured reference {text} names no table of the workbook xlgd can read")
+        if self.dialect == "libreoffice" and (text.endswith("[]") or spec.strip().upper() in tables.SPECIALS):
+            raise Unsupported(f"the structured reference {text}, which LibreOffice reads otherwise than Excel "
+                              "(a table's name alone: its headers too; `[#All]` alone: #NAME?)")
+        if where[1] is None and ("@" in spec or "#THIS ROW" in spec.upper()):
+            raise Unsupported(f"the structured reference {text} without the formula's row")
+        r0, c0, r1, c1, this_row = table.cells(spec, (where[1], where[2]))
+        if (r0, c0) == (r1, c1):
+            return CellRef(table.sheet, r0, c0, not this_row)
+        return RangeRef(table.sheet, r0, c0, r1, c1, not this_row, not this_row)
+
+    def is_table(self, name, sheet) -> bool:
+        """A bare table name (`SUM(Table1)`: its data rows), not a defined name."""
+        return self.text(name, sheet) is None and name.upper() in self.tables
+
+    def _around(self, where):
+        sheet, row, _, col = where
+        return next((t for t in self.tables.values() if t.sheet == sheet and row is not None
+                     and t.r0 <= row <= t.r1 and t.c0 <= col <= t.c1), None)
 
 
 def _anchor(expr):
@@ -148,15 +184,16 @@ class Preparer:
     ...; a summary row's `=O64/29`, `=O93/29` ...). A run's bookkeeping is cheap: `ReadRange` a
     tuple, moved leaves without a walk."""
 
-    def __init__(self, names: Names):
+    def __init__(self, names: Names, dialect: str = "excel"):
         self.names = names
+        names.dialect = dialect
         self.shapes = {}
         self.families = {}  # (text between row numbers, sheet, array) -> Family, or None: parse each
 
     def __call__(self, run: Run) -> Prepared:
         key = (run.text, run.sheet, run.array is not None)
         upper = run.text.upper()
-        positional = "ROW(" in upper or "OFFSET(" in upper
+        positional = "ROW(" in upper or "OFFSET(" in upper or "[" in upper  # [@Age]: the formula's row
         if positional:
             key += (run.r0, run.col)  # ROW() and OFFSET depend on where the formula is
         form = run.form and (("form", run.form),) + key[1:]  # one formula in R1C1 form: moved, not parsed
@@ -175,7 +212,7 @@ class Preparer:
         p = Prepared(run, expr, shape.reason, shape.volatile, [_target(run, leaf) for leaf in leaves],
                      leaves if shape.vector else [], shape.numbers_only, shape.vector, shape.strict,
                      shape.dynamic, shape.ulp)
-        p.shape = shape
+        p.shape, p.absorbs_errors = shape, shape.absorbs_errors
         return p
 
     def _shape(self, run) -> Prepared:
@@ -346,7 +383,7 @@ def _analyse(run, names) -> Prepared:
     except Unsupported as u:
         p.reason, p.volatile = _reason(u), u.volatile
         return p
-    unknown = _unknown_semantics(e, run.array is not None)
+    unknown = _unknown_semantics(e, run.array is not None, names.date1904)
     if unknown:
         p.reason = unknown
         return p
@@ -354,6 +391,7 @@ def _analyse(run, names) -> Prepared:
     fns = {f.name for f in calls(e)}
     p.ulp = any(functions.FUNCTIONS[f].ulp for f in fns) or _powers(e)
     p.dynamic = any(functions.FUNCTIONS[f].dynamic for f in fns)
+    p.absorbs_errors = bool(fns & ABSORBING)
     p.leaves = list(value_leaves(e))
     p.vector = (run.array is None and not p.dynamic and all(isinstance(x, CellRef) for x in p.leaves)
                 and _numeric(e) and _compilable(e))
@@ -364,29 +402,13 @@ def _analyse(run, names) -> Prepared:
     return p
 
 
-# Functions whose Excel semantics for an array argument xlgd does not reproduce: Excel applies them
-# cell by cell over a range or array given where one value is expected. Excel's pages:
-# CHOOSE https://support.microsoft.com/office/choose-function-fc5c184f-cb62-4ec7-a46e-38653b98f5bc,
-# IS functions https://support.microsoft.com/office/is-functions-0f2d7971-6019-40a0-a171-f2d869135665,
-# HLOOKUP https://support.microsoft.com/office/hlookup-function-a3034eec-b719-4ba3-bb65-e1ad662ed95f,
-# VLOOKUP https://support.microsoft.com/office/vlookup-function-0bbc8083-26fe-4963-8ab8-93a18ad188a1,
-# INDEX https://support.microsoft.com/office/index-function-a5dcf0dd-996d-40a4-a822-b56b061328bd,
-# COUNTIF https://support.microsoft.com/office/countif-function-e0de10c6-f885-4e71-abb4-1f464816df34,
-# LOOKUP https://support.microsoft.com/office/lookup-function-446d94af-663b-451d-8251-369d5e3864cb
-_ONE_VALUE_ARGS = {"CHOOSE": (0,), "HLOOKUP": (0, 2), "VLOOKUP": (0, 2), "INDEX": (1, 2), "COUNTIF": (1,),
-                   "LOOKUP": (0,),
-                   **{f: (0,) for f in ("ISBLANK", "ISERROR", "ISERR", "ISNA", "ISNUMBER", "ISTEXT",
-                                        "ISLOGICAL", "ISNONTEXT", "ISEVEN", "ISODD")}}
-
-
-def _unknown_semantics(expr, array: bool) -> str | None:
-    """Why xlgd cannot give Excel's value for this tree (a range or array where _ONE_VALUE_ARGS says one
-    value is expected; outside an array formula, INDEX of a table with one index), or None."""
-    for f in calls(expr):
-        for i in _ONE_VALUE_ARGS.get(f.name, ()):
-            if i < len(f.args) and _many(f.args[i]):
-                return f"uses {f.name} with an array as argument {i + 1} (Excel applies it cell by cell), " \
-                       "which xlgd does not evaluate"
+def _unknown_semantics(e, array: bool, date1904: bool = False) -> str | None:
+    """Why xlgd cannot give Excel's value for this tree (outside an array formula, INDEX of a table with one
+    index: Excel's value is a whole row or column in one cell; a date function in a workbook on the 1904
+    date system), or None."""
+    for f in calls(e):
+        if date1904 and f.name in dates.PAGES:
+            return f"uses {f.name} in a workbook on the 1904 date system, which xlgd does not evaluate"
         if not array and f.name == "INDEX" and len(f.args) == 2 and _two_dimensional(f.args[0]):
             return "uses INDEX of a table with one index outside an array formula, which xlgd does not evaluate"
     return None
@@ -398,16 +420,18 @@ def _two_dimensional(arg) -> bool:
     return isinstance(arg, Const) and isinstance(arg.value, Block) and min(arg.value.shape) > 1
 
 
-def _many(arg) -> bool:
-    if isinstance(arg, RangeRef):
-        return (arg.row, arg.col) != (arg.row2, arg.col2)
-    return isinstance(arg, Const) and isinstance(arg.value, Block) and arg.value.shape != (1, 1)
+def _resolved(e, run, names, record=True):
+    """The tree with each defined name and structured reference replaced by what it stands for on the run's
+    sheet and rows."""
+    def leaf_of(leaf):
+        if not isinstance(leaf, Name):
+            return leaf
+        if "[" in leaf.name or names.is_table(leaf.name, leaf.sheet or run.sheet):
+            text = leaf.name if "[" in leaf.name else leaf.name + "[]"
+            return names.structured(text, (run.sheet, run.r0, run.r1, run.col))
+        return names.resolve(leaf.name, leaf.sheet or run.sheet, record)
 
-
-def _resolved(expr, run, names, record=True):
-    """The tree with each defined name replaced by what it stands for on the run's sheet."""
-    return map_leaves(expr, lambda leaf: names.resolve(leaf.name, leaf.sheet or run.sheet, record)
-                      if isinstance(leaf, Name) else leaf)
+    return map_leaves(e, leaf_of)
 
 
 def _powers(expr) -> bool:

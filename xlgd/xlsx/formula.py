@@ -3,10 +3,13 @@
 `parse(text, sheet, row, col)` gives `CellRef` and `RangeRef` leaves for references
 (on any sheet), `Name` leaves for defined names, `Const` for text, booleans, errors and array
 constants, the operators and every evaluable function of `core/functions.py` (`_xlfn.` dropped).
+A structured reference (`Table1[Age]`) is a `Name` leaf holding its text, resolved from the workbook's
+tables as names are; a union of ranges `(A1:A3,C1:C3)` is read as a whole argument of SUM, COUNT, MAX ...
+(`UNION_FUNCTIONS`), its ranges as separate arguments.
 Anything else raises `Unsupported` with a reason a person can read (an unknown or volatile function,
-a union of ranges, ROW() without its cell), and callers call the cell unchecked. A range is parsed
-wherever it stands; where one value is expected, evaluation reads it by implicit intersection
-(`values.intersect`).
+a union of ranges elsewhere, ROW() without its cell), and callers call the cell unchecked. A
+range is parsed wherever it stands; where one value is expected, evaluation reads it by implicit
+intersection (`values.intersect`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ MAX_ROW, MAX_COL = 1048576, 16384
 _BIN = {"&": 1.5, "+": 2, "-": 2, "*": 3, "/": 3, "^": 4}
 _CMP = {"=", "<>", "<", ">", "<=", ">="}
 _PREFIXES = ("_XLFN._XLWS.", "_XLFN.", "_XLWS.")
+# Functions whose value over a union of ranges is their value over the ranges as separate arguments.
+_UNION = (("op", ","), ("op", "~"))
+UNION_FUNCTIONS = {"SUM", "COUNT", "COUNTA", "MAX", "MIN", "AVERAGE", "SUMSQ", "AND", "OR", "XOR", "VAR.P",
+                   "STDEV.P", "CONCAT"}
 
 
 class Unsupported(ValueError):
@@ -167,6 +174,8 @@ class _FormulaParser:
             return self.array_constant()
         if kind == "func":
             return self.call(t)
+        if kind == "table":  # a structured reference: resolved from the workbook's tables, like a name
+            return Name(t)
         sheet, explicit = self.sheet, False
         if kind == "sheet":
             sheet, explicit = unquote_sheet(t), True
@@ -209,6 +218,25 @@ class _FormulaParser:
             return Name(token, sheet) if explicit else Name(token)
         raise Unsupported(f"unexpected {token!r}")
 
+    def union(self, f) -> list | None:
+        """The references of a union `(A1:A3,C1:C3)` (LibreOffice writes `(A1:A3~C1:C3)`) given as a whole
+        argument of a function that reads every value of its arguments alike (SUM, COUNT, MAX ...), or None (the parser back where it was) when the
+        argument is no union; a union elsewhere is Unsupported."""
+        start = self.i
+        self.take()  # (
+        items = [self.expr(0)]
+        if self.peek() not in _UNION:
+            self.i = start
+            return None
+        while self.peek() in _UNION:
+            self.take()
+            items.append(self.expr(0))
+        if self.take() != ("op", ")") or self.peek() not in (("op", ","), ("op", ")")):
+            raise Unsupported("a union of ranges or unbalanced brackets")
+        if f.name not in UNION_FUNCTIONS or not all(isinstance(x, (CellRef, RangeRef, Name)) for x in items):
+            raise Unsupported(f"a union of ranges as an argument of {f.name}, which xlgd does not evaluate")
+        return items
+
     def array_constant(self):
         rows, row = [], []
         while True:
@@ -249,7 +277,7 @@ class _FormulaParser:
         if not f.evaluable:
             raise Unsupported(f"function {name} is not one xlgd evaluates", function=name)
         self.take()  # (
-        args = self.arguments()
+        args = self.arguments(f)
         if name in ("ROW", "COLUMN") and not args:
             if self.row is None:
                 raise Unsupported(f"{name}() without the cell it is in")
@@ -258,12 +286,15 @@ class _FormulaParser:
             raise Unsupported(f"{name} with {len(args)} argument(s)", function=name)
         return Fn(name, tuple(args))
 
-    def arguments(self):
+    def arguments(self, function):
         args = []
         if self.peek() != ("op", ")"):
             while True:
-                a = self.expr(0) if self.peek() not in (("op", ","), ("op", ")")) else Const(None)
-                args.append(a)
+                union = self.union(function) if self.peek() == ("op", "(") else None
+                if union:
+                    args += union
+                else:
+                    args.append(self.expr(0) if self.peek() not in (("op", ","), ("op", ")")) else Const(None))
                 if self.peek() == ("op", ","):
                     self.take()
                     continue
