@@ -25,11 +25,7 @@ the subprocess and its children: the evaluator's inflating thread and
 LibreOffice's threads count) and peak memory (ru_maxrss) are printed, with
 the ratios of both.
 
-Measured (three runs on a quiet machine, load 0.5-1.5, README "Benchmarks"):
-graddesc 1.71-2.00 s wall, 1.94-2.24 s CPU, against LibreOffice's 22.6-25.0 s
-wall, 28.7-30.6 s CPU: 12.1-13.3x wall, 13.3-14.7x CPU; xlgd 6.91-8.03 s wall,
-7.54-8.51 s CPU against 80.2-87.7 s, 93.5-101.8 s: 10.9-11.7x wall,
-12.0-12.8x CPU; peaks 177-187 and 240-250 MB. Issue 11 asks for 10x.
+The aim is 10x LibreOffice's time; the measurements are in benchmarks/RESULTS.md.
 """
 
 import argparse
@@ -115,8 +111,8 @@ def xlgd_sheet(rows, path):
 
 
 def writer_stamp() -> str:
-    """A digest of the code that writes xlgd's workbooks: a kept book from another writer (before shared
-    formulas, say: 235 MB of sheet XML instead of 190) is not the file `xlgd generate` writes today."""
+    """A digest of the code that writes xlgd's workbooks: a kept book from another writer (one without
+    shared formulas, say) is not the file `xlgd generate` writes."""
     h = hashlib.sha1()
     for f in sorted([*(ROOT / "xlgd" / "book").glob("*.py"), *(ROOT / "xlgd" / "xlsx").glob("*.py"),
                      ROOT / "benchmarks" / "verify_adam.toml"]):

@@ -5,8 +5,8 @@
 
 Each book runs in its own subprocess (`python -m xlgd verify --json`), so an internal error (exit 3)
 or a hang is that book's line, not the end of the run. A line says: file, the application that saved
-it (docProps/app.xml), formula cells, cells checked, the verdict (OK / FAILED / exit 2 / exit 3 /
-timeout), seconds, and the first cause (or the error line). Books without a formula are skipped.
+it (docProps/app.xml), formula cells, cells checked, the verdict (OK / FAILED / UNCHECKED / exit 2 / exit 3 /
+timeout), seconds, and the first cause (or the verdict, or the error line). Books without a formula are skipped.
 """
 
 from __future__ import annotations
@@ -39,11 +39,15 @@ def producer(path: Path) -> str:
     return f"{name} {version.group(1)}" if version else name
 
 
+CELL_FORMULA = re.compile(rb"<(?:\w+:)?c\b[^>]*>\s*<(?:\w+:)?f[ >/]")
+
+
 def has_formulas(path: Path) -> bool:
-    """True when a worksheet part holds an <f> element (a formula or a shared/array formula mark)."""
+    """True when a worksheet part holds a cell whose first child is <f> (a formula or a shared/array formula
+    mark); the <xm:f> of a conditional format's extension is no cell formula."""
     try:
         with zipfile.ZipFile(path) as z:
-            return any(re.search(rb"<(?:\w+:)?f[ >/]", z.read(n)) for n in z.namelist()
+            return any(CELL_FORMULA.search(z.read(n)) for n in z.namelist()
                        if n.startswith("xl/worksheets/") and n.endswith(".xml"))
     except (OSError, zipfile.BadZipFile):
         return False
@@ -66,7 +70,7 @@ def verify_one(path: Path, timeout: float) -> dict:
     t0 = time.perf_counter()
     try:
         r = subprocess.run([sys.executable, "-m", "xlgd", "verify", "--json", str(path)],
-                           capture_output=True, text=True, timeout=timeout, env=env)
+                           capture_output=True, text=True, timeout=timeout, env=env, check=False)
     except subprocess.TimeoutExpired:
         return {"exit": "timeout", "seconds": timeout, "report": {}, "stderr": f"over {timeout:.0f} s"}
     seconds = time.perf_counter() - t0
@@ -79,13 +83,17 @@ def verify_one(path: Path, timeout: float) -> dict:
 
 
 def verdict(result: dict) -> str:
+    """OK / FAILED / UNCHECKED (exit 1 with no cause: nothing could be checked) / exit N / timeout."""
     code = result["exit"]
+    if code == 1 and str(result["report"].get("verdict", "")).startswith("UNCHECKED"):
+        return "UNCHECKED"
     return {0: "OK", 1: "FAILED"}.get(code, f"exit {code}" if code != "timeout" else "timeout")
 
 
 def line(name: str, app: str, result: dict) -> str:
     rep = result["report"]
-    why = first_cause(rep) if result["exit"] == 1 else result["stderr"] if result["exit"] not in (0, 1) else ""
+    why = (first_cause(rep) or str(rep.get("verdict", ""))) if result["exit"] == 1 else \
+        result["stderr"] if result["exit"] not in (0, 1) else ""
     return (f"{name} | {app} | {rep.get('formula_cells', '-')} | {rep.get('checked', '-')} | "
             f"{rep.get('checked_ok', '-')} | {verdict(result)} | {result['seconds']:.1f} | {why[:160]}")
 

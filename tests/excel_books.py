@@ -80,18 +80,52 @@ def sheet_xml(cells: dict) -> str:
     return f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN}"><sheetData>{body}</sheetData></worksheet>'
 
 
-def write(path, sheets: dict, names: dict | None = None, application="Microsoft Excel"):
-    """The workbook at `path` (see the module doc); returns path."""
+TABLE_CT = ('<Override PartName="/xl/tables/table{i}.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.table+xml"/>')
+
+
+def table_xml(i, name, ref, columns, totals=0) -> str:
+    cols = "".join(f'<tableColumn id="{k}" name="{escape(c)}"/>' for k, c in enumerate(columns, 1))
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<table xmlns="{MAIN}" id="{i}" name="{name}" '
+            f'displayName="{name}" ref="{ref}" totalsRowCount="{totals}"><autoFilter ref="{ref}"/>'
+            f'<tableColumns count="{len(columns)}">{cols}</tableColumns></table>')
+
+
+def _write_tables(z, tables: dict, sheet_names: list) -> str:
+    """Table parts and each sheet's relationships to them; returns their content-type overrides."""
+    overrides, i = "", 0
+    for sheet, specs in tables.items():
+        rels = ""
+        for k, (name, ref, columns, *totals) in enumerate(specs, 1):
+            i += 1
+            z.writestr(f"xl/tables/table{i}.xml", table_xml(i, name, ref, columns, *totals))
+            rels += f'<Relationship Id="rId{k}" Type="{REL_NS}/table" Target="../tables/table{i}.xml"/>'
+            overrides += TABLE_CT.format(i=i)
+        n = sheet_names.index(sheet) + 1
+        z.writestr(f"xl/worksheets/_rels/sheet{n}.xml.rels", '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                   f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}'
+                   "</Relationships>")
+    return overrides
+
+
+def write(path, sheets: dict, names: dict | None = None, application="Microsoft Excel", tables: dict | None = None,
+          date1904=False):
+    """The workbook at `path` (see the module doc); returns path. tables: {sheet: [(name, "A1:C5", [column
+    names], totals rows)]}, each a table part of that sheet (a header row first); date1904: the workbook counts
+    dates from 1904."""
     names = names or {}
     sheet_list = "".join(f'<sheet name="{escape(n)}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(sheets, 1))
     defined = "".join(f'<definedName name="{escape(n)}">{escape(t)}</definedName>' for n, t in names.items())
     wb = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{MAIN}" xmlns:r="{REL_NS}">'
-          f'<sheets>{sheet_list}</sheets>' + (f"<definedNames>{defined}</definedNames>" if defined else "")
+          + ('<workbookPr date1904="1"/>' if date1904 else "") + f'<sheets>{sheet_list}</sheets>'
+          + (f"<definedNames>{defined}</definedNames>" if defined else "")
           + '<calcPr calcId="191029"/></workbook>')
     wb_rels = "".join(f'<Relationship Id="rId{i}" Type="{REL_NS}/worksheet" Target="worksheets/sheet{i}.xml"/>'
                       for i in range(1, len(sheets) + 1))
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", CT.format(sheets="".join(SHEET_CT.format(i=i) for i in range(1, len(sheets) + 1))))
+        extra = _write_tables(z, tables or {}, list(sheets))
+        z.writestr("[Content_Types].xml", CT.format(sheets="".join(SHEET_CT.format(i=i) for i in range(1, len(sheets) + 1))
+                                                    + extra))
         z.writestr("_rels/.rels", RELS)
         z.writestr("docProps/app.xml", APP.format(application=escape(application)))
         z.writestr("xl/workbook.xml", wb)

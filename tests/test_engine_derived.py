@@ -51,7 +51,7 @@ def test_derived_columns_equal_the_row_path(dialect, model, opt, conv, true_b, k
     fast, rows = run(spec, X, y, dialect=dialect), run(spec, X, y, dialect=dialect, derive=False)
     _same(fast, rows, "one run")
     codes = {int(c) for c in np.unique(np.concatenate([fast.codes[c] for c in fast.codes]))}
-    assert 6 in codes or opt == "rmsprop", codes  # the chart columns' #N/A happened (the slow path before)
+    assert 6 in codes or opt == "rmsprop", codes  # the chart columns' #N/A is among the codes
 
 
 @pytest.mark.parametrize("dialect", ["excel", "libreoffice"])

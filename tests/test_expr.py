@@ -194,8 +194,8 @@ def _random_tree(rng, depth):
 def _assert_masked_equals_exact(trees, cells, dialect):
     """Each tree through masked_value over the cells as arrays and, element by element, through
     excel_value: the same error or the same double (bit for bit). Returns every exact value met."""
-    from xlgd.core.expr import masked_value
     from xlgd.core.masked import CODE, error_name
+    from xlgd.core.masked_tree import masked_value
 
     n = len(next(iter(cells.values())))
     env_arrays = {k: (np.array([np.nan if isinstance(v, str) else v for v in vs]),

@@ -353,3 +353,22 @@ def test_a_balance_paid_down_row_by_row_is_not_gradient_descent(tmp_path):
     wb.save(tmp_path / "loan.xlsx")
     rep = verify_book(tmp_path / "loan.xlsx")
     assert rep.ok and rep.gradient_descent == [] and rep.sheets[0].descent is None, rep.text()
+
+
+def test_one_cell_of_a_state_column_reading_another_sheet_is_its_one_cause(tmp_path):
+    """graddesc 2016's adam_ann!J5 typed into a learner's Adam sheet: one momentum cell reads de/db from
+    another sheet. That cell is the cause; the weight whose update reads the column is unchecked, and no
+    second cause is made of the column it breaks (`vb averages the square of de/db, not of mb`)."""
+    wb, letters = L.workbook(model="linear", derivative="analytic", optimizer="adam", lr=1e-3)
+    ws, intro = wb["mine"], wb.create_sheet("Intro")
+    m, g = letters["mb"], letters["de/db"]
+    for r in range(1, 40):
+        intro[f"{g}{r}"] = 1.0
+    ws[f"{m}6"] = ws[f"{m}6"].value.replace(f"{g}6", f"Intro!{g}6")
+    wb.save(tmp_path / "adam.xlsx")
+    rep = verify_book(tmp_path / "adam.xlsx")
+    s = next(s for s in rep.sheets if s.name == "mine")
+    assert [(c.kind, c.cell.split()[0]) for c in s.causes] == [("formula", f"{m}6")], rep.text()
+    entry, = rep.gradient_descent
+    status = {w["name"]: w["status"] for w in entry["weights"]}
+    assert status == {"a": "ok", "b": "unchecked"}, entry

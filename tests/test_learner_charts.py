@@ -92,9 +92,8 @@ def test_charts_that_can_explode_draw_gaps_on_a_readable_axis(books):
 def test_an_exploded_epoch_is_a_gap_in_the_cached_points(books):
     """linear2 overflows in epoch 1: the error-per-epoch chart caches epoch 1 and nothing for epochs 2 and 3."""
     path = books["two-neuron"]
-    with Package.open(path) as book:
-        part = next(p for p, r in charts(path)
-                    if title(r) == "Error per epoch (log scale)" and "linear2!" in r.find(f".//{C}yVal//{C}f").text)
+    part = next(p for p, r in charts(path)
+                if title(r) == "Error per epoch (log scale)" and "linear2!" in r.find(f".//{C}yVal//{C}f").text)
     root = dict(charts(path))[part]
     cache = root.find(f".//{C}yVal/{C}numRef/{C}numCache")
     assert cache.find(f"{C}ptCount").get("val") == "3"
@@ -116,9 +115,9 @@ def test_explicit_chart_xml_says_what_xlsxwriter_leaves_to_excel_2007s_defaults(
 @pytest.mark.libreoffice
 @pytest.mark.slow
 def test_libreoffice_draws_the_charts_as_it_would_for_excel_2007(tmp_path):
-    """Our app.xml names xlgd, not "Microsoft Excel 12", so LibreOffice no longer fills the chart elements
-    XlsxWriter leaves out with Excel 2007's defaults (measured: smoothed lines, #N/A drawn as 0, minor
-    ticks). With those elements written out the pictures are the same pixels either way."""
+    """Our app.xml names xlgd, not "Microsoft Excel 12", so LibreOffice does not fill the chart elements
+    XlsxWriter leaves out with Excel 2007's defaults (it does for a file naming Excel 12: smoothed lines,
+    #N/A drawn as 0, minor ticks). With those elements written out the pictures are the same pixels either way."""
     import shutil
 
     from PIL import Image, ImageChops

@@ -20,8 +20,8 @@ except ImportError:  # tests/ run as plain modules, not a package
 from xlgd.pipeline import build
 from xlgd.recipe.template import load_recipe
 
-# Measured with LibreOffice 7.4 on A4/Letter: graddesc 12 (113 before print areas and fit-to-width),
-# two-neuron 10 (116), lr-sweep 12 (123), momentum-sine 10 (46).
+# Pages LibreOffice 7.4 prints on A4/Letter: graddesc 12, two-neuron 10, lr-sweep 12, momentum-sine 10
+# (without print areas and fit-to-width: 113, 116, 123 and 46).
 PAGE_BOUND = {"graddesc": 15, "two-neuron": 14, "lr-sweep": 16, "momentum-sine": 14}
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow]

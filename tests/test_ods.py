@@ -250,3 +250,83 @@ def test_openformula_is_read_and_a_value_libreoffice_recalculates_is_never_ok(tm
     stale = xlgd("verify", hand_ods(tmp_path / "stale.ods", "0.3", "5.2"))
     assert stale.returncode == 2 and len(stale.stderr.splitlines()) == 1, stale.stdout + stale.stderr
     assert "Sheet1!D1" in stale.stderr and "5.2" in stale.stderr and "OK" not in stale.stdout
+
+
+@pytest.fixture(scope="module")
+def typed_results(tmp_path_factory):
+    """An .ods LibreOffice saved (recalculating) from a learner's openpyxl sheet whose formulas give a
+    text (B1), a boolean (C1), an error (D1) and a number (E1)."""
+    if not soffice():
+        pytest.skip("needs LibreOffice (soffice)")
+    import openpyxl
+
+    folder = tmp_path_factory.mktemp("typed")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    ws["A1"], ws["B1"], ws["C1"], ws["D1"], ws["E1"] = 2, '=IF(A1>1,"big","small")', "=A1>1", "=1/(A1-2)", "=A1*3"
+    wb.save(folder / "typed.xlsx")
+    profile = make_profile(folder / "profile")
+    r = subprocess.run([soffice(), f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "ods",
+                        "--outdir", str(folder), str(folder / "typed.xlsx")],
+                       capture_output=True, text=True, timeout=600, check=False)
+    assert r.returncode == 0 and (folder / "typed.ods").exists(), r.stderr
+    return folder / "typed.ods"
+
+
+def _retype(col, attribute, value, paragraph):
+    """An edit of content.xml: Sheet1's formula cell on row 1, column col, holds another cached value."""
+    def edit(root):
+        cell = _cell(root, "Sheet1", 1, col)
+        assert cell.get(f"{{{TABLE}}}formula")
+        cell.set(attribute, value)
+        next(cell.iter("{urn:oasis:names:tc:opendocument:xmlns:text:1.0}p")).text = paragraph
+    return edit
+
+
+@pytest.mark.slow
+@pytest.mark.libreoffice
+def test_text_boolean_and_error_results_of_an_ods_are_compared(typed_results, tmp_path):
+    """The text, boolean and error a LibreOffice-saved .ods caches are its own: unedited, verify checks
+    them (OK); hand-edited stale, the text and the boolean are causes naming the cell, and the error, which
+    LibreOffice recalculates on opening, is refused in one line naming both values, never OK."""
+    good = xlgd("verify", typed_results)
+    assert good.returncode == 0 and "4 of 4 formula cells" in good.stdout, good.stdout + good.stderr
+    string = f"{{{OFFICE}}}string-value"
+    text = xlgd("verify", edit_ods(typed_results, tmp_path / "text.ods", _retype(2, string, "small", "small")))
+    assert text.returncode == 1 and "Sheet1!B1" in text.stdout and "holds small" in text.stdout, text.stdout
+    flag = xlgd("verify", edit_ods(typed_results, tmp_path / "bool.ods",
+                                   _retype(3, f"{{{OFFICE}}}boolean-value", "false", "FALSE")))
+    assert flag.returncode == 1 and "Sheet1!C1" in flag.stdout, flag.stdout
+    error = xlgd("verify", edit_ods(typed_results, tmp_path / "error.ods", _retype(4, string, "", "#N/A")))
+    assert error.returncode == 2 and len(error.stderr.splitlines()) == 1, error.stdout + error.stderr
+    assert "Sheet1!D1" in error.stderr and "'#N/A'" in error.stderr and "'#DIV/0!'" in error.stderr
+    assert "OK" not in error.stdout
+
+
+TYPED_CONTENT = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="{office}" xmlns:table="{table}"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+ xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"><office:body><office:spreadsheet>
+<table:table table:name="S"><table:table-row>
+<table:table-cell table:formula="of:=1" office:value-type="string"><text:p><text:s/>a<text:s text:c="2"/>b</text:p><text:p>c<text:tab/>d</text:p></table:table-cell>
+<table:table-cell table:formula="of:=1" office:value-type="date" office:date-value="2020-01-02T06:00:00"/>
+<table:table-cell table:formula="of:=1" office:value-type="time" office:time-value="PT06H30M00S"/>
+<table:table-cell table:formula="of:=1" office:value-type="boolean" office:boolean-value="true"/>
+<table:table-cell table:formula="of:=1" office:value-type="string" calcext:value-type="error"><text:p>#DIV/0!</text:p></table:table-cell>
+<table:table-cell table:formula="of:=1" office:value-type="string" calcext:value-type="error"><text:p>Err:502</text:p></table:table-cell>
+<table:table-cell table:formula="of:=1"><text:p/></table:table-cell>
+<table:table-cell office:value-type="string"><text:p>typed</text:p></table:table-cell>
+</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"""
+
+
+def test_cached_values_of_every_type_read_from_content_xml():
+    """Texts through <text:s>, <text:tab> and paragraphs; dates and times as serial numbers from
+    1899-12-30; a boolean as 1; an error Excel has; LibreOffice's own `Err:502`, a formula cell without a
+    value, and a typed cell are not compared."""
+    from xlgd.xlsx.ods import cached_values
+
+    root = etree.fromstring(TYPED_CONTENT.format(office=OFFICE, table=TABLE).encode())
+    got = cached_values(root)
+    assert got == {("S", 1, 1): ("s", " a  b\nc\td"), ("S", 1, 2): ("n", 43832.25),
+                   ("S", 1, 3): ("n", 6.5 / 24), ("S", 1, 4): ("n", 1.0), ("S", 1, 5): ("e", "#DIV/0!")}, got

@@ -56,3 +56,46 @@ def test_iferror_if_and_switch_over_arrays_and_switch_blanks(tmp_path):
              "B38": "", "C38": ('SWITCH(A38,B38,"match")', "#N/A")}
     rc, rep = verify_json(write(tmp_path / "l.xlsx", {"Switch": cells}))
     assert rc == 0 and rep["checked"] == rep["formula_cells"] == 15, rep
+
+
+def test_a_loop_only_through_a_branch_not_taken_is_no_circular_reference(tmp_path):
+    """formulas' circular.xlsx (vinci1it2000/formulas, test/test_files, Excel 16 for Mac): rows whose
+    cells name one another only in an IF branch Excel does not take hold the values Excel computed (B6:D6
+    all 1, E6 2; C14:D14 #REF! from A14's error); `=B2` in B2 is the one real circular reference."""
+    cells = {"A2": True, "B2": ("B2", 0.0),
+             "A6": False, "B6": ("C6", 1.0), "C6": ("D6", 1.0), "D6": ("IF(IF(A6,B6,TRUE),1,B6)", 1.0),
+             "E6": ("B6+1", 2.0),
+             "A14": "#REF!", "B14": 1.0, "C14": ("D14", "#REF!"),
+             "D14": ('IF(A14="",0,3000-SUM(B14:C14)+(-SUM($A14:A14)-3000))', "#REF!")}
+    rc, rep = verify_json(write(tmp_path / "c.xlsx", {"DATA": cells}))
+    circular = [c["cell"] for s in rep["sheets"] for c in s["causes"] if c["kind"] == "circular"]
+    assert rc == 1 and circular == ["B2"] and cause_cells(rep) == ["DATA!B2"], rep
+    assert rep["checked_ok"] == 6, rep
+    cells["E6"] = ("B6+1", 1.0)  # a value its formula does not give: a cause
+    rc, rep = verify_json(write(tmp_path / "d.xlsx", {"DATA": cells}))
+    assert "DATA!E6" in cause_cells(rep), rep
+
+
+def test_a_loop_through_an_array_formulas_member_cell_is_named(tmp_path):
+    """formulas' circular.xlsx rows 10-12: `{=IF(A10:A12,B10:B12,1)}` over D10:D12, B11 `=IF(A11,C11,1)` with
+    A11 TRUE and C11 `=D11`: B11 -> C11 -> D11 (a cell of the array) -> B11 is the loop, named once at the
+    array's first cell; rows 10 and 12 take the IF branch that leaves it (Excel saved 1 there, 0 in the loop)."""
+    cells = {"A10": False, "A11": True, "A12": False,
+             "B10": ("IF(A10,C10,1)", 1.0), "C10": ("D10", 1.0), "D10": ("IF(A10:A12,B10:B12,1)", 1.0, "D10:D12"),
+             "B11": ("IF(A11,C11,1)", 0.0), "C11": ("D11", 0.0), "D11": ("", 0.0),
+             "B12": ("IF(A12,C12,1)", 1.0), "C12": ("D12", 1.0), "D12": ("", 1.0)}
+    rc, rep = verify_json(write(tmp_path / "a.xlsx", {"DATA": cells}))
+    loops = [c for s in rep["sheets"] for c in s["causes"] if c["kind"] == "circular"]
+    assert rc == 1 and [c["cell"] for c in loops] == ["D10"], rep
+    assert "DATA!B11" in loops[0]["message"] and "DATA!C11" in loops[0]["message"], loops
+    assert "DATA!C10" not in loops[0]["message"] and "DATA!B10" not in loops[0]["message"], loops
+
+
+def test_a_cell_of_an_array_formula_read_before_its_first_cell_is_computed_in_order(tmp_path):
+    """B1 reads D11, a cell of `{=A10:A12*H1*2/3}` over D10:D12 whose inputs come later in the book's order:
+    the evaluator computes the array first (the cell belongs to its first cell's formula)."""
+    cells = {"E1": 1.0, "A10": ("E1*1", 1.0), "A11": ("E1*2", 2.0), "A12": ("E1*3", 3.0), "F1": ("A10+A11", 3.0),
+             "G1": ("F1*1", 3.0), "H1": ("G1*1", 3.0), "D10": ("A10:A12*H1*2/3", 2.0, "D10:D12"),
+             "D11": ("", 4.0), "D12": ("", 6.0), "B1": ("D11+1", 5.0)}
+    ev = open_and_evaluate(write(tmp_path / "o.xlsx", {"S": cells}))
+    assert ev.computed.unknown == {} and ev.value("S", 1, 2) == 5.0, ev.computed.unknown

@@ -110,7 +110,7 @@ def test_a_formula_per_cell_reads_the_same(long_sheet, small_pieces, monkeypatch
 
 
 def test_row_blocks_render_as_rows(long_sheet):
-    """Rows rendered 100 at a time (`RowMatcher.rows`) are the rows rendered one by one."""
+    """Rows rendered 100 at a time (`PeriodicRows.block`) are the rows rendered one by one."""
     p, recipe = long_sheet
     spec = recipe.sheets[0]
     mt = RowMatcher(spec, CachedLayout(spec))
@@ -118,13 +118,20 @@ def test_row_blocks_render_as_rows(long_sheet):
         body = next(b.bodies(spec.name))
     rows = [t + "</row>" for t in body.split("</row>")[:-1]]
     assert any(mt.learn(t) for t in rows[6:])
-    N = spec.n_steps
-    for i0, i1 in [(0, N), (93, 1201), (193, 294), (194, 293), (N - 250, N), (500, 500)]:
-        got, want = mt.rows(i0, i1), "".join(mt.row(i) for i in range(i0, i1))
+    first, N = mt.first_row, spec.n_steps
+    blocks = 0
+    for R in range(0, first + N + 200, 100):
+        got = mt.rows.block(R, 100)
+        if got is None:
+            assert R < 200 or R - first < spec.epochs or R + 99 >= first + N
+            continue
+        blocks += 1
+        want = "</row>".join(mt.rows.text(r) for r in range(R, R + 100))
         if got != want:  # (no assert on the strings: pytest would diff megabytes)
-            at = next((j for j, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
-            pytest.fail(f"rows {i0}..{i1}: blocks differ at {at}: {got[at - 40:at + 40]!r} vs {want[at - 40:at + 40]!r}")
-    assert mt._blocks and not mt._no_blocks  # blocks were used
+            at = next((j for j, (x, y) in enumerate(zip(got, want)) if x != y), min(len(got), len(want)))
+            pytest.fail(f"rows {R}..: blocks differ at {at}: {got[at - 40:at + 40]!r} vs {want[at - 40:at + 40]!r}")
+    assert blocks > 10  # blocks were rendered (else this test would prove nothing)
+    assert mt.rows.text(first - 1) is None and mt.rows.text(first + N) is None
 
 
 @pytest.fixture(scope="module")

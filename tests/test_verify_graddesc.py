@@ -33,8 +33,8 @@ def test_graddesc_2018_verifies_clean(reference_xlsm):
     data = next(s for s in rep.sheets if s.name == "data")
     assert [u.where for u in data.unchecked] == ["data!B5:B33"] and data.checked == 29 and data.failed == 0
     assert all(s.max_ulp == 0 for s in rep.sheets)  # Excel's values, bit for bit
-    # Issue 11: the 68 cells verify used to skip (data!C, the rmse cells of row 33, adam_ann's annealing
-    # cells in rows 33-34) are checked: every formula cell is accounted for, and the verdict says which not.
+    # Every formula cell is checked, data!C, the rmse cells of row 33 and adam_ann's annealing cells in
+    # rows 33-34 included; the verdict says which are not.
     assert all(s.checked == s.formula_cells for s in graddesc), [(s.name, s.checked, s.formula_cells) for s in graddesc]
     assert (rep.formula_cells, rep.checked_ok) == (1623, 1594)
     assert r.stdout.strip().splitlines()[-1] == \

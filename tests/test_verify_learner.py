@@ -223,7 +223,7 @@ def test_sheet_only_named_like_graddesc_basic_is_checked_as_unknown(tmp_path):
 
 
 def test_forum_two_neuron_book_named_basic_with_lr_moved(tmp_path):
-    """Issue 11's case: the forum learner's 2-neuron sheet named `basic`, its lr moved from F1 to K1 and
+    """The forum learner's 2-neuron sheet named `basic`, its lr moved from F1 to K1 and
     F1 holding the text 'c' (where graddesc's basic keeps lr). Not 'basic!F1 (lr) holds #VALUE!': one
     line says the layout does not match, then all 403 cells are checked, and an edit is still found."""
     wb, n = learner.workbook(title="basic")

@@ -93,3 +93,13 @@ def add_sheet(src, dst, name, xml):
             zout.writestr(zi, data)
         zout.writestr(part, xml)
     return Path(dst)
+
+
+def with_libreoffice(test):
+    """Marks a test that recalculates with LibreOffice: `libreoffice` and `slow`, skipped without soffice."""
+    import pytest
+
+    for mark in (pytest.mark.libreoffice, pytest.mark.slow,
+                 pytest.mark.skipif(not soffice(), reason="LibreOffice not installed")):
+        test = mark(test)
+    return test

@@ -56,12 +56,12 @@ class MissingDependency(XlgdError):
     their input and not a bug. The message names the package and the command that installs it."""
 
 
-def dependency_error(e: ImportError, needed_for: str = "") -> MissingDependency | None:
+def dependency_error(error: ImportError, needed_for: str = "") -> MissingDependency | None:
     """The MissingDependency an ImportError means, or None when no dependency is to blame (an
     ImportError among xlgd's own modules is a bug). A dependency is missing when Python cannot
     find it, broken when it is there but does not import (a module of its own, or a package it
     needs, is missing or of the wrong version)."""
-    name = _culprit(e)
+    name = _culprit(error)
     if name is None:
         return None
     why = f"{needed_for} needs {name}" if needed_for else f"xlgd needs {name}"
@@ -69,18 +69,18 @@ def dependency_error(e: ImportError, needed_for: str = "") -> MissingDependency 
         why += " (the [plot] extra)"
     if not _installed(name):
         return MissingDependency(f"{why}, which is not installed: {_pip()} install '{_requirement(name)}'")
-    return MissingDependency(f"{why}, which is installed but does not import ({e}): "
+    return MissingDependency(f"{why}, which is installed but does not import ({error}): "
                              f"{_pip()} install --force-reinstall '{_requirement(name)}'")
 
 
-def _culprit(e: ImportError) -> str | None:
+def _culprit(error: ImportError) -> str | None:
     """The dependency to blame: the deepest ImportError of the chain (pandas raises its own from
     numpy's) that names one, else the innermost frame of the traceback that runs one's code."""
     known = DEPENDENCIES + PLOT_EXTRA
     chain = []
-    while isinstance(e, ImportError) and e not in chain:
-        chain.append(e)
-        e = e.__cause__ or e.__context__
+    while isinstance(error, ImportError) and error not in chain:
+        chain.append(error)
+        error = error.__cause__ or error.__context__
     named = [top for err in chain if (top := (err.name or "").split(".")[0]) in known]
     if named:
         return named[-1]

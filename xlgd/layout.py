@@ -72,10 +72,10 @@ class Layout:
         return self._range(self.epoch_letter(col), self.epoch_row(0), self.epoch_row(self.spec.epochs - 1),
                            absolute, sheet)
 
-    def _range(self, letter, r1, r2, absolute, sheet):
+    def _range(self, letter, first_row, last_row, absolute, sheet):
         d = "$" if absolute else ""
         prefix = f"{quote_sheet(self.spec.name)}!" if sheet else ""
-        return f"{prefix}{d}{letter}{d}{r1}:{d}{letter}{d}{r2}"
+        return f"{prefix}{d}{letter}{d}{first_row}:{d}{letter}{d}{last_row}"
 
     # ------------------------------------------------------------- formulas
     def formula(self, col: str, step: int) -> str:

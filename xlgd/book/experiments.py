@@ -85,35 +85,35 @@ def write_grids(workbook, formats, recipe, results, experiment_grids=None):
             _chart(workbook, ws, g, ch, vals, row, col)
 
 
-def _fmt(f, fmt):
+def _fmt(formats, fmt):
     if fmt == "header":
-        return f.header
+        return formats.header
     if fmt == "title":
-        return f.title
+        return formats.title
     if fmt == "label":
-        return f.label
+        return formats.label
     if fmt == "hint":
-        return f.hint
+        return formats.hint
     if fmt == "plain":
         return None
     if fmt == "input":
-        return f.num("General", "input")
-    return f.num(fmt)
+        return formats.num("General", "input")
+    return formats.num(fmt)
 
 
-def _range(sheet, c, r1, r2):
-    L = col_letter(c)
-    return f"={quote_sheet(sheet)}!${L}${r1 + 1}:${L}${r2 + 1}"
+def _range(sheet, col, first_row, last_row):
+    L = col_letter(col)
+    return f"={quote_sheet(sheet)}!${L}${first_row + 1}:${L}${last_row + 1}"
 
 
-def _data(g, vals, c, r1, r2):
+def _data(g, vals, col, first_row, last_row):
     out = []
-    for r in range(r1, r2 + 1):
-        kind = g.cells.get((r, c), (None,))[0]
+    for r in range(first_row, last_row + 1):
+        kind = g.cells.get((r, col), (None,))[0]
         if kind == "num":
-            out.append(g.cells[(r, c)][1])
+            out.append(g.cells[(r, col)][1])
         elif kind == "formula":
-            v = vals[(r, c)]
+            v = vals[(r, col)]
             out.append(None if isinstance(v, str) else float(v))
         else:
             out.append(None)
@@ -131,11 +131,11 @@ def _placed(charts) -> list:
     return out
 
 
-def _chart(wb, ws, g, ch, vals, row, col):
+def _chart(workbook, worksheet, g, ch, vals, row, col):
     c = {"title": ch.title, "x_title": ch.x_title, "y_title": ch.y_title, "log_y": ch.log_y,
          "series": [{"name": s.name, "cat": _range(*s.cat)[1:], "val": _range(*s.val)[1:],
                      "cat_data": _data(g, vals, s.cat[1], s.cat[2], s.cat[3]),
                      "val_data": _data(g, vals, s.val[1], s.val[2], s.val[3])} for s in ch.series]}
-    chart = make_chart(wb, c)
+    chart = make_chart(workbook, c)
     chart.set_size({"width": CHART_W + 120, "height": EXP_CHART_H})
-    ws.insert_chart(row, col, chart)
+    worksheet.insert_chart(row, col, chart)

@@ -46,7 +46,7 @@ def exploded_cell(lay: Layout) -> str | None:
     return f"${col_letter(len(lay.spec.inputs) + 1)}${INPUT_ROW}"
 
 
-def write_happened(ws, f, lay: Layout, facts, hint: str = "", row: int = LABEL_ROW) -> None:
+def write_happened(worksheet, formats, lay: Layout, facts, hint: str = "", row: int = LABEL_ROW) -> None:
     """Two columns right of the inputs, one row of them (the writer goes row by row: LABEL_ROW, then
     INPUT_ROW): "exploded at step" (a live formula where the sheet has the stability columns), then
     "what happened" in words."""
@@ -54,13 +54,13 @@ def write_happened(ws, f, lay: Layout, facts, hint: str = "", row: int = LABEL_R
     col = len(spec.inputs) + 1
     if exploded_cell(lay) is not None and facts is not None:
         if row == LABEL_ROW:
-            ws.write_string(row - 1, col, "exploded at step", f.label)
+            worksheet.write_string(row - 1, col, "exploded at step", formats.label)
         else:
-            ws.write_formula(row - 1, col, f"={lay.cell(BOOM, spec.n_steps - 1)}", f.num(NEVER),
-                             float(facts.exploded or 0))
+            worksheet.write_formula(row - 1, col, f"={lay.cell(BOOM, spec.n_steps - 1)}", formats.num(NEVER),
+                                    float(facts.exploded or 0))
         col += 2
     text = happened_text(spec, facts, hint)
     if text and row == LABEL_ROW:
-        ws.write_string(row - 1, col, "what happened", f.label)
+        worksheet.write_string(row - 1, col, "what happened", formats.label)
     elif text:
-        ws.write_string(row - 1, col, text, f.hint)
+        worksheet.write_string(row - 1, col, text, formats.hint)

@@ -69,9 +69,9 @@ class FixResult:
 # Building references and caches
 
 
-def _clear(el):
-    for child in list(el):
-        el.remove(child)
+def _clear(element):
+    for child in list(element):
+        element.remove(child)
 
 
 def _fill_cache(cache, values, numeric: bool, fmt_code: str = "General"):
@@ -151,23 +151,23 @@ def rebuild_caches(book: Package, chart: Chart) -> int:
 _CAT_ONLY = ("auto", "lblAlgn", "lblOffset", "tickLblSkip", "tickMarkSkip", "noMultiLvlLbl")
 
 
-def _cat_to_val_axis(ax):
-    ax.tag = C + "valAx"
+def _cat_to_val_axis(axis):
+    axis.tag = C + "valAx"
     for name in _CAT_ONLY:
-        for el in ax.findall(C + name):
-            ax.remove(el)
-    _set_cross_between(ax)
+        for el in axis.findall(C + name):
+            axis.remove(el)
+    _set_cross_between(axis)
 
 
-def _set_cross_between(ax):
-    cb = ax.find(C + "crossBetween")
+def _set_cross_between(axis):
+    cb = axis.find(C + "crossBetween")
     if cb is None:
         cb = etree.Element(C + "crossBetween")
-        anchor = ax.find(C + "crosses")
+        anchor = axis.find(C + "crosses")
         if anchor is None:
-            anchor = ax.find(C + "crossesAt")
+            anchor = axis.find(C + "crossesAt")
         if anchor is None:
-            anchor = ax.find(C + "crossAx")
+            anchor = axis.find(C + "crossAx")
         anchor.addnext(cb)
     cb.set("val", "midCat")
 
@@ -424,10 +424,10 @@ def label_log_axis(axis, values):
         _insert_before(axis, _val_el("majorUnit", format_value(unit)), _AFTER_MAJOR_UNIT)
 
 
-def _insert_before(parent, el, later):
-    """Insert el before the first child named in `later` (the schema's order), else at the end."""
+def _insert_before(parent, element, later):
+    """Insert element before the first child named in `later` (the schema's order), else at the end."""
     anchor = next((c for c in parent if etree.QName(c).localname in later), None)
-    parent.append(el) if anchor is None else anchor.addprevious(el)
+    parent.append(element) if anchor is None else anchor.addprevious(element)
 
 
 def _reread(book: Package, chart: Chart) -> Chart:

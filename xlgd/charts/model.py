@@ -36,7 +36,6 @@ NS = {
 }
 C = "{%s}" % NS["c"]
 A = "{%s}" % NS["a"]
-REL_BASE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
 
 CHART_TYPES = (
     "lineChart", "line3DChart", "barChart", "bar3DChart", "areaChart", "area3DChart",
@@ -54,15 +53,15 @@ def parse_xml(data: bytes, what: str):
     return _parse_xml(data, what, keep_comments=True)
 
 
-def is_number(v) -> bool:
-    return isinstance(v, float) and math.isfinite(v)
+def is_number(value) -> bool:
+    return isinstance(value, float) and math.isfinite(value)
 
 
-def format_value(v) -> str:
+def format_value(value) -> str:
     """A cell value as a chart cache writes it (whole floats without '.0')."""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return repr(v) if isinstance(v, float) else str(v)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def area_values(book: Package, area: "Area"):
@@ -156,40 +155,40 @@ def _split_top(text: str, sep: str) -> list:
     return out
 
 
-def _sheet_and_rest(f: str):
-    """('sheet', 'rest') of `'My sheet'!A1` / `data!A1`; (None, f) without '!'; None if malformed."""
-    if f.startswith("'"):
-        m = re.match(r"^'((?:[^']|'')+)'!(.+)$", f)
+def _sheet_and_rest(formula: str):
+    """('sheet', 'rest') of `'My sheet'!A1` / `data!A1`; (None, formula) without '!'; None if malformed."""
+    if formula.startswith("'"):
+        m = re.match(r"^'((?:[^']|'')+)'!(.+)$", formula)
         return (m.group(1).replace("''", "'"), m.group(2)) if m else None
-    if "!" not in f:
-        return None, f
-    sheet, rest = f.rsplit("!", 1)
+    if "!" not in formula:
+        return None, formula
+    sheet, rest = formula.rsplit("!", 1)
     return (sheet, rest) if sheet and "'" not in sheet else None
 
 
-def _one(f: str) -> Ref:
-    split = _sheet_and_rest(f.strip())
+def _one(formula: str) -> Ref:
+    split = _sheet_and_rest(formula.strip())
     if split is None:
-        return Ref("bad", reason=f"cannot read {f!r}")
+        return Ref("bad", reason=f"cannot read {formula!r}")
     sheet, rest = split
     if sheet is not None and sheet.startswith("[") and not sheet.startswith("[0]"):
-        return Ref("bad", reason=f"{f} points into another workbook")
+        return Ref("bad", reason=f"{formula} points into another workbook")
     if _NAME.fullmatch(rest) and not _CELLISH.fullmatch(rest):
         return Ref("name", sheet=sheet, name=rest)
     if sheet is None:
         cellish = all(parse_cell(p) for p in rest.split(":"))
-        return Ref("bad", reason=f"{f!r} names no sheet" if cellish else f"cannot read {f!r}")
+        return Ref("bad", reason=f"{formula!r} names no sheet" if cellish else f"cannot read {formula!r}")
     if _WHOLE.fullmatch(rest):
-        return Ref("whole", sheet=sheet, reason=f"{f} is whole rows or columns")
+        return Ref("whole", sheet=sheet, reason=f"{formula} is whole rows or columns")
     parts = rest.split(":")
     if len(parts) > 2:
         return Ref("bad", reason=f"{rest} is not one block of cells")
     a, b = parse_cell(parts[0]), parse_cell(parts[-1])
     if not a or not b:
-        return Ref("bad", reason=f"cannot read {f!r}")
+        return Ref("bad", reason=f"cannot read {formula!r}")
     area = Area(sheet, min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1]))
     if area.r2 > MAX_ROW or area.c2 > MAX_COL:
-        return Ref("bad", reason=f"{f} lies beyond Excel's last row or column")
+        return Ref("bad", reason=f"{formula} lies beyond Excel's last row or column")
     return Ref("area", (area,), sheet=sheet)
 
 
@@ -352,10 +351,6 @@ class Series:
     def sources(self):
         """Every reference the series holds: values, categories/x, and its name."""
         return [src for src in (self.values, self.cats, self.label) if src is not None]
-
-    @property
-    def cat_role(self):
-        return self.cats.role
 
 
 @dataclass

@@ -157,7 +157,7 @@ def _chart_anchors(root):
     return out
 
 
-def _drawing_of(book_or_parts, rels: dict):
+def _drawing_of(rels: dict):
     for rid, (rtype, part) in rels.items():
         if rtype == "drawing":
             return rid, part
@@ -187,7 +187,7 @@ def _fresh_charts(fresh: Package, sheet: str):
     """[(title, anchor element, chart xml bytes)] of one fresh sheet, in order."""
     part = fresh.sheet_part(sheet)
     rels = fresh.rels(part)
-    _, drawing = _drawing_of(fresh, rels)
+    _, drawing = _drawing_of(rels)
     if drawing is None:
         return []
     drels = fresh.rels(drawing)
@@ -267,7 +267,7 @@ def plan_sheet(book: Package, fresh: Package, parts: Parts, sheet: str):
     if not wanted:
         return
     spart = book.sheet_part(sheet)
-    _, drawing = _drawing_of(book, _rels_of(parts, spart))
+    _, drawing = _drawing_of(_rels_of(parts, spart))
     if drawing is None or not parts.exists(drawing):
         drawing = parts.new_name("xl/drawings/drawing{}.xml")
         root = etree.Element(XDR + "wsDr", nsmap={"xdr": NS["xdr"], "a": NS["a"]})

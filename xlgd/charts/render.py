@@ -181,11 +181,6 @@ def declared_charts(book: Package) -> dict:
     return out
 
 
-def chart_names(book: Package) -> dict:
-    """{sheet name: [image base name, …]} in the drawing's anchor order."""
-    return {sheet: [d.name for d in charts] for sheet, charts in declared_charts(book).items()}
-
-
 def repairs(declared: dict, loaded: dict, asked: list) -> list:
     """What LibreOffice did not load as the file says, one line each (empty: it loaded it all)."""
     out = [f"LibreOffice asked while loading: {a}" for a in asked]
@@ -237,13 +232,13 @@ def render_book(book_path, outdir, timeout: float = 120, fmt: str = "png") -> Re
         raise
 
 
-def _render_retrying(soffice, py, book_path, outdir, jobs, timeout, media) -> dict:
+def _render_retrying(soffice, python, book_path, outdir, jobs, timeout, media) -> dict:
     # A fresh profile can make soffice restart itself once while the bridge
     # is connecting; one retry with a new profile covers that.
     error = None
     for _ in range(2):
         try:
-            return _render_once(soffice, py, book_path, outdir, jobs, timeout, media)
+            return _render_once(soffice, python, book_path, outdir, jobs, timeout, media)
         except _Failed as e:
             error = e
     raise XlgdError(f"LibreOffice could not render {book_path}: {error}")
@@ -253,7 +248,7 @@ class _Failed(Exception):
     pass
 
 
-def _render_once(soffice, py, book_path, outdir, jobs, timeout, media) -> dict:
+def _render_once(soffice, python, book_path, outdir, jobs, timeout, media) -> dict:
     tag = uuid.uuid4().hex
     profile = Path(tempfile.gettempdir()) / f"xlgd-lo-{tag}"
     pipe = f"xlgd-{tag}"
@@ -271,7 +266,7 @@ def _render_once(soffice, py, book_path, outdir, jobs, timeout, media) -> dict:
         raise
     try:
         try:
-            proc = subprocess.run([py, "-c", UNO_CLIENT, str(book_path.resolve()), str(outdir.resolve()), pipe,
+            proc = subprocess.run([python, "-c", UNO_CLIENT, str(book_path.resolve()), str(outdir.resolve()), pipe,
                                    json.dumps(jobs), media], capture_output=True, timeout=timeout, text=True)
         except subprocess.TimeoutExpired:
             raise _Failed(f"took longer than {timeout:.0f}s") from None

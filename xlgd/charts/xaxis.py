@@ -82,9 +82,11 @@ def header_word(text) -> str | None:
 ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"}
 
 
-def is_value(v) -> bool:
+def is_value(value) -> bool:
     """A cell a chart plots: a number, a boolean, an error code or a formula not yet calculated."""
-    return v is UNKNOWN or isinstance(v, (float, bool)) or (isinstance(v, str) and v.strip() in ERRORS)
+    if isinstance(value, str):
+        return value is UNKNOWN or value.strip() in ERRORS
+    return value is UNKNOWN or isinstance(value, (float, bool))
 
 
 # --------------------------------------------------------------------------
@@ -315,7 +317,7 @@ def judge_x(book: Package, chart: Chart, series: Series) -> XVerdict | None:
         return None   # length-mismatch says so, and relinks
     written = written_x(book, chart, series)
     if written is not None:
-        return None if have == written else _against_record(book, choose_x(book, chart, series), have, written)
+        return None if have == written else _against_record(book, choose_x(book, chart, series), written)
     if not _suspect(book, chart, series, have, values):
         return None
     choice = choose_x(book, chart, series)
@@ -342,19 +344,19 @@ def column_header(book: Package, area: Area):
     return label_above(column, col, top)
 
 
-def _suspect(book: Package, chart: Chart, s: Series, have: Area, values: Area) -> bool:
+def _suspect(book: Package, chart: Chart, series: Series, have: Area, values: Area) -> bool:
     """Whether the linked x may be wrong, from the two columns' own headers: worth the full look."""
     if have.sheet != values.sheet:
         return False
     if have.c1 == values.c1 or (have.r1, have.r2) != (values.r1, values.r2):
         return True
-    kind, _ = series_kind(evidence(chart, series_name(book, s), column_header(book, values)),
-                          s.cats.role == "xVal")
+    kind, _ = series_kind(evidence(chart, series_name(book, series), column_header(book, values)),
+                          series.cats.role == "xVal")
     word = header_word(column_header(book, have))
     return (kind == "progress" and word == "x") or (kind == "fit" and word in ("step", "epoch"))
 
 
-def _against_record(book: Package, choice: XChoice, have: Area, written: Area) -> XVerdict:
+def _against_record(book: Package, choice: XChoice, written: Area) -> XVerdict:
     why = f"xlgd wrote this series against {written.formula()}"
     chosen = choice.chosen
     if chosen is not None and chosen.area != written and chosen.numbers != tuple(area_values(book, written)):

@@ -110,20 +110,20 @@ def guessed_losses(table: Table, used: set) -> list:
     return out
 
 
-def _square(e: Expr) -> bool:
+def _square(expr: Expr) -> bool:
     """A square, maybe scaled by constants: (p-y)^2, (p-y)*(p-y), 0.5*(p-y)^2, (p-y)^2/2."""
-    _, num, den = factors(e)
+    _, num, den = factors(expr)
     rest = [f for f in num if not constant(f)]
     if not all(constant(f) for f in den):
         return False
     if len(rest) == 2:
         return same_tree(rest[0], rest[1])
-    e = rest[0] if len(rest) == 1 else None
-    return isinstance(e, Bin) and e.op == "^" and isinstance(e.right, Num) and e.right.value == 2.0
+    expr = rest[0] if len(rest) == 1 else None
+    return isinstance(expr, Bin) and expr.op == "^" and isinstance(expr.right, Num) and expr.right.value == 2.0
 
 
-def _row_leaves(e):
-    return [x for x in leaves(e) if isinstance(x, RowCell)]
+def _row_leaves(expr):
+    return [x for x in leaves(expr) if isinstance(x, RowCell)]
 
 
 def differentiate(table: Table, loss: Loss):

@@ -169,14 +169,14 @@ def _order(table: Table, roots) -> list:
     it reads."""
     done, out = set(), []
 
-    def visit(c, depth=0):
-        if c in done or depth > 50 or c not in table.trees or c in table.weights:
+    def visit(col, depth=0):
+        if col in done or depth > 50 or col not in table.trees or col in table.weights:
             return
-        done.add(c)
-        for x in leaves(table.trees[c]):
+        done.add(col)
+        for x in leaves(table.trees[col]):
             if isinstance(x, RowCell) and x.sheet == table.sheet:
                 visit(x.col, depth + 1)
-        out.append(c)
+        out.append(col)
 
     for tree in roots:
         for x in leaves(tree):
@@ -204,23 +204,23 @@ def dead_units(table: Table, loss) -> list:
     return out
 
 
-def _relu_inputs(e):
+def _relu_inputs(expr):
     """The z of each MAX(0, z) / MAX(z, 0) / IF(z > 0, ...) in a tree."""
-    if isinstance(e, Fn):
-        if e.name == "MAX" and len(e.args) == 2:
-            for a, b in (e.args, e.args[::-1]):
+    if isinstance(expr, Fn):
+        if expr.name == "MAX" and len(expr.args) == 2:
+            for a, b in (expr.args, expr.args[::-1]):
                 if isinstance(a, Num) and a.value == 0.0:
                     yield b
-        if e.name == "IF" and isinstance(e.args[0], Cmp) and e.args[0].op in (">", ">=") \
-                and isinstance(e.args[0].right, Num) and e.args[0].right.value == 0.0:
-            yield e.args[0].left
-        for a in e.args:
+        if expr.name == "IF" and isinstance(expr.args[0], Cmp) and expr.args[0].op in (">", ">=") \
+                and isinstance(expr.args[0].right, Num) and expr.args[0].right.value == 0.0:
+            yield expr.args[0].left
+        for a in expr.args:
             yield from _relu_inputs(a)
-    elif isinstance(e, (Bin, Cmp)):
-        yield from _relu_inputs(e.left)
-        yield from _relu_inputs(e.right)
-    elif hasattr(e, "arg"):
-        yield from _relu_inputs(e.arg)
+    elif isinstance(expr, (Bin, Cmp)):
+        yield from _relu_inputs(expr.left)
+        yield from _relu_inputs(expr.right)
+    elif hasattr(expr, "arg"):
+        yield from _relu_inputs(expr.arg)
 
 
 def _words(d: dict, lr: float, n: int, rows: int) -> str:

@@ -14,7 +14,6 @@ import numpy as np
 from ..core.engine import Result, run
 from ..errors import XlgdError
 from ..layout import INPUT_ROW
-from ..xlsx.package import Fallback
 
 
 def peek_inputs(ctx, spec, lay):
@@ -23,16 +22,8 @@ def peek_inputs(ctx, spec, lay):
     if ctx.values is not None and ctx.values.get(spec.name) is not None:
         return None
     try:
-        pieces = ctx.book.bodies(spec.name)
-        try:
-            body = next(pieces, "")
-        finally:
-            pieces.close()
-        cut = body.find(f'<row r="{INPUT_ROW + 1}"')
-        if cut < 0:
-            return None
-        cells = {(c.row, c.col): c for c in ctx.book.scan_piece(spec.name, body[:cut], {}, {})}
-    except (Fallback, XlgdError):
+        cells = {(c.row, c.col): c for c in ctx.book.first_rows(spec.name, INPUT_ROW)}
+    except XlgdError:
         return None
     inputs = {}
     for inp in spec.inputs:

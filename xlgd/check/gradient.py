@@ -89,15 +89,15 @@ class Table:
             return self.cell(node.sheet, node.row, node.col)
         return np.nan
 
-    def expand(self, e: Expr, depth=0) -> Expr:
-        """e with each same-row reference to a column of the table inlined (not the weights)."""
+    def expand(self, expr: Expr, depth=0) -> Expr:
+        """expr with each same-row reference to a column of the table inlined (not the weights)."""
         def inline(node):
             if isinstance(node, RowCell) and node.sheet == self.sheet and node.off == 0 \
                     and node.col in self.trees and node.col not in self.weights and depth < 30:
                 return self.expand(self.trees[node.col], depth + 1)
             return node
 
-        return map_leaves(e, inline)
+        return map_leaves(expr, inline)
 
     def single(self, row, col) -> int:
         """An id standing for one cell (a parameter cell, an update cell) wherever a column goes."""
@@ -260,9 +260,9 @@ def recognise_epoch(evaluation: Evaluation, sheet: str, segs: dict) -> Descent |
     return Descent(table, weights, per_epoch=True) if weights else None
 
 
-def _epoch_update(evaluation, sheet, e):
+def _epoch_update(evaluation, sheet, expr):
     """((param row, col), (sign, lr), (first row, last row, gradient column)) of `P - lr*SUM(G5:G33)`."""
-    parts = terms(e)
+    parts = terms(expr)
     if len(parts) != 2:
         return None
     (s1, own), (s2, step) = parts if isinstance(parts[0][1], CellRef) else parts[::-1]
@@ -277,22 +277,22 @@ def _epoch_update(evaluation, sheet, e):
     return (own.row, own.col), (s2 * sign, lr[0]), _aggregate(evaluation, sheet, agg[0])
 
 
-def _aggregate(evaluation, sheet, e):
+def _aggregate(evaluation, sheet, expr):
     """(first row, last row, column) of SUM(G5:G33) or AVERAGE(G5:G33), or of a cell holding one."""
-    if isinstance(e, CellRef) and e.sheet == sheet:
-        run = evaluation.book.sheets[sheet].run_at(e.row, e.col)
-        e = evaluation.prepared_run(run).expr if run is not None and run.n == 1 else None
-    if isinstance(e, Fn) and e.name in ("SUM", "AVERAGE") and len(e.args) == 1:
-        r = e.args[0]
+    if isinstance(expr, CellRef) and expr.sheet == sheet:
+        run = evaluation.book.sheets[sheet].run_at(expr.row, expr.col)
+        expr = evaluation.prepared_run(run).expr if run is not None and run.n == 1 else None
+    if isinstance(expr, Fn) and expr.name in ("SUM", "AVERAGE") and len(expr.args) == 1:
+        r = expr.args[0]
         if isinstance(r, RangeRef) and r.sheet == sheet and r.col == r.col2 and r.row2 > r.row:
             return r.row, r.row2, r.col
     return None
 
 
-def _label(sc, row, col) -> str | None:
+def _label(sheet_cells, row, col) -> str | None:
     """The text left of a cell, or above it."""
     for r, c in ((row, col - 1), (row - 1, col)):
-        v = sc.consts.get(r, c) if r >= 1 and c >= 1 else None
+        v = sheet_cells.consts.get(r, c) if r >= 1 and c >= 1 else None
         if isinstance(v, str) and v.strip() and not v.startswith("#"):
             return v.strip()
     return None
@@ -318,34 +318,34 @@ def segments(evaluation: Evaluation, sheet: str) -> dict:
 
 
 # ------------------------------------------------------------------ the update
-def terms(e: Expr, sign=1.0) -> list:
-    """e as a sum: [(sign, term)]."""
-    if isinstance(e, Bin) and e.op in "+-":
-        return terms(e.left, sign) + terms(e.right, sign if e.op == "+" else -sign)
-    if isinstance(e, Neg):
-        return terms(e.arg, -sign)
-    return [(sign, e)]
+def terms(expr: Expr, sign=1.0) -> list:
+    """expr as a sum: [(sign, term)]."""
+    if isinstance(expr, Bin) and expr.op in "+-":
+        return terms(expr.left, sign) + terms(expr.right, sign if expr.op == "+" else -sign)
+    if isinstance(expr, Neg):
+        return terms(expr.arg, -sign)
+    return [(sign, expr)]
 
 
-def factors(e: Expr) -> tuple:
-    """e as a product: (sign, numerator factors, denominator factors)."""
-    if isinstance(e, Neg):
-        s, num, den = factors(e.arg)
+def factors(expr: Expr) -> tuple:
+    """expr as a product: (sign, numerator factors, denominator factors)."""
+    if isinstance(expr, Neg):
+        s, num, den = factors(expr.arg)
         return -s, num, den
-    if isinstance(e, Bin) and e.op == "*":
-        s1, n1, d1 = factors(e.left)
-        s2, n2, d2 = factors(e.right)
+    if isinstance(expr, Bin) and expr.op == "*":
+        s1, n1, d1 = factors(expr.left)
+        s2, n2, d2 = factors(expr.right)
         return s1 * s2, n1 + n2, d1 + d2
-    if isinstance(e, Bin) and e.op == "/":
-        s1, n1, d1 = factors(e.left)
-        s2, n2, d2 = factors(e.right)
+    if isinstance(expr, Bin) and expr.op == "/":
+        s1, n1, d1 = factors(expr.left)
+        s2, n2, d2 = factors(expr.right)
         return s1 * s2, n1 + d2, d1 + n2
-    return 1.0, [e], []
+    return 1.0, [expr], []
 
 
-def constant(e: Expr) -> bool:
+def constant(expr: Expr) -> bool:
     """No row-relative reference: the same on every step row (numbers, anchored cells)."""
-    return not any(isinstance(x, RowCell) for x in leaves(e))
+    return not any(isinstance(x, RowCell) for x in leaves(expr))
 
 
 def _weight(table: Table, w: int, nw: int) -> Weight:
@@ -458,8 +458,8 @@ def _ema(table: Table, col: int) -> Ema | None:
 
 def _gradient_of(table, x: list) -> tuple:
     """(column, squared) of g or g^2 (written g^2 or g*g) in a state's formula."""
-    def cell(e):
-        return e.col if isinstance(e, RowCell) and e.off == 0 and e.sheet == table.sheet else None
+    def cell(expr):
+        return expr.col if isinstance(expr, RowCell) and expr.off == 0 and expr.sheet == table.sheet else None
 
     if len(x) == 1:
         e = x[0]
@@ -482,22 +482,22 @@ def _product(fs: list) -> Expr:
     return out
 
 
-def labelled(table: Table, e: Expr) -> str:
+def labelled(table: Table, expr: Expr) -> str:
     """An input cell as a report names it: `F1 (lr)` with the text left of it or above it."""
-    text = cell_text(e)
-    if isinstance(e, CellRef) and e.sheet in table.evaluation.book.sheets:
-        label = _label(table.evaluation.book.sheets[e.sheet], e.row, e.col)
+    text = cell_text(expr)
+    if isinstance(expr, CellRef) and expr.sheet in table.evaluation.book.sheets:
+        label = _label(table.evaluation.book.sheets[expr.sheet], expr.row, expr.col)
         if label:
             return f"{text} ({label})"
     return text
 
 
-def cell_text(e: Expr) -> str:
+def cell_text(expr: Expr) -> str:
     """An anchored cell as A1 text, a number as itself, else a short description."""
-    if isinstance(e, CellRef):
-        return a1(e.row, e.col)
-    if isinstance(e, Num):
-        return repr(e.value)
+    if isinstance(expr, CellRef):
+        return a1(expr.row, expr.col)
+    if isinstance(expr, Num):
+        return repr(expr.value)
     return "a formula"
 
 
@@ -522,8 +522,8 @@ def optimizer_name(table: Table, weights: list) -> str:
     return "SGD"
 
 
-def value_of(table: Table, e: Expr) -> float:
-    v = np.asarray(evaluate(e, table.leaf, order=0).v, dtype=float)
+def value_of(table: Table, expr: Expr) -> float:
+    v = np.asarray(evaluate(expr, table.leaf, order=0).v, dtype=float)
     return float(v.reshape(-1)[0]) if v.size else float("nan")
 
 

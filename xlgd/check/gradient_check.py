@@ -63,12 +63,13 @@ def check_descent(evaluation, sheet: str, layout=None, departed=frozenset()) -> 
             causes.append(Cause(sheet, table.span(col),
                                 "gradient", reason, cells=table.n))
 
+    rule = "the layout's formula" if layout is not None else "its column's formula"
     for w in weights:
+        hit = departed & _columns(w)
+        if w.problem is None and hit:
+            w.problem = f"{table.name(min(hit))} holds cells that are not {rule} (the causes below)"
         if w.problem is not None:
             problems[w.col] = ("unchecked", w.problem)
-        elif departed & {w.update, w.grad}:
-            problems[w.col] = ("unchecked", f"{table.name(min(departed & {w.update, w.grad}))} holds cells that "
-                                            "are not the layout's formula (the causes below)")
     for col, msg in check_states(table, weights):
         for w in weights:
             if (w.first is not None and w.first.col == col) or (w.second is not None and w.second.col == col):
@@ -89,6 +90,12 @@ def check_descent(evaluation, sheet: str, layout=None, departed=frozenset()) -> 
 
         entry["diagnosis"] = diagnose(table, weights, loss)
     return DescentCheck(entry, _line(entry, causes), _text_weights(table, weights) + causes)
+
+
+def _columns(w) -> set:
+    """The columns a weight's update is made of: the update, its gradient and its state columns."""
+    states = {e.col for e in (w.first, w.second) if e is not None}
+    return {c for c in (w.update, w.grad) if c is not None} | states
 
 
 def _text_weights(table: Table, weights: list) -> list:
@@ -215,9 +222,10 @@ def _line(entry: dict, causes: list) -> str:
 
 def add_descent(evaluation, sheet: str, rep, report, layout=None) -> bool:
     """The sheet's gradient descent checked into its SheetReport and the Report's `gradient_descent`
-    list; False when the sheet does none. layout: as `check_descent`'s."""
+    list; False when the sheet does none. layout: as `check_descent`'s. A weight whose columns hold cells
+    the structure check called wrong is left unchecked (its causes are those cells)."""
     try:
-        found = check_descent(evaluation, sheet, layout, _departed(rep, sheet) if layout is not None else frozenset())
+        found = check_descent(evaluation, sheet, layout, _departed(rep, sheet))
     except (NotDifferentiable, ArithmeticError, LookupError, TypeError, ValueError) as e:
         rep.notes.append(f"the gradient-descent check could not read this sheet's formulas ({type(e).__name__}: "
                          f"{e}): its mathematics is unchecked")
@@ -231,12 +239,13 @@ def add_descent(evaluation, sheet: str, rep, report, layout=None) -> bool:
 
 
 def _departed(rep, sheet: str) -> frozenset:
-    """The columns of the layout check's formula, constant and missing-cell causes on the sheet."""
+    """The columns of the structure check's formula, constant and missing-cell causes on the sheet (a cause's
+    cell may carry its header: `J6 (mb)`)."""
     cols = set()
     for c in rep.causes:
         if c.sheet == sheet and c.kind in ("formula", "constant", "missing"):
             try:
-                cols.add(split_ref(c.cell.split(":")[0])[1])
+                cols.add(split_ref(c.cell.split()[0].split(":")[0])[1])
             except FormulaSyntaxError:
                 continue
     return frozenset(cols)

@@ -39,7 +39,7 @@ class Failures:
         self.trajectory.update(other.trajectory)
 
 
-def structure_reason(actual: Cell | None, expected: str, r, c):
+def structure_reason(actual: Cell | None, expected: str, row, col):
     """Why a cell's content is not its column's formula (None if it is)."""
     if actual is None or (actual.formula is None and actual.value is None):
         return "missing", f"the cell is empty; its column has `{expected}`"
@@ -50,7 +50,7 @@ def structure_reason(actual: Cell | None, expected: str, r, c):
         return None
     shown = shorten(text, MAX_SHOWN)  # a formula of 8,000 characters is one line of the report, not pages
     try:
-        if canonical(text, r, c) == canonical(expected, r, c):
+        if canonical(text, row, col) == canonical(expected, row, col):
             return None
     except FormulaSyntaxError:
         return "formula", f"formula `{shown}` cannot be read; expected `{expected}`"
@@ -93,11 +93,11 @@ class CheckContext:
             self.grids[sheet] = {(c.row, c.col): c for c in self.cells(sheet)}
         return self.grids[sheet]
 
-    def value(self, sheet, r, c):
+    def value(self, sheet, row, col):
         """A cell's value as a formula reading it sees: float, error code, or 0.0 when empty."""
         if sheet in self.big:
-            return self.big[sheet](r, c)
-        cell = self.grid(sheet).get((r, c)) if sheet in self.sheet_names else None
+            return self.big[sheet](row, col)
+        cell = self.grid(sheet).get((row, col)) if sheet in self.sheet_names else None
         if cell is None or cell.value is None:
             return 0.0
         if isinstance(cell.value, str):
@@ -137,36 +137,36 @@ class RowFormulas:
         self.ctx, self.sheet, self.env = ctx, sheet, ctx.env(sheet)
         self.trees = {}  # (column, text with relative rows as offsets) -> (tree, its row)
 
-    def value(self, r, c, text):
-        """The value of `text` in the cell at (r, c): float, error code, text, bool; None when not evaluated."""
-        key = _row_key(text, r)
+    def value(self, row, col, text):
+        """The value of `text` in the cell at (row, col): float, error code, text, bool; None when not evaluated."""
+        key = _row_key(text, row)
         if key is None:
             return eval_text(self.ctx, self.sheet, text)
-        known = self.trees.get((c, key))
+        known = self.trees.get((col, key))
         try:
             if known is None:
                 tree = parse(text, self.sheet)
-                self.trees[(c, key)] = (tree, r)
+                self.trees[(col, key)] = (tree, row)
                 return excel_value(tree, self.env, self.ctx.dialect)
-            tree, r0 = known
-            return excel_value(tree, self._moved_env(r - r0), self.ctx.dialect)
+            tree, parsed_row = known
+            return excel_value(tree, self._moved_env(row - parsed_row), self.ctx.dialect)
         except (Unsupported, NotEvaluated):
             return None
 
-    def _moved_env(self, dr):
-        """The env of a tree read dr rows further down (a cell's value read directly, the commonest leaf)."""
+    def _moved_env(self, row_shift):
+        """The env of a tree read row_shift rows further down (a cell's value read directly, the commonest leaf)."""
         value, env = self.ctx.value, self.env
 
         def moved(leaf):
             if isinstance(leaf, CellRef):
-                return value(leaf.sheet, leaf.row if leaf.row_abs else leaf.row + dr, leaf.col)
-            return env(moved_leaf(leaf, dr))
+                return value(leaf.sheet, leaf.row if leaf.row_abs else leaf.row + row_shift, leaf.col)
+            return env(moved_leaf(leaf, row_shift))
 
         return moved
 
 
-def _row_key(text, r):
-    """The formula with its relative rows as offsets from r; None where a tree read further down is not
+def _row_key(text, row):
+    """The formula with its relative rows as offsets from `row`; None where a tree read further down is not
     the formula of that row (whole rows `5:9` stay put, ROW() and COLUMN() ask for the cell itself)."""
     if len(text) > MAX_CHARS:
         return None
@@ -179,8 +179,8 @@ def _row_key(text, r):
         if kind == "rows" or (kind == "func" and function_name(t) in ("ROW", "COLUMN")):
             return None
         if kind == "ref":
-            row, col, row_abs, col_abs = split_ref(t)
-            out.append((kind, t) if row_abs else (kind, col_abs, col, row - r))
+            ref_row, ref_col, row_abs, col_abs = split_ref(t)
+            out.append((kind, t) if row_abs else (kind, col_abs, ref_col, ref_row - row))
         else:
             out.append((kind, t))
     return tuple(out)
@@ -259,26 +259,26 @@ def _short(source):
     return "the engine's run" if source.startswith("the engine") else "the evaluator's run"
 
 
-def _structure_causes(sheet, f: Failures, order) -> list:
+def _structure_causes(sheet, failures: Failures, order) -> list:
     causes = []
-    for k, (kind, msg) in sorted(f.structure.items(), key=lambda kv: order(kv[0])):
-        if k in f.local:
-            have, want = f.local[k]
+    for k, (kind, msg) in sorted(failures.structure.items(), key=lambda kv: order(kv[0])):
+        if k in failures.local:
+            have, want = failures.local[k]
             msg += f"; it holds {fmt_value(have)}, its formula gives {fmt_value(want)}"
         causes.append(Cause(sheet, a1(*k), kind, msg, step=order(k)))
     return causes
 
 
-def _stale_cause(sheet, f: Failures, order, stale_reason):
+def _stale_cause(sheet, failures: Failures, order, stale_reason):
     """One cause for every cell whose value is not its own (right) formula's: the first of them named."""
-    stale = sorted((k for k in f.local if k not in f.structure), key=order)
+    stale = sorted((k for k in failures.local if k not in failures.structure), key=order)
     if not stale:
         return None
     k = stale[0]
-    have, want = f.local[k]
+    have, want = failures.local[k]
     # error values only (both sides come as plain strings here): text where a number belongs, a word
     # typed into an input, is a stale value
-    errs = [kk for kk in stale if f.local[kk][0] in ERRORS or f.local[kk][1] in ERRORS]
+    errs = [kk for kk in stale if failures.local[kk][0] in ERRORS or failures.local[kk][1] in ERRORS]
     if errs and len(errs) == len(stale):
         kind, head = "error", "error cells disagree with their formulas"
     else:

@@ -42,7 +42,7 @@ def check_names(package, used, expected, value, sheets, warnings=None) -> list:
             continue
         seen.add(key)
         where = sheet if scope is not None else (sheet or "the workbook")
-        cause = _one(name, defs.get(key), expected.get((sheet, name)), value, sheets)
+        cause = _one(defs.get(key), expected.get((sheet, name)), value, sheets)
         if cause is not None and warnings is not None and key not in defs and expected.get((sheet, name)) is None:
             warnings.append(f"the name {name} (used on {where}) {cause}")
         elif cause is not None:
@@ -51,7 +51,7 @@ def check_names(package, used, expected, value, sheets, warnings=None) -> list:
     return causes
 
 
-def _one(name, texts, want, value, sheets):
+def _one(texts, want, value, sheets):
     """Why a name is wrong, or None."""
     if not texts:
         return "is not defined: the formulas using it read #NAME?"

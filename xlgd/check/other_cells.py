@@ -79,7 +79,7 @@ def check_evaluated(evaluation: Evaluation, sheet: str, rep: SheetReport, skip=f
     settings = settings or Settings()
     sc = evaluation.book.sheets[sheet]
     found = Failures()
-    blank_rows = _blank_rows(evaluation, sheet, skip)
+    blank_rows = _blank_rows(evaluation, sheet)
     _structure(evaluation, sheet, skip, found, blank_rows)
     warn = sheet not in settings.layout_sheets and rep.layout == "unknown" and not _does_descent(evaluation, sheet)
     warned = _set_aside(found, ("constant", "missing")) if warn else {}
@@ -107,7 +107,7 @@ def check_evaluated(evaluation: Evaluation, sheet: str, rep: SheetReport, skip=f
         else:
             rep.causes.append(Cause(sheet, a1(r, cols[0]), "structure", message, step=(r, 0)))
     rep.notes += _structure_warning(sheet, warned)
-    rep.unchecked += _unchecked_ranges(evaluation, sheet, unchecked)
+    rep.unchecked += _unchecked_ranges(sheet, unchecked)
     rep.notes += _rounding_notes(found.rounded)
 
 
@@ -143,27 +143,27 @@ def _rounding_notes(rounded: dict) -> list:
             f"(docs/excel-arithmetic.md)" for ops, (n, worst) in sorted(rounded.items())]
 
 
-def _excel_zero(evaluation, p, r, st: Settings, have, got) -> bool:
+def _excel_zero(evaluation, prepared, row, settings: Settings, have, got) -> bool:
     """Excel saved 0 where a formula ending in + or - gives a few ulp of its terms: Excel sets such a
     near-cancellation to 0 (docs/excel-arithmetic.md)."""
-    if not (st.excel_rounding and have == 0.0 and type(have) is float and type(got) is float and got != 0.0):
+    if not (settings.excel_rounding and have == 0.0 and type(have) is float and type(got) is float and got != 0.0):
         return False
-    if not (isinstance(p.expr, Bin) and p.expr.op in "+-"):
+    if not (isinstance(prepared.expr, Bin) and prepared.expr.op in "+-"):
         return False
     try:
-        m = excel_value(magnitude(p.expr), _local_env(evaluation, p, r), "excel")
+        m = excel_value(magnitude(prepared.expr), _local_env(evaluation, prepared, row), "excel")
     except (TypeError, KeyError, NotEvaluated):
         return False
     return isinstance(m, float) and abs(got) <= EXCEL_ZERO_ULPS * ULP * m
 
 
-def _within_budget(have, local, ops, p) -> int | None:
+def _within_budget(have, local, ops, prepared) -> int | None:
     """The ulp distance of two numbers that agree within the formula's Excel rounding budget, else None."""
     if not (ops and isinstance(have, float) and isinstance(local, float) and not isinstance(have, bool)):
         return None
     if not (math.isfinite(have) and math.isfinite(local)):
         return None
-    room = budget(ops) * max(n_ops(p.expr), 1) * ULP * max(abs(have), abs(local))
+    room = budget(ops) * max(n_ops(prepared.expr), 1) * ULP * max(abs(have), abs(local))
     return ulp_distance(have, local) if abs(have - local) <= room else None
 
 
@@ -190,15 +190,16 @@ def _circular(evaluation, sheet, rep, settings, skip) -> set:
 
 
 # ------------------------------------------------------------------ values
-def _check_run(evaluation, run, skip, st: Settings, tainted, found: Failures, unchecked, rep) -> int:
+def _check_run(evaluation, run, skip, settings: Settings, tainted, found: Failures, unchecked, rep) -> int:
     """Compare one run's cells: cached against local (consistency) and computed (trajectory).
     Cells that agree everywhere are found with numpy; the rest are looked at one by one."""
     sheet = run.sheet
     p = evaluation.prepared_run(run)
     close = ([], [])
-    ops = operations(p.expr) if st.excel_rounding else []
-    rtol = max(st.rtol, ULP_RTOL if run.id in tainted and not ops else 0.0, ROUNDED_LOCAL if st.rounded else 0.0)
-    trtol = max(rtol, ULP_RTOL if run.id in tainted else 0.0, ROUNDED_RTOL if st.rounded else 0.0)
+    ops = operations(p.expr) if settings.excel_rounding else []
+    rtol = max(settings.rtol, ULP_RTOL if run.id in tainted and not ops else 0.0,
+               ROUNDED_LOCAL if settings.rounded else 0.0)
+    trtol = max(rtol, ULP_RTOL if run.id in tainted else 0.0, ROUNDED_RTOL if settings.rounded else 0.0)
     checked, cells = 0, cells_of(run)
     if run.array is None and run.n >= FAST_CELLS and p.reason is None:
         ok = _agreeing(evaluation, run, rtol, trtol, skip)
@@ -217,8 +218,8 @@ def _check_run(evaluation, run, skip, st: Settings, tainted, found: Failures, un
         if isinstance(have, Unknown):
             continue  # no cached value: computed, nothing to compare (the report says where values came from)
         local = None if (sheet, r, c) in evaluation.local.unknown else evaluation.local.values[sheet].get(r, c)
-        if local is not None and not _same(have, local, rtol, _tol(evaluation, p, r, st)) \
-                and not _excel_zero(evaluation, p, r, st, have, local):
+        if local is not None and not _same(have, local, rtol, _tol(evaluation, p, r, settings)) \
+                and not _excel_zero(evaluation, p, r, settings, have, local):
             ulps = _within_budget(_plain(have), _plain(local), ops, p)
             if ulps is None:
                 found.local[(r, c)] = (_plain(have), _plain(local))
@@ -227,7 +228,7 @@ def _check_run(evaluation, run, skip, st: Settings, tainted, found: Failures, un
                 found.rounded[tuple(ops)] = (n + 1, max(worst, ulps))
         if why is None:
             want = evaluation.value(sheet, r, c)
-            if _excel_zero(evaluation, p, r, st, have, want):
+            if _excel_zero(evaluation, p, r, settings, have, want):
                 pass  # Excel's 0 for a near-cancellation: agrees, and says nothing of the ulp distance
             elif not _same(have, want, trtol):
                 found.trajectory[(r, c)] = (_plain(have), _plain(want))
@@ -279,35 +280,35 @@ def _same(have, want, rtol, tol=0.0):
     return bool(tol) and isinstance(a, float) and isinstance(b, float) and abs(a - b) <= tol
 
 
-def plain_value(v):
+def plain_value(value):
     """An evaluator value as the checks compare it: float (TRUE is 1), str (text or error), None
     (blank, or nothing computed)."""
-    if isinstance(v, bool):
-        return 1.0 if v else 0.0
-    if isinstance(v, Text):
-        return str(v)
-    if isinstance(v, Unknown):
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, Text):
+        return str(value)
+    if isinstance(value, Unknown):
         return None
-    return v
+    return value
 
 
 _plain = plain_value
 
 
-def _tol(evaluation, p, r, st: Settings) -> float:
+def _tol(evaluation, prepared, row, settings: Settings) -> float:
     """How far 15-digit rounding of the inputs can move this formula (0 for full-precision files)."""
-    if not st.rounded or p.expr is None:
+    if not settings.rounded or prepared.expr is None:
         return 0.0
-    env = _local_env(evaluation, p, r)
+    env = _local_env(evaluation, prepared, row)
     try:
-        m = excel_value(magnitude(p.expr), env, "excel")
+        m = excel_value(magnitude(prepared.expr), env, "excel")
     except (TypeError, KeyError, NotEvaluated):
         return 0.0
-    return CONSIST_ROUNDED * max(n_ops(p.expr), 1) * abs(m) if isinstance(m, float) else 0.0
+    return CONSIST_ROUNDED * max(n_ops(prepared.expr), 1) * abs(m) if isinstance(m, float) else 0.0
 
 
-def _local_env(evaluation, p, r):
-    dr = r - p.run.r0
+def _local_env(evaluation, prepared, row):
+    dr = row - prepared.run.r0
 
     def env(leaf):
         if isinstance(leaf, CellRef):
@@ -341,10 +342,10 @@ def _structure(evaluation, sheet, skip, found: Failures, blank_rows):
     _deleted(sc, skip, found)
 
 
-def _deleted(sc, skip, found):
+def _deleted(sheet_cells, skip, found):
     """Formulas holding #REF!: one cause per row (a row deleted breaks every formula that read it)."""
     rows = {}
-    for col, runs in sc.runs.items():
+    for col, runs in sheet_cells.runs.items():
         for run in runs:
             if "#REF!" in run.text.upper() and (run.r0, col) not in skip:
                 rows.setdefault(run.r0, []).append(run)
@@ -355,11 +356,11 @@ def _deleted(sc, skip, found):
                                                       f"deleted (#REF!){more}: a row or column deleted?")
 
 
-def _breaking_rows(sc, many=3) -> set:
+def _breaking_rows(sheet_cells, many=3) -> set:
     """Rows where several columns change formula at once (an epoch's first row, a table's last):
     a formula that differs there is the table's structure, not one cell edited."""
     starts = {}
-    for runs in sc.runs.values():
+    for runs in sheet_cells.runs.values():
         for a, b in zip(runs, runs[1:]):
             if b.r0 == a.r1 + 1:
                 starts[b.r0] = starts.get(b.r0, 0) + 1
@@ -378,16 +379,16 @@ def _sandwiched(runs):
     return [t for t in out if keys.count(t[1].key) == 1]
 
 
-def _typed_over(evaluation, sheet, r, col, run_above, found):
-    v = evaluation.book.sheets[sheet].consts.get(r, col)
-    expected = "=" + shift(run_above.text, r - run_above.r0, 0)
-    cell = None if v is None else Cell(r, col, None, _plain(v), "n")
-    why = structure_reason(cell, expected, r, col)
+def _typed_over(evaluation, sheet, row, col, run_above, found):
+    v = evaluation.book.sheets[sheet].consts.get(row, col)
+    expected = "=" + shift(run_above.text, row - run_above.r0, 0)
+    cell = None if v is None else Cell(row, col, None, _plain(v), "n")
+    why = structure_reason(cell, expected, row, col)
     if why:
-        found.structure[(r, col)] = why
+        found.structure[(row, col)] = why
 
 
-def _blank_rows(evaluation, sheet, skip) -> dict:
+def _blank_rows(evaluation, sheet) -> dict:
     """Rows that are empty inside a table of formulas: {row: (first row, last row, columns)}."""
     sc = evaluation.book.sheets[sheet]
     ends = {}  # row r -> columns whose run ends at r-1 and whose next run starts at r+1
@@ -416,7 +417,7 @@ def _name_cells(evaluation, sheet, causes):
             cause.cell = f"{cause.cell} ({h})"
 
 
-def _unchecked_ranges(evaluation, sheet, unchecked: dict) -> list:
+def _unchecked_ranges(sheet, unchecked: dict) -> list:
     """Unchecked cells grouped: roots on this sheet in column ranges, with their dependants counted."""
     roots, deps = {}, {}
     for (r, c), (root, reason) in unchecked.items():

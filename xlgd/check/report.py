@@ -147,15 +147,20 @@ class Report:
             return f"OK with {un:,} unchecked: {tally}; {why}"
         return f"OK: {tally}"
 
-    def text(self):
-        out = [f"{self.path}: values from {self.values_source}; saved by {self.producer}, "
-               f"errors compared in the {self.dialect} dialect"]
+    def head(self) -> list:
+        """The report's first lines: the file, where its values come from, the workbook's warnings and notes."""
+        out = [(f"{self.path}: values from {self.values_source}; saved by {self.producer}, "
+                f"errors compared in the {self.dialect} dialect")]
         out += [f"warning: {w}" for w in self.warnings]
-        out += [f"note: {n}" for n in self.notes]
+        return out + [f"note: {n}" for n in self.notes]
+
+    def text(self):
+        """The whole report, every sheet, unchecked range and cause (`report_text.screen_text` groups it)."""
+        out = self.head()
         for c in self.causes:
             out += c.lines()
         for s in self.sheets:
-            out.append(_sheet_line(s))
+            out.append(sheet_line(s))
             if s.descent:
                 out.append(f"  {s.descent}")
             out += [f"  note: {n}" for n in s.notes]
@@ -166,29 +171,31 @@ class Report:
         return "\n".join(out)
 
 
-def _sheet_line(s: SheetReport) -> str:
+def sheet_line(sheet: SheetReport) -> str:
     """A sheet's first line: how many formula cells were checked, how many not, and the outcome."""
-    if s.formula_cells and not s.checked and not s.causes:
-        why = "; ".join(u.text() for u in s.unchecked[:2]) or "no reason recorded"
-        more = f"; and {len(s.unchecked) - 2} more" if len(s.unchecked) > 2 else ""
-        return f"{s.name} ({s.layout}): {s.formula_cells:,} formula cells, none checked: {why}{more}"
-    status = f"{s.failed:,} failed" if s.failed else f"{len(s.causes)} problem(s)" if s.causes else "ok"
-    un = f", {s.unchecked_cells:,} unchecked" if s.unchecked_cells else ""
-    ulp = f", max {s.max_ulp} ulp" if s.checked else ""
-    return f"{s.name} ({s.layout}): {s.checked:,} of {s.formula_cells:,} formula cells checked, {status}{un}{ulp}"
+    if sheet.formula_cells and not sheet.checked and not sheet.causes:
+        why = "; ".join(u.text() for u in sheet.unchecked[:2]) or "no reason recorded"
+        more = f"; and {len(sheet.unchecked) - 2} more" if len(sheet.unchecked) > 2 else ""
+        return f"{sheet.name} ({sheet.layout}): {sheet.formula_cells:,} formula cells, none checked: {why}{more}"
+    status = f"{sheet.failed:,} failed" if sheet.failed else f"{len(sheet.causes)} problem(s)" if sheet.causes \
+        else "ok"
+    un = f", {sheet.unchecked_cells:,} unchecked" if sheet.unchecked_cells else ""
+    ulp = f", max {sheet.max_ulp} ulp" if sheet.checked else ""
+    return (f"{sheet.name} ({sheet.layout}): {sheet.checked:,} of {sheet.formula_cells:,} formula cells checked, "
+            f"{status}{un}{ulp}")
 
 
-def fmt_value(v):
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, str):
-        return v
-    if v is None:
+def fmt_value(value):
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, str):
+        return value
+    if value is None:
         return "empty"
-    v = float(v)
-    if not np.isfinite(v):
-        return repr(v)
-    return repr(v) if v != int(v) or abs(v) >= 1e15 else str(int(v))
+    value = float(value)
+    if not np.isfinite(value):
+        return repr(value)
+    return repr(value) if value != int(value) or abs(value) >= 1e15 else str(int(value))
 
 
 def same_value(a, b, rtol):

@@ -44,25 +44,25 @@ class Jet:
     H: object = None
 
 
-def relative(e: Expr, r0: int) -> Expr:
-    """A run's tree (its references as on row r0) with every row-relative reference a RowCell."""
-    return map_leaves(e, lambda x: RowCell(x.sheet, x.col, x.row - r0)
+def relative(expr: Expr, first_row: int) -> Expr:
+    """A run's tree (its references as on row first_row) with every row-relative reference a RowCell."""
+    return map_leaves(expr, lambda x: RowCell(x.sheet, x.col, x.row - first_row)
                       if isinstance(x, CellRef) and not x.row_abs else x)
 
 
-def tree_key(e: Expr) -> tuple:
+def tree_key(expr: Expr) -> tuple:
     """A hashable structural form of a tree: equal keys, equal trees."""
-    if isinstance(e, Bin):
-        return ("bin", e.op, tree_key(e.left), tree_key(e.right))
-    if isinstance(e, Cmp):
-        return ("cmp", e.op, tree_key(e.left), tree_key(e.right))
-    if isinstance(e, Neg):
-        return ("neg", tree_key(e.arg))
-    if isinstance(e, Fn):
-        return ("fn", e.name) + tuple(tree_key(a) for a in e.args)
-    if isinstance(e, (Num, Const)):
-        return ("num", e.value)
-    return ("leaf", e)
+    if isinstance(expr, Bin):
+        return ("bin", expr.op, tree_key(expr.left), tree_key(expr.right))
+    if isinstance(expr, Cmp):
+        return ("cmp", expr.op, tree_key(expr.left), tree_key(expr.right))
+    if isinstance(expr, Neg):
+        return ("neg", tree_key(expr.arg))
+    if isinstance(expr, Fn):
+        return ("fn", expr.name) + tuple(tree_key(a) for a in expr.args)
+    if isinstance(expr, (Num, Const)):
+        return ("num", expr.value)
+    return ("leaf", expr)
 
 
 def same_tree(a: Expr, b: Expr) -> bool:
@@ -70,43 +70,43 @@ def same_tree(a: Expr, b: Expr) -> bool:
 
 
 # ------------------------------------------------------------------ evaluation
-def evaluate(e: Expr, leaf, seeds: dict | None = None, order: int = 1, kinks: list | None = None) -> Jet:
+def evaluate(expr: Expr, leaf, seeds: dict | None = None, order: int = 1, kinks: list | None = None) -> Jet:
     """The tree's value over the rows, with gradient (order >= 1) and Hessian (order 2) in `seeds`
     (leaf -> index). leaf(node) gives a leaf's values (an array over the rows, or a number).
     kinks, when given, collects each branch choice (a boolean array) MAX, MIN, IF and ABS made."""
     k = len(seeds or {})
     ctx = (leaf, seeds or {}, order if k else 0, kinks, k)
     with np.errstate(all="ignore"):
-        return _ev(e, ctx)
+        return _ev(expr, ctx)
 
 
-def _ev(e, ctx) -> Jet:
+def _ev(expr, ctx) -> Jet:
     leaf, seeds, order, kinks, k = ctx
-    if isinstance(e, Num):
-        return Jet(e.value)
-    if isinstance(e, Const):
-        if isinstance(e.value, bool):
-            return Jet(float(e.value))
-        raise NotDifferentiable(f"the literal {e.value}")
-    if isinstance(e, RefLeaf):
-        return _leaf(e, ctx)
-    if isinstance(e, Neg):
-        a = _ev(e.arg, ctx)
+    if isinstance(expr, Num):
+        return Jet(expr.value)
+    if isinstance(expr, Const):
+        if isinstance(expr.value, bool):
+            return Jet(float(expr.value))
+        raise NotDifferentiable(f"the literal {expr.value}")
+    if isinstance(expr, RefLeaf):
+        return _leaf(expr, ctx)
+    if isinstance(expr, Neg):
+        a = _ev(expr.arg, ctx)
         return Jet(-a.v, _neg(a.g), _neg(a.H))
-    if isinstance(e, Bin):
-        return _bin(e, _ev(e.left, ctx), _ev(e.right, ctx), order)
-    if isinstance(e, Cmp):
-        a, b = _ev(e.left, ctx), _ev(e.right, ctx)
-        return Jet(_compare(e.op, a.v, b.v).astype(float))
-    if isinstance(e, Fn):
-        return _fn(e, ctx)
-    raise NotDifferentiable(type(e).__name__)
+    if isinstance(expr, Bin):
+        return _bin(expr, _ev(expr.left, ctx), _ev(expr.right, ctx), order)
+    if isinstance(expr, Cmp):
+        a, b = _ev(expr.left, ctx), _ev(expr.right, ctx)
+        return Jet(_compare(expr.op, a.v, b.v).astype(float))
+    if isinstance(expr, Fn):
+        return _fn(expr, ctx)
+    raise NotDifferentiable(type(expr).__name__)
 
 
-def _leaf(e, ctx) -> Jet:
+def _leaf(expr, ctx) -> Jet:
     leaf, seeds, order, _, k = ctx
-    v = leaf(e)
-    i = seeds.get(e)
+    v = leaf(expr)
+    i = seeds.get(expr)
     if i is None or not order:
         return Jet(v)
     n = np.shape(v)[0] if np.ndim(v) else 1
@@ -137,8 +137,8 @@ def _outer(a, b):
     return a[:, None] * b[None, :]
 
 
-def _bin(e, a: Jet, b: Jet, order) -> Jet:
-    op = e.op
+def _bin(expr, a: Jet, b: Jet, order) -> Jet:
+    op = expr.op
     if op in "+-":
         sign = 1.0 if op == "+" else -1.0
         return Jet(a.v + b.v if op == "+" else a.v - b.v, _add(a.g, b.g, sign), _add(a.H, b.H, sign))
@@ -170,13 +170,13 @@ def _bin(e, a: Jet, b: Jet, order) -> Jet:
     raise NotDifferentiable(f"the operator {op}")
 
 
-def _chain(v, a: Jet, d1, d2, order) -> Jet:
+def _chain(value, a: Jet, d1, d2, order) -> Jet:
     """f(a) with f' = d1 and f'' = d2 over the rows."""
     g = _scale(a.g, d1)
     H = None
     if order > 1 and a.g is not None:
         H = _add(_scale(a.H, d1), _scale(_outer(a.g, a.g), d2))
-    return Jet(v, g, H)
+    return Jet(value, g, H)
 
 
 _UNARY = {
@@ -188,36 +188,36 @@ _UNARY = {
 }
 
 
-def _fn(e: Fn, ctx) -> Jet:
+def _fn(expr: Fn, ctx) -> Jet:
     order, kinks = ctx[2], ctx[3]
-    if e.name in _UNARY and len(e.args) == 1:
-        f, d1, d2 = _UNARY[e.name]
-        a = _ev(e.args[0], ctx)
+    if expr.name in _UNARY and len(expr.args) == 1:
+        f, d1, d2 = _UNARY[expr.name]
+        a = _ev(expr.args[0], ctx)
         if a.g is None:
             return Jet(f(a.v))
         return _chain(f(a.v), a, d1(a.v), d2(a.v) if order > 1 else None, order)
-    if e.name == "ABS" and len(e.args) == 1:
-        a = _ev(e.args[0], ctx)
+    if expr.name == "ABS" and len(expr.args) == 1:
+        a = _ev(expr.args[0], ctx)
         pos = np.asarray(a.v) >= 0
         if kinks is not None:
             kinks.append(pos)
         return _pick(pos, a, Jet(-a.v, _neg(a.g), _neg(a.H)))
-    if e.name in ("MAX", "MIN") and e.args:
-        out = _ev(e.args[0], ctx)
-        for arg in e.args[1:]:
+    if expr.name in ("MAX", "MIN") and expr.args:
+        out = _ev(expr.args[0], ctx)
+        for arg in expr.args[1:]:
             b = _ev(arg, ctx)
-            first = np.asarray(out.v >= b.v if e.name == "MAX" else out.v <= b.v)
+            first = np.asarray(out.v >= b.v if expr.name == "MAX" else out.v <= b.v)
             if kinks is not None:
                 kinks.append(first)
             out = _pick(first, out, b)
         return out
-    if e.name == "IF" and len(e.args) in (2, 3):
-        cond = np.asarray(_ev(e.args[0], ctx).v) != 0
+    if expr.name == "IF" and len(expr.args) in (2, 3):
+        cond = np.asarray(_ev(expr.args[0], ctx).v) != 0
         if kinks is not None:
             kinks.append(cond)
-        other = _ev(e.args[2], ctx) if len(e.args) == 3 else Jet(0.0)
-        return _pick(cond, _ev(e.args[1], ctx), other)
-    raise NotDifferentiable(f"the function {e.name}")
+        other = _ev(expr.args[2], ctx) if len(expr.args) == 3 else Jet(0.0)
+        return _pick(cond, _ev(expr.args[1], ctx), other)
+    raise NotDifferentiable(f"the function {expr.name}")
 
 
 def _pick(mask, a: Jet, b: Jet) -> Jet:
@@ -237,10 +237,10 @@ def _compare(op, a, b):
     return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b, "=": a == b, "<>": a != b}[op]
 
 
-def magnitude_of(e: Expr, leaf) -> np.ndarray:
-    """How large the terms of e are over the rows (every term added in absolute value): the scale its
+def magnitude_of(expr: Expr, leaf) -> np.ndarray:
+    """How large the terms of expr are over the rows (every term added in absolute value): the scale its
     rounding errors are relative to."""
     try:
-        return np.abs(np.asarray(evaluate(magnitude(e), leaf, order=0).v, dtype=float))
+        return np.abs(np.asarray(evaluate(magnitude(expr), leaf, order=0).v, dtype=float))
     except NotDifferentiable:
         return np.asarray(np.inf)

@@ -2,9 +2,9 @@
 
 An untouched step row's XML is known exactly (formulas from the layout's
 per-column templates, style attributes from the file), so rows equal to it
-are taken whole -- one string comparison and one numpy parse of the values
-per 8 MB piece -- and only rows that differ are read cell by cell
-(`RowMatcher`, `FAST_ROWS`). Checks and reports are the same either way
+are taken whole -- compared a hundred at a time by xlsx's row-template reader
+(`xlsx.rowtemplate`), their values parsed in one numpy call -- and only rows
+that differ are read cell by cell (`RowMatcher`, `FAST_ROWS`). Checks and reports are the same either way
 (tests/test_verify_fastrows.py reads every sheet both ways).
 """
 
@@ -21,6 +21,7 @@ from ..layout import DATA_FIRST_ROW, START_ROW, Layout
 from ..xlsx.numbers import numbers
 from ..xlsx.package import Cell, Fallback
 from ..xlsx.refs import row_template
+from ..xlsx.rowtemplate import HOLE, ROW_AT, PeriodicRows, TemplateRows, with_values
 from .listed_cells import structure_reason
 
 FAST_ROWS = True  # take untouched step rows whole (`RowMatcher`); tests turn it off to compare
@@ -137,14 +138,8 @@ class CachedLayout(Layout):
         return f
 
 
-_V = re.compile(r"<v>([^<]*)</v>")
-_ROW_START = re.compile(r'\s*<row r="([0-9]{1,7})"')  # 7 digits: past that, no row of Excel (and no int())
 _CELL_HEAD = re.compile(r'<c r="([A-Z]{1,3})[0-9]+"([^>]*)>')
 _STYLE_ONLY = re.compile(r'(?:\s+s="[0-9]+")?')
-_HOLE = "\x00"  # where a <v>..</v> was cut out of a row
-# Stand-ins for the epoch rows of a block of rows: ASCII control characters (no XML
-# text holds them), so str.replace stays on one-byte strings.
-_EPOCH_HOLES = [chr(c) for c in (*range(3, 9), 11, 12, *range(14, 32))]
 
 
 def _xml_text(s):
@@ -152,7 +147,7 @@ def _xml_text(s):
 
 
 class RowMatcher:
-    """The exact XML an untouched step row has, values cut out.
+    """The exact XML an untouched step row has, values cut out, as `PeriodicRows` (`rows`).
 
     Formula text comes from the layout (per-column templates); only the style
     attributes (s="..") and the row element's attributes are taken from the
@@ -167,11 +162,8 @@ class RowMatcher:
         self.n, self.N = spec.n_data, spec.n_steps
         self.ncol, self.nep = len(spec.columns), len(spec.epoch_columns)
         self.first_row = lay.step_row(0)
-        self.tmpl = None  # {"top" | first?: text with {r} {p} {d} {e}}
+        self.rows = None  # PeriodicRows, once a row of the file gave the style attributes
         self.shared = {}  # the runs the learned rows hold (Layout.shared, or none)
-        self.ep_cells = None  # [(letter, attrs)] of the epoch block
-        self._blocks = {}
-        self._no_blocks = False
         self.tries = 0
 
     def learn(self, row_text):
@@ -181,123 +173,53 @@ class RowMatcher:
         if not m:
             return False
         r = int(m.group(1))
-        i = r - self.first_row
-        if not 0 <= i < self.N:
+        if not 0 <= r - self.first_row < self.N:
             return False
         heads = _CELL_HEAD.findall(row_text)
         lay, spec = self.lay, self.spec
         want = [lay.letter(c.name) for c in spec.columns]
-        k = r - START_ROW
-        has_ep = 0 <= k < spec.epochs
+        has_ep = 0 <= r - START_ROW < spec.epochs
         if has_ep:
             want += [lay.epoch_letter(c.name) for c in spec.epoch_columns]
         if [h[0] for h in heads] != want or row_text.count("<c ") != len(want):
             return False
         if not all(_STYLE_ONLY.fullmatch(a) for _, a in heads):
             return False
-        rowattrs = m.group(2)
-        shared = lay.shared if 't="shared"' in row_text else {}  # older xlgd files: a formula per cell
-        tm = {}
-        for kind in ("top", True, False):  # the first step row, an epoch's first row, any other
-            parts = [f'<row r="{{r}}"{rowattrs}>']
-            for c, (letter, attrs) in zip(spec.columns, heads):
-                f = _xml_text(lay.templates[(c.name, kind is not False)][1:])  # rows as {r} {p} {d} {e}
-                si = shared.get(c.name)  # a shared formula's run (`Layout.shared`): the first row holds it
-                if si is not None:
-                    f = (f'<f t="shared" ref="{letter}{{r}}:{letter}{lay.last_row}" si="{si}">{f}</f>'
-                         if kind == "top" else f'<f t="shared" si="{si}"/>')
-                else:
-                    f = f"<f>{f}</f>"
-                parts.append(f'<c r="{letter}{{r}}"{attrs}>{f}{_HOLE}</c>')
-            # %-formatting with a dict of ready strings: twice as fast as str.format here (~80 fields a row)
-            tm[kind] = re.sub(r"\{([rpde])\}", r"%(\1)s", "".join(parts).replace("%", "%%"))
-        self.tmpl, self.shared = tm, shared
-        self.ep_cells = [(lay.epoch_letter(c.name), a) for c, (_, a) in
-                         zip(spec.epoch_columns, heads[self.ncol:])] if has_ep else None
+        self.shared = lay.shared if 't="shared"' in row_text else {}  # older xlgd files: a formula per cell
+        formats = {kind: self._format(kind, m.group(2), heads) for kind in ("top", True, False)}
+        ep_cells = [(lay.epoch_letter(c.name), a) for c, (_, a) in
+                    zip(spec.epoch_columns, heads[self.ncol:])] if has_ep else None
+        extra = [self._epoch_part(self.first_row + i - START_ROW, ep_cells)
+                 for i in range(min(self.N, START_ROW + spec.epochs - self.first_row))]
+        self.rows = PeriodicRows(self.first_row, self.N, self.n, (DATA_FIRST_ROW, START_ROW), formats, extra)
         return True
 
-    def epoch_part(self, k):
-        """The epoch-block cells of row START_ROW + k (k >= 1)."""
-        if self.ep_cells is None:
+    def _format(self, kind, rowattrs, heads):
+        """The %-format of a step row: the first step row ('top'), an epoch's first row (True), any other."""
+        lay = self.lay
+        parts = [f'<row r="{{r}}"{rowattrs}>']
+        for c, (letter, attrs) in zip(self.spec.columns, heads):
+            f = _xml_text(lay.templates[(c.name, kind is not False)][1:])  # rows as {r} {p} {d} {e}
+            si = self.shared.get(c.name)  # a shared formula's run (`Layout.shared`): the first row holds it
+            if si is not None:
+                f = (f'<f t="shared" ref="{letter}{{r}}:{letter}{lay.last_row}" si="{si}">{f}</f>'
+                     if kind == "top" else f'<f t="shared" si="{si}"/>')
+            else:
+                f = f"<f>{f}</f>"
+            parts.append(f'<c r="{letter}{{r}}"{attrs}>{f}{HOLE}</c>')
+        # %-formatting with a dict of ready strings: twice as fast as str.format here (~80 fields a row)
+        return re.sub(r"\{([rpde])\}", r"%(\1)s", "".join(parts).replace("%", "%%"))
+
+    def _epoch_part(self, k, ep_cells):
+        """The epoch-block cells of row START_ROW + k (k >= 1), None without the learned block's styles."""
+        if ep_cells is None:
             return None
         out = []
         row = START_ROW + k
-        for ec, (letter, attrs) in zip(self.spec.epoch_columns, self.ep_cells):
+        for ec, (letter, attrs) in zip(self.spec.epoch_columns, ep_cells):
             f = self.lay.epoch_formula(ec.name, k)[1:]
-            out.append(f'<c r="{letter}{row}"{attrs}><f>{_xml_text(f)}</f>{_HOLE}</c>')
+            out.append(f'<c r="{letter}{row}"{attrs}><f>{_xml_text(f)}</f>{HOLE}</c>')
         return "".join(out)
-
-    BLOCK = 100  # rows R..R+99 with R % 100 == 0 share their leading digits
-
-    def rows(self, i0, i1):
-        """Expected skeleton of step rows i0..i1-1 (None if one has no expectation).
-
-        Rows are rendered 100 at a time: in rows R..R+99 (R a multiple of 100) every
-        row number is str(R // 100) followed by two digits, so one rendered block per
-        phase in the epoch serves every such block, its leading digits and epoch rows
-        put in with a few str.replace calls -- the same text as `row` gives each row,
-        cheaper than formatting ~80 fields a row."""
-        out = []
-        i = i0
-        B = self.BLOCK
-        while i < i1:
-            r = self.first_row + i
-            if (r % B or r < 2 * B or i + B > i1 or r - START_ROW < self.spec.epochs or self.tmpl is None
-                    or self._no_blocks):
-                t = self.row(i)
-                if t is None:
-                    return None
-                out.append(t)
-                i += 1
-                continue
-            phase, k0 = i % self.n, i // self.n
-            blk = self._blocks.get(phase)
-            if blk is None:
-                blk = self._block(phase)
-            if blk is None:  # placeholder characters in the text itself: row by row
-                self._no_blocks = True
-                continue
-            text, koffs = blk
-            hi = str(r // B)
-            text = text.replace("\x01", hi).replace("\x02", str(r // B - 1))
-            for ko in koffs:
-                text = text.replace(_EPOCH_HOLES[ko], str(START_ROW + k0 + ko))
-            out.append(text)
-            i += B
-        return "".join(out)
-
-    def _block(self, phase):
-        B, n = self.BLOCK, self.n
-        if (phase + B - 1) // n >= len(_EPOCH_HOLES):  # tiny epochs: too many epoch rows in a block
-            return None
-        parts, koffs = [], set()
-        for j in range(B):
-            d, ko = (phase + j) % n, (phase + j) // n
-            koffs.add(ko)
-            hole = {"r": "\x01%02d" % j, "p": ("\x01%02d" % (j - 1)) if j else "\x0299",
-                    "d": str(DATA_FIRST_ROW + d), "e": _EPOCH_HOLES[ko]}
-            parts.append(self.tmpl[d == 0] % hole + "</row>")
-        if any(ch in t for t in self.tmpl.values() for ch in ["\x01", "\x02"] + [_EPOCH_HOLES[k] for k in koffs]):
-            return None
-        if len(self._blocks) >= 64:
-            self._blocks.clear()
-        blk = self._blocks[phase] = ("".join(parts), sorted(koffs))
-        return blk
-
-    def row(self, i):
-        """Expected skeleton of step i's row, or None."""
-        n = self.n
-        k, d = divmod(i, n)
-        r = self.first_row + i
-        s = self.tmpl["top" if i == 0 else d == 0] % {"r": str(r), "p": str(r - 1), "d": str(DATA_FIRST_ROW + d),
-                                                      "e": str(START_ROW + k)}
-        ke = r - START_ROW
-        if ke < self.spec.epochs:
-            ep = self.epoch_part(ke)
-            if ep is None:
-                return None
-            s += ep
-        return s + "</row>"
 
 
 def read_rows(book, reader: StepReader) -> int:
@@ -307,8 +229,8 @@ def read_rows(book, reader: StepReader) -> int:
 
 
 class WholeRows:
-    """The fast path over one sheet's pieces: a piece (or a row) equal to the expected skeleton
-    has its values parsed in one numpy call; anything else is scanned cell by cell."""
+    """The fast path over one sheet: rows equal to the expected skeleton (`TemplateRows`, a hundred at
+    a time) have their values parsed in one numpy call; anything else is scanned cell by cell."""
 
     def __init__(self, book, reader: StepReader):
         self.book, self.reader = book, reader
@@ -319,44 +241,50 @@ class WholeRows:
         self._runs_ok = None
 
     def run(self) -> int:
-        mt = self.mt
-        for body in self.book.bodies(self.spec.name):
-            if mt.tmpl is not None and self.runs_ok:
-                m = _ROW_START.match(body)
-                i0 = int(m.group(1)) - mt.first_row if m else -1
-                nrows = body.count("</row>")
-                if 0 <= i0 and i0 + nrows <= mt.N:
-                    parts = _V.split(body)
-                    want = mt.rows(i0, i0 + nrows)
-                    if want is not None and _HOLE.join(parts[0::2]) == want and self.put(i0, nrows, parts[1::2]):
-                        continue
-            rows = body.split("</row>")
-            tail = rows.pop()
-            for text in rows:
-                self.one_row(text + "</row>")
-            if tail.strip():
-                self.slow(tail)
+        rows = TemplateRows(self.book, self.spec.name)
+        for n, skel, values in rows:
+            if n > 0:
+                self.whole(skel, values)
+            elif n == 0:
+                self.one_row(skel, values)
+            else:
+                self.slow(with_values(skel, values))
+            # rows holding shared formulas are the layout's only while its runs are (`runs_ok`, asked
+            # once the rows are learned: `layout_runs` are the learned rows')
+            rows.template = self.mt.rows if self.mt.rows is not None and self.runs_ok else None
         return self.count
+
+    def whole(self, skel, values):
+        """Rows matched whole: their values in one call, else (a value that is no number) row by row."""
+        m = ROW_AT.match(skel)
+        i0, nrows = int(m.group(1)) - self.mt.first_row, skel.count("</row>")
+        if self.put(i0, nrows, values):
+            return
+        vi = 0
+        for j, row in enumerate(skel.split("</row>")[:-1]):
+            nv = row.count(HOLE)
+            if not self.put(i0 + j, 1, values[vi:vi + nv]):
+                self.slow(with_values(row, values[vi:vi + nv]) + "</row>")
+            vi += nv
 
     def slow(self, text):
         for cell in self.book.scan_piece(self.spec.name, text, self.shared, self.colmap):
             self.reader.take(cell)
         self._runs_ok = None  # the scan may have (re)defined a shared formula
 
-    def one_row(self, text):
+    def one_row(self, skel, values):
         mt = self.mt
-        m = _ROW_START.match(text)
+        m = ROW_AT.match(skel)
         i = int(m.group(1)) - mt.first_row if m else -1
         if 0 <= i < mt.N:
-            if mt.tmpl is None and mt.tries < 1000:
-                mt.learn(text)
-            if mt.tmpl is not None and (i == 0 or self.runs_ok):
-                parts = _V.split(text)
-                if _HOLE.join(parts[0::2]) == mt.row(i) and self.put(i, 1, parts[1::2]):
-                    if i == 0:
-                        self.shared.update(self.layout_runs)  # as the cell scanner would have noted them
-                    return
-        self.slow(text)
+            if mt.rows is None and mt.tries < 1000:
+                mt.learn(skel)
+            if (mt.rows is not None and (i == 0 or self.runs_ok) and skel == mt.rows.text(mt.first_row + i)
+                    and self.put(i, 1, values)):
+                if i == 0:
+                    self.shared.update(self.layout_runs)  # as the cell scanner would have noted them
+                return
+        self.slow(with_values(skel, values) + "</row>")
 
     @cached_property
     def layout_runs(self):
@@ -373,30 +301,30 @@ class WholeRows:
             self._runs_ok = all(self.shared.get(si) == run for si, run in self.layout_runs.items())
         return self._runs_ok
 
-    def put(self, i0, nrows, texts) -> bool:
-        """Values of rows i0.. (all matched) into the arrays; False if one is not a number."""
+    def put(self, first_step, nrows, texts) -> bool:
+        """Values of rows first_step.. (all matched) into the arrays; False if one is not a number."""
         arr = numbers(texts)
         if arr is None:
             return False
         ncol, nep, st = self.mt.ncol, self.mt.nep, self.st
-        r0 = self.mt.first_row + i0
+        r0 = self.mt.first_row + first_step
         # Step rows START_ROW+1 .. START_ROW+epochs-1 also hold the epoch block's cells, and come first.
         m = max(0, min(nrows, START_ROW + self.spec.epochs - r0))
         if m:
             head = arr[:m * (ncol + nep)].reshape(m, ncol + nep)
-            st.vals[:, i0:i0 + m] = head[:, :ncol].T
+            st.vals[:, first_step:first_step + m] = head[:, :ncol].T
             self._epoch_cells(r0, m, head)
             arr = arr[m * (ncol + nep):]
         if nrows > m:
-            st.vals[:, i0 + m:i0 + nrows] = arr.reshape(nrows - m, ncol).T
-        st.seen[:, i0:i0 + nrows] = True
+            st.vals[:, first_step + m:first_step + nrows] = arr.reshape(nrows - m, ncol).T
+        st.seen[:, first_step:first_step + nrows] = True
         self.count += nrows
         return True
 
-    def _epoch_cells(self, r0, m, head):
+    def _epoch_cells(self, first_row, m, head):
         lay, ncol = self.lay, self.mt.ncol
         for j in range(m):
-            r = r0 + j
+            r = first_row + j
             for q, ec in enumerate(self.spec.epoch_columns):
                 c = lay.epoch_index[ec.name] + 1
                 f = lay.epoch_formula(ec.name, r - START_ROW)[1:]

@@ -30,7 +30,8 @@ where the engine puts them, in the dialect of whoever saved the file.
 
 Speed: an untouched step row's XML is known exactly (formulas from the
 layout's per-column templates), so xlgd's step tables are read whole rows at
-a time (`steptable.RowMatcher`); the evaluator takes those sheets' values as
+a time (`steptable.RowMatcher`, through xlsx's row-template reader
+`xlsx.rowtemplate`); the evaluator takes those sheets' values as
 they are and evaluates only the cells the layout does not have.
 
 The room: report.py (Report, SheetReport, Cause, Unchecked), listed_cells.py
@@ -60,7 +61,7 @@ from ..evaluator import (
 from ..evaluator.store import BLANK, UNKNOWN_VALUE
 from ..layout import DATA_FIRST_ROW, DATA_SHEET, INPUT_ROW, START_ROW
 from ..recipe import record
-from ..xlsx.package import Fallback, Package
+from ..xlsx.package import Package
 from ..xlsx.refs import FormulaSyntaxError, a1, split_ref, tokens
 from . import excel_rounding
 from . import graddesc as gl
@@ -72,6 +73,7 @@ from .report import Report, SheetReport
 from .steptable import CachedLayout
 from .xlgd_sheet import check_xlgd_sheet, data_info, load_xlgd
 
+FIRST_ROWS = 100  # the rows `_has_cached` looks at
 MISMATCH_SHARE = 0.05  # an xlgd sheet whose step cells differ from its layout more than this: not its layout
 
 
@@ -196,8 +198,8 @@ def _evaluation(book, how, fixed) -> Evaluation:
     return ev
 
 
-def _override(ev, name, get):
-    sc = ev.book.sheets.get(name)
+def _override(evaluator, name, get):
+    sc = evaluator.book.sheets.get(name)
     if sc is None:
         return
     for run in sc.all_runs():
@@ -205,11 +207,11 @@ def _override(ev, name, get):
             sc.cached.put(r, run.col, get(r, run.col))
 
 
-def _computed_lookups(ev) -> dict:
+def _computed_lookups(evaluator) -> dict:
     def lookup(name):
-        return lambda r, c: plain_value(ev.value(name, r, c))
+        return lambda r, c: plain_value(evaluator.value(name, r, c))
 
-    return {name: lookup(name) for name in ev.book.sheets}
+    return {name: lookup(name) for name in evaluator.book.sheets}
 
 
 # ------------------------------------------------------------------ known layouts
@@ -348,23 +350,23 @@ def _graddesc_names(book, known, name, g):
 
 
 # ------------------------------------------------------------------ everything else
-def _check_rest(ev, report, known, how, ctx, only):
+def _check_rest(evaluator, report, known, how, ctx, only):
     """Every formula cell the layouts did not cover, sheet by sheet, with the evaluator."""
     settings = Settings(ctx.rtol, how.rounded, _stale_reason(ctx.book.calc),
                         ctx.book.calc.get("iterate") in ("1", "true"),
                         excel_rounding.applies(ctx.book.application, how.mode, bool(known.covered)),
                         frozenset(known.reports))
     by_name = {s.name: s for s in report.sheets}
-    for name in ev.book.sheets:
+    for name in evaluator.book.sheets:
         if name == record.META_SHEET:
             continue
         rep = by_name.get(name) or SheetReport(name, "unknown")
         covered = known.covered.get(name, frozenset())
-        check_evaluated(ev, name, rep, covered, settings)
+        check_evaluated(evaluator, name, rep, covered, settings)
         if isinstance(covered, Covered):
-            _filled_down(ev, name, covered, rep)
+            _filled_down(evaluator, name, covered, rep)
         if rep.formula_cells:
-            add_descent(ev, name, rep, report, known.layouts.get(name))
+            add_descent(evaluator, name, rep, report, known.layouts.get(name))
         if name not in by_name and (rep.formula_cells or rep.causes or rep.notes):
             report.sheets.append(rep)
     if how.mode == "evaluator":
@@ -374,13 +376,13 @@ def _check_rest(ev, report, known, how, ctx, only):
                                  "values are the evaluator's own)")
 
 
-def _filled_down(ev, name, covered, rep):
+def _filled_down(evaluator, name, covered, rep):
     """Formulas below an xlgd step table, in its columns: rows filled down past the layout. Not an error
     in itself (the evaluator checks them like any cell), but said once, so a longer table is not
     mistaken for the one xlgd wrote."""
     (_, last), (c0, c1) = covered.rows, covered.cols
     rows = set()
-    for run in ev.book.sheets[name].all_runs():
+    for run in evaluator.book.sheets[name].all_runs():
         if c0 <= run.col <= c1 and run.r1 > last:
             rows.update(r for r in range(max(run.r0, last + 1), run.r1 + 1) if (r, run.col) not in covered)
     if rows:
@@ -389,16 +391,16 @@ def _filled_down(ev, name, covered, rep):
                          f"filled down: checked by the workbook evaluator, not by the engine's run")
 
 
-def _names(book, ev, report, known):
-    used = {(s, n) for s, n in ev.book.names.used}
+def _names(book, evaluator, report, known):
+    used = {(s, n) for s, n in evaluator.book.names.used}
 
     def value(sheet, r, c):
         """What the named cell holds: its cached value, else (a file without cached values, as
         openpyxl saves) the evaluator's; UNKNOWN_VALUE when neither is known."""
-        if sheet not in ev.book.sheets:
+        if sheet not in evaluator.book.sheets:
             return None
-        v = ev.cached(sheet, r, c)
-        return ev.value(sheet, r, c) if v is UNKNOWN_VALUE else v
+        v = evaluator.cached(sheet, r, c)
+        return evaluator.value(sheet, r, c) if v is UNKNOWN_VALUE else v
 
     causes = check_names(book, used, known.names, value, set(book.sheet_names), report.warnings)
     by_name = {s.name: s for s in report.sheets}
@@ -426,7 +428,7 @@ def _notes(book, report, rec, how):
         report.notes.append(f"made by xlgd {rec.get('xlgd')} from template {rec.get('template')!r}")
 
 
-def _warnings(ctx, report, ev, known):
+def _warnings(ctx, report, evaluator, known):
     book = ctx.book
     calc = book.calc
     if calc.get("calcMode") == "manual":
@@ -436,22 +438,22 @@ def _warnings(ctx, report, ev, known):
         report.warnings.append("the workbook was saved before its calculation completed (calcCompleted=0)")
     if book.has_macros:
         report.warnings.append("the workbook contains macros (vbaProject.bin); xlgd checks formulas, not macros")
-    for sheet in ev.book.sheets:
+    for sheet in evaluator.book.sheets:
         if sheet == record.META_SHEET:
             continue
-        _volatile_note(ev, report, sheet, known)
+        _volatile_note(evaluator, report, sheet, known)
 
 
 NEVER_EVALUATED = frozenset(f.name for f in FUNCTIONS.values() if f.volatile)  # OFFSET is volatile but evaluated
 
 
-def _volatile_note(ev, report, sheet, known):
-    vol = sorted((r, c) for run in ev.book.sheets[sheet].all_runs() for r, c in [(run.r0, run.col)]
+def _volatile_note(evaluator, report, sheet, known):
+    vol = sorted((r, c) for run in evaluator.book.sheets[sheet].all_runs() for r, c in [(run.r0, run.col)]
                  if any(kind == "func" and t.upper() in NEVER_EVALUATED for kind, t in _safe_tokens(run.text)))
     if not vol:
         return
-    n = sum(ev.book.sheets[sheet].run_at(r, c).n for r, c in vol)
-    run = ev.book.sheets[sheet].run_at(*vol[0])
+    n = sum(evaluator.book.sheets[sheet].run_at(r, c).n for r, c in vol)
+    run = evaluator.book.sheets[sheet].run_at(*vol[0])
     fn = next(t.upper() for kind, t in _safe_tokens(run.text) if kind == "func" and t.upper() in NEVER_EVALUATED)
     where = f"{sheet}!{a1(*vol[0])}" + (f" and {n - 1} more" if n > 1 else "")
     feeds = sheet == DATA_SHEET and known.data_rows and any(
@@ -459,7 +461,7 @@ def _volatile_note(ev, report, sheet, known):
     if feeds:
         report.warnings.append(f"volatile function {fn} in {where} feeds computed cells: every recalculation "
                                f"changes the data, so cached values cannot be reproduced")
-    elif ev.cached(sheet, *vol[0]) is UNKNOWN_VALUE:  # no value to stand in for them (openpyxl saved it)
+    elif evaluator.cached(sheet, *vol[0]) is UNKNOWN_VALUE:  # no value to stand in for them (openpyxl saved it)
         report.notes.append(f"volatile function {fn} in {where}: those cells are unchecked, and so are the cells "
                             f"reading them (the file holds no values for them)")
     else:
@@ -476,12 +478,12 @@ def _safe_tokens(text):
 
 def _has_cached(book, targets):
     """Whether the file holds cached values: a first sheet with formulas tells (its first 200
-    formula cells, read from its first rows only: the cell scanner reads a whole 8 MB piece, a
-    second of a 100,000-row sheet's reading)."""
+    formula cells, read from its first FIRST_ROWS rows only, which `first_rows` keeps for the
+    input row's read-ahead)."""
     names = [t.name for t in targets] or book.worksheet_names
     for name in names[:3]:
         n = 0
-        for c in _first_cells(book, name):
+        for c in book.first_rows(name, FIRST_ROWS):
             if c.formula is not None:
                 if c.value is not None:
                     return True
@@ -491,20 +493,6 @@ def _has_cached(book, targets):
         if n:
             return False
     return True
-
-
-def _first_cells(book, name, size=1 << 16):
-    """The cells of about the first `size` characters of a sheet (all of them where the scanner cannot read it)."""
-    try:
-        pieces = book.bodies(name)
-        try:
-            body = next(pieces, "")
-        finally:
-            pieces.close()
-        cut = body.find("</row>", size)
-        return list(book.scan_piece(name, body if cut < 0 else body[:cut + 6], {}, {}))
-    except Fallback:
-        return book.cells(name)
 
 
 def _lo_values(path):

@@ -77,51 +77,51 @@ class SheetContext:
         self.idx = {c.name: k for k, c in enumerate(self.spec.columns)}
         self.first_row = self.lay.step_row(0)
 
-    def lookup(self, r, c):
+    def lookup(self, row, col):
         """A cell's value as a formula reading it sees: float, error code, or 0.0 when empty."""
         st, N = self.table, self.spec.n_steps
-        i = r - self.first_row
-        if 0 <= i < N and 1 <= c <= len(self.spec.columns):
-            if (c - 1, i) in st.errs:
-                return st.errs[(c - 1, i)]
-            if not st.seen[c - 1, i]:
+        i = row - self.first_row
+        if 0 <= i < N and 1 <= col <= len(self.spec.columns):
+            if (col - 1, i) in st.errs:
+                return st.errs[(col - 1, i)]
+            if not st.seen[col - 1, i]:
                 return 0.0
-            v = st.vals[c - 1, i]
+            v = st.vals[col - 1, i]
             return 0.0 if np.isnan(v) else float(v)
-        cell = st.misc.get((r, c))
+        cell = st.misc.get((row, col))
         if cell is None or cell.value is None:
             return 0.0
         if isinstance(cell.value, str):
             return cell.value if cell.kind == "e" else "#VALUE!"
         return float(cell.value)
 
-    def step_key(self, ci, i):
-        """(row, col), 1-based, of column index ci on step i."""
-        return self.lay.step_row(i), ci + 1
+    def step_key(self, col_index, i):
+        """(row, col), 1-based, of column index col_index on step i."""
+        return self.lay.step_row(i), col_index + 1
 
 
 def check_xlgd_sheet(ctx, spec, lay, data, rep, stale_reason, use_engine_values) -> StepTable:
     """Check every computed cell of one xlgd sheet into rep; returns the step table it read."""
     engine = None if use_engine_values else _start_engine(ctx, spec, lay, data)
-    sc = SheetContext(ctx, spec, lay, data, rep, read_xlgd_sheet(ctx, spec, lay))
+    context = SheetContext(ctx, spec, lay, data, rep, read_xlgd_sheet(ctx, spec, lay))
     rep.checked += spec.n_steps * len(spec.columns)
-    ctx.big[spec.name] = sc.lookup
-    ctx.grids[spec.name] = sc.table.misc
-    sc.inputs = _file_inputs(sc)
-    found = Failures({sc.step_key(*k): v for k, v in sc.table.formula_fail.items()})
+    ctx.big[spec.name] = context.lookup
+    ctx.grids[spec.name] = context.table.misc
+    context.inputs = _file_inputs(context)
+    found = Failures({context.step_key(*k): v for k, v in context.table.formula_fail.items()})
     res = None
     if use_engine_values:
-        _take_engine_values(sc)
+        _take_engine_values(context)
     else:
-        found.local = {sc.step_key(*k): v for k, v in _consistency(sc).items()}
-        res = _engine_result(sc, engine)  # collected after the consistency check: a big one ran meanwhile
-        found.trajectory = {sc.step_key(*k): v for k, v in _trajectory(sc, res).items()}
-    found.update(_check_edges(sc, res))
-    group(spec.name, rep, found, _step_order(sc), stale_reason)
+        found.local = {context.step_key(*k): v for k, v in _consistency(context).items()}
+        res = _engine_result(context, engine)  # collected after the consistency check: a big one ran meanwhile
+        found.trajectory = {context.step_key(*k): v for k, v in _trajectory(context, res).items()}
+    found.update(_check_edges(context, res))
+    group(spec.name, rep, found, _step_order(context), stale_reason)
     if use_engine_values:
         rep.notes.append("no cached values: checked the formulas, and computed values with xlgd's own column "
                          "definitions (the embedded evaluator)")
-    return sc.table
+    return context.table
 
 
 def _start_engine(ctx, spec, lay, data):
@@ -132,31 +132,31 @@ def _start_engine(ctx, spec, lay, data):
     return peeked, engine_async(spec, data["x"], data["y"], peeked, ctx.dialect)
 
 
-def _file_inputs(sc: SheetContext) -> dict:
+def _file_inputs(context: SheetContext) -> dict:
     """The input row as the file holds it, against the record (a non-number is a cause)."""
     inputs = {}
-    for inp in sc.spec.inputs:
-        r, c = INPUT_ROW, sc.lay.input_index[inp.name] + 1
-        cell = sc.table.misc.get((r, c))
+    for inp in context.spec.inputs:
+        r, c = INPUT_ROW, context.lay.input_index[inp.name] + 1
+        cell = context.table.misc.get((r, c))
         v = cell.value if cell is not None else None
         if not isinstance(v, float):
-            sc.rep.causes.append(Cause(sc.spec.name, a1(r, c), "input",
-                                       f"input {inp.name} in {a1(r, c)} holds {fmt_value(v)}, not a number; "
-                                       f"the template said {fmt_value(inp.value)}"))
+            context.rep.causes.append(Cause(context.spec.name, a1(r, c), "input",
+                                            f"input {inp.name} in {a1(r, c)} holds {fmt_value(v)}, not a number; "
+                                            f"the template said {fmt_value(inp.value)}"))
             v = inp.value
         elif v != inp.value:
-            sc.rep.notes.append(f"{inp.name} in {a1(r, c)} is {fmt_value(v)}, the template said "
-                                f"{fmt_value(inp.value)} -- checked with {fmt_value(v)}")
+            context.rep.notes.append(f"{inp.name} in {a1(r, c)} is {fmt_value(v)}, the template said "
+                                     f"{fmt_value(inp.value)} -- checked with {fmt_value(v)}")
         inputs[inp.name] = v
     return inputs
 
 
-def _take_engine_values(sc: SheetContext):
+def _take_engine_values(context: SheetContext):
     """No cached values in the file: the embedded evaluator's values stand in for them."""
-    res = run(sc.spec, sc.data["x"], sc.data["y"], inputs=sc.inputs, dialect=sc.ctx.dialect)
-    for c in sc.spec.columns:
-        sc.table.vals[sc.idx[c.name]] = res.steps[c.name]
-    sc.table.errs = {(sc.idx[k[0]], k[1]): v for k, v in res.errors.items() if not k[0].startswith("@")}
+    res = run(context.spec, context.data["x"], context.data["y"], inputs=context.inputs, dialect=context.ctx.dialect)
+    for c in context.spec.columns:
+        context.table.vals[context.idx[c.name]] = res.steps[c.name]
+    context.table.errs = {(context.idx[k[0]], k[1]): v for k, v in res.errors.items() if not k[0].startswith("@")}
 
 
 # ------------------------------------------------------------------ consistency
@@ -171,39 +171,40 @@ class Vectors:
     helpers: dict  # the engine's numpy helpers (batch form)
 
 
-def _vectors(sc: SheetContext) -> Vectors:
-    spec, lay, N = sc.spec, sc.lay, sc.spec.n_steps
-    start = {c.name: sc.lookup(lay.step_row(-1), sc.idx[c.name] + 1) for c in spec.columns if c.init is not None}
-    epoch_vals = {ec.name: np.array([sc.lookup(lay.epoch_row(k), lay.epoch_index[ec.name] + 1)
+def _vectors(context: SheetContext) -> Vectors:
+    spec, lay, N = context.spec, context.lay, context.spec.n_steps
+    start_row = lay.step_row(-1)
+    start = {c.name: context.lookup(start_row, context.idx[c.name] + 1) for c in spec.columns if c.init is not None}
+    epoch_vals = {ec.name: np.array([context.lookup(lay.epoch_row(k), lay.epoch_index[ec.name] + 1)
                                      for k in range(spec.epochs)], dtype=object) for ec in spec.epoch_columns}
     return Vectors(start, epoch_vals, np.arange(N) // spec.n_data, np.arange(N) % spec.n_data,
-                   numpy_namespace(True, sc.ctx.dialect))
+                   numpy_namespace(True, context.ctx.dialect))
 
 
-def _consistency(sc: SheetContext) -> dict:
+def _consistency(context: SheetContext) -> dict:
     """{(ci, i): (holds, its formula gives)} for step cells whose value is not their own formula's."""
-    vec = _vectors(sc)
+    vec = _vectors(context)
     local = {}
     with np.errstate(all="ignore"):
-        for c in sc.spec.columns:
-            comp, tol = _column_values(sc, vec, c)
-            for i in _disagreeing_rows(sc, sc.idx[c.name], comp, tol):
-                found = _exact_disagreement(sc, c, i, tol[i])
+        for c in context.spec.columns:
+            comp, tol = _column_values(context, vec, c)
+            for i in _disagreeing_rows(context, context.idx[c.name], comp, tol):
+                found = _exact_disagreement(context, c, i, tol[i])
                 if found is not None:
-                    local[(sc.idx[c.name], i)] = found
-    _edited_cells(sc, local)
+                    local[(context.idx[c.name], i)] = found
+    _edited_cells(context, local)
     return local
 
 
-def _column_values(sc, vec, c):
+def _column_values(context, vec, col):
     """The column's expression (its first-row variant on each epoch's first row) on all rows, and a tolerance."""
-    N = sc.spec.n_steps
+    N = context.spec.n_steps
     first_mask = vec.d_idx == 0
     comp, tol = np.empty(N), np.zeros(N)
-    for e, mask in ((c.expr, ~first_mask if c.first is not None else None), (c.first, first_mask)):
+    for e, mask in ((col.expr, ~first_mask if col.first is not None else None), (col.first, first_mask)):
         if e is None:
             continue
-        comp_e, tol_e = _vector_eval(sc, vec, e)
+        comp_e, tol_e = _vector_eval(context, vec, e)
         if mask is None:
             comp, tol = comp_e, tol_e
         else:
@@ -211,127 +212,128 @@ def _column_values(sc, vec, c):
     return comp, tol
 
 
-def _disagreeing_rows(sc, ci, comp, tol):
-    have = sc.table.vals[ci]
+def _disagreeing_rows(context, col_index, comp, tol):
+    have = context.table.vals[col_index]
     # NaN stands for a cell that is not a number (an error): those are checked exactly below
-    bad = ~agree(have, comp, sc.ctx.rtol, tol if sc.ctx.rounded else None) | np.isnan(have) | np.isnan(comp)
-    st = sc.table
+    bad = ~agree(have, comp, context.ctx.rtol, tol if context.ctx.rounded else None) | np.isnan(have) | np.isnan(comp)
+    st = context.table
     for i in np.nonzero(bad)[0]:
         i = int(i)
-        cell = st.cells.get((ci, i))
-        if (ci, i) in st.formula_fail and cell is not None and cell.formula is None:
+        cell = st.cells.get((col_index, i))
+        if (col_index, i) in st.formula_fail and cell is not None and cell.formula is None:
             continue  # a constant: the structure check says it all
-        if st.seen[ci, i]:
+        if st.seen[col_index, i]:
             yield i
 
 
-def _exact_disagreement(sc, c, i, tol_i):
+def _exact_disagreement(context, col, i, tol_i):
     """(holds, want) when step i of column c is not its formula's value, evaluated exactly; else None."""
-    ci = sc.idx[c.name]
-    cell = sc.table.cells.get((ci, i))
-    text = "=" + cell.formula if cell is not None and cell.formula else sc.lay.formula(c.name, i)
-    want = eval_text(sc.ctx, sc.spec.name, text)
-    have = sc.lookup(sc.lay.step_row(i), ci + 1)
-    if want is None or same_value(have, want, max(sc.ctx.rtol, 1e-12 if sc.ctx.rounded else 0.0)):
+    ci = context.idx[col.name]
+    cell = context.table.cells.get((ci, i))
+    text = "=" + cell.formula if cell is not None and cell.formula else context.lay.formula(col.name, i)
+    want = eval_text(context.ctx, context.spec.name, text)
+    have = context.lookup(context.lay.step_row(i), ci + 1)
+    if want is None or same_value(have, want, max(context.ctx.rtol, 1e-12 if context.ctx.rounded else 0.0)):
         return None
     if isinstance(have, float) and isinstance(want, float) and tol_i and abs(have - want) <= tol_i:
         return None
     return have, want
 
 
-def _edited_cells(sc: SheetContext, local: dict):
+def _edited_cells(context: SheetContext, local: dict):
     """An edited formula: evaluate what the cell actually holds."""
-    rtol = max(sc.ctx.rtol, 1e-12 if sc.ctx.rounded else 0.0)
-    for (ci, i), cell in sc.table.cells.items():
+    rtol = max(context.ctx.rtol, 1e-12 if context.ctx.rounded else 0.0)
+    for (ci, i), cell in context.table.cells.items():
         if not cell.formula or (ci, i) in local or cell.value is None:
             continue
-        want = eval_text(sc.ctx, sc.spec.name, "=" + cell.formula)
-        have = sc.lookup(sc.lay.step_row(i), ci + 1)
+        want = eval_text(context.ctx, context.spec.name, "=" + cell.formula)
+        have = context.lookup(context.lay.step_row(i), ci + 1)
         if want is None:
-            sc.rep.notes.append(f"{sc.spec.name}!{a1(sc.lay.step_row(i), ci + 1)}: its formula uses something "
-                                f"xlgd cannot evaluate; consistency not checked there")
+            context.rep.notes.append(f"{context.spec.name}!{a1(context.lay.step_row(i), ci + 1)}: its formula uses "
+                                     f"something xlgd cannot evaluate; consistency not checked there")
         elif not same_value(have, want, rtol):
             local[(ci, i)] = (have, want)
 
 
-def _vector_eval(sc: SheetContext, vec: Vectors, e):
+def _vector_eval(context: SheetContext, vec: Vectors, expr):
     """The column expression on whole arrays of the values its references hold in the file."""
-    N = sc.spec.n_steps
+    N = context.spec.n_steps
     env = dict(vec.helpers)
     names = {}
 
     def var(leaf):
         if isinstance(leaf, Col):
-            k = sc.idx[leaf.name]
+            k = context.idx[leaf.name]
             if leaf.lag == 0:
-                env[f"c{k}"] = sc.table.vals[k]
+                env[f"c{k}"] = context.table.vals[k]
                 return f"c{k}"
             s = vec.start.get(leaf.name, 0.0)
-            env[f"p{k}"] = np.concatenate(([np.nan if isinstance(s, str) else s], sc.table.vals[k][:-1]))
+            env[f"p{k}"] = np.concatenate(([np.nan if isinstance(s, str) else s], context.table.vals[k][:-1]))
             return f"p{k}"
         if isinstance(leaf, Name):
             key = names.setdefault(leaf.name, f"n{len(names)}")
-            env[key] = np.float64(sc.inputs[leaf.name])
+            env[key] = np.float64(context.inputs[leaf.name])
             return key
         if isinstance(leaf, Data):
-            env[f"d_{leaf.name}"] = np.asarray(sc.data["file_" + leaf.name], dtype=np.float64)[vec.d_idx]
+            env[f"d_{leaf.name}"] = np.asarray(context.data["file_" + leaf.name], dtype=np.float64)[vec.d_idx]
             return f"d_{leaf.name}"
         ev = np.array([np.nan if isinstance(v, str) else v for v in vec.epoch_vals[leaf.col]], dtype=np.float64)
         env[f"e_{leaf.col}"] = ev[vec.ep_rows]
         return f"e_{leaf.col}"
 
-    comp = np.asarray(eval(py(e, var, sc.ctx.dialect), env), dtype=np.float64) * np.ones(N)  # noqa: S307 -- our own source
+    source = py(expr, var, context.ctx.dialect)
+    comp = np.asarray(eval(source, env), dtype=np.float64) * np.ones(N)  # noqa: S307 -- our own source
     tol = np.zeros(N)
-    if sc.ctx.rounded:
-        mag = np.asarray(eval(py(magnitude(e), var, "excel"), env), dtype=np.float64) * np.ones(N)  # noqa: S307
-        tol = CONSIST_ROUNDED * max(n_ops(e), 1) * np.abs(mag)
+    if context.ctx.rounded:
+        mag = np.asarray(eval(py(magnitude(expr), var, "excel"), env), dtype=np.float64) * np.ones(N)  # noqa: S307
+        tol = CONSIST_ROUNDED * max(n_ops(expr), 1) * np.abs(mag)
     return comp, tol
 
 
 # ------------------------------------------------------------------ trajectory
-def _trajectory(sc: SheetContext, res) -> dict:
+def _trajectory(context: SheetContext, res) -> dict:
     """{(ci, i): (holds, the engine computes)} against the engine's run `res` from the file's own inputs and data."""
-    spec, st = sc.spec, sc.table
-    trtol = max(sc.ctx.rtol, ROUNDED_RTOL if sc.ctx.rounded else 0.0)
+    spec, st = context.spec, context.table
+    trtol = max(context.ctx.rtol, ROUNDED_RTOL if context.ctx.rounded else 0.0)
     out = {}
     for c in spec.columns:
-        ci = sc.idx[c.name]
+        ci = context.idx[c.name]
         ev, have = res.steps[c.name], st.vals[ci]
         ok = agree(have, ev, trtol)  # errors (NaN here) are compared by code below
         both = np.isfinite(have) & np.isfinite(ev) & ok
         if both.any():
-            sc.rep.max_ulp = max(sc.rep.max_ulp, ulp_distance(have[both], ev[both]))
+            context.rep.max_ulp = max(context.rep.max_ulp, ulp_distance(have[both], ev[both]))
         for i in np.nonzero(~ok)[0]:
-            out[(ci, int(i))] = (sc.lookup(sc.lay.step_row(int(i)), ci + 1), res.value(c.name, int(i)))
-    eng_err = {(sc.idx[k[0]], k[1]): v for k, v in res.errors.items() if not k[0].startswith("@")}
+            out[(ci, int(i))] = (context.lookup(context.lay.step_row(int(i)), ci + 1), res.value(c.name, int(i)))
+    eng_err = {(context.idx[k[0]], k[1]): v for k, v in res.errors.items() if not k[0].startswith("@")}
     for k in set(eng_err) | set(st.errs):
         if eng_err.get(k) != st.errs.get(k):
             ci, i = k
-            out[k] = (sc.lookup(sc.lay.step_row(i), ci + 1), res.value(spec.columns[ci].name, i))
+            out[k] = (context.lookup(context.lay.step_row(i), ci + 1), res.value(spec.columns[ci].name, i))
     for k in list(out):
         if not st.seen[k[0], k[1]] and k in st.formula_fail:
             out.pop(k)
     return out
 
 
-def _engine_result(sc: SheetContext, engine):
+def _engine_result(context: SheetContext, engine):
     if engine is not None:
         peeked, result = engine
         res = result()  # collect the child in any case
-        if peeked == sc.inputs:
+        if peeked == context.inputs:
             return res
-    return run(sc.spec, sc.data["x"], sc.data["y"], inputs=sc.inputs, dialect=sc.ctx.dialect)
+    return run(context.spec, context.data["x"], context.data["y"], inputs=context.inputs, dialect=context.ctx.dialect)
 
 
 # ------------------------------------------------------------------ start row and epoch block
-def _check_edges(sc: SheetContext, res) -> Failures:
+def _check_edges(context: SheetContext, res) -> Failures:
     """The start row and the epoch block: few cells, checked one by one (trajectory too, given res)."""
-    spec, lay = sc.spec, sc.lay
+    spec, lay = context.spec, context.lay
     items, ev = [], {}
     for c in spec.columns:
         text = lay.start_formula(c.name)
         if text is not None:
-            rc = (lay.step_row(-1), sc.idx[c.name] + 1)
+            rc = (lay.step_row(-1), context.idx[c.name] + 1)
             items.append((*rc, text))
             if res is not None:
                 ev[rc] = float(res.start[c.name])
@@ -341,13 +343,13 @@ def _check_edges(sc: SheetContext, res) -> Failures:
             items.append((*rc, lay.epoch_formula(ec.name, k)))
             if res is not None:
                 ev[rc] = res.value("@" + ec.name, k)
-    return check_cells(sc.ctx, spec.name, items, sc.rep, ev if res is not None else None)
+    return check_cells(context.ctx, spec.name, items, context.rep, ev if res is not None else None)
 
 
-def _step_order(sc: SheetContext):
+def _step_order(context: SheetContext):
     """Sort key of a (row, col) cell in computation order: a 'pre' epoch cell before its epoch's
     first step, a 'post' one after its last."""
-    spec, lay = sc.spec, sc.lay
+    spec, lay = context.spec, context.lay
     phase = {lay.epoch_index[ec.name]: ec.phase for ec in spec.epoch_columns}
     n = spec.n_data
 
@@ -355,7 +357,7 @@ def _step_order(sc: SheetContext):
         r, c = k
         if c - 1 in phase:
             return (r - START_ROW + (phase[c - 1] == "post")) * n - 0.5
-        return r - sc.first_row
+        return r - context.first_row
 
     return order
 

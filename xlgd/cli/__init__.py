@@ -72,31 +72,31 @@ def main(argv=None):
     return code
 
 
-def _failure(e: BaseException) -> int:
+def _failure(error: BaseException) -> int:
     """One line on stderr and the exit code: 2 for bad input or the user's environment (a full
     disk, a dependency missing or broken), 3 for a bug.
 
     Exit 3 keeps "your file is bad" (2) apart from "xlgd failed" (3): the user can report the
     second, and the fuzz test (tests/test_hostile_fuzz.py) fails on it, so a bug is found, not
     hidden behind a polite line."""
-    if isinstance(e, SystemExit):
-        raise e
-    if isinstance(e, XlgdError):
-        return _say(str(e), 2)
-    if isinstance(e, KeyboardInterrupt):
+    if isinstance(error, SystemExit):
+        raise error
+    if isinstance(error, XlgdError):
+        return _say(str(error), 2)
+    if isinstance(error, KeyboardInterrupt):
         return _say("interrupted", 2)
-    if isinstance(e, BrokenPipeError):
+    if isinstance(error, BrokenPipeError):
         return _quiet_pipe()
-    if isinstance(e, OSError):
+    if isinstance(error, OSError):
         # Unwritable paths, missing files, a full disk: the user's environment, not a bug.
-        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
-        return _say(f"{e.strerror or e}{where}", 2)
-    missing = dependency_error(e) if isinstance(e, ImportError) else None
+        where = f" ({error.filename})" if getattr(error, "filename", None) else ""
+        return _say(f"{error.strerror or error}{where}", 2)
+    missing = dependency_error(error) if isinstance(error, ImportError) else None
     if missing is not None:
         return _say(str(missing), 2)
     if os.environ.get("XLGD_DEBUG"):
         traceback.print_exc()
-    return _say(f"internal error ({type(e).__name__} at {_where(e)}): a bug in xlgd, not in your input; "
+    return _say(f"internal error ({type(error).__name__} at {_where(error)}): a bug in xlgd, not in your input; "
                 f"please report it (XLGD_DEBUG=1 shows the traceback)", 3)
 
 
@@ -105,8 +105,8 @@ def _say(message: str, code: int) -> int:
     return code
 
 
-def _where(e: BaseException) -> str:
-    tb = traceback.extract_tb(e.__traceback__)
+def _where(error: BaseException) -> str:
+    tb = traceback.extract_tb(error.__traceback__)
     own = [f for f in tb if f"{os.sep}xlgd{os.sep}" in f.filename] or tb
     if not own:
         return "?"

@@ -111,9 +111,9 @@ def output_path(book_path: Path, output: Path | None, in_place: bool, macros: bo
     return out
 
 
-def _default(p: Path) -> Path:
+def _default(path: Path) -> Path:
     from ..charts.fix import default_output
-    return default_output(p)
+    return default_output(path)
 
 
 def refuse_opendocument(book, action: str):

@@ -141,12 +141,12 @@ def once(sets: list) -> list:
     return sets
 
 
-def file_size(n: int) -> str:
+def file_size(size: int) -> str:
     """1,234 bytes -> '1.2 kB'; 109,000,000 -> '109.0 MB' (powers of 1000, as file managers show them)."""
     for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} bytes"
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
 
 
 class Progress:
@@ -204,15 +204,16 @@ class Progress:
         self.stream.flush()
 
 
-def _outcome(s, n) -> str:
+def _outcome(summary, rows_per_epoch) -> str:
     """One sheet's line: where it exploded, or its final mean error."""
-    boom = s.first_explosion_step
+    boom = summary.first_explosion_step
     if boom:
-        tail = (f"exploded at step {boom} (epoch {(boom - 1) // n + 1}, row {(boom - 1) % n + 1}: "
-                f"err^2 {'overflowed' if boom == s.first_error_step else '> %g' % s.explode_at})")
-        if s.first_error_step and s.first_error_step != boom:
-            tail += f"; #NUM! cells from step {s.first_error_step}"
+        epoch, row = divmod(boom - 1, rows_per_epoch)
+        tail = (f"exploded at step {boom} (epoch {epoch + 1}, row {row + 1}: "
+                f"err^2 {'overflowed' if boom == summary.first_error_step else '> %g' % summary.explode_at})")
+        if summary.first_error_step and summary.first_error_step != boom:
+            tail += f"; #NUM! cells from step {summary.first_error_step}"
         return tail
-    if s.first_error_step:
-        return f"error cells from step {s.first_error_step}"
-    return f"final mean err^2 {s.final_mse:.6g}"
+    if summary.first_error_step:
+        return f"error cells from step {summary.first_error_step}"
+    return f"final mean err^2 {summary.final_mse:.6g}"

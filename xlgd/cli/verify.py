@@ -27,7 +27,10 @@ for the cells downstream of it. The last line is the verdict:
   UNCHECKED: 0 of 37 formula cells could be checked (data!C2:C38 use FORECAST.LINEAR, ...)
 A sheet none of whose formula cells could be checked says so on its line
 (`37 formula cells, none checked: <reason>`), never "ok"; a sheet partly
-checked says how many cells were not.
+checked says how many cells were not. A report longer than a screen (40
+rows of 120 columns) groups unchecked cells by reason and folds the sheets
+without a cause into one list, saying what it grouped; --verbose lists every
+range, cause and sheet.
 
 Sheets made by `xlgd generate` (its hidden _xlgd record, even after edits)
 and Jeremy Howard's graddesc sheets (basic, momentum, rmsprop, adam,
@@ -75,6 +78,9 @@ def add_parser(sub):
     p.add_argument("--rtol", type=float, default=0.0, metavar="X",
                    help="relative tolerance for value comparisons (default 0: exact)")
     p.add_argument("--sheet", metavar="NAME", help="check only this sheet")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="list every unchecked range, root cause and sheet (by default a report longer than a "
+                        "screen is grouped by reason)")
     p.set_defaults(func=run)
     return p
 
@@ -95,6 +101,7 @@ def run(args):
 
 
 def _run(args):
+    from ..check.report_text import screen_text
     from ..check.verify import verify_book
     from ..errors import XlgdError
 
@@ -110,6 +117,8 @@ def _run(args):
     if args.json:
         json.dump(report.as_dict(), sys.stdout, indent=1, default=str)
         sys.stdout.write("\n")
-    else:
+    elif args.verbose:
         print(report.text())
+    else:
+        print(screen_text(report))
     return 0 if report.ok else 1

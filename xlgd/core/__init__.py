@@ -1,3 +1,14 @@
 """The core: one expression tree gives the formula, the numpy step and the exact value."""
 
-from . import lookups  # noqa: F401 -- registers VLOOKUP, ROW, CHOOSE ... in functions.FUNCTIONS
+from . import (  # noqa: F401 -- register DATE, ISTEXT, FIND, VLOOKUP ... in functions.FUNCTIONS
+    bases,
+    conditional,
+    dates,
+    finance,
+    info,
+    logic,
+    lookups,
+    numbers,
+    text,
+    xlookups,
+)

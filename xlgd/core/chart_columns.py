@@ -33,9 +33,9 @@ def clipped(expr: Expr) -> Expr:
     return if_(iserror(expr), na(), if_(Fn("ABS", (expr,)) > Name("chart_max"), na(), expr))
 
 
-def positive(e: Expr) -> Expr:
-    """e for a log axis: #N/A where e is an error, not above 0, or beyond chart_max."""
-    return if_(iserror(e), na(), if_(e > Name("chart_max"), na(), if_(e > 0.0, e, na())))
+def positive(expr: Expr) -> Expr:
+    """expr for a log axis: #N/A where expr is an error, not above 0, or beyond chart_max."""
+    return if_(iserror(expr), na(), if_(expr > Name("chart_max"), na(), if_(expr > 0.0, expr, na())))
 
 
 def derivative_columns(params, grad: str, columns) -> list[str]:

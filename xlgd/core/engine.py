@@ -6,7 +6,7 @@ memory); `run()` collects them into one `Result`. Spreadsheet errors are int8 co
 (`masked.CODE`) beside nan values. Where the fast path meets an overflow, a division by zero or an
 invalid operation, the rows from there on are recomputed by the exact evaluator: one configuration
 by `expr.excel_value`, a batch's configurations in trouble (only those) together by
-`expr.masked_value`, so a batch equals its single runs, error codes included.
+`masked_tree.masked_value`, so a batch equals its single runs, error codes included.
 """
 
 from __future__ import annotations
@@ -16,15 +16,16 @@ from functools import cached_property
 
 import numpy as np
 
-from .expr import Col, Data, EpochValue, Name, StepEdge, excel_value, masked_value
+from .expr import Col, Data, EpochValue, Name, StepEdge, excel_value
 from .masked import CODE, NA, TINY, error_name
+from .masked_tree import masked_value
 from .program import Program
 from .table import SheetSpec
 
 
-def _cell(v, code):
+def _cell(value, code):
     """A cell as the sheet shows it: float, or an error code string."""
-    return error_name(int(code)) if code else float(v)
+    return error_name(int(code)) if code else float(value)
 
 
 @dataclass
@@ -91,10 +92,10 @@ class Result:
     def chunks(self):
         """The run again, epoch by epoch (views): what `epochs()` yielded."""
         for k in range(self.spec.epochs):
-            ep = self.epoch(k)
-            ep.cells = {n: a[k] for n, a in self.epochs.items()}
-            ep.cell_codes = {n: a[k] for n, a in self.epoch_codes.items()}
-            yield ep
+            epoch = self.epoch(k)
+            epoch.cells = {n: a[k] for n, a in self.epochs.items()}
+            epoch.cell_codes = {n: a[k] for n, a in self.epoch_codes.items()}
+            yield epoch
 
     def keep(self, epoch: "Epoch"):
         """Store an epoch's epoch-block cells (its rows are views already)."""
@@ -207,46 +208,46 @@ def run(spec: SheetSpec, x, y, inputs: dict | None = None, start: dict | None = 
     overrides of start-row values by column (a saved optimiser state).
     derive=False: output-only columns in the row path too (`Program`), for comparisons.
     """
-    st = _prepare(Program(spec, dialect, derive), x, y, inputs, start)
-    res = Result.empty(spec, st.start, st.batch)
-    for ep in _epochs(st, res.epoch):
-        res.keep(ep)
+    state = _prepare(Program(spec, dialect, derive), x, y, inputs, start)
+    res = Result.empty(spec, state.start, state.batch)
+    for epoch in _epochs(state, res.epoch):
+        res.keep(epoch)
     return res
 
 
 def epochs(spec: SheetSpec, x, y, inputs: dict | None = None, start: dict | None = None,
            dialect: str = "excel", derive: bool = True):
     """(start row values, an iterator of the run's `Epoch`s): `run` one epoch at a time."""
-    st = _prepare(Program(spec, dialect, derive), x, y, inputs, start)
-    return st.start, _epochs(st, st.new_epoch)
+    state = _prepare(Program(spec, dialect, derive), x, y, inputs, start)
+    return state.start, _epochs(state, state.new_epoch)
 
 
-def _epochs(st, new_epoch):
-    for name in st.prog.carried:
-        st.carried.setdefault(name, _as_cfg(np.nan, st.batch))  # read only from the second row on
-    for name in st.prog.carried:
-        st.carried_codes[name] = 0 if st.batch is None else np.zeros(st.batch, np.int8)
-    for k in range(st.spec.epochs):
-        ep = new_epoch(k)
-        _epoch_cells(st, ep, "pre")
-        if st.batch is None:
-            _epoch_scalar(st, ep)
+def _epochs(state, new_epoch):
+    for name in state.prog.carried:
+        state.carried.setdefault(name, _as_cfg(np.nan, state.batch))  # read only from the second row on
+    for name in state.prog.carried:
+        state.carried_codes[name] = 0 if state.batch is None else np.zeros(state.batch, np.int8)
+    for k in range(state.spec.epochs):
+        epoch = new_epoch(k)
+        _epoch_cells(state, epoch, "pre")
+        if state.batch is None:
+            _epoch_scalar(state, epoch)
         else:
-            _epoch_batch(st, ep)
-        _derived_cells(st, ep)
-        _epoch_cells(st, ep, "post")
-        for name in st.prog.carried:
-            st.carried[name] = ep.steps[name][-1].copy()
-            st.carried_codes[name] = ep.codes[name][-1].copy()
-        st.last = ep
-        yield ep
+            _epoch_batch(state, epoch)
+        _derived_cells(state, epoch)
+        _epoch_cells(state, epoch, "post")
+        for name in state.prog.carried:
+            state.carried[name] = epoch.steps[name][-1].copy()
+            state.carried_codes[name] = epoch.codes[name][-1].copy()
+        state.last = epoch
+        yield epoch
 
 
-def _as_cfg(v, B):
-    v = np.asarray(v, dtype=np.float64)
+def _as_cfg(value, B):
+    value = np.asarray(value, dtype=np.float64)
     if B is not None:
-        return np.broadcast_to(v.reshape(-1) if v.size > 1 else v.reshape(()), (B,)).copy()
-    return np.float64(v.reshape(()))
+        return np.broadcast_to(value.reshape(-1) if value.size > 1 else value.reshape(()), (B,)).copy()
+    return np.float64(value.reshape(()))
 
 
 def _prepare(prog, x, y, inputs, start) -> RunState:
@@ -275,21 +276,21 @@ def _prepare(prog, x, y, inputs, start) -> RunState:
             first[c.name] = _as_cfg(_eval_small(c.init, lambda leaf: I[leaf.name]), None)
     for k, v in (start or {}).items():
         first[k] = _as_cfg(v, B)
-    st = RunState(prog, I, first, x, y, B)
-    st.carried = dict(first)
-    return st
+    state = RunState(prog, I, first, x, y, B)
+    state.carried = dict(first)
+    return state
 
 
-def _eval_small(e, env):
-    v = excel_value(e, env)
+def _eval_small(expr, env):
+    v = excel_value(expr, env)
     return np.nan if isinstance(v, str) else v
 
 
-def _data(st, ep):
+def _data(state, epoch):
     """The compiled source's A (data columns) and E (this epoch's epoch-block values)."""
-    batch = st.batch is not None
-    A = {"x": st.x[:, None], "y": st.y[:, None]} if batch else {"x": st.x, "y": st.y}
-    E = {col: ep.cells[col] for col in st.prog.epoch_keys}
+    batch = state.batch is not None
+    A = {"x": state.x[:, None], "y": state.y[:, None]} if batch else {"x": state.x, "y": state.y}
+    E = {col: epoch.cells[col] for col in state.prog.epoch_keys}
     return A, E
 
 
@@ -302,19 +303,19 @@ def _bad(arr, dialect):
 
 
 # ------------------------------------------------------------------ one configuration
-def _epoch_scalar(st, ep):
+def _epoch_scalar(state, epoch):
     """One epoch of one configuration: fast path, then exact rows from the first trouble."""
-    prog, n = st.prog, st.spec.n_data
-    A, E = _data(st, ep)
+    prog, n = state.prog, state.spec.n_data
+    A, E = _data(state, epoch)
     with np.errstate(all="raise", under="ignore"):
-        first = prog.function(False)(st.inputs, st.carried, A, E, ep.steps, 0, n, None)
-    first = _first_bad(st, ep, first)
-    ep.may_hold_errors = first < n
+        first = prog.function(False)(state.inputs, state.carried, A, E, epoch.steps, 0, n, None)
+    first = _first_bad(state, epoch, first)
+    epoch.may_hold_errors = first < n
     if first < n:
-        _exact_rows(st, ep, first)
+        _exact_rows(state, epoch, first)
 
 
-def _first_bad(st, ep, rows):
+def _first_bad(state, epoch, rows):
     """The first of the epoch's first `rows` rows holding a cell that is not a finite number
     (LibreOffice: or is below TINY), else `rows`.
 
@@ -323,55 +324,55 @@ def _first_bad(st, ep, rows):
     cells only the columns NA() can reach are looked at (Excel's arithmetic: LibreOffice's
     tiny values are finite). A sum per column first: finite sums mean finite cells (an
     overflow of the sum itself only means: look closer)."""
-    prog = st.prog
+    prog = state.prog
     names = prog.order
     if prog.dialect != "libreoffice":
-        if _finite_leaves(st, ep):
+        if _finite_leaves(state, epoch):
             names = [nm for nm in prog.order if nm in prog.quiet]
         with np.errstate(all="ignore"):
-            if np.isfinite(sum(ep.steps[name][:rows].sum() for name in names)):
+            if np.isfinite(sum(epoch.steps[name][:rows].sum() for name in names)):
                 return rows
     for name in names:
-        bad = np.nonzero(_bad(ep.steps[name][:rows], prog.dialect))[0]
+        bad = np.nonzero(_bad(epoch.steps[name][:rows], prog.dialect))[0]
         if len(bad):
             rows = int(bad[0])
     return rows
 
 
-def _finite_leaves(st, ep) -> bool:
+def _finite_leaves(state, epoch) -> bool:
     """Are the row function's inputs -- named inputs, carried values, this epoch's cells -- finite numbers?"""
-    vals = list(st.carried.values()) + [ep.cells[k] for k in st.prog.epoch_keys] + list(st.inputs.values())
+    vals = list(state.carried.values()) + [epoch.cells[k] for k in state.prog.epoch_keys] + list(state.inputs.values())
     return bool(np.isfinite(vals).all())
 
 
-def _carried_cells(st):
+def _carried_cells(state):
     """The carried columns as the row above the epoch's first row shows them (floats or error codes)."""
-    return {name: _cell(st.carried[name], st.carried_codes[name]) if st.carried_codes[name]
-            else float(st.carried[name]) for name in st.prog.carried}
+    return {name: _cell(state.carried[name], state.carried_codes[name]) if state.carried_codes[name]
+            else float(state.carried[name]) for name in state.prog.carried}
 
 
-def _row_env(st, ep, row, prev, r):
+def _row_env(state, epoch, row, prev, r):
     """Leaf values for step row r: this row's cells so far, the row above, inputs, data, the epoch's cells."""
 
     def env(leaf):
         if isinstance(leaf, Col):
             return row[leaf.name] if leaf.lag == 0 else prev[leaf.name]
         if isinstance(leaf, Name):
-            return float(st.inputs[leaf.name])
+            return float(state.inputs[leaf.name])
         if isinstance(leaf, Data):
-            return float((st.x if leaf.name == "x" else st.y)[r])
+            return float((state.x if leaf.name == "x" else state.y)[r])
         if isinstance(leaf, EpochValue):
-            return ep.cell(leaf.col)
+            return epoch.cell(leaf.col)
         raise TypeError(f"a step cell cannot read {leaf!r}")
 
     return env
 
 
-def _eval_row(st, ep, r, prev, only=None):
+def _eval_row(state, epoch, r, prev, only=None):
     """One step row's cells with error semantics, in dependency order (`only`: just these columns)."""
-    prog = st.prog
+    prog = state.prog
     row = {}
-    env = _row_env(st, ep, row, prev, r)
+    env = _row_env(state, epoch, row, prev, r)
     for name in prog.order:
         if only is not None and name not in only:
             continue
@@ -379,60 +380,60 @@ def _eval_row(st, ep, r, prev, only=None):
         e = c.first if (r == 0 and c.first is not None) else c.expr
         row[name] = excel_value(e, env, prog.dialect)
     for name, v in row.items():
-        ep.codes[name][r] = CODE[v] if isinstance(v, str) else 0
-        ep.steps[name][r] = np.nan if isinstance(v, str) else v
+        epoch.codes[name][r] = CODE[v] if isinstance(v, str) else 0
+        epoch.steps[name][r] = np.nan if isinstance(v, str) else v
     return row
 
 
-def _exact_rows(st, ep, r_start):
+def _exact_rows(state, epoch, r_start):
     """Rows r_start.. of the epoch with spreadsheet error semantics."""
-    prog = st.prog
-    n = st.spec.n_data
-    prev = _carried_cells(st) if r_start == 0 else {name: ep.value(name, r_start - 1) for name in prog.carried}
+    prog = state.prog
+    n = state.spec.n_data
+    prev = _carried_cells(state) if r_start == 0 else {name: epoch.value(name, r_start - 1) for name in prog.carried}
     last_codes = None
     for r in range(r_start, n):
-        row = _eval_row(st, ep, r, prev)
+        row = _eval_row(state, epoch, r, prev)
         codes = tuple(row[nm] for nm in prog.order if nm not in prog.pure)
         prev = {nm: row[nm] for nm in prog.carried}
         if codes == last_codes and all(isinstance(v, str) for v in codes):
             # Every non-data cell of two rows in a row holds the same error: so
             # will every later row (errors propagate whatever finite data they
             # meet); only the data and step columns still change.
-            _fill_forward(st, ep, r + 1, codes, prev)
+            _fill_forward(state, epoch, r + 1, codes, prev)
             return
         last_codes = codes
 
 
-def _fill_forward(st, ep, r1, codes, prev):
-    """Rows r1.. of the epoch hold `codes` in every non-data column; their data and step columns are computed."""
-    prog = st.prog
+def _fill_forward(state, epoch, first_row, codes, prev):
+    """Rows first_row.. of the epoch hold `codes` in every non-data column; their data and step columns are computed."""
+    prog = state.prog
     for name, code in zip([nm for nm in prog.order if nm not in prog.pure], codes):
-        ep.codes[name][r1:] = CODE[code]
-        ep.steps[name][r1:] = np.nan
-    for r in range(r1, st.spec.n_data):
-        prow = _eval_row(st, ep, r, prev, only=prog.pure)
+        epoch.codes[name][first_row:] = CODE[code]
+        epoch.steps[name][first_row:] = np.nan
+    for r in range(first_row, state.spec.n_data):
+        prow = _eval_row(state, epoch, r, prev, only=prog.pure)
         prev.update({nm: prow[nm] for nm in prog.carried if nm in prow})
 
 
 # ------------------------------------------------------------------ a batch of configurations
-def _epoch_batch(st, ep):
+def _epoch_batch(state, epoch):
     """One epoch of a batch: the fast path for all, then exact rows for the configurations in trouble."""
-    prog, n = st.prog, st.spec.n_data
-    A, E = _data(st, ep)
+    prog, n = state.prog, state.spec.n_data
+    A, E = _data(state, epoch)
     fn = prog.function(True)
-    K = np.zeros((prog.watches[True], n, st.batch))
+    K = np.zeros((prog.watches[True], n, state.batch))
     with np.errstate(all="ignore"):
-        done = fn(st.inputs, st.carried, A, E, ep.steps, 0, n, K)
+        done = fn(state.inputs, state.carried, A, E, epoch.steps, 0, n, K)
     # A C-library function (EXP, LN ... `functions._elementwise`) raises even with errors ignored:
     # the rows from there on were not computed for anyone, so every configuration is in trouble there.
-    trouble = _trouble_rows(st, ep, K, done)
+    trouble = _trouble_rows(state, epoch, K, done)
     sick = np.nonzero(trouble < n)[0]
-    ep.may_hold_errors = len(sick) > 0
+    epoch.may_hold_errors = len(sick) > 0
     if len(sick):
-        _masked_rows(st, ep, trouble, sick)
+        _masked_rows(state, epoch, trouble, sick)
 
 
-def _trouble_rows(st, ep, K, done):
+def _trouble_rows(state, epoch, K, done):
     """Per configuration, the first row a run of its own would recompute exactly (n if none).
 
     That run stops its fast path at the first floating-point error anywhere
@@ -441,38 +442,38 @@ def _trouble_rows(st, ep, K, done):
     operator or function absorbs it -- and those operands are in K. Rows from
     `done` on (where the fast path stopped for all) are in trouble for all."""
     if not done:
-        return np.zeros(st.batch, np.int64)
-    bad = (~np.isfinite(K[:, :done])).any(axis=0) if len(K) else np.zeros((done, st.batch), bool)
-    for name in st.prog.order:
-        if name not in st.prog.pure:
-            bad |= _bad(ep.steps[name][:done], st.prog.dialect)
+        return np.zeros(state.batch, np.int64)
+    bad = (~np.isfinite(K[:, :done])).any(axis=0) if len(K) else np.zeros((done, state.batch), bool)
+    for name in state.prog.order:
+        if name not in state.prog.pure:
+            bad |= _bad(epoch.steps[name][:done], state.prog.dialect)
     return np.where(bad.any(axis=0), bad.argmax(axis=0), done)
 
 
-def _masked_rows(st, ep, trouble, sick):
+def _masked_rows(state, epoch, trouble, sick):
     """Rows from each sick configuration's first trouble on, exactly, all those configurations at once."""
-    prog, n = st.prog, st.spec.n_data
+    prog, n = state.prog, state.spec.n_data
     order = sick[np.argsort(trouble[sick], kind="stable")]
     starts = trouble[order]
     with np.errstate(all="ignore"):
         for r in range(int(starts[0]), n):
             idx = _index(order[:np.searchsorted(starts, r, side="right")])  # the configurations in trouble by row r
             if r == 0:
-                prev = {nm: st.carried[nm][idx] for nm in prog.carried}
-                prev_codes = {nm: st.carried_codes[nm][idx] for nm in prog.carried}
+                prev = {nm: state.carried[nm][idx] for nm in prog.carried}
+                prev_codes = {nm: state.carried_codes[nm][idx] for nm in prog.carried}
             else:
-                prev = {nm: ep.steps[nm][r - 1, idx] for nm in prog.carried}
-                prev_codes = {nm: ep.codes[nm][r - 1, idx] for nm in prog.carried}
-            row = prog.masked(r == 0)({nm: v[idx] for nm, v in st.inputs.items()}, prev, prev_codes,
-                                      {c: ep.cells[c][idx] for c in prog.epoch_keys},
-                                      {c: ep.cell_codes[c][idx] for c in prog.epoch_keys}, st.x[r], st.y[r])
+                prev = {nm: epoch.steps[nm][r - 1, idx] for nm in prog.carried}
+                prev_codes = {nm: epoch.codes[nm][r - 1, idx] for nm in prog.carried}
+            row = prog.masked(r == 0)({nm: v[idx] for nm, v in state.inputs.items()}, prev, prev_codes,
+                                      {c: epoch.cells[c][idx] for c in prog.epoch_keys},
+                                      {c: epoch.cell_codes[c][idx] for c in prog.epoch_keys}, state.x[r], state.y[r])
             for name, (v, code) in row.items():
-                ep.steps[name][r, idx] = v
+                epoch.steps[name][r, idx] = v
                 if code is not None:
-                    ep.codes[name][r, idx] = code
+                    epoch.codes[name][r, idx] = code
     for name in prog.order:  # error cells hold nan, as a run of its own leaves them
         if name not in prog.pure:
-            ep.steps[name][ep.codes[name] != 0] = np.nan
+            epoch.steps[name][epoch.codes[name] != 0] = np.nan
 
 
 def _index(configs):
@@ -483,98 +484,98 @@ def _index(configs):
 
 
 # ------------------------------------------------------------------ output-only columns
-def _derived_cells(st, ep):
+def _derived_cells(state, epoch):
     """The output-only columns (`program._output_only`) of an epoch, a column at a time over its rows
     (and configurations): numpy over the arrays where no source cell is an error, no
     floating-point error is raised and every value comes out a finite number (what the row
-    path's fast path asks of a row); else the exact evaluator's masks (`expr.masked_value`):
+    path's fast path asks of a row); else the exact evaluator's masks (`masked_tree.masked_value`):
     nan and a code where an error."""
-    prog = st.prog
+    prog = state.prog
     if not prog.derived:
         return
-    A = {"x": st.x, "y": st.y} if st.batch is None else {"x": st.x[:, None], "y": st.y[:, None]}
+    A = {"x": state.x, "y": state.y} if state.batch is None else {"x": state.x[:, None], "y": state.y[:, None]}
     for name in prog.derived:
-        col, shape = prog.columns[name], ep.steps[name].shape
+        col, shape = prog.columns[name], epoch.steps[name].shape
         cols, cells = prog.reads[name]
-        if not any(ep.codes[c].any() for c in cols) and not any(np.any(ep.cell_codes[c]) for c in cells):
+        if not any(epoch.codes[c].any() for c in cols) and not any(np.any(epoch.cell_codes[c]) for c in cells):
             try:
                 with np.errstate(all="raise", under="ignore"):
-                    v = prog.derived_function(name)(ep.steps, st.inputs, A, ep.cells)
+                    v = prog.derived_function(name)(epoch.steps, state.inputs, A, epoch.cells)
             except FloatingPointError:
                 v = None
             if v is not None and not _bad(v, prog.dialect).any():
-                ep.steps[name][...] = v
+                epoch.steps[name][...] = v
                 continue
-        v, code = masked_value(col.expr, _derived_env(st, ep, A), prog.dialect)
+        v, code = masked_value(col.expr, _derived_env(state, epoch, A), prog.dialect)
         code = np.broadcast_to(np.int8(0) if code is None else code, shape)
-        ep.steps[name][...] = np.where(code != 0, np.nan, np.broadcast_to(v, shape))
-        ep.codes[name][...] = code
-        ep.may_hold_errors = ep.may_hold_errors or bool(code.any())
+        epoch.steps[name][...] = np.where(code != 0, np.nan, np.broadcast_to(v, shape))
+        epoch.codes[name][...] = code
+        epoch.may_hold_errors = epoch.may_hold_errors or bool(code.any())
 
 
-def _derived_env(st, ep, A):
-    """Leaf (values, codes) of an epoch's output-only cells for `expr.masked_value`."""
+def _derived_env(state, epoch, A):
+    """Leaf (values, codes) of an epoch's output-only cells for `masked_tree.masked_value`."""
     def env(leaf):
         if isinstance(leaf, Col):
-            codes = ep.codes[leaf.name]
-            return ep.steps[leaf.name], (codes if codes.any() else None)  # None: no error to carry
+            codes = epoch.codes[leaf.name]
+            return epoch.steps[leaf.name], (codes if codes.any() else None)  # None: no error to carry
         if isinstance(leaf, Name):
-            return st.inputs[leaf.name], None
+            return state.inputs[leaf.name], None
         if isinstance(leaf, Data):
             return A[leaf.name], None
         if isinstance(leaf, EpochValue):
-            return ep.cells[leaf.col], ep.cell_codes[leaf.col]
+            return epoch.cells[leaf.col], epoch.cell_codes[leaf.col]
         raise TypeError(f"a step cell cannot read {leaf!r}")
 
     return env
 
 
 # ------------------------------------------------------------------ the epoch block
-def _epoch_cells(st, ep, phase):
+def _epoch_cells(state, epoch, phase):
     """The epoch block's cells of one phase ('pre': known as the epoch starts, 'post': its summary)."""
-    for c in st.spec.epoch_columns:
+    for c in state.spec.epoch_columns:
         if c.phase != phase:
             continue
-        e = c.first if (ep.k == 0 and c.first is not None) else c.expr
-        if st.batch is None:
-            v = excel_value(e, _epoch_env(st, ep), st.prog.dialect)
-            ep.cells[c.name] = np.float64(np.nan if isinstance(v, str) else v)
-            ep.cell_codes[c.name] = CODE[v] if isinstance(v, str) else 0
+        e = c.first if (epoch.k == 0 and c.first is not None) else c.expr
+        if state.batch is None:
+            v = excel_value(e, _epoch_env(state, epoch), state.prog.dialect)
+            epoch.cells[c.name] = np.float64(np.nan if isinstance(v, str) else v)
+            epoch.cell_codes[c.name] = CODE[v] if isinstance(v, str) else 0
         else:
-            v, code = masked_value(e, _masked_epoch_env(st, ep), st.prog.dialect)
-            code = np.zeros(st.batch, np.int8) if code is None else np.broadcast_to(code, (st.batch,)).astype(np.int8)
-            ep.cells[c.name] = np.where(code != 0, np.nan, np.broadcast_to(v, (st.batch,)))
-            ep.cell_codes[c.name] = code
+            v, code = masked_value(e, _masked_epoch_env(state, epoch), state.prog.dialect)
+            code = np.zeros(state.batch, np.int8) if code is None else np.broadcast_to(code, (state.batch,)).astype(np.int8)
+            epoch.cells[c.name] = np.where(code != 0, np.nan, np.broadcast_to(v, (state.batch,)))
+            epoch.cell_codes[c.name] = code
 
 
-def _epoch_env(st, ep):
-    n = st.spec.n_data
+def _epoch_env(state, epoch):
+    n = state.spec.n_data
 
     def env(leaf):
         if isinstance(leaf, Name):
-            return float(st.inputs[leaf.name])
+            return float(state.inputs[leaf.name])
         if isinstance(leaf, Col):
-            return ep.cell(leaf.name) if leaf.lag == 0 else st.last.cell(leaf.name)
+            return epoch.cell(leaf.name) if leaf.lag == 0 else state.last.cell(leaf.name)
         if isinstance(leaf, StepEdge):
             if leaf.edge == "end":
-                return ep.value(leaf.col, n - 1)
-            return float(st.start[leaf.col]) if st.last is None else st.last.value(leaf.col, n - 1)
+                return epoch.value(leaf.col, n - 1)
+            return float(state.start[leaf.col]) if state.last is None else state.last.value(leaf.col, n - 1)
         raise TypeError(f"an epoch-block cell cannot read {leaf!r}")
 
     return env
 
 
-def _masked_epoch_env(st, ep):
+def _masked_epoch_env(state, epoch):
     def env(leaf):
         if isinstance(leaf, Name):
-            return st.inputs[leaf.name], None
+            return state.inputs[leaf.name], None
         if isinstance(leaf, Col):
-            src = ep if leaf.lag == 0 else st.last
+            src = epoch if leaf.lag == 0 else state.last
             return src.cells[leaf.name], src.cell_codes[leaf.name]
         if isinstance(leaf, StepEdge):
-            if leaf.edge == "above" and st.last is None:
-                return st.start[leaf.col], None
-            src = ep if leaf.edge == "end" else st.last
+            if leaf.edge == "above" and state.last is None:
+                return state.start[leaf.col], None
+            src = epoch if leaf.edge == "end" else state.last
             return src.steps[leaf.col][-1], src.codes[leaf.col][-1]
         raise TypeError(f"an epoch-block cell cannot read {leaf!r}")
 

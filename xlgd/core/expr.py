@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Callable
 
-import numpy as np
-
-from . import functions, masked
+from . import functions
 from .values import (
     HERE,
     Block,
@@ -327,19 +324,19 @@ def leaves(expr: Expr, skip=None):
 # ---------------------------------------------------------------- Excel text
 
 
-def _num_text(v: float) -> str:
-    if v == int(v) and abs(v) < 1e15:
-        return str(int(v))
-    return repr(v).upper().replace("E+", "E")
+def _num_text(value: float) -> str:
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value).upper().replace("E+", "E")
 
 
-def _is_square(e):
-    return isinstance(e, Bin) and e.op == "^" and isinstance(e.right, Num) and e.right.value == 2.0
+def _is_square(expr):
+    return isinstance(expr, Bin) and expr.op == "^" and isinstance(expr.right, Num) and expr.right.value == 2.0
 
 
-def _eprec(e):
+def _eprec(expr):
     # A square prints as a product, so it binds like *.
-    return _PREC["*"] if _is_square(e) else e.prec
+    return _PREC["*"] if _is_square(expr) else expr.prec
 
 
 def excel(expr: Expr, ref: Callable[[Expr], str]) -> str:
@@ -377,12 +374,12 @@ def excel(expr: Expr, ref: Callable[[Expr], str]) -> str:
     raise TypeError(expr)
 
 
-def _const_text(v) -> str:
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, Text):
-        return '"' + v.replace('"', '""') + '"'
-    return str(v)  # an error literal
+def _const_text(value) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, Text):
+        return '"' + value.replace('"', '""') + '"'
+    return str(value)  # an error literal
 
 
 # ------------------------------------------------------------- Python source
@@ -521,8 +518,8 @@ def _ev(n, env, dialect):
     raise TypeError(n)
 
 
-def _is_cell(e) -> bool:
-    return isinstance(e, CellRef)
+def _is_cell(expr) -> bool:
+    return isinstance(expr, CellRef)
 
 
 def _bin(n, a, b, dialect):
@@ -531,119 +528,31 @@ def _bin(n, a, b, dialect):
     return functions.arith(n.op, number(a), number(b), dialect, square=squares_as_product(n, dialect))
 
 
-def _cellwise(fn, a: Block) -> Block:
-    return Block(tuple(tuple(_caught(fn, x) for x in row) for row in a.values))
+def _cellwise(function, a: Block) -> Block:
+    return Block(tuple(tuple(_caught(function, x) for x in row) for row in a.values))
 
 
-def _cellwise2(fn, a, b) -> Block:
-    """fn cell by cell over two arrays, as Excel pairs them: a value, a 1x1 array, a single row or a single
+def _cellwise2(function, a, b) -> Block:
+    """function cell by cell over two arrays, as Excel pairs them: a value, a 1x1 array, a single row or a single
     column is spread over the other's shape; beyond either array's size the cell is #N/A."""
     shapes = [x.shape for x in (a, b) if isinstance(x, Block)]
     rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
-    return Block(tuple(tuple(_caught(lambda i, j: fn(spread_at(a, i, j), spread_at(b, i, j)), i, j)
+    return Block(tuple(tuple(_caught(lambda i, j: function(spread_at(a, i, j), spread_at(b, i, j)), i, j)
                              for j in range(cols)) for i in range(rows)))
 
 
-def _caught(fn, *args):
+def _caught(function, *args):
     try:
-        return fn(*args)
+        return function(*args)
     except SheetError as e:
         return e.code
-
-
-def masked_py(expr: Expr, var: Callable[[Expr], tuple], emit: Callable[[str], None], dialect: str = "excel",
-              prefix: str = "t") -> tuple:
-    """`masked_value` as Python source: statements go to emit(line); returns (values, codes) source.
-
-    var(leaf) gives the leaf's (values, codes) source, codes 'None' where it
-    is never an error; leaves are numbers (or errors held as values: see
-    `masked.operand_error`). The statements call
-    masked.masked_arith / masked_compare, functions.masked_call as `_arith`, `_cmp`,
-    `_call` (the engine's batch namespace), name their results prefix_1,
-    prefix_2 ..., and run under np.errstate(all="ignore"). Inside, each node
-    also knows where its value is a boolean (`masked.masked_compare`).
-    """
-    count = [0]
-
-    def tmp(call, kinds=None):
-        count[0] += 1
-        t = f"{prefix}_{count[0]}"
-        if kinds is None:
-            emit(f"{t}, {t}e, {t}k = {call}")
-            return t, f"{t}e", f"{t}k"
-        emit(f"{t}, {t}e = {call}")
-        return t, f"{t}e", kinds
-
-    def go(n):
-        if isinstance(n, Num):
-            return f"_f64({n.value!r})", "None", "None"
-        if isinstance(n, Const):
-            return _masked_const(n.value)
-        if isinstance(n, LEAVES):
-            v, c = var(n)
-            return v, (c if c == "None" else f"_held({c})"), "None"
-        if isinstance(n, Neg):
-            v, c, _ = go(n.arg)
-            return f"(-{v})", (c if c == "None" else f"_raised({c})"), "None"
-        if isinstance(n, Cmp):
-            (a, ea, ka), (b, eb, kb) = go(n.left), go(n.right)
-            return tmp(f"_cmp({n.op!r}, {a}, {ea}, {ka}, {b}, {eb}, {kb})", "True")
-        if isinstance(n, Bin):
-            if n.op == "&":
-                raise TypeError("no value over arrays for &")
-            (a, ea, _), (b, eb, _) = go(n.left), go(n.right)
-            return tmp(f"_arith({n.op!r}, {a}, {ea}, {b}, {eb}, {dialect!r}, {squares_as_product(n, dialect)})",
-                       "None")
-        if isinstance(n, Fn):
-            args = ", ".join(f"({v}, {c}, {k})" for v, c, k in map(go, n.args))
-            return tmp(f"_call({n.name!r}, [{args}], {dialect!r})")
-        raise TypeError(n)
-
-    v, c, _ = go(expr)
-    return v, (c if c == "None" else f"_raised({c})")
-
-
-def _masked_const(v) -> tuple:
-    if isinstance(v, bool):
-        return f"_f64({float(v)!r})", "None", "True"
-    if isinstance(v, str) and not isinstance(v, Text):  # an error literal: a value, as a cell's error
-        return "_f64(np.nan)", f"np.int8({-masked.CODE[v]})", "None"
-    raise TypeError(f"no value over arrays for the literal {v!r}")
-
-
-def masked_value(expr: Expr, env: Callable[[Expr], tuple], dialect: str = "excel") -> tuple:
-    """`excel_value` for many configurations at once: (values, codes).
-
-    env(leaf) gives (values, codes) -- codes an int8 array of `masked.CODE`
-    values (0: a number) or None where the leaf is never an error. Values
-    where codes are non-zero are meaningless; a boolean is 1.0 or 0.0; both
-    branches of an IF are evaluated and one is taken per configuration, as
-    IF takes one. The tree is compiled once (`masked_py`), the engine's rows
-    are the same source.
-    """
-    fn, slots = _masked_function(expr, dialect)
-    with np.errstate(all="ignore"):
-        return fn([env(leaf) for leaf in slots])
-
-
-@lru_cache(maxsize=4096)
-def _masked_function(e, dialect):
-    slots, lines = [], ["def f(L):"]
-
-    def var(leaf):
-        slots.append(leaf)
-        return f"L[{len(slots) - 1}][0]", f"L[{len(slots) - 1}][1]"
-
-    v, c = masked_py(e, var, lambda line: lines.append("    " + line), dialect)
-    lines.append(f"    return {v}, {c}")
-    return functions.compiled("\n".join(lines), "f", True, dialect, "<xlgd masked_value>"), tuple(slots)
 
 
 # ----------------------------------------------- how far rounding can move a value
 
 
 def magnitude(expr: Expr) -> Expr:
-    """An expression bounding how far rounding of the inputs can move e (all terms added in absolute value).
+    """An expression bounding how far rounding of the inputs can move expr (all terms added in absolute value).
 
     Each function's rule is its `functions.Function.magnitude`."""
     if isinstance(expr, Num):
@@ -664,13 +573,13 @@ def magnitude(expr: Expr) -> Expr:
     return Num(0.0)  # comparisons: exactly 0 or 1
 
 
-def _fn_magnitude(e: Fn) -> Expr:
-    rule = functions.FUNCTIONS[e.name].magnitude
-    args = [magnitude(x) for x in e.args]
+def _fn_magnitude(expr: Fn) -> Expr:
+    rule = functions.FUNCTIONS[expr.name].magnitude
+    args = [magnitude(x) for x in expr.args]
     if rule == "exact" or not args:
         return Num(0.0)
     if rule == "same":
-        return Fn(e.name, tuple(args))
+        return Fn(expr.name, tuple(args))
     if rule == "branches":
         return Fn("MAX", (args[1], args[2]))
     return Fn("MAX", tuple(args)) if len(args) > 1 else args[0]
@@ -691,11 +600,11 @@ def n_ops(expr: Expr) -> int:
     return n
 
 
-def _children(e):
-    if isinstance(e, (Bin, Cmp)):
-        return (e.left, e.right)
-    if isinstance(e, Neg):
-        return (e.arg,)
-    if isinstance(e, Fn):
-        return e.args
+def _children(expr):
+    if isinstance(expr, (Bin, Cmp)):
+        return (expr.left, expr.right)
+    if isinstance(expr, Neg):
+        return (expr.arg,)
+    if isinstance(expr, Fn):
+        return expr.args
     return ()

@@ -24,6 +24,7 @@ from .masked import (
     TINY,
     error_name,
     held,
+    lo_power,
     masked_arith,
     masked_compare,
     masked_if,
@@ -89,7 +90,7 @@ def _power(a, b, square, dialect):
     if square:
         return a * a
     try:
-        return math.pow(a, b)
+        return lo_power(a, b) if dialect == "libreoffice" else math.pow(a, b)
     except (OverflowError, ValueError):
         raise SheetError("#NUM!") from None
 
@@ -142,6 +143,9 @@ class Function:
 
 
 FUNCTIONS: dict[str, Function] = {}
+# The Analysis ToolPak's functions (DEC2BIN, EDATE, YEARFRAC, ISEVEN ...): given an array where they take one
+# value, #VALUE! rather than cell by cell (the modules defining them add their names).
+TOOLPAK: set = set()
 
 
 def register(function: Function) -> Function:
@@ -153,19 +157,19 @@ def get(name: str) -> Function | None:
     return FUNCTIONS.get(name.upper())
 
 
-def convert(kind, v):
+def convert(kind, value):
     if kind == "number":
-        return number(v)
+        return number(value)
     if kind == "bool":
-        return truth(v)
+        return truth(value)
     if kind == "value":
-        return scalar(v)
-    return v  # range, ref
+        return scalar(value)
+    return value  # range, ref
 
 
 def evaluate(name: str, args: tuple, evaluate_arg: Callable, dialect: str = "excel", is_ref: Callable | None = None,
              address: Callable | None = None):
-    """The exact value of name(args); ev(expr) evaluates one argument (raw: errors as codes).
+    """The exact value of name(args); evaluate_arg(expr) evaluates one argument (raw: errors as codes).
 
     is_ref(expr): whether an argument is a reference to one cell, which functions taking
     ranges read as a range of one cell (MAX(A1, 5) skips A1 when it is blank or text).
@@ -187,22 +191,32 @@ def evaluate(name: str, args: tuple, evaluate_arg: Callable, dialect: str = "exc
         if token is not None:
             HERE.reset(token)
     arrays = [i for i, v in enumerate(vals) if isinstance(v, Block) and f.arg_kind(i) not in ("range", "ref")]
+    if arrays and f.name in TOOLPAK:
+        raise SheetError("#VALUE!")  # Excel's `{=HEX2BIN(C26:J26)}`: #VALUE! in every cell
     if arrays and not f.array_args and not f.array_result:
         return elementwise_call(f, vals, arrays, dialect)
     return f.exact([convert(f.arg_kind(i), v) for i, v in enumerate(vals)], dialect)
 
 
 def elementwise_call(f, vals, arrays, dialect) -> Block:
-    """A function of single values given arrays (an array formula's `EXP(B28:C28)`): applied cell by cell,
-    a 1x1 array spread like a value; arrays of other shapes are #N/A where they do not overlap."""
+    """A function of single values given arrays (an array formula's `EXP(B28:C28)`, `VLOOKUP(A1:A3,T,2)`):
+    applied cell by cell over the arguments at positions `arrays` (ranges it takes whole stay whole), a 1x1
+    array spread like a value; arrays of other shapes are #N/A where they do not overlap."""
     shapes = [vals[i].shape for i in arrays]
     rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
 
     def one(r, c):
         try:
-            return f.exact([convert(f.arg_kind(i), spread_at(v, r, c)) for i, v in enumerate(vals)], dialect)
+            out = f.exact([convert(f.arg_kind(i), spread_at(v, r, c) if i in arrays else v)
+                           for i, v in enumerate(vals)], dialect)
         except SheetError as e:
             return e.code
+        if isinstance(out, Block):  # INDEX({2,3;4,5},E52:E54): a whole row in each cell
+            if (out.extent or out.shape) != (1, 1):
+                raise NotEvaluated(f"uses {f.name} giving an array for each value of an array argument, "
+                                   "which xlgd does not evaluate")
+            out = spread_at(out, 0, 0)
+        return out
 
     return Block(tuple(tuple(one(r, c) for c in range(cols)) for r in range(rows)))
 
@@ -215,13 +229,13 @@ def _sqrt(args, dialect):
     return math.sqrt(args[0])
 
 
-def _math1(fn, domain=None, code="#NUM!"):
+def _math1(function, domain=None, code="#NUM!"):
     def f(args, dialect):
         x = args[0]
         if domain is not None and not domain(x):
             raise SheetError(code)
         try:
-            return finite(fn(x))
+            return finite(function(x))
         except (OverflowError, ValueError):
             raise SheetError("#NUM!") from None
 
@@ -251,47 +265,37 @@ def _mod(args, dialect):
         raise SheetError("#NUM!") from None
 
 
-def _if_lazy(args, ev, dialect):
-    if truth(ev(args[0])):
-        return ev(args[1])
-    return ev(args[2]) if len(args) > 2 else False
+def _if_lazy(args, evaluate_arg, dialect):
+    if truth(evaluate_arg(args[0])):
+        return evaluate_arg(args[1])
+    return evaluate_arg(args[2]) if len(args) > 2 else False
 
 
-def _caught(expr, ev):
+def _caught(expr, evaluate_arg):
     """(value, error code or None) of one argument, errors caught."""
     try:
-        v = scalar(ev(expr))
+        v = scalar(evaluate_arg(expr))
     except SheetError as e:
         return None, e.code
     return v, (v if is_error(v) else None)
 
 
-def _iserror_lazy(args, ev, dialect):
-    return _caught(args[0], ev)[1] is not None
+def _iserror_lazy(args, evaluate_arg, dialect):
+    return _caught(args[0], evaluate_arg)[1] is not None
 
 
-def _iferror_lazy(args, ev, dialect):
-    v, err = _caught(args[0], ev)
+def _iferror_lazy(args, evaluate_arg, dialect):
+    v, err = _caught(args[0], evaluate_arg)
     if err is not None:
-        return ev(args[1])
+        return evaluate_arg(args[1])
     return v
-
-
-def _isnumber_lazy(args, ev, dialect):
-    v, err = _caught(args[0], ev)
-    return err is None and isinstance(v, float)
-
-
-def _isblank_lazy(args, ev, dialect):
-    v, err = _caught(args[0], ev)
-    return err is None and v is None
 
 
 def _na(args, dialect):
     raise SheetError("#N/A")
 
 
-def _logical(args, dialect, combine):
+def logical_values(args, dialect, combine):
     """AND/OR: booleans and numbers of the arguments (text and blanks in ranges skipped). In Excel an
     error among the arguments wins over text before it (`AND(TRUE,"ciao",#REF!)` is #REF!) and a text
     argument that is a number is skipped (`AND(TRUE,"0")` is TRUE); other text is left unevaluated."""
@@ -312,15 +316,15 @@ def _logical(args, dialect, combine):
     return combine(found)
 
 
-def _logical_text(v, dialect) -> list:
+def _logical_text(value, dialect) -> list:
     """A text argument of AND/OR: TRUE/FALSE read; in Excel a number skipped, other text not known."""
-    if v.strip().upper() in ("TRUE", "FALSE") or dialect == "libreoffice":
-        return [truth(v)]
+    if value.strip().upper() in ("TRUE", "FALSE") or dialect == "libreoffice":
+        return [truth(value)]
     try:
-        float(v)
+        float(value)
         return []
     except ValueError:
-        raise NotEvaluated(f'gives AND/OR the text "{v}", whose reading in Excel xlgd does not know') from None
+        raise NotEvaluated(f'gives AND/OR the text "{value}", whose reading in Excel xlgd does not know') from None
 
 
 def _sign(args, dialect):
@@ -354,15 +358,15 @@ def _index(args, dialect):
     return ranges.index(args[0], *[number(a) for a in args[1:]])
 
 
-def _offset_lazy(args, ev, dialect):
+def _offset_lazy(args, evaluate_arg, dialect):
     """OFFSET(reference, rows, cols, [height], [width]): the reference moved, read like a range."""
     base = args[0]
     if not callable(getattr(base, "moved", None)):  # only a cell or range reference (expr.Movable) moves
         raise SheetError("#VALUE!")
-    rows, cols = (int(number(scalar(ev(a)))) for a in args[1:3])
-    height, width = (int(number(scalar(ev(args[k])))) if len(args) > k and args[k] is not None else None
+    rows, cols = (int(number(scalar(evaluate_arg(a)))) for a in args[1:3])
+    height, width = (int(number(scalar(evaluate_arg(args[k])))) if len(args) > k and args[k] is not None else None
                      for k in (3, 4))
-    return ev(base.moved(rows, cols, height, width))
+    return evaluate_arg(base.moved(rows, cols, height, width))
 
 
 def _countif(args, dialect):
@@ -386,9 +390,9 @@ def _np_if(c, a, b=0.0):
     return np.where(c, a, b)
 
 
-def _elementwise(fn):
+def _elementwise(function):
     """A numpy form from the exact C-library function: the same last bits on both paths."""
-    vec = np.frompyfunc(fn, 1, 1)
+    vec = np.frompyfunc(function, 1, 1)
 
     def f(x):
         with np.errstate(all="ignore"):
@@ -449,17 +453,15 @@ _reg("PI", 0, 0, exact=lambda a, d: math.pi, magnitude="exact")
 _reg("NORM.INV", 3, 3, exact=_norm_inv, ulp=True)
 _reg("IF", 2, 3, lazy=_if_lazy, scalar=_scalar_if, batch=_np_if, magnitude="branches",
      masked=lambda a, d: masked_if(*a), absorbs=True)
-# The fast paths only need ISERROR right for finite inputs: non-finite values are recomputed exactly.
+# The fast paths only need ISERROR right for finite inputs (its exact form over arrays: core/info.py): non-finite values are recomputed exactly.
 _reg("ISERROR", 1, 1, lazy=_iserror_lazy, scalar=lambda a: not np.isfinite(a),
      batch=lambda a: ~np.isfinite(a), magnitude="exact",
      masked=lambda a, d: (masked_iserror(a[0][1]), None, True), absorbs=True)
 _reg("IFERROR", 2, 2, lazy=_iferror_lazy)
-_reg("ISNUMBER", 1, 1, lazy=_isnumber_lazy, magnitude="exact")
-_reg("ISBLANK", 1, 1, lazy=_isblank_lazy, magnitude="exact")
 _reg("NA", 0, 0, exact=_na, scalar=_na_numpy, batch=_na_numpy, magnitude="exact",
      masked=lambda a, d: (np.nan, np.int8(NA), None))
-_reg("AND", 1, None, exact=lambda a, d: _logical(a, d, all), args=_RANGE, magnitude="exact")
-_reg("OR", 1, None, exact=lambda a, d: _logical(a, d, any), args=_RANGE, magnitude="exact")
+_reg("AND", 1, None, exact=lambda a, d: logical_values(a, d, all), args=_RANGE, magnitude="exact")
+_reg("OR", 1, None, exact=lambda a, d: logical_values(a, d, any), args=_RANGE, magnitude="exact")
 _reg("NOT", 1, 1, exact=lambda a, d: not a[0], args=("bool",), magnitude="exact")
 _reg("TRUE", 0, 0, exact=lambda a, d: True, magnitude="exact")
 _reg("FALSE", 0, 0, exact=lambda a, d: False, magnitude="exact")
@@ -529,10 +531,10 @@ def _add_scalar(a, b):
     return a + b
 
 
-def _watch(k, r, v):
+def _watch(k, row, value):
     """The batch fast path's record of an argument a function or operator may absorb (see Function.absorbs)."""
-    k[r] = v
-    return v
+    k[row] = value
+    return value
 
 
 def masked_call(name: str, args: list, dialect: str = "excel"):

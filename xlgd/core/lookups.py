@@ -29,10 +29,10 @@ from .values import (
 MS = "https://support.microsoft.com/office/"
 
 
-def _table(v) -> list:
-    if isinstance(v, Block):
-        return [list(r) for r in v.values]
-    return [[v]]
+def _table(value) -> list:
+    if isinstance(value, Block):
+        return [list(r) for r in value.values]
+    return [[value]]
 
 
 def _lookup_in(rows, x, col, approx, across=False):
@@ -51,14 +51,21 @@ def _lookup_in(rows, x, col, approx, across=False):
     return 0.0 if v is None else v
 
 
+def _first(v):
+    """A column or row index given as an array: its first value (Excel's `{=HLOOKUP(C44:Q44,T,{2,1},0)}` reads
+    row 2 for every cell); a plain formula's range: its cell on the formula's row or column."""
+    v = intersect(v)
+    return v.values[0][0] if isinstance(v, Block) and v.values and v.values[0] else v
+
+
 def _vlookup(args, dialect):
     approx = truth(args[3]) if len(args) > 3 and args[3] is not None else True
-    return _lookup_in(_table(args[1]), scalar(args[0]), number(args[2]), approx)
+    return _lookup_in(_table(args[1]), scalar(args[0]), number(_first(args[2])), approx)
 
 
 def _hlookup(args, dialect):
     approx = truth(args[3]) if len(args) > 3 and args[3] is not None else True
-    return _lookup_in(_table(args[1]), scalar(args[0]), number(args[2]), approx, across=True)
+    return _lookup_in(_table(args[1]), scalar(args[0]), number(_first(args[2])), approx, across=True)
 
 
 def _lookup(args, dialect):
@@ -83,50 +90,72 @@ def _lookup(args, dialect):
     return 0.0 if v is None else v
 
 
-def _choose_lazy(args, ev, dialect):
-    k = int(number(scalar(ev(args[0]))))
-    if k < 1 or k >= len(args):
+def _choice(k, count) -> int:
+    k = int(number(scalar(k)))
+    if k < 1 or k >= count:
         raise SheetError("#VALUE!")
-    return ev(args[k])
+    return k
 
 
-def _switch_lazy(args, ev, dialect):
+def _choose_lazy(args, evaluate_arg, dialect):
+    """CHOOSE: the k-th value, only it evaluated; over an array of k (an array formula's `CHOOSE({1,2},A1:A3,
+    B1:B3)`), cell by cell from the values chosen, spread to the largest of their shapes."""
+    k = intersect(evaluate_arg(args[0]))
+    if not isinstance(k, Block):
+        return evaluate_arg(args[_choice(k, len(args))])
+    picks = {}
+    for i in range(k.shape[0]):
+        for j in range(k.shape[1]):
+            n = caught_code(lambda i=i, j=j: _choice(spread_at(k, i, j), len(args)))
+            if not is_error(n) and n not in picks:
+                picks[n] = caught_code(lambda n=n: evaluate_arg(args[n]))
+    shapes = [b.extent or b.shape for b in (k, *picks.values()) if isinstance(b, Block)]
+    rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
+
+    def one(i, j):
+        return spread_at(picks[_choice(spread_at(k, i, j), len(args))], i, j)
+
+    return Block(tuple(tuple(caught_code(lambda i=i, j=j: one(i, j)) for j in range(cols)) for i in range(rows)))
+
+
+def _switch_lazy(args, evaluate_arg, dialect):
     """SWITCH: the value after the first case equal to x, else the default, else #N/A; over an array x
     (an array formula's `SWITCH(A45:C45, ...)`), cell by cell."""
-    x = intersect(ev(args[0]))
+    x = intersect(evaluate_arg(args[0]))
     if isinstance(x, Block):
-        return _grid_of(x, lambda i, j: _caught_code(lambda: _switch_one(spread_at(x, i, j), args[1:], ev)))
-    return _switch_one(scalar(x), args[1:], ev)
+        return _grid_of(x, lambda i, j: caught_code(lambda: _switch_one(spread_at(x, i, j), args[1:], evaluate_arg)))
+    return _switch_one(scalar(x), args[1:], evaluate_arg)
 
 
-def _switch_one(x, pairs, ev):
+def _switch_one(x, pairs, evaluate_arg):
     if is_error(x):
         raise SheetError(x)
     for i in range(0, len(pairs) - 1, 2):
-        v = scalar(ev(pairs[i]))
+        v = scalar(evaluate_arg(pairs[i]))
         if is_error(v):
             raise SheetError(v)
         if _switch_equal(v, x):
-            return scalar(ev(pairs[i + 1]))
+            return scalar(evaluate_arg(pairs[i + 1]))
     if len(pairs) % 2 == 1:
-        return scalar(ev(pairs[-1]))
+        return scalar(evaluate_arg(pairs[-1]))
     raise SheetError("#N/A")
 
 
-def _caught_code(fn):
+def caught_code(function):
+    """The value `function()` gives, or the code of the sheet error it raises."""
     try:
-        return fn()
+        return function()
     except SheetError as e:
         return e.code
 
 
-def _switch_equal(v, x) -> bool:
+def _switch_equal(value, x) -> bool:
     """SWITCH's test (pycel's logical.xlsx as Excel saved it): same kind and equal (texts without case); a
     blank equals a blank and 0, not "" nor FALSE."""
-    if v is None or x is None:
-        other = x if v is None else v
+    if value is None or x is None:
+        other = x if value is None else value
         return other is None or (type(other) is float and other == 0.0)
-    return type(v) is type(x) and compare("=", v, x)
+    return type(value) is type(x) and compare("=", value, x)
 
 
 def _concatenate(args, dialect):
@@ -159,15 +188,15 @@ def _column(args, dialect):
     return float(b.ref[2]) if n == 1 else Block((tuple(float(b.ref[2] + j) for j in range(n)),))
 
 
-def _single_lazy(args, ev, dialect):
+def _single_lazy(args, evaluate_arg, dialect):
     """`@x` (written `_xlfn.SINGLE(x)`): one value, a range read on the formula's row or column."""
-    return scalar(intersect(ev(args[0])))
+    return scalar(intersect(evaluate_arg(args[0])))
 
 
-def _text_fn(fn):
-    """A text function of a text and whole numbers: fn(str, *ints) -> str or number."""
+def _text_fn(function):
+    """A text function of a text and whole numbers: function(str, *ints) -> str or number."""
     def f(args, dialect):
-        out = fn(text(args[0]), *[number(a) for a in args[1:] if a is not None])
+        out = function(text(args[0]), *[number(a) for a in args[1:] if a is not None])
         return Text(out) if isinstance(out, str) else float(out)
 
     return f
@@ -211,9 +240,9 @@ _reg("COLUMN", 1, 1, "column-function-44e8c754-711c-4df3-9da4-47a55042554b", exa
 _reg("ROWS", 1, 1, "rows-function-b592593e-3fc2-47f2-bec1-bda493811597", exact=_shape(0), args=("ref",))
 _reg("COLUMNS", 1, 1, "columns-function-4e8e7b4e-e603-43e8-b177-956088fa48ca", exact=_shape(1), args=("ref",))
 _reg("VLOOKUP", 3, 4, "vlookup-function-0bbc8083-26fe-4963-8ab8-93a18ad188a1",
-     exact=_vlookup, args=("value", "range", "number", "value"))
+     exact=_vlookup, args=("value", "range", "range", "value"))
 _reg("HLOOKUP", 3, 4, "hlookup-function-a3034eec-b719-4ba3-bb65-e1ad662ed95f",
-     exact=_hlookup, args=("value", "range", "number", "value"))
+     exact=_hlookup, args=("value", "range", "range", "value"))
 _reg("LOOKUP", 2, 3, "lookup-function-446d94af-663b-451d-8251-369d5e3864cb",
      exact=_lookup, args=("value", "range", "range"))
 _reg("CHOOSE", 2, 255, "choose-function-fc5c184f-cb62-4ec7-a46e-38653b98f5bc", lazy=_choose_lazy)
@@ -224,15 +253,15 @@ _reg("CONCAT", 1, 254, "concat-function-9b1a9a3f-94ff-41af-9736-694cbd6b4ca2",
      exact=_concat, args=("range",))
 
 
-def _if_lazy(args, ev, dialect):
+def _if_lazy(args, evaluate_arg, dialect):
     """IF: only the branch taken is evaluated; a condition that is an array (an array formula's `IF(A1:A3>0,
     ...)`) picks cell by cell from both branches."""
-    c = intersect(ev(args[0]))
+    c = intersect(evaluate_arg(args[0]))
     if not isinstance(c, Block):
         if truth(c):
-            return ev(args[1])
-        return ev(args[2]) if len(args) > 2 else False
-    yes, no = ev(args[1]), (ev(args[2]) if len(args) > 2 else False)
+            return evaluate_arg(args[1])
+        return evaluate_arg(args[2]) if len(args) > 2 else False
+    yes, no = evaluate_arg(args[1]), (evaluate_arg(args[2]) if len(args) > 2 else False)
 
     def one(i, j):
         try:
@@ -243,25 +272,29 @@ def _if_lazy(args, ev, dialect):
     return _grid_of(c, one)
 
 
-def _iferror_lazy(args, ev, dialect):
-    """IFERROR: the value, or the fallback where it is an error; cell by cell over an array."""
-    try:
-        v = intersect(ev(args[0]))
-    except SheetError as e:
-        v = e.code
-    if not isinstance(v, Block):
-        v = scalar(v) if not is_error(v) else v
-        return ev(args[1]) if is_error(v) else v
-    fallback = ev(args[1])
-
-    def one(i, j):
-        x = spread_at(v, i, j)
+def _if_caught(caught):
+    """IFERROR (caught: any error) and IFNA (#N/A only): the value, or the fallback where it is an error
+    caught; cell by cell over an array."""
+    def lazy(args, evaluate_arg, dialect):
         try:
-            return spread_at(fallback, i, j) if is_error(x) else x
+            v = intersect(evaluate_arg(args[0]))
         except SheetError as e:
-            return e.code
+            v = e.code
+        if not isinstance(v, Block):
+            v = scalar(v) if not is_error(v) else v
+            return evaluate_arg(args[1]) if caught(v) else v
+        fallback = evaluate_arg(args[1])
 
-    return _grid_of(v, one)
+        def one(i, j):
+            x = spread_at(v, i, j)
+            try:
+                return spread_at(fallback, i, j) if caught(x) else x
+            except SheetError as e:
+                return e.code
+
+        return _grid_of(v, one)
+
+    return lazy
 
 
 def _grid_of(b: Block, one) -> Block:
@@ -270,7 +303,9 @@ def _grid_of(b: Block, one) -> Block:
 
 
 register(replace(FUNCTIONS["IF"], lazy=_if_lazy))
-register(replace(FUNCTIONS["IFERROR"], lazy=_iferror_lazy))
+register(replace(FUNCTIONS["IFERROR"], lazy=_if_caught(is_error)))
+_reg("IFNA", 2, 2, "ifna-function-6626c961-a569-42fc-a49d-79b4951fd461",
+     lazy=_if_caught(lambda v: is_error(v) and v == "#N/A"))
 
 _reg("SINGLE", 1, 1, "implicit-intersection-operator-ce3be07b-0101-4450-a24e-c1c999be2b34", lazy=_single_lazy)
 _reg("LEN", 1, 1, "len-lenb-functions-29236f94-cedc-429d-affd-b5e33d2c67cb", exact=_text_fn(len), args=("value",))

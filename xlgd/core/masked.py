@@ -1,6 +1,6 @@
 """Spreadsheet values over arrays of configurations: values beside int8 error codes.
 
-`expr.masked_value` evaluates a tree for many configurations at once, each node a triple (values,
+`masked_tree.masked_value` evaluates a tree for many configurations at once, each node a triple (values,
 codes, kinds): codes an int8 array of `CODE` values (0: a number) or None where no configuration
 can hold an error, kinds True where the value is a boolean (None where it never is). These are
 `functions.arith`, `values.compare` and the functions' `exact` over arrays: the same doubles, and
@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from .ranges import E48
+from .ranges import E48, approx_equal
 from .values import ERRORS
 
 # Error values as small integers, for arrays of cells (0: not an error): CODE["#NUM!"] == 1.
@@ -76,7 +76,7 @@ def held(codes):
     return None if codes is None else np.negative(codes)
 
 
-def masked_arith(op: str, a, ea, b, eb, dialect: str = "excel", square: bool = False):
+def masked_arith(op: str, a, a_codes, b, b_codes, dialect: str = "excel", square: bool = False):
     """`arith` over arrays: (values, codes). Call it under np.errstate(all="ignore")."""
     lo = dialect == "libreoffice"
     if op == "+":
@@ -90,7 +90,7 @@ def masked_arith(op: str, a, ea, b, eb, dialect: str = "excel", square: bool = F
     elif square:
         r = a * a
     else:
-        r = _pow_exactly(a, b)  # math.pow, as `arith`: np.power takes shortcuts (x^0.5 is sqrt: -0.0)
+        r = _pow_exactly(a, b, lo)  # math.pow, as `arith`: np.power takes shortcuts (x^0.5 is sqrt: -0.0)
     fresh = ~np.isfinite(r)
     if lo:
         fresh |= (r != 0.0) & (np.abs(r) < TINY)
@@ -101,20 +101,20 @@ def masked_arith(op: str, a, ea, b, eb, dialect: str = "excel", square: bool = F
         fresh = np.where((a == 0.0) & (b < 0), NUM if lo else DIV0, fresh)
         if not lo:
             fresh = np.where((a == 0.0) & (b == 0.0), NUM, fresh)  # Excel's 0^0
-    return r, first_error(operand_error(ea, eb), fresh)
+    return r, first_error(operand_error(a_codes, b_codes), fresh)
 
 
 _ORDERED = {"=": np.equal, "<>": np.not_equal, "<": np.less, ">": np.greater, "<=": np.less_equal,
             ">=": np.greater_equal}
 
 
-def masked_compare(op: str, a, ea, ka, b, eb, kb):
+def masked_compare(op: str, a, a_codes, a_kinds, b, b_codes, b_kinds):
     """`values.compare` over arrays: (values 0/1, codes); a boolean ranks above every number."""
     c = np.greater(a, b).astype(np.int8) - np.less(a, b).astype(np.int8)
-    if ka is not None or kb is not None:
-        ra, rb = _flag(ka), _flag(kb)
+    if a_kinds is not None or b_kinds is not None:
+        ra, rb = _flag(a_kinds), _flag(b_kinds)
         c = np.where(np.not_equal(ra, rb), np.where(rb, -1, 1), c)
-    return _ORDERED[op](c, 0).astype(np.float64), operand_error(ea, eb)
+    return _ORDERED[op](c, 0).astype(np.float64), operand_error(a_codes, b_codes)
 
 
 def _flag(kinds):
@@ -153,10 +153,24 @@ def masked_if(cond, yes, no=(0.0, None, True)):
     return np.where(take, yes[0], no[0]), first_error(raised(cond[1]), codes), kinds
 
 
-def _pow_exactly(a, b):
+def lo_power(a: float, b: float) -> float:
+    """a ^ b as LibreOffice computes it (sc::power): a negative base with 1/b an odd whole number is an odd
+    root, -((-a) ^ b) (`=(-8)^(1/3)` is -2, where Excel gives #NUM!); anything else C's pow."""
+    if a < 0 and b != 0.0:
+        f = 1.0 / b + (-0.5 if b < 0 else 0.5)
+        if abs(f) < 2.0**63:
+            i = int(f)
+            if i % 2 != 0 and approx_equal(1.0 / i, b):
+                return -math.pow(-a, b)
+    return math.pow(a, b)
+
+
+def _pow_exactly(a, b, lo=False):
+    power = lo_power if lo else math.pow
+
     def one(x, y):
         try:
-            return math.pow(x, y)
+            return power(x, y)
         except (OverflowError, ValueError):
             return math.nan
 

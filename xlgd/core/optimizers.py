@@ -133,10 +133,10 @@ OPTIMIZERS: dict[str, Optimizer] = {}
 def optimizer(name, doc, graddesc, torch, inits=None, epoch_rule=None, eta=lr_eta, bound=sgd_bound):
     """Register an optimiser: its knobs per convention, and what stability needs (see the module doc)."""
 
-    def deco(fn):
-        OPTIMIZERS[name] = Optimizer(name, fn, {"graddesc": graddesc, "torch": torch}, doc, epoch_rule,
+    def deco(function):
+        OPTIMIZERS[name] = Optimizer(name, function, {"graddesc": graddesc, "torch": torch}, doc, epoch_rule,
                                      inits or {}, eta, bound)
-        return fn
+        return function
 
     return deco
 

@@ -20,11 +20,11 @@ from .expr import (
     RefLeaf,
     StepEdge,
     leaves,
-    masked_py,
     nodes,
     py,
 )
 from .functions import compiled
+from .masked_tree import masked_py
 from .table import SheetSpec
 
 
@@ -99,7 +99,7 @@ class Program:
         return "\n".join(lines)
 
     def masked_source(self, first: bool) -> str:
-        """One row's exact cells over arrays of configurations (`expr.masked_py`), as a function."""
+        """One row's exact cells over arrays of configurations (`masked_tree.masked_py`), as a function."""
         idx = {c.name: i for i, c in enumerate(self.spec.columns)}
         inputs = {i.name: k for k, i in enumerate(self.spec.inputs)}
 
@@ -208,7 +208,7 @@ def _output_only(spec: SheetSpec) -> set:
 
     Nothing downstream waits for them, so they need not run row by row: `_derived_cells`
     computes them after the epoch's rows, a column at a time over the epoch's arrays, with
-    the exact evaluator's masks (`expr.masked_value`): the same values and error codes. In the
+    the exact evaluator's masks (`masked_tree.masked_value`): the same values and error codes. In the
     row path their #N/A (a clipped point) would look like trouble and send the rest of the epoch
     to the exact evaluator, row by row."""
     def plain(leaf):

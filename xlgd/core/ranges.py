@@ -296,6 +296,8 @@ def criterion(condition):
         target = float(rest)
     except ValueError:
         target = Text(rest)
+    if rest.strip().upper() in ("TRUE", "FALSE"):
+        target = rest.strip().upper() == "TRUE"  # "TRUE" counts the boolean TRUE
     if isinstance(target, Text) and op in ("=", "<>") and any(ch in rest for ch in "*?"):
         pat = re.compile(fnmatch.translate(rest.replace("[", "[[]")), re.IGNORECASE | re.DOTALL)
         hit = (lambda v: isinstance(v, Text) and bool(pat.match(v)))
@@ -355,15 +357,15 @@ def exact_position(xs, x) -> int:
     raise SheetError("#N/A")
 
 
-def _comparable(v, x) -> bool:
-    """Whether an approximate lookup compares cell value v with x: same kind (numbers with numbers ...)."""
-    if v is None or is_error(v):
+def _comparable(value, x) -> bool:
+    """Whether an approximate lookup compares cell value `value` with x: same kind (numbers with numbers ...)."""
+    if value is None or is_error(value):
         return False
-    return isinstance(v, Text) == isinstance(x, Text) and isinstance(v, bool) == isinstance(x, bool)
+    return isinstance(value, Text) == isinstance(x, Text) and isinstance(value, bool) == isinstance(x, bool)
 
 
-def _kind(v) -> type:
-    return bool if isinstance(v, bool) else Text if isinstance(v, Text) else float
+def _kind(value) -> type:
+    return bool if isinstance(value, bool) else Text if isinstance(value, Text) else float
 
 
 def approximate(xs, x, descending=False) -> int:

@@ -23,34 +23,34 @@ STAB, BOOM = "stab", "boom"
 
 
 # ------------------------------------------------------------ expressions
-def _subst(e: Expr, fn) -> Expr:
-    """Rebuild a tree, replacing leaves where fn returns something."""
-    r = fn(e)
+def _subst(expr: Expr, function) -> Expr:
+    """Rebuild a tree, replacing leaves where function returns something."""
+    r = function(expr)
     if r is not None:
         return r
-    if isinstance(e, Bin):
-        return _simplify(Bin(e.op, _subst(e.left, fn), _subst(e.right, fn)))
-    if isinstance(e, Cmp):
-        return Cmp(e.op, _subst(e.left, fn), _subst(e.right, fn))
-    if isinstance(e, Neg):
-        return Neg(_subst(e.arg, fn))
-    if isinstance(e, Fn):
-        return Fn(e.name, tuple(_subst(a, fn) for a in e.args))
-    return e
+    if isinstance(expr, Bin):
+        return _simplify(Bin(expr.op, _subst(expr.left, function), _subst(expr.right, function)))
+    if isinstance(expr, Cmp):
+        return Cmp(expr.op, _subst(expr.left, function), _subst(expr.right, function))
+    if isinstance(expr, Neg):
+        return Neg(_subst(expr.arg, function))
+    if isinstance(expr, Fn):
+        return Fn(expr.name, tuple(_subst(a, function) for a in expr.args))
+    return expr
 
 
-def _one(e):
-    return isinstance(e, Num) and e.value == 1.0
+def _one(expr):
+    return isinstance(expr, Num) and expr.value == 1.0
 
 
-def _simplify(e: Bin) -> Expr:
+def _simplify(expr: Bin) -> Expr:
     # 2r replaced by 1 leaves factors of 1 a learner should not have to read.
-    if e.op == "*":
-        if _one(e.left):
-            return e.right
-        if _one(e.right):
-            return e.left
-    return e
+    if expr.op == "*":
+        if _one(expr.left):
+            return expr.right
+        if _one(expr.right):
+            return expr.left
+    return expr
 
 
 def jacobian(model: str) -> dict:

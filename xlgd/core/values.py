@@ -100,38 +100,38 @@ def array(rows) -> Block:
 HERE = contextvars.ContextVar("xlgd_formula_cell", default=None)  # (row, col) of a cell's plain formula
 
 
-def intersect(v):
+def intersect(value):
     """A reference to a range where one value is expected in a cell's (plain, not array) formula, as Excel
     reads it: the range's cell on the formula's row (a column range) or column (a row range), #VALUE! when
     there is none (implicit intersection). Anything else is returned as it is."""
     here = HERE.get()
-    if here is None or not isinstance(v, Block) or v.ref is None or v.size is not None:
-        return v
-    rows, cols = v.extent or v.shape
+    if here is None or not isinstance(value, Block) or value.ref is None or value.size is not None:
+        return value
+    rows, cols = value.extent or value.shape
     if (rows, cols) == (1, 1):
-        return v
-    (row, col), (_, r0, c0) = here, v.ref
+        return value
+    (row, col), (_, r0, c0) = here, value.ref
     if cols == 1 and r0 <= row < r0 + rows:
         i, j = row - r0, 0
     elif rows == 1 and c0 <= col < c0 + cols:
         i, j = 0, col - c0
     else:
         raise SheetError("#VALUE!")
-    return v.values[i][j] if i < len(v.values) and j < len(v.values[i]) else None
+    return value.values[i][j] if i < len(value.values) and j < len(value.values[i]) else None
 
 
-def spread_at(v, i, j):
+def spread_at(value, i, j):
     """Row i, column j of an array spread to a larger shape (a value everywhere, a single row down, a
     single column across); #N/A beyond it; blank past a whole row or column's last cell."""
-    if not isinstance(v, Block):
-        return v
-    h, w = v.extent or v.shape
+    if not isinstance(value, Block):
+        return value
+    h, w = value.extent or value.shape
     if (i >= h and h != 1) or (j >= w and w != 1):
         raise SheetError("#N/A")
     i, j = 0 if h == 1 else i, 0 if w == 1 else j
-    if i >= len(v.values) or j >= len(v.values[i]):
+    if i >= len(value.values) or j >= len(value.values[i]):
         return None  # a reference's cell past what the sheet holds: blank
-    return v.values[i][j]
+    return value.values[i][j]
 
 
 def scalar(value):
@@ -140,7 +140,7 @@ def scalar(value):
 
 
 def number(value) -> float:
-    """v in arithmetic: a float, or SheetError."""
+    """value in arithmetic: a float, or SheetError."""
     if isinstance(value, float):
         return value
     if value is None:
@@ -187,7 +187,7 @@ def _text_number(t: str) -> float:
 
 
 def text(value) -> str:
-    """v where text is expected (the & operator): a str, or SheetError."""
+    """value where text is expected (the & operator): a str, or SheetError."""
     value = scalar(value)
     if isinstance(value, Text):
         return str(value)
@@ -216,7 +216,7 @@ def general(value: float) -> str:
 
 
 def truth(value) -> bool:
-    """v as a condition (IF, AND, NOT): a bool, or SheetError."""
+    """value as a condition (IF, AND, NOT): a bool, or SheetError."""
     value = scalar(value)
     if isinstance(value, bool):
         return value
@@ -256,9 +256,9 @@ def compare(op: str, a, b) -> bool:
     return {"=": c == 0, "<>": c != 0, "<": c < 0, ">": c > 0, "<=": c <= 0, ">=": c >= 0}[op]
 
 
-def _blank_as(v, other):
-    if v is not None:
-        return v if not isinstance(v, int) or isinstance(v, bool) else float(v)
+def _blank_as(value, other):
+    if value is not None:
+        return value if not isinstance(value, int) or isinstance(value, bool) else float(value)
     if isinstance(other, Text):
         return Text("")
     if isinstance(other, bool):

@@ -63,10 +63,10 @@ class RowMap:
         self.starts.append(ed_row)
         self.offsets.append(offset)
 
-    def __call__(self, r: int):
-        i = bisect.bisect_right(self.starts, r) - 1
+    def __call__(self, row: int):
+        i = bisect.bisect_right(self.starts, row) - 1
         off = self.offsets[max(i, 0)]
-        return None if off is None else r + off
+        return None if off is None else row + off
 
     @property
     def identity(self) -> bool:
@@ -80,8 +80,8 @@ class SheetMap:
     cols: dict            # edited column -> reference column (None = an added column)
     tail: int = 0         # columns right of the mapped ones move by this much
 
-    def col(self, c):
-        return self.cols.get(c, c + self.tail) if self.cols is not None else c
+    def col(self, col):
+        return self.cols.get(col, col + self.tail) if self.cols is not None else col
 
     def set_columns(self, columns):
         """Take a `Columns` alignment (or None: the same columns)."""
@@ -135,9 +135,9 @@ class Translator:
         return "".join(out)
 
 
-def points_below(f, row):
+def points_below(formula, row):
     try:
-        return any(s is None and r > row for s, r, _ in refs.refs(f, row, 0))
+        return any(s is None and r > row for s, r, _ in refs.refs(formula, row, 0))
     except refs.FormulaSyntaxError:
         return False
 
@@ -176,19 +176,19 @@ def reads_row(row, target: int) -> bool:
     return False
 
 
-def value_key(v):
+def value_key(value):
     """A value for matching rows: numbers to 12 digits (a re-save keeps 15); NaN equal to NaN."""
-    if isinstance(v, float):
-        return float(f"{v:.12g}") if v == v else "NaN"
-    return v
+    if isinstance(value, float):
+        return float(f"{value:.12g}") if value == value else "NaN"
+    return value
 
 
 class Stream:
     """A row iterator with a bounded look-ahead buffer."""
 
-    def __init__(self, head, it):
+    def __init__(self, head, items):
         self.buf = deque(head)
-        self.it = it
+        self.it = items
         self.done = False
 
     def peek(self, k):
@@ -221,10 +221,10 @@ class Columns:
     tail: int = 0  # beyond the header block's last column: reference col = edited col + tail
     last: int = 0  # the header block's last edited column
 
-    def ref_col(self, c):
+    def ref_col(self, col):
         if self.cols is None:
-            return c
-        return self.cols.get(c, c + self.tail if c > self.last else c + 10 ** 6)
+            return col
+        return self.cols.get(col, col + self.tail if col > self.last else col + 10 ** 6)
 
     def ed_col_of(self, ref_c):
         if self.cols is None:
@@ -234,16 +234,16 @@ class Columns:
                 return k
         return ref_c - self.tail if ref_c - self.tail > self.last else None
 
-    def added(self, c) -> bool:
-        return self.cols is not None and self.cols.get(c, 0) is None
+    def added(self, col) -> bool:
+        return self.cols is not None and self.cols.get(col, 0) is None
 
 
-def header_block(it):
+def header_block(items):
     """Rows up to and including the first row of formulas (at least two, half its cells or more):
     the table's header row sits above it, below parameter rows that hold a formula or two
     (graddesc's `beta` and `=1-J1` beside its inputs)."""
     block = []
-    for r, cells in it:
+    for r, cells in items:
         block.append((r, cells))
         n = sum(f is not None for f, _ in cells.values())
         if (n and (n >= 2 or len(cells) == 1) and 2 * n >= len(cells)) or len(block) >= HEADER_SCAN:
@@ -350,34 +350,34 @@ class RowKeys:
         cache[r] = (row, out)
         return out
 
-    def similar(self, e, f):
+    def similar(self, edited_row, reference_row):
         """The same row: equal values, or equal formulas in relative form and constants, or equal
         texts (a row moved by a tool that left its references as they were)."""
-        if not e[1] and not f[1]:
+        if not edited_row[1] and not reference_row[1]:
             return True
-        if self._quick_same(e[0], e[1], f[0], f[1]):
+        if self._quick_same(edited_row[0], edited_row[1], reference_row[0], reference_row[1]):
             return True
-        ev, es, et = self.keys(e, True)
-        fv, fs, ft = self.keys(f, False)
+        ev, es, et = self.keys(edited_row, True)
+        fv, fs, ft = self.keys(reference_row, False)
         return (bool(ev) and ev == fv) or es == fs or et == ft
 
-    def alike(self, e, f):
+    def alike(self, edited_row, reference_row):
         """Most of the row the same (half its cells or more, by value or relative formula): the row
         after an edit that changed some of it -- a header retitled, constants re-rolled, absolute
         references moved. Used only where no row is `similar` (the sheet's top lost rows)."""
-        if self.similar(e, f):
+        if self.similar(edited_row, reference_row):
             return True
-        ev, es, _ = self.keys(e, True)
-        fv, fs, _ = self.keys(f, False)
+        ev, es, _ = self.keys(edited_row, True)
+        fv, fs, _ = self.keys(reference_row, False)
         same = len(set(es) & set(fs)) + len(set(ev) & set(fv))
         return same > 0 and 2 * same >= max(len(es), len(fs)) + max(len(ev), len(fv))
 
-    def _quick_same(self, er, ec, fr, fc):
+    def _quick_same(self, edited_row, edited_cells, reference_row, reference_cells):
         # The common case: same row number, same column layout, same text.
-        if er != fr or self.columns.cols is not None or len(ec) != len(fc):
+        if edited_row != reference_row or self.columns.cols is not None or len(edited_cells) != len(reference_cells):
             return False
-        for c, (f, v) in ec.items():
-            g = fc.get(c)
+        for c, (f, v) in edited_cells.items():
+            g = reference_cells.get(c)
             if g is None or g[0] != f:
                 return False
             if f is None and g[1] != v:
@@ -404,9 +404,9 @@ def resync(edited: Stream, ref: Stream, similar, alike=None) -> tuple:
     return 0, 0  # nothing lines up nearby: pair the rows and let cells tell
 
 
-def _search(ed, ref, similar, here_first, limit=2 * WINDOW + 1):
+def _search(edited, ref, similar, here_first, limit=2 * WINDOW + 1):
     """(i, j, s) of the nearest confirmed point, s = i + j, or None."""
-    if here_first and _confirm(ed, ref, 0, 0, similar):
+    if here_first and _confirm(edited, ref, 0, 0, similar):
         return 0, 0, 0
     for s in range(1, limit):
         # Prefer an edited row pair (k, k) over an insertion of the same span.
@@ -418,17 +418,17 @@ def _search(ed, ref, similar, here_first, limit=2 * WINDOW + 1):
             if i <= WINDOW and j <= WINDOW and i != j:
                 cands.append((i, j))
         for i, j in cands:
-            if _confirm(ed, ref, i, j, similar):
+            if _confirm(edited, ref, i, j, similar):
                 return i, j, s
-        if ed.peek(s) is None and ref.peek(s) is None and s > 2:
+        if edited.peek(s) is None and ref.peek(s) is None and s > 2:
             break
     return None
 
 
-def _confirm(ed, ref, i, j, similar):
+def _confirm(edited, ref, i, j, similar):
     n = 0
     for k in range(CONFIRM):
-        e, f = ed.peek(i + k), ref.peek(j + k)
+        e, f = edited.peek(i + k), ref.peek(j + k)
         if e is None and f is None:
             return n > 0 or k == 0 and (i or j)
         if e is None or f is None:

@@ -309,8 +309,8 @@ def _calc(settings, key):
     return _bool_norm(settings.get(key, CALC_DEFAULTS.get(key)))
 
 
-def _bool_norm(v):
-    return {"true": "1", "false": "0"}.get(v, v)
+def _bool_norm(value):
+    return {"true": "1", "false": "0"}.get(value, value)
 
 
 ROLE = {"cat": "x", "xVal": "x", "val": "y", "yVal": "y"}

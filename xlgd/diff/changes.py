@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 
-def show_value(v) -> str:
+def show_value(value) -> str:
     """A value in a report line: numbers to 10 significant digits, text quoted."""
-    if isinstance(v, float):
-        return f"{v:.10g}"
-    return repr(v) if isinstance(v, str) else str(v)
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _what(differs) -> str:

@@ -55,12 +55,12 @@ class DiffOptions:
     grid: bool = False        # keep context rows for the HTML report
 
 
-def norm_formula(f: str) -> str:
-    return f.replace(" ", "").upper()
+def norm_formula(formula: str) -> str:
+    return formula.replace(" ", "").upper()
 
 
-def formula_tokens(f: str):
-    return re.findall(r'"(?:[^"]|"")*"|\$?[A-Za-z_][A-Za-z0-9_.]*!?\$?\d*(?::\$?[A-Za-z]+\$?\d+)?|\d+\.?\d*(?:[eE][-+]?\d+)?|<>|<=|>=|\S', f)
+def formula_tokens(formula: str):
+    return re.findall(r'"(?:[^"]|"")*"|\$?[A-Za-z_][A-Za-z0-9_.]*!?\$?\d*(?::\$?[A-Za-z]+\$?\d+)?|\d+\.?\d*(?:[eE][-+]?\d+)?|<>|<=|>=|\S', formula)
 
 
 def what_differs(old: str, new: str) -> list:
@@ -93,8 +93,8 @@ _VOLATILE = {f.name for f in FUNCTIONS.values() if f.volatile}
 _MAYBE_VOLATILE = re.compile("|".join(sorted(_VOLATILE)) + r"\s*\(", re.IGNORECASE)
 
 
-def _is_num(v):
-    return isinstance(v, float) or (isinstance(v, int) and not isinstance(v, bool))
+def _is_num(value):
+    return isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def values_equal(a, b, opt: DiffOptions) -> bool:
@@ -112,13 +112,13 @@ def values_equal(a, b, opt: DiffOptions) -> bool:
     return False
 
 
-def show(v):
+def show(value):
     """A value as JSON can carry it (errors and text stay strings)."""
-    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
-        return repr(v)
-    if v is None or isinstance(v, (bool, int, float, str)):
-        return v
-    return str(v)
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return repr(value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
 
 
 @dataclass
@@ -288,13 +288,13 @@ class Classifier:
             if c is not None:
                 self.cell(CellPair(er, c, None, None, fr, rc, gf, gv), marks)
 
-    def _pair_same_columns(self, er, ec, fr, fc, marks):
+    def _pair_same_columns(self, edited_row, edited_cells, reference_row, reference_cells, marks):
         """`pair` when no column moved: the loop every row of a big sheet takes, kept lean."""
-        self.fast = fast = er == fr and self.translator.simple()
+        self.fast = fast = edited_row == reference_row and self.translator.simple()
         values, opt = self.opt.values, self.opt
         texts = unmatched = 0
-        for c, (ef, ev) in ec.items():
-            g = fc.get(c)
+        for c, (ef, ev) in edited_cells.items():
+            g = reference_cells.get(c)
             if g is None:
                 gf = gv = None
                 unmatched += 1
@@ -304,12 +304,13 @@ class Classifier:
                     texts += 1
             if ef == gf and (ef is None or fast) and (not values or ev == gv or values_equal(ev, gv, opt)):
                 continue  # the same text (or constant) and the same value: the common case, nothing to say
-            self.cell(CellPair(er, c, ef, ev, fr, c, gf, gv), marks)
-        if len(fc) != len(ec) - unmatched or texts > 1:  # reference cells not met above, or a header row
-            self._header_row(fc)
-            for c, (gf, gv) in fc.items():
-                if c not in ec:
-                    self.cell(CellPair(er, c, None, None, fr, c, gf, gv), marks)
+            self.cell(CellPair(edited_row, c, ef, ev, reference_row, c, gf, gv), marks)
+        # reference cells not met above, or a header row
+        if len(reference_cells) != len(edited_cells) - unmatched or texts > 1:
+            self._header_row(reference_cells)
+            for c, (gf, gv) in reference_cells.items():
+                if c not in edited_cells:
+                    self.cell(CellPair(edited_row, c, None, None, reference_row, c, gf, gv), marks)
 
     def _header_row(self, cells):
         """A row of labels (two or more texts, more texts than anything else) heads the table below it:
@@ -334,96 +335,99 @@ class Classifier:
         else:
             self._two_constants(pair, marks)
 
-    def _two_formulas(self, p, marks):
-        same = True if (p.ef == p.gf and self.fast) else self._same_formula(p)
+    def _two_formulas(self, pair, marks):
+        same = True if (pair.ef == pair.gf and self.fast) else self._same_formula(pair)
         if same is None:
             return  # decided at the end of the sheet
         if same or not self.opt.formulas:
-            if self.opt.values and not values_equal(p.ev, p.gv, self.opt):
-                self._summarise(p, marks)
+            if self.opt.values and not values_equal(pair.ev, pair.gv, self.opt):
+                self._summarise(pair, marks)
             return
-        if self._unadjusted(p, marks):
+        if self._unadjusted(pair, marks):
             return
-        self.list(formula_change(p, self.sheet, old_value=show(p.gv), new_value=show(p.ev)))
+        self.list(formula_change(pair, self.sheet, old_value=show(pair.gv), new_value=show(pair.ev)))
         if marks is not None:
-            marks[p.c] = ("formula_changed", f"formula ={p.gf} -> ={p.ef}")
+            marks[pair.c] = ("formula_changed", f"formula ={pair.gf} -> ={pair.ef}")
 
-    def _unadjusted(self, p, marks) -> bool:
+    def _unadjusted(self, pair, marks) -> bool:
         """The same text pointing at other cells: rows moved and this formula's references did not
         (a naive insert: openpyxl's insert_rows, a paste of values). Counted, reported as one cause."""
-        if norm_formula(p.ef) != norm_formula(p.gf):
+        if norm_formula(pair.ef) != norm_formula(pair.gf):
             return False
         if not self.unadjusted:
-            self.unadjusted_first = a1(p.er, p.c)
+            self.unadjusted_first = a1(pair.er, pair.c)
         self.unadjusted += 1
-        if self.opt.values and not values_equal(p.ev, p.gv, self.opt):
-            self._summarise(p, marks)
+        if self.opt.values and not values_equal(pair.ev, pair.gv, self.opt):
+            self._summarise(pair, marks)
         if marks is not None:
-            marks[p.c] = ("formula_changed", f"formula ={p.ef} kept its text while rows moved: it now reads other cells")
+            marks[pair.c] = ("formula_changed",
+                             f"formula ={pair.ef} kept its text while rows moved: it now reads other cells")
         return True
 
-    def _summarise(self, p, marks, label=None):
-        vol = volatile_function(p.ef) if p.ef else None
-        label = self.label(p.rc) if label is None else label
-        key = (p.rc, vol, label)
+    def _summarise(self, pair, marks, label=None):
+        vol = volatile_function(pair.ef) if pair.ef else None
+        label = self.label(pair.rc) if label is None else label
+        key = (pair.rc, vol, label)
         s = self.summaries.get(key)
         if s is None:
-            s = self.summaries[key] = ColumnSummary(self.sheet, p.rc, p.c, label, volatile=vol)
-        s.add(p.er, p.c, p.gv, p.ev)
+            s = self.summaries[key] = ColumnSummary(self.sheet, pair.rc, pair.c, label, volatile=vol)
+        s.add(pair.er, pair.c, pair.gv, pair.ev)
         if marks is not None and s.count <= 3:
             why = f"{vol} (volatile) re-rolled" if vol else "upstream change"
-            marks[p.c] = (s.kind, f"value {show(p.gv)} -> {show(p.ev)} ({why})")
+            marks[pair.c] = (s.kind, f"value {show(pair.gv)} -> {show(pair.ev)} ({why})")
 
-    def _formula_gone(self, p, marks):
+    def _formula_gone(self, pair, marks):
         """A formula in the reference, a constant or nothing here."""
-        if p.ev in (None, ""):
+        if pair.ev in (None, ""):
             if not self.opt.formulas:
                 return
-            ch = CellRemoved(**p.where(self.sheet), old="=" + p.gf, new=None, old_value=show(p.gv))
-            reason = f"formula ={p.gf} deleted"
+            ch = CellRemoved(**pair.where(self.sheet), old="=" + pair.gf, new=None, old_value=show(pair.gv))
+            reason = f"formula ={pair.gf} deleted"
         else:
-            if not self.opt.formulas and values_equal(p.ev, p.gv, self.opt):
+            if not self.opt.formulas and values_equal(pair.ev, pair.gv, self.opt):
                 return
-            ch = FormulaToConstant(**p.where(self.sheet), old="=" + p.gf, new=show(p.ev), old_value=show(p.gv))
-            reason = f"constant {show(p.ev)} typed over ={p.gf}"
+            ch = FormulaToConstant(**pair.where(self.sheet), old="=" + pair.gf, new=show(pair.ev),
+                                   old_value=show(pair.gv))
+            reason = f"constant {show(pair.ev)} typed over ={pair.gf}"
         self.list(ch)
         if marks is not None:
-            marks[p.c] = (ch.kind, reason)
+            marks[pair.c] = (ch.kind, reason)
 
-    def _formula_new(self, p, marks):
+    def _formula_new(self, pair, marks):
         """A formula here, a constant or nothing in the reference."""
-        if not self.opt.formulas and values_equal(p.ev, p.gv, self.opt):
+        if not self.opt.formulas and values_equal(pair.ev, pair.gv, self.opt):
             return
-        cls = CellAdded if p.gv in (None, "") else ConstantToFormula
-        self.list(cls(**p.where(self.sheet), old=show(p.gv), new="=" + p.ef, new_value=show(p.ev)))
+        cls = CellAdded if pair.gv in (None, "") else ConstantToFormula
+        self.list(cls(**pair.where(self.sheet), old=show(pair.gv), new="=" + pair.ef, new_value=show(pair.ev)))
         if marks is not None:
-            marks[p.c] = (cls.kind, f"formula ={p.ef} where the reference has {show(p.gv)!r}")
+            marks[pair.c] = (cls.kind, f"formula ={pair.ef} where the reference has {show(pair.gv)!r}")
 
-    def _two_constants(self, p, marks):
-        if not self.opt.values or values_equal(p.ev, p.gv, self.opt):
+    def _two_constants(self, pair, marks):
+        if not self.opt.values or values_equal(pair.ev, pair.gv, self.opt):
             return
-        where = p.where(self.sheet)
-        if p.ev in (None, "") or p.gv in (None, ""):
-            cls = CellRemoved if p.ev in (None, "") else CellAdded
-            ch = cls(**where, old=show(p.gv), new=show(p.ev))
+        where = pair.where(self.sheet)
+        if pair.ev in (None, "") or pair.gv in (None, ""):
+            cls = CellRemoved if pair.ev in (None, "") else CellAdded
+            ch = cls(**where, old=show(pair.gv), new=show(pair.ev))
         else:
-            cls = InputChanged if _is_num(p.ev) and _is_num(p.gv) else TextChanged
-            name = self.names_at.get((p.fr, p.rc))
+            cls = InputChanged if _is_num(pair.ev) and _is_num(pair.gv) else TextChanged
+            name = self.names_at.get((pair.fr, pair.rc))
             if not name and cls is InputChanged:
-                name = self.label(p.rc) or None  # a data column: x, y
-            ch = cls(**where, old=show(p.gv), new=show(p.ev), name=name)
+                name = self.label(pair.rc) or None  # a data column: x, y
+            ch = cls(**where, old=show(pair.gv), new=show(pair.ev), name=name)
         self.list(ch)
         if marks is not None:
-            marks[p.c] = (cls.kind, f"{getattr(ch, 'name', None) or a1(p.er, p.c)}: {show(p.gv)} -> {show(p.ev)}")
+            cell = getattr(ch, "name", None) or a1(pair.er, pair.c)
+            marks[pair.c] = (cls.kind, f"{cell}: {show(pair.gv)} -> {show(pair.ev)}")
 
-    def _same_formula(self, p):
-        t = self.translator.translate(p.ef, self.sheet)
-        if t == p.gf or canon(t, p.fr, p.rc) == canon(p.gf, p.fr, p.rc):
+    def _same_formula(self, pair):
+        t = self.translator.translate(pair.ef, self.sheet)
+        if t == pair.gf or canon(t, pair.fr, pair.rc) == canon(pair.gf, pair.fr, pair.rc):
             return True
         # Does the formula point below the current row (an epoch total, a SUM)?
         # The row map there is not known yet: decide at the end of the sheet.
-        if len(self.pending) < 100000 and points_below(p.ef, p.er):
-            self.pending.append((p, self.label(p.rc)))
+        if len(self.pending) < 100000 and points_below(pair.ef, pair.er):
+            self.pending.append((pair, self.label(pair.rc)))
             return None
         return False
 

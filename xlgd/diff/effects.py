@@ -107,12 +107,12 @@ def find_table(rows) -> TrainingTable | None:
     return TrainingTable(weights, first_row - 1, err, None if err else (pred, y), epoch, relus)
 
 
-def _number(v) -> float:
+def _number(value) -> float:
     """A cached value as a number: an error value or text is a blow-up (inf), never a small number."""
-    if isinstance(v, bool):
-        return float(v)
-    if isinstance(v, (int, float)):
-        return float(v)
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value)
     return math.inf
 
 
@@ -183,15 +183,15 @@ def _close(a, b) -> bool:
     return abs(a - b) <= 1e-9 * max(abs(a), abs(b)) + 1e-12
 
 
-def fmt(v) -> str:
+def fmt(value) -> str:
     """A number for a person: 283, 0.0123, 2.0e9, inf."""
-    if v is None:
+    if value is None:
         return "-"
-    if not math.isfinite(v):
-        return "overflow" if math.isinf(v) else "error"
-    if v == 0 or 1e-3 <= abs(v) < 1e4:
-        return f"{v:.4g}"
-    mantissa, exp = f"{v:.1e}".split("e")
+    if not math.isfinite(value):
+        return "overflow" if math.isinf(value) else "error"
+    if value == 0 or 1e-3 <= abs(value) < 1e4:
+        return f"{value:.4g}"
+    mantissa, exp = f"{value:.1e}".split("e")
     return f"{mantissa}e{int(exp)}"
 
 

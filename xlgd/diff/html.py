@@ -28,8 +28,8 @@ ul.changes li{margin:2px 0} .k{font-weight:bold} .legend span{padding:1px 6px;ma
 """
 
 
-def _cell_text(d):
-    v = d.get("v")
+def _cell_text(cell):
+    v = cell.get("v")
     if isinstance(v, float):
         return f"{v:.6g}"
     return "" if v is None else str(v)

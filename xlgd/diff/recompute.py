@@ -56,7 +56,7 @@ class Recompute:
                 self.failed = f"the workbook evaluator could not evaluate this file ({type(e).__name__}: {e})"
         return self._ev
 
-    def value(self, sheet: str, r: int, c: int, tally: bool = True):
+    def value(self, sheet: str, row: int, col: int, tally: bool = True):
         """The value of a formula cell whose file holds none; counted for the note unless `tally` is
         False (a second read of a sheet already compared)."""
         ev = self.evaluation()
@@ -65,11 +65,11 @@ class Recompute:
                 self.not_computed += 1
                 self.reasons[self.failed] += 1
             return NOT_HELD
-        v = ev.value(sheet, r, c)
+        v = ev.value(sheet, row, col)
         if isinstance(v, Unknown):
             if tally:
                 self.not_computed += 1
-                self.reasons[_root_reason(ev.unknown(sheet, r, c) or "not computed")] += 1
+                self.reasons[_root_reason(ev.unknown(sheet, row, col) or "not computed")] += 1
             return NOT_HELD
         if tally:
             self.filled += 1
@@ -84,15 +84,15 @@ class Recompute:
                 "not_computed": self.not_computed, "reasons": dict(self.reasons.most_common(5))}
 
 
-def as_cached(v):
+def as_cached(value):
     """An evaluator value as the reader gives a cached one: booleans 1/0, a blank result 0, text a str."""
-    if v is None:
+    if value is None:
         return 0.0  # a formula reading a blank shows 0
-    if isinstance(v, bool):
-        return 1.0 if v else 0.0
-    if isinstance(v, Text):
-        return str(v)
-    return v
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, Text):
+        return str(value)
+    return value
 
 
 def _root_reason(text: str) -> str:

@@ -163,9 +163,9 @@ class SheetDiff:
         else:
             self.changes.append(ReferencesUnadjusted(self.ed_name, extra))
 
-    def _pair_next(self, ed, ref):
+    def _pair_next(self, edited, ref):
         self._flush()
-        e, f = ed.pop(), ref.pop()
+        e, f = edited.pop(), ref.pop()
         # Empty rows are not in the stream: a gap that differs between
         # the sides is blank rows inserted or deleted.
         gap_e, gap_f = e[0] - self.ed_last - 1, f[0] - self.ref_last - 1
@@ -200,30 +200,30 @@ class SheetDiff:
         if self.grid is not None:
             self.grid.offer(e[0], f[0], e[1], marks)
 
-    def _slide(self, ed, ref, skip_e):
+    def _slide(self, edited, ref, skip_e):
         """A row filled down into an inserted row reads what the row it was copied over reads, so the
         look-ahead finds the insertion one row late. When the last paired row and the last row of the
         insertion are alike (`anchored`) and the row after the insertion reads the latter but not the
         former, the inserted row is the former: hand the pair back and insert from there."""
         e_prev, f_prev, before = self.held
-        last, after = ed.peek(skip_e - 1), ed.peek(skip_e)
+        last, after = edited.peek(skip_e - 1), edited.peek(skip_e)
         if after is None or anchored(e_prev) != anchored(last):
             return
         if not reads_row(after, last[0]) or reads_row(after, e_prev[0]):
             return
         self.held = None
-        ed.buf.appendleft(e_prev)
+        edited.buf.appendleft(e_prev)
         ref.buf.appendleft(f_prev)
         self.ed_last, self.ref_last = before
         self.force_pair = True  # after the inserted rows, `last` pairs with f_prev
 
-    def _skip(self, ed, ref, skip_e, skip_f):
+    def _skip(self, edited, ref, skip_e, skip_f):
         """Rows inserted on the edited side and/or deleted from the reference."""
         if skip_e and not skip_f and self.held is not None:
-            self._slide(ed, ref, skip_e)
+            self._slide(edited, ref, skip_e)
         self._release()
         for _ in range(skip_e):
-            e = ed.pop()
+            e = edited.pop()
             self.ed_last = e[0]
             self.rowmap.set(e[0], None)
             self.ins = (self.ins[0], self.ins[1] + 1, e[0]) if self.ins else (e[0], 1, e[0])

@@ -24,23 +24,23 @@ from .book import book_charts, learner_names, sheet_rows
 from .recompute import NOT_HELD, Recompute
 
 
-def _value(v):
-    if v is NOT_HELD:
+def _value(value):
+    if value is NOT_HELD:
         return "?"
-    if isinstance(v, float):
-        if math.isfinite(v) and v == int(v) and abs(v) < 1e15:
-            return str(int(v))
-        return f"{v:.15g}"
-    if isinstance(v, str):
-        return repr(v)
-    return str(v)
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.15g}"
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
 
 
-def _formula(f, r, c):
+def _formula(formula, row, col):
     try:
-        return refs.r1c1(f, r, c)
+        return refs.r1c1(formula, row, col)
     except refs.FormulaSyntaxError:
-        return "=" + f
+        return "=" + formula
 
 
 def render(path):

@@ -27,7 +27,7 @@ What it reads: every worksheet, through the one reader (`xlsx.package`):
 shared formulas expanded, array formulas (`{=MMULT(..)}` fills its range),
 defined names (workbook and sheet scope), references to other sheets,
 ranges, whole rows and columns. Runs of equal formulas (runs.py; a sheet's XML
-read fast by rowreader.py, its cell and row templates in rowtemplates.py) are parsed and compiled once (prepare.py,
+read fast by rowreader.py, its cell and row templates in xlsx/rowtemplate.py) are parsed and compiled once (prepare.py,
 evaluate.py); the dependency graph between runs orders them and finds
 circular references (graph.py, cycles.py);
 recurrent groups -- a step table -- are evaluated row by row (rows.py).

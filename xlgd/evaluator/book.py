@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property, partial
 
 from ..xlsx.package import Package
+from ..xlsx.tables import date1904, read_tables
 from .evaluate import Evaluator, Outcome, cells_of, describe_root
 from .graph import RunIndex
 from .prepare import Names, Prepared, Preparer
@@ -67,22 +68,23 @@ def _read_book(package, sheets, fixed) -> Book:
     for sc in cells.values():  # (when the cached values are first read: see SheetValues.later)
         sc.cached.max_row = max([sc.cached.max_row] + [run.r1 for run in sc.all_runs()])
         sc.cached.later(partial(_unknown_where_blank, sc))
-    return Book(package.path, package.producer, cells, runs, Names(package.defined_names, package.sheet_names),
-                RunIndex(runs))
+    defined = Names(package.defined_names, package.sheet_names, read_tables(package))
+    defined.date1904 = date1904(package)
+    return Book(package.path, package.producer, cells, runs, defined, RunIndex(runs))
 
 
-def _unknown_where_blank(sc):
+def _unknown_where_blank(sheet_cells):
     """A formula cell without a cached value holds nothing anyone can read."""
-    for run in sc.all_runs():
+    for run in sheet_cells.all_runs():
         if run.array is None:
-            col = sc.cached.column(run.col)
+            col = sheet_cells.cached.column(run.col)
             col.ensure(run.r1)
             kind = col.kind[run.r0:run.r1 + 1]
             kind[kind == BLANK] = UNKNOWN
             continue
         for r, c in cells_of(run):
-            if sc.cached.get(r, c) is None:
-                sc.cached.put(r, c, UNKNOWN_VALUE)
+            if sheet_cells.cached.get(r, c) is None:
+                sheet_cells.cached.put(r, c, UNKNOWN_VALUE)
 
 
 class Evaluation:
@@ -93,7 +95,7 @@ class Evaluation:
 
     @cached_property
     def prepared(self) -> list:
-        prep = Preparer(self.book.names)
+        prep = Preparer(self.book.names, self.dialect)
         return [prep(run) for run in self.book.runs]
 
     @cached_property
@@ -136,31 +138,31 @@ class Evaluation:
         for run in self.book.sheets[sheet].all_runs():
             yield from cells_of(run)
 
-    def value(self, sheet, r, c):
+    def value(self, sheet, row, col):
         """The computed value: float, Text, bool, error code, None (blank), or UNKNOWN_VALUE."""
-        if (sheet, r, c) in self.computed.unknown:
+        if (sheet, row, col) in self.computed.unknown:
             return UNKNOWN_VALUE
-        return self.computed.values[sheet].get(r, c)
+        return self.computed.values[sheet].get(row, col)
 
-    def cached(self, sheet, r, c):
+    def cached(self, sheet, row, col):
         """What the file holds (UNKNOWN_VALUE for a formula cell without a cached value)."""
-        return self.book.sheets[sheet].cached.get(r, c)
+        return self.book.sheets[sheet].cached.get(row, col)
 
-    def unknown(self, sheet, r, c, outcome=None) -> str | None:
+    def unknown(self, sheet, row, col, outcome=None) -> str | None:
         """Why a cell has no computed value ('data!B5 uses RANDBETWEEN (volatile)'), else None."""
-        hit = (outcome or self.computed).unknown.get((sheet, r, c))
+        hit = (outcome or self.computed).unknown.get((sheet, row, col))
         if hit is None:
             return None
         root, reason = hit
-        if root == (sheet, r, c):
+        if root == (sheet, row, col):
             return reason
         return f"depends on {describe_root(root)}, which {reason}"
 
     def values(self, sheet) -> SheetValues:
         return self.computed.values[sheet]
 
-    def run_at(self, sheet, r, c) -> Run | None:
-        return self.book.sheets[sheet].run_at(r, c)
+    def run_at(self, sheet, row, col) -> Run | None:
+        return self.book.sheets[sheet].run_at(row, col)
 
     def prepared_run(self, run: Run) -> Prepared:
         return self.prepared[run.id]

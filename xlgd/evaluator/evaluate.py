@@ -38,8 +38,15 @@ from ..core.functions import TINY, numpy_namespace
 from ..core.values import Block, NotEvaluated, SheetError
 from ..xlsx.refs import a1, quote_sheet
 from . import graph
+from .graph import cells_of, cells_of_row
 from .prepare import Prepared
 from .store import NUMBER, UNKNOWN, UNKNOWN_VALUE, SheetValues, Unknown
+
+# Excel computes an array formula cell by cell over its range: past its arrays' size an argument is #N/A,
+# which ISBLANK, ISNA, IFERROR ... turn into a value (`{=ISBLANK(D6:Q6)}` over 15 cells holds FALSE in the
+# 15th). xlgd computes the arrays first, so those cells are left unchecked.
+BEYOND = ("lies past the size of its array formula's arrays, where Excel applies the formula's error-catching "
+          "functions to #N/A; xlgd does not evaluate it")
 
 EXACT_CHUNK = 8  # rows below which a failing vectorised stretch is evaluated exactly
 
@@ -60,13 +67,13 @@ class Outcome:
     circular: list = field(default_factory=list)  # cells on a circular reference
     _by_col: dict | None = None
 
-    def unknown_in(self, sheet, col, r0, r1) -> list:
-        """The unknown cells (sheet, row, col) of rows r0..r1 of one column."""
+    def unknown_in(self, sheet, col, first_row, last_row) -> list:
+        """The unknown cells (sheet, row, col) of rows first_row..last_row of one column."""
         if self._by_col is None:
             self._by_col = {}
             for cell in self.unknown:
                 self._by_col.setdefault((cell[0], cell[2]), []).append(cell)
-        return [x for x in self._by_col.get((sheet, col), ()) if r0 <= x[1] <= r1]
+        return [x for x in self._by_col.get((sheet, col), ()) if first_row <= x[1] <= last_row]
 
 
 class Evaluator:
@@ -133,20 +140,20 @@ class Evaluator:
             self.outcome.circular[:] = [c for _, c in sorted(circular, key=lambda x: place[id(x[0])])]
         return self.outcome
 
-    def one_run(self, p: Prepared):
-        if p.reason is not None:
-            self.not_evaluated(p)
-        elif p.vector:
-            self.vector(p)
+    def one_run(self, prepared: Prepared):
+        if prepared.reason is not None:
+            self.not_evaluated(prepared)
+        elif prepared.vector:
+            self.vector(prepared)
         else:
-            for r in range(p.run.r0, p.run.r1 + 1):
-                self.exact(p, r)
+            for r in range(prepared.run.r0, prepared.run.r1 + 1):
+                self.exact(prepared, r)
 
     # ------------------------------------------------------------------ cells nobody can compute
-    def not_evaluated(self, p: Prepared):
-        run = p.run
+    def not_evaluated(self, prepared: Prepared):
+        run = prepared.run
         for r, c in cells_of(run):
-            self.unknown_cell((run.sheet, r, c), (run.sheet, r, c), p.reason)
+            self.unknown_cell((run.sheet, r, c), (run.sheet, r, c), prepared.reason)
 
     def unknown_cell(self, cell, root, reason):
         sheet, r, c = cell
@@ -156,21 +163,23 @@ class Evaluator:
         self.out[sheet].put(r, c, cached if keep else UNKNOWN_VALUE)
 
     # ------------------------------------------------------------------ exact, one cell
-    def exact(self, p: Prepared, r: int):
-        """Evaluate the cell of run p on row r exactly and store it (an array formula fills its range)."""
-        run = p.run
+    def exact(self, prepared: Prepared, row: int):
+        """Evaluate the cell of run `prepared` on row `row` exactly and store it (an array formula fills
+        its range)."""
+        run = prepared.run
         try:
-            v = excel_value(p.expr, self.env(p, r), self.dialect, array=run.array is not None, here=(r, run.col))
+            v = excel_value(prepared.expr, self.env(prepared, row), self.dialect, array=run.array is not None,
+                            here=(row, run.col))
         except NotKnown as nk:
-            for cell in cells_of_row(run, r):
+            for cell in cells_of_row(run, row):
                 self.unknown_cell(cell, nk.root, nk.reason)
             return None
         except NotEvaluated as ne:
-            for cell in cells_of_row(run, r):
-                self.unknown_cell(cell, (run.sheet, r, run.col), ne.reason)
+            for cell in cells_of_row(run, row):
+                self.unknown_cell(cell, (run.sheet, row, run.col), ne.reason)
             return None
         if run.array is None:
-            self.out[run.sheet].put(r, run.col, v)
+            self.out[run.sheet].put(row, run.col, v)
             return v
         ar0, ac0, ar1, ac1 = run.array
         grid = v if isinstance(v, Block) else Block(((v,),))
@@ -179,12 +188,27 @@ class Evaluator:
                 try:
                     val = spread_at(grid, rr - ar0, cc - ac0)  # a value, a row or a column fills the range
                 except SheetError as err:
+                    if prepared.absorbs_errors:
+                        self.unknown_cell((run.sheet, rr, cc), (run.sheet, row, run.col), BEYOND)
+                        continue
                     val = err.code
                 self.out[run.sheet].put(rr, cc, 0.0 if val is None else val)
         return v
 
-    def env(self, p: Prepared, r: int):
-        dr = r - p.run.r0
+    def waits(self, prepared: Prepared, row: int, cells: set) -> bool:
+        """True when the cell of `prepared` on `row`, evaluated as Excel evaluates it (the branch an IF takes),
+        reads one of `cells`, values not known yet; False when it can be evaluated or fails otherwise."""
+        try:
+            excel_value(prepared.expr, self.env(prepared, row), self.dialect, array=prepared.run.array is not None,
+                        here=(row, prepared.run.col))
+        except NotKnown as nk:
+            return nk.root in cells
+        except NotEvaluated:
+            return False
+        return False
+
+    def env(self, prepared: Prepared, row: int):
+        dr = row - prepared.run.r0
 
         def env(leaf):
             if isinstance(leaf, CellRef):
@@ -199,35 +223,36 @@ class Evaluator:
 
         return env
 
-    def cell(self, sheet, r, c):
+    def cell(self, sheet, row, col):
         store = self.read.get(sheet)
-        if store is None or r < 1:
+        if store is None or row < 1:
             return "#REF!"
-        v = store.get(r, c)
+        v = store.get(row, col)
         if isinstance(v, Unknown):
-            raise self.not_known(sheet, r, c)
+            raise self.not_known(sheet, row, col)
         return v
 
-    def not_known(self, sheet, r, c) -> NotKnown:
-        hit = self.outcome.unknown.get((sheet, r, c))
+    def not_known(self, sheet, row, col) -> NotKnown:
+        hit = self.outcome.unknown.get((sheet, row, col))
         if hit is not None:
             return NotKnown(*hit)
         if self.source == "cached":
-            return NotKnown((sheet, r, c), "has no cached value")
-        return NotKnown((sheet, r, c), "is on a circular reference")
+            return NotKnown((sheet, row, col), "has no cached value")
+        return NotKnown((sheet, row, col), "is on a circular reference")
 
-    def block(self, sheet, r0, c0, r1, c1):
+    def block(self, sheet, first_row, first_col, last_row, last_col):
         store = self.read.get(sheet)
-        if store is None or r0 < 1:
+        if store is None or first_row < 1:
             return "#REF!"
         sc = self.book.sheets[sheet]
-        b = store.block(r0, c0, r1, c1, sc.is_formula if self.dialect == "libreoffice" else None)
-        if b.shape != (r1 - r0 + 1, c1 - c0 + 1):
-            b = replace(b, extent=(r1 - r0 + 1, c1 - c0 + 1))
+        formula_cells = sc.is_formula if self.dialect == "libreoffice" else None
+        b = store.block(first_row, first_col, last_row, last_col, formula_cells)
+        if b.shape != (last_row - first_row + 1, last_col - first_col + 1):
+            b = replace(b, extent=(last_row - first_row + 1, last_col - first_col + 1))
         for i, row in enumerate(b.values):
             for j, v in enumerate(row):
                 if isinstance(v, Unknown):
-                    raise self.not_known(sheet, r0 + i, c0 + j)
+                    raise self.not_known(sheet, first_row + i, first_col + j)
         return b
 
     # ------------------------------------------------------------------ a run at once, with numpy
@@ -245,34 +270,36 @@ class Evaluator:
             fn = self.compiled[(source, batch)] = ns[name]
         return fn
 
-    def batch_key(self, p: Prepared) -> tuple:
+    def batch_key(self, prepared: Prepared) -> tuple:
         """What runs evaluated together share (`Batch`): their column, numpy source, and what their leaves
         read but for the rows -- the same for every run of one shape or kin, so found once for them."""
-        shape = p.shape or p
+        shape = prepared.shape or prepared
         shape = shape.kin or shape
-        key = self.batch_keys.get((id(shape), p.run.col))
+        key = self.batch_keys.get((id(shape), prepared.run.col))
         if key is None:
-            leaves = tuple((leaf.sheet, leaf.col, leaf.row_abs) for leaf in p.leaves)
-            key = self.batch_keys[(id(shape), p.run.col)] = (p.run.sheet, p.run.col, source_of(p, self.dialect), leaves)
+            leaves = tuple((leaf.sheet, leaf.col, leaf.row_abs) for leaf in prepared.leaves)
+            run = prepared.run
+            key = self.batch_keys[(id(shape), run.col)] = (run.sheet, run.col, source_of(prepared, self.dialect), leaves)
         return key
 
-    def vector(self, p: Prepared):
-        Batch(self).together([p])
+    def vector(self, prepared: Prepared):
+        Batch(self).together([prepared])
 
-    def compute(self, fn, args, lo, hi, out) -> np.ndarray:
-        """fn over rows lo..hi-1 into out; returns which rows are good (finite, no FP trouble)."""
-        sub = [a[lo:hi] if isinstance(a, np.ndarray) else a for a in args]
+    def compute(self, function, args, start, end, out) -> np.ndarray:
+        """function over rows start..end-1 into out; returns which rows are good (finite, no FP trouble)."""
+        sub = [a[start:end] if isinstance(a, np.ndarray) else a for a in args]
         under = "raise" if self.dialect == "libreoffice" else "ignore"
         try:
             with np.errstate(all="raise", under=under):
-                res = fn(*sub)
+                res = function(*sub)
         except (FloatingPointError, ZeroDivisionError):
-            if hi - lo <= EXACT_CHUNK:
-                return np.zeros(hi - lo, dtype=bool)
-            mid = (lo + hi) // 2
-            return np.concatenate((self.compute(fn, args, lo, mid, out), self.compute(fn, args, mid, hi, out)))
-        res = np.broadcast_to(np.asarray(res, dtype=np.float64), (hi - lo,))
-        out[lo:hi] = res
+            if end - start <= EXACT_CHUNK:
+                return np.zeros(end - start, dtype=bool)
+            mid = (start + end) // 2
+            return np.concatenate((self.compute(function, args, start, mid, out),
+                                   self.compute(function, args, mid, end, out)))
+        res = np.broadcast_to(np.asarray(res, dtype=np.float64), (end - start,))
+        out[start:end] = res
         return self.good(res)
 
     def good(self, res) -> np.ndarray:
@@ -283,10 +310,10 @@ class Evaluator:
         return ok
 
     # ------------------------------------------------------------------ recurrent groups
-    def rows_alone(self, p: Prepared) -> bool:
+    def rows_alone(self, prepared: Prepared) -> bool:
         """A run that reads only its own earlier rows within its group (an epoch's running sum `=O36+H37`):
         evaluated row by row on its own, so with others like it (`Batch.add_recurrent`)."""
-        return p.vector and p.reason is None and graph.alone_in_order(p.run, p.targets)
+        return prepared.vector and prepared.reason is None and graph.alone_in_order(prepared.run, prepared.targets)
 
     def group(self, group):
         runs = [p.run for p in group]
@@ -307,18 +334,18 @@ class Batch:
     reading `$W$7` where the one before read `$W$6`) are one numpy evaluation, their inputs gathered
     row by row. Runs wait only while nothing needs their values."""
 
-    def __init__(self, ev):
-        self.ev, self.ids, self.groups, self.recurrent = ev, set(), {}, []
+    def __init__(self, evaluator):
+        self.ev, self.ids, self.groups, self.recurrent = evaluator, set(), {}, []
 
-    def add(self, p):
-        self.ids.add(p.run.id)
-        self.groups.setdefault(self.ev.batch_key(p), []).append(p)
+    def add(self, prepared):
+        self.ids.add(prepared.run.id)
+        self.groups.setdefault(self.ev.batch_key(prepared), []).append(prepared)
 
-    def add_recurrent(self, p):
+    def add_recurrent(self, prepared):
         """A run evaluated row by row on its own (`Evaluator.rows_alone`): with the others waiting, under one
         floating-point context (`rows.alone`) -- an epoch's running sum is 3,450 such runs in a 100,000-row sheet."""
-        self.ids.add(p.run.id)
-        self.recurrent.append(p)
+        self.ids.add(prepared.run.id)
+        self.recurrent.append(prepared)
 
     def flush(self):
         for group in self.groups.values():
@@ -363,38 +390,24 @@ class Batch:
             ev.exact(group[int(owner[j])], int(rows[j]))
 
 
-def source_of(p: Prepared, dialect) -> str:
+def source_of(prepared: Prepared, dialect) -> str:
     """A vector run's numpy expression over its leaves L0, L1 ... (shared by runs of one formula text)."""
-    shape = p.shape or p
+    shape = prepared.shape or prepared
     shape = shape.kin or shape
     if not shape.source:
-        shape.source = py(p.expr, lambda leaf: f"L{p.leaves.index(leaf)}", dialect)
+        shape.source = py(prepared.expr, lambda leaf: f"L{prepared.leaves.index(leaf)}", dialect)
     return shape.source
 
 
-def _address(leaf, dr):
+def _address(leaf, row_shift):
     """A reference's place and size, moved with the run's rows as its values would be."""
-    r = leaf.row if leaf.row_abs else leaf.row + dr
+    r = leaf.row if leaf.row_abs else leaf.row + row_shift
     if isinstance(leaf, RangeRef):
-        r2 = leaf.row2 if leaf.row2_abs else leaf.row2 + dr
+        r2 = leaf.row2 if leaf.row2_abs else leaf.row2 + row_shift
         size = (r2 - r + 1, leaf.col2 - leaf.col + 1)
     else:
         size = (1, 1)
     return Block((), None, (leaf.sheet, r, leaf.col), size)
-
-
-def cells_of(run):
-    """Every cell a run fills: its column's rows, or an array formula's range."""
-    if run.array is None:
-        return [(r, run.col) for r in range(run.r0, run.r1 + 1)]
-    r0, c0, r1, c1 = run.array
-    return [(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
-
-
-def cells_of_row(run, r):
-    if run.array is None:
-        return [(run.sheet, r, run.col)]
-    return [(run.sheet, rr, cc) for rr, cc in cells_of(run)]
 
 
 def _defer_dynamic(comps, deps, prepared):

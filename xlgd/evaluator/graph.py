@@ -51,35 +51,38 @@ class RunIndex:
             lst.sort(key=lambda x: x.r0)
         self.starts = {k: [x.r0 for x in v] for k, v in self.by_col.items()}
 
-    def overlapping(self, sheet, c0, c1, lo, hi):
-        """Runs with a cell in rows lo..hi of columns c0..c1."""
-        for c in range(c0, c1 + 1) if c1 - c0 < 64 else self._cols(sheet, c0, c1):
+    def overlapping(self, sheet, first_col, last_col, first_row, last_row):
+        """Runs with a cell in rows first_row..last_row of columns first_col..last_col."""
+        narrow = last_col - first_col < 64
+        for c in range(first_col, last_col + 1) if narrow else self._cols(sheet, first_col, last_col):
             lst = self.by_col.get((sheet, c))
             if not lst:
                 continue
             st = self.starts[(sheet, c)]
-            i = max(0, bisect_right(st, lo) - 1)
-            j = bisect_left(st, hi + 1)
+            i = max(0, bisect_right(st, first_row) - 1)
+            j = bisect_left(st, last_row + 1)
             for run in lst[i:j]:
-                if run.r1 >= lo and run.r0 <= hi:
+                if run.r1 >= first_row and run.r0 <= last_row:
                     yield run
         for run in self.arrays.get(sheet, ()):
             r0, a0, r1, a1 = run.array
-            if r0 <= hi and r1 >= lo and a0 <= c1 and a1 >= c0 and not (c0 <= run.col <= c1):
+            found = first_col <= run.col <= last_col and run.r0 <= last_row and run.r1 >= first_row  # yielded above
+            crosses = r0 <= last_row and r1 >= first_row and a0 <= last_col and a1 >= first_col
+            if crosses and not found:
                 yield run
 
-    def _cols(self, sheet, c0, c1):
-        return sorted(c for (s, c) in self.by_col if s == sheet and c0 <= c <= c1)
+    def _cols(self, sheet, first_col, last_col):
+        return sorted(c for (s, c) in self.by_col if s == sheet and first_col <= c <= last_col)
 
-    def at(self, sheet, r, c):
-        lst = self.by_col.get((sheet, c))
+    def at(self, sheet, row, col):
+        lst = self.by_col.get((sheet, col))
         if lst:
-            i = bisect_right(self.starts[(sheet, c)], r) - 1
-            if i >= 0 and lst[i].r1 >= r:
+            i = bisect_right(self.starts[(sheet, col)], row) - 1
+            if i >= 0 and lst[i].r1 >= row:
                 return lst[i]
         for run in self.arrays.get(sheet, ()):
             r0, a0, r1, a1 = run.array
-            if r0 <= r <= r1 and a0 <= c <= a1:
+            if r0 <= row <= r1 and a0 <= col <= a1:
                 return run
         return None
 
@@ -202,20 +205,35 @@ def _reads_earlier(run, t):
 def _topo(same_row):
     order, state = [], {}
 
-    def visit(c):
-        if state.get(c) == 1:
+    def visit(col):
+        if state.get(col) == 1:
             return False
-        if state.get(c) == 2:
+        if state.get(col) == 2:
             return True
-        state[c] = 1
-        for d in sorted(same_row[c]):
+        state[col] = 1
+        for d in sorted(same_row[col]):
             if d in same_row and not visit(d):
                 return False
-        state[c] = 2
-        order.append(c)
+        state[col] = 2
+        order.append(col)
         return True
 
     for c in sorted(same_row):
         if not visit(c):
             return None
     return order
+
+
+def cells_of(run):
+    """Every cell a run fills: its column's rows, or an array formula's range."""
+    if run.array is None:
+        return [(r, run.col) for r in range(run.r0, run.r1 + 1)]
+    r0, c0, r1, c1 = run.array
+    return [(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
+
+
+def cells_of_row(run, r):
+    """(sheet, row, col) of the cells run's formula on row r fills: one, or its array formula's range."""
+    if run.array is None:
+        return [(run.sheet, r, run.col)]
+    return [(run.sheet, rr, cc) for rr, cc in cells_of(run)]

@@ -1,6 +1,6 @@
 """A run's formula, parsed once and bound to the workbook: names resolved, references as targets.
 
-`prepare(run, names, dialect)` parses the run's first formula (`xlsx.formula`),
+`Preparer(names)(run)` parses the run's first formula (`xlsx.formula`),
 replaces each defined name by what it points at (a cell or a range on its
 sheet, anchored; a constant; #NAME? when the name does not exist, #REF! when
 it points at a deleted range), and says
@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..core import functions
+from ..core import dates, functions
 from ..core.expr import (
     Address,
     Bin,
@@ -35,6 +35,7 @@ from ..core.expr import (
     leaves,
 )
 from ..core.values import Block
+from ..xlsx import tables
 from ..xlsx.formula import MAX_ROW, Unsupported, parse
 from .graph import ReadRange
 from .runs import Run
@@ -42,6 +43,8 @@ from .runs import Run
 NUMERIC_FUNCTIONS = {"SQRT", "MAX", "MIN", "SIN", "COS", "TAN", "TANH", "EXP", "LN", "LOG10", "ABS", "SIGN",
                      "INT"}
 STRICT_FUNCTIONS = NUMERIC_FUNCTIONS | {"NA"}  # an error argument always gives an error
+ABSORBING = {"ISBLANK", "ISERR", "ISERROR", "ISLOGICAL", "ISNA", "ISNONTEXT", "ISNUMBER", "ISTEXT", "IFERROR", "IFNA",
+             "COUNTIF"}  # turn an error argument into a value
 
 
 @dataclass
@@ -57,6 +60,7 @@ class Prepared:
     strict: bool = False  # an error in any input is an error out (errors fill forward)
     dynamic: bool = False  # reads cells chosen by its arguments' values (OFFSET)
     ulp: bool = False  # its last bits come from a C library (EXP, LN, POWER, ^ other than 2 ...)
+    absorbs_errors: bool = False  # calls a function that turns an error into a value (ISNA, IFERROR ...)
     source: str = ""  # numpy source (vector runs)
     shape: object = None  # the Prepared this one's analysis is shared with (Preparer)
     kin: object = None  # a Prepared of the same numpy source: its Family's first, when leaves repeat alike
@@ -65,8 +69,11 @@ class Prepared:
 class Names:
     """The workbook's defined names, resolved for formulas on each sheet."""
 
-    def __init__(self, defined: dict, sheets):
+    def __init__(self, defined: dict, sheets, tables: dict | None = None):
         self.sheets = set(sheets)
+        self.tables = tables or {}  # table name upper case -> xlsx.tables.ExcelTable
+        self.dialect = "excel"  # how structured references read (set by the Preparer)
+        self.date1904 = False  # the workbook counts dates from 1904 (Mac Excel's old default)
         self.by_key = {(s, n.upper()): text for (s, n), text in defined.items()}
         self._cache = {}
         self.used = set()  # (sheet, name as written) of every name a formula uses
@@ -95,13 +102,15 @@ class Names:
         return self.by_key.get((sheet, name.upper()), self.by_key.get((None, name.upper())))
 
     def _resolve(self, name, sheet):
+        if "[" in name:
+            return self.structured(name, (sheet, None, None, None))
         text = self.text(name, sheet)
         if text is None:
-            return Const("#NAME?")
+            return self.structured(name + "[]", (sheet, None, None, None)) if self.is_table(name, sheet) else Const("#NAME?")
         if "#REF!" in text.upper():
             return Const("#REF!")
         try:
-            e = parse(text, sheet, array=True)
+            e = parse(text, sheet)
         except Unsupported as u:
             reason = f"the name {name} is defined as {text}, which xlgd does not evaluate ({u})"
             raise Unsupported(reason, u.function, u.volatile) from None
@@ -111,52 +120,80 @@ class Names:
             return Const("#REF!")
         return e
 
+    def structured(self, text: str, where: tuple):
+        """A structured reference (`Table1[Age]`, `[@Age]`) as the cell or range it names, for formula cells at
+        where = (sheet, first row, last row, column) -- rows None outside a formula (a defined name): a
+        #This Row reference moves with the formula's row, the rest are anchored."""
+        name, spec = tables.split(text)
+        table = self.tables.get(name.upper()) if name else self._around(where)
+        if table is None:
+            raise Unsupported(f"the structured reference {text} names no table of the workbook xlgd can read")
+        if self.dialect == "libreoffice" and (text.endswith("[]") or spec.strip().upper() in tables.SPECIALS):
+            raise Unsupported(f"the structured reference {text}, which LibreOffice reads otherwise than Excel "
+                              "(a table's name alone: its headers too; `[#All]` alone: #NAME?)")
+        if where[1] is None and ("@" in spec or "#THIS ROW" in spec.upper()):
+            raise Unsupported(f"the structured reference {text} without the formula's row")
+        r0, c0, r1, c1, this_row = table.cells(spec, (where[1], where[2]))
+        if (r0, c0) == (r1, c1):
+            return CellRef(table.sheet, r0, c0, not this_row)
+        return RangeRef(table.sheet, r0, c0, r1, c1, not this_row, not this_row)
 
-def _anchor(e):
-    if isinstance(e, CellRef):
-        return CellRef(e.sheet, e.row, e.col, True)
-    if isinstance(e, RangeRef):
-        return RangeRef(e.sheet, e.row, e.col, e.row2, e.col2, True, True)
-    return e
+    def is_table(self, name, sheet) -> bool:
+        """A bare table name (`SUM(Table1)`: its data rows), not a defined name."""
+        return self.text(name, sheet) is None and name.upper() in self.tables
+
+    def _around(self, where):
+        sheet, row, _, col = where
+        return next((t for t in self.tables.values() if t.sheet == sheet and row is not None
+                     and t.r0 <= row <= t.r1 and t.c0 <= col <= t.c1), None)
 
 
-def map_leaves(e, fn):
-    """The tree with each leaf replaced by fn(leaf)."""
-    if isinstance(e, (Num, Const)):
-        return e
-    if isinstance(e, Bin):
-        return Bin(e.op, map_leaves(e.left, fn), map_leaves(e.right, fn), e.parsed)
-    if isinstance(e, Cmp):
-        return Cmp(e.op, map_leaves(e.left, fn), map_leaves(e.right, fn))
-    if isinstance(e, Neg):
-        return Neg(map_leaves(e.arg, fn))
-    if isinstance(e, Fn):
-        return Fn(e.name, tuple(map_leaves(a, fn) for a in e.args))
-    return fn(e)
+def _anchor(expr):
+    if isinstance(expr, CellRef):
+        return CellRef(expr.sheet, expr.row, expr.col, True)
+    if isinstance(expr, RangeRef):
+        return RangeRef(expr.sheet, expr.row, expr.col, expr.row2, expr.col2, True, True)
+    return expr
 
 
-def value_leaves(e):
+def map_leaves(expr, function):
+    """The tree with each leaf replaced by function(leaf)."""
+    if isinstance(expr, (Num, Const)):
+        return expr
+    if isinstance(expr, Bin):
+        return Bin(expr.op, map_leaves(expr.left, function), map_leaves(expr.right, function), expr.parsed)
+    if isinstance(expr, Cmp):
+        return Cmp(expr.op, map_leaves(expr.left, function), map_leaves(expr.right, function))
+    if isinstance(expr, Neg):
+        return Neg(map_leaves(expr.arg, function))
+    if isinstance(expr, Fn):
+        return Fn(expr.name, tuple(map_leaves(a, function) for a in expr.args))
+    return function(expr)
+
+
+def value_leaves(expr):
     """The reference leaves whose values the tree reads (not ROW's or OFFSET's base: addresses only)."""
-    return (x for x in leaves(e, lambda fn, i: functions.FUNCTIONS[fn.name].arg_kind(i) == "ref")
+    return (x for x in leaves(expr, lambda fn, i: functions.FUNCTIONS[fn.name].arg_kind(i) == "ref")
             if isinstance(x, (CellRef, RangeRef)))
 
 
 class Preparer:
-    """prepare() for many runs: a formula's text is parsed and analysed once per sheet (a step table
+    """Runs prepared: a formula's text is parsed and analysed once per sheet (a step table
     whose x column reads another sheet has thousands of runs of the same text, `=data!B5`), and texts
     that differ only in their row numbers are parsed once too (`Family`: an epoch's `=$AC$7`, `=$AC$8`
     ...; a summary row's `=O64/29`, `=O93/29` ...). A run's bookkeeping is cheap: `ReadRange` a
     tuple, moved leaves without a walk."""
 
-    def __init__(self, names: Names):
+    def __init__(self, names: Names, dialect: str = "excel"):
         self.names = names
+        names.dialect = dialect
         self.shapes = {}
         self.families = {}  # (text between row numbers, sheet, array) -> Family, or None: parse each
 
     def __call__(self, run: Run) -> Prepared:
         key = (run.text, run.sheet, run.array is not None)
         upper = run.text.upper()
-        positional = "ROW(" in upper or "OFFSET(" in upper
+        positional = "ROW(" in upper or "OFFSET(" in upper or "[" in upper  # [@Age]: the formula's row
         if positional:
             key += (run.r0, run.col)  # ROW() and OFFSET depend on where the formula is
         form = run.form and (("form", run.form),) + key[1:]  # one formula in R1C1 form: moved, not parsed
@@ -175,7 +212,7 @@ class Preparer:
         p = Prepared(run, expr, shape.reason, shape.volatile, [_target(run, leaf) for leaf in leaves],
                      leaves if shape.vector else [], shape.numbers_only, shape.vector, shape.strict,
                      shape.dynamic, shape.ulp)
-        p.shape = shape
+        p.shape, p.absorbs_errors = shape, shape.absorbs_errors
         return p
 
     def _shape(self, run) -> Prepared:
@@ -230,7 +267,7 @@ class Family:
         text = "".join(x if i % 2 == 0 else str(probe[i // 2]) for i, x in enumerate(parts))
         run = shape.run
         try:
-            other = _resolved(parse(text, run.sheet, run.r0, run.col, array=run.array is not None), run, names,
+            other = _resolved(parse(text, run.sheet, run.r0, run.col), run, names,
                               record=False)
         except Unsupported:
             return None
@@ -325,20 +362,16 @@ def _placed(leaf, hole, rows):
     return Address(_placed(leaf.of, hole[0], rows))
 
 
-def moved_leaf(leaf, dr):
-    """A reference leaf dr rows further down, anchored rows staying."""
+def moved_leaf(leaf, row_shift):
+    """A reference leaf row_shift rows further down, anchored rows staying."""
     if isinstance(leaf, CellRef):
-        return leaf if leaf.row_abs else CellRef(leaf.sheet, leaf.row + dr, leaf.col, False)
+        return leaf if leaf.row_abs else CellRef(leaf.sheet, leaf.row + row_shift, leaf.col, False)
     if isinstance(leaf, RangeRef):
-        return RangeRef(leaf.sheet, leaf.row if leaf.row_abs else leaf.row + dr, leaf.col,
-                        leaf.row2 if leaf.row2_abs else leaf.row2 + dr, leaf.col2, leaf.row_abs, leaf.row2_abs)
+        return RangeRef(leaf.sheet, leaf.row if leaf.row_abs else leaf.row + row_shift, leaf.col,
+                        leaf.row2 if leaf.row2_abs else leaf.row2 + row_shift, leaf.col2, leaf.row_abs, leaf.row2_abs)
     if isinstance(leaf, Address):
-        return Address(moved_leaf(leaf.of, dr))
+        return Address(moved_leaf(leaf.of, row_shift))
     return leaf
-
-
-def prepare(run: Run, names: Names) -> Prepared:
-    return Preparer(names)(run)
 
 
 def _analyse(run, names) -> Prepared:
@@ -346,11 +379,11 @@ def _analyse(run, names) -> Prepared:
     p = Prepared(run)
     p.leaves = []
     try:
-        e = _resolved(parse(run.text, run.sheet, run.r0, run.col, array=run.array is not None), run, names)
+        e = _resolved(parse(run.text, run.sheet, run.r0, run.col), run, names)
     except Unsupported as u:
-        p.reason, p.volatile = _reason(u, run), u.volatile
+        p.reason, p.volatile = _reason(u), u.volatile
         return p
-    unknown = _unknown_semantics(e, run.array is not None)
+    unknown = _unknown_semantics(e, run.array is not None, names.date1904)
     if unknown:
         p.reason = unknown
         return p
@@ -358,6 +391,7 @@ def _analyse(run, names) -> Prepared:
     fns = {f.name for f in calls(e)}
     p.ulp = any(functions.FUNCTIONS[f].ulp for f in fns) or _powers(e)
     p.dynamic = any(functions.FUNCTIONS[f].dynamic for f in fns)
+    p.absorbs_errors = bool(fns & ABSORBING)
     p.leaves = list(value_leaves(e))
     p.vector = (run.array is None and not p.dynamic and all(isinstance(x, CellRef) for x in p.leaves)
                 and _numeric(e) and _compilable(e))
@@ -368,29 +402,13 @@ def _analyse(run, names) -> Prepared:
     return p
 
 
-# Functions whose Excel semantics for an array argument xlgd does not reproduce: Excel applies them
-# cell by cell over a range or array given where one value is expected. Excel's pages:
-# CHOOSE https://support.microsoft.com/office/choose-function-fc5c184f-cb62-4ec7-a46e-38653b98f5bc,
-# IS functions https://support.microsoft.com/office/is-functions-0f2d7971-6019-40a0-a171-f2d869135665,
-# HLOOKUP https://support.microsoft.com/office/hlookup-function-a3034eec-b719-4ba3-bb65-e1ad662ed95f,
-# VLOOKUP https://support.microsoft.com/office/vlookup-function-0bbc8083-26fe-4963-8ab8-93a18ad188a1,
-# INDEX https://support.microsoft.com/office/index-function-a5dcf0dd-996d-40a4-a822-b56b061328bd,
-# COUNTIF https://support.microsoft.com/office/countif-function-e0de10c6-f885-4e71-abb4-1f464816df34,
-# LOOKUP https://support.microsoft.com/office/lookup-function-446d94af-663b-451d-8251-369d5e3864cb
-_ONE_VALUE_ARGS = {"CHOOSE": (0,), "HLOOKUP": (0, 2), "VLOOKUP": (0, 2), "INDEX": (1, 2), "COUNTIF": (1,),
-                   "LOOKUP": (0,),
-                   **{f: (0,) for f in ("ISBLANK", "ISERROR", "ISERR", "ISNA", "ISNUMBER", "ISTEXT",
-                                        "ISLOGICAL", "ISNONTEXT", "ISEVEN", "ISODD")}}
-
-
-def _unknown_semantics(e, array: bool) -> str | None:
-    """Why xlgd cannot give Excel's value for this tree (a range or array where _ONE_VALUE_ARGS says one
-    value is expected; outside an array formula, INDEX of a table with one index), or None."""
+def _unknown_semantics(e, array: bool, date1904: bool = False) -> str | None:
+    """Why xlgd cannot give Excel's value for this tree (outside an array formula, INDEX of a table with one
+    index: Excel's value is a whole row or column in one cell; a date function in a workbook on the 1904
+    date system), or None."""
     for f in calls(e):
-        for i in _ONE_VALUE_ARGS.get(f.name, ()):
-            if i < len(f.args) and _many(f.args[i]):
-                return f"uses {f.name} with an array as argument {i + 1} (Excel applies it cell by cell), " \
-                       "which xlgd does not evaluate"
+        if date1904 and f.name in dates.PAGES:
+            return f"uses {f.name} in a workbook on the 1904 date system, which xlgd does not evaluate"
         if not array and f.name == "INDEX" and len(f.args) == 2 and _two_dimensional(f.args[0]):
             return "uses INDEX of a table with one index outside an array formula, which xlgd does not evaluate"
     return None
@@ -402,52 +420,54 @@ def _two_dimensional(arg) -> bool:
     return isinstance(arg, Const) and isinstance(arg.value, Block) and min(arg.value.shape) > 1
 
 
-def _many(arg) -> bool:
-    if isinstance(arg, RangeRef):
-        return (arg.row, arg.col) != (arg.row2, arg.col2)
-    return isinstance(arg, Const) and isinstance(arg.value, Block) and arg.value.shape != (1, 1)
-
-
 def _resolved(e, run, names, record=True):
-    """The tree with each defined name replaced by what it stands for on the run's sheet."""
-    return map_leaves(e, lambda leaf: names.resolve(leaf.name, leaf.sheet or run.sheet, record)
-                      if isinstance(leaf, Name) else leaf)
+    """The tree with each defined name and structured reference replaced by what it stands for on the run's
+    sheet and rows."""
+    def leaf_of(leaf):
+        if not isinstance(leaf, Name):
+            return leaf
+        if "[" in leaf.name or names.is_table(leaf.name, leaf.sheet or run.sheet):
+            text = leaf.name if "[" in leaf.name else leaf.name + "[]"
+            return names.structured(text, (run.sheet, run.r0, run.r1, run.col))
+        return names.resolve(leaf.name, leaf.sheet or run.sheet, record)
+
+    return map_leaves(e, leaf_of)
 
 
-def _powers(e) -> bool:
+def _powers(expr) -> bool:
     """A ^ other than ^2: C's pow() decides the last bits."""
-    if isinstance(e, Bin):
-        if e.op == "^" and not (isinstance(e.right, Num) and e.right.value == 2.0):
+    if isinstance(expr, Bin):
+        if expr.op == "^" and not (isinstance(expr.right, Num) and expr.right.value == 2.0):
             return True
-        return _powers(e.left) or _powers(e.right)
-    if isinstance(e, Cmp):
-        return _powers(e.left) or _powers(e.right)
-    if isinstance(e, Neg):
-        return _powers(e.arg)
-    if isinstance(e, Fn):
-        return any(_powers(a) for a in e.args)
+        return _powers(expr.left) or _powers(expr.right)
+    if isinstance(expr, Cmp):
+        return _powers(expr.left) or _powers(expr.right)
+    if isinstance(expr, Neg):
+        return _powers(expr.arg)
+    if isinstance(expr, Fn):
+        return any(_powers(a) for a in expr.args)
     return False
 
 
-def calls(e):
+def calls(expr):
     """Every function call node of a tree."""
-    if isinstance(e, Fn):
-        yield e
-        for a in e.args:
+    if isinstance(expr, Fn):
+        yield expr
+        for a in expr.args:
             yield from calls(a)
-    elif isinstance(e, (Bin, Cmp)):
-        yield from calls(e.left)
-        yield from calls(e.right)
-    elif isinstance(e, Neg):
-        yield from calls(e.arg)
+    elif isinstance(expr, (Bin, Cmp)):
+        yield from calls(expr.left)
+        yield from calls(expr.right)
+    elif isinstance(expr, Neg):
+        yield from calls(expr.arg)
 
 
-def _reason(u: Unsupported, run: Run) -> str:
-    if u.volatile:
-        return f"uses {u.function} (volatile)"
-    if u.function:
-        return f"uses {u.function}, which xlgd does not evaluate"
-    return f"its formula cannot be evaluated by xlgd: {u}"
+def _reason(unsupported: Unsupported) -> str:
+    if unsupported.volatile:
+        return f"uses {unsupported.function} (volatile)"
+    if unsupported.function:
+        return f"uses {unsupported.function}, which xlgd does not evaluate"
+    return f"its formula cannot be evaluated by xlgd: {unsupported}"
 
 
 def _target(run: Run, leaf) -> ReadRange:
@@ -463,31 +483,31 @@ def _target(run: Run, leaf) -> ReadRange:
     return ReadRange(leaf.sheet, leaf.col, leaf.col2, max(1, min(lo, hi)), max(lo, hi), None, lo_off, hi_off)
 
 
-def _numeric(e) -> bool:
+def _numeric(expr) -> bool:
     """Whether the tree's value is always a number when its inputs are numbers or blanks."""
-    if isinstance(e, (Num, CellRef)):
+    if isinstance(expr, (Num, CellRef)):
         return True
-    if isinstance(e, Neg):
+    if isinstance(expr, Neg):
         return True
-    if isinstance(e, Bin):
-        return e.op != "&"
-    if isinstance(e, Fn):
-        if e.name == "IF":
-            return len(e.args) == 3 and _numeric(e.args[1]) and _numeric(e.args[2])
-        return e.name in NUMERIC_FUNCTIONS or e.name == "NA"
+    if isinstance(expr, Bin):
+        return expr.op != "&"
+    if isinstance(expr, Fn):
+        if expr.name == "IF":
+            return len(expr.args) == 3 and _numeric(expr.args[1]) and _numeric(expr.args[2])
+        return expr.name in NUMERIC_FUNCTIONS or expr.name == "NA"
     return False
 
 
-def _compilable(e) -> bool:
-    if isinstance(e, (Num, CellRef)):
+def _compilable(expr) -> bool:
+    if isinstance(expr, (Num, CellRef)):
         return True
-    if isinstance(e, Const):
-        return isinstance(e.value, bool)
-    if isinstance(e, (Bin, Cmp)):
-        return (not isinstance(e, Bin) or e.op != "&") and _compilable(e.left) and _compilable(e.right)
-    if isinstance(e, Neg):
-        return _compilable(e.arg)
-    if isinstance(e, Fn):
-        f = functions.FUNCTIONS[e.name]
-        return f.scalar is not None and f.batch is not None and all(_compilable(a) for a in e.args)
+    if isinstance(expr, Const):
+        return isinstance(expr.value, bool)
+    if isinstance(expr, (Bin, Cmp)):
+        return (not isinstance(expr, Bin) or expr.op != "&") and _compilable(expr.left) and _compilable(expr.right)
+    if isinstance(expr, Neg):
+        return _compilable(expr.arg)
+    if isinstance(expr, Fn):
+        f = functions.FUNCTIONS[expr.name]
+        return f.scalar is not None and f.batch is not None and all(_compilable(a) for a in expr.args)
     return False

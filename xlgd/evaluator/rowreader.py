@@ -1,17 +1,17 @@
 """A worksheet's XML read into a `SheetCells` fast, by string comparison where rows repeat.
 
-Reading is string comparison wherever rows repeat (`RowReader`): the
-values are cut out of a whole 8 MB piece at once (`_split_values`), and
-the piece's rows are compared in place (str.startswith at a position, no
-string made per row) with the row above's template moved down
-(`rowtemplates.RowTemplate`: a few str.replace a row, a hundred rows at a time
-where a template holds for long), and rows that match are taken whole:
+Reading is string comparison wherever rows repeat (`RowReader`): xlsx's
+row-template reader (`xlsx.rowtemplate.TemplateRows`) cuts the values out
+of a whole 8 MB piece at once and compares the piece's rows in place with
+the row above's template moved down (`RowTemplate`: a few str.replace a
+row, a hundred rows at a time where a template holds for long), and rows
+that match are taken whole:
 their runs extended, their values waiting to be handed over in bulk. A row
 that is the row above moved down but for a few cells -- an epoch's first
 row, a per-epoch cell that differs on every row (`=O905/29`) -- is read
 looking only at those cells (`RowReader.patch`); each becomes a template
 without the scanner where its XML is plain (`quick`: the column's templates
-seen twice tried first, else a new `rowtemplates.CellTemplate`). Rows shaped
+seen twice tried first, else a new `CellTemplate`). Rows shaped
 otherwise go cell by cell (`cells`), and only what is not plain through
 `Package.scan_piece`, the one reader's scanner. Row numbers are checked
 where the reader does not render them itself (`row`, `slow`;
@@ -36,7 +36,14 @@ from ..core.values import Text
 from ..xlsx.numbers import joined_numbers, numbers
 from ..xlsx.package import MAX_ROW, Fallback
 from ..xlsx.refs import FormulaSyntaxError, col_number
-from .rowtemplates import HOLE, NO_DIGITS, CellTemplate, RowTemplate
+from ..xlsx.rowtemplate import (
+    HOLE,
+    NO_DIGITS,
+    CellTemplate,
+    RowTemplate,
+    TemplateRows,
+    with_values,
+)
 from .runs import CellTaker, SheetCells
 from .store import SheetValues
 
@@ -56,7 +63,6 @@ def read_sheet(package, name) -> SheetCells:
 
 
 _ROW = re.compile(r'\s*<row r="([0-9]+)"')
-_V = re.compile(r"<v>([^<]*)</v>")
 _PLAIN_F = re.compile(r"<f>([^<]*)</f>")
 
 
@@ -69,80 +75,39 @@ class RowReader:
     (`RowTemplate`) are taken whole; in any other row, each cell equal to the cell above's template
     is taken as it is and only the others are scanned (`Package.scan_piece`)."""
 
-    def __init__(self, package, sc: SheetCells):
-        self.package, self.sc = package, sc
-        self.taker = CellTaker(sc, package)
+    def __init__(self, package, sheet_cells: SheetCells):
+        self.package, self.sc = package, sheet_cells
+        self.taker = CellTaker(sheet_cells, package)
         self.shared, self.colmap = {}, {}
         self.tmpl, self.first, self.last = None, 0, 0
         self.buf, self.buf_holes, self.buf_r0, self.buf_n = [], (), 0, 0  # values waiting (`take_values`)
-        self.recent = {}  # col -> (CellTemplates seen again, the last new one) of cells that differed from the row above
-        self.expected = None  # (r, the template's row r) when `match` stopped there
+        # col -> (CellTemplates seen again, the last new one) of cells that differed from the row above
+        self.recent = {}
+        self.rows = None  # TemplateRows (`run`)
 
     def run(self):
         # rows_checked=False: a row taken whole equals a row rendered here from a row number of Excel's
-        # (`match` stops at MAX_ROW); every other row's number is checked where it is read (`row`, `slow`)
-        for body in self.package.bodies(self.sc.name, rows_checked=False):
-            parts = _split_values(body)
-            values = parts[1::2]
-            skel = HOLE.join(parts[0::2])
-            del parts
-            end = skel.rfind("</row>") + 6  # the rows; after them a tail (none when the piece has no </row>: 5)
-            end = end if end > 5 else 0
-            pos = vi = 0
-            while pos < end:
-                n, at = self.match(skel, pos) if self.tmpl is not None else (0, pos)
-                if n:
-                    k = n * len(self.tmpl.holes)
-                    self.take_values(self.last + 1, n, values[vi:vi + k], self.tmpl.holes)
-                    pos, vi, self.last = at, vi + k, self.last + n
-                    continue
-                stop = skel.index("</row>", pos)
-                row = skel[pos:stop]
-                nv = row.count(HOLE)
+        # (`match_rows` stops at MAX_ROW); every other row's number is checked where it is read (`row`, `slow`)
+        self.rows = rows = TemplateRows(self.package, self.sc.name, rows_checked=False)
+        for n, skel, values in rows:
+            if n > 0:
+                self.take_values(self.last + 1, n, values, self.tmpl.holes)
+                self.last += n
+            elif n == 0:
                 self.extend_runs()
-                self.row(row, values[vi:vi + nv])
-                pos, vi = stop + 6, vi + nv
-            tail = skel[end:]
-            if tail.strip():
+                self.row(skel, values)
+            else:
                 self.extend_runs()
                 self.tmpl = None
-                self.slow(_with_values(tail, values[vi:]), rows=True)
+                self.slow(with_values(skel, values), rows=True)
+            rows.template, rows.at, rows.since = self.tmpl, self.last + 1, self.first
         self.flush()
-
-    def match(self, skel, pos):
-        """(n, where they end): the rows of `skel` from `pos` on that are the template's rows last+1,
-        last+2 ... -- compared in place (str.startswith), no string made per row or block."""
-        tm, n, r = self.tmpl, 0, self.last + 1
-        self.expected = None
-        while r <= MAX_ROW:
-            if r % RowTemplate.EVERY == 0:
-                B, at = self.block_match(skel, pos, r)
-                if B:
-                    n, r, pos = n + B, r + B, at
-                    continue
-            t = tm.text(r)
-            if not (skel.startswith(t, pos) and skel.startswith("</row>", pos + len(t))):
-                self.expected = (r, t)  # `row` compares the row's cells with it
-                break
-            n, r, pos = n + 1, r + 1, pos + len(t) + 6
-        return n, pos
-
-    def block_match(self, skel, pos, r):
-        """(B, where they end) when the rows from `pos` are the template's rows r..r+B-1 (a block of 100,
-        r a multiple of B), else (0, pos). Only for a template that has held for B rows already: rendering
-        a block costs B rows' rendering, which a template that lives one epoch (29 rows) would never win back."""
-        for B in RowTemplate.BLOCKS:
-            if r % B == 0 and r - self.first > B and r + B - 1 <= MAX_ROW:
-                block = self.tmpl.block(r, B)
-                if block is not None and skel.startswith(block, pos) and skel.startswith("</row>", pos + len(block)):
-                    return B, pos + len(block) + 6
-        return 0, pos
 
     def row(self, skel, values):
         m = _ROW.match(skel)
         if m is None:
             self.tmpl = None
-            self.slow(_with_values(skel, values) + "</row>", rows=True)
+            self.slow(with_values(skel, values) + "</row>", rows=True)
             return
         digits = m.group(1)
         if digits[0] == "0" or len(digits) > 7 or int(digits) > MAX_ROW:
@@ -150,7 +115,8 @@ class RowReader:
         r = int(digits)
         tm, expected = self.tmpl, None
         if tm is not None and r == self.last + 1:
-            expected = self.expected[1] if self.expected and self.expected[0] == r else tm.text(r)
+            seen = self.rows.expected  # (r, the template's row r) when `match_rows` stopped there
+            expected = seen[1] if seen and seen[0] == r else tm.text(r)
         self.cells(skel, values, r, expected)
 
     def cells(self, skel, values, r, expected):
@@ -239,7 +205,7 @@ class RowReader:
         ct = self.quick(chunk, col, r, vals, above)
         if ct is not None:
             return ct, False
-        self.slow(_with_values(chunk, vals))
+        self.slow(with_values(chunk, vals))
         try:
             return CellTemplate(chunk, col, r), True
         except (ValueError, FormulaSyntaxError, SyntaxError):
@@ -333,12 +299,12 @@ class RowReader:
         for cell in self.package.scan_piece(self.sc.name, text, self.shared, self.colmap):
             self.taker.take(cell)
 
-    def take_values(self, r0, n, vals, holes):
+    def take_values(self, first_row, n, vals, holes):
         """Rows r0..r0+n-1 hold `vals`, one per hole, row after row: kept to be parsed in bulk with the rows
         before them while the holes stay the same (an epoch's first row changes formulas, not values)."""
-        if holes != self.buf_holes or r0 != self.buf_r0 + self.buf_n or len(self.buf) > 200_000:
+        if holes != self.buf_holes or first_row != self.buf_r0 + self.buf_n or len(self.buf) > 200_000:
             self.flush_values()  # (a bound: a million value strings waiting would cost 60 MB)
-            self.buf_holes, self.buf_r0 = holes, r0
+            self.buf_holes, self.buf_r0 = holes, first_row
         self.buf.extend(vals)
         self.buf_n += n
 
@@ -386,7 +352,7 @@ class RowReader:
                 for st in stores:
                     st.put(r0 + i, col, val)
 
-    def defer(self, holes, vals, r0, n) -> bool:
+    def defer(self, holes, vals, first_row, n) -> bool:
         """Rows of number cells: the constants parsed now, the cached values handed to the store
         unparsed (`SheetValues.later`: parsed when first read -- verify reads them, an evaluation
         from the constants never does; a word among them is named then, by `_CachedNumbers`). False,
@@ -403,10 +369,10 @@ class RowReader:
                     return False
                 consts.append((col, nums))
         for col, nums in consts:
-            self.sc.consts.put_numbers(col, r0, nums)
+            self.sc.consts.put_numbers(col, first_row, nums)
         cached = self.sc.cached
-        cached.later(_CachedNumbers(cached, [col for col, _, _ in holes], r0, n, joined, self._typed))
-        cached.max_row = max(cached.max_row, r0 + n - 1)
+        cached.later(_CachedNumbers(cached, [col for col, _, _ in holes], first_row, n, joined, self._typed))
+        cached.max_row = max(cached.max_row, first_row + n - 1)
         return True
 
     def _typed(self, v, t):
@@ -424,8 +390,8 @@ class _CachedNumbers:
 
     __slots__ = ("store", "cols", "r0", "n", "joined", "typed")
 
-    def __init__(self, store, cols, r0, n, joined, typed):
-        self.store, self.cols, self.r0, self.n, self.joined, self.typed = store, cols, r0, n, joined, typed
+    def __init__(self, store, cols, first_row, n, joined, typed):
+        self.store, self.cols, self.r0, self.n, self.joined, self.typed = store, cols, first_row, n, joined, typed
 
     def __call__(self):
         k = len(self.cols)
@@ -442,52 +408,34 @@ def _column_of(chunk):
     return col_number(chunk[6:chunk.index('"', 6)].rstrip("0123456789"))
 
 
-def _split_values(body):
-    """[text, value, text, value ...]: the <v>..</v> of a piece cut out (str.split where every <v> is
-    a plain one, else the regular expression). A `<v ...>` with attributes, or a lone tag, shifts every
-    part after it by one -- a text part (which always holds a tag: '</c>' follows each value) lands
-    where a value goes, or the count is even -- so a '<' in any value slot sends the piece to the
-    regular expression, which costs less than counting '<v' and '</v>' first."""
-    parts = body.replace("</v>", "<v>").split("<v>")
-    if len(parts) % 2 == 1 and "<" not in "".join(parts[1::2]):
-        return parts
-    return _V.split(body)
+def _finish(sheet_cells):
+    _drop_bare_formulas(sheet_cells)
+    for (r, c) in sheet_cells.members:  # an array formula's other cells: their values are the formula's
+        if sheet_cells.consts.get(r, c) is not None:
+            sheet_cells.consts.put(r, c, None)
+    _fix_extent(sheet_cells)
 
 
-def _with_values(chunk, vals):
-    for v in vals:
-        chunk = chunk.replace(HOLE, f"<v>{v}</v>", 1)
-    return chunk
-
-
-def _finish(sc):
-    _drop_bare_formulas(sc)
-    for (r, c) in sc.members:  # an array formula's other cells: their values are the formula's
-        if sc.consts.get(r, c) is not None:
-            sc.consts.put(r, c, None)
-    _fix_extent(sc)
-
-
-def _drop_bare_formulas(sc):
+def _drop_bare_formulas(sheet_cells):
     """A bare `<f/>` (`<f ca="1"/>`: Excel marks an array formula's other cells so, and some writers mark
     any cell) holds no formula: inside an array formula's range the cell is the array's; elsewhere its
     value is a constant."""
-    for col, runs in list(sc.runs.items()):
+    for col, runs in list(sheet_cells.runs.items()):
         bare = [run for run in runs if not run.text.strip()]
         if not bare:
             continue
-        sc.runs[col] = [run for run in runs if run.text.strip()]
-        if not sc.runs[col]:
-            del sc.runs[col]
+        sheet_cells.runs[col] = [run for run in runs if run.text.strip()]
+        if not sheet_cells.runs[col]:
+            del sheet_cells.runs[col]
         for run in bare:
             for r in range(run.r0, run.r1 + 1):
-                if (r, col) not in sc.members:
-                    sc.consts.put(r, col, sc.cached.get(r, col))
+                if (r, col) not in sheet_cells.members:
+                    sheet_cells.consts.put(r, col, sheet_cells.cached.get(r, col))
 
 
-def _fix_extent(sc):
-    sc.consts.max_row = max(sc.consts.max_row, sc.cached.max_row)
-    for runs in sc.runs.values():
+def _fix_extent(sheet_cells):
+    sheet_cells.consts.max_row = max(sheet_cells.consts.max_row, sheet_cells.cached.max_row)
+    for runs in sheet_cells.runs.values():
         for run in runs:
-            sc.cached.max_row = max(sc.cached.max_row, run.r1)
-            sc.consts.max_row = max(sc.consts.max_row, run.r1)
+            sheet_cells.cached.max_row = max(sheet_cells.cached.max_row, run.r1)
+            sheet_cells.consts.max_row = max(sheet_cells.consts.max_row, run.r1)

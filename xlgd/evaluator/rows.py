@@ -32,20 +32,20 @@ from ..core.expr import CellRef, py
 from .store import ERROR, NUMBER
 
 
-def by_rows(ev, group, order):
+def by_rows(evaluator, group, order):
     cols = {c: sorted((p for p in group if p.run.col == c), key=lambda p: p.run.r0) for c in order}
     if all(p.vector for p in group):
-        Rows(ev, group, order, cols).run()
+        Rows(evaluator, group, order, cols).run()
         return
     lo, hi = min(p.run.r0 for p in group), max(p.run.r1 for p in group)
     for r in range(lo, hi + 1):
         for c in order:
             p = _active(cols[c], r)
             if p is not None:
-                ev.exact(p, r)
+                evaluator.exact(p, r)
 
 
-def alone(ev, ps):
+def alone(evaluator, prepared_runs):
     """Runs that each form a group of their own, read in row order (`Evaluator.rows_alone`): each one's
     compiled loop over all its rows, under one floating-point context. A run whose inputs are all plain
     numbers and whose rows all come out finite is done, as `Rows.stretch` would have done it; any other
@@ -55,24 +55,24 @@ def alone(ev, ps):
     they span, their results in another (an epoch's running sum is thousands of runs of one formula
     in R1C1 form)."""
     loops = {}
-    for p in ps:
-        st = made_stretch(ev, p.run.sheet, {p.run.col}, [(p.run.col, p)])
+    for p in prepared_runs:
+        st = made_stretch(evaluator, p.run.sheet, {p.run.col}, [(p.run.col, p)])
         loops.setdefault(id(st), (st, []))[1].append(p)
     dirty = set()
     for st, members in loops.values():
         dirty.update(id(p) for p, bad in zip(members, st.dirty_runs(members)) if bad)
     failed = set()
-    with np.errstate(all="raise", under="raise" if ev.dialect == "libreoffice" else "ignore"):
+    with np.errstate(all="raise", under="raise" if evaluator.dialect == "libreoffice" else "ignore"):
         for st, members in loops.values():
             todo = [p for p in members if id(p) not in dirty]
             failed.update(id(p) for p in st.finish(todo))
-    for p in [p for p in ps if id(p) in dirty] + [p for p in ps if id(p) in failed]:
-        by_rows(ev, [p], [p.run.col])
+    for p in [p for p in prepared_runs if id(p) in dirty] + [p for p in prepared_runs if id(p) in failed]:
+        by_rows(evaluator, [p], [p.run.col])
 
 
-def _active(runs, r):
+def _active(runs, row):
     for p in runs:
-        if p.run.r0 <= r <= p.run.r1:
+        if p.run.r0 <= row <= p.run.r1:
             return p
     return None
 
@@ -85,8 +85,8 @@ class Stretch:
     cell from outside the group once per row however often the row's formulas read it; the same
     float64 scalars, so the same values (xlgd's own layout reads `beta1`, `beta2` four times a row)."""
 
-    def __init__(self, ev, sheet, active, group_cols):
-        self.ev, self.sheet, self.active = ev, sheet, active
+    def __init__(self, evaluator, sheet, active, group_cols):
+        self.ev, self.sheet, self.active = evaluator, sheet, active
         self.arrays, self.outside = [], []  # num arrays the loop reads; (array index, leaf, offset) from outside
         self.names, self.carried = {}, set()
         self.before, self.each_row = {}, {}  # local -> what it reads: once, and at the start of every row
@@ -94,7 +94,7 @@ class Stretch:
         self.top_inside = 0  # ... of the group's own columns (above every row of its runs: `graph.row_order`)
         lines = []
         for c, p in active:
-            lines.append(f"c{c} = {py(p.expr, self._var(p, group_cols), ev.dialect)}")
+            lines.append(f"c{c} = {py(p.expr, self._var(p, group_cols), evaluator.dialect)}")
             lines.append(f"N{c}[r] = c{c}")
         lines += [f"p{c} = c{c}" for c in sorted(self.carried)]  # the row above, for the next row
         lines = [f"{k} = {v}" for k, v in self.each_row.items()] + lines
@@ -106,9 +106,9 @@ class Stretch:
         self.source = (f"def loop({', '.join(params + ['lo', 'hi'])}):\n    r = lo\n{start}    try:\n"
                        f"        for r in range(lo, hi):\n{body}\n    except FloatingPointError:\n"
                        f"        return r\n    return hi\n")
-        self.fn = ev.function_source(self.source, "loop")
+        self.fn = evaluator.function_source(self.source, "loop")
 
-    def _var(self, p, group_cols):
+    def _var(self, prepared, group_cols):
         active_cols = {c for c, _ in self.active}
 
         def var(leaf: CellRef):
@@ -120,7 +120,7 @@ class Stretch:
                 i = self._array(leaf, watch=True)
                 self.before[f"k{i}_{leaf.row}"] = (i, leaf.row)
                 return f"k{i}_{leaf.row}"
-            off = leaf.row - p.run.r0
+            off = leaf.row - prepared.run.r0
             if inside and off == 0 and leaf.col in active_cols:
                 return f"c{leaf.col}"
             if inside and off == -1 and leaf.col in active_cols:
@@ -149,9 +149,9 @@ class Stretch:
             self.outside.append((i, leaf, off))
         return i
 
-    def dirty(self, a, b) -> np.ndarray:
-        """Rows a..b-1 where an input from outside the group is not a plain number."""
-        bad = np.zeros(b - a, dtype=bool)
+    def dirty(self, start, end) -> np.ndarray:
+        """Rows start..end-1 where an input from outside the group is not a plain number."""
+        bad = np.zeros(end - start, dtype=bool)
         for _, leaf, off in self.outside:
             store = self.ev.read.get(leaf.sheet)
             if store is None:
@@ -161,7 +161,7 @@ class Stretch:
                 _, kind = store.slice(leaf.col, leaf.row, leaf.row)
                 bad |= kind[0] > NUMBER
             else:
-                _, kind = store.slice(leaf.col, a + off, b - 1 + off)
+                _, kind = store.slice(leaf.col, start + off, end - 1 + off)
                 bad |= kind > NUMBER
         return bad
 
@@ -171,15 +171,15 @@ class Stretch:
         lo, hi = min(p.run.r0 for p in members), max(p.run.r1 for p in members) + 1
         return _any_in(self.dirty(lo, hi), [p.run.r0 - lo for p in members], [p.run.r1 + 1 - lo for p in members])
 
-    def call(self, lo, hi, hi_row):
+    def call(self, start, end, hi_row):
         under = "raise" if self.ev.dialect == "libreoffice" else "ignore"
         with np.errstate(all="raise", under=under):
-            return self.loop(lo, hi, hi_row)
+            return self.loop(start, end, hi_row)
 
-    def loop(self, lo, hi, hi_row):
-        """The compiled loop over rows lo..hi-1 (the caller sets the floating-point context): the row where
+    def loop(self, start, end, hi_row):
+        """The compiled loop over rows start..end-1 (the caller sets the floating-point context): the row where
         it stopped."""
-        return self.loops([lo], [hi], hi_row)[0]
+        return self.loops([start], [end], hi_row)[0]
 
     def loops(self, starts, ends, hi_row) -> list:
         """The compiled loop over rows starts[k]..ends[k]-1 for each k: where each stopped."""
@@ -214,28 +214,28 @@ class Stretch:
                 self.mark_numbers(a, b)
         return failed
 
-    def first_bad(self, lo, hi) -> int:
-        """The first row of lo..hi-1 the loop filled that is not a finite number (hi if none)."""
-        first = hi
+    def first_bad(self, start, end) -> int:
+        """The first row of start..end-1 the loop filled that is not a finite number (end if none)."""
+        first = end
         store = self.ev.out[self.sheet]
         for c in self.out_cols:
-            vals = store.column(c).num[lo:hi]
+            vals = store.column(c).num[start:end]
             bad = np.nonzero(~self.ev.good(vals))[0]
             if len(bad):
-                first = min(first, lo + int(bad[0]))
+                first = min(first, start + int(bad[0]))
         return first
 
-    def mark_numbers(self, lo, hi):
+    def mark_numbers(self, start, end):
         store = self.ev.out[self.sheet]
         for c in self.out_cols:
-            store.column(c).kind[lo:hi] = NUMBER
+            store.column(c).kind[start:end] = NUMBER
 
 
 class Rows:
     """The compiled row-by-row evaluation of one group (see the module doc)."""
 
-    def __init__(self, ev, group, order, cols):
-        self.ev, self.group, self.order, self.cols = ev, group, order, cols
+    def __init__(self, evaluator, group, order, cols):
+        self.ev, self.group, self.order, self.cols = evaluator, group, order, cols
         self.sheet = group[0].run.sheet
         self.group_cols = set(order)
         self.back = max([-t.offset for p in group for t in p.targets
@@ -258,59 +258,59 @@ class Rows:
         st.active = active
         return st
 
-    def stretch(self, st: Stretch, a, b, exact_left) -> int:
-        dirty = st.dirty(a, b)
-        r = a
-        while r < b:
+    def stretch(self, stretch: Stretch, start, end, exact_left) -> int:
+        dirty = stretch.dirty(start, end)
+        r = start
+        while r < end:
             if not exact_left:
-                stop = a + _next_true(dirty, r - a)
+                stop = start + _next_true(dirty, r - start)
                 if stop > r:
-                    r_fail = st.call(r, stop, self.hi)
-                    r_bad = st.first_bad(r, r_fail)
-                    st.mark_numbers(r, r_bad)
+                    r_fail = stretch.call(r, stop, self.hi)
+                    r_bad = stretch.first_bad(r, r_fail)
+                    stretch.mark_numbers(r, r_bad)
                     self.recent = []
                     r = r_bad
-                    if r >= b:
+                    if r >= end:
                         break
-            kinds = self.exact_row(st, r)
+            kinds = self.exact_row(stretch, r)
             exact_left = self.back if any(k != NUMBER for k in kinds) else max(0, exact_left - 1)
-            if exact_left and self.fill(st, kinds, dirty, r, a, b):
+            if exact_left and self.fill(stretch, kinds, dirty, r, start, end):
                 return exact_left
             r += 1
         return exact_left
 
-    def exact_row(self, st, r):
+    def exact_row(self, stretch, row):
         store = self.ev.out[self.sheet]
         kinds = []
-        for c, p in st.active:
-            self.ev.exact(p, r)
-            kinds.append(int(store.column(c).kind[r]))
+        for c, p in stretch.active:
+            self.ev.exact(p, row)
+            kinds.append(int(store.column(c).kind[row]))
         return kinds
 
-    def fill(self, st, kinds, dirty, r, a, b) -> bool:
+    def fill(self, stretch, kinds, dirty, row, start, end) -> bool:
         """The rest of the stretch holds the same errors as the last back+1 rows (see the module doc)."""
         self.recent.append(kinds)
         need = self.back + 1
         if (not self.strict or len(self.recent) < need or any(k < ERROR for k in kinds)
-                or any(x != kinds for x in self.recent[-need:]) or dirty[r + 1 - a:].any()):
+                or any(x != kinds for x in self.recent[-need:]) or dirty[row + 1 - start:].any()):
             return False
         store = self.ev.out[self.sheet]
-        for (c, _), k in zip(st.active, kinds):
+        for (c, _), k in zip(stretch.active, kinds):
             col = store.column(c)
-            col.kind[r + 1:b] = k
-            col.num[r + 1:b] = np.nan
+            col.kind[row + 1:end] = k
+            col.num[row + 1:end] = np.nan
         return True
 
 
-def made_stretch(ev, sheet, group_cols, active) -> Stretch:
+def made_stretch(evaluator, sheet, group_cols, active) -> Stretch:
     """The stretch's loop, made once per shape: the runs of a column that restart every epoch
     (an epoch sum `=O36+H37`) are the same formulas in R1C1 form, one compiled loop for all
     (a run sharing its shape's expression unmoved reads the same cells: keyed by its row too)."""
     key = (sheet, frozenset(group_cols),
            tuple((c, id(p.shape), p.run.r0 if p.expr is p.shape.expr else None) for c, p in active))
-    made = ev.stretches.get(key)
+    made = evaluator.stretches.get(key)
     if made is None:
-        made = ev.stretches[key] = Stretch(ev, sheet, active, group_cols)
+        made = evaluator.stretches[key] = Stretch(evaluator, sheet, active, group_cols)
     return made
 
 

@@ -67,18 +67,18 @@ class SheetCells:
     members: dict = field(default_factory=dict)  # (row, col) of an array formula's other cells -> its Run
     no_cache: int = 0  # formula cells without a cached value
 
-    def run_at(self, r, c):
-        """The run holding cell (r, c), or None."""
-        runs = self.runs.get(c)
+    def run_at(self, row, col):
+        """The run holding cell (row, col), or None."""
+        runs = self.runs.get(col)
         if not runs:
-            return self.members.get((r, c))
-        i = bisect_right(runs, r, key=lambda x: x.r0) - 1
-        if i >= 0 and runs[i].r1 >= r:
+            return self.members.get((row, col))
+        i = bisect_right(runs, row, key=lambda x: x.r0) - 1
+        if i >= 0 and runs[i].r1 >= row:
             return runs[i]
-        return self.members.get((r, c))
+        return self.members.get((row, col))
 
-    def is_formula(self, r, c) -> bool:
-        return self.run_at(r, c) is not None
+    def is_formula(self, row, col) -> bool:
+        return self.run_at(row, col) is not None
 
     def all_runs(self):
         for col in sorted(self.runs):
@@ -89,25 +89,25 @@ class SheetCells:
         return sum(run.n for run in self.all_runs()) + len(self.members)
 
 
-def _key(text, r, c):
+def _key(text, row, col):
     try:
-        return relative(text, r, c)
+        return relative(text, row, col)
     except FormulaSyntaxError:
         return ("unreadable", text)
 
 
-def _template(text, r):
+def _template(text, row):
     """The formula's text on any row, or None (a generic renderer: runs that start every epoch are
     many, and compiling each would cost more than it saves)."""
     try:
-        parts = row_parts(text, r, other_sheets=True)
+        parts = row_parts(text, row, other_sheets=True)
     except FormulaSyntaxError:
         return None
 
     def t(R):
         return "".join(p if isinstance(p, str) else str(R + p) for p in parts)
 
-    return t if t(r) == text else None
+    return t if t(row) == text else None
 
 
 class RunBuilder:
@@ -117,37 +117,37 @@ class RunBuilder:
         self.sheet = sheet
         self.cur: dict[int, Run] = {}
 
-    def add(self, r, c, text, array=None, careful=True, form=None):
-        """Cell (r, c) holds formula text: it continues its column's run or starts one. careful: compare
+    def add(self, row, col, text, array=None, careful=True, form=None):
+        """Cell (row, col) holds formula text: it continues its column's run or starts one. careful: compare
         R1C1 forms when the text is not the run's text on this row (spacing, case); a caller that
         knows the cell's XML differs from the row above's can skip it (two runs of one formula are
         harmless)."""
-        cur = self.cur.get(c)
-        if array is None and cur is not None and cur.r1 == r - 1 and cur.array is None:
+        cur = self.cur.get(col)
+        if array is None and cur is not None and cur.r1 == row - 1 and cur.array is None:
             tmpl = cur.template
-            if (tmpl is not None and tmpl(r) == text) or (careful and _key(text, r, c) == cur.key):
-                cur.r1 = r
+            if (tmpl is not None and tmpl(row) == text) or (careful and _key(text, row, col) == cur.key):
+                cur.r1 = row
                 return
-        self.start(r, c, text, array, form)
+        self.start(row, col, text, array, form)
 
-    def start(self, r, c, text, array=None, form=None):
-        """A new run begins at (r, c); form: its relative form (`CellTemplate.fmt`) when the reader knows it."""
-        run = Run(self.sheet.name, c, r, r, text, _array_range(array, r, c) if array else None, form=form)
-        self.sheet.runs.setdefault(c, []).append(run)
-        self.cur[c] = run
+    def start(self, row, col, text, array=None, form=None):
+        """A new run begins at (row, col); form: its relative form (`CellTemplate.fmt`) when the reader knows it."""
+        run = Run(self.sheet.name, col, row, row, text, _array_range(array, row, col) if array else None, form=form)
+        self.sheet.runs.setdefault(col, []).append(run)
+        self.cur[col] = run
         if run.array:
             ar0, ac0, ar1, ac1 = run.array
             for rr in range(ar0, ar1 + 1):
                 for cc in range(ac0, ac1 + 1):
-                    if (rr, cc) != (r, c):
+                    if (rr, cc) != (row, col):
                         self.sheet.members[(rr, cc)] = run
 
-    def extend(self, c, r):
-        """Column c's run goes on to row r (rows taken whole: the same formula, row after row)."""
-        self.cur[c].r1 = r
+    def extend(self, col, row):
+        """Column col's run goes on to row `row` (rows taken whole: the same formula, row after row)."""
+        self.cur[col].r1 = row
 
 
-def _array_range(ref, r, c):
+def _array_range(ref, row, col):
     try:
         if ":" in ref:
             a, b = ref.split(":")
@@ -156,15 +156,15 @@ def _array_range(ref, r, c):
         r0, c0, _, _ = split_ref(ref)
         return (r0, c0, r0, c0)
     except FormulaSyntaxError:
-        return (r, c, r, c)
+        return (row, col, row, col)
 
 
 class CellTaker:
     """Takes one cell at a time into a SheetCells."""
 
-    def __init__(self, sc: SheetCells, package):
-        self.sc, self.package = sc, package
-        self.builder = RunBuilder(sc)
+    def __init__(self, sheet_cells: SheetCells, package):
+        self.sc, self.package = sheet_cells, package
+        self.builder = RunBuilder(sheet_cells)
 
     def take(self, cell):
         sc = self.sc

@@ -19,7 +19,6 @@ from ..core.values import ERRORS, Block, Text, is_error
 
 BLANK, NUMBER, BOOL, TEXT, UNKNOWN, ERROR = 0, 1, 2, 3, 4, 8
 _ERR_KIND = {code: ERROR + i for i, code in enumerate(ERRORS)}
-CLEAN_MAX = NUMBER  # kinds a number array can stand for in arithmetic: BLANK (0) and NUMBER
 
 
 class Unknown:
@@ -34,16 +33,16 @@ class Unknown:
 UNKNOWN_VALUE = Unknown()
 
 
-def kind_of(v) -> int:
-    if v is None:
+def kind_of(value) -> int:
+    if value is None:
         return BLANK
-    if isinstance(v, bool):
+    if isinstance(value, bool):
         return BOOL
-    if isinstance(v, Text):
+    if isinstance(value, Text):
         return TEXT
-    if isinstance(v, str):
-        return _ERR_KIND.get(v, ERROR + ERRORS.index("#VALUE!"))
-    if isinstance(v, Unknown):
+    if isinstance(value, str):
+        return _ERR_KIND.get(value, ERROR + ERRORS.index("#VALUE!"))
+    if isinstance(value, Unknown):
         return UNKNOWN
     return NUMBER
 
@@ -95,88 +94,90 @@ class SheetValues:
                 fill()
         return self._cols
 
-    def column(self, c) -> Column:
-        col = self.cols.get(c)
-        if col is None:
-            col = self.cols[c] = Column(max(64, self.max_row + 1))
-        return col
+    def column(self, col) -> Column:
+        column = self.cols.get(col)
+        if column is None:
+            column = self.cols[col] = Column(max(64, self.max_row + 1))
+        return column
 
-    def put(self, r, c, v):
-        col = self.column(c)
-        col.ensure(r)
-        k = kind_of(v)
-        col.kind[r] = k
+    def put(self, row, col, value):
+        column = self.column(col)
+        column.ensure(row)
+        k = kind_of(value)
+        column.kind[row] = k
         if k == NUMBER:
-            col.num[r] = v
+            column.num[row] = value
         elif k == BOOL:
-            col.num[r] = 1.0 if v else 0.0
+            column.num[row] = 1.0 if value else 0.0
         else:
-            col.num[r] = 0.0 if k in (BLANK, TEXT) else np.nan
+            column.num[row] = 0.0 if k in (BLANK, TEXT) else np.nan
             if k == TEXT:
-                col.text[r] = str(v)
-        if r > self.max_row:
-            self.max_row = r
+                column.text[row] = str(value)
+        if row > self.max_row:
+            self.max_row = row
 
-    def put_numbers(self, c, r0, nums):
-        """Rows r0.. of column c are the numbers `nums` (an array)."""
-        col = self.column(c)
-        r1 = r0 + len(nums)
-        col.ensure(r1 - 1)
-        col.num[r0:r1] = nums
-        col.kind[r0:r1] = NUMBER
-        self.max_row = max(self.max_row, r1 - 1)
+    def put_numbers(self, col, first_row, nums):
+        """Rows first_row.. of column col are the numbers `nums` (an array)."""
+        column = self.column(col)
+        end = first_row + len(nums)
+        column.ensure(end - 1)
+        column.num[first_row:end] = nums
+        column.kind[first_row:end] = NUMBER
+        self.max_row = max(self.max_row, end - 1)
 
-    def get(self, r, c):
+    def get(self, row, col):
         """The value as a formula reads it: float, Text, bool, error code, None (blank) or UNKNOWN_VALUE."""
-        col = self.cols.get(c)
-        if col is None or r >= len(col.num):
+        column = self.cols.get(col)
+        if column is None or row >= len(column.num):
             return None
-        k = int(col.kind[r])
+        k = int(column.kind[row])
         if k == NUMBER:
-            return float(col.num[r])
+            return float(column.num[row])
         if k == BLANK:
             return None
         if k == BOOL:
-            return bool(col.num[r])
+            return bool(column.num[row])
         if k == TEXT:
-            return Text(col.text[r])
+            return Text(column.text[row])
         if k == UNKNOWN:
             return UNKNOWN_VALUE
         return error_code(k)
 
-    def slice(self, c, r0, r1):
-        """(numbers, kinds) of rows r0..r1 (inclusive) of column c, zero/blank beyond what exists."""
-        n = r1 - r0 + 1
-        col = self.cols.get(c)
-        if col is None:
+    def slice(self, col, first_row, last_row):
+        """(numbers, kinds) of rows first_row..last_row (inclusive) of column col, zero/blank beyond what
+        exists."""
+        n = last_row - first_row + 1
+        column = self.cols.get(col)
+        if column is None:
             return np.zeros(n), np.zeros(n, dtype=np.int8)
-        if r1 >= len(col.num):
-            col.ensure(r1)
-        return col.num[r0:r1 + 1], col.kind[r0:r1 + 1]
+        if last_row >= len(column.num):
+            column.ensure(last_row)
+        return column.num[first_row:last_row + 1], column.kind[first_row:last_row + 1]
 
-    def block(self, r0, c0, r1, c1, formula_cells=None) -> Block:
-        """The cells r0..r1 x c0..c1 as a Block (clipped to what the sheet holds); formula_cells(r, c)
-        says which are formula cells (LibreOffice's SUM needs it)."""
-        r1 = min(r1, max(self.max_row, r0))
-        c1 = min(c1, max(list(self.cols) or [c0]))
+    def block(self, first_row, first_col, last_row, last_col, formula_cells=None) -> Block:
+        """The cells first_row..last_row x first_col..last_col as a Block (clipped to what the sheet holds);
+        formula_cells(row, col) says which are formula cells (LibreOffice's SUM needs it)."""
+        last_row = min(last_row, max(self.max_row, first_row))
+        last_col = min(last_col, max(list(self.cols) or [first_col]))
         # zip of no column would be no row: a block right of every column keeps its rows, each empty
-        rows = tuple(zip(*(self.values(c, r0, r1) for c in range(c0, c1 + 1)))) if c1 >= c0 else ((),) * (r1 - r0 + 1)
+        cols, rows_read = range(first_col, last_col + 1), range(first_row, last_row + 1)
+        rows = tuple(zip(*(self.values(col, first_row, last_row) for col in cols))) if cols else ((),) * len(rows_read)
         forms = None
         if formula_cells is not None:
-            forms = tuple(tuple(formula_cells(r, c) for c in range(c0, c1 + 1)) for r in range(r0, r1 + 1))
-        return Block(rows, forms, (self.name, r0, c0))
+            forms = tuple(tuple(formula_cells(row, col) for col in cols) for row in rows_read)
+        return Block(rows, forms, (self.name, first_row, first_col))
 
-    def values(self, c, r0, r1) -> list:
-        """`get` over rows r0..r1 of column c, numbers converted in one numpy call (a block of a whole
-        step column is read by every cell of its group)."""
-        n = r1 - r0 + 1
-        col = self.cols.get(c)
-        if col is None:
+    def values(self, col, first_row, last_row) -> list:
+        """`get` over rows first_row..last_row of column col, numbers converted in one numpy call (a block of
+        a whole step column is read by every cell of its group)."""
+        n = last_row - first_row + 1
+        column = self.cols.get(col)
+        if column is None:
             return [None] * n
-        have = max(0, min(r1 + 1, len(col.num)) - r0)
-        out = col.num[r0:r0 + have].tolist() + [None] * (n - have)
-        for i in np.flatnonzero(col.kind[r0:r0 + have] != NUMBER).tolist():
-            out[i] = self.get(r0 + i, c)
+        have = max(0, min(last_row + 1, len(column.num)) - first_row)
+        out = column.num[first_row:first_row + have].tolist() + [None] * (n - have)
+        for i in np.flatnonzero(column.kind[first_row:first_row + have] != NUMBER).tolist():
+            out[i] = self.get(first_row + i, col)
         return out
 
     def copy(self) -> "SheetValues":
@@ -189,22 +190,17 @@ class SheetValues:
         return out
 
 
-def is_clean(kinds) -> np.ndarray:
-    """Which entries a number array stands for exactly in arithmetic (numbers and blanks)."""
-    return kinds <= CLEAN_MAX
-
-
-def describe(v) -> str:
+def describe(value) -> str:
     """A value as a report shows it."""
-    if isinstance(v, Unknown):
+    if isinstance(value, Unknown):
         return "unknown"
-    if v is None:
+    if value is None:
         return "empty"
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, Text):
-        return repr(str(v))
-    if is_error(v):
-        return v
-    v = float(v)
-    return repr(v) if v != int(v) or abs(v) >= 1e15 else str(int(v))
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, Text):
+        return repr(str(value))
+    if is_error(value):
+        return value
+    value = float(value)
+    return repr(value) if value != int(value) or abs(value) >= 1e15 else str(int(value))

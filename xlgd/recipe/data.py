@@ -45,12 +45,12 @@ class Dataset:
         return len(self.x)
 
 
-def _numbers(v, what) -> np.ndarray:
-    if not isinstance(v, list):
-        raise XlgdError(f"{what} must be a list of numbers, got {show(v)}")
-    if len(v) > MAX_DATA_ROWS:
-        raise XlgdError(f"{what} has {len(v):,} values (at most {MAX_DATA_ROWS:,} rows fit a sheet)")
-    return np.array([number(x, what) for x in v], dtype=np.float64)
+def _numbers(value, what) -> np.ndarray:
+    if not isinstance(value, list):
+        raise XlgdError(f"{what} must be a list of numbers, got {show(value)}")
+    if len(value) > MAX_DATA_ROWS:
+        raise XlgdError(f"{what} has {len(value):,} values (at most {MAX_DATA_ROWS:,} rows fit a sheet)")
+    return np.array([number(x, what) for x in value], dtype=np.float64)
 
 
 def load_data(cfg: dict, base: Path | None = None) -> Dataset:

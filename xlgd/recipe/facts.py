@@ -42,30 +42,30 @@ class Facts:
         self.off_since = None     # first row of the current run of rows with z <= 0
         self.rows = 0
 
-    def add(self, ep) -> None:
-        r0, steps, codes = self.rows, ep.steps, ep.codes
+    def add(self, epoch) -> None:
+        first_row, steps, codes = self.rows, epoch.steps, epoch.codes
         n = len(steps["err"])
         self.rows += n
         if self.out.exploded is None:
             with np.errstate(invalid="ignore"):
                 hit = np.nonzero((codes["err"] != 0) | (steps["err"] > self.explode_at))[0]
             if len(hit):
-                self.out.exploded = r0 + int(hit[0]) + 1
+                self.out.exploded = first_row + int(hit[0]) + 1
         if self.spec.model.startswith("relu") and "z" in steps:
-            self._unit(r0, steps["z"], codes["z"])
+            self._unit(first_row, steps["z"], codes["z"])
         if self.spec.grad == "fd" and self.h:
-            self._lost_h(r0, steps, codes)
+            self._lost_h(first_row, steps, codes)
 
-    def _unit(self, r0, z, code):
+    def _unit(self, first_row, z, code):
         with np.errstate(invalid="ignore"):
             off = (code == 0) & (z <= 0)
         on = np.nonzero(~off)[0]
         if len(on):
-            self.off_since = r0 + int(on[-1]) + 1 if on[-1] + 1 < len(off) else None
+            self.off_since = first_row + int(on[-1]) + 1 if on[-1] + 1 < len(off) else None
         elif self.off_since is None:
-            self.off_since = r0
+            self.off_since = first_row
 
-    def _lost_h(self, r0, steps, codes):
+    def _lost_h(self, first_row, steps, codes):
         for w in self.spec.params:
             if w in self.out.lost_h or f"est_{w}" not in steps:
                 continue
@@ -75,7 +75,7 @@ class Facts:
                 lost = ok & (est == 0) & (grad != 0) & (val + self.h == val)
             hit = np.nonzero(lost)[0]
             if len(hit):
-                self.out.lost_h[w] = r0 + int(hit[0]) + 1
+                self.out.lost_h[w] = first_row + int(hit[0]) + 1
 
     def result(self) -> SheetFacts:
         if self.off_since is not None and self.rows - self.off_since >= self.spec.n_data:

@@ -1,12 +1,15 @@
 """Formula text -> the core's expression tree, for everything the core's function table evaluates.
 
-`parse(text, sheet, row, col, array=False)` gives `CellRef` and `RangeRef` leaves for references
+`parse(text, sheet, row, col)` gives `CellRef` and `RangeRef` leaves for references
 (on any sheet), `Name` leaves for defined names, `Const` for text, booleans, errors and array
 constants, the operators and every evaluable function of `core/functions.py` (`_xlfn.` dropped).
+A structured reference (`Table1[Age]`) is a `Name` leaf holding its text, resolved from the workbook's
+tables as names are; a union of ranges `(A1:A3,C1:C3)` is read as a whole argument of SUM, COUNT, MAX ...
+(`UNION_FUNCTIONS`), its ranges as separate arguments.
 Anything else raises `Unsupported` with a reason a person can read (an unknown or volatile function,
-a union of ranges, implicit intersection, ROW() without its cell), and callers call the cell
-unchecked. Ranges are allowed where a function takes them and in array context (an array formula,
-SUMPRODUCT's arguments).
+a union of ranges elsewhere, ROW() without its cell), and callers call the cell unchecked. A
+range is parsed wherever it stands; where one value is expected, evaluation reads it by implicit
+intersection (`values.intersect`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ MAX_ROW, MAX_COL = 1048576, 16384
 _BIN = {"&": 1.5, "+": 2, "-": 2, "*": 3, "/": 3, "^": 4}
 _CMP = {"=", "<>", "<", ">", "<=", ">="}
 _PREFIXES = ("_XLFN._XLWS.", "_XLFN.", "_XLWS.")
+# Functions whose value over a union of ranges is their value over the ranges as separate arguments.
+_UNION = (("op", ","), ("op", "~"))
+UNION_FUNCTIONS = {"SUM", "COUNT", "COUNTA", "MAX", "MIN", "AVERAGE", "SUMSQ", "AND", "OR", "XOR", "VAR.P",
+                   "STDEV.P", "CONCAT"}
 
 
 class Unsupported(ValueError):
@@ -40,7 +47,7 @@ MAX_CHARS = 8192
 MAX_DEPTH = 200
 
 
-def parse(text: str, sheet: str, row: int | None = None, col: int | None = None, array: bool = False):
+def parse(text: str, sheet: str, row: int | None = None, col: int | None = None):
     """Formula text (with or without '=') -> expression tree, for the cell at (row, col) of sheet."""
     if len(text) > MAX_CHARS:
         raise Unsupported(f"a formula of {len(text):,} characters (Excel's limit is {MAX_CHARS:,})")
@@ -50,7 +57,7 @@ def parse(text: str, sheet: str, row: int | None = None, col: int | None = None,
         raise Unsupported(str(e)) from None
     if not toks:
         raise Unsupported("an empty formula")
-    p = _FormulaParser(toks, sheet, row, col, array)
+    p = _FormulaParser(toks, sheet, row, col)
     e = p.expr(0)
     if p.i != len(toks):
         raise Unsupported(f"unexpected {toks[p.i][1]!r}")
@@ -84,10 +91,9 @@ def function_name(token: str) -> str:
 
 
 class _FormulaParser:
-    def __init__(self, toks, sheet, row, col, array):
+    def __init__(self, toks, sheet, row, col):
         self.t, self.i, self.sheet = toks, 0, sheet
         self.row, self.col = row, col
-        self.array_depth = 1 if array else 0
         self.level = 0  # how deep the parser itself is: brackets, signs and arguments recurse
 
     def _enter(self):
@@ -168,17 +174,19 @@ class _FormulaParser:
             return self.array_constant()
         if kind == "func":
             return self.call(t)
+        if kind == "table":  # a structured reference: resolved from the workbook's tables, like a name
+            return Name(t)
         sheet, explicit = self.sheet, False
         if kind == "sheet":
             sheet, explicit = unquote_sheet(t), True
             kind, t = self.take()
         return self.reference(kind, t, sheet, explicit)
 
-    def reference(self, kind, t, sheet, explicit):
+    def reference(self, kind, token, sheet, explicit):
         if explicit and sheet.startswith("["):
             raise Unsupported("reads another workbook")
         if kind == "ref":
-            r, c, ra, _ = split_ref(t)
+            r, c, ra, _ = split_ref(token)
             if self.peek() == ("op", ":"):
                 self.take()
                 k2, t2 = self.take()
@@ -198,17 +206,36 @@ class _FormulaParser:
             return CellRef(sheet, r, c, ra)
         if kind in ("rows", "cols"):
             ends = [(x.startswith("$"), int(x.strip("$")) if kind == "rows" else col_number(x.strip("$")))
-                    for x in t.split(":")]
+                    for x in token.split(":")]
             (a1, lo), (a2, hi) = sorted(ends, key=lambda e: e[1])
             if kind == "rows":
                 return RangeRef(sheet, lo, 1, hi, MAX_COL, a1, a2)
             return RangeRef(sheet, 1, lo, MAX_ROW, hi, True, True)
         if kind == "name":
-            u = t.upper()
+            u = token.upper()
             if u in ("TRUE", "FALSE") and not explicit:
                 return Const(u == "TRUE")
-            return Name(t, sheet) if explicit else Name(t)
-        raise Unsupported(f"unexpected {t!r}")
+            return Name(token, sheet) if explicit else Name(token)
+        raise Unsupported(f"unexpected {token!r}")
+
+    def union(self, f) -> list | None:
+        """The references of a union `(A1:A3,C1:C3)` (LibreOffice writes `(A1:A3~C1:C3)`) given as a whole
+        argument of a function that reads every value of its arguments alike (SUM, COUNT, MAX ...), or None (the parser back where it was) when the
+        argument is no union; a union elsewhere is Unsupported."""
+        start = self.i
+        self.take()  # (
+        items = [self.expr(0)]
+        if self.peek() not in _UNION:
+            self.i = start
+            return None
+        while self.peek() in _UNION:
+            self.take()
+            items.append(self.expr(0))
+        if self.take() != ("op", ")") or self.peek() not in (("op", ","), ("op", ")")):
+            raise Unsupported("a union of ranges or unbalanced brackets")
+        if f.name not in UNION_FUNCTIONS or not all(isinstance(x, (CellRef, RangeRef, Name)) for x in items):
+            raise Unsupported(f"a union of ranges as an argument of {f.name}, which xlgd does not evaluate")
+        return items
 
     def array_constant(self):
         rows, row = [], []
@@ -239,8 +266,8 @@ class _FormulaParser:
                 return Const(array(rows))
             raise Unsupported("a malformed array constant")
 
-    def call(self, t):
-        name = function_name(t)
+    def call(self, token):
+        name = function_name(token)
         f = functions.get(name)
         if f is None:
             raise Unsupported(f"function {name} is not one xlgd evaluates", function=name)
@@ -250,11 +277,7 @@ class _FormulaParser:
         if not f.evaluable:
             raise Unsupported(f"function {name} is not one xlgd evaluates", function=name)
         self.take()  # (
-        if f.array_args:
-            self.array_depth += 1
         args = self.arguments(f)
-        if f.array_args:
-            self.array_depth -= 1
         if name in ("ROW", "COLUMN") and not args:
             if self.row is None:
                 raise Unsupported(f"{name}() without the cell it is in")
@@ -263,12 +286,15 @@ class _FormulaParser:
             raise Unsupported(f"{name} with {len(args)} argument(s)", function=name)
         return Fn(name, tuple(args))
 
-    def arguments(self, f):
+    def arguments(self, function):
         args = []
         if self.peek() != ("op", ")"):
             while True:
-                a = self.expr(0) if self.peek() not in (("op", ","), ("op", ")")) else Const(None)
-                args.append(a)
+                union = self.union(function) if self.peek() == ("op", "(") else None
+                if union:
+                    args += union
+                else:
+                    args.append(self.expr(0) if self.peek() not in (("op", ","), ("op", ")")) else Const(None))
                 if self.peek() == ("op", ","):
                     self.take()
                     continue

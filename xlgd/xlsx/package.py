@@ -78,6 +78,7 @@ _CELL = re.compile(
     r'(?:<v>([^<]*)</v>)?(.*?)</c>)', re.DOTALL)
 _T_ATTR = re.compile(r'\st="([a-zA-Z]+)"')
 _ATTR = re.compile(r'([a-zA-Z]+)="([^"]*)"')
+_ROW_PAST = re.compile(r'<row r="([0-9]{1,7})"')  # (a row number past 7 digits is past every `until`)
 _INLINE_T = re.compile(r"<t(?:\s[^>]*)?>([^<]*)</t>|<t\s*/>", re.DOTALL)
 
 
@@ -138,6 +139,7 @@ class Package:
         self._strings = None
         self._parts = {}
         self._values = {}
+        self._first = {}  # sheet -> (until, cells of its rows 1..until): `first_rows`
         self._converted = None  # the temporary directory of an .ods read as .xlsx
         self.opendocument = False  # the file is an .ods, read as the .xlsx LibreOffice makes of it
         self._heads = {}  # sheet part -> True if the scanner reads it (see _scannable)
@@ -404,6 +406,32 @@ class Package:
             except Fallback:
                 pass  # lxml reads the sheet from the start: the cells the scanner gave are not given twice
         yield from itertools.islice(self._iterparse(info), done, None)
+
+    def first_rows(self, sheet: str, until: int) -> list:
+        """The cells of a sheet's rows 1..until, in file order: read from the sheet's start once and
+        kept (a question about fewer rows is answered from what was read)."""
+        got = self._first.get(sheet)
+        if got is None or got[0] < until:
+            got = self._first[sheet] = (until, self._read_first_rows(sheet, until))
+        return got[1] if got[0] == until else [c for c in got[1] if c.row <= until]
+
+    def _read_first_rows(self, sheet, until):
+        try:
+            pieces = self.bodies(sheet)
+            shared, cols, out = {}, {}, []
+            try:
+                for body in pieces:
+                    past = _ROW_PAST.search(body, 0)
+                    while past is not None and int(past.group(1)) <= until:
+                        past = _ROW_PAST.search(body, past.end())
+                    out += self.scan_piece(sheet, body if past is None else body[:past.start()], shared, cols)
+                    if past is not None:
+                        break
+            finally:
+                pieces.close()
+            return out
+        except Fallback:
+            return list(itertools.takewhile(lambda c: c.row <= until, self.cells(sheet, force_xml=True)))
 
     def rows(self, sheet: str, force_xml=False):
         """Cells grouped by row: yields (row, [Cell, ...])."""

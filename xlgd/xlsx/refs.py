@@ -17,6 +17,7 @@ _TOKEN = re.compile(r"""
  (?P<ws>\s+)
 |(?P<str>"(?:[^"]|"")*")
 |(?P<err>\#(?:NUM!|DIV/0!|VALUE!|REF!|NAME\?|N/A|NULL!|GETTING_DATA))
+|(?P<table>(?:[A-Za-z_\\][A-Za-z0-9_.\\]*)?\[(?:[^\[\]']|'.|\[(?:[^\[\]']|'.)*\])*\](?!\s*[A-Za-z0-9_.']+!))
 |(?P<sheet>(?:'(?:[^']|'')+'|[A-Za-z_][A-Za-z0-9_.]*)!)
 |(?P<cols>\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3})(?![A-Za-z0-9_.(!])
 |(?P<rows>\$?[0-9]{1,7}:\$?[0-9]{1,7})(?![0-9.])
@@ -24,7 +25,7 @@ _TOKEN = re.compile(r"""
 |(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
 |(?P<func>[A-Za-z_][A-Za-z0-9_.]*)(?=\s*\()
 |(?P<name>[A-Za-z_\\][A-Za-z0-9_.]*)
-|(?P<op><>|<=|>=|[-+*/^&=<>:,();%{}])
+|(?P<op><>|<=|>=|[-+*/^&=<>:,();%{}~])
 """, re.VERBOSE)
 # Rows of seven digits at most (in _TOKEN too, so every `ref` and `rows` token splits): Excel's rows
 # end at 1,048,576, and int() of a longer run of digits is slow and, past 4,300 digits, refused.
@@ -108,7 +109,8 @@ def split_ref(ref: str):
 
 @lru_cache(maxsize=4096)
 def tokens(text: str) -> tuple:
-    """(kind, text) pairs; kinds: str err sheet ref num func name op. No '=' prefix."""
+    """(kind, text) pairs; kinds: str err table sheet ref num func name op. No '=' prefix. `table` is a
+    structured reference (`Table1[Age]`, `[@Age]`, `Table1[[#This Row],[Age]]`)."""
     if text.startswith("="):
         text = text[1:]
     out, pos = [], 0

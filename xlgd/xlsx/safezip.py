@@ -42,11 +42,11 @@ _DOCTYPE_TEXT = re.compile(r"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 _ROOT_START = re.compile(r"<[A-Za-z_:]")
 
 
-def _tail_entry_count(f, size):
+def _tail_entry_count(stream, size):
     """Entries the zip declares, from its end-of-central-directory record(s)."""
     back = min(size, 65536 + 22)
-    f.seek(size - back)
-    tail = f.read(back)
+    stream.seek(size - back)
+    tail = stream.read(back)
     i = tail.rfind(b"PK\x05\x06")
     if i < 0 or len(tail) < i + 22:
         return None
@@ -58,12 +58,12 @@ def _tail_entry_count(f, size):
     return count
 
 
-def _directory_entries(f, most: int) -> int:
+def _directory_entries(stream, most: int) -> int:
     """How many entries the central directory holds, counted up to `most`: zipfile reads the
     directory by its size, whatever count the end record gives, one object an entry. The walk
     stops at the first bytes that are not an entry (zipfile then says what is wrong)."""
     try:
-        end = zipfile._EndRecData(f)
+        end = zipfile._EndRecData(stream)
     except OSError:
         return 0
     if not end:
@@ -74,8 +74,8 @@ def _directory_entries(f, most: int) -> int:
         at -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator
     stop, n = at + size_cd, 0
     while n < most and at + 46 <= stop:
-        f.seek(at)
-        head = f.read(46)
+        stream.seek(at)
+        head = stream.read(46)
         if len(head) < 46 or head[:4] != b"PK\x01\x02":
             break
         name, extra, comment = struct.unpack("<HHH", head[28:34])
@@ -84,9 +84,9 @@ def _directory_entries(f, most: int) -> int:
     return n
 
 
-def _ole_kind(f) -> str:
-    f.seek(0)
-    head = f.read(1 << 20)
+def _ole_kind(stream) -> str:
+    stream.seek(0)
+    head = stream.read(1 << 20)
     if "EncryptionInfo".encode("utf-16-le") in head or "EncryptedPackage".encode("utf-16-le") in head:
         return "is password-protected (an encrypted workbook); save an unprotected copy and verify that"
     return "is an old binary Excel file (.xls), not .xlsx; save it as .xlsx (Excel Workbook) first"

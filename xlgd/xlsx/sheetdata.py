@@ -35,11 +35,11 @@ def checked_rows(pieces, where):
         yield piece
 
 
-def row_number(r, where) -> None:
-    """A row's `r` attribute (optional) must be a row of Excel's grid; its cells carry their own
+def row_number(number, where) -> None:
+    """A row's `r` attribute (`number`, optional) must be a row of Excel's grid; its cells carry their own
     addresses, but Excel calls a file with row 0 or row 10^5000 damaged, and so does xlgd."""
-    if r is not None and not (r.isdigit() and len(r) < 8 and 1 <= int(r) <= MAX_ROW):
-        raise XlgdError(f"{where} has a row numbered {shorten(r, 20)!r}, outside Excel's rows 1..{MAX_ROW:,}")
+    if number is not None and not (number.isdigit() and len(number) < 8 and 1 <= int(number) <= MAX_ROW):
+        raise XlgdError(f"{where} has a row numbered {shorten(number, 20)!r}, outside Excel's rows 1..{MAX_ROW:,}")
 
 
 def cell_address(ref, where, before=(1, 0)) -> tuple:
@@ -130,11 +130,11 @@ class Prefetch:
     thread. Errors (damaged zip, bomb guards) are
     raised in the caller, in order; leaving the `with` early stops the thread first."""
 
-    def __init__(self, f, size):
+    def __init__(self, stream, size):
         import queue
         import threading
 
-        self.f, self.size = f, size
+        self.f, self.size = stream, size
         self.q = queue.Queue(maxsize=2)
         self.stop = threading.Event()
         self.t = threading.Thread(target=self._run, daemon=True)

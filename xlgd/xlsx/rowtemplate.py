@@ -1,17 +1,30 @@
-"""A cell's and a row's XML on any row: the templates the fast row reader (`rowreader`) compares rows with.
+"""Rows of a worksheet's XML compared as text with the rows a template renders: xlsx's one row-template reader.
 
-A `CellTemplate` is one cell's XML with its value cut out (`HOLE`) and its
-row numbers as offsets from its own row (`refs.row_parts`): rendered on row
-r it is the cell's XML there, so a cell equal to the rendering of the cell
-above's template holds the same formula in R1C1 form. A cell is read into
-its parts once per shape: cached by its XML without its own row number
-(`_absolute_parts`), and a new cell of a known shape -- the same XML but for
-its digits -- read from that shape's recipe instead of parsed (`_recipe`).
+A piece of `Package.bodies` is cut into its values and a skeleton with a
+`HOLE` where each `<v>..</v>` was (`split_values`); `match_rows` compares
+the skeleton in place (str.startswith, no string made per row) with a
+template's rows r, r+1 ..., a hundred rows at a time where the template
+renders a block, and hands back how many rows matched, where they end and
+the row that did not. `TemplateRows` walks a sheet so, handing back runs of rows
+matched whole and every other row; the caller takes matched rows' values in
+bulk and scans the others (`Package.scan_piece`, after `with_values`).
 
-A `RowTemplate` is a row's cells on any row number: the row with one marker
-character per row offset, filled in by a few str.replace (`text`), and a
-hundred rows at a time where a template holds for long (`block`: the
-higher digits of the row numbers filled in by numpy, `_Filled`).
+Two templates render rows, both with `text(r)` and `block(R, B)`:
+
+* `RowTemplate`, seeded from the row above: a row's cells (`CellTemplate`:
+  one cell's XML with its row numbers as offsets from its own row, so a cell
+  equal to the rendering of the cell above's template holds the same formula
+  in R1C1 form) on any row number -- any sheet;
+* `PeriodicRows`, seeded from a layout: rows rendered from %-formats the
+  caller gives (xlgd's step table: its row, the row above, a data row that
+  wraps every period, the period's own row), for a sheet whose layout is known.
+
+A cell is read into its parts once per shape: cached by its XML without its
+own row number (`_absolute_parts`), and a new cell of a known shape -- the
+same XML but for its digits -- read from that shape's recipe instead of
+parsed (`_recipe`). Blocks fill the higher digits of a hundred row numbers
+in by placeholders (`RowTemplate.block` with numpy, `_Filled`;
+`PeriodicRows.block` with str.replace).
 """
 
 from __future__ import annotations
@@ -23,11 +36,115 @@ from operator import itemgetter
 
 import numpy as np
 
-from ..xlsx.refs import row_parts
+from .refs import row_parts
+from .sheetdata import MAX_ROW
 
 _PIECE = re.compile(r'(<c r="[A-Z]{1,3})([0-9]+)(")|(<f(?:\s[^>]*)?>)([^<]*)(</f>)')
 _T = re.compile(r'^<c [^>]*?\st="([a-zA-Z]+)"')
 HOLE = "\x00"  # where a row's <v>..</v> was cut out
+_V = re.compile(r"<v>([^<]*)</v>")
+
+
+def split_values(body):
+    """[text, value, text, value ...]: the <v>..</v> of a piece cut out (str.split where every <v> is
+    a plain one, else the regular expression). A `<v ...>` with attributes, or a lone tag, shifts every
+    part after it by one -- a text part (which always holds a tag: '</c>' follows each value) lands
+    where a value goes, or the count is even -- so a '<' in any value slot sends the piece to the
+    regular expression, which costs less than counting '<v' and '</v>' first."""
+    parts = body.replace("</v>", "<v>").split("<v>")
+    if len(parts) % 2 == 1 and "<" not in "".join(parts[1::2]):
+        return parts
+    return _V.split(body)
+
+
+def with_values(chunk, vals):
+    """The XML of a skeleton (`split_values`) with its values put back."""
+    for v in vals:
+        chunk = chunk.replace(HOLE, f"<v>{v}</v>", 1)
+    return chunk
+
+
+def match_rows(skel, pos, template, r, since):
+    """(n, where they end, (row, text) of the first row that differs or None): the rows of a skeleton
+    from `pos` on that are the template's rows r, r+1 ... -- compared in place (str.startswith).
+    A block of 100 rows is one comparison where the template renders one (`block`) and has held
+    since row `since` for more than a block: rendering a block costs a block's rows' rendering, which
+    a template that lives for one epoch (29 rows) would never win back."""
+    n = 0
+    while r <= MAX_ROW:
+        if r % EVERY == 0:
+            B, at = _block_match(skel, pos, template, r, since)
+            if B:
+                n, r, pos = n + B, r + B, at
+                continue
+        t = template.text(r)
+        if t is None or not (skel.startswith(t, pos) and skel.startswith("</row>", pos + len(t))):
+            return n, pos, (None if t is None else (r, t))
+        n, r, pos = n + 1, r + 1, pos + len(t) + 6
+    return n, pos, None
+
+
+def _block_match(skel, pos, template, r, since):
+    for B in BLOCKS:
+        if r % B == 0 and r - since > B and r + B - 1 <= MAX_ROW:
+            block = template.block(r, B)
+            if block is not None and skel.startswith(block, pos) and skel.startswith("</row>", pos + len(block)):
+                return B, pos + len(block) + 6
+    return 0, pos
+
+
+ROW_AT = re.compile(r'\s*<row r="([0-9]{1,7})"')  # 7 digits: past that, no row of Excel (and no int())
+
+
+class TemplateRows:
+    """A worksheet's rows, piece by piece (`Package.bodies`), each piece's values cut out: runs of rows
+    equal to `template`'s rows, and every other row on its own.
+
+    Iterating gives (n, skeleton, values): n >= 1 rows matched whole (each row followed by '</row>'),
+    0 one row that was not (without its '</row>'), -1 what a piece holds after its last row. Between
+    items the caller sets `template` (None: no matching), `at` (the row number the template's next
+    row must have; None: the row's own) and `since` (the row since which the template holds, for
+    `match_rows`); `expected` is (row, text) of the template's row where matching last stopped."""
+
+    def __init__(self, package, sheet, rows_checked=True):
+        self.package, self.sheet, self.rows_checked = package, sheet, rows_checked
+        self.template, self.at, self.since, self.expected = None, None, 0, None
+
+    def __iter__(self):
+        for body in self.package.bodies(self.sheet, rows_checked=self.rows_checked):
+            parts = split_values(body)
+            values, skel = parts[1::2], HOLE.join(parts[0::2])
+            del parts
+            end = skel.rfind("</row>") + 6  # the rows; after them a tail (none when the piece has no </row>: 5)
+            end = end if end > 5 else 0
+            pos = vi = 0
+            while pos < end:
+                n, at = self._match(skel, pos)
+                if not n:
+                    at = skel.index("</row>", pos)
+                k = skel.count(HOLE, pos, at)
+                yield n, skel[pos:at], values[vi:vi + k]
+                pos, vi = at if n else at + 6, vi + k
+            if skel[end:].strip():
+                yield -1, skel[end:], values[vi:]
+
+    def _match(self, skel, pos):
+        if self.template is None:
+            return 0, pos
+        r = self.at
+        if r is None:
+            m = ROW_AT.match(skel, pos)
+            if m is None:
+                return 0, pos
+            r = int(m.group(1))
+        n, at, self.expected = match_rows(skel, pos, self.template, r, self.since)
+        if n and self.at is not None:
+            self.at += n
+        return n, at
+
+
+BLOCKS = (100,)
+EVERY = gcd(*BLOCKS)  # a block starts on a row that is a multiple of this
 
 
 def _key_name(k):
@@ -179,9 +296,6 @@ class RowTemplate:
     whole row: the row numbers it needs are few (r, r-1 ...), so a row is one format and a handful of
     str() calls."""
 
-    BLOCKS = (100,)
-    EVERY = gcd(*BLOCKS)  # a block starts on a row that is a multiple of this
-
     def __init__(self, head: str, cells: list, like=None):
         self.head, self.cells = head, cells  # head: '<row r="#" ...>' (# for the row number)
         if like is not None:  # a template whose cells have the same columns, types and values (`patch`)
@@ -287,3 +401,71 @@ class _Filled:
             for j, byte in enumerate(x.encode("ascii")):  # one scatter per digit: (a 2-D index cost twice this)
                 out[starts + j] = byte
         return out.tobytes().decode("ascii")
+
+
+# Stand-ins for the period rows of a block of rows: ASCII control characters (no XML text holds
+# them, and none is HOLE or a digit placeholder), so str.replace stays on one-byte strings.
+_PERIOD_HOLES = [chr(c) for c in (*range(3, 9), 11, 12, *range(14, 32))]
+
+
+class PeriodicRows:
+    """Rows seeded from a layout: row first+i is `formats[kind] % {r, p, d, e}` -- r its row, p the
+    row above, d = d0 + i % period (a data row that wraps), e = e0 + i // period (the period's own
+    row); kind 'top' for i = 0, True for a period's first row, False for any other -- followed by
+    extra[i] where i < len(extra) (no row there when it is None), for `count` rows. The caller renders the formats (the
+    cells' XML with `HOLE` for each value) and the extras; nothing here knows a layout."""
+
+    def __init__(self, first, count, period, fields, formats, extra=()):
+        self.first, self.count, self.period = first, count, period
+        self.d0, self.e0 = fields  # the data row of phase 0, the row of period 0
+        self.formats, self.extra = formats, extra
+        self._blocks = {}
+        self._no_blocks = any(ch in f for f in formats.values() for ch in ["\x01", "\x02"] + _PERIOD_HOLES)
+
+    def text(self, r):
+        """Row r's skeleton (without '</row>'), None outside the rows."""
+        i = r - self.first
+        if not 0 <= i < self.count:
+            return None
+        k, d = divmod(i, self.period)
+        s = self.formats["top" if i == 0 else d == 0] % {"r": str(r), "p": str(r - 1), "d": str(self.d0 + d),
+                                                           "e": str(self.e0 + k)}
+        if i < len(self.extra):
+            return None if self.extra[i] is None else s + self.extra[i]
+        return s
+
+    def block(self, R, B):
+        """Rows R..R+B-1 joined by '</row>' (R a multiple of B): one rendered block per phase in the
+        period serves every block of that phase, the leading digits of its row numbers and its period
+        rows put in by a few str.replace -- the text `text` gives each row. None where the rows do not
+        all lie past the extras and inside the rows."""
+        i = R - self.first
+        if R < 2 * B or i < len(self.extra) or i < 0 or i + B > self.count or self._no_blocks:
+            return None  # (below 2B the row above block R holds fewer leading digits)
+        phase, k0 = i % self.period, i // self.period
+        blk = self._blocks.get((phase, B)) or self._block(phase, B)
+        if blk is None:
+            return None
+        text, offsets = blk
+        text = text.replace("\x01", str(R // B)).replace("\x02", str(R // B - 1))
+        for ko in offsets:
+            text = text.replace(_PERIOD_HOLES[ko], str(self.e0 + k0 + ko))
+        return text
+
+    def _block(self, phase, B):
+        n = self.period
+        if (phase + B - 1) // n >= len(_PERIOD_HOLES):  # short periods: too many period rows in a block
+            self._no_blocks = True
+            return None
+        rows, offsets = [], set()
+        low = f"%0{len(str(B)) - 1}d"  # B a power of ten: row R + j is str(R // B) + low % j
+        for j in range(B):
+            d, ko = (phase + j) % n, (phase + j) // n
+            offsets.add(ko)
+            hole = {"r": "\x01" + low % j, "p": "\x01" + low % (j - 1) if j else "\x02" + low % (B - 1),
+                    "d": str(self.d0 + d), "e": _PERIOD_HOLES[ko]}
+            rows.append(self.formats[d == 0] % hole)
+        if len(self._blocks) >= 64:
+            self._blocks.clear()
+        blk = self._blocks[(phase, B)] = ("</row>".join(rows), sorted(offsets))
+        return blk
