@@ -108,11 +108,11 @@ def _weekday(args, dialect):
     return float((sunday0 - start) % 7 + 1)
 
 
-def toolpak_number(v) -> float:
+def toolpak_number(value) -> float:
     """An argument of an Analysis ToolPak function (EDATE, EOMONTH): a boolean is #VALUE! there."""
-    if isinstance(v, bool):
+    if isinstance(value, bool):
         raise SheetError("#VALUE!")
-    return number(v)
+    return number(value)
 
 
 def _months_later(args, dialect, end_of_month):

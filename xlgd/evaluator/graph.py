@@ -232,8 +232,8 @@ def cells_of(run):
     return [(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
 
 
-def cells_of_row(run, r):
+def cells_of_row(run, row):
     """(sheet, row, col) of the cells run's formula on row r fills: one, or its array formula's range."""
     if run.array is None:
-        return [(run.sheet, r, run.col)]
+        return [(run.sheet, row, run.col)]
     return [(run.sheet, rr, cc) for rr, cc in cells_of(run)]

@@ -119,11 +119,11 @@ class RowReader:
             expected = seen[1] if seen and seen[0] == r else tm.text(r)
         self.cells(skel, values, r, expected)
 
-    def cells(self, skel, values, r, expected):
+    def cells(self, skel, values, row, expected):
         """A row that is not the row above again: cell by cell, reusing the cells that are."""
         got = skel.split(_C)
         old = expected.split(_C) if expected is not None else None
-        if old is not None and len(old) == len(got) and got[0] == old[0] and self.patch(got, old, values, r):
+        if old is not None and len(old) == len(got) and got[0] == old[0] and self.patch(got, old, values, row):
             return
         same = old is not None and len(old) == len(got)
         cells, vi, waiting, slowed = [], 0, [], False
@@ -135,12 +135,12 @@ class RowReader:
             if same and got[i] == old[i]:
                 ct = self.tmpl.cells[i - 1]
                 if ct.formula:
-                    self.taker.builder.extend(ct.col, r)
+                    self.taker.builder.extend(ct.col, row)
                 waiting.append((ct, vals))
                 if cells is not None:
                     cells.append(ct)
                 continue
-            ct, slow = self.differing(chunk, _column_of(chunk), r, vals, old[i] if same else None)
+            ct, slow = self.differing(chunk, _column_of(chunk), row, vals, old[i] if same else None)
             if slow:
                 slowed = True
             else:
@@ -150,10 +150,10 @@ class RowReader:
                     cells = None
                 else:
                     cells.append(ct)
-        self.new_template(got[0], r, cells, vi == len(values))
-        self.row_values(r, values, waiting, slowed)
+        self.new_template(got[0], row, cells, vi == len(values))
+        self.row_values(row, values, waiting, slowed)
 
-    def patch(self, got, old, values, r) -> bool:
+    def patch(self, got, old, values, row) -> bool:
         """What `cells` does, looking only at the cells that differ from the template (an epoch's first
         row, a cell that differs on every row): False, with nothing done, where that could read the row
         otherwise -- a differing cell holding another number of values or in another column, two cells
@@ -175,12 +175,12 @@ class RowReader:
         builder = self.taker.builder
         for i, col in formulas:
             if i not in skip:
-                builder.extend(col, r)
+                builder.extend(col, row)
         cells, taken, slowed, alike = list(tm.cells), {}, False, True
         for i, chunk, col in differ:
             s = starts[i - 1]
             vals = values[s:s + chunk.count(HOLE)]
-            ct, slow = self.differing(chunk, col, r, vals, old[i])
+            ct, slow = self.differing(chunk, col, row, vals, old[i])
             slowed |= slow
             taken[i] = None if slow else (ct, vals)
             if cells is not None:
@@ -190,14 +190,14 @@ class RowReader:
                     was = cells[i - 1]
                     alike = alike and (ct.type, ct.formula, ct.nholes) == (was.type, was.formula, was.nholes)
                     cells[i - 1] = ct
-        self.new_template(got[0], r, cells, nvals == len(values), tm if alike else None)
-        if not self.bulk_values(r, values, slowed):
+        self.new_template(got[0], row, cells, nvals == len(values), tm if alike else None)
+        if not self.bulk_values(row, values, slowed):
             for i, ct in enumerate(tm.cells, 1):
                 if i not in taken:
                     s = starts[i - 1]
-                    self.same_cell(ct, r, values[s:s + ct.nholes])
+                    self.same_cell(ct, row, values[s:s + ct.nholes])
                 elif taken[i] is not None:
-                    self.same_cell(taken[i][0], r, taken[i][1])
+                    self.same_cell(taken[i][0], row, taken[i][1])
         return True
 
     def differing(self, chunk, col, r, vals, above):

@@ -133,9 +133,9 @@ class Package:
     raw row pieces, `values(sheet, rows, cols)` looks a few cells up (charts).
     """
 
-    def __init__(self, path, z: SafeZip):
+    def __init__(self, path, archive: SafeZip):
         self.path = str(path)
-        self._z = z
+        self._z = archive
         self._strings = None
         self._parts = {}
         self._values = {}
@@ -445,13 +445,13 @@ class Package:
         if group:
             yield cur, group
 
-    def typed_value(self, v: str, t: str, sheet: str):
+    def typed_value(self, value: str, kind: str, sheet: str):
         """(value, kind) of a cell's <v> text and t attribute on `sheet`, checked as every reader of
         this package checks it: a shared string past the table or a number that is not one is an
         XlgdError naming it and the sheet (a fast reader cutting values out of the XML itself comes
         here for its odd cells)."""
         try:
-            return self._value(v, t, None)
+            return self._value(value, kind, None)
         except XlgdError as e:
             raise XlgdError(f"{e} (on sheet {sheet!r})") from None
 

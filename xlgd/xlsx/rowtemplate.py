@@ -277,14 +277,14 @@ class CellTemplate:
         if self.render(row) != chunk:
             raise ValueError("the cell does not rebuild")
 
-    def render(self, r):
-        return self.fmt % {_key_name(k): str(r + k) for k in self.offsets}
+    def render(self, row):
+        return self.fmt % {_key_name(k): str(row + k) for k in self.offsets}
 
-    def renders(self, chunk, shape, r) -> bool:
+    def renders(self, chunk, shape, row) -> bool:
         """render(r) == chunk; shape: the chunk without its digits (most templates differ there: no rendering)."""
-        if shape != self.shape and r + self.lowest >= 0:
+        if shape != self.shape and row + self.lowest >= 0:
             return False
-        return self.render(r) == chunk
+        return self.render(row) == chunk
 
 
 NO_DIGITS = str.maketrans("", "", "0123456789")
@@ -342,31 +342,31 @@ class RowTemplate:
             n += c.nholes
         return starts, n, [(i, c.col) for i, c in enumerate(self.cells, 1) if c.formula]
 
-    def text(self, r):
+    def text(self, row):
         t = self.marked
         if t is None:
-            return self.pfmt % self.order([str(r + k) for k in self.steps])
+            return self.pfmt % self.order([str(row + k) for k in self.steps])
         for ch, k in self.marks:
-            t = t.replace(ch, str(r + k))
+            t = t.replace(ch, str(row + k))
         return t
 
-    def block(self, R, B):
-        """Rows R..R+B-1 joined by '</row>' (B 10 or 100, R a multiple of B): rendered once with
-        the higher digits of each row number left as placeholders, then filled in with a few replaces --
-        B rows compared with one string comparison."""
-        made = self._blocks.get(B)
+    def block(self, first_row, size):
+        """Rows first_row..first_row+size-1 joined by '</row>' (size 10 or 100, first_row a multiple of
+        it): rendered once with the higher digits of each row number left as placeholders, then filled in
+        with a few replaces -- `size` rows compared with one string comparison."""
+        made = self._blocks.get(size)
         if made is None:
-            made = self._blocks[B] = self._render_block(B)
+            made = self._blocks[size] = self._render_block(size)
         text, marks = made
-        hi = R // B
+        hi = first_row // size
         if text is None or hi + marks[0][1] < 1:  # a row number below B: no leading digits to fill in
             return None
         digits = [str(hi + d) for _, d in marks]
         width = len(digits[0])
         if text.isascii() and all(len(x) == width for x in digits):  # (all but where the digits grow: 999 -> 1000)
-            filled = self._filled.get((B, width))
+            filled = self._filled.get((size, width))
             if filled is None:
-                filled = self._filled[B, width] = _Filled(text, [ch for ch, _ in marks], width)
+                filled = self._filled[size, width] = _Filled(text, [ch for ch, _ in marks], width)
             return filled.fill(digits)
         for (ch, _), x in zip(marks, digits):
             text = text.replace(ch, x)
@@ -422,32 +422,32 @@ class PeriodicRows:
         self._blocks = {}
         self._no_blocks = any(ch in f for f in formats.values() for ch in ["\x01", "\x02"] + _PERIOD_HOLES)
 
-    def text(self, r):
+    def text(self, row):
         """Row r's skeleton (without '</row>'), None outside the rows."""
-        i = r - self.first
+        i = row - self.first
         if not 0 <= i < self.count:
             return None
         k, d = divmod(i, self.period)
-        s = self.formats["top" if i == 0 else d == 0] % {"r": str(r), "p": str(r - 1), "d": str(self.d0 + d),
+        s = self.formats["top" if i == 0 else d == 0] % {"r": str(row), "p": str(row - 1), "d": str(self.d0 + d),
                                                            "e": str(self.e0 + k)}
         if i < len(self.extra):
             return None if self.extra[i] is None else s + self.extra[i]
         return s
 
-    def block(self, R, B):
-        """Rows R..R+B-1 joined by '</row>' (R a multiple of B): one rendered block per phase in the
-        period serves every block of that phase, the leading digits of its row numbers and its period
-        rows put in by a few str.replace -- the text `text` gives each row. None where the rows do not
-        all lie past the extras and inside the rows."""
-        i = R - self.first
-        if R < 2 * B or i < len(self.extra) or i < 0 or i + B > self.count or self._no_blocks:
+    def block(self, first_row, size):
+        """Rows first_row..first_row+size-1 joined by '</row>' (first_row a multiple of size): one rendered
+        block per phase in the period serves every block of that phase, the leading digits of its row
+        numbers and its period rows put in by a few str.replace -- the text `text` gives each row. None
+        where the rows do not all lie past the extras and inside the rows."""
+        i = first_row - self.first
+        if first_row < 2 * size or i < len(self.extra) or i < 0 or i + size > self.count or self._no_blocks:
             return None  # (below 2B the row above block R holds fewer leading digits)
         phase, k0 = i % self.period, i // self.period
-        blk = self._blocks.get((phase, B)) or self._block(phase, B)
+        blk = self._blocks.get((phase, size)) or self._block(phase, size)
         if blk is None:
             return None
         text, offsets = blk
-        text = text.replace("\x01", str(R // B)).replace("\x02", str(R // B - 1))
+        text = text.replace("\x01", str(first_row // size)).replace("\x02", str(first_row // size - 1))
         for ko in offsets:
             text = text.replace(_PERIOD_HOLES[ko], str(self.e0 + k0 + ko))
         return text
