@@ -13,9 +13,9 @@ the medians (one lucky run of either side moves a best-of-N ratio on a shared ma
 The books: Jeremy's graddesc-2018.xlsm (env XLGD_GRADDESC, else /work/shared/reference/), skipped with
 one line when absent; `xlgd generate`'s default book and its two-neuron book; a learner's two-neuron
 sheet saved by openpyxl (formulas, no cached values) and, when LibreOffice is installed, the same sheet
-re-saved by LibreOffice. Both sides run with compiled bytecode, as an installed package has it: the
-children write and read their .pyc files in a private PYTHONPYCACHEPREFIX (warmed once per side),
-whatever PYTHONDONTWRITEBYTECODE says; --no-bytecode measures without it.
+re-saved by LibreOffice; two fast.ai course workbooks Excel saved (`tests/data/wild`). Both sides run
+with compiled bytecode, as an installed package has it: the children write and read their .pyc files in
+a private PYTHONPYCACHEPREFIX (warmed once per side), whatever PYTHONDONTWRITEBYTECODE says; --no-bytecode measures without it.
 
 --breakdown adds, per book, where verify's time goes: the imports (`python -X importtime`: all of them,
 numpy's, lxml's, xlgd's own modules, the rest: the interpreter's site, argparse, json ...) and, in CPU
@@ -64,6 +64,9 @@ def commands(book: Path) -> dict:
             "openpyxl": [sys.executable, "-c", f"import openpyxl; openpyxl.load_workbook({str(book)!r})"]}
 
 
+COURSE_BOOKS = ("conv-example.xlsx", "collab_filter.xlsx")  # fast.ai course workbooks Excel saved (tests/data/wild)
+
+
 def books(tmp: Path, libreoffice: bool) -> list:
     """(label, path) of the course-sized books; absent ones said in one line and left out."""
     out = []
@@ -85,6 +88,8 @@ def books(tmp: Path, libreoffice: bool) -> list:
     out.append(("learner (openpyxl)", path))
     if libreoffice:
         out += _libreoffice_copy(path, tmp)
+    for name in COURSE_BOOKS:
+        out.append((name, ROOT / "tests" / "data" / "wild" / name))
     return out
 
 

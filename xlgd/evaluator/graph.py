@@ -37,19 +37,34 @@ class ReadRange(NamedTuple):
     hi_off: int | None = None  # a range whose last row moves (r + hi_off)
 
 
+WIDE_ARRAY = 1024  # an array formula over more columns is checked against every query, not indexed
+
+
 class RunIndex:
     """Find the runs covering cells: per (sheet, column) the runs sorted by first row, plus array ranges."""
 
     def __init__(self, runs):
         self.by_col = {}
-        self.arrays = {}
+        self.array_cols = {}  # (sheet, column) -> the array formulas whose range spans that column
+        self.wide_arrays = {}  # sheet -> array formulas spanning more than WIDE_ARRAY columns
         for run in runs:
             self.by_col.setdefault((run.sheet, run.col), []).append(run)
             if run.array:
-                self.arrays.setdefault(run.sheet, []).append(run)
+                self._add_array(run)
         for lst in self.by_col.values():
-            lst.sort(key=lambda x: x.r0)
+            lst.sort(key=lambda run: run.r0)
+        for lst in self.array_cols.values():
+            lst.sort(key=lambda run: run.array[0])
         self.starts = {k: [x.r0 for x in v] for k, v in self.by_col.items()}
+        self.array_starts = {k: [x.array[0] for x in v] for k, v in self.array_cols.items()}
+
+    def _add_array(self, run):
+        first_col, last_col = run.array[1], run.array[3]
+        if last_col - first_col > WIDE_ARRAY:
+            self.wide_arrays.setdefault(run.sheet, []).append(run)
+            return
+        for col in range(first_col, last_col + 1):
+            self.array_cols.setdefault((run.sheet, col), []).append(run)
 
     def overlapping(self, sheet, first_col, last_col, first_row, last_row):
         """Runs with a cell in rows first_row..last_row of columns first_col..last_col."""
@@ -64,11 +79,30 @@ class RunIndex:
             for run in lst[i:j]:
                 if run.r1 >= first_row and run.r0 <= last_row:
                     yield run
-        for run in self.arrays.get(sheet, ()):
+        for run in self._arrays_over(sheet, first_col, last_col, first_row, last_row):
+            own = first_col <= run.col <= last_col and run.r0 <= last_row and run.r1 >= first_row  # yielded above
+            if not own:
+                yield run
+
+    def _arrays_over(self, sheet, first_col, last_col, first_row, last_row):
+        """The array formulas whose range has a cell in rows first_row..last_row of those columns, each once."""
+        seen = set()
+        narrow = last_col - first_col < 64
+        cols = range(first_col, last_col + 1) if narrow else \
+            sorted(c for (s, c) in self.array_cols if s == sheet and first_col <= c <= last_col)
+        for col in cols:
+            lst = self.array_cols.get((sheet, col))
+            if not lst:
+                continue
+            starts = self.array_starts[(sheet, col)]
+            i = max(0, bisect_right(starts, first_row) - 1)
+            for run in lst[i:bisect_left(starts, last_row + 1)]:
+                if run.array[2] >= first_row and id(run) not in seen:
+                    seen.add(id(run))
+                    yield run
+        for run in self.wide_arrays.get(sheet, ()):
             r0, a0, r1, a1 = run.array
-            found = first_col <= run.col <= last_col and run.r0 <= last_row and run.r1 >= first_row  # yielded above
-            crosses = r0 <= last_row and r1 >= first_row and a0 <= last_col and a1 >= first_col
-            if crosses and not found:
+            if r0 <= last_row and r1 >= first_row and a0 <= last_col and a1 >= first_col:
                 yield run
 
     def _cols(self, sheet, first_col, last_col):
@@ -80,11 +114,7 @@ class RunIndex:
             i = bisect_right(self.starts[(sheet, col)], row) - 1
             if i >= 0 and lst[i].r1 >= row:
                 return lst[i]
-        for run in self.arrays.get(sheet, ()):
-            r0, a0, r1, a1 = run.array
-            if r0 <= row <= r1 and a0 <= col <= a1:
-                return run
-        return None
+        return next(self._arrays_over(sheet, col, col, row, row), None)
 
 
 def edges(runs, targets_of, index: RunIndex) -> list[set]:
