@@ -132,7 +132,7 @@ def verify_book(path, values="cached", rtol=0.0, sheet=None) -> Report:
         known = _check_known(ctx, report, targets, recipe, how)
         if ev is None:
             ev = _evaluation(book, how, known.fixed)
-        _check_rest(ev, report, known, how, ctx, sheet)
+        _check_rest(ev, report, known, how, ctx)
         _names(book, ev, report, known)
         report.notes += notes
         _notes(book, report, rec, how)
@@ -350,7 +350,7 @@ def _graddesc_names(book, known, name, g):
 
 
 # ------------------------------------------------------------------ everything else
-def _check_rest(evaluator, report, known, how, ctx, only):
+def _check_rest(evaluator, report, known, how, ctx):
     """Every formula cell the layouts did not cover, sheet by sheet, with the evaluator."""
     settings = Settings(ctx.rtol, how.rounded, _stale_reason(ctx.book.calc),
                         ctx.book.calc.get("iterate") in ("1", "true"),
