@@ -14,6 +14,7 @@ from xlgd.xlsx.package import Package
 from xlgd.xlsx.refs import col_number
 from xlgd.xlsx.rowtemplate import (
     HOLE,
+    CellParts,
     CellTemplate,
     PeriodicRows,
     RowTemplate,
@@ -57,7 +58,8 @@ def _write(path, odd=None):
 def _row_above(skel, r):
     """A `RowTemplate` seeded from row r's skeleton (the row above the rows it should match)."""
     head, *chunks = skel.split('<c r="')
-    cells = [CellTemplate('<c r="' + c, col_number(c[:c.index('"')].rstrip("0123456789")), r) for c in chunks]
+    parts = CellParts()
+    cells = [CellTemplate('<c r="' + c, col_number(c[:c.index('"')].rstrip("0123456789")), r, parts) for c in chunks]
     return RowTemplate(head.replace(f'r="{r}"', 'r="#"', 1), cells)
 
 
@@ -155,3 +157,24 @@ def test_a_sheet_whose_rows_are_strided_is_matched_from_its_layout(tmp_path):
 def test_values_cut_out_and_put_back_give_the_text(body):
     parts = split_values(body)
     assert with_values(HOLE.join(parts[0::2]), parts[1::2]) == body
+
+
+def _joined(parts):
+    """Parts with adjacent literal strings joined: two readings of one cell compare equal."""
+    out = []
+    for part in parts:
+        if isinstance(part, str) and out and isinstance(out[-1], str):
+            out[-1] += part
+        elif part != "":
+            out.append(part)
+    return out
+
+
+def test_a_cells_parts_are_kept_per_workbook_and_read_alike_on_any_row():
+    parts = CellParts()
+    first = parts('<c r="C5"><f>data!B5*2</f></c>')
+    again = parts('<c r="C34"><f>data!B5*2</f></c>')  # the same cell on another row: parsed once
+    assert first == again and len(parts.by_cell) == 1
+    from_shape = parts('<c r="C6"><f>data!B6*2</f></c>')  # a new cell of a known shape
+    assert _joined(from_shape) == _joined(CellParts()('<c r="C6"><f>data!B6*2</f></c>')) != _joined(first)
+    assert len(parts.by_shape) == 1 and CellParts().by_cell == {}

@@ -207,7 +207,7 @@ class RowReader:
             return ct, False
         self.slow(with_values(chunk, vals))
         try:
-            return CellTemplate(chunk, col, r), True
+            return CellTemplate(chunk, col, r, self.package.cell_parts), True
         except (ValueError, FormulaSyntaxError, SyntaxError):
             return None, True
 
@@ -273,7 +273,7 @@ class RowReader:
             self.recent[col] = ((last,) + hot)[:4], None
             return last
         try:
-            ct = CellTemplate(chunk, col, r)
+            ct = CellTemplate(chunk, col, r, self.package.cell_parts)
         except (ValueError, FormulaSyntaxError, SyntaxError):
             return None
         self.recent[col] = hot, ct

@@ -48,6 +48,7 @@ from typing import Iterator, NamedTuple
 from ..errors import XlgdError, shorten
 from .ods import as_xlsx, is_ods, recalculated
 from .refs import FormulaSyntaxError, a1, col_number, shift, split_ref
+from .rowtemplate import CellParts
 from .safezip import SafeZip, iterparse, parse_xml, root_element
 from .sheetdata import (
     MAX_COL,
@@ -140,6 +141,7 @@ class Package:
         self._parts = {}
         self._values = {}
         self._first = {}  # sheet -> (until, cells of its rows 1..until): `first_rows`
+        self.cell_parts = CellParts()  # the parts of the cells the row readers have seen
         self._converted = None  # the temporary directory of an .ods read as .xlsx
         self.opendocument = False  # the file is an .ods, read as the .xlsx LibreOffice makes of it
         self._heads = {}  # sheet part -> True if the scanner reads it (see _scannable)

@@ -20,7 +20,7 @@ Two templates render rows, both with `text(r)` and `block(R, B)`:
   wraps every period, the period's own row), for a sheet whose layout is known.
 
 A cell is read into its parts once per shape: cached by its XML without its
-own row number (`_absolute_parts`), and a new cell of a known shape -- the
+own row number (`CellParts`), and a new cell of a known shape -- the
 same XML but for its digits -- read from that shape's recipe instead of
 parsed (`_recipe`). Blocks fill the higher digits of a hundred row numbers
 in by placeholders (`RowTemplate.block` with numpy, `_Filled`;
@@ -151,36 +151,44 @@ def _key_name(k):
     return f"o{k + 1000000}" if k else "o0"
 
 
-_OWN = object()  # the cell's own row number in `_absolute_parts`
-_PARTS: dict = {}  # a cell's XML with its own row number left out -> _absolute_parts
-_RECIPES: dict = {}  # a cell's XML with its digits left out -> what each run of digits is (`_recipe`), or None
+_OWN = object()  # the cell's own row number in `CellParts`
 _DIGITS = re.compile(r"([0-9]+)")
+CACHED_CELLS = 4096  # cells (and cell shapes) a CellParts keeps before it starts over
 
 
-def _absolute_parts(chunk):
-    """A cell's XML as literal strings, absolute row numbers (ints) and _OWN (its own row), cached by the XML
+class CellParts:
+    """A cell's XML as literal strings, absolute row numbers (ints) and _OWN (its own row), kept by the XML
     without its own row: in a table whose data references wrap every epoch, the cells that start an epoch
-    (`=data!B5`) come back every epoch on another row, and parsing each again cost most of reading them.
-    A cell that is new (a per-epoch cell `=O905/29`, `=$AC$8`) is read from the cell of its shape seen
-    before -- the same XML but for its digits (`_recipe`) -- instead of being parsed."""
-    j = chunk.find('"', 6)
-    key = chunk[:6] + chunk[6:j].rstrip("0123456789") + chunk[j:]
-    parts = _PARTS.get(key)
-    if parts is None:
-        if len(_PARTS) > 4096:
-            _PARTS.clear()
+    (`=data!B5`) come back every epoch on another row and are parsed once. A new cell (a per-epoch cell
+    `=O905/29`, `=$AC$8`) is read from the cell of its shape seen before -- the same XML but for its digits
+    (`_recipe`) -- instead of being parsed. One per workbook (`Package.cell_parts`)."""
+
+    def __init__(self):
+        self.by_cell = {}  # a cell's XML with its own row number left out -> its parts
+        self.by_shape = {}  # a cell's XML with its digits left out -> what each run of digits is, or None
+
+    def __call__(self, chunk):
+        j = chunk.find('"', 6)
+        key = chunk[:6] + chunk[6:j].rstrip("0123456789") + chunk[j:]
+        parts = self.by_cell.get(key)
+        if parts is None:
+            if len(self.by_cell) > CACHED_CELLS:
+                self.by_cell.clear()
+            parts = self.by_cell[key] = tuple(self._parse(chunk))
+        return parts
+
+    def _parse(self, chunk):
         pieces = _DIGITS.split(chunk)  # text, digits, text ...
         shape = "\x01".join(pieces[0::2])
-        kinds = _RECIPES.get(shape)
+        kinds = self.by_shape.get(shape)
         parts = _from_recipe(pieces, kinds) if kinds else None
         if parts is None:
             parts = _parse_parts(chunk)
-            if shape not in _RECIPES:
-                if len(_RECIPES) > 4096:
-                    _RECIPES.clear()
-                _RECIPES[shape] = _recipe(pieces, parts)
-        parts = _PARTS[key] = tuple(parts)
-    return parts
+            if shape not in self.by_shape:
+                if len(self.by_shape) > CACHED_CELLS:
+                    self.by_shape.clear()
+                self.by_shape[shape] = _recipe(pieces, parts)
+        return parts
 
 
 def _parse_parts(chunk):
@@ -253,9 +261,9 @@ class CellTemplate:
 
     __slots__ = ("col", "fmt", "offsets", "type", "hole", "formula", "pfmt", "seq", "shape", "lowest", "nholes")
 
-    def __init__(self, chunk: str, col: int, row: int):
+    def __init__(self, chunk: str, col: int, row: int, cell_parts: CellParts):
         fmt, pfmt, seq = [], [], []
-        for p in _absolute_parts(chunk):
+        for p in cell_parts(chunk):
             if p.__class__ is str:
                 p = p.replace("%", "%%")
                 fmt.append(p)
