@@ -112,12 +112,14 @@ class Evaluator:
                 store.put(r, c, UNKNOWN_VALUE)
 
     # ------------------------------------------------------------------ the pass
-    def run(self) -> Outcome:
+    def run(self, deps=None) -> Outcome:
+        """The pass; `deps` (`graph.edges` of the book's runs) when already found."""
         if self.source == "cached":
             for p in self.prepared:
                 self.one_run(p)
             return self.outcome
-        deps = graph.edges(self.book.runs, lambda run: self.prepared[run.id].targets, self.book.index)
+        if deps is None:
+            deps = graph.edges(self.book.runs, lambda run: self.prepared[run.id].targets, self.book.index)
         comps = graph.strongly_connected(len(self.book.runs), deps)
         first, later = _defer_dynamic(comps, deps, self.prepared)
         batch, circular = Batch(self), []  # circular: (component's place in dependency order, its cycles)
