@@ -505,7 +505,7 @@ def _ev(n, env, dialect):
         a = intersect(_ev(n.left, env, dialect))
         b = intersect(_ev(n.right, env, dialect))
         if isinstance(a, Block) or isinstance(b, Block):
-            return _cellwise2(lambda x, y: _bin(n, x, y, dialect), a, b)
+            return _cellwise2(_bin_of(n, dialect), a, b)
         return _bin(n, a, b, dialect)
     if isinstance(n, Cmp):
         a, b = intersect(_ev(n.left, env, dialect)), intersect(_ev(n.right, env, dialect))
@@ -522,6 +522,15 @@ def _is_cell(expr) -> bool:
     return isinstance(expr, CellRef)
 
 
+def _bin_of(n, dialect):
+    """_bin of node n as a function of its two operands' values, what n is decided once."""
+    if n.op == "&":
+        return lambda a, b: Text(text(a) + text(b))
+    op, square = n.op, squares_as_product(n, dialect)
+    arith = functions.arith
+    return lambda a, b: arith(op, number(a), number(b), dialect, square=square)
+
+
 def _bin(n, a, b, dialect):
     if n.op == "&":
         return Text(text(a) + text(b))
@@ -535,10 +544,19 @@ def _cellwise(function, a: Block) -> Block:
 def _cellwise2(function, a, b) -> Block:
     """function cell by cell over two arrays, as Excel pairs them: a value, a 1x1 array, a single row or a single
     column is spread over the other's shape; beyond either array's size the cell is #N/A."""
+    if _whole(a) and _whole(b) and a.shape == b.shape:  # the same shape, every cell there: pair them as they are
+        return Block(tuple(tuple(_caught(function, x, y) for x, y in zip(row_a, row_b))
+                           for row_a, row_b in zip(a.values, b.values)))
     shapes = [x.shape for x in (a, b) if isinstance(x, Block)]
     rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
     return Block(tuple(tuple(_caught(lambda i, j: function(spread_at(a, i, j), spread_at(b, i, j)), i, j)
                              for j in range(cols)) for i in range(rows)))
+
+
+def _whole(value) -> bool:
+    """value is a Block whose values fill its shape: no address without values, no cell clipped off."""
+    return (isinstance(value, Block) and value.size is None and value.extent is None and bool(value.values)
+            and all(len(row) == len(value.values[0]) for row in value.values))
 
 
 def _caught(function, *args):

@@ -17,7 +17,7 @@ from functools import cached_property, partial
 from ..xlsx.package import Package
 from ..xlsx.tables import date1904, read_tables
 from .evaluate import Evaluator, Outcome, cells_of, describe_root
-from .graph import RunIndex
+from .graph import RunIndex, edges
 from .prepare import Names, Prepared, Preparer
 from .rowreader import read_sheet
 from .runs import Run, SheetCells
@@ -102,7 +102,12 @@ class Evaluation:
     def computed(self) -> Outcome:
         """Every formula evaluated from the workbook's constants, in dependency order."""
         with without_gc():
-            return Evaluator(self.book, self.prepared, self.dialect, "constants", self.stand_in).run()
+            return Evaluator(self.book, self.prepared, self.dialect, "constants", self.stand_in).run(self.deps)
+
+    @cached_property
+    def deps(self) -> list:
+        """deps[i]: ids of the runs run i reads."""
+        return edges(self.book.runs, lambda run: self.prepared[run.id].targets, self.book.index)
 
     @cached_property
     def ulp_tainted(self) -> set:
@@ -114,10 +119,9 @@ class Evaluation:
         if not roots:
             return set()
         readers = {}
-        for p in self.prepared:
-            for t in p.targets:
-                for other in self.book.index.overlapping(t.sheet, t.c0, t.c1, t.lo, t.hi):
-                    readers.setdefault(other.id, set()).add(p.run.id)
+        for run_id, read in enumerate(self.deps):
+            for other in read:
+                readers.setdefault(other, set()).add(run_id)
         out, stack = set(roots), list(roots)
         while stack:
             for nxt in readers.get(stack.pop(), ()):

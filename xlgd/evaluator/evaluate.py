@@ -95,6 +95,8 @@ class Evaluator:
         self.compiled = {}
         self.stretches = {}  # rows.made_stretch
         self.batch_keys = {}  # (id of a shape or kin, column) -> Batch group key
+        # the blocks read, by (sheet, rows, columns): kept while the values read are never written
+        self.blocks = {} if self.read is not self.out else None
 
     def _mark_pending(self):
         """Every formula cell reads as not known until it is evaluated (a read before that is a cycle)."""
@@ -110,12 +112,14 @@ class Evaluator:
                 store.put(r, c, UNKNOWN_VALUE)
 
     # ------------------------------------------------------------------ the pass
-    def run(self) -> Outcome:
+    def run(self, deps=None) -> Outcome:
+        """The pass; `deps` (`graph.edges` of the book's runs) when already found."""
         if self.source == "cached":
             for p in self.prepared:
                 self.one_run(p)
             return self.outcome
-        deps = graph.edges(self.book.runs, lambda run: self.prepared[run.id].targets, self.book.index)
+        if deps is None:
+            deps = graph.edges(self.book.runs, lambda run: self.prepared[run.id].targets, self.book.index)
         comps = graph.strongly_connected(len(self.book.runs), deps)
         first, later = _defer_dynamic(comps, deps, self.prepared)
         batch, circular = Batch(self), []  # circular: (component's place in dependency order, its cycles)
@@ -241,6 +245,15 @@ class Evaluator:
         return NotKnown((sheet, row, col), "is on a circular reference")
 
     def block(self, sheet, first_row, first_col, last_row, last_col):
+        if self.blocks is None:
+            return self.read_block(sheet, first_row, first_col, last_row, last_col)
+        key = (sheet, first_row, first_col, last_row, last_col)
+        b = self.blocks.get(key)
+        if b is None:
+            b = self.blocks[key] = self.read_block(sheet, first_row, first_col, last_row, last_col)
+        return b
+
+    def read_block(self, sheet, first_row, first_col, last_row, last_col):
         store = self.read.get(sheet)
         if store is None or first_row < 1:
             return "#REF!"

@@ -18,6 +18,7 @@ import numpy as np
 from ..core.values import ERRORS, Block, Text, is_error
 
 BLANK, NUMBER, BOOL, TEXT, UNKNOWN, ERROR = 0, 1, 2, 3, 4, 8
+_SHORT = 32  # a column slice this long or shorter is scanned in Python
 _ERR_KIND = {code: ERROR + i for i, code in enumerate(ERRORS)}
 
 
@@ -81,6 +82,19 @@ class SheetValues:
         self._cols: dict[int, Column] = {}
         self._later = []
         self.max_row = 0  # kept by whoever hands values over `later` too
+        self._last_col = (0, None)  # (number of columns, the highest) when last asked
+
+    def last_col(self, default) -> int:
+        """The highest column holding a value, `default` when there is none (columns are never removed, so
+        the answer holds while their number stays)."""
+        cols = self.cols
+        if not cols:
+            return default
+        count, last = self._last_col
+        if count != len(cols):
+            last = max(cols)
+            self._last_col = (len(cols), last)
+        return last
 
     def later(self, fill):
         """fill() puts values; called before anyone reads or writes this store again."""
@@ -158,7 +172,7 @@ class SheetValues:
         """The cells first_row..last_row x first_col..last_col as a Block (clipped to what the sheet holds);
         formula_cells(row, col) says which are formula cells (LibreOffice's SUM needs it)."""
         last_row = min(last_row, max(self.max_row, first_row))
-        last_col = min(last_col, max(list(self.cols) or [first_col]))
+        last_col = min(last_col, self.last_col(first_col))
         # zip of no column would be no row: a block right of every column keeps its rows, each empty
         cols, rows_read = range(first_col, last_col + 1), range(first_row, last_row + 1)
         rows = tuple(zip(*(self.values(col, first_row, last_row) for col in cols))) if cols else ((),) * len(rows_read)
@@ -176,7 +190,12 @@ class SheetValues:
             return [None] * n
         have = max(0, min(last_row + 1, len(column.num)) - first_row)
         out = column.num[first_row:first_row + have].tolist() + [None] * (n - have)
-        for i in np.flatnonzero(column.kind[first_row:first_row + have] != NUMBER).tolist():
+        kinds = column.kind[first_row:first_row + have]
+        if have <= _SHORT:  # a few cells: a Python loop is cheaper than numpy's call
+            others = [i for i, k in enumerate(kinds.tolist()) if k != NUMBER]
+        else:
+            others = np.flatnonzero(kinds != NUMBER).tolist()
+        for i in others:
             out[i] = self.get(first_row + i, col)
         return out
 
