@@ -10,8 +10,8 @@ the medians (one lucky run of either side moves a best-of-N ratio on a shared ma
   verify    python -m xlgd verify BOOK
   openpyxl  python -c "import openpyxl; openpyxl.load_workbook(BOOK)"
 
-The books: Jeremy's graddesc-2018.xlsm (env XLGD_GRADDESC, else /work/shared/reference/), skipped with
-one line when absent; `xlgd generate`'s default book and its two-neuron book; a learner's two-neuron
+The books: Jeremy's graddesc-2018.xlsm (env XLGD_GRADDESC, else ../shared/reference/ beside the
+repository), skipped with one line when absent; `xlgd generate`'s default book and its two-neuron book; a learner's two-neuron
 sheet saved by openpyxl (formulas, no cached values) and, when LibreOffice is installed, the same sheet
 re-saved by LibreOffice; two fast.ai course workbooks Excel saved (`tests/data/wild`). Both sides run
 with compiled bytecode, as an installed package has it: the children write and read their .pyc files in
@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-GRADDESC = Path(os.environ.get("XLGD_GRADDESC", "/work/shared/reference/graddesc-2018.xlsm"))
+GRADDESC = Path(os.environ.get("XLGD_GRADDESC") or ROOT.parent / "shared" / "reference" / "graddesc-2018.xlsm")
 TARGET = 1.5  # verify may take this many times openpyxl's load
 
 
