@@ -10,12 +10,13 @@ the medians (one lucky run of either side moves a best-of-N ratio on a shared ma
   verify    python -m xlgd verify BOOK
   openpyxl  python -c "import openpyxl; openpyxl.load_workbook(BOOK)"
 
-The books: Jeremy's graddesc-2018.xlsm (env XLGD_GRADDESC, else ../shared/reference/ beside the
-repository), skipped with one line when absent; `xlgd generate`'s default book and its two-neuron book; a learner's two-neuron
-sheet saved by openpyxl (formulas, no cached values) and, when LibreOffice is installed, the same sheet
-re-saved by LibreOffice; two fast.ai course workbooks Excel saved (`tests/data/wild`). Both sides run
-with compiled bytecode, as an installed package has it: the children write and read their .pyc files in
-a private PYTHONPYCACHEPREFIX (warmed once per side), whatever PYTHONDONTWRITEBYTECODE says; --no-bytecode measures without it.
+The books: Jeremy's graddesc-2018.xlsm (env XLGD_GRADDESC, else ../shared/reference/ beside the repository),
+skipped with one line when absent; `xlgd generate`'s default book and its two-neuron book; a learner's
+two-neuron sheet saved by openpyxl (formulas, no cached values) and, when LibreOffice is installed, the same
+sheet re-saved by LibreOffice; two fast.ai course workbooks Excel saved (`tests/data/wild`). Both sides run
+with compiled bytecode, as an installed package has it: the children write and read their .pyc files in a
+private PYTHONPYCACHEPREFIX (warmed once per side), whatever PYTHONDONTWRITEBYTECODE says; --no-bytecode
+measures without it.
 
 --breakdown adds, per book, where verify's time goes: the imports (`python -X importtime`: all of them,
 numpy's, lxml's, xlgd's own modules, the rest: the interpreter's site, argparse, json ...) and, in CPU
@@ -192,7 +193,8 @@ def breakdown(label, path, env, runs=3):
             phases[k] = min(phases.get(k, s), s)
     print(f"{label}:\n  imports (-X importtime, wall, best of {runs}): " + ", ".join(f"{k} {s:.3f} s"
                                                                                   for k, s in imports.items()))
-    print(f"  in-process (CPU, best of {runs}):\n" + "".join(f"    {k:40} {s:.3f} s\n" for k, s in phases.items()), end="")
+    lines = "".join(f"    {k:40} {s:.3f} s\n" for k, s in phases.items())
+    print(f"  in-process (CPU, best of {runs}):\n" + lines, end="")
 
 
 def _imports(stderr) -> dict:
