@@ -19,10 +19,7 @@ from pathlib import Path
 
 import pytest
 
-try:
-    from .ooxml_helpers import validator_path
-except ImportError:  # tests/ run as plain modules, not a package
-    from ooxml_helpers import validator_path
+from tests.ooxml_helpers import validator_path
 
 ROOT = Path(__file__).resolve().parents[1]
 GRADDESC_ENV = "XLGD_GRADDESC"

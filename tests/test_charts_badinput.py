@@ -5,10 +5,7 @@ import zipfile
 
 import pytest
 
-try:
-    from .test_charts_helpers import REPO, build_book, cli_main, edit_member
-except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import REPO, build_book, cli_main, edit_member
+from tests.test_charts_helpers import REPO, build_book, cli_main, edit_member
 from xlgd.xlsx import package
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -7,16 +7,21 @@ import zipfile
 
 import pytest
 
-try:
-    from .test_charts_helpers import (EXPECTED_CODES, EXPECTED_X, FORUM_X, X, build_book, cli_main, edit_member, members,
-                                     soffice_convert, vba_bytes)
-except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import (EXPECTED_CODES, EXPECTED_X, FORUM_X, X, build_book, cli_main, edit_member, members,
-                                     soffice_convert, vba_bytes)
+from tests.test_charts_helpers import (
+    EXPECTED_CODES,
+    EXPECTED_X,
+    FORUM_X,
+    X,
+    build_book,
+    cli_main,
+    edit_member,
+    members,
+    soffice_convert,
+    vba_bytes,
+)
 from xlgd.charts.check import check_book
 from xlgd.charts.model import parse_area, read_charts
 from xlgd.xlsx.package import Package
-
 
 CHART_PART = re.compile(r"xl/charts/chart\d+\.xml$")
 
@@ -214,6 +219,7 @@ def test_output_keeps_input_permission_bits(book, tmp_path, capsys, mode):
 
 def test_new_generated_file_gets_umask_defaults(tmp_path):
     import os
+
     from xlgd.pipeline import build
     from xlgd.recipe.template import Overrides, load_recipe
     old = os.umask(0o027)

@@ -7,10 +7,7 @@ import zipfile
 
 import pytest
 
-try:
-    from .test_charts_helpers import cli_main, members, soffice_convert, type_cells
-except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import cli_main, members, soffice_convert, type_cells
+from tests.test_charts_helpers import cli_main, members, soffice_convert, type_cells
 from xlgd.charts.model import parse_area, read_charts
 from xlgd.xlsx.package import Package
 

@@ -12,10 +12,7 @@ import openpyxl
 import pytest
 from openpyxl.chart import LineChart, Reference, ScatterChart, Series
 
-try:
-    from .test_charts_helpers import cli_main, edit_member, generate_graddesc
-except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import cli_main, edit_member, generate_graddesc
+from tests.test_charts_helpers import cli_main, edit_member, generate_graddesc
 from xlgd.charts.check import check_book
 from xlgd.charts.model import read_charts
 from xlgd.xlsx.package import Package

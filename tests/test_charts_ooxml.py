@@ -10,14 +10,9 @@ when its set-up fails, the test is skipped with one line.
 
 import pytest
 
-try:
-    from .ooxml_helpers import validate
-    from .test_charts_helpers import build_book, cli_main, learner_sgd
-    from .test_charts_xaxis import unlink_all
-except ImportError:  # tests/ run as plain modules, not a package
-    from ooxml_helpers import validate
-    from test_charts_helpers import build_book, cli_main, learner_sgd
-    from test_charts_xaxis import unlink_all
+from tests.ooxml_helpers import validate
+from tests.test_charts_helpers import build_book, cli_main, learner_sgd
+from tests.test_charts_xaxis import unlink_all
 from xlgd.charts.model import read_charts
 from xlgd.xlsx.package import Package
 

@@ -13,10 +13,7 @@ import re
 import pytest
 import xlsxwriter
 
-try:
-    from .test_charts_helpers import build_book, cli_main, drop_member, edit_member
-except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import build_book, cli_main, drop_member, edit_member
+from tests.test_charts_helpers import build_book, cli_main, drop_member, edit_member
 from xlgd.charts.check import check_book
 from xlgd.charts.model import parse_ref
 from xlgd.xlsx.package import Package

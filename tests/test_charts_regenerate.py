@@ -6,22 +6,13 @@ import zipfile
 
 import pytest
 
-try:
-    from .test_charts_helpers import (
-        build_book,
-        cli_main,
-        generate_graddesc,
-        members,
-        soffice_convert,
-    )
-except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import (
-        build_book,
-        cli_main,
-        generate_graddesc,
-        members,
-        soffice_convert,
-    )
+from tests.test_charts_helpers import (
+    build_book,
+    cli_main,
+    generate_graddesc,
+    members,
+    soffice_convert,
+)
 from xlgd.charts.model import read_charts
 from xlgd.xlsx.package import Package
 

@@ -4,13 +4,16 @@ import shutil
 
 import pytest
 
-try:
-    from .test_charts_helpers import (EXPECTED_X, X, build_book, category_labels, cli_main, drop_member, edit_member,
-                                      learner_sgd)
-except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import (EXPECTED_X, X, build_book, category_labels, cli_main, drop_member, edit_member,
-                                     learner_sgd)
-
+from tests.test_charts_helpers import (
+    EXPECTED_X,
+    X,
+    build_book,
+    category_labels,
+    cli_main,
+    drop_member,
+    edit_member,
+    learner_sgd,
+)
 from xlgd.charts.render import render_book
 
 np = pytest.importorskip("numpy")

@@ -13,26 +13,15 @@ import openpyxl
 import pytest
 from openpyxl.chart import LineChart, Reference, ScatterChart, Series
 
-try:
-    from .test_charts_helpers import (
-        LATER_STEP,
-        X,
-        cli_main,
-        edit_member,
-        generate_graddesc,
-        learner_sgd,
-        soffice_convert,
-    )
-except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import (
-        LATER_STEP,
-        X,
-        cli_main,
-        edit_member,
-        generate_graddesc,
-        learner_sgd,
-        soffice_convert,
-    )
+from tests.test_charts_helpers import (
+    LATER_STEP,
+    X,
+    cli_main,
+    edit_member,
+    generate_graddesc,
+    learner_sgd,
+    soffice_convert,
+)
 from xlgd.charts.check import check_book
 from xlgd.charts.model import parse_area, read_charts
 from xlgd.xlsx.package import Package

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from xlgd.recipe.data import GRADDESC_X
 from xlgd.core.engine import run
 from xlgd.core.sheet import build_sheet
+from xlgd.recipe.data import GRADDESC_X
 
 X = np.array(GRADDESC_X, dtype=np.float64)
 Y = 2 * X + 30

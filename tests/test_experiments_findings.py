@@ -8,9 +8,9 @@ ReLU unit died) and lets the engine find it.
 import numpy as np
 import pytest
 
-from xlgd.recipe.data import GRADDESC_X
 from xlgd.core.engine import run
 from xlgd.core.sheet import build_sheet
+from xlgd.recipe.data import GRADDESC_X
 from xlgd.recipe.template import Overrides, load_recipe
 
 

@@ -6,13 +6,9 @@ import pandas as pd
 import pytest
 
 import xlgd
+from tests import diffedits as E
 from xlgd.errors import XlgdError
 from xlgd.xlsx import libreoffice
-
-try:
-    from . import diffedits as E
-except ImportError:  # tests/ run as plain modules, not a package
-    import diffedits as E
 
 
 @pytest.fixture(scope="module")

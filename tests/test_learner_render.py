@@ -13,10 +13,7 @@ import subprocess
 
 import pytest
 
-try:
-    from .test_charts_helpers import soffice_convert
-except ImportError:  # tests/ run as plain modules, not a package
-    from test_charts_helpers import soffice_convert
+from tests.test_charts_helpers import soffice_convert
 from xlgd.pipeline import build
 from xlgd.recipe.template import load_recipe
 

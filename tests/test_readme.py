@@ -10,10 +10,7 @@ import re
 
 import pytest
 
-try:
-    from . import readme_examples as rx
-except ImportError:  # tests/ run as plain modules, not a package
-    import readme_examples as rx
+from tests import readme_examples as rx
 
 LEARNER_START, LEARNER_LINES = 40, 200
 

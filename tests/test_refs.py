@@ -2,7 +2,16 @@
 
 import pytest
 
-from xlgd.xlsx.refs import a1, canonical, col_letter, col_letters, col_number, parse_cell, quote_sheet, unquote_sheet
+from xlgd.xlsx.refs import (
+    a1,
+    canonical,
+    col_letter,
+    col_letters,
+    col_number,
+    parse_cell,
+    quote_sheet,
+    unquote_sheet,
+)
 
 
 @pytest.mark.parametrize("name,want", [

@@ -12,10 +12,7 @@ from pathlib import Path
 
 import pytest
 
-try:
-    from . import learner
-except ImportError:  # tests/ run as plain modules, not a package
-    import learner
+from tests import learner
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,12 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.verify_helpers import edit_zip, set_value, sheet_part
 from xlgd.cli import main
-
-try:
-    from .verify_helpers import edit_zip, set_value, sheet_part
-except ImportError:  # tests/ run as plain modules, not a package
-    from verify_helpers import edit_zip, set_value, sheet_part
 
 WILD = Path(__file__).resolve().parent / "data" / "wild"
 SLOW = {"conv-example.xlsx"}
