@@ -2,6 +2,8 @@
 values Excel saved for the same formulas in pycel's test workbooks (lookup.xlsx, npv.xlsx, information.xlsx):
 verify finds no cause, the cells checked; a value off by more is still a cause."""
 
+import math
+
 from tests.excel_books import cause_cells, verify_json, write
 from xlgd.evaluator import open_and_evaluate
 
@@ -99,3 +101,23 @@ def test_a_cell_of_an_array_formula_read_before_its_first_cell_is_computed_in_or
              "D11": ("", 4.0), "D12": ("", 6.0), "B1": ("D11+1", 5.0)}
     ev = open_and_evaluate(write(tmp_path / "o.xlsx", {"S": cells}))
     assert ev.computed.unknown == {} and ev.value("S", 1, 2) == 5.0, ev.computed.unknown
+
+
+def test_a_tolerance_from_a_c_library_function_is_said_in_a_note(tmp_path):
+    # B1's LN holds the neighbour of the double numpy gives (another C library's last bit); C1 cancels
+    # most of it, so the value recomputed from A1 differs from the cached C1 in far more than the last bits
+    # of C1, yet within the last bits of the terms it cancels: no cause, a note. A C1 left over from an
+    # input 1e-9 larger is still a cause.
+    b1 = math.nextafter(math.log(0.3), 1.0)
+    cells = {"A1": 0.3, "B1": ("LN(A1)", b1), "C1": ("B1+1.2039728043259", b1 + 1.2039728043259)}
+    code, rep = verify_json(write(tmp_path / "ln.xlsx", {"Sheet1": cells}))
+    (sheet,) = rep["sheets"]
+    assert code == 0 and rep["ok"] and rep["checked_ok"] == 2, rep
+    assert any("not bit for bit: they depend on LN, whose last bits xlgd cannot reproduce" in note
+               for note in sheet["notes"]), sheet["notes"]
+    stale = dict(cells, C1=("B1+1.2039728043259", math.log(0.3 * (1 + 1e-9)) + 1.2039728043259))
+    code, rep = verify_json(write(tmp_path / "stale.xlsx", {"Sheet1": stale}))
+    assert code == 1 and cause_cells(rep) == ["Sheet1!C1"], rep["causes"]
+    exact = {"A1": 0.3, "B1": ("A1*2", 0.6), "C1": ("B1+1.2039728043259", 0.6 + 1.2039728043259)}
+    (sheet,) = verify_json(write(tmp_path / "exact.xlsx", {"Sheet1": exact}))[1]["sheets"]
+    assert sheet["max_ulp"] == 0 and not any("cannot reproduce" in note for note in sheet["notes"]), sheet

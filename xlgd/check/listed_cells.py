@@ -32,6 +32,7 @@ class Failures:
     local: dict = field(default_factory=dict)  # -> (holds, its formula gives): consistency
     trajectory: dict = field(default_factory=dict)  # -> (holds, the engine computes)
     rounded: dict = field(default_factory=dict)  # operations -> (cells, largest ulp): within Excel's rounding
+    cancelled: int = 0  # cells within a C library's rounding carried through a cancellation (`_within_terms`)
 
     def update(self, other: "Failures"):
         self.structure.update(other.structure)

@@ -40,6 +40,7 @@ import numpy as np
 from ..core.expr import Bin, CellRef, excel_value, magnitude, n_ops
 from ..core.values import NotEvaluated, Text
 from ..evaluator import Evaluation, Unknown, cells_of, describe_root
+from ..evaluator.prepare import library_operations
 from ..evaluator.store import BOOL, NUMBER, TEXT, UNKNOWN
 from ..xlsx.package import Cell
 from ..xlsx.refs import a1, col_letters, parse_cell, quote_sheet, shift
@@ -109,6 +110,7 @@ def check_evaluated(evaluation: Evaluation, sheet: str, rep: SheetReport, skip=f
     rep.notes += _structure_warning(sheet, warned)
     rep.unchecked += _unchecked_ranges(sheet, unchecked)
     rep.notes += _rounding_notes(found.rounded)
+    rep.notes += _library_note(evaluation, sc, rep, tainted, found.cancelled)
 
 
 def _set_aside(found: Failures, kinds, keep=frozenset()) -> dict:
@@ -135,6 +137,35 @@ def _tainted(evaluation, settings) -> set:
     if not settings.excel_rounding:
         return evaluation.ulp_tainted
     return evaluation.tainted({p.run.id for p in evaluation.prepared if p.ulp or operations(p.expr)})
+
+
+def _library_note(evaluation, sheet_cells, rep, tainted, cancelled: int) -> list:
+    """Why values recomputed from the constants agree with the file's within a tolerance, not bit for bit:
+    they read a function whose last bits xlgd cannot reproduce, and that rounding travels down (through a
+    cancellation: `cancelled` cells, within the rounding of their terms)."""
+    if not (rep.max_ulp or cancelled) or not any(run.id in tainted for run in sheet_cells.all_runs()):
+        return []
+    names = sorted({name for p in evaluation.prepared if p.ulp for name in library_operations(p.expr)})
+    if not names:
+        return []  # the tolerance is Excel's rounding of an operation: `_rounding_notes` says it
+    how = f"to ≤ {rep.max_ulp} ulp" if rep.max_ulp else ""
+    if cancelled:
+        how += f"{' and ' if how else ''}{cancelled} cell(s) to the rounding of the terms they cancel"
+    return [f"values recomputed from the workbook's constants agree {how}, not bit for bit: they depend on "
+            f"{', '.join(names)}, whose last bits xlgd cannot reproduce (a C library's or Excel's own algorithm; "
+            f"docs/excel-arithmetic.md)"]
+
+
+def _within_terms(evaluation, prepared, row, have, want) -> bool:
+    """A cell reading values whose last bits xlgd cannot reproduce agrees within that rounding carried
+    through its formula: |have - want| <= ULP_RTOL times the sum of the magnitudes of its terms."""
+    if not (isinstance(have, float) and isinstance(want, float)) or prepared.expr is None:
+        return False
+    try:
+        terms = excel_value(magnitude(prepared.expr), _local_env(evaluation, prepared, row), "excel")
+    except (TypeError, KeyError, NotEvaluated):
+        return False
+    return isinstance(terms, float) and abs(have - want) <= ULP_RTOL * abs(terms)
 
 
 def _rounding_notes(rounded: dict) -> list:
@@ -231,7 +262,10 @@ def _check_run(evaluation, run, skip, settings: Settings, tainted, found: Failur
             if _excel_zero(evaluation, p, r, settings, have, want):
                 pass  # Excel's 0 for a near-cancellation: agrees, and says nothing of the ulp distance
             elif not _same(have, want, trtol):
-                found.trajectory[(r, c)] = (_plain(have), _plain(want))
+                if run.id in tainted and _within_terms(evaluation, p, r, _plain(have), _plain(want)):
+                    found.cancelled += 1
+                else:
+                    found.trajectory[(r, c)] = (_plain(have), _plain(want))
             elif isinstance(have, float) and isinstance(want, float):
                 close[0].append(have)
                 close[1].append(want)

@@ -389,7 +389,7 @@ def _analyse(run, names) -> Prepared:
         return p
     p.expr = e
     fns = {f.name for f in calls(e)}
-    p.ulp = any(functions.FUNCTIONS[f].ulp for f in fns) or _powers(e)
+    p.ulp = bool(library_operations(e))
     p.dynamic = any(functions.FUNCTIONS[f].dynamic for f in fns)
     p.absorbs_errors = bool(fns & ABSORBING)
     p.leaves = list(value_leaves(e))
@@ -432,6 +432,13 @@ def _resolved(e, run, names, record=True):
         return names.resolve(leaf.name, leaf.sheet or run.sheet, record)
 
     return map_leaves(e, leaf_of)
+
+
+def library_operations(expr) -> list:
+    """The functions of a tree whose last bits xlgd cannot reproduce (the C library's EXP, LN, LOG10 ...;
+    Excel's own closed forms such as PMT), and `^` for a power other than ^2 (C's pow), sorted."""
+    names = {f.name for f in calls(expr) if functions.FUNCTIONS[f.name].ulp}
+    return sorted(names | ({"^"} if _powers(expr) else set()))
 
 
 def _powers(expr) -> bool:
