@@ -229,7 +229,7 @@ def recognise_epoch(evaluation: Evaluation, sheet: str, segs: dict) -> Descent |
     found = []
     for col, runs in sorted(sc.runs.items()):
         for run in runs:
-            if run.n == 1 and run.array is None and evaluation.prepared_run(run).expr is not None:
+            if run.n == 1 and not run.array_context and evaluation.prepared_run(run).expr is not None:
                 got = _epoch_update(evaluation, sheet, evaluation.prepared_run(run).expr)
                 if got is not None:
                     found.append(((run.r0, col),) + got)
@@ -305,7 +305,7 @@ def segments(evaluation: Evaluation, sheet: str) -> dict:
     for col, runs in evaluation.book.sheets[sheet].runs.items():
         spans = []
         for run in runs:
-            e = evaluation.prepared_run(run).expr if run.array is None else None
+            e = evaluation.prepared_run(run).expr if not run.array_context else None
             if e is None:
                 continue
             e = relative(e, run.r0)

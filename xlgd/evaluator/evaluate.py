@@ -37,7 +37,7 @@ from ..core.expr import Address, CellRef, RangeRef, excel_value, py, spread_at
 from ..core.functions import TINY, numpy_namespace
 from ..core.values import Block, NotEvaluated, SheetError
 from ..xlsx.refs import a1, quote_sheet
-from . import graph
+from . import graph, windows
 from .graph import cells_of, cells_of_row
 from .prepare import Prepared
 from .store import NUMBER, UNKNOWN, UNKNOWN_VALUE, SheetValues, Unknown
@@ -49,6 +49,7 @@ BEYOND = ("lies past the size of its array formula's arrays, where Excel applies
           "functions to #N/A; xlgd does not evaluate it")
 
 EXACT_CHUNK = 8  # rows below which a failing vectorised stretch is evaluated exactly
+WINDOW_ROWS = 2  # runs reading ranges this long or longer are evaluated with numpy first (windows.py)
 
 
 class NotKnown(Exception):
@@ -149,6 +150,9 @@ class Evaluator:
             self.not_evaluated(prepared)
         elif prepared.vector:
             self.vector(prepared)
+        elif prepared.windows and prepared.run.n >= WINDOW_ROWS:
+            for r in windows.evaluate(self, prepared):
+                self.exact(prepared, int(r))
         else:
             for r in range(prepared.run.r0, prepared.run.r1 + 1):
                 self.exact(prepared, r)
@@ -172,7 +176,7 @@ class Evaluator:
         its range)."""
         run = prepared.run
         try:
-            v = excel_value(prepared.expr, self.env(prepared, row), self.dialect, array=run.array is not None,
+            v = excel_value(prepared.expr, self.env(prepared, row), self.dialect, array=run.array_context,
                             here=(row, run.col))
         except NotKnown as nk:
             for cell in cells_of_row(run, row):
@@ -182,10 +186,10 @@ class Evaluator:
             for cell in cells_of_row(run, row):
                 self.unknown_cell(cell, (run.sheet, row, run.col), ne.reason)
             return None
-        if run.array is None:
+        if not run.array_context:
             self.out[run.sheet].put(row, run.col, v)
             return v
-        ar0, ac0, ar1, ac1 = run.array
+        ar0, ac0, ar1, ac1 = run.array or (row, run.col, row, run.col)
         grid = v if isinstance(v, Block) else Block(((v,),))
         for rr in range(ar0, ar1 + 1):
             for cc in range(ac0, ac1 + 1):
@@ -203,7 +207,7 @@ class Evaluator:
         """True when the cell of `prepared` on `row`, evaluated as Excel evaluates it (the branch an IF takes),
         reads one of `cells`, values not known yet; False when it can be evaluated or fails otherwise."""
         try:
-            excel_value(prepared.expr, self.env(prepared, row), self.dialect, array=prepared.run.array is not None,
+            excel_value(prepared.expr, self.env(prepared, row), self.dialect, array=prepared.run.array_context,
                         here=(row, prepared.run.col))
         except NotKnown as nk:
             return nk.root in cells

@@ -39,6 +39,7 @@ from ..xlsx import tables
 from ..xlsx.formula import MAX_ROW, Unsupported, parse
 from .graph import ReadRange
 from .runs import Run
+from .windows import windowed
 
 NUMERIC_FUNCTIONS = {"SQRT", "MAX", "MIN", "SIN", "COS", "TAN", "TANH", "EXP", "LN", "LOG10", "ABS", "SIGN",
                      "INT"}
@@ -60,6 +61,7 @@ class Prepared:
     strict: bool = False  # an error in any input is an error out (errors fill forward)
     dynamic: bool = False  # reads cells chosen by its arguments' values (OFFSET)
     ulp: bool = False  # its last bits come from a C library (EXP, LN, POWER, ^ other than 2 ...)
+    windows: bool = False  # reads ranges moving with its rows, evaluated over its rows with numpy (windows.py)
     absorbs_errors: bool = False  # calls a function that turns an error into a value (ISNA, IFERROR ...)
     source: str = ""  # numpy source (vector runs)
     shape: object = None  # the Prepared this one's analysis is shared with (Preparer)
@@ -191,7 +193,7 @@ class Preparer:
         self.families = {}  # (text between row numbers, sheet, array) -> Family, or None: parse each
 
     def __call__(self, run: Run) -> Prepared:
-        key = (run.text, run.sheet, run.array is not None)
+        key = (run.text, run.sheet, run.array_context)
         upper = run.text.upper()
         positional = "ROW(" in upper or "OFFSET(" in upper or "[" in upper  # [@Age]: the formula's row
         if positional:
@@ -212,7 +214,7 @@ class Preparer:
         p = Prepared(run, expr, shape.reason, shape.volatile, [_target(run, leaf) for leaf in leaves],
                      leaves if shape.vector else [], shape.numbers_only, shape.vector, shape.strict,
                      shape.dynamic, shape.ulp)
-        p.shape, p.absorbs_errors = shape, shape.absorbs_errors
+        p.shape, p.absorbs_errors, p.windows = shape, shape.absorbs_errors, shape.windows
         return p
 
     def _shape(self, run) -> Prepared:
@@ -221,7 +223,7 @@ class Preparer:
         parts = ROW_NUMBER.split(run.text)
         if len(parts) == 1:
             return _analyse(run, self.names)
-        fkey, rows = (tuple(parts[0::2]), run.sheet, run.array is not None), [int(x) for x in parts[1::2]]
+        fkey, rows = (tuple(parts[0::2]), run.sheet, run.array_context), [int(x) for x in parts[1::2]]
         if fkey in self.families:
             family = self.families[fkey]
             shape = family and family.bind(run, rows)
@@ -292,6 +294,7 @@ class Family:
                      s.ulp)
         if _repeats(leaves) == self.repeats:  # the same source over L0, L1 ... (`evaluate.source_of`)
             p.kin = s
+        p.windows = s.windows and windowed(expr, run.array_context)
         return p
 
 
@@ -383,7 +386,7 @@ def _analyse(run, names) -> Prepared:
     except Unsupported as u:
         p.reason, p.volatile = _reason(u), u.volatile
         return p
-    unknown = _unknown_semantics(e, run.array is not None, names.date1904)
+    unknown = _unknown_semantics(e, run.array_context, names.date1904)
     if unknown:
         p.reason = unknown
         return p
@@ -393,9 +396,10 @@ def _analyse(run, names) -> Prepared:
     p.dynamic = any(functions.FUNCTIONS[f].dynamic for f in fns)
     p.absorbs_errors = bool(fns & ABSORBING)
     p.leaves = list(value_leaves(e))
-    p.vector = (run.array is None and not p.dynamic and all(isinstance(x, CellRef) for x in p.leaves)
+    p.vector = (not run.array_context and not p.dynamic and all(isinstance(x, CellRef) for x in p.leaves)
                 and _numeric(e) and _compilable(e))
     p.strict = p.vector and fns <= STRICT_FUNCTIONS
+    p.windows = not p.vector and not p.dynamic and names.dialect == "excel" and windowed(e, run.array_context)
     if p.vector:
         direct = {id(a) for f in calls(e) if f.name in ("MIN", "MAX") for a in f.args}
         p.numbers_only = {i for i, leaf in enumerate(p.leaves) if id(leaf) in direct}

@@ -63,7 +63,8 @@ def read_sheet(package, name) -> SheetCells:
 
 
 _ROW = re.compile(r'\s*<row r="([0-9]+)"')
-_PLAIN_F = re.compile(r"<f>([^<]*)</f>")
+# a formula written out in full: `<f>..</f>`, or a one-cell array formula `<f t="array" ref="AH5">..</f>`
+_PLAIN_F = re.compile(r'<f(?: t="array" ref="([A-Z]{1,3}[0-9]{1,7})")?>([^<]*)</f>')
 
 
 _C = '<c r="'
@@ -244,19 +245,24 @@ class RowReader:
         f = _PLAIN_F.search(chunk)
         if (f is None and "<f" in chunk) or "<is>" in chunk or "<v" in chunk or len(vals) > 1:
             return None  # ('<v' left in a cell whose values were cut: a tag with attributes, `<v/>`)
+        array = f and f.group(1)
+        if array and chunk[6:chunk.index('"', 6)] != array:
+            return None  # an array formula over other cells than its own
         ct = self.recall(chunk, col, r)
         if ct is None:
             return None
         if f is not None:
-            text = unescape(f.group(1)) if "&" in f.group(1) else f.group(1)
+            text = unescape(f.group(2)) if "&" in f.group(2) else f.group(2)
             fa = _PLAIN_F.search(above) if above is not None else None
             builder = self.taker.builder
-            if fa is not None and fa.group(1) == f.group(1) and col in builder.cur and builder.cur[col].r1 == r - 1:
+            cur = builder.cur.get(col)
+            if fa is not None and fa.group(2) == f.group(2) and (fa.group(1) is None) == (array is None) \
+                    and cur is not None and cur.r1 == r - 1 and cur.array is None and cur.one_cell_arrays == bool(array):
                 builder.extend(col, r)  # only the value's type or the style differs
             elif above is None:  # a row shaped unlike the one above: compare R1C1 forms
-                builder.add(r, col, text, form=ct.fmt)
+                builder.add(r, col, text, array, form=ct.fmt)
             else:  # the formula differs from the one above moved down: a new run
-                builder.start(r, col, text, form=ct.fmt)
+                builder.start(r, col, text, array, form=ct.fmt)
         return ct
 
     def recall(self, chunk, col, r):

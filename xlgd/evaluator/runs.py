@@ -37,10 +37,16 @@ class Run:
     array: tuple | None = None  # an array formula: (r0, c0, r1, c1) it fills
     id: int = -1  # index in the book's list of runs
     form: str | None = None  # the reader's relative form of the cell (equal forms: one formula in R1C1), if known
+    one_cell_arrays: bool = False  # each cell its own one-cell array formula `{=...}` (`array` stays None)
 
     @property
     def n(self):
         return self.r1 - self.r0 + 1
+
+    @property
+    def array_context(self) -> bool:
+        """Whether the formula is evaluated as an array formula (its ranges element by element)."""
+        return self.array is not None or self.one_cell_arrays
 
     @cached_property
     def key(self) -> tuple:
@@ -123,7 +129,10 @@ class RunBuilder:
         knows the cell's XML differs from the row above's can skip it (two runs of one formula are
         harmless)."""
         cur = self.cur.get(col)
-        if array is None and cur is not None and cur.r1 == row - 1 and cur.array is None:
+        area = _array_range(array, row, col) if array else None
+        one_cell = area == (row, col, row, col)
+        if (area is None or one_cell) and cur is not None and cur.r1 == row - 1 and cur.array is None \
+                and cur.one_cell_arrays == one_cell:
             tmpl = cur.template
             if (tmpl is not None and tmpl(row) == text) or (careful and _key(text, row, col) == cur.key):
                 cur.r1 = row
@@ -132,7 +141,9 @@ class RunBuilder:
 
     def start(self, row, col, text, array=None, form=None):
         """A new run begins at (row, col); form: its relative form (`CellTemplate.fmt`) when the reader knows it."""
-        run = Run(self.sheet.name, col, row, row, text, _array_range(array, row, col) if array else None, form=form)
+        area = _array_range(array, row, col) if array else None
+        one_cell = area == (row, col, row, col)
+        run = Run(self.sheet.name, col, row, row, text, None if one_cell else area, form=form, one_cell_arrays=one_cell)
         self.sheet.runs.setdefault(col, []).append(run)
         self.cur[col] = run
         if run.array:

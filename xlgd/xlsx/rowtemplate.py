@@ -200,10 +200,24 @@ def _parse_parts(chunk):
         else:
             if "&#" in m.group(5):
                 raise ValueError("a character reference in a formula")
-            parts += [m.group(4)] + row_parts(m.group(5), 0, other_sheets=True) + [m.group(6)]
+            parts += _formula_tag(m.group(4), chunk) + row_parts(m.group(5), 0, other_sheets=True) + [m.group(6)]
         pos = m.end()
     parts.append(chunk[pos:])
     return parts
+
+
+_OWN_REF = re.compile(r'<c r="([A-Z]{1,3})([0-9]+)"')
+
+
+def _formula_tag(tag, chunk) -> list:
+    """The parts of a `<f ...>` tag: a one-cell array formula's `ref` naming the cell itself moves with
+    the cell's row (`<f t="array" ref="AH5">` on row 5 is `ref="AH6"` on row 6)."""
+    own = _OWN_REF.match(chunk)
+    ref = own and f' ref="{own.group(1)}{own.group(2)}"'
+    if not ref or tag.count(ref) != 1:
+        return [tag]
+    before, after = tag.split(ref)
+    return [f'{before} ref="{own.group(1)}', _OWN, f'"{after}']
 
 
 def _recipe(pieces, parts):
