@@ -276,7 +276,7 @@ def _check_run(evaluation, run, skip, settings: Settings, tainted, found: Failur
     return checked
 
 
-FAST_CELLS = 64  # runs at least this long are compared with numpy first
+FAST_CELLS = 8  # runs at least this long are compared with numpy first
 
 
 def _agreeing(evaluation, run, rtol, trtol, skip):

@@ -126,22 +126,24 @@ class RowReader:
         old = expected.split(_C) if expected is not None else None
         if old is not None and len(old) == len(got) and got[0] == old[0] and self.patch(got, old, values, row):
             return
-        same = old is not None and len(old) == len(got)
+        above = self.above(old, len(got))
         cells, vi, waiting, slowed = [], 0, [], False
         for i, chunk in enumerate(got[1:], 1):
             chunk = _C + chunk
             nv = chunk.count(HOLE)
             vals = values[vi:vi + nv]
             vi += nv
-            if same and got[i] == old[i]:
-                ct = self.tmpl.cells[i - 1]
+            col = None if above is None or above[0] else _column_of(chunk)
+            k = None if above is None else (i if above[0] else above[1].get(col))
+            if k is not None and got[i] == old[k]:
+                ct = self.tmpl.cells[k - 1]
                 if ct.formula:
                     self.taker.builder.extend(ct.col, row)
                 waiting.append((ct, vals))
                 if cells is not None:
                     cells.append(ct)
                 continue
-            ct, slow = self.differing(chunk, _column_of(chunk), row, vals, old[i] if same else None)
+            ct, slow = self.differing(chunk, col or _column_of(chunk), row, vals, None if k is None else old[k])
             if slow:
                 slowed = True
             else:
@@ -153,6 +155,17 @@ class RowReader:
                     cells.append(ct)
         self.new_template(got[0], row, cells, vi == len(values))
         self.row_values(row, values, waiting, slowed)
+
+    def above(self, old, n):
+        """How a row's cells find the row above's moved down (`old`, split as the row is): (True,) when
+        the row has as many cells (the same place), else (False, column -> place) when the template's
+        columns are distinct (a row of another shape: every other row of a strided table), else None."""
+        if old is None:
+            return None
+        if len(old) == n:
+            return (True,)
+        places = {ct.col: k for k, ct in enumerate(self.tmpl.cells, 1)}
+        return (False, places) if len(places) == len(self.tmpl.cells) else None
 
     def patch(self, got, old, values, row) -> bool:
         """What `cells` does, looking only at the cells that differ from the template (an epoch's first

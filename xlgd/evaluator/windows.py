@@ -77,7 +77,7 @@ def evaluate(evaluator, prepared) -> np.ndarray:
     (sheet row numbers) left for the exact evaluator."""
     run = prepared.run
     rows = np.arange(run.r0, run.r1 + 1)
-    window = Window(evaluator, run.r0, run.n)
+    window = RowWindows(evaluator, run.r0, run.n)
     try:
         with np.errstate(all="ignore"):
             value = np.broadcast_to(window.go(prepared.expr), (run.n, 1, 1)).reshape(run.n)
@@ -97,7 +97,7 @@ class Unreadable(Exception):
     """A reference this module does not read (another sheet missing, a row before the first)."""
 
 
-class Window:
+class RowWindows:
     """The values a run's leaves read on each of its rows, and which rows went wrong (`bad`)."""
 
     def __init__(self, evaluator, first_row: int, n: int):
