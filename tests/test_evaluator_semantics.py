@@ -210,3 +210,20 @@ def test_zero_to_a_negative_power(tmp_path, dialect, zero_negative):
     ev = open_and_evaluate(tmp_path / "neg.xlsx", dialect=dialect)
     assert [ev.value("p", r, 4) for r in (1, 2, 3)] == [zero_negative] * 3
     assert ev.value("p", 4, 2) == zero_negative and ev.value("p", 1, 2) == 1.0
+
+
+def test_offset_moves_a_relative_reference_from_its_own_row(tmp_path):
+    """`=OFFSET(B57,-40,-1)` filled down from row 5 is A17 on row 57, however far above row 5 that moves
+    the run's first cell: a column of such formulas is one run, written for its first row."""
+    def fill(wb):
+        ws = wb.active
+        for r in range(1, 61):
+            ws[f"A{r}"], ws[f"E{r}"] = r * 10.0, -40 if r >= 45 else 0
+        for r in range(5, 61):
+            ws[f"C{r}"] = f"=OFFSET(B{r},E{r},-1)"  # all rows at once (evaluator/windows.py)
+            ws[f"D{r}"] = f"=IF(TRUE,OFFSET(B{r},E{r},-1))"  # cell by cell
+    ev = open_and_evaluate(_book(tmp_path, fill), dialect="excel")
+    s = next(iter(ev.book.sheets))
+    assert [run.n for run in ev.book.sheets[s].runs[3]] == [56]
+    for col in (3, 4):
+        assert [ev.value(s, r, col) for r in (5, 44, 45, 57, 60)] == [50.0, 440.0, 50.0, 170.0, 200.0]

@@ -2,9 +2,10 @@
 give bit for bit what the exact evaluator gives cell by cell.
 
 The books: a learner's convolution built with openpyxl -- one-cell array formulas
-`{=SUM(A5:C7*$F$1:$H$3)}` down a column, a max-pool `=MAX(...)`, sums divided by a cell -- over random
-numbers with blanks, text, zeros, -0.0 and numbers near overflow among them; and fast.ai's
-conv-example.xlsx as Excel saved it (both passes: from the constants and from the cached values).
+`{=SUM(A5:C7*$F$1:$H$3)}` down a column, a max-pool `=MAX(...)`, sums divided by a cell, SUMPRODUCT, OFFSET
+(also into its own column) -- over random numbers with blanks, text, zeros, -0.0 and numbers near overflow
+among them; and fast.ai's conv-example.xlsx and collab_filter.xlsx as Excel saved them (both passes: from
+the constants and from the cached values).
 """
 
 import random
@@ -35,7 +36,13 @@ def _learner_book(path, seed):
     for r, row in ((20, (-0.0, -0.0, 0.0, 0.0)), (21, (-0.0, 0.0, 0.0, 0.0))):  # MAX and MIN of signed zeros
         for c, v in zip("ABCD", row):
             ws[f"{c}{r}"] = v
+    for r in range(1, ROWS + 8):  # OFFSET's moves: in the sheet, past its top, fractions, text
+        ws[f"E{r}"] = rng.choice([0, 1, 2, 3.7, -1, -1.5, -40, 1e9, "x", None])
     for r in range(5, 5 + ROWS):
+        ws[f"Q{r}"] = f"=OFFSET($A$5,E{r},1)"
+        ws[f"R{r}"] = f"=OFFSET(R{r},E{r},0)+1"  # its own column: the rows above, itself, the rows below
+        ws[f"S{r}"] = f"=SUMPRODUCT(A{r}:C{r},$F$1:$H$1)-SUMPRODUCT(A{r}:B{r + 1}*2,C{r}:D{r + 1},A{r}:B{r + 1})"
+        ws[f"T{r}"] = f"=OFFSET(B{r},E{r},E{r + 1})*2"
         ws[f"J{r}"] = ArrayFormula(f"J{r}", f"=SUM(A{r}:C{r + 2}*$F$1:$H$3)")
         ws[f"K{r}"] = ArrayFormula(f"K{r}", f"=SUM((A{r}:C{r}-$F$1:$H$1)*(A{r}:C{r}-$F$1:$H$1))+D{r}")
         ws[f"L{r}"] = f"=MAX(A{r}:B{r + 1})-MIN(C{r}:D{r + 1})"
@@ -99,11 +106,11 @@ def test_a_learner_convolution_is_computed_as_cell_by_cell(tmp_path, monkeypatch
     assert "float" in kinds and "str" in kinds  # errors (#DIV/0!, #VALUE!, #NUM!) among the numbers
 
 
-def test_an_excel_saved_convolution_is_computed_as_cell_by_cell(monkeypatch):
-    path = WILD / "conv-example.xlsx"
-    fast, computed_here = _every_value(path, monkeypatch, True)
-    slow, _ = _every_value(path, monkeypatch, False)
-    assert computed_here > 2000
+@pytest.mark.parametrize("name, rows", [("conv-example.xlsx", 2000), ("collab_filter.xlsx", 1500)])
+def test_an_excel_saved_book_is_computed_as_cell_by_cell(monkeypatch, name, rows):
+    fast, computed_here = _every_value(WILD / name, monkeypatch, True)
+    slow, _ = _every_value(WILD / name, monkeypatch, False)
+    assert computed_here > rows
     assert fast == slow
 
 
@@ -121,6 +128,8 @@ def test_what_is_left_to_the_exact_evaluator():
     assert not ok("SUM($A$4:A6)")  # a window that grows row by row
     assert not ok("SUM(A4:C6^2)", array=True) and not ok('SUM(A4:C6&"x")', array=True)
     assert not ok("AVERAGE(A4:C6)")
+    assert ok("OFFSET($B$3,$L3,M$2)") and ok("SUMPRODUCT(M3:Q3,S3:W3)") and ok("SUMPRODUCT(A4:C6*2,D4:F6)")
+    assert not ok("OFFSET($B$3,$L3,M$2,2,1)") and not ok("OFFSET(B3:C4,1,1)") and not ok("SUMPRODUCT(A4:C6,D4:D6)")
 
 
 def test_one_cell_array_formulas_down_a_column_are_one_run(tmp_path):

@@ -189,6 +189,15 @@ class Movable:
             raise SheetError("#REF!")
         return RangeRef(self.sheet, top, left, top + height - 1, left + width - 1, self.row_abs, self.row_abs)
 
+    def address(self) -> "Address":
+        """This reference asked for its place only (`Address`)."""
+        return Address(self)
+
+    def anchored_at(self, row: int) -> "RangeRef":
+        """The same rectangle with its first row `row`, anchored there."""
+        last_row, last_col = getattr(self, "row2", self.row), getattr(self, "col2", self.col)
+        return RangeRef(self.sheet, row, self.col, row + last_row - self.row, last_col, True, True)
+
 
 @dataclass(frozen=True)
 class CellRef(RefLeaf, Movable):

@@ -363,10 +363,25 @@ def _offset_lazy(args, evaluate_arg, dialect):
     base = args[0]
     if not callable(getattr(base, "moved", None)):  # only a cell or range reference (expr.Movable) moves
         raise SheetError("#VALUE!")
+    base = _on_this_row(base, evaluate_arg)
     rows, cols = (int(number(scalar(evaluate_arg(a)))) for a in args[1:3])
     height, width = (int(number(scalar(evaluate_arg(args[k])))) if len(args) > k and args[k] is not None else None
                      for k in (3, 4))
     return evaluate_arg(base.moved(rows, cols, height, width))
+
+
+def _on_this_row(reference, evaluate_arg):
+    """A relative reference where the formula's own row puts it, anchored there (a run's tree is written
+    for its first row: `OFFSET(B57,-40,-1)` is A17, though `OFFSET(B5,-40,-1)` would be off the sheet);
+    as written where whoever evaluates the tree gives no place (`expr.Address`)."""
+    if reference.row_abs:
+        return reference
+    try:
+        place = evaluate_arg(reference.address())
+    except (TypeError, ValueError, LookupError):
+        return reference
+    ref = getattr(place, "ref", None)
+    return reference.anchored_at(ref[1]) if ref is not None else reference
 
 
 def _countif(args, dialect):

@@ -399,7 +399,7 @@ def _analyse(run, names) -> Prepared:
     p.vector = (not run.array_context and not p.dynamic and all(isinstance(x, CellRef) for x in p.leaves)
                 and _numeric(e) and _compilable(e))
     p.strict = p.vector and fns <= STRICT_FUNCTIONS
-    p.windows = not p.vector and not p.dynamic and names.dialect == "excel" and windowed(e, run.array_context)
+    p.windows = not p.vector and names.dialect == "excel" and windowed(e, run.array_context)
     if p.vector:
         direct = {id(a) for f in calls(e) if f.name in ("MIN", "MAX") for a in f.args}
         p.numbers_only = {i for i, leaf in enumerate(p.leaves) if id(leaf) in direct}

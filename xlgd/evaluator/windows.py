@@ -3,10 +3,12 @@
 A run such as `{=SUM(A4:C6*$AD$11:$AF$13)}` down a column (a convolution),
 or `=MAX(BM5:BN6)`, reads on each row a window of the sheet: the window's
 values over all rows are one (rows, height, width) array, gathered from
-the store's columns. The tree is evaluated on those arrays in the exact
-evaluator's order -- `+ - * /` element by element, SUM adding its numbers
-one by one left to right, row by row (as `ranges.excel_sum`), MAX and MIN
--- so a row computed here is bit for bit the exact evaluator's value.
+the store's columns; `OFFSET(cell, rows, cols)` reads on each row the one
+cell its arguments point at. The tree is evaluated on those arrays in the
+exact evaluator's order -- `+ - * /` element by element, SUM adding its
+numbers one by one left to right, row by row (as `ranges.excel_sum`),
+SUMPRODUCT multiplying left to right and adding so, MAX and MIN -- so a
+row computed here is bit for bit the exact evaluator's value.
 
 Only rows where every value read is a number and nothing goes non-finite
 or divides by zero are computed here; the caller evaluates every other row
@@ -19,27 +21,30 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.expr import Bin, CellRef, Fn, Neg, Num, RangeRef
+from ..xlsx.sheetdata import MAX_COL, MAX_ROW
 from .store import NUMBER
 
 REDUCTIONS = ("SUM", "MAX", "MIN")
 SCALAR = (1, 1)
+FAR = 1e7  # OFFSET moving a reference this far or further is left to the exact evaluator
 
 
 def windowed(expr, array_context: bool) -> bool:
     """Whether a run's tree is evaluated here (in Excel's dialect): numbers, cell and range references,
     + - * / and SUM, MAX, MIN; ranges element by element only in an array formula, else as SUM/MAX/MIN's
     own arguments."""
-    return _shape(expr, array_context) == SCALAR and _reads_range(expr)
+    return _shape(expr, array_context) == SCALAR and _reads_window(expr)
 
 
-def _reads_range(expr) -> bool:
+def _reads_window(expr) -> bool:
+    """A range or an OFFSET somewhere in the tree (else it is the compiled numpy path's)."""
     if isinstance(expr, RangeRef):
         return True
     if isinstance(expr, Bin):
-        return _reads_range(expr.left) or _reads_range(expr.right)
+        return _reads_window(expr.left) or _reads_window(expr.right)
     if isinstance(expr, Neg):
-        return _reads_range(expr.arg)
-    return isinstance(expr, Fn) and any(_reads_range(a) for a in expr.args)
+        return _reads_window(expr.arg)
+    return isinstance(expr, Fn) and (expr.name == "OFFSET" or any(_reads_window(a) for a in expr.args))
 
 
 def _shape(node, array: bool) -> tuple | None:
@@ -57,6 +62,11 @@ def _shape(node, array: bool) -> tuple | None:
     if isinstance(node, Fn) and node.name in REDUCTIONS and node.args:
         shapes = [_shape(a, array) for a in node.args]
         return SCALAR if all(s is not None for s in shapes) else None
+    if isinstance(node, Fn) and node.name == "SUMPRODUCT" and node.args:
+        shapes = {_shape(a, True) for a in node.args}  # its arguments are arrays in any formula
+        return SCALAR if len(shapes) == 1 and None not in shapes else None
+    if isinstance(node, Fn) and node.name == "OFFSET" and len(node.args) == 3 and isinstance(node.args[0], CellRef):
+        return SCALAR if _shape(node.args[1], array) == SCALAR == _shape(node.args[2], array) else None
     return None
 
 
@@ -116,7 +126,31 @@ class RowWindows:
             return -self.go(node.arg)
         if isinstance(node, Bin):
             return self.arith(node.op, self.go(node.left), self.go(node.right))
+        if node.name == "OFFSET":
+            return self.offset(*node.args)
         return self.reduce(node.name, [self.go(a) for a in node.args])
+
+    def offset(self, base, down, across):
+        """The value of the cell `base` moved down and across (truncated toward 0, as `int`) on each row."""
+        store = self.read.get(base.sheet)
+        if store is None:
+            raise Unreadable
+        down = np.broadcast_to(self.go(down), (self.n, 1, 1)).reshape(self.n)
+        across = np.broadcast_to(self.go(across), (self.n, 1, 1)).reshape(self.n)
+        wrong = ~(np.abs(down) < FAR) | ~(np.abs(across) < FAR)
+        first = base.row if base.row_abs else base.row + np.arange(self.n)
+        rows = first + np.trunc(np.where(wrong, 0.0, down)).astype(np.int64)
+        cols = base.col + np.trunc(np.where(wrong, 0.0, across)).astype(np.int64)
+        wrong |= (rows < 1) | (rows > MAX_ROW) | (cols < 1) | (cols > MAX_COL)
+        out = np.zeros(self.n)
+        for col in np.unique(cols[~wrong]):
+            at = (cols == col) & ~wrong
+            lo, hi = int(rows[at].min()), int(rows[at].max())
+            num, kind = store.slice(int(col), lo, hi)
+            out[at] = num[rows[at] - lo]
+            wrong[at] |= kind[rows[at] - lo] != NUMBER
+        self.mark(wrong)
+        return out.reshape(self.n, 1, 1)
 
     def values(self, sheet, first_row, first_col, last_row, last_col, anchored):
         """(rows or 1, height, width) of a reference; rows reading anything but a number are bad."""
@@ -156,7 +190,13 @@ class RowWindows:
         a row whose result is 0 are left to the exact evaluator (which of 0.0 and -0.0 it is)."""
         flat = [np.asarray(a, dtype=np.float64).reshape(np.shape(a)[0] if np.ndim(a) == 3 else 1, -1)
                 for a in args]
-        if name == "SUM":
+        if name == "SUMPRODUCT":
+            product = flat[0]
+            for terms in flat[1:]:
+                product = product * terms
+            self.mark(_per_row(~np.isfinite(product)))
+            flat = [product]
+        if name in ("SUM", "SUMPRODUCT"):
             total = 0.0
             for terms in flat:
                 for k in range(terms.shape[1]):
