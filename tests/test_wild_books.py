@@ -104,6 +104,27 @@ def test_a_stale_value_is_found_beside_excels_var_p(tmp_path):
     assert value_cells(report, "Sheet1 (2)") > value_cells(original, "Sheet1 (2)"), report["verdict"]
 
 
+@pytest.mark.parametrize("name, ref", [("xlcalculator-NPV.xlsx", "A2"), ("xlcalculator-XNPV.xlsx", "A4"),
+                                       ("xlcalculator-IRR.xlsx", "A4")])
+def test_a_stale_value_is_found_beside_npv_xnpv_irr(tmp_path, name, ref):
+    """NPV, XNPV and IRR agree within their last bits' tolerance, and a cash flow changed by 1e-9 relative
+    with the cached result left as it was is still a cause."""
+    assert verified(name)[0] == 0
+    src = WILD / name
+    old = _constant(src, ref)
+    code, report = verify_json(stale_copy(tmp_path, name, "Sheet1", ref, repr(old * (1 + 1e-9))))
+    assert code == 1 and causes(report), report.get("verdict")
+
+
+def _constant(path, ref):
+    from xlgd.xlsx.package import Package
+    from xlgd.xlsx.refs import split_ref
+
+    row, col, _, _ = split_ref(ref)
+    with Package.open(path) as package:
+        return next(float(c.value) for c in package.cells("Sheet1") if (c.row, c.col) == (row, col))
+
+
 def test_var_p_last_bits_are_not_stale():
     code, report = verified("mom_bias.xlsx")
     assert not [c for c in causes(report) if c["kind"] == "stale"], report["verdict"]

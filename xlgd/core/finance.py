@@ -1,14 +1,16 @@
-"""Excel's simplest financial functions (PV, PMT, SLN), registered in the one function table; each entry names
-Microsoft's reference page beside it. Their last bits come from C's pow, so files Excel saved are compared by
-ulp distance (`ulp=True`), as EXP and POWER are. NPV is not here: no order of its sum reproduces Excel's last
-bits on pycel's npv.xlsx, and a difference of two NPVs there would be a false cause."""
+"""Excel's simplest financial functions (PV, PMT, SLN, NPV, XNPV, IRR), registered in the one function table;
+each entry names Microsoft's reference page beside it. Their last bits come from C's pow (and IRR's from where
+its iteration stops), so files Excel saved are compared within a relative tolerance (`ulp=True`), as EXP and
+POWER are; a cell reading them through a cancellation (a difference of two NPVs) agrees within that rounding
+carried through its terms (check/other_cells.py). Where Excel's documented rule for a value is not known (an
+error or text among NPV's values), the cell is left unchecked, never guessed."""
 
 from __future__ import annotations
 
 import math
 
 from .functions import Function, finite, register
-from .values import SheetError
+from .values import Block, NotEvaluated, SheetError, is_error, number
 
 MS = "https://support.microsoft.com/office/"
 
@@ -50,6 +52,98 @@ def _sln(args, dialect):
     return (cost - salvage) / life
 
 
+def _npv(args, dialect):
+    """NPV(rate, value1, ...): the values discounted one period each, the first by one period."""
+    rate, flows = args[0], _flows(args[1:])
+    total = 0.0
+    for i, value in enumerate(flows, 1):
+        total += value / _grown(rate, i)
+    return finite(total)
+
+
+def _flows(args) -> list:
+    """NPV's values: a range's (or array's) numbers, blanks, text and booleans skipped; a value given
+    itself as a number (TRUE as 1). An error anywhere is NPV's value, the first one: what Excel cached in
+    pycel's npv.xlsx (Microsoft's page says errors in a range are skipped). Text given itself is left
+    unchecked."""
+    out = []
+    for arg in args:
+        cells = arg.cells() if isinstance(arg, Block) else [arg]
+        for v in cells:
+            if is_error(v):
+                raise SheetError(v)
+            if not isinstance(arg, Block) and v is not None and not isinstance(v, (float, bool)):
+                raise NotEvaluated(f"NPV given the text {v!r} itself: xlgd does not know Excel's rule for it")
+            if isinstance(v, float) or (not isinstance(arg, Block) and isinstance(v, bool)):
+                out.append(float(v))
+    return out
+
+
+def _grown(rate, periods):
+    """(1 + rate) ^ periods, #DIV/0! where it is 0 and #NUM! where it cannot be computed."""
+    try:
+        grown = math.pow(1.0 + rate, periods)
+    except (OverflowError, ValueError, ZeroDivisionError):
+        raise SheetError("#NUM!") from None
+    if grown == 0.0:
+        raise SheetError("#DIV/0!")
+    return grown
+
+
+def _xnpv(args, dialect):
+    """XNPV(rate, values, dates): each value discounted by its days after the first date over 365."""
+    rate, values, dates = args[0], _numbers_all(args[1]), _numbers_all(args[2])
+    if len(values) != len(dates) or not values:
+        raise SheetError("#NUM!")
+    days = [math.floor(d) for d in dates]
+    if any(d < days[0] for d in days) or rate <= -1.0:
+        raise SheetError("#NUM!")
+    total = 0.0
+    for value, day in zip(values, days):
+        total += value / _grown(rate, (day - days[0]) / 365.0)
+    return finite(total)
+
+
+def _numbers_all(arg) -> list:
+    """Every cell of a range as a number: the first error raised, a blank or text left unchecked."""
+    cells = list(arg.cells()) if isinstance(arg, Block) else [arg]
+    for v in cells:
+        if is_error(v):
+            raise SheetError(v)
+        if not isinstance(v, float):
+            raise NotEvaluated(f"XNPV given {v!r} among its values or dates, which xlgd does not evaluate")
+    return cells
+
+
+IRR_TRIES, IRR_STEP = 20, 1e-7  # Microsoft's page: 20 tries, accurate within 0.00001 percent
+
+
+def _irr(args, dialect):
+    """IRR(values, [guess]): the rate where the values' NPV (the first undiscounted) is 0, by Newton's
+    steps from `guess` (10%) until a step is under 0.00001 percent; #NUM! after 20 tries."""
+    cells = list(args[0].cells()) if isinstance(args[0], Block) else [args[0]]
+    error = next((v for v in cells if is_error(v)), None)
+    if error is not None:
+        raise SheetError(error)
+    flows = [v for v in cells if isinstance(v, float)]
+    if not (any(v > 0 for v in flows) and any(v < 0 for v in flows)):
+        raise SheetError("#NUM!")
+    rate = number(args[1]) if len(args) > 1 and args[1] is not None else 0.1
+    for _ in range(IRR_TRIES):
+        value = slope = 0.0
+        for i, flow in enumerate(flows):
+            grown = _grown(rate, i)
+            value += flow / grown
+            slope -= i * flow / (grown * (1.0 + rate))
+        if slope == 0.0:
+            raise SheetError("#NUM!")
+        step = value / slope
+        rate -= step
+        if abs(step) < IRR_STEP:
+            return finite(rate)
+    raise SheetError("#NUM!")
+
+
 def _reg(name, lo, hi, page, **kw):
     register(Function(name, lo, hi, ulp=True, **kw))
     PAGES[name] = MS + page
@@ -59,3 +153,7 @@ PAGES: dict = {}
 _reg("PV", 3, 5, "pv-function-23879d31-0e02-4321-be01-da16e8168cbd", exact=_pv)
 _reg("PMT", 3, 5, "pmt-function-0214da64-9a63-4996-bc20-214433fa6441", exact=_pmt)
 _reg("SLN", 3, 3, "sln-function-cdb666e5-c1c6-40a7-806a-e695edc2f1c8", exact=_sln)
+_reg("NPV", 2, None, "npv-function-8672cb67-2576-4d07-b67b-ac28acf2a568", exact=_npv, args=("number", "range"))
+_reg("XNPV", 3, 3, "xnpv-function-1b42bbf6-370f-4532-a0eb-d67c16b664b7", exact=_xnpv,
+     args=("number", "range", "range"))
+_reg("IRR", 1, 2, "irr-function-64925eaa-9988-495b-b290-3ad0c163c1bc", exact=_irr, args=("range", "number"))
