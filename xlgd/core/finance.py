@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from .functions import Function, finite, register
+from .functions import TOOLPAK, Function, finite, register
 from .values import Block, NotEvaluated, SheetError, is_error
 
 MS = "https://support.microsoft.com/office/"
@@ -94,16 +94,35 @@ def _grown(rate, periods):
 
 def _xnpv(args, dialect):
     """XNPV(rate, values, dates): each value discounted by its days after the first date over 365."""
-    rate, values, dates = args[0], _numbers_all(args[1]), _numbers_all(args[2])
+    rate, values, dates = _xnpv_rate(args[0]), _numbers_all(args[1]), _numbers_all(args[2])
     if len(values) != len(dates) or not values:
         raise SheetError("#NUM!")
     days = [math.floor(d) for d in dates]
-    if any(d < days[0] for d in days) or rate <= -1.0:
+    if any(d < days[0] for d in days):
         raise SheetError("#NUM!")
     total = 0.0
     for value, day in zip(values, days):
         total += value / _grown(rate, (day - days[0]) / 365.0)
     return finite(total)
+
+
+def _xnpv_rate(rate) -> float:
+    """XNPV's rate as Excel cached it in formulas' test.xlsx: a rate of 0 or below (a blank too) #NUM!, TRUE
+    or text #VALUE!; text that reads as a number is left unchecked."""
+    if is_error(rate):
+        raise SheetError(rate)
+    if isinstance(rate, bool):
+        raise SheetError("#VALUE!")
+    if isinstance(rate, str):
+        try:
+            float(rate)
+        except ValueError:
+            raise SheetError("#VALUE!") from None
+        raise NotEvaluated(f"XNPV given the rate as the text {rate!r}, which xlgd does not evaluate")
+    rate = 0.0 if rate is None else rate
+    if rate <= 0.0:
+        raise SheetError("#NUM!")
+    return rate
 
 
 def _numbers_all(arg) -> list:
@@ -128,4 +147,5 @@ _reg("PMT", 3, 5, "pmt-function-0214da64-9a63-4996-bc20-214433fa6441", exact=_pm
 _reg("SLN", 3, 3, "sln-function-cdb666e5-c1c6-40a7-806a-e695edc2f1c8", exact=_sln)
 _reg("NPV", 2, None, "npv-function-8672cb67-2576-4d07-b67b-ac28acf2a568", exact=_npv, args=("number", "range"))
 _reg("XNPV", 3, 3, "xnpv-function-1b42bbf6-370f-4532-a0eb-d67c16b664b7", exact=_xnpv,
-     args=("number", "range", "range"))
+     args=("value", "range", "range"))
+TOOLPAK.add("XNPV")  # an Analysis ToolPak function: an array where it takes one value is #VALUE!
