@@ -10,8 +10,11 @@ every function used must be in `functions.FUNCTIONS`.
 
 from __future__ import annotations
 
+import math
+import operator
 import re
 from dataclasses import dataclass
+from itertools import chain
 from typing import Callable
 
 from . import functions
@@ -505,7 +508,8 @@ def _ev(n, env, dialect):
         a = intersect(_ev(n.left, env, dialect))
         b = intersect(_ev(n.right, env, dialect))
         if isinstance(a, Block) or isinstance(b, Block):
-            return _cellwise2(_bin_of(n, dialect), a, b)
+            plain = _plain_arith(n.op, a, b, dialect)
+            return plain if plain is not None else _cellwise2(_bin_of(n, dialect), a, b)
         return _bin(n, a, b, dialect)
     if isinstance(n, Cmp):
         a, b = intersect(_ev(n.left, env, dialect)), intersect(_ev(n.right, env, dialect))
@@ -551,6 +555,26 @@ def _cellwise2(function, a, b) -> Block:
     rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
     return Block(tuple(tuple(_caught(lambda i, j: function(spread_at(a, i, j), spread_at(b, i, j)), i, j)
                              for j in range(cols)) for i in range(rows)))
+
+
+_PLAIN_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+
+
+def _plain_arith(op, a, b, dialect) -> Block | None:
+    """`_cellwise2` of Excel's + - * / over two arrays of one shape where no cell can be an error: every
+    value a float, no division by zero, every result finite (then `functions.arith` is Python's operator);
+    None otherwise."""
+    function = _PLAIN_OPS.get(op)
+    if function is None or dialect == "libreoffice" or not (_whole(a) and _whole(b) and a.shape == b.shape):
+        return None
+    flat_a, flat_b = list(chain.from_iterable(a.values)), list(chain.from_iterable(b.values))
+    if set(map(type, flat_a)) | set(map(type, flat_b)) != {float} or (op == "/" and 0.0 in flat_b):
+        return None
+    out = list(map(function, flat_a, flat_b))
+    if not math.isfinite(sum(out)):  # an infinite or NaN result makes the sum so
+        return None
+    width = a.shape[1]
+    return Block(tuple(tuple(out[i:i + width]) for i in range(0, len(out), width)))
 
 
 def _whole(value) -> bool:

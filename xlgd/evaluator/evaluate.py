@@ -259,13 +259,11 @@ class Evaluator:
             return "#REF!"
         sc = self.book.sheets[sheet]
         formula_cells = sc.is_formula if self.dialect == "libreoffice" else None
-        b = store.block(first_row, first_col, last_row, last_col, formula_cells)
+        b, unknown = store.read_block(first_row, first_col, last_row, last_col, formula_cells)
+        if unknown is not None:
+            raise self.not_known(sheet, *unknown)
         if b.shape != (last_row - first_row + 1, last_col - first_col + 1):
             b = replace(b, extent=(last_row - first_row + 1, last_col - first_col + 1))
-        for i, row in enumerate(b.values):
-            for j, v in enumerate(row):
-                if isinstance(v, Unknown):
-                    raise self.not_known(sheet, first_row + i, first_col + j)
         return b
 
     # ------------------------------------------------------------------ a run at once, with numpy
