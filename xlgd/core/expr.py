@@ -493,32 +493,41 @@ def excel_value(expr: Expr, env: Callable[[Expr], object], dialect: str = "excel
 
 
 def _ev(n, env, dialect):
-    if isinstance(n, Num):
-        return n.value
-    if isinstance(n, Const):
-        return n.value
-    if isinstance(n, LEAVES):
+    kind = _NODE.get(type(n)) or _node_kind(n)
+    if kind == "leaf":
         return env(n)
-    if isinstance(n, Neg):
-        a = intersect(_ev(n.arg, env, dialect))
-        if isinstance(a, Block):
-            return _cellwise(lambda x: -number(x), a)
-        return -number(a)
-    if isinstance(n, Bin):
+    if kind == "fn":
+        return functions.evaluate(n.name, n.args, lambda a: _ev(a, env, dialect), dialect, _is_cell,
+                                  lambda a: env(Address(a)) if isinstance(a, (CellRef, RangeRef)) else _ev(a, env, dialect))
+    if kind == "value":
+        return n.value
+    if kind == "bin":
         a = intersect(_ev(n.left, env, dialect))
         b = intersect(_ev(n.right, env, dialect))
         if isinstance(a, Block) or isinstance(b, Block):
             plain = _plain_arith(n.op, a, b, dialect)
             return plain if plain is not None else _cellwise2(_bin_of(n, dialect), a, b)
         return _bin(n, a, b, dialect)
-    if isinstance(n, Cmp):
-        a, b = intersect(_ev(n.left, env, dialect)), intersect(_ev(n.right, env, dialect))
-        if isinstance(a, Block) or isinstance(b, Block):
-            return _cellwise2(lambda x, y: compare(n.op, x, y), a, b)
-        return compare(n.op, a, b)
-    if isinstance(n, Fn):
-        return functions.evaluate(n.name, n.args, lambda a: _ev(a, env, dialect), dialect, _is_cell,
-                                  lambda a: env(Address(a)) if isinstance(a, (CellRef, RangeRef)) else _ev(a, env, dialect))
+    if kind == "neg":
+        a = intersect(_ev(n.arg, env, dialect))
+        if isinstance(a, Block):
+            return _cellwise(lambda x: -number(x), a)
+        return -number(a)
+    a, b = intersect(_ev(n.left, env, dialect)), intersect(_ev(n.right, env, dialect))  # "cmp"
+    if isinstance(a, Block) or isinstance(b, Block):
+        return _cellwise2(lambda x, y: compare(n.op, x, y), a, b)
+    return compare(n.op, a, b)
+
+
+_NODE: dict = {}  # a node's type -> what _ev does with it, found once per type
+
+
+def _node_kind(n) -> str:
+    for types, kind in (((Num, Const), "value"), (LEAVES, "leaf"), (Neg, "neg"), (Bin, "bin"), (Cmp, "cmp"),
+                        (Fn, "fn")):
+        if isinstance(n, types):
+            _NODE[type(n)] = kind
+            return kind
     raise TypeError(n)
 
 
@@ -565,15 +574,19 @@ def _plain_arith(op, a, b, dialect) -> Block | None:
     value a float, no division by zero, every result finite (then `functions.arith` is Python's operator);
     None otherwise."""
     function = _PLAIN_OPS.get(op)
-    if function is None or dialect == "libreoffice" or not (_whole(a) and _whole(b) and a.shape == b.shape):
+    if function is None or dialect == "libreoffice" or type(a) is not Block or type(b) is not Block:
         return None
-    flat_a, flat_b = list(chain.from_iterable(a.values)), list(chain.from_iterable(b.values))
+    rows_a, rows_b = a.values, b.values
+    if (a.size or a.extent or b.size or b.extent or not rows_a or len(rows_a) != len(rows_b)
+            or set(map(len, rows_a)) | set(map(len, rows_b)) != {len(rows_a[0])}):
+        return None  # not two whole arrays of one shape
+    flat_a, flat_b = list(chain.from_iterable(rows_a)), list(chain.from_iterable(rows_b))
     if set(map(type, flat_a)) | set(map(type, flat_b)) != {float} or (op == "/" and 0.0 in flat_b):
         return None
     out = list(map(function, flat_a, flat_b))
     if not math.isfinite(sum(out)):  # an infinite or NaN result makes the sum so
         return None
-    width = a.shape[1]
+    width = len(rows_a[0])
     return Block(tuple(tuple(out[i:i + width]) for i in range(0, len(out), width)))
 
 

@@ -185,9 +185,9 @@ class SheetValues:
         n, cols = last_row - first_row + 1, range(first_col, last_col + 1)
         unknown = None
         if cols:
-            columns = []
+            columns, held = [], self.cols
             for col in cols:
-                values, at = self._values(col, first_row, n)
+                values, at = self._values(held.get(col), first_row, n)
                 columns.append(values)
                 if at is not None and (unknown is None or at < unknown[0]):
                     unknown = (at, col)
@@ -202,12 +202,11 @@ class SheetValues:
     def values(self, col, first_row, last_row) -> list:
         """`get` over rows first_row..last_row of column col, numbers converted in one numpy call (a block of
         a whole step column is read by every cell of its group)."""
-        return self._values(col, first_row, last_row - first_row + 1)[0]
+        return self._values(self.cols.get(col), first_row, last_row - first_row + 1)[0]
 
-    def _values(self, col, first_row, n) -> tuple:
-        """(`values` of n rows from first_row, the first of them holding UNKNOWN_VALUE or None): the kinds
-        looked at once, each value that is not a number converted as `get` does."""
-        column = self.cols.get(col)
+    def _values(self, column, first_row, n) -> tuple:
+        """(`values` of n rows from first_row of a column (None: no column), the first of those rows holding
+        UNKNOWN_VALUE or None): the kinds looked at once, each value that is not a number converted as `get` does."""
         if column is None:
             return [None] * n, None
         have = max(0, min(first_row + n, len(column.num)) - first_row)
