@@ -259,7 +259,11 @@ def compare(op: str, a, b) -> bool:
     else:
         x, y = float(a), float(b)
         c = (x > y) - (x < y)
-    return {"=": c == 0, "<>": c != 0, "<": c < 0, ">": c > 0, "<=": c <= 0, ">=": c >= 0}[op]
+    return _ORDER[op](c)
+
+
+_ORDER = {"=": lambda c: c == 0, "<>": lambda c: c != 0, "<": lambda c: c < 0, ">": lambda c: c > 0,
+          "<=": lambda c: c <= 0, ">=": lambda c: c >= 0}  # an operator's test of compare's -1, 0 or 1
 
 
 def _blank_as(value, other):

@@ -184,7 +184,9 @@ class SheetValues:
         # zip of no column would be no row: a block right of every column keeps its rows, each empty
         n, cols = last_row - first_row + 1, range(first_col, last_col + 1)
         unknown = None
-        if cols:
+        if n == 1 and cols:  # one row: each value read where it is
+            rows, unknown = self._row(first_row, cols)
+        elif cols:
             columns, held = [], self.cols
             for col in cols:
                 values, at = self._values(held.get(col), first_row, n)
@@ -198,6 +200,17 @@ class SheetValues:
         if formula_cells is not None:
             forms = tuple(tuple(formula_cells(row, col) for col in cols) for row in range(first_row, last_row + 1))
         return Block(rows, forms, (self.name, first_row, first_col)), unknown
+
+    def _row(self, row, cols) -> tuple:
+        """((the values of row `row` in columns `cols`,), (row, col) of the first UNKNOWN_VALUE or None)."""
+        held, out, unknown = self.cols, [], None
+        for col in cols:
+            column = held.get(col)
+            v = None if column is None or row >= len(column.num) else self._value(column, row)
+            if v is UNKNOWN_VALUE and unknown is None:
+                unknown = (row, col)
+            out.append(v)
+        return (tuple(out),), unknown
 
     def values(self, col, first_row, last_row) -> list:
         """`get` over rows first_row..last_row of column col, numbers converted in one numpy call (a block of
