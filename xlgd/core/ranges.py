@@ -373,6 +373,26 @@ def _comparable(value, x) -> bool:
     return isinstance(value, Text) == isinstance(x, Text) and isinstance(value, bool) == isinstance(x, bool)
 
 
+def _approximate_number(xs, x) -> int:
+    """`approximate` (ascending) of the number x among numbers only: every value comparable, `compare`'s
+    = and <= on two numbers written out (neither greater nor less; not greater)."""
+    lo, hi, best = 0, len(xs) - 1, None
+    while lo <= hi:
+        k = (lo + hi) // 2
+        v = xs[k]
+        if not (v > x or v < x):
+            while k + 1 < len(xs) and not (xs[k + 1] > x or xs[k + 1] < x):
+                k += 1
+            return k
+        if not v > x:
+            best, lo = k, k + 1
+        else:
+            hi = k - 1
+    if best is None:
+        raise SheetError("#N/A")
+    return best
+
+
 def _floats(values) -> bool:
     """Every value (a list) is a number: no blank, text, boolean or error among them."""
     return set(map(type, values)) <= _FLOAT
@@ -390,7 +410,9 @@ def approximate(xs, x, descending=False) -> int:
     (descending: `_descending`); on a value equal to x, the last of the equal values that follow it."""
     if descending:
         return _descending(xs, x)
-    if not _floats(xs) and len({_kind(v) for v in xs if v is not None and not is_error(v)}) > 1:
+    if type(x) is float and _floats(xs):
+        return _approximate_number(xs, x)
+    if len({_kind(v) for v in xs if v is not None and not is_error(v)}) > 1:
         raise NotEvaluated("looks up a value approximately among text and numbers mixed, whose order in "
                            "Excel's binary search xlgd does not know")
     lo, hi, best = 0, len(xs) - 1, None
