@@ -48,6 +48,7 @@ from .store import NUMBER, UNKNOWN, UNKNOWN_VALUE, SheetValues, Unknown
 BEYOND = ("lies past the size of its array formula's arrays, where Excel applies the formula's error-catching "
           "functions to #N/A; xlgd does not evaluate it")
 
+_UNSEEN = object()  # a range `Evaluator.block` has not read yet
 EXACT_CHUNK = 8  # rows below which a failing vectorised stretch is evaluated exactly
 
 
@@ -97,6 +98,7 @@ class Evaluator:
         self.batch_keys = {}  # (id of a shape or kin, column) -> Batch group key
         # the blocks read, by (sheet, rows, columns): kept while the values read are never written
         self.blocks = {} if self.read is not self.out else None
+        self.fixed_blocks = {}  # the same for a pass writing what it reads: fixed ranges of constants (`block`)
 
     def _mark_pending(self):
         """Every formula cell reads as not known until it is evaluated (a read before that is a cycle)."""
@@ -220,7 +222,7 @@ class Evaluator:
             if isinstance(leaf, RangeRef):
                 lo = leaf.row if leaf.row_abs else leaf.row + dr
                 hi = leaf.row2 if leaf.row2_abs else leaf.row2 + dr
-                return self.block(leaf.sheet, lo, leaf.col, hi, leaf.col2)
+                return self.block(leaf.sheet, lo, leaf.col, hi, leaf.col2, leaf.row_abs and leaf.row2_abs)
             if isinstance(leaf, Address):
                 return _address(leaf.of, dr)
             raise TypeError(f"cannot read {leaf!r}")
@@ -244,14 +246,26 @@ class Evaluator:
             return NotKnown((sheet, row, col), "has no cached value")
         return NotKnown((sheet, row, col), "is on a circular reference")
 
-    def block(self, sheet, first_row, first_col, last_row, last_col):
-        if self.blocks is None:
-            return self.read_block(sheet, first_row, first_col, last_row, last_col)
+    def block(self, sheet, first_row, first_col, last_row, last_col, fixed=False):
+        """The range's values (`read_block`); kept to be read again when nothing can change them: every block
+        of a pass reading values it never writes, and a `fixed` range (the same for every row of a run) with
+        no formula cell in it, whose constants a pass from the constants never writes."""
         key = (sheet, first_row, first_col, last_row, last_col)
-        b = self.blocks.get(key)
-        if b is None:
-            b = self.blocks[key] = self.read_block(sheet, first_row, first_col, last_row, last_col)
-        return b
+        if self.blocks is not None:
+            b = self.blocks.get(key)
+            if b is None:
+                b = self.blocks[key] = self.read_block(sheet, first_row, first_col, last_row, last_col)
+            return b
+        if not fixed:
+            return self.read_block(sheet, first_row, first_col, last_row, last_col)
+        b = self.fixed_blocks.get(key, _UNSEEN)
+        if b is _UNSEEN:
+            b = self.read_block(sheet, first_row, first_col, last_row, last_col)
+            constants = isinstance(b, Block) and next(
+                self.book.index.overlapping(sheet, first_col, last_col, first_row, last_row), None) is None
+            self.fixed_blocks[key] = b if constants else None
+            return b
+        return self.read_block(sheet, first_row, first_col, last_row, last_col) if b is None else b
 
     def read_block(self, sheet, first_row, first_col, last_row, last_col):
         store = self.read.get(sheet)
