@@ -373,9 +373,11 @@ def _offset_lazy(args, evaluate_arg, dialect):
     base = args[0]
     if not callable(getattr(base, "moved", None)):  # only a cell or range reference (expr.Movable) moves
         raise SheetError("#VALUE!")
-    rows, cols = (int(number(scalar(evaluate_arg(a)))) for a in args[1:3])
-    height, width = (int(number(scalar(evaluate_arg(args[k])))) if len(args) > k and args[k] is not None else None
-                     for k in (3, 4))
+    rows, cols = int(number(scalar(evaluate_arg(args[1])))), int(number(scalar(evaluate_arg(args[2]))))
+    height = width = None
+    if len(args) > 3:
+        height, width = (int(number(scalar(evaluate_arg(args[k])))) if len(args) > k and args[k] is not None
+                         else None for k in (3, 4))
     return evaluate_arg(base.moved(rows, cols, height, width))
 
 

@@ -214,15 +214,16 @@ class Evaluator:
         return False
 
     def env(self, prepared: Prepared, row: int):
-        dr = row - prepared.run.r0
+        dr, cell, block = row - prepared.run.r0, self.cell, self.block
 
         def env(leaf):
-            if isinstance(leaf, CellRef):
-                return self.cell(leaf.sheet, leaf.row if leaf.row_abs else leaf.row + dr, leaf.col)
-            if isinstance(leaf, RangeRef):
+            kind = type(leaf)
+            if kind is CellRef or (kind is not RangeRef and isinstance(leaf, CellRef)):
+                return cell(leaf.sheet, leaf.row if leaf.row_abs else leaf.row + dr, leaf.col)
+            if kind is RangeRef or isinstance(leaf, RangeRef):
                 lo = leaf.row if leaf.row_abs else leaf.row + dr
                 hi = leaf.row2 if leaf.row2_abs else leaf.row2 + dr
-                return self.block(leaf.sheet, lo, leaf.col, hi, leaf.col2, leaf.row_abs and leaf.row2_abs)
+                return block(leaf.sheet, lo, leaf.col, hi, leaf.col2, leaf.row_abs and leaf.row2_abs)
             if isinstance(leaf, Address):
                 return _address(leaf.of, dr)
             raise TypeError(f"cannot read {leaf!r}")
