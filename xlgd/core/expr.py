@@ -14,7 +14,7 @@ import math
 import operator
 import re
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 from typing import Callable
 
 from . import functions
@@ -577,17 +577,18 @@ def _plain_arith(op, a, b, dialect) -> Block | None:
     if function is None or dialect == "libreoffice" or type(a) is not Block or type(b) is not Block:
         return None
     rows_a, rows_b = a.values, b.values
-    if (a.size or a.extent or b.size or b.extent or not rows_a or len(rows_a) != len(rows_b)
-            or set(map(len, rows_a)) | set(map(len, rows_b)) != {len(rows_a[0])}):
+    if a.size or a.extent or b.size or b.extent or not rows_a or len(rows_a) != len(rows_b):
+        return None
+    if set(map(len, rows_a)) | set(map(len, rows_b)) != {len(rows_a[0])}:
         return None  # not two whole arrays of one shape
-    flat_a, flat_b = list(chain.from_iterable(rows_a)), list(chain.from_iterable(rows_b))
-    if set(map(type, flat_a)) | set(map(type, flat_b)) != {float} or (op == "/" and 0.0 in flat_b):
+    if set(map(type, chain(chain.from_iterable(rows_a), chain.from_iterable(rows_b)))) != {float}:
         return None
-    out = list(map(function, flat_a, flat_b))
-    if not math.isfinite(sum(out)):  # an infinite or NaN result makes the sum so
+    if op == "/" and 0.0 in chain.from_iterable(rows_b):
         return None
-    width = len(rows_a[0])
-    return Block(tuple(tuple(out[i:i + width]) for i in range(0, len(out), width)))
+    out = tuple(map(tuple, map(map, repeat(function), rows_a, rows_b)))
+    if not math.isfinite(sum(map(sum, out))):  # an infinite or NaN result makes the sum so
+        return None
+    return Block(out)
 
 
 def _whole(value) -> bool:
