@@ -257,7 +257,7 @@ class Evaluator:
             if b is None:
                 b = self.blocks[key] = self.read_block(sheet, first_row, first_col, last_row, last_col)
             return b
-        if not fixed:
+        if not fixed or self.read is not self.out:
             return self.read_block(sheet, first_row, first_col, last_row, last_col)
         b = self.fixed_blocks.get(key, _UNSEEN)
         if b is _UNSEEN:
