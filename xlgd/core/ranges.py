@@ -373,26 +373,6 @@ def _comparable(value, x) -> bool:
     return isinstance(value, Text) == isinstance(x, Text) and isinstance(value, bool) == isinstance(x, bool)
 
 
-def _approximate_number(xs, x) -> int:
-    """`approximate` (ascending) of the number x among numbers only: every value comparable, `compare`'s
-    = and <= on two numbers written out (neither greater nor less; not greater)."""
-    lo, hi, best = 0, len(xs) - 1, None
-    while lo <= hi:
-        k = (lo + hi) // 2
-        v = xs[k]
-        if not (v > x or v < x):
-            while k + 1 < len(xs) and not (xs[k + 1] > x or xs[k + 1] < x):
-                k += 1
-            return k
-        if not v > x:
-            best, lo = k, k + 1
-        else:
-            hi = k - 1
-    if best is None:
-        raise SheetError("#N/A")
-    return best
-
-
 def _floats(values) -> bool:
     """Every value (a list) is a number: no blank, text, boolean or error among them."""
     return set(map(type, values)) <= _FLOAT
@@ -410,25 +390,31 @@ def approximate(xs, x, descending=False) -> int:
     (descending: `_descending`); on a value equal to x, the last of the equal values that follow it."""
     if descending:
         return _descending(xs, x)
-    if type(x) is float and _floats(xs):
-        return _approximate_number(xs, x)
+    if type(x) is float and _floats(xs):  # numbers only: `compare`'s = and <= on two numbers written out
+        return _bisect(xs, lambda k: True, lambda v: not (v > x or v < x), lambda v: not v > x)
     if len({_kind(v) for v in xs if v is not None and not is_error(v)}) > 1:
         raise NotEvaluated("looks up a value approximately among text and numbers mixed, whose order in "
                            "Excel's binary search xlgd does not know")
+    return _bisect(xs, lambda k: _comparable(xs[k], x), lambda v: compare("=", v, x), lambda v: compare("<=", v, x))
+
+
+def _bisect(xs, comparable, equal, not_greater) -> int:
+    """`approximate`'s bisection: comparable(k) says whether xs[k] is compared with x, equal(v) and
+    not_greater(v) compare a value with x."""
     lo, hi, best = 0, len(xs) - 1, None
     while lo <= hi:
         mid = (lo + hi) // 2
         k = mid
-        while k >= lo and not _comparable(xs[k], x):  # the nearest comparable value at or before mid
+        while k >= lo and not comparable(k):  # the nearest comparable value at or before mid
             k -= 1
         if k < lo:
             lo = mid + 1
             continue
-        if compare("=", xs[k], x):
-            while k + 1 < len(xs) and _comparable(xs[k + 1], x) and compare("=", xs[k + 1], x):
+        if equal(xs[k]):
+            while k + 1 < len(xs) and comparable(k + 1) and equal(xs[k + 1]):
                 k += 1
             return k
-        if compare(">=" if descending else "<=", xs[k], x):
+        if not_greater(xs[k]):
             best, lo = k, mid + 1
         else:
             hi = k - 1
