@@ -249,8 +249,9 @@ class Evaluator:
 
     def block(self, sheet, first_row, first_col, last_row, last_col, fixed=False):
         """The range's values (`read_block`); kept to be read again when nothing can change them: every block
-        of a pass reading values it never writes, and a `fixed` range (the same for every row of a run) with
-        no formula cell in it, whose constants a pass from the constants never writes."""
+        of a pass reading values it never writes, and, in a pass from the constants, a range read through
+        references anchored in their rows (`fixed`: the same range for every row of a run, or an OFFSET from
+        an anchored cell) that holds no formula cell -- its constants are never written."""
         key = (sheet, first_row, first_col, last_row, last_col)
         if self.blocks is not None:
             b = self.blocks.get(key)
