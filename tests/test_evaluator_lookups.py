@@ -1,11 +1,15 @@
 """Lookup, choice and text functions as Excel documents them (Microsoft's reference pages, linked beside
 each entry in xlgd/core/lookups.py), typed into a sheet with openpyxl and evaluated from its constants."""
 
+from bisect import bisect_right
+
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xlgd.core.ranges import approximate
-from xlgd.core.values import Text
+from xlgd.core.values import SheetError, Text
 from xlgd.evaluator import open_and_evaluate
 
 CASES = [  # A1:A5 = 1..5 (A6:A30 = 5..29: SINGLE, on row 27, reads A27), B1:B5 = "a".."e", D1:F2 = x y z / 10 20 30
@@ -58,3 +62,17 @@ def test_formula_value(book, i, formula, want):
 ])
 def test_approximate_match_is_a_bisection(xs, x, want):
     assert approximate(xs, x) == want
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.sampled_from([-2.0, -0.0, 0.0, 0.5, 1.0, 1.0, 3.0, 1e300]), max_size=12),
+       st.sampled_from([-3.0, -0.0, 0.0, 0.25, 1.0, 2.0, 3.0, 1e308]))
+def test_approximate_match_in_sorted_numbers_is_the_last_not_greater(xs, x):
+    """MATCH(x, sorted numbers): the last position whose number is <= x, #N/A when every number is greater."""
+    xs = sorted(xs)
+    want = bisect_right(xs, x) - 1
+    if want < 0:
+        with pytest.raises(SheetError, match="#N/A"):
+            approximate(xs, x)
+    else:
+        assert approximate(xs, x) == want

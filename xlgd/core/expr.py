@@ -10,8 +10,11 @@ every function used must be in `functions.FUNCTIONS`.
 
 from __future__ import annotations
 
+import math
+import operator
 import re
 from dataclasses import dataclass
+from itertools import chain, repeat
 from typing import Callable
 
 from . import functions
@@ -499,31 +502,41 @@ def excel_value(expr: Expr, env: Callable[[Expr], object], dialect: str = "excel
 
 
 def _ev(n, env, dialect):
-    if isinstance(n, Num):
-        return n.value
-    if isinstance(n, Const):
-        return n.value
-    if isinstance(n, LEAVES):
+    kind = _NODE.get(type(n)) or _node_kind(n)
+    if kind == "leaf":
         return env(n)
-    if isinstance(n, Neg):
+    if kind == "fn":
+        return functions.evaluate(n.name, n.args, lambda a: _ev(a, env, dialect), dialect, _is_cell,
+                                  lambda a: env(Address(a)) if isinstance(a, (CellRef, RangeRef)) else _ev(a, env, dialect))
+    if kind == "value":
+        return n.value
+    if kind == "bin":
+        a = intersect(_ev(n.left, env, dialect))
+        b = intersect(_ev(n.right, env, dialect))
+        if isinstance(a, Block) or isinstance(b, Block):
+            plain = _plain_arith(n.op, a, b, dialect)
+            return plain if plain is not None else _cellwise2(_bin_of(n, dialect), a, b)
+        return _bin(n, a, b, dialect)
+    if kind == "neg":
         a = intersect(_ev(n.arg, env, dialect))
         if isinstance(a, Block):
             return _cellwise(lambda x: -number(x), a)
         return -number(a)
-    if isinstance(n, Bin):
-        a = intersect(_ev(n.left, env, dialect))
-        b = intersect(_ev(n.right, env, dialect))
-        if isinstance(a, Block) or isinstance(b, Block):
-            return _cellwise2(_bin_of(n, dialect), a, b)
-        return _bin(n, a, b, dialect)
-    if isinstance(n, Cmp):
-        a, b = intersect(_ev(n.left, env, dialect)), intersect(_ev(n.right, env, dialect))
-        if isinstance(a, Block) or isinstance(b, Block):
-            return _cellwise2(lambda x, y: compare(n.op, x, y), a, b)
-        return compare(n.op, a, b)
-    if isinstance(n, Fn):
-        return functions.evaluate(n.name, n.args, lambda a: _ev(a, env, dialect), dialect, _is_cell,
-                                  lambda a: env(Address(a)) if isinstance(a, (CellRef, RangeRef)) else _ev(a, env, dialect))
+    a, b = intersect(_ev(n.left, env, dialect)), intersect(_ev(n.right, env, dialect))  # "cmp"
+    if isinstance(a, Block) or isinstance(b, Block):
+        return _cellwise2(lambda x, y: compare(n.op, x, y), a, b)
+    return compare(n.op, a, b)
+
+
+_NODE: dict = {}  # a node's type -> what _ev does with it, found once per type
+
+
+def _node_kind(n) -> str:
+    for types, kind in (((Num, Const), "value"), (LEAVES, "leaf"), (Neg, "neg"), (Bin, "bin"), (Cmp, "cmp"),
+                        (Fn, "fn")):
+        if isinstance(n, types):
+            _NODE[type(n)] = kind
+            return kind
     raise TypeError(n)
 
 
@@ -560,6 +573,31 @@ def _cellwise2(function, a, b) -> Block:
     rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
     return Block(tuple(tuple(_caught(lambda i, j: function(spread_at(a, i, j), spread_at(b, i, j)), i, j)
                              for j in range(cols)) for i in range(rows)))
+
+
+_PLAIN_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+
+
+def _plain_arith(op, a, b, dialect) -> Block | None:
+    """`_cellwise2` of Excel's + - * / over two arrays of one shape where no cell can be an error: every
+    value a float, no division by zero, every result finite (then `functions.arith` is Python's operator);
+    None otherwise."""
+    function = _PLAIN_OPS.get(op)
+    if function is None or dialect == "libreoffice" or type(a) is not Block or type(b) is not Block:
+        return None
+    rows_a, rows_b = a.values, b.values
+    if a.size or a.extent or b.size or b.extent or not rows_a or len(rows_a) != len(rows_b):
+        return None
+    if set(map(len, rows_a)) | set(map(len, rows_b)) != {len(rows_a[0])}:
+        return None  # not two whole arrays of one shape
+    if set(map(type, chain(chain.from_iterable(rows_a), chain.from_iterable(rows_b)))) != {float}:
+        return None
+    if op == "/" and 0.0 in chain.from_iterable(rows_b):
+        return None
+    out = tuple(map(tuple, map(map, repeat(function), rows_a, rows_b)))
+    if not math.isfinite(sum(map(sum, out))):  # an infinite or NaN result makes the sum so
+        return None
+    return Block(out)
 
 
 def _whole(value) -> bool:

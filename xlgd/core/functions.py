@@ -178,11 +178,11 @@ def evaluate(name: str, args: tuple, evaluate_arg: Callable, dialect: str = "exc
     f = FUNCTIONS[name]
     if f.lazy is not None:
         return f.lazy(args, evaluate_arg, dialect)
+    kinds = _arg_kinds(f, len(args))
     token = HERE.set(None) if f.array_args else None  # SUMPRODUCT's arguments are arrays in any formula
     try:
         vals = []
-        for i, a in enumerate(args):
-            kind = f.arg_kind(i)
+        for a, kind in zip(args, kinds):
             v = address(a) if kind == "ref" and address is not None else evaluate_arg(a)
             if kind == "range" and is_ref is not None and not isinstance(v, Block) and is_ref(a):
                 v = Block(((v,),))
@@ -190,12 +190,22 @@ def evaluate(name: str, args: tuple, evaluate_arg: Callable, dialect: str = "exc
     finally:
         if token is not None:
             HERE.reset(token)
-    arrays = [i for i, v in enumerate(vals) if isinstance(v, Block) and f.arg_kind(i) not in ("range", "ref")]
+    arrays = [i for i, v in enumerate(vals) if isinstance(v, Block) and kinds[i] not in ("range", "ref")]
     if arrays and f.name in TOOLPAK:
         raise SheetError("#VALUE!")  # Excel's `{=HEX2BIN(C26:J26)}`: #VALUE! in every cell
     if arrays and not f.array_args and not f.array_result:
         return elementwise_call(f, vals, arrays, dialect)
-    return f.exact([convert(f.arg_kind(i), v) for i, v in enumerate(vals)], dialect)
+    return f.exact([convert(kind, v) for kind, v in zip(kinds, vals)], dialect)
+
+
+_KINDS: dict = {}  # (Function.args, number of arguments) -> each argument's kind
+
+
+def _arg_kinds(f: Function, count: int) -> tuple:
+    kinds = _KINDS.get((f.args, count))
+    if kinds is None:
+        kinds = _KINDS[(f.args, count)] = tuple(f.arg_kind(i) for i in range(count))
+    return kinds
 
 
 def elementwise_call(f, vals, arrays, dialect) -> Block:
@@ -364,9 +374,11 @@ def _offset_lazy(args, evaluate_arg, dialect):
     if not callable(getattr(base, "moved", None)):  # only a cell or range reference (expr.Movable) moves
         raise SheetError("#VALUE!")
     base = _on_this_row(base, evaluate_arg)
-    rows, cols = (int(number(scalar(evaluate_arg(a)))) for a in args[1:3])
-    height, width = (int(number(scalar(evaluate_arg(args[k])))) if len(args) > k and args[k] is not None else None
-                     for k in (3, 4))
+    rows, cols = int(number(scalar(evaluate_arg(args[1])))), int(number(scalar(evaluate_arg(args[2]))))
+    height = width = None
+    if len(args) > 3:
+        height, width = (int(number(scalar(evaluate_arg(args[k])))) if len(args) > k and args[k] is not None
+                         else None for k in (3, 4))
     return evaluate_arg(base.moved(rows, cols, height, width))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import operator
 import re
 
 from .values import Block, NotEvaluated, SheetError, Text, compare, is_error, number
@@ -233,6 +234,13 @@ def sumproduct(args, dialect) -> float:
         # Excel: an error in the arguments (the first, argument by argument) wins over the sizes' #VALUE!
         first = next((v for g in grids for row in g for v in row if is_error(v)), None)
         raise SheetError(first if first and dialect != "libreoffice" else "#VALUE!")
+    flat = [[v for row in g for v in row] for g in grids]
+    whole = all(len(row) == shape[1] for g in grids for row in g)
+    if whole and all(_floats(values) for values in flat):  # each term the product of its numbers, in order
+        terms = [1.0] * len(flat[0])
+        for values in flat:
+            terms = list(map(operator.mul, terms, values))
+        return lo_serial(terms) if dialect == "libreoffice" else excel_sum(terms)
     terms = []
     for r in range(shape[0]):
         for c in range(shape[1]):
@@ -266,7 +274,8 @@ def mmult(a, b, dialect) -> Block:
     n, k, m = len(ga), len(ga[0]), len(gb[0])
     if len(gb) != k:
         raise SheetError("#VALUE!")
-    for v in [v for r in ga for v in r] + [v for r in gb for v in r]:
+    every = [v for r in ga for v in r] + [v for r in gb for v in r]
+    for v in () if _floats(every) else every:
         if is_error(v):
             raise SheetError(v)
         if not isinstance(v, float):
@@ -364,6 +373,14 @@ def _comparable(value, x) -> bool:
     return isinstance(value, Text) == isinstance(x, Text) and isinstance(value, bool) == isinstance(x, bool)
 
 
+def _floats(values) -> bool:
+    """Every value (a list) is a number: no blank, text, boolean or error among them."""
+    return set(map(type, values)) <= _FLOAT
+
+
+_FLOAT = {float}
+
+
 def _kind(value) -> type:
     return bool if isinstance(value, bool) else Text if isinstance(value, Text) else float
 
@@ -373,23 +390,31 @@ def approximate(xs, x, descending=False) -> int:
     (descending: `_descending`); on a value equal to x, the last of the equal values that follow it."""
     if descending:
         return _descending(xs, x)
+    if type(x) is float and _floats(xs):  # numbers only: `compare`'s = and <= on two numbers written out
+        return _bisect(xs, lambda k: True, lambda v: not (v > x or v < x), lambda v: not v > x)
     if len({_kind(v) for v in xs if v is not None and not is_error(v)}) > 1:
         raise NotEvaluated("looks up a value approximately among text and numbers mixed, whose order in "
                            "Excel's binary search xlgd does not know")
+    return _bisect(xs, lambda k: _comparable(xs[k], x), lambda v: compare("=", v, x), lambda v: compare("<=", v, x))
+
+
+def _bisect(xs, comparable, equal, not_greater) -> int:
+    """`approximate`'s bisection: comparable(k) says whether xs[k] is compared with x, equal(v) and
+    not_greater(v) compare a value with x."""
     lo, hi, best = 0, len(xs) - 1, None
     while lo <= hi:
         mid = (lo + hi) // 2
         k = mid
-        while k >= lo and not _comparable(xs[k], x):  # the nearest comparable value at or before mid
+        while k >= lo and not comparable(k):  # the nearest comparable value at or before mid
             k -= 1
         if k < lo:
             lo = mid + 1
             continue
-        if compare("=", xs[k], x):
-            while k + 1 < len(xs) and _comparable(xs[k + 1], x) and compare("=", xs[k + 1], x):
+        if equal(xs[k]):
+            while k + 1 < len(xs) and comparable(k + 1) and equal(xs[k + 1]):
                 k += 1
             return k
-        if compare(">=" if descending else "<=", xs[k], x):
+        if not_greater(xs[k]):
             best, lo = k, mid + 1
         else:
             hi = k - 1

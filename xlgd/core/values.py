@@ -14,7 +14,9 @@ import contextvars
 import math
 import re
 from dataclasses import dataclass
+from itertools import chain
 
+_FLOAT = {float}
 ERRORS = ("#NUM!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N/A", "#NULL!")
 
 
@@ -73,6 +75,10 @@ class Block:
     def numbers(self, dialect="excel"):
         """The numbers of a range (booleans too in LibreOffice), in the order the dialect walks it:
         row by row in Excel, column by column in LibreOffice; the first error raises."""
+        if dialect != "libreoffice":
+            flat = list(chain.from_iterable(self.values))
+            if set(map(type, flat)) <= _FLOAT:  # nothing to skip
+                return flat
         out = []
         cells = self.cells() if dialect != "libreoffice" else (v for col in self.by_columns() for v, _ in col)
         for v in cells:
@@ -253,7 +259,11 @@ def compare(op: str, a, b) -> bool:
     else:
         x, y = float(a), float(b)
         c = (x > y) - (x < y)
-    return {"=": c == 0, "<>": c != 0, "<": c < 0, ">": c > 0, "<=": c <= 0, ">=": c >= 0}[op]
+    return _ORDER[op](c)
+
+
+_ORDER = {"=": lambda c: c == 0, "<>": lambda c: c != 0, "<": lambda c: c < 0, ">": lambda c: c > 0,
+          "<=": lambda c: c <= 0, ">=": lambda c: c >= 0}  # an operator's test of compare's -1, 0 or 1
 
 
 def _blank_as(value, other):

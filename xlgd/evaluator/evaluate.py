@@ -48,6 +48,7 @@ from .store import NUMBER, UNKNOWN, UNKNOWN_VALUE, SheetValues, Unknown
 BEYOND = ("lies past the size of its array formula's arrays, where Excel applies the formula's error-catching "
           "functions to #N/A; xlgd does not evaluate it")
 
+_UNSEEN = object()  # a range `Evaluator.block` has not read yet
 EXACT_CHUNK = 8  # rows below which a failing vectorised stretch is evaluated exactly
 WINDOW_ROWS = 2  # runs reading ranges this long or longer are evaluated with numpy first (windows.py)
 
@@ -98,6 +99,7 @@ class Evaluator:
         self.batch_keys = {}  # (id of a shape or kin, column) -> Batch group key
         # the blocks read, by (sheet, rows, columns): kept while the values read are never written
         self.blocks = {} if self.read is not self.out else None
+        self.fixed_blocks = {}  # the same for a pass writing what it reads: fixed ranges of constants (`block`)
 
     def _mark_pending(self):
         """Every formula cell reads as not known until it is evaluated (a read before that is a cycle)."""
@@ -216,15 +218,16 @@ class Evaluator:
         return False
 
     def env(self, prepared: Prepared, row: int):
-        dr = row - prepared.run.r0
+        dr, cell, block = row - prepared.run.r0, self.cell, self.block
 
         def env(leaf):
-            if isinstance(leaf, CellRef):
-                return self.cell(leaf.sheet, leaf.row if leaf.row_abs else leaf.row + dr, leaf.col)
-            if isinstance(leaf, RangeRef):
+            kind = type(leaf)
+            if kind is CellRef or (kind is not RangeRef and isinstance(leaf, CellRef)):
+                return cell(leaf.sheet, leaf.row if leaf.row_abs else leaf.row + dr, leaf.col)
+            if kind is RangeRef or isinstance(leaf, RangeRef):
                 lo = leaf.row if leaf.row_abs else leaf.row + dr
                 hi = leaf.row2 if leaf.row2_abs else leaf.row2 + dr
-                return self.block(leaf.sheet, lo, leaf.col, hi, leaf.col2)
+                return block(leaf.sheet, lo, leaf.col, hi, leaf.col2, leaf.row_abs and leaf.row2_abs)
             if isinstance(leaf, Address):
                 return _address(leaf.of, dr)
             raise TypeError(f"cannot read {leaf!r}")
@@ -248,14 +251,27 @@ class Evaluator:
             return NotKnown((sheet, row, col), "has no cached value")
         return NotKnown((sheet, row, col), "is on a circular reference")
 
-    def block(self, sheet, first_row, first_col, last_row, last_col):
-        if self.blocks is None:
-            return self.read_block(sheet, first_row, first_col, last_row, last_col)
+    def block(self, sheet, first_row, first_col, last_row, last_col, fixed=False):
+        """The range's values (`read_block`); kept to be read again when nothing can change them: every block
+        of a pass reading values it never writes, and, in a pass from the constants, a range read through
+        references anchored in their rows (`fixed`: the same range for every row of a run, or an OFFSET from
+        an anchored cell) that holds no formula cell -- its constants are never written."""
         key = (sheet, first_row, first_col, last_row, last_col)
-        b = self.blocks.get(key)
-        if b is None:
-            b = self.blocks[key] = self.read_block(sheet, first_row, first_col, last_row, last_col)
-        return b
+        if self.blocks is not None:
+            b = self.blocks.get(key)
+            if b is None:
+                b = self.blocks[key] = self.read_block(sheet, first_row, first_col, last_row, last_col)
+            return b
+        if not fixed or self.read is not self.out:
+            return self.read_block(sheet, first_row, first_col, last_row, last_col)
+        b = self.fixed_blocks.get(key, _UNSEEN)
+        if b is _UNSEEN:
+            b = self.read_block(sheet, first_row, first_col, last_row, last_col)
+            constants = isinstance(b, Block) and next(
+                self.book.index.overlapping(sheet, first_col, last_col, first_row, last_row), None) is None
+            self.fixed_blocks[key] = b if constants else None
+            return b
+        return self.read_block(sheet, first_row, first_col, last_row, last_col) if b is None else b
 
     def read_block(self, sheet, first_row, first_col, last_row, last_col):
         store = self.read.get(sheet)
@@ -263,13 +279,11 @@ class Evaluator:
             return "#REF!"
         sc = self.book.sheets[sheet]
         formula_cells = sc.is_formula if self.dialect == "libreoffice" else None
-        b = store.block(first_row, first_col, last_row, last_col, formula_cells)
+        b, unknown = store.read_block(first_row, first_col, last_row, last_col, formula_cells)
+        if unknown is not None:
+            raise self.not_known(sheet, *unknown)
         if b.shape != (last_row - first_row + 1, last_col - first_col + 1):
             b = replace(b, extent=(last_row - first_row + 1, last_col - first_col + 1))
-        for i, row in enumerate(b.values):
-            for j, v in enumerate(row):
-                if isinstance(v, Unknown):
-                    raise self.not_known(sheet, first_row + i, first_col + j)
         return b
 
     # ------------------------------------------------------------------ a run at once, with numpy

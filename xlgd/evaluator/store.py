@@ -144,6 +144,10 @@ class SheetValues:
         column = self.cols.get(col)
         if column is None or row >= len(column.num):
             return None
+        return self._value(column, row)
+
+    @staticmethod
+    def _value(column, row):
         k = int(column.kind[row])
         if k == NUMBER:
             return float(column.num[row])
@@ -171,33 +175,71 @@ class SheetValues:
     def block(self, first_row, first_col, last_row, last_col, formula_cells=None) -> Block:
         """The cells first_row..last_row x first_col..last_col as a Block (clipped to what the sheet holds);
         formula_cells(row, col) says which are formula cells (LibreOffice's SUM needs it)."""
+        return self.read_block(first_row, first_col, last_row, last_col, formula_cells)[0]
+
+    def read_block(self, first_row, first_col, last_row, last_col, formula_cells=None) -> tuple:
+        """(`block` of those cells, (row, col) of the first cell holding UNKNOWN_VALUE row by row, else None)."""
         last_row = min(last_row, max(self.max_row, first_row))
         last_col = min(last_col, self.last_col(first_col))
         # zip of no column would be no row: a block right of every column keeps its rows, each empty
-        cols, rows_read = range(first_col, last_col + 1), range(first_row, last_row + 1)
-        rows = tuple(zip(*(self.values(col, first_row, last_row) for col in cols))) if cols else ((),) * len(rows_read)
+        n, cols = last_row - first_row + 1, range(first_col, last_col + 1)
+        unknown = None
+        if n == 1 and cols:  # one row: each value read where it is
+            rows, unknown = self._row(first_row, cols)
+        elif cols:
+            columns, held = [], self.cols
+            for col in cols:
+                values, at = self._values(held.get(col), first_row, n)
+                columns.append(values)
+                if at is not None and (unknown is None or at < unknown[0]):
+                    unknown = (at, col)
+            rows = tuple(zip(*columns))
+        else:
+            rows = ((),) * max(n, 0)
         forms = None
         if formula_cells is not None:
-            forms = tuple(tuple(formula_cells(row, col) for col in cols) for row in rows_read)
-        return Block(rows, forms, (self.name, first_row, first_col))
+            forms = tuple(tuple(formula_cells(row, col) for col in cols) for row in range(first_row, last_row + 1))
+        return Block(rows, forms, (self.name, first_row, first_col)), unknown
+
+    def _row(self, row, cols) -> tuple:
+        """((the values of row `row` in columns `cols`,), (row, col) of the first UNKNOWN_VALUE or None)."""
+        held, out, unknown = self.cols, [], None
+        for col in cols:
+            column = held.get(col)
+            v = None if column is None or row >= len(column.num) else self._value(column, row)
+            if v is UNKNOWN_VALUE and unknown is None:
+                unknown = (row, col)
+            out.append(v)
+        return (tuple(out),), unknown
 
     def values(self, col, first_row, last_row) -> list:
         """`get` over rows first_row..last_row of column col, numbers converted in one numpy call (a block of
         a whole step column is read by every cell of its group)."""
-        n = last_row - first_row + 1
-        column = self.cols.get(col)
+        return self._values(self.cols.get(col), first_row, last_row - first_row + 1)[0]
+
+    def _values(self, column, first_row, n) -> tuple:
+        """(`values` of n rows from first_row of a column (None: no column), the first of those rows holding
+        UNKNOWN_VALUE or None): the kinds looked at once, each value that is not a number converted as `get` does."""
         if column is None:
-            return [None] * n
-        have = max(0, min(last_row + 1, len(column.num)) - first_row)
-        out = column.num[first_row:first_row + have].tolist() + [None] * (n - have)
+            return [None] * n, None
+        have = max(0, min(first_row + n, len(column.num)) - first_row)
+        out = column.num[first_row:first_row + have].tolist()
+        if have < n:
+            out += [None] * (n - have)
         kinds = column.kind[first_row:first_row + have]
         if have <= _SHORT:  # a few cells: a Python loop is cheaper than numpy's call
-            others = [i for i, k in enumerate(kinds.tolist()) if k != NUMBER]
+            kinds = kinds.tolist()
+            if kinds.count(NUMBER) == have:
+                return out, None
+            others = [i for i, k in enumerate(kinds) if k != NUMBER]
         else:
             others = np.flatnonzero(kinds != NUMBER).tolist()
+        unknown = None
         for i in others:
-            out[i] = self.get(first_row + i, col)
-        return out
+            v = out[i] = self._value(column, first_row + i)
+            if unknown is None and v is UNKNOWN_VALUE:
+                unknown = first_row + i
+        return out, unknown
 
     def copy(self) -> "SheetValues":
         out = SheetValues(self.name)
