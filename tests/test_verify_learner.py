@@ -304,7 +304,7 @@ def test_a_book_no_formula_cell_of_which_can_be_checked_is_unchecked_not_ok(tmp_
     for i in range(5):
         people.append([f"p{i}", 20 + i])
     people.add_table(Table(displayName="Table1", ref="A1:B6"))
-    people["D1"], people["D2"] = "=NPV(0.1,Table1[Age])", "=NPV(0.2,Table1[Age])"
+    people["D1"], people["D2"] = "=IRR(Table1[Age])", "=IRR(Table1[Age],0.2)"
     path = _save(wb, tmp_path / "none.xlsx")
     rep = verify_book(path)
     assert not rep.ok and rep.verdict().startswith("UNCHECKED: 0 of 12 formula cells could be checked ("), rep.text()
