@@ -34,7 +34,7 @@ def _start(args, within) -> int:
 
 def _find(args, dialect):
     """FIND(find_text, within_text, [start_num]): where find_text first starts, case-sensitive."""
-    wanted, within = _characters(args[0]), _characters(args[1])
+    wanted, within = text(args[0]), text(args[1])
     i = within.find(wanted, _start(args, within))
     if i < 0:
         raise SheetError("#VALUE!")
@@ -57,7 +57,7 @@ def wildcard(pattern: str) -> re.Pattern:
 
 def _search(args, dialect):
     """SEARCH(find_text, within_text, [start_num]): like FIND without case, with wildcards."""
-    wanted, within = _characters(args[0]), _characters(args[1])
+    wanted, within = text(args[0]), text(args[1])
     m = wildcard(wanted).search(within, _start(args, within))
     if m is None:
         raise SheetError("#VALUE!")
@@ -131,25 +131,11 @@ def _char(args, dialect):
         raise SheetError("#VALUE!")
     if n > 127:
         raise NotEvaluated(f"uses CHAR({n}), a character of the machine's code page")
-    if n < 32:
-        raise NotEvaluated(f"uses CHAR({n}), a control character, which the file holds escaped (_x{n:04X}_)")
     return Text(chr(n))
 
 
-_ESCAPED = re.compile(r"_x[0-9A-Fa-f]{4}_")
-
-
-def _characters(v) -> str:
-    """A text whose characters are read one by one: `_x0001_` is how a file holds a control character, which
-    xlgd's reader leaves as written, so such a text is unchecked."""
-    t = text(v)
-    if _ESCAPED.search(t):
-        raise NotEvaluated(f'reads the characters of "{t}", which holds an escaped character xlgd does not decode')
-    return t
-
-
 def _code(args, dialect):
-    t = _characters(args[0])
+    t = text(args[0])
     if not t:
         raise SheetError("#VALUE!")
     if ord(t[0]) > 127:
@@ -161,13 +147,11 @@ def _unichar(args, dialect):
     n = int(number(args[0]))
     if not 1 <= n <= 0x10FFFF or 0xD800 <= n <= 0xDFFF:
         raise SheetError("#VALUE!")
-    if n < 32:
-        raise NotEvaluated(f"uses UNICHAR({n}), a control character, which the file holds escaped (_x{n:04X}_)")
     return Text(chr(n))
 
 
 def _unicode(args, dialect):
-    t = _characters(args[0])
+    t = text(args[0])
     if not t:
         raise SheetError("#VALUE!")
     return float(ord(t[0]))

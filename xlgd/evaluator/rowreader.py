@@ -34,7 +34,7 @@ import numpy as np
 
 from ..core.values import Text
 from ..xlsx.numbers import joined_numbers, numbers
-from ..xlsx.package import MAX_ROW, Fallback
+from ..xlsx.package import MAX_ROW, Fallback, xstring
 from ..xlsx.refs import FormulaSyntaxError, col_number
 from ..xlsx.rowtemplate import (
     HOLE,
@@ -397,7 +397,7 @@ class RowReader:
     def _typed(self, v, t):
         """A cut-out value as the evaluator holds it, read and checked by the one reader."""
         if t in ("str", "inlineStr"):
-            return Text(unescape(v) if "&" in v else v)
+            return Text(xstring(unescape(v) if "&" in v else v))
         value, kind = self.package.typed_value(v, t, self.sc.name)
         if kind == "s":
             return Text(value)

@@ -81,6 +81,13 @@ _T_ATTR = re.compile(r'\st="([a-zA-Z]+)"')
 _ATTR = re.compile(r'([a-zA-Z]+)="([^"]*)"')
 _ROW_PAST = re.compile(r'<row r="([0-9]{1,7})"')  # (a row number past 7 digits is past every `until`)
 _INLINE_T = re.compile(r"<t(?:\s[^>]*)?>([^<]*)</t>|<t\s*/>", re.DOTALL)
+_XCHAR = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def xstring(text: str) -> str:
+    """A text as Excel reads it (ECMA-376's ST_Xstring): `_xHHHH_` is the character HHHH -- Excel writes a
+    control character so (`_x000D_`), and an underscore that would start one as `_x005F_`."""
+    return _XCHAR.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
 class Cell(NamedTuple):
@@ -364,8 +371,8 @@ class Package:
                     raise XlgdError(f"{where} is not {_describe(_M + 'sst')} (its root element is {_describe(root.tag)})")
                 with self._z.open(part) as f:
                     for _, si in iterparse(f, where, events=("end",), tag=_M + "si"):
-                        self._strings.append("".join(t.text or "" for t in si.iter(_M + "t")
-                                                     if t.getparent().tag != _M + "rPh"))
+                        self._strings.append(xstring("".join(t.text or "" for t in si.iter(_M + "t")
+                                                             if t.getparent().tag != _M + "rPh")))
                         si.clear()
         return self._strings
 
@@ -469,7 +476,7 @@ class Package:
             return strings[i], "s"
         if t == "inlineStr":
             parts = _INLINE_T.findall(rest or "")
-            return unescape("".join(parts)), "s"
+            return xstring(unescape("".join(parts))), "s"
         if v is None or (v == "" and t not in ("str", "inlineStr")):
             return None, ""
         if "&" in v:
@@ -477,7 +484,7 @@ class Package:
         if t == "e":
             return v, "e"
         if t in ("str", "s"):
-            return v, "s"
+            return xstring(v), "s"
         if t == "b":
             return (1.0 if v.strip() in ("1", "true") else 0.0), "b"
         try:
