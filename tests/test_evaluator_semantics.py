@@ -37,7 +37,11 @@ CASES = [  # (formula, excel value) -- A1:A5 hold 3, 4, "x", TRUE, (blank); B1:B
     ("=NPV(0.1,TRUE,2)", 1 / 1.1 + 2 / 1.1 ** 2), ("=NPV(-1,B1)", "#DIV/0!"), ("=NPV(0.1,B1,1/0)", "#DIV/0!"),
     ("=XNPV(0.1,B1:B3,B1:B2)", "#NUM!"),
     ("=XNPV(0.1,B1:B2,A1:A2)", 1 + 2 / 1.1 ** (1 / 365)), ("=XNPV(0,B1:B2,A1:A2)", "#NUM!"),
-    ("=XNPV(-0.1,B1:B2,A1:A2)", "#NUM!"), ("=XNPV(TRUE,B1:B2,A1:A2)", "#VALUE!"), ("=XNPV(0.1,B1:B2,A2:B2)", "#NUM!"),
+    ("=XNPV(-0.1,B1:B2,A1:A2)", "#NUM!"),
+    ("=SLOPE(B1:B3,B1:B3)", 1.0), ("=INTERCEPT(B1:B3,B1:B3)", 0.0), ("=FORECAST(10,B1:B3,B1:B3)", 10.0),
+    ("=SLOPE(A1:A3,B1:B3)", 1.0), ("=INTERCEPT(A1:A3,B1:B3)", 2.0), ("=SLOPE(B1:B3,A1:A2)", "#N/A"),
+    ("=SLOPE(B1:B2,A4:A5)", "#DIV/0!"), ("=SLOPE(B1:B3,{1,1,1})", "#DIV/0!"), ("=_xlfn.FORECAST.LINEAR(4,B1:B3,B1:B3)", 4.0),
+    ("=SLOPE(B1:B3,{1,#N/A,2})", "#N/A"), ("=XNPV(TRUE,B1:B2,A1:A2)", "#VALUE!"), ("=XNPV(0.1,B1:B2,A2:B2)", "#NUM!"),
 ]
 
 

@@ -177,7 +177,7 @@ def test_learner_sheet_added_to_a_generated_workbook_is_checked(tmp_path):
 def test_unsupported_and_volatile_functions_are_unchecked_never_ok_every(book, tmp_path):
     wb, n = book
     ws = wb[SHEET]
-    ws["J35"] = "=FORECAST.LINEAR(5,F4:F32,A4:A32)"
+    ws["J35"] = "=TREND(F4:F32,A4:A32,5)"
     ws["R4"], ws["S4"] = "=RAND()", "=R4*2"
     p = _save(wb, tmp_path / "u.xlsx")
     r = verify(p)
@@ -187,7 +187,7 @@ def test_unsupported_and_volatile_functions_are_unchecked_never_ok_every(book, t
     assert "every" not in r.stdout
     d = json.loads(verify(p, "--json").stdout)
     texts = " | ".join(u["text"] for u in d["unchecked"])
-    assert "'two neurons'!J35 uses FORECAST.LINEAR, which xlgd does not evaluate" in texts
+    assert "'two neurons'!J35 uses TREND, which xlgd does not evaluate" in texts
     assert "'two neurons'!R4 and 1 dependant use RAND (volatile)" in texts
     assert d["formula_cells"] == n + 3 and d["checked"] == n and d["unchecked_cells"] == 3
 
@@ -284,11 +284,11 @@ def test_text_typed_as_a_weight_libreoffice_saved_same_verdict(tmp_path):
 
 
 def _forecast_sheet(ws, rows=10):
-    """x, y and a column of =FORECAST.LINEAR (a function xlgd does not evaluate) on every row."""
+    """x, y and a column of =TREND (a function xlgd does not evaluate) on every row."""
     for r in range(1, rows + 1):
         ws.cell(r, 1, r)
         ws.cell(r, 2, 2 * r + 1)
-        ws.cell(r, 3, f"=FORECAST.LINEAR(A{r},B$1:B${rows},A$1:A${rows})")
+        ws.cell(r, 3, f"=TREND(B$1:B${rows},A$1:A${rows},A{r})")
 
 
 def test_a_book_no_formula_cell_of_which_can_be_checked_is_unchecked_not_ok(tmp_path):
@@ -309,7 +309,7 @@ def test_a_book_no_formula_cell_of_which_can_be_checked_is_unchecked_not_ok(tmp_
     rep = verify_book(path)
     assert not rep.ok and rep.verdict().startswith("UNCHECKED: 0 of 12 formula cells could be checked ("), rep.text()
     lines = rep.text().splitlines()
-    assert "fc (unknown): 10 formula cells, none checked: fc!C1:C10 use FORECAST.LINEAR" in rep.text(), rep.text()
+    assert "fc (unknown): 10 formula cells, none checked: fc!C1:C10 use TREND" in rep.text(), rep.text()
     assert any(ln.startswith("people (unknown): 2 formula cells, none checked: people!D1:D2") for ln in lines), lines
     r = verify(path)
     assert r.returncode == 1 and r.stdout.strip().splitlines()[-1].startswith("UNCHECKED: "), r.stdout + r.stderr
@@ -330,5 +330,5 @@ def test_a_sheet_none_of_whose_cells_is_checked_says_so_beside_a_checked_one(tmp
     lines = r.stdout.strip().splitlines()
     assert r.returncode == 0 and lines[-1].startswith("OK with 10 unchecked: 1 of 11 formula cells check out"), lines
     assert [ln for ln in lines if ln.startswith("fc ")] == [
-        "fc (unknown): 10 formula cells, none checked: fc!C1:C10 use FORECAST.LINEAR, which xlgd does not evaluate"]
+        "fc (unknown): 10 formula cells, none checked: fc!C1:C10 use TREND, which xlgd does not evaluate"]
     assert "ok (unknown): 1 of 1 formula cells checked, ok, max 0 ulp" in lines

@@ -9,6 +9,7 @@ from . import (  # noqa: F401 -- register DATE, ISTEXT, FIND, VLOOKUP ... in fun
     logic,
     lookups,
     numbers,
+    regression,
     text,
     xlookups,
 )
