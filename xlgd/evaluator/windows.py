@@ -27,6 +27,8 @@ from .store import NUMBER
 REDUCTIONS = ("SUM", "MAX", "MIN")
 SCALAR = (1, 1)
 FAR = 1e7  # OFFSET moving a reference this far or further is left to the exact evaluator
+WINDOW_CELLS = 256  # a range of more cells (a whole column) is left to the exact evaluator: one numpy step per cell
+WINDOW_VALUES = 1 << 22  # values a run's windows may gather at once (rows x cells of its largest range)
 
 
 def windowed(expr, array_context: bool) -> bool:
@@ -52,9 +54,10 @@ def _shape(node, array: bool) -> tuple | None:
     if isinstance(node, (Num, CellRef)):
         return SCALAR if not isinstance(node, Num) or isinstance(node.value, float) else None
     if isinstance(node, RangeRef):
-        if node.row_abs != node.row2_abs or node.row2 < node.row or node.col2 < node.col:
+        shape = (node.row2 - node.row + 1, node.col2 - node.col + 1)
+        if node.row_abs != node.row2_abs or min(shape) < 1 or shape[0] * shape[1] > WINDOW_CELLS:
             return None
-        return (node.row2 - node.row + 1, node.col2 - node.col + 1)
+        return shape
     if isinstance(node, Neg):
         return _shape(node.arg, array)
     if isinstance(node, Bin):
@@ -83,23 +86,29 @@ def _bin_shape(node, array):
 
 
 def evaluate(evaluator, prepared) -> np.ndarray:
-    """Compute the run's rows that can be computed here into the evaluator's output; returns the rows
-    (sheet row numbers) left for the exact evaluator."""
+    """Compute the run's rows that can be computed here into the evaluator's output (a block of rows at a
+    time); returns the rows (sheet row numbers) left for the exact evaluator."""
+    run, block = prepared.run, WINDOW_VALUES // WINDOW_CELLS
+    return np.concatenate([_rows(evaluator, prepared, start, min(block, run.r1 + 1 - start))
+                           for start in range(run.r0, run.r1 + 1, block)])
+
+
+def _rows(evaluator, prepared, start, n) -> np.ndarray:
     run = prepared.run
-    rows = np.arange(run.r0, run.r1 + 1)
-    window = RowWindows(evaluator, run.r0, run.n)
+    rows = np.arange(start, start + n)
+    window = RowWindows(evaluator, start - run.r0, n)
     try:
         with np.errstate(all="ignore"):
-            value = np.broadcast_to(window.go(prepared.expr), (run.n, 1, 1)).reshape(run.n)
+            value = np.broadcast_to(window.go(prepared.expr), (n, 1, 1)).reshape(n)
     except Unreadable:
         return rows
     good = ~window.bad & np.isfinite(value)
     out = evaluator.out[run.sheet]
     column = out.column(run.col)
-    column.ensure(run.r1)
+    column.ensure(start + n - 1)
     column.num[rows[good]] = value[good]
     column.kind[rows[good]] = NUMBER
-    out.max_row = max(out.max_row, run.r1)
+    out.max_row = max(out.max_row, start + n - 1)
     return rows[~good]
 
 
@@ -110,8 +119,8 @@ class Unreadable(Exception):
 class RowWindows:
     """The values a run's leaves read on each of its rows, and which rows went wrong (`bad`)."""
 
-    def __init__(self, evaluator, first_row: int, n: int):
-        self.read, self.first_row, self.n = evaluator.read, first_row, n
+    def __init__(self, evaluator, shift: int, n: int):
+        self.read, self.shift, self.n = evaluator.read, shift, n  # shift: rows below the run's first
         self.bad = np.zeros(n, dtype=bool)
 
     def go(self, node):
@@ -138,7 +147,7 @@ class RowWindows:
         down = np.broadcast_to(self.go(down), (self.n, 1, 1)).reshape(self.n)
         across = np.broadcast_to(self.go(across), (self.n, 1, 1)).reshape(self.n)
         wrong = ~(np.abs(down) < FAR) | ~(np.abs(across) < FAR)
-        first = base.row if base.row_abs else base.row + np.arange(self.n)
+        first = base.row if base.row_abs else base.row + self.shift + np.arange(self.n)
         rows = first + np.trunc(np.where(wrong, 0.0, down)).astype(np.int64)
         cols = base.col + np.trunc(np.where(wrong, 0.0, across)).astype(np.int64)
         wrong |= (rows < 1) | (rows > MAX_ROW) | (cols < 1) | (cols > MAX_COL)
@@ -155,14 +164,15 @@ class RowWindows:
     def values(self, sheet, first_row, first_col, last_row, last_col, anchored):
         """(rows or 1, height, width) of a reference; rows reading anything but a number are bad."""
         store = self.read.get(sheet)
+        height, moves = last_row - first_row + 1, not anchored
+        first_row += self.shift if moves else 0
         if store is None or first_row < 1:
             raise Unreadable
-        height, moves = last_row - first_row + 1, not anchored
         span = self.n if moves else 1
         at = np.arange(span)[:, None] + np.arange(height)[None, :]  # (rows, height): offsets from first_row
         nums, wrong = [], np.zeros(span, dtype=bool)
         for col in range(first_col, last_col + 1):
-            num, kind = store.slice(col, first_row, last_row + span - 1)
+            num, kind = store.slice(col, first_row, first_row + height + span - 2)
             nums.append(num[at])
             wrong |= (kind[at] != NUMBER).any(axis=1)
         self.mark(wrong)
