@@ -332,3 +332,19 @@ def test_a_sheet_none_of_whose_cells_is_checked_says_so_beside_a_checked_one(tmp
     assert [ln for ln in lines if ln.startswith("fc ")] == [
         "fc (unknown): 10 formula cells, none checked: fc!C1:C10 use TREND, which xlgd does not evaluate"]
     assert "ok (unknown): 1 of 1 formula cells checked, ok, max 0 ulp" in lines
+
+
+@pytest.mark.parametrize("first_formula_row", [5, 150])
+def test_where_values_come_from_is_said_truly_however_far_down_the_formulas_start(tmp_path, first_formula_row):
+    """A sheet openpyxl saved holds no cached values: verify recomputes them and says so, also when its
+    formulas start below the rows it reads first (a long data table above them)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in range(1, first_formula_row + 50):
+        ws.cell(r, 1, float(r))
+    for r in range(first_formula_row, first_formula_row + 50):
+        ws.cell(r, 2, f"=A{r}*2")
+    rep = verify_book(_save(wb, tmp_path / "deep.xlsx"))
+    assert "(the file holds no cached values)" in rep.text() and rep.ok, rep.text()

@@ -477,22 +477,32 @@ def _safe_tokens(text):
 
 
 def _has_cached(book, targets):
-    """Whether the file holds cached values: a first sheet with formulas tells (its first 200
-    formula cells, read from its first FIRST_ROWS rows only, which `first_rows` keeps for the
-    input row's read-ahead)."""
+    """Whether the file holds cached values: the first formula cells tell (up to 200 of them), read from the
+    first FIRST_ROWS rows of the first sheets (which `first_rows` keeps for the input row's read-ahead), or
+    where no formula is there, from the whole of each sheet until its first formulas."""
     names = [t.name for t in targets] or book.worksheet_names
     for name in names[:3]:
-        n = 0
-        for c in book.first_rows(name, FIRST_ROWS):
-            if c.formula is not None:
-                if c.value is not None:
-                    return True
-                n += 1
-                if n > 200:
-                    return False
-        if n:
-            return False
+        seen = _cached_among(book.first_rows(name, FIRST_ROWS))
+        if seen is not None:
+            return seen
+    for name in book.worksheet_names:
+        seen = _cached_among(book.cells(name))
+        if seen is not None:
+            return seen
     return True
+
+
+def _cached_among(cells) -> bool | None:
+    """True when one of the first 200 formula cells holds a value, False when none does, None: no formula."""
+    n = 0
+    for c in cells:
+        if c.formula is not None:
+            if c.value is not None:
+                return True
+            n += 1
+            if n > 200:
+                return False
+    return False if n else None
 
 
 def _lo_values(path):
