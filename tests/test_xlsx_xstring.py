@@ -6,8 +6,8 @@ import re
 
 import openpyxl
 
-from tests.verify_helpers import edit_zip
 from tests.test_wild_books import causes, verify_json
+from tests.verify_helpers import edit_zip
 from xlgd.xlsx.package import Package, xstring
 
 
