@@ -32,9 +32,9 @@ WINDOW_VALUES = 1 << 22  # values a run's windows may gather at once (rows x cel
 
 
 def windowed(expr, array_context: bool) -> bool:
-    """Whether a run's tree is evaluated here (in Excel's dialect): numbers, cell and range references,
-    + - * / and SUM, MAX, MIN; ranges element by element only in an array formula, else as SUM/MAX/MIN's
-    own arguments."""
+    """Whether a run's tree is evaluated here (in Excel's dialect): numbers, cell and range references of at
+    most WINDOW_CELLS cells, + - * /, SUM, MAX, MIN, SUMPRODUCT and OFFSET of a cell; ranges element by
+    element only in an array formula or SUMPRODUCT's arguments, else as SUM/MAX/MIN's own arguments."""
     return _shape(expr, array_context) == SCALAR and _reads_window(expr)
 
 
