@@ -83,6 +83,12 @@ def test_the_function_table_lists_every_function_the_evaluator_computes():
     listed = set(re.findall(r"^\| `([A-Z0-9.]+)` \|", (rx.ROOT / "docs" / "functions.md").read_text(encoding="utf-8"),
                             re.MULTILINE))
     assert listed == set(FUNCTIONS), (sorted(set(FUNCTIONS) - listed), sorted(listed - set(FUNCTIONS)))
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `([A-Z0-9.]+)` \|.*$",
+                                                       (rx.ROOT / "docs" / "functions.md").read_text(encoding="utf-8"),
+                                                       re.MULTILINE)}
+    linked = {name: f.page for name, f in FUNCTIONS.items() if f.page}
+    assert len(linked) >= 100 and all(page in rows[name] for name, page in linked.items()), \
+        sorted(name for name, page in linked.items() if page not in rows[name])
 
 
 def test_update_refuses_to_write_a_command_that_failed(tmp_path, capsys):

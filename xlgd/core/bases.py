@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import math
 
-from .functions import TOOLPAK, Function, register
+from .functions import MS, TOOLPAK, Function, register
 from .values import SheetError, Text, is_error, number, text
 
-MS = "https://support.microsoft.com/office/"
 BASES = {"BIN": 2, "OCT": 8, "DEC": 10, "HEX": 16}
 _DIGITS = "0123456789ABCDEF"
 
@@ -91,7 +90,6 @@ def _converter(source: str, target: str):
     return f
 
 
-PAGES: dict = {}
 _PAGE_IDS = {
     "DEC2BIN": "dec2bin-function-0f63dd0e-5d1a-42d8-b511-5bf5c6d43838",
     "DEC2OCT": "dec2oct-function-c9d835ca-20b7-40c4-8a9e-d3be351ce00f",
@@ -109,6 +107,5 @@ _PAGE_IDS = {
 for _name, _page in _PAGE_IDS.items():
     _source, _target = _name.split("2")
     register(Function(_name, 1, 1 if _target == "DEC" else 2, exact=_converter(_source, _target),
-                      args=("value",), magnitude="exact"))
-    PAGES[_name] = MS + _page
+                      args=("value",), magnitude="exact", page=MS + _page))
     TOOLPAK.add(_name)

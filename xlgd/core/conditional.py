@@ -10,11 +10,10 @@ a time (`ranges.lo_serial`) in its dialect; text and booleans among them are ski
 
 from __future__ import annotations
 
-from .functions import Function, register
+from .functions import MS, Function, register
 from .ranges import criterion, excel_sum, lo_serial
 from .values import Block, NotEvaluated, SheetError, is_error
 
-MS = "https://support.microsoft.com/office/"
 
 
 def _grid(v) -> Block:
@@ -101,11 +100,9 @@ def _averageif(args, dialect):
 
 
 def _reg(name, lo, hi, page, exact, kinds):
-    register(Function(name, lo, hi, exact=exact, args=kinds, magnitude="max"))
-    PAGES[name] = MS + page
+    register(Function(name, lo, hi, page=MS + page, exact=exact, args=kinds, magnitude="max"))
 
 
-PAGES: dict = {}
 _PAIRS = ("range",)  # ranges and criteria as given (a criterion of one cell: its value)
 _ONE = ("range", "value", "range")  # SUMIF(range, criterion, sum range): an array of criteria, one by one
 _reg("COUNTIFS", 2, 254, "countifs-function-dda3dc6e-f74e-4aee-88bc-aa8c2a866842",

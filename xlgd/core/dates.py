@@ -14,10 +14,9 @@ import calendar
 import datetime
 import math
 
-from .functions import TOOLPAK, Function, register
+from .functions import MS, TOOLPAK, Function, register
 from .values import NotEvaluated, SheetError, number, text
 
-MS = "https://support.microsoft.com/office/"
 LAST = 2958465  # 31 December 9999
 _EPOCH = datetime.date(1899, 12, 30).toordinal()
 _MARCH_1900 = 61
@@ -241,12 +240,14 @@ def _days(args, dialect):
     return float(math.floor(args[0]) - math.floor(args[1]))
 
 
+NAMES: set = set()  # the functions of this module: they count days from 1900 (`prepare` leaves 1904 books alone)
+
+
 def _reg(name, lo, hi, page, **kw):
-    register(Function(name, lo, hi, magnitude="exact", **kw))
-    PAGES[name] = MS + page
+    register(Function(name, lo, hi, page=MS + page, magnitude="exact", **kw))
+    NAMES.add(name)
 
 
-PAGES: dict = {}
 _reg("DATE", 3, 3, "date-function-e36c0c8c-4104-49da-ab83-82328b832349", exact=_date)
 _reg("YEAR", 1, 1, "year-function-c64f017a-1354-490d-981f-578e8ec8d3b9", exact=_part(0))
 _reg("MONTH", 1, 1, "month-function-579a2881-199b-48b2-ab90-ddba0eba86e8", exact=_part(1))

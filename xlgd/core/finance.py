@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import math
 
-from .functions import TOOLPAK, Function, finite, register
+from .functions import MS, TOOLPAK, Function, finite, register
 from .values import Block, NotEvaluated, SheetError, is_error
 
-MS = "https://support.microsoft.com/office/"
 
 
 def _pv(args, dialect):
@@ -137,11 +136,9 @@ def _numbers_all(arg) -> list:
 
 
 def _reg(name, lo, hi, page, **kw):
-    register(Function(name, lo, hi, ulp=True, **kw))
-    PAGES[name] = MS + page
+    register(Function(name, lo, hi, page=MS + page, ulp=True, **kw))
 
 
-PAGES: dict = {}
 _reg("PV", 3, 5, "pv-function-23879d31-0e02-4321-be01-da16e8168cbd", exact=_pv)
 _reg("PMT", 3, 5, "pmt-function-0214da64-9a63-4996-bc20-214433fa6441", exact=_pmt)
 _reg("SLN", 3, 3, "sln-function-cdb666e5-c1c6-40a7-806a-e695edc2f1c8", exact=_sln)

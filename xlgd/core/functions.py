@@ -130,6 +130,7 @@ class Function:
     # May turn a non-finite argument into a finite result in compiled code (MAX(-inf, 1), IF,
     # ISERROR, SIGN(inf), EXP(-inf)): the engine's batch fast path watches such arguments (`program.Program`).
     absorbs: bool = False
+    page: str = ""  # Microsoft's reference page for the function (MS + its slug), where xlgd links it
 
     @property
     def evaluable(self) -> bool:
@@ -142,6 +143,7 @@ class Function:
         return self.args[min(position, len(self.args) - 1)] if self.args else "number"
 
 
+MS = "https://support.microsoft.com/office/"  # Microsoft's pages: `page` is this and the function's slug
 FUNCTIONS: dict[str, Function] = {}
 # The Analysis ToolPak's functions (DEC2BIN, EDATE, YEARFRAC, ISEVEN ...): given an array where they take one
 # value, #VALUE! rather than cell by cell (the modules defining them add their names).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .functions import FUNCTIONS, Function, register
+from .functions import FUNCTIONS, MS, Function, register
 from .values import (
     Block,
     NotEvaluated,
@@ -21,7 +21,7 @@ from .values import (
     spread_at,
 )
 
-PAGE = "https://support.microsoft.com/office/is-functions-0f2d7971-6019-40a0-a171-f2d869135665"
+PAGE = MS + "is-functions-0f2d7971-6019-40a0-a171-f2d869135665"
 
 
 def tested(expr, evaluate_arg):
@@ -64,9 +64,8 @@ TESTS = {
     "ISTEXT": lambda v: isinstance(v, Text),
 }
 
-PAGES = dict.fromkeys(TESTS, PAGE)
 for _name, _test in TESTS.items():
     if _name in FUNCTIONS:  # ISERROR: its numpy forms are in functions.py
-        register(replace(FUNCTIONS[_name], lazy=_is(_name, _test)))
+        register(replace(FUNCTIONS[_name], lazy=_is(_name, _test), page=PAGE))
     else:
-        register(Function(_name, 1, 1, lazy=_is(_name, _test), magnitude="exact"))
+        register(Function(_name, 1, 1, lazy=_is(_name, _test), magnitude="exact", page=PAGE))

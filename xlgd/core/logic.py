@@ -6,11 +6,10 @@ from __future__ import annotations
 import math
 
 from .dates import toolpak_number
-from .functions import TOOLPAK, Function, logical_values, register
+from .functions import MS, TOOLPAK, Function, logical_values, register
 from .lookups import caught_code
 from .values import Block, SheetError, intersect, spread_at, truth
 
-MS = "https://support.microsoft.com/office/"
 
 
 def _ifs_lazy(args, evaluate_arg, dialect):
@@ -47,11 +46,9 @@ def _parity(remainder):
 
 
 def _reg(name, lo, hi, page, **kw):
-    register(Function(name, lo, hi, magnitude="exact", **kw))
-    PAGES[name] = MS + page
+    register(Function(name, lo, hi, page=MS + page, magnitude="exact", **kw))
 
 
-PAGES: dict = {}
 _reg("XOR", 1, 254, "xor-function-1548d4c2-5e47-4f77-9a92-0533bba14f37",
      exact=lambda a, d: logical_values(a, d, lambda found: sum(found) % 2 == 1), args=("range",))
 _reg("IFS", 2, 254, "ifs-function-36329a26-37b2-467c-972b-4a39bd951d45", lazy=_ifs_lazy)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .functions import FUNCTIONS, Function, register
+from .functions import FUNCTIONS, MS, Function, register
 from .ranges import approximate, exact_position
 from .values import (
     Block,
@@ -26,7 +26,6 @@ from .values import (
     truth,
 )
 
-MS = "https://support.microsoft.com/office/"
 
 
 def _table(value) -> list:
@@ -228,11 +227,9 @@ def _shape(i):
 
 def _reg(name, lo, hi, page, **kw):
     """One function, with its Microsoft reference page (`url`)."""
-    register(Function(name, lo, hi, magnitude="exact", **kw))
-    PAGES[name] = MS + page
+    register(Function(name, lo, hi, page=MS + page, magnitude="exact", **kw))
 
 
-PAGES: dict = {}
 _reg("ROW", 1, 1, "row-function-3a63b74a-c4d0-4093-b49a-e76eb49a6d8d", exact=_row, args=("ref",),
      array_result=True)
 _reg("COLUMN", 1, 1, "column-function-44e8c754-711c-4df3-9da4-47a55042554b", exact=_column, args=("ref",),

@@ -9,10 +9,9 @@ from __future__ import annotations
 import math
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
-from .functions import Function, finite, register
+from .functions import MS, Function, finite, register
 from .values import Block, SheetError, Text
 
-MS = "https://support.microsoft.com/office/"
 
 
 def _counta(args, dialect):
@@ -85,11 +84,9 @@ def _atan2(args, dialect):
 
 
 def _reg(name, lo, hi, page, **kw):
-    register(Function(name, lo, hi, **kw))
-    PAGES[name] = MS + page
+    register(Function(name, lo, hi, page=MS + page, **kw))
 
 
-PAGES: dict = {}
 _reg("COUNTA", 1, 255, "counta-function-7dc98875-d5c1-46f1-9a82-53f3219e2509", exact=_counta, args=("range",),
      magnitude="exact")
 _reg("COUNTBLANK", 1, 1, "countblank-function-6a92d772-675c-4bee-b346-24af6bd3ac22", exact=_countblank,

@@ -6,11 +6,10 @@ the same points differ in the last bits), so files Excel saved are compared with
 
 from __future__ import annotations
 
-from .functions import Function, finite, register
+from .functions import MS, Function, finite, register
 from .ranges import excel_sum
 from .values import Block, NotEvaluated, SheetError, is_error, number, scalar
 
-MS = "https://support.microsoft.com/office/"
 
 
 def _points(known_y, known_x) -> tuple:
@@ -65,11 +64,9 @@ def _forecast(args, dialect):
 
 
 def _reg(name, lo, hi, page, **kw):
-    register(Function(name, lo, hi, ulp=True, **kw))
-    PAGES[name] = MS + page
+    register(Function(name, lo, hi, page=MS + page, ulp=True, **kw))
 
 
-PAGES: dict = {}
 _reg("SLOPE", 2, 2, "slope-function-11fb8f97-3117-4813-98aa-61d7e01276b9", exact=_slope, args=("range",))
 _reg("INTERCEPT", 2, 2, "intercept-function-2a9b74e2-9d47-4772-b663-3bca70bf63ef", exact=_intercept,
      args=("range",))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .functions import Function, register
+from .functions import MS, Function, register
 from .values import (
     Block,
     NotEvaluated,
@@ -22,7 +22,6 @@ from .values import (
     text,
 )
 
-MS = "https://support.microsoft.com/office/"
 
 
 def _start(args, within) -> int:
@@ -158,11 +157,9 @@ def _unicode(args, dialect):
 
 
 def _reg(name, lo, hi, page, **kw):
-    register(Function(name, lo, hi, magnitude="exact", **kw))
-    PAGES[name] = MS + page
+    register(Function(name, lo, hi, page=MS + page, magnitude="exact", **kw))
 
 
-PAGES: dict = {}
 _VALUES = ("value", "value", "value", "value")
 _reg("FIND", 2, 3, "find-findb-functions-c7912941-af2a-4bdf-a553-d0d89b0a0628", exact=_find, args=_VALUES)
 _reg("SEARCH", 2, 3, "search-searchb-functions-9ab04538-0e55-4719-a72e-b6f54513b495", exact=_search,

@@ -8,7 +8,7 @@ and numbers mixed. Over an array of lookup values (an array formula) they apply 
 
 from __future__ import annotations
 
-from .functions import Function, register
+from .functions import MS, Function, register
 from .text import wildcard
 from .values import (
     Block,
@@ -21,7 +21,6 @@ from .values import (
     scalar,
 )
 
-MS = "https://support.microsoft.com/office/"
 
 
 def _line(b) -> list:
@@ -118,11 +117,9 @@ def _xlookup(args, dialect):
 
 
 def _reg(name, lo, hi, page, **kw):
-    register(Function(name, lo, hi, magnitude="exact", **kw))
-    PAGES[name] = MS + page
+    register(Function(name, lo, hi, page=MS + page, magnitude="exact", **kw))
 
 
-PAGES: dict = {}
 _reg("XMATCH", 2, 4, "xmatch-function-d966da31-7a6b-4a13-a1c6-5a33ed6a0312", exact=_xmatch,
      args=("value", "range", "range"))
 _reg("XLOOKUP", 3, 6, "xlookup-function-b7fd680e-6d10-43e6-84f9-88eae8bf5929", exact=_xlookup,

@@ -411,7 +411,7 @@ def _unknown_semantics(e, array: bool, date1904: bool = False) -> str | None:
     index: Excel's value is a whole row or column in one cell; a date function in a workbook on the 1904
     date system), or None."""
     for f in calls(e):
-        if date1904 and f.name in dates.PAGES:
+        if date1904 and f.name in dates.NAMES:
             return f"uses {f.name} in a workbook on the 1904 date system, which xlgd does not evaluate"
         if not array and f.name == "INDEX" and len(f.args) == 2 and _two_dimensional(f.args[0]):
             return "uses INDEX of a table with one index outside an array formula, which xlgd does not evaluate"
