@@ -15,7 +15,6 @@ from .ranges import criterion, excel_sum, lo_serial
 from .values import Block, NotEvaluated, SheetError, is_error
 
 
-
 def _grid(v) -> Block:
     return v if isinstance(v, Block) else Block(((v,),))
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 import math
 
 from .functions import MS, TOOLPAK, Function, finite, register
-from .values import Block, NotEvaluated, SheetError, is_error
-
+from .values import Block, NotEvaluated, SheetError, each_value, is_error
 
 
 def _pv(args, dialect):
@@ -69,8 +68,7 @@ def _flows(args) -> list:
     unchecked."""
     out = []
     for arg in args:
-        cells = arg.cells() if isinstance(arg, Block) else [arg]
-        for v in cells:
+        for v in each_value(arg):
             if is_error(v):
                 raise SheetError(v)
             if not isinstance(arg, Block) and v is not None and not isinstance(v, (float, bool)):
@@ -126,7 +124,7 @@ def _xnpv_rate(rate) -> float:
 
 def _numbers_all(arg) -> list:
     """Every cell of a range as a number: the first error raised, a blank or text left unchecked."""
-    cells = list(arg.cells()) if isinstance(arg, Block) else [arg]
+    cells = each_value(arg)
     for v in cells:
         if is_error(v):
             raise SheetError(v)

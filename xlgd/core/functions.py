@@ -42,6 +42,7 @@ from .values import (
     NotEvaluated,
     SheetError,
     Text,
+    each_value,
     intersect,
     is_error,
     number,
@@ -311,7 +312,7 @@ def logical_values(args, dialect, combine):
     """AND/OR: booleans and numbers of the arguments (text and blanks in ranges skipped). In Excel an
     error among the arguments wins over text before it (`AND(TRUE,"ciao",#REF!)` is #REF!) and a text
     argument that is a number is skipped (`AND(TRUE,"0")` is TRUE); other text is left unevaluated."""
-    cells = [(v, isinstance(a, Block)) for a in args for v in (a.cells() if isinstance(a, Block) else [a])]
+    cells = [(v, isinstance(a, Block)) for a in args for v in each_value(a)]
     first_error = next((v for v, _ in cells if is_error(v)), None)
     if first_error is not None and dialect != "libreoffice":
         raise SheetError(first_error)

@@ -11,7 +11,6 @@ from .lookups import caught_code
 from .values import Block, SheetError, intersect, spread_at, truth
 
 
-
 def _ifs_lazy(args, evaluate_arg, dialect):
     """IFS(condition1, value1, ...): the value after the first true condition, only it evaluated; none: #N/A.
     A condition that is an array (an array formula's `IFS(A1:C1,1,B1,2)`) makes it cell by cell."""

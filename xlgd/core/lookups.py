@@ -17,6 +17,7 @@ from .values import (
     SheetError,
     Text,
     compare,
+    each_value,
     intersect,
     is_error,
     number,
@@ -25,7 +26,6 @@ from .values import (
     text,
     truth,
 )
-
 
 
 def _table(value) -> list:
@@ -164,8 +164,7 @@ def _concatenate(args, dialect):
 def _concat(args, dialect):
     out = []
     for a in args:
-        cells = a.cells() if isinstance(a, Block) else [a]
-        out += [text(v) for v in cells]
+        out += [text(v) for v in each_value(a)]
     return Text("".join(out))
 
 

@@ -10,8 +10,7 @@ import math
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 from .functions import MS, Function, finite, register
-from .values import Block, SheetError, Text
-
+from .values import SheetError, Text, each_value
 
 
 def _counta(args, dialect):
@@ -19,15 +18,13 @@ def _counta(args, dialect):
     every value given directly."""
     n = 0
     for a in args:
-        cells = a.cells() if isinstance(a, Block) else [a]
-        n += sum(1 for v in cells if v is not None)
+        n += sum(1 for v in each_value(a) if v is not None)
     return float(n)
 
 
 def _countblank(args, dialect):
     """COUNTBLANK(range): empty cells and cells holding the text ""."""
-    cells = args[0].cells() if isinstance(args[0], Block) else [args[0]]
-    return float(sum(1 for v in cells if v is None or (isinstance(v, Text) and v == "")))
+    return float(sum(1 for v in each_value(args[0]) if v is None or (isinstance(v, Text) and v == "")))
 
 
 def _rounded(mode):

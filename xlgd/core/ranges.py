@@ -14,7 +14,16 @@ import math
 import operator
 import re
 
-from .values import Block, NotEvaluated, SheetError, Text, compare, is_error, number
+from .values import (
+    Block,
+    NotEvaluated,
+    SheetError,
+    Text,
+    compare,
+    each_value,
+    is_error,
+    number,
+)
 
 E48 = 2.0**-48  # rtl::math::approxEqual's relative tolerance
 
@@ -328,8 +337,7 @@ def criterion(condition):
 
 def countif(rng, crit) -> float:
     test = criterion(crit)
-    cells = rng.cells() if isinstance(rng, Block) else [rng]
-    return float(sum(1 for v in cells if test(v)))
+    return float(sum(1 for v in each_value(rng) if test(v)))
 
 
 def _vector(b) -> list:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from .functions import MS, Function, finite, register
 from .ranges import excel_sum
-from .values import Block, NotEvaluated, SheetError, is_error, number, scalar
-
+from .values import NotEvaluated, SheetError, each_value, is_error, number, scalar
 
 
 def _points(known_y, known_x) -> tuple:
     """(ys, xs) of the pairs where both are numbers (text, booleans and blanks skip their pair); #N/A when the
     two hold different counts of cells; an error is the function's value (errors in both: unchecked)."""
-    ys, xs = _cells(known_y), _cells(known_x)
+    ys, xs = each_value(known_y), each_value(known_x)
     if len(ys) != len(xs):
         raise SheetError("#N/A")
     errors = [v for v in ys if is_error(v)], [v for v in xs if is_error(v)]
@@ -28,10 +27,6 @@ def _points(known_y, known_x) -> tuple:
     if not pairs:
         raise SheetError("#DIV/0!")
     return [y for y, _ in pairs], [x for _, x in pairs]
-
-
-def _cells(arg) -> list:
-    return list(arg.cells()) if isinstance(arg, Block) else [arg]
 
 
 def _line(known_y, known_x) -> tuple:

@@ -23,7 +23,6 @@ from .values import (
 )
 
 
-
 def _start(args, within) -> int:
     start = int(number(args[2])) if len(args) > 2 else 1  # a blank cell is 0: #VALUE!
     if start < 1 or start > len(within) + 1:

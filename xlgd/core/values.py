@@ -106,6 +106,11 @@ def array(rows) -> Block:
 HERE = contextvars.ContextVar("xlgd_formula_cell", default=None)  # (row, col) of a cell's plain formula
 
 
+def each_value(value) -> list:
+    """The values of a range or array row by row, or the one value given."""
+    return list(value.cells()) if isinstance(value, Block) else [value]
+
+
 def intersect(value):
     """A reference to a range where one value is expected in a cell's (plain, not array) formula, as Excel
     reads it: the range's cell on the formula's row (a column range) or column (a row range), #VALUE! when

@@ -22,7 +22,6 @@ from .values import (
 )
 
 
-
 def _line(b) -> list:
     """The cells of a single row or column; #VALUE! for a table."""
     if not isinstance(b, Block):
