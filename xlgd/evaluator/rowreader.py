@@ -270,7 +270,7 @@ class RowReader:
             builder = self.taker.builder
             cur = builder.cur.get(col)
             if fa is not None and fa.group(2) == f.group(2) and (fa.group(1) is None) == (array is None) \
-                    and cur is not None and cur.r1 == r - 1 and cur.array is None and cur.one_cell_arrays == bool(array):
+                    and cur is not None and cur.goes_on(r, bool(array)):
                 builder.extend(col, r)  # only the value's type or the style differs
             elif above is None:  # a row shaped unlike the one above: compare R1C1 forms
                 builder.add(r, col, text, array, form=ct.fmt)

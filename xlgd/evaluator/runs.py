@@ -43,6 +43,11 @@ class Run:
     def n(self):
         return self.r1 - self.r0 + 1
 
+    def goes_on(self, row, one_cell: bool) -> bool:
+        """Whether a cell on `row` of this column, an ordinary formula or (`one_cell`) a one-cell array formula,
+        can continue the run: the run ends on the row above and holds cells of the same kind."""
+        return self.r1 == row - 1 and self.array is None and self.one_cell_arrays == one_cell
+
     @property
     def array_context(self) -> bool:
         """Whether the formula is evaluated as an array formula (its ranges element by element)."""
@@ -131,8 +136,7 @@ class RunBuilder:
         cur = self.cur.get(col)
         area = _array_range(array, row, col) if array else None
         one_cell = area == (row, col, row, col)
-        if (area is None or one_cell) and cur is not None and cur.r1 == row - 1 and cur.array is None \
-                and cur.one_cell_arrays == one_cell:
+        if (area is None or one_cell) and cur is not None and cur.goes_on(row, one_cell):
             tmpl = cur.template
             if (tmpl is not None and tmpl(row) == text) or (careful and _key(text, row, col) == cur.key):
                 cur.r1 = row
